@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { ConfigError } from '../engine/config-error.ts';
+import { TickCsvError } from '../engine/feed/tick-csv.ts';
+import { UsageError } from './args.ts';
+import { ctlCommand } from './commands/ctl.ts';
+import { demoCommand } from './commands/demo.ts';
+import { engineCommand } from './commands/engine.ts';
+import { feedCommand } from './commands/feed.ts';
+import { sinkCommand } from './commands/sink.ts';
+
+const commands: Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }> = {
+  demo: { run: demoCommand, summary: 'run a feed, an engine and an order sink locally, with a live view; ends by itself' },
+  engine: { run: engineCommand, summary: 'run a trading engine (what each TradingEngine pod runs)' },
+  feed: { run: feedCommand, summary: 'market-data simulator or CSV replayer over ZeroMQ PUB' },
+  sink: { run: sinkCommand, summary: 'receive orders (PULL) and signals (SUB), print counts and latency' },
+  ctl: { run: ctlCommand, summary: 'send orders-on | orders-off | drain | status to an engine control socket' },
+};
+
+function usage(): string {
+  const lines = ['Usage: nexus <command> [options]   (nexus <command> --help for its options)', '', 'Commands:'];
+  for (const [name, command] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${command.summary}`);
+  return lines.join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`nexus: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`nexus ${name}: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      console.error(`nexus ${name}: invalid configuration: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof TickCsvError) {
+      console.error(`nexus ${name}: ${error.message}`);
+      return 2;
+    }
+    console.error(`nexus ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  // Sockets are closed by each command; exit explicitly so a stray handle never keeps a finished command alive.
+  setTimeout(() => process.exit(code), 100).unref();
+});

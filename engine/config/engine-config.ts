@@ -1,0 +1,282 @@
+import { ConfigError } from '../config-error.ts';
+import { createIndicator } from '../indicators/registry.ts';
+import { validateRiskLimits, type RiskLimits } from '../risk/risk-engine.ts';
+import { createStrategy } from '../strategy/factory.ts';
+import {
+  asArray,
+  asObject,
+  describe,
+  optionalObject,
+  readEnum,
+  readInteger,
+  readOptionalString,
+  readString,
+  rejectUnknownKeys,
+  type RawObject,
+} from './validate.ts';
+
+/**
+ * The engine's configuration: what the operator renders into the engine ConfigMap (`spec.engine` of a
+ * TradingEngine) and what `nexus engine --config` reads. `parseEngineConfig` is pure: raw object in, a fully
+ * defaulted and validated config out, or a ConfigError naming the first offending field.
+ */
+export interface IndicatorSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface StrategySpec {
+  readonly name: string;
+  readonly type: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly indicators: readonly string[];
+}
+
+export type EndpointRole = 'marketData' | 'orders' | 'signals' | 'control';
+export const endpointRoles: readonly EndpointRole[] = ['marketData', 'orders', 'signals', 'control'];
+
+/** A ZeroMQ endpoint: the engine either connects to `address` or binds `bind`. */
+export interface EndpointSpec {
+  readonly name: string;
+  readonly role: EndpointRole;
+  /** Connect to this ZeroMQ address (tcp://host:port, ipc://path). */
+  readonly connect?: string;
+  /** Bind this ZeroMQ address. `bindPort: N` in the raw config means `tcp://<bindHost>:N`. */
+  readonly bind?: string;
+  /** Market data only: topic prefixes to subscribe. Default: the configured symbol names. */
+  readonly topics?: readonly string[];
+}
+
+export type PipelineLayout = 'inline' | 'workers';
+export type OverflowPolicy = 'drop' | 'block';
+export type WaitStrategyName = 'spin' | 'yield' | 'block';
+
+export interface PipelineConfig {
+  readonly layout: PipelineLayout;
+  readonly workers: number;
+  readonly ringCapacity: number;
+  readonly overflow: OverflowPolicy;
+  readonly waitStrategy: WaitStrategyName;
+  /** Continuous processing budget before the feed loop yields to the event loop (metrics, control). */
+  readonly yieldEveryMicros: number;
+}
+
+export interface MetricsConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly windowSeconds: number;
+  readonly windowIntervals: number;
+}
+
+export interface EngineConfig {
+  readonly symbols: readonly string[];
+  readonly indicators: readonly IndicatorSpec[];
+  readonly strategies: readonly StrategySpec[];
+  readonly risk: RiskLimits;
+  readonly endpoints: readonly EndpointSpec[];
+  readonly metrics: MetricsConfig;
+  readonly pipeline: PipelineConfig;
+  /** Synthetic ticks run through a scratch pipeline at start-up so the JIT has compiled the hot path. */
+  readonly warmupTicks: number;
+  readonly shutdown: { readonly drainTimeoutMs: number };
+  /** Fault injection for demos and tests: extra busy latency added to every order, in microseconds. */
+  readonly faults: { readonly extraLatencyMicros: number };
+  readonly backend: 'auto' | 'js' | 'wasm' | 'gpu';
+}
+
+const topLevelKeys = [
+  'symbols', 'indicators', 'strategies', 'risk', 'zeromq', 'metrics', 'pipeline', 'warmupTicks', 'shutdown',
+  'faults', 'backend',
+] as const;
+const symbolPattern = /^[A-Za-z0-9._:/-]{1,32}$/;
+const namePattern = /^[a-z0-9]([-a-z0-9_]{0,61}[a-z0-9])?$/i;
+
+export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineConfig {
+  const raw = asObject(input, 'config');
+  rejectUnknownKeys(raw, topLevelKeys, '');
+
+  const symbols = parseSymbols(raw.symbols);
+  const indicators = parseIndicators(raw.indicators);
+  const strategies = parseStrategies(raw.strategies, indicators);
+  const risk = validateRiskLimits(raw.risk ?? {}, 'risk');
+  const endpoints = parseEndpoints(raw.zeromq, bindHost);
+
+  const metricsRaw = optionalObject(raw, 'metrics', 'metrics');
+  rejectUnknownKeys(metricsRaw, ['port', 'host', 'windowSeconds', 'windowIntervals'], 'metrics');
+  const metrics: MetricsConfig = {
+    port: readInteger(metricsRaw, 'port', 'metrics', { min: 0, max: 65535, fallback: 9100 }),
+    host: readString(metricsRaw, 'host', 'metrics', bindHost),
+    windowSeconds: readInteger(metricsRaw, 'windowSeconds', 'metrics', { min: 1, max: 3600, fallback: 30 }),
+    windowIntervals: readInteger(metricsRaw, 'windowIntervals', 'metrics', { min: 1, max: 120, fallback: 6 }),
+  };
+
+  const pipelineRaw = optionalObject(raw, 'pipeline', 'pipeline');
+  rejectUnknownKeys(
+    pipelineRaw,
+    ['layout', 'workers', 'ringCapacity', 'overflow', 'waitStrategy', 'yieldEveryMicros'],
+    'pipeline',
+  );
+  const ringCapacity = readInteger(pipelineRaw, 'ringCapacity', 'pipeline', {
+    min: 64, max: 1 << 22, fallback: 1 << 16,
+  });
+  if ((ringCapacity & (ringCapacity - 1)) !== 0) {
+    throw new ConfigError('pipeline.ringCapacity', `must be a power of two, got ${ringCapacity}`);
+  }
+  const pipeline: PipelineConfig = {
+    layout: readEnum(pipelineRaw, 'layout', 'pipeline', ['inline', 'workers'] as const, 'inline'),
+    workers: readInteger(pipelineRaw, 'workers', 'pipeline', { min: 1, max: 64, fallback: 1 }),
+    ringCapacity,
+    overflow: readEnum(pipelineRaw, 'overflow', 'pipeline', ['drop', 'block'] as const, 'block'),
+    waitStrategy: readEnum(pipelineRaw, 'waitStrategy', 'pipeline', ['spin', 'yield', 'block'] as const, 'yield'),
+    yieldEveryMicros: readInteger(pipelineRaw, 'yieldEveryMicros', 'pipeline', {
+      min: 50, max: 1_000_000, fallback: 2_000,
+    }),
+  };
+
+  const shutdownRaw = optionalObject(raw, 'shutdown', 'shutdown');
+  rejectUnknownKeys(shutdownRaw, ['drainTimeoutMs'], 'shutdown');
+  const faultsRaw = optionalObject(raw, 'faults', 'faults');
+  rejectUnknownKeys(faultsRaw, ['extraLatencyMicros'], 'faults');
+
+  return {
+    symbols,
+    indicators,
+    strategies,
+    risk,
+    endpoints,
+    metrics,
+    pipeline,
+    warmupTicks: readInteger(raw, 'warmupTicks', '', { min: 0, max: 10_000_000, fallback: 20_000 }),
+    shutdown: {
+      drainTimeoutMs: readInteger(shutdownRaw, 'drainTimeoutMs', 'shutdown', { min: 0, max: 600_000, fallback: 5_000 }),
+    },
+    faults: {
+      extraLatencyMicros: readInteger(faultsRaw, 'extraLatencyMicros', 'faults', { min: 0, max: 1_000_000, fallback: 0 }),
+    },
+    backend: readEnum(raw, 'backend', '', ['auto', 'js', 'wasm', 'gpu'] as const, 'auto'),
+  };
+}
+
+function parseSymbols(value: unknown): string[] {
+  const list = asArray(value, 'symbols');
+  if (list.length === 0) throw new ConfigError('symbols', 'must list at least one symbol');
+  const seen = new Set<string>();
+  return list.map((item, i) => {
+    if (typeof item !== 'string' || !symbolPattern.test(item)) {
+      throw new ConfigError(`symbols[${i}]`, `must be 1-32 characters of A-Z a-z 0-9 . _ : / -, got ${describe(item)}`);
+    }
+    if (seen.has(item)) throw new ConfigError(`symbols[${i}]`, `duplicate symbol ${item}`);
+    seen.add(item);
+    return item;
+  });
+}
+
+function parseName(object: RawObject, path: string, seen: Set<string>): string {
+  const name = readString(object, 'name', path);
+  if (!namePattern.test(name)) throw new ConfigError(`${path}.name`, `must be a DNS-label-like name, got ${describe(name)}`);
+  if (seen.has(name)) throw new ConfigError(`${path}.name`, `duplicate name ${name}`);
+  seen.add(name);
+  return name;
+}
+
+function parseParams(object: RawObject, path: string): Readonly<Record<string, unknown>> {
+  return object.params === undefined ? {} : asObject(object.params, `${path}.params`);
+}
+
+function parseIndicators(value: unknown): IndicatorSpec[] {
+  const list = value === undefined ? [] : asArray(value, 'indicators');
+  const seen = new Set<string>();
+  return list.map((item, i) => {
+    const path = `indicators[${i}]`;
+    const object = asObject(item, path);
+    rejectUnknownKeys(object, ['name', 'type', 'params'], path);
+    const spec: IndicatorSpec = {
+      name: parseName(object, path, seen),
+      type: readString(object, 'type', path),
+      params: parseParams(object, path),
+    };
+    createIndicator({ type: spec.type, params: { ...spec.params } }, path); // validates type and params
+    return spec;
+  });
+}
+
+function parseStrategies(value: unknown, indicators: readonly IndicatorSpec[]): StrategySpec[] {
+  const list = asArray(value ?? [], 'strategies');
+  if (list.length > 0xffff) throw new ConfigError('strategies', 'at most 65535 strategies');
+  const typeByName = new Map(indicators.map((indicator) => [indicator.name, indicator.type]));
+  const seen = new Set<string>();
+  return list.map((item, i) => {
+    const path = `strategies[${i}]`;
+    const object = asObject(item, path);
+    rejectUnknownKeys(object, ['name', 'type', 'params', 'indicators'], path);
+    const names = object.indicators === undefined ? [] : asArray(object.indicators, `${path}.indicators`);
+    const spec: StrategySpec = {
+      name: parseName(object, path, seen),
+      type: readString(object, 'type', path),
+      params: parseParams(object, path),
+      indicators: names.map((name, j) => {
+        if (typeof name !== 'string') throw new ConfigError(`${path}.indicators[${j}]`, `must be an indicator name`);
+        return name;
+      }),
+    };
+    createStrategy({ ...spec, params: { ...spec.params }, indicators: [...spec.indicators] }, typeByName, path);
+    return spec;
+  });
+}
+
+function parseEndpoints(value: unknown, bindHost: string): EndpointSpec[] {
+  const zeromq = asObject(value, 'zeromq');
+  rejectUnknownKeys(zeromq, ['endpoints'], 'zeromq');
+  const list = asArray(zeromq.endpoints, 'zeromq.endpoints');
+  const endpoints = list.map((item, i): EndpointSpec => {
+    const path = `zeromq.endpoints[${i}]`;
+    const object = asObject(item, path);
+    rejectUnknownKeys(object, ['name', 'role', 'address', 'bind', 'bindPort', 'topics'], path);
+    const role = readEnum(object, 'role', path, endpointRoles, 'marketData');
+    if (object.role === undefined) throw new ConfigError(`${path}.role`, `must be one of ${endpointRoles.join(', ')}`);
+    const address = readOptionalString(object, 'address', path);
+    const bindPort = object.bindPort === undefined
+      ? undefined
+      : readInteger(object, 'bindPort', path, { min: 0, max: 65535 });
+    const bindAddress = readOptionalString(object, 'bind', path);
+    const given = [address, bindPort, bindAddress].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new ConfigError(path, 'set exactly one of address (connect), bind or bindPort');
+    for (const [key, url] of [['address', address], ['bind', bindAddress]] as const) {
+      if (url !== undefined && !/^(tcp|ipc|inproc):\/\/.+/.test(url)) {
+        throw new ConfigError(`${path}.${key}`, `must be a ZeroMQ address like tcp://host:port, got ${describe(url)}`);
+      }
+    }
+    const topics = object.topics === undefined
+      ? undefined
+      : asArray(object.topics, `${path}.topics`).map((topic, j) => {
+        if (typeof topic !== 'string') throw new ConfigError(`${path}.topics[${j}]`, 'must be a string');
+        return topic;
+      });
+    if (topics !== undefined && role !== 'marketData') {
+      throw new ConfigError(`${path}.topics`, 'only a marketData endpoint subscribes to topics');
+    }
+    const bind = bindAddress ?? (bindPort === undefined ? undefined : `tcp://${bindHost}:${bindPort}`);
+    return {
+      name: readString(object, 'name', path, role),
+      role,
+      ...(address === undefined ? {} : { connect: address }),
+      ...(bind === undefined ? {} : { bind }),
+      ...(topics === undefined ? {} : { topics }),
+    };
+  });
+  for (const role of ['marketData', 'orders'] as const) {
+    const count = endpoints.filter((endpoint) => endpoint.role === role).length;
+    if (count !== 1) throw new ConfigError('zeromq.endpoints', `needs exactly one ${role} endpoint, found ${count}`);
+  }
+  for (const role of ['signals', 'control'] as const) {
+    if (endpoints.filter((endpoint) => endpoint.role === role).length > 1) {
+      throw new ConfigError('zeromq.endpoints', `at most one ${role} endpoint`);
+    }
+  }
+  return endpoints;
+}
+
+export function endpointFor(config: EngineConfig, role: EndpointRole): EndpointSpec | undefined {
+  return config.endpoints.find((endpoint) => endpoint.role === role);
+}

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../config-error.ts';
+import { parseEngineConfig, type EngineConfig } from './engine-config.ts';
+
+/**
+ * The only place the engine reads files and environment variables (STYLE rule 9).
+ *
+ * Sources, first match wins:
+ *   1. `--config PATH` on the command line (YAML or JSON; JSON is YAML)
+ *   2. `NEXUS_ENGINE_CONFIG=PATH` (how the operator mounts the engine ConfigMap)
+ *   3. `NEXUS_ENGINE_CONFIG_INLINE='{...}'` (a whole config in one variable, for quick runs)
+ * `NEXUS_BIND_HOST` sets the host that `bindPort` endpoints and the metrics server bind (default 0.0.0.0;
+ * the local node agent gives every pod its own 127.0.0.x).
+ */
+export interface ConfigSource {
+  readonly configPath?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LoadedConfig {
+  readonly config: EngineConfig;
+  readonly origin: string;
+}
+
+export function loadEngineConfig(source: ConfigSource): LoadedConfig {
+  const bindHost = source.env.NEXUS_BIND_HOST ?? '0.0.0.0';
+  const path = source.configPath ?? source.env.NEXUS_ENGINE_CONFIG;
+  if (path !== undefined && path !== '') {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError('config', `cannot read ${path}: ${(error as Error).message}`);
+    }
+    return { config: parseEngineConfig(parseText(text, path), bindHost), origin: path };
+  }
+  const inline = source.env.NEXUS_ENGINE_CONFIG_INLINE;
+  if (inline !== undefined && inline !== '') {
+    return { config: parseEngineConfig(parseText(inline, 'NEXUS_ENGINE_CONFIG_INLINE'), bindHost), origin: 'env' };
+  }
+  throw new ConfigError('config', 'no configuration: pass --config PATH or set NEXUS_ENGINE_CONFIG');
+}
+
+function parseText(text: string, origin: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    throw new ConfigError('config', `${origin} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+}

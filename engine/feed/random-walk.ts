@@ -1,0 +1,95 @@
+import { TickKind } from '../wire/layout.ts';
+
+/** mulberry32: a tiny, fast, seeded 32-bit PRNG. Deterministic for a seed, allocation-free. */
+export class Mulberry32 {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
+export interface RandomWalkOptions {
+  readonly symbolCount: number;
+  readonly seed: number;
+  /** Share of ticks that are trades; the rest alternate bid and ask quotes. 1 = trades only. */
+  readonly tradeRatio: number;
+  /** Per-tick log-return volatility. */
+  readonly volatility: number;
+  readonly startPrice: number;
+}
+
+/** One generated tick, written into a reused object. */
+export class GeneratedTick {
+  symbolIndex = 0;
+  kind: number = TickKind.Trade;
+  price = 0;
+  size = 0;
+}
+
+/**
+ * A seeded market simulator: per symbol a geometric random walk of the mid price, trades at the mid and quotes
+ * one tick either side of it. Round-robins symbols so every symbol gets the same rate. Pure and deterministic for
+ * a seed: the same options give the same tick sequence on every run and machine.
+ */
+export class RandomWalk {
+  private readonly mid: Float64Array;
+  private readonly rng: Mulberry32;
+  private cursor = 0;
+  private spareNormal = Number.NaN;
+
+  constructor(private readonly options: RandomWalkOptions) {
+    if (!(options.tradeRatio >= 0 && options.tradeRatio <= 1)) throw new RangeError('tradeRatio must be in [0, 1]');
+    this.rng = new Mulberry32(options.seed);
+    this.mid = new Float64Array(options.symbolCount);
+    for (let i = 0; i < options.symbolCount; i++) {
+      // Spread starting prices so symbols are distinguishable: startPrice x [1, 3).
+      this.mid[i] = options.startPrice * (1 + 2 * this.rng.next());
+    }
+  }
+
+  next(out: GeneratedTick): GeneratedTick {
+    const symbol = this.cursor;
+    this.cursor = symbol + 1 === this.options.symbolCount ? 0 : symbol + 1;
+    const mid = this.mid[symbol] * Math.exp(this.options.volatility * this.normal());
+    this.mid[symbol] = mid;
+    const halfSpread = Math.max(0.01, Math.round(mid * 1e-4 * 100) / 100);
+    out.symbolIndex = symbol;
+    const draw = this.rng.next();
+    if (draw < this.options.tradeRatio) {
+      out.kind = TickKind.Trade;
+      out.price = Math.round(mid * 100) / 100;
+    } else if (draw < this.options.tradeRatio + (1 - this.options.tradeRatio) / 2) {
+      out.kind = TickKind.Bid;
+      out.price = Math.round((mid - halfSpread) * 100) / 100;
+    } else {
+      out.kind = TickKind.Ask;
+      out.price = Math.round((mid + halfSpread) * 100) / 100;
+    }
+    out.size = 1 + Math.floor(this.rng.next() * 500);
+    return out;
+  }
+
+  /** Standard normal by Box-Muller, caching the second value (no allocation). */
+  private normal(): number {
+    if (!Number.isNaN(this.spareNormal)) {
+      const value = this.spareNormal;
+      this.spareNormal = Number.NaN;
+      return value;
+    }
+    const u = 1 - this.rng.next();
+    const v = this.rng.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+}

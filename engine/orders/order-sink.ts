@@ -1,0 +1,157 @@
+import { Pull, Subscriber } from 'zeromq';
+import { LatencyHistogram } from '../metrics/latency-histogram.ts';
+import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
+import { MessageType, ORDER_BYTES, SIGNAL_BYTES } from '../wire/layout.ts';
+import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
+import { SignalSlot, decodeSignal } from '../wire/signal-codec.ts';
+import { SIGNAL_TOPIC } from './order-publisher.ts';
+
+export interface OrderSinkOptions {
+  /** Bind a PULL socket here for orders (engines connect their PUSH to it). */
+  readonly ordersBind: string;
+  /** Connect a SUB socket here for signals (an engine's signals PUB), if given. */
+  readonly signalsConnect?: readonly string[];
+  readonly clockNs: () => number;
+}
+
+export interface SinkCounts {
+  orders: number;
+  orderFrames: number;
+  signals: number;
+  signalFrames: number;
+  /** Frames or records that failed to decode (counted, never thrown). */
+  malformed: number;
+  /** Records missing from a stream's sequence. */
+  lostOrders: number;
+  lostSignals: number;
+  buys: number;
+  sells: number;
+}
+
+/**
+ * The receiving end of an engine's output, as an order gateway or a signal consumer would run it: PULL for
+ * orders, SUB for signals. It decodes every record and measures tick-to-order and tick-to-signal latency on
+ * arrival (receive time minus the tick's publisher stamp, both CLOCK_MONOTONIC on one host), so the figures
+ * include every ZeroMQ hop. Used by `nexus sink`, the demo and the engine benchmark.
+ */
+export class OrderSink {
+  private readonly orderSocket: Pull;
+  private readonly signalSocket: Subscriber | undefined;
+  private closed = false;
+  private readonly header = new FrameHeader();
+  private readonly order = new OrderSlot();
+  private readonly signal = new SignalSlot();
+  private readonly nextSequence = new Map<number, number>();
+  readonly orderLatency = new LatencyHistogram();
+  readonly signalLatency = new LatencyHistogram();
+  readonly counts: SinkCounts = {
+    orders: 0, orderFrames: 0, signals: 0, signalFrames: 0, malformed: 0, lostOrders: 0, lostSignals: 0, buys: 0, sells: 0,
+  };
+  /** Called for each decoded order (after latency is recorded), e.g. to print it. */
+  onOrder: ((order: OrderSlot) => void) | undefined;
+
+  constructor(private readonly options: OrderSinkOptions) {
+    this.orderSocket = new Pull({ receiveHighWaterMark: 1_000_000, linger: 0 });
+    if (options.signalsConnect !== undefined && options.signalsConnect.length > 0) {
+      this.signalSocket = new Subscriber({ receiveHighWaterMark: 1_000_000, linger: 0 });
+    }
+  }
+
+  async open(): Promise<string | undefined> {
+    await this.orderSocket.bind(this.options.ordersBind);
+    if (this.signalSocket !== undefined) {
+      for (const address of this.options.signalsConnect ?? []) this.signalSocket.connect(address);
+      this.signalSocket.subscribe(SIGNAL_TOPIC);
+    }
+    return this.orderSocket.lastEndpoint ?? undefined;
+  }
+
+  /** Receives until close(). */
+  async run(): Promise<void> {
+    await Promise.all([this.runOrders(), this.runSignals()]);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.orderSocket.close();
+    this.signalSocket?.close();
+  }
+
+  private async runOrders(): Promise<void> {
+    for (;;) {
+      const parts = await this.receive(this.orderSocket);
+      if (parts === undefined) return;
+      if (parts.length === 1) this.onOrderFrame(parts[0]);
+      else this.counts.malformed++;
+    }
+  }
+
+  private async runSignals(): Promise<void> {
+    const socket = this.signalSocket;
+    if (socket === undefined) return;
+    for (;;) {
+      const parts = await this.receive(socket);
+      if (parts === undefined) return;
+      if (parts.length === 2) this.onSignalFrame(parts[1]);
+      else this.counts.malformed++;
+    }
+  }
+
+  private async receive(socket: Pull | Subscriber): Promise<Buffer[] | undefined> {
+    try {
+      return await socket.receive();
+    } catch (error) {
+      if (this.closed) return undefined;
+      throw error;
+    }
+  }
+
+  private onOrderFrame(frame: Buffer): void {
+    const now = this.options.clockNs();
+    const header = this.header;
+    if (decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES, header) !== 0) {
+      this.counts.malformed++;
+      return;
+    }
+    this.counts.orderFrames++;
+    this.counts.lostOrders += this.gap(header.streamId, header.firstSequence, header.recordCount);
+    for (let i = 0; i < header.recordCount; i++) {
+      if (decodeOrder(frame, i, header, this.order) !== 0) {
+        this.counts.malformed++;
+        continue;
+      }
+      this.counts.orders++;
+      if (this.order.side === 1) this.counts.buys++;
+      else this.counts.sells++;
+      this.orderLatency.record(Math.max(1, now - this.order.tickPublishMonoNs));
+      this.onOrder?.(this.order);
+    }
+  }
+
+  private onSignalFrame(frame: Buffer): void {
+    const now = this.options.clockNs();
+    const header = this.header;
+    if (decodeFrameHeader(frame, MessageType.SignalBatch, SIGNAL_BYTES, header) !== 0) {
+      this.counts.malformed++;
+      return;
+    }
+    this.counts.signalFrames++;
+    this.counts.lostSignals += this.gap(header.streamId, header.firstSequence, header.recordCount);
+    for (let i = 0; i < header.recordCount; i++) {
+      if (decodeSignal(frame, i, header, this.signal) !== 0) {
+        this.counts.malformed++;
+        continue;
+      }
+      this.counts.signals++;
+      this.signalLatency.record(Math.max(1, now - this.signal.tickPublishMonoNs));
+    }
+  }
+
+  /** Records missing between the last frame of a stream and this one (0 for the first frame or a restart). */
+  private gap(streamId: number, firstSequence: number, count: number): number {
+    const expected = this.nextSequence.get(streamId);
+    this.nextSequence.set(streamId, firstSequence + count);
+    return expected !== undefined && firstSequence > expected ? firstSequence - expected : 0;
+  }
+}

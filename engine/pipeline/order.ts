@@ -1,0 +1,37 @@
+/**
+ * A hot-path order: a mutable slot taken from a preallocated ObjectPool, filled by the tick processor, checked by
+ * risk, encoded into the outbound order frame and returned to the pool. Never allocated per tick.
+ */
+export class Order {
+  orderId = 0;
+  symbolIndex = 0;
+  symbolId = 0;
+  strategyIndex = 0;
+  /** +1 buy, -1 sell. */
+  side = 0;
+  price = 0;
+  quantity = 0;
+  tickPublishMonoNs = 0;
+  createdMonoNs = 0;
+}
+
+/**
+ * Order ids are u64 on the wire and exact JS integers: `instanceId * 2^32 + counter`, with a 20-bit instance id
+ * per engine process (so ids stay below 2^53) and a 32-bit counter that wraps after 4.29 billion orders.
+ */
+export class OrderIdSource {
+  private counter = 0;
+  private readonly base: number;
+
+  constructor(instanceId: number) {
+    if (!Number.isInteger(instanceId) || instanceId < 0 || instanceId >= 2 ** 20) {
+      throw new RangeError(`order id instance must be an integer in [0, 2^20), got ${instanceId}`);
+    }
+    this.base = instanceId * 2 ** 32;
+  }
+
+  next(): number {
+    this.counter = (this.counter + 1) >>> 0;
+    return this.base + this.counter;
+  }
+}

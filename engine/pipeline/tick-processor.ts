@@ -1,0 +1,185 @@
+import type { EngineConfig } from '../config/engine-config.ts';
+import type { StreamingIndicator } from '../indicators/indicator.ts';
+import { createIndicator } from '../indicators/registry.ts';
+import { ObjectPool } from '../pool/object-pool.ts';
+import type { RiskEngine } from '../risk/risk-engine.ts';
+import { createStrategy } from '../strategy/factory.ts';
+import type { IndicatorReader, Strategy } from '../strategy/strategy.ts';
+import { Order, type OrderIdSource } from './order.ts';
+import type { OutputSink } from './output-sink.ts';
+
+/** Counters the tick processor increments on the hot path; the metrics layer reads them on scrape. */
+export interface ProcessorCounters {
+  /** Signals per strategy index. */
+  readonly signals: Float64Array;
+  ordersAccepted: number;
+  ordersDenied: number;
+  /** Orders lost because the order pool was exhausted (never silent: counted and exported). */
+  orderPoolExhausted: number;
+  tradesProcessed: number;
+  quotesProcessed: number;
+}
+
+export function createProcessorCounters(strategyCount: number): ProcessorCounters {
+  return {
+    signals: new Float64Array(strategyCount),
+    ordersAccepted: 0,
+    ordersDenied: 0,
+    orderPoolExhausted: 0,
+    tradesProcessed: 0,
+    quotesProcessed: 0,
+  };
+}
+
+export interface TickProcessorOptions {
+  readonly config: EngineConfig;
+  /** Indices into config.symbols this processor owns (a worker owns its shard; inline owns all). */
+  readonly symbolIds: readonly number[];
+  readonly risk: RiskEngine;
+  readonly sink: OutputSink;
+  readonly orderIds: OrderIdSource;
+  readonly clockNs: () => number;
+  readonly counters: ProcessorCounters;
+}
+
+/**
+ * The per-tick core shared by both pipeline layouts: indicators -> strategies -> risk -> order, one stage
+ * handing to the next (STYLE rule 11). Risk is the only route to orders.
+ *
+ * Everything is built at construction: one indicator instance per (symbol, indicator), the strategies' readers
+ * resolved to those instances, strategy state in one Float64Array, an order pool. `onTrade` and `onQuote` allocate
+ * nothing. Indicators update on trades (high = low = close = trade price, volume = size); quotes keep the book
+ * (best bid and ask) that limit prices are taken from.
+ */
+export class TickProcessor {
+  private readonly indicators: StreamingIndicator[][];
+  private readonly strategies: Strategy[];
+  private readonly strategyReaders: IndicatorReader[][][];
+  private readonly strategyStateOffset: Int32Array;
+  private readonly strategyState: Float64Array;
+  private readonly stateStride: number;
+  private readonly bid: Float64Array;
+  private readonly ask: Float64Array;
+  private readonly pool: ObjectPool<Order>;
+  private readonly symbolIds: readonly number[];
+  private readonly extraLatencyNs: number;
+
+  constructor(private readonly options: TickProcessorOptions) {
+    const { config } = options;
+    const symbolCount = config.symbols.length;
+    this.symbolIds = options.symbolIds;
+    this.indicators = [];
+    for (let s = 0; s < symbolCount; s++) {
+      this.indicators.push(
+        config.indicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `indicators[${i}]`)),
+      );
+    }
+    const typeByName = new Map(config.indicators.map((spec) => [spec.name, spec.type]));
+    const indexByName = new Map(config.indicators.map((spec, i) => [spec.name, i]));
+    this.strategies = [];
+    const strategyInputIndices: number[][] = [];
+    config.strategies.forEach((spec, i) => {
+      const { strategy, indicatorNames } = createStrategy(
+        { ...spec, params: { ...spec.params }, indicators: [...spec.indicators] },
+        typeByName,
+        `strategies[${i}]`,
+      );
+      this.strategies.push(strategy);
+      strategyInputIndices.push(indicatorNames.map((name) => indexByName.get(name) ?? -1));
+    });
+    this.strategyReaders = this.indicators.map((perSymbol) =>
+      strategyInputIndices.map((indices) => indices.map((index) => perSymbol[index])),
+    );
+    this.strategyStateOffset = new Int32Array(this.strategies.length);
+    let stride = 0;
+    this.strategies.forEach((strategy, i) => {
+      this.strategyStateOffset[i] = stride;
+      stride += strategy.stateSize;
+    });
+    this.stateStride = stride;
+    this.strategyState = new Float64Array(Math.max(1, stride * symbolCount));
+    this.bid = new Float64Array(symbolCount);
+    this.ask = new Float64Array(symbolCount);
+    this.pool = new ObjectPool(() => new Order(), 64);
+    this.extraLatencyNs = config.faults.extraLatencyMicros * 1000;
+  }
+
+  /** A trade print: update every indicator of the symbol, then let each strategy decide. */
+  onTrade(symbolIndex: number, price: number, size: number, tickPublishMonoNs: number): void {
+    const { risk, counters } = this.options;
+    counters.tradesProcessed++;
+    risk.onTrade(symbolIndex, price);
+    const indicators = this.indicators[symbolIndex];
+    for (let i = 0; i < indicators.length; i++) indicators[i].update(price, price, price, size);
+
+    const readers = this.strategyReaders[symbolIndex];
+    const stateBase = symbolIndex * this.stateStride;
+    for (let k = 0; k < this.strategies.length; k++) {
+      const strategy = this.strategies[k];
+      const side = strategy.evaluate(
+        readers[k],
+        price,
+        risk.position(symbolIndex),
+        this.strategyState,
+        stateBase + this.strategyStateOffset[k],
+      );
+      if (side !== 0) this.emit(symbolIndex, k, side, price, strategy.orderQuantity, tickPublishMonoNs);
+    }
+  }
+
+  /** A quote: keep the best bid/ask; quotes do not drive indicators. */
+  onQuote(symbolIndex: number, isBid: boolean, price: number): void {
+    this.options.counters.quotesProcessed++;
+    if (isBid) this.bid[symbolIndex] = price;
+    else this.ask[symbolIndex] = price;
+  }
+
+  private emit(
+    symbolIndex: number,
+    strategyIndex: number,
+    side: number,
+    lastPrice: number,
+    quantity: number,
+    tickPublishMonoNs: number,
+  ): void {
+    const { sink, counters, risk, clockNs } = this.options;
+    const now = clockNs();
+    counters.signals[strategyIndex]++;
+    sink.signal(symbolIndex, strategyIndex, side, lastPrice, 1, tickPublishMonoNs, now);
+
+    // Cross the spread when the book is known: buy at the ask, sell at the bid, else at the last trade.
+    const quote = side > 0 ? this.ask[symbolIndex] : this.bid[symbolIndex];
+    const limitPrice = quote > 0 ? quote : lastPrice;
+    const order = this.pool.acquire();
+    if (order === null) {
+      counters.orderPoolExhausted++;
+      return;
+    }
+    if (risk.check(symbolIndex, side, quantity, limitPrice) !== 0) {
+      counters.ordersDenied++;
+      this.pool.release(order);
+      return;
+    }
+    if (this.extraLatencyNs > 0) spinFor(this.extraLatencyNs, clockNs);
+    order.orderId = this.options.orderIds.next();
+    order.symbolIndex = symbolIndex;
+    order.symbolId = this.symbolIds[symbolIndex];
+    order.strategyIndex = strategyIndex;
+    order.side = side;
+    order.price = limitPrice;
+    order.quantity = quantity;
+    order.tickPublishMonoNs = tickPublishMonoNs;
+    order.createdMonoNs = clockNs();
+    counters.ordersAccepted++;
+    sink.order(order);
+    this.pool.release(order);
+  }
+}
+
+/** Fault injection only: holds the thread for `durationNs` so a slow release can be produced on purpose. */
+function spinFor(durationNs: number, clockNs: () => number): void {
+  const until = clockNs() + durationNs;
+  while (clockNs() < until) {
+    // busy wait by design: the fault is extra latency on the order path
+  }
+}
