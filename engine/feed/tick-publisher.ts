@@ -83,6 +83,15 @@ export class TickPublisher {
     return { frames: this.sender.stats.droppedFrames, ticks: this.sender.stats.droppedRecords };
   }
 
+  /**
+   * Sends message parts verbatim on the feed socket, through the same sender queue as encoded frames: for
+   * replaying captured frames and for fault injection (malformed frames in tests and drills).
+   */
+  sendRaw(parts: readonly Buffer[]): void {
+    if (parts.length === 2) this.sender.offer(parts[1], 0, parts[0]);
+    else this.sender.offer(Buffer.concat(parts), 0);
+  }
+
   async drain(): Promise<void> {
     this.flushAll();
     await this.sender.drain();

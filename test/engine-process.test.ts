@@ -1,0 +1,196 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, spawnNexus, waitForExit, waitForLine } from '../cli/processes.ts';
+import { monoNowNs } from '../engine/clock/monotonic.ts';
+import { TickPublisher } from '../engine/feed/tick-publisher.ts';
+import { sendControl } from '../engine/orders/control-server.ts';
+import { OrderSink } from '../engine/orders/order-sink.ts';
+import { ControlCommand, ControlStatus, TickKind } from '../engine/wire/layout.ts';
+import { symbolId } from '../engine/wire/symbol-id.ts';
+import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
+
+/**
+ * A real `nexus engine` process against real ZeroMQ sockets on loopback: this test is the feed (PUB) and the
+ * order gateway (PULL) and talks to the engine's control socket (REP) and its HTTP metrics.
+ */
+const symbols = ['AAPL', 'MSFT'];
+let dir: string;
+let ports: Record<'feed' | 'orders' | 'signals' | 'control' | 'metrics', number>;
+let engine: ReturnType<typeof spawnNexus>;
+let feed: TickPublisher;
+let sink: OrderSink;
+let sinkLoop: Promise<void>;
+let engineOutput = '';
+let exchangeTs = 1;
+
+async function publishTrades(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const symbol = i % symbols.length;
+    feed.append(symbol, TickKind.Trade, 100 + (i % 10) / 10, 10, exchangeTs++, monoNowNs());
+  }
+  await feed.drain();
+}
+
+async function status(): Promise<{ orders: { accepted: number; denied: number; published: number }; signals: number; ticks: { received: number }; ordersEnabled: boolean; ticksRejected: Record<string, number>; framesRejected: Record<string, number> }> {
+  const answer = await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.Status, 5_000);
+  expect(answer.status).toBe(ControlStatus.Ok);
+  return answer.body as never;
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms\n${engineOutput}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(async () => {
+  ports = { feed: await freePort(), orders: await freePort(), signals: await freePort(), control: await freePort(), metrics: await freePort() };
+  dir = mkdtempSync(join(tmpdir(), 'nexus-engine-test-'));
+  const config = {
+    symbols,
+    indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }],
+    strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
+    risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1_000_000, priceBandBps: 1000, ordersEnabled: true },
+    zeromq: {
+      endpoints: [
+        { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${ports.feed}` },
+        { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${ports.orders}` },
+        { name: 'signals', role: 'signals', bind: `tcp://127.0.0.1:${ports.signals}` },
+        { name: 'control', role: 'control', bind: `tcp://127.0.0.1:${ports.control}` },
+      ],
+    },
+    metrics: { port: ports.metrics, host: '127.0.0.1' },
+    warmupTicks: 2000,
+  };
+  writeFileSync(join(dir, 'engine.json'), JSON.stringify(config));
+  feed = new TickPublisher({
+    bind: `tcp://127.0.0.1:${ports.feed}`, symbols, maxTicksPerFrame: 16, flushNs: 0, clockNs: monoNowNs, instanceSalt: 1,
+  });
+  await feed.open();
+  sink = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ports.orders}`, signalsConnect: [`tcp://127.0.0.1:${ports.signals}`], clockNs: monoNowNs });
+  await sink.open();
+  sinkLoop = sink.run();
+  engine = spawnNexus(['engine', '--config', join(dir, 'engine.json')]);
+  engine.stdout?.on('data', (chunk: Buffer) => (engineOutput += chunk.toString()));
+  engine.stderr?.on('data', (chunk: Buffer) => (engineOutput += chunk.toString()));
+  await waitForLine(engine, /Engine started/, 30_000);
+  // PUB/SUB joins asynchronously: publish until the engine has seen ticks, so no test depends on join timing.
+  await until(async () => {
+    await publishTrades(2);
+    return (await status()).ticks.received > 0;
+  });
+});
+
+afterAll(async () => {
+  if (engine.exitCode === null) engine.kill('SIGKILL');
+  feed?.close();
+  sink?.close();
+  await sinkLoop?.catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('nexus engine process', () => {
+  it('turns trades into orders that reach the order gateway, with latency measured end to end', async () => {
+    const before = (await status()).orders.accepted;
+    await publishTrades(200);
+    await until(async () => (await status()).orders.accepted >= before + 200);
+    await until(() => sink.counts.orders >= before + 200);
+    expect(sink.counts.malformed).toBe(0);
+    expect(sink.orderLatency.count).toBeGreaterThanOrEqual(200);
+    expect(sink.orderLatency.valueAtQuantile(0.5)).toBeGreaterThan(0);
+  });
+
+  it('serves Prometheus metrics, health and readiness over HTTP', async () => {
+    const base = `http://127.0.0.1:${ports.metrics}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/nexus_engine_ticks_received_total \d+/);
+    expect(text).toMatch(/nexus_engine_tick_to_order_latency_window_micros\{quantile="0.99"\} [\d.]+/);
+    expect(text).toMatch(/nexus_engine_tick_to_order_latency_seconds_bucket\{le="0.0001"\} \d+/);
+    expect(text).toContain('nexus_engine_ready 1');
+  });
+
+  it('cuts order flow with orders-off while signals continue, and restores it with orders-on', async () => {
+    const off = await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.OrdersOff);
+    expect(off.status).toBe(ControlStatus.Ok);
+    const before = await status();
+    expect(before.ordersEnabled).toBe(false);
+    await publishTrades(50);
+    await until(async () => (await status()).signals >= before.signals + 50);
+    const during = await status();
+    expect(during.orders.accepted).toBe(before.orders.accepted);
+    expect(during.orders.denied).toBe(before.orders.denied + 50);
+
+    expect((await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.OrdersOn)).status).toBe(ControlStatus.Ok);
+    await publishTrades(20);
+    await until(async () => (await status()).orders.accepted >= during.orders.accepted + 20);
+  });
+
+  it('counts malformed frames and bad ticks by reason and keeps running', async () => {
+    const writer = new TickFrameWriter(8);
+    writer.begin(777, 0);
+    writer.append(symbolId('AAPL'), TickKind.Trade, Number.NaN, 1, exchangeTs++, monoNowNs());
+    writer.append(symbolId('ZZZZ'), TickKind.Trade, 10, 1, exchangeTs++, monoNowNs());
+    writer.append(symbolId('MSFT'), TickKind.Trade, 10, -1, exchangeTs++, monoNowNs());
+    const badTicks = writer.finish(monoNowNs());
+    const truncated = badTicks.subarray(0, 30);
+    const wrongVersion = Buffer.from(badTicks);
+    wrongVersion[0] = 42;
+    const topic = Buffer.from('AAPL');
+    for (const frame of [badTicks, truncated, wrongVersion]) feed.sendRaw([topic, frame]);
+    feed.sendRaw([topic]); // one part only: not [topic][frame]
+    await feed.drain();
+    await until(async () => {
+      const s = await status();
+      return (s.framesRejected.unknown_version ?? 0) >= 1 && (s.ticksRejected.bad_price ?? 0) >= 1;
+    });
+    const s = await status();
+    expect(s.ticksRejected).toMatchObject({ bad_price: 1, unknown_symbol: 1, bad_size: 1 });
+    expect((s.framesRejected.bad_length ?? 0) + (s.framesRejected.truncated ?? 0)).toBe(1);
+    expect(s.framesRejected.bad_topic).toBe(1);
+    expect((await fetch(`http://127.0.0.1:${ports.metrics}/readyz`)).status).toBe(200);
+  });
+
+  it('answers a malformed control request with Malformed instead of silence', async () => {
+    const { Request } = await import('zeromq');
+    const socket = new Request({ linger: 0, receiveTimeout: 5_000 });
+    socket.connect(`tcp://127.0.0.1:${ports.control}`);
+    await socket.send(Buffer.from([1, 2, 3]));
+    const [reply] = await socket.receive();
+    socket.close();
+    expect(reply[1]).toBe(5); // ControlResponse
+    expect(reply[8]).toBe(ControlStatus.Malformed);
+  });
+
+  it('drains on SIGTERM: every accepted order reaches the gateway, then exit 0', async () => {
+    await publishTrades(500);
+    await until(async () => (await status()).ticks.received > 0);
+    engine.kill('SIGTERM');
+    const code = await waitForExit(engine, 20_000);
+    expect(code).toBe(0);
+    const drained = /Engine drained ordersPublished=(\d+) ordersUndelivered=(\d+) complete=true/.exec(engineOutput);
+    expect(drained).not.toBeNull();
+    const published = Number(drained?.[1]);
+    expect(Number(drained?.[2])).toBe(0);
+    await until(() => sink.counts.orders === published);
+  });
+});
+
+describe('nexus engine with a bad config', () => {
+  it('exits 2 and names the offending field', async () => {
+    const badDir = mkdtempSync(join(tmpdir(), 'nexus-bad-config-'));
+    const path = join(badDir, 'bad.yaml');
+    writeFileSync(path, 'symbols: [AAPL]\nzeromq:\n  endpoints:\n    - {role: marketData, address: "tcp://127.0.0.1:1"}\n    - {role: orders, address: "tcp://127.0.0.1:2"}\npipeline: {ringCapacity: 1000}\n');
+    const child = spawnNexus(['engine', '--config', path]);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await waitForExit(child, 20_000)).toBe(2);
+    expect(stderr).toContain('pipeline.ringCapacity: must be a power of two, got 1000');
+    rmSync(badDir, { recursive: true, force: true });
+  });
+});
