@@ -8,6 +8,7 @@ const options = {
   signals: { type: 'string', help: 'comma-separated engine signal PUB addresses to subscribe to' },
   duration: { type: 'number', help: 'seconds to run (0 = until SIGINT/SIGTERM)', default: 0 },
   json: { type: 'boolean', help: 'print the final summary as one JSON line' },
+  'accept-ticks': { type: 'boolean', help: 'benchmarks: also measure market-data frames from a pass-through forwarder' },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -29,10 +30,13 @@ export async function sinkCommand(argv: readonly string[]): Promise<number> {
     ordersBind: str(values, 'bind') ?? '',
     ...(signals === undefined ? {} : { signalsConnect: signals.split(',') }),
     clockNs: monoNowNs,
+    acceptTickFrames: flag(values, 'accept-ticks'),
   });
   const endpoint = await sink.open();
   const json = flag(values, 'json');
-  if (!json) console.log(`Sink bound orders=${endpoint ?? ''} signals=${signals ?? 'off'}`);
+  const bound = `Sink bound orders=${endpoint ?? ''} signals=${signals ?? 'off'}`;
+  if (json) console.error(bound);
+  else console.log(bound);
   const running = sink.run();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

@@ -1,9 +1,10 @@
 import { Pull, Subscriber } from 'zeromq';
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MessageType, ORDER_BYTES, SIGNAL_BYTES } from '../wire/layout.ts';
+import { MessageType, ORDER_BYTES, SIGNAL_BYTES, TICK_BYTES } from '../wire/layout.ts';
 import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
 import { SignalSlot, decodeSignal } from '../wire/signal-codec.ts';
+import { TickSlot, decodeTick } from '../wire/tick-codec.ts';
 import { SIGNAL_TOPIC } from './order-publisher.ts';
 
 export interface OrderSinkOptions {
@@ -12,6 +13,11 @@ export interface OrderSinkOptions {
   /** Connect a SUB socket here for signals (an engine's signals PUB), if given. */
   readonly signalsConnect?: readonly string[];
   readonly clockNs: () => number;
+  /**
+   * Benchmarks only: also accept market-data frames on the orders socket, as a pass-through forwarder sends them,
+   * measuring each tick's latency exactly as an order's (receive time minus the tick's publisher stamp).
+   */
+  readonly acceptTickFrames?: boolean;
 }
 
 export interface SinkCounts {
@@ -41,6 +47,7 @@ export class OrderSink {
   private readonly header = new FrameHeader();
   private readonly order = new OrderSlot();
   private readonly signal = new SignalSlot();
+  private readonly tick = new TickSlot();
   private readonly nextSequence = new Map<number, number>();
   readonly orderLatency = new LatencyHistogram();
   readonly signalLatency = new LatencyHistogram();
@@ -79,11 +86,32 @@ export class OrderSink {
   }
 
   private async runOrders(): Promise<void> {
+    const acceptTicks = this.options.acceptTickFrames === true;
     for (;;) {
       const parts = await this.receive(this.orderSocket);
       if (parts === undefined) return;
-      if (parts.length === 1) this.onOrderFrame(parts[0]);
-      else this.counts.malformed++;
+      if (parts.length !== 1) this.counts.malformed++;
+      else if (acceptTicks && parts[0][1] === MessageType.MarketDataBatch) this.onTickFrame(parts[0]);
+      else this.onOrderFrame(parts[0]);
+    }
+  }
+
+  private onTickFrame(frame: Buffer): void {
+    const now = this.options.clockNs();
+    const header = this.header;
+    if (decodeFrameHeader(frame, MessageType.MarketDataBatch, TICK_BYTES, header) !== 0) {
+      this.counts.malformed++;
+      return;
+    }
+    this.counts.orderFrames++;
+    this.counts.lostOrders += this.gap(header.streamId, header.firstSequence, header.recordCount);
+    for (let i = 0; i < header.recordCount; i++) {
+      if (decodeTick(frame, i, header, this.tick) !== 0) {
+        this.counts.malformed++;
+        continue;
+      }
+      this.counts.orders++;
+      this.orderLatency.record(Math.max(1, now - this.tick.publishMonoNs));
     }
   }
 
