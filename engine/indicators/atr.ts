@@ -1,0 +1,126 @@
+import { checkFinite, checkFitsInput, checkHighLow, checkPeriod, checkSameLength, outputArray } from './batch-checks.ts';
+import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+
+/**
+ * True range of a bar given the previous close: max(high - low, |high - prevClose|, |low - prevClose|).
+ * Example: high 8, low 7, previous close 10 (a gap down) -> max(1, 2, 3) = 3.
+ */
+export function trueRange(high: number, low: number, prevClose: number): number {
+  let tr = high - low;
+  const up = Math.abs(high - prevClose);
+  if (up > tr) tr = up;
+  const down = Math.abs(low - prevClose);
+  if (down > tr) tr = down;
+  return tr;
+}
+
+/**
+ * Average true range with Wilder smoothing (TA-Lib ATR).
+ *
+ * Warm-up and alignment: bar 0 has no previous close, so true ranges start at bar 1; the first ATR, at index
+ * `period` (`warmupPeriod = period + 1`), is the plain mean of true ranges 1..period; then
+ * `atr = (atr * (period - 1) + tr) / period`.
+ * Example, ATR(3) over bars (h, l, c) (10,8,9) (11,9,10.5) (12,10,11) (11.5,10.5,11) (14,12,13): true ranges
+ * -, 2, 2, 1, 3; ATR NaN x3, 5/3, 19/9.
+ *
+ * Guarantees: O(1) per update, no allocation; the smoothing is contractive, so rounding does not drift.
+ * `atrBatch` gives bit-identical values. Inputs must be finite with low <= high (see StreamingIndicator).
+ */
+export class Atr implements StreamingIndicator {
+  readonly type = 'atr' as const;
+  readonly outputNames = VALUE_OUTPUT;
+  readonly warmupPeriod: number;
+  readonly period: number;
+  /** Updates seen, saturating at period + 1. */
+  private count = 0;
+  private prevClose = 0;
+  private atr = 0;
+  private value = NaN;
+
+  constructor(period: number) {
+    checkStreamingPeriod('period', period);
+    this.period = period;
+    this.warmupPeriod = period + 1;
+  }
+
+  get isStable(): boolean {
+    return this.count > this.period;
+  }
+
+  /** The ATR in price units, or null while warming up. */
+  get result(): number | null {
+    return this.count > this.period ? this.value : null;
+  }
+
+  update(close: number, high: number, low: number): void {
+    const p = this.period;
+    const c = this.count;
+    const tr = trueRange(high, low, this.prevClose);
+    this.prevClose = close;
+    if (c > p) {
+      this.atr = (this.atr * (p - 1) + tr) / p;
+      this.value = this.atr;
+      return;
+    }
+    this.count = c + 1;
+    if (c === 0) return; // bar 0 has no previous close, hence no true range
+    this.atr += tr;
+    if (c === p) {
+      this.atr /= p;
+      this.value = this.atr;
+    }
+  }
+
+  output(index: number): number {
+    if (index !== 0) badOutputIndex(this.type, index, 1);
+    return this.value;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.prevClose = 0;
+    this.atr = 0;
+    this.value = NaN;
+  }
+}
+
+/**
+ * ATR over whole series: output aligned with the inputs, NaN before index `period` (all NaN when the input has
+ * exactly `period` bars). Reuses `out` when given. Throws RangeError for a bad period, a period longer than the
+ * input, arrays of different lengths, a non-finite value or high < low (naming the index).
+ */
+export function atrBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period: number,
+  out?: Float64Array,
+): Float64Array {
+  checkPeriod('period', period);
+  const n = close.length;
+  checkSameLength(n, { high, low });
+  const result = outputArray('out', out, n, [high, low, close]);
+  if (n === 0) return result;
+  checkFitsInput('period', period, n);
+  checkFinite('high', high);
+  checkFinite('low', low);
+  checkFinite('close', close);
+  checkHighLow(high, low);
+
+  result[0] = NaN;
+  let atr = 0;
+  const seedEnd = period < n ? period : n - 1;
+  for (let i = 1; i <= seedEnd; i++) {
+    atr += trueRange(high[i], low[i], close[i - 1]);
+    result[i] = NaN;
+  }
+  if (period >= n) return result;
+  atr /= period;
+  result[period] = atr;
+  const pm1 = period - 1;
+  for (let i = period + 1; i < n; i++) {
+    atr = (atr * pm1 + trueRange(high[i], low[i], close[i - 1])) / period;
+    result[i] = atr;
+  }
+  return result;
+}

@@ -1,0 +1,291 @@
+import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
+import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
+import { nextPow2, resyncInterval, windowSum } from './rolling-sum.ts';
+
+/** Bollinger outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
+export interface BollingerResult {
+  upper: number;
+  middle: number;
+  lower: number;
+}
+
+/** Arrays for `bbandsBatch`, each aligned with the input. */
+export interface BollingerBatchOutput {
+  upper: Float64Array;
+  middle: Float64Array;
+  lower: Float64Array;
+}
+
+const BBANDS_OUTPUTS: readonly string[] = Object.freeze(['upper', 'middle', 'lower']);
+
+function checkStdDev(stdDev: number): void {
+  if (!(stdDev > 0) || stdDev === Infinity) {
+    throw new RangeError(`stdDev must be a finite number > 0, got ${stdDev}`);
+  }
+}
+
+/** Sum of squared deviations from `mean` of `values[from..to)`, in index order: the batch re-summation. */
+function windowM2(values: Float64Array, from: number, to: number, mean: number): number {
+  let m2 = 0;
+  for (let i = from; i < to; i++) {
+    const d = values[i] - mean;
+    m2 += d * d;
+  }
+  return m2;
+}
+
+/**
+ * Writes one batch output slot: the constant itself on a constant window, else mean +- stdDev * sqrt(M2 / p)
+ * (M2 clamped at 0), exactly as BollingerBands.publish does.
+ */
+function writeBands(
+  upper: Float64Array,
+  middle: Float64Array,
+  lower: Float64Array,
+  i: number,
+  constant: boolean,
+  x: number,
+  mean: number,
+  m2: number,
+  period: number,
+  stdDev: number,
+): void {
+  if (constant) {
+    upper[i] = x;
+    middle[i] = x;
+    lower[i] = x;
+    return;
+  }
+  const band = m2 > 0 ? stdDev * Math.sqrt(m2 / period) : 0;
+  upper[i] = mean + band;
+  middle[i] = mean;
+  lower[i] = mean - band;
+}
+
+/**
+ * Bollinger Bands (TA-Lib BBANDS with SMA): middle = SMA(period), upper/lower = middle +- stdDev * sd, where sd
+ * is the POPULATION standard deviation of the window. `stdDev` (k) may be fractional (2, 2.5).
+ *
+ * Warm-up and alignment: `warmupPeriod = period`; the first output is at index `period - 1`.
+ * Example, period 8, k 2, window 2, 4, 4, 4, 5, 5, 7, 9: middle 5, sd 2, upper 9, lower 1.
+ *
+ * Numerics: the window sum is the same drift-free rolling sum as Sma (so `middle` equals Sma bit for bit on
+ * non-constant windows) and the squared deviations M2 follow the exact sliding identity
+ * M2' = M2 + (x - old) * ((x - mean') + (old - mean)), both recomputed two-pass every max(1024, period) updates.
+ * A negative M2 from rounding is clamped to 0.
+ *
+ * Exact zero width: a counter of trailing bitwise-equal closes reaching `period` means max == min over the
+ * window; then all three bands are set to that close, so the width is exactly 0 (not 1e-13 rounding noise),
+ * however volatile the data before it was.
+ *
+ * Guarantees: O(1) amortised per update, no allocation; `bbandsBatch` gives bit-identical values.
+ * Inputs must be finite (see StreamingIndicator).
+ */
+export class BollingerBands implements StreamingIndicator {
+  readonly type = 'bbands' as const;
+  readonly outputNames = BBANDS_OUTPUTS;
+  readonly warmupPeriod: number;
+  readonly period: number;
+  readonly stdDev: number;
+  private readonly ring: Float64Array;
+  private readonly mask: number;
+  private readonly resyncEvery: number;
+  private readonly out: BollingerResult = { upper: NaN, middle: NaN, lower: NaN };
+  private head = 0;
+  private count = 0;
+  private untilResync = 0;
+  private sum = 0;
+  private m2 = 0;
+  private last = NaN;
+  /** Trailing closes equal to `last`, saturating at period. */
+  private run = 0;
+
+  constructor(period: number, stdDev = 2) {
+    checkStreamingPeriod('period', period);
+    checkStdDev(stdDev);
+    this.period = period;
+    this.stdDev = stdDev;
+    this.warmupPeriod = period;
+    const capacity = nextPow2(period);
+    this.ring = new Float64Array(capacity);
+    this.mask = capacity - 1;
+    this.resyncEvery = resyncInterval(period);
+  }
+
+  get isStable(): boolean {
+    return this.count === this.period;
+  }
+
+  /** The preallocated `{ upper, middle, lower }`, mutated in place; null while warming up. */
+  get result(): Readonly<BollingerResult> | null {
+    return this.count === this.period ? this.out : null;
+  }
+
+  update(close: number): void {
+    const p = this.period;
+    const head = this.head;
+    if (close === this.last) {
+      if (this.run < p) this.run++;
+    } else {
+      this.run = 1;
+      this.last = close;
+    }
+    if (this.count < p) {
+      this.ring[head & this.mask] = close;
+      this.head = (head + 1) | 0;
+      this.sum += close;
+      if (++this.count === p) {
+        this.untilResync = this.resyncEvery;
+        this.resync();
+        this.publish();
+      }
+      return;
+    }
+    // Read the leaving value before writing: with period == capacity both use the same slot.
+    const old = this.ring[(head - p) & this.mask];
+    this.ring[head & this.mask] = close;
+    this.head = (head + 1) | 0;
+    const d = close - old;
+    const oldMean = this.sum / p;
+    this.sum += d;
+    this.m2 += d * ((close - this.sum / p) + (old - oldMean));
+    if (--this.untilResync === 0) {
+      this.untilResync = this.resyncEvery;
+      this.resync();
+    }
+    this.publish();
+  }
+
+  /** Recomputes sum and M2 from the ring, oldest first (same order as the batch re-summation). */
+  private resync(): void {
+    const ring = this.ring;
+    const mask = this.mask;
+    const head = this.head;
+    const p = this.period;
+    let sum = 0;
+    for (let k = p; k > 0; k--) sum += ring[(head - k) & mask];
+    const mean = sum / p;
+    let m2 = 0;
+    for (let k = p; k > 0; k--) {
+      const d = ring[(head - k) & mask] - mean;
+      m2 += d * d;
+    }
+    this.sum = sum;
+    this.m2 = m2;
+  }
+
+  private publish(): void {
+    const out = this.out;
+    if (this.run === this.period) {
+      out.upper = this.last;
+      out.middle = this.last;
+      out.lower = this.last;
+      return;
+    }
+    const mean = this.sum / this.period;
+    const m2 = this.m2;
+    const band = m2 > 0 ? this.stdDev * Math.sqrt(m2 / this.period) : 0;
+    out.upper = mean + band;
+    out.middle = mean;
+    out.lower = mean - band;
+  }
+
+  output(index: number): number {
+    if (index === 0) return this.out.upper;
+    if (index === 1) return this.out.middle;
+    if (index === 2) return this.out.lower;
+    return badOutputIndex(this.type, index, 3);
+  }
+
+  reset(): void {
+    this.head = 0;
+    this.count = 0;
+    this.untilResync = 0;
+    this.sum = 0;
+    this.m2 = 0;
+    this.last = NaN;
+    this.run = 0;
+    this.out.upper = NaN;
+    this.out.middle = NaN;
+    this.out.lower = NaN;
+  }
+}
+
+/**
+ * Bollinger Bands over a whole series: three arrays aligned with `close`, NaN before index `period - 1`.
+ * Reuses `out` when given. Throws RangeError for a bad period or stdDev, a period longer than the input, or a
+ * non-finite value (naming its index).
+ */
+export function bbandsBatch(
+  close: Float64Array,
+  period: number,
+  stdDev = 2,
+  out?: BollingerBatchOutput,
+): BollingerBatchOutput {
+  checkPeriod('period', period);
+  checkStdDev(stdDev);
+  const n = close.length;
+  const upper = outputArray('out.upper', out?.upper, n, [close]);
+  const middle = outputArray('out.middle', out?.middle, n, [close, upper]);
+  const lower = outputArray('out.lower', out?.lower, n, [close, upper, middle]);
+  const result = out ?? { upper, middle, lower };
+  if (n === 0) return result;
+  checkFitsInput('period', period, n);
+  checkFinite('close', close);
+
+  // Warm-up: the run-length counter sees every close; outputs stay NaN until the window fills.
+  let last = NaN;
+  let run = 0;
+  for (let i = 0; i < period; i++) {
+    const x = close[i];
+    if (x === last) {
+      if (run < period) run++;
+    } else {
+      run = 1;
+      last = x;
+    }
+    upper[i] = NaN;
+    middle[i] = NaN;
+    lower[i] = NaN;
+  }
+  let sum = windowSum(close, 0, period);
+  let m2 = windowM2(close, 0, period, sum / period);
+  writeBands(upper, middle, lower, period - 1, run === period, last, sum / period, m2, period, stdDev);
+
+  // The streaming schedule in blocks: the inner loop slides sum and M2 up to each re-summation index, which
+  // takes the exact two-pass values instead (the streaming class slides there too, then replaces them).
+  const every = resyncInterval(period);
+  let i = period;
+  for (let resyncAt = period - 1 + every; i < n; resyncAt += every) {
+    const stop = resyncAt < n ? resyncAt : n;
+    for (; i < stop; i++) {
+      const x = close[i];
+      if (x === last) {
+        if (run < period) run++;
+      } else {
+        run = 1;
+        last = x;
+      }
+      const old = close[i - period];
+      const d = x - old;
+      const oldMean = sum / period;
+      sum += d;
+      m2 += d * ((x - sum / period) + (old - oldMean));
+      writeBands(upper, middle, lower, i, run === period, x, sum / period, m2, period, stdDev);
+    }
+    if (resyncAt < n) {
+      const x = close[i];
+      if (x === last) {
+        if (run < period) run++;
+      } else {
+        run = 1;
+        last = x;
+      }
+      sum = windowSum(close, i - period + 1, i + 1);
+      m2 = windowM2(close, i - period + 1, i + 1, sum / period);
+      writeBands(upper, middle, lower, i, run === period, x, sum / period, m2, period, stdDev);
+      i++;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,87 @@
+import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
+import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+
+/**
+ * Exponential moving average with alpha = 2 / (period + 1), seeded TA-Lib style.
+ *
+ * Warm-up and alignment (TA-Lib EMA): the seed is the SMA of the first `period` closes, output at index
+ * `period - 1` (`warmupPeriod = period`); then `ema = (close - ema) * alpha + ema` (TA-Lib's operation order).
+ * Example, EMA(3) (alpha 0.5) of 2, 4, 6, 8, 12, 8: NaN, NaN, 4, 6, 9, 8.5.
+ *
+ * Guarantees: O(1) per update, no allocation; the recursion is contractive, so rounding errors decay instead
+ * of accumulating. `emaBatch` gives bit-identical values. Inputs must be finite (see StreamingIndicator).
+ */
+export class Ema implements StreamingIndicator {
+  readonly type = 'ema' as const;
+  readonly outputNames = VALUE_OUTPUT;
+  readonly warmupPeriod: number;
+  readonly period: number;
+  readonly alpha: number;
+  private count = 0;
+  private seedSum = 0;
+  private value = NaN;
+
+  constructor(period: number) {
+    checkStreamingPeriod('period', period);
+    this.period = period;
+    this.warmupPeriod = period;
+    this.alpha = 2 / (period + 1);
+  }
+
+  get isStable(): boolean {
+    return this.count === this.period;
+  }
+
+  /** The average, or null while warming up. */
+  get result(): number | null {
+    return this.count === this.period ? this.value : null;
+  }
+
+  update(close: number): void {
+    if (this.count === this.period) {
+      this.value = (close - this.value) * this.alpha + this.value;
+      return;
+    }
+    this.seedSum += close;
+    if (++this.count === this.period) this.value = this.seedSum / this.period;
+  }
+
+  output(index: number): number {
+    if (index !== 0) badOutputIndex(this.type, index, 1);
+    return this.value;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.seedSum = 0;
+    this.value = NaN;
+  }
+}
+
+/**
+ * EMA over a whole series: output aligned with `close`, NaN before index `period - 1`. Reuses `out` when given.
+ * Throws RangeError for a bad period, a period longer than the input, or a non-finite value (naming its index).
+ */
+export function emaBatch(close: Float64Array, period: number, out?: Float64Array): Float64Array {
+  checkPeriod('period', period);
+  const n = close.length;
+  const result = outputArray('out', out, n, [close]);
+  if (n === 0) return result;
+  checkFitsInput('period', period, n);
+  checkFinite('close', close);
+
+  const alpha = 2 / (period + 1);
+  let sum = 0;
+  for (let i = 0; i < period - 1; i++) {
+    sum += close[i];
+    result[i] = NaN;
+  }
+  sum += close[period - 1];
+  let ema = sum / period;
+  result[period - 1] = ema;
+  for (let i = period; i < n; i++) {
+    ema = (close[i] - ema) * alpha + ema;
+    result[i] = ema;
+  }
+  return result;
+}

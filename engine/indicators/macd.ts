@@ -1,0 +1,211 @@
+import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
+import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
+
+/** MACD outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
+export interface MacdResult {
+  macd: number;
+  signal: number;
+  histogram: number;
+}
+
+/** Arrays for `macdBatch`, each aligned with the input. */
+export interface MacdBatchOutput {
+  macd: Float64Array;
+  signal: Float64Array;
+  histogram: Float64Array;
+}
+
+const MACD_OUTPUTS: readonly string[] = Object.freeze(['macd', 'signal', 'histogram']);
+
+function checkMacdPeriods(fast: number, slow: number): void {
+  if (fast >= slow) throw new RangeError(`fastPeriod (${fast}) must be less than slowPeriod (${slow})`);
+}
+
+/**
+ * Moving average convergence/divergence (TA-Lib MACD): macd = EMA(fast) - EMA(slow), signal = EMA(signal) of
+ * macd, histogram = macd - signal.
+ *
+ * Warm-up and alignment: all three outputs start at the same index, `slow - 1 + signal - 1` (33 for 12/26/9);
+ * `warmupPeriod = slow + signal - 1`. Like TA-Lib, both EMAs start at index `slow - 1`: the slow EMA is seeded
+ * with the SMA of closes [0, slow), the fast EMA with the SMA of closes [slow - fast, slow) (NOT of the first
+ * `fast` closes, so early values differ from a standalone `Ema(fast)`; the difference decays by
+ * (1 - 2/(fast+1)) per bar). The signal EMA is seeded with the SMA of the first `signal` macd values.
+ * Example, MACD(2, 3, 2) of 1, 2, 4, 7, 11: first output at index 3: macd 1, signal 5/6, histogram 1/6; then
+ * macd 25/18, signal 65/54, histogram 5/27.
+ *
+ * Guarantees: O(1) per update, no allocation; `macdBatch` gives bit-identical values. Inputs must be finite.
+ */
+export class Macd implements StreamingIndicator {
+  readonly type = 'macd' as const;
+  readonly outputNames = MACD_OUTPUTS;
+  readonly warmupPeriod: number;
+  readonly fastPeriod: number;
+  readonly slowPeriod: number;
+  readonly signalPeriod: number;
+  private readonly fastAlpha: number;
+  private readonly slowAlpha: number;
+  private readonly signalAlpha: number;
+  private readonly out: MacdResult = { macd: NaN, signal: NaN, histogram: NaN };
+  /** Updates seen, saturating at warmupPeriod. */
+  private count = 0;
+  private fastSum = 0;
+  private slowSum = 0;
+  private signalSum = 0;
+  private fastEma = 0;
+  private slowEma = 0;
+  private signalEma = 0;
+
+  constructor(fastPeriod: number, slowPeriod: number, signalPeriod: number) {
+    checkStreamingPeriod('fastPeriod', fastPeriod);
+    checkStreamingPeriod('slowPeriod', slowPeriod);
+    checkStreamingPeriod('signalPeriod', signalPeriod);
+    checkMacdPeriods(fastPeriod, slowPeriod);
+    this.fastPeriod = fastPeriod;
+    this.slowPeriod = slowPeriod;
+    this.signalPeriod = signalPeriod;
+    this.warmupPeriod = slowPeriod + signalPeriod - 1;
+    this.fastAlpha = 2 / (fastPeriod + 1);
+    this.slowAlpha = 2 / (slowPeriod + 1);
+    this.signalAlpha = 2 / (signalPeriod + 1);
+  }
+
+  get isStable(): boolean {
+    return this.count === this.warmupPeriod;
+  }
+
+  /** The preallocated `{ macd, signal, histogram }`, mutated in place; null while warming up. */
+  get result(): Readonly<MacdResult> | null {
+    return this.count === this.warmupPeriod ? this.out : null;
+  }
+
+  update(close: number): void {
+    const c = this.count;
+    const slow = this.slowPeriod;
+    if (c >= slow) {
+      this.fastEma = (close - this.fastEma) * this.fastAlpha + this.fastEma;
+      this.slowEma = (close - this.slowEma) * this.slowAlpha + this.slowEma;
+    } else {
+      this.slowSum += close;
+      if (c >= slow - this.fastPeriod) this.fastSum += close;
+      if (c < slow - 1) {
+        this.count = c + 1;
+        return;
+      }
+      this.fastEma = this.fastSum / this.fastPeriod;
+      this.slowEma = this.slowSum / slow;
+    }
+    const macd = this.fastEma - this.slowEma;
+    const warm = this.warmupPeriod;
+    if (c >= warm) {
+      // Steady state (count saturated at warmupPeriod; c stays there).
+      const signal = (macd - this.signalEma) * this.signalAlpha + this.signalEma;
+      this.signalEma = signal;
+      this.publish(macd, signal);
+      return;
+    }
+    this.count = c + 1;
+    this.signalSum += macd;
+    if (c + 1 === warm) {
+      this.signalEma = this.signalSum / this.signalPeriod;
+      this.publish(macd, this.signalEma);
+    }
+  }
+
+  private publish(macd: number, signal: number): void {
+    const out = this.out;
+    out.macd = macd;
+    out.signal = signal;
+    out.histogram = macd - signal;
+  }
+
+  output(index: number): number {
+    if (index === 0) return this.out.macd;
+    if (index === 1) return this.out.signal;
+    if (index === 2) return this.out.histogram;
+    return badOutputIndex(this.type, index, 3);
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.fastSum = 0;
+    this.slowSum = 0;
+    this.signalSum = 0;
+    this.fastEma = 0;
+    this.slowEma = 0;
+    this.signalEma = 0;
+    this.out.macd = NaN;
+    this.out.signal = NaN;
+    this.out.histogram = NaN;
+  }
+}
+
+/**
+ * MACD over a whole series: three arrays aligned with `close`, all NaN before index `slow + signal - 2`. Reuses
+ * `out` when given. Throws RangeError for bad periods (each an integer >= 1, fast < slow), a slow or signal
+ * period longer than the input, or a non-finite value (naming its index).
+ */
+export function macdBatch(
+  close: Float64Array,
+  fastPeriod: number,
+  slowPeriod: number,
+  signalPeriod: number,
+  out?: MacdBatchOutput,
+): MacdBatchOutput {
+  checkPeriod('fastPeriod', fastPeriod);
+  checkPeriod('slowPeriod', slowPeriod);
+  checkPeriod('signalPeriod', signalPeriod);
+  checkMacdPeriods(fastPeriod, slowPeriod);
+  const n = close.length;
+  const macdOut = outputArray('out.macd', out?.macd, n, [close]);
+  const signalOut = outputArray('out.signal', out?.signal, n, [close, macdOut]);
+  const histOut = outputArray('out.histogram', out?.histogram, n, [close, macdOut, signalOut]);
+  const result = out ?? { macd: macdOut, signal: signalOut, histogram: histOut };
+  if (n === 0) return result;
+  checkFitsInput('slowPeriod', slowPeriod, n);
+  checkFitsInput('signalPeriod', signalPeriod, n);
+  checkFinite('close', close);
+
+  const first = slowPeriod + signalPeriod - 2;
+  const warmEnd = first < n ? first : n;
+  for (let i = 0; i < warmEnd; i++) {
+    macdOut[i] = NaN;
+    signalOut[i] = NaN;
+    histOut[i] = NaN;
+  }
+  if (first >= n) return result;
+
+  let slowSum = 0;
+  let fastSum = 0;
+  const fastStart = slowPeriod - fastPeriod;
+  for (let i = 0; i < slowPeriod; i++) {
+    slowSum += close[i];
+    if (i >= fastStart) fastSum += close[i];
+  }
+  const fastAlpha = 2 / (fastPeriod + 1);
+  const slowAlpha = 2 / (slowPeriod + 1);
+  const signalAlpha = 2 / (signalPeriod + 1);
+  let fastEma = fastSum / fastPeriod;
+  let slowEma = slowSum / slowPeriod;
+  let signalSum = fastEma - slowEma;
+  for (let i = slowPeriod; i <= first; i++) {
+    fastEma = (close[i] - fastEma) * fastAlpha + fastEma;
+    slowEma = (close[i] - slowEma) * slowAlpha + slowEma;
+    signalSum += fastEma - slowEma;
+  }
+  let signal = signalSum / signalPeriod;
+  let macd = fastEma - slowEma;
+  macdOut[first] = macd;
+  signalOut[first] = signal;
+  histOut[first] = macd - signal;
+  for (let i = first + 1; i < n; i++) {
+    const x = close[i];
+    fastEma = (x - fastEma) * fastAlpha + fastEma;
+    slowEma = (x - slowEma) * slowAlpha + slowEma;
+    macd = fastEma - slowEma;
+    signal = (macd - signal) * signalAlpha + signal;
+    macdOut[i] = macd;
+    signalOut[i] = signal;
+    histOut[i] = macd - signal;
+  }
+  return result;
+}

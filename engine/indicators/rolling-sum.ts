@@ -1,0 +1,103 @@
+/**
+ * A sum over the last `period` values, updated in O(1) and kept from drifting.
+ *
+ * A running `sum += x - old` picks up one rounding error per update; over millions of updates those errors add
+ * up. So every `resyncInterval(period)` updates after the window first fills, the sum is recomputed exactly from
+ * the window (oldest first). That costs O(period) once per max(RESYNC_MIN, period) updates: amortised O(1), at
+ * most one extra add per update, and the error never builds up over more than that many updates: at any moment
+ * the sum carries only the rounding of the updates since the last re-summation, at the magnitudes seen in them
+ * (so a value far larger than the rest of the window leaves its rounding behind until the next re-summation).
+ *
+ * The ring is a preallocated Float64Array of power-of-two size, so slots are `counter & mask`:
+ *
+ *     capacity 8, period 5, head = 11 (next write)
+ *     slot:   0    1    2    3    4    5    6    7
+ *            [x8] [x9] [x10][x3] [x4] [x5] [x6] [x7]
+ *                            ^ old = (head - period) & mask = 6 -> x6 leaves when x11 arrives
+ *
+ * The batch functions repeat this exact schedule (sequential sum while filling, then `sum += x - old`, then an
+ * oldest-first re-summation at index `period - 1 + k * resyncInterval(period)`), which is why streaming and
+ * batch results agree bit for bit.
+ */
+export const RESYNC_MIN = 1024;
+
+/** Updates between exact re-summations for a window of `period` values. */
+export function resyncInterval(period: number): number {
+  return period > RESYNC_MIN ? period : RESYNC_MIN;
+}
+
+/** Smallest power of two >= n (n >= 1, n <= 2^30). */
+export function nextPow2(n: number): number {
+  let c = 1;
+  while (c < n) c *= 2;
+  return c;
+}
+
+/** Sum of `values[from..to)` in index order, starting from 0: the exact re-summation the batch functions use. */
+export function windowSum(values: Float64Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += values[i];
+  return s;
+}
+
+export class RollingSum {
+  readonly period: number;
+  /** Sum of the values in the window (all values so far while filling). */
+  sum = 0;
+  /** Values in the window, saturating at `period`. */
+  count = 0;
+  private readonly ring: Float64Array;
+  private readonly mask: number;
+  private readonly resyncEvery: number;
+  private head = 0;
+  private untilResync = 0;
+
+  constructor(period: number) {
+    this.period = period;
+    const capacity = nextPow2(period);
+    this.ring = new Float64Array(capacity);
+    this.mask = capacity - 1;
+    this.resyncEvery = resyncInterval(period);
+  }
+
+  get full(): boolean {
+    return this.count === this.period;
+  }
+
+  push(x: number): void {
+    const head = this.head;
+    if (this.count < this.period) {
+      this.ring[head & this.mask] = x;
+      this.head = (head + 1) | 0;
+      this.sum += x;
+      if (++this.count === this.period) this.untilResync = this.resyncEvery;
+      return;
+    }
+    // Read the leaving value before writing: with period == capacity both use the same slot.
+    const old = this.ring[(head - this.period) & this.mask];
+    this.ring[head & this.mask] = x;
+    this.head = (head + 1) | 0;
+    this.sum += x - old;
+    if (--this.untilResync === 0) {
+      this.untilResync = this.resyncEvery;
+      this.sum = this.exactSum();
+    }
+  }
+
+  /** The window's sum recomputed oldest first; O(period). */
+  exactSum(): number {
+    const ring = this.ring;
+    const mask = this.mask;
+    const head = this.head;
+    let s = 0;
+    for (let k = this.count; k > 0; k--) s += ring[(head - k) & mask];
+    return s;
+  }
+
+  reset(): void {
+    this.sum = 0;
+    this.count = 0;
+    this.head = 0;
+    this.untilResync = 0;
+  }
+}

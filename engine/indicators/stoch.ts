@@ -1,0 +1,295 @@
+import {
+  checkFinite,
+  checkFitsInput,
+  checkHighLow,
+  checkPeriod,
+  checkSameLength,
+  outputArray,
+} from './batch-checks.ts';
+import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
+import { nextPow2, resyncInterval, RollingSum } from './rolling-sum.ts';
+
+/** Stochastic outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
+export interface StochResult {
+  slowK: number;
+  slowD: number;
+}
+
+/** Arrays for `stochBatch`, each aligned with the input. */
+export interface StochBatchOutput {
+  slowK: Float64Array;
+  slowD: Float64Array;
+}
+
+const STOCH_OUTPUTS: readonly string[] = Object.freeze(['slowK', 'slowD']);
+
+/**
+ * Fast %K on a flat range (highest high == lowest low, 0/0): 50, neutral. TA-Lib STOCH returns 0 there; we
+ * differ for the same reason as FLAT_RSI: a halted symbol is not "maximally oversold".
+ */
+export const FLAT_STOCH = 50;
+
+/**
+ * Fast %K = 100 * (close - lowestLow) / (highestHigh - lowestLow), FLAT_STOCH on a zero range.
+ * Examples: (11, 12, 8) -> 75; (12, 12, 8) -> 100; (8, 12, 8) -> 0; (5, 5, 5) -> 50.
+ */
+export function fastK(close: number, highestHigh: number, lowestLow: number): number {
+  const range = highestHigh - lowestLow;
+  return range === 0 ? FLAT_STOCH : 100 * ((close - lowestLow) / range);
+}
+
+/**
+ * Stochastic oscillator (TA-Lib STOCH with SMA smoothing): fastK over the last `fastKPeriod` bars'
+ * highest high and lowest low (current bar included), slowK = SMA(slowKPeriod) of fastK, slowD =
+ * SMA(slowDPeriod) of slowK.
+ *
+ * Warm-up and alignment: both outputs start at the same index, `fastK - 1 + slowK - 1 + slowD - 1` (17 for
+ * 14/3/3); `warmupPeriod = fastK + slowK + slowD - 2`. A flat range gives fastK = FLAT_STOCH (50).
+ * Example, 3/2/2 over bars (h, l, c) (10,8,9) (11,9,10) (12,9,11) (12,10,10) (13,11,13) (13,12,12):
+ * fastK -, -, 75, 100/3, 100, 200/3; slowK from index 3: 325/6, 200/3, 250/3; output from index 4:
+ * (slowK 200/3, slowD 725/12), (250/3, 75).
+ *
+ * Highest high and lowest low come from two monotonic deques (preallocated Int32 bar numbers and Float64
+ * values in power-of-two rings, amortised O(1)); bar numbers wrap as int32 and age is `(now - bar) | 0`, which
+ * stays exact across the wrap because ages are < fastKPeriod. The two SMAs are drift-free RollingSums.
+ *
+ * Guarantees: O(1) amortised per update, no allocation; `stochBatch` gives bit-identical values. Inputs must be
+ * finite with low <= high (see StreamingIndicator).
+ */
+export class Stochastic implements StreamingIndicator {
+  readonly type = 'stoch' as const;
+  readonly outputNames = STOCH_OUTPUTS;
+  readonly warmupPeriod: number;
+  readonly fastKPeriod: number;
+  readonly slowKPeriod: number;
+  readonly slowDPeriod: number;
+  private readonly maxBar: Int32Array;
+  private readonly maxVal: Float64Array;
+  private readonly minBar: Int32Array;
+  private readonly minVal: Float64Array;
+  private readonly dequeMask: number;
+  private readonly kWindow: RollingSum;
+  private readonly dWindow: RollingSum;
+  private readonly out: StochResult = { slowK: NaN, slowD: NaN };
+  private bar = 0;
+  /** Bars seen, saturating at fastKPeriod. */
+  private bars = 0;
+  private maxHead = 0;
+  private maxTail = 0;
+  private minHead = 0;
+  private minTail = 0;
+
+  constructor(fastKPeriod = 14, slowKPeriod = 3, slowDPeriod = 3) {
+    checkStreamingPeriod('fastKPeriod', fastKPeriod);
+    checkStreamingPeriod('slowKPeriod', slowKPeriod);
+    checkStreamingPeriod('slowDPeriod', slowDPeriod);
+    this.fastKPeriod = fastKPeriod;
+    this.slowKPeriod = slowKPeriod;
+    this.slowDPeriod = slowDPeriod;
+    this.warmupPeriod = fastKPeriod + slowKPeriod + slowDPeriod - 2;
+    const capacity = nextPow2(fastKPeriod + 1);
+    this.maxBar = new Int32Array(capacity);
+    this.maxVal = new Float64Array(capacity);
+    this.minBar = new Int32Array(capacity);
+    this.minVal = new Float64Array(capacity);
+    this.dequeMask = capacity - 1;
+    this.kWindow = new RollingSum(slowKPeriod);
+    this.dWindow = new RollingSum(slowDPeriod);
+  }
+
+  get isStable(): boolean {
+    return this.dWindow.full;
+  }
+
+  /** The preallocated `{ slowK, slowD }`, mutated in place; null while warming up. */
+  get result(): Readonly<StochResult> | null {
+    return this.dWindow.full ? this.out : null;
+  }
+
+  update(close: number, high: number, low: number): void {
+    const now = this.bar;
+    this.bar = (now + 1) | 0;
+    const fk = this.fastKPeriod;
+    const mask = this.dequeMask;
+
+    // Highest high: values decrease from head to tail; a new high evicts every value <= it from the tail.
+    const maxBar = this.maxBar;
+    const maxVal = this.maxVal;
+    let h = this.maxHead;
+    let t = this.maxTail;
+    while (h !== t && ((now - maxBar[h & mask]) | 0) >= fk) h = (h + 1) | 0;
+    while (h !== t && maxVal[(t - 1) & mask] <= high) t = (t - 1) | 0;
+    maxBar[t & mask] = now;
+    maxVal[t & mask] = high;
+    this.maxHead = h;
+    this.maxTail = (t + 1) | 0;
+    const highest = maxVal[h & mask];
+
+    // Lowest low: the mirror image.
+    const minBar = this.minBar;
+    const minVal = this.minVal;
+    h = this.minHead;
+    t = this.minTail;
+    while (h !== t && ((now - minBar[h & mask]) | 0) >= fk) h = (h + 1) | 0;
+    while (h !== t && minVal[(t - 1) & mask] >= low) t = (t - 1) | 0;
+    minBar[t & mask] = now;
+    minVal[t & mask] = low;
+    this.minHead = h;
+    this.minTail = (t + 1) | 0;
+    const lowest = minVal[h & mask];
+
+    if (this.bars < fk) {
+      if (++this.bars < fk) return;
+    }
+    const kWindow = this.kWindow;
+    kWindow.push(fastK(close, highest, lowest));
+    if (!kWindow.full) return;
+    const slowK = kWindow.sum / this.slowKPeriod;
+    const dWindow = this.dWindow;
+    dWindow.push(slowK);
+    if (!dWindow.full) return;
+    this.out.slowK = slowK;
+    this.out.slowD = dWindow.sum / this.slowDPeriod;
+  }
+
+  output(index: number): number {
+    if (index === 0) return this.out.slowK;
+    if (index === 1) return this.out.slowD;
+    return badOutputIndex(this.type, index, 2);
+  }
+
+  reset(): void {
+    this.bar = 0;
+    this.bars = 0;
+    this.maxHead = 0;
+    this.maxTail = 0;
+    this.minHead = 0;
+    this.minTail = 0;
+    this.kWindow.reset();
+    this.dWindow.reset();
+    this.out.slowK = NaN;
+    this.out.slowD = NaN;
+  }
+}
+
+// Batch workspace: deque slots and the fastK ring, grown on demand and reused, so a call with an `out` allocates
+// nothing in steady state. Batch functions are synchronous, so one module-level workspace cannot be shared by
+// two calls at once.
+let dequeSlots = new Int32Array(64);
+let fastKRing = new Float64Array(16);
+
+/**
+ * Stochastic over whole series: two arrays aligned with the inputs, both NaN before index
+ * `fastK + slowK + slowD - 3`. Reuses `out` when given. Throws RangeError for bad periods, a period longer than
+ * the input, arrays of different lengths, a non-finite value or high < low (naming the index).
+ */
+export function stochBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  fastKPeriod = 14,
+  slowKPeriod = 3,
+  slowDPeriod = 3,
+  out?: StochBatchOutput,
+): StochBatchOutput {
+  checkPeriod('fastKPeriod', fastKPeriod);
+  checkPeriod('slowKPeriod', slowKPeriod);
+  checkPeriod('slowDPeriod', slowDPeriod);
+  const n = close.length;
+  checkSameLength(n, { high, low });
+  const slowKOut = outputArray('out.slowK', out?.slowK, n, [high, low, close]);
+  const slowDOut = outputArray('out.slowD', out?.slowD, n, [high, low, close, slowKOut]);
+  const result = out ?? { slowK: slowKOut, slowD: slowDOut };
+  if (n === 0) return result;
+  checkFitsInput('fastKPeriod', fastKPeriod, n);
+  checkFitsInput('slowKPeriod', slowKPeriod, n);
+  checkFitsInput('slowDPeriod', slowDPeriod, n);
+  checkFinite('high', high);
+  checkFinite('low', low);
+  checkFinite('close', close);
+  checkHighLow(high, low);
+
+  const fk = fastKPeriod;
+  const sk = slowKPeriod;
+  const sd = slowDPeriod;
+  const dequeCap = nextPow2(fk + 1);
+  if (dequeSlots.length < 2 * dequeCap) dequeSlots = new Int32Array(2 * dequeCap);
+  const ringCap = nextPow2(sk);
+  if (fastKRing.length < ringCap) fastKRing = new Float64Array(ringCap);
+  const deque = dequeSlots;
+  const ring = fastKRing;
+  const dm = dequeCap - 1;
+  const rm = ringCap - 1;
+  const minBase = dequeCap;
+  let maxHead = 0;
+  let maxTail = 0;
+  let minHead = 0;
+  let minTail = 0;
+
+  // fastK rolling sum (window sk over the fastK series) and slowK rolling sum (window sd over the slowK series,
+  // whose values live in slowKOut until the warm-up slots are cleared at the end), on RollingSum's schedule.
+  const kEvery = resyncInterval(sk);
+  const dEvery = resyncInterval(sd);
+  let kCount = 0;
+  let kSum = 0;
+  let kUntil = 0;
+  let dCount = 0;
+  let dSum = 0;
+  let dUntil = 0;
+  const firstSlowK = fk + sk - 2;
+
+  for (let i = 0; i < n; i++) {
+    while (maxHead !== maxTail && deque[maxHead & dm] <= i - fk) maxHead++;
+    while (maxHead !== maxTail && high[deque[(maxTail - 1) & dm]] <= high[i]) maxTail--;
+    deque[maxTail & dm] = i;
+    maxTail++;
+    while (minHead !== minTail && deque[minBase + (minHead & dm)] <= i - fk) minHead++;
+    while (minHead !== minTail && low[deque[minBase + ((minTail - 1) & dm)]] >= low[i]) minTail--;
+    deque[minBase + (minTail & dm)] = i;
+    minTail++;
+    slowDOut[i] = NaN;
+    if (i < fk - 1) {
+      slowKOut[i] = NaN;
+      continue;
+    }
+
+    const k = fastK(close[i], high[deque[maxHead & dm]], low[deque[minBase + (minHead & dm)]]);
+    const kSlot = i - (fk - 1); // position in the fastK series
+    if (kCount < sk) {
+      ring[kSlot & rm] = k;
+      kSum += k;
+      if (++kCount === sk) kUntil = kEvery;
+    } else {
+      const old = ring[(kSlot - sk) & rm];
+      ring[kSlot & rm] = k;
+      kSum += k - old;
+      if (--kUntil === 0) {
+        kUntil = kEvery;
+        kSum = 0;
+        for (let s = kSlot - sk + 1; s <= kSlot; s++) kSum += ring[s & rm];
+      }
+    }
+    if (kCount < sk) {
+      slowKOut[i] = NaN;
+      continue;
+    }
+    const slowK = kSum / sk;
+    slowKOut[i] = slowK;
+    if (dCount < sd) {
+      dSum += slowK;
+      if (++dCount === sd) dUntil = dEvery;
+    } else {
+      dSum += slowK - slowKOut[i - sd];
+      if (--dUntil === 0) {
+        dUntil = dEvery;
+        dSum = 0;
+        for (let s = i - sd + 1; s <= i; s++) dSum += slowKOut[s];
+      }
+    }
+    if (dCount === sd) slowDOut[i] = dSum / sd;
+  }
+  // slowK values before the first slowD were only the slowD window's history: TA-Lib aligns both outputs.
+  const first = firstSlowK + sd - 1;
+  for (let i = firstSlowK; i < first && i < n; i++) slowKOut[i] = NaN;
+  return result;
+}
