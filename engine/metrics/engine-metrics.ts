@@ -1,0 +1,414 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { systemClock, type Clock } from '../clock/monotonic.ts';
+import { denyReasonNames } from '../risk/risk-engine.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
+import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } from './sliding-window.ts';
+
+/**
+ * The engine's Prometheus metrics, on an EXPLICIT registry (never prom-client's global one).
+ *
+ *   hot path --increments--> EngineCounters (plain fields, Float64Arrays)      recordTickToOrder(ns)
+ *                                   |                                          |            |
+ *   scrape --> registry.metrics() --+-- collect() callbacks read the counters  v            v
+ *                                   +-- LatencyHistogramMetric  <---- LatencyHistogram  SlidingWindowQuantiles
+ *                                   +-- window gauges (p50/p90/p99/p999, samples, seconds) <----'
+ *
+ * No prom-client call happens per tick: the pipeline bumps plain numbers and prom-client reads them on scrape.
+ * Every name starts with `nexus_engine_`; docs/metrics.md lists them. The three
+ * `nexus_engine_tick_to_order_latency_window_*` gauges are the operator's latency-gate API: stable names.
+ */
+export const METRIC_PREFIX = 'nexus_engine_';
+
+/** Upper bounds (µs) of the exported tick-to-order histogram: fine around typical budgets (50 µs .. 1 ms). */
+export const TICK_TO_ORDER_BUCKETS_MICROS: readonly number[] = Object.freeze([
+  10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
+  125, 150, 175, 200, 225, 250, 275, 300, 325, 350, 375, 400, 425, 450, 475, 500,
+  600, 700, 800, 900, 1000,
+  1500, 2000, 3000, 5000, 10000,
+]);
+
+/** Quantiles exported by the window gauge, as label values. */
+export const WINDOW_QUANTILES = ['0.5', '0.9', '0.99', '0.999'] as const;
+
+/**
+ * The hot-path counter block. The pipeline increments fields directly (`counters.ticksReceived += n`,
+ * `counters.framesRejected[code]++`); the exporter reads them on scrape. Arrays are indexed by the code or
+ * position of the matching label list in `EngineMetricsOptions`; for reason arrays index 0 means "ok" and is
+ * not exported.
+ */
+export class EngineCounters {
+  framesReceived = 0;
+  ticksReceived = 0;
+  /** Ticks missing from a stream's sequence (gaps, e.g. a PUB high-water mark drop). */
+  ticksLost = 0;
+  /** Orders risk accepted. */
+  ordersAccepted = 0;
+  /** Orders handed to the order socket. */
+  ordersPublished = 0;
+  /** 1 while orders are enabled (risk switches on, no kill switch), else 0. */
+  ordersEnabled = 0;
+  /** 1 while the engine is ready (warmed up, sockets connected), else 0. */
+  ready = 0;
+  /** Rejected frames by reject-reason code. */
+  readonly framesRejected: Float64Array;
+  /** Rejected ticks by reject-reason code. */
+  readonly ticksRejected: Float64Array;
+  /** Occupancy of each ring at the last refresh, as a fraction 0..1 of its capacity. */
+  readonly ringOccupancy: Float64Array;
+  /** Items dropped by each ring's overflow policy. */
+  readonly ringDropped: Float64Array;
+  /** Signals per strategy index. */
+  readonly signals: Float64Array;
+  /** Orders risk denied, by DenyReason code (slot 0 unused; see risk-engine.ts). */
+  readonly ordersDenied: Float64Array;
+  /** acquire() calls that found each pool empty. */
+  readonly poolExhausted: Float64Array;
+
+  constructor(sizes: EngineCounterSizes, shared: SharedCounterArrays = {}) {
+    this.framesRejected = sized(shared.framesRejected, sizes.frameRejectReasons, 'framesRejected');
+    this.ticksRejected = sized(shared.ticksRejected, sizes.tickRejectReasons, 'ticksRejected');
+    this.ringOccupancy = new Float64Array(sizes.rings);
+    this.ringDropped = new Float64Array(sizes.rings);
+    this.signals = sized(shared.signals, sizes.strategies, 'signals');
+    this.ordersDenied = sized(shared.ordersDenied, sizes.denyReasons, 'ordersDenied');
+    this.poolExhausted = new Float64Array(sizes.pools);
+  }
+}
+
+export interface EngineCounterSizes {
+  readonly frameRejectReasons: number;
+  readonly tickRejectReasons: number;
+  readonly rings: number;
+  readonly strategies: number;
+  readonly denyReasons: number;
+  readonly pools: number;
+}
+
+/** Arrays a producer already counts into (e.g. `RiskEngine.denials`), used as the counter block's storage. */
+export interface SharedCounterArrays {
+  readonly framesRejected?: Float64Array;
+  readonly ticksRejected?: Float64Array;
+  readonly signals?: Float64Array;
+  readonly ordersDenied?: Float64Array;
+}
+
+function sized(shared: Float64Array | undefined, length: number, name: string): Float64Array {
+  if (shared === undefined) return new Float64Array(length);
+  if (shared.length < length) throw new RangeError(`shared ${name} needs ${length} slots, got ${shared.length}`);
+  return shared;
+}
+
+export interface EngineMetricsOptions {
+  /** Frame reject labels indexed by code; index 0 ("ok") is not exported. */
+  readonly frameRejectReasons: readonly string[];
+  /** Tick reject labels indexed by code; index 0 ("ok") is not exported. */
+  readonly tickRejectReasons: readonly string[];
+  /** Strategy names indexed by strategy index (label `strategy`). */
+  readonly strategies: readonly string[];
+  /** Ring names indexed by ring index (label `ring`). Default: none. */
+  readonly rings?: readonly string[];
+  /** Pool names indexed by pool index (label `pool`). Default: ['order']. */
+  readonly pools?: readonly string[];
+  /** Deny-reason labels indexed by code; [0] is not exported. Default: the risk engine's `denyReasonNames`. */
+  readonly denyReasons?: readonly string[];
+  /** Sliding-window length for the gate gauges (default 30 s) and its number of intervals (default 6). */
+  readonly windowSeconds?: number;
+  readonly windowIntervals?: number;
+  /** Time source for window rotation (default: host monotonic clock). */
+  readonly clock?: Clock;
+  /** Register prom-client's process/heap/GC/event-loop metrics on the same registry (default true). */
+  readonly defaultMetrics?: boolean;
+  /** Producer arrays to use as counter storage instead of copying. */
+  readonly shared?: SharedCounterArrays;
+  /** Called once per scrape before any value is read, to copy other counter blocks into `counters`. */
+  readonly refresh?: (counters: EngineCounters) => void;
+}
+
+/** One sample of prom-client's histogram MetricObject (what `Registry.getMetricsAsString` formats). */
+interface HistogramSample {
+  readonly metricName: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+interface HistogramMetricObject {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'histogram';
+  readonly aggregator: 'sum';
+  readonly values: HistogramSample[];
+}
+
+/**
+ * A Prometheus histogram whose data is our LatencyHistogram (nanoseconds, cumulative since start), exported in
+ * seconds with fixed `le` bounds. It is registered on the registry like a prom-client metric: the registry
+ * calls `get()` on scrape and formats `<name>_bucket{le}`, `<name>_sum` and `<name>_count`. Bucket counts use
+ * `LatencyHistogram.cumulativeCounts`: a sample within 0.78 % below a bound may be counted above it.
+ */
+export class LatencyHistogramMetric {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly boundsNs: Float64Array;
+  private readonly leLabels: readonly Readonly<Record<string, string>>[];
+  private readonly cumulative: Float64Array;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly source: LatencyHistogram,
+    boundsMicros: readonly number[],
+    private readonly beforeRead: () => void = () => {},
+  ) {
+    for (let i = 1; i < boundsMicros.length; i++) {
+      if (!(boundsMicros[i] > boundsMicros[i - 1])) throw new RangeError('histogram bounds must ascend');
+    }
+    this.boundsNs = Float64Array.from(boundsMicros, (micros) => micros * 1_000);
+    this.leLabels = boundsMicros.map((micros) => Object.freeze({ le: String(micros / 1e6) }));
+    this.cumulative = new Float64Array(boundsMicros.length);
+  }
+
+  async get(): Promise<HistogramMetricObject> {
+    this.beforeRead();
+    const histogram = this.source;
+    histogram.cumulativeCounts(this.boundsNs, this.cumulative);
+    const bucket = `${this.name}_bucket`;
+    const values: HistogramSample[] = [];
+    for (let i = 0; i < this.leLabels.length; i++) {
+      values.push({ metricName: bucket, labels: this.leLabels[i], value: this.cumulative[i] });
+    }
+    values.push(
+      { metricName: bucket, labels: { le: '+Inf' }, value: histogram.count },
+      { metricName: `${this.name}_sum`, labels: {}, value: histogram.sum / 1e9 },
+      { metricName: `${this.name}_count`, labels: {}, value: histogram.count },
+    );
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** `Registry.resetMetrics()` calls this; the source histogram belongs to the engine, so nothing is cleared. */
+  reset(): void {}
+}
+
+type Labels = Readonly<Record<string, string>>;
+interface Series {
+  readonly labels: Labels;
+  read(): number;
+}
+
+/** Engine metrics: the registry, the hot-path counter block and the tick-to-order latency recorders. */
+export class EngineMetrics {
+  readonly registry: Registry;
+  readonly counters: EngineCounters;
+  /** Tick-to-order latency since start (exported as the Prometheus histogram). */
+  readonly latency: LatencyHistogram;
+  /** Tick-to-order latency over the sliding window (exported as the gate gauges). */
+  readonly window: SlidingWindowQuantiles;
+  private readonly clock: Clock;
+  private readonly refresh: ((counters: EngineCounters) => void) | undefined;
+  private readonly snapshot: WindowSnapshot = createWindowSnapshot();
+  private scrapeInProgress = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Records one tick-to-order latency (ns) into both the cumulative histogram and the sliding window.
+   * O(1), allocation-free; a bound function, so it can be handed to the pipeline as a callback.
+   */
+  readonly recordTickToOrder = (ns: number): void => {
+    this.latency.record(ns);
+    this.window.record(ns);
+  };
+
+  constructor(options: EngineMetricsOptions) {
+    const rings = options.rings ?? [];
+    const pools = options.pools ?? ['order'];
+    const denyReasons = options.denyReasons ?? denyReasonNames;
+    const windowSeconds = options.windowSeconds ?? 30;
+    const windowIntervals = options.windowIntervals ?? 6;
+    if (!(windowSeconds > 0) || !Number.isInteger(windowIntervals) || windowIntervals < 1) {
+      throw new RangeError(`window needs seconds > 0 and an integer interval count >= 1, got ${windowSeconds}/${windowIntervals}`);
+    }
+    this.clock = options.clock ?? systemClock;
+    this.refresh = options.refresh;
+    this.registry = new Registry();
+    this.counters = new EngineCounters(
+      {
+        frameRejectReasons: options.frameRejectReasons.length,
+        tickRejectReasons: options.tickRejectReasons.length,
+        rings: rings.length,
+        strategies: options.strategies.length,
+        denyReasons: denyReasons.length,
+        pools: pools.length,
+      },
+      options.shared,
+    );
+    this.latency = new LatencyHistogram();
+    this.window = new SlidingWindowQuantiles({
+      intervalMs: Math.max(1, Math.round((windowSeconds * 1000) / windowIntervals)),
+      intervals: windowIntervals,
+      startMs: this.nowMs(),
+    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.registerAll(options.frameRejectReasons, options.tickRejectReasons, options.strategies, rings, pools, denyReasons);
+  }
+
+  /** Rotates the sliding window to the clock's current time. */
+  rotateWindow(): void {
+    this.window.rotate(this.nowMs());
+  }
+
+  /** The sliding-window figures now (rotated first), e.g. for the control socket's status reply. */
+  windowSnapshot(out: WindowSnapshot = createWindowSnapshot()): WindowSnapshot {
+    this.rotateWindow();
+    return this.window.snapshot(out);
+  }
+
+  /**
+   * Starts rotating the window on an unref'd timer (it never keeps the process alive), a quarter interval
+   * apart (at most 250 ms), so a sample is attributed to an interval at most one timer period late.
+   * Idempotent.
+   */
+  startWindowTimer(): void {
+    if (this.timer !== undefined) return;
+    const periodMs = Math.max(1, Math.min(250, Math.floor(this.window.intervalMs / 4)));
+    this.timer = setInterval(() => this.rotateWindow(), periodMs);
+    this.timer.unref();
+  }
+
+  /** Starts the metrics' background work: today only the window timer. Idempotent. */
+  start(): void {
+    this.startWindowTimer();
+  }
+
+  /** Stops the window timer. The registry keeps answering scrapes. */
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private nowMs(): number {
+    return this.clock.nowNs() / 1e6;
+  }
+
+  /**
+   * Runs `refresh` and takes the window snapshot once per scrape. `Registry.metrics()` calls every metric's
+   * collect synchronously before awaiting anything, so the flag, cleared in a microtask, spans exactly one scrape
+   * and every gauge of that scrape reads the same snapshot.
+   */
+  private readonly beginScrape = (): void => {
+    if (this.scrapeInProgress) return;
+    this.scrapeInProgress = true;
+    queueMicrotask(() => {
+      this.scrapeInProgress = false;
+    });
+    this.refresh?.(this.counters);
+    this.window.rotate(this.nowMs());
+    this.window.snapshot(this.snapshot);
+  };
+
+  private registerAll(
+    frameRejectReasons: readonly string[],
+    tickRejectReasons: readonly string[],
+    strategies: readonly string[],
+    rings: readonly string[],
+    pools: readonly string[],
+    denyReasons: readonly string[],
+  ): void {
+    const c = this.counters;
+    const one = (read: () => number): Series[] => [{ labels: {}, read }];
+    const each = (label: string, names: readonly string[], values: Float64Array, from = 0): Series[] =>
+      names.slice(from).map((value, i) => ({ labels: { [label]: value }, read: () => values[i + from] }));
+
+    this.counter('ticks_received_total', 'Ticks received in market-data frames (before validation).', [], one(() => c.ticksReceived));
+    this.counter('frames_received_total', 'Market-data frames received.', [], one(() => c.framesReceived));
+    this.counter('frames_rejected_total', 'Market-data frames dropped whole, by reason.', ['reason'],
+      each('reason', frameRejectReasons, c.framesRejected, 1));
+    this.counter('ticks_rejected_total', 'Ticks dropped by validation, by reason.', ['reason'],
+      each('reason', tickRejectReasons, c.ticksRejected, 1));
+    this.counter('ticks_lost_total', 'Ticks missing from a stream sequence (gaps, e.g. PUB high-water-mark drops).', [],
+      one(() => c.ticksLost));
+    this.gauge('ring_occupancy', 'Fraction of each ring buffer in use at scrape time (0..1).', ['ring'],
+      each('ring', rings, c.ringOccupancy));
+    this.counter('ring_dropped_total', 'Items a full ring dropped under the drop overflow policy.', ['ring'],
+      each('ring', rings, c.ringDropped));
+    this.counter('signals_total', 'Signals emitted, by strategy.', ['strategy'], each('strategy', strategies, c.signals));
+    this.counter('orders_total', 'Orders checked by risk, by result (accepted or denied).', ['result'], [
+      { labels: { result: 'accepted' }, read: () => c.ordersAccepted },
+      {
+        labels: { result: 'denied' },
+        read: () => {
+          let total = 0;
+          for (let code = 1; code < denyReasons.length; code++) total += c.ordersDenied[code];
+          return total;
+        },
+      },
+    ]);
+    this.counter('orders_denied_total', 'Orders denied by risk, by reason.', ['reason'],
+      each('reason', denyReasons, c.ordersDenied, 1));
+    this.counter('orders_published_total', 'Orders handed to the order socket.', [], one(() => c.ordersPublished));
+    this.counter('pool_exhausted_total', 'Times an object pool was empty (the work it would have held was dropped and counted).',
+      ['pool'], each('pool', pools, c.poolExhausted));
+    this.gauge('orders_enabled', '1 while orders are enabled (risk switch on, no kill switch), else 0.', [],
+      one(() => c.ordersEnabled));
+    this.gauge('ready', '1 while the engine is ready to trade, else 0.', [], one(() => c.ready));
+
+    const histogram = new LatencyHistogramMetric(
+      `${METRIC_PREFIX}tick_to_order_latency_seconds`,
+      'Tick-to-order latency since start: feed publish stamp to order hand-off to the socket, in seconds.',
+      this.latency,
+      TICK_TO_ORDER_BUCKETS_MICROS,
+      this.beginScrape,
+    );
+    // The registry's typings only list prom-client's own classes; at runtime it needs name, type, get() and reset().
+    this.registry.registerMetric(histogram as unknown as Metric);
+
+    const snapshot = this.snapshot;
+    this.gauge('tick_to_order_latency_window_micros',
+      'Tick-to-order latency quantile over the sliding window, in microseconds (NaN when the window has no samples). Gate API.',
+      ['quantile'], [
+        { labels: { quantile: WINDOW_QUANTILES[0] }, read: () => snapshot.p50Ns / 1_000 },
+        { labels: { quantile: WINDOW_QUANTILES[1] }, read: () => snapshot.p90Ns / 1_000 },
+        { labels: { quantile: WINDOW_QUANTILES[2] }, read: () => snapshot.p99Ns / 1_000 },
+        { labels: { quantile: WINDOW_QUANTILES[3] }, read: () => snapshot.p999Ns / 1_000 },
+      ]);
+    this.gauge('tick_to_order_latency_window_samples', 'Tick-to-order samples in the sliding window. Gate API.', [],
+      one(() => snapshot.samples));
+    this.gauge('tick_to_order_latency_window_seconds', 'Time span the sliding window currently covers, in seconds. Gate API.', [],
+      one(() => Math.round(snapshot.windowMs) / 1_000));
+  }
+
+  private counter(name: string, help: string, labelNames: string[], series: readonly Series[]): void {
+    const beginScrape = this.beginScrape;
+    new Counter({
+      name: METRIC_PREFIX + name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect(this: Counter) {
+        beginScrape();
+        this.reset();
+        for (const { labels, read } of series) {
+          const value = read();
+          this.inc(labels, Number.isFinite(value) && value > 0 ? value : 0);
+        }
+      },
+    });
+  }
+
+  private gauge(name: string, help: string, labelNames: string[], series: readonly Series[]): void {
+    const beginScrape = this.beginScrape;
+    new Gauge({
+      name: METRIC_PREFIX + name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect(this: Gauge) {
+        beginScrape();
+        for (const { labels, read } of series) this.set(labels, read());
+      },
+    });
+  }
+}
+
+/** Builds the engine's metrics on a fresh registry. See EngineMetrics. */
+export function createEngineMetrics(options: EngineMetricsOptions): EngineMetrics {
+  return new EngineMetrics(options);
+}
