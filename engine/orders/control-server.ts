@@ -5,7 +5,7 @@ import {
   encodeControlRequest,
   encodeControlResponse,
 } from '../wire/control-codec.ts';
-import { ControlCommand, ControlStatus } from '../wire/layout.ts';
+import { ControlCommand, ControlStatus, rejectReasonName } from '../wire/layout.ts';
 
 export interface ControlReply {
   readonly status: number;
@@ -65,7 +65,13 @@ export class ControlServer {
   private async respond(request: Buffer): Promise<Buffer> {
     const decoded = decodeControlRequest(request);
     if (!decoded.ok) {
-      return encodeControlResponse({ command: 0, requestId: 0, status: ControlStatus.Malformed, body: { error: decoded.reason } });
+      // Echo the request id when it was readable, so the client can match the refusal to its request.
+      return encodeControlResponse({
+        command: 0,
+        requestId: decoded.requestId ?? 0,
+        status: ControlStatus.Malformed,
+        body: { error: rejectReasonName(decoded.reason) },
+      });
     }
     const { command, requestId } = decoded.value;
     let reply: ControlReply;
@@ -117,7 +123,7 @@ export async function sendControl(address: string, command: number, timeoutMs = 
     await socket.send(encodeControlRequest({ command, requestId, sentMonoNs: 0 }));
     const [response] = await socket.receive();
     const decoded = decodeControlResponse(response);
-    if (!decoded.ok) throw new Error(`malformed control response from ${address}: ${decoded.reason}`);
+    if (!decoded.ok) throw new Error(`malformed control response from ${address}: ${rejectReasonName(decoded.reason)}`);
     if (decoded.value.requestId !== requestId) throw new Error(`control response from ${address} answers another request`);
     return { status: decoded.value.status, body: decoded.value.body };
   } catch (error) {

@@ -1,4 +1,5 @@
 import { Publisher, Push } from 'zeromq';
+import { SIGNAL_TOPIC } from '../wire/layout.ts';
 import { FrameSender } from './frame-sender.ts';
 
 export interface OutboundEndpoint {
@@ -6,8 +7,6 @@ export interface OutboundEndpoint {
   readonly bind?: string;
 }
 
-/** The topic of signal frames on the signals PUB socket (one topic: records carry their symbol id). */
-export const SIGNAL_TOPIC = 'signals';
 const signalTopic = Buffer.from(SIGNAL_TOPIC);
 
 async function attach(socket: Push | Publisher, endpoint: OutboundEndpoint): Promise<void> {

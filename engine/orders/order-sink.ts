@@ -1,11 +1,10 @@
 import { Pull, Subscriber } from 'zeromq';
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MessageType, ORDER_BYTES, SIGNAL_BYTES, TICK_BYTES } from '../wire/layout.ts';
+import { MessageType, ORDER_BYTES, SIGNAL_BYTES, SIGNAL_TOPIC, TICK_BYTES } from '../wire/layout.ts';
 import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
 import { SignalSlot, decodeSignal } from '../wire/signal-codec.ts';
 import { TickSlot, decodeTick } from '../wire/tick-codec.ts';
-import { SIGNAL_TOPIC } from './order-publisher.ts';
 
 export interface OrderSinkOptions {
   /** Bind a PULL socket here for orders (engines connect their PUSH to it). */
