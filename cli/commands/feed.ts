@@ -95,6 +95,7 @@ export async function feedCommand(argv: readonly string[]): Promise<number> {
   const epochOffsetNs = Date.now() * 1e6 - monoNowNs();
   let replayCursor = 0;
   const replayCount = replay?.count ?? 0;
+  const wakeNs = num(values, 'wake-us') * 1000;
 
   const result = await runPaced({
     ratePerSecond: rate,
@@ -115,7 +116,8 @@ export async function feedCommand(argv: readonly string[]): Promise<number> {
         }
       }
     },
-    afterWake: (now) => publisher.flushDue(now),
+    // The pacer sleeps wake-us between wakes: send now what would pass its time bound before the next wake.
+    afterWake: (now) => publisher.flushDue(now + wakeNs),
   });
   await publisher.drain();
   const dropped = publisher.dropped;

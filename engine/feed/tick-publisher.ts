@@ -66,9 +66,13 @@ export class TickPublisher {
     if (writer.isFull) this.send(w);
   }
 
-  /** Sends every partly filled frame whose oldest tick has waited at least flushNs. */
-  flushDue(nowNs: number): void {
-    const deadline = nowNs - this.options.flushNs;
+  /**
+   * Sends every partly filled frame whose oldest tick will have waited flushNs by `horizonNs`. A caller that next
+   * runs at time T passes T: a frame that would pass its bound before then goes now instead of late. With no
+   * next run known, pass the current time.
+   */
+  flushDue(horizonNs: number): void {
+    const deadline = horizonNs - this.options.flushNs;
     for (let w = 0; w < this.writers.length; w++) {
       if (this.writers[w].count > 0 && this.oldestNs[w] <= deadline) this.send(w);
     }
