@@ -22,7 +22,7 @@ import { probeConfig } from '../engine/pipeline/test-config.ts';
 import { createProcessorCounters } from '../engine/pipeline/tick-processor.ts';
 import { RiskEngine } from '../engine/risk/risk-engine.ts';
 import { FrameHeader, decodeFrameHeader } from '../engine/wire/frame-header.ts';
-import { HEADER_BYTES, MessageType, ORDER_BYTES, TICK_BYTES } from '../engine/wire/layout.ts';
+import { HEADER_BYTES, MessageType, TICK_BYTES } from '../engine/wire/layout.ts';
 import { SymbolTable } from '../engine/wire/symbol-id.ts';
 import { TickSlot, decodeTick } from '../engine/wire/tick-codec.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';

@@ -6,12 +6,12 @@ import { startMetricsServer, type MetricsServer } from './metrics/http-server.ts
 import type { WindowSnapshot } from './metrics/sliding-window.ts';
 import { ControlServer, type ControlReply } from './orders/control-server.ts';
 import { OrderPublisher } from './orders/order-publisher.ts';
+import { createPipeline, ringNamesFor } from './pipeline/create-pipeline.ts';
 import { createIntakeCounters } from './pipeline/frame-intake.ts';
-import { InlinePipeline, type FramePublisher } from './pipeline/inline-pipeline.ts';
-import { OrderIdSource } from './pipeline/order.ts';
+import type { Pipeline } from './pipeline/pipeline.ts';
 import { createProcessorCounters } from './pipeline/tick-processor.ts';
-import { runWarmup } from './pipeline/warmup.ts';
-import { RiskEngine, denyReasonNames } from './risk/risk-engine.ts';
+import { runLayoutWarmup } from './pipeline/warmup.ts';
+import { DENY_REASON_SLOTS, RiskEngine, denyReasonNames } from './risk/risk-engine.ts';
 import { ControlStatus, RejectReason, rejectReasonNames } from './wire/layout.ts';
 import { SymbolTable, symbolId } from './wire/symbol-id.ts';
 
@@ -22,6 +22,8 @@ export interface EngineOptions {
 }
 
 export interface DrainReport {
+  /** Orders risk accepted since start (every one of them should be published). */
+  readonly ordersAccepted: number;
   readonly ordersPublished: number;
   readonly ordersUndelivered: number;
   readonly drained: boolean;
@@ -29,19 +31,22 @@ export interface DrainReport {
 
 /**
  * One engine process: market data in over ZeroMQ SUB, the pipeline, orders out over PUSH and signals over PUB,
- * metrics and health over HTTP, and a control socket. Lifecycle:
+ * metrics and health over HTTP, and a control socket. The pipeline layout (`inline` or `workers`, see
+ * pipeline/pipeline.ts) is picked once from `config.pipeline.layout`. Lifecycle:
  *
- *   start(): open sockets -> JIT warm-up on a scratch pipeline -> ready -> intake runs
- *   drain(): stop intake -> flush the pipeline -> wait until every accepted order is handed to libzmq
+ *   start(): open sockets -> JIT warm-up (scratch pipeline here; workers warm themselves) -> ready -> intake runs
+ *   drain(): stop intake -> drain the pipeline (workers finish their rings) -> flush -> wait until every
+ *            accepted order is handed to libzmq
  *   stop():  drain, then close every socket (lingering so libzmq transmits) and the HTTP server
  *
  * Readiness (`/readyz`) is true only after warm-up and before a drain: readiness does not wait for market data,
- * so an engine started while the market is closed still becomes Ready.
+ * so an engine started while the market is closed still becomes Ready. A pipeline worker that fails makes the
+ * engine unhealthy (`/healthz` 503) and not ready for good: the pod is restarted rather than trade on a shard short.
  */
 export class Engine {
   readonly metrics: EngineMetrics;
   readonly risk: RiskEngine;
-  private readonly pipeline: InlinePipeline;
+  private readonly pipeline: Pipeline;
   private readonly subscriber: MarketDataSubscriber;
   private readonly publisher: OrderPublisher;
   private readonly control: ControlServer | undefined;
@@ -51,6 +56,8 @@ export class Engine {
   private intakeLoop: Promise<void> | undefined;
   private controlLoop: Promise<void> | undefined;
   private ready = false;
+  /** Why the engine is unhealthy; undefined while healthy. */
+  private failure: string | undefined;
   private draining: Promise<DrainReport> | undefined;
   readonly endpoints: { marketData?: string; orders?: string; signals?: string; control?: string; metrics?: string } = {};
 
@@ -59,6 +66,8 @@ export class Engine {
     const symbols = new SymbolTable(config.symbols);
     this.risk = new RiskEngine(config.risk, config.symbols.length);
     this.processorCounters = createProcessorCounters(config.strategies.length);
+    // Inline, the engine's risk engine checks every order and counts its own denials; workers' totals are summed.
+    const denials = config.pipeline.layout === 'inline' ? this.risk.denials : new Float64Array(DENY_REASON_SLOTS);
     const ordersEndpoint = endpointFor(config, 'orders');
     const signalsEndpoint = endpointFor(config, 'signals');
     if (ordersEndpoint === undefined) throw new Error('config has no orders endpoint');
@@ -69,6 +78,7 @@ export class Engine {
       frameRejectReasons: rejectReasonNames,
       tickRejectReasons: rejectReasonNames,
       strategies: config.strategies.map((strategy) => strategy.name),
+      rings: ringNamesFor(config.pipeline),
       windowSeconds: config.metrics.windowSeconds,
       windowIntervals: config.metrics.windowIntervals,
       clock: { nowNs: clockNs },
@@ -77,9 +87,11 @@ export class Engine {
         framesRejected: intake.framesRejected,
         ticksRejected: intake.ticksRejected,
         signals: processor.signals,
-        ordersDenied: this.risk.denials,
+        ordersDenied: denials,
       },
       refresh: (counters) => {
+        this.pipeline.refreshCounters();
+        this.pipeline.readRings(counters.ringOccupancy, counters.ringDropped);
         counters.framesReceived = intake.framesReceived;
         counters.ticksReceived = intake.ticksReceived;
         counters.ticksLost = intake.ticksLost;
@@ -91,19 +103,21 @@ export class Engine {
       },
     });
     const instanceId = (symbolId(`${hostname()}/${process.pid}/${Date.now()}`) & 0xfffff) >>> 0;
-    const publisher: FramePublisher = this.publisher;
-    this.pipeline = new InlinePipeline({
+    this.pipeline = createPipeline({
       config,
       symbols,
       risk: this.risk,
-      orderIds: new OrderIdSource(instanceId),
+      instanceId,
       clockNs,
       intakeCounters: this.intakeCounters,
       processorCounters: this.processorCounters,
-      publisher,
+      denials,
+      publisher: this.publisher,
       recordLatency: this.metrics.recordTickToOrder,
       ordersStreamId: instanceId,
       signalsStreamId: (instanceId ^ 0x5a5a5) >>> 0,
+      log: options.log,
+      onWorkerFailure: (worker, error) => this.onPipelineFailure(worker, error),
     });
     const marketData = endpointFor(config, 'marketData');
     if (marketData === undefined) throw new Error('config has no marketData endpoint');
@@ -133,17 +147,22 @@ export class Engine {
       host: config.metrics.host,
       registry: this.metrics.registry,
       isReady: () => this.ready,
-      readinessDetail: () => (this.ready ? 'ready' : this.draining !== undefined ? 'draining' : 'warming up'),
+      isHealthy: () => this.failure === undefined,
+      readinessDetail: () =>
+        this.ready ? 'ready' : (this.failure ?? (this.draining !== undefined ? 'draining' : 'warming up')),
     });
     this.endpoints.metrics = `http://${config.metrics.host}:${this.httpServer.port}`;
     this.controlLoop = this.control?.run().catch((error: unknown) => log(`Control socket failed error="${String(error)}"`));
 
-    const warm = runWarmup(config, this.options.clockNs);
+    // Workers warm up on their own threads while this thread warms its half of the pipeline.
+    const pipelineStarted = this.pipeline.start();
+    const warm = runLayoutWarmup(config, this.options.clockNs);
+    await pipelineStarted;
     log(`Engine warmed up ticks=${warm.ticks} orders=${warm.orders} durationMs=${warm.durationMs.toFixed(1)}`);
 
     this.endpoints.marketData = await this.subscriber.open();
     this.metrics.start();
-    this.ready = true;
+    this.ready = this.failure === undefined && this.draining === undefined;
     this.intakeLoop = this.subscriber.run(
       (frame) => this.pipeline.processFrame(frame),
       () => this.intakeCounters.framesRejected[RejectReason.BadTopic]++,
@@ -175,8 +194,11 @@ export class Engine {
   status(): Record<string, unknown> {
     const intake = this.intakeCounters;
     const processor = this.processorCounters;
+    this.pipeline.refreshCounters();
     return {
       ready: this.ready,
+      healthy: this.failure === undefined,
+      ...(this.failure === undefined ? {} : { failure: this.failure }),
       draining: this.draining !== undefined,
       ordersEnabled: this.risk.ordersEnabled,
       killSwitch: this.risk.killSwitchActive,
@@ -187,14 +209,31 @@ export class Engine {
       orders: {
         accepted: processor.ordersAccepted,
         denied: processor.ordersDenied,
-        deniedByReason: countsByName(this.risk.denials, denyReasonNames),
+        deniedByReason: countsByName(this.pipeline.denials, denyReasonNames),
         published: this.publisher.orders.stats.sentRecords,
         queued: this.publisher.orders.queuedFrames,
         undelivered: this.publisher.orders.stats.droppedRecords,
       },
       signals: processor.signals.reduce((sum, n) => sum + n, 0),
+      ...(this.pipeline.ringNames.length === 0 ? {} : { rings: this.ringView() }),
       latency: latencyView(this.metrics.windowSnapshot()),
     };
+  }
+
+  private ringView(): Record<string, { occupancy: number; dropped: number }> {
+    const names = this.pipeline.ringNames;
+    const occupancy = new Float64Array(names.length);
+    const dropped = new Float64Array(names.length);
+    this.pipeline.readRings(occupancy, dropped);
+    const view: Record<string, { occupancy: number; dropped: number }> = {};
+    names.forEach((name, i) => (view[name] = { occupancy: occupancy[i], dropped: dropped[i] }));
+    return view;
+  }
+
+  private onPipelineFailure(worker: number, error: Error): void {
+    this.failure ??= `pipeline worker ${worker} failed`;
+    this.ready = false;
+    this.options.log(`Pipeline worker failed worker=${worker} error="${error.message}" engineHealthy=false`);
   }
 
   private setOrdersEnabled(enabled: boolean): ControlReply {
@@ -202,6 +241,7 @@ export class Engine {
       return { status: ControlStatus.Rejected, body: { error: 'kill switch is latched; orders stay off' } };
     }
     this.risk.setOrdersEnabled(enabled);
+    this.pipeline.syncRiskSwitches();
     this.options.log(`Engine orders ${enabled ? 'enabled' : 'disabled'} by control socket`);
     return { status: ControlStatus.Ok, body: { ordersEnabled: this.risk.ordersEnabled } };
   }
@@ -211,15 +251,21 @@ export class Engine {
     this.ready = false;
     this.subscriber.close();
     await this.intakeLoop?.catch(() => undefined);
-    this.pipeline.flush();
+    await this.pipeline.drain(config.shutdown.drainTimeoutMs);
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdown.drainTimeoutMs, 'timeout').unref());
     const outcome = await Promise.race([this.publisher.drain().then(() => 'drained' as const), timeout]);
     const stats = this.publisher.orders.stats;
     const undelivered = stats.droppedRecords + (outcome === 'drained' ? 0 : this.publisher.orders.queuedFrames);
-    const report = { ordersPublished: stats.sentRecords, ordersUndelivered: undelivered, drained: outcome === 'drained' };
+    this.pipeline.refreshCounters();
+    const report: DrainReport = {
+      ordersAccepted: this.processorCounters.ordersAccepted,
+      ordersPublished: stats.sentRecords,
+      ordersUndelivered: undelivered,
+      drained: outcome === 'drained',
+    };
     log(
       `Engine drained ordersPublished=${report.ordersPublished} ordersUndelivered=${report.ordersUndelivered} ` +
-        `complete=${report.drained}`,
+        `complete=${report.drained} ordersAccepted=${report.ordersAccepted}`,
     );
     return report;
   }

@@ -13,88 +13,96 @@ import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
 
 /**
  * A real `nexus engine` process against real ZeroMQ sockets on loopback: this test is the feed (PUB) and the
- * order gateway (PULL) and talks to the engine's control socket (REP) and its HTTP metrics.
+ * order gateway (PULL) and talks to the engine's control socket (REP) and its HTTP metrics. Every pipeline layout
+ * passes the same suite.
  */
-const symbols = ['AAPL', 'MSFT'];
-let dir: string;
-let ports: Record<'feed' | 'orders' | 'signals' | 'control' | 'metrics', number>;
-let engine: ReturnType<typeof spawnNexus>;
-let feed: TickPublisher;
-let sink: OrderSink;
-let sinkLoop: Promise<void>;
-let engineOutput = '';
-let exchangeTs = 1;
+const layouts: readonly (readonly [string, Record<string, unknown>])[] = [
+  ['inline', { layout: 'inline' }],
+  ['workers', { layout: 'workers', workers: 2, ringCapacity: 1024 }],
+];
 
-async function publishTrades(count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const symbol = i % symbols.length;
-    feed.append(symbol, TickKind.Trade, 100 + (i % 10) / 10, 10, exchangeTs++, monoNowNs());
+describe.each(layouts)('nexus engine process, %s layout', (layout, pipeline) => {
+  const symbols = ['AAPL', 'MSFT'];
+  let dir: string;
+  let ports: Record<'feed' | 'orders' | 'signals' | 'control' | 'metrics', number>;
+  let engine: ReturnType<typeof spawnNexus>;
+  let feed: TickPublisher;
+  let sink: OrderSink;
+  let sinkLoop: Promise<void>;
+  let engineOutput = '';
+  let exchangeTs = 1;
+
+  async function publishTrades(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const symbol = i % symbols.length;
+      feed.append(symbol, TickKind.Trade, 100 + (i % 10) / 10, 10, exchangeTs++, monoNowNs());
+    }
+    await feed.drain();
   }
-  await feed.drain();
-}
 
-async function status(): Promise<{ orders: { accepted: number; denied: number; published: number }; signals: number; ticks: { received: number }; ordersEnabled: boolean; ticksRejected: Record<string, number>; framesRejected: Record<string, number> }> {
-  const answer = await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.Status, 5_000);
-  expect(answer.status).toBe(ControlStatus.Ok);
-  return answer.body as never;
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms\n${engineOutput}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  async function status(): Promise<{ layout: string; orders: { accepted: number; denied: number; published: number }; signals: number; ticks: { received: number }; ordersEnabled: boolean; ticksRejected: Record<string, number>; framesRejected: Record<string, number> }> {
+    const answer = await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.Status, 5_000);
+    expect(answer.status).toBe(ControlStatus.Ok);
+    return answer.body as never;
   }
-}
 
-beforeAll(async () => {
-  ports = { feed: await freePort(), orders: await freePort(), signals: await freePort(), control: await freePort(), metrics: await freePort() };
-  dir = mkdtempSync(join(tmpdir(), 'nexus-engine-test-'));
-  const config = {
-    symbols,
-    indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }],
-    strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
-    risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1_000_000, priceBandBps: 1000, ordersEnabled: true },
-    zeromq: {
-      endpoints: [
-        { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${ports.feed}` },
-        { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${ports.orders}` },
-        { name: 'signals', role: 'signals', bind: `tcp://127.0.0.1:${ports.signals}` },
-        { name: 'control', role: 'control', bind: `tcp://127.0.0.1:${ports.control}` },
-      ],
-    },
-    metrics: { port: ports.metrics, host: '127.0.0.1' },
-    warmupTicks: 2000,
-  };
-  writeFileSync(join(dir, 'engine.json'), JSON.stringify(config));
-  feed = new TickPublisher({
-    bind: `tcp://127.0.0.1:${ports.feed}`, symbols, maxTicksPerFrame: 16, flushNs: 0, clockNs: monoNowNs, instanceSalt: 1,
+  async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms\n${engineOutput}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  beforeAll(async () => {
+    ports = { feed: await freePort(), orders: await freePort(), signals: await freePort(), control: await freePort(), metrics: await freePort() };
+    dir = mkdtempSync(join(tmpdir(), 'nexus-engine-test-'));
+    const config = {
+      symbols,
+      indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }],
+      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
+      risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1_000_000, priceBandBps: 1000, ordersEnabled: true },
+      zeromq: {
+        endpoints: [
+          { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${ports.feed}` },
+          { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${ports.orders}` },
+          { name: 'signals', role: 'signals', bind: `tcp://127.0.0.1:${ports.signals}` },
+          { name: 'control', role: 'control', bind: `tcp://127.0.0.1:${ports.control}` },
+        ],
+      },
+      metrics: { port: ports.metrics, host: '127.0.0.1' },
+      pipeline,
+      warmupTicks: 2000,
+    };
+    writeFileSync(join(dir, 'engine.json'), JSON.stringify(config));
+    feed = new TickPublisher({
+      bind: `tcp://127.0.0.1:${ports.feed}`, symbols, maxTicksPerFrame: 16, flushNs: 0, clockNs: monoNowNs, instanceSalt: 1,
+    });
+    await feed.open();
+    sink = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ports.orders}`, signalsConnect: [`tcp://127.0.0.1:${ports.signals}`], clockNs: monoNowNs });
+    await sink.open();
+    sinkLoop = sink.run();
+    engine = spawnNexus(['engine', '--config', join(dir, 'engine.json')]);
+    engine.stdout?.on('data', (chunk: Buffer) => (engineOutput += chunk.toString()));
+    engine.stderr?.on('data', (chunk: Buffer) => (engineOutput += chunk.toString()));
+    await waitForLine(engine, /Engine started/, 30_000);
+    // PUB/SUB joins asynchronously: publish until the engine has seen ticks, so no test depends on join timing.
+    await until(async () => {
+      await publishTrades(2);
+      return (await status()).ticks.received > 0;
+    });
   });
-  await feed.open();
-  sink = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ports.orders}`, signalsConnect: [`tcp://127.0.0.1:${ports.signals}`], clockNs: monoNowNs });
-  await sink.open();
-  sinkLoop = sink.run();
-  engine = spawnNexus(['engine', '--config', join(dir, 'engine.json')]);
-  engine.stdout?.on('data', (chunk: Buffer) => (engineOutput += chunk.toString()));
-  engine.stderr?.on('data', (chunk: Buffer) => (engineOutput += chunk.toString()));
-  await waitForLine(engine, /Engine started/, 30_000);
-  // PUB/SUB joins asynchronously: publish until the engine has seen ticks, so no test depends on join timing.
-  await until(async () => {
-    await publishTrades(2);
-    return (await status()).ticks.received > 0;
+
+  afterAll(async () => {
+    if (engine.exitCode === null) engine.kill('SIGKILL');
+    feed?.close();
+    sink?.close();
+    await sinkLoop?.catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
   });
-});
 
-afterAll(async () => {
-  if (engine.exitCode === null) engine.kill('SIGKILL');
-  feed?.close();
-  sink?.close();
-  await sinkLoop?.catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-describe('nexus engine process', () => {
   it('turns trades into orders that reach the order gateway, with latency measured end to end', async () => {
+    expect((await status()).layout).toBe(layout);
     const before = (await status()).orders.accepted;
     await publishTrades(200);
     await until(async () => (await status()).orders.accepted >= before + 200);
@@ -113,6 +121,12 @@ describe('nexus engine process', () => {
     expect(text).toMatch(/nexus_engine_tick_to_order_latency_window_micros\{quantile="0.99"\} [\d.]+/);
     expect(text).toMatch(/nexus_engine_tick_to_order_latency_seconds_bucket\{le="0.0001"\} \d+/);
     expect(text).toContain('nexus_engine_ready 1');
+    if (layout === 'workers') {
+      for (const ring of ['input-0', 'output-0', 'input-1', 'output-1']) {
+        expect(text).toMatch(new RegExp(`nexus_engine_ring_occupancy\\{ring="${ring}"\\} [\\d.e-]+`));
+        expect(text).toContain(`nexus_engine_ring_dropped_total{ring="${ring}"} 0`);
+      }
+    }
   });
 
   it('cuts order flow with orders-off while signals continue, and restores it with orders-on', async () => {
@@ -173,10 +187,11 @@ describe('nexus engine process', () => {
     engine.kill('SIGTERM');
     const code = await waitForExit(engine, 20_000);
     expect(code).toBe(0);
-    const drained = /Engine drained ordersPublished=(\d+) ordersUndelivered=(\d+) complete=true/.exec(engineOutput);
+    const drained = /Engine drained ordersPublished=(\d+) ordersUndelivered=(\d+) complete=true ordersAccepted=(\d+)/.exec(engineOutput);
     expect(drained).not.toBeNull();
     const published = Number(drained?.[1]);
     expect(Number(drained?.[2])).toBe(0);
+    expect(Number(drained?.[3])).toBe(published);
     await until(() => sink.counts.orders === published);
   });
 });

@@ -1,23 +1,15 @@
 import type { EngineConfig } from '../config/engine-config.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
 import { TickKind } from '../wire/layout.ts';
-import { OrderFrameWriter } from '../wire/order-codec.ts';
-import { SignalFrameWriter } from '../wire/signal-codec.ts';
 import type { SymbolTable } from '../wire/symbol-id.ts';
 import type { TickSlot } from '../wire/tick-codec.ts';
 import { FrameIntake, type IntakeCounters, type TickHandler } from './frame-intake.ts';
-import type { Order, OrderIdSource } from './order.ts';
-import type { OutputSink } from './output-sink.ts';
+import type { OrderIdSource } from './order.ts';
+import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './output-encoder.ts';
+import type { Pipeline } from './pipeline.ts';
 import { TickProcessor, type ProcessorCounters } from './tick-processor.ts';
 
-/** Receives finished outbound frames; the engine's ZeroMQ edge implements it. */
-export interface FramePublisher {
-  publishOrders(frame: Buffer, count: number): void;
-  publishSignals(frame: Buffer, count: number): void;
-}
-
-/** Called once per published order with its tick-to-order latency (publisher stamp -> hand-off to the socket). */
-export type LatencyRecorder = (latencyNs: number) => void;
+export type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
 
 export interface InlinePipelineOptions {
   readonly config: EngineConfig;
@@ -39,44 +31,57 @@ export interface InlinePipelineOptions {
  * The `inline` layout: intake, indicators, strategies, risk and encoding all on the thread that receives the
  * market-data frame.
  *
- *   frame --> FrameIntake --> TickProcessor --> risk --> OrderFrameWriter / SignalFrameWriter --> publisher
+ *   frame --> FrameIntake --> TickProcessor --> risk --> OutputEncoder (order/signal frames) --> publisher
  *
  * Outbound batching is bounded by the input: everything a market-data frame produced is flushed when that frame
  * is done (`processFrame` ends with a flush), so no record waits for later input. A writer that fills up mid-frame
- * is flushed at once. Tick-to-order latency is taken at hand-off to the publisher, per order.
+ * is flushed at once. Tick-to-order latency is taken at hand-off to the publisher, per order (OutputEncoder).
+ * The risk engine is the engine's own, so risk switches apply at once and `syncRiskSwitches` has nothing to do.
  */
-export class InlinePipeline implements TickHandler, OutputSink {
+export class InlinePipeline implements TickHandler, Pipeline {
+  readonly layout = 'inline';
   readonly intake: FrameIntake;
   readonly processor: TickProcessor;
-  private readonly orders: OrderFrameWriter;
-  private readonly signals: SignalFrameWriter;
-  private readonly orderTickNs: Float64Array;
-  private orderSequence = 0;
-  private signalSequence = 0;
+  readonly processorCounters: ProcessorCounters;
+  readonly denials: Float64Array;
+  readonly ringNames: readonly string[] = [];
+  private readonly encoder: OutputEncoder;
+  private readonly clockNs: () => number;
 
-  constructor(private readonly options: InlinePipelineOptions) {
-    const capacity = options.maxRecordsPerFrame ?? 1024;
-    this.orders = new OrderFrameWriter(capacity);
-    this.signals = new SignalFrameWriter(capacity);
-    this.orderTickNs = new Float64Array(capacity);
+  constructor(options: InlinePipelineOptions) {
+    this.clockNs = options.clockNs;
+    this.processorCounters = options.processorCounters;
+    this.denials = options.risk.denials;
+    this.encoder = new OutputEncoder({
+      symbolIds: options.symbols.ids,
+      clockNs: options.clockNs,
+      publisher: options.publisher,
+      recordLatency: options.recordLatency,
+      ordersStreamId: options.ordersStreamId,
+      signalsStreamId: options.signalsStreamId,
+      ...(options.maxRecordsPerFrame === undefined ? {} : { maxRecordsPerFrame: options.maxRecordsPerFrame }),
+    });
     this.intake = new FrameIntake(options.symbols, this, options.intakeCounters);
     this.processor = new TickProcessor({
       config: options.config,
       symbolIds: options.symbols.ids,
       risk: options.risk,
-      sink: this,
+      sink: this.encoder,
       orderIds: options.orderIds,
       clockNs: options.clockNs,
       counters: options.processorCounters,
     });
-    this.orders.begin(options.ordersStreamId, 0);
-    this.signals.begin(options.signalsStreamId, 0);
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Processes one market-data frame and publishes everything it produced. */
   processFrame(frame: Uint8Array): void {
+    this.processor.beginFrame(this.clockNs());
     this.intake.accept(frame);
-    this.flush();
+    this.encoder.flush();
   }
 
   onTick(symbolIndex: number, tick: TickSlot): void {
@@ -87,60 +92,20 @@ export class InlinePipeline implements TickHandler, OutputSink {
     }
   }
 
-  signal(
-    symbolIndex: number,
-    strategyIndex: number,
-    side: number,
-    price: number,
-    strength: number,
-    tickPublishMonoNs: number,
-    signalMonoNs: number,
-  ): void {
-    const writer = this.signals;
-    writer.append(this.options.symbols.ids[symbolIndex], strategyIndex, side, price, strength, tickPublishMonoNs, signalMonoNs);
-    if (writer.isFull) this.flushSignals();
-  }
-
-  order(order: Order): void {
-    const writer = this.orders;
-    this.orderTickNs[writer.count] = order.tickPublishMonoNs;
-    writer.append(
-      order.orderId,
-      order.symbolId,
-      order.strategyIndex,
-      order.side > 0 ? 1 : 2,
-      1,
-      order.price,
-      order.quantity,
-      order.tickPublishMonoNs,
-      order.createdMonoNs,
-    );
-    if (writer.isFull) this.flushOrders();
-  }
-
   /** Publishes whatever is buffered. */
   flush(): void {
-    if (this.orders.count > 0) this.flushOrders();
-    if (this.signals.count > 0) this.flushSignals();
+    this.encoder.flush();
   }
 
-  private flushOrders(): void {
-    const writer = this.orders;
-    const count = writer.count;
-    const now = this.options.clockNs();
-    const frame = writer.finish(now);
-    this.options.publisher.publishOrders(frame, count);
-    for (let i = 0; i < count; i++) this.options.recordLatency(now - this.orderTickNs[i]);
-    this.orderSequence += count;
-    writer.begin(this.options.ordersStreamId, this.orderSequence);
-  }
+  syncRiskSwitches(): void {}
 
-  private flushSignals(): void {
-    const writer = this.signals;
-    const count = writer.count;
-    const frame = writer.finish(this.options.clockNs());
-    this.options.publisher.publishSignals(frame, count);
-    this.signalSequence += count;
-    writer.begin(this.options.signalsStreamId, this.signalSequence);
+  refreshCounters(): void {}
+
+  readRings(): void {}
+
+  /** Inline work is done when `processFrame` returns: draining is a final flush. */
+  drain(): Promise<void> {
+    this.encoder.flush();
+    return Promise.resolve();
   }
 }

@@ -35,3 +35,20 @@ export class OrderIdSource {
     return this.base + this.counter;
   }
 }
+
+/** Workers per engine whose order-id spaces `workerOrderInstance` keeps apart (six bits). */
+export const MAX_ORDER_ID_WORKERS = 64;
+
+/**
+ * The order-id instance for worker `workerIndex` of an engine with instance id `instanceId`: the worker index
+ * XORed into the top six of the 20 instance bits. XOR with distinct indices is one-to-one, so the workers of
+ * one engine never share an id space, and the result stays below 2^20. Worker 0 keeps the engine's own id.
+ *
+ * Examples: (0x12345, 0) -> 0x12345; (0x12345, 1) -> 0x16345; (0x12345, 63) -> 0xee345; (0xfffff, 1) -> 0xfbfff.
+ */
+export function workerOrderInstance(instanceId: number, workerIndex: number): number {
+  if (!Number.isInteger(workerIndex) || workerIndex < 0 || workerIndex >= MAX_ORDER_ID_WORKERS) {
+    throw new RangeError(`worker index must be an integer in [0, ${MAX_ORDER_ID_WORKERS}), got ${workerIndex}`);
+  }
+  return (instanceId ^ (workerIndex << 14)) >>> 0;
+}

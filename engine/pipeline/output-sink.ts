@@ -1,9 +1,10 @@
 import type { Order } from './order.ts';
 
 /**
- * Where the tick processor hands what it produced. Inline, this writes straight into the outbound frame
- * writers; in the workers layout it writes into the worker's result ring. Implementations copy what they need:
- * the order slot goes back to its pool as soon as `order()` returns.
+ * Where the tick processor hands what it produced. Inline, this is the OutputEncoder, which writes straight into
+ * the outbound frame writers; in the workers layout it is the worker's RingOutputSink, which writes into the
+ * worker's output ring. Implementations copy what they need: the order slot goes back to its pool as soon as
+ * `order()` returns.
  */
 export interface OutputSink {
   signal(

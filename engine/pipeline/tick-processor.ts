@@ -33,7 +33,10 @@ export function createProcessorCounters(strategyCount: number): ProcessorCounter
 
 export interface TickProcessorOptions {
   readonly config: EngineConfig;
-  /** Indices into config.symbols this processor owns (a worker owns its shard; inline owns all). */
+  /**
+   * Wire symbol id by dense symbol index (`SymbolTable.ids`). Every processor covers all configured symbols; a
+   * worker of the workers layout simply only ever sees its own shard's ticks.
+   */
   readonly symbolIds: readonly number[];
   readonly risk: RiskEngine;
   readonly sink: OutputSink;
@@ -63,6 +66,11 @@ export class TickProcessor {
   private readonly pool: ObjectPool<Order>;
   private readonly symbolIds: readonly number[];
   private readonly extraLatencyNs: number;
+  /**
+   * When the engine began processing the current frame (set by `beginFrame`). Signal and order timestamps use it
+   * instead of reading the clock per tick: a clock read costs ~60 ns here, more than a whole indicator update.
+   */
+  private frameStartNs = 0;
 
   constructor(private readonly options: TickProcessorOptions) {
     const { config } = options;
@@ -104,6 +112,11 @@ export class TickProcessor {
     this.extraLatencyNs = config.faults.extraLatencyMicros * 1000;
   }
 
+  /** Marks the start of a frame; every signal and order of the frame carries this time. */
+  beginFrame(nowNs: number): void {
+    this.frameStartNs = nowNs;
+  }
+
   /** A trade print: update every indicator of the symbol, then let each strategy decide. */
   onTrade(symbolIndex: number, price: number, size: number, tickPublishMonoNs: number): void {
     const { risk, counters } = this.options;
@@ -142,8 +155,8 @@ export class TickProcessor {
     quantity: number,
     tickPublishMonoNs: number,
   ): void {
-    const { sink, counters, risk, clockNs } = this.options;
-    const now = clockNs();
+    const { sink, counters, risk } = this.options;
+    const now = this.frameStartNs;
     counters.signals[strategyIndex]++;
     sink.signal(symbolIndex, strategyIndex, side, lastPrice, 1, tickPublishMonoNs, now);
 
@@ -160,7 +173,7 @@ export class TickProcessor {
       this.pool.release(order);
       return;
     }
-    if (this.extraLatencyNs > 0) spinFor(this.extraLatencyNs, clockNs);
+    if (this.extraLatencyNs > 0) spinFor(this.extraLatencyNs, this.options.clockNs);
     order.orderId = this.options.orderIds.next();
     order.symbolIndex = symbolIndex;
     order.symbolId = this.symbolIds[symbolIndex];
@@ -169,7 +182,7 @@ export class TickProcessor {
     order.price = limitPrice;
     order.quantity = quantity;
     order.tickPublishMonoNs = tickPublishMonoNs;
-    order.createdMonoNs = clockNs();
+    order.createdMonoNs = now;
     counters.ordersAccepted++;
     sink.order(order);
     this.pool.release(order);

@@ -1,0 +1,40 @@
+import type { PipelineLayout } from '../config/engine-config.ts';
+import type { ProcessorCounters } from './tick-processor.ts';
+
+/**
+ * What the engine needs from a pipeline layout. `InlinePipeline` (everything on the feed thread) and
+ * `WorkersPipeline` (symbol shards on worker threads) both implement it, and engine.ts picks one by
+ * `config.pipeline.layout`; nothing else in the engine knows which it runs.
+ *
+ * Life: `start()` once (starts and warms whatever runs beside the feed thread) -> `processFrame()` per
+ * market-data frame -> `drain()` once intake has stopped. Counters are plain numbers the pipeline keeps current
+ * after `refreshCounters()`, so metrics scrapes and `status` read them without messages per tick.
+ */
+export interface Pipeline {
+  readonly layout: PipelineLayout;
+  /** Totals over every thread of the layout; current after `refreshCounters()`. */
+  readonly processorCounters: ProcessorCounters;
+  /** Risk denials by DenyReason code over every thread; current after `refreshCounters()`. */
+  readonly denials: Float64Array;
+  /** Ring names (label `ring`) in the order `readRings` fills; the same list `ringNamesFor(config)` gives. */
+  readonly ringNames: readonly string[];
+
+  /** Starts and warms background threads; resolves once they are ready to take ticks. */
+  start(): Promise<void>;
+  /** Validates one market-data frame, processes its ticks and publishes what they produced. */
+  processFrame(frame: Uint8Array): void;
+  /**
+   * Re-reads the engine's risk switches (orders enabled, kill switch) and applies them to every risk engine of
+   * the layout. Every tick handed in after this returns is checked under the new switches.
+   */
+  syncRiskSwitches(): void;
+  /** Copies per-thread counters into `processorCounters` and `denials`. Cheap; call once per scrape. */
+  refreshCounters(): void;
+  /** Fills each ring's occupancy (0..1) and dropped count, indexed like `ringNames`. */
+  readRings(occupancy: Float64Array, dropped: Float64Array): void;
+  /**
+   * After intake has stopped: processes every tick already accepted, publishes everything produced and stops
+   * background threads. Bounded by `timeoutMs`; whatever could not be processed by then is counted as dropped.
+   */
+  drain(timeoutMs: number): Promise<void>;
+}

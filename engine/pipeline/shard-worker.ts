@@ -1,0 +1,186 @@
+import type { EngineConfig } from '../config/engine-config.ts';
+import { GeneratedTick, RandomWalk } from '../feed/random-walk.ts';
+import { RiskEngine } from '../risk/risk-engine.ts';
+import { SpscRing } from '../ring/spsc-ring.ts';
+import { BusySpinWaitStrategy } from '../ring/wait-strategy.ts';
+import { TickKind } from '../wire/layout.ts';
+import { SymbolTable } from '../wire/symbol-id.ts';
+import { OrderIdSource } from './order.ts';
+import { RingOutputSink } from './ring-output-sink.ts';
+import { TickProcessor, type ProcessorCounters } from './tick-processor.ts';
+import { PipelineControl } from './worker-control.ts';
+import { WorkerCounters } from './worker-counters.ts';
+import { OUTPUT_SLOT_BYTES, TICK_SLOT_BYTES, TickField, writeTickSlot } from './worker-slots.ts';
+import type { WarmupReport } from './warmup.ts';
+
+export interface ShardWorkerOptions {
+  readonly config: EngineConfig;
+  /** This worker's input ring (it is the consumer). */
+  readonly input: SpscRing;
+  /** This worker's output ring (it is the producer). */
+  readonly output: SpscRing;
+  readonly control: PipelineControl;
+  readonly counters: WorkerCounters;
+  readonly orderIds: OrderIdSource;
+  readonly clockNs: () => number;
+  /** Most ticks per batch (default DEFAULT_MAX_BATCH); see the class comment. */
+  readonly maxBatch?: number;
+}
+
+/**
+ * Ticks per worker batch at most. A batch's outputs become visible, and its input slots free, only when the
+ * batch ends, so this bounds both the extra tick-to-order latency a burst adds (about maxBatch x per-tick cost)
+ * and how long a feed thread blocked on a full ring waits; per-batch costs (a few atomic loads and stores) are
+ * spread over up to this many ticks.
+ */
+export const DEFAULT_MAX_BATCH = 32;
+
+/**
+ * One symbol shard's processing: the worker-thread half of the workers layout, written as a plain class so
+ * the same code runs in `pipeline.worker.ts`, in the worker's warm-up and in tests without a thread.
+ *
+ *   input ring --> TickProcessor (indicators -> strategies -> own RiskEngine) --> RingOutputSink --> output ring
+ *
+ * Per batch (`processBatch`, at most `maxBatch` ticks): apply changed risk switches -> stamp the batch start
+ * (`beginFrame`: the batch's signals and orders carry it) -> process the ticks ->
+ * publish counters -> publish outputs (waking main) -> release the input slots. The order is deliberate: a main
+ * thread that has collected a record sees counters that include its tick, and once a worker's input ring reads
+ * empty, every output and count of the ticks it held is already visible, which is how main knows a frame is
+ * complete without a message.
+ *
+ * The RiskEngine covers every configured symbol (indices stay global) but sees only this shard's trades and
+ * orders; positions and reference prices are per symbol, so sharding by symbol loses no risk state.
+ * Allocation-free per tick.
+ */
+export class ShardWorker {
+  readonly risk: RiskEngine;
+  readonly processor: TickProcessor;
+  /** This worker's counters (scalars copied to shared memory once per batch). */
+  readonly counters: ProcessorCounters;
+  private readonly sink: RingOutputSink;
+  private generation: number;
+  private readonly maxBatch: number;
+
+  constructor(private readonly options: ShardWorkerOptions) {
+    const { config, counters, control } = options;
+    this.risk = new RiskEngine(config.risk, config.symbols.length, counters.denials);
+    this.counters = counters.processorCounters();
+    this.sink = new RingOutputSink(options.output, control);
+    this.processor = new TickProcessor({
+      config,
+      symbolIds: new SymbolTable(config.symbols).ids,
+      risk: this.risk,
+      sink: this.sink,
+      orderIds: options.orderIds,
+      clockNs: options.clockNs,
+      counters: this.counters,
+    });
+    this.generation = control.generation() - 1; // applied before the first batch
+    this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  }
+
+  /** Processes batches until the input ring is closed and drained. Blocks this thread (wait strategy). */
+  run(): void {
+    const input = this.options.input;
+    for (;;) {
+      const ready = input.waitForAvailable();
+      if (ready === 0) return;
+      this.processBatch(ready < this.maxBatch ? ready : this.maxBatch);
+    }
+  }
+
+  /** Processes whatever is available now, in batches, without waiting; returns how many ticks. */
+  poll(): number {
+    let total = 0;
+    for (;;) {
+      const ready = this.options.input.available();
+      if (ready === 0) return total;
+      const batch = ready < this.maxBatch ? ready : this.maxBatch;
+      this.processBatch(batch);
+      total += batch;
+    }
+  }
+
+  /** Processes the first `ready` available ticks (see the class comment for the order of steps). */
+  processBatch(ready: number): void {
+    this.applySwitches();
+    const input = this.options.input;
+    const processor = this.processor;
+    processor.beginFrame(this.options.clockNs());
+    const f64 = input.f64;
+    const i32 = input.i32;
+    const stride = input.slotF64;
+    for (let k = 0; k < ready; k++) {
+      const base = input.slotIndexAt(k) * stride;
+      const symbolIndex = i32[2 * base + TickField.SymbolIndexI32];
+      const kind = i32[2 * base + TickField.KindI32];
+      if (kind === TickKind.Trade) {
+        processor.onTrade(symbolIndex, f64[base + TickField.Price], f64[base + TickField.Size], f64[base + TickField.PublishMonoNs]);
+      } else {
+        processor.onQuote(symbolIndex, kind === TickKind.Bid, f64[base + TickField.Price]);
+      }
+    }
+    this.options.counters.publish(this.counters);
+    this.sink.publish();
+    input.release(ready);
+  }
+
+  private applySwitches(): void {
+    const control = this.options.control;
+    const generation = control.generation();
+    if (generation === this.generation) return;
+    this.generation = generation;
+    this.risk.setOrdersEnabled(control.ordersEnabled());
+    if (control.killSwitch()) {
+      if (!this.risk.killSwitchActive) this.risk.activateKillSwitch('engine kill switch');
+    } else if (this.risk.killSwitchActive) {
+      this.risk.resetKillSwitch();
+    }
+  }
+}
+
+/**
+ * A worker's JIT warm-up: `ticks` synthetic ticks through a scratch ShardWorker (its own rings, risk state,
+ * counters and order ids), in batches of 64 as the main thread publishes them, with the output ring consumed and
+ * discarded here. The scratch worker runs the same classes and functions as the real one, so V8 has optimised
+ * them before the first real tick; the real worker's state is untouched.
+ */
+export function runShardWarmup(config: EngineConfig, clockNs: () => number, ticks: number): WarmupReport {
+  const started = clockNs();
+  const batch = 64;
+  const spin = new BusySpinWaitStrategy();
+  const input = SpscRing.create({ capacity: batch, slotBytes: TICK_SLOT_BYTES, overflow: 'drop', waitStrategy: spin });
+  // Room for a whole batch's records (a signal and an order per strategy per tick): nothing here drains mid-batch.
+  const capacity = nextPowerOfTwo(Math.max(1024, batch * config.strategies.length * 2));
+  const output = SpscRing.create({ capacity, slotBytes: OUTPUT_SLOT_BYTES, overflow: 'block', waitStrategy: spin });
+  const shard = new ShardWorker({
+    config: { ...config, risk: { ...config.risk, ordersEnabled: true } },
+    input,
+    output,
+    control: PipelineControl.create(true, false),
+    counters: new WorkerCounters(config.strategies.length),
+    orderIds: new OrderIdSource(0),
+    clockNs,
+  });
+  const walk = new RandomWalk({ symbolCount: config.symbols.length, seed: 12345, tradeRatio: 0.8, volatility: 0.002, startPrice: 100 });
+  const tick = new GeneratedTick();
+  for (let sent = 0; sent < ticks; ) {
+    const room = input.claimable(); // the whole ring: every batch is consumed below
+    let n = 0;
+    for (; n < room && sent < ticks; n++, sent++) {
+      walk.next(tick);
+      writeTickSlot(input, input.claimSlotAt(n), tick.symbolIndex, tick.kind, tick.price, tick.size, clockNs());
+    }
+    input.publishN(n);
+    shard.poll();
+    output.release(output.available());
+  }
+  return { ticks, orders: shard.counters.ordersAccepted, durationMs: (clockNs() - started) / 1e6 };
+}
+
+/** The smallest power of two >= n (n >= 1). Examples: 1 -> 1, 1000 -> 1024, 1024 -> 1024. */
+export function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { monoNowNs } from '../clock/monotonic.ts';
+import { runShardWarmup } from './shard-worker.ts';
+import { probeConfig } from './test-config.ts';
+import { runLayoutWarmup } from './warmup.ts';
+
+describe('warm-up', () => {
+  it.each(['inline', 'workers'] as const)('runs the %s layout feed-thread warm-up end to end, probe trades becoming orders', (layout) => {
+    const config = probeConfig({ warmupTicks: 2_000, pipeline: { layout, workers: 2 } });
+    const report = runLayoutWarmup(config, monoNowNs);
+    expect(report.ticks).toBe(2_000);
+    // The random walk is 80 % trades; the probe strategy orders on every trade and the probe limits pass them.
+    expect(report.orders).toBeGreaterThan(1_400);
+    expect(report.orders).toBeLessThan(1_800);
+  });
+
+  it('runs a worker warm-up on a scratch shard with the same outcome as the feed-thread warm-up', () => {
+    const config = probeConfig({ warmupTicks: 2_000, pipeline: { layout: 'workers', workers: 2 } });
+    expect(runShardWarmup(config, monoNowNs, 2_000).orders).toBe(runLayoutWarmup(config, monoNowNs).orders);
+  });
+});

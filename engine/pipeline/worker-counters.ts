@@ -1,0 +1,77 @@
+import { DENY_REASON_SLOTS } from '../risk/risk-engine.ts';
+import type { ProcessorCounters } from './tick-processor.ts';
+
+/**
+ * One worker's counters in a SharedArrayBuffer, so the main thread can total them on a metrics scrape or a
+ * status request without a message per tick. Float64 words:
+ *
+ *     [0] ordersAccepted  [1] ordersDenied  [2] orderPoolExhausted  [3] tradesProcessed  [4] quotesProcessed
+ *     [8 .. 8+S)          signals per strategy index           (the worker's TickProcessor counts here directly)
+ *     [8+S .. 8+S+D)      risk denials per DenyReason code     (the worker's RiskEngine counts here directly)
+ *
+ * The scalar fields live in the worker's plain ProcessorCounters object (fast field increments) and are copied
+ * here once per batch by `publish`, before the batch's outputs are published and its input slots released (the
+ * ring's atomic publish/release orders these plain stores before them): a main thread that has collected a
+ * record, or sees a worker's input ring empty, reads counters covering those ticks. Readers see each word whole
+ * (aligned 8-byte stores on x86-64 and arm64); the words of one snapshot may come from consecutive batches.
+ */
+const SCALARS = 8;
+const ORDERS_ACCEPTED = 0;
+const ORDERS_DENIED = 1;
+const POOL_EXHAUSTED = 2;
+const TRADES = 3;
+const QUOTES = 4;
+
+export class WorkerCounters {
+  readonly sab: SharedArrayBuffer;
+  /** Signals per strategy index; a worker's ProcessorCounters.signals. */
+  readonly signals: Float64Array;
+  /** Risk denials by DenyReason code; a worker's RiskEngine denial storage. */
+  readonly denials: Float64Array;
+  private readonly words: Float64Array;
+
+  constructor(strategyCount: number, sab?: SharedArrayBuffer) {
+    const bytes = (SCALARS + strategyCount + DENY_REASON_SLOTS) * 8;
+    if (sab !== undefined && sab.byteLength !== bytes) {
+      throw new RangeError(`WorkerCounters for ${strategyCount} strategies need ${bytes} bytes, got ${sab.byteLength}`);
+    }
+    this.sab = sab ?? new SharedArrayBuffer(bytes);
+    this.words = new Float64Array(this.sab);
+    this.signals = new Float64Array(this.sab, SCALARS * 8, strategyCount);
+    this.denials = new Float64Array(this.sab, (SCALARS + strategyCount) * 8, DENY_REASON_SLOTS);
+  }
+
+  /** Worker: a ProcessorCounters whose `signals` are this block's (scalars start at 0; `publish` copies them). */
+  processorCounters(): ProcessorCounters {
+    return {
+      signals: this.signals,
+      ordersAccepted: 0,
+      ordersDenied: 0,
+      orderPoolExhausted: 0,
+      tradesProcessed: 0,
+      quotesProcessed: 0,
+    };
+  }
+
+  /** Worker, once per batch: copies the scalar counters into shared memory. */
+  publish(counters: ProcessorCounters): void {
+    const words = this.words;
+    words[ORDERS_ACCEPTED] = counters.ordersAccepted;
+    words[ORDERS_DENIED] = counters.ordersDenied;
+    words[POOL_EXHAUSTED] = counters.orderPoolExhausted;
+    words[TRADES] = counters.tradesProcessed;
+    words[QUOTES] = counters.quotesProcessed;
+  }
+
+  /** Main: adds this worker's counters to `totals` and `denials` (the caller zeroes them first). */
+  addInto(totals: ProcessorCounters, denials: Float64Array): void {
+    const words = this.words;
+    totals.ordersAccepted += words[ORDERS_ACCEPTED];
+    totals.ordersDenied += words[ORDERS_DENIED];
+    totals.orderPoolExhausted += words[POOL_EXHAUSTED];
+    totals.tradesProcessed += words[TRADES];
+    totals.quotesProcessed += words[QUOTES];
+    for (let i = 0; i < this.signals.length; i++) totals.signals[i] += this.signals[i];
+    for (let i = 0; i < this.denials.length; i++) denials[i] += this.denials[i];
+  }
+}

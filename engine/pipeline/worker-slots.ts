@@ -1,0 +1,108 @@
+import type { SpscRing } from '../ring/spsc-ring.ts';
+import type { Order } from './order.ts';
+
+/**
+ * Slot layouts of the workers layout's rings. Both ends read and write fields in place through the ring's
+ * `f64`/`i32` views (slot `s` starts at `f64[s * slotF64]` and `i32[s * slotI32]`); nothing is copied into
+ * objects and nothing is allocated per record.
+ *
+ * Input ring (main -> worker): one accepted tick, 32 bytes.
+ * ```
+ *  f64[base + 0]   price
+ *  f64[base + 1]   size
+ *  f64[base + 2]   publishMonoNs     the feed's stamp, carried through for tick-to-order latency
+ *  i32[2*base + 6] symbolIndex       dense index into config.symbols
+ *  i32[2*base + 7] kind              TickKind: 1 Trade, 2 Bid, 3 Ask
+ * ```
+ * Output ring (worker -> main): one signal or one order, 56 bytes.
+ * ```
+ *  i32[2*base + 0] record            OutputRecord.Order | OutputRecord.Signal
+ *  i32[2*base + 1] symbolIndex
+ *  i32[2*base + 2] strategyIndex
+ *  i32[2*base + 3] side              +1 buy, -1 sell
+ *  f64[base + 2]   price             order: limit price; signal: the price the strategy acted on
+ *  f64[base + 3]   amount            order: quantity; signal: strength
+ *  f64[base + 4]   tickPublishMonoNs
+ *  f64[base + 5]   madeMonoNs        order: created; signal: signalled
+ *  f64[base + 6]   orderId           order only (exact integer below 2^53)
+ * ```
+ * where base = slot * ring.slotF64.
+ */
+export const TICK_SLOT_BYTES = 32;
+export const OUTPUT_SLOT_BYTES = 56;
+
+export const TickField = { Price: 0, Size: 1, PublishMonoNs: 2, SymbolIndexI32: 6, KindI32: 7 } as const;
+export const OutputField = {
+  RecordI32: 0,
+  SymbolIndexI32: 1,
+  StrategyIndexI32: 2,
+  SideI32: 3,
+  Price: 2,
+  Amount: 3,
+  TickPublishMonoNs: 4,
+  MadeMonoNs: 5,
+  OrderId: 6,
+} as const;
+
+export const OutputRecord = { Order: 1, Signal: 2 } as const;
+
+/** Writes one tick into input slot `slot`. */
+export function writeTickSlot(
+  ring: SpscRing,
+  slot: number,
+  symbolIndex: number,
+  kind: number,
+  price: number,
+  size: number,
+  publishMonoNs: number,
+): void {
+  const base = slot * ring.slotF64;
+  const f64 = ring.f64;
+  const i32 = ring.i32;
+  f64[base + TickField.Price] = price;
+  f64[base + TickField.Size] = size;
+  f64[base + TickField.PublishMonoNs] = publishMonoNs;
+  i32[2 * base + TickField.SymbolIndexI32] = symbolIndex;
+  i32[2 * base + TickField.KindI32] = kind;
+}
+
+/** Writes one signal into output slot `slot`. */
+export function writeSignalSlot(
+  ring: SpscRing,
+  slot: number,
+  symbolIndex: number,
+  strategyIndex: number,
+  side: number,
+  price: number,
+  strength: number,
+  tickPublishMonoNs: number,
+  signalMonoNs: number,
+): void {
+  const base = slot * ring.slotF64;
+  const f64 = ring.f64;
+  const i32 = ring.i32;
+  i32[2 * base + OutputField.RecordI32] = OutputRecord.Signal;
+  i32[2 * base + OutputField.SymbolIndexI32] = symbolIndex;
+  i32[2 * base + OutputField.StrategyIndexI32] = strategyIndex;
+  i32[2 * base + OutputField.SideI32] = side;
+  f64[base + OutputField.Price] = price;
+  f64[base + OutputField.Amount] = strength;
+  f64[base + OutputField.TickPublishMonoNs] = tickPublishMonoNs;
+  f64[base + OutputField.MadeMonoNs] = signalMonoNs;
+}
+
+/** Writes one accepted order into output slot `slot`; the Order object can go back to its pool afterwards. */
+export function writeOrderSlot(ring: SpscRing, slot: number, order: Order): void {
+  const base = slot * ring.slotF64;
+  const f64 = ring.f64;
+  const i32 = ring.i32;
+  i32[2 * base + OutputField.RecordI32] = OutputRecord.Order;
+  i32[2 * base + OutputField.SymbolIndexI32] = order.symbolIndex;
+  i32[2 * base + OutputField.StrategyIndexI32] = order.strategyIndex;
+  i32[2 * base + OutputField.SideI32] = order.side;
+  f64[base + OutputField.Price] = order.price;
+  f64[base + OutputField.Amount] = order.quantity;
+  f64[base + OutputField.TickPublishMonoNs] = order.tickPublishMonoNs;
+  f64[base + OutputField.MadeMonoNs] = order.createdMonoNs;
+  f64[base + OutputField.OrderId] = order.orderId;
+}

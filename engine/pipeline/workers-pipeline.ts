@@ -1,0 +1,501 @@
+import type { Worker } from 'node:worker_threads';
+import type { EngineConfig, WaitStrategyName as ConfigWaitStrategy } from '../config/engine-config.ts';
+import type { RiskEngine } from '../risk/risk-engine.ts';
+import { SpscRing } from '../ring/spsc-ring.ts';
+import { YieldingWaitStrategy, type WaitStrategyName } from '../ring/wait-strategy.ts';
+import { spawnWorker } from '../threads/spawn-worker.ts';
+import type { SymbolTable } from '../wire/symbol-id.ts';
+import type { TickSlot } from '../wire/tick-codec.ts';
+import { FrameIntake, type IntakeCounters, type TickHandler } from './frame-intake.ts';
+import { workerOrderInstance } from './order.ts';
+import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './output-encoder.ts';
+import type { Pipeline } from './pipeline.ts';
+import type { PipelineWorkerData, PipelineWorkerReady } from './pipeline.worker.ts';
+import type { ProcessorCounters } from './tick-processor.ts';
+import { PipelineControl } from './worker-control.ts';
+import { WorkerCounters } from './worker-counters.ts';
+import { OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
+import { nextPowerOfTwo } from './shard-worker.ts';
+
+export interface WorkersPipelineOptions {
+  readonly config: EngineConfig;
+  readonly symbols: SymbolTable;
+  /**
+   * The engine's risk engine, as the switchboard: workers apply its orders-enabled and kill-switch state
+   * (`syncRiskSwitches`). It checks no orders itself in this layout; each worker runs its own.
+   */
+  readonly risk: RiskEngine;
+  /** The engine's 20-bit order-id instance; each worker gets `workerOrderInstance(instanceId, index)`. */
+  readonly instanceId: number;
+  readonly clockNs: () => number;
+  readonly intakeCounters: IntakeCounters;
+  /** Totals over all workers, written by `refreshCounters`. */
+  readonly processorCounters: ProcessorCounters;
+  /** Risk denials by DenyReason code over all workers, written by `refreshCounters`. */
+  readonly denials: Float64Array;
+  readonly publisher: FramePublisher;
+  readonly recordLatency: LatencyRecorder;
+  readonly ordersStreamId: number;
+  readonly signalsStreamId: number;
+  readonly log: (line: string) => void;
+  /** Called once per worker that fails (throws, or exits before a drain asked it to). */
+  readonly onWorkerFailure?: (workerIndex: number, error: Error) => void;
+  /** Records per outbound frame (<= MAX_RECORDS_PER_FRAME). */
+  readonly maxRecordsPerFrame?: number;
+  /** After a frame, how long main may spin collecting output before leaving the rest to the wake-up path. */
+  readonly frameSpinMicros?: number;
+  /** 'block' overflow: how long main waits for space in one ring within one frame before it drops and counts. */
+  readonly blockTimeoutMs?: number;
+  /** Output ring slots per worker (a power of two). Default: 2 x ringCapacity, at most 2^18. */
+  readonly outputCapacity?: number;
+  /** Synthetic ticks each worker runs on a scratch shard before it reports ready. Default: config.warmupTicks. */
+  readonly warmupTicks?: number;
+}
+
+/** Config wait-strategy names -> the ring's. */
+export const ringWaitStrategy: Readonly<Record<ConfigWaitStrategy, WaitStrategyName>> = Object.freeze({
+  spin: 'busy-spin',
+  yield: 'yielding',
+  block: 'blocking',
+});
+
+/** Ring names (label `ring`) of the workers layout, in `readRings` order. Example: 2 -> input-0, output-0, input-1, output-1. */
+export function workersRingNames(workers: number): string[] {
+  const names: string[] = [];
+  for (let w = 0; w < workers; w++) names.push(`input-${w}`, `output-${w}`);
+  return names;
+}
+
+/**
+ * Default frame spin. Measured on the 2-core dev host (4-tick frames about 1 ms apart, main idle in epoll between
+ * frames, 1 worker): with a busy-spin worker, a 30 µs spin took tick-to-order p50 from ~20 µs (wake-up path only)
+ * to ~10-12 µs and p99 from ~85 µs to ~45-55 µs; with yielding or blocking workers, which take 50-100+ µs to wake
+ * on that host, no spin length changed latency measurably. The spin ends as soon as the frame's output is in.
+ */
+export const DEFAULT_FRAME_SPIN_MICROS = 30;
+/**
+ * 'block' overflow: the longest main waits for one ring per frame. A live worker frees a slot within one batch
+ * (DEFAULT_MAX_BATCH ticks, microseconds), so this only has to ride out scheduling stalls on a loaded host
+ * while still bounding how long metrics and the control socket can be held up by a stuck worker.
+ */
+export const DEFAULT_BLOCK_TIMEOUT_MS = 100;
+/** How long one wait for input-ring space lasts before main collects output again ('block' overflow). */
+const BLOCK_SLICE_MS = 0.05;
+
+const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './pipeline.worker.ts' : './pipeline.worker.js', import.meta.url);
+
+/**
+ * The `workers` layout: the feed thread validates frames and routes each tick to the worker that owns its symbol
+ * (`symbolIndex % workers`); each worker runs indicators, strategies and its own risk engine; the feed thread
+ * encodes and publishes what comes back. Every ring has one writer thread and one reader thread (SPSC).
+ *
+ *                     main (feed) thread                                    worker threads
+ *   market data   +---------------------------+  input-0 (ticks, 32 B)  +-------------------------------+
+ *   --- frame --->| FrameIntake (validate)    |=======================> | ShardWorker 0                 |
+ *                 |  onTick: symbol % N ------+  input-1                | TickProcessor -> RiskEngine 0 |
+ *                 |                           |=======================> | ShardWorker 1 ...             |
+ *                 |                           |                         +---------------+---------------+
+ *                 |                           |  output-i (orders and signals, 56 B)   |
+ *   orders  <-----| OutputEncoder <- collect  |<=======================================+
+ *   signals <-----|   (frames, latency)       |       wakes main: control.mainWake (Atomics.waitAsync)
+ *                 |  control block -----------+---> orders-enabled / kill switch + generation (per batch)
+ *                 +---------------------------+       per-worker counters (SharedArrayBuffer, summed on scrape)
+ *
+ * Input. Ticks are written in place into ring slots and published once per input frame per ring (`publish`),
+ * not per tick. A full input ring follows `pipeline.overflow`: 'drop' refuses the tick and counts it in the
+ * ring's dropped counter; 'block' publishes what it has and waits (yielding, collecting output meanwhile, since a
+ * worker may itself be waiting for output space) up to `blockTimeoutMs` per ring per frame, then drops and counts
+ * the rest of that frame's ticks for the ring. Either way every accepted tick is processed or counted as dropped
+ * (`nexus_engine_ring_dropped_total{ring="input-<i>"}`): accepted == processed + dropped once the rings are empty.
+ *
+ * Output. Main collects output (a) right after each frame: it spins, collecting, until every input ring it fed
+ * reads empty (workers release input only after publishing its output, so that means the frame's output is all
+ * here) or `frameSpinMicros` has passed; and (b) whenever a worker publishes while main is idle, woken through
+ * `Atomics.waitAsync` on the control block's wake cell: no timer polling and no spinning while idle. Records go
+ * through the same OutputEncoder as the inline layout; tick-to-order latency is recorded at hand-off, per order.
+ * Orders of one symbol keep their order (one worker, FIFO rings); orders of different shards may interleave.
+ *
+ * Risk switches reach every worker through the control block before its next batch (`syncRiskSwitches`).
+ * Counters: each worker keeps its counts in its own SharedArrayBuffer; `refreshCounters` sums them.
+ *
+ * Drain: close the input rings -> workers finish their rings and exit -> collect every output ring -> flush.
+ * Bounded by the timeout: a worker still running is terminated and its unprocessed ticks counted as dropped.
+ * A worker that fails is logged by the engine through `onWorkerFailure`; its unprocessed and later ticks are
+ * counted as dropped (what it published before failing is still collected).
+ */
+export class WorkersPipeline implements TickHandler, Pipeline {
+  readonly layout = 'workers';
+  readonly intake: FrameIntake;
+  readonly control: PipelineControl;
+  readonly inputs: readonly SpscRing[];
+  readonly outputs: readonly SpscRing[];
+  readonly workerCounters: readonly WorkerCounters[];
+  readonly processorCounters: ProcessorCounters;
+  readonly denials: Float64Array;
+  readonly ringNames: readonly string[];
+  private readonly encoder: OutputEncoder;
+  private readonly workerCount: number;
+  private readonly shardOf: Int32Array;
+  /** Slots claimed in each input ring since its last publish. */
+  private readonly claimed: Int32Array;
+  /** 1 once a ring's 'block' wait timed out in the current frame: its further ticks this frame are dropped. */
+  private readonly timedOut: Uint8Array;
+  private anyTimedOut = false;
+  /** 1 once a worker is gone (failed or terminated): its unprocessed ticks were counted, later ones are dropped. */
+  private readonly gone: Uint8Array;
+  /** 1 for a worker the drain terminated: its exit is expected, not a failure. */
+  private readonly terminated: Uint8Array;
+  private readonly claimInput: (ring: SpscRing, worker: number) => number;
+  private readonly frameSpinMs: number;
+  private readonly blockTimeoutMs: number;
+  private readonly workers: (Worker | undefined)[];
+  private readonly exits: Promise<void>[] = [];
+  private state: 'new' | 'starting' | 'running' | 'draining' | 'stopped' = 'new';
+  private drained: Promise<void> | undefined;
+
+  constructor(private readonly options: WorkersPipelineOptions) {
+    const { config } = options;
+    const { workers, ringCapacity, overflow } = config.pipeline;
+    this.workerCount = workers;
+    this.processorCounters = options.processorCounters;
+    this.denials = options.denials;
+    this.ringNames = workersRingNames(workers);
+    this.frameSpinMs = (options.frameSpinMicros ?? DEFAULT_FRAME_SPIN_MICROS) / 1000;
+    this.blockTimeoutMs = options.blockTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS;
+    this.encoder = new OutputEncoder({
+      symbolIds: options.symbols.ids,
+      clockNs: options.clockNs,
+      publisher: options.publisher,
+      recordLatency: options.recordLatency,
+      ordersStreamId: options.ordersStreamId,
+      signalsStreamId: options.signalsStreamId,
+      ...(options.maxRecordsPerFrame === undefined ? {} : { maxRecordsPerFrame: options.maxRecordsPerFrame }),
+    });
+    this.intake = new FrameIntake(options.symbols, this, options.intakeCounters);
+    this.control = PipelineControl.create(options.risk.ordersEnabled, options.risk.killSwitchActive);
+    // Main's side of an input ring waits only under 'block' overflow, briefly and never parked for long.
+    const mainWait = new YieldingWaitStrategy(100, 0.02);
+    const outputCapacity = options.outputCapacity ?? Math.min(2 ** 18, nextPowerOfTwo(ringCapacity * 2));
+    const inputs: SpscRing[] = [];
+    const outputs: SpscRing[] = [];
+    const counters: WorkerCounters[] = [];
+    for (let w = 0; w < workers; w++) {
+      inputs.push(SpscRing.create({ capacity: ringCapacity, slotBytes: TICK_SLOT_BYTES, overflow, waitStrategy: mainWait }));
+      outputs.push(SpscRing.create({ capacity: outputCapacity, slotBytes: OUTPUT_SLOT_BYTES, overflow: 'block', waitStrategy: mainWait }));
+      counters.push(new WorkerCounters(config.strategies.length));
+    }
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.workerCounters = counters;
+    this.shardOf = Int32Array.from(config.symbols, (_symbol, index) => index % workers);
+    this.claimed = new Int32Array(workers);
+    this.timedOut = new Uint8Array(workers);
+    this.gone = new Uint8Array(workers);
+    this.terminated = new Uint8Array(workers);
+    this.workers = new Array<Worker | undefined>(workers).fill(undefined);
+    // Chosen once: 'drop' is the ring's own counting claim; 'block' is a bounded wait that keeps collecting.
+    this.claimInput =
+      overflow === 'drop'
+        ? (ring) => ring.claim()
+        : (ring, worker) => {
+            const slot = ring.tryClaim();
+            return slot >= 0 ? slot : this.claimWhenFull(ring, worker);
+          };
+  }
+
+  /** The worker threads, by worker index; undefined before start and once a worker has exited. */
+  get threads(): readonly (Worker | undefined)[] {
+    return this.workers;
+  }
+
+  /** Spawns the workers and resolves once every one has warmed up; rejects (and stops them all) if one fails. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`WorkersPipeline.start: already ${this.state}`);
+    this.state = 'starting';
+    const { config, log } = this.options;
+    const ready: Promise<PipelineWorkerReady>[] = [];
+    for (let w = 0; w < this.workerCount; w++) {
+      const data: PipelineWorkerData = {
+        config,
+        workerIndex: w,
+        orderInstance: workerOrderInstance(this.options.instanceId, w),
+        waitStrategy: ringWaitStrategy[config.pipeline.waitStrategy],
+        warmupTicks: this.options.warmupTicks ?? config.warmupTicks,
+        input: this.inputs[w].sab,
+        output: this.outputs[w].sab,
+        control: this.control.sab,
+        counters: this.workerCounters[w].sab,
+      };
+      const worker = spawnWorker(WORKER_MODULE, data, { name: `nexus-pipeline-${w}` });
+      this.workers[w] = worker;
+      let failure: Error | undefined;
+      worker.on('error', (error: unknown) => {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+      });
+      this.exits.push(
+        new Promise<void>((resolve) => {
+          worker.once('exit', (code: number) => {
+            this.workers[w] = undefined;
+            this.onWorkerExit(w, code, failure);
+            resolve();
+          });
+        }),
+      );
+      ready.push(
+        new Promise<PipelineWorkerReady>((resolve, reject) => {
+          worker.once('message', (message: PipelineWorkerReady) => resolve(message));
+          worker.once('exit', (code: number) => reject(failure ?? new Error(`Pipeline worker ${w} exited with code ${code} before it was ready`)));
+        }),
+      );
+    }
+    try {
+      const reports = await Promise.all(ready);
+      reports.forEach((report, w) =>
+        log(`Pipeline worker ready worker=${w} warmupTicks=${report.warmup.ticks} warmupMs=${report.warmup.durationMs.toFixed(1)}`),
+      );
+    } catch (error) {
+      this.state = 'stopped';
+      for (const ring of this.inputs) ring.close();
+      await Promise.all(this.exits);
+      throw error;
+    }
+    if (this.state !== 'starting') return; // a drain began while the workers warmed up
+    this.state = 'running';
+    this.armWake();
+  }
+
+  /** Validates the frame, routes its ticks to the workers, then collects and publishes what came back. */
+  processFrame(frame: Uint8Array): void {
+    this.intake.accept(frame);
+    this.publishInputs();
+    this.collectAfterFrame();
+    this.encoder.flush();
+  }
+
+  onTick(symbolIndex: number, tick: TickSlot): void {
+    const worker = this.shardOf[symbolIndex];
+    const ring = this.inputs[worker];
+    if (this.gone[worker] !== 0) {
+      ring.recordDropped(1);
+      return;
+    }
+    const slot = this.claimInput(ring, worker);
+    if (slot < 0) return;
+    this.claimed[worker]++;
+    writeTickSlot(ring, slot, symbolIndex, tick.kind, tick.price, tick.size, tick.publishMonoNs);
+  }
+
+  syncRiskSwitches(): void {
+    const risk = this.options.risk;
+    this.control.publishSwitches(risk.ordersEnabled, risk.killSwitchActive);
+  }
+
+  refreshCounters(): void {
+    const totals = this.processorCounters;
+    totals.ordersAccepted = 0;
+    totals.ordersDenied = 0;
+    totals.orderPoolExhausted = 0;
+    totals.tradesProcessed = 0;
+    totals.quotesProcessed = 0;
+    totals.signals.fill(0);
+    this.denials.fill(0);
+    for (const counters of this.workerCounters) counters.addInto(totals, this.denials);
+  }
+
+  readRings(occupancy: Float64Array, dropped: Float64Array): void {
+    for (let w = 0; w < this.workerCount; w++) {
+      const input = this.inputs[w];
+      const output = this.outputs[w];
+      occupancy[2 * w] = input.occupancy() / input.capacity;
+      dropped[2 * w] = input.dropped();
+      occupancy[2 * w + 1] = output.occupancy() / output.capacity;
+      dropped[2 * w + 1] = output.dropped();
+    }
+  }
+
+  drain(timeoutMs: number): Promise<void> {
+    this.drained ??= this.doDrain(timeoutMs);
+    return this.drained;
+  }
+
+  /** Collects what the workers have published so far and publishes it, with any partly filled frame. */
+  flush(): void {
+    this.collect();
+    this.encoder.flush();
+  }
+
+  /** Collects every record the workers have published and encodes it (flushing only full frames); returns how many. */
+  collect(): number {
+    let total = 0;
+    for (let w = 0; w < this.workerCount; w++) total += this.collectFrom(this.outputs[w]);
+    return total;
+  }
+
+  // ---- Internals ---------------------------------------------------------------------------------------
+
+  private collectFrom(ring: SpscRing): number {
+    const ready = ring.available();
+    if (ready === 0) return 0;
+    const encoder = this.encoder;
+    const f64 = ring.f64;
+    const i32 = ring.i32;
+    const stride = ring.slotF64;
+    for (let k = 0; k < ready; k++) {
+      const base = ring.slotIndexAt(k) * stride;
+      const ints = 2 * base;
+      if (i32[ints + OutputField.RecordI32] === OutputRecord.Order) {
+        encoder.appendOrder(
+          f64[base + OutputField.OrderId],
+          i32[ints + OutputField.SymbolIndexI32],
+          i32[ints + OutputField.StrategyIndexI32],
+          i32[ints + OutputField.SideI32],
+          f64[base + OutputField.Price],
+          f64[base + OutputField.Amount],
+          f64[base + OutputField.TickPublishMonoNs],
+          f64[base + OutputField.MadeMonoNs],
+        );
+      } else {
+        encoder.appendSignal(
+          i32[ints + OutputField.SymbolIndexI32],
+          i32[ints + OutputField.StrategyIndexI32],
+          i32[ints + OutputField.SideI32],
+          f64[base + OutputField.Price],
+          f64[base + OutputField.Amount],
+          f64[base + OutputField.TickPublishMonoNs],
+          f64[base + OutputField.MadeMonoNs],
+        );
+      }
+    }
+    ring.release(ready);
+    return ready;
+  }
+
+  /** Publishes each input ring's claimed slots: one release store (and at most one wake) per ring per frame. */
+  private publishInputs(): void {
+    for (let w = 0; w < this.workerCount; w++) {
+      if (this.claimed[w] === 0) continue;
+      this.claimed[w] = 0;
+      this.inputs[w].publish();
+    }
+    if (this.anyTimedOut) {
+      this.timedOut.fill(0);
+      this.anyTimedOut = false;
+    }
+  }
+
+  /**
+   * Spins collecting output until every live input ring reads empty (the frame's output is all collected) or the
+   * spin budget is spent; whatever comes later arrives through the wake-up path. Physical time on purpose: this
+   * bounds a busy wait, it is not engine logic.
+   */
+  private collectAfterFrame(): void {
+    this.collect();
+    if (this.frameSpinMs <= 0) return;
+    const deadline = performance.now() + this.frameSpinMs;
+    while (!this.inputsEmpty()) {
+      if (performance.now() >= deadline) return;
+      this.collect();
+    }
+    this.collect();
+  }
+
+  private inputsEmpty(): boolean {
+    for (let w = 0; w < this.workerCount; w++) {
+      if (this.gone[w] === 0 && this.inputs[w].occupancy() > 0) return false;
+    }
+    return true;
+  }
+
+  /** 'block' overflow, ring full: hand over what we have, then wait (bounded) while collecting output. */
+  private claimWhenFull(ring: SpscRing, worker: number): number {
+    if (this.timedOut[worker] === 0 && !ring.isClosed()) {
+      if (this.claimed[worker] > 0) {
+        this.claimed[worker] = 0;
+        ring.publish();
+      }
+      const deadline = performance.now() + this.blockTimeoutMs;
+      for (;;) {
+        // A worker waiting for output space cannot take input: collect before every wait.
+        this.collect();
+        if (ring.waitForSpace(BLOCK_SLICE_MS) > 0) {
+          const slot = ring.tryClaim();
+          if (slot >= 0) return slot;
+        }
+        if (ring.isClosed() || performance.now() >= deadline) break;
+      }
+      this.timedOut[worker] = 1;
+      this.anyTimedOut = true;
+    }
+    ring.recordDropped(1);
+    return -1;
+  }
+
+  /**
+   * Idle wake-up: raise the wake flag, re-check (output published before a worker could see the flag brought no
+   * notify), then wait asynchronously until a worker clears the flag. One promise per idle period, none per tick.
+   */
+  private armWake(): void {
+    if (this.state === 'stopped') return;
+    this.control.raiseWake();
+    if (this.collect() > 0) this.encoder.flush();
+    const woken = this.control.waitForWake();
+    if (woken === null) setImmediate(this.onWake);
+    else void woken.then(this.onWake);
+  }
+
+  private readonly onWake = (): void => {
+    if (this.state === 'stopped') return;
+    if (this.collect() > 0) this.encoder.flush();
+    this.armWake();
+  };
+
+  private onWorkerExit(worker: number, code: number, error: Error | undefined): void {
+    if (this.gone[worker] !== 0 || this.terminated[worker] !== 0) return; // already reported, or terminated by drain
+    if (error === undefined && code === 0 && (this.state === 'draining' || this.state === 'stopped')) return;
+    const failure = error ?? new Error(`exited with code ${code}${this.state === 'draining' ? '' : ' while the engine was running'}`);
+    this.markGone(worker);
+    this.options.onWorkerFailure?.(worker, failure);
+  }
+
+  /** A worker that will take no more input: count what it left unprocessed, drop what comes later. */
+  private markGone(worker: number): void {
+    if (this.gone[worker] !== 0) return;
+    this.gone[worker] = 1;
+    const ring = this.inputs[worker];
+    ring.close();
+    const left = ring.occupancy();
+    if (left > 0) ring.recordDropped(left);
+  }
+
+  private async doDrain(timeoutMs: number): Promise<void> {
+    const { log } = this.options;
+    this.publishInputs();
+    const started = this.state === 'running' || this.state === 'starting';
+    this.state = 'draining';
+    for (const ring of this.inputs) ring.close();
+    if (started) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs, 'timeout');
+      });
+      const outcome = await Promise.race([Promise.all(this.exits).then(() => 'exited' as const), timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        const running = this.workers.flatMap((worker, w) => (worker === undefined ? [] : [w]));
+        log(`Pipeline drain timed out timeoutMs=${timeoutMs} workers=${running.join(',')}, terminating`);
+        for (const w of running) {
+          this.terminated[w] = 1;
+          this.outputs[w].close();
+          await this.workers[w]?.terminate();
+          this.markGone(w);
+        }
+      }
+    }
+    for (let w = 0; w < this.workerCount; w++) this.markGone(w); // never started or failed: count what is left
+    this.collect();
+    this.encoder.flush();
+    this.state = 'stopped';
+    this.control.wakeNow();
+    this.refreshCounters();
+  }
+}
