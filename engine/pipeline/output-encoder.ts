@@ -1,6 +1,6 @@
 import { OrderType, Side } from '../wire/layout.ts';
-import { OrderFrameWriter } from '../wire/order-codec.ts';
-import { SignalFrameWriter } from '../wire/signal-codec.ts';
+import { OrderFrameWriter, OrderSlot } from '../wire/order-codec.ts';
+import { SignalFrameWriter, SignalSlot } from '../wire/signal-codec.ts';
 import type { Order } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 
@@ -43,6 +43,13 @@ export class OutputEncoder implements OutputSink {
   private readonly orderTickNs: Float64Array;
   private orderSequence = 0;
   private signalSequence = 0;
+  /**
+   * Records are staged in these reused slots and written with `appendSlot`: a writer call with nine number
+   * arguments boxes each double whenever V8 declines to inline it (measured: ~60 bytes allocated per tick),
+   * while one object argument never allocates.
+   */
+  private readonly orderSlot = new OrderSlot();
+  private readonly signalSlot = new SignalSlot();
 
   constructor(private readonly options: OutputEncoderOptions) {
     const capacity = options.maxRecordsPerFrame ?? 1024;
@@ -94,7 +101,15 @@ export class OutputEncoder implements OutputSink {
     signalMonoNs: number,
   ): void {
     const writer = this.signals;
-    writer.append(this.options.symbolIds[symbolIndex], strategyIndex, side, price, strength, tickPublishMonoNs, signalMonoNs);
+    const slot = this.signalSlot;
+    slot.symbolId = this.options.symbolIds[symbolIndex];
+    slot.strategyId = strategyIndex;
+    slot.side = side;
+    slot.price = price;
+    slot.strength = strength;
+    slot.tickPublishMonoNs = tickPublishMonoNs;
+    slot.signalMonoNs = signalMonoNs;
+    writer.appendSlot(slot);
     if (writer.isFull) this.flushSignals();
   }
 
@@ -111,30 +126,31 @@ export class OutputEncoder implements OutputSink {
   ): void {
     const writer = this.orders;
     this.orderTickNs[writer.count] = tickPublishMonoNs;
-    writer.append(
-      orderId,
-      this.options.symbolIds[symbolIndex],
-      strategyIndex,
-      side > 0 ? Side.Buy : Side.Sell,
-      OrderType.Limit,
-      price,
-      quantity,
-      tickPublishMonoNs,
-      createdMonoNs,
-    );
+    const slot = this.orderSlot;
+    slot.orderId = orderId;
+    slot.symbolId = this.options.symbolIds[symbolIndex];
+    slot.strategyId = strategyIndex;
+    slot.side = side > 0 ? Side.Buy : Side.Sell;
+    slot.orderType = OrderType.Limit;
+    slot.price = price;
+    slot.quantity = quantity;
+    slot.tickPublishMonoNs = tickPublishMonoNs;
+    slot.orderMonoNs = createdMonoNs;
+    writer.appendSlot(slot);
     if (writer.isFull) this.flushOrders();
   }
 
-  /** Publishes whatever is buffered. */
+  /** Publishes whatever is buffered; one clock read stamps both frames (a read costs ~60 ns here). */
   flush(): void {
-    if (this.orders.count > 0) this.flushOrders();
-    if (this.signals.count > 0) this.flushSignals();
+    if (this.orders.count === 0 && this.signals.count === 0) return;
+    const now = this.options.clockNs();
+    if (this.orders.count > 0) this.flushOrders(now);
+    if (this.signals.count > 0) this.flushSignals(now);
   }
 
-  private flushOrders(): void {
+  private flushOrders(now: number = this.options.clockNs()): void {
     const writer = this.orders;
     const count = writer.count;
-    const now = this.options.clockNs();
     const frame = writer.finish(now);
     this.options.publisher.publishOrders(frame, count);
     const record = this.options.recordLatency;
@@ -143,10 +159,10 @@ export class OutputEncoder implements OutputSink {
     writer.begin(this.options.ordersStreamId, this.orderSequence);
   }
 
-  private flushSignals(): void {
+  private flushSignals(now: number = this.options.clockNs()): void {
     const writer = this.signals;
     const count = writer.count;
-    const frame = writer.finish(this.options.clockNs());
+    const frame = writer.finish(now);
     this.options.publisher.publishSignals(frame, count);
     this.signalSequence += count;
     writer.begin(this.options.signalsStreamId, this.signalSequence);

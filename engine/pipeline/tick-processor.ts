@@ -1,10 +1,10 @@
 import type { EngineConfig } from '../config/engine-config.ts';
-import type { StreamingIndicator } from '../indicators/indicator.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { ObjectPool } from '../pool/object-pool.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
 import type { IndicatorReader, Strategy } from '../strategy/strategy.ts';
+import { IndicatorBank } from './indicator-bank.ts';
 import { Order, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 
@@ -55,7 +55,7 @@ export interface TickProcessorOptions {
  * (best bid and ask) that limit prices are taken from.
  */
 export class TickProcessor {
-  private readonly indicators: StreamingIndicator[][];
+  private readonly banks: IndicatorBank[];
   private readonly strategies: Strategy[];
   private readonly strategyReaders: IndicatorReader[][][];
   private readonly strategyStateOffset: Int32Array;
@@ -76,11 +76,11 @@ export class TickProcessor {
     const { config } = options;
     const symbolCount = config.symbols.length;
     this.symbolIds = options.symbolIds;
-    this.indicators = [];
+    this.banks = [];
     for (let s = 0; s < symbolCount; s++) {
-      this.indicators.push(
+      this.banks.push(new IndicatorBank(
         config.indicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `indicators[${i}]`)),
-      );
+      ));
     }
     const typeByName = new Map(config.indicators.map((spec) => [spec.name, spec.type]));
     const indexByName = new Map(config.indicators.map((spec, i) => [spec.name, i]));
@@ -95,8 +95,8 @@ export class TickProcessor {
       this.strategies.push(strategy);
       strategyInputIndices.push(indicatorNames.map((name) => indexByName.get(name) ?? -1));
     });
-    this.strategyReaders = this.indicators.map((perSymbol) =>
-      strategyInputIndices.map((indices) => indices.map((index) => perSymbol[index])),
+    this.strategyReaders = this.banks.map((bank) =>
+      strategyInputIndices.map((indices) => indices.map((index) => bank.indicators[index])),
     );
     this.strategyStateOffset = new Int32Array(this.strategies.length);
     let stride = 0;
@@ -122,8 +122,7 @@ export class TickProcessor {
     const { risk, counters } = this.options;
     counters.tradesProcessed++;
     risk.onTrade(symbolIndex, price);
-    const indicators = this.indicators[symbolIndex];
-    for (let i = 0; i < indicators.length; i++) indicators[i].update(price, price, price, size);
+    this.banks[symbolIndex].updateTrade(price, size);
 
     const readers = this.strategyReaders[symbolIndex];
     const stateBase = symbolIndex * this.stateStride;
