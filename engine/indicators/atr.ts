@@ -55,7 +55,13 @@ export class Atr implements StreamingIndicator {
   update(close: number, high: number, low: number): void {
     const p = this.period;
     const c = this.count;
-    const tr = trueRange(high, low, this.prevClose);
+    // trueRange written out: a double returned by a call V8 does not inline is boxed (see bench/allocation.ts).
+    const prevClose = this.prevClose;
+    let tr = high - low;
+    const up = Math.abs(high - prevClose);
+    if (up > tr) tr = up;
+    const down = Math.abs(low - prevClose);
+    if (down > tr) tr = down;
     this.prevClose = close;
     if (c > p) {
       this.atr = (this.atr * (p - 1) + tr) / p;

@@ -142,7 +142,9 @@ export class Stochastic implements StreamingIndicator {
       if (++this.bars < fk) return;
     }
     const kWindow = this.kWindow;
-    kWindow.push(fastK(close, highest, lowest));
+    // fastK written out (see rsi.ts: a double returned by a call that is not inlined allocates).
+    const range = highest - lowest;
+    kWindow.push(range === 0 ? FLAT_STOCH : 100 * ((close - lowest) / range));
     if (!kWindow.full) return;
     const slowK = kWindow.sum / this.slowKPeriod;
     const dWindow = this.dWindow;

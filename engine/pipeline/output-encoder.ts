@@ -1,7 +1,7 @@
 import { OrderType, Side } from '../wire/layout.ts';
 import { OrderFrameWriter, OrderSlot } from '../wire/order-codec.ts';
 import { SignalFrameWriter, SignalSlot } from '../wire/signal-codec.ts';
-import type { Order } from './order.ts';
+import type { Order, Signal } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 
 /** Receives finished outbound frames; the engine's ZeroMQ edge implements it. */
@@ -29,7 +29,7 @@ export interface OutputEncoderOptions {
  * The outbound end both pipeline layouts share: encodes orders and signals into OrderFrameWriter /
  * SignalFrameWriter frames, hands finished frames to the publisher and records each order's tick-to-order
  * latency at that hand-off. Inline, the TickProcessor calls it directly (it is an OutputSink); in the workers
- * layout, the main thread calls `appendOrder`/`appendSignal` for each record it takes off a worker's output ring.
+ * layout, the main thread calls `order`/`signal` for each record it takes off a worker's output ring.
  *
  * Guarantees: one stream per kind with contiguous sequence numbers (`firstSequence` of each frame = records
  * published before it); a writer that fills up is flushed at once, so `append*` never fails; nothing waits for
@@ -65,77 +65,35 @@ export class OutputEncoder implements OutputSink {
     return this.orders.count;
   }
 
-  signal(
-    symbolIndex: number,
-    strategyIndex: number,
-    side: number,
-    price: number,
-    strength: number,
-    tickPublishMonoNs: number,
-    signalMonoNs: number,
-  ): void {
-    this.appendSignal(symbolIndex, strategyIndex, side, price, strength, tickPublishMonoNs, signalMonoNs);
-  }
-
-  order(order: Order): void {
-    this.appendOrder(
-      order.orderId,
-      order.symbolIndex,
-      order.strategyIndex,
-      order.side,
-      order.price,
-      order.quantity,
-      order.tickPublishMonoNs,
-      order.createdMonoNs,
-    );
-  }
-
-  /** Appends one signal; `side` is +1 buy, -1 sell. */
-  appendSignal(
-    symbolIndex: number,
-    strategyIndex: number,
-    side: number,
-    price: number,
-    strength: number,
-    tickPublishMonoNs: number,
-    signalMonoNs: number,
-  ): void {
+  /** Appends one signal (`side` +1 buy, -1 sell); the object may be reused as soon as this returns. */
+  signal(signal: Signal): void {
     const writer = this.signals;
     const slot = this.signalSlot;
-    slot.symbolId = this.options.symbolIds[symbolIndex];
-    slot.strategyId = strategyIndex;
-    slot.side = side;
-    slot.price = price;
-    slot.strength = strength;
-    slot.tickPublishMonoNs = tickPublishMonoNs;
-    slot.signalMonoNs = signalMonoNs;
+    slot.symbolId = this.options.symbolIds[signal.symbolIndex];
+    slot.strategyId = signal.strategyIndex;
+    slot.side = signal.side;
+    slot.price = signal.price;
+    slot.strength = signal.strength;
+    slot.tickPublishMonoNs = signal.tickPublishMonoNs;
+    slot.signalMonoNs = signal.signalMonoNs;
     writer.appendSlot(slot);
     if (writer.isFull) this.flushSignals();
   }
 
-  /** Appends one limit order; `side` is +1 buy, -1 sell (encoded as the wire's Side.Buy / Side.Sell). */
-  appendOrder(
-    orderId: number,
-    symbolIndex: number,
-    strategyIndex: number,
-    side: number,
-    price: number,
-    quantity: number,
-    tickPublishMonoNs: number,
-    createdMonoNs: number,
-  ): void {
+  /** Appends one limit order (`side` +1 buy, -1 sell); the Order may go back to its pool as soon as this returns. */
+  order(order: Order): void {
     const writer = this.orders;
-    this.orderTickNs[writer.count] = tickPublishMonoNs;
+    this.orderTickNs[writer.count] = order.tickPublishMonoNs;
     const slot = this.orderSlot;
-    slot.orderId = orderId;
-    slot.symbolId = this.options.symbolIds[symbolIndex];
-    slot.strategyId = strategyIndex;
-    slot.side = side > 0 ? Side.Buy : Side.Sell;
+    slot.orderId = order.orderId;
+    slot.symbolId = this.options.symbolIds[order.symbolIndex];
+    slot.strategyId = order.strategyIndex;
+    slot.side = order.side > 0 ? Side.Buy : Side.Sell;
     slot.orderType = OrderType.Limit;
-    slot.price = price;
-    slot.quantity = quantity;
-    slot.tickPublishMonoNs = tickPublishMonoNs;
-    slot.orderMonoNs = createdMonoNs;
+    slot.price = order.price;
+    slot.quantity = order.quantity;
+    slot.tickPublishMonoNs = order.tickPublishMonoNs;
+    slot.orderMonoNs = order.createdMonoNs;
     writer.appendSlot(slot);
     if (writer.isFull) this.flushOrders();
   }

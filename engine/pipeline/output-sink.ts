@@ -1,20 +1,12 @@
-import type { Order } from './order.ts';
+import type { Order, Signal } from './order.ts';
 
 /**
  * Where the tick processor hands what it produced. Inline, this is the OutputEncoder, which writes straight into
  * the outbound frame writers; in the workers layout it is the worker's RingOutputSink, which writes into the
- * worker's output ring. Implementations copy what they need: the order slot goes back to its pool as soon as
- * `order()` returns.
+ * worker's output ring. Implementations copy what they need before returning: the order slot goes back to its
+ * pool as soon as `order()` returns and the signal object is reused for the next signal.
  */
 export interface OutputSink {
-  signal(
-    symbolIndex: number,
-    strategyIndex: number,
-    side: number,
-    price: number,
-    strength: number,
-    tickPublishMonoNs: number,
-    signalMonoNs: number,
-  ): void;
+  signal(signal: Signal): void;
   order(order: Order): void;
 }

@@ -1,5 +1,5 @@
 import type { SpscRing } from '../ring/spsc-ring.ts';
-import type { Order } from './order.ts';
+import type { Order, Signal } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 import type { PipelineControl } from './worker-control.ts';
 import { writeOrderSlot, writeSignalSlot } from './worker-slots.ts';
@@ -21,17 +21,9 @@ export class RingOutputSink implements OutputSink {
     private readonly control: PipelineControl,
   ) {}
 
-  signal(
-    symbolIndex: number,
-    strategyIndex: number,
-    side: number,
-    price: number,
-    strength: number,
-    tickPublishMonoNs: number,
-    signalMonoNs: number,
-  ): void {
+  signal(signal: Signal): void {
     const slot = this.claim();
-    if (slot >= 0) writeSignalSlot(this.ring, slot, symbolIndex, strategyIndex, side, price, strength, tickPublishMonoNs, signalMonoNs);
+    if (slot >= 0) writeSignalSlot(this.ring, slot, signal);
   }
 
   order(order: Order): void {

@@ -5,7 +5,7 @@ import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
 import type { IndicatorReader, Strategy } from '../strategy/strategy.ts';
 import { IndicatorBank } from './indicator-bank.ts';
-import { Order, type OrderIdSource } from './order.ts';
+import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 
 /** Counters the tick processor increments on the hot path; the metrics layer reads them on scrape. */
@@ -71,6 +71,9 @@ export class TickProcessor {
    * instead of reading the clock per tick: a clock read costs ~60 ns here, more than a whole indicator update.
    */
   private frameStartNs = 0;
+  private readonly signalRecord = new Signal();
+  /** The risk engine's live positions (read-only here; risk.check is the only writer). */
+  private readonly positions: Float64Array;
 
   constructor(private readonly options: TickProcessorOptions) {
     const { config } = options;
@@ -110,6 +113,7 @@ export class TickProcessor {
     this.ask = new Float64Array(symbolCount);
     this.pool = new ObjectPool(() => new Order(), 64);
     this.extraLatencyNs = config.faults.extraLatencyMicros * 1000;
+    this.positions = options.risk.positionView;
   }
 
   /** Marks the start of a frame; every signal and order of the frame carries this time. */
@@ -131,7 +135,7 @@ export class TickProcessor {
       const side = strategy.evaluate(
         readers[k],
         price,
-        risk.position(symbolIndex),
+        this.positions[symbolIndex],
         this.strategyState,
         stateBase + this.strategyStateOffset[k],
       );
@@ -157,7 +161,15 @@ export class TickProcessor {
     const { sink, counters, risk } = this.options;
     const now = this.frameStartNs;
     counters.signals[strategyIndex]++;
-    sink.signal(symbolIndex, strategyIndex, side, lastPrice, 1, tickPublishMonoNs, now);
+    const signal = this.signalRecord;
+    signal.symbolIndex = symbolIndex;
+    signal.strategyIndex = strategyIndex;
+    signal.side = side;
+    signal.price = lastPrice;
+    signal.strength = 1;
+    signal.tickPublishMonoNs = tickPublishMonoNs;
+    signal.signalMonoNs = now;
+    sink.signal(signal);
 
     // Cross the spread when the book is known: buy at the ask, sell at the bid, else at the last trade.
     const quote = side > 0 ? this.ask[symbolIndex] : this.bid[symbolIndex];
@@ -173,7 +185,7 @@ export class TickProcessor {
       return;
     }
     if (this.extraLatencyNs > 0) spinFor(this.extraLatencyNs, this.options.clockNs);
-    order.orderId = this.options.orderIds.next();
+    this.options.orderIds.assignNext(order);
     order.symbolIndex = symbolIndex;
     order.symbolId = this.symbolIds[symbolIndex];
     order.strategyIndex = strategyIndex;

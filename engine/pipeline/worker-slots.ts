@@ -1,5 +1,5 @@
 import type { SpscRing } from '../ring/spsc-ring.ts';
-import type { Order } from './order.ts';
+import type { Order, Signal } from './order.ts';
 
 /**
  * Slot layouts of the workers layout's rings. Both ends read and write fields in place through the ring's
@@ -67,28 +67,18 @@ export function writeTickSlot(
 }
 
 /** Writes one signal into output slot `slot`. */
-export function writeSignalSlot(
-  ring: SpscRing,
-  slot: number,
-  symbolIndex: number,
-  strategyIndex: number,
-  side: number,
-  price: number,
-  strength: number,
-  tickPublishMonoNs: number,
-  signalMonoNs: number,
-): void {
+export function writeSignalSlot(ring: SpscRing, slot: number, signal: Signal): void {
   const base = slot * ring.slotF64;
   const f64 = ring.f64;
   const i32 = ring.i32;
   i32[2 * base + OutputField.RecordI32] = OutputRecord.Signal;
-  i32[2 * base + OutputField.SymbolIndexI32] = symbolIndex;
-  i32[2 * base + OutputField.StrategyIndexI32] = strategyIndex;
-  i32[2 * base + OutputField.SideI32] = side;
-  f64[base + OutputField.Price] = price;
-  f64[base + OutputField.Amount] = strength;
-  f64[base + OutputField.TickPublishMonoNs] = tickPublishMonoNs;
-  f64[base + OutputField.MadeMonoNs] = signalMonoNs;
+  i32[2 * base + OutputField.SymbolIndexI32] = signal.symbolIndex;
+  i32[2 * base + OutputField.StrategyIndexI32] = signal.strategyIndex;
+  i32[2 * base + OutputField.SideI32] = signal.side;
+  f64[base + OutputField.Price] = signal.price;
+  f64[base + OutputField.Amount] = signal.strength;
+  f64[base + OutputField.TickPublishMonoNs] = signal.tickPublishMonoNs;
+  f64[base + OutputField.MadeMonoNs] = signal.signalMonoNs;
 }
 
 /** Writes one accepted order into output slot `slot`; the Order object can go back to its pool afterwards. */

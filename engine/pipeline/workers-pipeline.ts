@@ -7,7 +7,7 @@ import { spawnWorker } from '../threads/spawn-worker.ts';
 import type { SymbolTable } from '../wire/symbol-id.ts';
 import type { TickSlot } from '../wire/tick-codec.ts';
 import { FrameIntake, type IntakeCounters, type TickHandler } from './frame-intake.ts';
-import { workerOrderInstance } from './order.ts';
+import { Order, Signal, workerOrderInstance } from './order.ts';
 import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './output-encoder.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { PipelineWorkerData, PipelineWorkerReady } from './pipeline.worker.ts';
@@ -134,6 +134,9 @@ export class WorkersPipeline implements TickHandler, Pipeline {
   readonly denials: Float64Array;
   readonly ringNames: readonly string[];
   private readonly encoder: OutputEncoder;
+  /** Reused records that output-ring slots are read into before encoding (no allocation per record). */
+  private readonly collectedOrder = new Order();
+  private readonly collectedSignal = new Signal();
   private readonly workerCount: number;
   private readonly shardOf: Int32Array;
   /** Slots claimed in each input ring since its last publish. */
@@ -344,26 +347,26 @@ export class WorkersPipeline implements TickHandler, Pipeline {
       const base = ring.slotIndexAt(k) * stride;
       const ints = 2 * base;
       if (i32[ints + OutputField.RecordI32] === OutputRecord.Order) {
-        encoder.appendOrder(
-          f64[base + OutputField.OrderId],
-          i32[ints + OutputField.SymbolIndexI32],
-          i32[ints + OutputField.StrategyIndexI32],
-          i32[ints + OutputField.SideI32],
-          f64[base + OutputField.Price],
-          f64[base + OutputField.Amount],
-          f64[base + OutputField.TickPublishMonoNs],
-          f64[base + OutputField.MadeMonoNs],
-        );
+        const order = this.collectedOrder;
+        order.orderId = f64[base + OutputField.OrderId];
+        order.symbolIndex = i32[ints + OutputField.SymbolIndexI32];
+        order.strategyIndex = i32[ints + OutputField.StrategyIndexI32];
+        order.side = i32[ints + OutputField.SideI32];
+        order.price = f64[base + OutputField.Price];
+        order.quantity = f64[base + OutputField.Amount];
+        order.tickPublishMonoNs = f64[base + OutputField.TickPublishMonoNs];
+        order.createdMonoNs = f64[base + OutputField.MadeMonoNs];
+        encoder.order(order);
       } else {
-        encoder.appendSignal(
-          i32[ints + OutputField.SymbolIndexI32],
-          i32[ints + OutputField.StrategyIndexI32],
-          i32[ints + OutputField.SideI32],
-          f64[base + OutputField.Price],
-          f64[base + OutputField.Amount],
-          f64[base + OutputField.TickPublishMonoNs],
-          f64[base + OutputField.MadeMonoNs],
-        );
+        const signal = this.collectedSignal;
+        signal.symbolIndex = i32[ints + OutputField.SymbolIndexI32];
+        signal.strategyIndex = i32[ints + OutputField.StrategyIndexI32];
+        signal.side = i32[ints + OutputField.SideI32];
+        signal.price = f64[base + OutputField.Price];
+        signal.strength = f64[base + OutputField.Amount];
+        signal.tickPublishMonoNs = f64[base + OutputField.TickPublishMonoNs];
+        signal.signalMonoNs = f64[base + OutputField.MadeMonoNs];
+        encoder.signal(signal);
       }
     }
     ring.release(ready);

@@ -196,6 +196,15 @@ export class RiskEngine {
     return this.positionBySymbol[symbolIndex];
   }
 
+  /**
+   * The live per-symbol positions, indexed by symbol. For hot-path readers (the tick processor reads one element per
+   * trade instead of calling `position()`, whose double return V8 boxes when the call is not inlined). Read only:
+   * every change must go through `check`.
+   */
+  get positionView(): Float64Array {
+    return this.positionBySymbol;
+  }
+
   /** A copy of every symbol's position, for status and tests. */
   positions(): Float64Array {
     return this.positionBySymbol.slice();
