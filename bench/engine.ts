@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort, spawnNexus, waitForExit, waitForLine } from '../cli/processes.ts';
 import { runPipelineBench, type PipelineBenchResult } from './pipeline.ts';
+import { standardIndicators } from '../engine/config/presets.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -58,16 +59,7 @@ const log = (line: string): void => {
 function engineConfig(layout: string, ports: Record<string, number>): object {
   return {
     symbols: SYMBOLS,
-    indicators: [
-      { name: 'sma-20', type: 'sma', params: { period: 20 } },
-      { name: 'ema-20', type: 'ema', params: { period: 20 } },
-      { name: 'rsi-14', type: 'rsi', params: { period: 14 } },
-      { name: 'macd', type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } },
-      { name: 'bb-20', type: 'bbands', params: { period: 20, stdDev: 2 } },
-      { name: 'atr-14', type: 'atr', params: { period: 14 } },
-      { name: 'vwap-50', type: 'vwap', params: { period: 50 } },
-      { name: 'stoch', type: 'stoch', params: { fastKPeriod: 14, slowKPeriod: 3, slowDPeriod: 3 } },
-    ],
+    indicators: standardIndicators,
     strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
     risk: { maxOrderQty: 1000, maxPosition: 1_000_000, maxNotional: 1e12, priceBandBps: 5000, ordersEnabled: true },
     zeromq: {

@@ -11,6 +11,7 @@ import { symbolId } from '../../engine/wire/symbol-id.ts';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
 import { latencySummary } from '../latency-summary.ts';
 import { freePort, spawnNexus, waitForExit, waitForLine } from '../processes.ts';
+import { standardIndicators } from '../../engine/config/presets.ts';
 
 const options = {
   duration: { type: 'integer', help: 'seconds of market data', default: 10 },
@@ -32,16 +33,7 @@ export const demoHelp = helpText(
 export function demoEngineConfig(symbols: readonly string[], ports: Record<string, number>, layout: string): object {
   return {
     symbols,
-    indicators: [
-      { name: 'sma-20', type: 'sma', params: { period: 20 } },
-      { name: 'ema-20', type: 'ema', params: { period: 20 } },
-      { name: 'rsi-14', type: 'rsi', params: { period: 14 } },
-      { name: 'macd', type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } },
-      { name: 'bb-20', type: 'bbands', params: { period: 20, stdDev: 2 } },
-      { name: 'atr-14', type: 'atr', params: { period: 14 } },
-      { name: 'vwap-50', type: 'vwap', params: { period: 50 } },
-      { name: 'stoch', type: 'stoch', params: { fastKPeriod: 14, slowKPeriod: 3, slowDPeriod: 3 } },
-    ],
+    indicators: standardIndicators,
     strategies: [
       { name: 'macd-cross', type: 'macdCross', indicators: ['macd'], params: { orderQuantity: 10 } },
       { name: 'rsi-reversion', type: 'rsiReversion', indicators: ['rsi-14'], params: { orderQuantity: 5, oversold: 25, overbought: 75 } },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TickKind } from '../wire/layout.ts';
-import { GeneratedTick, Mulberry32, RandomWalk } from './random-walk.ts';
+import { Mulberry32 } from '../random/mulberry32.ts';
+import { GeneratedTick, RandomWalk } from './random-walk.ts';
 
 describe('Mulberry32', () => {
   it('repeats the same sequence for the same seed and stays in [0, 1)', () => {

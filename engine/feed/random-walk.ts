@@ -1,22 +1,5 @@
+import { Mulberry32 } from '../random/mulberry32.ts';
 import { TickKind } from '../wire/layout.ts';
-
-/** mulberry32: a tiny, fast, seeded 32-bit PRNG. Deterministic for a seed, allocation-free. */
-export class Mulberry32 {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
 
 export interface RandomWalkOptions {
   readonly symbolCount: number;

@@ -1,4 +1,5 @@
 import type { StreamingIndicator } from './indicator.ts';
+import { Mulberry32 } from '../random/mulberry32.ts';
 
 /**
  * Deterministic bar series for tests and benchmarks: a seeded random walk on a 0.01 price grid, so equal
@@ -11,16 +12,10 @@ export interface Bars {
   readonly volume: Float64Array;
 }
 
-/** mulberry32: a small, fast, seedable PRNG; returns a function yielding floats in [0, 1). */
+/** Floats in [0, 1) from a seeded mulberry32 (engine/random), as a function for compact test-data code. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Mulberry32(seed);
+  return () => rng.next();
 }
 
 const tick = (x: number): number => Math.round(x * 100) / 100;

@@ -6,22 +6,17 @@ import {
   LatencyHistogram,
   MAX_RELATIVE_ERROR,
 } from './latency-histogram.ts';
+import { Mulberry32 } from '../random/mulberry32.ts';
 
 /** Nearest-rank quantile of a sorted array: the ceil(q * n)-th smallest value (at least the first). */
 function exactQuantile(sorted: Float64Array, q: number): number {
   return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1];
 }
 
-/** A small deterministic PRNG (mulberry32) so random tables are reproducible. */
+/** Reproducible floats in [0, 1) for random tables. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Mulberry32(seed);
+  return () => rng.next();
 }
 
 describe('bucket math', () => {

@@ -1,4 +1,8 @@
-import type { PipelineLayout } from '../config/engine-config.ts';
+import type { EngineConfig, PipelineLayout } from '../config/engine-config.ts';
+import type { RiskEngine } from '../risk/risk-engine.ts';
+import type { SymbolTable } from '../wire/symbol-id.ts';
+import type { IntakeCounters } from './frame-intake.ts';
+import type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
 import type { ProcessorCounters } from './tick-processor.ts';
 
 /**
@@ -37,4 +41,25 @@ export interface Pipeline {
    * background threads. Bounded by `timeoutMs`; whatever could not be processed by then is counted as dropped.
    */
   drain(timeoutMs: number): Promise<void>;
+}
+
+/** Everything either layout needs from the engine. */
+export interface PipelineDeps {
+  readonly config: EngineConfig;
+  readonly symbols: SymbolTable;
+  /** The engine's risk engine: inline checks orders with it; workers mirror its switches. */
+  readonly risk: RiskEngine;
+  /** The engine's 20-bit order-id instance. */
+  readonly instanceId: number;
+  readonly clockNs: () => number;
+  readonly intakeCounters: IntakeCounters;
+  readonly processorCounters: ProcessorCounters;
+  /** Denial totals: inline must pass `risk.denials`; workers sum into this array. */
+  readonly denials: Float64Array;
+  readonly publisher: FramePublisher;
+  readonly recordLatency: LatencyRecorder;
+  readonly ordersStreamId: number;
+  readonly signalsStreamId: number;
+  readonly log: (line: string) => void;
+  readonly onWorkerFailure: (workerIndex: number, error: Error) => void;
 }

@@ -1,15 +1,13 @@
 import type { Worker } from 'node:worker_threads';
-import type { EngineConfig, WaitStrategyName as ConfigWaitStrategy } from '../config/engine-config.ts';
-import type { RiskEngine } from '../risk/risk-engine.ts';
+import type { WaitStrategyName as ConfigWaitStrategy } from '../config/engine-config.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
 import { YieldingWaitStrategy, type WaitStrategyName } from '../ring/wait-strategy.ts';
 import { spawnWorker } from '../threads/spawn-worker.ts';
-import type { SymbolTable } from '../wire/symbol-id.ts';
 import type { TickSlot } from '../wire/tick-codec.ts';
-import { FrameIntake, type IntakeCounters, type TickHandler } from './frame-intake.ts';
+import { FrameIntake, type TickHandler } from './frame-intake.ts';
 import { Order, Signal, workerOrderInstance } from './order.ts';
-import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './output-encoder.ts';
-import type { Pipeline } from './pipeline.ts';
+import { OutputEncoder } from './output-encoder.ts';
+import type { Pipeline, PipelineDeps } from './pipeline.ts';
 import type { PipelineWorkerData, PipelineWorkerReady } from './pipeline.worker.ts';
 import type { ProcessorCounters } from './tick-processor.ts';
 import { PipelineControl } from './worker-control.ts';
@@ -17,27 +15,8 @@ import { WorkerCounters } from './worker-counters.ts';
 import { OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
 import { nextPowerOfTwo } from './shard-worker.ts';
 
-export interface WorkersPipelineOptions {
-  readonly config: EngineConfig;
-  readonly symbols: SymbolTable;
-  /**
-   * The engine's risk engine, as the switchboard: workers apply its orders-enabled and kill-switch state
-   * (`syncRiskSwitches`). It checks no orders itself in this layout; each worker runs its own.
-   */
-  readonly risk: RiskEngine;
-  /** The engine's 20-bit order-id instance; each worker gets `workerOrderInstance(instanceId, index)`. */
-  readonly instanceId: number;
-  readonly clockNs: () => number;
-  readonly intakeCounters: IntakeCounters;
-  /** Totals over all workers, written by `refreshCounters`. */
-  readonly processorCounters: ProcessorCounters;
-  /** Risk denials by DenyReason code over all workers, written by `refreshCounters`. */
-  readonly denials: Float64Array;
-  readonly publisher: FramePublisher;
-  readonly recordLatency: LatencyRecorder;
-  readonly ordersStreamId: number;
-  readonly signalsStreamId: number;
-  readonly log: (line: string) => void;
+/** The shared pipeline dependencies (PipelineDeps) plus the workers layout's tuning knobs. */
+export interface WorkersPipelineOptions extends Omit<PipelineDeps, 'onWorkerFailure'> {
   /** Called once per worker that fails (throws, or exits before a drain asked it to). */
   readonly onWorkerFailure?: (workerIndex: number, error: Error) => void;
   /** Records per outbound frame (<= MAX_RECORDS_PER_FRAME). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SymbolTable, symbolId, symbolIdOfBytes } from './symbol-id.ts';
+import { Mulberry32 } from '../random/mulberry32.ts';
 
 /** Reference FNV-1a over TextEncoder's bytes, written independently of the module. */
 function referenceFnv1a(name: string): number {
@@ -11,15 +12,10 @@ function referenceFnv1a(name: string): number {
   return hash >>> 0;
 }
 
+/** Reproducible u32s. */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const rng = new Mulberry32(seed);
+  return () => rng.nextU32();
 }
 
 describe('symbolId', () => {

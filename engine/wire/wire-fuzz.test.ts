@@ -23,6 +23,7 @@ import { OrderFrameWriter, OrderSlot, decodeOrder } from './order-codec.ts';
 import { SignalFrameWriter, SignalSlot, decodeSignal } from './signal-codec.ts';
 import { TickFrameWriter, TickSlot, decodeTick } from './tick-codec.ts';
 import { MAX_EXACT_U64, readU64 } from './u64.ts';
+import { Mulberry32 } from '../random/mulberry32.ts';
 
 /**
  * Randomised robustness test: a million frames, ~30% random bytes and ~70% mutated valid frames, through every
@@ -34,16 +35,10 @@ import { MAX_EXACT_U64, readU64 } from './u64.ts';
 const FRAMES = 1_000_000;
 const SEED = 0x5eed_2026;
 
-/** mulberry32: tiny, fast, seedable; returns a u32. */
+/** Reproducible u32s (mulberry32, engine/random). */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const rng = new Mulberry32(seed);
+  return () => rng.nextU32();
 }
 
 interface RecordCodec {
