@@ -82,12 +82,11 @@ export interface EngineConfig {
   readonly shutdown: { readonly drainTimeoutMs: number };
   /** Fault injection for demos and tests: extra busy latency added to every order, in microseconds. */
   readonly faults: { readonly extraLatencyMicros: number };
-  readonly backend: 'auto' | 'js' | 'wasm' | 'gpu';
 }
 
 const topLevelKeys = [
   'symbols', 'indicators', 'strategies', 'risk', 'zeromq', 'metrics', 'pipeline', 'warmupTicks', 'shutdown',
-  'faults', 'backend',
+  'faults',
 ] as const;
 const symbolPattern = /^[A-Za-z0-9._:/-]{1,32}$/;
 const namePattern = /^[a-z0-9]([-a-z0-9_]{0,61}[a-z0-9])?$/i;
@@ -154,7 +153,6 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
     faults: {
       extraLatencyMicros: readInteger(faultsRaw, 'extraLatencyMicros', 'faults', { min: 0, max: 1_000_000, fallback: 0 }),
     },
-    backend: readEnum(raw, 'backend', '', ['auto', 'js', 'wasm', 'gpu'] as const, 'auto'),
   };
 }
 

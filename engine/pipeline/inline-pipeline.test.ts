@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/monotonic.ts';
+import { ManualClock, monoNowNs } from '../clock/monotonic.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
 import { MessageType, ORDER_BYTES, RejectReason, TickKind } from '../wire/layout.ts';
@@ -163,5 +163,35 @@ describe('InlinePipeline', () => {
       return [header.firstSequence, header.recordCount];
     });
     expect(firsts).toEqual([[0, 1024], [1024, 1024], [2048, 452]]);
+  });
+});
+
+describe('InlinePipeline fault injection', () => {
+  it('adds faults.extraLatencyMicros of real latency to every order', () => {
+    const config = probeConfig({ faults: { extraLatencyMicros: 300 } });
+    const latencies: number[] = [];
+    const pipeline = new InlinePipeline({
+      config,
+      symbols: new SymbolTable(config.symbols),
+      risk: new RiskEngine(config.risk, config.symbols.length),
+      orderIds: new OrderIdSource(1),
+      clockNs: monoNowNs,
+      intakeCounters: createIntakeCounters(),
+      processorCounters: createProcessorCounters(config.strategies.length),
+      publisher: { publishOrders: () => undefined, publishSignals: () => undefined },
+      recordLatency: (ns) => latencies.push(ns),
+      ordersStreamId: 1,
+      signalsStreamId: 2,
+    });
+    const writer = new TickFrameWriter(4);
+    writer.begin(1, 0);
+    writer.append(symbolId('AAPL'), TickKind.Trade, 10, 1, 1, monoNowNs());
+    writer.append(symbolId('MSFT'), TickKind.Trade, 20, 1, 2, monoNowNs());
+    pipeline.processFrame(writer.finishView(monoNowNs()));
+    expect(latencies).toHaveLength(2);
+    // Each order spins 300 µs before it is emitted, so the second waits for both.
+    expect(latencies[0]).toBeGreaterThanOrEqual(300_000);
+    expect(latencies[1]).toBeGreaterThanOrEqual(300_000);
+    expect(Math.max(...latencies)).toBeGreaterThanOrEqual(600_000);
   });
 });

@@ -1,0 +1,110 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../config-error.ts';
+import { endpointFor, parseEngineConfig } from './engine-config.ts';
+import { loadEngineConfig } from './load.ts';
+
+const minimal = {
+  symbols: ['AAPL'],
+  zeromq: {
+    endpoints: [
+      { name: 'md', role: 'marketData', address: 'tcp://gw:5555' },
+      { name: 'orders', role: 'orders', address: 'tcp://oms:5556' },
+    ],
+  },
+};
+
+function withOverrides(overrides: Record<string, unknown>): Record<string, unknown> {
+  return { ...minimal, ...overrides };
+}
+
+describe('parseEngineConfig', () => {
+  it('applies every default to a minimal config', () => {
+    const config = parseEngineConfig(minimal);
+    expect(config.pipeline).toEqual({
+      layout: 'inline', workers: 1, ringCapacity: 65536, overflow: 'block', waitStrategy: 'yield', yieldEveryMicros: 2000,
+    });
+    expect(config.metrics).toEqual({ port: 9100, host: '0.0.0.0', windowSeconds: 30, windowIntervals: 6 });
+    expect(config.warmupTicks).toBe(20_000);
+    expect(config.shutdown.drainTimeoutMs).toBe(5_000);
+    expect(config.faults.extraLatencyMicros).toBe(0);
+    expect(config.risk.ordersEnabled).toBe(true);
+    expect(config.indicators).toEqual([]);
+    expect(config.strategies).toEqual([]);
+  });
+
+  it('turns bindPort into a tcp address on the bind host and keeps topics', () => {
+    const config = parseEngineConfig(
+      withOverrides({
+        zeromq: {
+          endpoints: [
+            { name: 'md', role: 'marketData', address: 'tcp://gw:5555', topics: ['md'] },
+            { name: 'orders', role: 'orders', address: 'tcp://oms:5556' },
+            { name: 'control', role: 'control', bindPort: 5560 },
+          ],
+        },
+      }),
+      '127.0.0.7',
+    );
+    expect(endpointFor(config, 'control')?.bind).toBe('tcp://127.0.0.7:5560');
+    expect(endpointFor(config, 'marketData')).toMatchObject({ connect: 'tcp://gw:5555', topics: ['md'] });
+    expect(endpointFor(config, 'signals')).toBeUndefined();
+  });
+
+  it.each([
+    [{ symbols: [] }, 'symbols: must list at least one symbol'],
+    [{ symbols: ['AAPL', 'AAPL'] }, 'symbols[1]: duplicate symbol AAPL'],
+    [{ symbols: ['AA PL'] }, 'symbols[0]: must be 1-32 characters'],
+    [{ colour: 'blue' }, 'colour: unknown field'],
+    [{ pipeline: { ringCapacity: 1000 } }, 'pipeline.ringCapacity: must be a power of two, got 1000'],
+    [{ pipeline: { layout: 'threads' } }, 'pipeline.layout: must be one of inline, workers, got "threads"'],
+    [{ pipeline: { workers: 0 } }, 'pipeline.workers: must be an integer between 1 and 64, got 0'],
+    [{ metrics: { port: 70000 } }, 'metrics.port: must be an integer between 0 and 65535'],
+    [{ risk: { maxOrderQty: -1 } }, 'risk.maxOrderQty'],
+    [{ indicators: [{ name: 'x', type: 'sma', params: { period: 0 } }] }, 'indicators[0].params.period'],
+    [{ indicators: [{ name: 'x', type: 'kama' }] }, 'indicators[0]'],
+    [
+      { indicators: [{ name: 'fast', type: 'ema', params: { period: 5 } }], strategies: [{ name: 's', type: 'macdCross', indicators: ['fast'] }] },
+      'strategies[0].indicators[0]',
+    ],
+    [{ strategies: [{ name: 's', type: 'macdCross', indicators: ['missing'] }] }, 'strategies[0].indicators[0]'],
+    [{ zeromq: { endpoints: [] } }, 'zeromq.endpoints: needs exactly one marketData endpoint, found 0'],
+    [
+      { zeromq: { endpoints: [{ role: 'marketData', address: 'tcp://a:1', bindPort: 2 }, { role: 'orders', address: 'tcp://b:1' }] } },
+      'zeromq.endpoints[0]: set exactly one of address (connect), bind or bindPort',
+    ],
+    [
+      { zeromq: { endpoints: [{ role: 'marketData', address: 'http://a:1' }, { role: 'orders', address: 'tcp://b:1' }] } },
+      'zeromq.endpoints[0].address: must be a ZeroMQ address',
+    ],
+    [
+      { zeromq: { endpoints: [{ role: 'marketData', address: 'tcp://a:1' }, { role: 'orders', address: 'tcp://b:1', topics: ['x'] }] } },
+      'zeromq.endpoints[1].topics: only a marketData endpoint subscribes to topics',
+    ],
+  ])('rejects %j naming the field', (overrides, message) => {
+    expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(ConfigError);
+    expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(message);
+  });
+});
+
+describe('loadEngineConfig', () => {
+  it('reads YAML from --config before the environment, and inline JSON from the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-config-'));
+    const path = join(dir, 'engine.yaml');
+    writeFileSync(path, 'symbols: [MSFT]\nzeromq:\n  endpoints:\n    - {role: marketData, address: "tcp://a:1"}\n    - {role: orders, address: "tcp://b:1"}\n');
+    const fromFile = loadEngineConfig({ configPath: path, env: { NEXUS_ENGINE_CONFIG_INLINE: JSON.stringify(minimal) } });
+    expect(fromFile.config.symbols).toEqual(['MSFT']);
+    expect(fromFile.origin).toBe(path);
+    const fromEnv = loadEngineConfig({ env: { NEXUS_ENGINE_CONFIG_INLINE: JSON.stringify(minimal), NEXUS_BIND_HOST: '127.0.0.9' } });
+    expect(fromEnv.config.symbols).toEqual(['AAPL']);
+    expect(fromEnv.config.metrics.host).toBe('127.0.0.9');
+  });
+
+  it('names the problem when there is no config, an unreadable file, or broken YAML', () => {
+    expect(() => loadEngineConfig({ env: {} })).toThrow('config: no configuration: pass --config PATH or set NEXUS_ENGINE_CONFIG');
+    expect(() => loadEngineConfig({ configPath: '/nonexistent/engine.yaml', env: {} })).toThrow('cannot read /nonexistent/engine.yaml');
+    expect(() => loadEngineConfig({ env: { NEXUS_ENGINE_CONFIG_INLINE: 'symbols: [a' } })).toThrow('is not valid YAML/JSON');
+  });
+});
