@@ -83,6 +83,10 @@ describe('parseEngineConfig', () => {
       { zeromq: { endpoints: [{ role: 'marketData', address: 'tcp://a:1' }, { role: 'orders', address: 'tcp://b:1', topics: ['x'] }] } },
       'zeromq.endpoints[1].topics: only a marketData endpoint subscribes to topics',
     ],
+    [
+      { zeromq: { endpoints: [{ role: 'marketData', address: 'tcp://a:1' }, { role: 'orders', address: 'tcp://b:1' }, { role: 'control', address: 'tcp://c:1' }] } },
+      'zeromq.endpoints[2]: a control endpoint must bind',
+    ],
   ])('rejects %j naming the field', (overrides, message) => {
     expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(ConfigError);
     expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(message);

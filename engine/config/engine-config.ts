@@ -255,6 +255,9 @@ function parseEndpoints(value: unknown, bindHost: string): EndpointSpec[] {
       throw new ConfigError(`${path}.topics`, 'only a marketData endpoint subscribes to topics');
     }
     const bind = bindAddress ?? (bindPort === undefined ? undefined : `tcp://${bindHost}:${bindPort}`);
+    if (role === 'control' && bind === undefined) {
+      throw new ConfigError(path, 'a control endpoint must bind (bind or bindPort): the operator and nexus ctl connect to it');
+    }
     return {
       name: readString(object, 'name', path, role),
       role,
