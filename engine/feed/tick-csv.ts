@@ -26,7 +26,8 @@ export class TickCsvError extends Error {
  * Parses a tick CSV (header `exchange_ts_ns,symbol,kind,price,size`; kind is trade, bid or ask). The whole file
  * is validated before anything is replayed, so a bad row stops the replay up front with its row and column
  * named instead of publishing half a file. Prices must be finite and > 0, sizes finite and >= 0, timestamps
- * non-negative integers that never go backwards for a symbol.
+ * non-negative integers below 2^64 (epoch nanoseconds are fine; held to within 256 ns) that never go backwards
+ * for a symbol.
  */
 export function parseTickCsv(text: string, origin: string): TickTable {
   const lines = text.split(/\r?\n/);
@@ -55,9 +56,11 @@ export function parseTickCsv(text: string, origin: string): TickTable {
       throw new TickCsvError(origin, row, 'all', `expected ${TICK_CSV_HEADER.length} cells, got ${cells.length}`);
     }
     const [tsText, symbol, kindText, priceText, sizeText] = cells;
+    // Epoch nanoseconds (~1.7e18) exceed 2^53: accept any u64 written as digits, held as the nearest double
+    // (within 256 ns), exactly as the wire's u64 reader does.
     const ts = Number(tsText);
-    if (tsText === '' || !Number.isSafeInteger(ts) || ts < 0) {
-      throw new TickCsvError(origin, row, 'exchange_ts_ns', `must be a non-negative integer, got "${tsText}"`);
+    if (!/^\d{1,20}$/.test(tsText) || ts >= 2 ** 64) {
+      throw new TickCsvError(origin, row, 'exchange_ts_ns', `must be a non-negative integer below 2^64 (nanoseconds), got "${tsText}"`);
     }
     if (!/^[A-Za-z0-9._:/-]{1,32}$/.test(symbol)) {
       throw new TickCsvError(origin, row, 'symbol', `must be 1-32 characters of A-Z a-z 0-9 . _ : / -, got "${symbol}"`);
