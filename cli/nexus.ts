@@ -2,6 +2,7 @@
 import { ConfigError } from '../engine/config-error.ts';
 import { TickCsvError } from '../engine/feed/tick-csv.ts';
 import { UsageError } from './args.ts';
+import { clusterCommand } from './commands/cluster.ts';
 import { ctlCommand } from './commands/ctl.ts';
 import { demoCommand } from './commands/demo.ts';
 import { engineCommand } from './commands/engine.ts';
@@ -14,6 +15,7 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   feed: { run: feedCommand, summary: 'market-data simulator or CSV replayer over ZeroMQ PUB' },
   sink: { run: sinkCommand, summary: 'receive orders (PULL) and signals (SUB), print counts and latency' },
   ctl: { run: ctlCommand, summary: 'send orders-on | orders-off | drain | status to an engine control socket' },
+  cluster: { run: clusterCommand, summary: 'development: a real local Kubernetes control plane and node agent (up, until Ctrl-C)' },
 };
 
 function usage(): string {

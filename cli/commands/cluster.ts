@@ -1,0 +1,55 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UsageError, flag, helpText, num, parseArgs, type OptionSpec } from '../args.ts';
+
+const options = {
+  gpus: { type: 'integer', help: 'nvidia.com/gpu the local node advertises', default: 2 },
+  help: { type: 'boolean', help: 'show this help' },
+} satisfies Record<string, OptionSpec>;
+
+export const clusterHelp = helpText(
+  'nexus cluster up [--gpus N]',
+  'Development and tests: runs a real Kubernetes v1.34.4 control plane on loopback (etcd, kube-apiserver,\n' +
+    'kube-controller-manager, kube-scheduler, built from the Go modules by test/cluster/build.sh and cached)\n' +
+    'plus a local node agent that runs engine Pods as processes on 127.0.0.x. Installs the CRDs in crds/ when\n' +
+    'present, prints the kubeconfig to use, and runs in the foreground: Ctrl-C or SIGTERM stops every process.',
+  options,
+);
+
+const crdDir = fileURLToPath(new URL('../../crds', import.meta.url));
+
+export async function clusterCommand(argv: readonly string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  const values = parseArgs(action?.startsWith('--') ? argv : rest, options);
+  if (flag(values, 'help') || action === undefined || action.startsWith('--')) {
+    console.log(clusterHelp);
+    return action === undefined ? 2 : 0;
+  }
+  if (action !== 'up') throw new UsageError(`unknown cluster action ${JSON.stringify(action)} (up; stop it with Ctrl-C)`);
+  // Test tooling, loaded only here so the engine's own commands never load the Kubernetes client.
+  const { startControlPlane } = await import('../../test/cluster/control-plane.ts');
+  const { startNodeAgent } = await import('../../test/cluster/node-agent.ts');
+  const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
+  const cluster = await startControlPlane({ controllers: true, log });
+  try {
+    const agent = await startNodeAgent({ kubeconfig: cluster.kubeconfig, gpus: num(values, 'gpus'), log });
+    if (existsSync(crdDir)) {
+      execFileSync('kubectl', ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', crdDir], { stdio: 'inherit' });
+    } else {
+      log('Cluster has no CRDs to install (crds/ does not exist yet)');
+    }
+    log(`Cluster ready server=${cluster.server} node=${agent.nodeName}`);
+    console.log(`\n  export KUBECONFIG=${cluster.kubeconfig}\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log('Cluster stopping');
+    await agent.stop();
+  } finally {
+    await cluster.stop();
+  }
+  log('Cluster stopped');
+  return 0;
+}
