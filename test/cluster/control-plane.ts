@@ -32,6 +32,8 @@ export interface ControlPlaneOptions {
   /** Start kube-controller-manager and kube-scheduler too (ReplicaSets create Pods, Pods get bound). */
   readonly controllers?: boolean;
   readonly log?: (line: string) => void;
+  /** Serve the API on this port instead of a free one (tests of a taken port use it). */
+  readonly apiserverPort?: number;
 }
 
 const buildScript = fileURLToPath(new URL('./build.sh', import.meta.url));
@@ -193,7 +195,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const started = Date.now();
     const pki = createPki(dir);
     const ports = {
-      etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort(),
+      etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: options.apiserverPort ?? (await freePort()),
       controllerManager: await freePort(), scheduler: await freePort(),
     };
     const server = `https://127.0.0.1:${ports.apiserver}`;
@@ -238,7 +240,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     return { server, kubeconfig: admin, dir, pids, stop };
   } catch (error) {
     killAll();
+    await Promise.all([...children.values()].map((child) =>
+      child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve))));
+    process.off('exit', killAll);
     rmSync(dir, { recursive: true, force: true });
-    throw error;
+    throw new Error(`Control plane failed to start (every process stopped, ${dir} removed): ${(error as Error).message}`);
   }
 }
