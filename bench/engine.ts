@@ -105,7 +105,7 @@ async function runOnce(target: Target, rate: number, durationS: number): Promise
     const sink = spawnNexus(['sink', '--bind', `tcp://127.0.0.1:${ports.orders}`, '--json', '--accept-ticks']);
     children.push(sink);
     const sinkOut = collect(sink);
-    await waitForStderrLine(sink, /Sink bound/, 20_000);
+    await waitForLine(sink, /Sink bound/, 20_000, 'stderr');
 
     let middle: ChildProcess;
     if (target === 'baseline') {
@@ -165,20 +165,6 @@ async function runOnce(target: Target, rate: number, durationS: number): Promise
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function waitForStderrLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}`)), timeoutMs);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (pattern.test(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
 }
 
 function describeRun(r: RunResult): string {

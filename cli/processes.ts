@@ -26,8 +26,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves with the first stdout line matching `pattern`; rejects if the process exits or `timeoutMs` passes. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+/**
+ * Resolves with the first line of `stream` (stdout by default) matching `pattern`; rejects if the process exits or
+ * `timeoutMs` passes.
+ */
+export function waitForLine(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeoutMs: number,
+  stream: 'stdout' | 'stderr' = 'stdout',
+): Promise<string> {
+  const source = stream === 'stdout' ? child.stdout : child.stderr;
   return new Promise((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}`)), timeoutMs);
@@ -41,12 +50,12 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: num
     const onExit = (code: number | null): void => finish(new Error(`process exited (code ${code}) before printing ${pattern}`));
     function finish(error: Error | undefined, line?: string): void {
       clearTimeout(timer);
-      child.stdout?.off('data', onData);
+      source?.off('data', onData);
       child.off('exit', onExit);
       if (error !== undefined) reject(error);
       else resolve(line ?? '');
     }
-    child.stdout?.on('data', onData);
+    source?.on('data', onData);
     child.once('exit', onExit);
   });
 }

@@ -1,5 +1,5 @@
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MessageType, RejectReason, TICK_BYTES, TickKind, rejectReasonNames } from '../wire/layout.ts';
+import { MessageType, RejectReason, TICK_BYTES, rejectReasonNames } from '../wire/layout.ts';
 import type { SymbolTable } from '../wire/symbol-id.ts';
 import { TickSlot, decodeTick } from '../wire/tick-codec.ts';
 
@@ -99,8 +99,4 @@ export class FrameIntake {
     }
     this.nextSequenceByStream.set(streamId, firstSequence + count);
   }
-}
-
-export function isTrade(kind: number): boolean {
-  return kind === TickKind.Trade;
 }

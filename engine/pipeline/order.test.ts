@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OrderIdSource, workerOrderInstance } from './order.ts';
+import { Order, OrderIdSource, workerOrderInstance } from './order.ts';
 
 describe('workerOrderInstance', () => {
   it.each([
@@ -16,7 +16,10 @@ describe('workerOrderInstance', () => {
     for (let w = 0; w < 64; w++) {
       const instance = workerOrderInstance(0xabcde, w);
       expect(instance).toBeLessThan(2 ** 20);
-      first.add(new OrderIdSource(instance).next());
+      const order = new Order();
+      new OrderIdSource(instance).assignNext(order);
+      expect(order.orderId).toBeLessThan(2 ** 53);
+      first.add(order.orderId);
     }
     expect(first.size).toBe(64);
   });

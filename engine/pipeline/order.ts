@@ -46,11 +46,6 @@ export class OrderIdSource {
     this.base = instanceId * 2 ** 32;
   }
 
-  next(): number {
-    this.counter = (this.counter + 1) >>> 0;
-    return this.base + this.counter;
-  }
-
   /** Gives `order` the next id. Hot path: storing into the order avoids returning a boxed double. */
   assignNext(order: Order): void {
     this.counter = (this.counter + 1) >>> 0;
