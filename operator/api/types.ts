@@ -1,0 +1,27 @@
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { TradingEngineSpec, TradingEngineStatus } from './generated.ts';
+
+export * from './generated.ts';
+
+/**
+ * A TradingEngine as read from the API server: the schema defaults of spec are always present (the API server
+ * applies them on create and on every read), so the generated spec type marks defaulted fields as required.
+ * Objects built by hand (tests, `nexus` CLI) go through `applySpecDefaults` first.
+ */
+export interface TradingEngine {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: V1ObjectMeta;
+  readonly spec: TradingEngineSpec;
+  readonly status?: TradingEngineStatus;
+}
+
+/** `namespace/name`, the work-queue key of an object. */
+export function objectKey(meta: { readonly namespace?: string; readonly name?: string }): string {
+  return `${meta.namespace ?? ''}/${meta.name ?? ''}`;
+}
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}

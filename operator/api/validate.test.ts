@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { exampleEngine, withSpec } from '../testing/engines.ts';
+import { describeErrors, specPathOfEngineField, validateSpec } from './validate.ts';
+
+describe('validateSpec', () => {
+  it('accepts both examples', () => {
+    expect(validateSpec(exampleEngine('minimal').spec)).toEqual([]);
+    expect(validateSpec(exampleEngine('gpu-canary').spec)).toEqual([]);
+  });
+
+  it.each([
+    ['an indicator parameter out of range', (s: Record<string, any>) => { s.engine.indicators[0].params.period = 0; }, 'spec.engine.indicators[0].params.period'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a misspelt indicator parameter', (s: Record<string, any>) => { s.engine.indicators[0].params = { perriod: 14 }; }, 'spec.engine.indicators[0].params.perriod'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a strategy wired to an indicator of the wrong type', (s: Record<string, any>) => { s.engine.indicators.push({ name: 'fast', type: 'ema', params: { period: 5 } }); s.engine.strategies[0].indicators = ['fast']; }, 'spec.engine.strategies[0].indicators[0]'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a decimal parameter that is not a number', (s: Record<string, any>) => { s.engine.strategies[0].params.oversold = 'x'; }, 'spec.engine.strategies[0].params.oversold'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a bindPort equal to the metrics port', (s: Record<string, any>) => { s.engine.zeromq.endpoints.push({ name: 'control', role: 'control', bindPort: 9100 }); }, 'spec.engine.zeromq.endpoints[2].bindPort'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['zero cpu', (s: Record<string, any>) => { s.template.resources.cpu = '0'; }, 'spec.template.resources.cpu'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['zero memory', (s: Record<string, any>) => { s.template.resources.memory = '0Mi'; }, 'spec.template.resources.memory'], // eslint-disable-line @typescript-eslint/no-explicit-any
+  ])('names the field of %s', (_what, edit, path) => {
+    const errors = validateSpec(withSpec(exampleEngine('minimal'), edit).spec);
+    expect(errors.map((e) => e.path)).toEqual([path]);
+    expect(errors[0]?.message.length).toBeGreaterThan(5);
+  });
+
+  it.each([
+    ['a quantile the engine does not export', (s: Record<string, any>) => { s.analysis.latency.quantile = '0.95'; }, 'spec.analysis.latency.quantile', /0\.5, 0\.9, 0\.99, 0\.999/], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['an engine window unequal to the gate window', (s: Record<string, any>) => { s.engine.metrics.windowSeconds = 30; }, 'spec.engine.metrics.windowSeconds', /is 30 but .*window is 60s/], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a sub-second interval', (s: Record<string, any>) => { s.analysis.latency.interval = '500ms'; }, 'spec.analysis.latency.interval', /at least 1s/], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a pod-scrape window over the engine\'s hour', (s: Record<string, any>) => { s.analysis.latency.window = '2h'; }, 'spec.analysis.latency.window', /at most 1h/], // eslint-disable-line @typescript-eslint/no-explicit-any
+  ])('names the field of %s in the analysis', (_what, edit, path, message) => {
+    const base = withSpec(exampleEngine('gpu-canary'), (s) => { delete s.engine.metrics.windowSeconds; });
+    const errors = validateSpec(withSpec(base, edit).spec);
+    expect(errors.map((e) => e.path)).toEqual([path]);
+    expect(errors[0]?.message).toMatch(message);
+  });
+
+  it('reports every problem, not only the first', () => {
+    const errors = validateSpec(withSpec(exampleEngine('gpu-canary'), (s) => {
+      s.template.resources.cpu = '0';
+      s.analysis.latency.quantile = '0.95';
+      s.engine.zeromq.endpoints[3].bindPort = 5557;
+    }).spec);
+    expect(describeErrors(errors)).toMatch(/endpoints\[3\]\.bindPort: port 5557 is already used by spec\.engine\.zeromq\.endpoints\[2\]\.bindPort; spec\.template\.resources\.cpu: .*; spec\.analysis\.latency\.quantile/);
+  });
+
+  it.each([
+    ['', 'spec.engine'],
+    ['indicators[2].params.period', 'spec.engine.indicators[2].params.period'],
+    ['shutdown.drainTimeoutMs', 'spec.engine.drainTimeoutMs'],
+    ['zeromq.endpoints[1]', 'spec.engine.zeromq.endpoints[1]'],
+  ])('maps engine field %j to %s', (engineField, specField) => {
+    expect(specPathOfEngineField(engineField)).toBe(specField);
+  });
+});

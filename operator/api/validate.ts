@@ -1,0 +1,114 @@
+import { ConfigError } from '../../engine/config-error.ts';
+import { parseEngineConfig } from '../../engine/config/engine-config.ts';
+import { gateWindowSeconds, renderEngineConfig } from '../render/engine-config.ts';
+import { parseDurationMs } from './duration.ts';
+import type { TradingEngineSpec } from './types.ts';
+
+/** One problem with a spec, named by its field path from the object root (`spec.engine.indicators[0].params`). */
+export interface FieldError {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Quantiles the engine exports on its gate metric (docs/metrics.md); a pod-scrape gate can read only these. */
+export const podScrapeQuantiles: readonly string[] = ['0.5', '0.9', '0.99', '0.999'];
+
+/**
+ * Validates what the CRD's OpenAPI schema and CEL rules cannot: the engine configuration as the engine itself
+ * parses it (indicator parameters, strategy wiring), durations, the gate quantile against the engine's exported
+ * quantiles, the latency window, port collisions and zero-sized resources. Pure; returns every problem found
+ * (not just the first), each with its field path, in a stable order. An empty list means the spec is valid.
+ * The spec is expected to carry its schema defaults (applySpecDefaults).
+ */
+export function validateSpec(spec: TradingEngineSpec): FieldError[] {
+  const errors: FieldError[] = [];
+  checkEngineConfig(spec, errors);
+  checkPorts(spec, errors);
+  checkResources(spec, errors);
+  checkAnalysis(spec, errors);
+  return errors;
+}
+
+/** `spec.engine.indicators[0]: ...; spec.template.resources.cpu: ...` */
+export function describeErrors(errors: readonly FieldError[]): string {
+  return errors.map((error) => `${error.path}: ${error.message}`).join('; ');
+}
+
+function checkEngineConfig(spec: TradingEngineSpec, errors: FieldError[]): void {
+  try {
+    parseEngineConfig(renderEngineConfig(spec));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    errors.push({ path: specPathOfEngineField(error.path), message: error.message.slice(error.path.length + 2) });
+  }
+}
+
+/**
+ * Maps a field path of the engine configuration document to the spec field it came from. Examples:
+ * `indicators[0].params.period` -> `spec.engine.indicators[0].params.period`; `shutdown.drainTimeoutMs` ->
+ * `spec.engine.drainTimeoutMs`; `` -> `spec.engine`.
+ */
+export function specPathOfEngineField(path: string): string {
+  if (path === '') return 'spec.engine';
+  if (path.startsWith('shutdown.')) return `spec.engine.${path.slice('shutdown.'.length)}`;
+  return `spec.engine.${path}`;
+}
+
+function checkPorts(spec: TradingEngineSpec, errors: FieldError[]): void {
+  const owner = new Map<number, string>([[spec.engine.metrics.port, 'spec.engine.metrics.port']]);
+  spec.engine.zeromq.endpoints.forEach((endpoint, i) => {
+    if (endpoint.bindPort === undefined) return;
+    const path = `spec.engine.zeromq.endpoints[${i}].bindPort`;
+    const taken = owner.get(endpoint.bindPort);
+    if (taken !== undefined) errors.push({ path, message: `port ${endpoint.bindPort} is already used by ${taken}` });
+    else owner.set(endpoint.bindPort, path);
+  });
+}
+
+function checkResources(spec: TradingEngineSpec, errors: FieldError[]): void {
+  const check = (resources: { cpu: number | string; memory: number | string }, path: string): void => {
+    for (const name of ['cpu', 'memory'] as const) {
+      const text = String(resources[name]);
+      if (/^0+(\.0*)?m?$|^0+(Ki|Mi|Gi|Ti|k|M|G|T)?$/.test(text)) {
+        errors.push({ path: `${path}.${name}`, message: `must be greater than zero, got ${text}` });
+      }
+    }
+  };
+  check(spec.template.resources, 'spec.template.resources');
+  (spec.template.sidecars ?? []).forEach((sidecar, i) => check(sidecar.resources, `spec.template.sidecars[${i}].resources`));
+}
+
+function checkAnalysis(spec: TradingEngineSpec, errors: FieldError[]): void {
+  const latency = spec.analysis?.latency;
+  if (latency === undefined) return;
+  const base = 'spec.analysis.latency';
+  const durations: Array<[string, string, number]> = [
+    ['interval', latency.interval, 1_000],
+    ['window', latency.window, 1_000],
+    ['initialDelay', latency.initialDelay, 0],
+  ];
+  for (const [name, text, minimumMs] of durations) {
+    const ms = parseDurationMs(text);
+    // The engine keeps at most an hour of latency window (metrics.windowSeconds <= 3600).
+    const maximumMs = name === 'window' && latency.source.type === 'PodScrape' ? 3_600_000 : 86_400_000;
+    if (ms === undefined) errors.push({ path: `${base}.${name}`, message: `must be a duration such as 30s or 1m30s, got ${JSON.stringify(text)}` });
+    else if (ms < minimumMs) errors.push({ path: `${base}.${name}`, message: `must be at least ${minimumMs / 1000}s, got ${text}` });
+    else if (ms > maximumMs) errors.push({ path: `${base}.${name}`, message: `must be at most ${maximumMs / 3_600_000}h, got ${text}` });
+  }
+  if (latency.source.type === 'PodScrape') {
+    if (!podScrapeQuantiles.includes(latency.quantile)) {
+      errors.push({
+        path: `${base}.quantile`,
+        message: `the engine exports quantiles ${podScrapeQuantiles.join(', ')} for pod scraping, got ${latency.quantile}`,
+      });
+    }
+    const gateWindow = gateWindowSeconds(spec);
+    const engineWindow = spec.engine.metrics.windowSeconds;
+    if (gateWindow !== undefined && engineWindow !== undefined && engineWindow !== gateWindow) {
+      errors.push({
+        path: 'spec.engine.metrics.windowSeconds',
+        message: `is ${engineWindow} but spec.analysis.latency.window is ${latency.window}: the pod-scrape gate reads the engine's window, so set them equal or leave windowSeconds unset`,
+      });
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import type { V1ConfigMap, V1OwnerReference, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import type { TradingEngine } from '../api/types.ts';
+import { canonicalJson, shortHash } from './canonical-json.ts';
+import { renderEngineConfig } from './engine-config.ts';
+import { annotationKeys, commonLabels, labelKeys, revisionLabels, selectorLabels } from './labels.ts';
+import { configFileName, renderPodTemplate } from './pod-template.ts';
+
+/**
+ * Children of a TradingEngine, each a pure function of (TradingEngine, revision[, replicas]): no clock, no
+ * randomness, no environment. Every child carries an ownerReference to the TradingEngine (controller: true,
+ * blockOwnerDeletion: true), so deleting the engine garbage-collects them, and an `applied-hash` annotation
+ * over its own content, so the controller applies only what changed.
+ */
+
+export function ownerReference(engine: TradingEngine): V1OwnerReference {
+  return {
+    apiVersion: engine.apiVersion,
+    kind: engine.kind,
+    name: engine.metadata.name ?? '',
+    uid: engine.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function replicaSetName(engine: TradingEngine, revision: string): string {
+  return `${engine.metadata.name ?? ''}-${revision}`;
+}
+
+export function configMapName(engine: TradingEngine, revision: string): string {
+  return `${engine.metadata.name ?? ''}-${revision}-config`;
+}
+
+/** The engine Service: one per TradingEngine, same name. */
+export function serviceName(engine: TradingEngine): string {
+  return engine.metadata.name ?? '';
+}
+
+/** Stamps the applied-hash annotation: a hash of the object as rendered (before the annotation is added). */
+function withAppliedHash<T extends { metadata?: { annotations?: { [key: string]: string } } }>(object: T): T {
+  const hash = shortHash(object);
+  const metadata = object.metadata ?? {};
+  return { ...object, metadata: { ...metadata, annotations: { ...metadata.annotations, [annotationKeys.appliedHash]: hash } } };
+}
+
+export function appliedHash(object: { metadata?: { annotations?: Record<string, string> } } | undefined): string | undefined {
+  return object?.metadata?.annotations?.[annotationKeys.appliedHash];
+}
+
+/**
+ * The revision's engine configuration, immutable: a new revision gets a new ConfigMap, so pods of older
+ * revisions keep exactly the configuration they started with (rollback restores it byte for byte).
+ */
+export function renderConfigMap(engine: TradingEngine, revision: string): V1ConfigMap {
+  const document = JSON.parse(canonicalJson(renderEngineConfig(engine.spec))) as unknown;
+  return withAppliedHash<V1ConfigMap>({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: configMapName(engine, revision),
+      namespace: engine.metadata.namespace,
+      labels: { ...commonLabels(engine), [labelKeys.revision]: revision },
+      ownerReferences: [ownerReference(engine)],
+    },
+    immutable: true,
+    data: { [configFileName]: stringify(document, { lineWidth: 0 }) },
+  });
+}
+
+/** The ReplicaSet of one revision at the given size; the controller (and, later, the rollout) decides the size. */
+export function renderReplicaSet(engine: TradingEngine, revision: string, replicas: number): V1ReplicaSet {
+  return withAppliedHash<V1ReplicaSet>({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: replicaSetName(engine, revision),
+      namespace: engine.metadata.namespace,
+      labels: { ...commonLabels(engine), [labelKeys.revision]: revision },
+      annotations: { [annotationKeys.generation]: String(engine.metadata.generation ?? 0) },
+      ownerReferences: [ownerReference(engine)],
+    },
+    spec: {
+      replicas,
+      minReadySeconds: engine.spec.minReadySeconds,
+      selector: { matchLabels: revisionLabels(engine, revision) },
+      template: renderPodTemplate(engine, revision, configMapName(engine, revision)),
+    },
+  });
+}
+
+/**
+ * The engine Service: the metrics port plus every bound ZeroMQ endpoint (signals, control), selecting the pods
+ * of `revision` when given (blue-green switches it), else every engine pod of the TradingEngine.
+ */
+export function renderService(engine: TradingEngine, revision?: string): V1Service {
+  const endpoints = engine.spec.engine.zeromq.endpoints.filter((endpoint) => endpoint.bindPort !== undefined);
+  return withAppliedHash<V1Service>({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: serviceName(engine),
+      namespace: engine.metadata.namespace,
+      labels: commonLabels(engine),
+      ownerReferences: [ownerReference(engine)],
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: revision === undefined ? selectorLabels(engine) : revisionLabels(engine, revision),
+      ports: [
+        { name: 'metrics', port: engine.spec.engine.metrics.port, targetPort: 'metrics', protocol: 'TCP' },
+        ...endpoints.map((endpoint) => ({
+          name: endpoint.name,
+          port: endpoint.bindPort ?? 0,
+          targetPort: endpoint.name,
+          protocol: 'TCP',
+        })),
+      ],
+    },
+  });
+}

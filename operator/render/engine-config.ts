@@ -1,0 +1,78 @@
+import { parseDurationMs } from '../api/duration.ts';
+import type { TradingEngineSpec } from '../api/types.ts';
+
+/** The engine configuration document (docs/engine-config.md) rendered from a spec, before the engine validates it. */
+export interface EngineConfigDocument {
+  readonly symbols: readonly string[];
+  readonly indicators: ReadonlyArray<{ name: string; type: string; params: Record<string, number> }>;
+  readonly strategies: ReadonlyArray<{ name: string; type: string; indicators: readonly string[]; params: Record<string, number> }>;
+  readonly risk: Readonly<Record<string, number | boolean>>;
+  readonly zeromq: { readonly endpoints: ReadonlyArray<Record<string, unknown>> };
+  readonly metrics: { readonly port: number; readonly windowSeconds: number; readonly windowIntervals: number };
+  readonly pipeline: Readonly<Record<string, string | number>>;
+  readonly warmupTicks: number;
+  readonly shutdown: { readonly drainTimeoutMs: number };
+}
+
+/** The engine's default latency window when nothing else decides it (engine/config). */
+const defaultWindowSeconds = 30;
+
+/**
+ * Renders `spec.engine` into the document the engine reads from its ConfigMap. Pure and total: integer-or-string
+ * parameters become numbers (`"2.5"` -> 2.5; a non-numeric string becomes NaN, which the engine's own validation
+ * then names), and the latency window defaults to the analysis window when the gate scrapes the pods, so the
+ * gate measures exactly the window the user asked for. Examples: window `60s`, no metrics.windowSeconds -> 60;
+ * metrics.windowSeconds 20 -> 20 (validation reports the mismatch); no analysis -> 30.
+ */
+export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocument {
+  const engine = spec.engine;
+  return {
+    symbols: [...engine.symbols],
+    indicators: (engine.indicators ?? []).map((indicator) => ({
+      name: indicator.name,
+      type: indicator.type,
+      params: numericParams(indicator.params),
+    })),
+    strategies: (engine.strategies ?? []).map((strategy) => ({
+      name: strategy.name,
+      type: strategy.type,
+      indicators: [...(strategy.indicators ?? [])],
+      params: numericParams(strategy.params),
+    })),
+    risk: { ...engine.risk },
+    zeromq: {
+      endpoints: engine.zeromq.endpoints.map((endpoint) => {
+        const out: Record<string, unknown> = { name: endpoint.name, role: endpoint.role };
+        if (endpoint.address !== undefined) out.address = endpoint.address;
+        if (endpoint.bindPort !== undefined) out.bindPort = endpoint.bindPort;
+        if (endpoint.topics !== undefined) out.topics = [...endpoint.topics];
+        return out;
+      }),
+    },
+    metrics: {
+      port: engine.metrics.port,
+      windowSeconds: engine.metrics.windowSeconds ?? gateWindowSeconds(spec) ?? defaultWindowSeconds,
+      windowIntervals: engine.metrics.windowIntervals,
+    },
+    pipeline: { ...engine.pipeline },
+    warmupTicks: engine.warmupTicks,
+    shutdown: { drainTimeoutMs: engine.drainTimeoutMs },
+  };
+}
+
+/** The analysis window in whole seconds when the gate scrapes pods (rounded up), else undefined. */
+export function gateWindowSeconds(spec: TradingEngineSpec): number | undefined {
+  const latency = spec.analysis?.latency;
+  if (latency === undefined || latency.source.type !== 'PodScrape') return undefined;
+  const ms = parseDurationMs(latency.window);
+  // Clamped to the engine's range (1..3600 s); validation reports a window outside it on the analysis field.
+  return ms === undefined ? undefined : Math.min(3600, Math.max(1, Math.ceil(ms / 1000)));
+}
+
+function numericParams(params: Readonly<Record<string, number | string>> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(params ?? {})) {
+    out[key] = typeof value === 'number' ? value : /^-?[0-9]+(\.[0-9]+)?$/.test(value) ? Number(value) : Number.NaN;
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+import type { V1Container, V1PodSpec, V1PodTemplateSpec, V1Toleration } from '@kubernetes/client-node';
+import type { ComputeResources, EnvVar, TradingEngine } from '../api/types.ts';
+import { commonLabels, imageVersion, labelKeys, revisionLabels } from './labels.ts';
+
+/** Where the engine ConfigMap is mounted and the file the engine reads (NEXUS_ENGINE_CONFIG). */
+export const configMountPath = '/etc/nexus';
+export const configFileName = 'engine.yaml';
+/** The non-root user of the engine image (distroless `nonroot`). */
+export const engineUid = 65532;
+
+/**
+ * The engine pod spec of a TradingEngine, referencing the revision's ConfigMap by name. Pure: the same inputs
+ * always give the same spec (no clock, no randomness), so applying it twice changes nothing.
+ *
+ * What it guarantees:
+ * - Guaranteed QoS: every container's requests equal its limits (cpu, memory, and the GPU resource).
+ * - Restricted pod security: non-root uid 65532, no privilege escalation, read-only root filesystem, every
+ *   capability dropped, seccomp RuntimeDefault, no service-account token (the engine never calls the API).
+ * - GPU: `limits[resourceName] = count`, a toleration for the resource's conventional taint
+ *   (`<resourceName>:NoSchedule`, as the NVIDIA GPU operator and cloud GPU node pools set it), and the runtime class.
+ * - Termination grace covers the engine's drain timeout plus 5 s, so SIGTERM drains every accepted order.
+ */
+export function renderPodSpec(engine: TradingEngine, configMapName: string): V1PodSpec {
+  const template = engine.spec.template;
+  const engineSpec = engine.spec.engine;
+  const gpu = template.gpu;
+  const ports = [
+    { name: 'metrics', containerPort: engineSpec.metrics.port, protocol: 'TCP' },
+    ...engineSpec.zeromq.endpoints
+      .filter((endpoint) => endpoint.bindPort !== undefined)
+      .map((endpoint) => ({ name: endpoint.name, containerPort: endpoint.bindPort ?? 0, protocol: 'TCP' })),
+  ];
+  const engineContainer: V1Container = {
+    name: 'engine',
+    image: template.image,
+    imagePullPolicy: template.imagePullPolicy,
+    env: [
+      { name: 'NEXUS_ENGINE_CONFIG', value: `${configMountPath}/${configFileName}` },
+      { name: 'NEXUS_INDICATOR_BACKEND', value: engineSpec.backend },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      ...envVars(template.env),
+    ],
+    ports,
+    resources: guaranteed(template.resources, gpu === undefined ? undefined : [gpu.resourceName, gpu.count]),
+    readinessProbe: {
+      httpGet: { path: '/readyz', port: 'metrics' },
+      periodSeconds: 2,
+      failureThreshold: 2,
+      timeoutSeconds: 1,
+    },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: 'metrics' },
+      periodSeconds: 10,
+      failureThreshold: 3,
+      timeoutSeconds: 2,
+    },
+    startupProbe: {
+      httpGet: { path: '/healthz', port: 'metrics' },
+      periodSeconds: 2,
+      failureThreshold: 60,
+      timeoutSeconds: 1,
+    },
+    volumeMounts: [
+      { name: 'engine-config', mountPath: configMountPath, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+    securityContext: restrictedContainer(),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  const sidecars: V1Container[] = (template.sidecars ?? []).map((sidecar) => ({
+    name: sidecar.name,
+    image: sidecar.image,
+    ...(sidecar.command === undefined ? {} : { command: [...sidecar.command] }),
+    ...(sidecar.args === undefined ? {} : { args: [...sidecar.args] }),
+    ...(sidecar.env === undefined ? {} : { env: envVars(sidecar.env) }),
+    ...(sidecar.ports === undefined
+      ? {}
+      : { ports: sidecar.ports.map((port) => ({ ...port, protocol: 'TCP' })) }),
+    resources: guaranteed(sidecar.resources, undefined),
+    securityContext: restrictedContainer(),
+  }));
+  const tolerations: V1Toleration[] = (template.tolerations ?? []).map((toleration) => ({ ...toleration }));
+  if (gpu !== undefined && !tolerations.some((t) => t.key === gpu.resourceName)) {
+    tolerations.push({ key: gpu.resourceName, operator: 'Exists', effect: 'NoSchedule' });
+  }
+  return {
+    containers: [engineContainer, ...sidecars],
+    volumes: [
+      { name: 'engine-config', configMap: { name: configMapName, defaultMode: 0o444 } },
+      { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+    ],
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: engineUid,
+      runAsGroup: engineUid,
+      fsGroup: engineUid,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: Math.ceil(engineSpec.drainTimeoutMs / 1000) + 5,
+    ...(template.nodeSelector === undefined ? {} : { nodeSelector: { ...template.nodeSelector } }),
+    ...(tolerations.length === 0 ? {} : { tolerations }),
+    ...(template.affinity === undefined ? {} : { affinity: structuredClone(template.affinity) }),
+    ...(template.priorityClassName === undefined ? {} : { priorityClassName: template.priorityClassName }),
+    ...(gpu?.runtimeClassName === undefined ? {} : { runtimeClassName: gpu.runtimeClassName }),
+  };
+}
+
+/** The pod template of one revision: the pod spec plus labels (selector, revision, user) and user annotations. */
+export function renderPodTemplate(engine: TradingEngine, revision: string, configMapName: string): V1PodTemplateSpec {
+  const version = imageVersion(engine.spec.template.image);
+  return {
+    metadata: {
+      labels: {
+        ...engine.spec.template.podLabels,
+        ...commonLabels(engine),
+        ...(version === undefined ? {} : { [labelKeys.version]: version }),
+        ...revisionLabels(engine, revision),
+      },
+      ...(engine.spec.template.podAnnotations === undefined ? {} : { annotations: { ...engine.spec.template.podAnnotations } }),
+    },
+    spec: renderPodSpec(engine, configMapName),
+  };
+}
+
+function envVars(list: readonly EnvVar[] | undefined): Array<{ name: string; value: string }> {
+  return (list ?? []).map((entry) => ({ name: entry.name, value: entry.value }));
+}
+
+/** requests = limits for cpu and memory (plus an extended resource such as nvidia.com/gpu): Guaranteed QoS. */
+function guaranteed(resources: ComputeResources, extended: [string, number] | undefined): { requests: Record<string, string>; limits: Record<string, string> } {
+  const quantities: Record<string, string> = { cpu: String(resources.cpu), memory: String(resources.memory) };
+  if (extended !== undefined) quantities[extended[0]] = String(extended[1]);
+  return { requests: { ...quantities }, limits: { ...quantities } };
+}
+
+function restrictedContainer(): V1Container['securityContext'] {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}

@@ -1,0 +1,154 @@
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parseEngineConfig } from '../../engine/config/engine-config.ts';
+import { exampleEngine, withSpec } from '../testing/engines.ts';
+import { appliedHash, configMapName, renderConfigMap, renderReplicaSet, renderService } from './children.ts';
+import { imageVersion } from './labels.ts';
+import { revisionOf } from './revision.ts';
+
+const gpuEngine = exampleEngine('gpu-canary');
+const minimal = exampleEngine('minimal');
+
+describe('revisionOf', () => {
+  it('is a stable 10-character label-safe hash', () => {
+    const revision = revisionOf(minimal);
+    expect(revision).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{10}$/);
+    expect(revisionOf(exampleEngine('minimal'))).toBe(revision);
+  });
+
+  it.each([
+    ['the image', (s: Record<string, any>) => { s.template.image = 'ghcr.io/nexus-trading/nexus-engine:0.2.0'; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['an indicator parameter', (s: Record<string, any>) => { s.engine.indicators[0].params.period = 21; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a risk limit', (s: Record<string, any>) => { s.engine.risk.maxOrderQty = 50; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['the cpu', (s: Record<string, any>) => { s.template.resources.cpu = '2'; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['an env var', (s: Record<string, any>) => { s.template.env = [{ name: 'A', value: 'b' }]; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['the indicator backend', (s: Record<string, any>) => { s.engine.backend = 'wasm'; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+  ])('changes with %s', (_what, edit) => {
+    expect(revisionOf(withSpec(minimal, edit))).not.toBe(revisionOf(minimal));
+  });
+
+  it.each([
+    ['replicas', (s: Record<string, any>) => { s.replicas = 7; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['pod labels', (s: Record<string, any>) => { s.template.podLabels = { team: 'a' }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['pod annotations', (s: Record<string, any>) => { s.template.podAnnotations = { note: 'x' }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['the rollout strategy', (s: Record<string, any>) => { s.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 50 }] } }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['paused', (s: Record<string, any>) => { s.paused = true; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+  ])('does not change with %s (not a release)', (_what, edit) => {
+    expect(revisionOf(withSpec(minimal, edit))).toBe(revisionOf(minimal));
+  });
+});
+
+describe('renderReplicaSet', () => {
+  const revision = revisionOf(gpuEngine);
+  const rs = renderReplicaSet(gpuEngine, revision, 4);
+  const pod = rs.spec?.template.spec;
+  const engine = pod?.containers[0];
+
+  it('is owned by the TradingEngine as its controller', () => {
+    expect(rs.metadata?.ownerReferences).toEqual([{
+      apiVersion: 'trading.nexus.dev/v1alpha1', kind: 'TradingEngine', name: 'equities-momentum', uid: 'uid-equities-momentum',
+      controller: true, blockOwnerDeletion: true,
+    }]);
+    expect(rs.metadata?.name).toBe(`equities-momentum-${revision}`);
+    expect(rs.metadata?.namespace).toBe('trading');
+  });
+
+  it('selects its revision and labels pods with the recommended labels', () => {
+    expect(rs.spec?.replicas).toBe(4);
+    expect(rs.spec?.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/instance': 'equities-momentum', 'trading.nexus.dev/revision': revision,
+    });
+    expect(rs.spec?.template.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/component': 'engine', 'app.kubernetes.io/part-of': 'nexus', 'app.kubernetes.io/managed-by': 'nexus-operator',
+      'app.kubernetes.io/version': '0.1.0', 'trading.nexus.dev/revision': revision,
+    });
+    expect(rs.spec?.template.metadata?.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
+  });
+
+  it('asks for the GPU as a limit and request, tolerates the GPU taint and uses the runtime class', () => {
+    expect(engine?.resources).toEqual({
+      requests: { cpu: '4', memory: '8Gi', 'nvidia.com/gpu': '1' },
+      limits: { cpu: '4', memory: '8Gi', 'nvidia.com/gpu': '1' },
+    });
+    expect(pod?.runtimeClassName).toBe('nvidia');
+    expect(pod?.nodeSelector).toEqual({ 'node.kubernetes.io/instance-type': 'p5.48xlarge' });
+    expect(pod?.tolerations).toEqual([
+      { key: 'trading.nexus.dev/dedicated', operator: 'Equal', value: 'engines', effect: 'NoSchedule' },
+      { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+    expect(pod?.priorityClassName).toBe('system-cluster-critical');
+  });
+
+  it('has no GPU fields without spec.template.gpu', () => {
+    const plain = renderReplicaSet(minimal, revisionOf(minimal), 1).spec?.template.spec;
+    expect(plain?.runtimeClassName).toBeUndefined();
+    expect(plain?.tolerations).toBeUndefined();
+    expect(Object.keys(plain?.containers[0]?.resources?.limits ?? {})).toEqual(['cpu', 'memory']);
+  });
+
+  it('runs every container with Guaranteed QoS and restricted pod security', () => {
+    const withSidecar = withSpec(gpuEngine, (s) => {
+      s.template.sidecars = [{ name: 'log-shipper', image: 'fluent/fluent-bit:3.1', resources: { cpu: '100m', memory: '64Mi' } }];
+    });
+    const spec = renderReplicaSet(withSidecar, revisionOf(withSidecar), 1).spec?.template.spec;
+    expect(spec?.containers).toHaveLength(2);
+    for (const container of spec?.containers ?? []) {
+      expect(container.resources?.requests).toEqual(container.resources?.limits);
+      expect(container.securityContext).toEqual({
+        allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      });
+    }
+    expect(spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(spec?.automountServiceAccountToken).toBe(false);
+  });
+
+  it('mounts the revision ConfigMap, exposes metrics and bound endpoints, probes /readyz and /healthz', () => {
+    expect(pod?.volumes?.[0]).toEqual({ name: 'engine-config', configMap: { name: configMapName(gpuEngine, revision), defaultMode: 0o444 } });
+    expect(engine?.env?.[0]).toEqual({ name: 'NEXUS_ENGINE_CONFIG', value: '/etc/nexus/engine.yaml' });
+    expect(engine?.ports?.map((p) => [p.name, p.containerPort])).toEqual([['metrics', 9100], ['signals', 5557], ['control', 5560]]);
+    expect(engine?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(engine?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(pod?.terminationGracePeriodSeconds).toBe(10);
+  });
+
+  it('is identical when rendered twice, applied hash included', () => {
+    expect(renderReplicaSet(gpuEngine, revision, 4)).toEqual(rs);
+    expect(appliedHash(rs)).toMatch(/^[a-z0-9]{10}$/);
+    expect(appliedHash(renderReplicaSet(gpuEngine, revision, 3))).not.toBe(appliedHash(rs));
+  });
+});
+
+describe('renderConfigMap', () => {
+  it('holds an engine configuration that the engine accepts, with decimal strings as numbers', () => {
+    const cm = renderConfigMap(gpuEngine, revisionOf(gpuEngine));
+    expect(cm.immutable).toBe(true);
+    const config = parseEngineConfig(parse(cm.data?.['engine.yaml'] ?? '') as unknown);
+    expect(config.symbols).toHaveLength(8);
+    expect(config.indicators.find((i) => i.name === 'bb-20')?.params).toEqual({ period: 20, stdDev: 2.5 });
+    expect(config.metrics.windowSeconds).toBe(60);
+    expect(config.pipeline.layout).toBe('workers');
+    expect(config.endpoints.map((e) => e.role)).toEqual(['marketData', 'orders', 'signals', 'control']);
+  });
+});
+
+describe('renderService', () => {
+  it('selects every engine pod by default and one revision when asked', () => {
+    expect(renderService(gpuEngine).spec?.selector).toEqual({ 'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/instance': 'equities-momentum' });
+    expect(renderService(gpuEngine, 'abc').spec?.selector?.['trading.nexus.dev/revision']).toBe('abc');
+    expect(renderService(gpuEngine).spec?.ports?.map((p) => `${p.name}:${p.port}`)).toEqual(['metrics:9100', 'signals:5557', 'control:5560']);
+  });
+});
+
+describe('imageVersion', () => {
+  it.each([
+    ['ghcr.io/x/nexus-engine:0.1.0', '0.1.0'],
+    ['nexus/engine:dev', 'dev'],
+    ['localhost:5000/nexus', undefined],
+    ['nexus@sha256:0123', undefined],
+    ['nexus:1.0@sha256:0123', '1.0'],
+    ['nexus', undefined],
+  ])('reads %s as %s', (image, version) => {
+    expect(imageVersion(image)).toBe(version);
+  });
+});

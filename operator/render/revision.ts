@@ -1,0 +1,17 @@
+import type { TradingEngine } from '../api/types.ts';
+import { shortHash } from './canonical-json.ts';
+import { renderEngineConfig } from './engine-config.ts';
+import { renderPodSpec } from './pod-template.ts';
+
+/**
+ * The revision of a TradingEngine: a 10-character hash of what makes a release, the pod spec plus the engine
+ * configuration. Labels and annotations (spec.template.podLabels/podAnnotations, metadata) are not part of it,
+ * so changing them alone is not a release and restarts nothing; neither are replicas, strategy or analysis.
+ * Pure and stable: the same spec gives the same revision in every process and on every run.
+ */
+export function revisionOf(engine: TradingEngine): string {
+  return shortHash({
+    pod: renderPodSpec(engine, '<config>'),
+    engine: renderEngineConfig(engine.spec),
+  });
+}
