@@ -41,7 +41,7 @@ describe('revisionOf', () => {
 describe('renderReplicaSet', () => {
   const revision = revisionOf(gpuEngine);
   const rs = renderReplicaSet(gpuEngine, revision, 4);
-  const pod = rs.spec?.template.spec;
+  const pod = rs.spec?.template?.spec;
   const engine = pod?.containers[0];
 
   it('is owned by the TradingEngine as its controller', () => {
@@ -58,11 +58,11 @@ describe('renderReplicaSet', () => {
     expect(rs.spec?.selector.matchLabels).toEqual({
       'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/instance': 'equities-momentum', 'trading.nexus.dev/revision': revision,
     });
-    expect(rs.spec?.template.metadata?.labels).toMatchObject({
+    expect(rs.spec?.template?.metadata?.labels).toMatchObject({
       'app.kubernetes.io/component': 'engine', 'app.kubernetes.io/part-of': 'nexus', 'app.kubernetes.io/managed-by': 'nexus-operator',
       'app.kubernetes.io/version': '0.1.0', 'trading.nexus.dev/revision': revision,
     });
-    expect(rs.spec?.template.metadata?.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
+    expect(rs.spec?.template?.metadata?.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
   });
 
   it('asks for the GPU as a limit and request, tolerates the GPU taint and uses the runtime class', () => {
@@ -80,7 +80,7 @@ describe('renderReplicaSet', () => {
   });
 
   it('has no GPU fields without spec.template.gpu', () => {
-    const plain = renderReplicaSet(minimal, revisionOf(minimal), 1).spec?.template.spec;
+    const plain = renderReplicaSet(minimal, revisionOf(minimal), 1).spec?.template?.spec;
     expect(plain?.runtimeClassName).toBeUndefined();
     expect(plain?.tolerations).toBeUndefined();
     expect(Object.keys(plain?.containers[0]?.resources?.limits ?? {})).toEqual(['cpu', 'memory']);
@@ -90,7 +90,7 @@ describe('renderReplicaSet', () => {
     const withSidecar = withSpec(gpuEngine, (s) => {
       s.template.sidecars = [{ name: 'log-shipper', image: 'fluent/fluent-bit:3.1', resources: { cpu: '100m', memory: '64Mi' } }];
     });
-    const spec = renderReplicaSet(withSidecar, revisionOf(withSidecar), 1).spec?.template.spec;
+    const spec = renderReplicaSet(withSidecar, revisionOf(withSidecar), 1).spec?.template?.spec;
     expect(spec?.containers).toHaveLength(2);
     for (const container of spec?.containers ?? []) {
       expect(container.resources?.requests).toEqual(container.resources?.limits);

@@ -1,0 +1,445 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { startControlPlane, type ControlPlane } from '../../test/cluster/control-plane.ts';
+import { helmBinary, kubectlBinary } from '../../test/tools/helm.ts';
+
+/**
+ * The trading-operator chart, checked with the real helm 4 and kubectl 1.34 binaries (test/tools/helm.ts): lint,
+ * the rendered objects and the values schema, then a server-side dry run and a real install into a real Kubernetes
+ * v1.34.4 API server (test/cluster/). Helm's state directories live in a temporary directory.
+ */
+const chartDir = fileURLToPath(new URL('.', import.meta.url));
+const sourceCrd = fileURLToPath(new URL('../../crds/tradingengine.yaml', import.meta.url));
+const chartCrd = join(chartDir, 'crds', 'tradingengine.yaml');
+const kubeVersion = '1.34.4';
+const release = 'nexus';
+const namespace = 'nexus-system';
+const fullname = 'nexus-trading-operator';
+const leaseName = 'nexus-operator-leader';
+
+const scratch = mkdtempSync(join(tmpdir(), 'nexus-chart-test-'));
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  HELM_CACHE_HOME: join(scratch, 'helm-cache'),
+  HELM_CONFIG_HOME: join(scratch, 'helm-config'),
+  HELM_DATA_HOME: join(scratch, 'helm-data'),
+  KUBECACHEDIR: join(scratch, 'kube-cache'),
+};
+// Nothing here may reach a cluster by accident: install and kubectl get the test cluster's kubeconfig explicitly.
+delete env.KUBECONFIG;
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(binary: string, args: readonly string[], input?: string): Run {
+  const result = spawnSync(binary, args, { encoding: 'utf8', input, env, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  if (result.error !== undefined) throw result.error;
+  return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+const helm = (args: readonly string[]): Run => run(helmBinary(), args);
+
+/** `--set` arguments for each value assignment. */
+const sets = (values: readonly string[]): string[] => values.flatMap((value) => ['--set', value]);
+
+function template(values: readonly string[] = []): Run {
+  return helm(['template', release, chartDir, '--namespace', namespace, '--kube-version', kubeVersion, ...sets(values)]);
+}
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+}
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+interface RbacObject extends Manifest {
+  rules: Rule[];
+}
+
+interface Binding extends Manifest {
+  roleRef: { kind: string; name: string };
+  subjects: { kind: string; name: string; namespace: string }[];
+}
+
+interface Probe {
+  httpGet: { path: string; port: string };
+}
+
+interface Container {
+  image: string;
+  args: string[];
+  env: { name: string; valueFrom: { fieldRef: { fieldPath: string } } }[];
+  ports: { name: string; containerPort: number }[];
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  securityContext: Record<string, unknown>;
+}
+
+interface Deployment extends Manifest {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        serviceAccountName: string;
+        automountServiceAccountToken: boolean;
+        securityContext: Record<string, unknown>;
+        containers: Container[];
+        topologySpreadConstraints?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
+      };
+    };
+  };
+}
+
+interface Monitor extends Manifest {
+  spec: {
+    namespaceSelector: { any?: boolean; matchNames?: string[] };
+    selector: { matchLabels: Record<string, string> };
+    endpoints?: { port: string; interval: string }[];
+    podMetricsEndpoints?: { port: string; interval: string }[];
+  };
+}
+
+/** Renders the chart and parses every object; fails the test on a render or YAML error. */
+function render(values: readonly string[] = []): Manifest[] {
+  const result = template(values);
+  expect(result.code, result.stderr).toBe(0);
+  const objects: Manifest[] = [];
+  for (const document of parseAllDocuments(result.stdout)) {
+    expect(document.errors).toEqual([]);
+    const object = document.toJS() as Manifest | null;
+    if (object !== null) objects.push(object);
+  }
+  return objects;
+}
+
+function only<T extends Manifest>(objects: readonly Manifest[], kind: string): T {
+  const matching = objects.filter((object) => object.kind === kind);
+  expect(matching.map((object) => object.metadata.name), `exactly one ${kind}`).toHaveLength(1);
+  return matching[0] as T;
+}
+
+/** Rules as sorted "group/resource[/name]: verb" grants, so two rule lists compare regardless of grouping. */
+function grants(rules: readonly Rule[]): string[] {
+  const out: string[] = [];
+  for (const rule of rules) {
+    for (const group of rule.apiGroups) {
+      for (const resource of rule.resources) {
+        for (const verb of rule.verbs) {
+          const names = rule.resourceNames ?? [''];
+          for (const name of names) out.push(`${group || 'core'}/${resource}${name ? `/${name}` : ''}: ${verb}`);
+        }
+      }
+    }
+  }
+  return out.sort();
+}
+
+const operatorGrants = grants([
+  { apiGroups: ['trading.nexus.dev'], resources: ['tradingengines'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['trading.nexus.dev'], resources: ['tradingengines/status'], verbs: ['get', 'patch', 'update'] },
+  { apiGroups: ['trading.nexus.dev'], resources: ['tradingengines/finalizers'], verbs: ['update'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+]);
+
+const leaseGrants = grants([
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [leaseName], verbs: ['get', 'update'] },
+]);
+
+describe('trading-operator chart files', () => {
+  it('carries a byte-identical copy of crds/tradingengine.yaml', () => {
+    const same = readFileSync(chartCrd).equals(readFileSync(sourceCrd));
+    expect(same, 'charts/trading-operator/crds/tradingengine.yaml differs from crds/tradingengine.yaml; run: cp crds/tradingengine.yaml charts/trading-operator/crds/').toBe(true);
+  });
+
+  it('declares a v2 chart for Kubernetes 1.28 and newer', () => {
+    expect(parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8'))).toMatchObject({
+      apiVersion: 'v2', name: 'trading-operator', version: '0.1.0', appVersion: '0.1.0', kubeVersion: '>=1.28.0-0',
+    });
+  });
+
+  it('uses no random or time-based template functions', () => {
+    const templates = join(chartDir, 'templates');
+    for (const file of readdirSync(templates)) {
+      // The template actions, comments ({{/* ... */}}) left out.
+      const actions = [...readFileSync(join(templates, file), 'utf8').matchAll(/\{\{-?(?!\s*\/\*)([\s\S]*?)-?\}\}/g)].map((match) => match[1]);
+      expect(actions.length, file).toBeGreaterThan(0);
+      for (const action of actions) {
+        expect(action, file).not.toMatch(/\b(now|rand\w*|uuidv4|genCA|genPrivateKey|genSelfSignedCert|genSignedCert|lookup)\b/);
+      }
+    }
+  });
+});
+
+describe('helm lint --strict', () => {
+  it.each([
+    ['default values', []],
+    ['ServiceMonitor and PodMonitor enabled', ['metrics.serviceMonitor.enabled=true', 'engines.podMonitor.enabled=true']],
+    ['one replica without leader election, two watched namespaces', ['replicaCount=1', 'leaderElection.enabled=false', 'watchNamespaces={trading-a,trading-b}']],
+  ])('passes with %s', (_name, values: string[]) => {
+    const result = helm(['lint', '--strict', chartDir, '--kube-version', kubeVersion, ...sets(values)]);
+    expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain('0 chart(s) failed');
+  });
+});
+
+describe('helm template', () => {
+  it('renders the operator objects and no monitors by default', () => {
+    const kinds = render().map((object) => object.kind).sort();
+    expect(kinds).toEqual([
+      'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+    ]);
+  });
+
+  it('renders identical bytes twice', () => {
+    const first = template(['metrics.serviceMonitor.enabled=true', 'engines.podMonitor.enabled=true']);
+    const second = template(['metrics.serviceMonitor.enabled=true', 'engines.podMonitor.enabled=true']);
+    expect(first.code).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+  });
+
+  it('labels every object with the Kubernetes recommended labels', () => {
+    for (const object of render(['metrics.serviceMonitor.enabled=true', 'engines.podMonitor.enabled=true'])) {
+      expect(object.metadata.labels, `${object.kind} ${object.metadata.name}`).toEqual({
+        'helm.sh/chart': 'trading-operator-0.1.0',
+        'app.kubernetes.io/name': 'trading-operator',
+        'app.kubernetes.io/instance': release,
+        'app.kubernetes.io/version': '0.1.0',
+        'app.kubernetes.io/component': 'operator',
+        'app.kubernetes.io/part-of': 'nexus',
+        'app.kubernetes.io/managed-by': 'Helm',
+      });
+    }
+  });
+
+  it('grants the ClusterRole exactly what the operator does: no Secrets, no wildcards', () => {
+    const clusterRole = only<RbacObject>(render(), 'ClusterRole');
+    expect(grants(clusterRole.rules)).toEqual(operatorGrants);
+    for (const rule of clusterRole.rules) {
+      expect(rule.resources).not.toContain('secrets');
+      expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');
+    }
+  });
+
+  it('limits the leader-election Role to its Lease in the release namespace', () => {
+    const objects = render();
+    const role = only<RbacObject>(objects, 'Role');
+    expect(role.metadata.namespace).toBe(namespace);
+    expect(grants(role.rules)).toEqual(leaseGrants);
+    const binding = only<Binding>(objects, 'RoleBinding');
+    expect(binding.metadata.namespace).toBe(namespace);
+    expect(binding.roleRef).toMatchObject({ kind: 'Role', name: role.metadata.name });
+  });
+
+  it('binds both roles to the chart ServiceAccount, which the Deployment runs as', () => {
+    const objects = render();
+    const serviceAccount = only(objects, 'ServiceAccount');
+    const subject = { kind: 'ServiceAccount', name: serviceAccount.metadata.name, namespace };
+    expect(only<Binding>(objects, 'ClusterRoleBinding').subjects).toEqual([subject]);
+    expect(only<Binding>(objects, 'ClusterRoleBinding').roleRef).toMatchObject({ kind: 'ClusterRole', name: fullname });
+    expect(only<Binding>(objects, 'RoleBinding').subjects).toEqual([subject]);
+    expect(only<Deployment>(objects, 'Deployment').spec.template.spec.serviceAccountName).toBe(serviceAccount.metadata.name);
+  });
+
+  it('runs two replicas with leader election on the Lease, spread across nodes', () => {
+    const deployment = only<Deployment>(render(), 'Deployment');
+    expect(deployment.spec.replicas).toBe(2);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.image).toBe('ghcr.io/nexus-trading/nexus-operator:0.1.0');
+    expect(container.args).toEqual([
+      '--leader-elect=true', `--lease-name=${leaseName}`, '--lease-namespace=$(POD_NAMESPACE)',
+      '--lease-duration-seconds=15', '--renew-deadline-seconds=10', '--retry-period-seconds=2',
+      '--metrics-port=8080', '--health-port=8081', '--log-level=info',
+    ]);
+    expect(container.env).toEqual([
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]);
+    const spread = deployment.spec.template.spec.topologySpreadConstraints ?? [];
+    expect(spread).toHaveLength(1);
+    expect(spread[0]).toMatchObject({ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: deployment.spec.selector.matchLabels } });
+  });
+
+  it('runs under the restricted pod security profile', () => {
+    const pod = only<Deployment>(render(), 'Deployment').spec.template.spec;
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.containers[0].securityContext).toEqual({
+      allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
+    });
+    expect(pod.automountServiceAccountToken).toBe(true);
+  });
+
+  it('probes /healthz and /readyz on the health port and exposes metrics', () => {
+    const objects = render();
+    const container = only<Deployment>(objects, 'Deployment').spec.template.spec.containers[0];
+    expect(container.ports).toEqual([
+      { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+      { name: 'health', containerPort: 8081, protocol: 'TCP' },
+    ]);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(container.resources).toEqual({ requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '200m', memory: '256Mi' } });
+    expect(only(objects, 'Service')).toMatchObject({ spec: { ports: [{ name: 'metrics', port: 8080, targetPort: 'metrics' }] } });
+    expect(only(objects, 'PodDisruptionBudget')).toMatchObject({ spec: { minAvailable: 1 } });
+  });
+
+  it('without leader election renders no Role, no PodDisruptionBudget and no lease flags', () => {
+    const objects = render(['replicaCount=1', 'leaderElection.enabled=false']);
+    expect(objects.map((object) => object.kind)).not.toContain('Role');
+    expect(objects.map((object) => object.kind)).not.toContain('PodDisruptionBudget');
+    const deployment = only<Deployment>(objects, 'Deployment');
+    expect(deployment.spec.template.spec.containers[0].args).toEqual([
+      '--leader-elect=false', '--metrics-port=8080', '--health-port=8081', '--log-level=info',
+    ]);
+    expect(deployment.spec.template.spec.topologySpreadConstraints).toBeUndefined();
+  });
+
+  it('with watchNamespaces binds the ClusterRole only in those namespaces', () => {
+    const objects = render(['watchNamespaces={trading-a,trading-b}', 'engines.podMonitor.enabled=true']);
+    expect(objects.map((object) => object.kind)).not.toContain('ClusterRoleBinding');
+    const bindings = objects.filter((object): object is Binding => object.kind === 'RoleBinding' && object.metadata.name === fullname);
+    expect(bindings.map((binding) => binding.metadata.namespace)).toEqual(['trading-a', 'trading-b']);
+    for (const binding of bindings) expect(binding.roleRef).toMatchObject({ kind: 'ClusterRole', name: fullname });
+    expect(only<Deployment>(objects, 'Deployment').spec.template.spec.containers[0].args).toContain('--watch-namespaces=trading-a,trading-b');
+    expect(only<Monitor>(objects, 'PodMonitor').spec.namespaceSelector).toEqual({ matchNames: ['trading-a', 'trading-b'] });
+  });
+
+  it('renders the ServiceMonitor and the engine PodMonitor when enabled', () => {
+    const objects = render([
+      'metrics.serviceMonitor.enabled=true', 'metrics.serviceMonitor.labels.release=kps',
+      'engines.podMonitor.enabled=true', 'engines.podMonitor.interval=5s',
+    ]);
+    const serviceMonitor = only<Monitor>(objects, 'ServiceMonitor');
+    expect(serviceMonitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(serviceMonitor.metadata.labels?.release).toBe('kps');
+    expect(serviceMonitor.spec.selector.matchLabels).toEqual(only<Deployment>(objects, 'Deployment').spec.selector.matchLabels);
+    expect(serviceMonitor.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
+    const podMonitor = only<Monitor>(objects, 'PodMonitor');
+    expect(podMonitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(podMonitor.spec.namespaceSelector).toEqual({ any: true });
+    expect(podMonitor.spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/managed-by': 'nexus-operator',
+    });
+    expect(podMonitor.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '5s' }]);
+  });
+
+  it('pins the image by digest when one is set', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const container = only<Deployment>(render([`image.digest=${digest}`]), 'Deployment').spec.template.spec.containers[0];
+    expect(container.image).toBe(`ghcr.io/nexus-trading/nexus-operator@${digest}`);
+  });
+
+  it.each([
+    ['replicaCount=-1', '/replicaCount'],
+    ['logLevel=loud', '/logLevel'],
+    ['surprise=1', "'surprise' not allowed"],
+    ['image.pullPolicy=Sometimes', '/image/pullPolicy'],
+    ['metrics.port=70000', '/metrics/port'],
+    ['metrics.serviceMonitor.interval=soon', '/metrics/serviceMonitor/interval'],
+    ['watchNamespaces={Not_A_Namespace}', '/watchNamespaces/0'],
+    ['leaderElection.enabled=false', 'needs leaderElection.enabled=true'],
+    ['leaderElection.leaseDurationSeconds=10', 'leaderElection.leaseDurationSeconds (10) must exceed'],
+    ['health.port=8080', 'metrics.port and health.port must differ'],
+  ])('rejects %s, naming the value', (value, message) => {
+    const result = template([value]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(message);
+  });
+});
+
+describe('the chart against a real API server', () => {
+  let cluster: ControlPlane;
+  const kubectl = (args: readonly string[], input?: string): Run =>
+    run(kubectlBinary(), ['--kubeconfig', cluster.kubeconfig, ...args], input);
+  const helmOnCluster = (args: readonly string[]): Run => helm([...args, '--kubeconfig', cluster.kubeconfig]);
+  /** `kubectl auth can-i` as the operator's ServiceAccount: true when allowed. */
+  const ensureNamespace = (name: string): void => {
+    const result = kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`);
+    expect(result.code, result.stderr).toBe(0);
+  };
+  const operatorCan = (serviceAccountNamespace: string, args: readonly string[]): boolean =>
+    kubectl(['auth', 'can-i', '--as', `system:serviceaccount:${serviceAccountNamespace}:${fullname}`, ...args]).code === 0;
+
+  beforeAll(async () => {
+    cluster = await startControlPlane({ controllers: false });
+  }, 25 * 60_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('installs with helm (CRD included), grants the operator only its rules, and uninstalls keeping the CRD', () => {
+    const install = helmOnCluster(['install', release, chartDir, '--namespace', namespace, '--create-namespace']);
+    expect(install.code, install.stderr).toBe(0);
+    expect(kubectl(['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']).code).toBe(0);
+    expect(kubectl(['get', 'clusterrole', fullname]).code).toBe(0);
+    expect(kubectl(['--namespace', namespace, 'get', 'deployment', fullname]).code).toBe(0);
+    expect(kubectl(['get', 'te', '--all-namespaces']).code).toBe(0);
+
+    expect(operatorCan(namespace, ['watch', 'tradingengines.trading.nexus.dev', '--all-namespaces'])).toBe(true);
+    expect(operatorCan(namespace, ['patch', 'tradingengines.trading.nexus.dev', '--subresource=status', '-n', 'team-a'])).toBe(true);
+    expect(operatorCan(namespace, ['update', 'tradingengines.trading.nexus.dev', '-n', 'team-a'])).toBe(false);
+    expect(operatorCan(namespace, ['create', 'replicasets.apps', '-n', 'team-a'])).toBe(true);
+    expect(operatorCan(namespace, ['create', 'deployments.apps', '-n', 'team-a'])).toBe(false);
+    expect(operatorCan(namespace, ['get', 'secrets', '-n', namespace])).toBe(false);
+    expect(operatorCan(namespace, ['update', `leases.coordination.k8s.io/${leaseName}`, '-n', namespace])).toBe(true);
+    expect(operatorCan(namespace, ['update', 'leases.coordination.k8s.io/another-lease', '-n', namespace])).toBe(false);
+    expect(operatorCan(namespace, ['create', 'leases.coordination.k8s.io', '-n', 'team-a'])).toBe(false);
+
+    const uninstall = helmOnCluster(['uninstall', release, '--namespace', namespace]);
+    expect(uninstall.code, uninstall.stderr).toBe(0);
+    expect(kubectl(['get', 'clusterrole', fullname]).code).not.toBe(0);
+    expect(kubectl(['--namespace', namespace, 'get', 'deployment', fullname]).code).not.toBe(0);
+    expect(kubectl(['get', 'crd', 'tradingengines.trading.nexus.dev']).code).toBe(0);
+  });
+
+  it('with watchNamespaces grants the operator nothing outside them', () => {
+    ensureNamespace('team-a');
+    const values = ['watchNamespaces={team-a}', 'replicaCount=1', 'leaderElection.enabled=false'];
+    const install = helmOnCluster(['install', release, chartDir, '--namespace', 'nexus-scoped', '--create-namespace', ...sets(values)]);
+    expect(install.code, install.stderr).toBe(0);
+    expect(operatorCan('nexus-scoped', ['watch', 'tradingengines.trading.nexus.dev', '-n', 'team-a'])).toBe(true);
+    expect(operatorCan('nexus-scoped', ['watch', 'tradingengines.trading.nexus.dev', '-n', 'team-b'])).toBe(false);
+    expect(operatorCan('nexus-scoped', ['watch', 'tradingengines.trading.nexus.dev', '--all-namespaces'])).toBe(false);
+    expect(operatorCan('nexus-scoped', ['create', 'leases.coordination.k8s.io', '-n', 'nexus-scoped'])).toBe(false);
+    expect(helmOnCluster(['uninstall', release, '--namespace', 'nexus-scoped']).code).toBe(0);
+  });
+
+  it('accepts the CRD by server-side apply and every rendered object in a server-side dry run', () => {
+    const apply = kubectl(['apply', '--server-side', '-f', chartCrd]);
+    expect(apply.code, apply.stderr).toBe(0);
+    for (const name of [namespace, 'team-a', 'trading-b']) ensureNamespace(name);
+    for (const values of [[], ['watchNamespaces={team-a,trading-b}', 'replicaCount=1', 'leaderElection.enabled=false']]) {
+      const rendered = template(values);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      const dryRun = kubectl(['apply', '--dry-run=server', '-f', '-'], rendered.stdout);
+      expect(dryRun.code, dryRun.stderr).toBe(0);
+      expect(dryRun.stdout).toContain(`deployment.apps/${fullname} created (server dry run)`);
+    }
+  });
+});
