@@ -15,6 +15,8 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   feed: { run: feedCommand, summary: 'market-data simulator or CSV replayer over ZeroMQ PUB' },
   sink: { run: sinkCommand, summary: 'receive orders (PULL) and signals (SUB), print counts and latency' },
   ctl: { run: ctlCommand, summary: 'send orders-on | orders-off | drain | status to an engine control socket' },
+  // Loaded on demand: the engine and the other commands never load the Kubernetes client.
+  operator: { run: async (argv) => (await import('./commands/operator.ts')).operatorCommand(argv), summary: 'run the TradingEngine operator against a cluster (kubeconfig or in-cluster)' },
   cluster: { run: clusterCommand, summary: 'development: a real local Kubernetes control plane and node agent (up, until Ctrl-C)' },
 };
 

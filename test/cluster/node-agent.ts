@@ -262,7 +262,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       podIP: state.ip,
       podIPs: [{ ip: state.ip }],
       startTime: state.created,
-      qosClass: 'BestEffort',
+      ...(state.pod.status?.qosClass === undefined ? {} : { qosClass: state.pod.status.qosClass }),
       conditions: [
         condition('PodScheduled', true, state.created),
         condition('Initialized', true, state.created),

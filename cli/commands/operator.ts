@@ -1,0 +1,89 @@
+import { checkOperatorConfig, defaultIdentity, OperatorConfigError, type OperatorConfig } from '../../operator/config.ts';
+import { runOperator } from '../../operator/main.ts';
+import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../args.ts';
+
+const options = {
+  kubeconfig: { type: 'string', help: 'kubeconfig path (default: in-cluster service account, else $KUBECONFIG, else ~/.kube/config)' },
+  'leader-elect': { type: 'boolean', help: 'campaign for a coordination.k8s.io Lease; only the leader reconciles (=false to disable)', default: true },
+  'lease-name': { type: 'string', help: 'leader-election Lease name', default: 'nexus-operator-leader' },
+  'lease-namespace': { type: 'string', help: 'leader-election Lease namespace (default $POD_NAMESPACE)' },
+  'lease-duration-seconds': { type: 'number', help: 'how long a lease is valid without renewal', default: 15 },
+  'renew-deadline-seconds': { type: 'number', help: 'the leader steps down if it cannot renew within this', default: 10 },
+  'retry-period-seconds': { type: 'number', help: 'how often candidates try to acquire and the leader renews', default: 2 },
+  identity: { type: 'string', help: 'this replica in the lease (default $POD_NAME, else host-pid)' },
+  'metrics-port': { type: 'integer', help: 'Prometheus /metrics port (0 = any free port)', default: 8080 },
+  'health-port': { type: 'integer', help: '/healthz and /readyz port (0 = any free port)', default: 8081 },
+  'bind-host': { type: 'string', help: 'address the metrics and health servers bind', default: '0.0.0.0' },
+  'watch-namespaces': { type: 'string', help: 'comma-separated namespaces to watch (default: all)' },
+  workers: { type: 'integer', help: 'concurrent reconciles (never two on one TradingEngine)', default: 4 },
+  'resync-seconds': { type: 'number', help: 'requeue every TradingEngine this often without events (0 = never)', default: 600 },
+  'log-level': { type: 'string', help: 'debug | info | warn | error', default: 'info' },
+  help: { type: 'boolean', help: 'show this help' },
+} satisfies Record<string, OptionSpec>;
+
+export const operatorHelp = helpText(
+  'nexus operator [options]',
+  'Runs the TradingEngine operator: watches TradingEngines and reconciles them into engine ReplicaSets,\n' +
+    'ConfigMaps and Services with server-side apply, reporting status conditions and Events.',
+  options,
+);
+
+const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+
+export function operatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  const values = parseArgs(argv, options);
+  const logLevel = str(values, 'log-level') ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const seconds = (name: string): number => {
+    const value = num(values, name);
+    if (!(value > 0)) throw new UsageError(`--${name} must be greater than 0, got ${value}`);
+    return Math.round(value * 1000);
+  };
+  const namespaces = (str(values, 'watch-namespaces') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  try {
+    return checkOperatorConfig({
+      kubeconfig: str(values, 'kubeconfig'),
+      leaderElect: flag(values, 'leader-elect'),
+      leaseName: str(values, 'lease-name') ?? 'nexus-operator-leader',
+      leaseNamespace: str(values, 'lease-namespace') ?? env.POD_NAMESPACE ?? '',
+      leaseDurationMs: seconds('lease-duration-seconds'),
+      renewDeadlineMs: seconds('renew-deadline-seconds'),
+      retryPeriodMs: seconds('retry-period-seconds'),
+      identity: str(values, 'identity') ?? defaultIdentity(env.POD_NAME),
+      metricsPort: num(values, 'metrics-port'),
+      healthPort: num(values, 'health-port'),
+      bindHost: str(values, 'bind-host') ?? '0.0.0.0',
+      watchNamespaces: namespaces,
+      workers: Math.max(1, num(values, 'workers')),
+      resyncMs: Math.round(num(values, 'resync-seconds') * 1000),
+      logLevel: logLevel as OperatorConfig['logLevel'],
+    });
+  } catch (error) {
+    if (error instanceof OperatorConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+export async function operatorCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(operatorHelp);
+    return 0;
+  }
+  const config = operatorConfig(argv, process.env);
+  // info and debug print every line; warn and error print only failures and leadership changes.
+  const quiet = config.logLevel === 'warn' || config.logLevel === 'error';
+  const log = (line: string): void => {
+    if (!quiet || /failed|error|lost|silent|stopp/i.test(line)) console.log(`${new Date().toISOString()} ${line}`);
+  };
+  const running = await runOperator(config, log);
+  log(`Operator started identity=${config.identity} metricsPort=${running.metricsPort} healthPort=${running.healthPort} leaderElect=${config.leaderElect} namespaces=${config.watchNamespaces.join(',') || 'all'}`);
+  const onSignal = (signal: string): void => {
+    log(`Operator stopping signal=${signal}`);
+    void running.stop();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  const code = await running.done;
+  log(`Operator stopped code=${code}`);
+  return code;
+}

@@ -1,0 +1,184 @@
+import type { KubeConfig, V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { TradingEngine } from '../api/types.ts';
+import type { ClusterWriter } from '../kube/cluster-writer.ts';
+import { startInformer, type Informer, type InformerEventType, type Lister, type ObjectWithMeta } from '../kube/informer.ts';
+import { configMaps, pods, replicaSets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
+import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
+import { engineAppName, labelKeys, managerName } from '../render/labels.ts';
+import { reconcile } from './reconciler.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly writer: ClusterWriter;
+  readonly metrics: OperatorMetrics;
+  /** Namespaces to watch; empty = all namespaces. */
+  readonly namespaces: readonly string[];
+  /** Concurrent reconciles (never two on one key); default 4. */
+  readonly workers?: number;
+  /** Every TradingEngine is re-queued this often even without events; default 10 min, 0 = never. */
+  readonly resyncMs?: number;
+  /** Watch silence watchdog; default 60 s. */
+  readonly watchSilenceMs?: number;
+  readonly nowMs?: () => number;
+  readonly log: (line: string) => void;
+}
+
+export interface Controller {
+  /** Resolves once every cache has listed. */
+  readonly synced: Promise<void>;
+  isSynced(): boolean;
+  /** Queues every TradingEngine now (what the periodic resync does). */
+  resyncAll(): void;
+  /** Reconciles finished so far, with the writes they made (tests and benchmarks read these). */
+  stats(): { reconciles: number; writes: number; errors: number };
+  /** Drops every watch as a network failure would; the informers re-list. */
+  dropWatches(): void;
+  /** Resumes every watch from an expired resourceVersion; the server answers 410 Gone and the informers re-list. */
+  expireWatches(): void;
+  readonly engines: Lister<TradingEngine>;
+  /** Stops taking keys, lets running reconciles finish, stops the informers. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The TradingEngine controller: list-watch caches for TradingEngines and the kinds they own, a keyed work queue,
+ * and workers that run `reconcile(key)`. Any change to an engine or a child queues the engine's key (children
+ * map to it through their controller ownerReference, pods through their instance label), so reconcile always
+ * sees the latest state. A failed reconcile is retried with per-key exponential backoff; a requested requeue is
+ * honoured with `addAfter`; success forgets the key's failures.
+ */
+export function startController(options: ControllerOptions): Controller {
+  const { kubeConfig, writer, metrics, log } = options;
+  const nowMs = options.nowMs ?? Date.now;
+  const queue = new WorkQueue({ observer: metrics.queueObserver });
+  const namespaces: ReadonlyArray<string | undefined> = options.namespaces.length === 0 ? [undefined] : options.namespaces;
+  const informers: Array<Informer<ObjectWithMeta>> = [];
+  let reconciles = 0;
+  let writes = 0;
+  let errors = 0;
+
+  const ownerKey = (object: ObjectWithMeta): string | undefined => {
+    const owner = object.metadata?.ownerReferences?.find((ref) => ref.controller === true) as { kind?: string; name?: string } | undefined;
+    return owner?.kind === tradingEngines.kind ? `${object.metadata?.namespace ?? ''}/${owner.name ?? ''}` : undefined;
+  };
+  const watch = <T extends ObjectWithMeta>(resource: ResourceKind, labelSelector: string | undefined, toKey: (object: T) => string | undefined): Lister<T> => {
+    const perNamespace = namespaces.map((namespace) => {
+      const informer = startInformer<T>({
+        kubeConfig, resource, namespace, labelSelector, log, silenceMs: options.watchSilenceMs,
+        onEvent: (_type: InformerEventType, object: T) => {
+          const key = toKey(object);
+          if (key !== undefined) queue.add(key);
+        },
+        onRestart: (reason) => metrics.watchRestarts.inc({ kind: resource.kind, reason }),
+      });
+      informers.push(informer as unknown as Informer<ObjectWithMeta>);
+      return informer;
+    });
+    return {
+      get: (key) => {
+        for (const informer of perNamespace) {
+          const found = informer.get(key);
+          if (found !== undefined) return found;
+        }
+        return undefined;
+      },
+      list: () => perNamespace.flatMap((informer) => informer.list()),
+      ownedBy: (uid) => perNamespace.flatMap((informer) => informer.ownedBy(uid)),
+    };
+  };
+
+  const managed = `${labelKeys.managedBy}=${managerName}`;
+  const engines = watch<TradingEngine & ObjectWithMeta>(tradingEngines, undefined, (engine) => `${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`);
+  const deps = {
+    engines,
+    replicaSets: watch<V1ReplicaSet & ObjectWithMeta>(replicaSets, managed, ownerKey),
+    configMaps: watch<V1ConfigMap & ObjectWithMeta>(configMaps, managed, ownerKey),
+    services: watch<V1Service & ObjectWithMeta>(services, managed, ownerKey),
+    pods: watch<V1Pod & ObjectWithMeta>(pods, `${labelKeys.name}=${engineAppName}`, (pod) => {
+      const instance = pod.metadata?.labels?.[labelKeys.instance];
+      return instance === undefined ? undefined : `${pod.metadata?.namespace ?? ''}/${instance}`;
+    }),
+    writer,
+    nowMs,
+    log,
+  };
+
+  let synced = false;
+  const syncedPromise = Promise.all(informers.map((informer) => informer.synced)).then(() => {
+    synced = true;
+    log(`Caches synced engines=${engines.list().length}`);
+  });
+
+  const countPhases = (): void => {
+    const counts = new Map<string, number>();
+    for (const engine of engines.list()) {
+      const phase = engine.status?.phase ?? 'Pending';
+      counts.set(phase, (counts.get(phase) ?? 0) + 1);
+    }
+    metrics.enginesByPhase.reset();
+    for (const [phase, count] of counts) metrics.enginesByPhase.set({ phase }, count);
+  };
+
+  const worker = async (): Promise<void> => {
+    await syncedPromise;
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      const stopTimer = metrics.reconcileSeconds.startTimer();
+      try {
+        const result = await reconcile(key, deps);
+        reconciles++;
+        writes += result.writes;
+        metrics.apiWrites.inc(result.writes);
+        queue.forget(key);
+        if (result.requeueAfterMs !== undefined) {
+          queue.addAfter(key, Math.max(0, result.requeueAfterMs));
+          metrics.reconciles.inc({ result: 'requeue' });
+        } else {
+          metrics.reconciles.inc({ result: 'success' });
+        }
+      } catch (error) {
+        errors++;
+        metrics.reconciles.inc({ result: 'error' });
+        const failure = error as { code?: number; message?: string };
+        log(`Reconcile failed engine=${key} code=${failure.code ?? 'none'} retries=${queue.numRequeues(key)} error=${failure.message ?? String(error)}`);
+        queue.addRateLimited(key);
+      } finally {
+        stopTimer();
+        queue.done(key);
+      }
+    }
+  };
+  const workers = Array.from({ length: options.workers ?? 4 }, () => worker());
+
+  const resyncMs = options.resyncMs ?? 600_000;
+  const resyncAll = (): void => {
+    for (const engine of engines.list()) queue.add(`${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`);
+  };
+  const resyncTimer = resyncMs > 0 ? setInterval(resyncAll, resyncMs) : undefined;
+  resyncTimer?.unref();
+  const phaseTimer = setInterval(countPhases, 5_000);
+  phaseTimer.unref();
+
+  return {
+    synced: syncedPromise,
+    isSynced: () => synced,
+    resyncAll,
+    stats: () => ({ reconciles, writes, errors }),
+    dropWatches: () => {
+      for (const informer of informers) informer.dropWatch();
+    },
+    expireWatches: () => {
+      for (const informer of informers) informer.resumeWatchFrom('1');
+    },
+    engines,
+    stop: async () => {
+      clearInterval(resyncTimer);
+      clearInterval(phaseTimer);
+      await queue.shutDownWithDrain();
+      await Promise.all(workers);
+      for (const informer of informers) informer.stop();
+    },
+  };
+}

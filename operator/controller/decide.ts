@@ -1,0 +1,254 @@
+import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { applySpecDefaults } from '../api/defaults.ts';
+import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import { describeErrors, validateSpec } from '../api/validate.ts';
+import { appliedHash, configMapName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
+import { revisionOf } from '../render/revision.ts';
+import { configMaps, replicaSets, services } from '../kube/resources.ts';
+import { findCondition, mergeConditions, type DesiredCondition } from './conditions.ts';
+import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from './observed.ts';
+
+/**
+ * The whole reconcile decision for one TradingEngine, as a pure function of what is observed and the time:
+ * which children to apply or delete, which Events to emit, the complete new status and when to look again.
+ * Level-based: it never depends on which event triggered it, so running it twice on the same input gives the
+ * same plan, and a plan executed against a steady state writes nothing.
+ *
+ * Rollout without a strategy ("replace"): the new revision's ReplicaSet is created at full size beside the old
+ * ones; old revisions keep their pods until the new one has `replicas` available pods, then scale to 0 (no
+ * capacity gap; the surge is the price). Old ReplicaSets at 0 beyond `revisionHistoryLimit` are deleted with their
+ * ConfigMaps. While `spec.paused`, a new revision is not started. An invalid spec changes no child at all.
+ */
+export function decide(observed: Observed, nowMs: number): Plan {
+  const engine: TradingEngine = { ...observed.engine, spec: applySpecDefaults(observed.engine.spec) };
+  const previous = engine.status ?? {};
+  const generation = engine.metadata.generation ?? 0;
+  const errors = validateSpec(engine.spec);
+  if (errors.length > 0) return invalidSpecPlan(engine, observed, errors.length, describeErrors(errors), nowMs);
+
+  const revision = revisionOf(engine);
+  const desiredReplicas = engine.spec.replicas;
+  const byRevision = new Map<string, V1ReplicaSet>();
+  for (const rs of observed.replicaSets) byRevision.set(rs.metadata?.labels?.[labelKeys.revision] ?? '', rs);
+  const current = byRevision.get(revision);
+  const stableBefore = previous.stableRevision;
+  const holdForPause = engine.spec.paused && current === undefined && stableBefore !== undefined && byRevision.has(stableBefore);
+
+  const applies: ApplyIntent[] = [];
+  const deletes: DeleteIntent[] = [];
+  const events: EventIntent[] = [];
+
+  applies.push({ resource: services, object: renderService(engine), observed: observed.services[0] });
+
+  if (!holdForPause) {
+    const configMap = renderConfigMap(engine, revision);
+    const observedConfigMap = observed.configMaps.find((cm) => cm.metadata?.name === configMap.metadata?.name);
+    applies.push({ resource: configMaps, object: configMap, observed: observedConfigMap });
+    const rs = renderReplicaSet(engine, revision, desiredReplicas);
+    applies.push({ resource: replicaSets, object: rs, observed: current });
+    if (current === undefined) {
+      events.push({
+        type: 'Normal',
+        reason: 'RevisionCreated',
+        message: `Created revision ${revision} (generation ${generation}, image ${engine.spec.template.image}) with ${desiredReplicas} replicas`,
+      });
+    } else if ((current.spec?.replicas ?? 0) !== desiredReplicas) {
+      events.push({ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet ${replicaSetName(engine, revision)} from ${current.spec?.replicas ?? 0} to ${desiredReplicas}` });
+    }
+  }
+
+  const currentAvailable = current?.status?.availableReplicas ?? 0;
+  const currentObservedUpToDate = current !== undefined && (current.status?.observedGeneration ?? 0) >= (current.metadata?.generation ?? 0);
+  const rolledOut = !holdForPause && current !== undefined && currentObservedUpToDate && currentAvailable >= desiredReplicas;
+  const stableRevision = rolledOut ? revision : stableBefore;
+
+  // Old revisions: hold their size until the new one is fully available, then scale them to zero.
+  const old = observed.replicaSets
+    .filter((rs) => rs.metadata?.labels?.[labelKeys.revision] !== revision)
+    .sort((a, b) => creationMs(b) - creationMs(a));
+  const historyLimit = engine.spec.revisionHistoryLimit;
+  let kept = 0;
+  const keptRevisions = new Set<string>([revision]);
+  for (const rs of old) {
+    const rsRevision = rs.metadata?.labels?.[labelKeys.revision] ?? '';
+    const size = rs.spec?.replicas ?? 0;
+    const holding = holdForPause && rsRevision === stableBefore;
+    if (size > 0 && (rolledOut || desiredReplicas === 0) && !holding) {
+      applies.push({ resource: replicaSets, object: scaledCopy(rs, 0), observed: rs });
+      events.push({ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet ${rs.metadata?.name ?? ''} from ${size} to 0` });
+      keptRevisions.add(rsRevision);
+      kept++;
+      continue;
+    }
+    if (size > 0 || (rs.status?.replicas ?? 0) > 0 || kept < historyLimit) {
+      keptRevisions.add(rsRevision);
+      if (size === 0) kept++;
+      continue;
+    }
+    deletes.push({ resource: replicaSets, namespace: rs.metadata?.namespace ?? '', name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '' });
+    events.push({ type: 'Normal', reason: 'RevisionPruned', message: `Deleted ReplicaSet ${rs.metadata?.name ?? ''} of revision ${rsRevision} (revisionHistoryLimit ${historyLimit})` });
+  }
+  for (const cm of observed.configMaps) {
+    const cmRevision = cm.metadata?.labels?.[labelKeys.revision] ?? '';
+    if (!keptRevisions.has(cmRevision) && cm.metadata?.name !== configMapName(engine, revision)) {
+      deletes.push({ resource: configMaps, namespace: cm.metadata?.namespace ?? '', name: cm.metadata?.name ?? '', uid: cm.metadata?.uid ?? '' });
+    }
+  }
+
+  // Status, computed whole.
+  const sum = (pick: (rs: V1ReplicaSet) => number | undefined): number => observed.replicaSets.reduce((total, rs) => total + (pick(rs) ?? 0), 0);
+  const readyReplicas = sum((rs) => rs.status?.readyReplicas);
+  const availableReplicas = sum((rs) => rs.status?.availableReplicas);
+  const conditions: DesiredCondition[] = [];
+  const progressing = findCondition(previous.conditions, 'Progressing');
+  let requeueAfterMs: number | undefined;
+  let phase: NonNullable<TradingEngineStatus['phase']>;
+  const currentReady = current?.status?.readyReplicas ?? 0;
+
+  conditions.push(currentReady >= desiredReplicas && rolledOut
+    ? { type: 'Ready', status: 'True', reason: 'AllReplicasReady', message: `${currentReady}/${desiredReplicas} pods of revision ${revision} are ready` }
+    : { type: 'Ready', status: 'False', reason: 'ReplicasNotReady', message: `${currentReady}/${desiredReplicas} pods of revision ${revision} are ready` });
+  conditions.push(availableReplicas >= desiredReplicas
+    ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: `${availableReplicas} pods available, ${desiredReplicas} wanted` }
+    : { type: 'Available', status: 'False', reason: 'ReplicasUnavailable', message: `${availableReplicas} pods available, ${desiredReplicas} wanted` });
+
+  if (holdForPause) {
+    phase = 'Paused';
+    conditions.push({ type: 'Progressing', status: 'Unknown', reason: 'RolloutPaused', message: `Revision ${revision} waits: spec.paused is true` });
+  } else if (rolledOut) {
+    phase = availableReplicas >= desiredReplicas ? 'Healthy' : 'Degraded';
+    conditions.push({ type: 'Progressing', status: 'True', reason: 'NewRevisionAvailable', message: `Revision ${revision} is available (${currentAvailable}/${desiredReplicas})` });
+  } else {
+    // The deadline runs from when this revision started progressing (a newer revision restarts the clock).
+    const sameRevision = previous.updateRevision === revision;
+    const sinceMs = sameRevision && (progressing?.reason === 'RevisionProgressing' || progressing?.reason === 'ProgressDeadlineExceeded')
+      ? Date.parse(progressing.lastTransitionTime)
+      : nowMs;
+    const deadlineMs = sinceMs + engine.spec.progressDeadlineSeconds * 1000;
+    if ((sameRevision && progressing?.reason === 'ProgressDeadlineExceeded') || nowMs >= deadlineMs) {
+      phase = 'Degraded';
+      const waited = Math.round((nowMs - sinceMs) / 1000);
+      conditions.push({
+        type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded',
+        message: `Revision ${revision} has ${currentAvailable}/${desiredReplicas} available pods after ${waited} s (progressDeadlineSeconds ${engine.spec.progressDeadlineSeconds})`,
+      });
+      if (!sameRevision || progressing?.reason !== 'ProgressDeadlineExceeded') {
+        events.push({ type: 'Warning', reason: 'ProgressDeadlineExceeded', message: conditions[conditions.length - 1]?.message ?? '' });
+      }
+    } else {
+      phase = 'Progressing';
+      conditions.push({ type: 'Progressing', status: 'True', reason: 'RevisionProgressing', message: `Revision ${revision}: ${currentAvailable}/${desiredReplicas} pods available` });
+      requeueAfterMs = deadlineMs - nowMs;
+    }
+  }
+
+  const gpu = engine.spec.template.gpu;
+  if (gpu !== undefined) {
+    const starved = observed.pods.find((pod) => unschedulableFor(pod, gpu.resourceName) !== undefined);
+    const schedulerMessage = starved === undefined ? undefined : unschedulableFor(starved, gpu.resourceName);
+    conditions.push(schedulerMessage === undefined
+      ? { type: 'GPUSchedulable', status: 'True', reason: 'GPUsAllocated', message: `Every scheduled pod has ${gpu.count} ${gpu.resourceName}` }
+      : { type: 'GPUSchedulable', status: 'False', reason: 'InsufficientGPU', message: `Pod ${starved?.metadata?.name ?? ''} cannot be scheduled: ${schedulerMessage}` });
+    const before = findCondition(previous.conditions, 'GPUSchedulable');
+    if (schedulerMessage !== undefined && before?.reason !== 'InsufficientGPU') {
+      events.push({ type: 'Warning', reason: 'InsufficientGPU', message: conditions[conditions.length - 1]?.message ?? '' });
+    }
+  }
+  conditions.push(engine.spec.paused
+    ? { type: 'Paused', status: 'True', reason: 'SpecPaused', message: 'spec.paused is true: no new revision starts' }
+    : { type: 'Paused', status: 'False', reason: 'NotPaused', message: 'Rollouts proceed' });
+
+  if (rolledOut && stableBefore !== revision) {
+    const seconds = (nowMs - creationMs(current)) / 1000;
+    events.push({
+      type: 'Normal', reason: 'RevisionAvailable',
+      message: `Revision ${revision} is stable: ${currentAvailable}/${desiredReplicas} pods available ${seconds.toFixed(1)} s after its ReplicaSet was created`,
+    });
+  }
+  if (findCondition(previous.conditions, 'Ready')?.reason === 'InvalidSpec') {
+    events.push({ type: 'Normal', reason: 'SpecValid', message: `The spec of generation ${generation} is valid again` });
+  }
+
+  const status: TradingEngineStatus = {
+    ...carriedRolloutFields(previous),
+    observedGeneration: generation,
+    replicas: sum((rs) => rs.status?.replicas),
+    updatedReplicas: current?.status?.replicas ?? 0,
+    readyReplicas,
+    availableReplicas,
+    readyText: `${readyReplicas}/${desiredReplicas}`,
+    selector: selectorString(selectorLabels(engine)),
+    ...(stableRevision === undefined ? {} : { stableRevision }),
+    updateRevision: revision,
+    phase,
+    message: conditions.find((c) => c.type === (phase === 'Healthy' ? 'Ready' : 'Progressing'))?.message ?? '',
+    conditions: mergeConditions(previous.conditions, conditions, generation, nowMs),
+  };
+  return { applies, deletes, events, status, ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }) };
+}
+
+/** An invalid spec: report it, change nothing else, and keep serving what runs. */
+function invalidSpecPlan(engine: TradingEngine, observed: Observed, count: number, message: string, nowMs: number): Plan {
+  const previous = engine.status ?? {};
+  const generation = engine.metadata.generation ?? 0;
+  const text = `${count} invalid field${count === 1 ? '' : 's'}: ${message}`;
+  const before = findCondition(previous.conditions, 'Ready');
+  const events: EventIntent[] = before?.reason === 'InvalidSpec' && before.message === text
+    ? []
+    : [{ type: 'Warning', reason: 'InvalidSpec', message: `Generation ${generation} not rolled out: ${text}` }];
+  const keep = (previous.conditions ?? []).filter((c) => c.type !== 'Ready');
+  const status: TradingEngineStatus = {
+    ...previous,
+    observedGeneration: generation,
+    selector: selectorString(selectorLabels(engine)),
+    phase: 'InvalidSpec',
+    message: text,
+    conditions: [
+      ...mergeConditions(previous.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message: text }], generation, nowMs),
+      ...keep,
+    ],
+  };
+  void observed;
+  return { applies: [], deletes: [], events, status };
+}
+
+/** Rollout state owned by the rollout issue's state machine; carried through unchanged here. */
+function carriedRolloutFields(previous: TradingEngineStatus): Partial<TradingEngineStatus> {
+  const { currentStepIndex, canary, blueGreen, abort, abortedAt, promoteFull, pauseConditions, analysis, collisionCount } = previous;
+  return Object.fromEntries(
+    Object.entries({ currentStepIndex, canary, blueGreen, abort, abortedAt, promoteFull, pauseConditions, analysis, collisionCount })
+      .filter(([, value]) => value !== undefined),
+  );
+}
+
+function creationMs(object: { metadata?: { creationTimestamp?: Date | string } } | undefined): number {
+  const stamp = object?.metadata?.creationTimestamp;
+  return stamp === undefined ? 0 : new Date(stamp).getTime();
+}
+
+function scaledCopy(rs: V1ReplicaSet, replicas: number): V1ReplicaSet {
+  // Apply only the fields the operator owns; the template and selector were applied when it was created.
+  const applied: V1ReplicaSet = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: rs.metadata?.name,
+      namespace: rs.metadata?.namespace,
+      labels: rs.metadata?.labels,
+      annotations: { ...rs.metadata?.annotations },
+      ownerReferences: rs.metadata?.ownerReferences,
+    },
+    spec: { ...rs.spec, replicas, selector: rs.spec?.selector ?? {}, template: rs.spec?.template },
+  };
+  return applied;
+}
+
+/** The scheduler's message when `pod` is unschedulable for lack of `resourceName`, else undefined. */
+function unschedulableFor(pod: V1Pod, resourceName: string): string | undefined {
+  const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
+  return scheduled.message?.includes(resourceName) === true ? scheduled.message : undefined;
+}
+
+export { appliedHash };

@@ -1,0 +1,42 @@
+import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import type { ResourceKind } from '../kube/resources.ts';
+
+/** What reconcile sees of one TradingEngine: the object and its owned children, from the informer caches. */
+export interface Observed {
+  readonly engine: TradingEngine;
+  readonly replicaSets: readonly V1ReplicaSet[];
+  readonly configMaps: readonly V1ConfigMap[];
+  readonly services: readonly V1Service[];
+  readonly pods: readonly V1Pod[];
+}
+
+export interface ApplyIntent {
+  readonly resource: ResourceKind;
+  readonly object: { metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> } };
+  /** The observed object it replaces, when one exists (the executor skips the write if nothing changed). */
+  readonly observed?: { metadata?: { annotations?: Record<string, string> } };
+}
+
+export interface DeleteIntent {
+  readonly resource: ResourceKind;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+export interface EventIntent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Everything one reconcile decides, computed purely from (Observed, now); the executor carries it out. */
+export interface Plan {
+  readonly applies: readonly ApplyIntent[];
+  readonly deletes: readonly DeleteIntent[];
+  readonly events: readonly EventIntent[];
+  readonly status: TradingEngineStatus;
+  /** Reconcile again after this long even if nothing changes (a deadline or a pause ends). */
+  readonly requeueAfterMs?: number;
+}

@@ -1,0 +1,247 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { freePort } from '../../cli/processes.ts';
+import { startController, type Controller } from '../../operator/controller/controller.ts';
+import { createClusterWriter } from '../../operator/kube/cluster-writer.ts';
+import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
+import { createOperatorMetrics, type OperatorMetrics } from '../../operator/metrics/operator-metrics.ts';
+import { startControlPlane, type ControlPlane } from '../cluster/control-plane.ts';
+import { startNodeAgent, type NodeAgent } from '../cluster/node-agent.ts';
+
+/**
+ * The operator's controller against a real control plane (kube-apiserver, controller-manager, scheduler) with the
+ * local node agent running engine pods as real `nexus engine` processes: create -> children with owner
+ * references and GPU fields, pods Ready, status Ready; spec change -> new revision, old scaled to zero; ten
+ * resyncs -> zero writes; semantic errors -> InvalidSpec with the field path and nothing deleted; schema errors
+ * rejected by the API server; killed and expired watches recovered; delete -> children garbage-collected.
+ */
+const namespace = 'trading';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+let cluster: ControlPlane | undefined;
+let agent: NodeAgent | undefined;
+let controller: Controller | undefined;
+let metrics: OperatorMetrics | undefined;
+const lines: string[] = [];
+const log = (line: string): void => {
+  lines.push(line);
+};
+
+function kubectl(args: string[], input?: string): { code: number; out: string } {
+  try {
+    const out = execFileSync('kubectl', ['--kubeconfig', cluster?.kubeconfig ?? '', ...args], {
+      encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000,
+    });
+    return { code: 0, out };
+  } catch (error) {
+    const failure = error as { status?: number; stdout?: string; stderr?: string };
+    return { code: failure.status ?? 1, out: `${failure.stdout ?? ''}${failure.stderr ?? ''}` };
+  }
+}
+
+function getJson<T>(args: string[]): T | undefined {
+  const result = kubectl(['get', '-n', namespace, '-o', 'json', ...args]);
+  return result.code === 0 ? (JSON.parse(result.out) as T) : undefined;
+}
+
+interface Meta { name: string; uid: string; resourceVersion: string; ownerReferences?: Array<{ kind: string; name: string; controller?: boolean; blockOwnerDeletion?: boolean }>; labels?: Record<string, string> }
+interface EngineJson {
+  metadata: Meta & { generation: number };
+  status?: {
+    observedGeneration?: number; phase?: string; stableRevision?: string; readyText?: string; updateRevision?: string; readyReplicas?: number; selector?: string;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string; observedGeneration?: number }>;
+  };
+}
+interface ReplicaSetJson {
+  metadata: Meta;
+  spec: { replicas: number; template: { spec: { containers: Array<{ resources: { limits: Record<string, string> } }>; tolerations?: unknown[]; runtimeClassName?: string } } };
+  status: { readyReplicas?: number };
+}
+interface PodJson { metadata: Meta; status: { podIP?: string; phase?: string; conditions?: Array<{ type: string; status: string }> } }
+
+const engine = (name: string): EngineJson | undefined => getJson<EngineJson>(['tradingengine', name]);
+const replicaSetsOf = (name: string): ReplicaSetJson[] =>
+  getJson<{ items: ReplicaSetJson[] }>(['replicasets', '-l', `app.kubernetes.io/instance=${name}`])?.items ?? [];
+const podsOf = (name: string): PodJson[] => getJson<{ items: PodJson[] }>(['pods', '-l', `app.kubernetes.io/instance=${name}`])?.items ?? [];
+const condition = (name: string, type: string) => engine(name)?.status?.conditions?.find((c) => c.type === type);
+
+async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${what}\n${lines.slice(-25).join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** A TradingEngine manifest for the local node agent (image nexus/engine:dev runs `nexus engine`). */
+function manifest(name: string, edit: (spec: Record<string, any>) => void = () => undefined): string { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const document = parse(readFileSync(`${root}examples/minimal.yaml`, 'utf8')) as { metadata: { name: string; namespace?: string }; spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  document.metadata = { name, namespace };
+  document.spec.template.image = 'nexus/engine:dev';
+  document.spec.engine.zeromq.endpoints = [
+    { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${mdPort}` },
+    { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${ordersPort}` },
+  ];
+  document.spec.engine.warmupTicks = 2000;
+  edit(document.spec);
+  return stringify(document);
+}
+let mdPort = 0;
+let ordersPort = 0;
+
+function apply(text: string): void {
+  const result = kubectl(['apply', '--server-side', '-f', '-'], text);
+  if (result.code !== 0) throw new Error(result.out);
+}
+
+beforeAll(async () => {
+  mdPort = await freePort();
+  ordersPort = await freePort();
+  cluster = await startControlPlane({ controllers: true, log });
+  agent = await startNodeAgent({ kubeconfig: cluster.kubeconfig, gpus: 2, heartbeatMs: 5_000, log });
+  expect(kubectl(['apply', '--server-side', '-f', `${root}crds/tradingengine.yaml`]).code).toBe(0);
+  expect(kubectl(['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']).code).toBe(0);
+  expect(kubectl(['create', 'namespace', namespace]).code).toBe(0);
+  const kubeConfig = loadKubeConfig(cluster.kubeconfig);
+  metrics = createOperatorMetrics();
+  controller = startController({
+    kubeConfig, writer: createClusterWriter(kubeConfig), metrics, namespaces: [], workers: 2, resyncMs: 0, watchSilenceMs: 60_000, log,
+  });
+  await controller.synced;
+}, 180_000);
+
+afterAll(async () => {
+  await controller?.stop();
+  await agent?.stop();
+  await cluster?.stop();
+}, 60_000);
+
+describe('the operator against a real API server', () => {
+  it('rejects a schema-invalid TradingEngine with the field path in the message', () => {
+    const result = kubectl(['apply', '--server-side', '-f', '-'], manifest('bad', (spec) => { spec.template.gpu = { count: 0 }; }));
+    expect(result.code).not.toBe(0);
+    expect(result.out).toMatch(/spec\.template\.gpu\.count: Invalid value: 0/);
+    const cel = kubectl(['apply', '--server-side', '-f', '-'], manifest('bad', (spec) => { spec.strategy = { type: 'BlueGreen', canary: { steps: [{ setWeight: 10 }] } }; }));
+    expect(cel.out).toMatch(/spec\.strategy\.canary: Forbidden: canary is allowed only with type Canary/);
+  });
+
+  it('creates the revision ReplicaSet, ConfigMap and Service with owner references; the pods run and the engine turns Ready', async () => {
+    apply(manifest('alpha', (spec) => { spec.replicas = 2; }));
+    await eventually(() => condition('alpha', 'Ready')?.status === 'True', 90_000, 'alpha Ready=True');
+    const te = engine('alpha');
+    const [rs, ...others] = replicaSetsOf('alpha');
+    expect(others).toHaveLength(0);
+    expect(rs?.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'TradingEngine', name: 'alpha', controller: true, blockOwnerDeletion: true })]);
+    expect(rs?.metadata.name).toBe(`alpha-${te?.status?.updateRevision ?? ''}`);
+    expect(te?.status).toMatchObject({ observedGeneration: te?.metadata.generation, phase: 'Healthy', readyReplicas: 2, stableRevision: te?.status?.updateRevision });
+    expect(te?.status?.selector).toBe('app.kubernetes.io/name=nexus-engine,app.kubernetes.io/instance=alpha');
+    for (const kind of ['configmap', 'service']) {
+      const owned = getJson<{ items: Array<{ metadata: Meta }> }>([kind, '-l', 'app.kubernetes.io/instance=alpha'])?.items ?? [];
+      expect(owned.length).toBe(1);
+      expect(owned[0]?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'TradingEngine', name: 'alpha' });
+    }
+    const pods = podsOf('alpha');
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect(pod.status.podIP).toMatch(/^127\.0\.0\.\d+$/);
+      const response = await fetch(`http://${pod.status.podIP ?? ''}:9100/metrics`);
+      expect(await response.text()).toContain('nexus_engine_tick_to_order_latency_window_micros');
+    }
+    const events = kubectl(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=alpha', '-o', 'jsonpath={.items[*].reason}']).out;
+    expect(events).toContain('RevisionCreated');
+    expect(events).toContain('RevisionAvailable');
+  }, 120_000);
+
+  it('makes zero writes over ten resyncs of a steady state', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const before = controller?.stats();
+    const versions = (): string => [
+      engine('alpha')?.metadata.resourceVersion,
+      ...replicaSetsOf('alpha').map((rs) => rs.metadata.resourceVersion),
+    ].join(',');
+    const versionsBefore = versions();
+    for (let i = 0; i < 10; i++) {
+      controller?.resyncAll();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await eventually(() => (controller?.stats().reconciles ?? 0) >= (before?.reconciles ?? 0) + 10, 10_000, 'ten reconciles');
+    expect(controller?.stats().writes).toBe(before?.writes);
+    expect(versions()).toBe(versionsBefore);
+  });
+
+  it('rolls a spec change out as a new revision and scales the old one to zero once the new one is available', async () => {
+    const oldRevision = engine('alpha')?.status?.stableRevision ?? '';
+    apply(manifest('alpha', (spec) => { spec.replicas = 2; spec.engine.risk = { maxOrderQty: 50 }; }));
+    await eventually(() => {
+      const status = engine('alpha')?.status;
+      return status?.stableRevision !== undefined && status.stableRevision !== oldRevision && status.phase === 'Healthy';
+    }, 90_000, 'new revision stable');
+    const sets = replicaSetsOf('alpha');
+    expect(sets).toHaveLength(2);
+    await eventually(() => replicaSetsOf('alpha').find((rs) => rs.metadata.name === `alpha-${oldRevision}`)?.spec.replicas === 0, 10_000, 'old scaled to 0');
+    await eventually(() => podsOf('alpha').length === 2, 30_000, 'old pods gone');
+  }, 120_000);
+
+  it('reports what the schema cannot catch as Ready=False InvalidSpec with the field path, and deletes nothing', async () => {
+    const setsBefore = replicaSetsOf('alpha').map((rs) => `${rs.metadata.name}:${rs.spec.replicas}`).sort();
+    apply(manifest('alpha', (spec) => {
+      spec.replicas = 2;
+      spec.engine.risk = { maxOrderQty: 50 };
+      spec.engine.indicators[0].params = { period: 0 };
+    }));
+    await eventually(() => condition('alpha', 'Ready')?.reason === 'InvalidSpec', 15_000, 'InvalidSpec');
+    expect(condition('alpha', 'Ready')?.message).toMatch(/spec\.engine\.indicators\[0\]\.params\.period: must be an integer >= 1/);
+    expect(engine('alpha')?.status?.phase).toBe('InvalidSpec');
+    expect(replicaSetsOf('alpha').map((rs) => `${rs.metadata.name}:${rs.spec.replicas}`).sort()).toEqual(setsBefore);
+    expect(podsOf('alpha')).toHaveLength(2);
+    // Fixing the spec returns to the running revision without a new one.
+    apply(manifest('alpha', (spec) => { spec.replicas = 2; spec.engine.risk = { maxOrderQty: 50 }; }));
+    await eventually(() => condition('alpha', 'Ready')?.status === 'True', 15_000, 'Ready again');
+    expect(replicaSetsOf('alpha')).toHaveLength(2);
+  }, 60_000);
+
+  it('puts the GPU in the pod limits, tolerates the GPU taint, and reports pods that find no GPU', async () => {
+    apply(manifest('gpu', (spec) => { spec.replicas = 3; spec.template.gpu = { count: 1 }; }));
+    await eventually(() => condition('gpu', 'GPUSchedulable')?.status === 'False', 60_000, 'GPUSchedulable=False');
+    expect(condition('gpu', 'GPUSchedulable')).toMatchObject({ reason: 'InsufficientGPU' });
+    expect(condition('gpu', 'GPUSchedulable')?.message).toMatch(/Insufficient nvidia\.com\/gpu/);
+    const rs = replicaSetsOf('gpu')[0];
+    expect(rs?.spec.template.spec.containers[0]?.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(rs?.spec.template.spec.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    await eventually(() => podsOf('gpu').filter((pod) => pod.status.podIP !== undefined).length === 2, 60_000, 'two GPU pods running');
+    const events = kubectl(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=gpu,reason=InsufficientGPU', '-o', 'jsonpath={.items[*].message}']).out;
+    expect(events).toMatch(/0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu/);
+    // Two GPUs on the node: scaling to two fits.
+    apply(manifest('gpu', (spec) => { spec.replicas = 2; spec.template.gpu = { count: 1 }; }));
+    await eventually(() => condition('gpu', 'GPUSchedulable')?.status === 'True' && condition('gpu', 'Ready')?.status === 'True', 90_000, 'GPU engine ready');
+  }, 180_000);
+
+  it('recovers from a killed watch and from an expired resourceVersion (410 Gone)', async () => {
+    const restarts = async (reason: string): Promise<number> => {
+      const metric = (await metrics?.watchRestarts.get())?.values ?? [];
+      return metric.filter((v) => v.labels.reason === reason).reduce((sum, v) => sum + v.value, 0);
+    };
+    controller?.dropWatches();
+    apply(manifest('alpha', (spec) => { spec.replicas = 1; spec.engine.risk = { maxOrderQty: 50 }; }));
+    await eventually(() => engine('alpha')?.status?.readyText === '1/1' && condition('alpha', 'Ready')?.status === 'True', 30_000, 'scaled to 1 after a dropped watch');
+    expect(await restarts('error')).toBeGreaterThanOrEqual(5);
+
+    controller?.expireWatches();
+    await eventually(() => lines.some((line) => /Watch failed .* code=410/.test(line)), 10_000, 'a 410 answer');
+    apply(manifest('alpha', (spec) => { spec.replicas = 2; spec.engine.risk = { maxOrderQty: 50 }; }));
+    await eventually(() => engine('alpha')?.status?.readyText === '2/2', 60_000, 'scaled to 2 after an expired watch');
+    expect(await restarts('expired')).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('garbage-collects every child when the TradingEngine is deleted, engine processes included', async () => {
+    const pids = [...(agent?.pids().values() ?? [])];
+    expect(pids.length).toBeGreaterThan(0);
+    expect(kubectl(['delete', 'tradingengine', '-n', namespace, 'alpha', 'gpu', '--wait=true', '--timeout=60s']).code).toBe(0);
+    await eventually(() => replicaSetsOf('alpha').length === 0 && replicaSetsOf('gpu').length === 0, 60_000, 'ReplicaSets collected');
+    await eventually(() => podsOf('alpha').length === 0 && podsOf('gpu').length === 0, 60_000, 'Pods collected');
+    await eventually(() => (getJson<{ items: unknown[] }>(['configmaps,services', '-l', 'app.kubernetes.io/managed-by=nexus-operator'])?.items.length ?? 1) === 0, 30_000, 'ConfigMaps and Services collected');
+    await eventually(() => agent?.pids().size === 0, 30_000, 'engine processes stopped');
+  }, 120_000);
+});
