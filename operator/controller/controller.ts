@@ -22,6 +22,8 @@ export interface ControllerOptions {
   readonly watchSilenceMs?: number;
   readonly nowMs?: () => number;
   readonly log: (line: string) => void;
+  /** Observes every finished reconcile (benchmarks): its key, duration in ms and writes (-1 for an error). */
+  readonly onReconcile?: (key: string, ms: number, writes: number) => void;
 }
 
 export interface Controller {
@@ -126,8 +128,10 @@ export function startController(options: ControllerOptions): Controller {
       const key = await queue.get();
       if (key === undefined) return;
       const stopTimer = metrics.reconcileSeconds.startTimer();
+      const started = performance.now();
       try {
         const result = await reconcile(key, deps);
+        options.onReconcile?.(key, performance.now() - started, result.writes);
         reconciles++;
         writes += result.writes;
         metrics.apiWrites.inc(result.writes);
@@ -140,6 +144,7 @@ export function startController(options: ControllerOptions): Controller {
         }
       } catch (error) {
         errors++;
+        options.onReconcile?.(key, performance.now() - started, -1);
         metrics.reconciles.inc({ result: 'error' });
         const failure = error as { code?: number; message?: string };
         log(`Reconcile failed engine=${key} code=${failure.code ?? 'none'} retries=${queue.numRequeues(key)} error=${failure.message ?? String(error)}`);

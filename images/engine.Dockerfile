@@ -1,0 +1,24 @@
+# The engine image (what every TradingEngine pod runs): `nexus engine`, reading NEXUS_ENGINE_CONFIG.
+# Build from the repository root:  docker build -f images/engine.Dockerfile -t ghcr.io/nexus-trading/nexus-engine:0.1.0 .
+# Multi-stage: dependencies are installed and TypeScript compiled in the build stage; the runtime stage is
+# distroless Node 20 (glibc, which the zeromq prebuilt binary needs), non-root uid 65532, no shell, no npm.
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY engine ./engine
+COPY operator ./operator
+COPY cli ./cli
+COPY bin ./bin
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM gcr.io/distroless/nodejs20-debian12:nonroot
+WORKDIR /app
+COPY --from=build --chown=65532:65532 /src/node_modules ./node_modules
+COPY --from=build --chown=65532:65532 /src/dist ./dist
+COPY --from=build --chown=65532:65532 /src/package.json ./package.json
+USER 65532:65532
+ENV NODE_ENV=production
+EXPOSE 9100
+ENTRYPOINT ["/nodejs/bin/node", "dist/cli/nexus.js", "engine"]
