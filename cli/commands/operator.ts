@@ -36,8 +36,9 @@ export function operatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (!(logLevels as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const seconds = (name: string): number => {
     const value = num(values, name);
-    if (!(value > 0)) throw new UsageError(`--${name} must be greater than 0, got ${value}`);
-    return Math.round(value * 1000);
+    const ms = Math.round(value * 1000);
+    if (!(ms > 0)) throw new UsageError(`--${name} must be at least 0.001 (1 ms), got ${value}`);
+    return ms;
   };
   const namespaces = (str(values, 'watch-namespaces') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   try {

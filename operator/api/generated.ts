@@ -323,6 +323,8 @@ export interface TradingEngineStatus {
   readonly stableRevision?: string;
   readonly updateRevision?: string;
   readonly collisionCount?: number;
+  /** When the update revision started progressing (the progress deadline runs from here); absent once it is available. */
+  readonly progressStartedAt?: string;
   readonly phase?: "Pending" | "Progressing" | "Paused" | "Healthy" | "Degraded" | "Aborted" | "InvalidSpec";
   readonly message?: string;
   readonly currentStepIndex?: number;

@@ -6,7 +6,7 @@ import { appliedHash, configMapName, renderConfigMap, renderReplicaSet, renderSe
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
 import { configMaps, replicaSets, services } from '../kube/resources.ts';
-import { findCondition, mergeConditions, type DesiredCondition } from './conditions.ts';
+import { findCondition, mergeConditions, metaTime, type DesiredCondition } from './conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from './observed.ts';
 
 /**
@@ -104,6 +104,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
   const progressing = findCondition(previous.conditions, 'Progressing');
   let requeueAfterMs: number | undefined;
   let phase: NonNullable<TradingEngineStatus['phase']>;
+  let progressStartedAt: string | undefined;
   const currentReady = current?.status?.readyReplicas ?? 0;
 
   conditions.push(currentReady >= desiredReplicas && rolledOut
@@ -120,21 +121,24 @@ export function decide(observed: Observed, nowMs: number): Plan {
     phase = availableReplicas >= desiredReplicas ? 'Healthy' : 'Degraded';
     conditions.push({ type: 'Progressing', status: 'True', reason: 'NewRevisionAvailable', message: `Revision ${revision} is available (${currentAvailable}/${desiredReplicas})` });
   } else {
-    // The deadline runs from when this revision started progressing (a newer revision restarts the clock).
-    const sameRevision = previous.updateRevision === revision;
-    const sinceMs = sameRevision && (progressing?.reason === 'RevisionProgressing' || progressing?.reason === 'ProgressDeadlineExceeded')
-      ? Date.parse(progressing.lastTransitionTime)
-      : nowMs;
+    // The deadline runs from when this revision (or this scale-up) started progressing, kept in status so an
+    // operator restart does not reset it; a new revision restarts the clock.
+    const continuing = previous.updateRevision === revision && previous.progressStartedAt !== undefined;
+    const sinceMs = continuing ? Date.parse(previous.progressStartedAt ?? '') : nowMs;
+    progressStartedAt = metaTime(sinceMs);
     const deadlineMs = sinceMs + engine.spec.progressDeadlineSeconds * 1000;
-    if ((sameRevision && progressing?.reason === 'ProgressDeadlineExceeded') || nowMs >= deadlineMs) {
+    if (nowMs >= deadlineMs) {
       phase = 'Degraded';
-      const waited = Math.round((nowMs - sinceMs) / 1000);
       conditions.push({
         type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded',
-        message: `Revision ${revision} has ${currentAvailable}/${desiredReplicas} available pods after ${waited} s (progressDeadlineSeconds ${engine.spec.progressDeadlineSeconds})`,
+        message: `Revision ${revision} did not become available within progressDeadlineSeconds ${engine.spec.progressDeadlineSeconds}: ${currentAvailable}/${desiredReplicas} pods available`,
       });
-      if (!sameRevision || progressing?.reason !== 'ProgressDeadlineExceeded') {
-        events.push({ type: 'Warning', reason: 'ProgressDeadlineExceeded', message: conditions[conditions.length - 1]?.message ?? '' });
+      if (!continuing || progressing?.reason !== 'ProgressDeadlineExceeded') {
+        const waited = Math.round((nowMs - sinceMs) / 1000);
+        events.push({
+          type: 'Warning', reason: 'ProgressDeadlineExceeded',
+          message: `Revision ${revision} has ${currentAvailable}/${desiredReplicas} available pods after ${waited} s (progressDeadlineSeconds ${engine.spec.progressDeadlineSeconds})`,
+        });
       }
     } else {
       phase = 'Progressing';
@@ -180,6 +184,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
     readyText: `${readyReplicas}/${desiredReplicas}`,
     selector: selectorString(selectorLabels(engine)),
     ...(stableRevision === undefined ? {} : { stableRevision }),
+    ...(progressStartedAt === undefined ? {} : { progressStartedAt }),
     updateRevision: revision,
     phase,
     message: conditions.find((c) => c.type === (phase === 'Healthy' ? 'Ready' : 'Progressing'))?.message ?? '',

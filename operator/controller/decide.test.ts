@@ -1,0 +1,665 @@
+import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { Condition, TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import { configMaps, replicaSets, services } from '../kube/resources.ts';
+import { appliedHash, renderConfigMap, renderReplicaSet, renderService } from '../render/children.ts';
+import { annotationKeys } from '../render/labels.ts';
+import { revisionOf } from '../render/revision.ts';
+import { exampleEngine, withSpec } from '../testing/engines.ts';
+import { metaTime } from './conditions.ts';
+import { decide } from './decide.ts';
+import type { ApplyIntent, Observed, Plan } from './observed.ts';
+import { needsWrite } from './reconciler.ts';
+
+type SpecEdit = (spec: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const T0 = Date.parse('2026-01-02T03:04:05.678Z');
+const second = 1_000;
+const minute = 60 * second;
+const hour = 60 * minute;
+
+const minimal = exampleEngine('minimal');
+const revA = revisionOf(minimal);
+const imageV2 = 'ghcr.io/nexus-trading/nexus-engine:0.2.0';
+const minimalV2 = atGeneration(withSpec(minimal, (s) => { s.template.image = imageV2; }), 2);
+const revB = revisionOf(minimalV2);
+const selector = 'app.kubernetes.io/name=nexus-engine,app.kubernetes.io/instance=minimal';
+
+function atGeneration(engine: TradingEngine, generation: number): TradingEngine {
+  return { ...engine, metadata: { ...engine.metadata, generation } };
+}
+
+function edited(engine: TradingEngine, generation: number, edit: SpecEdit): TradingEngine {
+  return atGeneration(withSpec(engine, edit), generation);
+}
+
+function withStatus(engine: TradingEngine, status: TradingEngineStatus | undefined): TradingEngine {
+  return status === undefined ? { ...engine, status: undefined } : { ...engine, status };
+}
+
+interface PodCounts {
+  readonly replicas?: number;
+  readonly ready?: number;
+  readonly available?: number;
+  readonly observedGeneration?: number;
+}
+
+/** The revision's ReplicaSet as the API server returns it: rendered, plus uid, creationTimestamp, generation and status. */
+function liveReplicaSet(engine: TradingEngine, revision: string, size: number, createdMs: number, counts: PodCounts = {}): V1ReplicaSet {
+  const rs = renderReplicaSet(engine, revision, size);
+  return {
+    ...rs,
+    metadata: { ...rs.metadata, uid: `uid-rs-${revision}`, creationTimestamp: new Date(createdMs), generation: 1 },
+    status: {
+      replicas: counts.replicas ?? size,
+      readyReplicas: counts.ready ?? 0,
+      availableReplicas: counts.available ?? 0,
+      observedGeneration: counts.observedGeneration ?? 1,
+    },
+  };
+}
+
+/** A ReplicaSet whose every pod is ready and available. */
+function availableReplicaSet(engine: TradingEngine, revision: string, size: number, createdMs: number): V1ReplicaSet {
+  return liveReplicaSet(engine, revision, size, createdMs, { ready: size, available: size });
+}
+
+function liveConfigMap(engine: TradingEngine, revision: string, createdMs: number): V1ConfigMap {
+  const cm = renderConfigMap(engine, revision);
+  return { ...cm, metadata: { ...cm.metadata, uid: `uid-cm-${revision}`, creationTimestamp: new Date(createdMs) } };
+}
+
+function liveService(engine: TradingEngine): V1Service {
+  const svc = renderService(engine);
+  return { ...svc, metadata: { ...svc.metadata, uid: 'uid-svc', creationTimestamp: new Date(T0 - hour) } };
+}
+
+function observe(engine: TradingEngine, children: Partial<Omit<Observed, 'engine'>> = {}): Observed {
+  return { engine, replicaSets: [], configMaps: [], services: [], pods: [], ...children };
+}
+
+/** What the next reconcile sees: the same children, and the status this plan wrote. */
+function fedBack(observed: Observed, plan: Plan): Observed {
+  return { ...observed, engine: withStatus(observed.engine, plan.status) };
+}
+
+function condition(status: TradingEngineStatus, type: string): Condition | undefined {
+  return status.conditions?.find((c) => c.type === type);
+}
+
+function conditionSummary(status: TradingEngineStatus): Array<[string, string, string]> {
+  return (status.conditions ?? []).map((c) => [c.type, c.status, c.reason]);
+}
+
+function replicasOf(intent: ApplyIntent): number | undefined {
+  return (intent.object as V1ReplicaSet).spec?.replicas;
+}
+
+/** minimal, fully rolled out on revision A at T0 (Healthy): the observed children and the status decide wrote. */
+function healthyOnA(nowMs = T0): Observed {
+  const observed = observe(minimal, {
+    replicaSets: [availableReplicaSet(minimal, revA, 1, T0 - 5 * minute)],
+    configMaps: [liveConfigMap(minimal, revA, T0 - 5 * minute)],
+    services: [liveService(minimal)],
+  });
+  return fedBack(observed, decide(observed, nowMs));
+}
+
+describe('decide: first reconcile', () => {
+  const plan = decide(observe(minimal), T0);
+
+  it('applies the Service, the revision ConfigMap and the revision ReplicaSet, all new', () => {
+    expect(plan.applies.map((a) => a.resource)).toEqual([services, configMaps, replicaSets]);
+    expect(plan.applies.map((a) => a.object)).toEqual([renderService(minimal), renderConfigMap(minimal, revA), renderReplicaSet(minimal, revA, 1)]);
+    expect(plan.applies.map((a) => a.observed)).toEqual([undefined, undefined, undefined]);
+    expect(plan.deletes).toEqual([]);
+  });
+
+  it('emits one RevisionCreated event', () => {
+    expect(plan.events).toEqual([{
+      type: 'Normal',
+      reason: 'RevisionCreated',
+      message: `Created revision ${revA} (generation 1, image ghcr.io/nexus-trading/nexus-engine:0.1.0) with 1 replicas`,
+    }]);
+  });
+
+  it('reports the whole status as Progressing, transition times truncated to seconds', () => {
+    const at = '2026-01-02T03:04:05Z';
+    expect(plan.status).toEqual({
+      observedGeneration: 1,
+      replicas: 0,
+      updatedReplicas: 0,
+      readyReplicas: 0,
+      availableReplicas: 0,
+      readyText: '0/1',
+      selector,
+      updateRevision: revA,
+      progressStartedAt: at,
+      phase: 'Progressing',
+      message: `Revision ${revA}: 0/1 pods available`,
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'ReplicasNotReady', message: `0/1 pods of revision ${revA} are ready`, observedGeneration: 1, lastTransitionTime: at },
+        { type: 'Available', status: 'False', reason: 'ReplicasUnavailable', message: '0 pods available, 1 wanted', observedGeneration: 1, lastTransitionTime: at },
+        { type: 'Progressing', status: 'True', reason: 'RevisionProgressing', message: `Revision ${revA}: 0/1 pods available`, observedGeneration: 1, lastTransitionTime: at },
+        { type: 'Paused', status: 'False', reason: 'NotPaused', message: 'Rollouts proceed', observedGeneration: 1, lastTransitionTime: at },
+      ],
+    });
+    expect(plan.status.stableRevision).toBeUndefined();
+  });
+
+  it('requeues at the progress deadline', () => {
+    expect(plan.requeueAfterMs).toBe(600 * second);
+  });
+
+  it.each([
+    ['replicas 3, default deadline', (s: Record<string, any>) => { s.replicas = 3; }, 3, 600_000], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['replicas 0', (s: Record<string, any>) => { s.replicas = 0; }, 0, 600_000], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['progressDeadlineSeconds 90', (s: Record<string, any>) => { s.progressDeadlineSeconds = 90; }, 1, 90_000], // eslint-disable-line @typescript-eslint/no-explicit-any
+  ])('sizes the ReplicaSet from spec.replicas and requeues from spec.progressDeadlineSeconds (%s)', (_what, edit, replicas, requeue) => {
+    const engine = edited(minimal, 1, edit);
+    const first = decide(observe(engine), T0);
+    expect(replicasOf(first.applies[2])).toBe(replicas);
+    expect(first.status.readyText).toBe(`0/${replicas}`);
+    expect(first.requeueAfterMs).toBe(requeue);
+  });
+
+  it('reports the generation it observed', () => {
+    const engine = atGeneration(minimal, 7);
+    const first = decide(observe(engine), T0);
+    expect(first.status.observedGeneration).toBe(7);
+    expect(first.status.conditions?.every((c) => c.observedGeneration === 7)).toBe(true);
+    expect(first.events[0]?.message).toContain('(generation 7,');
+  });
+});
+
+describe('decide: the revision becomes available', () => {
+  const created = T0 - 42_500;
+  const observed = observe(withStatus(minimal, decide(observe(minimal), created).status), {
+    replicaSets: [availableReplicaSet(minimal, revA, 1, created)],
+    configMaps: [liveConfigMap(minimal, revA, created)],
+    services: [liveService(minimal)],
+  });
+  const plan = decide(observed, T0);
+
+  it('turns Healthy with the revision as stable and Ready=True', () => {
+    expect(plan.status).toMatchObject({
+      phase: 'Healthy',
+      stableRevision: revA,
+      updateRevision: revA,
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: 1,
+      availableReplicas: 1,
+      readyText: '1/1',
+      message: `1/1 pods of revision ${revA} are ready`,
+    });
+    expect(conditionSummary(plan.status)).toEqual([
+      ['Ready', 'True', 'AllReplicasReady'],
+      ['Available', 'True', 'MinimumReplicasAvailable'],
+      ['Progressing', 'True', 'NewRevisionAvailable'],
+      ['Paused', 'False', 'NotPaused'],
+    ]);
+    expect(plan.requeueAfterMs).toBeUndefined();
+  });
+
+  it('moves the transition time of the flipped conditions only', () => {
+    const before = observed.engine.status;
+    expect(condition(plan.status, 'Ready')?.lastTransitionTime).toBe(metaTime(T0));
+    expect(condition(plan.status, 'Available')?.lastTransitionTime).toBe(metaTime(T0));
+    expect(condition(plan.status, 'Progressing')?.lastTransitionTime).toBe(before?.conditions?.find((c) => c.type === 'Progressing')?.lastTransitionTime);
+    expect(condition(plan.status, 'Paused')?.lastTransitionTime).toBe(metaTime(created));
+  });
+
+  it('emits RevisionAvailable once, with the time since the ReplicaSet was created', () => {
+    expect(plan.events).toEqual([{
+      type: 'Normal',
+      reason: 'RevisionAvailable',
+      message: `Revision ${revA} is stable: 1/1 pods available 42.5 s after its ReplicaSet was created`,
+    }]);
+    expect(decide(fedBack(observed, plan), T0 + minute).events).toEqual([]);
+  });
+
+  it('changes no child that already matches', () => {
+    expect(plan.applies.map(needsWrite)).toEqual([false, false, false]);
+    expect(plan.deletes).toEqual([]);
+  });
+
+  it.each([
+    ['not every pod is available', { ready: 1, available: 0 }],
+    ['not every pod is ready', { ready: 0, available: 0 }],
+    ['the ReplicaSet controller has not observed its generation', { ready: 1, available: 1, observedGeneration: 0 }],
+  ])('is not rolled out while %s', (_what, counts) => {
+    const waiting = decide({ ...observed, replicaSets: [liveReplicaSet(minimal, revA, 1, created, counts)] }, T0);
+    expect(waiting.status.phase).toBe('Progressing');
+    expect(waiting.status.stableRevision).toBeUndefined();
+    expect(condition(waiting.status, 'Ready')?.status).toBe('False');
+    expect(waiting.events).toEqual([]);
+  });
+});
+
+describe('decide: a new revision while an old one runs', () => {
+  const healthy = healthyOnA(T0);
+  const rsA = healthy.replicaSets[0] as V1ReplicaSet;
+  const engine = withStatus(minimalV2, healthy.engine.status);
+  const cmA = healthy.configMaps[0] as V1ConfigMap;
+
+  it('creates the new revision at full size and keeps the old at its size', () => {
+    const plan = decide(observe(engine, { replicaSets: [rsA], configMaps: [cmA], services: healthy.services }), T0 + minute);
+    expect(plan.applies.map((a) => [a.resource.kind, a.object.metadata?.name])).toEqual([
+      ['Service', 'minimal'],
+      ['ConfigMap', `minimal-${revB}-config`],
+      ['ReplicaSet', `minimal-${revB}`],
+    ]);
+    expect(replicasOf(plan.applies[2])).toBe(1);
+    expect(plan.deletes).toEqual([]);
+    expect(plan.events).toEqual([{
+      type: 'Normal', reason: 'RevisionCreated', message: `Created revision ${revB} (generation 2, image ${imageV2}) with 1 replicas`,
+    }]);
+    expect(plan.status).toMatchObject({ phase: 'Progressing', stableRevision: revA, updateRevision: revB, availableReplicas: 1, updatedReplicas: 0, observedGeneration: 2 });
+  });
+
+  it('holds the old revision while the new one has too few available pods', () => {
+    const rsB = liveReplicaSet(minimalV2, revB, 1, T0 + minute, { ready: 1, available: 0 });
+    const plan = decide(observe(engine, { replicaSets: [rsA, rsB], configMaps: [cmA], services: healthy.services }), T0 + 2 * minute);
+    expect(plan.applies.filter((a) => a.resource === replicaSets).map((a) => a.object.metadata?.name)).toEqual([`minimal-${revB}`]);
+    expect(plan.events).toEqual([]);
+    expect(plan.status).toMatchObject({ phase: 'Progressing', stableRevision: revA, replicas: 2, readyReplicas: 2, availableReplicas: 1 });
+  });
+
+  it('scales the old revision to 0 once the new one is available', () => {
+    const rsB = availableReplicaSet(minimalV2, revB, 1, T0 + minute);
+    const cmB = liveConfigMap(minimalV2, revB, T0 + minute);
+    const plan = decide(observe(engine, { replicaSets: [rsA, rsB], configMaps: [cmA, cmB], services: healthy.services }), T0 + 2 * minute);
+    const scaleDown = plan.applies.find((a) => a.object.metadata?.name === `minimal-${revA}`);
+    expect(scaleDown?.resource).toBe(replicaSets);
+    expect(scaleDown?.observed).toBe(rsA);
+    expect(replicasOf(scaleDown as ApplyIntent)).toBe(0);
+    expect(needsWrite(scaleDown as ApplyIntent)).toBe(true);
+    expect(plan.events).toEqual([
+      { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet minimal-${revA} from 1 to 0` },
+      { type: 'Normal', reason: 'RevisionAvailable', message: `Revision ${revB} is stable: 1/1 pods available 60.0 s after its ReplicaSet was created` },
+    ]);
+    expect(plan.deletes).toEqual([]);
+    expect(plan.status).toMatchObject({ phase: 'Healthy', stableRevision: revB, updateRevision: revB });
+  });
+
+  it('keeps the scaled-down revision and its ConfigMap as history', () => {
+    const rsA0 = { ...liveReplicaSet(minimal, revA, 0, T0 - 5 * minute), status: { replicas: 0, observedGeneration: 1 } };
+    const rsB = availableReplicaSet(minimalV2, revB, 1, T0 + minute);
+    const cmB = liveConfigMap(minimalV2, revB, T0 + minute);
+    const plan = decide(observe(engine, { replicaSets: [rsA0, rsB], configMaps: [cmA, cmB], services: healthy.services }), T0 + 3 * minute);
+    expect(plan.deletes).toEqual([]);
+    expect(plan.applies.map((a) => a.object.metadata?.name)).toEqual(['minimal', `minimal-${revB}-config`, `minimal-${revB}`]);
+  });
+
+  it('scales a ReplicaSet that already runs the wanted revision to spec.replicas', () => {
+    const scaled = edited(minimal, 2, (s) => { s.replicas = 3; });
+    const plan = decide(observe(withStatus(scaled, healthy.engine.status), { replicaSets: [rsA], configMaps: [cmA], services: healthy.services }), T0 + minute);
+    expect(replicasOf(plan.applies[2])).toBe(3);
+    expect(needsWrite(plan.applies[2])).toBe(true);
+    expect(plan.events).toEqual([{ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet minimal-${revA} from 1 to 3` }]);
+  });
+});
+
+describe('decide: pruning old revisions', () => {
+  // Five old revisions at 0 (images 0.0.1 oldest .. 0.0.5 newest), and the current one running.
+  const olds = [1, 2, 3, 4, 5].map((n) => {
+    const engine = withSpec(minimal, (s) => { s.template.image = `ghcr.io/nexus-trading/nexus-engine:0.0.${n}`; });
+    const revision = revisionOf(engine);
+    const created = T0 - (10 - n) * hour;
+    const rs = { ...liveReplicaSet(engine, revision, 0, created), status: { replicas: 0, observedGeneration: 1 } };
+    return { revision, rs, cm: liveConfigMap(engine, revision, created) };
+  });
+  const current = availableReplicaSet(minimal, revA, 1, T0 - hour);
+  const currentCm = liveConfigMap(minimal, revA, T0 - hour);
+
+  function pruneWith(limit: number): Plan {
+    const engine = edited(minimal, 1, (s) => { s.revisionHistoryLimit = limit; });
+    const base = observe(engine, {
+      // Listed oldest first and shuffled against creation order, as a cache may list them.
+      replicaSets: [olds[2].rs, current, olds[0].rs, olds[4].rs, olds[1].rs, olds[3].rs],
+      configMaps: [...olds.map((o) => o.cm), currentCm],
+      services: [liveService(engine)],
+    });
+    return decide(fedBack(base, decide(base, T0)), T0);
+  }
+
+  it.each([
+    [0, [5, 4, 3, 2, 1]],
+    [1, [4, 3, 2, 1]],
+    [3, [2, 1]],
+    [5, []],
+    [10, []],
+  ])('with revisionHistoryLimit %i deletes the old revisions %j (newest first), keeping the newest', (limit, pruned) => {
+    const plan = pruneWith(limit);
+    const gone = pruned.map((n) => olds[n - 1]);
+    expect(plan.deletes.filter((d) => d.resource === replicaSets)).toEqual(gone.map((o) => ({
+      resource: replicaSets, namespace: 'trading', name: `minimal-${o.revision}`, uid: `uid-rs-${o.revision}`,
+    })));
+    expect(plan.events).toEqual(gone.map((o) => ({
+      type: 'Normal', reason: 'RevisionPruned', message: `Deleted ReplicaSet minimal-${o.revision} of revision ${o.revision} (revisionHistoryLimit ${limit})`,
+    })));
+  });
+
+  it('deletes the ConfigMaps of the pruned revisions only', () => {
+    const plan = pruneWith(3);
+    expect(plan.deletes.filter((d) => d.resource === configMaps)).toEqual([olds[0], olds[1]].map((o) => ({
+      resource: configMaps, namespace: 'trading', name: `minimal-${o.revision}-config`, uid: `uid-cm-${o.revision}`,
+    })));
+    expect(plan.applies.some((a) => a.resource === replicaSets && replicasOf(a) === 0)).toBe(false);
+  });
+
+  it('keeps an old ReplicaSet at 0 whose pods are still terminating', () => {
+    const engine = edited(minimal, 1, (s) => { s.revisionHistoryLimit = 0; });
+    const terminating = { ...olds[0].rs, status: { replicas: 1, observedGeneration: 1 } };
+    const plan = decide(observe(engine, { replicaSets: [terminating, current], configMaps: [olds[0].cm, currentCm], services: [liveService(engine)] }), T0);
+    expect(plan.deletes).toEqual([]);
+  });
+
+  it('deletes a ConfigMap left without a ReplicaSet', () => {
+    const plan = decide(observe(minimal, { replicaSets: [current], configMaps: [olds[2].cm, currentCm], services: [liveService(minimal)] }), T0);
+    expect(plan.deletes).toEqual([{ resource: configMaps, namespace: 'trading', name: `minimal-${olds[2].revision}-config`, uid: `uid-cm-${olds[2].revision}` }]);
+  });
+});
+
+describe('decide: spec.paused', () => {
+  const healthy = healthyOnA(T0);
+  const rsA = healthy.replicaSets[0] as V1ReplicaSet;
+  const pausedV2 = withStatus(edited(minimalV2, 2, (s) => { s.paused = true; }), healthy.engine.status);
+  const observed = observe(pausedV2, { replicaSets: [rsA], configMaps: healthy.configMaps, services: healthy.services });
+  const plan = decide(observed, T0 + minute);
+
+  it('starts no new revision while a stable one runs', () => {
+    expect(plan.applies.map((a) => a.resource)).toEqual([services]);
+    expect(plan.deletes).toEqual([]);
+    expect(plan.events).toEqual([]);
+    expect(plan.requeueAfterMs).toBeUndefined();
+  });
+
+  it('reports phase Paused and Paused=True, keeping the stable revision', () => {
+    expect(plan.status).toMatchObject({ phase: 'Paused', stableRevision: revA, updateRevision: revB, availableReplicas: 1, message: `Revision ${revB} waits: spec.paused is true` });
+    expect(condition(plan.status, 'Paused')).toMatchObject({ status: 'True', reason: 'SpecPaused', lastTransitionTime: metaTime(T0 + minute) });
+    expect(condition(plan.status, 'Progressing')).toMatchObject({ status: 'Unknown', reason: 'RolloutPaused' });
+  });
+
+  it('is steady while paused', () => {
+    const again = decide(fedBack(observed, plan), T0 + hour);
+    expect(again.status).toEqual(plan.status);
+    expect(again.events).toEqual([]);
+  });
+
+  it('starts the revision when unpaused', () => {
+    const resumed = decide(observe(withStatus(minimalV2, plan.status), { replicaSets: [rsA], configMaps: healthy.configMaps, services: healthy.services }), T0 + 2 * minute);
+    expect(resumed.applies.map((a) => a.object.metadata?.name)).toEqual(['minimal', `minimal-${revB}-config`, `minimal-${revB}`]);
+    expect(resumed.events.map((e) => e.reason)).toEqual(['RevisionCreated']);
+    expect(condition(resumed.status, 'Paused')).toMatchObject({ status: 'False', reason: 'NotPaused' });
+  });
+
+  it('creates the first revision even when paused (nothing stable to keep)', () => {
+    const first = decide(observe(edited(minimal, 1, (s) => { s.paused = true; })), T0);
+    expect(first.applies.map((a) => a.resource)).toEqual([services, configMaps, replicaSets]);
+    expect(first.status.phase).toBe('Progressing');
+    expect(condition(first.status, 'Paused')?.status).toBe('True');
+  });
+});
+
+describe('decide: an invalid spec', () => {
+  const text = '1 invalid field: spec.engine.indicators[0].params.period: must be an integer >= 1, got 0';
+  const healthy = healthyOnA(T0);
+  const invalid = withStatus(edited(minimal, 2, (s) => { s.engine.indicators[0].params.period = 0; }), healthy.engine.status);
+  const observed = { ...healthy, engine: invalid };
+  const plan = decide(observed, T0 + minute);
+
+  it('changes no child', () => {
+    expect(plan.applies).toEqual([]);
+    expect(plan.deletes).toEqual([]);
+    expect(plan.requeueAfterMs).toBeUndefined();
+  });
+
+  it('reports Ready=False InvalidSpec with the field path, keeping the rest of the status', () => {
+    expect(condition(plan.status, 'Ready')).toEqual({
+      type: 'Ready', status: 'False', reason: 'InvalidSpec', message: text, observedGeneration: 2, lastTransitionTime: metaTime(T0 + minute),
+    });
+    expect(plan.status).toMatchObject({ phase: 'InvalidSpec', message: text, observedGeneration: 2, stableRevision: revA, updateRevision: revA, selector });
+    expect(condition(plan.status, 'Available')).toEqual(condition(healthy.engine.status ?? {}, 'Available'));
+  });
+
+  it('emits one Warning InvalidSpec event, and none on the next run', () => {
+    expect(plan.events).toEqual([{ type: 'Warning', reason: 'InvalidSpec', message: `Generation 2 not rolled out: ${text}` }]);
+    const again = decide(fedBack(observed, plan), T0 + 2 * minute);
+    expect(again.events).toEqual([]);
+    expect(again.status).toEqual(plan.status);
+  });
+
+  it('warns again when the problem changes', () => {
+    const other = withStatus(edited(minimal, 3, (s) => { s.engine.indicators[0].params.period = -2; }), plan.status);
+    const next = decide({ ...observed, engine: other }, T0 + 2 * minute);
+    expect(next.events.map((e) => [e.type, e.reason])).toEqual([['Warning', 'InvalidSpec']]);
+    expect(next.events[0]?.message).toContain('spec.engine.indicators[0].params.period');
+  });
+
+  it('counts every invalid field', () => {
+    const two = edited(minimal, 1, (s) => { s.engine.indicators[0].params.period = 0; s.template.resources.cpu = '0'; });
+    const first = decide(observe(two), T0);
+    expect(first.status.message).toMatch(/^2 invalid fields: spec\.engine\.indicators\[0\]\.params\.period: .*; spec\.template\.resources\.cpu: must be greater than zero, got 0$/);
+    expect(first.applies).toEqual([]);
+  });
+
+  it('reports SpecValid when the spec is fixed', () => {
+    const fixed = withStatus(atGeneration(minimal, 3), plan.status);
+    const next = decide({ ...observed, engine: fixed }, T0 + 3 * minute);
+    expect(next.events).toContainEqual({ type: 'Normal', reason: 'SpecValid', message: 'The spec of generation 3 is valid again' });
+    expect(next.status.phase).toBe('Healthy');
+    expect(condition(next.status, 'Ready')).toMatchObject({ status: 'True', reason: 'AllReplicasReady' });
+  });
+});
+
+describe('decide: progress deadline', () => {
+  const started = Date.parse('2026-01-02T03:00:00Z');
+  const rsA = liveReplicaSet(minimal, revA, 1, started, { ready: 0, available: 0 });
+  /** minimal, revision A progressing since `started`: the status of the first reconcile then. */
+  const progressing = decide(observe(minimal), started).status;
+  const observedAt = observe(withStatus(minimal, progressing), { replicaSets: [rsA], configMaps: [liveConfigMap(minimal, revA, started)], services: [liveService(minimal)] });
+
+  it.each([
+    [599, 'Progressing', 1_000],
+    [600, 'Degraded', undefined],
+    [700, 'Degraded', undefined],
+  ])('after %i s of 600 the phase is %s', (seconds, phase, requeue) => {
+    const plan = decide(observedAt, started + seconds * second);
+    expect(plan.status.phase).toBe(phase);
+    expect(plan.requeueAfterMs).toBe(requeue);
+  });
+
+  it('reports Progressing=False ProgressDeadlineExceeded with one Warning carrying the seconds waited', () => {
+    const plan = decide(observedAt, started + 700 * second);
+    const message = `Revision ${revA} did not become available within progressDeadlineSeconds 600: 0/1 pods available`;
+    expect(condition(plan.status, 'Progressing')).toEqual({
+      type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message, observedGeneration: 1, lastTransitionTime: metaTime(started + 700 * second),
+    });
+    expect(plan.status.message).toBe(message);
+    expect(plan.events).toEqual([{
+      type: 'Warning', reason: 'ProgressDeadlineExceeded', message: `Revision ${revA} has 0/1 available pods after 700 s (progressDeadlineSeconds 600)`,
+    }]);
+  });
+
+  it('stays Degraded without another event on the next run', () => {
+    const plan = decide(observedAt, started + 700 * second);
+    const again = decide(fedBack(observedAt, plan), started + 760 * second);
+    expect(again.status.phase).toBe('Degraded');
+    expect(condition(again.status, 'Progressing')?.reason).toBe('ProgressDeadlineExceeded');
+    expect(again.events).toEqual([]);
+  });
+
+  // The condition's message carries no running clock, so an exceeded deadline is a steady state (no writes).
+  it('keeps the seconds waited in the message on the next run', () => {
+    const plan = decide(observedAt, started + 700 * second);
+    const again = decide(fedBack(observedAt, plan), started + 700 * second);
+    expect(again.status).toEqual(plan.status);
+  });
+
+  it('recovers when the revision becomes available after the deadline', () => {
+    const late = decide(observedAt, started + 700 * second);
+    const available = { ...observedAt, engine: withStatus(minimal, late.status), replicaSets: [availableReplicaSet(minimal, revA, 1, started)] };
+    const plan = decide(available, started + 800 * second);
+    expect(plan.status.phase).toBe('Healthy');
+    expect(condition(plan.status, 'Progressing')).toMatchObject({ status: 'True', reason: 'NewRevisionAvailable' });
+  });
+
+  it('restarts the clock for a newer revision', () => {
+    const newer = withStatus(minimalV2, progressing);
+    const plan = decide(observe(newer, { replicaSets: [rsA], services: [liveService(minimal)] }), started + 700 * second);
+    expect(plan.status.phase).toBe('Progressing');
+    expect(condition(plan.status, 'Progressing')).toMatchObject({ status: 'True', reason: 'RevisionProgressing' });
+    expect(plan.requeueAfterMs).toBe(600 * second);
+    expect(plan.events.map((e) => e.reason)).toEqual(['RevisionCreated']);
+  });
+
+  // The progress clock lives in status.progressStartedAt and restarts with each new revision.
+  it('keeps the newer revision progressing on its second run within its own deadline', () => {
+    const newer = observe(withStatus(minimalV2, progressing), { replicaSets: [rsA], services: [liveService(minimal)] });
+    const first = decide(newer, started + 500 * second);
+    const rsB = liveReplicaSet(minimalV2, revB, 1, started + 500 * second);
+    const second_ = decide({ ...fedBack(newer, first), replicaSets: [rsA, rsB] }, started + 700 * second);
+    expect(second_.status.phase).toBe('Progressing');
+    expect(second_.events).toEqual([]);
+  });
+
+  it('gives a rollout from a long-Healthy state its full deadline on the second run', () => {
+    const healthy = healthyOnA(T0 - 24 * hour);
+    const engine = withStatus(minimalV2, healthy.engine.status);
+    const first = decide({ ...healthy, engine }, T0);
+    const rsB = liveReplicaSet(minimalV2, revB, 1, T0);
+    const next = decide({ ...healthy, engine: withStatus(minimalV2, first.status), replicaSets: [...healthy.replicaSets, rsB] }, T0 + 5 * second);
+    expect(next.status.phase).toBe('Progressing');
+  });
+});
+
+describe('decide: GPU scheduling', () => {
+  const gpu = exampleEngine('gpu-canary');
+  const rev = revisionOf(gpu);
+  const schedulerMessage = '0/1 nodes are available: 1 Insufficient nvidia.com/gpu.';
+
+  function pod(name: string, scheduled: { status: string; reason?: string; message?: string }): V1Pod {
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'trading', labels: { 'app.kubernetes.io/instance': 'equities-momentum', 'trading.nexus.dev/revision': rev } },
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', ...scheduled }] },
+    };
+  }
+  const starved = pod(`equities-momentum-${rev}-abcde`, { status: 'False', reason: 'Unschedulable', message: schedulerMessage });
+  const observed = observe(gpu, {
+    replicaSets: [liveReplicaSet(gpu, rev, 4, T0, { ready: 3, available: 3 })],
+    configMaps: [liveConfigMap(gpu, rev, T0)],
+    services: [liveService(gpu)],
+    pods: [pod('running-1', { status: 'True' }), starved],
+  });
+  const plan = decide(observed, T0 + minute);
+
+  it('reports GPUSchedulable=False InsufficientGPU with the scheduler message', () => {
+    expect(condition(plan.status, 'GPUSchedulable')).toEqual({
+      type: 'GPUSchedulable', status: 'False', reason: 'InsufficientGPU',
+      message: `Pod equities-momentum-${rev}-abcde cannot be scheduled: ${schedulerMessage}`,
+      observedGeneration: 1, lastTransitionTime: metaTime(T0 + minute),
+    });
+  });
+
+  it('emits one Warning InsufficientGPU event, and none on the next run', () => {
+    expect(plan.events).toEqual([{ type: 'Warning', reason: 'InsufficientGPU', message: `Pod equities-momentum-${rev}-abcde cannot be scheduled: ${schedulerMessage}` }]);
+    expect(decide(fedBack(observed, plan), T0 + 2 * minute).events).toEqual([]);
+  });
+
+  it.each([
+    ['every pod is scheduled', [pod('a', { status: 'True' })]],
+    ['a pod lacks cpu, not GPUs', [pod('a', { status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' })]],
+    ['a pod is unscheduled for another reason', [pod('a', { status: 'False', reason: 'SchedulingGated', message: 'nvidia.com/gpu gate' })]],
+    ['there are no pods', []],
+  ])('reports GPUSchedulable=True GPUsAllocated when %s', (_what, pods) => {
+    const ok = decide({ ...observed, pods }, T0 + minute);
+    expect(condition(ok.status, 'GPUSchedulable')).toMatchObject({ status: 'True', reason: 'GPUsAllocated', message: 'Every scheduled pod has 1 nvidia.com/gpu' });
+    expect(ok.events.filter((e) => e.reason === 'InsufficientGPU')).toEqual([]);
+  });
+
+  it('has no GPUSchedulable condition for an engine without GPUs', () => {
+    const none = decide(observe(minimal, { pods: [starved] }), T0);
+    expect(condition(none.status, 'GPUSchedulable')).toBeUndefined();
+    expect(none.events.map((e) => e.reason)).toEqual(['RevisionCreated']);
+  });
+});
+
+describe('decide: determinism and steady state', () => {
+  const healthy = healthyOnA(T0);
+
+  it.each([
+    ['nothing observed', observe(minimal)],
+    ['a healthy engine', healthy],
+    ['a rollout in progress', observe(withStatus(minimalV2, healthy.engine.status), { replicaSets: [...healthy.replicaSets, liveReplicaSet(minimalV2, revB, 1, T0)], services: healthy.services })],
+  ])('gives a deep-equal plan for the same input and leaves the input unchanged (%s)', (_what, observed) => {
+    const snapshot = structuredClone(observed);
+    expect(decide(observed, T0 + minute)).toEqual(decide(observed, T0 + minute));
+    expect(observed).toEqual(snapshot);
+  });
+
+  it('writes nothing when a healthy status is fed back, even an hour later', () => {
+    const plan = decide(healthy, T0 + hour);
+    expect(plan.status).toEqual(healthy.engine.status);
+    expect(plan.events).toEqual([]);
+    expect(plan.deletes).toEqual([]);
+    expect(plan.applies.filter(needsWrite)).toEqual([]);
+    expect(plan.requeueAfterMs).toBeUndefined();
+  });
+
+  it('keeps a progressing status and its transition times when fed back later', () => {
+    const observed = observe(minimal, {
+      replicaSets: [liveReplicaSet(minimal, revA, 1, T0, { ready: 0, available: 0 })],
+      configMaps: [liveConfigMap(minimal, revA, T0)],
+      services: [liveService(minimal)],
+    });
+    const first = decide(observed, T0);
+    const again = decide(fedBack(observed, first), T0 + 2 * minute);
+    expect(again.status).toEqual(first.status);
+    expect(again.events).toEqual([]);
+    expect(again.applies.filter(needsWrite)).toEqual([]);
+    expect(again.requeueAfterMs).toBe(Date.parse(metaTime(T0)) + 600 * second - (T0 + 2 * minute));
+  });
+
+  it('keeps a GPU engine steady', () => {
+    const gpu = exampleEngine('gpu-canary');
+    const rev = revisionOf(gpu);
+    const observed = observe(gpu, { replicaSets: [availableReplicaSet(gpu, rev, 4, T0)], configMaps: [liveConfigMap(gpu, rev, T0)], services: [liveService(gpu)] });
+    const first = decide(observed, T0 + minute);
+    expect(first.status.phase).toBe('Healthy');
+    const again = decide(fedBack(observed, first), T0 + hour);
+    expect(again.status).toEqual(first.status);
+    expect(again.events).toEqual([]);
+  });
+
+  it('carries the rollout fields of the previous status through unchanged', () => {
+    const status: TradingEngineStatus = { ...healthy.engine.status, currentStepIndex: 2, abort: false, collisionCount: 1 };
+    const plan = decide({ ...healthy, engine: withStatus(minimal, status) }, T0 + minute);
+    expect(plan.status).toMatchObject({ currentStepIndex: 2, abort: false, collisionCount: 1 });
+  });
+});
+
+describe('needsWrite', () => {
+  const rs = renderReplicaSet(minimal, revA, 1);
+  const hash = appliedHash(rs) ?? '';
+  const withHash = (object: V1ReplicaSet, value: string, replicas?: number): V1ReplicaSet => ({
+    ...object,
+    metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, [annotationKeys.appliedHash]: value } },
+    ...(replicas === undefined ? {} : { spec: { ...object.spec, selector: object.spec?.selector ?? {}, replicas } }),
+  });
+  const service = renderService(minimal);
+
+  it.each<[string, ApplyIntent, boolean]>([
+    ['a new object', { resource: replicaSets, object: rs }, true],
+    ['an object with the same applied-hash and size', { resource: replicaSets, object: rs, observed: withHash(rs, hash) }, false],
+    ['an object with a different applied-hash', { resource: replicaSets, object: rs, observed: withHash(rs, 'bcdfghjklm') }, true],
+    ['an object without an applied-hash', { resource: replicaSets, object: rs, observed: { metadata: {} } }, true],
+    ['a ReplicaSet with the same applied-hash but another size', { resource: replicaSets, object: rs, observed: withHash(rs, hash, 3) }, true],
+    ['a Service with the same applied-hash (no size)', { resource: services, object: service, observed: { metadata: { annotations: { ...service.metadata?.annotations } } } }, false],
+  ])('for %s is %s', (_what, intent, expected) => {
+    expect(needsWrite(intent)).toBe(expected);
+  });
+});
