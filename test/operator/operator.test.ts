@@ -127,6 +127,13 @@ describe('the operator against a real API server', () => {
     expect(cel.out).toMatch(/spec\.strategy\.canary: Forbidden: canary is allowed only with type Canary/);
   });
 
+  it('accepts both examples (GPU canary and minimal) as they are written', () => {
+    const result = kubectl(['apply', '--server-side', '--dry-run=server', '-n', namespace, '-f', `${root}examples/`]);
+    expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/equities-momentum serverside-applied \(server dry run\)/);
+    expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/minimal serverside-applied \(server dry run\)/);
+    expect(result.code).toBe(0);
+  });
+
   it('creates the revision ReplicaSet, ConfigMap and Service with owner references; the pods run and the engine turns Ready', async () => {
     apply(manifest('alpha', (spec) => { spec.replicas = 2; }));
     await eventually(() => condition('alpha', 'Ready')?.status === 'True', 90_000, 'alpha Ready=True');
