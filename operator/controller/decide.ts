@@ -2,7 +2,7 @@ import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { applySpecDefaults } from '../api/defaults.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { describeErrors, validateSpec } from '../api/validate.ts';
-import { appliedHash, configMapName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { configMapName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
 import { configMaps, replicaSets, services } from '../kube/resources.ts';
@@ -25,7 +25,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
   const previous = engine.status ?? {};
   const generation = engine.metadata.generation ?? 0;
   const errors = validateSpec(engine.spec);
-  if (errors.length > 0) return invalidSpecPlan(engine, observed, errors.length, describeErrors(errors), nowMs);
+  if (errors.length > 0) return invalidSpecPlan(engine, errors.length, describeErrors(errors), nowMs);
 
   const revision = revisionOf(engine);
   const desiredReplicas = engine.spec.replicas;
@@ -194,7 +194,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
 }
 
 /** An invalid spec: report it, change nothing else, and keep serving what runs. */
-function invalidSpecPlan(engine: TradingEngine, observed: Observed, count: number, message: string, nowMs: number): Plan {
+function invalidSpecPlan(engine: TradingEngine, count: number, message: string, nowMs: number): Plan {
   const previous = engine.status ?? {};
   const generation = engine.metadata.generation ?? 0;
   const text = `${count} invalid field${count === 1 ? '' : 's'}: ${message}`;
@@ -214,7 +214,6 @@ function invalidSpecPlan(engine: TradingEngine, observed: Observed, count: numbe
       ...keep,
     ],
   };
-  void observed;
   return { applies: [], deletes: [], events, status };
 }
 
@@ -256,4 +255,3 @@ function unschedulableFor(pod: V1Pod, resourceName: string): string | undefined 
   return scheduled.message?.includes(resourceName) === true ? scheduled.message : undefined;
 }
 
-export { appliedHash };
