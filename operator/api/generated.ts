@@ -172,8 +172,10 @@ export interface CanaryStep {
 
 export interface CanaryStrategy {
   readonly steps: readonly CanaryStep[];
-  /** Extra canary pods allowed above the weight's count while stepping (0 = none). */
+  /** With dynamicStableScale, pods allowed above spec.replicas (stable plus canary) while stepping; at least 1 there. Ignored otherwise (the stable set stays full and every canary pod is extra). */
   readonly maxSurge?: number;
+  /** Scale the stable set down as canary pods become available, so stable plus canary stays spec.replicas (plus maxSurge); on abort the stable set is scaled back up before the canary goes. */
+  readonly dynamicStableScale: boolean;
   readonly abortScaleDownDelaySeconds: number;
 }
 
@@ -261,8 +263,15 @@ export interface TradingEngineSpec {
 }
 
 export interface CanaryStatus {
+  /** The weight of the current setWeight step, in percent (0 once aborted). */
   readonly weight?: number;
+  /** Canary pods wanted for the weight (ceil(replicas * weight / 100)). */
+  readonly replicas?: number;
+  /** False once the operator cut the canary pods orders through their control sockets. */
   readonly ordersEnabled?: boolean;
+  /** Canary pods whose orders were cut (a pod not listed is cut on the next reconcile). */
+  readonly ordersOffPods?: readonly string[];
+  readonly ordersOffAt?: string;
 }
 
 export interface BlueGreenStatus {
@@ -332,7 +341,14 @@ export interface TradingEngineStatus {
   readonly blueGreen?: BlueGreenStatus;
   readonly abort?: boolean;
   readonly abortedAt?: string;
+  /** Set by nexus rollout promote --full: skip the remaining steps and analysis. */
   readonly promoteFull?: boolean;
+  /** Set by nexus rollout promote to the step index it promotes past; acted on only while it equals currentStepIndex. */
+  readonly promotedStep?: number;
+  /** Why the rollout was aborted. */
+  readonly abortReason?: "LatencyBreach" | "Inconclusive" | "ProgressDeadlineExceeded" | "Manual" | "OrdersOffFailed";
+  /** Revisions that were stable, newest first (fast rollback within spec.rollbackWindow). */
+  readonly stableHistory?: readonly string[];
   readonly pauseConditions?: readonly PauseCondition[];
   readonly analysis?: AnalysisStatus;
   readonly conditions?: readonly Condition[];
@@ -446,6 +462,9 @@ export const specDefaults: DefaultsNode = {
       "properties": {
         "canary": {
           "properties": {
+            "dynamicStableScale": {
+              "default": false
+            },
             "abortScaleDownDelaySeconds": {
               "default": 30
             }

@@ -219,9 +219,9 @@ function invalidSpecPlan(engine: TradingEngine, count: number, message: string, 
 
 /** Rollout state owned by the rollout issue's state machine; carried through unchanged here. */
 function carriedRolloutFields(previous: TradingEngineStatus): Partial<TradingEngineStatus> {
-  const { currentStepIndex, canary, blueGreen, abort, abortedAt, promoteFull, pauseConditions, analysis, collisionCount } = previous;
+  const { currentStepIndex, canary, blueGreen, abort, abortedAt, abortReason, promoteFull, promotedStep, pauseConditions, analysis, collisionCount, stableHistory } = previous;
   return Object.fromEntries(
-    Object.entries({ currentStepIndex, canary, blueGreen, abort, abortedAt, promoteFull, pauseConditions, analysis, collisionCount })
+    Object.entries({ currentStepIndex, canary, blueGreen, abort, abortedAt, abortReason, promoteFull, promotedStep, pauseConditions, analysis, collisionCount, stableHistory })
       .filter(([, value]) => value !== undefined),
   );
 }
