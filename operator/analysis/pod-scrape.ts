@@ -1,0 +1,186 @@
+/**
+ * The PodScrape latency provider: reads each engine pod's sliding-window gauges straight from its /metrics.
+ *
+ *   measure(target) --GET http://<pod ip>:<metricsPort><path> (all pods at once, each bounded by timeoutMs)-->
+ *     parseExposition --> nexus_engine_tick_to_order_latency_window_micros{quantile="<q>"}
+ *                         nexus_engine_tick_to_order_latency_window_samples
+ *     --> aggregateWorstPod --> RevisionLatency
+ *
+ * Aggregation (conservative): the revision's quantile is the WORST pod's quantile, the maximum over pods whose
+ * window holds samples, so a regression on one pod is never averaged away; samples are summed; podsMeasured is
+ * the number of pods scraped. The engine's per-pod quantiles cannot be merged into an exact revision quantile
+ * anyway, and the maximum is an upper bound of it.
+ *
+ * Guarantees:
+ * - `measure` never throws and never rejects; every failure is `{ ok: false, error }`.
+ * - All or nothing: if any pod fails (refused, timeout, HTTP status other than 200, unparseable body, gauge
+ *   missing), the result is an error naming every failing pod, its URL and the cause. Measuring only the
+ *   remaining pods could hide exactly the slow one.
+ * - A pod whose window is empty (samples 0, quantile NaN) adds 0 samples and no value; if every pod is empty the
+ *   result is ok with quantileMicros undefined and samples 0 (the gate's Inconclusive, never a breach).
+ * - No pods is an error ("no running pods of revision X"), not an empty measurement.
+ */
+import { findSamples, parseExposition, type ExpositionSample } from './exposition.ts';
+import type { LatencyProvider, MeasureResult, MeasureTarget, RevisionLatency, TargetPod } from './provider.ts';
+
+/** The engine's gate gauges (docs/metrics.md, "The latency gate API"). */
+export const WINDOW_QUANTILE_GAUGE = 'nexus_engine_tick_to_order_latency_window_micros';
+export const WINDOW_SAMPLES_GAUGE = 'nexus_engine_tick_to_order_latency_window_samples';
+
+export const DEFAULT_METRICS_PATH = '/metrics';
+
+export interface PodScrapeOptions {
+  /** The HTTP path of the engine's metrics (spec.analysis.latency.source.podScrape.path); default "/metrics". */
+  readonly path?: string;
+  /** The fetch to use (default: the global one); tests and proxies inject their own. */
+  readonly fetch?: typeof fetch;
+}
+
+/** One pod's window as read from its gauges; quantileMicros is undefined when its window is empty. */
+export interface PodWindow {
+  readonly pod: string;
+  readonly quantileMicros: number | undefined;
+  readonly samples: number;
+}
+
+type PodScrape = { readonly ok: true; readonly window: PodWindow } | { readonly ok: false; readonly failure: string };
+
+export function createPodScrapeProvider(options: PodScrapeOptions = {}): LatencyProvider {
+  const path = options.path ?? DEFAULT_METRICS_PATH;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  return {
+    async measure(target: MeasureTarget): Promise<MeasureResult> {
+      try {
+        return await measureRevision(fetchImpl, path, target);
+      } catch (error) {
+        // Unreachable by design (scrapePod catches everything); kept so a bug can never reject into the caller.
+        return { ok: false, error: `${revisionName(target)}: pod scrape failed: ${errorMessage(error)}` };
+      }
+    },
+  };
+}
+
+async function measureRevision(fetchImpl: typeof fetch, path: string, target: MeasureTarget): Promise<MeasureResult> {
+  if (target.pods.length === 0) return { ok: false, error: `no running pods of ${revisionName(target)}` };
+  if (!path.startsWith('/')) return { ok: false, error: `${revisionName(target)}: metrics path must start with "/", got ${JSON.stringify(path)}` };
+  const scrapes = await Promise.all(target.pods.map((pod) => scrapePod(fetchImpl, pod, path, target)));
+  const failures = scrapes.flatMap((scrape) => (scrape.ok ? [] : [scrape.failure]));
+  if (failures.length > 0) {
+    return {
+      ok: false,
+      error: `${revisionName(target)}: ${failures.length} of ${target.pods.length} pods failed the scrape: ${failures.join('; ')}`,
+    };
+  }
+  return { ok: true, value: aggregateWorstPod(scrapes.flatMap((scrape) => (scrape.ok ? [scrape.window] : []))) };
+}
+
+/**
+ * The revision's latency from its pods' windows: the maximum quantile over pods with samples (undefined when
+ * none has any), the sum of samples, and the number of pods.
+ * Example: [{p99 80, 1000 samples}, {p99 250, 10 samples}, {empty}] -> {quantileMicros 250, samples 1010, podsMeasured 3}.
+ */
+export function aggregateWorstPod(windows: readonly PodWindow[]): RevisionLatency {
+  let worst: number | undefined;
+  let samples = 0;
+  for (const window of windows) {
+    samples += window.samples;
+    if (window.samples > 0 && window.quantileMicros !== undefined) {
+      worst = worst === undefined ? window.quantileMicros : Math.max(worst, window.quantileMicros);
+    }
+  }
+  return { quantileMicros: worst, samples, podsMeasured: windows.length };
+}
+
+/** Scrapes one pod within timeoutMs (connect, headers and body together). Never rejects. */
+async function scrapePod(fetchImpl: typeof fetch, pod: TargetPod, path: string, target: MeasureTarget): Promise<PodScrape> {
+  const url = podMetricsUrl(pod.ip, target.metricsPort, path);
+  const failed = (cause: string): PodScrape => ({ ok: false, failure: `pod ${pod.name} at ${url}: ${cause}` });
+  try {
+    const response = await fetchImpl(url, {
+      headers: { accept: 'text/plain;version=0.0.4' },
+      signal: AbortSignal.timeout(target.timeoutMs),
+    });
+    const body = await response.text();
+    if (response.status !== 200) return failed(`HTTP ${response.status}${bodyExcerpt(body)}`);
+    const window = readPodWindow(pod.name, body, target.quantile);
+    return typeof window === 'string' ? failed(window) : { ok: true, window };
+  } catch (error) {
+    return failed(describeFetchError(error, target.timeoutMs));
+  }
+}
+
+/**
+ * One pod's window from its /metrics body, or what is wrong with it. The quantile is looked up by the exact
+ * label value the spec gives ("0.99"); the engine exports 0.5, 0.9, 0.99 and 0.999.
+ */
+export function readPodWindow(pod: string, body: string, quantile: string): PodWindow | string {
+  const parsed = parseExposition(body);
+  if (!parsed.ok) return `unparseable metrics: ${parsed.error}`;
+  const samples = readSingle(parsed.samples, WINDOW_SAMPLES_GAUGE, {});
+  if (typeof samples === 'string') return samples;
+  if (!Number.isInteger(samples) || samples < 0) return `${WINDOW_SAMPLES_GAUGE} is ${samples}, not a sample count`;
+  const value = readSingle(parsed.samples, WINDOW_QUANTILE_GAUGE, { quantile });
+  if (typeof value === 'string') return `${value}${exportedQuantiles(parsed.samples)}`;
+  if (samples === 0) return { pod, quantileMicros: undefined, samples: 0 };
+  if (!Number.isFinite(value) || value < 0) {
+    return `${WINDOW_QUANTILE_GAUGE}{quantile="${quantile}"} is ${value} while the window holds ${samples} samples`;
+  }
+  return { pod, quantileMicros: value, samples };
+}
+
+/** The value of the one sample `name{labels}`; a message when it is missing or exported more than once. */
+function readSingle(samples: readonly ExpositionSample[], name: string, labels: Readonly<Record<string, string>>): number | string {
+  const found = findSamples(samples, name, labels);
+  const series = `${name}${formatLabels(labels)}`;
+  if (found.length === 0) return `no ${series} in the metrics`;
+  if (found.length > 1) return `${series} is exported ${found.length} times`;
+  return found[0].value;
+}
+
+function exportedQuantiles(samples: readonly ExpositionSample[]): string {
+  const quantiles = findSamples(samples, WINDOW_QUANTILE_GAUGE).map((sample) => sample.labels.quantile);
+  return quantiles.length === 0 ? '' : ` (exported quantiles: ${quantiles.join(', ')})`;
+}
+
+function formatLabels(labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
+}
+
+/** `http://<ip>:<port><path>`, with an IPv6 address in brackets. Example: ("fd00::5", 9100, "/metrics") -> http://[fd00::5]:9100/metrics. */
+export function podMetricsUrl(ip: string, port: number, path: string): string {
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  return `http://${host}:${port}${path}`;
+}
+
+/**
+ * A one-line cause for a failed fetch: "timed out after 2000 ms" for the AbortSignal.timeout, otherwise the
+ * error's message with the network cause undici hides in `cause` ("fetch failed: connect ECONNREFUSED 10.0.0.5:9100").
+ */
+export function describeFetchError(error: unknown, timeoutMs: number): string {
+  // AbortSignal.timeout rejects with a DOMException named TimeoutError (from fetch or from reading the body).
+  if (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError') {
+    return `timed out after ${timeoutMs} ms`;
+  }
+  const message = errorMessage(error);
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause === undefined ? message : `${message}: ${errorMessage(cause)}`;
+}
+
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (error.message !== '') return error.message;
+  return typeof code === 'string' ? code : error.name;
+}
+
+/** A short quote of an error body for the message: ` ("not found")`, or nothing when the body is empty. */
+export function bodyExcerpt(body: string): string {
+  const text = body.trim().replace(/\s+/g, ' ');
+  if (text === '') return '';
+  return ` (${JSON.stringify(text.length > 200 ? `${text.slice(0, 197)}...` : text)})`;
+}
+
+function revisionName(target: MeasureTarget): string {
+  return `revision ${target.revision} of ${target.namespace}/${target.engineName}`;
+}
