@@ -7,6 +7,7 @@ import type { WindowSnapshot } from './metrics/sliding-window.ts';
 import { ControlServer, type ControlReply } from './orders/control-server.ts';
 import { OrderPublisher } from './orders/order-publisher.ts';
 import { createPipeline, ringNamesFor } from './pipeline/create-pipeline.ts';
+import { faultInjectionWarning } from './pipeline/fault-injection.ts';
 import { createIntakeCounters } from './pipeline/frame-intake.ts';
 import type { Pipeline } from './pipeline/pipeline.ts';
 import { createProcessorCounters } from './pipeline/tick-processor.ts';
@@ -81,6 +82,7 @@ export class Engine {
       rings: ringNamesFor(config.pipeline),
       windowSeconds: config.metrics.windowSeconds,
       windowIntervals: config.metrics.windowIntervals,
+      faultInjectionExtraLatencyMicros: config.faultInjection?.extraLatencyMicros ?? 0,
       clock: { nowNs: clockNs },
       // The pipeline's own counter arrays are the metrics' storage: nothing is copied per tick.
       shared: {
@@ -138,6 +140,8 @@ export class Engine {
 
   async start(): Promise<void> {
     const { config, log } = this.options;
+    const faultWarning = faultInjectionWarning(config);
+    if (faultWarning !== undefined) log(faultWarning);
     const sockets = await this.publisher.open();
     this.endpoints.orders = sockets.orders;
     this.endpoints.signals = sockets.signals;

@@ -29,7 +29,8 @@ describe('parseEngineConfig', () => {
     expect(config.metrics).toEqual({ port: 9100, host: '0.0.0.0', windowSeconds: 30, windowIntervals: 6 });
     expect(config.warmupTicks).toBe(20_000);
     expect(config.shutdown.drainTimeoutMs).toBe(5_000);
-    expect(config.faults.extraLatencyMicros).toBe(0);
+    expect(config.faultInjection).toBeUndefined();
+    expect('faultInjection' in config).toBe(false);
     expect(config.risk.ordersEnabled).toBe(true);
     expect(config.indicators).toEqual([]);
     expect(config.strategies).toEqual([]);
@@ -51,6 +52,47 @@ describe('parseEngineConfig', () => {
     expect(endpointFor(config, 'control')?.bind).toBe('tcp://127.0.0.7:5560');
     expect(endpointFor(config, 'marketData')).toMatchObject({ connect: 'tcp://gw:5555', topics: ['md'] });
     expect(endpointFor(config, 'signals')).toBeUndefined();
+  });
+
+  it('reads a fault injection section and defaults jitter 0, affectedPercent 100 and seed 1', () => {
+    const full = { extraLatencyMicros: 400, jitterMicros: 100, affectedPercent: 25, seed: 7 };
+    expect(parseEngineConfig(withOverrides({ faultInjection: full })).faultInjection).toEqual(full);
+    expect(parseEngineConfig(withOverrides({ faultInjection: { extraLatencyMicros: 300 } })).faultInjection).toEqual({
+      extraLatencyMicros: 300, jitterMicros: 0, affectedPercent: 100, seed: 1,
+    });
+    const edges = { extraLatencyMicros: 0, jitterMicros: 1_000_000, affectedPercent: 0, seed: 0xffff_ffff };
+    expect(parseEngineConfig(withOverrides({ faultInjection: edges })).faultInjection).toEqual(edges);
+  });
+
+  it.each([
+    [{ faultInjection: { extraLatencyMicros: 400, affectedPercent: 150 } },
+      'faultInjection.affectedPercent: must be an integer between 0 and 100, got 150'],
+    [{ faultInjection: { extraLatencyMicros: 400, affectedPercent: -1 } },
+      'faultInjection.affectedPercent: must be an integer between 0 and 100, got -1'],
+    [{ faultInjection: { extraLatencyMicros: 400, affectedPercent: 50.5 } },
+      'faultInjection.affectedPercent: must be an integer between 0 and 100, got 50.5'],
+    [{ faultInjection: { extraLatencyMicros: -1 } }, 'faultInjection.extraLatencyMicros: must be an integer between 0 and 1000000, got -1'],
+    [{ faultInjection: { extraLatencyMicros: 1_000_001 } },
+      'faultInjection.extraLatencyMicros: must be an integer between 0 and 1000000, got 1000001'],
+    [{ faultInjection: { extraLatencyMicros: '400' } }, 'faultInjection.extraLatencyMicros: must be an integer between 0 and 1000000, got "400"'],
+    [{ faultInjection: { extraLatencyMicros: 0.5 } }, 'faultInjection.extraLatencyMicros: must be an integer between 0 and 1000000, got 0.5'],
+    [{ faultInjection: { jitterMicros: 100 } }, 'faultInjection.extraLatencyMicros: must be an integer between 0 and 1000000, got nothing'],
+    [{ faultInjection: { extraLatencyMicros: 400, jitterMicros: -5 } },
+      'faultInjection.jitterMicros: must be an integer between 0 and 1000000, got -5'],
+    [{ faultInjection: { extraLatencyMicros: 400, jitterMicros: true } },
+      'faultInjection.jitterMicros: must be an integer between 0 and 1000000, got true'],
+    [{ faultInjection: { extraLatencyMicros: 400, seed: -1 } }, 'faultInjection.seed: must be an integer between 0 and 4294967295, got -1'],
+    [{ faultInjection: { extraLatencyMicros: 400, seed: 2 ** 32 } },
+      'faultInjection.seed: must be an integer between 0 and 4294967295, got 4294967296'],
+    [{ faultInjection: { extraLatencyMicros: 400, seed: 'abc' } }, 'faultInjection.seed: must be an integer between 0 and 4294967295, got "abc"'],
+    [{ faultInjection: { extraLatencyMicros: 400, latencyMicros: 1 } }, 'faultInjection.latencyMicros: unknown field (known: extraLatencyMicros, jitterMicros, affectedPercent, seed)'],
+    [{ faultInjection: 400 }, 'faultInjection: must be an object, got 400'],
+    [{ faultInjection: null }, 'faultInjection: must be an object, got null'],
+    [{ faultInjection: [] }, 'faultInjection: must be an object, got []'],
+    [{ faults: { extraLatencyMicros: 400 } }, 'faults: unknown field'],
+  ])('rejects fault injection %j naming the field', (overrides, message) => {
+    expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(ConfigError);
+    expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(message);
   });
 
   it.each([

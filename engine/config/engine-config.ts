@@ -69,6 +69,22 @@ export interface MetricsConfig {
   readonly windowIntervals: number;
 }
 
+/**
+ * Fault injection, for tests and demos of latency-gated rollouts only: real, busy-waited latency on the
+ * tick-to-order path, so a latency regression can be produced on purpose. Present only when the config has a
+ * `faultInjection` section; absent means no fault injection and no cost on the hot path (pipeline/fault-injection.ts).
+ */
+export interface FaultInjectionConfig {
+  /** Busy-wait before each risk-accepted order is handed on, in microseconds (0 .. 1 000 000). */
+  readonly extraLatencyMicros: number;
+  /** Plus a uniform extra delay from 0 to this many microseconds, drawn from a seeded PRNG (0 .. 1 000 000). */
+  readonly jitterMicros: number;
+  /** Share of orders delayed, in percent (0 .. 100): below 100 the latency distribution gets a tail. */
+  readonly affectedPercent: number;
+  /** Seed of the mulberry32 generator behind affectedPercent and jitterMicros (0 .. 2^32 - 1, default 1). */
+  readonly seed: number;
+}
+
 export interface EngineConfig {
   readonly symbols: readonly string[];
   readonly indicators: readonly IndicatorSpec[];
@@ -80,13 +96,13 @@ export interface EngineConfig {
   /** Synthetic ticks run through a scratch pipeline at start-up so the JIT has compiled the hot path. */
   readonly warmupTicks: number;
   readonly shutdown: { readonly drainTimeoutMs: number };
-  /** Fault injection for demos and tests: extra busy latency added to every order, in microseconds. */
-  readonly faults: { readonly extraLatencyMicros: number };
+  /** Tests and demos only; undefined (the default) means no fault injection. */
+  readonly faultInjection?: FaultInjectionConfig;
 }
 
 const topLevelKeys = [
   'symbols', 'indicators', 'strategies', 'risk', 'zeromq', 'metrics', 'pipeline', 'warmupTicks', 'shutdown',
-  'faults',
+  'faultInjection',
 ] as const;
 const symbolPattern = /^[A-Za-z0-9._:/-]{1,32}$/;
 const namePattern = /^[a-z0-9]([-a-z0-9_]{0,61}[a-z0-9])?$/i;
@@ -135,8 +151,7 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
 
   const shutdownRaw = optionalObject(raw, 'shutdown', 'shutdown');
   rejectUnknownKeys(shutdownRaw, ['drainTimeoutMs'], 'shutdown');
-  const faultsRaw = optionalObject(raw, 'faults', 'faults');
-  rejectUnknownKeys(faultsRaw, ['extraLatencyMicros'], 'faults');
+  const faultInjection = parseFaultInjection(raw.faultInjection);
 
   return {
     symbols,
@@ -150,9 +165,24 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
     shutdown: {
       drainTimeoutMs: readInteger(shutdownRaw, 'drainTimeoutMs', 'shutdown', { min: 0, max: 600_000, fallback: 5_000 }),
     },
-    faults: {
-      extraLatencyMicros: readInteger(faultsRaw, 'extraLatencyMicros', 'faults', { min: 0, max: 1_000_000, fallback: 0 }),
-    },
+    ...(faultInjection === undefined ? {} : { faultInjection }),
+  };
+}
+
+/** Longest configurable injected delay (base or jitter): one second per order already stalls any real feed. */
+const maxFaultMicros = 1_000_000;
+
+/** The optional `faultInjection` section; undefined when absent. `extraLatencyMicros` is required in it. */
+function parseFaultInjection(value: unknown): FaultInjectionConfig | undefined {
+  if (value === undefined) return undefined;
+  const path = 'faultInjection';
+  const object = asObject(value, path);
+  rejectUnknownKeys(object, ['extraLatencyMicros', 'jitterMicros', 'affectedPercent', 'seed'], path);
+  return {
+    extraLatencyMicros: readInteger(object, 'extraLatencyMicros', path, { min: 0, max: maxFaultMicros }),
+    jitterMicros: readInteger(object, 'jitterMicros', path, { min: 0, max: maxFaultMicros, fallback: 0 }),
+    affectedPercent: readInteger(object, 'affectedPercent', path, { min: 0, max: 100, fallback: 100 }),
+    seed: readInteger(object, 'seed', path, { min: 0, max: 0xffff_ffff, fallback: 1 }),
   };
 }
 

@@ -125,6 +125,18 @@ describe('createEngineMetrics', () => {
     metrics.stop();
   });
 
+  it('exports the configured fault injection delay as a gauge, 0 when fault injection is off', async () => {
+    const off = createEngineMetrics(options(new ManualClock(1e12)));
+    const on = createEngineMetrics(options(new ManualClock(1e12), { faultInjectionExtraLatencyMicros: 400 }));
+    const offFamilies = parseExposition(await off.registry.metrics());
+    const onFamilies = parseExposition(await on.registry.metrics());
+    expect(offFamilies.get('nexus_engine_fault_injection_extra_latency_micros')?.type).toBe('gauge');
+    expect(valueOf(offFamilies, 'nexus_engine_fault_injection_extra_latency_micros')).toBe(0);
+    expect(valueOf(onFamilies, 'nexus_engine_fault_injection_extra_latency_micros')).toBe(400);
+    off.stop();
+    on.stop();
+  });
+
   it('exports tick-to-order latency as a valid cumulative Prometheus histogram in seconds', async () => {
     const clock = new ManualClock(1e12);
     const metrics = createEngineMetrics(options(clock));

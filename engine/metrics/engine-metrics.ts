@@ -122,6 +122,8 @@ export interface EngineMetricsOptions {
   readonly shared?: SharedCounterArrays;
   /** Called once per scrape before any value is read, to copy other counter blocks into `counters`. */
   readonly refresh?: (counters: EngineCounters) => void;
+  /** The configured `faultInjection.extraLatencyMicros`; 0 (the default) when fault injection is off. */
+  readonly faultInjectionExtraLatencyMicros?: number;
 }
 
 /** One sample of prom-client's histogram MetricObject (what `Registry.getMetricsAsString` formats). */
@@ -248,6 +250,10 @@ export class EngineMetrics {
     });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.registerAll(options.frameRejectReasons, options.tickRejectReasons, options.strategies, rings, pools, denyReasons);
+    const faultMicros = options.faultInjectionExtraLatencyMicros ?? 0;
+    this.gauge('fault_injection_extra_latency_micros',
+      'Configured fault injection delay per order, in microseconds (tests and demos only); 0 when fault injection is off.',
+      [], [{ labels: {}, read: () => faultMicros }]);
   }
 
   /** Rotates the sliding window to the clock's current time. */

@@ -5,6 +5,7 @@ import { SpscRing } from '../ring/spsc-ring.ts';
 import { BusySpinWaitStrategy } from '../ring/wait-strategy.ts';
 import { TickKind } from '../wire/layout.ts';
 import { SymbolTable } from '../wire/symbol-id.ts';
+import { withoutFaultInjection } from './fault-injection.ts';
 import { OrderIdSource } from './order.ts';
 import { RingOutputSink } from './ring-output-sink.ts';
 import { TickProcessor, type ProcessorCounters } from './tick-processor.ts';
@@ -143,7 +144,8 @@ export class ShardWorker {
  * A worker's JIT warm-up: `ticks` synthetic ticks through a scratch ShardWorker (its own rings, risk state,
  * counters and order ids), in batches of 64 as the main thread publishes them, with the output ring consumed and
  * discarded here. The scratch worker runs the same classes and functions as the real one, so V8 has optimised
- * them before the first real tick; the real worker's state is untouched.
+ * them before the first real tick; the real worker's state is untouched. Fault injection is left out: warm-up
+ * would only spin.
  */
 export function runShardWarmup(config: EngineConfig, clockNs: () => number, ticks: number): WarmupReport {
   const started = clockNs();
@@ -154,7 +156,7 @@ export function runShardWarmup(config: EngineConfig, clockNs: () => number, tick
   const capacity = nextPowerOfTwo(Math.max(1024, batch * config.strategies.length * 2));
   const output = SpscRing.create({ capacity, slotBytes: OUTPUT_SLOT_BYTES, overflow: 'block', waitStrategy: spin });
   const shard = new ShardWorker({
-    config: { ...config, risk: { ...config.risk, ordersEnabled: true } },
+    config: { ...withoutFaultInjection(config), risk: { ...config.risk, ordersEnabled: true } },
     input,
     output,
     control: PipelineControl.create(true, false),

@@ -4,6 +4,7 @@ import { ObjectPool } from '../pool/object-pool.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
 import type { IndicatorReader, Strategy } from '../strategy/strategy.ts';
+import { withFaultInjection } from './fault-injection.ts';
 import { IndicatorBank } from './indicator-bank.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
@@ -52,7 +53,8 @@ export interface TickProcessorOptions {
  * Everything is built at construction: one indicator instance per (symbol, indicator), the strategies' readers
  * resolved to those instances, strategy state in one Float64Array, an order pool. `onTrade` and `onQuote` allocate
  * nothing. Indicators update on trades (high = low = close = trade price, volume = size); quotes keep the book
- * (best bid and ask) that limit prices are taken from.
+ * (best bid and ask) that limit prices are taken from. With `config.faultInjection`, the sink is wrapped once here
+ * so that accepted orders wait before they are handed on (fault-injection.ts); without it, the sink is used as is.
  */
 export class TickProcessor {
   private readonly banks: IndicatorBank[];
@@ -65,7 +67,8 @@ export class TickProcessor {
   private readonly ask: Float64Array;
   private readonly pool: ObjectPool<Order>;
   private readonly symbolIds: readonly number[];
-  private readonly extraLatencyNs: number;
+  /** `options.sink`, or a LatencyFaultSink in front of it when fault injection is configured. */
+  private readonly sink: OutputSink;
   /**
    * When the engine began processing the current frame (set by `beginFrame`). Signal and order timestamps use it
    * instead of reading the clock per tick: a clock read costs ~60 ns here, more than a whole indicator update.
@@ -112,7 +115,7 @@ export class TickProcessor {
     this.bid = new Float64Array(symbolCount);
     this.ask = new Float64Array(symbolCount);
     this.pool = new ObjectPool(() => new Order(), 64);
-    this.extraLatencyNs = config.faults.extraLatencyMicros * 1000;
+    this.sink = withFaultInjection(options.sink, config.faultInjection);
     this.positions = options.risk.positionView;
   }
 
@@ -158,7 +161,8 @@ export class TickProcessor {
     quantity: number,
     tickPublishMonoNs: number,
   ): void {
-    const { sink, counters, risk } = this.options;
+    const { counters, risk } = this.options;
+    const sink = this.sink;
     const now = this.frameStartNs;
     counters.signals[strategyIndex]++;
     const signal = this.signalRecord;
@@ -184,7 +188,6 @@ export class TickProcessor {
       this.pool.release(order);
       return;
     }
-    if (this.extraLatencyNs > 0) spinFor(this.extraLatencyNs, this.options.clockNs);
     this.options.orderIds.assignNext(order);
     order.symbolIndex = symbolIndex;
     order.symbolId = this.symbolIds[symbolIndex];
@@ -197,13 +200,5 @@ export class TickProcessor {
     counters.ordersAccepted++;
     sink.order(order);
     this.pool.release(order);
-  }
-}
-
-/** Fault injection only: holds the thread for `durationNs` so a slow release can be produced on purpose. */
-function spinFor(durationNs: number, clockNs: () => number): void {
-  const until = clockNs() + durationNs;
-  while (clockNs() < until) {
-    // busy wait by design: the fault is extra latency on the order path
   }
 }

@@ -18,4 +18,13 @@ describe('warm-up', () => {
     const config = probeConfig({ warmupTicks: 2_000, pipeline: { layout: 'workers', workers: 2 } });
     expect(runShardWarmup(config, monoNowNs, 2_000).orders).toBe(runLayoutWarmup(config, monoNowNs).orders);
   });
+
+  it.each(['inline', 'workers'] as const)('leaves fault injection out of the %s warm-ups, which would otherwise spin for minutes', (layout) => {
+    // 1 s per order over about 160 orders: a warm-up that kept the fault would run into the test timeout.
+    const config = probeConfig({
+      warmupTicks: 200, pipeline: { layout, workers: 2 }, faultInjection: { extraLatencyMicros: 1_000_000 },
+    });
+    expect(runLayoutWarmup(config, monoNowNs).orders).toBeGreaterThan(100);
+    expect(runShardWarmup(config, monoNowNs, 200).orders).toBeGreaterThan(100);
+  });
 });

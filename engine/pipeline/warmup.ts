@@ -3,6 +3,7 @@ import { GeneratedTick, RandomWalk } from '../feed/random-walk.ts';
 import { DENY_REASON_SLOTS, RiskEngine } from '../risk/risk-engine.ts';
 import { SymbolTable } from '../wire/symbol-id.ts';
 import { TickFrameWriter } from '../wire/tick-codec.ts';
+import { withoutFaultInjection } from './fault-injection.ts';
 import { createIntakeCounters } from './frame-intake.ts';
 import { InlinePipeline } from './inline-pipeline.ts';
 import { OrderIdSource } from './order.ts';
@@ -32,10 +33,11 @@ export function runLayoutWarmup(config: EngineConfig, clockNs: () => number): Wa
  * JIT warm-up: runs `config.warmupTicks` synthetic ticks through a scratch pipeline built from the same config
  * (same classes, so V8 optimises the same functions), with its own risk state and a publisher that discards
  * everything. Nothing reaches a socket and the real pipeline's state is untouched; the first real tick then runs
- * optimised code instead of the interpreter.
+ * optimised code instead of the interpreter. Fault injection is left out: warm-up would only spin.
  */
-export function runWarmup(config: EngineConfig, clockNs: () => number): WarmupReport {
+export function runWarmup(engineConfig: EngineConfig, clockNs: () => number): WarmupReport {
   const started = clockNs();
+  const config = withoutFaultInjection(engineConfig);
   const processorCounters = createProcessorCounters(config.strategies.length);
   const discard = discardingPublisher();
   const pipeline = new InlinePipeline({
@@ -59,12 +61,12 @@ export function runWarmup(config: EngineConfig, clockNs: () => number): WarmupRe
  * The workers layout's feed-thread warm-up: a scratch WorkersPipeline (small rings, threads never started) whose
  * shards are run in this thread by ShardWorker after each frame, so the feed thread's own hot functions (tick
  * routing, ring writes, output collection, encoding) are optimised before the first real frame. The real
- * pipeline, its workers and their risk state are untouched.
+ * pipeline, its workers and their risk state are untouched. Fault injection is left out.
  */
 export function runWorkersWarmup(config: EngineConfig, clockNs: () => number): WarmupReport {
   const started = clockNs();
   const scratch: EngineConfig = {
-    ...config,
+    ...withoutFaultInjection(config),
     risk: { ...config.risk, ordersEnabled: true },
     pipeline: { ...config.pipeline, ringCapacity: 1024, overflow: 'drop' },
   };

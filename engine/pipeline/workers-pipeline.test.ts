@@ -191,7 +191,7 @@ describe('WorkersPipeline', () => {
 
   it('drops and counts exactly what a full input ring refuses under drop overflow: accepted == processed + dropped', async () => {
     // One worker held up 2 ms per order (fault injection) behind a 64-slot ring: a 300-tick frame overflows it.
-    const h = harness({ workers: 1, ringCapacity: 64, overflow: 'drop' }, { faults: { extraLatencyMicros: 2_000 } });
+    const h = harness({ workers: 1, ringCapacity: 64, overflow: 'drop' }, { faultInjection: { extraLatencyMicros: 2_000 } });
     await h.pipeline.start();
     h.pipeline.processFrame(tradeFrames(1, 75)[0]);
     const dropped = h.pipeline.inputs[0].dropped();
@@ -211,7 +211,7 @@ describe('WorkersPipeline', () => {
 
   it('holds the feed thread under block overflow until the worker makes room, dropping nothing', async () => {
     // A generous block timeout: this test is about waiting, and the test host is shared.
-    const h = harness({ workers: 1, ringCapacity: 64, overflow: 'block' }, { faults: { extraLatencyMicros: 100 } }, { blockTimeoutMs: 5_000 });
+    const h = harness({ workers: 1, ringCapacity: 64, overflow: 'block' }, { faultInjection: { extraLatencyMicros: 100 } }, { blockTimeoutMs: 5_000 });
     await h.pipeline.start();
     h.pipeline.processFrame(tradeFrames(1, 50)[0]);
     await h.pipeline.drain(5_000);
@@ -219,6 +219,15 @@ describe('WorkersPipeline', () => {
     expect(h.pipeline.inputs[0].dropped()).toBe(0);
     expect(h.processorCounters.tradesProcessed).toBe(200);
     expect(decodeOrders(h.orderFrames)).toHaveLength(200);
+  });
+
+  it('adds faultInjection.extraLatencyMicros in the worker to every tick-to-order latency the main thread records', async () => {
+    // A lower bound only: the worker spins 300 µs between the tick's publish stamp and the main thread's hand-off.
+    const h = harness({ workers: 1 }, { faultInjection: { extraLatencyMicros: 300 } });
+    await h.pipeline.start();
+    for (const frame of tradeFrames(5, 1)) h.pipeline.processFrame(frame);
+    await until(() => h.latencies.length === 20);
+    expect(Math.min(...h.latencies)).toBeGreaterThanOrEqual(300_000);
   });
 
   it('drains: workers finish their rings and exit, and every order they made is published', async () => {

@@ -48,6 +48,7 @@ const typeNames: Readonly<Record<string, string>> = {
   'spec.engine.zeromq.endpoints[]': 'ZeroMqEndpoint',
   'spec.engine.metrics': 'EngineMetricsSpec',
   'spec.engine.pipeline': 'PipelineSpec',
+  'spec.engine.faultInjection': 'FaultInjectionSpec',
   'spec.strategy': 'RolloutStrategy',
   'spec.strategy.canary': 'CanaryStrategy',
   'spec.strategy.canary.steps[]': 'CanaryStep',

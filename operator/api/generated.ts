@@ -135,6 +135,18 @@ export interface PipelineSpec {
   readonly waitStrategy: "spin" | "yield" | "block";
 }
 
+/** For tests and demos only: adds real latency on the tick-to-order path (a busy wait before each accepted order is handed on), so a latency regression can be produced on purpose. Absent means no fault injection. See docs/engine-config.md. */
+export interface FaultInjectionSpec {
+  /** Tests and demos only: busy wait added before each affected order, in microseconds. */
+  readonly extraLatencyMicros: number;
+  /** Tests and demos only: plus a uniform extra wait of 0 to jitterMicros microseconds (seeded). */
+  readonly jitterMicros: number;
+  /** Tests and demos only: percent of orders delayed (below 100 gives a latency distribution with a tail). */
+  readonly affectedPercent: number;
+  /** Tests and demos only: seed of the generator behind affectedPercent and jitterMicros (engine default 1). */
+  readonly seed?: number;
+}
+
 /** The engine configuration, rendered into the engine ConfigMap (docs/engine-config.md). */
 export interface EngineSpec {
   readonly symbols: readonly string[];
@@ -149,6 +161,8 @@ export interface EngineSpec {
   readonly pipeline: PipelineSpec;
   readonly warmupTicks: number;
   readonly drainTimeoutMs: number;
+  /** For tests and demos only: adds real latency on the tick-to-order path (a busy wait before each accepted order is handed on), so a latency regression can be produced on purpose. Absent means no fault injection. See docs/engine-config.md. */
+  readonly faultInjection?: FaultInjectionSpec;
 }
 
 /** Waits durationSeconds, or for a promote when absent. */
@@ -186,6 +200,8 @@ export interface BlueGreenStrategy {
   readonly scaleDownDelaySeconds: number;
   readonly prePromotionAnalysis: boolean;
   readonly postPromotionAnalysis: boolean;
+  /** After an abort (orders already cut), seconds the preview pods stay for inspection before they are scaled down. */
+  readonly abortScaleDownDelaySeconds: number;
 }
 
 /** How a new revision is rolled out. Absent means replace at once. */
@@ -455,6 +471,16 @@ export const specDefaults: DefaultsNode = {
         },
         "drainTimeoutMs": {
           "default": 5000
+        },
+        "faultInjection": {
+          "properties": {
+            "jitterMicros": {
+              "default": 0
+            },
+            "affectedPercent": {
+              "default": 100
+            }
+          }
         }
       }
     },
@@ -486,6 +512,9 @@ export const specDefaults: DefaultsNode = {
             },
             "postPromotionAnalysis": {
               "default": true
+            },
+            "abortScaleDownDelaySeconds": {
+              "default": 30
             }
           }
         }

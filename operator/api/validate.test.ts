@@ -16,6 +16,8 @@ describe('validateSpec', () => {
     ['a bindPort equal to the metrics port', (s: Record<string, any>) => { s.engine.zeromq.endpoints.push({ name: 'control', role: 'control', bindPort: 9100 }); }, 'spec.engine.zeromq.endpoints[2].bindPort'], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['zero cpu', (s: Record<string, any>) => { s.template.resources.cpu = '0'; }, 'spec.template.resources.cpu'], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['zero memory', (s: Record<string, any>) => { s.template.resources.memory = '0Mi'; }, 'spec.template.resources.memory'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a fault injection share over 100 percent', (s: Record<string, any>) => { s.engine.faultInjection = { extraLatencyMicros: 400, affectedPercent: 150 }; }, 'spec.engine.faultInjection.affectedPercent'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a fault injection without extraLatencyMicros', (s: Record<string, any>) => { s.engine.faultInjection = { jitterMicros: 100 }; }, 'spec.engine.faultInjection.extraLatencyMicros'], // eslint-disable-line @typescript-eslint/no-explicit-any
   ])('names the field of %s', (_what, edit, path) => {
     const errors = validateSpec(withSpec(exampleEngine('minimal'), edit).spec);
     expect(errors.map((e) => e.path)).toEqual([path]);
@@ -34,7 +36,16 @@ describe('validateSpec', () => {
     expect(errors[0]?.message).toMatch(message);
   });
 
-  it('reports every problem, not only the first', () => {
+  it('accepts fault injection and reports a bad value with the engine\'s message on the spec path', () => {
+    const ok = withSpec(exampleEngine('minimal'), (s) => { s.engine.faultInjection = { extraLatencyMicros: 400, jitterMicros: 100, seed: 1 }; });
+    expect(validateSpec(ok.spec)).toEqual([]);
+    const bad = withSpec(exampleEngine('minimal'), (s) => { s.engine.faultInjection = { extraLatencyMicros: 400, affectedPercent: 150 }; });
+    expect(validateSpec(bad.spec)).toEqual([
+      { path: 'spec.engine.faultInjection.affectedPercent', message: 'must be an integer between 0 and 100, got 150' },
+    ]);
+  });
+
+    it('reports every problem, not only the first', () => {
     const errors = validateSpec(withSpec(exampleEngine('gpu-canary'), (s) => {
       s.template.resources.cpu = '0';
       s.analysis.latency.quantile = '0.95';
@@ -48,6 +59,7 @@ describe('validateSpec', () => {
     ['indicators[2].params.period', 'spec.engine.indicators[2].params.period'],
     ['shutdown.drainTimeoutMs', 'spec.engine.drainTimeoutMs'],
     ['zeromq.endpoints[1]', 'spec.engine.zeromq.endpoints[1]'],
+    ['faultInjection.seed', 'spec.engine.faultInjection.seed'],
   ])('maps engine field %j to %s', (engineField, specField) => {
     expect(specPathOfEngineField(engineField)).toBe(specField);
   });

@@ -1,5 +1,5 @@
 import { parseDurationMs } from '../api/duration.ts';
-import type { TradingEngineSpec } from '../api/types.ts';
+import type { FaultInjectionSpec, TradingEngineSpec } from '../api/types.ts';
 
 /** The engine configuration document (docs/engine-config.md) rendered from a spec, before the engine validates it. */
 export interface EngineConfigDocument {
@@ -12,6 +12,8 @@ export interface EngineConfigDocument {
   readonly pipeline: Readonly<Record<string, string | number>>;
   readonly warmupTicks: number;
   readonly shutdown: { readonly drainTimeoutMs: number };
+  /** Present only when the spec has `engine.faultInjection` (tests and demos). */
+  readonly faultInjection?: FaultInjectionSpec;
 }
 
 /** The engine's default latency window when nothing else decides it (engine/config). */
@@ -22,7 +24,8 @@ const defaultWindowSeconds = 30;
  * parameters become numbers (`"2.5"` -> 2.5; a non-numeric string becomes NaN, which the engine's own validation
  * then names), and the latency window defaults to the analysis window when the gate scrapes the pods, so the
  * gate measures exactly the window the user asked for. Examples: window `60s`, no metrics.windowSeconds -> 60;
- * metrics.windowSeconds 20 -> 20 (validation reports the mismatch); no analysis -> 30.
+ * metrics.windowSeconds 20 -> 20 (validation reports the mismatch); no analysis -> 30. `faultInjection` is passed
+ * through only when the spec has it, so engines without it render (and hash into revisions) exactly as before.
  */
 export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocument {
   const engine = spec.engine;
@@ -57,6 +60,7 @@ export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocumen
     pipeline: { ...engine.pipeline },
     warmupTicks: engine.warmupTicks,
     shutdown: { drainTimeoutMs: engine.drainTimeoutMs },
+    ...(engine.faultInjection === undefined ? {} : { faultInjection: { ...engine.faultInjection } }),
   };
 }
 

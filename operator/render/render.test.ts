@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEngineConfig } from '../../engine/config/engine-config.ts';
 import { exampleEngine, withSpec } from '../testing/engines.ts';
 import { appliedHash, configMapName, renderConfigMap, renderReplicaSet, renderService } from './children.ts';
+import { renderEngineConfig } from './engine-config.ts';
 import { imageVersion } from './labels.ts';
 import { revisionOf } from './revision.ts';
 
@@ -23,6 +24,7 @@ describe('revisionOf', () => {
     ['the cpu', (s: Record<string, any>) => { s.template.resources.cpu = '2'; }], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['an env var', (s: Record<string, any>) => { s.template.env = [{ name: 'A', value: 'b' }]; }], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['the indicator backend', (s: Record<string, any>) => { s.engine.backend = 'wasm'; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['fault injection', (s: Record<string, any>) => { s.engine.faultInjection = { extraLatencyMicros: 400 }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
   ])('changes with %s', (_what, edit) => {
     expect(revisionOf(withSpec(minimal, edit))).not.toBe(revisionOf(minimal));
   });
@@ -129,6 +131,28 @@ describe('renderConfigMap', () => {
     expect(config.metrics.windowSeconds).toBe(60);
     expect(config.pipeline.layout).toBe('workers');
     expect(config.endpoints.map((e) => e.role)).toEqual(['marketData', 'orders', 'signals', 'control']);
+    expect(config.faultInjection).toBeUndefined();
+  });
+});
+
+describe('renderEngineConfig', () => {
+  it('leaves faultInjection out when the spec has none', () => {
+    expect('faultInjection' in renderEngineConfig(minimal.spec)).toBe(false);
+    expect('faultInjection' in renderEngineConfig(gpuEngine.spec)).toBe(false);
+  });
+
+  it('passes spec.engine.faultInjection through, schema defaults included, and the engine reads it', () => {
+    const faulty = withSpec(minimal, (s) => { s.engine.faultInjection = { extraLatencyMicros: 400, jitterMicros: 100 }; });
+    const document = renderEngineConfig(faulty.spec);
+    expect(document.faultInjection).toEqual({ extraLatencyMicros: 400, jitterMicros: 100, affectedPercent: 100 });
+    expect(parseEngineConfig(document).faultInjection).toEqual({
+      extraLatencyMicros: 400, jitterMicros: 100, affectedPercent: 100, seed: 1,
+    });
+    const seeded = withSpec(minimal, (s) => { s.engine.faultInjection = { extraLatencyMicros: 300, affectedPercent: 5, seed: 42 }; });
+    const cm = renderConfigMap(seeded, revisionOf(seeded));
+    expect(parseEngineConfig(parse(cm.data?.['engine.yaml'] ?? '') as unknown).faultInjection).toEqual({
+      extraLatencyMicros: 300, jitterMicros: 0, affectedPercent: 5, seed: 42,
+    });
   });
 });
 
