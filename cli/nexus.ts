@@ -17,6 +17,7 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   ctl: { run: ctlCommand, summary: 'send orders-on | orders-off | drain | status to an engine control socket' },
   // Loaded on demand: the engine and the other commands never load the Kubernetes client.
   operator: { run: async (argv) => (await import('./commands/operator.ts')).operatorCommand(argv), summary: 'run the TradingEngine operator against a cluster (kubeconfig or in-cluster)' },
+  rollout: { run: async (argv) => (await import('./commands/rollout.ts')).rolloutCommand(argv), summary: 'status | watch | promote | abort | retry <name>: inspect and steer a TradingEngine rollout' },
   cluster: { run: clusterCommand, summary: 'development: a real local Kubernetes control plane and node agent (up, until Ctrl-C)' },
 };
 

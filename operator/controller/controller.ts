@@ -5,7 +5,9 @@ import { startInformer, type Informer, type InformerEventType, type Lister, type
 import { configMaps, pods, replicaSets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { engineAppName, labelKeys, managerName } from '../render/labels.ts';
+import { StatusExpectations } from './expectations.ts';
 import { reconcile } from './reconciler.ts';
+import { createRolloutEffects, type RolloutEffects } from './rollout-effects.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {
@@ -22,6 +24,8 @@ export interface ControllerOptions {
   readonly watchSilenceMs?: number;
   readonly nowMs?: () => number;
   readonly log: (line: string) => void;
+  /** Latency measurements and orders-off for rollouts; default: pod scrape / Prometheus and the engine control client. */
+  readonly rollout?: RolloutEffects;
   /** Observes every finished reconcile (benchmarks): its key, duration in ms and writes (-1 for an error). */
   readonly onReconcile?: (key: string, ms: number, writes: number) => void;
 }
@@ -102,6 +106,8 @@ export function startController(options: ControllerOptions): Controller {
       return instance === undefined ? undefined : `${pod.metadata?.namespace ?? ''}/${instance}`;
     }),
     writer,
+    rollout: options.rollout ?? createRolloutEffects(),
+    expectations: new StatusExpectations(),
     nowMs,
     log,
   };

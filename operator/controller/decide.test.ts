@@ -635,10 +635,16 @@ describe('decide: determinism and steady state', () => {
     expect(again.events).toEqual([]);
   });
 
-  it('carries the rollout fields of the previous status through unchanged', () => {
-    const status: TradingEngineStatus = { ...healthy.engine.status, currentStepIndex: 2, abort: false, collisionCount: 1 };
+  it('outside a strategy rollout clears step and abort state but keeps collisionCount, the gate history and the stable history', () => {
+    const status: TradingEngineStatus = {
+      ...healthy.engine.status, currentStepIndex: 2, abort: true, abortedAt: '2026-01-02T03:00:00Z', abortReason: 'Manual', collisionCount: 1,
+      pauseConditions: [{ reason: 'Manual', startTime: '2026-01-02T03:00:00Z' }], stableHistory: [revA], analysis: { phase: 'Failed' },
+    };
     const plan = decide({ ...healthy, engine: withStatus(minimal, status) }, T0 + minute);
-    expect(plan.status).toMatchObject({ currentStepIndex: 2, abort: false, collisionCount: 1 });
+    expect(plan.status).toMatchObject({ collisionCount: 1, stableHistory: [revA], analysis: { phase: 'Failed' } });
+    for (const field of ['currentStepIndex', 'abort', 'abortedAt', 'abortReason', 'pauseConditions', 'canary', 'blueGreen']) {
+      expect(plan.status, field).not.toHaveProperty(field);
+    }
   });
 });
 

@@ -1,13 +1,16 @@
-import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { applySpecDefaults } from '../api/defaults.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { describeErrors, validateSpec } from '../api/validate.ts';
-import { configMapName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { pushStableHistory, requestFields } from '../rollout/status-fields.ts';
+import { decideRollout } from './decide-rollout.ts';
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
 import { configMaps, replicaSets, services } from '../kube/resources.ts';
 import { findCondition, mergeConditions, metaTime, type DesiredCondition } from './conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from './observed.ts';
+import { creationMs, gpuCondition, pausedCondition, scaledCopy } from './plan-parts.ts';
 
 /**
  * The whole reconcile decision for one TradingEngine, as a pure function of what is observed and the time:
@@ -34,12 +37,32 @@ export function decide(observed: Observed, nowMs: number): Plan {
   const current = byRevision.get(revision);
   const stableBefore = previous.stableRevision;
   const holdForPause = engine.spec.paused && current === undefined && stableBefore !== undefined && byRevision.has(stableBefore);
+  const fastRollback = isFastRollback(engine, revision);
+  if (engine.spec.strategy !== undefined && stableBefore !== undefined && stableBefore !== revision && byRevision.has(stableBefore) && !holdForPause && !fastRollback) {
+    return decideRollout(engine, observed, revision, byRevision, stableBefore, nowMs);
+  }
 
   const applies: ApplyIntent[] = [];
   const deletes: DeleteIntent[] = [];
   const events: EventIntent[] = [];
 
-  applies.push({ resource: services, object: renderService(engine), observed: observed.services[0] });
+  // Blue-green always pins the engine Service to one revision (the stable one, or the new one on first create).
+  const blueGreen = engine.spec.strategy?.type === 'BlueGreen';
+  const serving = blueGreen ? stableBefore ?? revision : undefined;
+  const activeService = observed.services.find((service) => service.metadata?.name === engine.metadata.name);
+  const previewService = observed.services.find((service) => service.metadata?.name === previewServiceName(engine));
+  applies.push({ resource: services, object: renderService(engine, serving), observed: activeService });
+  if (blueGreen) {
+    applies.push({ resource: services, object: renderService(engine, revision, 'preview'), observed: previewService });
+  } else if (previewService !== undefined) {
+    deletes.push({ resource: services, namespace: previewService.metadata?.namespace ?? '', name: previewService.metadata?.name ?? '', uid: previewService.metadata?.uid ?? '' });
+  }
+  if (fastRollback && previous.updateRevision !== revision) {
+    events.push({
+      type: 'Normal', reason: 'FastRollback',
+      message: `Revision ${revision} was stable within the last ${engine.spec.rollbackWindow.revisions} stable revisions: rolling back to it at once, without steps or analysis`,
+    });
+  }
 
   if (!holdForPause) {
     const configMap = renderConfigMap(engine, revision);
@@ -147,21 +170,12 @@ export function decide(observed: Observed, nowMs: number): Plan {
     }
   }
 
-  const gpu = engine.spec.template.gpu;
+  const gpu = gpuCondition(engine, observed.pods, previous);
   if (gpu !== undefined) {
-    const starved = observed.pods.find((pod) => unschedulableFor(pod, gpu.resourceName) !== undefined);
-    const schedulerMessage = starved === undefined ? undefined : unschedulableFor(starved, gpu.resourceName);
-    conditions.push(schedulerMessage === undefined
-      ? { type: 'GPUSchedulable', status: 'True', reason: 'GPUsAllocated', message: `Every scheduled pod has ${gpu.count} ${gpu.resourceName}` }
-      : { type: 'GPUSchedulable', status: 'False', reason: 'InsufficientGPU', message: `Pod ${starved?.metadata?.name ?? ''} cannot be scheduled: ${schedulerMessage}` });
-    const before = findCondition(previous.conditions, 'GPUSchedulable');
-    if (schedulerMessage !== undefined && before?.reason !== 'InsufficientGPU') {
-      events.push({ type: 'Warning', reason: 'InsufficientGPU', message: conditions[conditions.length - 1]?.message ?? '' });
-    }
+    conditions.push(gpu.condition);
+    if (gpu.event !== undefined) events.push(gpu.event);
   }
-  conditions.push(engine.spec.paused
-    ? { type: 'Paused', status: 'True', reason: 'SpecPaused', message: 'spec.paused is true: no new revision starts' }
-    : { type: 'Paused', status: 'False', reason: 'NotPaused', message: 'Rollouts proceed' });
+  conditions.push(pausedCondition(engine));
 
   if (rolledOut && stableBefore !== revision) {
     const seconds = (nowMs - creationMs(current)) / 1000;
@@ -175,7 +189,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
   }
 
   const status: TradingEngineStatus = {
-    ...carriedRolloutFields(previous),
+    ...replaceRolloutFields(engine, previous, stableRevision, rolledOut && stableBefore !== revision ? revision : undefined),
     observedGeneration: generation,
     replicas: sum((rs) => rs.status?.replicas),
     updatedReplicas: current?.status?.replicas ?? 0,
@@ -217,41 +231,34 @@ function invalidSpecPlan(engine: TradingEngine, count: number, message: string, 
   return { applies: [], deletes: [], events, status };
 }
 
-/** Rollout state owned by the rollout issue's state machine; carried through unchanged here. */
-function carriedRolloutFields(previous: TradingEngineStatus): Partial<TradingEngineStatus> {
-  const { currentStepIndex, canary, blueGreen, abort, abortedAt, abortReason, promoteFull, promotedStep, pauseConditions, analysis, collisionCount, stableHistory } = previous;
-  return Object.fromEntries(
-    Object.entries({ currentStepIndex, canary, blueGreen, abort, abortedAt, abortReason, promoteFull, promotedStep, pauseConditions, analysis, collisionCount, stableHistory })
-      .filter(([, value]) => value !== undefined),
-  );
-}
-
-function creationMs(object: { metadata?: { creationTimestamp?: Date | string } } | undefined): number {
-  const stamp = object?.metadata?.creationTimestamp;
-  return stamp === undefined ? 0 : new Date(stamp).getTime();
-}
-
-function scaledCopy(rs: V1ReplicaSet, replicas: number): V1ReplicaSet {
-  // Apply only the fields the operator owns; the template and selector were applied when it was created.
-  const applied: V1ReplicaSet = {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: {
-      name: rs.metadata?.name,
-      namespace: rs.metadata?.namespace,
-      labels: rs.metadata?.labels,
-      annotations: { ...rs.metadata?.annotations },
-      ownerReferences: rs.metadata?.ownerReferences,
-    },
-    spec: { ...rs.spec, replicas, selector: rs.spec?.selector ?? {}, template: rs.spec?.template },
+/**
+ * The rollout fields outside a strategy's rollout (first create, no strategy, steady state, fast rollback): no
+ * step, abort or pause state; the request fields consumed; the gate's last figures kept for display; the stable
+ * history extended when `promoted` became stable now. Blue-green reports its single active revision.
+ */
+function replaceRolloutFields(
+  engine: TradingEngine,
+  previous: TradingEngineStatus,
+  stableRevision: string | undefined,
+  promoted: string | undefined,
+): Partial<TradingEngineStatus> {
+  const history = promoted === undefined ? previous.stableHistory : pushStableHistory(previous.stableHistory, promoted);
+  const steps = engine.spec.strategy?.canary?.steps.length;
+  return {
+    ...(engine.spec.strategy === undefined ? {} : requestFields()),
+    ...(history === undefined ? {} : { stableHistory: history }),
+    ...(previous.analysis === undefined ? {} : { analysis: previous.analysis }),
+    ...(previous.collisionCount === undefined ? {} : { collisionCount: previous.collisionCount }),
+    ...(steps === undefined ? {} : { currentStepIndex: steps }),
+    ...(engine.spec.strategy?.type === 'BlueGreen' && stableRevision !== undefined ? { blueGreen: { active: stableRevision, preview: stableRevision } } : {}),
   };
-  return applied;
 }
 
-/** The scheduler's message when `pod` is unschedulable for lack of `resourceName`, else undefined. */
-function unschedulableFor(pod: V1Pod, resourceName: string): string | undefined {
-  const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
-  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
-  return scheduled.message?.includes(resourceName) === true ? scheduled.message : undefined;
+/** Re-applying a revision that was stable among the last rollbackWindow.revisions stable ones skips steps and analysis. */
+function isFastRollback(engine: TradingEngine, revision: string): boolean {
+  const stable = engine.status?.stableRevision;
+  if (engine.spec.strategy === undefined || stable === undefined || stable === revision) return false;
+  const earlier = (engine.status?.stableHistory ?? []).filter((entry) => entry !== stable);
+  return earlier.slice(0, engine.spec.rollbackWindow.revisions).includes(revision);
 }
 

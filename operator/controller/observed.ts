@@ -1,6 +1,7 @@
 import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import type { ResourceKind } from '../kube/resources.ts';
+import type { ControlResult, RolloutNeeds, TakenMeasurement } from '../rollout/types.ts';
 
 /** What reconcile sees of one TradingEngine: the object and its owned children, from the informer caches. */
 export interface Observed {
@@ -9,6 +10,10 @@ export interface Observed {
   readonly configMaps: readonly V1ConfigMap[];
   readonly services: readonly V1Service[];
   readonly pods: readonly V1Pod[];
+  /** A measurement the previous pass of this reconcile asked for (Plan.needs.measure). */
+  readonly measurement?: TakenMeasurement;
+  /** Control commands the previous pass asked for (Plan.needs.control), with their results. */
+  readonly control?: readonly ControlResult[];
 }
 
 export interface ApplyIntent {
@@ -39,4 +44,9 @@ export interface Plan {
   readonly status: TradingEngineStatus;
   /** Reconcile again after this long even if nothing changes (a deadline or a pause ends). */
   readonly requeueAfterMs?: number;
+  /**
+   * Effects needed before this plan is final (a due gate measurement, orders-off on pods). When set, the
+   * executor performs them, adds the results to Observed and decides again; the rest of this plan is not applied.
+   */
+  readonly needs?: RolloutNeeds;
 }

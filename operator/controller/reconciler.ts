@@ -6,6 +6,8 @@ import { canonicalJson } from '../render/canonical-json.ts';
 import { appliedHash } from '../render/children.ts';
 import { labelKeys } from '../render/labels.ts';
 import { decide } from './decide.ts';
+import type { StatusExpectations } from './expectations.ts';
+import { cutOrdersOn, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
 import type { ApplyIntent, Observed } from './observed.ts';
 
 export interface ReconcilerDeps {
@@ -15,6 +17,10 @@ export interface ReconcilerDeps {
   readonly services: Lister<V1Service>;
   readonly pods: Lister<V1Pod>;
   readonly writer: ClusterWriter;
+  /** Measurements and orders-off for rollouts. */
+  readonly rollout: RolloutEffects;
+  /** The status resourceVersion each key last wrote, until the cache has caught up with it. */
+  readonly expectations: StatusExpectations;
   /** Wall-clock milliseconds (status timestamps, deadlines). */
   readonly nowMs: () => number;
   readonly log: (line: string) => void;
@@ -26,29 +32,61 @@ export interface ReconcileResult {
   readonly writes: number;
 }
 
+/** Passes of decide per reconcile: the plan, then with a measurement, then with orders-off results. */
+const maxPasses = 3;
+/** How soon to look again while the cache lags behind this operator's own last status write. */
+const cacheLagRetryMs = 25;
+
 /**
  * Reconciles one TradingEngine by key (`namespace/name`): reads the latest object and its children from the
  * caches, lets the pure `decide` compute the plan, then carries it out. A missing or deleting object is done
- * (its children are garbage-collected through their ownerReferences). Writes happen only where the observed
- * object differs (applied-hash annotation, ReplicaSet size) and the status only when it changed, so a steady
- * state makes zero API writes. Any API error propagates: the caller requeues with backoff, and the next attempt
- * recomputes everything from the caches (level-based, so a half-done attempt is safe to repeat).
+ * (its children are garbage-collected through their ownerReferences).
+ *
+ * Effects a plan needs first (a due latency measurement; orders-off on pods being aborted) are performed and
+ * decide runs again with their results, so every decision is a pure function of what was observed. Then the
+ * status is written first, as the commit point, with the cached resourceVersion as a precondition: a stale
+ * cache (or a user request written in between) makes it fail with 409 and nothing else is written; the retry
+ * decides again from fresh state. Only then children are applied (where the observed object differs) and the
+ * Events recorded, so a transition is announced once. A steady state makes zero API writes. While the cache
+ * has not yet caught up with this operator's own last status write, reconcile waits briefly instead of
+ * acting on stale state (expectations, as client-go controllers keep them).
  */
 export async function reconcile(key: string, deps: ReconcilerDeps): Promise<ReconcileResult> {
   const engine = deps.engines.get(key);
-  if (engine === undefined || engine.metadata.deletionTimestamp !== undefined) return { writes: 0 };
+  if (engine === undefined || engine.metadata.deletionTimestamp !== undefined) {
+    deps.expectations.forget(key);
+    return { writes: 0 };
+  }
+  if (!deps.expectations.satisfiedBy(key, engine.metadata.resourceVersion, deps.nowMs())) return { writes: 0, requeueAfterMs: cacheLagRetryMs };
   const uid = engine.metadata.uid ?? '';
   const namespace = engine.metadata.namespace ?? '';
   const name = engine.metadata.name ?? '';
-  const observed: Observed = {
+  let observed: Observed = {
     engine,
     replicaSets: deps.replicaSets.ownedBy(uid),
     configMaps: deps.configMaps.ownedBy(uid),
     services: deps.services.ownedBy(uid),
     pods: deps.pods.list().filter((pod) => pod.metadata?.namespace === namespace && pod.metadata.labels?.[labelKeys.instance] === name),
   };
-  const plan = decide(observed, deps.nowMs());
+  const nowMs = deps.nowMs();
+  let plan = decide(observed, nowMs);
+  for (let pass = 1; plan.needs !== undefined; pass++) {
+    if (pass >= maxPasses) throw new Error(`reconcile of ${key} still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
+    const { measure, control } = plan.needs;
+    const source = engine.spec.analysis?.latency.source;
+    if (measure !== undefined && source !== undefined) {
+      observed = { ...observed, measurement: await takeMeasurement(deps.rollout, source, measure) };
+    } else if (control !== undefined) {
+      observed = { ...observed, control: await cutOrdersOn(deps.rollout, control) };
+    }
+    plan = decide(observed, nowMs);
+  }
   let writes = 0;
+  if (canonicalJson(plan.status) !== canonicalJson(engine.status ?? {})) {
+    const written = await deps.writer.applyStatus(engine, plan.status);
+    deps.expectations.expect(key, written, nowMs);
+    writes++;
+  }
   for (const intent of plan.applies) {
     if (!needsWrite(intent)) continue;
     await deps.writer.apply(intent.resource, intent.object);
@@ -63,10 +101,6 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     await deps.writer.event(engine, event.type, event.reason, event.message).catch((error: unknown) => {
       deps.log(`Event not recorded engine=${key} reason=${event.reason} error=${String(error)}`);
     });
-  }
-  if (canonicalJson(plan.status) !== canonicalJson(engine.status ?? {})) {
-    await deps.writer.applyStatus(engine, plan.status);
-    writes++;
   }
   return { writes, ...(plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs }) };
 }

@@ -11,8 +11,12 @@ export type EventType = 'Normal' | 'Warning';
 export interface ClusterWriter {
   /** Server-side apply of a whole child object with the operator's field manager (conflicts forced). */
   apply<T extends { metadata?: { name?: string; namespace?: string } }>(resource: ResourceKind, object: T): Promise<T>;
-  /** Server-side apply of a TradingEngine's whole status through the status subresource. */
-  applyStatus(engine: TradingEngine, status: TradingEngineStatus): Promise<void>;
+  /**
+   * Server-side apply of a TradingEngine's whole status through the status subresource, with the engine's
+   * resourceVersion as a precondition (409 Conflict when the object changed since it was read). Resolves with
+   * the resourceVersion the write produced.
+   */
+  applyStatus(engine: TradingEngine, status: TradingEngineStatus): Promise<string | undefined>;
   /** Deletes one object, only if it still has `uid` (a precondition), with background propagation; 404 is success. */
   delete(resource: ResourceKind, namespace: string, name: string, uid: string): Promise<void>;
   /** A core/v1 Event on the TradingEngine. */
@@ -47,13 +51,19 @@ export function createClusterWriter(
     async applyStatus(engine, status) {
       const namespace = engine.metadata.namespace ?? '';
       const name = engine.metadata.name ?? '';
-      await apiRequest(kubeConfig, {
+      const resourceVersion = engine.metadata.resourceVersion;
+      const written = await apiRequest<TradingEngine>(kubeConfig, {
         method: 'PATCH',
         path: `${collectionPath(tradingEngines, namespace)}/${encodeURIComponent(name)}/status`,
         query: { fieldManager, force: true },
-        body: { apiVersion: tradingEngines.apiVersion, kind: tradingEngines.kind, metadata: { name, namespace }, status },
+        body: {
+          apiVersion: tradingEngines.apiVersion, kind: tradingEngines.kind,
+          metadata: { name, namespace, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+          status,
+        },
         contentType: 'application/apply-patch+yaml',
       });
+      return written.metadata.resourceVersion;
     },
 
     async delete(resource, namespace, name, uid) {

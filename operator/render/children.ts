@@ -37,6 +37,11 @@ export function serviceName(engine: TradingEngine): string {
   return engine.metadata.name ?? '';
 }
 
+/** The blue-green preview Service (`<name>-preview`): it selects the preview revision's pods. */
+export function previewServiceName(engine: TradingEngine): string {
+  return `${engine.metadata.name ?? ''}-preview`;
+}
+
 /** Stamps the applied-hash annotation: a hash of the object as rendered (before the annotation is added). */
 function withAppliedHash<T extends { metadata?: { annotations?: { [key: string]: string } } }>(object: T): T {
   const hash = shortHash(object);
@@ -93,13 +98,13 @@ export function renderReplicaSet(engine: TradingEngine, revision: string, replic
  * The engine Service: the metrics port plus every bound ZeroMQ endpoint (signals, control), selecting the pods
  * of `revision` when given (blue-green switches it), else every engine pod of the TradingEngine.
  */
-export function renderService(engine: TradingEngine, revision?: string): V1Service {
+export function renderService(engine: TradingEngine, revision?: string, role: 'active' | 'preview' = 'active'): V1Service {
   const endpoints = engine.spec.engine.zeromq.endpoints.filter((endpoint) => endpoint.bindPort !== undefined);
   return withAppliedHash<V1Service>({
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
-      name: serviceName(engine),
+      name: role === 'active' ? serviceName(engine) : previewServiceName(engine),
       namespace: engine.metadata.namespace,
       labels: commonLabels(engine),
       ownerReferences: [ownerReference(engine)],

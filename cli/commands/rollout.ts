@@ -1,0 +1,269 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { objectKey, type TradingEngine } from '../../operator/api/types.ts';
+import { ApiError } from '../../operator/kube/api-request.ts';
+import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
+import { contextNamespace, readTradingEngine, requestRollout, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
+import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../args.ts';
+import { formatRollout, requestedLine, rolloutOutcome } from '../rollout-view.ts';
+
+/**
+ * `nexus rollout status|watch|promote|abort|retry <name>` (also `kubectl nexus rollout ...` through
+ * bin/kubectl-nexus). Exit codes: 0 done (for watch: the rollout became healthy), 1 refused, failed, aborted or
+ * timed out, 2 usage error.
+ */
+export const rolloutSubcommands = ['status', 'watch', 'promote', 'abort', 'retry'] as const;
+export type RolloutSubcommand = (typeof rolloutSubcommands)[number];
+
+const common = {
+  namespace: { type: 'string', help: "the TradingEngine's namespace, also -n (default: the kubeconfig context's, else default)" },
+  kubeconfig: { type: 'string', help: 'kubeconfig path (default $KUBECONFIG, else ~/.kube/config)' },
+  help: { type: 'boolean', help: 'show this help' },
+} satisfies Record<string, OptionSpec>;
+
+const options: Record<RolloutSubcommand, Record<string, OptionSpec>> = {
+  status: { json: { type: 'boolean', help: 'print the raw status JSON instead of the view' }, ...common },
+  watch: { timeout: { type: 'number', help: 'give up (exit 1) after this many seconds; 0 = wait until done', default: 0 }, ...common },
+  promote: { full: { type: 'boolean', help: 'skip every remaining step and analysis (status.promoteFull)' }, ...common },
+  abort: { ...common },
+  retry: { ...common },
+};
+
+const summaries: Record<RolloutSubcommand, string> = {
+  status: 'Prints the rollout of one TradingEngine: phase, revisions, the current step, canary weight and orders,\n' +
+    'the latency gate against its limits, the last measurements, abort and pause state, conditions.',
+  watch: 'Reprints the status view on every change until the rollout is finished: exit 0 once the update\n' +
+    'revision is stable and Healthy, 1 when it is aborted or --timeout passes.',
+  promote: 'Advances the rollout past its current step once (status.promotedStep = currentStepIndex); with\n' +
+    '--full skips every remaining step and analysis. Refused (exit 1) with no rollout in progress or once aborted.',
+  abort: 'Aborts the rollout in progress (status.abort = true): the operator cuts the canary pods\' orders, sets\n' +
+    'the weight to 0 and scales the canary down. Refused (exit 1) with no rollout in progress or once aborted.',
+  retry: 'Restarts an aborted rollout at step 0 (status.abort = false). Refused (exit 1) unless aborted.',
+};
+
+const briefs: Record<RolloutSubcommand, string> = {
+  status: 'print the rollout: step, canary weight and orders, latency gate, history, conditions (--json: raw status)',
+  watch: 'reprint the status on every change until healthy (exit 0), aborted or --timeout (exit 1)',
+  promote: 'advance past the current step once; --full skips every remaining step and analysis',
+  abort: 'abort the rollout in progress: canary orders cut, weight 0, canary scaled down',
+  retry: 'restart an aborted rollout at step 0',
+};
+
+export function rolloutHelp(subcommand?: RolloutSubcommand): string {
+  if (subcommand !== undefined) return helpText(`nexus rollout ${subcommand} <name> [options]`, summaries[subcommand], options[subcommand]);
+  return [
+    'Usage: nexus rollout <status|watch|promote|abort|retry> <name> [options]',
+    '       kubectl nexus rollout ...   (bin/kubectl-nexus on PATH)',
+    '',
+    ...rolloutSubcommands.map((name) => `  ${name.padEnd(8)} ${briefs[name]}`),
+    '',
+    'Requests are merge patches of the TradingEngine status at the resourceVersion just read (re-read and',
+    'retried on conflict), acted on by the operator. nexus rollout <command> --help for the options.',
+  ].join('\n');
+}
+
+export interface RolloutInvocation {
+  readonly subcommand: RolloutSubcommand;
+  readonly name: string;
+  /** Undefined: the kubeconfig context's namespace. */
+  readonly namespace: string | undefined;
+  readonly kubeconfig: string | undefined;
+  readonly full: boolean;
+  readonly json: boolean;
+  /** 0 = no limit. */
+  readonly timeoutSeconds: number;
+}
+
+export type ParsedRolloutArgs = { readonly kind: 'run'; readonly invocation: RolloutInvocation } | { readonly kind: 'help'; readonly text: string; readonly code: number };
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Parses `<subcommand> <name> [options]`; options may come before or after the name, `-n` is `--namespace` and
+ * `-h` is `--help`. Throws UsageError naming the problem. Pure.
+ */
+export function parseRolloutArgs(argv: readonly string[]): ParsedRolloutArgs {
+  const [first, ...rest] = argv;
+  if (first === undefined) return { kind: 'help', text: rolloutHelp(), code: 2 };
+  if (first === '--help' || first === '-h' || first === 'help') return { kind: 'help', text: rolloutHelp(), code: 0 };
+  if (!(rolloutSubcommands as readonly string[]).includes(first)) {
+    throw new UsageError(`unknown rollout command ${JSON.stringify(first)} (${rolloutSubcommands.join(', ')})`);
+  }
+  const subcommand = first as RolloutSubcommand;
+  const specs = options[subcommand];
+  const flags: string[] = [];
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    let token = rest[i];
+    if (token === '-h') token = '--help';
+    else if (token === '-n') token = '--namespace';
+    else if (token.startsWith('-n=')) token = `--namespace=${token.slice(3)}`;
+    if (!token.startsWith('-')) {
+      positional.push(token);
+      continue;
+    }
+    flags.push(token);
+    const spec = specs[token.slice(2)];
+    if (!token.includes('=') && spec !== undefined && spec.type !== 'boolean' && i + 1 < rest.length) flags.push(rest[++i]);
+  }
+  const values = parseArgs(flags, specs);
+  if (flag(values, 'help')) return { kind: 'help', text: rolloutHelp(subcommand), code: 0 };
+  if (positional.length === 0) throw new UsageError(`${subcommand} needs the TradingEngine name`);
+  if (positional.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positional[1])} (one TradingEngine name)`);
+  const name = positional[0];
+  if (name.length > 63 || !dns1123Label.test(name)) throw new UsageError(`${JSON.stringify(name)} is not a TradingEngine name`);
+  const namespace = str(values, 'namespace');
+  if (namespace !== undefined && (namespace.length > 63 || !dns1123Label.test(namespace))) {
+    throw new UsageError(`--namespace: ${JSON.stringify(namespace)} is not a namespace name`);
+  }
+  const timeoutSeconds = subcommand === 'watch' ? num(values, 'timeout') : 0;
+  if (timeoutSeconds < 0) throw new UsageError(`--timeout must be 0 or more seconds, got ${timeoutSeconds}`);
+  return {
+    kind: 'run',
+    invocation: {
+      subcommand,
+      name,
+      namespace,
+      kubeconfig: str(values, 'kubeconfig'),
+      full: flag(values, 'full'),
+      json: flag(values, 'json'),
+      timeoutSeconds,
+    },
+  };
+}
+
+/** The request a promote/abort/retry invocation makes, and how its line names it. */
+export function rolloutAction(invocation: RolloutInvocation): { action: RolloutAction; label: string } | undefined {
+  switch (invocation.subcommand) {
+    case 'promote':
+      return invocation.full ? { action: 'promote-full', label: 'promote --full' } : { action: 'promote', label: 'promote' };
+    case 'abort':
+      return { action: 'abort', label: 'abort' };
+    case 'retry':
+      return { action: 'retry', label: 'retry' };
+    default:
+      return undefined;
+  }
+}
+
+export async function rolloutCommand(argv: readonly string[]): Promise<number> {
+  const parsed = parseRolloutArgs(argv);
+  if (parsed.kind === 'help') {
+    console.log(parsed.text);
+    return parsed.code;
+  }
+  const invocation = parsed.invocation;
+  const fail = (message: string): number => {
+    console.error(`nexus rollout ${invocation.subcommand}: ${message}`);
+    return 1;
+  };
+  let kubeConfig: KubeConfig;
+  try {
+    kubeConfig = loadKubeConfig(invocation.kubeconfig);
+  } catch (error) {
+    return fail(`cannot load the kubeconfig${invocation.kubeconfig === undefined ? '' : ` ${invocation.kubeconfig}`}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const namespace = invocation.namespace ?? contextNamespace(kubeConfig);
+  const { name } = invocation;
+  try {
+    const request = rolloutAction(invocation);
+    if (request !== undefined) {
+      const result = await requestRollout(kubeConfig, namespace, name, request.action);
+      if (result.outcome === 'refused') return fail(result.reason);
+      console.log(requestedLine(request.label, result.before));
+      return 0;
+    }
+    if (invocation.subcommand === 'status') {
+      const engine = await readTradingEngine(kubeConfig, namespace, name);
+      console.log(invocation.json ? JSON.stringify(engine.status ?? {}, null, 2) : formatRollout(engine, Date.now()).join('\n'));
+      return 0;
+    }
+    return await watchRollout({
+      read: () => readTradingEngine(kubeConfig, namespace, name),
+      print: (text) => process.stdout.write(`${text}\n`),
+      warn: (text) => process.stderr.write(`${text}\n`),
+      tty: process.stdout.isTTY === true,
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      timeoutMs: invocation.timeoutSeconds * 1000,
+    });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 404) return fail(`TradingEngine ${namespace}/${name} not found (${error.message})`);
+    if (error instanceof ApiError) return fail(`${error.code === 0 ? '' : `${error.code} ${error.reason}: `}${error.message}`);
+    throw error;
+  }
+}
+
+export interface WatchRolloutDeps {
+  /** Reads the TradingEngine (a GET); ApiError 404 ends the watch, other API errors are retried. */
+  read(): Promise<TradingEngine>;
+  print(text: string): void;
+  warn(text: string): void;
+  /** Clear the screen before each view (a terminal); otherwise print a separator line between views. */
+  readonly tty: boolean;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Give up after this long; 0 = never. */
+  readonly timeoutMs: number;
+  /** Between reads; default 1000. */
+  readonly pollMs?: number;
+}
+
+const clearScreen = '\x1b[H\x1b[2J';
+
+/**
+ * Polls the TradingEngine every `pollMs` and prints the view when it changed (on a terminal: when the rendered
+ * text changed, so a pause counts down; otherwise when the resourceVersion changed, so a log gets one view per
+ * object change). Returns 0 once the rollout is healthy, 1 once it is aborted or the timeout passed.
+ * api-request.ts answers whole responses only (no streaming), so this polls instead of `?watch=1`.
+ */
+export async function watchRollout(deps: WatchRolloutDeps): Promise<number> {
+  const pollMs = deps.pollMs ?? 1000;
+  const deadline = deps.timeoutMs > 0 ? deps.now() + deps.timeoutMs : Number.POSITIVE_INFINITY;
+  let shownText: string | undefined;
+  let shownVersion: string | undefined;
+  let failing = false;
+  for (;;) {
+    let engine: TradingEngine | undefined;
+    try {
+      engine = await deps.read();
+      if (failing) deps.warn('Read succeeded again.');
+      failing = false;
+    } catch (error) {
+      if (!(error instanceof ApiError) || !transient(error)) throw error;
+      if (!failing) deps.warn(`Read failed (${error.code === 0 ? error.reason : error.code}): ${error.message}; retrying every ${pollMs / 1000}s`);
+      failing = true;
+    }
+    if (engine !== undefined) {
+      const now = deps.now();
+      const text = formatRollout(engine, now).join('\n');
+      const version = engine.metadata.resourceVersion;
+      const changed = deps.tty ? text !== shownText : shownVersion === undefined || version !== shownVersion;
+      if (changed) {
+        if (deps.tty) deps.print(`${clearScreen}${text}`);
+        else deps.print(`${shownVersion === undefined ? '' : `--- ${new Date(now).toISOString()}\n`}${text}`);
+        shownText = text;
+        shownVersion = version ?? '';
+      }
+      const outcome = rolloutOutcome(engine);
+      if (outcome === 'healthy') {
+        deps.print(`Rollout of ${objectKey(engine.metadata)} finished: revision ${engine.status?.stableRevision ?? '-'} is stable and Healthy.`);
+        return 0;
+      }
+      if (outcome === 'aborted') {
+        deps.print(`Rollout of ${objectKey(engine.metadata)} aborted (${engine.status?.abortReason ?? 'reason -'}).`);
+        return 1;
+      }
+    }
+    const left = deadline - deps.now();
+    if (left <= 0) {
+      deps.print(`Timed out after ${deps.timeoutMs / 1000}s; the rollout is not finished.`);
+      return 1;
+    }
+    await deps.sleep(Math.min(pollMs, left));
+  }
+}
+
+/** Worth another read: a network failure or timeout, throttling, or a server-side error (not a kubeconfig without a cluster). */
+function transient(error: ApiError): boolean {
+  return error.code === 0 ? error.reason === 'NetworkError' : error.code === 429 || error.code >= 500;
+}

@@ -1,0 +1,68 @@
+import type { LatencySource } from '../api/types.ts';
+import { createPodScrapeProvider } from '../analysis/pod-scrape.ts';
+import { createPrometheusProvider } from '../analysis/prometheus.ts';
+import type { LatencyProvider, MeasureResult } from '../analysis/provider.ts';
+import type { ControlRequest, ControlResult, MeasureRequest, TakenMeasurement } from '../rollout/types.ts';
+import { sendControl } from '../../engine/orders/control-server.ts';
+import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
+
+/**
+ * The effects a rollout plan may need before it is final: measuring a revision's latency (pods' /metrics or
+ * Prometheus) and cutting pods' orders through their control sockets (the engine's own ZeroMQ client in
+ * engine/orders). Injected into the reconciler so its decisions stay pure and tests can observe the effects.
+ */
+export interface RolloutEffects {
+  providerFor(source: LatencySource): LatencyProvider;
+  /** orders-off to one engine control socket; never throws. */
+  ordersOff(address: string, timeoutMs: number): Promise<{ readonly ok: boolean; readonly error?: string }>;
+}
+
+/** How long one orders-off may take before the pod counts as not cut (and is scaled down at once). */
+export const ordersOffTimeoutMs = 2_000;
+
+export function createRolloutEffects(): RolloutEffects {
+  const providers = new Map<string, LatencyProvider>();
+  return {
+    providerFor(source) {
+      const key = JSON.stringify(source);
+      let provider = providers.get(key);
+      if (provider === undefined) {
+        provider = source.type === 'Prometheus'
+          ? createPrometheusProvider({ address: source.prometheus?.address ?? '' })
+          : createPodScrapeProvider({ path: source.podScrape?.path ?? '/metrics' });
+        providers.set(key, provider);
+      }
+      return provider;
+    },
+    async ordersOff(address, timeoutMs) {
+      try {
+        const reply = await sendControl(address, ControlCommand.OrdersOff, timeoutMs);
+        if (reply.status === ControlStatus.Ok) return { ok: true };
+        return { ok: false, error: `refused (status ${reply.status}): ${JSON.stringify(reply.body)}` };
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+    },
+  };
+}
+
+/** Takes the measurements a plan asked for (canary and, for the relative check, stable) in parallel. */
+export async function takeMeasurement(effects: RolloutEffects, source: LatencySource, request: MeasureRequest): Promise<TakenMeasurement> {
+  const provider = effects.providerFor(source);
+  const safely = async (promise: Promise<MeasureResult>): Promise<MeasureResult> => promise.catch((error: unknown) => ({ ok: false, error: String(error) }));
+  const [canary, stable] = await Promise.all([
+    safely(provider.measure(request.canary)),
+    request.stable === undefined ? Promise.resolve(undefined) : safely(provider.measure(request.stable)),
+  ]);
+  return { revision: request.canary.revision, canary, ...(stable === undefined ? {} : { stable }) };
+}
+
+/** Sends orders-off to every target at once and reports each pod's outcome with its round trip. */
+export async function cutOrdersOn(effects: RolloutEffects, request: ControlRequest): Promise<ControlResult[]> {
+  return Promise.all(request.targets.map(async (target) => {
+    const started = performance.now();
+    const outcome = await effects.ordersOff(target.address, ordersOffTimeoutMs);
+    const micros = Math.round((performance.now() - started) * 1000);
+    return { pod: target.pod, ok: outcome.ok, micros, ...(outcome.error === undefined ? {} : { error: outcome.error }) };
+  }));
+}

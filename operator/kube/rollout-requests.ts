@@ -1,0 +1,173 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { objectKey, type TradingEngine, type TradingEngineStatus } from '../api/types.ts';
+import { apiRequest, ApiError } from './api-request.ts';
+import { collectionPath, tradingEngines } from './resources.ts';
+
+/**
+ * Rollout requests of `nexus rollout promote|abort|retry`: what a person asks of the operator, written into the
+ * TradingEngine's status, where the operator reads it on its next reconcile.
+ *
+ * The contract with the operator:
+ * - promote        -> `{status: {promotedStep: currentStepIndex}}`: advance past that step once (ignored once the
+ *                     step has moved on);
+ * - promote --full -> `{status: {promoteFull: true}}`: skip the remaining steps and analysis;
+ * - abort          -> `{status: {abort: true}}`: cut the canary pods' orders, weight 0, scale the canary down;
+ * - retry          -> `{status: {abort: false}}`: restart the rollout at step 0 with zeroed counters.
+ *
+ * Guarantees:
+ * - Every request is a JSON merge patch of the status subresource carrying `metadata.resourceVersion` of the object
+ *   just read, so the API server rejects it (409) if the operator wrote in between; it never overwrites a status it
+ *   has not seen. On 409 it re-reads, re-checks and retries, at most `maxConflictRetries` (5) times.
+ * - Refusals are decided on the object as read, by the pure `planRolloutRequest`; nothing is written then.
+ * - A promote names what it saw: if a re-read after a conflict shows another update revision (or, for a step
+ *   promote, another step), it is refused instead of promoting something the caller was never shown.
+ */
+export type RolloutAction = 'promote' | 'promote-full' | 'abort' | 'retry';
+
+/** The status fields a request writes; the rest of the status is left to the operator. */
+export type RolloutRequestPatch = Pick<TradingEngineStatus, 'promotedStep' | 'promoteFull' | 'abort'>;
+
+export type RolloutPlan =
+  | { readonly kind: 'patch'; readonly status: RolloutRequestPatch }
+  | { readonly kind: 'refuse'; readonly reason: string };
+
+export type RolloutRequestResult =
+  | {
+      readonly outcome: 'requested';
+      /** The object the accepted patch was based on. */
+      readonly before: TradingEngine;
+      /** The object as the API server returned it after the patch. */
+      readonly after: TradingEngine;
+      readonly status: RolloutRequestPatch;
+      /** Patches sent, 1 without conflicts. */
+      readonly attempts: number;
+    }
+  | { readonly outcome: 'refused'; readonly reason: string; readonly engine: TradingEngine; readonly attempts: number };
+
+export interface RolloutRequestOptions {
+  /** Re-reads after a 409 Conflict before giving up; default 5. */
+  readonly maxConflictRetries?: number;
+  /** Test hook: runs after each read, before its patch (a test changes the status here, as the operator would). */
+  readonly beforePatch?: (engine: TradingEngine, attempt: number) => Promise<void>;
+}
+
+/** The field manager of the CLI's status patches (it shows in managedFields, beside `nexus-operator`). */
+export const rolloutFieldManager = 'nexus-rollout';
+
+export const defaultMaxConflictRetries = 5;
+
+/** The REST path of one TradingEngine, e.g. `/apis/trading.nexus.dev/v1alpha1/namespaces/trading/tradingengines/alpha`. */
+export function tradingEnginePath(namespace: string, name: string): string {
+  return `${collectionPath(tradingEngines, namespace)}/${encodeURIComponent(name)}`;
+}
+
+/** The namespace of the kubeconfig's current context, else `default` (what kubectl uses without -n). */
+export function contextNamespace(kubeConfig: KubeConfig): string {
+  const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
+  const namespace = context?.namespace;
+  return namespace === undefined || namespace === '' ? 'default' : namespace;
+}
+
+/** GET one TradingEngine; 404 throws ApiError (code 404) like every other failure. */
+export function readTradingEngine(kubeConfig: KubeConfig, namespace: string, name: string): Promise<TradingEngine> {
+  return apiRequest<TradingEngine>(kubeConfig, { method: 'GET', path: tradingEnginePath(namespace, name), timeoutMs: 15_000 });
+}
+
+/** True while a rollout is under way: an update revision other than the stable one, at a step. */
+export function rolloutInProgress(status: TradingEngineStatus | undefined): boolean {
+  return status !== undefined && status.updateRevision !== status.stableRevision && status.currentStepIndex !== undefined;
+}
+
+/** True once the rollout was aborted (by a person or by the gate), until a retry. */
+export function rolloutAborted(status: TradingEngineStatus | undefined): boolean {
+  return status?.abort === true || status?.phase === 'Aborted';
+}
+
+/**
+ * What `action` asks of `engine` as read: the status patch, or why it is refused. Pure.
+ *
+ * Examples (stable a, update b, step 2): promote -> `{promotedStep: 2}`; promote-full -> `{promoteFull: true}`;
+ * abort -> `{abort: true}`; retry -> refused (not aborted). With abort true: promote and abort are refused
+ * ("use retry"), retry -> `{abort: false}`. With update == stable: everything but retry is refused.
+ */
+export function planRolloutRequest(engine: TradingEngine, action: RolloutAction): RolloutPlan {
+  const status = engine.status;
+  const name = objectKey(engine.metadata);
+  if (action === 'retry') {
+    if (status?.abort === true) return { kind: 'patch', status: { abort: false } };
+    const phase = status?.phase === undefined ? '' : ` (phase ${status.phase})`;
+    return { kind: 'refuse', reason: `retry refused: the rollout of ${name} is not aborted${phase}; retry restarts only an aborted rollout` };
+  }
+  if (rolloutAborted(status)) {
+    const why = status?.abortReason === undefined ? '' : ` (${status.abortReason})`;
+    const hint = action === 'abort' ? 'it is aborted already' : 'use `nexus rollout retry` to restart it at step 0';
+    return { kind: 'refuse', reason: `${action} refused: the rollout of ${name} is aborted${why}; ${hint}` };
+  }
+  const step = status?.currentStepIndex;
+  if (!rolloutInProgress(status) || step === undefined) {
+    const update = status?.updateRevision;
+    const detail = update === undefined ? 'no revision yet' : update === status?.stableRevision ? `revision ${update} is stable` : `revision ${update} has no current step`;
+    return { kind: 'refuse', reason: `${action} refused: no rollout in progress for ${name} (${detail})` };
+  }
+  if (action === 'promote') return { kind: 'patch', status: { promotedStep: step } };
+  if (action === 'promote-full') return { kind: 'patch', status: { promoteFull: true } };
+  return { kind: 'patch', status: { abort: true } };
+}
+
+/**
+ * Refusal of a promote whose re-read (after a conflict) no longer shows what the first read showed: another
+ * update revision, or for a step promote another step. Pure; undefined when it still matches.
+ */
+export function promoteTargetMoved(first: TradingEngine, now: TradingEngine, action: RolloutAction): string | undefined {
+  if (action !== 'promote' && action !== 'promote-full') return undefined;
+  const was = first.status;
+  const is = now.status;
+  if (was?.updateRevision !== is?.updateRevision) {
+    return `${action} refused: the update revision changed from ${was?.updateRevision ?? '-'} to ${is?.updateRevision ?? '-'} while requesting; nothing was requested, run it again`;
+  }
+  if (action === 'promote' && was?.currentStepIndex !== is?.currentStepIndex) {
+    return `promote refused: the rollout moved from step ${was?.currentStepIndex ?? '-'} to step ${is?.currentStepIndex ?? '-'} while requesting; nothing was requested, run it again`;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the TradingEngine, plans `action` and writes it with a merge patch on the status subresource at the
+ * resourceVersion just read; on 409 Conflict re-reads and tries again. Throws ApiError on other failures (404 when
+ * the engine does not exist) and on a conflict that outlasts the retries.
+ */
+export async function requestRollout(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+  action: RolloutAction,
+  options: RolloutRequestOptions = {},
+): Promise<RolloutRequestResult> {
+  const retries = options.maxConflictRetries ?? defaultMaxConflictRetries;
+  let first: TradingEngine | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const engine = await readTradingEngine(kubeConfig, namespace, name);
+    first ??= engine;
+    const moved = promoteTargetMoved(first, engine, action);
+    if (moved !== undefined) return { outcome: 'refused', reason: moved, engine, attempts: attempt - 1 };
+    const plan = planRolloutRequest(engine, action);
+    if (plan.kind === 'refuse') return { outcome: 'refused', reason: plan.reason, engine, attempts: attempt - 1 };
+    await options.beforePatch?.(engine, attempt);
+    try {
+      const after = await apiRequest<TradingEngine>(kubeConfig, {
+        method: 'PATCH',
+        path: `${tradingEnginePath(namespace, name)}/status`,
+        query: { fieldManager: rolloutFieldManager },
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { resourceVersion: engine.metadata.resourceVersion }, status: plan.status },
+        timeoutMs: 15_000,
+      });
+      return { outcome: 'requested', before: engine, after, status: plan.status, attempts: attempt };
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 409) throw error;
+      if (attempt > retries) {
+        throw new ApiError(409, 'Conflict', `${action} of ${namespace}/${name} still conflicted after ${retries} re-reads (the status keeps changing): ${error.message}`);
+      }
+    }
+  }
+}

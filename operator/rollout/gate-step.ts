@@ -1,0 +1,45 @@
+import type { AnalysisStatus, Measurement } from '../api/types.ts';
+import { advanceGate, judge, nextMeasurementDueMs, type GateOutcome } from '../analysis/verdict.ts';
+import { measureTarget } from './pods.ts';
+import type { MeasureRequest, RolloutInput } from './types.ts';
+
+export interface GateTick {
+  readonly analysis: AnalysisStatus;
+  /** The outcome of the measurement judged now; 'Running' when nothing was due. */
+  readonly outcome: GateOutcome;
+  /** The measurement judged in this reconcile, if one was. */
+  readonly judged?: Measurement;
+  /** When the next measurement is due (wall-clock ms). */
+  readonly dueMs: number;
+  /** Set when a measurement is due and the input has none: the executor measures and decides again. */
+  readonly needs?: MeasureRequest;
+}
+
+/** Re-check at least this often when the spec's durations cannot be read (validation reports them). */
+const fallbackIntervalMs = 60_000;
+
+/**
+ * One reconcile's worth of the latency gate on `gate.revision`: nothing before the next measurement is due; when
+ * due, a measure request (first pass) or the judged measurement and the moved streaks (second pass). A
+ * measurement of another revision (a stale one) is never used. Pure.
+ */
+export function tickGate(input: RolloutInput, gate: AnalysisStatus, requiredSuccesses: number): GateTick {
+  const latency = input.engine.spec.analysis?.latency;
+  if (latency === undefined) return { analysis: gate, outcome: 'Passed', dueMs: input.nowMs };
+  const due = nextMeasurementDueMs(gate, latency);
+  if (Number.isNaN(due)) return { analysis: gate, outcome: 'Running', dueMs: input.nowMs + fallbackIntervalMs };
+  if (input.nowMs < due) return { analysis: gate, outcome: 'Running', dueMs: due };
+  const revision = gate.revision ?? input.revision;
+  const taken = input.measurement;
+  if (taken?.revision !== revision) return { analysis: gate, outcome: 'Running', dueMs: due, needs: measureRequest(input, revision) };
+  const judged = judge(taken, latency, revision, input.nowMs);
+  const step = advanceGate(gate, judged, latency, requiredSuccesses, input.nowMs);
+  const next = nextMeasurementDueMs(step.analysis, latency);
+  return { analysis: step.analysis, outcome: step.outcome, judged, dueMs: Number.isNaN(next) ? input.nowMs + fallbackIntervalMs : next };
+}
+
+function measureRequest(input: RolloutInput, revision: string): MeasureRequest {
+  const canary = measureTarget(input.engine, input.pods, revision);
+  const relative = input.engine.spec.analysis?.latency.relativeToStable?.maxIncreasePercent !== undefined;
+  return relative ? { canary, stable: measureTarget(input.engine, input.pods, input.stableRevision) } : { canary };
+}
