@@ -68,7 +68,8 @@ export function planCanary(input: RolloutInput): RolloutPlan {
 
   const resume = continuing && !retrying;
   if (!continuing) {
-    const restarted = previous.updateRevision !== undefined && previous.updateRevision !== previous.stableRevision && previous.updateRevision !== revision;
+    const restarted = previous.updateRevision !== undefined && previous.updateRevision !== previous.stableRevision && previous.updateRevision !== revision
+      && previous.abortedAt === undefined;
     events.push(restarted
       ? { type: 'Normal', reason: 'RolloutRestarted', message: `Revision ${previous.updateRevision ?? ''} superseded by ${revision} at step ${previous.currentStepIndex ?? 0}; rollout restarts at step 0 of ${steps.length}` }
       : { type: 'Normal', reason: 'RolloutStarted', message: `Canary rollout of revision ${revision} started (stable ${stableRevision}, ${steps.length} steps, first: ${describeStep(steps[0])})` });

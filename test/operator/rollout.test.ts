@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { TradingEngine } from '../../operator/api/types.ts';
+import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/rollout-lab.ts';
+import { requestRollout } from '../../operator/kube/rollout-requests.ts';
+import { apiRequest } from '../../operator/kube/api-request.ts';
+
+/**
+ * Latency-gated canary rollouts end to end against a real API server, with real engines (node agent processes),
+ * a real market-data feed and order sink, and the operator's controller: a healthy revision is promoted through
+ * every step; a revision with injected latency is aborted by the gate, its orders cut through the control socket
+ * (seen in the canary engine's own metrics) before it is scaled down, with one Event carrying the measured p99
+ * and the threshold; the stable set never drops below spec.replicas; an operator restart mid-canary resumes
+ * without duplicate ReplicaSets or Events; a manual abort and a retry through `nexus rollout` requests work.
+ */
+let lab: RolloutLab | undefined;
+const lines: string[] = [];
+const log = (line: string): void => {
+  lines.push(line);
+};
+const name = 'gate';
+
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${what}\nlast: ${JSON.stringify(value)?.slice(0, 2000)}\n${lines.slice(-30).join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+interface ReplicaSetJson { metadata: { name: string; labels: Record<string, string> }; spec: { replicas: number }; status: { availableReplicas?: number } }
+interface PodJson { metadata: { name: string; labels: Record<string, string> }; status: { podIP?: string; phase?: string } }
+
+const replicaSets = async (): Promise<ReplicaSetJson[]> => {
+  const list = await apiRequest<{ items: ReplicaSetJson[] }>(lab?.kubeConfig ?? (undefined as never), {
+    method: 'GET', path: `/apis/apps/v1/namespaces/${lab?.namespace ?? ''}/replicasets`, query: { labelSelector: `app.kubernetes.io/instance=${name}` },
+  });
+  return list.items;
+};
+const pods = async (): Promise<PodJson[]> => {
+  const list = await apiRequest<{ items: PodJson[] }>(lab?.kubeConfig ?? (undefined as never), {
+    method: 'GET', path: `/api/v1/namespaces/${lab?.namespace ?? ''}/pods`, query: { labelSelector: `app.kubernetes.io/instance=${name}` },
+  });
+  return list.items;
+};
+const engine = async (): Promise<TradingEngine | undefined> => lab?.read(name);
+const reasons = (events: readonly CoreV1Event[]): string[] => events.map((event) => event.reason ?? '');
+const count = (events: readonly CoreV1Event[], reason: string): number => events.filter((event) => event.reason === reason).length;
+
+async function scrape(ip: string, metric: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://${ip}:9100/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${metric} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+/**
+ * Watches the stable ReplicaSet's size while `revision` is the stable revision: the smallest size seen. A sample
+ * counts only when the engine, read after the ReplicaSet, still names `revision` stable: the operator commits a
+ * promotion to status before it scales the old set down, so such a sample predates the promotion.
+ */
+function watchStableSize(revision: string): { stop: () => Promise<number> } {
+  let smallest = Number.POSITIVE_INFINITY;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const stable = (await replicaSets().catch(() => undefined))?.find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === revision);
+      const stillStable = (await engine().catch(() => undefined))?.status?.stableRevision === revision;
+      if (stable !== undefined && stillStable) smallest = Math.min(smallest, stable.spec.replicas);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return { stop: async () => { running = false; await loop; return smallest; } };
+}
+
+beforeAll(async () => {
+  lab = await startRolloutLab({ log });
+}, 180_000);
+
+afterAll(async () => {
+  await lab?.stop();
+}, 60_000);
+
+describe('latency-gated canary rollouts against a real API server and real engines', () => {
+  let v1 = '';
+  let v2 = '';
+
+  it('creates v1 without a canary (first revision) and makes it stable', async () => {
+    await lab?.apply(lab.manifest(name));
+    const te = await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, 90_000, 'v1 Healthy');
+    v1 = te?.status?.stableRevision ?? '';
+    expect(te?.status?.stableHistory).toEqual([v1]);
+    expect(reasons(await lab?.events(name) ?? [])).not.toContain('RolloutStarted');
+  }, 120_000);
+
+  it('promotes a healthy v2 through setWeight 50, analysis and setWeight 100, the operator restarted mid-canary', async () => {
+    const stableSize = watchStableSize(v1);
+    await lab?.apply(lab.manifest(name, (spec) => { spec.template.image = 'nexus/engine:v2'; }));
+    // Kill the operator once the canary is in its analysis step, then let a fresh one resume from status alone.
+    await eventually(engine, (e) => e?.status?.currentStepIndex === 1 && e.status.analysis?.phase === 'Running', 90_000, 'v2 in analysis');
+    await lab?.restartOperator();
+    const te = await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== v1, 120_000, 'v2 promoted');
+    v2 = te?.status?.stableRevision ?? '';
+    expect(te?.status?.updateRevision).toBe(v2);
+    expect(te?.status?.stableHistory).toEqual([v2, v1]);
+    expect(te?.status?.analysis?.phase).toBe('Successful');
+    expect(te?.status?.analysis?.lastMeasurement?.result).toBe('Pass');
+    expect(te?.status?.analysis?.lastMeasurement?.p99Micros).toBeLessThanOrEqual(5_000);
+    const events = await lab?.events(name) ?? [];
+    // One of each transition, although two operators worked on this rollout.
+    for (const reason of ['RolloutStarted', 'AnalysisStarted', 'AnalysisPassed', 'RolloutCompleted']) expect(count(events, reason), reason).toBe(1);
+    expect(events.find((event) => event.reason === 'RolloutCompleted')?.message).toMatch(/p99 \d+ µs <= threshold 5000 µs/);
+    const sets = await replicaSets();
+    expect(sets.filter((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v2)).toHaveLength(1);
+    expect(await stableSize.stop()).toBe(2);
+    await eventually(replicaSets, (list) => list.find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1)?.spec.replicas === 0, 30_000, 'v1 scaled to 0');
+  }, 240_000);
+
+  it('aborts a slow v3: orders off on the canary first (engine metric), one Event with p99 and threshold, stable untouched', async () => {
+    const stableSize = watchStableSize(v2);
+    await lab?.apply(lab.manifest(name, (spec) => {
+      spec.template.image = 'nexus/engine:v3';
+      spec.engine.faultInjection = { extraLatencyMicros: 8_000, affectedPercent: 5 } as MutableSpec['engine']['faultInjection'];
+    }));
+    const te = await eventually(engine, (e) => e?.status?.phase === 'Aborted', 120_000, 'v3 aborted');
+    const v3 = te?.status?.updateRevision ?? '';
+    expect(te?.status?.abortReason).toBe('LatencyBreach');
+    expect(te?.status?.stableRevision).toBe(v2);
+    expect(te?.status?.canary?.ordersEnabled).toBe(false);
+    expect(te?.status?.analysis?.consecutiveBreaches).toBe(3);
+    expect(te?.status?.analysis?.lastMeasurement?.result).toBe('Breach');
+    // The canary pod still runs (abortScaleDownDelaySeconds 5) with its orders cut, by its own account.
+    const cut = te?.status?.canary?.ordersOffPods ?? [];
+    expect(cut).toHaveLength(1);
+    const canaryPod = (await pods()).find((pod) => pod.metadata.name === cut[0]);
+    expect(canaryPod?.metadata.labels['trading.nexus.dev/revision']).toBe(v3);
+    expect(await scrape(canaryPod?.status.podIP ?? '', 'nexus_engine_orders_enabled')).toBe(0);
+    const events = await lab?.events(name) ?? [];
+    expect(count(events, 'RolloutAborted')).toBe(1);
+    expect(count(events, 'OrdersOff')).toBe(1);
+    const aborted = events.find((event) => event.reason === 'RolloutAborted');
+    expect(aborted?.type).toBe('Warning');
+    expect(aborted?.message).toMatch(/p99 \d+ µs > threshold 5000 µs/);
+    expect(aborted?.message).toMatch(/3 breaches in a row/);
+    // Orders off is recorded before the canary is scaled down, then the canary goes to zero after the delay.
+    await eventually(replicaSets, (list) => list.find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v3)?.spec.replicas === 0, 30_000, 'v3 scaled to 0');
+    expect(await stableSize.stop()).toBe(2);
+    const after = await engine();
+    expect(after?.status?.phase).toBe('Aborted');
+    expect((await lab?.events(name) ?? []).filter((event) => event.reason === 'RolloutAborted')).toHaveLength(1);
+  }, 180_000);
+
+  it('retries the aborted v3 through a nexus rollout request: step 0 with zeroed counters, then aborts again', async () => {
+    const result = await requestRollout(lab?.kubeConfig ?? (undefined as never), lab?.namespace ?? '', name, 'retry');
+    expect(result.outcome).toBe('requested');
+    await eventually(engine, (e) => e?.status?.phase !== 'Aborted', 30_000, 'retried');
+    const events = await lab?.events(name) ?? [];
+    expect(count(events, 'RolloutRetried')).toBe(1);
+    const te = await eventually(engine, (e) => e?.status?.phase === 'Aborted', 120_000, 'v3 aborted again');
+    expect(te?.status?.abortReason).toBe('LatencyBreach');
+    expect(count(await lab?.events(name) ?? [], 'RolloutAborted')).toBe(2);
+  }, 180_000);
+
+  it('a manual abort (nexus rollout abort) of a healthy canary cuts orders and rolls back', async () => {
+    await lab?.apply(lab.manifest(name, (spec) => {
+      spec.template.image = 'nexus/engine:v4';
+      spec.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }], abortScaleDownDelaySeconds: 5 } } as MutableSpec['strategy'];
+    }));
+    await eventually(engine, (e) => e?.status?.phase === 'Paused' && e.status.currentStepIndex === 1, 90_000, 'v4 paused at step 1');
+    const result = await requestRollout(lab?.kubeConfig ?? (undefined as never), lab?.namespace ?? '', name, 'abort');
+    expect(result.outcome).toBe('requested');
+    const te = await eventually(engine, (e) => e?.status?.phase === 'Aborted', 30_000, 'v4 aborted');
+    expect(te?.status?.abortReason).toBe('Manual');
+    expect(te?.status?.canary?.ordersEnabled).toBe(false);
+    expect(te?.status?.stableRevision).toBe(v2);
+  }, 150_000);
+
+  it('re-applying v2 (stable) ends the aborted rollout; re-applying v1 (in the rollback window) is a fast rollback', async () => {
+    await lab?.apply(lab.manifest(name, (spec) => { spec.template.image = 'nexus/engine:v2'; }));
+    await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.updateRevision === v2, 60_000, 'back on v2');
+    await lab?.apply(lab.manifest(name));
+    const te = await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === v1, 90_000, 'fast rollback to v1');
+    expect(te?.status?.stableHistory?.slice(0, 2)).toEqual([v1, v2]);
+    const events = await lab?.events(name) ?? [];
+    expect(count(events, 'FastRollback')).toBe(1);
+    expect(count(events, 'RolloutStarted')).toBe(3);
+  }, 150_000);
+});
