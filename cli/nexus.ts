@@ -10,7 +10,8 @@ import { feedCommand } from './commands/feed.ts';
 import { sinkCommand } from './commands/sink.ts';
 
 const commands: Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }> = {
-  demo: { run: demoCommand, summary: 'run a feed, an engine and an order sink locally, with a live view; ends by itself' },
+  demo: { run: async (argv) => (await import('./commands/rollout-demo.ts')).rolloutDemoCommand(argv), summary: 'the product locally: control plane, operator, engines; a healthy v2 promoted, a slow v3 rolled back; ends by itself' },
+  'engine-demo': { run: demoCommand, summary: 'run a feed, an engine and an order sink locally, with a live view; ends by itself' },
   engine: { run: engineCommand, summary: 'run a trading engine (what each TradingEngine pod runs)' },
   feed: { run: feedCommand, summary: 'market-data simulator or CSV replayer over ZeroMQ PUB' },
   sink: { run: sinkCommand, summary: 'receive orders (PULL) and signals (SUB), print counts and latency' },
@@ -23,7 +24,7 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
 
 function usage(): string {
   const lines = ['Usage: nexus <command> [options]   (nexus <command> --help for its options)', '', 'Commands:'];
-  for (const [name, command] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${command.summary}`);
+  for (const [name, command] of Object.entries(commands)) lines.push(`  ${name.padEnd(12)} ${command.summary}`);
   return lines.join('\n');
 }
 

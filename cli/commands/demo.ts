@@ -22,7 +22,7 @@ const options = {
 } satisfies Record<string, OptionSpec>;
 
 export const demoHelp = helpText(
-  'nexus demo [options]',
+  'nexus engine-demo [options]',
   'Runs the whole engine path on this machine with no cluster: a market-data simulator (process), an engine\n' +
     '(process) and an order/signal sink (this process), all over real ZeroMQ sockets on loopback. Prints tick\n' +
     'rate, tick-to-order latency, signals and orders every second, then drains the engine and ends by itself.',

@@ -1,0 +1,194 @@
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { Measurement, TradingEngine } from '../../operator/api/types.ts';
+import { flag, helpText, parseArgs, type OptionSpec } from '../args.ts';
+import { startRolloutLab, type MutableSpec, type RolloutLab } from '../rollout-lab.ts';
+
+const options = {
+  json: { type: 'boolean', help: 'print the summary as JSON at the end' },
+  help: { type: 'boolean', help: 'show this help' },
+} satisfies Record<string, OptionSpec>;
+
+export const rolloutDemoHelp = helpText(
+  'nexus demo [--json]',
+  'The product in one command, on this machine, no cluster needed: starts a real Kubernetes control plane\n' +
+    '(kube-apiserver, etcd, controller-manager, scheduler; built from the Go modules on first use and cached)\n' +
+    'with a local node agent that runs engine pods as processes, installs the TradingEngine CRD, runs the operator,\n' +
+    'a market-data feed and an order sink, then rolls out three revisions of one TradingEngine with a latency-gated\n' +
+    'canary: v1 (first), v2 (healthy: promoted) and v3 (8 ms added to 5% of orders: aborted and rolled back\n' +
+    'automatically, orders cut first). Prints the timeline with the measured p99 values; ends by itself and cleans up.',
+  options,
+);
+
+const name = 'demo';
+const thresholdMicros = 5_000;
+
+interface Phase {
+  readonly label: string;
+  readonly revision: string;
+  readonly outcome: 'promoted' | 'aborted' | 'stable';
+  readonly startedMs: number;
+  readonly endedMs: number;
+  readonly p99Micros: readonly number[];
+  readonly firstBreachMs?: number;
+  readonly ordersOffMs?: number;
+  readonly ordersOffRoundTripMs?: number;
+}
+
+export async function rolloutDemoCommand(argv: readonly string[]): Promise<number> {
+  const values = parseArgs(argv, options);
+  if (flag(values, 'help')) {
+    console.log(rolloutDemoHelp);
+    return 0;
+  }
+  const started = Date.now();
+  const at = (ms: number): string => `[${((ms - started) / 1000).toFixed(1).padStart(5)}s]`;
+  const say = (line: string): void => console.log(`${at(Date.now())} ${line}`);
+  const quietLog: string[] = [];
+  say('Starting a local Kubernetes control plane, the node agent, a market-data feed, an order sink and the operator...');
+  let lab: RolloutLab | undefined;
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    process.once('SIGINT', () => resolve('interrupted'));
+    process.once('SIGTERM', () => resolve('interrupted'));
+  });
+  try {
+    lab = await startRolloutLab({ log: (line) => quietLog.push(line) });
+    say(`Control plane up, TradingEngine CRD installed, operator running (KUBECONFIG=${lab.kubeconfigPath})`);
+    const timeline = new Timeline(lab, at);
+    const phases: Phase[] = [];
+    const run = async (): Promise<void> => {
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v1', 'first revision: no canary, becomes stable when ready', () => undefined, 'stable'));
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v2', 'a healthy release: canary 50%, latency gate, 100%', (spec) => {
+        spec.template.image = 'nexus/engine:v2';
+      }, 'promoted'));
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v3', 'a slow release: faultInjection adds 8000 µs to 5% of orders', (spec) => {
+        spec.template.image = 'nexus/engine:v3';
+        spec.engine.faultInjection = { extraLatencyMicros: 8_000, affectedPercent: 5 } as MutableSpec['engine']['faultInjection'];
+      }, 'aborted'));
+    };
+    const outcome = await Promise.race([run().then(() => 'done' as const), interrupted]);
+    if (outcome === 'interrupted') {
+      say('Interrupted: cleaning up');
+      return 130;
+    }
+    printSummary(phases);
+    if (flag(values, 'json')) console.log(JSON.stringify({ thresholdMicros, phases }, null, 2));
+    return phases.every((phase) => phase.outcome === (phase.label === 'v3' ? 'aborted' : phase.label === 'v2' ? 'promoted' : 'stable')) ? 0 : 1;
+  } catch (error) {
+    console.error(`Demo failed: ${(error as Error).message}\nLast log lines:\n${quietLog.slice(-20).join('\n')}`);
+    return 1;
+  } finally {
+    say('Stopping the operator, engines, feed, sink and control plane...');
+    await lab?.stop();
+    say('Done.');
+  }
+}
+
+/** Applies one revision and follows it to its end (stable, promoted or aborted), printing the timeline. */
+async function rollout(
+  lab: RolloutLab,
+  timeline: Timeline,
+  label: string,
+  what: string,
+  edit: (spec: MutableSpec) => void,
+  expected: Phase['outcome'],
+): Promise<Phase> {
+  console.log(`\n=== ${label}: ${what}`);
+  const startedMs = Date.now();
+  const before = await lab.read(name);
+  await lab.apply(lab.manifest(name, edit));
+  const deadline = startedMs + 180_000;
+  let engine: TradingEngine | undefined;
+  for (;;) {
+    engine = await lab.read(name);
+    await timeline.print(engine);
+    const status = engine?.status;
+    const fresh = status?.observedGeneration === engine?.metadata.generation && status?.updateRevision !== before?.status?.updateRevision;
+    if (fresh && status?.phase === 'Aborted') break;
+    if (fresh && status?.phase === 'Healthy' && status.stableRevision === status.updateRevision) break;
+    if (Date.now() > deadline) throw new Error(`${label} did not finish within 180 s (phase ${status?.phase ?? '-'}: ${status?.message ?? ''})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const revision = engine?.status?.updateRevision ?? '';
+  // An aborted canary keeps its pods (orders cut) for abortScaleDownDelaySeconds: follow it to zero.
+  const scaledDown = `Scaled ReplicaSet ${name}-${revision} from`;
+  const settleUntil = Date.now() + (engine?.status?.phase === 'Aborted' ? 20_000 : 500);
+  while (Date.now() < settleUntil) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await timeline.print(await lab.read(name));
+    if (timeline.eventsOf('ScalingReplicaSet').some((event) => event.message?.startsWith(scaledDown) === true && event.message.endsWith(' to 0'))) break;
+  }
+  const measured = timeline.measurementsOf(revision);
+  const breach = measured.find((m) => m.result === 'Breach');
+  const ordersOff = timeline.eventsOf('OrdersOff').find((event) => event.message?.includes(revision) === true);
+  const roundTrip = /round trip ([0-9.]+) ms/.exec(ordersOff?.message ?? '')?.[1];
+  const outcome: Phase['outcome'] = engine?.status?.phase === 'Aborted' ? 'aborted' : expected === 'stable' ? 'stable' : 'promoted';
+  return {
+    label, revision, outcome, startedMs, endedMs: Date.now(),
+    p99Micros: measured.map((m) => m.p99Micros ?? 0),
+    ...(breach?.time === undefined ? {} : { firstBreachMs: Date.parse(breach.time) }),
+    ...(ordersOff === undefined ? {} : { ordersOffMs: eventMs(ordersOff) }),
+    ...(roundTrip === undefined ? {} : { ordersOffRoundTripMs: Number(roundTrip) }),
+  };
+}
+
+function printSummary(phases: readonly Phase[]): void {
+  console.log('\n=== Summary');
+  console.log(`  revision    outcome    took     gate p99 µs (threshold ${thresholdMicros})`);
+  for (const phase of phases) {
+    const took = `${((phase.endedMs - phase.startedMs) / 1000).toFixed(1)} s`;
+    const values = phase.p99Micros.length === 0 ? '-' : phase.p99Micros.join(', ');
+    console.log(`  ${`${phase.label} ${phase.revision}`.padEnd(11).slice(0, 11)} ${phase.outcome.padEnd(10)} ${took.padStart(7)}  ${values}`);
+  }
+  const slow = phases.find((phase) => phase.outcome === 'aborted');
+  if (slow?.ordersOffMs !== undefined) {
+    const fromStart = ((slow.ordersOffMs - slow.startedMs) / 1000).toFixed(1);
+    const fromBreach = slow.firstBreachMs === undefined ? '-' : ((slow.ordersOffMs - slow.firstBreachMs) / 1000).toFixed(1);
+    console.log(`  ${slow.label}: orders cut ${fromStart} s after the apply (pod start, warm-up, gate delay included), ` +
+      `${fromBreach} s after the first breaching measurement; control round trip ${slow.ordersOffRoundTripMs ?? '-'} ms`);
+  }
+}
+
+function eventMs(event: CoreV1Event): number {
+  return Date.parse(String(event.eventTime ?? event.lastTimestamp ?? event.firstTimestamp ?? ''));
+}
+
+/** Prints each new Event and each new gate measurement once, in time order. */
+class Timeline {
+  private readonly seenEvents = new Set<string>();
+  private readonly seenMeasurements = new Set<string>();
+  private readonly measurements: Measurement[] = [];
+  private readonly events: CoreV1Event[] = [];
+
+  constructor(private readonly lab: RolloutLab, private readonly at: (ms: number) => string) {}
+
+  async print(engine: TradingEngine | undefined): Promise<void> {
+    const lines: Array<{ ms: number; text: string }> = [];
+    for (const event of await this.lab.events(name)) {
+      const key = event.metadata?.uid ?? event.metadata?.name ?? '';
+      if (this.seenEvents.has(key)) continue;
+      this.seenEvents.add(key);
+      this.events.push(event);
+      lines.push({ ms: eventMs(event), text: `${(event.type === 'Warning' ? '!' : ' ')} ${(event.reason ?? '').padEnd(18)} ${event.message ?? ''}` });
+    }
+    for (const measurement of engine?.status?.analysis?.history ?? []) {
+      const key = `${measurement.revision ?? ''}@${measurement.time ?? ''}`;
+      if (this.seenMeasurements.has(key)) continue;
+      this.seenMeasurements.add(key);
+      this.measurements.push(measurement);
+      const streak = engine?.status?.analysis;
+      lines.push({
+        ms: Date.parse(measurement.time ?? ''),
+        text: `  gate ${(measurement.result ?? '').padEnd(13)} ${measurement.message ?? ''}${measurement === streak?.lastMeasurement ? ` [passes ${streak.consecutiveSuccesses ?? 0}, breaches ${streak.consecutiveBreaches ?? 0}]` : ''}`,
+      });
+    }
+    for (const line of lines.sort((a, b) => a.ms - b.ms)) console.log(`${this.at(line.ms)} ${line.text}`);
+  }
+
+  measurementsOf(revision: string): Measurement[] {
+    return this.measurements.filter((m) => m.revision === revision);
+  }
+
+  eventsOf(reason: string): CoreV1Event[] {
+    return this.events.filter((event) => event.reason === reason);
+  }
+}
