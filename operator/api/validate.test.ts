@@ -18,6 +18,7 @@ describe('validateSpec', () => {
     ['zero memory', (s: Record<string, any>) => { s.template.resources.memory = '0Mi'; }, 'spec.template.resources.memory'], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['a fault injection share over 100 percent', (s: Record<string, any>) => { s.engine.faultInjection = { extraLatencyMicros: 400, affectedPercent: 150 }; }, 'spec.engine.faultInjection.affectedPercent'], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['a fault injection without extraLatencyMicros', (s: Record<string, any>) => { s.engine.faultInjection = { jitterMicros: 100 }; }, 'spec.engine.faultInjection.extraLatencyMicros'], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a canary strategy without a control endpoint to cut orders through', (s: Record<string, any>) => { s.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 50 }] } }; }, 'spec.engine.zeromq.endpoints'], // eslint-disable-line @typescript-eslint/no-explicit-any
   ])('names the field of %s', (_what, edit, path) => {
     const errors = validateSpec(withSpec(exampleEngine('minimal'), edit).spec);
     expect(errors.map((e) => e.path)).toEqual([path]);

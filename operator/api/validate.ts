@@ -26,7 +26,23 @@ export function validateSpec(spec: TradingEngineSpec): FieldError[] {
   checkPorts(spec, errors);
   checkResources(spec, errors);
   checkAnalysis(spec, errors);
+  checkStrategy(spec, errors);
   return errors;
+}
+
+/**
+ * A rollout strategy aborts by cutting the new pods' orders through their control socket first, so it needs a
+ * control endpoint the operator can reach on each pod (role control with bindPort).
+ */
+function checkStrategy(spec: TradingEngineSpec, errors: FieldError[]): void {
+  if (spec.strategy === undefined) return;
+  const control = spec.engine.zeromq.endpoints.find((endpoint) => endpoint.role === 'control');
+  if (control?.bindPort === undefined) {
+    errors.push({
+      path: 'spec.engine.zeromq.endpoints',
+      message: `a ${spec.strategy.type} strategy needs a control endpoint with bindPort (e.g. {name: control, role: control, bindPort: 5560}): an abort cuts the new pods' orders through it before anything else`,
+    });
+  }
 }
 
 /** `spec.engine.indicators[0]: ...; spec.template.resources.cpu: ...` */
