@@ -33,12 +33,13 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
 interface ReplicaSetJson { metadata: { name: string; labels: Record<string, string> }; spec: { replicas: number }; status: { availableReplicas?: number } }
 interface PodJson { metadata: { name: string; labels: Record<string, string> }; status: { podIP?: string; phase?: string } }
 
-const replicaSets = async (): Promise<ReplicaSetJson[]> => {
+const replicaSetsOf = async (instance: string): Promise<ReplicaSetJson[]> => {
   const list = await apiRequest<{ items: ReplicaSetJson[] }>(lab?.kubeConfig ?? (undefined as never), {
-    method: 'GET', path: `/apis/apps/v1/namespaces/${lab?.namespace ?? ''}/replicasets`, query: { labelSelector: `app.kubernetes.io/instance=${name}` },
+    method: 'GET', path: `/apis/apps/v1/namespaces/${lab?.namespace ?? ''}/replicasets`, query: { labelSelector: `app.kubernetes.io/instance=${instance}` },
   });
   return list.items;
 };
+const replicaSets = async (): Promise<ReplicaSetJson[]> => replicaSetsOf(name);
 const pods = async (): Promise<PodJson[]> => {
   const list = await apiRequest<{ items: PodJson[] }>(lab?.kubeConfig ?? (undefined as never), {
     method: 'GET', path: `/api/v1/namespaces/${lab?.namespace ?? ''}/pods`, query: { labelSelector: `app.kubernetes.io/instance=${name}` },
@@ -47,6 +48,12 @@ const pods = async (): Promise<PodJson[]> => {
 };
 const engine = async (): Promise<TradingEngine | undefined> => lab?.read(name);
 const reasons = (events: readonly CoreV1Event[]): string[] => events.map((event) => event.reason ?? '');
+/**
+ * The engine's Events once `reason` has been recorded `times` times. The operator commits a transition to status
+ * before it records the Event, so a test that saw the status must wait a moment for the Event.
+ */
+const eventsOnce = async (engineName: string, reason: string, times = 1): Promise<CoreV1Event[]> =>
+  eventually(async () => await lab?.events(engineName) ?? [], (events) => count(events, reason) >= times, 10_000, `${times} ${reason} Event(s)`);
 const count = (events: readonly CoreV1Event[], reason: string): number => events.filter((event) => event.reason === reason).length;
 
 async function scrape(ip: string, metric: string): Promise<number | undefined> {
@@ -91,7 +98,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const te = await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, 90_000, 'v1 Healthy');
     v1 = te?.status?.stableRevision ?? '';
     expect(te?.status?.stableHistory).toEqual([v1]);
-    expect(reasons(await lab?.events(name) ?? [])).not.toContain('RolloutStarted');
+    expect(reasons(await eventsOnce(name, 'RevisionAvailable'))).not.toContain('RolloutStarted');
   }, 120_000);
 
   it('promotes a healthy v2 through setWeight 50, analysis and setWeight 100, the operator restarted mid-canary', async () => {
@@ -107,7 +114,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     expect(te?.status?.analysis?.phase).toBe('Successful');
     expect(te?.status?.analysis?.lastMeasurement?.result).toBe('Pass');
     expect(te?.status?.analysis?.lastMeasurement?.p99Micros).toBeLessThanOrEqual(5_000);
-    const events = await lab?.events(name) ?? [];
+    const events = await eventsOnce(name, 'RolloutCompleted');
     // One of each transition, although two operators worked on this rollout.
     for (const reason of ['RolloutStarted', 'AnalysisStarted', 'AnalysisPassed', 'RolloutCompleted']) expect(count(events, reason), reason).toBe(1);
     expect(events.find((event) => event.reason === 'RolloutCompleted')?.message).toMatch(/p99 \d+ µs <= threshold 5000 µs/);
@@ -136,7 +143,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const canaryPod = (await pods()).find((pod) => pod.metadata.name === cut[0]);
     expect(canaryPod?.metadata.labels['trading.nexus.dev/revision']).toBe(v3);
     expect(await scrape(canaryPod?.status.podIP ?? '', 'nexus_engine_orders_enabled')).toBe(0);
-    const events = await lab?.events(name) ?? [];
+    const events = await eventsOnce(name, 'OrdersOff');
     expect(count(events, 'RolloutAborted')).toBe(1);
     expect(count(events, 'OrdersOff')).toBe(1);
     const aborted = events.find((event) => event.reason === 'RolloutAborted');
@@ -155,11 +162,11 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const result = await requestRollout(lab?.kubeConfig ?? (undefined as never), lab?.namespace ?? '', name, 'retry');
     expect(result.outcome).toBe('requested');
     await eventually(engine, (e) => e?.status?.phase !== 'Aborted', 30_000, 'retried');
-    const events = await lab?.events(name) ?? [];
+    const events = await eventsOnce(name, 'RolloutRetried');
     expect(count(events, 'RolloutRetried')).toBe(1);
     const te = await eventually(engine, (e) => e?.status?.phase === 'Aborted', 120_000, 'v3 aborted again');
     expect(te?.status?.abortReason).toBe('LatencyBreach');
-    expect(count(await lab?.events(name) ?? [], 'RolloutAborted')).toBe(2);
+    expect(count(await eventsOnce(name, 'RolloutAborted', 2), 'RolloutAborted')).toBe(2);
   }, 180_000);
 
   it('a manual abort (nexus rollout abort) of a healthy canary cuts orders and rolls back', async () => {
@@ -182,8 +189,53 @@ describe('latency-gated canary rollouts against a real API server and real engin
     await lab?.apply(lab.manifest(name));
     const te = await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === v1, 90_000, 'fast rollback to v1');
     expect(te?.status?.stableHistory?.slice(0, 2)).toEqual([v1, v2]);
-    const events = await lab?.events(name) ?? [];
+    const events = await eventsOnce(name, 'FastRollback');
     expect(count(events, 'FastRollback')).toBe(1);
     expect(count(events, 'RolloutStarted')).toBe(3);
   }, 150_000);
+});
+
+describe('latency-gated blue-green rollouts against a real API server and real engines', () => {
+  const bg = 'bluegreen';
+  const bgEngine = async (): Promise<TradingEngine | undefined> => lab?.read(bg);
+  const serviceSelector = async (service: string): Promise<string | undefined> => {
+    const found = await apiRequest<{ spec: { selector: Record<string, string> } }>(lab?.kubeConfig ?? (undefined as never), {
+      method: 'GET', path: `/api/v1/namespaces/${lab?.namespace ?? ''}/services/${service}`,
+    });
+    return found.spec.selector['trading.nexus.dev/revision'];
+  };
+  const blueGreen = (spec: MutableSpec): void => {
+    spec.strategy = {
+      type: 'BlueGreen',
+      blueGreen: { previewReplicaCount: 1, autoPromotionEnabled: true, autoPromotionSeconds: 0, scaleDownDelaySeconds: 12, prePromotionAnalysis: false, postPromotionAnalysis: true, abortScaleDownDelaySeconds: 3 },
+    } as MutableSpec['strategy'];
+  };
+
+  it('switches the active Service to a slow revision, then back to the still-warm old set when the post-promotion gate fails', async () => {
+    await lab?.apply(lab.manifest(bg, blueGreen));
+    const first = await eventually(bgEngine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, 90_000, 'bg v1 Healthy');
+    const v1 = first?.status?.stableRevision ?? '';
+    expect(await serviceSelector(bg)).toBe(v1);
+    await lab?.apply(lab.manifest(bg, (spec) => {
+      blueGreen(spec);
+      spec.template.image = 'nexus/engine:v3';
+      spec.engine.faultInjection = { extraLatencyMicros: 8_000, affectedPercent: 5 } as MutableSpec['engine']['faultInjection'];
+    }));
+    const switched = await eventually(bgEngine, (e) => e?.status?.blueGreen?.active !== undefined && e.status.blueGreen.active !== v1, 90_000, 'active switched to v3');
+    const v3 = switched?.status?.updateRevision ?? '';
+    expect(await serviceSelector(bg)).toBe(v3);
+    const oldSet = (await replicaSetsOf(bg)).find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1);
+    expect(oldSet?.spec.replicas).toBe(2);
+    const aborted = await eventually(bgEngine, (e) => e?.status?.phase === 'Aborted', 60_000, 'bg v3 aborted after the switch');
+    expect(aborted?.status?.abortReason).toBe('LatencyBreach');
+    expect(aborted?.status?.blueGreen?.active).toBe(v1);
+    expect(await serviceSelector(bg)).toBe(v1);
+    // No new pods: the old set never left its full size, so its pods are the same ones.
+    const oldAfter = (await replicaSetsOf(bg)).find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1);
+    expect(oldAfter?.spec.replicas).toBe(2);
+    const events = await eventsOnce(bg, 'OrdersOff');
+    expect(count(events, 'ActiveSwitched')).toBe(1);
+    expect(events.find((event) => event.reason === 'RolloutAborted')?.message).toMatch(/post-promotion .*active switched back to/);
+    expect(count(events, 'OrdersOff')).toBe(1);
+  }, 240_000);
 });
