@@ -7,7 +7,9 @@ import type { MeasureResult } from './provider.ts';
  *
  * One measurement is judged on its own (`judge`): Pass, Breach (the quantile above the absolute threshold, or
  * above stable x (1 + maxIncreasePercent/100) when relativeToStable is set), Inconclusive (fewer than minSamples
- * in the window: market closed, or the stable figure needed for the relative check is missing) or Error (the
+ * in the window: market closed; the stable figure needed for the relative check is missing; or, with
+ * relativeToStable, canary and stable both over the threshold while the canary is within the relative limit: a
+ * fleet-wide slowdown such as a market burst, which rolling the canary back would not cure) or Error (the
  * provider failed). Then the streaks move (`advanceGate`): only a Pass or a Breach moves the success and breach
  * streaks, and each resets the other; Inconclusive and Error leave both streaks as they were (missing data says
  * nothing about latency, so it neither counts as a breach nor breaks a breach streak). The gate fails at
@@ -70,15 +72,23 @@ export function judge(measured: Judged, latency: LatencyAnalysis, revision: stri
     stableValue = Math.ceil(stable.value.quantileMicros);
   }
   const withStable = stableValue === undefined ? measuredBase : { ...measuredBase, stableP99Micros: stableValue };
-  if (value > latency.thresholdMicros) {
-    return { ...withStable, result: 'Breach', message: `${name} ${value} µs > threshold ${latency.thresholdMicros} µs (${samples} samples)` };
-  }
   if (stableValue !== undefined && increase !== undefined) {
     const limit = relativeLimit(stableValue, increase);
     if (value > limit) {
       return { ...withStable, result: 'Breach', message: `${name} ${value} µs > stable ${stableValue} µs + ${increase}% = ${limit} µs (${samples} samples)` };
     }
+    if (value > latency.thresholdMicros && stableValue <= latency.thresholdMicros) {
+      return { ...withStable, result: 'Breach', message: `${name} ${value} µs > threshold ${latency.thresholdMicros} µs while stable is ${stableValue} µs (${samples} samples)` };
+    }
+    if (value > latency.thresholdMicros) {
+      // The whole fleet is over budget (a market burst): the canary is no worse than stable, so rolling it back
+      // would not help. It is not a breach; it is not a pass either.
+      return { ...withStable, result: 'Inconclusive', message: `${name} ${value} µs > threshold ${latency.thresholdMicros} µs, but stable is over it too (${stableValue} µs) and the canary is within stable + ${increase}% = ${limit} µs: fleet-wide, not the canary (${samples} samples)` };
+    }
     return { ...withStable, result: 'Pass', message: `${name} ${value} µs <= threshold ${latency.thresholdMicros} µs and stable ${stableValue} µs + ${increase}% (${samples} samples)` };
+  }
+  if (value > latency.thresholdMicros) {
+    return { ...withStable, result: 'Breach', message: `${name} ${value} µs > threshold ${latency.thresholdMicros} µs (${samples} samples)` };
   }
   return { ...withStable, result: 'Pass', message: `${name} ${value} µs <= threshold ${latency.thresholdMicros} µs (${samples} samples)` };
 }

@@ -51,7 +51,12 @@ export function runAnalysisStep(input: RolloutInput, args: AnalysisStepArgs): An
       message: `Latency gate on revision ${input.revision} (${args.label}): ${quantileName(latency.quantile)} <= ${latency.thresholdMicros} µs over ${latency.window}, every ${latency.interval} after ${latency.initialDelay}; ${args.requiredSuccesses} passes in a row pass, ${latency.consecutiveBreaches} breaches in a row abort`,
     });
   }
-  if (analysis.phase === 'Successful') return { analysis, done: true, hold: '', events, pauseConditions };
+  // An inconclusive pause (onInconclusive Pause) holds the step until promoted, even if the gate passes later.
+  const pausedInconclusive = (): boolean => pauseConditions.some((condition) => condition.reason === 'Inconclusive');
+  const pausedHold = `${args.label}: paused after an inconclusive latency gate; promote to continue, or abort`;
+  if (analysis.phase === 'Successful') {
+    return { analysis, done: !pausedInconclusive(), hold: pausedInconclusive() ? pausedHold : '', events, pauseConditions };
+  }
   const tick = tickGate(input, analysis, args.requiredSuccesses);
   if (tick.needs !== undefined) return { analysis, done: false, needs: tick.needs, hold: 'measuring', events, pauseConditions };
   const before = analysis;
@@ -86,7 +91,9 @@ export function runAnalysisStep(input: RolloutInput, args: AnalysisStepArgs): An
     default:
       break;
   }
+  if (done && pausedInconclusive()) done = false;
   const hold = done || abort !== undefined ? ''
+    : tick.outcome === 'Passed' ? pausedHold
     : `${args.label} analysis ${analysis.phase ?? 'Running'}: ${analysis.consecutiveSuccesses ?? 0}/${args.requiredSuccesses} passes, ${analysis.consecutiveBreaches ?? 0}/${latency.consecutiveBreaches} breaches`;
   return { analysis, done, ...(abort === undefined ? {} : { abort }), hold, events, pauseConditions, dueMs: tick.dueMs };
 }

@@ -76,8 +76,13 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
   if (resume && previous.abort === true) abort = { reason: 'Manual', message: `abort requested (nexus rollout abort)${stepIndex === blueGreenSteps.postPromotion ? `; active switched back to ${stableRevision}` : ''}` };
   const promoteRequested = resume && (previous.promoteFull === true || previous.promotedStep === blueGreenSteps.preview);
 
+  // Once promotion is under way (requested, or auto-promotion due) the preview is being scaled to spec.replicas;
+  // a scale-up the ReplicaSet controller has not observed yet (0 available) must not send it back to previewWanted.
+  const autoStart = pauseConditions.find((condition) => condition.reason === 'PauseStep')?.startTime;
+  const autoDue = strategy?.autoPromotionEnabled === true && autoStart !== undefined && nowMs >= Date.parse(autoStart) + strategy.autoPromotionSeconds * 1000;
+
   if (abort === undefined && !cleaning && stepIndex === blueGreenSteps.preview) {
-    let ready = available >= previewWanted;
+    let ready = available >= previewWanted || promoteRequested || autoDue;
     if (!ready) {
       hold = `preview: ${available}/${previewWanted} pods available`;
       waitingForPods = true;
@@ -99,7 +104,7 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
     }
     if (ready && abort === undefined && needsMeasure === undefined) {
       let promote = promoteRequested;
-      if (promoteRequested) events.push({ type: 'Normal', reason: 'PromotionRequested', message: `Promotion of preview ${revision} requested` });
+      if (promoteRequested) pauseConditions = pauseConditions.filter((condition) => condition.reason !== 'PauseStep');
       if (!promote && strategy?.autoPromotionEnabled === true) {
         let waiting = pauseConditions.find((condition) => condition.reason === 'PauseStep');
         if (waiting === undefined) {
@@ -124,6 +129,7 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
       } else if (promote) {
         previewSize = spec.replicas;
         if (available >= spec.replicas) {
+          if (promoteRequested) events.push({ type: 'Normal', reason: 'PromotionRequested', message: `Promotion of preview ${revision} requested` });
           const scaleDownAt = new Date(nowMs + (strategy?.scaleDownDelaySeconds ?? 0) * 1000).toISOString();
           blueGreen = { active: revision, preview: revision, scaleDownAt };
           events.push({
@@ -184,8 +190,13 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
     }
   }
 
+  // A promote request holds until it is done: the preview may first scale up to spec.replicas over several
+  // reconciles (promote: until the Service is switched; promote --full: until the rollout completes).
+  const requestPending = promoteRequested && abort === undefined && !cleaning && !completed
+    && (stepIndex === blueGreenSteps.preview || previous.promoteFull === true);
   const state: RolloutStatus = {
     ...requestFields(),
+    ...(requestPending ? { promotedStep: previous.promotedStep ?? -1, promoteFull: previous.promoteFull ?? false } : {}),
     currentStepIndex: stepIndex,
     blueGreen,
     pauseConditions,
