@@ -240,7 +240,22 @@ describe('blue-green: promote --full', () => {
 });
 
 describe('blue-green: promote at post-promotion', () => {
-  it.todo('a plain promote (status.promotedStep = 1) at the post-promotion step skips its gate, as the RolloutPaused message of an inconclusive pause there suggests (today only promoteFull does; promotedStep 1 is consumed and ignored)');
+  it('a plain promote (status.promotedStep = 1) at the post-promotion step skips its gate once; the old set goes at scaleDownAt', () => {
+    const { world, revA, revB } = preview();
+    const switched = promote(world);
+    expect(world.status).toMatchObject({ currentStepIndex: 1, blueGreen: { active: revB } });
+    world.patchStatus({ promotedStep: 1 });
+    const promoted = world.after(second);
+    expect(reasons(promoted)).toEqual(['StepPromoted']);
+    expect(world.status).toMatchObject({ promotedStep: -1, analysis: { phase: 'Successful' } });
+    const made = world.run(10 * minute, { stepMs: 5 * second, until: (w) => w.status.stableRevision === revB });
+    expect(made.flatMap((r) => r.measured)).toEqual([]);
+    expect(made.flatMap((r) => reasons(r)).filter((reason) => reason === 'StepPromoted')).toEqual([]);
+    const completedAt = world.eventsSince(switched.atMs, 'RolloutCompleted')[0]?.atMs ?? 0;
+    expect(completedAt - switched.atMs).toBeGreaterThanOrEqual(300 * second);
+    expect(completedAt - switched.atMs).toBeLessThanOrEqual(305 * second);
+    expect(world.size(revA)).toBe(0);
+  });
 });
 
 describe('blue-green: post-promotion failure', () => {

@@ -150,6 +150,13 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
   if (abort === undefined && !cleaning && needsMeasure === undefined && stepIndex === blueGreenSteps.postPromotion) {
     previewSize = spec.replicas;
     let passed = true;
+    // A plain promote here skips the post-promotion gate: it is recorded as passed (consumed once, so the
+    // request field is reset and the Event is not repeated).
+    if (resume && previous.promotedStep === blueGreenSteps.postPromotion && previous.promoteFull !== true && analysis?.phase !== 'Successful') {
+      events.push({ type: 'Normal', reason: 'StepPromoted', message: `Post-promotion analysis of ${revision} skipped by request; ${stableRevision} scales down at scaleDownAt` });
+      analysis = { ...analysis, revision, phase: 'Successful' };
+      pauseConditions = [];
+    }
     if (strategy?.postPromotionAnalysis === true && latency !== undefined && previous.promoteFull !== true) {
       const result = runAnalysisStep(input, {
         entered: stepIndex !== resumedIndex, analysis, requiredSuccesses: latency.successfulIntervals, label: 'post-promotion', pauseConditions,

@@ -335,7 +335,26 @@ describe('canary: exact replica weights (replicas 4)', () => {
     expect(world.status).toMatchObject({ currentStepIndex: 1, canary: { weight: 50, replicas: 2 } });
   });
 
-  it.todo('with dynamicStableScale keeps the stable size while a canary scale-up is not yet observed (today: a reconcile between the canary ReplicaSet\'s new generation and its controller\'s status reads 0 available canary pods, so stable is scaled 3 -> 4 -> 2: one stable pod created and killed; safe, but churn)');
+  it('with dynamicStableScale keeps the stable size while a canary scale-up is not yet observed by its controller', () => {
+    const { world, revA, revB } = rollout(steps([{ setWeight: 50 }, { pause: {} }]), (s) => {
+      s.strategy.canary.dynamicStableScale = true;
+      s.strategy.canary.maxSurge = 1;
+    });
+    const stableSizes: number[] = [];
+    world.after(second);
+    world.settle();
+    world.after(second); // one canary pod available: stable 4 -> 3 (the surge allows no second canary pod yet)
+    stableSizes.push(world.size(revA));
+    world.after(second); // canary 1 -> 2, a size its ReplicaSet controller has not observed yet
+    stableSizes.push(world.size(revA));
+    world.after(second); // still not observed: its one available pod still counts, stable does not grow back
+    stableSizes.push(world.size(revA));
+    world.settle();
+    world.after(second);
+    stableSizes.push(world.size(revA));
+    expect(stableSizes).toEqual([3, 3, 3, 2]);
+    expect(world.size(revB)).toBe(2);
+  });
 
   it('with dynamicStableScale scales the stable set back to spec.replicas on abort', () => {
     const { world, revA } = rollout(fastGate, steps([{ setWeight: 50 }, { analysis: {} }]), (s) => {

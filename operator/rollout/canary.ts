@@ -260,7 +260,10 @@ function stepReplicas(input: RolloutInput, canaryWanted: number): Map<string, nu
   const stableSize = specReplicas(input.replicaSets.get(stableRevision));
   const surge = Math.max(1, strategy.maxSurge ?? 1);
   const canary = Math.min(canaryWanted, Math.max(specReplicas(canaryRs), replicas + surge - stableSize));
-  const stable = Math.max(0, replicas - Math.min(availableReplicas(canaryRs), canaryWanted));
+  // The canary's available pods as its ReplicaSet last reported them, even while its controller has not yet seen
+  // a new size: those pods are available either way, and reading 0 would scale the stable set up and down again.
+  const canaryAvailable = canaryRs?.status?.availableReplicas ?? 0;
+  const stable = Math.max(0, replicas - Math.min(canaryAvailable, canaryWanted));
   return new Map([[stableRevision, stable], [revision, canary]]);
 }
 
