@@ -210,8 +210,21 @@ describe('helm template', () => {
   it('renders the operator objects and no monitors by default', () => {
     const kinds = render().map((object) => object.kind).sort();
     expect(kinds).toEqual([
-      'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+      'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
     ]);
+  });
+
+  it('aggregates read rights into view and change plus rollout requests into edit and admin, and can leave them out', () => {
+    const roles = render().filter((object) => object.kind === 'ClusterRole') as unknown as RbacObject[];
+    const view = roles.find((role) => role.metadata.name === `${fullname}-view`);
+    const edit = roles.find((role) => role.metadata.name === `${fullname}-edit`);
+    expect(view?.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view']).toBe('true');
+    expect(edit?.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit']).toBe('true');
+    expect(edit?.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-admin']).toBe('true');
+    expect(view?.rules.flatMap((rule) => rule.verbs)).toEqual(['get', 'list', 'watch']);
+    expect(edit?.rules.find((rule) => rule.resources.includes('tradingengines/status'))?.verbs).toEqual(['get', 'patch']);
+    const without = render(['rbac.aggregateToUserRoles=false']).filter((object) => object.kind === 'ClusterRole');
+    expect(without.map((object) => object.metadata.name)).toEqual([fullname]);
   });
 
   it('renders identical bytes twice', () => {
@@ -223,7 +236,9 @@ describe('helm template', () => {
 
   it('labels every object with the Kubernetes recommended labels', () => {
     for (const object of render(['metrics.serviceMonitor.enabled=true', 'engines.podMonitor.enabled=true'])) {
-      expect(object.metadata.labels, `${object.kind} ${object.metadata.name}`).toEqual({
+      // Besides these, only the aggregated user roles carry their rbac.authorization.k8s.io/aggregate-to-* labels.
+      const labels = Object.fromEntries(Object.entries(object.metadata.labels ?? {}).filter(([key]) => !key.startsWith('rbac.authorization.k8s.io/aggregate-to-')));
+      expect(labels, `${object.kind} ${object.metadata.name}`).toEqual({
         'helm.sh/chart': 'trading-operator-0.1.0',
         'app.kubernetes.io/name': 'trading-operator',
         'app.kubernetes.io/instance': release,
@@ -236,7 +251,7 @@ describe('helm template', () => {
   });
 
   it('grants the ClusterRole exactly what the operator does: no Secrets, no wildcards', () => {
-    const clusterRole = only<RbacObject>(render(), 'ClusterRole');
+    const clusterRole = only<RbacObject>(render(['rbac.aggregateToUserRoles=false']), 'ClusterRole');
     expect(grants(clusterRole.rules)).toEqual(operatorGrants);
     for (const rule of clusterRole.rules) {
       expect(rule.resources).not.toContain('secrets');
