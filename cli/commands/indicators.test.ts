@@ -1,0 +1,201 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bbandsBatch } from '../../engine/indicators/bbands.ts';
+import { macdBatch } from '../../engine/indicators/macd.ts';
+import { randomWalkBars } from '../../engine/indicators/series.ts';
+import { smaBatch } from '../../engine/indicators/sma.ts';
+import { stochBatch } from '../../engine/indicators/stoch.ts';
+import { csvChunks, indicatorsCommand, indicatorsHelp } from './indicators.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nexus-indicators-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bars = randomWalkBars(60, 11);
+const time = Array.from({ length: 60 }, (_, i) => `2024-01-01T00:${String(i).padStart(2, '0')}:00Z`);
+
+/** The bars as a CSV with the columns shuffled and an extra `symbol` column, written to `name` in the temp dir. */
+function writeBars(name: string, count = 60): string {
+  const lines = ['symbol,close,time,volume,low,open,high'];
+  for (let i = 0; i < count; i++) {
+    lines.push(`X,${bars.close[i]},${time[i]},${bars.volume[i]},${bars.low[i]},${bars.close[i]},${bars.high[i]}`);
+  }
+  const path = join(dir, name);
+  writeFileSync(path, lines.join('\r\n') + '\r\n');
+  return path;
+}
+
+function capture(): { stream: Writable; chunks: string[]; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      chunks.push(chunk.toString());
+      callback();
+    },
+  });
+  return { stream, chunks, text: () => chunks.join('') };
+}
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string; writes: number }> {
+  const stdout = capture();
+  const stderr = capture();
+  const code = await indicatorsCommand(argv, { stdout: stdout.stream, stderr: stderr.stream });
+  return { code, stdout: stdout.text(), stderr: stderr.text(), writes: stdout.chunks.length };
+}
+
+const spec = 'sma:20,macd:5:10:4,bbands:20,stoch';
+const keys = [
+  'sma:20',
+  'macd:5:10:4.macd', 'macd:5:10:4.signal', 'macd:5:10:4.histogram',
+  'bbands:20:2.upper', 'bbands:20:2.middle', 'bbands:20:2.lower',
+  'stoch:14:3:3.slowK', 'stoch:14:3:3.slowD',
+];
+
+function expectedSeries(): Float64Array[] {
+  const { high, low, close } = bars;
+  const macd = macdBatch(close, 5, 10, 4);
+  const bb = bbandsBatch(close, 20, 2);
+  const stoch = stochBatch(high, low, close, 14, 3, 3);
+  return [smaBatch(close, 20), macd.macd, macd.signal, macd.histogram, bb.upper, bb.middle, bb.lower, stoch.slowK, stoch.slowD];
+}
+
+describe('nexus indicators', () => {
+  it('writes JSON to stdout: rows, backend, time and one exact array per output key, null during warm-up', async () => {
+    const input = writeBars('json.csv');
+    const result = await run(['--input', input, '--indicators', spec, '--format', 'json', '--backend', 'js']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['rows', 'backend', 'time', ...keys]);
+    expect(parsed.rows).toBe(60);
+    expect(parsed.backend).toBe('js');
+    expect(parsed.time).toEqual(time);
+    const expected = expectedSeries();
+    keys.forEach((key, k) => {
+      expect(parsed[key], key).toEqual([...expected[k]].map((v) => (Number.isNaN(v) ? null : v)));
+    });
+    expect((parsed['sma:20'] as unknown[]).slice(0, 20).map((v) => v === null)).toEqual([...Array(19).fill(true), false]);
+    expect(result.stdout.split('\n')[0]).toBe('{"rows":60,"backend":"js",');
+  });
+
+  it('writes CSV to --output: the time column, one column per key, empty cells during warm-up', async () => {
+    const input = writeBars('csv.csv');
+    const output = join(dir, 'out.csv');
+    const result = await run(['--input', input, '--indicators', spec, '--output', output]);
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '', writes: 0 });
+    const lines = readFileSync(output, 'utf8').split('\n');
+    expect(lines).toHaveLength(62);
+    expect(lines[61]).toBe('');
+    expect(lines[0]).toBe(['time', ...keys].join(','));
+    expect(lines[1]).toBe(`${time[0]},,,,,,,,,`);
+    const expected = expectedSeries();
+    for (let row = 0; row < 60; row++) {
+      const cells = lines[row + 1].split(',');
+      expect(cells[0]).toBe(time[row]);
+      keys.forEach((key, k) => {
+        const v = expected[k][row];
+        expect(cells[k + 1], `${key} row ${row}`).toBe(Number.isNaN(v) ? '' : String(v));
+        if (!Number.isNaN(v)) expect(Number(cells[k + 1])).toBe(v);
+      });
+    }
+  });
+
+  it('runs the auto backend as js and says so', async () => {
+    const input = writeBars('auto.csv');
+    const result = await run(['--input', input, '--indicators', 'sma:3', '--format', 'json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rows: 60, backend: 'js' });
+  });
+
+  it('writes just the header (CSV) or empty arrays (JSON) for a header with no rows', async () => {
+    const input = join(dir, 'empty.csv');
+    writeFileSync(input, 'time,open,high,low,close,volume\n');
+    expect((await run(['--input', input, '--indicators', 'sma:20,bbands:5'])).stdout).toBe(
+      'time,sma:20,bbands:5:2.upper,bbands:5:2.middle,bbands:5:2.lower\n',
+    );
+    const json = await run(['--input', input, '--indicators', 'sma:20', '--format', 'json']);
+    expect(json.code).toBe(0);
+    expect(json.stdout).toBe('{"rows":0,"backend":"js",\n"time":[],\n"sma:20":[]\n}\n');
+  });
+
+  it('streams large outputs in chunks rather than one string', async () => {
+    const big = randomWalkBars(20_000, 5);
+    const names = Array.from({ length: 20_000 }, (_, i) => String(i));
+    const series = [{ key: 'sma:20', indicator: 'sma:20', values: smaBatch(big.close, 20) }];
+    const chunks = [...csvChunks(names, series)];
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const chunk of chunks) expect(chunk.length).toBeLessThan((1 << 16) + 100);
+    expect(chunks.join('').split('\n')).toHaveLength(20_002);
+  });
+
+  it('exits 1 with the row and column for bad bars, writing nothing', async () => {
+    const input = join(dir, 'bad.csv');
+    writeFileSync(input, 'time,open,high,low,close,volume\nt1,1,2,1,2,3\nt2,1,2,1,oops,3\n');
+    const result = await run(['--input', input, '--indicators', 'sma:1']);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `nexus indicators: ${input}: data row 2 (line 3), column close: must be a number, got "oops"\n`,
+      writes: 0,
+    });
+  });
+
+  it('exits 1 naming the indicator when a period is longer than the input, and for a missing file', async () => {
+    const input = writeBars('short.csv', 10);
+    const result = await run(['--input', input, '--indicators', 'sma:5,sma:20']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('nexus indicators: sma:20: period (20) is larger than the input length (10); backend js\n');
+    const missing = await run(['--input', join(dir, 'nope.csv'), '--indicators', 'sma:5']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`nexus indicators: cannot read ${join(dir, 'nope.csv')}: ENOENT`);
+  });
+
+  it('exits 1 when --output cannot be written', async () => {
+    const input = writeBars('out-fail.csv', 10);
+    const result = await run(['--input', input, '--indicators', 'sma:5', '--output', join(dir, 'no-such-dir', 'x.csv')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`nexus indicators: cannot write ${join(dir, 'no-such-dir', 'x.csv')}: ENOENT`);
+  });
+
+  it.each([
+    ['no --input', ['--indicators', 'sma:5'], '--input is required (a CSV of bars)'],
+    ['no --indicators', ['--input', 'x.csv'], '--indicators is required (e.g. sma:20,macd:12:26:9)'],
+    ['a bad shorthand', ['--input', 'x.csv', '--indicators', 'sma:5,rsi:0'], '--indicators: "rsi:0": period must be an integer >= 1, got 0'],
+    ['an unknown format', ['--input', 'x.csv', '--indicators', 'sma:5', '--format', 'xml'], '--format must be csv or json, got "xml"'],
+    ['an unknown backend', ['--input', 'x.csv', '--indicators', 'sma:5', '--backend', 'cuda'], '--backend must be one of js, wasm, gpu, workers, auto, got "cuda"'],
+    ['an unknown option', ['--input', 'x.csv', '--indicators', 'sma:5', '--precision', '3'], 'unknown option --precision (see --help)'],
+  ])('exits 2 for %s', async (_what, argv, message) => {
+    const result = await run(argv);
+    expect(result).toEqual({ code: 2, stdout: '', stderr: `nexus indicators: ${message}\n`, writes: 0 });
+  });
+
+  it.each(['gpu', 'workers'])('exits 2 for --backend %s, which is not implemented yet', async (backend) => {
+    const input = writeBars(`${backend}.csv`, 10);
+    const result = await run(['--input', input, '--indicators', 'sma:5', '--backend', backend]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`nexus indicators: backend ${backend} is not available: not implemented yet (use js or wasm)\n`);
+  });
+
+  it('exits 0 quietly when the reader of stdout goes away', async () => {
+    const input = writeBars('epipe.csv');
+    const closed = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const stderr = capture();
+    expect(await indicatorsCommand(['--input', input, '--indicators', 'sma:5'], { stdout: closed, stderr: stderr.stream })).toBe(0);
+    expect(stderr.text()).toBe('');
+  });
+
+  it('prints help that says which columns it reads and that others are ignored', async () => {
+    const result = await run(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(indicatorsHelp + '\n');
+    expect(indicatorsHelp).toContain('other columns are ignored');
+    expect(indicatorsHelp).toContain('--backend <value>');
+  });
+});
