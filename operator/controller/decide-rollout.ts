@@ -1,14 +1,14 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { configMaps, replicaSets, services } from '../kube/resources.ts';
-import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
 import { planBlueGreen } from '../rollout/bluegreen.ts';
 import { planCanary } from '../rollout/canary.ts';
 import type { RolloutPlan } from '../rollout/types.ts';
 import { mergeConditions, type DesiredCondition } from './conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from './observed.ts';
-import { creationMs, gpuCondition, pausedCondition, scaledCopy } from './plan-parts.ts';
+import { creationMs, deletionOf, gpuCondition, orphanedConfigMaps, pausedCondition, prunedEvent, scaledCopy } from './plan-parts.ts';
 
 /**
  * The reconcile decision while a strategy (Canary or BlueGreen) rolls `revision` out over `stableRevision`: the
@@ -44,7 +44,7 @@ export function decideRollout(
   if (rollout.previewRevision !== undefined) {
     applies.push({ resource: services, object: renderService(engine, rollout.previewRevision, 'preview'), observed: previewService });
   } else if (previewService !== undefined) {
-    deletes.push({ resource: services, namespace: previewService.metadata?.namespace ?? '', name: previewService.metadata?.name ?? '', uid: previewService.metadata?.uid ?? '' });
+    deletes.push(deletionOf(services, previewService));
   }
 
   const configMap = renderConfigMap(engine, revision);
@@ -78,15 +78,10 @@ export function decideRollout(
       if (wanted === 0 && rsRevision !== stableRevision) keptIdle++;
       continue;
     }
-    deletes.push({ resource: replicaSets, namespace: rs.metadata?.namespace ?? '', name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '' });
-    events.push({ type: 'Normal', reason: 'RevisionPruned', message: `Deleted ReplicaSet ${rs.metadata?.name ?? ''} of revision ${rsRevision} (revisionHistoryLimit ${historyLimit})` });
+    deletes.push(deletionOf(replicaSets, rs));
+    events.push(prunedEvent(rs, rsRevision, historyLimit));
   }
-  for (const cm of observed.configMaps) {
-    const cmRevision = cm.metadata?.labels?.[labelKeys.revision] ?? '';
-    if (!keptRevisions.has(cmRevision) && cm.metadata?.name !== configMapName(engine, revision)) {
-      deletes.push({ resource: configMaps, namespace: cm.metadata?.namespace ?? '', name: cm.metadata?.name ?? '', uid: cm.metadata?.uid ?? '' });
-    }
-  }
+  deletes.push(...orphanedConfigMaps(engine, observed.configMaps, keptRevisions, revision));
 
   const sum = (pick: (rs: V1ReplicaSet) => number | undefined): number => observed.replicaSets.reduce((total, rs) => total + (pick(rs) ?? 0), 0);
   const readyReplicas = sum((rs) => rs.status?.readyReplicas);

@@ -2,7 +2,7 @@ import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { applySpecDefaults } from '../api/defaults.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { describeErrors, validateSpec } from '../api/validate.ts';
-import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
 import { pushStableHistory, requestFields } from '../rollout/status-fields.ts';
 import { decideRollout } from './decide-rollout.ts';
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
@@ -10,7 +10,7 @@ import { revisionOf } from '../render/revision.ts';
 import { configMaps, replicaSets, services } from '../kube/resources.ts';
 import { findCondition, mergeConditions, metaTime, type DesiredCondition } from './conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from './observed.ts';
-import { creationMs, gpuCondition, pausedCondition, scaledCopy } from './plan-parts.ts';
+import { creationMs, deletionOf, gpuCondition, orphanedConfigMaps, pausedCondition, prunedEvent, scaledCopy } from './plan-parts.ts';
 
 /**
  * The whole reconcile decision for one TradingEngine, as a pure function of what is observed and the time:
@@ -55,7 +55,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
   if (blueGreen) {
     applies.push({ resource: services, object: renderService(engine, revision, 'preview'), observed: previewService });
   } else if (previewService !== undefined) {
-    deletes.push({ resource: services, namespace: previewService.metadata?.namespace ?? '', name: previewService.metadata?.name ?? '', uid: previewService.metadata?.uid ?? '' });
+    deletes.push(deletionOf(services, previewService));
   }
   if (fastRollback && previous.updateRevision !== revision) {
     events.push({
@@ -109,15 +109,10 @@ export function decide(observed: Observed, nowMs: number): Plan {
       if (size === 0) kept++;
       continue;
     }
-    deletes.push({ resource: replicaSets, namespace: rs.metadata?.namespace ?? '', name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '' });
-    events.push({ type: 'Normal', reason: 'RevisionPruned', message: `Deleted ReplicaSet ${rs.metadata?.name ?? ''} of revision ${rsRevision} (revisionHistoryLimit ${historyLimit})` });
+    deletes.push(deletionOf(replicaSets, rs));
+    events.push(prunedEvent(rs, rsRevision, historyLimit));
   }
-  for (const cm of observed.configMaps) {
-    const cmRevision = cm.metadata?.labels?.[labelKeys.revision] ?? '';
-    if (!keptRevisions.has(cmRevision) && cm.metadata?.name !== configMapName(engine, revision)) {
-      deletes.push({ resource: configMaps, namespace: cm.metadata?.namespace ?? '', name: cm.metadata?.name ?? '', uid: cm.metadata?.uid ?? '' });
-    }
-  }
+  deletes.push(...orphanedConfigMaps(engine, observed.configMaps, keptRevisions, revision));
 
   // Status, computed whole.
   const sum = (pick: (rs: V1ReplicaSet) => number | undefined): number => observed.replicaSets.reduce((total, rs) => total + (pick(rs) ?? 0), 0);

@@ -1,7 +1,10 @@
-import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import { configMaps, type ResourceKind } from '../kube/resources.ts';
+import { configMapName } from '../render/children.ts';
+import { labelKeys } from '../render/labels.ts';
 import { findCondition, type DesiredCondition } from './conditions.ts';
-import type { EventIntent } from './observed.ts';
+import type { DeleteIntent, EventIntent } from './observed.ts';
 
 /** Pieces shared by the reconcile decisions (decide.ts for replace, decide-rollout.ts for canary and blue-green). */
 
@@ -59,4 +62,21 @@ export function pausedCondition(engine: TradingEngine): DesiredCondition {
   return engine.spec.paused
     ? { type: 'Paused', status: 'True', reason: 'SpecPaused', message: 'spec.paused is true: no new revision starts and rollout steps do not advance' }
     : { type: 'Paused', status: 'False', reason: 'NotPaused', message: 'Rollouts proceed' };
+}
+
+/** A delete of one observed child, with its uid as the precondition. */
+export function deletionOf(resource: ResourceKind, object: { metadata?: { namespace?: string; name?: string; uid?: string } }): DeleteIntent {
+  return { resource, namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '', uid: object.metadata?.uid ?? '' };
+}
+
+/** The RevisionPruned Event of a ReplicaSet deleted beyond revisionHistoryLimit. */
+export function prunedEvent(rs: V1ReplicaSet, revision: string, historyLimit: number): EventIntent {
+  return { type: 'Normal', reason: 'RevisionPruned', message: `Deleted ReplicaSet ${rs.metadata?.name ?? ''} of revision ${revision} (revisionHistoryLimit ${historyLimit})` };
+}
+
+/** Deletes for the ConfigMaps of revisions no longer kept (never the current revision's). */
+export function orphanedConfigMaps(engine: TradingEngine, observed: readonly V1ConfigMap[], keptRevisions: ReadonlySet<string>, revision: string): DeleteIntent[] {
+  return observed
+    .filter((cm) => !keptRevisions.has(cm.metadata?.labels?.[labelKeys.revision] ?? '') && cm.metadata?.name !== configMapName(engine, revision))
+    .map((cm) => deletionOf(configMaps, cm));
 }

@@ -1,7 +1,7 @@
 import type { AnalysisStatus, BlueGreenStatus, PauseCondition } from '../api/types.ts';
-import type { DesiredCondition } from '../controller/conditions.ts';
 import type { EventIntent } from '../controller/observed.ts';
 import { abortedPlan } from './abort.ts';
+import { inProgressPlan, progressDeadline, Requeue } from './progress.ts';
 import { runAnalysisStep } from './analysis-step.ts';
 import { availableReplicas, livePodCount } from './pods.ts';
 import { latencyCondition, pushStableHistory, requestFields } from './status-fields.ts';
@@ -65,11 +65,8 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
   let needsMeasure: MeasureRequest | undefined;
   let hold = cleaning ? `waiting for the ${livePodCount(input.pods, revision)} pods of the aborted attempt to stop` : '';
   let waitingForPods = false;
-  let requeueAfterMs: number | undefined;
-  const requeueAt = (ms: number): void => {
-    const after = Math.max(1, ms - nowMs);
-    requeueAfterMs = requeueAfterMs === undefined ? after : Math.min(requeueAfterMs, after);
-  };
+  const requeue = new Requeue(nowMs);
+  const requeueAt = (ms: number): void => requeue.at(ms);
   const available = availableReplicas(input.replicaSets.get(revision));
   let previewSize = cleaning ? 0 : previewWanted;
 
@@ -187,15 +184,11 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
 
   let progressStartedAt: string | undefined;
   if (waitingForPods && abort === undefined) {
-    const sameWait = resume && previous.currentStepIndex === stepIndex && previous.progressStartedAt !== undefined;
-    progressStartedAt = sameWait ? previous.progressStartedAt ?? now : now;
-    const deadlineMs = Date.parse(progressStartedAt) + spec.progressDeadlineSeconds * 1000;
-    if (nowMs >= deadlineMs) {
-      abort = { reason: 'ProgressDeadlineExceeded', message: `${hold} after ${Math.round((nowMs - Date.parse(progressStartedAt)) / 1000)} s (progressDeadlineSeconds ${spec.progressDeadlineSeconds})` };
-    } else {
-      requeueAt(deadlineMs);
-    }
+    const deadline = progressDeadline(input, resume, stepIndex, hold, requeue);
+    progressStartedAt = deadline.progressStartedAt;
+    abort = deadline.abort;
   }
+
 
   // A promote request holds until it is done: the preview may first scale up to spec.replicas over several
   // reconciles (promote: until the Service is switched; promote --full: until the rollout completes).
@@ -233,20 +226,10 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
   }
   const paused = pauseConditions.some((condition) => condition.reason !== 'PauseStep' || strategy?.autoPromotionEnabled !== true) || spec.paused;
   const message = `Blue-green ${revision}, active ${blueGreen.active ?? stableRevision}: ${hold}`;
-  const progressing: DesiredCondition = paused
-    ? { type: 'Progressing', status: 'Unknown', reason: 'RolloutPaused', message }
-    : { type: 'Progressing', status: 'True', reason: 'RolloutProgressing', message };
-  return {
+  return inProgressPlan({
     replicas: new Map([[stableRevision, spec.replicas], [revision, previewSize]]),
     serviceRevision: blueGreen.active ?? stableRevision,
     previewRevision: revision,
-    stableRevision,
-    status: state,
-    phase: paused ? 'Paused' : 'Progressing',
-    progressing,
-    ...(latencyHealthy === undefined ? {} : { latencyHealthy }),
-    events: needsMeasure === undefined ? events : [],
-    ...(needsMeasure === undefined ? {} : { needs: { measure: needsMeasure } }),
-    ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }),
-  };
+    stableRevision, status: state, paused, message, latencyHealthy, events, needsMeasure, requeueAfterMs: requeue.afterMs,
+  });
 }

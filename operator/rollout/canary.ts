@@ -1,8 +1,7 @@
 import type { AnalysisStatus, CanaryStatus, CanaryStep, PauseCondition } from '../api/types.ts';
-import type { DesiredCondition } from '../controller/conditions.ts';
 import type { EventIntent } from '../controller/observed.ts';
-import { labelKeys } from '../render/labels.ts';
 import { abortedPlan } from './abort.ts';
+import { inProgressPlan, progressDeadline, Requeue } from './progress.ts';
 import { runAnalysisStep } from './analysis-step.ts';
 import { availableReplicas, livePodCount, specReplicas } from './pods.ts';
 import { latencyCondition, pushStableHistory, requestFields } from './status-fields.ts';
@@ -85,11 +84,8 @@ export function planCanary(input: RolloutInput): RolloutPlan {
   let needsMeasure: MeasureRequest | undefined;
   let hold = '';
   let waitingForPods = false;
-  let requeueAfterMs: number | undefined;
-  const requeueAt = (ms: number): void => {
-    const after = Math.max(1, ms - nowMs);
-    requeueAfterMs = requeueAfterMs === undefined ? after : Math.min(requeueAfterMs, after);
-  };
+  const requeue = new Requeue(nowMs);
+  const requeueAt = (ms: number): void => requeue.at(ms);
 
   // A retry starts clean: the aborted attempt's pods (orders cut) go first, then step 0 starts with new pods.
   const cleaning = canary.ordersEnabled === false && livePodCount(input.pods, revision) > 0;
@@ -182,18 +178,11 @@ export function planCanary(input: RolloutInput): RolloutPlan {
   // The progress deadline runs while the rollout waits for pods (e.g. GPU pods Pending) at the same step.
   let progressStartedAt: string | undefined;
   if (waitingForPods && abort === undefined) {
-    const sameWait = resume && previous.currentStepIndex === stepIndex && previous.progressStartedAt !== undefined;
-    progressStartedAt = sameWait ? previous.progressStartedAt ?? now : now;
-    const deadlineMs = Date.parse(progressStartedAt) + spec.progressDeadlineSeconds * 1000;
-    if (nowMs >= deadlineMs) {
-      abort = {
-        reason: 'ProgressDeadlineExceeded',
-        message: `${hold} after ${Math.round((nowMs - Date.parse(progressStartedAt)) / 1000)} s (progressDeadlineSeconds ${spec.progressDeadlineSeconds})${pendingReason(input, revision)}`,
-      };
-    } else {
-      requeueAt(deadlineMs);
-    }
+    const deadline = progressDeadline(input, resume, stepIndex, hold, requeue);
+    progressStartedAt = deadline.progressStartedAt;
+    abort = deadline.abort;
   }
+
 
   const state: RolloutStatus = {
     ...requestFields(),
@@ -230,20 +219,9 @@ export function planCanary(input: RolloutInput): RolloutPlan {
   const replicas = stepReplicas(input, canaryWanted);
   const paused = pauseConditions.length > 0 || spec.paused;
   const message = `Canary ${revision} at step ${Math.min(stepIndex, steps.length)}/${steps.length}, weight ${weight} (${canaryWanted} pods): ${hold}`;
-  const progressing: DesiredCondition = paused
-    ? { type: 'Progressing', status: 'Unknown', reason: 'RolloutPaused', message }
-    : { type: 'Progressing', status: 'True', reason: 'RolloutProgressing', message };
-  return {
-    replicas,
-    stableRevision,
-    status: state,
-    phase: paused ? 'Paused' : 'Progressing',
-    progressing,
-    ...(latencyHealthy === undefined ? {} : { latencyHealthy }),
-    events: needsMeasure === undefined ? events : [],
-    ...(needsMeasure === undefined ? {} : { needs: { measure: needsMeasure } }),
-    ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }),
-  };
+  return inProgressPlan({
+    replicas, stableRevision, status: state, paused, message, latencyHealthy, events, needsMeasure, requeueAfterMs: requeue.afterMs,
+  });
 }
 
 /**
@@ -284,14 +262,4 @@ function carriedStatus(previous: NonNullable<RolloutInput['engine']['status']>):
 function historyOnly(analysis: AnalysisStatus | undefined): AnalysisStatus | undefined {
   if (analysis?.history === undefined) return undefined;
   return { phase: 'Pending', history: analysis.history, ...(analysis.lastMeasurement === undefined ? {} : { lastMeasurement: analysis.lastMeasurement }) };
-}
-
-/** ": pod x: 0/1 nodes are available: 1 Insufficient nvidia.com/gpu" for the first unschedulable pod, else "". */
-function pendingReason(input: RolloutInput, revision: string): string {
-  for (const pod of input.pods) {
-    if (pod.metadata?.labels?.[labelKeys.revision] !== revision) continue;
-    const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
-    if (scheduled?.status === 'False') return `: pod ${pod.metadata.name ?? ''}: ${scheduled.message ?? scheduled.reason ?? 'unschedulable'}`;
-  }
-  return '';
 }
