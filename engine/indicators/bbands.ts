@@ -18,7 +18,8 @@ export interface BollingerBatchOutput {
 
 const BBANDS_OUTPUTS: readonly string[] = Object.freeze(['upper', 'middle', 'lower']);
 
-function checkStdDev(stdDev: number): void {
+/** Throws RangeError unless `stdDev` (k) is a finite number > 0 (shared with the non-JS batch backends). */
+export function checkStdDev(stdDev: number): void {
   if (!(stdDev > 0) || stdDev === Infinity) {
     throw new RangeError(`stdDev must be a finite number > 0, got ${stdDev}`);
   }

@@ -17,7 +17,8 @@ export interface MacdBatchOutput {
 
 const MACD_OUTPUTS: readonly string[] = Object.freeze(['macd', 'signal', 'histogram']);
 
-function checkMacdPeriods(fast: number, slow: number): void {
+/** Throws RangeError unless fast < slow (shared with the non-JS batch backends). */
+export function checkMacdPeriods(fast: number, slow: number): void {
   if (fast >= slow) throw new RangeError(`fastPeriod (${fast}) must be less than slowPeriod (${slow})`);
 }
 

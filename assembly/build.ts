@@ -1,0 +1,110 @@
+/**
+ * `npm run build:wasm`: compiles the AssemblyScript indicator kernels (assembly/kernels/) into build/wasm/
+ * (git-ignored build outputs, never committed) with the asc compiler API, in-process:
+ *
+ *     assembly/kernels/indicators.ts       -> build/wasm/indicators.wasm        single-series kernels
+ *     assembly/kernels/indicators-simd.ts  -> build/wasm/indicators-simd.wasm   multi-symbol f64x2 kernels
+ *
+ * Flags: `-O3 --runtime stub` (no garbage collector: the kernels only touch raw linear memory that the JS side
+ * lays out), `--noAssert`, `--use abort=` (no `env.abort` import, so the modules instantiate with no imports at
+ * all), `--enable simd` for the SIMD module. A module is rebuilt only when it is missing or older than one of
+ * its inputs (every kernel source, this script, the compiler's package.json), so a repeated run costs a few
+ * stat calls; asc itself takes 3.5-7.5 s per module. Outputs are written to a temporary name and renamed, so a
+ * concurrent reader never sees half a file. `--force` rebuilds regardless.
+ */
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const kernelDir = join(root, 'assembly', 'kernels');
+
+/** Where the backend looks for the modules. */
+export const wasmDir = join(root, 'build', 'wasm');
+
+interface WasmModuleSpec {
+  readonly entry: string;
+  readonly output: string;
+  readonly flags: readonly string[];
+}
+
+const common = ['-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--noColors'];
+
+export const wasmModules: readonly WasmModuleSpec[] = Object.freeze([
+  { entry: 'indicators.ts', output: 'indicators.wasm', flags: common },
+  { entry: 'indicators-simd.ts', output: 'indicators-simd.wasm', flags: [...common, '--enable', 'simd'] },
+]);
+
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** The newest modification time among the inputs of every module (sources are shared through common.ts). */
+function newestInput(): number {
+  const inputs = readdirSync(kernelDir)
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => join(kernelDir, name));
+  inputs.push(fileURLToPath(import.meta.url), join(root, 'node_modules', 'assemblyscript', 'package.json'));
+  return Math.max(...inputs.map(mtimeMs));
+}
+
+export interface BuildResult {
+  /** Output paths compiled in this run (empty when everything was up to date). */
+  readonly built: string[];
+  /** Output paths that were already newer than their inputs. */
+  readonly upToDate: string[];
+}
+
+/**
+ * Compiles every module that is missing or older than its inputs (all of them with `force`). Throws with the
+ * compiler's diagnostics when asc fails.
+ */
+export async function buildWasm(options: { force?: boolean; log?: (line: string) => void } = {}): Promise<BuildResult> {
+  const log = options.log ?? (() => undefined);
+  const newest = newestInput();
+  const result: BuildResult = { built: [], upToDate: [] };
+  mkdirSync(wasmDir, { recursive: true });
+  for (const spec of wasmModules) {
+    const output = join(wasmDir, spec.output);
+    if (!options.force && mtimeMs(output) > newest) {
+      result.upToDate.push(output);
+      continue;
+    }
+    const started = performance.now();
+    // A per-process temporary name: two builds racing (two test workers) each rename a complete file.
+    const temporary = `${output}.${process.pid}.tmp`;
+    await compile(join(kernelDir, spec.entry), temporary, spec.flags);
+    renameSync(temporary, output);
+    result.built.push(output);
+    log(`Built ${relative(root, output)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return result;
+}
+
+async function compile(entry: string, output: string, flags: readonly string[]): Promise<void> {
+  // Loaded lazily: importing the compiler costs ~0.5 s, which an up-to-date build does not need to pay.
+  const { default: asc } = await import('assemblyscript/asc');
+  let diagnostics = '';
+  const sink = { write: (chunk: string | Uint8Array): void => void (diagnostics += String(chunk)) };
+  const { error } = await asc.main([entry, '--outFile', output, ...flags], { stdout: sink, stderr: sink });
+  if (error) {
+    throw new Error(`asc failed on ${relative(root, entry)}: ${error.message}\n${diagnostics}`.trimEnd());
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const force = process.argv.includes('--force');
+  buildWasm({ force, log: (line) => console.log(line) }).then(
+    ({ upToDate }) => {
+      if (upToDate.length > 0) console.log(`Up to date: ${upToDate.map((p) => relative(root, p)).join(', ')}`);
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exitCode = 1;
+    },
+  );
+}

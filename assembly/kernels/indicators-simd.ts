@@ -1,0 +1,420 @@
+// Multi-symbol indicator kernels with f64x2 SIMD, compiled to build/wasm/indicators-simd.wasm with
+// `--enable simd` (AssemblyScript; see assembly/build.ts).
+//
+// Layout: BAR-MAJOR panels. `symbols` series of `bars` values each are stored row by row, one row per bar:
+//
+//     element (bar t, symbol s) at index t * symbols + s
+//
+//              s=0    s=1    s=2    s=3    s=4
+//     t=0    [ a0 ] [ b0 ] [ c0 ] [ d0 ] [ e0 ]     <- one row: every symbol's value at bar 0
+//     t=1    [ a1 ] [ b1 ] [ c1 ] [ d1 ] [ e1 ]
+//             \____ lane pair ___/ \__ pair _/ \_ tail: lane 0 of a half-loaded vector
+//
+// A single series' recursion (ema = (x - ema) * alpha + ema) is bound by the latency of its add chain; across
+// symbols the chains are independent. Each kernel walks the rows in order and, within a row, two adjacent
+// symbols per f64x2 vector (one 16-byte load of two closes); an odd last symbol runs in lane 0 of a
+// half-loaded vector. Per-symbol state (EMA value, Wilder averages, window sums) lives in `state` arrays of
+// `padded(symbols)` f64 in linear memory and is read and written once per row, so every row is a stream of
+// independent vector operations and the memory traffic is sequential. Outputs use the same layout.
+//
+// Every lane performs exactly the operations of the JS batch function (smaBatch, emaBatch, rsiBatch, atrBatch,
+// macdBatch) in the same order, with branches turned into bit selects that pick the same value, so each
+// symbol's output equals the single-series result bit for bit. Inputs were checked by the caller.
+
+import { resyncInterval } from './common';
+
+export { heapBase } from './common';
+
+/** Symbols rounded up to even: the length of every per-symbol `state` array (a whole vector per pair). */
+export function padded(symbols: i32): i32 {
+  return (symbols + 1) & ~1;
+}
+
+// Vector access at element index e: two lanes (a symbol pair) or one (the odd last symbol, lane 1 zero).
+// @ts-ignore: decorator
+@inline function ldv(base: usize, e: i32, half: bool): v128 {
+  return half ? v128.load64_zero(base + (<usize>e << 3)) : v128.load(base + (<usize>e << 3));
+}
+// @ts-ignore: decorator
+@inline function stv(base: usize, e: i32, v: v128, half: bool): void {
+  if (half) v128.store64_lane(base + (<usize>e << 3), v, 0);
+  else v128.store(base + (<usize>e << 3), v);
+}
+// State arrays are padded, so they are always accessed as whole vectors.
+// @ts-ignore: decorator
+@inline function lds(state: usize, s: i32): v128 {
+  return v128.load(state + (<usize>s << 3));
+}
+// @ts-ignore: decorator
+@inline function sts(state: usize, s: i32, v: v128): void {
+  v128.store(state + (<usize>s << 3), v);
+}
+
+function zeroState(state: usize, symbols: i32): void {
+  memory.fill(state, 0, <usize>padded(symbols) << 3);
+}
+
+/** Writes NaN to rows [from, to) of a panel. */
+function nanRows(out: usize, symbols: i32, from: i32, to: i32): void {
+  const nan = f64x2.splat(NaN);
+  const pairs = symbols & ~1;
+  for (let t = from; t < to; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) stv(out, row + s, nan, false);
+    if (symbols & 1) stv(out, row + pairs, nan, true);
+  }
+}
+
+// ---- SMA (smaBatch) ----------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function smaAdd(close: usize, sum: usize, row: i32, s: i32, half: bool): void {
+  sts(sum, s, f64x2.add(lds(sum, s), ldv(close, row + s, half)));
+}
+// @ts-ignore: decorator
+@inline function smaSlide(close: usize, out: usize, sum: usize, row: i32, back: i32, s: i32, p: v128, half: bool): void {
+  const v = f64x2.add(lds(sum, s), f64x2.sub(ldv(close, row + s, half), ldv(close, row - back + s, half)));
+  sts(sum, s, v);
+  stv(out, row + s, f64x2.div(v, p), half);
+}
+// @ts-ignore: decorator
+@inline function smaResum(close: usize, out: usize, sum: usize, symbols: i32, t: i32, period: i32, s: i32, p: v128, half: bool): void {
+  let v = f64x2.splat(0);
+  for (let r = t - period + 1; r <= t; r++) v = f64x2.add(v, ldv(close, r * symbols + s, half));
+  sts(sum, s, v);
+  stv(out, t * symbols + s, f64x2.div(v, p), half);
+}
+
+/** smaBatch per symbol; `state` holds padded(symbols) f64. */
+export function smaMany(close: usize, symbols: i32, bars: i32, period: i32, out: usize, state: usize): void {
+  const pairs = symbols & ~1;
+  const odd = (symbols & 1) != 0;
+  const p = f64x2.splat(<f64>period);
+  zeroState(state, symbols);
+  nanRows(out, symbols, 0, period - 1);
+  for (let t = 0; t < period; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) smaAdd(close, state, row, s, false);
+    if (odd) smaAdd(close, state, row, pairs, true);
+  }
+  {
+    const row = (period - 1) * symbols;
+    for (let s = 0; s < pairs; s += 2) stv(out, row + s, f64x2.div(lds(state, s), p), false);
+    if (odd) stv(out, row + pairs, f64x2.div(lds(state, pairs), p), true);
+  }
+  const every = resyncInterval(period);
+  const back = period * symbols;
+  let t = period;
+  for (let resyncAt = period - 1 + every; t < bars; resyncAt += every) {
+    const stop = resyncAt < bars ? resyncAt : bars;
+    for (; t < stop; t++) {
+      const row = t * symbols;
+      for (let s = 0; s < pairs; s += 2) smaSlide(close, out, state, row, back, s, p, false);
+      if (odd) smaSlide(close, out, state, row, back, pairs, p, true);
+    }
+    if (resyncAt < bars) {
+      for (let s = 0; s < pairs; s += 2) smaResum(close, out, state, symbols, t, period, s, p, false);
+      if (odd) smaResum(close, out, state, symbols, t, period, pairs, p, true);
+      t++;
+    }
+  }
+}
+
+// ---- EMA (emaBatch) ----------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function emaStep(close: usize, out: usize, state: usize, row: i32, s: i32, alpha: v128, half: bool): void {
+  const e = lds(state, s);
+  const v = f64x2.add(f64x2.mul(f64x2.sub(ldv(close, row + s, half), e), alpha), e);
+  sts(state, s, v);
+  stv(out, row + s, v, half);
+}
+
+/** emaBatch per symbol; `state` holds padded(symbols) f64. */
+export function emaMany(close: usize, symbols: i32, bars: i32, period: i32, out: usize, state: usize): void {
+  const pairs = symbols & ~1;
+  const odd = (symbols & 1) != 0;
+  const p = f64x2.splat(<f64>period);
+  const alpha = f64x2.splat(2.0 / (<f64>period + 1.0));
+  zeroState(state, symbols);
+  nanRows(out, symbols, 0, period - 1);
+  for (let t = 0; t < period; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) smaAdd(close, state, row, s, false);
+    if (odd) smaAdd(close, state, row, pairs, true);
+  }
+  {
+    const row = (period - 1) * symbols;
+    for (let s = 0; s < pairs; s += 2) {
+      const v = f64x2.div(lds(state, s), p);
+      sts(state, s, v);
+      stv(out, row + s, v, false);
+    }
+    if (odd) {
+      const v = f64x2.div(lds(state, pairs), p);
+      sts(state, pairs, v);
+      stv(out, row + pairs, v, true);
+    }
+  }
+  for (let t = period; t < bars; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) emaStep(close, out, state, row, s, alpha, false);
+    if (odd) emaStep(close, out, state, row, pairs, alpha, true);
+  }
+}
+
+// ---- RSI (rsiBatch) ----------------------------------------------------------------------------------------
+
+// `if (change < 0) loss -= change; else gain += change;` as bit selects on the mask change < 0.
+// @ts-ignore: decorator
+@inline function rsiAccumulate(gain: v128, loss: v128, change: v128, gainState: usize, lossState: usize, s: i32): void {
+  const negative = f64x2.lt(change, f64x2.splat(0));
+  sts(lossState, s, v128.bitselect(f64x2.sub(loss, change), loss, negative));
+  sts(gainState, s, v128.bitselect(gain, f64x2.add(gain, change), negative));
+}
+// rsiFromAverages: 50 where gain + loss == 0, else 100 * (gain / total).
+// @ts-ignore: decorator
+@inline function rsiValue(gain: v128, loss: v128): v128 {
+  const total = f64x2.add(gain, loss);
+  const value = f64x2.mul(f64x2.splat(100), f64x2.div(gain, total));
+  return v128.bitselect(f64x2.splat(50), value, f64x2.eq(total, f64x2.splat(0)));
+}
+// @ts-ignore: decorator
+@inline function rsiSeed(close: usize, gainState: usize, lossState: usize, row: i32, symbols: i32, s: i32, half: bool): void {
+  const change = f64x2.sub(ldv(close, row + s, half), ldv(close, row - symbols + s, half));
+  rsiAccumulate(lds(gainState, s), lds(lossState, s), change, gainState, lossState, s);
+}
+// @ts-ignore: decorator
+@inline function rsiFirst(out: usize, gainState: usize, lossState: usize, row: i32, s: i32, p: v128, half: bool): void {
+  const gain = f64x2.div(lds(gainState, s), p);
+  const loss = f64x2.div(lds(lossState, s), p);
+  sts(gainState, s, gain);
+  sts(lossState, s, loss);
+  stv(out, row + s, rsiValue(gain, loss), half);
+}
+// @ts-ignore: decorator
+@inline function rsiStep(
+  close: usize, out: usize, gainState: usize, lossState: usize, row: i32, symbols: i32, s: i32, p: v128, pm1: v128, half: bool,
+): void {
+  const change = f64x2.sub(ldv(close, row + s, half), ldv(close, row - symbols + s, half));
+  let gain = f64x2.mul(lds(gainState, s), pm1);
+  let loss = f64x2.mul(lds(lossState, s), pm1);
+  const negative = f64x2.lt(change, f64x2.splat(0));
+  loss = v128.bitselect(f64x2.sub(loss, change), loss, negative);
+  gain = v128.bitselect(gain, f64x2.add(gain, change), negative);
+  gain = f64x2.div(gain, p);
+  loss = f64x2.div(loss, p);
+  sts(gainState, s, gain);
+  sts(lossState, s, loss);
+  stv(out, row + s, rsiValue(gain, loss), half);
+}
+
+/** rsiBatch per symbol; `state` holds 2 * padded(symbols) f64 (average gains, then average losses). */
+export function rsiMany(close: usize, symbols: i32, bars: i32, period: i32, out: usize, state: usize): void {
+  const pairs = symbols & ~1;
+  const odd = (symbols & 1) != 0;
+  const gainState = state;
+  const lossState = state + (<usize>padded(symbols) << 3);
+  memory.fill(state, 0, <usize>padded(symbols) << 4);
+  const seedEnd = period < bars ? period : bars - 1;
+  nanRows(out, symbols, 0, seedEnd + 1);
+  for (let t = 1; t <= seedEnd; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) rsiSeed(close, gainState, lossState, row, symbols, s, false);
+    if (odd) rsiSeed(close, gainState, lossState, row, symbols, pairs, true);
+  }
+  if (period >= bars) return;
+  const p = f64x2.splat(<f64>period);
+  const pm1 = f64x2.splat(<f64>(period - 1));
+  {
+    const row = period * symbols;
+    for (let s = 0; s < pairs; s += 2) rsiFirst(out, gainState, lossState, row, s, p, false);
+    if (odd) rsiFirst(out, gainState, lossState, row, pairs, p, true);
+  }
+  for (let t = period + 1; t < bars; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) rsiStep(close, out, gainState, lossState, row, symbols, s, p, pm1, false);
+    if (odd) rsiStep(close, out, gainState, lossState, row, symbols, pairs, p, pm1, true);
+  }
+}
+
+// ---- ATR (atrBatch) ----------------------------------------------------------------------------------------
+
+// trueRange: `if (up > tr) tr = up` is pmax(tr, up) (tr < up ? up : tr), which keeps the first maximum.
+// @ts-ignore: decorator
+@inline function trueRange(high: usize, low: usize, close: usize, row: i32, symbols: i32, s: i32, half: bool): v128 {
+  const h = ldv(high, row + s, half);
+  const l = ldv(low, row + s, half);
+  const prevClose = ldv(close, row - symbols + s, half);
+  let tr = f64x2.sub(h, l);
+  tr = f64x2.pmax(tr, f64x2.abs(f64x2.sub(h, prevClose)));
+  return f64x2.pmax(tr, f64x2.abs(f64x2.sub(l, prevClose)));
+}
+// @ts-ignore: decorator
+@inline function atrSeed(high: usize, low: usize, close: usize, state: usize, row: i32, symbols: i32, s: i32, half: bool): void {
+  sts(state, s, f64x2.add(lds(state, s), trueRange(high, low, close, row, symbols, s, half)));
+}
+// @ts-ignore: decorator
+@inline function atrStep(
+  high: usize, low: usize, close: usize, out: usize, state: usize, row: i32, symbols: i32, s: i32, p: v128, pm1: v128, half: bool,
+): void {
+  const tr = trueRange(high, low, close, row, symbols, s, half);
+  const v = f64x2.div(f64x2.add(f64x2.mul(lds(state, s), pm1), tr), p);
+  sts(state, s, v);
+  stv(out, row + s, v, half);
+}
+
+/** atrBatch per symbol; `state` holds padded(symbols) f64. */
+export function atrMany(
+  high: usize, low: usize, close: usize, symbols: i32, bars: i32, period: i32, out: usize, state: usize,
+): void {
+  const pairs = symbols & ~1;
+  const odd = (symbols & 1) != 0;
+  zeroState(state, symbols);
+  const seedEnd = period < bars ? period : bars - 1;
+  nanRows(out, symbols, 0, seedEnd + 1);
+  for (let t = 1; t <= seedEnd; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) atrSeed(high, low, close, state, row, symbols, s, false);
+    if (odd) atrSeed(high, low, close, state, row, symbols, pairs, true);
+  }
+  if (period >= bars) return;
+  const p = f64x2.splat(<f64>period);
+  const pm1 = f64x2.splat(<f64>(period - 1));
+  {
+    const row = period * symbols;
+    for (let s = 0; s < pairs; s += 2) {
+      const v = f64x2.div(lds(state, s), p);
+      sts(state, s, v);
+      stv(out, row + s, v, false);
+    }
+    if (odd) {
+      const v = f64x2.div(lds(state, pairs), p);
+      sts(state, pairs, v);
+      stv(out, row + pairs, v, true);
+    }
+  }
+  for (let t = period + 1; t < bars; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) atrStep(high, low, close, out, state, row, symbols, s, p, pm1, false);
+    if (odd) atrStep(high, low, close, out, state, row, symbols, pairs, p, pm1, true);
+  }
+}
+
+// ---- MACD (macdBatch) --------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function macdSeedSums(close: usize, fast: usize, slow: usize, row: i32, s: i32, withFast: bool, half: bool): void {
+  const x = ldv(close, row + s, half);
+  sts(slow, s, f64x2.add(lds(slow, s), x));
+  if (withFast) sts(fast, s, f64x2.add(lds(fast, s), x));
+}
+// @ts-ignore: decorator
+@inline function macdSeedEmas(fast: usize, slow: usize, signal: usize, s: i32, fp: v128, sp: v128): void {
+  const f = f64x2.div(lds(fast, s), fp);
+  const w = f64x2.div(lds(slow, s), sp);
+  sts(fast, s, f);
+  sts(slow, s, w);
+  sts(signal, s, f64x2.sub(f, w));
+}
+// @ts-ignore: decorator
+@inline function macdSeedSignal(
+  close: usize, fast: usize, slow: usize, signal: usize, row: i32, s: i32, fa: v128, sa: v128, half: bool,
+): void {
+  const x = ldv(close, row + s, half);
+  const f0 = lds(fast, s);
+  const w0 = lds(slow, s);
+  const f = f64x2.add(f64x2.mul(f64x2.sub(x, f0), fa), f0);
+  const w = f64x2.add(f64x2.mul(f64x2.sub(x, w0), sa), w0);
+  sts(fast, s, f);
+  sts(slow, s, w);
+  sts(signal, s, f64x2.add(lds(signal, s), f64x2.sub(f, w)));
+}
+// @ts-ignore: decorator
+@inline function macdFirst(
+  fast: usize, slow: usize, signal: usize, macdOut: usize, signalOut: usize, histOut: usize, row: i32, s: i32, gp: v128, half: bool,
+): void {
+  const sig = f64x2.div(lds(signal, s), gp);
+  const m = f64x2.sub(lds(fast, s), lds(slow, s));
+  sts(signal, s, sig);
+  stv(macdOut, row + s, m, half);
+  stv(signalOut, row + s, sig, half);
+  stv(histOut, row + s, f64x2.sub(m, sig), half);
+}
+// @ts-ignore: decorator
+@inline function macdStep(
+  close: usize, fast: usize, slow: usize, signal: usize, macdOut: usize, signalOut: usize, histOut: usize,
+  row: i32, s: i32, fa: v128, sa: v128, ga: v128, half: bool,
+): void {
+  const x = ldv(close, row + s, half);
+  const f0 = lds(fast, s);
+  const w0 = lds(slow, s);
+  const g0 = lds(signal, s);
+  const f = f64x2.add(f64x2.mul(f64x2.sub(x, f0), fa), f0);
+  const w = f64x2.add(f64x2.mul(f64x2.sub(x, w0), sa), w0);
+  const m = f64x2.sub(f, w);
+  const g = f64x2.add(f64x2.mul(f64x2.sub(m, g0), ga), g0);
+  sts(fast, s, f);
+  sts(slow, s, w);
+  sts(signal, s, g);
+  stv(macdOut, row + s, m, half);
+  stv(signalOut, row + s, g, half);
+  stv(histOut, row + s, f64x2.sub(m, g), half);
+}
+
+/** macdBatch per symbol; `state` holds 3 * padded(symbols) f64 (fast EMA, slow EMA, signal). */
+export function macdMany(
+  close: usize, symbols: i32, bars: i32, fastPeriod: i32, slowPeriod: i32, signalPeriod: i32,
+  macdOut: usize, signalOut: usize, histOut: usize, state: usize,
+): void {
+  const pairs = symbols & ~1;
+  const odd = (symbols & 1) != 0;
+  const stride = <usize>padded(symbols) << 3;
+  const fast = state;
+  const slow = state + stride;
+  const signal = state + 2 * stride;
+  const first = slowPeriod + signalPeriod - 2;
+  const warmEnd = first < bars ? first : bars;
+  nanRows(macdOut, symbols, 0, warmEnd);
+  nanRows(signalOut, symbols, 0, warmEnd);
+  nanRows(histOut, symbols, 0, warmEnd);
+  if (first >= bars) return;
+
+  memory.fill(state, 0, 3 * stride);
+  const fastStart = slowPeriod - fastPeriod;
+  for (let t = 0; t < slowPeriod; t++) {
+    const row = t * symbols;
+    const withFast = t >= fastStart;
+    if (withFast) {
+      for (let s = 0; s < pairs; s += 2) macdSeedSums(close, fast, slow, row, s, true, false);
+      if (odd) macdSeedSums(close, fast, slow, row, pairs, true, true);
+    } else {
+      for (let s = 0; s < pairs; s += 2) macdSeedSums(close, fast, slow, row, s, false, false);
+      if (odd) macdSeedSums(close, fast, slow, row, pairs, false, true);
+    }
+  }
+  const fa = f64x2.splat(2.0 / (<f64>fastPeriod + 1.0));
+  const sa = f64x2.splat(2.0 / (<f64>slowPeriod + 1.0));
+  const ga = f64x2.splat(2.0 / (<f64>signalPeriod + 1.0));
+  const fp = f64x2.splat(<f64>fastPeriod);
+  const sp = f64x2.splat(<f64>slowPeriod);
+  const gp = f64x2.splat(<f64>signalPeriod);
+  for (let s = 0; s < symbols; s += 2) macdSeedEmas(fast, slow, signal, s, fp, sp);
+  for (let t = slowPeriod; t <= first; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) macdSeedSignal(close, fast, slow, signal, row, s, fa, sa, false);
+    if (odd) macdSeedSignal(close, fast, slow, signal, row, pairs, fa, sa, true);
+  }
+  {
+    const row = first * symbols;
+    for (let s = 0; s < pairs; s += 2) macdFirst(fast, slow, signal, macdOut, signalOut, histOut, row, s, gp, false);
+    if (odd) macdFirst(fast, slow, signal, macdOut, signalOut, histOut, row, pairs, gp, true);
+  }
+  for (let t = first + 1; t < bars; t++) {
+    const row = t * symbols;
+    for (let s = 0; s < pairs; s += 2) {
+      macdStep(close, fast, slow, signal, macdOut, signalOut, histOut, row, s, fa, sa, ga, false);
+    }
+    if (odd) macdStep(close, fast, slow, signal, macdOut, signalOut, histOut, row, pairs, fa, sa, ga, true);
+  }
+}
