@@ -58,6 +58,23 @@ export function appliedHash(object: { metadata?: { annotations?: Record<string, 
  * revisions keep exactly the configuration they started with (rollback restores it byte for byte).
  */
 export function renderConfigMap(engine: TradingEngine, revision: string): V1ConfigMap {
+  // The ConfigMap is a function of the engine's identity and the revision alone (the revision hashes the engine
+  // configuration), and rendering its YAML was half of a reconcile's CPU: remember recent ones. Never mutate
+  // the object returned.
+  const key = `${engine.apiVersion}|${engine.metadata.namespace ?? ''}|${engine.metadata.name ?? ''}|${engine.metadata.uid ?? ''}|${revision}`;
+  const remembered = renderedConfigMaps.get(key);
+  if (remembered !== undefined) return remembered;
+  const rendered = renderConfigMapUncached(engine, revision);
+  if (renderedConfigMaps.size >= renderedConfigMapLimit) renderedConfigMaps.delete(renderedConfigMaps.keys().next().value ?? '');
+  renderedConfigMaps.set(key, rendered);
+  return rendered;
+}
+
+/** Recently rendered ConfigMaps by engine identity and revision, oldest first; bounded. */
+const renderedConfigMaps = new Map<string, V1ConfigMap>();
+const renderedConfigMapLimit = 4096;
+
+function renderConfigMapUncached(engine: TradingEngine, revision: string): V1ConfigMap {
   const document = JSON.parse(canonicalJson(renderEngineConfig(engine.spec))) as unknown;
   return withAppliedHash<V1ConfigMap>({
     apiVersion: 'v1',
