@@ -3,8 +3,9 @@ import { buildWasm } from '../../../assembly/build.ts';
 import { randomWalkBars, type Bars } from '../series.ts';
 import type { BatchBackend } from './batch-backend.ts';
 import { createJsBackend } from './js-backend.ts';
-import { symbolColumn, toBarMajor, type PanelBatch } from './panel.ts';
+import { symbolColumn, toBarMajor, type AsyncPanelBatch, type PanelBatch } from './panel.ts';
 import { createWasmBackend } from './wasm-backend.ts';
+import { createWorkersBackend } from './workers-backend.ts';
 
 /**
  * The one contract every batch backend passes (STYLE rule 13), checked against the JS reference backend.
@@ -15,8 +16,21 @@ const backends: readonly { name: string; create: () => Promise<BatchBackend> }[]
   { name: 'wasm', create: () => createWasmBackend() },
 ];
 
-const panelBackends: readonly { name: string; create: () => Promise<PanelBatch & BatchBackend> }[] = [
-  { name: 'wasm', create: () => createWasmBackend() },
+/** Synchronous panel functions as AsyncPanelBatch (a throw becomes a rejection), so one suite serves both kinds. */
+function asyncPanel<B extends PanelBatch & BatchBackend>(backend: B): AsyncPanelBatch & BatchBackend {
+  return {
+    ...backend,
+    smaMany: async (...args) => backend.smaMany(...args),
+    emaMany: async (...args) => backend.emaMany(...args),
+    rsiMany: async (...args) => backend.rsiMany(...args),
+    atrMany: async (...args) => backend.atrMany(...args),
+    macdMany: async (...args) => backend.macdMany(...args),
+  };
+}
+
+const panelBackends: readonly { name: string; create: () => Promise<AsyncPanelBatch & BatchBackend> }[] = [
+  { name: 'wasm', create: async () => asyncPanel(await createWasmBackend()) },
+  { name: 'workers (2 threads)', create: () => createWorkersBackend({ workers: 2 }) },
 ];
 
 // The wasm modules are build outputs: compile them when missing or older than assembly/ (a no-op otherwise;
@@ -161,6 +175,17 @@ function expectIdentical(actual: Float64Array[], expected: Float64Array[], what:
       }
     }
   }
+}
+
+/** The message of the RangeError `promise` rejects with, or fails. */
+async function rejectionOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(RangeError);
+    return (error as Error).message;
+  }
+  return expect.fail('the promise did not reject');
 }
 
 /** The message of the error `call` throws (a RangeError), or fails. */
@@ -339,35 +364,35 @@ interface PanelCase {
   readonly firstIndex: number;
   readonly longest: number;
   readonly inputs: readonly ('close' | 'high' | 'low')[];
-  many(backend: PanelBatch, p: Panel, out?: Float64Array[]): Float64Array[];
+  many(backend: AsyncPanelBatch, p: Panel, out?: Float64Array[]): Promise<Float64Array[]>;
   single(backend: BatchBackend, bars: Bars): Float64Array[];
 }
 
 const panelCases: readonly PanelCase[] = [
   ...[20, 1, 1500].map((period): PanelCase => ({
     label: `smaMany:${period}`, firstIndex: period - 1, longest: period, inputs: ['close'],
-    many: (b, p, o) => [b.smaMany(p.close, p.symbols, p.bars, period, o?.[0])],
+    many: async (b, p, o) => [await b.smaMany(p.close, p.symbols, p.bars, period, o?.[0])],
     single: (b, x) => [b.sma(x.close, period)],
   })),
   ...[20, 1].map((period): PanelCase => ({
     label: `emaMany:${period}`, firstIndex: period - 1, longest: period, inputs: ['close'],
-    many: (b, p, o) => [b.emaMany(p.close, p.symbols, p.bars, period, o?.[0])],
+    many: async (b, p, o) => [await b.emaMany(p.close, p.symbols, p.bars, period, o?.[0])],
     single: (b, x) => [b.ema(x.close, period)],
   })),
   ...[14, 1].map((period): PanelCase => ({
     label: `rsiMany:${period}`, firstIndex: period, longest: period, inputs: ['close'],
-    many: (b, p, o) => [b.rsiMany(p.close, p.symbols, p.bars, period, o?.[0])],
+    many: async (b, p, o) => [await b.rsiMany(p.close, p.symbols, p.bars, period, o?.[0])],
     single: (b, x) => [b.rsi(x.close, period)],
   })),
   ...[14, 1].map((period): PanelCase => ({
     label: `atrMany:${period}`, firstIndex: period, longest: period, inputs: ['high', 'low', 'close'],
-    many: (b, p, o) => [b.atrMany(p.high, p.low, p.close, p.symbols, p.bars, period, o?.[0])],
+    many: async (b, p, o) => [await b.atrMany(p.high, p.low, p.close, p.symbols, p.bars, period, o?.[0])],
     single: (b, x) => [b.atr(x.high, x.low, x.close, period)],
   })),
   ...[[12, 26, 9], [1, 2, 1]].map(([fast, slow, signal]): PanelCase => ({
     label: `macdMany:${fast}:${slow}:${signal}`, firstIndex: slow + signal - 2, longest: Math.max(slow, signal), inputs: ['close'],
-    many: (b, p, o) => {
-      const r = b.macdMany(p.close, p.symbols, p.bars, fast, slow, signal, o && { macd: o[0], signal: o[1], histogram: o[2] });
+    many: async (b, p, o) => {
+      const r = await b.macdMany(p.close, p.symbols, p.bars, fast, slow, signal, o && { macd: o[0], signal: o[1], histogram: o[2] });
       return [r.macd, r.signal, r.histogram];
     },
     single: (b, x) => {
@@ -378,17 +403,17 @@ const panelCases: readonly PanelCase[] = [
 ];
 
 describe.each(panelBackends)('panel functions of $name', ({ create }) => {
-  let backend: PanelBatch & BatchBackend;
+  let backend: AsyncPanelBatch & BatchBackend;
   beforeAll(async () => {
     backend = await create();
     return () => backend.close();
   });
 
   describe.each(panelCases)('$label', (c) => {
-    it.each([7, 8, 1])('gives each of %i symbols the single-series JS result bit for bit', (symbols) => {
+    it.each([7, 8, 1, 37])('gives each of %i symbols the single-series JS result bit for bit', async (symbols) => {
       const series = panelSeries(symbols);
       const panel = panelOf(series);
-      const outputs = c.many(backend, panel);
+      const outputs = await c.many(backend, panel);
       const columns = outputs.map(() => new Float64Array(BARS));
       for (let s = 0; s < symbols; s++) {
         const lane = outputs.map((o, k) => symbolColumn(o, symbols, s, columns[k]));
@@ -396,53 +421,54 @@ describe.each(panelBackends)('panel functions of $name', ({ create }) => {
       }
     });
 
-    it('is NaN before its first output row (all NaN with fewer bars), empty for an empty panel', () => {
+    it('is NaN before its first output row (all NaN with fewer bars), empty for an empty panel', async () => {
       const series = panelSeries(SYMBOLS).map((b) => slice(b, Math.max(c.longest, c.firstIndex)));
-      for (const out of c.many(backend, panelOf(series))) {
+      for (const out of await c.many(backend, panelOf(series))) {
         expect(out.subarray(0, c.firstIndex * SYMBOLS).every(Number.isNaN)).toBe(true);
       }
       for (const p of [panelOf([]), panelOf(panelSeries(3).map((b) => slice(b, 0)))]) {
-        expect(c.many(backend, p).map((o) => o.length)).toEqual(c.many(backend, p).map(() => 0));
+        const outputs = await c.many(backend, p);
+        expect(outputs.map((o) => o.length)).toEqual(outputs.map(() => 0));
       }
     });
 
-    it('names the symbol and bar of the first non-finite value, before writing any output', () => {
+    it('names the symbol and bar of the first non-finite value, before writing any output', async () => {
       for (const input of c.inputs) {
         const panel = panelOf(panelSeries(SYMBOLS));
         panel[input][5 * SYMBOLS + 4] = Infinity;
         const out = [new Float64Array(SYMBOLS * BARS).fill(7), new Float64Array(SYMBOLS * BARS).fill(7), new Float64Array(SYMBOLS * BARS).fill(7)];
-        expect(rangeErrorOf(() => c.many(backend, panel, out))).toBe(`${input}[39] (symbol 4, bar 5) is not finite (Infinity)`);
+        expect(await rejectionOf(c.many(backend, panel, out))).toBe(`${input}[39] (symbol 4, bar 5) is not finite (Infinity)`);
         for (const o of out) expect(o.every((v) => v === 7)).toBe(true);
       }
     });
 
-    it('reuses its out arrays', () => {
+    it('reuses its out arrays', async () => {
       const out = [new Float64Array(SYMBOLS * BARS), new Float64Array(SYMBOLS * BARS), new Float64Array(SYMBOLS * BARS)];
       const panel = panelOf(panelSeries(SYMBOLS));
-      const first = c.many(backend, panel, out);
+      const first = await c.many(backend, panel, out);
       first.forEach((o, k) => expect(o).toBe(out[k]));
       panel.close.reverse();
       panel.high.reverse();
       panel.low.reverse();
-      const second = c.many(backend, panel, out);
-      expectIdentical(second.map((o) => o.slice()), c.many(backend, panel), 'second call into the same arrays');
+      const second = await c.many(backend, panel, out);
+      expectIdentical(second.map((o) => o.slice()), await c.many(backend, panel), 'second call into the same arrays');
     });
   });
 
-  it('throws RangeErrors for a bad shape, a period longer than the bars and high below low', () => {
+  it('throws RangeErrors for a bad shape, a period longer than the bars and high below low', async () => {
     const panel = panelOf(panelSeries(SYMBOLS));
-    expect(rangeErrorOf(() => backend.emaMany(panel.close, SYMBOLS, BARS - 1, 20))).toBe(
+    expect(await rejectionOf(backend.emaMany(panel.close, SYMBOLS, BARS - 1, 20))).toBe(
       `close has ${SYMBOLS * BARS} values, expected symbols * bars = ${SYMBOLS} * ${BARS - 1} = ${SYMBOLS * (BARS - 1)}`,
     );
-    expect(rangeErrorOf(() => backend.rsiMany(panel.close, 2.5, BARS, 14))).toBe('symbols must be an integer >= 0, got 2.5');
-    expect(rangeErrorOf(() => backend.smaMany(panel.close, SYMBOLS, BARS, BARS + 1))).toBe(
+    expect(await rejectionOf(backend.rsiMany(panel.close, 2.5, BARS, 14))).toBe('symbols must be an integer >= 0, got 2.5');
+    expect(await rejectionOf(backend.smaMany(panel.close, SYMBOLS, BARS, BARS + 1))).toBe(
       `period (${BARS + 1}) is larger than the input length (${BARS})`,
     );
-    expect(rangeErrorOf(() => backend.macdMany(panel.close, SYMBOLS, BARS, 26, 12, 9))).toBe(
+    expect(await rejectionOf(backend.macdMany(panel.close, SYMBOLS, BARS, 26, 12, 9))).toBe(
       'fastPeriod (26) must be less than slowPeriod (12)',
     );
     panel.low[2 * SYMBOLS + 6] = panel.high[2 * SYMBOLS + 6] + 1;
-    expect(rangeErrorOf(() => backend.atrMany(panel.high, panel.low, panel.close, SYMBOLS, BARS, 14))).toMatch(
+    expect(await rejectionOf(backend.atrMany(panel.high, panel.low, panel.close, SYMBOLS, BARS, 14))).toMatch(
       new RegExp(`^high\\[${2 * SYMBOLS + 6}\\] \\(.*\\) is below low\\[${2 * SYMBOLS + 6}\\] \\(.*\\) \\(symbol 6, bar 2\\)$`),
     );
   });

@@ -1,5 +1,6 @@
 import type { BackendName, BatchBackend } from './batch-backend.ts';
 import { createJsBackend } from './js-backend.ts';
+import { createWorkersBackend } from './workers-backend.ts';
 
 /** What a user may ask for: a backend by name, or `auto` (today always `js`; a calibrated choice comes later). */
 export type BackendChoice = BackendName | 'auto';
@@ -29,7 +30,8 @@ const loadWasmModule: WasmModuleLoader = () => {
 /**
  * The factory for batch backends (STYLE rule 7): resolves when the backend is ready to compute; call `close()`
  * when done. `js` is the reference; `wasm` loads `./wasm-backend.ts` and awaits its `createWasmBackend()`;
- * `gpu` and `workers` are not implemented yet; `auto` is `js` for now. Throws BackendUnavailableError with the
+ * `workers` starts a worker-thread pool (workers-backend.ts: panel scans sharded by symbol, single series on the
+ * JS functions); `gpu` is not implemented yet; `auto` is `js` for now. Throws BackendUnavailableError with the
  * reason (module missing, its factory failing, not implemented).
  */
 export async function createBackend(choice: BackendChoice, loadWasm: WasmModuleLoader = loadWasmModule): Promise<BatchBackend> {
@@ -39,9 +41,14 @@ export async function createBackend(choice: BackendChoice, loadWasm: WasmModuleL
       return createJsBackend();
     case 'wasm':
       return createWasm(loadWasm);
-    case 'gpu':
     case 'workers':
-      throw new BackendUnavailableError(choice, 'not implemented yet (use js or wasm)');
+      try {
+        return await createWorkersBackend();
+      } catch (error) {
+        throw new BackendUnavailableError('workers', messageOf(error), { cause: error });
+      }
+    case 'gpu':
+      throw new BackendUnavailableError(choice, 'not implemented yet (use js, wasm or workers)');
   }
 }
 

@@ -37,6 +37,14 @@ export interface PanelBatch {
   ): MacdBatchOutput;
 }
 
+/**
+ * PanelBatch for backends that compute off the caller's thread (workers): the same functions, arguments, checks
+ * and results, delivered as Promises; a check that PanelBatch throws becomes a rejection with the same error.
+ */
+export type AsyncPanelBatch = {
+  [K in keyof PanelBatch]: (...args: Parameters<PanelBatch[K]>) => Promise<ReturnType<PanelBatch[K]>>;
+};
+
 /** Packs equal-length series into one bar-major panel (`out` reused when given). */
 export function toBarMajor(series: readonly Float64Array[], out?: Float64Array): Float64Array {
   const symbols = series.length;
