@@ -172,11 +172,11 @@ describe('nexus indicators', () => {
     expect(result).toEqual({ code: 2, stdout: '', stderr: `nexus indicators: ${message}\n`, writes: 0 });
   });
 
-  it('exits 2 for --backend gpu, which is not implemented yet', async () => {
+  it('exits 2 for --backend gpu, which is not built yet', async () => {
     const input = writeBars('gpu.csv', 10);
     const result = await run(['--input', input, '--indicators', 'sma:5', '--backend', 'gpu']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('nexus indicators: backend gpu is not available: not implemented yet (use js, wasm or workers)\n');
+    expect(result.stderr).toBe('nexus indicators: backend gpu is not available: the GPU backend (gpu.js on WebGPU) is not built yet, issue 9 (use js, wasm or workers)\n');
   });
 
   it('writes the same CSV with --backend workers as with js', async () => {

@@ -22,8 +22,8 @@ describe('createBackend', () => {
     await backend.close();
   });
 
-  it('says gpu is not implemented yet', async () => {
-    expect(await unavailable(createBackend('gpu'))).toBe('backend gpu is not available: not implemented yet (use js, wasm or workers)');
+  it('says the gpu backend is not built yet', async () => {
+    expect(await unavailable(createBackend('gpu'))).toBe('backend gpu is not available: the GPU backend (gpu.js on WebGPU) is not built yet, issue 9 (use js, wasm or workers)');
   });
 
   it('starts the workers backend, whose single-series functions are the JS ones', async () => {

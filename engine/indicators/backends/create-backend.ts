@@ -31,8 +31,8 @@ const loadWasmModule: WasmModuleLoader = () => {
  * The factory for batch backends (STYLE rule 7): resolves when the backend is ready to compute; call `close()`
  * when done. `js` is the reference; `wasm` loads `./wasm-backend.ts` and awaits its `createWasmBackend()`;
  * `workers` starts a worker-thread pool (workers-backend.ts: panel scans sharded by symbol, single series on the
- * JS functions); `gpu` is not implemented yet; `auto` is `js` for now. Throws BackendUnavailableError with the
- * reason (module missing, its factory failing, not implemented).
+ * JS functions); `gpu` is not built yet (issue 9) and says so; `auto` is `js` for now. Throws BackendUnavailableError with the
+ * reason (module missing, its factory failing, not built yet).
  */
 export async function createBackend(choice: BackendChoice, loadWasm: WasmModuleLoader = loadWasmModule): Promise<BatchBackend> {
   switch (choice) {
@@ -48,7 +48,7 @@ export async function createBackend(choice: BackendChoice, loadWasm: WasmModuleL
         throw new BackendUnavailableError('workers', messageOf(error), { cause: error });
       }
     case 'gpu':
-      throw new BackendUnavailableError(choice, 'not implemented yet (use js, wasm or workers)');
+      throw new BackendUnavailableError(choice, 'the GPU backend (gpu.js on WebGPU) is not built yet, issue 9 (use js, wasm or workers)');
   }
 }
 
