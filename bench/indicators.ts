@@ -1,0 +1,670 @@
+/**
+ * `npm run bench:indicators [-- --json] [-- --quick]`: our indicators raced, in one run, against the physical
+ * floor and the peer libraries (STYLE rule 14), printed as ratios against baselines measured in the same run.
+ *
+ *   1. Memory bandwidth on one core: a four-accumulator sum and a copy loop over 1M doubles, the floor for a
+ *      one-pass indicator (SMA reads one array and writes one: the copy loop).
+ *   2. Batch, 1,000,000 seeded random-walk bars (engine/indicators/series.ts), ns per point, outputs
+ *      preallocated and reused: our backends (js, wasm) and each peer's batch API (number[] inputs converted once,
+ *      outside the clock; streaming-only libraries as an update loop). Each peer's output is checked against ours
+ *      on a 2,000-bar prefix (our conventions are TA-Lib's): the largest difference over the last 1,000 bars,
+ *      aligned at the end, relative to the largest value there; reported, never fatal.
+ *   3. Streaming, ns per update() over the same 1M bars: our classes vs trading-signals and @debut/indicators,
+ *      and the heap growth and GCs per update of each (ours must allocate nothing: under 16 KiB of growth for
+ *      the whole pass, which is the indicator's construction, and no GC).
+ *   4. Multi-symbol scan, 2,000 symbols x 10,000 bars: EMA20 and RSI14 per symbol on js and wasm, the wasm f64x2
+ *      SIMD panel functions on a bar-major panel (backends/panel.ts), and the workers backend when present.
+ *
+ * Targets (printed MET / NOT MET with the figure): best backend >= 10x the fastest pure-JS peer per indicator;
+ * SMA within 2x of the copy-loop floor; multi-symbol EMA and RSI under 1.5 ns per point per symbol; streaming
+ * geometric-mean speed-up >= 3x the best streaming peer; zero bytes per update for our streaming classes.
+ * Peers that cannot be imported (a native binding that did not build) print `unavailable: <reason>`.
+ * Each part runs in its own child process (see "Children" below), one after another, so no library's code or
+ * garbage changes another's figures.
+ * With --json the tables go to stderr and one JSON object with every figure to stdout. --quick (200k bars,
+ * 500 x 4,000 panel, fewer repetitions) is for trying the bench out; its figures are not the reported ones.
+ * gc() is exposed at run time (v8.setFlagsFromString) rather than with node --expose-gc: worker threads refuse an
+ * inherited --expose-gc in execArgv, and the workers backend spawns workers with the parent's execArgv.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { fileURLToPath } from 'node:url';
+import { Atr } from '../engine/indicators/atr.ts';
+import { BollingerBands } from '../engine/indicators/bbands.ts';
+import { Ema } from '../engine/indicators/ema.ts';
+import { Macd } from '../engine/indicators/macd.ts';
+import { Rsi } from '../engine/indicators/rsi.ts';
+import { randomWalkBars, type Bars } from '../engine/indicators/series.ts';
+import { Sma } from '../engine/indicators/sma.ts';
+import type { BatchBackend } from '../engine/indicators/backends/batch-backend.ts';
+import { createBackend } from '../engine/indicators/backends/create-backend.ts';
+import { toBarMajor, type PanelBatch } from '../engine/indicators/backends/panel.ts';
+import {
+  geometricMean, measure, measureAllocation, measureBandwidth, ns, ratio, table, tailDifference,
+  type Allocation, type Bandwidth, type Timing,
+} from './indicators-measure.ts';
+import {
+  indicatorIds, indicatorLabels, loadPeer, peerInput, peerNames, streamingIds, type IndicatorId,
+  type StreamingCase, type StreamingId,
+} from './indicators-peers.ts';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+const BARS = quick ? 200_000 : 1_000_000;
+/** Warm-up input: the first bars of the same series (see MeasureOptions.warm). */
+const WARM_BARS = quick ? 20_000 : 50_000;
+const PREFIX = 2_000;
+const TAIL = 1_000;
+const SYMBOLS = quick ? 500 : 2_000;
+const SYMBOL_BARS = quick ? 4_000 : 10_000;
+const REPS = quick ? { minReps: 2, maxReps: 3, budgetMs: 300 } : { minReps: 3, maxReps: 7, budgetMs: 1000 };
+/** Agreement threshold for "same result": relative to the largest output on the tail. */
+const AGREE = 1e-9;
+
+/**
+ * From ../shared/FACTS.md, "Indicators" (1M bars, ns/point, median, measured once on the 2-core machine, not in
+ * this run): a plain preallocated Float64Array loop per indicator, and the C kernels of tulind and TA-Lib alone.
+ */
+const FACTS_PLAIN_LOOP: Partial<Record<IndicatorId, number>> = { sma: 1.4, ema: 2.5, rsi: 8.9, macd: 2.7, bbands: 4.7, atr: 5.7 };
+const FACTS_C_KERNELS = { low: 1.1, high: 8.5 };
+
+/** Heap growth over a whole streaming pass that still counts as "nothing per update" (construction, measuring). */
+const ALLOCATION_SLACK_BYTES = 16 * 1024;
+
+const TARGETS = { peerSpeedup: 10, smaFloorRatio: 2, multiSymbolNs: 1.5, streamingSpeedup: 3, bytesPerUpdate: 0 };
+
+if (globalThis.gc === undefined) {
+  setFlagsFromString('--expose-gc');
+  globalThis.gc = runInNewContext('gc') as typeof globalThis.gc;
+}
+
+const say = (line = ''): void => {
+  if (json) process.stderr.write(`${line}\n`);
+  else console.log(line);
+};
+const met = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0];
+
+// ----------------------------------------------------------------------------------------------------------------
+// Our batch backends: one call per indicator with preallocated outputs, returning them in our output order.
+
+type OurOutputs = Float64Array[];
+type OurCase = (bars: Bars) => OurOutputs;
+
+function ourCases(backend: BatchBackend): Record<IndicatorId, OurCase> {
+  const cache = new Map<string, Float64Array[]>();
+  const outs = (key: IndicatorId, count: number, n: number): Float64Array[] => {
+    let arrays = cache.get(key);
+    if (arrays === undefined || arrays[0].length !== n) {
+      arrays = Array.from({ length: count }, () => new Float64Array(n));
+      cache.set(key, arrays);
+    }
+    return arrays;
+  };
+  return {
+    sma: (b) => [backend.sma(b.close, 20, outs('sma', 1, b.close.length)[0])],
+    ema: (b) => [backend.ema(b.close, 20, outs('ema', 1, b.close.length)[0])],
+    rsi: (b) => [backend.rsi(b.close, 14, outs('rsi', 1, b.close.length)[0])],
+    macd: (b) => {
+      const [macd, signal, histogram] = outs('macd', 3, b.close.length);
+      backend.macd(b.close, 12, 26, 9, { macd, signal, histogram });
+      return [macd, signal, histogram];
+    },
+    bbands: (b) => {
+      const [upper, middle, lower] = outs('bbands', 3, b.close.length);
+      backend.bbands(b.close, 20, 2, { upper, middle, lower });
+      return [upper, middle, lower];
+    },
+    atr: (b) => [backend.atr(b.high, b.low, b.close, 14, outs('atr', 1, b.close.length)[0])],
+    vwap: (b) => [backend.vwap(b.high, b.low, b.close, b.volume, 20, outs('vwap', 1, b.close.length)[0])],
+    stoch: (b) => {
+      const [slowK, slowD] = outs('stoch', 2, b.close.length);
+      backend.stoch(b.high, b.low, b.close, 14, 3, 3, { slowK, slowD });
+      return [slowK, slowD];
+    },
+  };
+}
+
+/** Same values including NaN positions, bit for bit (NaN equals NaN). */
+function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(a[i] !== a[i] && b[i] !== b[i])) return false;
+  return true;
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+// Our streaming classes: one function literal each (own type feedback), update() only, result read at the end.
+
+const ourStreaming: Record<StreamingId, StreamingCase> = {
+  sma: (bars) => {
+    const c = bars.close;
+    const ind = new Sma(20);
+    for (let i = 0; i < c.length; i++) ind.update(c[i]);
+    return ind.result ?? NaN;
+  },
+  ema: (bars) => {
+    const c = bars.close;
+    const ind = new Ema(20);
+    for (let i = 0; i < c.length; i++) ind.update(c[i]);
+    return ind.result ?? NaN;
+  },
+  rsi: (bars) => {
+    const c = bars.close;
+    const ind = new Rsi(14);
+    for (let i = 0; i < c.length; i++) ind.update(c[i]);
+    return ind.result ?? NaN;
+  },
+  macd: (bars) => {
+    const c = bars.close;
+    const ind = new Macd(12, 26, 9);
+    for (let i = 0; i < c.length; i++) ind.update(c[i]);
+    return ind.result?.histogram ?? NaN;
+  },
+  bbands: (bars) => {
+    const c = bars.close;
+    const ind = new BollingerBands(20, 2);
+    for (let i = 0; i < c.length; i++) ind.update(c[i]);
+    return ind.result?.upper ?? NaN;
+  },
+  atr: (bars) => {
+    const { close, high, low } = bars;
+    const ind = new Atr(14);
+    for (let i = 0; i < close.length; i++) ind.update(close[i], high[i], low[i]);
+    return ind.result ?? NaN;
+  },
+};
+
+// ----------------------------------------------------------------------------------------------------------------
+// The workers backend (another module, possibly not in this checkout): async panel functions.
+
+interface AsyncPanel {
+  emaMany(close: Float64Array, symbols: number, bars: number, period: number, out?: Float64Array): Promise<Float64Array> | Float64Array;
+  rsiMany(close: Float64Array, symbols: number, bars: number, period: number, out?: Float64Array): Promise<Float64Array> | Float64Array;
+  close(): Promise<void>;
+}
+
+async function loadWorkers(): Promise<{ backend: AsyncPanel } | { reason: string }> {
+  const file = new URL('../engine/indicators/backends/workers-backend.ts', import.meta.url);
+  if (!existsSync(file)) return { reason: 'engine/indicators/backends/workers-backend.ts is not in this checkout' };
+  let reason: string;
+  try {
+    const backend = (await createBackend('workers')) as unknown as Partial<AsyncPanel>;
+    if (typeof backend.emaMany === 'function' && typeof backend.rsiMany === 'function') return { backend: backend as AsyncPanel };
+    await backend.close?.();
+    reason = 'createBackend("workers") has no emaMany/rsiMany';
+  } catch (error) {
+    reason = errorText(error);
+  }
+  try { // createBackend may not route to it yet: the module's own factory
+    const module = (await import(file.href)) as { createWorkersBackend?: () => Promise<AsyncPanel> };
+    if (typeof module.createWorkersBackend !== 'function') return { reason: `${reason}; workers-backend.ts exports no createWorkersBackend` };
+    return { backend: await module.createWorkersBackend() };
+  } catch (error) {
+    return { reason: `${reason}; ${errorText(error)}` };
+  }
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+// Children: each library is measured in its own process. What ran before changes how fast the next code runs
+// (importing technicalindicators alone made our streaming SMA twice as slow; after our batch functions our
+// streaming classes ran 5x slower and allocated), so every part gets a clean V8: `ours` (bandwidth, our batch
+// backends), `ours-streaming`, one child per peer (batch, then its streaming classes), and `multi` (the
+// multi-symbol scan, with the big panels). Children run one after another and print one JSON line each.
+
+interface StreamingFigures {
+  timing: Timing;
+  allocation: Allocation;
+}
+interface OursReport {
+  bandwidth: Bandwidth;
+  unavailableBackends: Record<string, string>;
+  backends: string[];
+  batch: Record<IndicatorId, { timings: Record<string, Timing>; bitExact: Record<string, boolean> }>;
+}
+type OursStreamingReport = Record<StreamingId, StreamingFigures>;
+interface PeerBatchFigures {
+  timing?: Timing;
+  /** tailDifference against our js output; null when not finite (NaN or a short output). */
+  difference?: number | null;
+  error?: string;
+  note?: string;
+}
+interface PeerReport {
+  name: string;
+  native: boolean;
+  available: boolean;
+  version?: string;
+  reason?: string;
+  api?: string;
+  batch: Partial<Record<IndicatorId, PeerBatchFigures>>;
+  streaming: Partial<Record<StreamingId, StreamingFigures | { error: string }>>;
+}
+interface MultiReport {
+  rows: MultiRow[];
+  workersReason?: string;
+}
+
+interface Inputs {
+  bars: Bars;
+  warmBars: Bars;
+  prefixBars: Bars;
+}
+
+function inputs(): Inputs {
+  const bars = randomWalkBars(BARS, 1);
+  const head = (n: number): Bars => ({
+    close: bars.close.slice(0, n), high: bars.high.slice(0, n), low: bars.low.slice(0, n), volume: bars.volume.slice(0, n),
+  });
+  return { bars, warmBars: head(WARM_BARS), prefixBars: head(PREFIX) };
+}
+
+async function measureOurs(): Promise<OursReport> {
+  const { bars, warmBars } = inputs();
+  const bandwidth = await measureBandwidth(bars.close);
+  const backends: BatchBackend[] = [await createBackend('js')];
+  const unavailableBackends: Record<string, string> = {};
+  try {
+    backends.push(await createBackend('wasm'));
+  } catch (error) {
+    unavailableBackends.wasm = errorText(error);
+  }
+  const cases = backends.map((b) => ({ name: b.name, cases: ourCases(b) }));
+  const batch = {} as OursReport['batch'];
+  for (const indicator of indicatorIds) {
+    const timings: Record<string, Timing> = {};
+    const bitExact: Record<string, boolean> = {};
+    let reference: OurOutputs | undefined;
+    for (const { name, cases: c } of cases) {
+      timings[name] = await measure(() => c[indicator](bars), { points: BARS, warm: () => c[indicator](warmBars), ...REPS });
+      const full = c[indicator](bars).map((a) => a.slice());
+      reference ??= full;
+      bitExact[name] = full.every((a, k) => sameBits(a, reference![k]));
+    }
+    batch[indicator] = { timings, bitExact };
+  }
+  for (const b of backends) await b.close();
+  return { bandwidth, unavailableBackends, backends: backends.map((b) => b.name), batch };
+}
+
+async function measureOurStreaming(): Promise<OursStreamingReport> {
+  const { bars, warmBars } = inputs();
+  const streaming = {} as OursStreamingReport;
+  for (const id of streamingIds) {
+    const run = ourStreaming[id];
+    const timing = await measure(() => run(bars), { points: BARS, warm: () => run(warmBars), ...REPS });
+    streaming[id] = { timing, allocation: await measureAllocation(() => run(bars), BARS) };
+  }
+  return streaming;
+}
+
+async function measurePeer(name: string): Promise<PeerReport> {
+  const load = await loadPeer(name);
+  if (!load.available) return { name, native: load.native, available: false, reason: load.reason, batch: {}, streaming: {} };
+  const { peer } = load;
+  const { bars, warmBars, prefixBars } = inputs();
+  const input = peerInput(bars);
+  const warmInput = peerInput(warmBars);
+  const prefixInput = peerInput(prefixBars);
+  const reference = ourCases(await createBackend('js'));
+  const report: PeerReport = { name, native: load.native, available: true, version: load.version, api: peer.api, batch: {}, streaming: {} };
+  for (const indicator of indicatorIds) {
+    const c = peer.batch[indicator];
+    if (c === undefined) continue;
+    try {
+      const expected = reference[indicator](prefixBars).map((a) => a.slice());
+      let difference: number | undefined;
+      c.outputs(c.run(prefixInput)).forEach((series, k) => {
+        if (series === undefined || k >= expected.length) return;
+        difference = Math.max(difference ?? 0, tailDifference(expected[k], series, TAIL));
+      });
+      const timing = await measure(() => c.run(input), { points: BARS, warm: () => c.run(warmInput), ...REPS });
+      report.batch[indicator] = {
+        timing, difference: difference === undefined ? undefined : Number.isFinite(difference) ? difference : null, note: c.note,
+      };
+    } catch (error) {
+      report.batch[indicator] = { error: errorText(error), note: c.note };
+    }
+  }
+  for (const id of streamingIds) {
+    const run = peer.streaming[id];
+    if (run === undefined) continue;
+    try {
+      const timing = await measure(() => run(bars), { points: BARS, warm: () => run(warmBars), ...REPS });
+      report.streaming[id] = { timing, allocation: await measureAllocation(() => run(bars), BARS) };
+    } catch (error) {
+      report.streaming[id] = { error: errorText(error) };
+    }
+  }
+  return report;
+}
+
+async function runChild(name: string): Promise<void> {
+  const report = name === 'ours' ? await measureOurs()
+    : name === 'ours-streaming' ? await measureOurStreaming()
+      : name === 'multi' ? await multiSymbol()
+        : await measurePeer(name);
+  console.log(JSON.stringify(report));
+}
+
+/** Runs this file as `--child <name>` under the same node flags (tsx's --import) and parses its JSON line. */
+async function child<T>(name: string): Promise<T> {
+  const script = fileURLToPath(import.meta.url);
+  const proc = spawn(process.execPath, [...process.execArgv, script, '--child', name, ...(quick ? ['--quick'] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+  const line = out.trim().split('\n').pop();
+  if (code !== 0 || line === undefined || !line.startsWith('{')) throw new Error(`measuring ${name} failed (exit ${code})`);
+  return JSON.parse(line) as T;
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+
+interface BatchResult {
+  indicator: IndicatorId;
+  ours: Record<string, Timing>;
+  oursBitExact: Record<string, boolean>;
+  peers: Record<string, PeerBatchFigures>;
+  best: { backend: string; nsPerPoint: number };
+  fastestPureJsPeer?: { peer: string; nsPerPoint: number; agrees: boolean };
+  speedup?: number;
+}
+
+async function main(): Promise<void> {
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  say(`bench:indicators on ${cpus().length} cores (${cpu}), node ${process.version}, ${BARS.toLocaleString('en')} bars${quick ? ' (--quick: not the reported figures)' : ''}; each library measured in its own process`);
+  const started = performance.now();
+  const progress = (what: string): void => {
+    if (!json) process.stdout.write(`  measured ${what} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+  };
+  const ours = await child<OursReport>('ours');
+  progress('our batch backends');
+  const oursStreaming = await child<OursStreamingReport>('ours-streaming');
+  progress('our streaming classes');
+  const peers: PeerReport[] = [];
+  for (const name of peerNames) {
+    try {
+      peers.push(await child<PeerReport>(name));
+    } catch (error) {
+      peers.push({ name, native: false, available: false, reason: errorText(error), batch: {}, streaming: {} });
+    }
+    progress(name);
+  }
+  let multi: MultiReport;
+  try {
+    multi = await child<MultiReport>('multi');
+  } catch (error) {
+    multi = { rows: [{ backend: 'all', check: errorText(error) }] };
+  }
+  progress('the multi-symbol scan');
+
+  say('\nPeers:');
+  for (const p of peers) {
+    const what = p.available ? `${p.version ?? '?'} (${p.api}${p.native ? ', native' : ''})` : `unavailable: ${p.reason}`;
+    say(`  ${p.name.padEnd(20)} ${what}`);
+  }
+  const available = peers.filter((p) => p.available);
+
+  // 1. Bandwidth floor.
+  const { bandwidth } = ours;
+  say(`\n## Memory bandwidth, one core, ${BARS.toLocaleString('en')} doubles (the floor for a one-pass indicator)\n`);
+  say(table(['kernel', 'ns/point', 'GB/s'], [
+    ['sum, four accumulators (reads 8 B/point)', ns(bandwidth.sumNsPerPoint), bandwidth.sumGBs.toFixed(1)],
+    ['copy loop out[i] = in[i] (reads 8 + writes 8 B/point)', ns(bandwidth.copyNsPerPoint), bandwidth.copyGBs.toFixed(1)],
+    ['out.set(in) (memcpy)', ns(bandwidth.memcpyNsPerPoint), (16 / bandwidth.memcpyNsPerPoint).toFixed(1)],
+  ]));
+
+  // 2. Batch.
+  const batch: BatchResult[] = indicatorIds.map((indicator) => {
+    const timings = ours.batch[indicator].timings;
+    const peerResults: Record<string, PeerBatchFigures> = {};
+    for (const p of available) if (p.batch[indicator] !== undefined) peerResults[p.name] = p.batch[indicator]!;
+    const bestName = Object.keys(timings).reduce((a, b) => (timings[b].nsPerPoint < timings[a].nsPerPoint ? b : a));
+    const fastest = available.filter((p) => !p.native && peerResults[p.name]?.timing !== undefined)
+      .map((p) => ({ peer: p.name, nsPerPoint: peerResults[p.name].timing!.nsPerPoint, agrees: agrees(peerResults[p.name].difference) }))
+      .sort((a, b) => a.nsPerPoint - b.nsPerPoint)[0];
+    return {
+      indicator, ours: timings, oursBitExact: ours.batch[indicator].bitExact, peers: peerResults,
+      best: { backend: bestName, nsPerPoint: timings[bestName].nsPerPoint },
+      fastestPureJsPeer: fastest,
+      speedup: fastest === undefined ? undefined : fastest.nsPerPoint / timings[bestName].nsPerPoint,
+    };
+  });
+  const ourNames = ours.backends;
+  const peerColumns = available.map((p) => p.name);
+  say(`\n## Batch, ${BARS.toLocaleString('en')} bars, ns per point (median; outputs preallocated; peers from number[])\n`);
+  say(table(['indicator', ...ourNames, ...peerColumns], batch.map((r) => [
+    indicatorLabels[r.indicator],
+    ...ourNames.map((n) => ns(r.ours[n].nsPerPoint)),
+    ...peerColumns.map((n) => (r.peers[n]?.error !== undefined ? 'error' : ns(r.peers[n]?.timing?.nsPerPoint))),
+  ])));
+  for (const [name, reason] of Object.entries(ours.unavailableBackends)) say(`${name}: unavailable: ${reason}`);
+  say('workers: its single-series calls are the JS functions on the calling thread (one recursion cannot be split); see the multi-symbol scan.');
+  for (const p of peers) if (!p.available) say(`${p.name}: unavailable: ${p.reason}`);
+
+  say(`\n## Agreement with ours on the first ${PREFIX.toLocaleString('en')} bars (last ${TAIL.toLocaleString('en')}, aligned at the end): max |diff| / max |ours|; ok <= ${AGREE}\n`);
+  const agreement = (f: PeerBatchFigures | undefined): string => {
+    if (f === undefined) return '–';
+    if (f.error !== undefined) return 'error';
+    const d = f.difference;
+    if (d === undefined) return '–';
+    if (d === null) return 'differs (NaN/short)';
+    return d === 0 ? 'ok (exact)' : d <= AGREE ? `ok (${d.toExponential(0)})` : `differs ${d.toExponential(1)}`;
+  };
+  say(table(['indicator', ...ourNames.slice(1).map((n) => `${n} vs js`), ...peerColumns], batch.map((r) => [
+    indicatorLabels[r.indicator],
+    ...ourNames.slice(1).map((n) => (r.oursBitExact[n] ? `bit-exact (${BARS >= 1e6 ? `${BARS / 1e6}M` : `${BARS / 1e3}k`})` : 'DIFFERS')),
+    ...peerColumns.map((n) => agreement(r.peers[n])),
+  ])));
+  const notes = new Set<string>();
+  for (const r of batch) {
+    for (const [name, p] of Object.entries(r.peers)) {
+      if (p.note !== undefined) notes.add(`${name} ${indicatorLabels[r.indicator]}: ${p.note}`);
+      if (p.error !== undefined) notes.add(`${name} ${indicatorLabels[r.indicator]}: error: ${p.error}`);
+    }
+  }
+  for (const note of notes) say(`- ${note}`);
+
+  say(`\n## Batch ratios: our best backend vs the fastest pure-JS peer (target >= ${TARGETS.peerSpeedup}x), vs FACTS.md figures\n`);
+  say(`FACTS.md (not measured here): "plain loop" is a preallocated Float64Array loop; the C kernels of tulind and TA-Lib alone take ${FACTS_C_KERNELS.low}-${FACTS_C_KERNELS.high} ns/point (last column: ours / ${FACTS_C_KERNELS.high} - ours / ${FACTS_C_KERNELS.low}).`);
+  say(table(
+    ['indicator', 'ours best', 'ns/pt', 'fastest pure-JS peer', 'ns/pt', 'agrees', 'speed-up', 'target', 'plain loop', 'ours / plain loop', 'ours / C kernels'],
+    batch.map((r) => {
+      const loop = FACTS_PLAIN_LOOP[r.indicator];
+      return [
+        indicatorLabels[r.indicator], r.best.backend, ns(r.best.nsPerPoint),
+        r.fastestPureJsPeer?.peer ?? '–', ns(r.fastestPureJsPeer?.nsPerPoint), r.fastestPureJsPeer === undefined ? '–' : r.fastestPureJsPeer.agrees ? 'yes' : 'no',
+        ratio(r.speedup), r.speedup === undefined ? '–' : met(r.speedup >= TARGETS.peerSpeedup),
+        ns(loop), ratio(loop === undefined ? undefined : r.best.nsPerPoint / loop),
+        `${ratio(r.best.nsPerPoint / FACTS_C_KERNELS.high)}-${ratio(r.best.nsPerPoint / FACTS_C_KERNELS.low)}`,
+      ];
+    }),
+  ));
+  const sma = batch.find((r) => r.indicator === 'sma')!;
+  const smaFloorRatio = sma.best.nsPerPoint / bandwidth.copyNsPerPoint;
+  say(`SMA20 vs the copy-loop floor: ${ns(sma.best.nsPerPoint)} / ${ns(bandwidth.copyNsPerPoint)} ns/point = ${ratio(smaFloorRatio)} (target <= ${TARGETS.smaFloorRatio}x: ${met(smaFloorRatio <= TARGETS.smaFloorRatio)})`);
+
+  // 3. Streaming.
+  const streamPeers = available.filter((p) => Object.keys(p.streaming).length > 0);
+  const streaming = {} as Record<StreamingId, { speedup?: number; bestPeer?: string }>;
+  for (const id of streamingIds) {
+    const timed = streamPeers.flatMap((p) => {
+      const f = p.streaming[id];
+      return f !== undefined && 'timing' in f ? [{ name: p.name, ns: f.timing.nsPerPoint }] : [];
+    }).sort((a, b) => a.ns - b.ns);
+    const best = timed[0];
+    streaming[id] = { bestPeer: best?.name, speedup: best === undefined ? undefined : best.ns / oursStreaming[id].timing.nsPerPoint };
+  }
+  const bytes = (a: Allocation | undefined): string => (a === undefined ? '–' : `${a.bytesPerUpdate.toFixed(a.bytesPerUpdate < 1 ? 3 : 1)} B, ${a.gcs} GC`);
+  const streamColumns = streamPeers.map((p) => p.name);
+  say(`\n## Streaming, ns per update() over ${BARS.toLocaleString('en')} bars; heap growth per update and GCs during one pass\n`);
+  say(table(
+    ['indicator', 'ours', ...streamColumns, 'speed-up vs best peer', 'ours: alloc/update', ...streamColumns.map((n) => `${n}: alloc/update`)],
+    streamingIds.map((id) => {
+      const figures = (n: string): StreamingFigures | { error: string } | undefined => streamPeers.find((p) => p.name === n)?.streaming[id];
+      const peerNs = (n: string): string => {
+        const f = figures(n);
+        return f === undefined ? '–' : 'error' in f ? 'error' : ns(f.timing.nsPerPoint);
+      };
+      const peerAlloc = (n: string): string => {
+        const f = figures(n);
+        return f === undefined || 'error' in f ? '–' : bytes(f.allocation);
+      };
+      const s = streaming[id];
+      return [
+        indicatorLabels[id], ns(oursStreaming[id].timing.nsPerPoint), ...streamColumns.map(peerNs),
+        s.speedup === undefined ? '–' : `${ratio(s.speedup)} (vs ${s.bestPeer})`, bytes(oursStreaming[id].allocation), ...streamColumns.map(peerAlloc),
+      ];
+    }),
+  ));
+  for (const p of peers) if (!p.available && (p.name === 'trading-signals' || p.name === '@debut/indicators')) say(`${p.name}: unavailable: ${p.reason}`);
+  const speedups = streamingIds.map((id) => streaming[id].speedup).filter((s): s is number => s !== undefined);
+  const streamingGeomean = speedups.length === 0 ? undefined : geometricMean(speedups);
+  const allocations = streamingIds.map((id) => oursStreaming[id].allocation);
+  // One pass allocates the indicator itself and its buffers (a few hundred bytes to ~2 KiB), nothing per update:
+  // anything past ALLOCATION_SLACK_BYTES, or any GC during the pass, is allocation per update.
+  const zeroAllocation = allocations.every((a) => a.gcs === 0 && a.bytesPerUpdate * BARS < ALLOCATION_SLACK_BYTES);
+  const worstOurBytes = Math.max(...allocations.map((a) => a.bytesPerUpdate));
+  const ourGcs = allocations.reduce((n, a) => n + a.gcs, 0);
+  say(`Geometric-mean speed-up vs the best streaming peer: ${streamingGeomean?.toFixed(2) ?? '–'}x (target >= ${TARGETS.streamingSpeedup}x: ${streamingGeomean === undefined ? 'no peer' : met(streamingGeomean >= TARGETS.streamingSpeedup)})`);
+  say(`Our streaming classes: at most ${worstOurBytes.toFixed(4)} B/update of heap growth, ${ourGcs} GCs over ${streamingIds.length} x ${BARS.toLocaleString('en')} updates (target: no allocation: ${met(zeroAllocation)})`);
+
+  // 4. Multi-symbol scan.
+  say(`\n## Multi-symbol scan, ${SYMBOLS.toLocaleString('en')} symbols x ${SYMBOL_BARS.toLocaleString('en')} bars, ns per point per symbol (total time / (symbols x bars))\n`);
+  say(table(['backend', 'EMA20', 'RSI14', 'same as js per symbol'], multi.rows.map((r) => [r.backend, ns(r.ema), ns(r.rsi), r.check])));
+  if (multi.workersReason !== undefined) say(`workers: unavailable: ${multi.workersReason}`);
+  const bestEma = Math.min(...multi.rows.map((r) => r.ema ?? Infinity));
+  const bestRsi = Math.min(...multi.rows.map((r) => r.rsi ?? Infinity));
+  say(`Best EMA20 ${ns(bestEma)}, RSI14 ${ns(bestRsi)} ns per point per symbol (target < ${TARGETS.multiSymbolNs}: EMA ${met(bestEma < TARGETS.multiSymbolNs)}, RSI ${met(bestRsi < TARGETS.multiSymbolNs)})`);
+
+  // Targets.
+  const targets = [
+    ...batch.filter((r) => r.speedup !== undefined).map((r) => ({
+      target: `${indicatorLabels[r.indicator]}: best backend >= ${TARGETS.peerSpeedup}x fastest pure-JS peer`,
+      figure: `${ratio(r.speedup)} (${r.best.backend} ${ns(r.best.nsPerPoint)} vs ${r.fastestPureJsPeer!.peer} ${ns(r.fastestPureJsPeer!.nsPerPoint)})`,
+      met: r.speedup! >= TARGETS.peerSpeedup,
+    })),
+    { target: `SMA20 within ${TARGETS.smaFloorRatio}x of the bandwidth floor (copy loop)`, figure: `${ratio(smaFloorRatio)} (${ns(sma.best.nsPerPoint)} vs ${ns(bandwidth.copyNsPerPoint)} ns/point)`, met: smaFloorRatio <= TARGETS.smaFloorRatio },
+    { target: `multi-symbol EMA20 < ${TARGETS.multiSymbolNs} ns/point/symbol`, figure: ns(bestEma), met: bestEma < TARGETS.multiSymbolNs },
+    { target: `multi-symbol RSI14 < ${TARGETS.multiSymbolNs} ns/point/symbol`, figure: ns(bestRsi), met: bestRsi < TARGETS.multiSymbolNs },
+    { target: `streaming geometric-mean speed-up >= ${TARGETS.streamingSpeedup}x best streaming peer`, figure: `${streamingGeomean?.toFixed(2) ?? '–'}x`, met: streamingGeomean !== undefined && streamingGeomean >= TARGETS.streamingSpeedup },
+    { target: 'no allocation per update (our streaming classes)', figure: `${worstOurBytes.toFixed(4)} B/update max, ${ourGcs} GCs`, met: zeroAllocation },
+  ];
+  say('\n## Targets\n');
+  say(table(['target', 'figure', 'status'], targets.map((t) => [t.target, t.figure, met(t.met)])));
+  say(`\n${targets.filter((t) => t.met).length} of ${targets.length} targets met (${((performance.now() - started) / 1000).toFixed(0)} s).`);
+
+  if (json) {
+    console.log(JSON.stringify({
+      bench: 'indicators', node: process.version, cpu, cores: cpus().length, bars: BARS, quick, seed: 1,
+      peers: peers.map(({ batch: _b, streaming: _s, ...p }) => p),
+      bandwidth,
+      batch: batch.map((r) => ({ ...r, label: indicatorLabels[r.indicator] })),
+      unavailableBackends: ours.unavailableBackends,
+      facts: { plainLoopNsPerPoint: FACTS_PLAIN_LOOP, cKernelsNsPerPoint: FACTS_C_KERNELS },
+      smaFloorRatio,
+      streaming: {
+        ours: oursStreaming,
+        peers: Object.fromEntries(streamPeers.map((p) => [p.name, p.streaming])),
+        bestPeerSpeedup: streaming, geometricMeanSpeedup: streamingGeomean, zeroAllocation,
+      },
+      multiSymbol: { symbols: SYMBOLS, bars: SYMBOL_BARS, ...multi },
+      targets,
+    }));
+  }
+}
+
+function agrees(difference: number | null | undefined): boolean {
+  return typeof difference === 'number' && difference <= AGREE;
+}
+
+interface MultiRow {
+  backend: string;
+  ema?: number;
+  rsi?: number;
+  check: string;
+}
+
+async function multiSymbol(): Promise<MultiReport> {
+  const backends: BatchBackend[] = [await createBackend('js')];
+  try {
+    backends.push(await createBackend('wasm'));
+  } catch {
+    // reported by the single-series section
+  }
+  const series: Float64Array[] = [];
+  for (let s = 0; s < SYMBOLS; s++) series.push(randomWalkBars(SYMBOL_BARS, 1000 + s, 20 + (s % 400)).close);
+  const outs = series.map(() => new Float64Array(SYMBOL_BARS));
+  const length = SYMBOLS * SYMBOL_BARS;
+  // SharedArrayBuffer-backed so the workers backend shares them instead of copying; plain JS and wasm don't care.
+  const panel = toBarMajor(series, new Float64Array(new SharedArrayBuffer(length * 8)));
+  const panelOut = new Float64Array(new SharedArrayBuffer(length * 8));
+  const options = { points: length, minReps: quick ? 2 : 3, maxReps: quick ? 3 : 5, budgetMs: 1500 };
+  const reference = (period: number, id: 'ema' | 'rsi'): Float64Array[] => {
+    const js = backends[0];
+    return [0, 1, SYMBOLS - 1].map((s) => (id === 'ema' ? js.ema(series[s], period) : js.rsi(series[s], period)));
+  };
+  const refs = { ema: reference(20, 'ema'), rsi: reference(14, 'rsi') };
+  const columnsMatch = (id: 'ema' | 'rsi'): boolean => [0, 1, SYMBOLS - 1].every((s, k) => {
+    const expected = refs[id][k];
+    for (let t = 0; t < SYMBOL_BARS; t++) {
+      const v = panelOut[t * SYMBOLS + s];
+      if (v !== expected[t] && !(v !== v && expected[t] !== expected[t])) return false;
+    }
+    return true;
+  });
+  const perSymbolMatch = (id: 'ema' | 'rsi'): boolean => [0, 1, SYMBOLS - 1].every((s, k) => sameBits(outs[s], refs[id][k]));
+  const rows: MultiRow[] = [];
+  for (const b of backends) {
+    const ema = await measure(() => {
+      for (let s = 0; s < SYMBOLS; s++) b.ema(series[s], 20, outs[s]);
+      return outs[0][SYMBOL_BARS - 1];
+    }, options);
+    const emaOk = perSymbolMatch('ema');
+    const rsi = await measure(() => {
+      for (let s = 0; s < SYMBOLS; s++) b.rsi(series[s], 14, outs[s]);
+      return outs[0][SYMBOL_BARS - 1];
+    }, options);
+    const ok = emaOk && perSymbolMatch('rsi');
+    rows.push({ backend: `${b.name}, one series per symbol`, ema: ema.nsPerPoint, rsi: rsi.nsPerPoint, check: ok ? 'bit-exact' : 'DIFFERS' });
+  }
+  const wasm = backends.find((b) => b.name === 'wasm') as (BatchBackend & Partial<PanelBatch>) | undefined;
+  if (wasm?.emaMany !== undefined && wasm.rsiMany !== undefined) {
+    const ema = await measure(() => wasm.emaMany!(panel, SYMBOLS, SYMBOL_BARS, 20, panelOut), options);
+    const emaOk = columnsMatch('ema');
+    const rsi = await measure(() => wasm.rsiMany!(panel, SYMBOLS, SYMBOL_BARS, 14, panelOut), options);
+    rows.push({ backend: 'wasm SIMD panel (emaMany, rsiMany)', ema: ema.nsPerPoint, rsi: rsi.nsPerPoint, check: emaOk && columnsMatch('rsi') ? 'bit-exact' : 'DIFFERS' });
+  } else {
+    rows.push({ backend: 'wasm SIMD panel', check: 'unavailable: no wasm backend' });
+  }
+  const workers = await loadWorkers();
+  let workersReason: string | undefined;
+  if ('backend' in workers) {
+    const w = workers.backend;
+    try {
+      const ema = await measure(() => w.emaMany(panel, SYMBOLS, SYMBOL_BARS, 20, panelOut), options);
+      const emaOk = columnsMatch('ema');
+      const rsi = await measure(() => w.rsiMany(panel, SYMBOLS, SYMBOL_BARS, 14, panelOut), options);
+      rows.push({ backend: 'workers panel (emaMany, rsiMany)', ema: ema.nsPerPoint, rsi: rsi.nsPerPoint, check: emaOk && columnsMatch('rsi') ? 'bit-exact' : 'DIFFERS' });
+    } catch (error) {
+      workersReason = `failed: ${errorText(error)}`;
+    } finally {
+      await w.close();
+    }
+  } else {
+    workersReason = workers.reason;
+  }
+  if (workersReason !== undefined) rows.push({ backend: 'workers', check: 'unavailable (below)' });
+  for (const b of backends) await b.close();
+  return { rows, workersReason };
+}
+
+const childIndex = args.indexOf('--child');
+if (childIndex >= 0) await runChild(args[childIndex + 1]);
+else await main();
