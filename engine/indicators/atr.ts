@@ -102,16 +102,9 @@ export function atrBatch(
   period: number,
   out?: Float64Array,
 ): Float64Array {
-  checkPeriod('period', period);
+  const result = prepareAtrBatch(high, low, close, period, out);
   const n = close.length;
-  checkSameLength(n, { high, low });
-  const result = outputArray('out', out, n, [high, low, close]);
   if (n === 0) return result;
-  checkFitsInput('period', period, n);
-  checkFinite('high', high);
-  checkFinite('low', low);
-  checkFinite('close', close);
-  checkHighLow(high, low);
 
   result[0] = NaN;
   let atr = 0;
@@ -128,5 +121,24 @@ export function atrBatch(
     atr = (atr * pm1 + trueRange(high[i], low[i], close[i - 1])) / period;
     result[i] = atr;
   }
+  return result;
+}
+
+/**
+ * Every argument check of `atrBatch`, in its order and with its messages, and its output arrays (the caller's
+ * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
+ * before anything is written; the outputs are returned as they are (not yet filled).
+ */
+export function prepareAtrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period: number, out?: Float64Array): Float64Array {
+  checkPeriod('period', period);
+  const n = close.length;
+  checkSameLength(n, { high, low });
+  const result = outputArray('out', out, n, [high, low, close]);
+  if (n === 0) return result;
+  checkFitsInput('period', period, n);
+  checkFinite('high', high);
+  checkFinite('low', low);
+  checkFinite('close', close);
+  checkHighLow(high, low);
   return result;
 }

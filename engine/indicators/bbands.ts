@@ -223,16 +223,10 @@ export function bbandsBatch(
   stdDev = 2,
   out?: BollingerBatchOutput,
 ): BollingerBatchOutput {
-  checkPeriod('period', period);
-  checkStdDev(stdDev);
+  const result = prepareBbandsBatch(close, period, stdDev, out);
+  const { upper, middle, lower } = result;
   const n = close.length;
-  const upper = outputArray('out.upper', out?.upper, n, [close]);
-  const middle = outputArray('out.middle', out?.middle, n, [close, upper]);
-  const lower = outputArray('out.lower', out?.lower, n, [close, upper, middle]);
-  const result = out ?? { upper, middle, lower };
   if (n === 0) return result;
-  checkFitsInput('period', period, n);
-  checkFinite('close', close);
 
   // Warm-up: the run-length counter sees every close; outputs stay NaN until the window fills.
   let last = NaN;
@@ -288,5 +282,24 @@ export function bbandsBatch(
       i++;
     }
   }
+  return result;
+}
+
+/**
+ * Every argument check of `bbandsBatch`, in its order and with its messages, and its output arrays (the caller's
+ * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
+ * before anything is written; the outputs are returned as they are (not yet filled).
+ */
+export function prepareBbandsBatch(close: Float64Array, period: number, stdDev: number, out?: BollingerBatchOutput): BollingerBatchOutput {
+  checkPeriod('period', period);
+  checkStdDev(stdDev);
+  const n = close.length;
+  const upper = outputArray('out.upper', out?.upper, n, [close]);
+  const middle = outputArray('out.middle', out?.middle, n, [close, upper]);
+  const lower = outputArray('out.lower', out?.lower, n, [close, upper, middle]);
+  const result = out ?? { upper, middle, lower };
+  if (n === 0) return result;
+  checkFitsInput('period', period, n);
+  checkFinite('close', close);
   return result;
 }

@@ -152,19 +152,10 @@ export function macdBatch(
   signalPeriod: number,
   out?: MacdBatchOutput,
 ): MacdBatchOutput {
-  checkPeriod('fastPeriod', fastPeriod);
-  checkPeriod('slowPeriod', slowPeriod);
-  checkPeriod('signalPeriod', signalPeriod);
-  checkMacdPeriods(fastPeriod, slowPeriod);
+  const result = prepareMacdBatch(close, fastPeriod, slowPeriod, signalPeriod, out);
+  const { macd: macdOut, signal: signalOut, histogram: histOut } = result;
   const n = close.length;
-  const macdOut = outputArray('out.macd', out?.macd, n, [close]);
-  const signalOut = outputArray('out.signal', out?.signal, n, [close, macdOut]);
-  const histOut = outputArray('out.histogram', out?.histogram, n, [close, macdOut, signalOut]);
-  const result = out ?? { macd: macdOut, signal: signalOut, histogram: histOut };
   if (n === 0) return result;
-  checkFitsInput('slowPeriod', slowPeriod, n);
-  checkFitsInput('signalPeriod', signalPeriod, n);
-  checkFinite('close', close);
 
   const first = slowPeriod + signalPeriod - 2;
   const warmEnd = first < n ? first : n;
@@ -208,5 +199,27 @@ export function macdBatch(
     signalOut[i] = signal;
     histOut[i] = macd - signal;
   }
+  return result;
+}
+
+/**
+ * Every argument check of `macdBatch`, in its order and with its messages, and its output arrays (the caller's
+ * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
+ * before anything is written; the outputs are returned as they are (not yet filled).
+ */
+export function prepareMacdBatch(close: Float64Array, fastPeriod: number, slowPeriod: number, signalPeriod: number, out?: MacdBatchOutput): MacdBatchOutput {
+  checkPeriod('fastPeriod', fastPeriod);
+  checkPeriod('slowPeriod', slowPeriod);
+  checkPeriod('signalPeriod', signalPeriod);
+  checkMacdPeriods(fastPeriod, slowPeriod);
+  const n = close.length;
+  const macdOut = outputArray('out.macd', out?.macd, n, [close]);
+  const signalOut = outputArray('out.signal', out?.signal, n, [close, macdOut]);
+  const histOut = outputArray('out.histogram', out?.histogram, n, [close, macdOut, signalOut]);
+  const result = out ?? { macd: macdOut, signal: signalOut, histogram: histOut };
+  if (n === 0) return result;
+  checkFitsInput('slowPeriod', slowPeriod, n);
+  checkFitsInput('signalPeriod', signalPeriod, n);
+  checkFinite('close', close);
   return result;
 }

@@ -194,22 +194,10 @@ export function stochBatch(
   slowDPeriod = 3,
   out?: StochBatchOutput,
 ): StochBatchOutput {
-  checkPeriod('fastKPeriod', fastKPeriod);
-  checkPeriod('slowKPeriod', slowKPeriod);
-  checkPeriod('slowDPeriod', slowDPeriod);
+  const result = prepareStochBatch(high, low, close, fastKPeriod, slowKPeriod, slowDPeriod, out);
+  const { slowK: slowKOut, slowD: slowDOut } = result;
   const n = close.length;
-  checkSameLength(n, { high, low });
-  const slowKOut = outputArray('out.slowK', out?.slowK, n, [high, low, close]);
-  const slowDOut = outputArray('out.slowD', out?.slowD, n, [high, low, close, slowKOut]);
-  const result = out ?? { slowK: slowKOut, slowD: slowDOut };
   if (n === 0) return result;
-  checkFitsInput('fastKPeriod', fastKPeriod, n);
-  checkFitsInput('slowKPeriod', slowKPeriod, n);
-  checkFitsInput('slowDPeriod', slowDPeriod, n);
-  checkFinite('high', high);
-  checkFinite('low', low);
-  checkFinite('close', close);
-  checkHighLow(high, low);
 
   const fk = fastKPeriod;
   const sk = slowKPeriod;
@@ -293,5 +281,30 @@ export function stochBatch(
   // slowK values before the first slowD were only the slowD window's history: TA-Lib aligns both outputs.
   const first = firstSlowK + sd - 1;
   for (let i = firstSlowK; i < first && i < n; i++) slowKOut[i] = NaN;
+  return result;
+}
+
+/**
+ * Every argument check of `stochBatch`, in its order and with its messages, and its output arrays (the caller's
+ * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
+ * before anything is written; the outputs are returned as they are (not yet filled).
+ */
+export function prepareStochBatch(high: Float64Array, low: Float64Array, close: Float64Array, fastKPeriod: number, slowKPeriod: number, slowDPeriod: number, out?: StochBatchOutput): StochBatchOutput {
+  checkPeriod('fastKPeriod', fastKPeriod);
+  checkPeriod('slowKPeriod', slowKPeriod);
+  checkPeriod('slowDPeriod', slowDPeriod);
+  const n = close.length;
+  checkSameLength(n, { high, low });
+  const slowKOut = outputArray('out.slowK', out?.slowK, n, [high, low, close]);
+  const slowDOut = outputArray('out.slowD', out?.slowD, n, [high, low, close, slowKOut]);
+  const result = out ?? { slowK: slowKOut, slowD: slowDOut };
+  if (n === 0) return result;
+  checkFitsInput('fastKPeriod', fastKPeriod, n);
+  checkFitsInput('slowKPeriod', slowKPeriod, n);
+  checkFitsInput('slowDPeriod', slowDPeriod, n);
+  checkFinite('high', high);
+  checkFinite('low', low);
+  checkFinite('close', close);
+  checkHighLow(high, low);
   return result;
 }

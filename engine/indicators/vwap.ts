@@ -195,18 +195,9 @@ export function vwapBatch(
   period: number,
   out?: Float64Array,
 ): Float64Array {
-  checkPeriod('period', period);
+  const result = prepareVwapBatch(high, low, close, volume, period, out);
   const n = close.length;
-  checkSameLength(n, { high, low, volume });
-  const result = outputArray('out', out, n, [high, low, close, volume]);
   if (n === 0) return result;
-  checkFitsInput('period', period, n);
-  checkFinite('high', high);
-  checkFinite('low', low);
-  checkFinite('close', close);
-  checkFinite('volume', volume);
-  checkHighLow(high, low);
-  checkNonNegative('volume', volume);
 
   let sumPv = 0;
   let sumVol = 0;
@@ -261,5 +252,26 @@ export function vwapBatch(
       i++;
     }
   }
+  return result;
+}
+
+/**
+ * Every argument check of `vwapBatch`, in its order and with its messages, and its output arrays (the caller's
+ * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
+ * before anything is written; the outputs are returned as they are (not yet filled).
+ */
+export function prepareVwapBatch(high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, period: number, out?: Float64Array): Float64Array {
+  checkPeriod('period', period);
+  const n = close.length;
+  checkSameLength(n, { high, low, volume });
+  const result = outputArray('out', out, n, [high, low, close, volume]);
+  if (n === 0) return result;
+  checkFitsInput('period', period, n);
+  checkFinite('high', high);
+  checkFinite('low', low);
+  checkFinite('close', close);
+  checkFinite('volume', volume);
+  checkHighLow(high, low);
+  checkNonNegative('volume', volume);
   return result;
 }

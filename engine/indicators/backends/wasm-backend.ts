@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkFinite, checkFitsInput, checkHighLow, checkNonNegative, checkPeriod, checkSameLength, outputArray } from '../batch-checks.ts';
-import { checkStdDev, type BollingerBatchOutput } from '../bbands.ts';
-import { checkMacdPeriods, type MacdBatchOutput } from '../macd.ts';
-import type { StochBatchOutput } from '../stoch.ts';
+import { checkFinite, checkFitsInput, checkPeriod, outputArray } from '../batch-checks.ts';
+import { prepareBbandsBatch, type BollingerBatchOutput } from '../bbands.ts';
+import { prepareMacdBatch, type MacdBatchOutput } from '../macd.ts';
+import { prepareStochBatch, type StochBatchOutput } from '../stoch.ts';
+import { prepareAtrBatch } from '../atr.ts';
+import { prepareVwapBatch } from '../vwap.ts';
 import type { BatchBackend } from './batch-backend.ts';
 import { checkAtrPanel, checkClosePanel, checkMacdPanel, type PanelBatch } from './panel.ts';
 
@@ -247,19 +249,10 @@ class WasmBatchBackend implements WasmBackend {
 
   macd = (close: Float64Array, fastPeriod: number, slowPeriod: number, signalPeriod: number, out?: MacdBatchOutput): MacdBatchOutput => {
     const { kernels: k, ws } = this.scalar();
-    checkPeriod('fastPeriod', fastPeriod);
-    checkPeriod('slowPeriod', slowPeriod);
-    checkPeriod('signalPeriod', signalPeriod);
-    checkMacdPeriods(fastPeriod, slowPeriod);
+    const result = prepareMacdBatch(close, fastPeriod, slowPeriod, signalPeriod, out);
+    const { macd: macdOut, signal: signalOut, histogram: histOut } = result;
     const n = close.length;
-    const macdOut = outputArray('out.macd', out?.macd, n, [close]);
-    const signalOut = outputArray('out.signal', out?.signal, n, [close, macdOut]);
-    const histOut = outputArray('out.histogram', out?.histogram, n, [close, macdOut, signalOut]);
-    const result = out ?? { macd: macdOut, signal: signalOut, histogram: histOut };
     if (n === 0) return result;
-    checkFitsInput('slowPeriod', slowPeriod, n);
-    checkFitsInput('signalPeriod', signalPeriod, n);
-    checkFinite('close', close);
 
     ws.begin();
     const c = ws.alloc(n);
@@ -277,16 +270,10 @@ class WasmBatchBackend implements WasmBackend {
 
   bbands = (close: Float64Array, period: number, stdDev = 2, out?: BollingerBatchOutput): BollingerBatchOutput => {
     const { kernels: k, ws } = this.scalar();
-    checkPeriod('period', period);
-    checkStdDev(stdDev);
+    const result = prepareBbandsBatch(close, period, stdDev, out);
+    const { upper, middle, lower } = result;
     const n = close.length;
-    const upper = outputArray('out.upper', out?.upper, n, [close]);
-    const middle = outputArray('out.middle', out?.middle, n, [close, upper]);
-    const lower = outputArray('out.lower', out?.lower, n, [close, upper, middle]);
-    const result = out ?? { upper, middle, lower };
     if (n === 0) return result;
-    checkFitsInput('period', period, n);
-    checkFinite('close', close);
 
     ws.begin();
     const c = ws.alloc(n);
@@ -304,16 +291,9 @@ class WasmBatchBackend implements WasmBackend {
 
   atr = (high: Float64Array, low: Float64Array, close: Float64Array, period: number, out?: Float64Array): Float64Array => {
     const { kernels: k, ws } = this.scalar();
-    checkPeriod('period', period);
+    const result = prepareAtrBatch(high, low, close, period, out);
     const n = close.length;
-    checkSameLength(n, { high, low });
-    const result = outputArray('out', out, n, [high, low, close]);
     if (n === 0) return result;
-    checkFitsInput('period', period, n);
-    checkFinite('high', high);
-    checkFinite('low', low);
-    checkFinite('close', close);
-    checkHighLow(high, low);
 
     ws.begin();
     const h = ws.alloc(n);
@@ -333,18 +313,9 @@ class WasmBatchBackend implements WasmBackend {
     high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, period: number, out?: Float64Array,
   ): Float64Array => {
     const { kernels: k, ws } = this.scalar();
-    checkPeriod('period', period);
+    const result = prepareVwapBatch(high, low, close, volume, period, out);
     const n = close.length;
-    checkSameLength(n, { high, low, volume });
-    const result = outputArray('out', out, n, [high, low, close, volume]);
     if (n === 0) return result;
-    checkFitsInput('period', period, n);
-    checkFinite('high', high);
-    checkFinite('low', low);
-    checkFinite('close', close);
-    checkFinite('volume', volume);
-    checkHighLow(high, low);
-    checkNonNegative('volume', volume);
 
     ws.begin();
     const h = ws.alloc(n);
@@ -367,22 +338,10 @@ class WasmBatchBackend implements WasmBackend {
     fastKPeriod = 14, slowKPeriod = 3, slowDPeriod = 3, out?: StochBatchOutput,
   ): StochBatchOutput => {
     const { kernels: k, ws } = this.scalar();
-    checkPeriod('fastKPeriod', fastKPeriod);
-    checkPeriod('slowKPeriod', slowKPeriod);
-    checkPeriod('slowDPeriod', slowDPeriod);
+    const result = prepareStochBatch(high, low, close, fastKPeriod, slowKPeriod, slowDPeriod, out);
+    const { slowK: slowKOut, slowD: slowDOut } = result;
     const n = close.length;
-    checkSameLength(n, { high, low });
-    const slowKOut = outputArray('out.slowK', out?.slowK, n, [high, low, close]);
-    const slowDOut = outputArray('out.slowD', out?.slowD, n, [high, low, close, slowKOut]);
-    const result = out ?? { slowK: slowKOut, slowD: slowDOut };
     if (n === 0) return result;
-    checkFitsInput('fastKPeriod', fastKPeriod, n);
-    checkFitsInput('slowKPeriod', slowKPeriod, n);
-    checkFitsInput('slowDPeriod', slowDPeriod, n);
-    checkFinite('high', high);
-    checkFinite('low', low);
-    checkFinite('close', close);
-    checkHighLow(high, low);
 
     ws.begin();
     const h = ws.alloc(n);
