@@ -223,13 +223,14 @@ describe('latency-gated blue-green rollouts against a real API server and real e
     }));
     const switched = await eventually(bgEngine, (e) => e?.status?.blueGreen?.active !== undefined && e.status.blueGreen.active !== v1, 90_000, 'active switched to v3');
     const v3 = switched?.status?.updateRevision ?? '';
-    expect(await serviceSelector(bg)).toBe(v3);
+    // The status is committed first; the Service follows in the same reconcile.
+    await eventually(() => serviceSelector(bg), (selected) => selected === v3, 10_000, 'Service on v3');
     const oldSet = (await replicaSetsOf(bg)).find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1);
     expect(oldSet?.spec.replicas).toBe(2);
     const aborted = await eventually(bgEngine, (e) => e?.status?.phase === 'Aborted', 60_000, 'bg v3 aborted after the switch');
     expect(aborted?.status?.abortReason).toBe('LatencyBreach');
     expect(aborted?.status?.blueGreen?.active).toBe(v1);
-    expect(await serviceSelector(bg)).toBe(v1);
+    await eventually(() => serviceSelector(bg), (selected) => selected === v1, 10_000, 'Service back on v1');
     // No new pods: the old set never left its full size, so its pods are the same ones.
     const oldAfter = (await replicaSetsOf(bg)).find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1);
     expect(oldAfter?.spec.replicas).toBe(2);
