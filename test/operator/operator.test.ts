@@ -156,7 +156,10 @@ describe('the operator against a real API server', () => {
       const response = await fetch(`http://${pod.status.podIP ?? ''}:9100/metrics`);
       expect(await response.text()).toContain('nexus_engine_tick_to_order_latency_window_micros');
     }
-    const events = kubectl(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=alpha', '-o', 'jsonpath={.items[*].reason}']).out;
+    // The operator commits a transition to status before it records the Event: allow it a moment.
+    const reasonsOf = (name: string): string => kubectl(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].reason}']).out;
+    await eventually(() => reasonsOf('alpha').includes('RevisionAvailable'), 10_000, 'RevisionAvailable Event');
+    const events = reasonsOf('alpha');
     expect(events).toContain('RevisionCreated');
     expect(events).toContain('RevisionAvailable');
   }, 120_000);
@@ -218,7 +221,9 @@ describe('the operator against a real API server', () => {
     expect(rs?.spec.template.spec.containers[0]?.resources.limits['nvidia.com/gpu']).toBe('1');
     expect(rs?.spec.template.spec.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     await eventually(() => podsOf('gpu').filter((pod) => pod.status.podIP !== undefined).length === 2, 60_000, 'two GPU pods running');
-    const events = kubectl(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=gpu,reason=InsufficientGPU', '-o', 'jsonpath={.items[*].message}']).out;
+    const gpuEvents = (): string => kubectl(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=gpu,reason=InsufficientGPU', '-o', 'jsonpath={.items[*].message}']).out;
+    await eventually(() => gpuEvents() !== '', 10_000, 'InsufficientGPU Event');
+    const events = gpuEvents();
     expect(events).toMatch(/0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu/);
     // Two GPUs on the node: scaling to two fits.
     apply(manifest('gpu', (spec) => { spec.replicas = 2; spec.template.gpu = { count: 1 }; }));
