@@ -1,14 +1,14 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { configMaps, replicaSets, services } from '../kube/resources.ts';
-import { previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { previewServiceName, renderConfigMap, renderReplicaSet, renderService } from '../render/children.ts';
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
 import { planBlueGreen } from '../rollout/bluegreen.ts';
 import { planCanary } from '../rollout/canary.ts';
 import type { RolloutPlan } from '../rollout/types.ts';
 import { mergeConditions, type DesiredCondition } from './conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from './observed.ts';
-import { creationMs, deletionOf, gpuCondition, orphanedConfigMaps, pausedCondition, prunedEvent, scaledCopy } from './plan-parts.ts';
+import { creationMs, deletionOf, gpuCondition, orphanedConfigMaps, pausedCondition, prunedEvent, scaledCopy, scalingEvent } from './plan-parts.ts';
 
 /**
  * The reconcile decision while a strategy (Canary or BlueGreen) rolls `revision` out over `stableRevision`: the
@@ -122,10 +122,6 @@ export function decideRollout(
     conditions: mergeConditions(previous.conditions, conditions, generation, nowMs),
   };
   return { applies, deletes, events, status, ...(rollout.requeueAfterMs === undefined ? {} : { requeueAfterMs: rollout.requeueAfterMs }) };
-}
-
-function scalingEvent(engine: TradingEngine, revision: string, from: number, to: number): EventIntent {
-  return { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet ${replicaSetName(engine, revision)} from ${from} to ${to}` };
 }
 
 /** The status without the rollout-owned fields, which the planner's status replaces whole. */

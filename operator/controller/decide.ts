@@ -2,7 +2,7 @@ import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { applySpecDefaults } from '../api/defaults.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { describeErrors, validateSpec } from '../api/validate.ts';
-import { previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { previewServiceName, renderConfigMap, renderReplicaSet, renderService } from '../render/children.ts';
 import { pushStableHistory, requestFields } from '../rollout/status-fields.ts';
 import { decideRollout } from './decide-rollout.ts';
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
@@ -10,7 +10,7 @@ import { revisionOf } from '../render/revision.ts';
 import { configMaps, replicaSets, services } from '../kube/resources.ts';
 import { findCondition, mergeConditions, metaTime, type DesiredCondition } from './conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from './observed.ts';
-import { creationMs, deletionOf, gpuCondition, orphanedConfigMaps, pausedCondition, prunedEvent, scaledCopy } from './plan-parts.ts';
+import { creationMs, deletionOf, gpuCondition, orphanedConfigMaps, pausedCondition, prunedEvent, scaledCopy, scalingEvent } from './plan-parts.ts';
 
 /**
  * The whole reconcile decision for one TradingEngine, as a pure function of what is observed and the time:
@@ -77,7 +77,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
         message: `Created revision ${revision} (generation ${generation}, image ${engine.spec.template.image}) with ${desiredReplicas} replicas`,
       });
     } else if ((current.spec?.replicas ?? 0) !== desiredReplicas) {
-      events.push({ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet ${replicaSetName(engine, revision)} from ${current.spec?.replicas ?? 0} to ${desiredReplicas}` });
+      events.push(scalingEvent(engine, revision, current.spec?.replicas ?? 0, desiredReplicas));
     }
   }
 
@@ -99,7 +99,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
     const holding = holdForPause && rsRevision === stableBefore;
     if (size > 0 && (rolledOut || desiredReplicas === 0) && !holding) {
       applies.push({ resource: replicaSets, object: scaledCopy(rs, 0), observed: rs });
-      events.push({ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet ${rs.metadata?.name ?? ''} from ${size} to 0` });
+      events.push(scalingEvent(engine, rsRevision, size, 0));
       keptRevisions.add(rsRevision);
       kept++;
       continue;

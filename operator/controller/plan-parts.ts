@@ -1,7 +1,7 @@
 import type { V1ConfigMap, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { configMaps, type ResourceKind } from '../kube/resources.ts';
-import { configMapName } from '../render/children.ts';
+import { configMapName, replicaSetName } from '../render/children.ts';
 import { labelKeys } from '../render/labels.ts';
 import { findCondition, type DesiredCondition } from './conditions.ts';
 import type { DeleteIntent, EventIntent } from './observed.ts';
@@ -79,4 +79,9 @@ export function orphanedConfigMaps(engine: TradingEngine, observed: readonly V1C
   return observed
     .filter((cm) => !keptRevisions.has(cm.metadata?.labels?.[labelKeys.revision] ?? '') && cm.metadata?.name !== configMapName(engine, revision))
     .map((cm) => deletionOf(configMaps, cm));
+}
+
+/** The ScalingReplicaSet Event of a revision's ReplicaSet resized from `from` to `to` pods. */
+export function scalingEvent(engine: TradingEngine, revision: string, from: number, to: number): EventIntent {
+  return { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet ${replicaSetName(engine, revision)} from ${from} to ${to}` };
 }
