@@ -86,3 +86,17 @@ export function outputArray(
   }
   return out;
 }
+
+/**
+ * The checks of the one-input batch functions (SMA, EMA, RSI) in their order: period, `out`, then (for a
+ * non-empty input) period against the length and finite closes. Returns `out` or a new output array.
+ */
+export function prepareCloseBatch(close: Float64Array, period: number, out: Float64Array | undefined): Float64Array {
+  checkPeriod('period', period);
+  const n = close.length;
+  const result = outputArray('out', out, n, [close]);
+  if (n === 0) return result;
+  checkFitsInput('period', period, n);
+  checkFinite('close', close);
+  return result;
+}

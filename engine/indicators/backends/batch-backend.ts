@@ -27,3 +27,23 @@ export interface BatchBackend {
   ): StochBatchOutput;
   close(): Promise<void>;
 }
+
+/** The indicator functions of a backend, without its name and close(). */
+export type BatchFunctions = Omit<BatchBackend, 'name' | 'close'>;
+
+/**
+ * A backend whose results arrive later (the GPU: every WebGPU readback is asynchronous): the BatchBackend
+ * functions with the same arguments, checks and output contract, delivered as Promises; a check that the
+ * synchronous function throws is a rejection with the same RangeError.
+ */
+export type AsyncBatchFunctions = {
+  [K in keyof BatchFunctions]: (...args: Parameters<BatchFunctions[K]>) => Promise<ReturnType<BatchFunctions[K]>>;
+};
+
+export interface AsyncBatchBackend extends AsyncBatchFunctions {
+  readonly name: BackendName;
+  close(): Promise<void>;
+}
+
+/** Any backend: callers `await` each result, which costs nothing for the synchronous ones. */
+export type AnyBatchBackend = BatchBackend | AsyncBatchBackend;

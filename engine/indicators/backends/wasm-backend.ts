@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkFinite, checkFitsInput, checkPeriod, outputArray } from '../batch-checks.ts';
+import { prepareCloseBatch } from '../batch-checks.ts';
 import { prepareBbandsBatch, type BollingerBatchOutput } from '../bbands.ts';
 import { prepareMacdBatch, type MacdBatchOutput } from '../macd.ts';
 import { prepareStochBatch, type StochBatchOutput } from '../stoch.ts';
@@ -230,12 +230,9 @@ class WasmBatchBackend implements WasmBackend {
   /** smaBatch / emaBatch / rsiBatch: identical checks, then one kernel over one input. */
   private closeKernel(close: Float64Array, period: number, out: Float64Array | undefined, kernel: 'sma' | 'ema' | 'rsi'): Float64Array {
     const { kernels: k, ws } = this.scalar();
-    checkPeriod('period', period);
+    const result = prepareCloseBatch(close, period, out);
     const n = close.length;
-    const result = outputArray('out', out, n, [close]);
     if (n === 0) return result;
-    checkFitsInput('period', period, n);
-    checkFinite('close', close);
 
     ws.begin();
     const c = ws.alloc(n);
