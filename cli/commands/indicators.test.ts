@@ -8,10 +8,33 @@ import { macdBatch } from '../../engine/indicators/macd.ts';
 import { randomWalkBars } from '../../engine/indicators/series.ts';
 import { smaBatch } from '../../engine/indicators/sma.ts';
 import { stochBatch } from '../../engine/indicators/stoch.ts';
+import { CALIBRATION_VERSION, machineKey, type Calibration } from '../../engine/indicators/backends/calibration.ts';
 import { csvChunks, indicatorsCommand, indicatorsHelp } from './indicators.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nexus-indicators-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// `auto` decides from the calibration cache: give this file its own, in which js is the fastest on series (the
+// measuring itself is tested in create-backend.test.ts), so that the tests neither measure nor touch ~/.cache.
+const calibrationFile = join(dir, 'calibration.json');
+const savedCalibrationFile = process.env.NEXUS_CALIBRATION_FILE;
+process.env.NEXUS_CALIBRATION_FILE = calibrationFile;
+afterAll(() => {
+  if (savedCalibrationFile === undefined) delete process.env.NEXUS_CALIBRATION_FILE;
+  else process.env.NEXUS_CALIBRATION_FILE = savedCalibrationFile;
+});
+const calibration: Calibration = {
+  version: CALIBRATION_VERSION,
+  machine: machineKey(),
+  measuredAt: '2026-11-24T00:00:00.000Z',
+  points: [
+    { backend: 'js', shape: 'series', symbols: 1, bars: 20_000, nsPerPoint: 2 },
+    { backend: 'wasm', shape: 'series', symbols: 1, bars: 20_000, nsPerPoint: 3 },
+    { backend: 'gpu', shape: 'series', symbols: 1, bars: 20_000, nsPerPoint: 40 },
+  ],
+  unavailable: { workers: 'example reason' },
+};
+writeFileSync(calibrationFile, JSON.stringify(calibration));
 
 const bars = randomWalkBars(60, 11);
 const time = Array.from({ length: 60 }, (_, i) => `2024-01-01T00:${String(i).padStart(2, '0')}:00Z`);
@@ -102,11 +125,35 @@ describe('nexus indicators', () => {
     }
   });
 
-  it('runs the auto backend as js and says so', async () => {
+  it('runs the auto backend as the calibration decides and says so in the JSON', async () => {
     const input = writeBars('auto.csv');
     const result = await run(['--input', input, '--indicators', 'sma:3', '--format', 'json']);
     expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toMatchObject({ rows: 60, backend: 'js' });
+  });
+
+  it('prints the calibration and the decision to stderr with --explain, the data unchanged on stdout', async () => {
+    const input = writeBars('explain.csv');
+    const plain = await run(['--input', input, '--indicators', 'sma:3']);
+    const explained = await run(['--input', input, '--indicators', 'sma:3', '--explain']);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toBe(plain.stdout);
+    expect(explained.stderr).toBe(
+      `indicator backend calibration, cached in ${calibrationFile}\n` +
+        `measured 2026-11-24T00:00:00.000Z on ${machineKey()}\n` +
+        'workload            js ns/pt  wasm ns/pt  gpu ns/pt\n' +
+        'series 20000 bars       2.00        3.00       40.0\n' +
+        'series 400000 bars         -           -          -\n' +
+        'panel 64x2000              -           -          -\n' +
+        'panel 256x4000             -           -          -\n' +
+        'workers: unavailable (example reason)\n' +
+        'for series 60 bars: js: 2.00 ns/point on series 20000 bars (wasm 3.00, gpu 40.0)\n',
+    );
+    const only = await run(['--explain']);
+    expect(only.code).toBe(0);
+    expect(only.stdout).toBe('');
+    expect(only.stderr).toContain('workers: unavailable (example reason)');
   });
 
   it('writes just the header (CSV) or empty arrays (JSON) for a header with no rows', async () => {
@@ -172,11 +219,38 @@ describe('nexus indicators', () => {
     expect(result).toEqual({ code: 2, stdout: '', stderr: `nexus indicators: ${message}\n`, writes: 0 });
   });
 
-  it('exits 2 for --backend gpu, which is not built yet', async () => {
-    const input = writeBars('gpu.csv', 10);
-    const result = await run(['--input', input, '--indicators', 'sma:5', '--backend', 'gpu']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toBe('nexus indicators: backend gpu is not available: the GPU backend (gpu.js on WebGPU) is not built yet, issue 9 (use js, wasm or workers)\n');
+  it('computes on the GPU backend (software adapter in CI) within its f32 tolerance of js', async () => {
+    const input = writeBars('gpu.csv');
+    const gpu = await run(['--input', input, '--indicators', 'sma:20,rsi:14', '--format', 'json', '--backend', 'gpu', '--explain']);
+    expect(gpu.code).toBe(0);
+    expect(gpu.stderr).toMatch(/^backend gpu as asked, adapter .* via (vulkan|opengles), (hardware|software)\n$/);
+    const js = await run(['--input', input, '--indicators', 'sma:20,rsi:14', '--format', 'json', '--backend', 'js']);
+    const a = JSON.parse(gpu.stdout) as Record<string, (number | null)[]>;
+    const b = JSON.parse(js.stdout) as Record<string, (number | null)[]>;
+    expect(a.backend).toBe('gpu');
+    for (const key of ['sma:20', 'rsi:14']) {
+      a[key].forEach((v, i) => {
+        const expected = b[key][i];
+        if (expected === null) expect(v).toBeNull();
+        else expect(Math.abs((v as number) - expected)).toBeLessThan(key === 'rsi:14' ? 1e-2 : 2e-6 * 200);
+      });
+    }
+  });
+
+  it('exits 2 naming the reason when the gpu backend cannot be had', async () => {
+    const input = writeBars('gpu-pinned.csv', 10);
+    const saved = process.env.NEXUS_GPU_BACKEND;
+    process.env.NEXUS_GPU_BACKEND = 'cuda';
+    try {
+      const result = await run(['--input', input, '--indicators', 'sma:5', '--backend', 'gpu']);
+      expect(result).toEqual({
+        code: 2, stdout: '', writes: 0,
+        stderr: 'nexus indicators: backend gpu is not available: no usable WebGPU adapter: NEXUS_GPU_BACKEND must be one of vulkan, opengles, got "cuda"\n',
+      });
+    } finally {
+      if (saved === undefined) delete process.env.NEXUS_GPU_BACKEND;
+      else process.env.NEXUS_GPU_BACKEND = saved;
+    }
   });
 
   it('writes the same CSV with --backend workers as with js', async () => {

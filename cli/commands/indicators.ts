@@ -3,12 +3,16 @@ import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { ConfigError } from '../../engine/config-error.ts';
 import { BarCsvError, parseBarCsv } from '../../engine/indicators/bars-csv.ts';
+import { calibrationTable, describeWorkload } from '../../engine/indicators/backends/calibration.ts';
 import {
   BackendUnavailableError,
   backendChoices,
+  calibrationFor,
   createBackend,
+  type AutoExplanation,
   type BackendChoice,
 } from '../../engine/indicators/backends/create-backend.ts';
+import { adapterSummary, type GpuAdapterReport } from '../../engine/indicators/gpu/adapter.ts';
 import {
   IndicatorComputeError,
   computeIndicators,
@@ -26,7 +30,9 @@ const options = {
   indicators: { type: 'string', help: 'comma-separated shorthands, e.g. sma:20,macd:12:26:9,bbands:20:2 (required)' },
   format: { type: 'string', help: 'csv or json', default: 'csv' },
   output: { type: 'string', help: 'write to this file instead of stdout' },
-  backend: { type: 'string', help: `${backendChoices.join(' | ')}; auto is js for now`, default: 'auto' },
+  backend: { type: 'string', help: `${backendChoices.join(' | ')}; auto picks by the measured calibration`, default: 'auto' },
+  explain: { type: 'boolean', help: 'print the backend calibration (ns/point per backend and workload) and the choice to stderr; without --input, only that' },
+  recalibrate: { type: 'boolean', help: 'measure the backends again instead of using the cached calibration' },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -44,6 +50,11 @@ export const indicatorsHelp = helpText(
     '(bbands:20 -> bbands:20:2), plus .macd/.signal/.histogram, .upper/.middle/.lower, .slowK/.slowD.\n' +
     '\n' +
     'CSV: time,<key>,... one line per bar. JSON: {"rows":N,"backend":"js","time":[...],"<key>":[...],...}.\n' +
+    '\n' +
+    'Backends: js (reference), wasm (AssemblyScript), workers (thread pool; single series run as js), gpu (gpu.js\n' +
+    'on WebGPU: f32, within 2e-6 x price or 0.01 on RSI/stoch of js). auto picks the fastest for this many bars\n' +
+    'from a calibration measured on first use and cached (~/.cache/nexus/indicator-calibration.json,\n' +
+    'NEXUS_CALIBRATION_FILE); --explain shows it.\n' +
     'Exit codes: 0 written, 1 bad input data (or a period longer than the input), 2 usage error.',
   options,
 );
@@ -54,13 +65,20 @@ export interface IndicatorsInvocation {
   readonly format: OutputFormat;
   readonly output: string | undefined;
   readonly backend: BackendChoice;
+  readonly explain: boolean;
+  readonly recalibrate: boolean;
 }
 
 /** Reads the command line; throws UsageError (or ConfigError from a bad shorthand) naming the option. */
-export function parseIndicatorsArgs(argv: readonly string[]): { kind: 'help' } | { kind: 'run'; invocation: IndicatorsInvocation } {
+export function parseIndicatorsArgs(
+  argv: readonly string[],
+): { kind: 'help' } | { kind: 'explain'; recalibrate: boolean } | { kind: 'run'; invocation: IndicatorsInvocation } {
   const values = parseArgs(argv, options);
   if (flag(values, 'help')) return { kind: 'help' };
+  const explain = flag(values, 'explain');
+  const recalibrate = flag(values, 'recalibrate');
   const input = str(values, 'input');
+  if (explain && input === undefined) return { kind: 'explain', recalibrate };
   if (input === undefined || input === '') throw new UsageError('--input is required (a CSV of bars)');
   const list = str(values, 'indicators');
   if (list === undefined) throw new UsageError('--indicators is required (e.g. sma:20,macd:12:26:9)');
@@ -82,6 +100,8 @@ export function parseIndicatorsArgs(argv: readonly string[]): { kind: 'help' } |
       format: format as OutputFormat,
       output,
       backend: backend as BackendChoice,
+      explain,
+      recalibrate,
     },
   };
 }
@@ -169,6 +189,18 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** The calibration `auto` decides from, as --explain prints it. */
+function explanation(found: Omit<AutoExplanation, 'decision'>): string {
+  const source = found.cached ? `cached in ${found.path}` : `measured now, cached in ${found.path}`;
+  const cacheNote = found.cacheError ? ` (not cached: ${found.cacheError})` : '';
+  return `indicator backend calibration, ${source}${cacheNote}\n${calibrationTable(found.calibration)}`;
+}
+
+function gpuLine(backend: { name: string }): string {
+  const adapter = (backend as { adapter?: GpuAdapterReport }).adapter;
+  return adapter ? `, adapter ${adapterSummary(adapter)}` : '';
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -197,7 +229,12 @@ export async function indicatorsCommand(
     streams.stdout.write(indicatorsHelp + '\n');
     return 0;
   }
-  const { input, requests, format, output, backend: choice } = parsed.invocation;
+  if (parsed.kind === 'explain') {
+    const found = await calibrationFor({ recalibrate: parsed.recalibrate });
+    streams.stderr.write(explanation(found) + '\n');
+    return 0;
+  }
+  const { input, requests, format, output, backend: choice, explain, recalibrate } = parsed.invocation;
 
   let text: string;
   try {
@@ -215,14 +252,23 @@ export async function indicatorsCommand(
 
   let backend: Awaited<ReturnType<typeof createBackend>>;
   try {
-    backend = await createBackend(choice);
+    const workload = { shape: 'series' as const, symbols: 1, bars: bars.close.length };
+    backend = await createBackend(choice, {
+      workload,
+      recalibrate,
+      onDecision: (found) => {
+        if (explain) streams.stderr.write(`${explanation(found)}\nfor ${describeWorkload(workload)}: ${found.decision.reason}\n`);
+        if (found.fallback) streams.stderr.write(`nexus indicators: ${found.fallback}\n`);
+      },
+    });
+    if (explain && choice !== 'auto') streams.stderr.write(`backend ${choice} as asked${gpuLine(backend)}\n`);
   } catch (error) {
     if (error instanceof BackendUnavailableError) return fail(2, error.message);
     throw error;
   }
   let series: OutputSeries[];
   try {
-    series = computeIndicators(bars, requests, backend);
+    series = await computeIndicators(bars, requests, backend);
   } catch (error) {
     if (error instanceof IndicatorComputeError) return fail(1, error.message);
     throw error;

@@ -67,8 +67,8 @@ describe('parseIndicatorList', () => {
 });
 
 describe('computeIndicators', () => {
-  it('returns every output in request order, keyed by the canonical shorthand', () => {
-    const series = computeIndicators(bars, parseIndicatorList(all), backend);
+  it('returns every output in request order, keyed by the canonical shorthand', async () => {
+    const series = await computeIndicators(bars, parseIndicatorList(all), backend);
     expect(series.map((s) => s.key)).toEqual([
       'sma:20',
       'ema:20',
@@ -90,7 +90,7 @@ describe('computeIndicators', () => {
     ]);
   });
 
-  it('equals the JS batch functions bit for bit, aligned with the bars', () => {
+  it('equals the JS batch functions bit for bit, aligned with the bars', async () => {
     const { high, low, close, volume } = bars;
     const macd = macdBatch(close, 12, 26, 9);
     const bb = bbandsBatch(close, 20, 2);
@@ -100,17 +100,17 @@ describe('computeIndicators', () => {
       bb.upper, bb.middle, bb.lower, atrBatch(high, low, close, 14), vwapBatch(high, low, close, volume, 20),
       stoch.slowK, stoch.slowD,
     ];
-    const series = computeIndicators(bars, parseIndicatorList(all), backend);
+    const series = await computeIndicators(bars, parseIndicatorList(all), backend);
     expect(series.map((s) => s.values)).toEqual(expected);
     for (const s of series) expect(s.values.length).toBe(200);
   });
 
-  it('leaves NaN before the TA-Lib first output index and numbers from it on', () => {
+  it('leaves NaN before the TA-Lib first output index and numbers from it on', async () => {
     const firstIndex: Record<string, number> = {
       'sma:20': 19, 'ema:20': 19, 'rsi:14': 14, 'macd:12:26:9.histogram': 33, 'bbands:20:2.lower': 19,
       'atr:14': 14, 'vwap:20': 19, 'stoch:14:3:3.slowD': 17,
     };
-    const series = computeIndicators(bars, parseIndicatorList(all), backend);
+    const series = await computeIndicators(bars, parseIndicatorList(all), backend);
     for (const [key, first] of Object.entries(firstIndex)) {
       const values = series.find((s) => s.key === key)?.values ?? new Float64Array();
       expect(Number.isNaN(values[first - 1]), key).toBe(true);
@@ -118,31 +118,31 @@ describe('computeIndicators', () => {
     }
   });
 
-  it('turns a period longer than the input into an error naming the indicator', () => {
+  it('turns a period longer than the input into an error naming the indicator', async () => {
     const short = randomWalkBars(10, 3);
-    const run = (): unknown => computeIndicators(short, parseIndicatorList('sma:5,macd:12:26:9'), backend);
-    expect(run).toThrow(IndicatorComputeError);
-    expect(run).toThrow('macd:12:26:9: slowPeriod (26) is larger than the input length (10); backend js');
+    const run = (): Promise<unknown> => computeIndicators(short, parseIndicatorList('sma:5,macd:12:26:9'), backend);
+    await expect(run()).rejects.toThrow(IndicatorComputeError);
+    await expect(run()).rejects.toThrow('macd:12:26:9: slowPeriod (26) is larger than the input length (10); backend js');
   });
 
-  it('gives empty outputs for no bars', () => {
+  it('gives empty outputs for no bars', async () => {
     const empty = { high: new Float64Array(), low: new Float64Array(), close: new Float64Array(), volume: new Float64Array() };
-    const series = computeIndicators(empty, parseIndicatorList('sma:20,macd:12:26:9'), backend);
+    const series = await computeIndicators(empty, parseIndicatorList('sma:20,macd:12:26:9'), backend);
     expect(series.map((s) => s.values.length)).toEqual([0, 0, 0, 0]);
   });
 
-  it('rejects a non-finite output past the warm-up (overflow), naming the indicator, the output and the row', () => {
+  it('rejects a non-finite output past the warm-up (overflow), naming the indicator, the output and the row', async () => {
     const close = Float64Array.from([1e308, 1e308, 1e308]);
     const huge = { high: close, low: close, close, volume: new Float64Array(3) };
-    expect(() => computeIndicators(huge, parseIndicatorList('sma:2'), backend)).toThrow(IndicatorComputeError);
-    expect(() => computeIndicators(huge, parseIndicatorList('sma:2'), backend)).toThrow(
+    await expect(computeIndicators(huge, parseIndicatorList('sma:2'), backend)).rejects.toThrow(IndicatorComputeError);
+    await expect(computeIndicators(huge, parseIndicatorList('sma:2'), backend)).rejects.toThrow(
       'sma:2: is Infinity at data row 2, past its warm-up (values too large for double arithmetic)',
     );
     const swing = Float64Array.from([1e200, 2e200, 1e200]);
     const wide = { high: swing, low: swing, close: swing, volume: new Float64Array(3) };
-    expect(() => computeIndicators(wide, parseIndicatorList('bbands:2'), backend)).toThrow('bbands:2:2: upper is Infinity at data row 2');
+    await expect(computeIndicators(wide, parseIndicatorList('bbands:2'), backend)).rejects.toThrow('bbands:2:2: upper is Infinity at data row 2');
     const spike = Float64Array.from([1e308, -1e308, 1e308, 5]);
     const bad = { high: spike, low: spike, close: spike, volume: new Float64Array(4) };
-    expect(() => computeIndicators(bad, parseIndicatorList('rsi:2'), backend)).toThrow('rsi:2: is NaN at data row 3');
+    await expect(computeIndicators(bad, parseIndicatorList('rsi:2'), backend)).rejects.toThrow('rsi:2: is NaN at data row 3');
   });
 });

@@ -1,5 +1,5 @@
 import { ConfigError } from '../config-error.ts';
-import type { BatchBackend } from './backends/batch-backend.ts';
+import type { AnyBatchBackend } from './backends/batch-backend.ts';
 import type { IndicatorType } from './indicator.ts';
 import { instantiate, parseIndicatorShorthand, type IndicatorSpec } from './registry.ts';
 
@@ -109,16 +109,16 @@ export function parseIndicatorList(text: string, path = 'indicators'): Indicator
  * Example: 40 bars, [sma:20, macd:12:26:9] -> keys sma:20, macd:12:26:9.macd, .signal, .histogram; sma:20 is
  * NaN for rows 1-19, macd's three outputs for rows 1-33.
  */
-export function computeIndicators(
+export async function computeIndicators(
   bars: BarColumns,
   requests: readonly IndicatorRequest[],
-  backend: BatchBackend,
-): OutputSeries[] {
+  backend: AnyBatchBackend,
+): Promise<OutputSeries[]> {
   const series: OutputSeries[] = [];
   for (const { key, spec } of requests) {
     let arrays: Float64Array[];
     try {
-      arrays = run(bars, spec, backend);
+      arrays = await run(bars, spec, backend);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw new IndicatorComputeError(key, `${error.message}; backend ${backend.name}`, { cause: error });
@@ -142,30 +142,30 @@ export function computeIndicators(
 }
 
 /** One backend call; returns the output arrays in outputNames order. */
-function run(bars: BarColumns, spec: IndicatorSpec, backend: BatchBackend): Float64Array[] {
+async function run(bars: BarColumns, spec: IndicatorSpec, backend: AnyBatchBackend): Promise<Float64Array[]> {
   const p = spec.params;
   const { high, low, close, volume } = bars;
   switch (spec.type) {
     case 'sma':
-      return [backend.sma(close, p.period)];
+      return [await backend.sma(close, p.period)];
     case 'ema':
-      return [backend.ema(close, p.period)];
+      return [await backend.ema(close, p.period)];
     case 'rsi':
-      return [backend.rsi(close, p.period)];
+      return [await backend.rsi(close, p.period)];
     case 'macd': {
-      const out = backend.macd(close, p.fastPeriod, p.slowPeriod, p.signalPeriod);
+      const out = await backend.macd(close, p.fastPeriod, p.slowPeriod, p.signalPeriod);
       return [out.macd, out.signal, out.histogram];
     }
     case 'bbands': {
-      const out = backend.bbands(close, p.period, p.stdDev);
+      const out = await backend.bbands(close, p.period, p.stdDev);
       return [out.upper, out.middle, out.lower];
     }
     case 'atr':
-      return [backend.atr(high, low, close, p.period)];
+      return [await backend.atr(high, low, close, p.period)];
     case 'vwap':
-      return [backend.vwap(high, low, close, volume, p.period)];
+      return [await backend.vwap(high, low, close, volume, p.period)];
     case 'stoch': {
-      const out = backend.stoch(high, low, close, p.fastKPeriod, p.slowKPeriod, p.slowDPeriod);
+      const out = await backend.stoch(high, low, close, p.fastKPeriod, p.slowKPeriod, p.slowDPeriod);
       return [out.slowK, out.slowD];
     }
   }

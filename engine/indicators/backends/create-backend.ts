@@ -1,8 +1,14 @@
-import type { BackendName, BatchBackend } from './batch-backend.ts';
+import { adapterSummary, type GpuAdapterReport } from '../gpu/adapter.ts';
+import type { AnyBatchBackend, BackendName, BatchBackend } from './batch-backend.ts';
+import {
+  calibrationPath, decide, machineKey, measure, readCalibration, writeCalibration,
+  type Calibration, type CalibrationSubject, type Decision, type Workload,
+} from './calibration.ts';
 import { createJsBackend } from './js-backend.ts';
+import type { AsyncPanelBatch, PanelBatch } from './panel.ts';
 import { createWorkersBackend } from './workers-backend.ts';
 
-/** What a user may ask for: a backend by name, or `auto` (today always `js`; a calibrated choice comes later). */
+/** What a user may ask for: a backend by name, or `auto` (picked by the measured calibration, calibration.ts). */
 export type BackendChoice = BackendName | 'auto';
 export const backendChoices: readonly BackendChoice[] = Object.freeze(['js', 'wasm', 'gpu', 'workers', 'auto']);
 
@@ -27,20 +33,53 @@ const loadWasmModule: WasmModuleLoader = () => {
   return import(new URL(`./wasm-backend${extension}`, import.meta.url).href) as Promise<unknown>;
 };
 
+/** Options of createBackend; all optional. */
+export interface CreateBackendOptions {
+  /** Loads the wasm backend module (tests inject failures). */
+  readonly loadWasm?: WasmModuleLoader;
+  /** What `auto` decides for (default: one series of 100,000 bars). */
+  readonly workload?: Workload;
+  /** Measure again even when a calibration for this machine is cached. */
+  readonly recalibrate?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Told what `auto` decided and from which figures (for --explain and logs). */
+  readonly onDecision?: (explanation: AutoExplanation) => void;
+}
+
+/** What `auto` decided, from which calibration, and whether it came from the cache. */
+export interface AutoExplanation {
+  readonly decision: Decision;
+  readonly calibration: Calibration;
+  readonly cached: boolean;
+  readonly path: string;
+  /** Why the calibration could not be cached, when it could not (it was still used). */
+  readonly cacheError?: string;
+  /** Set when the decided backend failed to start and `js` was used instead. */
+  readonly fallback?: string;
+}
+
+const defaultWorkload: Workload = { shape: 'series', symbols: 1, bars: 100_000 };
+
 /**
  * The factory for batch backends (STYLE rule 7): resolves when the backend is ready to compute; call `close()`
  * when done. `js` is the reference; `wasm` loads `./wasm-backend.ts` and awaits its `createWasmBackend()`;
- * `workers` starts a worker-thread pool (workers-backend.ts: panel scans sharded by symbol, single series on the
- * JS functions); `gpu` is not built yet (issue 9) and says so; `auto` is `js` for now. Throws BackendUnavailableError with the
- * reason (module missing, its factory failing, not built yet).
+ * `workers` starts a worker-thread pool (panel scans sharded by symbol, single series on the JS functions);
+ * `gpu` acquires a WebGPU adapter and loads gpu.js (../gpu/gpu-backend.ts, asynchronous results); `auto` picks
+ * by the calibration (calibration.ts) for `options.workload`, measuring it first when none is cached, and
+ * falls back to `js` (saying why through onDecision) when the pick cannot start. Throws
+ * BackendUnavailableError with the reason when a named backend cannot be had.
  */
-export async function createBackend(choice: BackendChoice, loadWasm: WasmModuleLoader = loadWasmModule): Promise<BatchBackend> {
+export async function createBackend(choice: BackendChoice, options: CreateBackendOptions = {}): Promise<AnyBatchBackend> {
+  if (choice === 'auto') return createAuto(options);
+  return createNamed(choice, options);
+}
+
+async function createNamed(choice: BackendName, options: CreateBackendOptions): Promise<AnyBatchBackend> {
   switch (choice) {
     case 'js':
-    case 'auto':
       return createJsBackend();
     case 'wasm':
-      return createWasm(loadWasm);
+      return createWasm(options.loadWasm ?? loadWasmModule);
     case 'workers':
       try {
         return await createWorkersBackend();
@@ -48,8 +87,67 @@ export async function createBackend(choice: BackendChoice, loadWasm: WasmModuleL
         throw new BackendUnavailableError('workers', messageOf(error), { cause: error });
       }
     case 'gpu':
-      throw new BackendUnavailableError(choice, 'the GPU backend (gpu.js on WebGPU) is not built yet, issue 9 (use js, wasm or workers)');
+      try {
+        const { createGpuBackend } = await import('../gpu/gpu-backend.ts');
+        return await createGpuBackend(options.env);
+      } catch (error) {
+        throw new BackendUnavailableError('gpu', messageOf(error), { cause: error });
+      }
   }
+}
+
+async function createAuto(options: CreateBackendOptions): Promise<AnyBatchBackend> {
+  const found = await calibrationFor(options);
+  const decision = decide(found.calibration, options.workload ?? defaultWorkload);
+  try {
+    const backend = await createNamed(decision.backend, options);
+    options.onDecision?.({ ...found, decision });
+    return backend;
+  } catch (error) {
+    options.onDecision?.({ ...found, decision, fallback: `${decision.backend} did not start (${messageOf(error)}); using js` });
+    return createJsBackend();
+  }
+}
+
+/**
+ * The calibration for this machine: the cached one unless `recalibrate`, else measured now over every backend
+ * that starts (the others recorded as unavailable with their reason) and cached.
+ */
+export async function calibrationFor(options: CreateBackendOptions = {}): Promise<Omit<AutoExplanation, 'decision'>> {
+  const env = options.env ?? process.env;
+  const machine = machineKey(env);
+  const path = calibrationPath(env);
+  if (!options.recalibrate) {
+    const cached = await readCalibration(path, machine);
+    if (cached) return { calibration: cached, cached: true, path };
+  }
+  const subjects: CalibrationSubject[] = [];
+  const unavailable: Partial<Record<BackendName, string>> = {};
+  for (const name of ['js', 'wasm', 'workers', 'gpu'] as const) {
+    try {
+      const backend = await createNamed(name, options);
+      subjects.push(subjectOf(backend));
+    } catch (error) {
+      unavailable[name] = error instanceof BackendUnavailableError ? error.message.replace(/^backend \w+ is not available: /, '') : messageOf(error);
+    }
+  }
+  try {
+    const calibration = await measure(subjects, machine, unavailable);
+    const cacheError = await writeCalibration(path, calibration);
+    return { calibration, cached: false, path, ...(cacheError ? { cacheError } : {}) };
+  } finally {
+    for (const subject of subjects) await subject.backend.close();
+  }
+}
+
+function subjectOf(backend: AnyBatchBackend): CalibrationSubject {
+  const panel = hasPanel(backend) ? backend : undefined;
+  const adapter = (backend as { adapter?: GpuAdapterReport }).adapter;
+  return { backend, ...(panel ? { panel } : {}), ...(adapter ? { adapter: adapterSummary(adapter) } : {}) };
+}
+
+function hasPanel(backend: AnyBatchBackend): backend is AnyBatchBackend & (PanelBatch | AsyncPanelBatch) {
+  return typeof (backend as Partial<PanelBatch>).emaMany === 'function' && typeof (backend as Partial<PanelBatch>).rsiMany === 'function';
 }
 
 async function createWasm(loadWasm: WasmModuleLoader): Promise<BatchBackend> {

@@ -74,12 +74,17 @@ const DRIVER_LIBRARIES = /lib(nvidia-[a-z0-9-]+|cuda)\.so[.0-9]*/g;
 let acquired: Promise<AcquiredAdapter> | undefined;
 
 /**
- * Finds an adapter once per process (later calls share the result; a failure is not cached, so a later call
- * retries) and installs it as `navigator.gpu` for gpu.js. Rejects with GpuUnavailableError naming each attempt.
+ * Finds an adapter once per process (later calls share the result, whatever they pin: Dawn and gpu.js hold one
+ * device per process; a failure is not cached, so a later call retries) and installs it as `navigator.gpu` for
+ * gpu.js. Rejects with GpuUnavailableError naming each attempt, or a bad NEXUS_GPU_BACKEND, always checked.
  */
 export function acquireAdapter(env: NodeJS.ProcessEnv = process.env): Promise<AcquiredAdapter> {
+  const pinned = env.NEXUS_GPU_BACKEND;
+  if (pinned !== undefined && pinned !== '' && !(dawnBackends as readonly string[]).includes(pinned)) {
+    return Promise.reject(new GpuUnavailableError([`NEXUS_GPU_BACKEND must be one of ${dawnBackends.join(', ')}, got ${JSON.stringify(pinned)}`]));
+  }
   if (acquired) return acquired;
-  const attempt = findAdapter(env);
+  const attempt = findAdapter(pinned ? (pinned as DawnBackend) : undefined);
   acquired = attempt;
   attempt.catch(() => {
     if (acquired === attempt) acquired = undefined;
@@ -87,11 +92,7 @@ export function acquireAdapter(env: NodeJS.ProcessEnv = process.env): Promise<Ac
   return attempt;
 }
 
-async function findAdapter(env: NodeJS.ProcessEnv): Promise<AcquiredAdapter> {
-  const pinned = env.NEXUS_GPU_BACKEND;
-  if (pinned !== undefined && pinned !== '' && !(dawnBackends as readonly string[]).includes(pinned)) {
-    throw new GpuUnavailableError([`NEXUS_GPU_BACKEND must be one of ${dawnBackends.join(', ')}, got ${JSON.stringify(pinned)}`]);
-  }
+async function findAdapter(pinned: DawnBackend | undefined): Promise<AcquiredAdapter> {
   // Mesa's EGL reads this when Dawn opens its display: no X server, no Wayland, just offscreen rendering.
   process.env.EGL_PLATFORM ??= 'surfaceless';
   let dawn: DawnModule;
@@ -100,7 +101,7 @@ async function findAdapter(env: NodeJS.ProcessEnv): Promise<AcquiredAdapter> {
   } catch (error) {
     throw new GpuUnavailableError([`cannot load Dawn (npm webgpu): ${messageOf(error)}`]);
   }
-  const order = pinned ? [pinned as DawnBackend] : dawnBackends;
+  const order = pinned ? [pinned] : dawnBackends;
   const attempts: string[] = [];
   for (const backend of order) {
     const featureLevel = backend === 'opengles' ? 'compatibility' : 'core';
