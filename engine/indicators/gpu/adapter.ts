@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
  * Dawn's binding, npm `webgpu` (pinned 0.6.2, see ../shared/FACTS.md). Dawn backends are tried in order:
  * `vulkan` (NVIDIA and other real GPUs), then `opengles` with `featureLevel: 'compatibility'` over EGL with
  * `EGL_PLATFORM=surfaceless`, which on a machine without a GPU is Mesa's llvmpipe (software, the same code path,
- * what CI runs). `NEXUS_GPU_BACKEND=vulkan|opengles` pins one. The first backend that yields an adapter wins and
- * is installed as `navigator.gpu` for gpu.js, with the request options gpu.js does not pass (feature level).
+ * what CI runs). `NEXUS_GPU_BACKEND=vulkan|opengles` pins one. The first backend that yields an adapter wins (a
+ * software Vulkan adapter only when OpenGL ES yields none) and is installed as `navigator.gpu` for gpu.js, with
+ * the request options gpu.js does not pass (feature level).
  *
  * Speed never proves that a GPU ran (llvmpipe beat plain JS on one kernel): the report names the adapter, says
  * `software` for llvmpipe, lavapipe, softpipe, SwiftShader or a fallback adapter, and lists the GPU driver
@@ -103,6 +104,9 @@ async function findAdapter(pinned: DawnBackend | undefined): Promise<AcquiredAda
   }
   const order = pinned ? [pinned] : dawnBackends;
   const attempts: string[] = [];
+  // A software Vulkan adapter (lavapipe, SwiftShader) is kept only if nothing else answers: Debian's lavapipe is
+  // too old for Dawn, and Mesa's OpenGL ES path is the tested software path.
+  let software: { gpu: DawnGpu; featureLevel: 'core' | 'compatibility'; report: GpuAdapterReport } | undefined;
   for (const backend of order) {
     const featureLevel = backend === 'opengles' ? 'compatibility' : 'core';
     try {
@@ -112,11 +116,21 @@ async function findAdapter(pinned: DawnBackend | undefined): Promise<AcquiredAda
         attempts.push(`${backend}: no adapter`);
         continue;
       }
+      const report = describe(adapter, backend, featureLevel);
+      if (report.kind === 'software' && backend === 'vulkan' && !pinned) {
+        attempts.push(`${backend}: software adapter ${report.device || report.description}, trying the next backend`);
+        software ??= { gpu, featureLevel, report };
+        continue;
+      }
       installNavigatorGpu(dawn, gpu, featureLevel);
-      return { report: describe(adapter, backend, featureLevel) };
+      return { report };
     } catch (error) {
       attempts.push(`${backend}: ${messageOf(error)}`);
     }
+  }
+  if (software) {
+    installNavigatorGpu(dawn, software.gpu, software.featureLevel);
+    return { report: software.report };
   }
   throw new GpuUnavailableError(attempts);
 }
