@@ -13,14 +13,29 @@
  *      and the heap growth and GCs per update of each (ours must allocate nothing: under 16 KiB of growth for
  *      the whole pass, which is the indicator's construction, and no GC).
  *   4. Multi-symbol scan, 2,000 symbols x 10,000 bars: EMA20 and RSI14 per symbol on js and wasm, the wasm f64x2
- *      SIMD panel functions on a bar-major panel (backends/panel.ts), and the workers backend when present.
+ *      SIMD panel functions on a bar-major panel (backends/panel.ts), the workers backend when present, and the
+ *      gpu backend's emaMany/rsiMany (engine/indicators/gpu/), labelled with its adapter (adapterSummary), timed
+ *      with f32 upload and readback on the clock, checked on three symbols against the JS functions within
+ *      GPU_TOLERANCE ("within f32 tolerance" or DIFFERS; the largest errors are printed) rather than bit for bit.
+ *      The GPU row has its own child: one untimed call per kernel on 64 symbols gives the time of a full call;
+ *      over GPU_CALL_LIMIT_MS (20 s) the row is timed on the first 2^k symbols that fit and says so (ns per point
+ *      per symbol stays comparable; on Mesa llvmpipe, 2 cores, rsiMany over the full panel is an estimated 35 s,
+ *      so the row is the first 1,024 symbols); 1-2 timed repetitions. No adapter, or a failure, is a row
+ *      `unavailable: <reason>`, never a crash. The adapter report (vendor, device, software or hardware, NVIDIA
+ *      driver libraries mapped) is `gpuAdapter` in the JSON.
+ *   5. GPU crossover (bench/gpu-crossover.ts, also `npm run bench:gpu`): EMA20 over panels of 1, 4, 16, 64, 256,
+ *      1,024 and 2,000 symbols x 10,000 bars (--quick: 1, 16, 256) on the GPU (emaMany, transfers included), the
+ *      wasm SIMD emaMany and js ema per symbol: ns per point per symbol, GPU / best CPU backend at the same size,
+ *      and the crossover (the smallest panel where the GPU wins, or "none up to N"). The adapter and its kind are
+ *      printed: on a software adapter the crossover says nothing about a real GPU. A size whose GPU call would
+ *      exceed GPU_CALL_LIMIT_MS is skipped and says so.
  *
  * Targets (printed MET / NOT MET with the figure): best backend >= 10x the fastest pure-JS peer per indicator;
  * SMA within 2x of the copy-loop floor; multi-symbol EMA and RSI under 1.5 ns per point per symbol; streaming
  * geometric-mean speed-up >= 3x the best streaming peer; zero bytes per update for our streaming classes.
  * Peers that cannot be imported (a native binding that did not build) print `unavailable: <reason>`.
  * Each part runs in its own child process (see "Children" below), one after another, so no library's code or
- * garbage changes another's figures.
+ * garbage changes another's figures (the GPU parts too: Dawn and its driver live and die in their own child).
  * With --json the tables go to stderr and one JSON object with every figure to stdout. --quick (200k bars,
  * 500 x 4,000 panel, fewer repetitions) is for trying the bench out; its figures are not the reported ones.
  * gc() is exposed at run time (v8.setFlagsFromString) rather than with node --expose-gc: worker threads refuse an
@@ -41,7 +56,14 @@ import { randomWalkBars, type Bars } from '../engine/indicators/series.ts';
 import { Sma } from '../engine/indicators/sma.ts';
 import type { BatchBackend } from '../engine/indicators/backends/batch-backend.ts';
 import { createBackend } from '../engine/indicators/backends/create-backend.ts';
+import { createJsBackend } from '../engine/indicators/backends/js-backend.ts';
+import { createWasmBackend } from '../engine/indicators/backends/wasm-backend.ts';
 import { toBarMajor, type PanelBatch } from '../engine/indicators/backends/panel.ts';
+import { adapterSummary, type GpuAdapterReport } from '../engine/indicators/gpu/adapter.ts';
+import { createGpuBackend, GPU_TOLERANCE, type GpuBackend } from '../engine/indicators/gpu/gpu-backend.ts';
+import {
+  adapterNote, columnError, crossoverLines, GPU_CALL_LIMIT_MS, maxAbs, measureCrossover, scanCloses, type CrossoverReport,
+} from './gpu-crossover.ts';
 import {
   geometricMean, measure, measureAllocation, measureBandwidth, ns, ratio, table, tailDifference,
   type Allocation, type Bandwidth, type Timing,
@@ -74,6 +96,10 @@ const FACTS_C_KERNELS = { low: 1.1, high: 8.5 };
 
 /** Heap growth over a whole streaming pass that still counts as "nothing per update" (construction, measuring). */
 const ALLOCATION_SLACK_BYTES = 16 * 1024;
+
+/** Symbols of the first, untimed GPU panel call in the scan: its time sizes the timed GPU panel (GPU_CALL_LIMIT_MS). */
+const GPU_PROBE_SYMBOLS = 64;
+const GPU_ROW = 'gpu panel (emaMany, rsiMany)';
 
 const TARGETS = { peerSpeedup: 10, smaFloorRatio: 2, multiSymbolNs: 1.5, streamingSpeedup: 3, bytesPerUpdate: 0 };
 
@@ -212,8 +238,9 @@ async function loadWorkers(): Promise<{ backend: AsyncPanel } | { reason: string
 // Children: each library is measured in its own process. What ran before changes how fast the next code runs
 // (importing technicalindicators alone made our streaming SMA twice as slow; after our batch functions our
 // streaming classes ran 5x slower and allocated), so every part gets a clean V8: `ours` (bandwidth, our batch
-// backends), `ours-streaming`, one child per peer (batch, then its streaming classes), and `multi` (the
-// multi-symbol scan, with the big panels). Children run one after another and print one JSON line each.
+// backends), `ours-streaming`, one child per peer (batch, then its streaming classes), `multi` (the
+// multi-symbol scan, with the big panels), `multi-gpu` (its GPU row) and `gpu-crossover`. Children run one after
+// another and print one JSON line each.
 
 interface StreamingFigures {
   timing: Timing;
@@ -247,6 +274,18 @@ interface MultiReport {
   rows: MultiRow[];
   workersReason?: string;
 }
+/** The GPU row of the multi-symbol scan, measured in its own child (a Dawn or driver crash loses only this row). */
+interface MultiGpuReport {
+  row: MultiRow;
+  adapter?: GpuAdapterReport;
+  /** Symbols the GPU row was timed on: all of them, or the first `symbols` when a full call would be too slow. */
+  symbols?: number;
+  /** One untimed call of each kernel on the first `symbols` symbols, and the full panel's call time from it. */
+  probe?: { symbols: number; emaMs: number; rsiMs: number; estimatedFullCallMs: number };
+  /** On the checked symbols: EMA error / the symbol's largest |close|, RSI absolute error. */
+  maxError?: { emaRelative: number; rsiAbsolute: number };
+  reps?: { ema: number; rsi: number };
+}
 
 interface Inputs {
   bars: Bars;
@@ -265,10 +304,10 @@ function inputs(): Inputs {
 async function measureOurs(): Promise<OursReport> {
   const { bars, warmBars } = inputs();
   const bandwidth = await measureBandwidth(bars.close);
-  const backends: BatchBackend[] = [await createBackend('js')];
+  const backends: BatchBackend[] = [createJsBackend()];
   const unavailableBackends: Record<string, string> = {};
   try {
-    backends.push(await createBackend('wasm'));
+    backends.push(await createWasmBackend());
   } catch (error) {
     unavailableBackends.wasm = errorText(error);
   }
@@ -309,7 +348,7 @@ async function measurePeer(name: string): Promise<PeerReport> {
   const input = peerInput(bars);
   const warmInput = peerInput(warmBars);
   const prefixInput = peerInput(prefixBars);
-  const reference = ourCases(await createBackend('js'));
+  const reference = ourCases(createJsBackend());
   const report: PeerReport = { name, native: load.native, available: true, version: load.version, api: peer.api, batch: {}, streaming: {} };
   for (const indicator of indicatorIds) {
     const c = peer.batch[indicator];
@@ -346,8 +385,13 @@ async function runChild(name: string): Promise<void> {
   const report = name === 'ours' ? await measureOurs()
     : name === 'ours-streaming' ? await measureOurStreaming()
       : name === 'multi' ? await multiSymbol()
-        : await measurePeer(name);
+        : name === 'multi-gpu' ? await multiSymbolGpu()
+          : name === 'gpu-crossover' ? await measureCrossover(quick)
+            : await measurePeer(name);
   console.log(JSON.stringify(report));
+  // Dawn's instance can keep the event loop alive after the backend is closed; stdout is a pipe, written
+  // synchronously on Linux, so the line above is out.
+  if (name === 'multi-gpu' || name === 'gpu-crossover') process.exit(0);
 }
 
 /** Runs this file as `--child <name>` under the same node flags (tsx's --import) and parses its JSON line. */
@@ -402,7 +446,21 @@ async function main(): Promise<void> {
   } catch (error) {
     multi = { rows: [{ backend: 'all', check: errorText(error) }] };
   }
+  let multiGpu: MultiGpuReport;
+  try {
+    multiGpu = await child<MultiGpuReport>('multi-gpu');
+  } catch (error) {
+    multiGpu = { row: { backend: GPU_ROW, check: `unavailable: ${errorText(error)}` } };
+  }
+  multi.rows.push(multiGpu.row);
   progress('the multi-symbol scan');
+  let crossover: CrossoverReport | { error: string };
+  try {
+    crossover = await child<CrossoverReport>('gpu-crossover');
+  } catch (error) {
+    crossover = { error: errorText(error) };
+  }
+  progress('the GPU crossover');
 
   say('\nPeers:');
   for (const p of peers) {
@@ -539,9 +597,27 @@ async function main(): Promise<void> {
   say(`\n## Multi-symbol scan, ${SYMBOLS.toLocaleString('en')} symbols x ${SYMBOL_BARS.toLocaleString('en')} bars, ns per point per symbol (total time / (symbols x bars))\n`);
   say(table(['backend', 'EMA20', 'RSI14', 'same as js per symbol'], multi.rows.map((r) => [r.backend, ns(r.ema), ns(r.rsi), r.check])));
   if (multi.workersReason !== undefined) say(`workers: unavailable: ${multi.workersReason}`);
+  if (multiGpu.adapter !== undefined) {
+    say(`gpu: ${adapterNote(multiGpu.adapter)}.`);
+    const p = multiGpu.probe;
+    if (p !== undefined) {
+      const subset = multiGpu.symbols !== undefined && multiGpu.symbols < SYMBOLS
+        ? `, over ${GPU_CALL_LIMIT_MS / 1000} s: timed on the first ${multiGpu.symbols.toLocaleString('en')}` : '';
+      const reps = multiGpu.reps === undefined ? '' : `${multiGpu.reps.ema} + ${multiGpu.reps.rsi} timed reps, `;
+      say(`gpu: one untimed call on the first ${p.symbols} symbols took ${p.emaMs.toFixed(0)} ms (emaMany), ${p.rsiMs.toFixed(0)} ms (rsiMany): `
+        + `about ${(p.estimatedFullCallMs / 1000).toFixed(1)} s per call for all ${SYMBOLS.toLocaleString('en')} symbols${subset}; ${reps}upload and readback included.`);
+    }
+    const e = multiGpu.maxError;
+    if (e !== undefined) say(`gpu: largest error on the checked symbols: EMA20 ${e.emaRelative.toExponential(1)} of max |close| (tolerance ${GPU_TOLERANCE.relative.toExponential(0)}), RSI14 ${e.rsiAbsolute.toExponential(1)} (tolerance ${GPU_TOLERANCE.absolute.toExponential(0)} absolute).`);
+  }
   const bestEma = Math.min(...multi.rows.map((r) => r.ema ?? Infinity));
   const bestRsi = Math.min(...multi.rows.map((r) => r.rsi ?? Infinity));
   say(`Best EMA20 ${ns(bestEma)}, RSI14 ${ns(bestRsi)} ns per point per symbol (target < ${TARGETS.multiSymbolNs}: EMA ${met(bestEma < TARGETS.multiSymbolNs)}, RSI ${met(bestRsi < TARGETS.multiSymbolNs)})`);
+
+  // 5. GPU crossover.
+  say('');
+  if ('error' in crossover) say(`## GPU crossover\n\nunavailable: ${crossover.error}`);
+  else for (const line of crossoverLines(crossover)) say(line);
 
   // Targets.
   const targets = [
@@ -574,7 +650,9 @@ async function main(): Promise<void> {
         peers: Object.fromEntries(streamPeers.map((p) => [p.name, p.streaming])),
         bestPeerSpeedup: streaming, geometricMeanSpeedup: streamingGeomean, zeroAllocation,
       },
-      multiSymbol: { symbols: SYMBOLS, bars: SYMBOL_BARS, ...multi },
+      multiSymbol: { symbols: SYMBOLS, bars: SYMBOL_BARS, ...multi, gpu: { ...multiGpu, row: undefined, tolerance: GPU_TOLERANCE } },
+      gpuAdapter: multiGpu.adapter ?? ('error' in crossover ? undefined : crossover.adapter) ?? null,
+      gpuCrossover: crossover,
       targets,
     }));
   }
@@ -592,14 +670,13 @@ interface MultiRow {
 }
 
 async function multiSymbol(): Promise<MultiReport> {
-  const backends: BatchBackend[] = [await createBackend('js')];
+  const backends: BatchBackend[] = [createJsBackend()];
   try {
-    backends.push(await createBackend('wasm'));
+    backends.push(await createWasmBackend());
   } catch {
     // reported by the single-series section
   }
-  const series: Float64Array[] = [];
-  for (let s = 0; s < SYMBOLS; s++) series.push(randomWalkBars(SYMBOL_BARS, 1000 + s, 20 + (s % 400)).close);
+  const series = scanCloses(SYMBOLS, SYMBOL_BARS);
   const outs = series.map(() => new Float64Array(SYMBOL_BARS));
   const length = SYMBOLS * SYMBOL_BARS;
   // SharedArrayBuffer-backed so the workers backend shares them instead of copying; plain JS and wasm don't care.
@@ -663,6 +740,65 @@ async function multiSymbol(): Promise<MultiReport> {
   if (workersReason !== undefined) rows.push({ backend: 'workers', check: 'unavailable (below)' });
   for (const b of backends) await b.close();
   return { rows, workersReason };
+}
+
+/**
+ * The scan's GPU row: emaMany and rsiMany on the gpu backend, each call converting to f32, uploading, computing,
+ * reading back and widening into the f64 output (all on the clock), checked on three symbols against the JS
+ * functions within GPU_TOLERANCE. After the kernels are compiled on two symbols, one untimed call per kernel on
+ * GPU_PROBE_SYMBOLS symbols sizes the timed panel: all symbols when a call would take at most GPU_CALL_LIMIT_MS,
+ * else the first 2^k symbols that fit (the label says so; ns per point per symbol stays comparable). 1 to 2 timed
+ * repetitions.
+ */
+async function multiSymbolGpu(): Promise<MultiGpuReport> {
+  let gpu: GpuBackend;
+  try {
+    gpu = await createGpuBackend();
+  } catch (error) {
+    return { row: { backend: GPU_ROW, check: `unavailable: ${errorText(error)}` } };
+  }
+  const adapter = gpu.adapter;
+  const label = `${GPU_ROW}, ${adapterSummary(adapter)}`;
+  try {
+    const series = scanCloses(SYMBOLS, SYMBOL_BARS);
+    const probeSymbols = Math.min(SYMBOLS, GPU_PROBE_SYMBOLS);
+    const probePanel = toBarMajor(series.slice(0, probeSymbols));
+    // Two symbols: the panel layout's kernels compiled outside the probe, and the warm-up of the timed calls.
+    const tinySymbols = Math.min(SYMBOLS, 2);
+    const tiny = toBarMajor(series.slice(0, tinySymbols));
+    await gpu.emaMany(tiny, tinySymbols, SYMBOL_BARS, 20);
+    await gpu.rsiMany(tiny, tinySymbols, SYMBOL_BARS, 14);
+    const timeOne = async (run: () => Promise<unknown>): Promise<number> => {
+      const t0 = performance.now();
+      await run();
+      return performance.now() - t0;
+    };
+    const emaMs = await timeOne(() => gpu.emaMany(probePanel, probeSymbols, SYMBOL_BARS, 20));
+    const rsiMs = await timeOne(() => gpu.rsiMany(probePanel, probeSymbols, SYMBOL_BARS, 14));
+    const estimatedFullCallMs = (Math.max(emaMs, rsiMs) * SYMBOLS) / probeSymbols;
+    const symbols = estimatedFullCallMs <= GPU_CALL_LIMIT_MS ? SYMBOLS
+      : Math.max(probeSymbols, 2 ** Math.floor(Math.log2((SYMBOLS * GPU_CALL_LIMIT_MS) / estimatedFullCallMs)));
+    const probe = { symbols: probeSymbols, emaMs, rsiMs, estimatedFullCallMs };
+    const panel = symbols === probeSymbols ? probePanel : toBarMajor(series.slice(0, symbols));
+    const out = new Float64Array(symbols * SYMBOL_BARS);
+    const options = { points: symbols * SYMBOL_BARS, minWarm: 1, warmMs: 0, minReps: 1, maxReps: 2, budgetMs: 5000 };
+    const checked = [...new Set([0, 1, symbols - 1])];
+    const js = createJsBackend();
+    const ema = await measure(() => gpu.emaMany(panel, symbols, SYMBOL_BARS, 20, out), { ...options, warm: () => gpu.emaMany(tiny, tinySymbols, SYMBOL_BARS, 20) });
+    const emaRelative = Math.max(...checked.map((s) => columnError(out, symbols, s, js.ema(series[s], 20)) / maxAbs(series[s])));
+    const rsi = await measure(() => gpu.rsiMany(panel, symbols, SYMBOL_BARS, 14, out), { ...options, warm: () => gpu.rsiMany(tiny, tinySymbols, SYMBOL_BARS, 14) });
+    const rsiAbsolute = Math.max(...checked.map((s) => columnError(out, symbols, s, js.rsi(series[s], 14))));
+    const ok = emaRelative <= GPU_TOLERANCE.relative && rsiAbsolute <= GPU_TOLERANCE.absolute;
+    const subset = symbols < SYMBOLS ? `, timed on the first ${symbols.toLocaleString('en')} of ${SYMBOLS.toLocaleString('en')} symbols` : '';
+    return {
+      row: { backend: `${label}${subset}`, ema: ema.nsPerPoint, rsi: rsi.nsPerPoint, check: ok ? 'within f32 tolerance' : 'DIFFERS' },
+      adapter, symbols, probe, maxError: { emaRelative, rsiAbsolute }, reps: { ema: ema.reps, rsi: rsi.reps },
+    };
+  } catch (error) {
+    return { row: { backend: label, check: `unavailable: failed: ${errorText(error)}` }, adapter };
+  } finally {
+    await gpu.close();
+  }
 }
 
 const childIndex = args.indexOf('--child');
