@@ -137,7 +137,7 @@ class WebGpuIndicators implements GpuBackend {
     const n = close.length;
     if (n === 0) return result;
     await this.exclusive(async () => {
-      for (const chunk of this.chunks(1, n, 1)) {
+      for (const chunk of this.chunks(1, n)) {
         const base = basePrices(close, 1, chunk);
         const x = this.upload(0, close, 1, n, chunk, base);
         const first = period - 1;
@@ -171,7 +171,7 @@ class WebGpuIndicators implements GpuBackend {
     const n = close.length;
     if (n === 0) return result;
     await this.exclusive(async () => {
-      for (const chunk of this.chunks(1, n, 4)) {
+      for (const chunk of this.chunks(1, n)) {
         const base = basePrices(close, 1, chunk);
         const args = [high, low, close, volume].map((input, slot) => this.upload(slot, input, 1, n, chunk, slot < 3 ? base : undefined));
         const values = await this.read(await this.dispatch('vwap', chunk, false, [...args, period], period - 1, n), chunk);
@@ -197,7 +197,7 @@ class WebGpuIndicators implements GpuBackend {
       return result;
     }
     await this.exclusive(async () => {
-      for (const chunk of this.chunks(1, n, 3)) {
+      for (const chunk of this.chunks(1, n)) {
         const base = basePrices(close, 1, chunk);
         const args = [high, low, close].map((input, slot) => this.upload(slot, input, 1, n, chunk, base));
         const fastK = await this.dispatch('stochFastK', chunk, true, [...args, fastKPeriod], fastKFirst, n);
@@ -295,7 +295,7 @@ class WebGpuIndicators implements GpuBackend {
     const slowAlpha = 2 / (slowPeriod + 1);
     const signalAlpha = 2 / (signalPeriod + 1);
     await this.exclusive(async () => {
-      for (const chunk of this.chunks(symbols, bars, 1)) {
+      for (const chunk of this.chunks(symbols, bars)) {
         const x = this.upload(0, close, symbols, bars, chunk, basePrices(close, symbols, chunk));
         const line = await this.dispatch('macdLine', chunk, true, [
           x, fastPeriod, slowPeriod, fastAlpha, slowAlpha, horizon(1 - fastAlpha), horizon(1 - slowAlpha),
@@ -325,7 +325,7 @@ class WebGpuIndicators implements GpuBackend {
       return Promise.resolve();
     }
     return this.exclusive(async () => {
-      for (const chunk of this.chunks(symbols, bars, inputs.length)) {
+      for (const chunk of this.chunks(symbols, bars)) {
         const base = basePrices(inputs[inputs.length - 1], symbols, chunk);
         const args = inputs.map((input, slot) => this.upload(slot, input, symbols, bars, chunk, base));
         const values = await this.read(await this.dispatch(name, chunk, false, [...args, ...params], first, bars), chunk);
@@ -347,8 +347,8 @@ class WebGpuIndicators implements GpuBackend {
    * `bars` values each (every input and output is one buffer); one symbol per dispatch, folded, when a panel is
    * one symbol wide or too long for the panel layout.
    */
-  private chunks(symbols: number, bars: number, inputs: number): Chunk[] {
-    void inputs; // each input is its own binding: the per-binding limit is what bounds a chunk
+  private chunks(symbols: number, bars: number): Chunk[] {
+    // Each input is its own binding: the per-binding limit bounds a chunk, whatever the number of inputs.
     if (symbols === 1 || bars > MAX_PANEL_BARS) {
       if (bars > MAX_FOLDED_BARS || bars > this.maxValuesPerBuffer) {
         throw new RangeError(`series of ${bars} bars is too long for the GPU backend (at most ${Math.min(MAX_FOLDED_BARS, this.maxValuesPerBuffer)})`);
