@@ -7,7 +7,10 @@
  *
  * Flags: `-O3 --runtime stub` (no garbage collector: the kernels only touch raw linear memory that the JS side
  * lays out), `--noAssert`, `--use abort=` (no `env.abort` import, so the modules instantiate with no imports at
- * all), `--enable simd` for the SIMD module. A module is rebuilt only when it is missing or older than one of
+ * all but their memory), `--enable simd` (the SIMD module's kernels and both modules' value checks), and
+ * `--importMemory --sharedMemory --maximumMemory 65536 --enable threads`: both modules run in one shared memory
+ * that the backend creates (engine/indicators/backends/wasm-memory.ts), the SIMD module's static data placed at
+ * SIMD_MEMORY_BASE. A module is rebuilt only when it is missing or older than one of
  * its inputs (every kernel source, this script, the compiler's package.json), so a repeated run costs a few
  * stat calls; asc itself takes 3.5-7.5 s per module. Outputs are written to a temporary name and renamed, so a
  * concurrent reader never sees half a file. `--force` rebuilds regardless.
@@ -15,6 +18,7 @@
 import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { WASM_MAXIMUM_PAGES } from '../engine/indicators/backends/wasm-memory.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const kernelDir = join(root, 'assembly', 'kernels');
@@ -28,11 +32,22 @@ interface WasmModuleSpec {
   readonly flags: readonly string[];
 }
 
-const common = ['-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--noColors'];
+/**
+ * Both modules import one shared memory (`env.memory`); the SIMD module's static data starts here so that it never
+ * overlaps the scalar module's (which starts at 0 and stays far below), and the JS heap starts above both
+ * modules' `heapBase()`.
+ */
+export const SIMD_MEMORY_BASE = 32768;
+
+
+const common = [
+  '-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--noColors', '--enable', 'simd',
+  '--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', String(WASM_MAXIMUM_PAGES),
+];
 
 export const wasmModules: readonly WasmModuleSpec[] = Object.freeze([
   { entry: 'indicators.ts', output: 'indicators.wasm', flags: common },
-  { entry: 'indicators-simd.ts', output: 'indicators-simd.wasm', flags: [...common, '--enable', 'simd'] },
+  { entry: 'indicators-simd.ts', output: 'indicators-simd.wasm', flags: [...common, '--memoryBase', String(SIMD_MEMORY_BASE)] },
 ]);
 
 function mtimeMs(path: string): number {

@@ -17,13 +17,17 @@
 // `padded(symbols)` f64 in linear memory and is read and written once per row, so every row is a stream of
 // independent vector operations and the memory traffic is sequential. Outputs use the same layout.
 //
+// Kernels take the symbols they compute (`symbols`, from the first column at the given addresses) apart from the
+// row length (`stride`, the panel's symbol count): a worker thread runs the columns [first, first + symbols) of a
+// panel in the shared memory by passing addresses offset by `first` and the panel's stride.
+//
 // Every lane performs exactly the operations of the JS batch function (smaBatch, emaBatch, rsiBatch, atrBatch,
 // macdBatch) in the same order, with branches turned into bit selects that pick the same value, so each
 // symbol's output equals the single-series result bit for bit. Inputs were checked by the caller.
 
 import { resyncInterval } from './common';
 
-export { heapBase } from './common';
+export { heapBase, firstNonFinite, firstHighBelowLow } from './common';
 
 /** Symbols rounded up to even: the length of every per-symbol `state` array (a whole vector per pair). */
 export function padded(symbols: i32): i32 {
@@ -55,11 +59,11 @@ function zeroState(state: usize, symbols: i32): void {
 }
 
 /** Writes NaN to rows [from, to) of a panel. */
-function nanRows(out: usize, symbols: i32, from: i32, to: i32): void {
+function nanRows(out: usize, symbols: i32, stride: i32, from: i32, to: i32): void {
   const nan = f64x2.splat(NaN);
   const pairs = symbols & ~1;
   for (let t = from; t < to; t++) {
-    const row = t * symbols;
+    const row = t * stride;
     for (let s = 0; s < pairs; s += 2) stv(out, row + s, nan, false);
     if (symbols & 1) stv(out, row + pairs, nan, true);
   }
@@ -78,43 +82,43 @@ function nanRows(out: usize, symbols: i32, from: i32, to: i32): void {
   stv(out, row + s, f64x2.div(v, p), half);
 }
 // @ts-ignore: decorator
-@inline function smaResum(close: usize, out: usize, sum: usize, symbols: i32, t: i32, period: i32, s: i32, p: v128, half: bool): void {
+@inline function smaResum(close: usize, out: usize, sum: usize, stride: i32, t: i32, period: i32, s: i32, p: v128, half: bool): void {
   let v = f64x2.splat(0);
-  for (let r = t - period + 1; r <= t; r++) v = f64x2.add(v, ldv(close, r * symbols + s, half));
+  for (let r = t - period + 1; r <= t; r++) v = f64x2.add(v, ldv(close, r * stride + s, half));
   sts(sum, s, v);
-  stv(out, t * symbols + s, f64x2.div(v, p), half);
+  stv(out, t * stride + s, f64x2.div(v, p), half);
 }
 
 /** smaBatch per symbol; `state` holds padded(symbols) f64. */
-export function smaMany(close: usize, symbols: i32, bars: i32, period: i32, out: usize, state: usize): void {
+export function smaMany(close: usize, symbols: i32, stride: i32, bars: i32, period: i32, out: usize, state: usize): void {
   const pairs = symbols & ~1;
   const odd = (symbols & 1) != 0;
   const p = f64x2.splat(<f64>period);
   zeroState(state, symbols);
-  nanRows(out, symbols, 0, period - 1);
+  nanRows(out, symbols, stride, 0, period - 1);
   for (let t = 0; t < period; t++) {
-    const row = t * symbols;
+    const row = t * stride;
     for (let s = 0; s < pairs; s += 2) smaAdd(close, state, row, s, false);
     if (odd) smaAdd(close, state, row, pairs, true);
   }
   {
-    const row = (period - 1) * symbols;
+    const row = (period - 1) * stride;
     for (let s = 0; s < pairs; s += 2) stv(out, row + s, f64x2.div(lds(state, s), p), false);
     if (odd) stv(out, row + pairs, f64x2.div(lds(state, pairs), p), true);
   }
   const every = resyncInterval(period);
-  const back = period * symbols;
+  const back = period * stride;
   let t = period;
   for (let resyncAt = period - 1 + every; t < bars; resyncAt += every) {
     const stop = resyncAt < bars ? resyncAt : bars;
     for (; t < stop; t++) {
-      const row = t * symbols;
+      const row = t * stride;
       for (let s = 0; s < pairs; s += 2) smaSlide(close, out, state, row, back, s, p, false);
       if (odd) smaSlide(close, out, state, row, back, pairs, p, true);
     }
     if (resyncAt < bars) {
-      for (let s = 0; s < pairs; s += 2) smaResum(close, out, state, symbols, t, period, s, p, false);
-      if (odd) smaResum(close, out, state, symbols, t, period, pairs, p, true);
+      for (let s = 0; s < pairs; s += 2) smaResum(close, out, state, stride, t, period, s, p, false);
+      if (odd) smaResum(close, out, state, stride, t, period, pairs, p, true);
       t++;
     }
   }
@@ -131,20 +135,20 @@ export function smaMany(close: usize, symbols: i32, bars: i32, period: i32, out:
 }
 
 /** emaBatch per symbol; `state` holds padded(symbols) f64. */
-export function emaMany(close: usize, symbols: i32, bars: i32, period: i32, out: usize, state: usize): void {
+export function emaMany(close: usize, symbols: i32, stride: i32, bars: i32, period: i32, out: usize, state: usize): void {
   const pairs = symbols & ~1;
   const odd = (symbols & 1) != 0;
   const p = f64x2.splat(<f64>period);
   const alpha = f64x2.splat(2.0 / (<f64>period + 1.0));
   zeroState(state, symbols);
-  nanRows(out, symbols, 0, period - 1);
+  nanRows(out, symbols, stride, 0, period - 1);
   for (let t = 0; t < period; t++) {
-    const row = t * symbols;
+    const row = t * stride;
     for (let s = 0; s < pairs; s += 2) smaAdd(close, state, row, s, false);
     if (odd) smaAdd(close, state, row, pairs, true);
   }
   {
-    const row = (period - 1) * symbols;
+    const row = (period - 1) * stride;
     for (let s = 0; s < pairs; s += 2) {
       const v = f64x2.div(lds(state, s), p);
       sts(state, s, v);
@@ -157,7 +161,7 @@ export function emaMany(close: usize, symbols: i32, bars: i32, period: i32, out:
     }
   }
   for (let t = period; t < bars; t++) {
-    const row = t * symbols;
+    const row = t * stride;
     for (let s = 0; s < pairs; s += 2) emaStep(close, out, state, row, s, alpha, false);
     if (odd) emaStep(close, out, state, row, pairs, alpha, true);
   }
@@ -180,8 +184,8 @@ export function emaMany(close: usize, symbols: i32, bars: i32, period: i32, out:
   return v128.bitselect(f64x2.splat(50), value, f64x2.eq(total, f64x2.splat(0)));
 }
 // @ts-ignore: decorator
-@inline function rsiSeed(close: usize, gainState: usize, lossState: usize, row: i32, symbols: i32, s: i32, half: bool): void {
-  const change = f64x2.sub(ldv(close, row + s, half), ldv(close, row - symbols + s, half));
+@inline function rsiSeed(close: usize, gainState: usize, lossState: usize, row: i32, stride: i32, s: i32, half: bool): void {
+  const change = f64x2.sub(ldv(close, row + s, half), ldv(close, row - stride + s, half));
   rsiAccumulate(lds(gainState, s), lds(lossState, s), change, gainState, lossState, s);
 }
 // @ts-ignore: decorator
@@ -194,9 +198,9 @@ export function emaMany(close: usize, symbols: i32, bars: i32, period: i32, out:
 }
 // @ts-ignore: decorator
 @inline function rsiStep(
-  close: usize, out: usize, gainState: usize, lossState: usize, row: i32, symbols: i32, s: i32, p: v128, pm1: v128, half: bool,
+  close: usize, out: usize, gainState: usize, lossState: usize, row: i32, stride: i32, s: i32, p: v128, pm1: v128, half: bool,
 ): void {
-  const change = f64x2.sub(ldv(close, row + s, half), ldv(close, row - symbols + s, half));
+  const change = f64x2.sub(ldv(close, row + s, half), ldv(close, row - stride + s, half));
   let gain = f64x2.mul(lds(gainState, s), pm1);
   let loss = f64x2.mul(lds(lossState, s), pm1);
   const negative = f64x2.lt(change, f64x2.splat(0));
@@ -210,31 +214,31 @@ export function emaMany(close: usize, symbols: i32, bars: i32, period: i32, out:
 }
 
 /** rsiBatch per symbol; `state` holds 2 * padded(symbols) f64 (average gains, then average losses). */
-export function rsiMany(close: usize, symbols: i32, bars: i32, period: i32, out: usize, state: usize): void {
+export function rsiMany(close: usize, symbols: i32, stride: i32, bars: i32, period: i32, out: usize, state: usize): void {
   const pairs = symbols & ~1;
   const odd = (symbols & 1) != 0;
   const gainState = state;
   const lossState = state + (<usize>padded(symbols) << 3);
   memory.fill(state, 0, <usize>padded(symbols) << 4);
   const seedEnd = period < bars ? period : bars - 1;
-  nanRows(out, symbols, 0, seedEnd + 1);
+  nanRows(out, symbols, stride, 0, seedEnd + 1);
   for (let t = 1; t <= seedEnd; t++) {
-    const row = t * symbols;
-    for (let s = 0; s < pairs; s += 2) rsiSeed(close, gainState, lossState, row, symbols, s, false);
-    if (odd) rsiSeed(close, gainState, lossState, row, symbols, pairs, true);
+    const row = t * stride;
+    for (let s = 0; s < pairs; s += 2) rsiSeed(close, gainState, lossState, row, stride, s, false);
+    if (odd) rsiSeed(close, gainState, lossState, row, stride, pairs, true);
   }
   if (period >= bars) return;
   const p = f64x2.splat(<f64>period);
   const pm1 = f64x2.splat(<f64>(period - 1));
   {
-    const row = period * symbols;
+    const row = period * stride;
     for (let s = 0; s < pairs; s += 2) rsiFirst(out, gainState, lossState, row, s, p, false);
     if (odd) rsiFirst(out, gainState, lossState, row, pairs, p, true);
   }
   for (let t = period + 1; t < bars; t++) {
-    const row = t * symbols;
-    for (let s = 0; s < pairs; s += 2) rsiStep(close, out, gainState, lossState, row, symbols, s, p, pm1, false);
-    if (odd) rsiStep(close, out, gainState, lossState, row, symbols, pairs, p, pm1, true);
+    const row = t * stride;
+    for (let s = 0; s < pairs; s += 2) rsiStep(close, out, gainState, lossState, row, stride, s, p, pm1, false);
+    if (odd) rsiStep(close, out, gainState, lossState, row, stride, pairs, p, pm1, true);
   }
 }
 
@@ -242,23 +246,23 @@ export function rsiMany(close: usize, symbols: i32, bars: i32, period: i32, out:
 
 // trueRange: `if (up > tr) tr = up` is pmax(tr, up) (tr < up ? up : tr), which keeps the first maximum.
 // @ts-ignore: decorator
-@inline function trueRange(high: usize, low: usize, close: usize, row: i32, symbols: i32, s: i32, half: bool): v128 {
+@inline function trueRange(high: usize, low: usize, close: usize, row: i32, stride: i32, s: i32, half: bool): v128 {
   const h = ldv(high, row + s, half);
   const l = ldv(low, row + s, half);
-  const prevClose = ldv(close, row - symbols + s, half);
+  const prevClose = ldv(close, row - stride + s, half);
   let tr = f64x2.sub(h, l);
   tr = f64x2.pmax(tr, f64x2.abs(f64x2.sub(h, prevClose)));
   return f64x2.pmax(tr, f64x2.abs(f64x2.sub(l, prevClose)));
 }
 // @ts-ignore: decorator
-@inline function atrSeed(high: usize, low: usize, close: usize, state: usize, row: i32, symbols: i32, s: i32, half: bool): void {
-  sts(state, s, f64x2.add(lds(state, s), trueRange(high, low, close, row, symbols, s, half)));
+@inline function atrSeed(high: usize, low: usize, close: usize, state: usize, row: i32, stride: i32, s: i32, half: bool): void {
+  sts(state, s, f64x2.add(lds(state, s), trueRange(high, low, close, row, stride, s, half)));
 }
 // @ts-ignore: decorator
 @inline function atrStep(
-  high: usize, low: usize, close: usize, out: usize, state: usize, row: i32, symbols: i32, s: i32, p: v128, pm1: v128, half: bool,
+  high: usize, low: usize, close: usize, out: usize, state: usize, row: i32, stride: i32, s: i32, p: v128, pm1: v128, half: bool,
 ): void {
-  const tr = trueRange(high, low, close, row, symbols, s, half);
+  const tr = trueRange(high, low, close, row, stride, s, half);
   const v = f64x2.div(f64x2.add(f64x2.mul(lds(state, s), pm1), tr), p);
   sts(state, s, v);
   stv(out, row + s, v, half);
@@ -266,23 +270,23 @@ export function rsiMany(close: usize, symbols: i32, bars: i32, period: i32, out:
 
 /** atrBatch per symbol; `state` holds padded(symbols) f64. */
 export function atrMany(
-  high: usize, low: usize, close: usize, symbols: i32, bars: i32, period: i32, out: usize, state: usize,
+  high: usize, low: usize, close: usize, symbols: i32, stride: i32, bars: i32, period: i32, out: usize, state: usize,
 ): void {
   const pairs = symbols & ~1;
   const odd = (symbols & 1) != 0;
   zeroState(state, symbols);
   const seedEnd = period < bars ? period : bars - 1;
-  nanRows(out, symbols, 0, seedEnd + 1);
+  nanRows(out, symbols, stride, 0, seedEnd + 1);
   for (let t = 1; t <= seedEnd; t++) {
-    const row = t * symbols;
-    for (let s = 0; s < pairs; s += 2) atrSeed(high, low, close, state, row, symbols, s, false);
-    if (odd) atrSeed(high, low, close, state, row, symbols, pairs, true);
+    const row = t * stride;
+    for (let s = 0; s < pairs; s += 2) atrSeed(high, low, close, state, row, stride, s, false);
+    if (odd) atrSeed(high, low, close, state, row, stride, pairs, true);
   }
   if (period >= bars) return;
   const p = f64x2.splat(<f64>period);
   const pm1 = f64x2.splat(<f64>(period - 1));
   {
-    const row = period * symbols;
+    const row = period * stride;
     for (let s = 0; s < pairs; s += 2) {
       const v = f64x2.div(lds(state, s), p);
       sts(state, s, v);
@@ -295,9 +299,9 @@ export function atrMany(
     }
   }
   for (let t = period + 1; t < bars; t++) {
-    const row = t * symbols;
-    for (let s = 0; s < pairs; s += 2) atrStep(high, low, close, out, state, row, symbols, s, p, pm1, false);
-    if (odd) atrStep(high, low, close, out, state, row, symbols, pairs, p, pm1, true);
+    const row = t * stride;
+    for (let s = 0; s < pairs; s += 2) atrStep(high, low, close, out, state, row, stride, s, p, pm1, false);
+    if (odd) atrStep(high, low, close, out, state, row, stride, pairs, p, pm1, true);
   }
 }
 
@@ -364,26 +368,26 @@ export function atrMany(
 
 /** macdBatch per symbol; `state` holds 3 * padded(symbols) f64 (fast EMA, slow EMA, signal). */
 export function macdMany(
-  close: usize, symbols: i32, bars: i32, fastPeriod: i32, slowPeriod: i32, signalPeriod: i32,
+  close: usize, symbols: i32, stride: i32, bars: i32, fastPeriod: i32, slowPeriod: i32, signalPeriod: i32,
   macdOut: usize, signalOut: usize, histOut: usize, state: usize,
 ): void {
   const pairs = symbols & ~1;
   const odd = (symbols & 1) != 0;
-  const stride = <usize>padded(symbols) << 3;
+  const stateBytes = <usize>padded(symbols) << 3;
   const fast = state;
-  const slow = state + stride;
-  const signal = state + 2 * stride;
+  const slow = state + stateBytes;
+  const signal = state + 2 * stateBytes;
   const first = slowPeriod + signalPeriod - 2;
   const warmEnd = first < bars ? first : bars;
-  nanRows(macdOut, symbols, 0, warmEnd);
-  nanRows(signalOut, symbols, 0, warmEnd);
-  nanRows(histOut, symbols, 0, warmEnd);
+  nanRows(macdOut, symbols, stride, 0, warmEnd);
+  nanRows(signalOut, symbols, stride, 0, warmEnd);
+  nanRows(histOut, symbols, stride, 0, warmEnd);
   if (first >= bars) return;
 
-  memory.fill(state, 0, 3 * stride);
+  memory.fill(state, 0, 3 * stateBytes);
   const fastStart = slowPeriod - fastPeriod;
   for (let t = 0; t < slowPeriod; t++) {
-    const row = t * symbols;
+    const row = t * stride;
     const withFast = t >= fastStart;
     if (withFast) {
       for (let s = 0; s < pairs; s += 2) macdSeedSums(close, fast, slow, row, s, true, false);
@@ -401,17 +405,17 @@ export function macdMany(
   const gp = f64x2.splat(<f64>signalPeriod);
   for (let s = 0; s < symbols; s += 2) macdSeedEmas(fast, slow, signal, s, fp, sp);
   for (let t = slowPeriod; t <= first; t++) {
-    const row = t * symbols;
+    const row = t * stride;
     for (let s = 0; s < pairs; s += 2) macdSeedSignal(close, fast, slow, signal, row, s, fa, sa, false);
     if (odd) macdSeedSignal(close, fast, slow, signal, row, pairs, fa, sa, true);
   }
   {
-    const row = first * symbols;
+    const row = first * stride;
     for (let s = 0; s < pairs; s += 2) macdFirst(fast, slow, signal, macdOut, signalOut, histOut, row, s, gp, false);
     if (odd) macdFirst(fast, slow, signal, macdOut, signalOut, histOut, row, pairs, gp, true);
   }
   for (let t = first + 1; t < bars; t++) {
-    const row = t * symbols;
+    const row = t * stride;
     for (let s = 0; s < pairs; s += 2) {
       macdStep(close, fast, slow, signal, macdOut, signalOut, histOut, row, s, fa, sa, ga, false);
     }

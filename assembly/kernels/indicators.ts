@@ -8,7 +8,7 @@
 
 import { ld, st, resyncInterval, nextPow2 } from './common';
 
-export { heapBase } from './common';
+export { heapBase, firstNonFinite, firstHighBelowLow } from './common';
 
 /** Sum of values[from..to) in index order (rolling-sum.ts windowSum). */
 function windowSum(values: usize, from: i32, to: i32): f64 {

@@ -1,4 +1,4 @@
-import { checkFinite, checkFitsInput, checkHighLow, checkPeriod, checkSameLength, outputArray } from './batch-checks.ts';
+import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
 import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
@@ -129,16 +129,16 @@ export function atrBatch(
  * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
  * before anything is written; the outputs are returned as they are (not yet filled).
  */
-export function prepareAtrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period: number, out?: Float64Array): Float64Array {
+export function prepareAtrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period: number, out?: Float64Array, values: ValueChecks = jsValueChecks): Float64Array {
   checkPeriod('period', period);
   const n = close.length;
   checkSameLength(n, { high, low });
   const result = outputArray('out', out, n, [high, low, close]);
   if (n === 0) return result;
   checkFitsInput('period', period, n);
-  checkFinite('high', high);
-  checkFinite('low', low);
-  checkFinite('close', close);
-  checkHighLow(high, low);
+  values.finite('high', high);
+  values.finite('low', low);
+  values.finite('close', close);
+  values.highLow(high, low);
   return result;
 }

@@ -60,6 +60,59 @@ export function checkNonNegative(name: string, values: Float64Array): void {
   }
 }
 
+function where(i: number, symbols: number): string {
+  return `symbol ${i % symbols}, bar ${Math.floor(i / symbols)}`;
+}
+
+/**
+ * Throws RangeError naming the first non-finite value of a bar-major panel (backends/panel.ts) by flat index,
+ * symbol and bar.
+ */
+export function checkFinitePanel(name: string, values: Float64Array, symbols: number): void {
+  try {
+    checkFinite(name, values); // the fast branch-free scan
+  } catch {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v - v !== 0) throw new RangeError(`${name}[${i}] (${where(i, symbols)}) is not finite (${v})`);
+    }
+  }
+}
+
+/** Throws RangeError naming the first high < low of a bar-major panel by flat index, symbol and bar. */
+export function checkHighLowPanel(high: Float64Array, low: Float64Array, symbols: number): void {
+  for (let i = 0; i < high.length; i++) {
+    if (high[i] < low[i]) {
+      throw new RangeError(`high[${i}] (${high[i]}) is below low[${i}] (${low[i]}) (${where(i, symbols)})`);
+    }
+  }
+}
+
+/**
+ * The O(n) value checks of the batch and panel functions, in the call order of the prepare/check functions. A
+ * backend that scans faster elsewhere (the wasm backend, in its memory) passes its own, which must throw exactly
+ * these RangeErrors: it can defer each check and, on a hit, run the JS one to build the message. `symbols` is
+ * given for panels (the message names the symbol and bar).
+ */
+export interface ValueChecks {
+  finite(name: string, values: Float64Array, symbols?: number): void;
+  highLow(high: Float64Array, low: Float64Array, symbols?: number): void;
+  nonNegative(name: string, values: Float64Array): void;
+}
+
+/** The checks above, run here and now. */
+export const jsValueChecks: ValueChecks = Object.freeze({
+  finite(name: string, values: Float64Array, symbols?: number): void {
+    if (symbols === undefined) checkFinite(name, values);
+    else checkFinitePanel(name, values, symbols);
+  },
+  highLow(high: Float64Array, low: Float64Array, symbols?: number): void {
+    if (symbols === undefined) checkHighLow(high, low);
+    else checkHighLowPanel(high, low, symbols);
+  },
+  nonNegative: checkNonNegative,
+});
+
 function overlaps(a: Float64Array, b: Float64Array): boolean {
   if (a.buffer !== b.buffer) return false;
   const aEnd = a.byteOffset + a.byteLength;
@@ -91,12 +144,14 @@ export function outputArray(
  * The checks of the one-input batch functions (SMA, EMA, RSI) in their order: period, `out`, then (for a
  * non-empty input) period against the length and finite closes. Returns `out` or a new output array.
  */
-export function prepareCloseBatch(close: Float64Array, period: number, out: Float64Array | undefined): Float64Array {
+export function prepareCloseBatch(
+  close: Float64Array, period: number, out: Float64Array | undefined, values: ValueChecks = jsValueChecks,
+): Float64Array {
   checkPeriod('period', period);
   const n = close.length;
   const result = outputArray('out', out, n, [close]);
   if (n === 0) return result;
   checkFitsInput('period', period, n);
-  checkFinite('close', close);
+  values.finite('close', close);
   return result;
 }

@@ -1,4 +1,4 @@
-import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
+import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
 import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, windowSum } from './rolling-sum.ts';
 
@@ -290,7 +290,7 @@ export function bbandsBatch(
  * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
  * before anything is written; the outputs are returned as they are (not yet filled).
  */
-export function prepareBbandsBatch(close: Float64Array, period: number, stdDev: number, out?: BollingerBatchOutput): BollingerBatchOutput {
+export function prepareBbandsBatch(close: Float64Array, period: number, stdDev: number, out?: BollingerBatchOutput, values: ValueChecks = jsValueChecks): BollingerBatchOutput {
   checkPeriod('period', period);
   checkStdDev(stdDev);
   const n = close.length;
@@ -300,6 +300,6 @@ export function prepareBbandsBatch(close: Float64Array, period: number, stdDev: 
   const result = out ?? { upper, middle, lower };
   if (n === 0) return result;
   checkFitsInput('period', period, n);
-  checkFinite('close', close);
+  values.finite('close', close);
   return result;
 }

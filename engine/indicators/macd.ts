@@ -1,4 +1,4 @@
-import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
+import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
 import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
 
 /** MACD outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
@@ -207,7 +207,7 @@ export function macdBatch(
  * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
  * before anything is written; the outputs are returned as they are (not yet filled).
  */
-export function prepareMacdBatch(close: Float64Array, fastPeriod: number, slowPeriod: number, signalPeriod: number, out?: MacdBatchOutput): MacdBatchOutput {
+export function prepareMacdBatch(close: Float64Array, fastPeriod: number, slowPeriod: number, signalPeriod: number, out?: MacdBatchOutput, values: ValueChecks = jsValueChecks): MacdBatchOutput {
   checkPeriod('fastPeriod', fastPeriod);
   checkPeriod('slowPeriod', slowPeriod);
   checkPeriod('signalPeriod', signalPeriod);
@@ -220,6 +220,6 @@ export function prepareMacdBatch(close: Float64Array, fastPeriod: number, slowPe
   if (n === 0) return result;
   checkFitsInput('slowPeriod', slowPeriod, n);
   checkFitsInput('signalPeriod', signalPeriod, n);
-  checkFinite('close', close);
+  values.finite('close', close);
   return result;
 }

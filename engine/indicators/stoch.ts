@@ -1,11 +1,4 @@
-import {
-  checkFinite,
-  checkFitsInput,
-  checkHighLow,
-  checkPeriod,
-  checkSameLength,
-  outputArray,
-} from './batch-checks.ts';
+import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
 import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, RollingSum } from './rolling-sum.ts';
 
@@ -289,7 +282,7 @@ export function stochBatch(
  * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
  * before anything is written; the outputs are returned as they are (not yet filled).
  */
-export function prepareStochBatch(high: Float64Array, low: Float64Array, close: Float64Array, fastKPeriod: number, slowKPeriod: number, slowDPeriod: number, out?: StochBatchOutput): StochBatchOutput {
+export function prepareStochBatch(high: Float64Array, low: Float64Array, close: Float64Array, fastKPeriod: number, slowKPeriod: number, slowDPeriod: number, out?: StochBatchOutput, values: ValueChecks = jsValueChecks): StochBatchOutput {
   checkPeriod('fastKPeriod', fastKPeriod);
   checkPeriod('slowKPeriod', slowKPeriod);
   checkPeriod('slowDPeriod', slowDPeriod);
@@ -302,9 +295,9 @@ export function prepareStochBatch(high: Float64Array, low: Float64Array, close: 
   checkFitsInput('fastKPeriod', fastKPeriod, n);
   checkFitsInput('slowKPeriod', slowKPeriod, n);
   checkFitsInput('slowDPeriod', slowDPeriod, n);
-  checkFinite('high', high);
-  checkFinite('low', low);
-  checkFinite('close', close);
-  checkHighLow(high, low);
+  values.finite('high', high);
+  values.finite('low', low);
+  values.finite('close', close);
+  values.highLow(high, low);
   return result;
 }

@@ -1,12 +1,4 @@
-import {
-  checkFinite,
-  checkFitsInput,
-  checkHighLow,
-  checkNonNegative,
-  checkPeriod,
-  checkSameLength,
-  outputArray,
-} from './batch-checks.ts';
+import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
 import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, windowSum } from './rolling-sum.ts';
 
@@ -260,18 +252,18 @@ export function vwapBatch(
  * `out` reused, or new ones): shared by every batch backend so they refuse exactly the same inputs. Throws
  * before anything is written; the outputs are returned as they are (not yet filled).
  */
-export function prepareVwapBatch(high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, period: number, out?: Float64Array): Float64Array {
+export function prepareVwapBatch(high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, period: number, out?: Float64Array, values: ValueChecks = jsValueChecks): Float64Array {
   checkPeriod('period', period);
   const n = close.length;
   checkSameLength(n, { high, low, volume });
   const result = outputArray('out', out, n, [high, low, close, volume]);
   if (n === 0) return result;
   checkFitsInput('period', period, n);
-  checkFinite('high', high);
-  checkFinite('low', low);
-  checkFinite('close', close);
-  checkFinite('volume', volume);
-  checkHighLow(high, low);
-  checkNonNegative('volume', volume);
+  values.finite('high', high);
+  values.finite('low', low);
+  values.finite('close', close);
+  values.finite('volume', volume);
+  values.highLow(high, low);
+  values.nonNegative('volume', volume);
   return result;
 }

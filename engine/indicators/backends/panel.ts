@@ -1,4 +1,6 @@
-import { checkFinite, checkFitsInput, checkPeriod, outputArray } from '../batch-checks.ts';
+import { checkFitsInput, checkPeriod, jsValueChecks, outputArray, type ValueChecks } from '../batch-checks.ts';
+
+export { checkFinitePanel, checkHighLowPanel } from '../batch-checks.ts';
 import { checkMacdPeriods, type MacdBatchOutput } from '../macd.ts';
 import type { BatchBackend } from './batch-backend.ts';
 
@@ -91,65 +93,41 @@ export function checkPanelShape(symbols: number, bars: number, named: Readonly<R
   return length;
 }
 
-function where(i: number, symbols: number): string {
-  return `symbol ${i % symbols}, bar ${Math.floor(i / symbols)}`;
-}
-
-/** Throws RangeError naming the first non-finite value of a panel by flat index, symbol and bar. */
-export function checkFinitePanel(name: string, values: Float64Array, symbols: number): void {
-  try {
-    checkFinite(name, values); // the fast branch-free scan
-  } catch {
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v - v !== 0) throw new RangeError(`${name}[${i}] (${where(i, symbols)}) is not finite (${v})`);
-    }
-  }
-}
-
-/** Throws RangeError naming the first high < low of a panel by flat index, symbol and bar. */
-export function checkHighLowPanel(high: Float64Array, low: Float64Array, symbols: number): void {
-  for (let i = 0; i < high.length; i++) {
-    if (high[i] < low[i]) {
-      throw new RangeError(`high[${i}] (${high[i]}) is below low[${i}] (${low[i]}) (${where(i, symbols)})`);
-    }
-  }
-}
-
 /** The checks of a one-input, one-period panel function (smaMany, emaMany, rsiMany); returns its `out`. */
 export function checkClosePanel(
   close: Float64Array, symbols: number, bars: number, period: number, out: Float64Array | undefined,
+  values: ValueChecks = jsValueChecks,
 ): Float64Array {
   checkPeriod('period', period);
   const length = checkPanelShape(symbols, bars, { close });
   const result = outputArray('out', out, length, [close]);
   if (length === 0) return result;
   checkFitsInput('period', period, bars);
-  checkFinitePanel('close', close, symbols);
+  values.finite('close', close, symbols);
   return result;
 }
 
 /** The checks of atrMany; returns its `out`. */
 export function checkAtrPanel(
   high: Float64Array, low: Float64Array, close: Float64Array, symbols: number, bars: number, period: number,
-  out: Float64Array | undefined,
+  out: Float64Array | undefined, values: ValueChecks = jsValueChecks,
 ): Float64Array {
   checkPeriod('period', period);
   const length = checkPanelShape(symbols, bars, { high, low, close });
   const result = outputArray('out', out, length, [high, low, close]);
   if (length === 0) return result;
   checkFitsInput('period', period, bars);
-  checkFinitePanel('high', high, symbols);
-  checkFinitePanel('low', low, symbols);
-  checkFinitePanel('close', close, symbols);
-  checkHighLowPanel(high, low, symbols);
+  values.finite('high', high, symbols);
+  values.finite('low', low, symbols);
+  values.finite('close', close, symbols);
+  values.highLow(high, low, symbols);
   return result;
 }
 
 /** The checks of macdMany; returns its outputs. */
 export function checkMacdPanel(
   close: Float64Array, symbols: number, bars: number, fastPeriod: number, slowPeriod: number, signalPeriod: number,
-  out: MacdBatchOutput | undefined,
+  out: MacdBatchOutput | undefined, values: ValueChecks = jsValueChecks,
 ): MacdBatchOutput {
   checkPeriod('fastPeriod', fastPeriod);
   checkPeriod('slowPeriod', slowPeriod);
@@ -163,7 +141,7 @@ export function checkMacdPanel(
   if (length === 0) return result;
   checkFitsInput('slowPeriod', slowPeriod, bars);
   checkFitsInput('signalPeriod', signalPeriod, bars);
-  checkFinitePanel('close', close, symbols);
+  values.finite('close', close, symbols);
   return result;
 }
 

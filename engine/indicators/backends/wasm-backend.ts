@@ -10,41 +10,58 @@ import { prepareAtrBatch } from '../atr.ts';
 import { prepareVwapBatch } from '../vwap.ts';
 import type { BatchBackend } from './batch-backend.ts';
 import { checkAtrPanel, checkClosePanel, checkMacdPanel, type PanelBatch } from './panel.ts';
+import { WasmCall, type CheckKernels } from './wasm-call.ts';
+import { SharedWasmMemory, wasmApi, type WasmMemory } from './wasm-memory.ts';
 
 /**
  * The WebAssembly batch backend: the indicator kernels of assembly/kernels/, compiled by `npm run build:wasm`
  * into build/wasm/ (build outputs, not in git), behind the BatchBackend contract.
  *
- *     caller's Float64Arrays --validate (batch-checks.ts, same checks and messages as JS)
- *        --copy in--> [ module memory: inputs | outputs | scratch ] --kernel--> --copy out--> caller's `out`
+ *     caller's Float64Arrays --structural checks (batch-checks.ts, panel.ts: same checks, same messages as JS)
+ *        --in place if resident, else copy in--> [ one shared wasm memory ] --SIMD value checks--> --kernel-->
+ *        --in place if resident, else copy out--> caller's `out`
  *
  * - indicators.wasm: one kernel per batch function, a line-by-line port of the JS one, so results are bit for
  *   bit the JS reference's (WebAssembly f64 is IEEE 754 like JS, sqrt and division included; nothing is fused).
- * - indicators-simd.wasm (`--enable simd`): the PanelBatch functions (smaMany, emaMany, rsiMany, atrMany,
- *   macdMany) over bar-major panels (panel.ts), two symbols per f64x2 vector; each column equals the
- *   single-series result bit for bit.
+ * - indicators-simd.wasm: the PanelBatch functions (smaMany, emaMany, rsiMany, atrMany, macdMany) over
+ *   bar-major panels (panel.ts), two symbols per f64x2 vector; each column equals the single-series result bit
+ *   for bit. Kernels take a row stride apart from the symbol count, so a worker can run a range of columns.
+ * - Both modules export `firstNonFinite` and `firstHighBelowLow`: the O(n) value checks as SIMD scans (about 0.1 ns
+ *   per value against ~1 ns for the JS loop); on a hit the JS check runs to name the index (wasm-call.ts).
  *
- * Loading: plain `WebAssembly.instantiate`, no @assemblyscript/loader. The loader exists to marshal managed
+ * Loading: plain `WebAssembly.Instance`, no @assemblyscript/loader. The loader exists to marshal managed
  * AssemblyScript objects (strings, arrays, class instances) through the runtime's __new/__pin; these kernels take
- * only numbers and byte addresses into memory that this file lays out itself, and with `--runtime stub` and
- * `--use abort=` the modules import nothing, so the loader would add a dependency and do nothing. Each module
- * exports its own memory (no shared imported memory: the two modules never exchange arrays).
+ * only numbers and byte addresses into memory that this side lays out, and with `--runtime stub` and `--use
+ * abort=` they import nothing but their memory, so the loader would add a dependency and do nothing.
  *
- * Copies: a JS-owned Float64Array lives in its own ArrayBuffer, and WebAssembly code can only address its
- * module's linear memory, so every call copies its inputs in and its outputs out: one memcpy per array, about
- * 0.4 ns per value on the 2-core machine, next to the ~1 ns per input value of the finite checks that JS pays too.
- * That is small beside RSI, Bollinger, VWAP or Stochastic, and as much as the kernel itself for SMA or a SIMD
- * EMA. Zero copy would need the caller to allocate its series inside the module's memory, and `memory.grow`
- * detaches every view into it (each such Float64Array turns to length 0), so wasm-resident arrays would need
- * handles re-viewed after every call that may grow; not offered yet. The workspace is reused between calls:
- * memory grows to the largest call seen (16-byte-aligned inputs, outputs and scratch from the module's heap
- * base) and never shrinks; `close()` lets it go.
- *
- * Every call is synchronous, so one workspace per module is never used by two calls at once. A backend is one
- * pair of instances in this thread; a worker thread creates its own.
+ * Memory (wasm-memory.ts): both modules import one SHARED memory. Growing it never detaches a view, so:
+ * - `allocate(length)` returns a Float64Array that lives in the memory: passed as any input or `out`, it is used
+ *   in place, no copy (copies cost about 0.4 ns per value per array, as much as a SIMD EMA). It stays valid until
+ *   `release(array)` or `close()`. Fill it (a feed handler, a loader) and run scans on it again and again.
+ * - any other Float64Array is copied into per-call scratch and results copied out; scratch is freed after the
+ *   call, so the memory grows to the largest call seen and is reused.
+ * A call that is refused (RangeError) writes nothing the caller can see. Every call is synchronous; a backend
+ * belongs to the thread that created it (worker threads may run its SIMD kernels on its memory: `threadShare`).
  */
 export interface WasmBackend extends BatchBackend, PanelBatch {
   readonly name: 'wasm';
+  /**
+   * A zero-filled Float64Array of `length` values living in the backend's memory (64-byte aligned): inputs and
+   * outputs passed this way are read and written in place. Valid until `release()` or `close()`.
+   */
+  allocate(length: number): Float64Array;
+  /** Gives back an array from `allocate()` (RangeError for any other array, or twice). */
+  release(array: Float64Array): void;
+  /** Whether the kernels use `array` in place (it lies in this backend's memory). */
+  isResident(array: Float64Array): boolean;
+  /** What a worker thread needs to run the panel kernels on this memory (see engine/workers/). */
+  threadShare(): WasmThreadShare;
+}
+
+/** The shared memory and the compiled SIMD module, both of which a worker_threads postMessage shares, not copies. */
+export interface WasmThreadShare {
+  readonly memory: WasmMemory;
+  readonly panelModule: object;
 }
 
 export interface WasmBackendOptions {
@@ -53,8 +70,7 @@ export interface WasmBackendOptions {
 }
 
 /** The kernels of indicators.wasm (assembly/kernels/indicators.ts); pointers are byte addresses. */
-interface ScalarKernels {
-  readonly memory: WasmMemory;
+interface ScalarKernels extends CheckKernels {
   heapBase(): number;
   sma(close: number, n: number, period: number, out: number): void;
   ema(close: number, n: number, period: number, out: number): void;
@@ -70,83 +86,28 @@ interface ScalarKernels {
   ): void;
 }
 
-/** The kernels of indicators-simd.wasm (assembly/kernels/indicators-simd.ts). */
-interface PanelKernels {
-  readonly memory: WasmMemory;
+/**
+ * The kernels of indicators-simd.wasm (assembly/kernels/indicators-simd.ts): `symbols` columns starting at the
+ * given addresses, rows `stride` values apart; `state` holds stateArrays(kernel) * padded(symbols) f64.
+ */
+export interface PanelKernels extends CheckKernels {
   heapBase(): number;
   padded(symbols: number): number;
-  smaMany(close: number, symbols: number, bars: number, period: number, out: number, state: number): void;
-  emaMany(close: number, symbols: number, bars: number, period: number, out: number, state: number): void;
-  rsiMany(close: number, symbols: number, bars: number, period: number, out: number, state: number): void;
+  smaMany(close: number, symbols: number, stride: number, bars: number, period: number, out: number, state: number): void;
+  emaMany(close: number, symbols: number, stride: number, bars: number, period: number, out: number, state: number): void;
+  rsiMany(close: number, symbols: number, stride: number, bars: number, period: number, out: number, state: number): void;
   atrMany(
-    high: number, low: number, close: number, symbols: number, bars: number, period: number, out: number, state: number,
+    high: number, low: number, close: number, symbols: number, stride: number, bars: number, period: number,
+    out: number, state: number,
   ): void;
   macdMany(
-    close: number, symbols: number, bars: number, fast: number, slow: number, signal: number,
+    close: number, symbols: number, stride: number, bars: number, fast: number, slow: number, signal: number,
     macd: number, sig: number, hist: number, state: number,
   ): void;
 }
 
-// The WebAssembly JS API as far as this file uses it: @types/node 20 and lib ES2023 do not declare it (it comes
-// with lib "dom"), and pulling DOM types into the whole project for it is not worth it.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-const PAGE_BYTES = 65536;
-/** wasm32 addresses 2^32 bytes (65536 pages). */
-const MAX_BYTES = 65536 * PAGE_BYTES;
-
-/**
- * One module's linear memory as a per-call bump layout from its heap base: `begin()`, `alloc()` each array,
- * `commit()` (grows the memory when needed), then `put`/`get` to copy. Nothing is freed; the next call lays out
- * from the base again.
- */
-class Workspace {
-  private heap: Float64Array;
-  private top = 0;
-
-  constructor(private readonly memory: WasmMemory, private readonly base: number) {
-    this.heap = new Float64Array(memory.buffer);
-  }
-
-  begin(): void {
-    this.top = this.base;
-  }
-
-  /** Reserves `count` f64 (16-byte aligned, so SIMD loads of pairs are aligned); returns the byte address. */
-  alloc(count: number): number {
-    const at = this.top;
-    this.top = at + Math.ceil(count / 2) * 16;
-    return at;
-  }
-
-  /** Makes the memory hold every array allocated since `begin()`; RangeError when wasm32 cannot address it. */
-  commit(): void {
-    const needed = this.top;
-    if (needed > MAX_BYTES) {
-      throw new RangeError(`the inputs, outputs and scratch need ${needed} bytes of wasm memory, more than the 4 GiB wasm32 can address`);
-    }
-    const have = this.memory.buffer.byteLength;
-    if (needed > have) this.memory.grow(Math.ceil((needed - have) / PAGE_BYTES));
-    // Growing detaches the previous ArrayBuffer; take a fresh view whenever the buffer changed.
-    if (this.heap.buffer !== this.memory.buffer) this.heap = new Float64Array(this.memory.buffer);
-  }
-
-  put(at: number, values: Float64Array): void {
-    this.heap.set(values, at / 8);
-  }
-
-  get(at: number, out: Float64Array): void {
-    const from = at / 8;
-    out.set(this.heap.subarray(from, from + out.length));
-  }
-}
+/** Per-symbol state arrays of each panel kernel. */
+export const PANEL_STATE_ARRAYS = Object.freeze({ smaMany: 1, emaMany: 1, rsiMany: 2, atrMany: 1, macdMany: 3 });
 
 /** The package root: the nearest ancestor directory of this file holding a package.json. */
 function packageRoot(): string {
@@ -159,7 +120,12 @@ function packageRoot(): string {
   return dir;
 }
 
-async function instantiate<T>(path: string): Promise<T> {
+/** Where the modules are by default: build/wasm/ at the package root. */
+export function defaultWasmDir(): string {
+  return join(packageRoot(), 'build', 'wasm');
+}
+
+async function compile(path: string): Promise<object> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -169,52 +135,98 @@ async function instantiate<T>(path: string): Promise<T> {
     }
     throw error;
   }
-  const { instance } = await wasmApi.instantiate(bytes, {});
-  return instance.exports as unknown as T;
+  return new wasmApi.Module(bytes);
+}
+
+/** Instantiates a compiled kernel module on `memory` (its only import). */
+export function instantiateKernels<T>(module: object, memory: WasmMemory): T {
+  return new wasmApi.Instance(module, { env: { memory } }).exports as T;
 }
 
 /**
- * Loads build/wasm/indicators.wasm and indicators-simd.wasm and returns the backend; rejects with an Error naming
- * the missing file and `npm run build:wasm` when the build has not run.
+ * Loads build/wasm/indicators.wasm and indicators-simd.wasm on a new shared memory and returns the backend;
+ * rejects with an Error naming the missing file and `npm run build:wasm` when the build has not run.
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-  const dir = options.dir ?? join(packageRoot(), 'build', 'wasm');
-  const [scalar, panel] = await Promise.all([
-    instantiate<ScalarKernels>(join(dir, 'indicators.wasm')),
-    instantiate<PanelKernels>(join(dir, 'indicators-simd.wasm')),
+  const dir = options.dir ?? defaultWasmDir();
+  const [scalarModule, panelModule] = await Promise.all([
+    compile(join(dir, 'indicators.wasm')),
+    compile(join(dir, 'indicators-simd.wasm')),
   ]);
-  return new WasmBatchBackend(scalar, panel);
+  // The heap starts above both modules' static data; instances on a scratch memory tell where that ends.
+  const probe = new SharedWasmMemory(0);
+  const base = Math.max(
+    instantiateKernels<ScalarKernels>(scalarModule, probe.memory).heapBase(),
+    instantiateKernels<PanelKernels>(panelModule, probe.memory).heapBase(),
+  );
+  const memory = new SharedWasmMemory(base);
+  return new WasmBatchBackend(
+    memory,
+    instantiateKernels<ScalarKernels>(scalarModule, memory.memory),
+    instantiateKernels<PanelKernels>(panelModule, memory.memory),
+    panelModule,
+  );
 }
 
-/** An instantiated module with its workspace. */
-interface Loaded<K> {
-  readonly kernels: K;
-  readonly ws: Workspace;
-}
-
-function load<K extends { memory: WasmMemory; heapBase(): number }>(kernels: K): Loaded<K> {
-  return { kernels, ws: new Workspace(kernels.memory, align16(kernels.heapBase())) };
+interface Loaded {
+  readonly memory: SharedWasmMemory;
+  readonly scalar: ScalarKernels;
+  readonly panel: PanelKernels;
+  readonly panelModule: object;
+  readonly residents: Map<Float64Array, number>;
 }
 
 class WasmBatchBackend implements WasmBackend {
   readonly name = 'wasm' as const;
-  private scalarModule: Loaded<ScalarKernels> | null;
-  private panelModule: Loaded<PanelKernels> | null;
+  private loaded: Loaded | null;
 
-  constructor(scalar: ScalarKernels, panel: PanelKernels) {
-    this.scalarModule = load(scalar);
-    this.panelModule = load(panel);
+  constructor(memory: SharedWasmMemory, scalar: ScalarKernels, panel: PanelKernels, panelModule: object) {
+    this.loaded = { memory, scalar, panel, panelModule, residents: new Map() };
   }
 
-  private scalar(): Loaded<ScalarKernels> {
-    if (this.scalarModule === null) throw new Error('the wasm backend is closed');
-    return this.scalarModule;
+  private state(): Loaded {
+    if (this.loaded === null) throw new Error('the wasm backend is closed');
+    return this.loaded;
   }
 
-  private panel(): Loaded<PanelKernels> {
-    if (this.panelModule === null) throw new Error('the wasm backend is closed');
-    return this.panelModule;
+  /** Runs `body` with a fresh WasmCall: staged outputs are copied back on success, scratch always freed. */
+  private call<T>(kernels: CheckKernels, body: (call: WasmCall) => T): T {
+    const call = new WasmCall(this.state().memory, kernels);
+    try {
+      const result = body(call);
+      call.finish();
+      return result;
+    } finally {
+      call.dispose();
+    }
   }
+
+  allocate = (length: number): Float64Array => {
+    const { memory, residents } = this.state();
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`length must be an integer >= 0, got ${length}`);
+    const address = memory.allocate(length);
+    const array = memory.array(address, length);
+    array.fill(0);
+    residents.set(array, address);
+    return array;
+  };
+
+  release = (array: Float64Array): void => {
+    const { memory, residents } = this.state();
+    const address = residents.get(array);
+    if (address === undefined) {
+      throw new RangeError('release: not an array from this backend\'s allocate(), or released already');
+    }
+    residents.delete(array);
+    memory.release(address);
+  };
+
+  isResident = (array: Float64Array): boolean => this.loaded !== null && this.loaded.memory.holds(array);
+
+  threadShare = (): WasmThreadShare => {
+    const { memory, panelModule } = this.state();
+    return { memory: memory.memory, panelModule };
+  };
 
   // Arrow properties so that `const { sma } = backend` works like the JS backend's plain functions.
 
@@ -229,217 +241,176 @@ class WasmBatchBackend implements WasmBackend {
 
   /** smaBatch / emaBatch / rsiBatch: identical checks, then one kernel over one input. */
   private closeKernel(close: Float64Array, period: number, out: Float64Array | undefined, kernel: 'sma' | 'ema' | 'rsi'): Float64Array {
-    const { kernels: k, ws } = this.scalar();
-    const result = prepareCloseBatch(close, period, out);
-    const n = close.length;
-    if (n === 0) return result;
-
-    ws.begin();
-    const c = ws.alloc(n);
-    const o = ws.alloc(n);
-    ws.commit();
-    ws.put(c, close);
-    k[kernel](c, n, period, o);
-    ws.get(o, result);
-    return result;
+    const k = this.state().scalar;
+    return this.call(k, (call) => {
+      const result = prepareCloseBatch(close, period, out, call.values);
+      const n = close.length;
+      if (n === 0) return result;
+      const c = call.input(close);
+      const o = call.output('out', result);
+      call.check([close]);
+      k[kernel](c, n, period, o);
+      return result;
+    });
   }
 
   macd = (close: Float64Array, fastPeriod: number, slowPeriod: number, signalPeriod: number, out?: MacdBatchOutput): MacdBatchOutput => {
-    const { kernels: k, ws } = this.scalar();
-    const result = prepareMacdBatch(close, fastPeriod, slowPeriod, signalPeriod, out);
-    const { macd: macdOut, signal: signalOut, histogram: histOut } = result;
-    const n = close.length;
-    if (n === 0) return result;
-
-    ws.begin();
-    const c = ws.alloc(n);
-    const m = ws.alloc(n);
-    const s = ws.alloc(n);
-    const h = ws.alloc(n);
-    ws.commit();
-    ws.put(c, close);
-    k.macd(c, n, fastPeriod, slowPeriod, signalPeriod, m, s, h);
-    ws.get(m, macdOut);
-    ws.get(s, signalOut);
-    ws.get(h, histOut);
-    return result;
+    const k = this.state().scalar;
+    return this.call(k, (call) => {
+      const result = prepareMacdBatch(close, fastPeriod, slowPeriod, signalPeriod, out, call.values);
+      const n = close.length;
+      if (n === 0) return result;
+      const c = call.input(close);
+      const m = call.output('out.macd', result.macd);
+      const s = call.output('out.signal', result.signal);
+      const h = call.output('out.histogram', result.histogram);
+      call.check([close]);
+      k.macd(c, n, fastPeriod, slowPeriod, signalPeriod, m, s, h);
+      return result;
+    });
   };
 
   bbands = (close: Float64Array, period: number, stdDev = 2, out?: BollingerBatchOutput): BollingerBatchOutput => {
-    const { kernels: k, ws } = this.scalar();
-    const result = prepareBbandsBatch(close, period, stdDev, out);
-    const { upper, middle, lower } = result;
-    const n = close.length;
-    if (n === 0) return result;
-
-    ws.begin();
-    const c = ws.alloc(n);
-    const u = ws.alloc(n);
-    const m = ws.alloc(n);
-    const l = ws.alloc(n);
-    ws.commit();
-    ws.put(c, close);
-    k.bbands(c, n, period, stdDev, u, m, l);
-    ws.get(u, upper);
-    ws.get(m, middle);
-    ws.get(l, lower);
-    return result;
+    const k = this.state().scalar;
+    return this.call(k, (call) => {
+      const result = prepareBbandsBatch(close, period, stdDev, out, call.values);
+      const n = close.length;
+      if (n === 0) return result;
+      const c = call.input(close);
+      const u = call.output('out.upper', result.upper);
+      const m = call.output('out.middle', result.middle);
+      const l = call.output('out.lower', result.lower);
+      call.check([close]);
+      k.bbands(c, n, period, stdDev, u, m, l);
+      return result;
+    });
   };
 
   atr = (high: Float64Array, low: Float64Array, close: Float64Array, period: number, out?: Float64Array): Float64Array => {
-    const { kernels: k, ws } = this.scalar();
-    const result = prepareAtrBatch(high, low, close, period, out);
-    const n = close.length;
-    if (n === 0) return result;
-
-    ws.begin();
-    const h = ws.alloc(n);
-    const l = ws.alloc(n);
-    const c = ws.alloc(n);
-    const o = ws.alloc(n);
-    ws.commit();
-    ws.put(h, high);
-    ws.put(l, low);
-    ws.put(c, close);
-    k.atr(h, l, c, n, period, o);
-    ws.get(o, result);
-    return result;
+    const k = this.state().scalar;
+    return this.call(k, (call) => {
+      const result = prepareAtrBatch(high, low, close, period, out, call.values);
+      const n = close.length;
+      if (n === 0) return result;
+      const h = call.input(high);
+      const l = call.input(low);
+      const c = call.input(close);
+      const o = call.output('out', result);
+      call.check([high, low, close]);
+      k.atr(h, l, c, n, period, o);
+      return result;
+    });
   };
 
   vwap = (
     high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, period: number, out?: Float64Array,
   ): Float64Array => {
-    const { kernels: k, ws } = this.scalar();
-    const result = prepareVwapBatch(high, low, close, volume, period, out);
-    const n = close.length;
-    if (n === 0) return result;
-
-    ws.begin();
-    const h = ws.alloc(n);
-    const l = ws.alloc(n);
-    const c = ws.alloc(n);
-    const v = ws.alloc(n);
-    const o = ws.alloc(n);
-    ws.commit();
-    ws.put(h, high);
-    ws.put(l, low);
-    ws.put(c, close);
-    ws.put(v, volume);
-    k.vwap(h, l, c, v, n, period, o);
-    ws.get(o, result);
-    return result;
+    const k = this.state().scalar;
+    return this.call(k, (call) => {
+      const result = prepareVwapBatch(high, low, close, volume, period, out, call.values);
+      const n = close.length;
+      if (n === 0) return result;
+      const h = call.input(high);
+      const l = call.input(low);
+      const c = call.input(close);
+      const v = call.input(volume);
+      const o = call.output('out', result);
+      call.check([high, low, close, volume]);
+      k.vwap(h, l, c, v, n, period, o);
+      return result;
+    });
   };
 
   stoch = (
     high: Float64Array, low: Float64Array, close: Float64Array,
     fastKPeriod = 14, slowKPeriod = 3, slowDPeriod = 3, out?: StochBatchOutput,
   ): StochBatchOutput => {
-    const { kernels: k, ws } = this.scalar();
-    const result = prepareStochBatch(high, low, close, fastKPeriod, slowKPeriod, slowDPeriod, out);
-    const { slowK: slowKOut, slowD: slowDOut } = result;
-    const n = close.length;
-    if (n === 0) return result;
-
-    ws.begin();
-    const h = ws.alloc(n);
-    const l = ws.alloc(n);
-    const c = ws.alloc(n);
-    const sk = ws.alloc(n);
-    const sd = ws.alloc(n);
-    const scratch = ws.alloc(Math.ceil(k.stochScratchBytes(fastKPeriod, slowKPeriod) / 8));
-    ws.commit();
-    ws.put(h, high);
-    ws.put(l, low);
-    ws.put(c, close);
-    k.stoch(h, l, c, n, fastKPeriod, slowKPeriod, slowDPeriod, sk, sd, scratch);
-    ws.get(sk, slowKOut);
-    ws.get(sd, slowDOut);
-    return result;
+    const k = this.state().scalar;
+    return this.call(k, (call) => {
+      const result = prepareStochBatch(high, low, close, fastKPeriod, slowKPeriod, slowDPeriod, out, call.values);
+      const n = close.length;
+      if (n === 0) return result;
+      const h = call.input(high);
+      const l = call.input(low);
+      const c = call.input(close);
+      const sk = call.output('out.slowK', result.slowK);
+      const sd = call.output('out.slowD', result.slowD);
+      const scratch = call.scratch(Math.ceil(k.stochScratchBytes(fastKPeriod, slowKPeriod) / 8));
+      call.check([high, low, close]);
+      k.stoch(h, l, c, n, fastKPeriod, slowKPeriod, slowDPeriod, sk, sd, scratch);
+      return result;
+    });
   };
 
   // ---- PanelBatch: bar-major panels through indicators-simd.wasm ----
 
   smaMany = (close: Float64Array, symbols: number, bars: number, period: number, out?: Float64Array): Float64Array =>
-    this.closePanel(close, symbols, bars, period, out, 'smaMany', 1);
+    this.closePanel(close, symbols, bars, period, out, 'smaMany');
 
   emaMany = (close: Float64Array, symbols: number, bars: number, period: number, out?: Float64Array): Float64Array =>
-    this.closePanel(close, symbols, bars, period, out, 'emaMany', 1);
+    this.closePanel(close, symbols, bars, period, out, 'emaMany');
 
   rsiMany = (close: Float64Array, symbols: number, bars: number, period: number, out?: Float64Array): Float64Array =>
-    this.closePanel(close, symbols, bars, period, out, 'rsiMany', 2);
+    this.closePanel(close, symbols, bars, period, out, 'rsiMany');
 
   private closePanel(
     close: Float64Array, symbols: number, bars: number, period: number, out: Float64Array | undefined,
-    kernel: 'smaMany' | 'emaMany' | 'rsiMany', stateArrays: number,
+    kernel: 'smaMany' | 'emaMany' | 'rsiMany',
   ): Float64Array {
-    const { kernels: p, ws } = this.panel();
-    const result = checkClosePanel(close, symbols, bars, period, out);
-    const n = result.length;
-    if (n === 0) return result;
-    ws.begin();
-    const c = ws.alloc(n);
-    const o = ws.alloc(n);
-    const state = ws.alloc(stateArrays * p.padded(symbols));
-    ws.commit();
-    ws.put(c, close);
-    p[kernel](c, symbols, bars, period, o, state);
-    ws.get(o, result);
-    return result;
+    const p = this.state().panel;
+    return this.call(p, (call) => {
+      const result = checkClosePanel(close, symbols, bars, period, out, call.values);
+      if (result.length === 0) return result;
+      const c = call.input(close);
+      const o = call.output('out', result);
+      const state = call.scratch(PANEL_STATE_ARRAYS[kernel] * p.padded(symbols));
+      call.check([close]);
+      p[kernel](c, symbols, symbols, bars, period, o, state);
+      return result;
+    });
   }
 
   atrMany = (
     high: Float64Array, low: Float64Array, close: Float64Array, symbols: number, bars: number, period: number,
     out?: Float64Array,
   ): Float64Array => {
-    const { kernels: p, ws } = this.panel();
-    const result = checkAtrPanel(high, low, close, symbols, bars, period, out);
-    const n = result.length;
-    if (n === 0) return result;
-    ws.begin();
-    const h = ws.alloc(n);
-    const l = ws.alloc(n);
-    const c = ws.alloc(n);
-    const o = ws.alloc(n);
-    const state = ws.alloc(p.padded(symbols));
-    ws.commit();
-    ws.put(h, high);
-    ws.put(l, low);
-    ws.put(c, close);
-    p.atrMany(h, l, c, symbols, bars, period, o, state);
-    ws.get(o, result);
-    return result;
+    const p = this.state().panel;
+    return this.call(p, (call) => {
+      const result = checkAtrPanel(high, low, close, symbols, bars, period, out, call.values);
+      if (result.length === 0) return result;
+      const h = call.input(high);
+      const l = call.input(low);
+      const c = call.input(close);
+      const o = call.output('out', result);
+      const state = call.scratch(PANEL_STATE_ARRAYS.atrMany * p.padded(symbols));
+      call.check([high, low, close]);
+      p.atrMany(h, l, c, symbols, symbols, bars, period, o, state);
+      return result;
+    });
   };
 
   macdMany = (
     close: Float64Array, symbols: number, bars: number, fastPeriod: number, slowPeriod: number, signalPeriod: number,
     out?: MacdBatchOutput,
   ): MacdBatchOutput => {
-    const { kernels: p, ws } = this.panel();
-    const result = checkMacdPanel(close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out);
-    const n = result.macd.length;
-    if (n === 0) return result;
-    ws.begin();
-    const c = ws.alloc(n);
-    const m = ws.alloc(n);
-    const s = ws.alloc(n);
-    const h = ws.alloc(n);
-    const state = ws.alloc(3 * p.padded(symbols));
-    ws.commit();
-    ws.put(c, close);
-    p.macdMany(c, symbols, bars, fastPeriod, slowPeriod, signalPeriod, m, s, h, state);
-    ws.get(m, result.macd);
-    ws.get(s, result.signal);
-    ws.get(h, result.histogram);
-    return result;
+    const p = this.state().panel;
+    return this.call(p, (call) => {
+      const result = checkMacdPanel(close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out, call.values);
+      if (result.macd.length === 0) return result;
+      const c = call.input(close);
+      const m = call.output('out.macd', result.macd);
+      const s = call.output('out.signal', result.signal);
+      const h = call.output('out.histogram', result.histogram);
+      const state = call.scratch(PANEL_STATE_ARRAYS.macdMany * p.padded(symbols));
+      call.check([close]);
+      p.macdMany(c, symbols, symbols, bars, fastPeriod, slowPeriod, signalPeriod, m, s, h, state);
+      return result;
+    });
   };
 
   close = async (): Promise<void> => {
-    // Dropping the instances lets their memories be collected; later calls throw.
-    this.scalarModule = null;
-    this.panelModule = null;
+    // Dropping the instances and the memory lets them be collected; arrays from allocate() keep their bytes
+    // alive as long as they are referenced, but later calls throw.
+    this.loaded = null;
   };
-}
-
-function align16(address: number): number {
-  return Math.ceil(address / 16) * 16;
 }
