@@ -2,7 +2,9 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../threads/spawn-worker.ts';
 import type { TaskMessage, WorkerReply } from './scan-worker.ts';
-import { kernelArity, SHARD_ALIGN, viewOf, type CheckResult, type ScanKernel, type ScanTask } from './scan-tasks.ts';
+import {
+  kernelArity, SHARD_ALIGN, viewOf, type CheckResult, type ScanKernel, type ScanTask, type WasmShare,
+} from './scan-tasks.ts';
 
 /**
  * A pool of worker threads for multi-symbol batch scans over bar-major panels (indicators/backends/panel.ts:
@@ -45,6 +47,8 @@ export interface ScanPoolOptions {
   readonly maxQueuedTasks?: number;
   /** The worker's entry module; default ./scan-worker.ts (.js in a build). Tests inject fixtures. */
   readonly workerUrl?: URL;
+  /** A wasm backend's shared memory and panel module: each worker instantiates the kernels for the wasm tasks. */
+  readonly wasm?: WasmShare;
 }
 
 /** One scan over panels of `symbols` x `bars` values: the batch function `kernel` with `params` per symbol. */
@@ -99,6 +103,7 @@ export class ScanPool {
   readonly size: number;
   readonly maxQueuedTasks: number;
   private readonly workerUrl: URL;
+  private readonly wasm: WasmShare | undefined;
   private readonly slots: Slot[] = [];
   private queue: Job[] = [];
   private nextId = 0;
@@ -115,6 +120,7 @@ export class ScanPool {
       throw new RangeError(`maxQueuedTasks must be an integer >= 0, got ${this.maxQueuedTasks}`);
     }
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    this.wasm = options.wasm;
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(i));
   }
 
@@ -167,6 +173,14 @@ export class ScanPool {
     } finally {
       for (const array of staged) this.staging.give(array);
     }
+  }
+
+  /**
+   * Runs `tasks` (at most one per worker at a time, the rest queued; all admitted or none) and resolves with their
+   * answers in order once all have settled; rejects with the first failure in task order.
+   */
+  run(tasks: readonly ScanTask[]): Promise<unknown[]> {
+    return this.submit(tasks);
   }
 
   /**
@@ -229,7 +243,7 @@ export class ScanPool {
   }
 
   private spawn(index: number): Slot {
-    const worker = spawnWorker(this.workerUrl, { index });
+    const worker = spawnWorker(this.workerUrl, { index, wasm: this.wasm });
     let markStarted!: () => void;
     let failStart!: (error: Error) => void;
     const started = new Promise<void>((resolve, reject) => {

@@ -3,6 +3,9 @@ import { emaBatch } from '../indicators/ema.ts';
 import { macdBatch } from '../indicators/macd.ts';
 import { rsiBatch } from '../indicators/rsi.ts';
 import { smaBatch } from '../indicators/sma.ts';
+import { invokePanel, type PanelInvocation, type PanelKernels } from '../indicators/backends/panel-invocation.ts';
+import { runValueScan, type ValueScan } from '../indicators/backends/wasm-call.ts';
+import { instantiateKernels, type WasmMemory } from '../indicators/backends/wasm-memory.ts';
 
 /**
  * What a scan worker does with one task: a symbol range [first, first + count) of bar-major panels (element
@@ -60,7 +63,63 @@ export interface CheckTask extends RangeTask {
   readonly highLow: boolean;
 }
 
-export type ScanTask = ComputeTask | CheckTask;
+/**
+ * Part `part` of `parts` of a panel call's value scans (wasm backend, shared memory): elements
+ * [part * n / parts, (part + 1) * n / parts) of every scan, boundaries on multiples of SHARD_ALIGN. Answers the
+ * index of the first scan with a hit in its part, or -1.
+ */
+export interface WasmCheckTask {
+  readonly kind: 'wasm-check';
+  readonly scans: readonly ValueScan[];
+  readonly part: number;
+  readonly parts: number;
+}
+
+/** Columns [first, first + count) of a panel kernel call in the shared memory, with this shard's own state. */
+export interface WasmComputeTask {
+  readonly kind: 'wasm-compute';
+  readonly invocation: PanelInvocation;
+  readonly first: number;
+  readonly count: number;
+  readonly state: number;
+}
+
+export type ScanTask = ComputeTask | CheckTask | WasmCheckTask | WasmComputeTask;
+
+/** What a worker gets to run the wasm tasks: the shared memory and the compiled indicators-simd.wasm. */
+export interface WasmShare {
+  readonly memory: WasmMemory;
+  readonly panelModule: object;
+}
+
+/** This thread's instance of the panel kernels on the shared memory (set once by `attachWasm`). */
+let panelKernels: PanelKernels | null = null;
+
+/** Instantiates the panel kernels on the shared memory, for the wasm tasks. */
+export function attachWasm(share: WasmShare): void {
+  panelKernels = instantiateKernels<PanelKernels>(share.panelModule, share.memory);
+}
+
+function kernels(): PanelKernels {
+  if (panelKernels === null) throw new Error('this scan worker has no wasm kernels (the pool was started without them)');
+  return panelKernels;
+}
+
+/** The element range of `part` of `parts` of n elements, boundaries on multiples of SHARD_ALIGN. */
+export function partRange(n: number, part: number, parts: number): [number, number] {
+  const at = (k: number): number => (k >= parts ? n : Math.min(n, Math.floor((k * n) / parts / SHARD_ALIGN) * SHARD_ALIGN));
+  return [at(part), at(part + 1)];
+}
+
+function runWasmCheck(task: WasmCheckTask): number {
+  const k = kernels();
+  for (let i = 0; i < task.scans.length; i++) {
+    const scan = task.scans[i];
+    const [from, to] = partRange(scan.n, task.part, task.parts);
+    if (from < to && runValueScan(k, scan, from, to)) return i;
+  }
+  return -1;
+}
 
 /** A check task's answer for its range: which inputs hold a non-finite value, and whether high < low anywhere. */
 export interface CheckResult {
@@ -98,7 +157,12 @@ function scratch(current: Float64Array, length: number): Float64Array {
 }
 
 /** Runs one task; throws what the batch functions throw (RangeError for bad parameters). */
-export function runScanTask(task: ScanTask): CheckResult | null {
+export function runScanTask(task: ScanTask): CheckResult | number | null {
+  if (task.kind === 'wasm-check') return runWasmCheck(task);
+  if (task.kind === 'wasm-compute') {
+    invokePanel(kernels(), task.invocation, task.first, task.count, task.state);
+    return null;
+  }
   const { symbols, bars, first, count } = task;
   if (!(first >= 0 && count >= 0 && first + count <= symbols)) {
     throw new RangeError(`symbol range [${first}, ${first + count}) is outside [0, ${symbols})`);

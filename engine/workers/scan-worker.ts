@@ -1,7 +1,7 @@
 // The entry module of a scan worker thread (started by scan-pool.ts through threads/spawn-worker.ts): answers one
 // task at a time, in order, with its result or its error's name and message. Says `ready` once loaded.
-import { parentPort } from 'node:worker_threads';
-import { runScanTask, type ScanTask } from './scan-tasks.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import { attachWasm, runScanTask, type ScanTask, type WasmShare } from './scan-tasks.ts';
 
 /** Parent -> worker. */
 export interface TaskMessage {
@@ -17,6 +17,8 @@ export type WorkerReply =
 
 const port = parentPort;
 if (port === null) throw new Error('scan-worker.ts runs only as a worker thread');
+const { wasm } = workerData as { wasm?: WasmShare };
+if (wasm !== undefined) attachWasm(wasm);
 
 port.on('message', ({ id, task }: TaskMessage) => {
   let reply: WorkerReply;

@@ -9,9 +9,12 @@ import { prepareStochBatch, type StochBatchOutput } from '../stoch.ts';
 import { prepareAtrBatch } from '../atr.ts';
 import { prepareVwapBatch } from '../vwap.ts';
 import type { BatchBackend } from './batch-backend.ts';
-import { checkAtrPanel, checkClosePanel, checkMacdPanel, type PanelBatch } from './panel.ts';
-import { WasmCall, type CheckKernels } from './wasm-call.ts';
-import { SharedWasmMemory, wasmApi, type WasmMemory } from './wasm-memory.ts';
+import { checkAtrPanel, checkClosePanel, checkMacdPanel, type AsyncPanelBatch, type PanelBatch } from './panel.ts';
+import {
+  invokePanel, panelStateLength, type PanelInvocation, type PanelKernelName, type PanelKernels,
+} from './panel-invocation.ts';
+import { WasmCall, type CheckKernels, type ValueScan } from './wasm-call.ts';
+import { instantiateKernels, SharedWasmMemory, wasmApi, type WasmMemory } from './wasm-memory.ts';
 
 /**
  * The WebAssembly batch backend: the indicator kernels of assembly/kernels/, compiled by `npm run build:wasm`
@@ -56,6 +59,33 @@ export interface WasmBackend extends BatchBackend, PanelBatch {
   isResident(array: Float64Array): boolean;
   /** What a worker thread needs to run the panel kernels on this memory (see engine/workers/). */
   threadShare(): WasmThreadShare;
+  /**
+   * The panel functions with their value scans and kernel handed to `executor` (the workers backend runs them
+   * across threads): the same structural checks, staging, copies and results as the synchronous ones.
+   */
+  panelsWith(executor: PanelExecutor): AsyncPanelBatch;
+}
+
+/** What a panel function hands its executor once its arguments passed the structural checks and were staged. */
+export interface PanelJob {
+  readonly invocation: PanelInvocation;
+  /** The value checks, in order; run them all before the kernel. */
+  readonly scans: readonly ValueScan[];
+  /** Throws the reference RangeError of scan `k` (call it for the first scan that hit). */
+  fail(k: number): never;
+  /** Scratch of `length` f64 in the shared memory (e.g. each shard's state), freed when the call ends. */
+  scratch(length: number): number;
+}
+
+/** Runs a PanelJob: every scan, then (if none hit) the invocation over all its symbols. */
+export type PanelExecutor = (job: PanelJob) => Promise<void>;
+
+interface PanelPlan<T> {
+  readonly result: T;
+  /** The caller's input arrays (for the resident-aliasing check). */
+  readonly inputs: readonly Float64Array[];
+  /** null for an empty panel: nothing to run. */
+  readonly invocation: PanelInvocation | null;
 }
 
 /** The shared memory and the compiled SIMD module, both of which a worker_threads postMessage shares, not copies. */
@@ -86,29 +116,6 @@ interface ScalarKernels extends CheckKernels {
   ): void;
 }
 
-/**
- * The kernels of indicators-simd.wasm (assembly/kernels/indicators-simd.ts): `symbols` columns starting at the
- * given addresses, rows `stride` values apart; `state` holds stateArrays(kernel) * padded(symbols) f64.
- */
-export interface PanelKernels extends CheckKernels {
-  heapBase(): number;
-  padded(symbols: number): number;
-  smaMany(close: number, symbols: number, stride: number, bars: number, period: number, out: number, state: number): void;
-  emaMany(close: number, symbols: number, stride: number, bars: number, period: number, out: number, state: number): void;
-  rsiMany(close: number, symbols: number, stride: number, bars: number, period: number, out: number, state: number): void;
-  atrMany(
-    high: number, low: number, close: number, symbols: number, stride: number, bars: number, period: number,
-    out: number, state: number,
-  ): void;
-  macdMany(
-    close: number, symbols: number, stride: number, bars: number, fast: number, slow: number, signal: number,
-    macd: number, sig: number, hist: number, state: number,
-  ): void;
-}
-
-/** Per-symbol state arrays of each panel kernel. */
-export const PANEL_STATE_ARRAYS = Object.freeze({ smaMany: 1, emaMany: 1, rsiMany: 2, atrMany: 1, macdMany: 3 });
-
 /** The package root: the nearest ancestor directory of this file holding a package.json. */
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -136,11 +143,6 @@ async function compile(path: string): Promise<object> {
     throw error;
   }
   return new wasmApi.Module(bytes);
-}
-
-/** Instantiates a compiled kernel module on `memory` (its only import). */
-export function instantiateKernels<T>(module: object, memory: WasmMemory): T {
-  return new wasmApi.Instance(module, { env: { memory } }).exports as T;
 }
 
 /**
@@ -345,72 +347,111 @@ class WasmBatchBackend implements WasmBackend {
   // ---- PanelBatch: bar-major panels through indicators-simd.wasm ----
 
   smaMany = (close: Float64Array, symbols: number, bars: number, period: number, out?: Float64Array): Float64Array =>
-    this.closePanel(close, symbols, bars, period, out, 'smaMany');
+    this.panelSync((call) => closePanelPlan(call, 'smaMany', close, symbols, bars, period, out));
 
   emaMany = (close: Float64Array, symbols: number, bars: number, period: number, out?: Float64Array): Float64Array =>
-    this.closePanel(close, symbols, bars, period, out, 'emaMany');
+    this.panelSync((call) => closePanelPlan(call, 'emaMany', close, symbols, bars, period, out));
 
   rsiMany = (close: Float64Array, symbols: number, bars: number, period: number, out?: Float64Array): Float64Array =>
-    this.closePanel(close, symbols, bars, period, out, 'rsiMany');
-
-  private closePanel(
-    close: Float64Array, symbols: number, bars: number, period: number, out: Float64Array | undefined,
-    kernel: 'smaMany' | 'emaMany' | 'rsiMany',
-  ): Float64Array {
-    const p = this.state().panel;
-    return this.call(p, (call) => {
-      const result = checkClosePanel(close, symbols, bars, period, out, call.values);
-      if (result.length === 0) return result;
-      const c = call.input(close);
-      const o = call.output('out', result);
-      const state = call.scratch(PANEL_STATE_ARRAYS[kernel] * p.padded(symbols));
-      call.check([close]);
-      p[kernel](c, symbols, symbols, bars, period, o, state);
-      return result;
-    });
-  }
+    this.panelSync((call) => closePanelPlan(call, 'rsiMany', close, symbols, bars, period, out));
 
   atrMany = (
     high: Float64Array, low: Float64Array, close: Float64Array, symbols: number, bars: number, period: number,
     out?: Float64Array,
-  ): Float64Array => {
-    const p = this.state().panel;
-    return this.call(p, (call) => {
-      const result = checkAtrPanel(high, low, close, symbols, bars, period, out, call.values);
-      if (result.length === 0) return result;
-      const h = call.input(high);
-      const l = call.input(low);
-      const c = call.input(close);
-      const o = call.output('out', result);
-      const state = call.scratch(PANEL_STATE_ARRAYS.atrMany * p.padded(symbols));
-      call.check([high, low, close]);
-      p.atrMany(h, l, c, symbols, symbols, bars, period, o, state);
-      return result;
-    });
-  };
+  ): Float64Array => this.panelSync((call) => atrPanelPlan(call, high, low, close, symbols, bars, period, out));
 
   macdMany = (
     close: Float64Array, symbols: number, bars: number, fastPeriod: number, slowPeriod: number, signalPeriod: number,
     out?: MacdBatchOutput,
-  ): MacdBatchOutput => {
-    const p = this.state().panel;
-    return this.call(p, (call) => {
-      const result = checkMacdPanel(close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out, call.values);
-      if (result.macd.length === 0) return result;
-      const c = call.input(close);
-      const m = call.output('out.macd', result.macd);
-      const s = call.output('out.signal', result.signal);
-      const h = call.output('out.histogram', result.histogram);
-      const state = call.scratch(PANEL_STATE_ARRAYS.macdMany * p.padded(symbols));
-      call.check([close]);
-      p.macdMany(c, symbols, symbols, bars, fastPeriod, slowPeriod, signalPeriod, m, s, h, state);
+  ): MacdBatchOutput =>
+    this.panelSync((call) => macdPanelPlan(call, close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out));
+
+  panelsWith = (executor: PanelExecutor): AsyncPanelBatch => ({
+    smaMany: (close, symbols, bars, period, out) =>
+      this.panelAsync((call) => closePanelPlan(call, 'smaMany', close, symbols, bars, period, out), executor),
+    emaMany: (close, symbols, bars, period, out) =>
+      this.panelAsync((call) => closePanelPlan(call, 'emaMany', close, symbols, bars, period, out), executor),
+    rsiMany: (close, symbols, bars, period, out) =>
+      this.panelAsync((call) => closePanelPlan(call, 'rsiMany', close, symbols, bars, period, out), executor),
+    atrMany: (high, low, close, symbols, bars, period, out) =>
+      this.panelAsync((call) => atrPanelPlan(call, high, low, close, symbols, bars, period, out), executor),
+    macdMany: (close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out) =>
+      this.panelAsync((call) => macdPanelPlan(call, close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out), executor),
+  });
+
+  /** Plan, scans and the kernel over every symbol, here and now. */
+  private panelSync<T>(plan: (call: WasmCall) => PanelPlan<T>): T {
+    const kernels = this.state().panel;
+    return this.call(kernels, (call) => {
+      const { result, inputs, invocation } = plan(call);
+      if (invocation === null) return result;
+      const state = call.scratch(panelStateLength(invocation.kernel, invocation.symbols));
+      call.check(inputs);
+      invokePanel(kernels, invocation, 0, invocation.symbols, state);
       return result;
     });
-  };
+  }
+
+  /** Plan here; scans and kernel by `executor`; staged outputs copied back once it resolves. */
+  private async panelAsync<T>(plan: (call: WasmCall) => PanelPlan<T>, executor: PanelExecutor): Promise<T> {
+    const { memory, panel } = this.state();
+    const call = new WasmCall(memory, panel);
+    try {
+      const { result, inputs, invocation } = plan(call);
+      if (invocation === null) return result;
+      const scans = call.scans(inputs);
+      await executor({ invocation, scans, fail: (k) => call.fail(k), scratch: (length) => call.scratch(length) });
+      call.finish();
+      return result;
+    } finally {
+      call.dispose();
+    }
+  }
 
   close = async (): Promise<void> => {
     // Dropping the instances and the memory lets them be collected; arrays from allocate() keep their bytes
     // alive as long as they are referenced, but later calls throw.
     this.loaded = null;
   };
+}
+
+function closePanelPlan(
+  call: WasmCall, kernel: PanelKernelName, close: Float64Array, symbols: number, bars: number, period: number,
+  out: Float64Array | undefined,
+): PanelPlan<Float64Array> {
+  const result = checkClosePanel(close, symbols, bars, period, out, call.values);
+  if (result.length === 0) return { result, inputs: [], invocation: null };
+  const invocation: PanelInvocation = {
+    kernel, symbols, bars, params: [period], inputs: [call.input(close)], outputs: [call.output('out', result)],
+  };
+  return { result, inputs: [close], invocation };
+}
+
+function atrPanelPlan(
+  call: WasmCall, high: Float64Array, low: Float64Array, close: Float64Array, symbols: number, bars: number,
+  period: number, out: Float64Array | undefined,
+): PanelPlan<Float64Array> {
+  const result = checkAtrPanel(high, low, close, symbols, bars, period, out, call.values);
+  if (result.length === 0) return { result, inputs: [], invocation: null };
+  const invocation: PanelInvocation = {
+    kernel: 'atrMany', symbols, bars, params: [period],
+    inputs: [call.input(high), call.input(low), call.input(close)], outputs: [call.output('out', result)],
+  };
+  return { result, inputs: [high, low, close], invocation };
+}
+
+function macdPanelPlan(
+  call: WasmCall, close: Float64Array, symbols: number, bars: number, fastPeriod: number, slowPeriod: number,
+  signalPeriod: number, out: MacdBatchOutput | undefined,
+): PanelPlan<MacdBatchOutput> {
+  const result = checkMacdPanel(close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out, call.values);
+  if (result.macd.length === 0) return { result, inputs: [], invocation: null };
+  const invocation: PanelInvocation = {
+    kernel: 'macdMany', symbols, bars, params: [fastPeriod, slowPeriod, signalPeriod], inputs: [call.input(close)],
+    outputs: [
+      call.output('out.macd', result.macd), call.output('out.signal', result.signal),
+      call.output('out.histogram', result.histogram),
+    ],
+  };
+  return { result, inputs: [close], invocation };
 }

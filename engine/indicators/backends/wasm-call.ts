@@ -7,6 +7,22 @@ export interface CheckKernels {
   firstHighBelowLow(high: number, low: number, n: number): number;
 }
 
+/**
+ * A deferred value check as a scan over addresses in the shared memory, which any thread holding the kernels can
+ * run, whole or split into element ranges (`runValueScan`).
+ */
+export type ValueScan =
+  | { readonly kind: 'finite'; readonly values: number; readonly n: number }
+  | { readonly kind: 'highLow'; readonly high: number; readonly low: number; readonly n: number };
+
+/** Whether elements [from, to) of `scan` hold a hit (a non-finite value, or high < low). */
+export function runValueScan(kernels: CheckKernels, scan: ValueScan, from = 0, to = scan.n): boolean {
+  const offset = from * 8;
+  return scan.kind === 'finite'
+    ? kernels.firstNonFinite(scan.values + offset, to - from) >= 0
+    : kernels.firstHighBelowLow(scan.high + offset, scan.low + offset, to - from) >= 0;
+}
+
 type DeferredCheck =
   | { readonly kind: 'finite'; readonly name: string; readonly values: Float64Array; readonly symbols?: number }
   | { readonly kind: 'highLow'; readonly high: Float64Array; readonly low: Float64Array; readonly symbols?: number }
@@ -34,6 +50,10 @@ export class WasmCall {
   private readonly scratchBlocks: number[] = [];
   private readonly copyBack: Array<{ readonly address: number; readonly out: Float64Array }> = [];
   private readonly residentOutputs: Array<{ readonly name: string; readonly out: Float64Array }> = [];
+  /** The checks behind the scans of the last `scans()`, by index. */
+  private scanned: DeferredCheck[] = [];
+  /** Scans [0, verified) already ran and passed (those before a non-negative check). */
+  private verified = 0;
 
   constructor(private readonly memory: SharedWasmMemory, private readonly kernels: CheckKernels) {}
 
@@ -77,8 +97,19 @@ export class WasmCall {
     return address;
   }
 
-  /** Runs the deferred value checks (after every input has its address); throws the reference RangeError. */
+  /** Runs the deferred value checks here (after every input has its address); throws the reference RangeError. */
   check(inputs: readonly Float64Array[]): void {
+    const scans = this.scans(inputs);
+    for (let k = this.verified; k < scans.length; k++) if (runValueScan(this.kernels, scans[k])) this.fail(k);
+  }
+
+  /**
+   * The deferred value checks as scans for any thread to run, in order, after the resident-aliasing check (which
+   * runs here). When scan k hits, `fail(k)` throws its reference RangeError. VWAP's non-negative volumes are a JS
+   * loop and run here, in their turn, when every scan before them passed, so only the panel functions (which have
+   * none) hand their scans to other threads; the first `verified` scans returned have already passed.
+   */
+  scans(inputs: readonly Float64Array[]): ValueScan[] {
     for (const { name, out } of this.residentOutputs) {
       for (const input of inputs) {
         if (this.memory.holds(input) && overlapsInMemory(out, input)) {
@@ -86,19 +117,33 @@ export class WasmCall {
         }
       }
     }
+    this.scanned = [];
+    this.verified = 0;
+    const scans: ValueScan[] = [];
     for (const check of this.checks) {
       if (check.kind === 'finite') {
-        const { name, values, symbols } = check;
-        if (this.kernels.firstNonFinite(this.input(values), values.length) >= 0) jsValueChecks.finite(name, values, symbols);
-      } else if (check.kind === 'nonNegative') {
-        jsValueChecks.nonNegative(check.name, check.values); // volumes only (VWAP): one JS loop
+        scans.push({ kind: 'finite', values: this.input(check.values), n: check.values.length });
+      } else if (check.kind === 'highLow') {
+        scans.push({ kind: 'highLow', high: this.input(check.high), low: this.input(check.low), n: check.high.length });
       } else {
-        const { high, low, symbols } = check;
-        if (this.kernels.firstHighBelowLow(this.input(high), this.input(low), high.length) >= 0) {
-          jsValueChecks.highLow(high, low, symbols);
-        }
+        // Every scan before it must pass first, so that the first bad input is the one reported.
+        for (let k = this.verified; k < scans.length; k++) if (runValueScan(this.kernels, scans[k])) this.fail(k);
+        this.verified = scans.length;
+        jsValueChecks.nonNegative(check.name, check.values);
+        continue;
       }
+      this.scanned.push(check);
     }
+    return scans;
+  }
+
+  /** Throws the reference RangeError of scan `k` (the JS check on the caller's array names the first bad index). */
+  fail(k: number): never {
+    const check = this.scanned[k];
+    if (check.kind === 'finite') jsValueChecks.finite(check.name, check.values, check.symbols);
+    else if (check.kind === 'highLow') jsValueChecks.highLow(check.high, check.low, check.symbols);
+    // The scan saw a bad value that the JS check no longer finds: the caller changed the input during the call.
+    throw new Error('an input changed while it was being checked');
   }
 
   /** Copies the staged outputs back to the caller's arrays. */

@@ -31,6 +31,11 @@ interface WasmApi {
 }
 export const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+/** Instantiates a compiled kernel module on `memory` (its only import). */
+export function instantiateKernels<T>(module: object, memory: WasmMemory): T {
+  return new wasmApi.Instance(module, { env: { memory } }).exports as T;
+}
+
 export class SharedWasmMemory {
   readonly memory: WasmMemory;
   private readonly heap: WasmHeap;

@@ -1,120 +1,91 @@
-import { createScanPool, type ScanPool, type ScanPoolOptions } from '../../workers/scan-pool.ts';
-import type { CheckResult, ScanKernel } from '../../workers/scan-tasks.ts';
-import { checkFitsInput, checkPeriod, outputArray } from '../batch-checks.ts';
-import { checkMacdPeriods, type MacdBatchOutput } from '../macd.ts';
+import { createScanPool, shardBounds, type ScanPool, type ScanPoolOptions } from '../../workers/scan-pool.ts';
+import { SHARD_ALIGN, type ScanTask } from '../../workers/scan-tasks.ts';
 import type { BatchBackend } from './batch-backend.ts';
 import { createJsBackend } from './js-backend.ts';
-import { checkFinitePanel, checkHighLowPanel, checkPanelShape, type AsyncPanelBatch } from './panel.ts';
+import type { AsyncPanelBatch } from './panel.ts';
+import { panelStateLength } from './panel-invocation.ts';
+import { createWasmBackend, type PanelExecutor, type WasmBackendOptions } from './wasm-backend.ts';
 
 /**
- * The `workers` backend: multi-symbol panel scans (smaMany, emaMany, rsiMany, atrMany, macdMany) sharded by
- * symbol over a pool of worker threads (engine/workers/scan-pool.ts), each symbol computed by the JS batch
- * function, so results equal panel.ts's reference bit for bit. They return Promises (AsyncPanelBatch).
+ * The `workers` backend: the wasm backend's SIMD panel kernels (smaMany, emaMany, rsiMany, atrMany, macdMany) run
+ * across a pool of worker threads (engine/workers/scan-pool.ts) that all instantiate indicators-simd.wasm on the
+ * backend's ONE shared WebAssembly memory. Results are the wasm backend's, so every column equals the JS batch
+ * function bit for bit; the functions return Promises (AsyncPanelBatch).
  *
- * Checks are those of panel.ts in the same order with the same RangeErrors (as rejections), all before any output
- * is written: shape, period and `out` checks on the caller's thread, then the O(n) scans for non-finite values and
- * high < low in the workers; when one finds something the reference check runs here to name the first bad index.
+ *     caller's thread: structural checks, staging (none for resident arrays), then
+ *     workers:         value scans, each worker a contiguous 1/N of every input     (parallel)
+ *     caller's thread: a hit -> the reference RangeError, nothing written
+ *     workers:         the kernel, each worker a contiguous range of symbols         (parallel, in place)
+ *                        symbols 0 .. 999        symbols 1000 .. 1999
+ *             bar 0   [ worker 0 .......... | worker 1 ............ ]   rows `symbols` values apart; a worker
+ *             bar 1   [ worker 0 .......... | worker 1 ............ ]   passes its first column's address and
+ *                                                                        the panel's stride to the kernel
+ *     caller's thread: staged outputs copied back.
  *
- * Outputs: given `out` arrays are written (in place when SharedArrayBuffer-backed, else through one staged copy);
- * new outputs are SharedArrayBuffer-backed Float64Arrays. Inputs that are not SharedArrayBuffer-backed are copied
- * once per call (see scan-pool.ts): keep big panels in SharedArrayBuffers.
+ * No panel is copied between threads, and no transposes: the workers address the same memory. Shard boundaries
+ * fall on multiples of 8 symbols (a cache line of a row), each shard has its own state scratch.
  *
- * The single-series BatchBackend methods are the JS functions on the caller's thread: one series is one
+ * Memory: `allocate(length)` gives arrays in the shared memory (used in place, as in the wasm backend); any other
+ * array is copied in and out on the caller's thread (about 0.4-1 ns per value per array): keep big panels
+ * resident. The single-series BatchBackend methods are the JS functions on the caller's thread: one series is one
  * recursion, which cannot be split across threads, and a round trip would only add latency.
+ *
+ * Pool guarantees (bounded queue, a crashed worker replaced and its task failed with a clear error, clean
+ * `close()`) are scan-pool.ts's. A call settles only when all its tasks have, so no worker still writes to a
+ * call's outputs after it rejects.
  */
 export interface WorkersBackend extends BatchBackend, AsyncPanelBatch {
   readonly name: 'workers';
   readonly pool: ScanPool;
+  /** A zero-filled Float64Array in the workers' shared memory, used in place by the panel functions. */
+  allocate(length: number): Float64Array;
+  /** Gives back an array from `allocate()`. */
+  release(array: Float64Array): void;
+  /** Whether `array` lies in the shared memory. */
+  isResident(array: Float64Array): boolean;
 }
 
-/** Starts the pool (resolves when every worker has loaded); `close()` shuts it down. */
-export async function createWorkersBackend(options: ScanPoolOptions = {}): Promise<WorkersBackend> {
-  const pool = await createScanPool(options);
-  const js = createJsBackend();
+export type WorkersBackendOptions = Omit<ScanPoolOptions, 'wasm'> & WasmBackendOptions;
 
-  const closePanel = async (
-    kernel: ScanKernel, close: Float64Array, symbols: number, bars: number, period: number, out: Float64Array | undefined,
-  ): Promise<Float64Array> => {
-    checkPeriod('period', period);
-    const length = checkPanelShape(symbols, bars, { close });
-    const result = out === undefined ? sharedArray(length) : outputArray('out', out, length, [close]);
-    if (length === 0) return result;
-    checkFitsInput('period', period, bars);
-    await pool.scan({
-      kernel, params: [period], symbols, bars, inputs: [close], outputs: [result],
-      check: { highLow: false, verdict: finiteVerdict({ close }, symbols) },
+/** Loads the wasm modules, starts the pool (resolves when every worker has loaded); `close()` shuts both down. */
+export async function createWorkersBackend(options: WorkersBackendOptions = {}): Promise<WorkersBackend> {
+  const wasm = await createWasmBackend({ dir: options.dir });
+  let pool: ScanPool;
+  try {
+    pool = await createScanPool({ ...options, wasm: wasm.threadShare() });
+  } catch (error) {
+    await wasm.close();
+    throw error;
+  }
+
+  const execute: PanelExecutor = async (job) => {
+    const parts = pool.size;
+    if (job.scans.length > 0) {
+      const checks = Array.from({ length: parts }, (_, part): ScanTask => ({ kind: 'wasm-check', scans: job.scans, part, parts }));
+      const hits = (await pool.run(checks)) as number[];
+      const first = Math.min(...hits.map((hit) => (hit < 0 ? Infinity : hit)));
+      if (first !== Infinity) job.fail(first);
+    }
+    const { invocation } = job;
+    const bounds = shardBounds(invocation.symbols, pool.size, SHARD_ALIGN);
+    const shards = bounds.slice(0, -1).map((first, k): ScanTask => {
+      const count = bounds[k + 1] - first;
+      return { kind: 'wasm-compute', invocation, first, count, state: job.scratch(panelStateLength(invocation.kernel, count)) };
     });
-    return result;
+    await pool.run(shards);
   };
 
   return {
-    ...js,
+    ...createJsBackend(),
+    ...wasm.panelsWith(execute),
     name: 'workers',
     pool,
-    smaMany: (close, symbols, bars, period, out) => closePanel('sma', close, symbols, bars, period, out),
-    emaMany: (close, symbols, bars, period, out) => closePanel('ema', close, symbols, bars, period, out),
-    rsiMany: (close, symbols, bars, period, out) => closePanel('rsi', close, symbols, bars, period, out),
-
-    async atrMany(high, low, close, symbols, bars, period, out) {
-      checkPeriod('period', period);
-      const length = checkPanelShape(symbols, bars, { high, low, close });
-      const result = out === undefined ? sharedArray(length) : outputArray('out', out, length, [high, low, close]);
-      if (length === 0) return result;
-      checkFitsInput('period', period, bars);
-      const finite = finiteVerdict({ high, low, close }, symbols);
-      await pool.scan({
-        kernel: 'atr', params: [period], symbols, bars, inputs: [high, low, close], outputs: [result],
-        check: {
-          highLow: true,
-          verdict(checked) {
-            finite(checked);
-            if (checked.highBelowLow) checkHighLowPanel(high, low, symbols);
-          },
-        },
-      });
-      return result;
+    allocate: wasm.allocate,
+    release: wasm.release,
+    isResident: wasm.isResident,
+    async close() {
+      await pool.close();
+      await wasm.close();
     },
-
-    async macdMany(close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out) {
-      checkPeriod('fastPeriod', fastPeriod);
-      checkPeriod('slowPeriod', slowPeriod);
-      checkPeriod('signalPeriod', signalPeriod);
-      checkMacdPeriods(fastPeriod, slowPeriod);
-      const length = checkPanelShape(symbols, bars, { close });
-      let result: MacdBatchOutput;
-      if (out === undefined) {
-        result = { macd: sharedArray(length), signal: sharedArray(length), histogram: sharedArray(length) };
-      } else {
-        const macd = outputArray('out.macd', out.macd, length, [close]);
-        const signal = outputArray('out.signal', out.signal, length, [close, macd]);
-        outputArray('out.histogram', out.histogram, length, [close, macd, signal]);
-        result = out;
-      }
-      if (length === 0) return result;
-      checkFitsInput('slowPeriod', slowPeriod, bars);
-      checkFitsInput('signalPeriod', signalPeriod, bars);
-      await pool.scan({
-        kernel: 'macd', params: [fastPeriod, slowPeriod, signalPeriod], symbols, bars, inputs: [close],
-        outputs: [result.macd, result.signal, result.histogram],
-        check: { highLow: false, verdict: finiteVerdict({ close }, symbols) },
-      });
-      return result;
-    },
-
-    close: () => pool.close(),
-  };
-}
-
-function sharedArray(length: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
-}
-
-/** Turns the workers' "input k has a non-finite value" into the reference RangeError, inputs in argument order. */
-function finiteVerdict(named: Readonly<Record<string, Float64Array>>, symbols: number): (checked: CheckResult) => void {
-  const names = Object.keys(named);
-  return (checked) => {
-    names.forEach((name, k) => {
-      if (checked.nonFinite[k]) checkFinitePanel(name, named[name], symbols);
-    });
   };
 }
