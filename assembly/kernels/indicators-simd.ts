@@ -198,7 +198,7 @@ export function emaMany(close: usize, symbols: i32, stride: i32, bars: i32, peri
 }
 // @ts-ignore: decorator
 @inline function rsiStep(
-  close: usize, out: usize, gainState: usize, lossState: usize, row: i32, stride: i32, s: i32, p: v128, pm1: v128, half: bool,
+  close: usize, out: usize, gainState: usize, lossState: usize, row: i32, stride: i32, s: i32, inv: v128, pm1: v128, half: bool,
 ): void {
   const change = f64x2.sub(ldv(close, row + s, half), ldv(close, row - stride + s, half));
   let gain = f64x2.mul(lds(gainState, s), pm1);
@@ -206,8 +206,8 @@ export function emaMany(close: usize, symbols: i32, stride: i32, bars: i32, peri
   const negative = f64x2.lt(change, f64x2.splat(0));
   loss = v128.bitselect(f64x2.sub(loss, change), loss, negative);
   gain = v128.bitselect(gain, f64x2.add(gain, change), negative);
-  gain = f64x2.div(gain, p);
-  loss = f64x2.div(loss, p);
+  gain = f64x2.mul(gain, inv);
+  loss = f64x2.mul(loss, inv);
   sts(gainState, s, gain);
   sts(lossState, s, loss);
   stv(out, row + s, rsiValue(gain, loss), half);
@@ -235,10 +235,11 @@ export function rsiMany(close: usize, symbols: i32, stride: i32, bars: i32, peri
     for (let s = 0; s < pairs; s += 2) rsiFirst(out, gainState, lossState, row, s, p, false);
     if (odd) rsiFirst(out, gainState, lossState, row, pairs, p, true);
   }
+  const inv = f64x2.splat(1.0 / <f64>period);
   for (let t = period + 1; t < bars; t++) {
     const row = t * stride;
-    for (let s = 0; s < pairs; s += 2) rsiStep(close, out, gainState, lossState, row, stride, s, p, pm1, false);
-    if (odd) rsiStep(close, out, gainState, lossState, row, stride, pairs, p, pm1, true);
+    for (let s = 0; s < pairs; s += 2) rsiStep(close, out, gainState, lossState, row, stride, s, inv, pm1, false);
+    if (odd) rsiStep(close, out, gainState, lossState, row, stride, pairs, inv, pm1, true);
   }
 }
 

@@ -85,14 +85,15 @@ export function rsi(close: usize, n: i32, period: i32, out: usize): void {
   loss /= p;
   st(out, period, rsiFromAverages(gain, loss));
   const pm1 = <f64>(period - 1);
+  const inv = 1.0 / p;
   for (let i = period + 1; i < n; i++) {
     const change = ld(close, i) - ld(close, i - 1);
     gain *= pm1;
     loss *= pm1;
     if (change < 0) loss -= change;
     else gain += change;
-    gain /= p;
-    loss /= p;
+    gain *= inv;
+    loss *= inv;
     st(out, i, rsiFromAverages(gain, loss));
   }
 }

@@ -22,7 +22,11 @@ export function rsiFromAverages(avgGain: number, avgLoss: number): number {
  *
  * Warm-up and alignment: the first output needs `period` price changes, so it is at index `period`
  * (`warmupPeriod = period + 1`). The first averages are plain means of the first `period` gains and losses; then
- * `avg = (avg * (period - 1) + change) / period`. A flat start returns FLAT_RSI (50).
+ * `avg = (avg * (period - 1) + change) * (1 / period)`. A flat start returns FLAT_RSI (50).
+ * Multiplying by the reciprocal instead of dividing (TA-Lib divides) differs by at most an ulp or so per step,
+ * which the contractive smoothing does not accumulate (measured against dividing, 1M random-walk bars, periods 2,
+ * 14, 50: at most 7e-14 RSI points, 3e-15 relative), and leaves one division per bar, the ratio, instead of
+ * three: the division unit bounded the SIMD kernel (rsiMany 4.5 -> 2.6 ns per point on 2,000 x 10,000).
  * Example, RSI(3) of 1, 2, 3, 2, 3, 4: NaN x3, 66.67 (gains 2/3, losses 1/3), 77.78 (7/9 vs 2/9), 85.19.
  *
  * Guarantees: O(1) per update, no allocation; the smoothing is contractive, so rounding does not drift.
@@ -39,10 +43,13 @@ export class Rsi implements StreamingIndicator {
   private avgGain = 0;
   private avgLoss = 0;
   private value = NaN;
+  /** 1 / period: the smoothing multiplies by it (one division per update fewer; see the class comment). */
+  private readonly inversePeriod: number;
 
   constructor(period: number) {
     checkStreamingPeriod('period', period);
     this.period = period;
+    this.inversePeriod = 1 / period;
     this.warmupPeriod = period + 1;
   }
 
@@ -65,8 +72,8 @@ export class Rsi implements StreamingIndicator {
       let loss = this.avgLoss * (p - 1);
       if (change < 0) loss -= change;
       else gain += change;
-      gain /= p;
-      loss /= p;
+      gain *= this.inversePeriod;
+      loss *= this.inversePeriod;
       this.avgGain = gain;
       this.avgLoss = loss;
       // rsiFromAverages written out: a double returned by a call V8 declines to inline is boxed, and inside a
@@ -128,14 +135,15 @@ export function rsiBatch(close: Float64Array, period: number, out?: Float64Array
   loss /= period;
   result[period] = rsiFromAverages(gain, loss);
   const pm1 = period - 1;
+  const inv = 1 / period;
   for (let i = period + 1; i < n; i++) {
     const change = close[i] - close[i - 1];
     gain *= pm1;
     loss *= pm1;
     if (change < 0) loss -= change;
     else gain += change;
-    gain /= period;
-    loss /= period;
+    gain *= inv;
+    loss *= inv;
     result[i] = rsiFromAverages(gain, loss);
   }
   return result;
