@@ -210,3 +210,42 @@ export function ratio(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
   return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)}x`;
 }
+
+/**
+ * The memory-bandwidth ceiling of a parallel scan, measured: `threads` worker threads each run the floor pass
+ * (a four-accumulator read plus a memcpy) over their own 1/threads of `length` doubles, started together; the
+ * best of `reps` rounds in ns per point of the whole. Against the same pass on one thread it says how much
+ * faster any memory-bound scan can get with that many threads on this machine (the host's memory system, not
+ * the cores, sets it).
+ */
+export async function measureParallelFloor(length: number, threads: number, reps: number): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const src = new Float64Array(workerData).fill(1);
+    const dst = new Float64Array(workerData);
+    parentPort.on('message', () => {
+      const t0 = performance.now();
+      let a = 0, b = 0, c = 0, d = 0;
+      for (let i = 0; i + 3 < src.length; i += 4) { a += src[i]; b += src[i + 1]; c += src[i + 2]; d += src[i + 3]; }
+      dst.set(src);
+      parentPort.postMessage(a + b + c + d + performance.now() - t0);
+    });`;
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData: Math.ceil(length / threads) }));
+  const round = (): Promise<unknown[]> => Promise.all(workers.map((w) => new Promise((resolve) => {
+    w.once('message', resolve);
+    w.postMessage(0);
+  })));
+  try {
+    for (let i = 0; i < 2; i++) await round();
+    let best = Infinity;
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      await round();
+      best = Math.min(best, performance.now() - t0);
+    }
+    return (best * 1e6) / length;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
