@@ -8,9 +8,14 @@ import {
 
 /**
  * A pool of worker threads for multi-symbol batch scans over bar-major panels (indicators/backends/panel.ts:
- * element (bar t, symbol s) at t * symbols + s). One scan is split into one shard per worker, a contiguous range
- * of symbols (columns), and every worker runs the single-series JS batch functions on its columns
- * (scan-tasks.ts), so results equal the JS reference bit for bit.
+ * element (bar t, symbol s) at t * symbols + s). Two kinds of work (scan-tasks.ts):
+ *
+ * - wasm tasks (`run()`), what the `workers` indicator backend uses: started with `wasm` (a wasm backend's shared
+ *   memory and SIMD module), each worker instantiates the panel kernels on that memory and runs value scans or a
+ *   range of columns of a kernel call given as addresses; nothing is copied or transposed.
+ * - JS scans (`scan()`), for SharedArrayBuffer panels without wasm: one shard per worker, a contiguous range of
+ *   symbols (columns), each running the single-series JS batch functions on its columns, so results equal the
+ *   JS reference bit for bit. The rest of this comment is about them.
  *
  *                  symbols 0 .. 999    symbols 1000 .. 1999
  *     bar 0     [ worker 0 ........ | worker 1 ........... ]
