@@ -261,10 +261,10 @@ export function rsiMany(close: usize, symbols: i32, stride: i32, bars: i32, peri
 }
 // @ts-ignore: decorator
 @inline function atrStep(
-  high: usize, low: usize, close: usize, out: usize, state: usize, row: i32, stride: i32, s: i32, p: v128, pm1: v128, half: bool,
+  high: usize, low: usize, close: usize, out: usize, state: usize, row: i32, stride: i32, s: i32, inv: v128, pm1: v128, half: bool,
 ): void {
   const tr = trueRange(high, low, close, row, stride, s, half);
-  const v = f64x2.div(f64x2.add(f64x2.mul(lds(state, s), pm1), tr), p);
+  const v = f64x2.mul(f64x2.add(f64x2.mul(lds(state, s), pm1), tr), inv);
   sts(state, s, v);
   stv(out, row + s, v, half);
 }
@@ -299,10 +299,11 @@ export function atrMany(
       stv(out, row + pairs, v, true);
     }
   }
+  const inv = f64x2.splat(1.0 / <f64>period);
   for (let t = period + 1; t < bars; t++) {
     const row = t * stride;
-    for (let s = 0; s < pairs; s += 2) atrStep(high, low, close, out, state, row, stride, s, p, pm1, false);
-    if (odd) atrStep(high, low, close, out, state, row, stride, pairs, p, pm1, true);
+    for (let s = 0; s < pairs; s += 2) atrStep(high, low, close, out, state, row, stride, s, inv, pm1, false);
+    if (odd) atrStep(high, low, close, out, state, row, stride, pairs, inv, pm1, true);
   }
 }
 

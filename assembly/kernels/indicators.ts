@@ -90,8 +90,12 @@ export function rsi(close: usize, n: i32, period: i32, out: usize): void {
     const change = ld(close, i) - ld(close, i - 1);
     gain *= pm1;
     loss *= pm1;
-    if (change < 0) loss -= change;
-    else gain += change;
+    // `if (change < 0) loss -= change; else gain += change;` without a branch to mispredict on a random walk: the
+    // change masked to itself or +0 by its sign test, so each line adds/subtracts either it or +0 (x +- 0 = x).
+    const bits = reinterpret<i64>(change);
+    const negativeMask = -(<i64>(change < 0));
+    loss -= reinterpret<f64>(bits & negativeMask);
+    gain += reinterpret<f64>(bits & ~negativeMask);
     gain *= inv;
     loss *= inv;
     st(out, i, rsiFromAverages(gain, loss));
@@ -236,12 +240,14 @@ export function bbands(
 /** atr.ts trueRange: max(high - low, |high - prevClose|, |low - prevClose|), first maximum kept. */
 // @ts-ignore: decorator
 @inline function trueRange(high: f64, low: f64, prevClose: f64): f64 {
-  let tr = high - low;
-  const up = Math.abs(high - prevClose);
-  if (up > tr) tr = up;
-  const down = Math.abs(low - prevClose);
-  if (down > tr) tr = down;
-  return tr;
+  // `if (up > tr) tr = up` without a branch to mispredict: the three ranges are >= +0 (high >= low is checked,
+  // x - x is +0, abs never gives -0), and non-negative doubles order like their bit patterns as integers, so an
+  // integer select (a cmov) keeps the same value.
+  const range = reinterpret<i64>(high - low);
+  const up = reinterpret<i64>(Math.abs(high - prevClose));
+  const down = reinterpret<i64>(Math.abs(low - prevClose));
+  const tr = select<i64>(up, range, up > range);
+  return reinterpret<f64>(select<i64>(down, tr, down > tr));
 }
 
 /** atrBatch. */
@@ -258,8 +264,9 @@ export function atr(high: usize, low: usize, close: usize, n: i32, period: i32, 
   a /= p;
   st(out, period, a);
   const pm1 = <f64>(period - 1);
+  const inv = 1.0 / p;
   for (let i = period + 1; i < n; i++) {
-    a = (a * pm1 + trueRange(ld(high, i), ld(low, i), ld(close, i - 1))) / p;
+    a = (a * pm1 + trueRange(ld(high, i), ld(low, i), ld(close, i - 1))) * inv;
     st(out, i, a);
   }
 }

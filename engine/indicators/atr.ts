@@ -19,7 +19,10 @@ export function trueRange(high: number, low: number, prevClose: number): number 
  *
  * Warm-up and alignment: bar 0 has no previous close, so true ranges start at bar 1; the first ATR, at index
  * `period` (`warmupPeriod = period + 1`), is the plain mean of true ranges 1..period; then
- * `atr = (atr * (period - 1) + tr) / period`.
+ * `atr = (atr * (period - 1) + tr) * (1 / period)`: multiplying by the reciprocal instead of dividing (TA-Lib
+ * divides) keeps the division's ~13-cycle latency off the recursion's chain (the wasm ATR14 kernel went from 9.6
+ * to 6.5 ns per point) for at most an ulp or so per step, which the contractive smoothing does not accumulate
+ * (measured against dividing, 1M random-walk bars, periods 2, 14, 50: at most 2.5e-15 relative).
  * Example, ATR(3) over bars (h, l, c) (10,8,9) (11,9,10.5) (12,10,11) (11.5,10.5,11) (14,12,13): true ranges
  * -, 2, 2, 1, 3; ATR NaN x3, 5/3, 19/9.
  *
@@ -36,10 +39,13 @@ export class Atr implements StreamingIndicator {
   private prevClose = 0;
   private atr = 0;
   private value = NaN;
+  /** 1 / period: the smoothing multiplies by it (see the class comment). */
+  private readonly inversePeriod: number;
 
   constructor(period: number) {
     checkStreamingPeriod('period', period);
     this.period = period;
+    this.inversePeriod = 1 / period;
     this.warmupPeriod = period + 1;
   }
 
@@ -64,7 +70,7 @@ export class Atr implements StreamingIndicator {
     if (down > tr) tr = down;
     this.prevClose = close;
     if (c > p) {
-      this.atr = (this.atr * (p - 1) + tr) / p;
+      this.atr = (this.atr * (p - 1) + tr) * this.inversePeriod;
       this.value = this.atr;
       return;
     }
@@ -117,8 +123,9 @@ export function atrBatch(
   atr /= period;
   result[period] = atr;
   const pm1 = period - 1;
+  const inv = 1 / period;
   for (let i = period + 1; i < n; i++) {
-    atr = (atr * pm1 + trueRange(high[i], low[i], close[i - 1])) / period;
+    atr = (atr * pm1 + trueRange(high[i], low[i], close[i - 1])) * inv;
     result[i] = atr;
   }
   return result;
