@@ -64,15 +64,14 @@ export interface CheckTask extends RangeTask {
 }
 
 /**
- * Part `part` of `parts` of a panel call's value scans (wasm backend, shared memory): elements
- * [part * n / parts, (part + 1) * n / parts) of every scan, boundaries on multiples of SHARD_ALIGN. Answers the
- * index of the first scan with a hit in its part, or -1.
+ * Elements [from, to) of each of a panel call's value scans (wasm backend, shared memory; a panel's inputs all
+ * hold symbols * bars values). Answers the index of the first scan with a hit in that range, or -1.
  */
 export interface WasmCheckTask {
   readonly kind: 'wasm-check';
   readonly scans: readonly ValueScan[];
-  readonly part: number;
-  readonly parts: number;
+  readonly from: number;
+  readonly to: number;
 }
 
 /** Columns [first, first + count) of a panel kernel call in the shared memory, with this shard's own state. */
@@ -105,18 +104,12 @@ function kernels(): PanelKernels {
   return panelKernels;
 }
 
-/** The element range of `part` of `parts` of n elements, boundaries on multiples of SHARD_ALIGN. */
-export function partRange(n: number, part: number, parts: number): [number, number] {
-  const at = (k: number): number => (k >= parts ? n : Math.min(n, Math.floor((k * n) / parts / SHARD_ALIGN) * SHARD_ALIGN));
-  return [at(part), at(part + 1)];
-}
-
 function runWasmCheck(task: WasmCheckTask): number {
   const k = kernels();
   for (let i = 0; i < task.scans.length; i++) {
     const scan = task.scans[i];
-    const [from, to] = partRange(scan.n, task.part, task.parts);
-    if (from < to && runValueScan(k, scan, from, to)) return i;
+    const to = Math.min(task.to, scan.n);
+    if (task.from < to && runValueScan(k, scan, task.from, to)) return i;
   }
   return -1;
 }

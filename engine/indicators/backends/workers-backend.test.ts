@@ -1,28 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partRange, SHARD_ALIGN } from '../../workers/scan-tasks.ts';
 import { randomWalkBars } from '../series.ts';
 import { createWasmBackend, type WasmBackend } from './wasm-backend.ts';
 import { toBarMajor } from './panel.ts';
 import { createWorkersBackend, type WorkersBackend } from './workers-backend.ts';
 
 // What the contract suite (contract.test.ts, which runs the panel functions on 2 workers) does not cover: resident
-// arrays, value scans split across workers, and the split itself.
-
-describe('partRange', () => {
-  it('splits n elements into contiguous parts on multiples of SHARD_ALIGN that cover [0, n)', () => {
-    for (const [n, parts] of [[1000, 2], [1001, 3], [5, 4], [0, 2], [64, 1]]) {
-      let end = 0;
-      for (let part = 0; part < parts; part++) {
-        const [from, to] = partRange(n, part, parts);
-        expect(from).toBe(end);
-        expect(to).toBeGreaterThanOrEqual(from);
-        if (part < parts - 1) expect(to % SHARD_ALIGN).toBe(0);
-        end = to;
-      }
-      expect(end).toBe(n);
-    }
-  });
-});
+// arrays and value scans split across workers.
 
 describe('the workers backend', () => {
   const symbols = 45;

@@ -59,9 +59,10 @@ export async function createWorkersBackend(options: WorkersBackendOptions = {}):
   }
 
   const execute: PanelExecutor = async (job) => {
-    const parts = pool.size;
     if (job.scans.length > 0) {
-      const checks = Array.from({ length: parts }, (_, part): ScanTask => ({ kind: 'wasm-check', scans: job.scans, part, parts }));
+      // A panel's inputs all hold symbols * bars values: one split of that range serves every scan.
+      const ranges = shardBounds(job.scans[0].n, pool.size, SHARD_ALIGN);
+      const checks = ranges.slice(0, -1).map((from, k): ScanTask => ({ kind: 'wasm-check', scans: job.scans, from, to: ranges[k + 1] }));
       const hits = (await pool.run(checks)) as number[];
       const first = Math.min(...hits.map((hit) => (hit < 0 ? Infinity : hit)));
       if (first !== Infinity) job.fail(first);
