@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Process- and socket-level tests spawn real processes, so they get generous timeouts.
 export default defineConfig({
   test: {
-    include: ['engine/**/*.test.ts', 'operator/**/*.test.ts', 'cli/**/*.test.ts', 'test/**/*.test.ts', 'charts/**/*.test.ts'],
+    include: ['engine/**/*.test.ts', 'operator/**/*.test.ts', 'cli/**/*.test.ts', 'test/**/*.test.ts', 'devcluster/**/*.test.ts', 'charts/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -9,7 +9,7 @@
  * lays out), `--noAssert`, `--use abort=` (no `env.abort` import, so the modules instantiate with no imports at
  * all but their memory), `--enable simd` (the SIMD module's kernels and both modules' value checks), and
  * `--importMemory --sharedMemory --maximumMemory 65536 --enable threads`: both modules run in one shared memory
- * that the backend creates (engine/indicators/backends/wasm-memory.ts), the SIMD module's static data placed at
+ * that the backend creates (engine/batch/wasm-memory.ts), the SIMD module's static data placed at
  * SIMD_MEMORY_BASE. A module is rebuilt only when it is missing or older than one of
  * its inputs (every kernel source, this script, the compiler's package.json), so a repeated run costs a few
  * stat calls; asc itself takes 3.5-7.5 s per module. Outputs are written to a temporary name and renamed, so a
@@ -18,7 +18,7 @@
 import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { WASM_MAXIMUM_PAGES } from '../engine/indicators/backends/wasm-memory.ts';
+import { WASM_MAXIMUM_PAGES } from '../engine/batch/wasm-memory.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const kernelDir = join(root, 'assembly', 'kernels');

@@ -10,11 +10,11 @@
  */
 import { Session } from 'node:inspector/promises';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
-import { GeneratedTick, RandomWalk } from '../engine/feed/random-walk.ts';
+import { GeneratedTick, RandomWalk } from '../engine/sim/random-walk.ts';
 import { createIntakeCounters } from '../engine/pipeline/frame-intake.ts';
 import { InlinePipeline } from '../engine/pipeline/inline-pipeline.ts';
 import { OrderIdSource } from '../engine/pipeline/order.ts';
-import { probeConfig } from '../engine/pipeline/test-config.ts';
+import { probeConfig } from '../test/support/engine-config.ts';
 import { createProcessorCounters } from '../engine/pipeline/tick-processor.ts';
 import { RiskEngine } from '../engine/risk/risk-engine.ts';
 import { SymbolTable } from '../engine/wire/symbol-id.ts';

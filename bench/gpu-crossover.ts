@@ -20,12 +20,12 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createJsBackend } from '../engine/indicators/backends/js-backend.ts';
-import { toBarMajor } from '../engine/indicators/backends/panel.ts';
-import { createWasmBackend, type WasmBackend } from '../engine/indicators/backends/wasm-backend.ts';
-import { adapterSummary, type GpuAdapterReport } from '../engine/indicators/gpu/adapter.ts';
-import { createGpuBackend, GPU_TOLERANCE, type GpuBackend } from '../engine/indicators/gpu/gpu-backend.ts';
-import { randomWalkBars } from '../engine/indicators/series.ts';
+import { createJsBackend } from '../engine/batch/js-backend.ts';
+import { toBarMajor } from '../engine/batch/panel.ts';
+import { createWasmBackend, type WasmBackend } from '../engine/batch/wasm-backend.ts';
+import { adapterSummary, type GpuAdapterReport } from '../engine/batch/gpu-adapter.ts';
+import { createGpuBackend, GPU_TOLERANCE, type GpuBackend } from '../engine/batch/gpu-backend.ts';
+import { randomWalkBars } from '../engine/batch/series.ts';
 import { measure, ns, ratio, table, type Timing } from './indicators-measure.ts';
 
 /** One GPU call (a whole panel) longer than this is not made: the size is skipped (or, in the scan, subset). */

@@ -11,7 +11,7 @@
  * lower], STOCH [slowK, slowD]; a library without one of them leaves it undefined. Libraries with only streaming
  * classes (trading-signals, @debut/indicators) run as an update loop writing into preallocated arrays.
  */
-import type { Bars } from '../engine/indicators/series.ts';
+import type { Bars } from '../engine/batch/series.ts';
 
 export type IndicatorId = 'sma' | 'ema' | 'rsi' | 'macd' | 'bbands' | 'atr' | 'vwap' | 'stoch';
 export const indicatorIds: readonly IndicatorId[] = ['sma', 'ema', 'rsi', 'macd', 'bbands', 'atr', 'vwap', 'stoch'];

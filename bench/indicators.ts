@@ -18,7 +18,7 @@
  *      arrays (copied in and out) and with resident arrays (WasmBackend.allocate: in place); the workers backend
  *      (one worker per core running the same SIMD kernels on column shards of resident arrays), with its speed-up
  *      over the one-thread resident row; and the
- *      gpu backend's emaMany/rsiMany (engine/indicators/gpu/), labelled with its adapter (adapterSummary), timed
+ *      gpu backend's emaMany/rsiMany (engine/batch/gpu-*.ts), labelled with its adapter (adapterSummary), timed
  *      with f32 upload and readback on the clock, checked on three symbols against the JS functions within
  *      GPU_TOLERANCE ("within f32 tolerance" or DIFFERS; the largest errors are printed) rather than bit for bit.
  *      The GPU row has its own child: one untimed call per kernel on 64 symbols gives the time of a full call;
@@ -56,15 +56,15 @@ import { BollingerBands } from '../engine/indicators/bbands.ts';
 import { Ema } from '../engine/indicators/ema.ts';
 import { Macd } from '../engine/indicators/macd.ts';
 import { Rsi } from '../engine/indicators/rsi.ts';
-import { randomWalkBars, type Bars } from '../engine/indicators/series.ts';
+import { randomWalkBars, type Bars } from '../engine/batch/series.ts';
 import { Sma } from '../engine/indicators/sma.ts';
-import type { BatchBackend } from '../engine/indicators/backends/batch-backend.ts';
-import { createJsBackend } from '../engine/indicators/backends/js-backend.ts';
-import { createWasmBackend, type WasmBackend } from '../engine/indicators/backends/wasm-backend.ts';
-import { createWorkersBackend } from '../engine/indicators/backends/workers-backend.ts';
-import { toBarMajor } from '../engine/indicators/backends/panel.ts';
-import { adapterSummary, type GpuAdapterReport } from '../engine/indicators/gpu/adapter.ts';
-import { createGpuBackend, GPU_TOLERANCE, type GpuBackend } from '../engine/indicators/gpu/gpu-backend.ts';
+import type { BatchBackend } from '../engine/batch/batch-backend.ts';
+import { createJsBackend } from '../engine/batch/js-backend.ts';
+import { createWasmBackend, type WasmBackend } from '../engine/batch/wasm-backend.ts';
+import { createWorkersBackend } from '../engine/batch/workers-backend.ts';
+import { toBarMajor } from '../engine/batch/panel.ts';
+import { adapterSummary, type GpuAdapterReport } from '../engine/batch/gpu-adapter.ts';
+import { createGpuBackend, GPU_TOLERANCE, type GpuBackend } from '../engine/batch/gpu-backend.ts';
 import {
   adapterNote, columnError, crossoverLines, GPU_CALL_LIMIT_MS, maxAbs, measureCrossover, scanCloses, type CrossoverReport,
 } from './gpu-crossover.ts';

@@ -1,6 +1,6 @@
 /**
  * Operator benchmark: 200 TradingEngines reconciled by the in-process controller against a real kube-apiserver
- * (test/cluster control plane; no controller-manager, so ReplicaSets stay unscaled and only the operator's own
+ * (devcluster control plane; no controller-manager, so ReplicaSets stay unscaled and only the operator's own
  * work is measured). Reports reconcile latency p50/p99 for creation (3 applies + status each) and for a steady
  * resync (zero writes expected), the time for all 200 to be observed, and operator memory per engine.
  * Baseline, measured in the same run: one raw API round trip (GET of a TradingEngine) and one server-side apply
@@ -17,7 +17,7 @@ import { createClusterWriter } from '../operator/kube/cluster-writer.ts';
 import { loadKubeConfig } from '../operator/kube/kube-config.ts';
 import { configMaps } from '../operator/kube/resources.ts';
 import { createOperatorMetrics } from '../operator/metrics/operator-metrics.ts';
-import { startControlPlane } from '../test/cluster/control-plane.ts';
+import { startControlPlane } from '../devcluster/control-plane.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const argIndex = process.argv.indexOf('--engines');

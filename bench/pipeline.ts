@@ -12,12 +12,12 @@
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
-import { GeneratedTick, RandomWalk } from '../engine/feed/random-walk.ts';
+import { GeneratedTick, RandomWalk } from '../engine/sim/random-walk.ts';
 import { LatencyHistogram } from '../engine/metrics/latency-histogram.ts';
 import { createIntakeCounters } from '../engine/pipeline/frame-intake.ts';
 import { InlinePipeline } from '../engine/pipeline/inline-pipeline.ts';
 import { OrderIdSource } from '../engine/pipeline/order.ts';
-import { probeConfig } from '../engine/pipeline/test-config.ts';
+import { probeConfig } from '../test/support/engine-config.ts';
 import { createProcessorCounters } from '../engine/pipeline/tick-processor.ts';
 import { RiskEngine } from '../engine/risk/risk-engine.ts';
 import { FrameHeader, decodeFrameHeader } from '../engine/wire/frame-header.ts';

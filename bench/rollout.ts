@@ -48,7 +48,7 @@ import type { Observed, Plan } from '../operator/controller/observed.ts';
 import { canonicalJson } from '../operator/render/canonical-json.ts';
 import { revisionOf } from '../operator/render/revision.ts';
 import type { ControlResult, TakenMeasurement } from '../operator/rollout/types.ts';
-import { exampleEngine, withSpec } from '../operator/testing/engines.ts';
+import { exampleEngine, withSpec } from '../test/support/engines.ts';
 import { describeModel, latencyModel, Market, naiveGate, Rng, setEngineWindow, type MeasurementResult, type Regression } from './rollout-model.ts';
 import { World } from './rollout-world.ts';
 

@@ -8,10 +8,10 @@
 //                       of resident arrays in the shared memory
 import { emaBatch } from '../engine/indicators/ema.ts';
 import { rsiBatch } from '../engine/indicators/rsi.ts';
-import { randomWalkBars } from '../engine/indicators/series.ts';
-import { toBarMajor } from '../engine/indicators/backends/panel.ts';
-import { createWasmBackend } from '../engine/indicators/backends/wasm-backend.ts';
-import { createWorkersBackend } from '../engine/indicators/backends/workers-backend.ts';
+import { randomWalkBars } from '../engine/batch/series.ts';
+import { toBarMajor } from '../engine/batch/panel.ts';
+import { createWasmBackend } from '../engine/batch/wasm-backend.ts';
+import { createWorkersBackend } from '../engine/batch/workers-backend.ts';
 
 const symbols = Number(process.argv[2] ?? 2000);
 const bars = Number(process.argv[3] ?? 10_000);

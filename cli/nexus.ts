@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 import { ConfigError } from '../engine/config-error.ts';
-import { TickCsvError } from '../engine/feed/tick-csv.ts';
+import { TickCsvError } from '../engine/sim/tick-csv.ts';
 import { UsageError } from './args.ts';
 import { clusterCommand } from './commands/cluster.ts';
 import { ctlCommand } from './commands/ctl.ts';
-import { demoCommand } from './commands/demo.ts';
+import { demoCommand } from './commands/engine-demo.ts';
 import { engineCommand } from './commands/engine.ts';
 import { feedCommand } from './commands/feed.ts';
 import { sinkCommand } from './commands/sink.ts';
 
 const commands: Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }> = {
-  demo: { run: async (argv) => (await import('./commands/rollout-demo.ts')).rolloutDemoCommand(argv), summary: 'the product locally: control plane, operator, engines; a healthy v2 promoted, a slow v3 rolled back; ends by itself' },
+  demo: { run: async (argv) => (await import('./commands/demo.ts')).rolloutDemoCommand(argv), summary: 'the product locally: control plane, operator, engines; a healthy v2 promoted, a slow v3 rolled back; ends by itself' },
   'engine-demo': { run: demoCommand, summary: 'run a feed, an engine and an order sink locally, with a live view; ends by itself' },
   engine: { run: engineCommand, summary: 'run a trading engine (what each TradingEngine pod runs)' },
   feed: { run: feedCommand, summary: 'market-data simulator or CSV replayer over ZeroMQ PUB' },

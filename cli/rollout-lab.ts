@@ -11,12 +11,12 @@ import { loadKubeConfig } from '../operator/kube/kube-config.ts';
 import { applyManifest, eventsFor, readObject, waitForEstablished, type ManifestObject } from '../operator/kube/manifests.ts';
 import { createOperatorMetrics } from '../operator/metrics/operator-metrics.ts';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
-import { OrderSink } from '../engine/orders/order-sink.ts';
+import { OrderSink } from '../engine/sim/order-sink.ts';
 import { freePort, spawnNexus, waitForExit } from './processes.ts';
 
 /**
  * A local rollout lab: everything a latency-gated rollout needs, on this machine, with real components.
- * A real control plane (kube-apiserver, etcd, controller-manager, scheduler: test/cluster), the local node agent
+ * A real control plane (kube-apiserver, etcd, controller-manager, scheduler: devcluster), the local node agent
  * running engine pods as `nexus engine` processes on 127.0.0.x, the TradingEngine CRD, a market-data feed
  * (`nexus feed` process, ZeroMQ PUB), an order sink (ZeroMQ PULL, this process) and the operator's controller
  * (this process). Used by `nexus demo` and by the rollout integration tests. `stop()` stops all of it.
@@ -59,8 +59,8 @@ const symbols = ['AAPL', 'MSFT', 'NVDA', 'AMZN'];
 export async function startRolloutLab(options: RolloutLabOptions): Promise<RolloutLab> {
   const { log } = options;
   // Test tooling, loaded only here so the engine's own commands never load it.
-  const { startControlPlane } = await import('../test/cluster/control-plane.ts');
-  const { startNodeAgent } = await import('../test/cluster/node-agent.ts');
+  const { startControlPlane } = await import('../devcluster/control-plane.ts');
+  const { startNodeAgent } = await import('../devcluster/node-agent.ts');
   const marketDataPort = await freePort();
   const ordersPort = await freePort();
   const stack: Array<() => Promise<void>> = [];

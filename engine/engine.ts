@@ -4,7 +4,7 @@ import { MarketDataSubscriber } from './feed/market-data-subscriber.ts';
 import { createEngineMetrics, type EngineMetrics } from './metrics/engine-metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics/http-server.ts';
 import type { WindowSnapshot } from './metrics/sliding-window.ts';
-import { ControlServer, type ControlReply } from './orders/control-server.ts';
+import { ControlServer, type ControlReply } from './control/control-server.ts';
 import { OrderPublisher } from './orders/order-publisher.ts';
 import { createPipeline, ringNamesFor } from './pipeline/create-pipeline.ts';
 import { faultInjectionWarning } from './pipeline/fault-injection.ts';

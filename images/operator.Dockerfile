@@ -10,7 +10,7 @@ COPY operator ./operator
 COPY cli ./cli
 COPY bin ./bin
 # `nexus cluster` (development) compiles against the test control plane helpers.
-COPY test/cluster ./test/cluster
+COPY devcluster ./devcluster
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM gcr.io/distroless/nodejs20-debian12:nonroot

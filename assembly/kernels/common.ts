@@ -1,6 +1,6 @@
 // Shared helpers for the AssemblyScript indicator kernels (AssemblyScript, not TypeScript: compiled by asc,
 // excluded from tsc and eslint). Arrays are raw f64 runs in linear memory addressed by byte pointers that the
-// JS side (engine/indicators/backends/wasm-backend.ts) lays out; nothing here allocates.
+// JS side (engine/batch/wasm-backend.ts) lays out; nothing here allocates.
 
 /** values[i] for an f64 array at byte address `base`. */
 // @ts-ignore: decorator

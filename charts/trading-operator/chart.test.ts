@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { startControlPlane, type ControlPlane } from '../../test/cluster/control-plane.ts';
-import { helmBinary, kubectlBinary } from '../../test/tools/helm.ts';
+import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
+import { helmBinary, kubectlBinary } from '../../test/support/helm.ts';
 
 /**
- * The trading-operator chart, checked with the real helm 4 and kubectl 1.34 binaries (test/tools/helm.ts): lint,
+ * The trading-operator chart, checked with the real helm 4 and kubectl 1.34 binaries (test/support/helm.ts): lint,
  * the rendered objects and the values schema, then a server-side dry run and a real install into a real Kubernetes
- * v1.34.4 API server (test/cluster/). Helm's state directories live in a temporary directory.
+ * v1.34.4 API server (devcluster/). Helm's state directories live in a temporary directory.
  */
 const chartDir = fileURLToPath(new URL('.', import.meta.url));
 const sourceCrd = fileURLToPath(new URL('../../crds/tradingengine.yaml', import.meta.url));

@@ -11,7 +11,7 @@ const options = {
 export const clusterHelp = helpText(
   'nexus cluster up [--gpus N]',
   'Development and tests: runs a real Kubernetes v1.34.4 control plane on loopback (etcd, kube-apiserver,\n' +
-    'kube-controller-manager, kube-scheduler, built from the Go modules by test/cluster/build.sh and cached)\n' +
+    'kube-controller-manager, kube-scheduler, built from the Go modules by devcluster/kubernetes/build.sh and cached)\n' +
     'plus a local node agent that runs engine Pods as processes on 127.0.0.x. Installs the CRDs in crds/ when\n' +
     'present, prints the kubeconfig to use, and runs in the foreground: Ctrl-C or SIGTERM stops every process.',
   options,
@@ -28,8 +28,8 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
   }
   if (action !== 'up') throw new UsageError(`unknown cluster action ${JSON.stringify(action)} (up; stop it with Ctrl-C)`);
   // Test tooling, loaded only here so the engine's own commands never load the Kubernetes client.
-  const { startControlPlane } = await import('../../test/cluster/control-plane.ts');
-  const { startNodeAgent } = await import('../../test/cluster/node-agent.ts');
+  const { startControlPlane } = await import('../../devcluster/control-plane.ts');
+  const { startNodeAgent } = await import('../../devcluster/node-agent.ts');
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
   const cluster = await startControlPlane({ controllers: true, log });
   try {

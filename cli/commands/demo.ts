@@ -1,153 +1,194 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { monoNowNs } from '../../engine/clock/monotonic.ts';
-import { LatencyHistogram } from '../../engine/metrics/latency-histogram.ts';
-import { sendControl } from '../../engine/orders/control-server.ts';
-import { OrderSink } from '../../engine/orders/order-sink.ts';
-import { ControlCommand } from '../../engine/wire/layout.ts';
-import { symbolId } from '../../engine/wire/symbol-id.ts';
-import { flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
-import { latencySummary } from '../latency-summary.ts';
-import { freePort, spawnNexus, waitForExit, waitForLine } from '../processes.ts';
-import { standardIndicators } from '../../engine/config/presets.ts';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { Measurement, TradingEngine } from '../../operator/api/types.ts';
+import { flag, helpText, parseArgs, type OptionSpec } from '../args.ts';
+import { startRolloutLab, type MutableSpec, type RolloutLab } from '../rollout-lab.ts';
 
 const options = {
-  duration: { type: 'integer', help: 'seconds of market data', default: 10 },
-  rate: { type: 'integer', help: 'ticks per second', default: 20_000 },
-  symbols: { type: 'string', help: 'comma-separated symbols', default: 'AAPL,MSFT,NVDA,AMZN,GOOG,META,TSLA,AMD' },
-  layout: { type: 'string', help: 'pipeline layout: inline or workers', default: 'inline' },
+  json: { type: 'boolean', help: 'print the summary as JSON at the end' },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
-export const demoHelp = helpText(
-  'nexus engine-demo [options]',
-  'Runs the whole engine path on this machine with no cluster: a market-data simulator (process), an engine\n' +
-    '(process) and an order/signal sink (this process), all over real ZeroMQ sockets on loopback. Prints tick\n' +
-    'rate, tick-to-order latency, signals and orders every second, then drains the engine and ends by itself.',
+export const rolloutDemoHelp = helpText(
+  'nexus demo [--json]',
+  'The product in one command, on this machine, no cluster needed: starts a real Kubernetes control plane\n' +
+    '(kube-apiserver, etcd, controller-manager, scheduler; built from the Go modules on first use and cached)\n' +
+    'with a local node agent that runs engine pods as processes, installs the TradingEngine CRD, runs the operator,\n' +
+    'a market-data feed and an order sink, then rolls out three revisions of one TradingEngine with a latency-gated\n' +
+    'canary: v1 (first), v2 (healthy: promoted) and v3 (8 ms added to 5% of orders: aborted and rolled back\n' +
+    'automatically, orders cut first). Prints the timeline with the measured p99 values; ends by itself and cleans up.',
   options,
 );
 
-/** The demo's engine: eight indicators, three real strategies, risk limits that bite now and then. */
-export function demoEngineConfig(symbols: readonly string[], ports: Record<string, number>, layout: string): object {
-  return {
-    symbols,
-    indicators: standardIndicators,
-    strategies: [
-      { name: 'macd-cross', type: 'macdCross', indicators: ['macd'], params: { orderQuantity: 10 } },
-      { name: 'rsi-reversion', type: 'rsiReversion', indicators: ['rsi-14'], params: { orderQuantity: 5, oversold: 25, overbought: 75 } },
-      { name: 'bb-breakout', type: 'bollingerBreakout', indicators: ['bb-20'], params: { orderQuantity: 5 } },
-    ],
-    risk: { maxOrderQty: 100, maxPosition: 200, maxNotional: 250_000, priceBandBps: 200, ordersEnabled: true },
-    zeromq: {
-      endpoints: [
-        { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${ports.feed}` },
-        { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${ports.orders}` },
-        { name: 'signals', role: 'signals', bind: `tcp://127.0.0.1:${ports.signals}` },
-        { name: 'control', role: 'control', bind: `tcp://127.0.0.1:${ports.control}` },
-      ],
-    },
-    metrics: { port: ports.metrics, host: '127.0.0.1' },
-    pipeline: { layout },
-  };
+const name = 'demo';
+const thresholdMicros = 5_000;
+
+interface Phase {
+  readonly label: string;
+  readonly revision: string;
+  readonly outcome: 'promoted' | 'aborted' | 'stable';
+  readonly startedMs: number;
+  readonly endedMs: number;
+  readonly p99Micros: readonly number[];
+  readonly firstBreachMs?: number;
+  readonly ordersOffMs?: number;
+  readonly ordersOffRoundTripMs?: number;
 }
 
-export async function demoCommand(argv: readonly string[]): Promise<number> {
+export async function rolloutDemoCommand(argv: readonly string[]): Promise<number> {
   const values = parseArgs(argv, options);
   if (flag(values, 'help')) {
-    console.log(demoHelp);
+    console.log(rolloutDemoHelp);
     return 0;
   }
-  const symbols = (str(values, 'symbols') ?? '').split(',').filter((s) => s.length > 0);
-  const duration = num(values, 'duration');
-  const rate = num(values, 'rate');
-  const ports = { feed: await freePort(), orders: await freePort(), signals: await freePort(), control: await freePort(), metrics: await freePort() };
-  const dir = mkdtempSync(join(tmpdir(), 'nexus-demo-'));
-  const configPath = join(dir, 'engine.yaml');
-  writeFileSync(configPath, stringify(demoEngineConfig(symbols, ports, str(values, 'layout') ?? 'inline')));
-  const nameById = new Map(symbols.map((symbol) => [symbolId(symbol), symbol]));
-  const control = `tcp://127.0.0.1:${ports.control}`;
-
-  console.log(`Nexus demo: ${symbols.length} symbols, ${rate} ticks/s for ${duration} s, engine config ${configPath}`);
-  const sink = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ports.orders}`, signalsConnect: [`tcp://127.0.0.1:${ports.signals}`], clockNs: monoNowNs });
-  await sink.open();
-  const interval = new LatencyHistogram();
-  let lastOrder = '';
-  sink.onOrder = (order) => {
-    interval.record(Math.max(1, monoNowNs() - order.tickPublishMonoNs));
-    lastOrder = `${order.side === 1 ? 'BUY ' : 'SELL'} ${order.quantity} ${nameById.get(order.symbolId) ?? order.symbolId} @ ${order.price.toFixed(2)}`;
-  };
-  const sinkLoop = sink.run();
-
-  const engine = spawnNexus(['engine', '--config', configPath]);
-  const engineLog: string[] = [];
-  engine.stdout?.on('data', (chunk: Buffer) => engineLog.push(...chunk.toString().trimEnd().split('\n')));
-  engine.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-  let feed: ReturnType<typeof spawnNexus> | undefined;
-  let exitCode = 0;
+  const started = Date.now();
+  const at = (ms: number): string => `[${((ms - started) / 1000).toFixed(1).padStart(5)}s]`;
+  const say = (line: string): void => console.log(`${at(Date.now())} ${line}`);
+  const quietLog: string[] = [];
+  say('Starting a local Kubernetes control plane, the node agent, a market-data feed, an order sink and the operator...');
+  let lab: RolloutLab | undefined;
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    process.once('SIGINT', () => resolve('interrupted'));
+    process.once('SIGTERM', () => resolve('interrupted'));
+  });
   try {
-    console.log(await waitForLine(engine, /Engine started/, 30_000).then((line) => line.replace(/^\S+ /, '  ')));
-    feed = spawnNexus([
-      'feed', '--bind', `tcp://127.0.0.1:${ports.feed}`, '--symbols', symbols.join(','), '--rate', String(rate),
-      '--duration', String(duration), '--quiet',
-    ]);
-    feed.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    const feedExit = waitForExit(feed, (duration + 30) * 1000);
-
-    console.log('\n  time  ticks/s   e2e p50 µs  e2e p99 µs  engine p99 µs  signals   orders  denied  last order');
-    let previousTicks = 0;
-    let feedDone = false;
-    void feedExit.then(() => {
-      feedDone = true;
-    });
-    for (let second = 1; !feedDone || second <= 1; second++) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const status = (await sendControl(control, ControlCommand.Status, 3_000)).body as EngineStatusView;
-      const ticks = status.ticks.received;
-      const window = latencySummary(interval);
-      interval.reset();
-      console.log(
-        `  ${String(second).padStart(3)}s ${String(ticks - previousTicks).padStart(8)} ${window.p50Micros.toFixed(1).padStart(12)} ` +
-          `${window.p99Micros.toFixed(1).padStart(11)} ${(status.latency.p99Micros ?? 0).toFixed(1).padStart(14)} ` +
-          `${String(status.signals).padStart(8)} ${String(status.orders.accepted).padStart(8)} ${String(status.orders.denied).padStart(7)}  ${lastOrder}`,
-      );
-      previousTicks = ticks;
+    lab = await startRolloutLab({ log: (line) => quietLog.push(line) });
+    say(`Control plane up, TradingEngine CRD installed, operator running (KUBECONFIG=${lab.kubeconfigPath})`);
+    const timeline = new Timeline(lab, at);
+    const phases: Phase[] = [];
+    const run = async (): Promise<void> => {
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v1', 'first revision: no canary, becomes stable when ready', () => undefined, 'stable'));
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v2', 'a healthy release: canary 50%, latency gate, 100%', (spec) => {
+        spec.template.image = 'nexus/engine:v2';
+      }, 'promoted'));
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v3', 'a slow release: faultInjection adds 8000 µs to 5% of orders', (spec) => {
+        spec.template.image = 'nexus/engine:v3';
+        spec.engine.faultInjection = { extraLatencyMicros: 8_000, affectedPercent: 5 } as MutableSpec['engine']['faultInjection'];
+      }, 'aborted'));
+    };
+    const outcome = await Promise.race([run().then(() => 'done' as const), interrupted]);
+    if (outcome === 'interrupted') {
+      say('Interrupted: cleaning up');
+      return 130;
     }
-    const feedCode = await feedExit;
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the last frames reach the engine and the sink
-    const final = (await sendControl(control, ControlCommand.Status, 3_000)).body as EngineStatusView;
-    engine.kill('SIGTERM');
-    const engineCode = await waitForExit(engine, 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const total = latencySummary(sink.orderLatency);
-    console.log('\nSummary');
-    console.log(`  ticks: received ${final.ticks.received}, accepted ${final.ticks.accepted}, lost ${final.ticks.lost}, rejected ${JSON.stringify(final.ticksRejected)}`);
-    console.log(`  signals: ${final.signals}; orders: accepted ${final.orders.accepted}, denied ${final.orders.denied} ${JSON.stringify(final.orders.deniedByReason)}`);
-    console.log(`  orders received by the sink: ${sink.counts.orders} (buys ${sink.counts.buys}, sells ${sink.counts.sells}), lost ${sink.counts.lostOrders}`);
-    console.log(`  tick-to-order at the sink (feed -> engine -> sink, 2 ZeroMQ hops): p50 ${total.p50Micros} µs, p99 ${total.p99Micros} µs, p99.9 ${total.p999Micros} µs, max ${total.maxMicros} µs`);
-    console.log(`  engine drained on SIGTERM: exit ${engineCode}${engineLog.filter((l) => l.includes('Engine drained')).map((l) => l.replace(/^\S+ Engine drained/, ';')).join('')}`);
-    if (feedCode !== 0 || engineCode !== 0 || sink.counts.orders !== final.orders.accepted) exitCode = 1;
-    if (sink.counts.orders !== final.orders.accepted) {
-      console.log(`  MISMATCH: engine accepted ${final.orders.accepted} orders, sink received ${sink.counts.orders}`);
-    }
+    printSummary(phases);
+    if (flag(values, 'json')) console.log(JSON.stringify({ thresholdMicros, phases }, null, 2));
+    return phases.every((phase) => phase.outcome === (phase.label === 'v3' ? 'aborted' : phase.label === 'v2' ? 'promoted' : 'stable')) ? 0 : 1;
   } catch (error) {
-    console.error(`Demo failed: ${(error as Error).message}\nEngine log:\n${engineLog.join('\n')}`);
-    exitCode = 1;
+    console.error(`Demo failed: ${(error as Error).message}\nLast log lines:\n${quietLog.slice(-20).join('\n')}`);
+    return 1;
   } finally {
-    feed?.kill('SIGKILL');
-    if (engine.exitCode === null) engine.kill('SIGKILL');
-    sink.close();
-    await sinkLoop.catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    say('Stopping the operator, engines, feed, sink and control plane...');
+    await lab?.stop();
+    say('Done.');
   }
-  return exitCode;
 }
 
-interface EngineStatusView {
-  ticks: { received: number; accepted: number; lost: number };
-  ticksRejected: Record<string, number>;
-  signals: number;
-  orders: { accepted: number; denied: number; deniedByReason: Record<string, number> };
-  latency: { p99Micros?: number };
+/** Applies one revision and follows it to its end (stable, promoted or aborted), printing the timeline. */
+async function rollout(
+  lab: RolloutLab,
+  timeline: Timeline,
+  label: string,
+  what: string,
+  edit: (spec: MutableSpec) => void,
+  expected: Phase['outcome'],
+): Promise<Phase> {
+  console.log(`\n=== ${label}: ${what}`);
+  const startedMs = Date.now();
+  const before = await lab.read(name);
+  await lab.apply(lab.manifest(name, edit));
+  const deadline = startedMs + 180_000;
+  let engine: TradingEngine | undefined;
+  for (;;) {
+    engine = await lab.read(name);
+    await timeline.print(engine);
+    const status = engine?.status;
+    const fresh = status?.observedGeneration === engine?.metadata.generation && status?.updateRevision !== before?.status?.updateRevision;
+    if (fresh && status?.phase === 'Aborted') break;
+    if (fresh && status?.phase === 'Healthy' && status.stableRevision === status.updateRevision) break;
+    if (Date.now() > deadline) throw new Error(`${label} did not finish within 180 s (phase ${status?.phase ?? '-'}: ${status?.message ?? ''})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const revision = engine?.status?.updateRevision ?? '';
+  // An aborted canary keeps its pods (orders cut) for abortScaleDownDelaySeconds: follow it to zero.
+  const scaledDown = `Scaled ReplicaSet ${name}-${revision} from`;
+  const settleUntil = Date.now() + (engine?.status?.phase === 'Aborted' ? 20_000 : 500);
+  while (Date.now() < settleUntil) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await timeline.print(await lab.read(name));
+    if (timeline.eventsOf('ScalingReplicaSet').some((event) => event.message?.startsWith(scaledDown) === true && event.message.endsWith(' to 0'))) break;
+  }
+  const measured = timeline.measurementsOf(revision);
+  const breach = measured.find((m) => m.result === 'Breach');
+  const ordersOff = timeline.eventsOf('OrdersOff').find((event) => event.message?.includes(revision) === true);
+  const roundTrip = /round trip ([0-9.]+) ms/.exec(ordersOff?.message ?? '')?.[1];
+  const outcome: Phase['outcome'] = engine?.status?.phase === 'Aborted' ? 'aborted' : expected === 'stable' ? 'stable' : 'promoted';
+  return {
+    label, revision, outcome, startedMs, endedMs: Date.now(),
+    p99Micros: measured.map((m) => m.p99Micros ?? 0),
+    ...(breach?.time === undefined ? {} : { firstBreachMs: Date.parse(breach.time) }),
+    ...(ordersOff === undefined ? {} : { ordersOffMs: eventMs(ordersOff) }),
+    ...(roundTrip === undefined ? {} : { ordersOffRoundTripMs: Number(roundTrip) }),
+  };
+}
+
+function printSummary(phases: readonly Phase[]): void {
+  console.log('\n=== Summary');
+  console.log(`  revision    outcome    took     gate p99 µs (threshold ${thresholdMicros})`);
+  for (const phase of phases) {
+    const took = `${((phase.endedMs - phase.startedMs) / 1000).toFixed(1)} s`;
+    const values = phase.p99Micros.length === 0 ? '-' : phase.p99Micros.join(', ');
+    console.log(`  ${`${phase.label} ${phase.revision}`.padEnd(11).slice(0, 11)} ${phase.outcome.padEnd(10)} ${took.padStart(7)}  ${values}`);
+  }
+  const slow = phases.find((phase) => phase.outcome === 'aborted');
+  if (slow?.ordersOffMs !== undefined) {
+    const fromStart = ((slow.ordersOffMs - slow.startedMs) / 1000).toFixed(1);
+    const fromBreach = slow.firstBreachMs === undefined ? '-' : ((slow.ordersOffMs - slow.firstBreachMs) / 1000).toFixed(1);
+    console.log(`  ${slow.label}: orders cut ${fromStart} s after the apply (pod start, warm-up, gate delay included), ` +
+      `${fromBreach} s after the first breaching measurement; control round trip ${slow.ordersOffRoundTripMs ?? '-'} ms`);
+  }
+}
+
+function eventMs(event: CoreV1Event): number {
+  return Date.parse(String(event.eventTime ?? event.lastTimestamp ?? event.firstTimestamp ?? ''));
+}
+
+/** Prints each new Event and each new gate measurement once, in time order. */
+class Timeline {
+  private readonly seenEvents = new Set<string>();
+  private readonly seenMeasurements = new Set<string>();
+  private readonly measurements: Measurement[] = [];
+  private readonly events: CoreV1Event[] = [];
+
+  constructor(private readonly lab: RolloutLab, private readonly at: (ms: number) => string) {}
+
+  async print(engine: TradingEngine | undefined): Promise<void> {
+    const lines: Array<{ ms: number; text: string }> = [];
+    for (const event of await this.lab.events(name)) {
+      const key = event.metadata?.uid ?? event.metadata?.name ?? '';
+      if (this.seenEvents.has(key)) continue;
+      this.seenEvents.add(key);
+      this.events.push(event);
+      lines.push({ ms: eventMs(event), text: `${(event.type === 'Warning' ? '!' : ' ')} ${(event.reason ?? '').padEnd(18)} ${event.message ?? ''}` });
+    }
+    for (const measurement of engine?.status?.analysis?.history ?? []) {
+      const key = `${measurement.revision ?? ''}@${measurement.time ?? ''}`;
+      if (this.seenMeasurements.has(key)) continue;
+      this.seenMeasurements.add(key);
+      this.measurements.push(measurement);
+      const streak = engine?.status?.analysis;
+      lines.push({
+        ms: Date.parse(measurement.time ?? ''),
+        text: `  gate ${(measurement.result ?? '').padEnd(13)} ${measurement.message ?? ''}${measurement === streak?.lastMeasurement ? ` [passes ${streak.consecutiveSuccesses ?? 0}, breaches ${streak.consecutiveBreaches ?? 0}]` : ''}`,
+      });
+    }
+    for (const line of lines.sort((a, b) => a.ms - b.ms)) console.log(`${this.at(line.ms)} ${line.text}`);
+  }
+
+  measurementsOf(revision: string): Measurement[] {
+    return this.measurements.filter((m) => m.revision === revision);
+  }
+
+  eventsOf(reason: string): CoreV1Event[] {
+    return this.events.filter((event) => event.reason === reason);
+  }
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
-import { runPaced } from '../../engine/feed/pacer.ts';
-import { GeneratedTick, RandomWalk } from '../../engine/feed/random-walk.ts';
-import { parseTickCsv } from '../../engine/feed/tick-csv.ts';
-import { TickPublisher } from '../../engine/feed/tick-publisher.ts';
+import { runPaced } from '../../engine/sim/pacer.ts';
+import { GeneratedTick, RandomWalk } from '../../engine/sim/random-walk.ts';
+import { parseTickCsv } from '../../engine/sim/tick-csv.ts';
+import { TickPublisher } from '../../engine/sim/tick-publisher.ts';
 import { MAX_RECORDS_PER_FRAME } from '../../engine/wire/layout.ts';
 import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
 

@@ -5,10 +5,10 @@ import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bbandsBatch } from '../../engine/indicators/bbands.ts';
 import { macdBatch } from '../../engine/indicators/macd.ts';
-import { randomWalkBars } from '../../engine/indicators/series.ts';
+import { randomWalkBars } from '../../engine/batch/series.ts';
 import { smaBatch } from '../../engine/indicators/sma.ts';
 import { stochBatch } from '../../engine/indicators/stoch.ts';
-import { CALIBRATION_VERSION, machineKey, type Calibration } from '../../engine/indicators/backends/calibration.ts';
+import { CALIBRATION_VERSION, machineKey, type Calibration } from '../../engine/batch/calibration.ts';
 import { csvChunks, indicatorsCommand, indicatorsHelp } from './indicators.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nexus-indicators-'));

@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { ConfigError } from '../../engine/config-error.ts';
-import { BarCsvError, parseBarCsv } from '../../engine/indicators/bars-csv.ts';
-import { calibrationTable, describeWorkload } from '../../engine/indicators/backends/calibration.ts';
+import { BarCsvError, parseBarCsv } from '../../engine/batch/bars-csv.ts';
+import { calibrationTable, describeWorkload } from '../../engine/batch/calibration.ts';
 import {
   BackendUnavailableError,
   backendChoices,
@@ -11,15 +11,15 @@ import {
   createBackend,
   type AutoExplanation,
   type BackendChoice,
-} from '../../engine/indicators/backends/create-backend.ts';
-import { adapterSummary, type GpuAdapterReport } from '../../engine/indicators/gpu/adapter.ts';
+} from '../../engine/batch/create-backend.ts';
+import { adapterSummary, type GpuAdapterReport } from '../../engine/batch/gpu-adapter.ts';
 import {
   IndicatorComputeError,
   computeIndicators,
   parseIndicatorList,
   type IndicatorRequest,
   type OutputSeries,
-} from '../../engine/indicators/compute.ts';
+} from '../../engine/batch/compute.ts';
 import { UsageError, flag, helpText, parseArgs, str, type OptionSpec } from '../args.ts';
 
 const formats = ['csv', 'json'] as const;

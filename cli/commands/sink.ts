@@ -1,5 +1,5 @@
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
-import { OrderSink } from '../../engine/orders/order-sink.ts';
+import { OrderSink } from '../../engine/sim/order-sink.ts';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
 import { latencySummary } from '../latency-summary.ts';
 

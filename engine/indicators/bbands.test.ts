@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BollingerBands, bbandsBatch } from './bbands.ts';
-import { randomWalkBars } from './series.ts';
+import { randomWalkBars } from '../batch/series.ts';
 import { smaBatch } from './sma.ts';
 
 const f64 = (...values: number[]): Float64Array => Float64Array.from(values);

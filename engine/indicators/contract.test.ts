@@ -6,7 +6,7 @@ import type { IndicatorType, StreamingIndicator } from './indicator.ts';
 import { macdBatch } from './macd.ts';
 import { createIndicator, indicatorTypes } from './registry.ts';
 import { rsiBatch } from './rsi.ts';
-import { randomWalkBars, streamOutputs, type Bars } from './series.ts';
+import { randomWalkBars, streamOutputs, type Bars } from '../batch/series.ts';
 import { smaBatch } from './sma.ts';
 import { stochBatch } from './stoch.ts';
 import { vwapBatch } from './vwap.ts';

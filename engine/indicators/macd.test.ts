@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emaBatch } from './ema.ts';
 import { Macd, macdBatch } from './macd.ts';
-import { randomWalkBars } from './series.ts';
+import { randomWalkBars } from '../batch/series.ts';
 
 const f64 = (...values: number[]): Float64Array => Float64Array.from(values);
 

@@ -4,7 +4,7 @@ import { bbandsBatch } from './bbands.ts';
 import { emaBatch } from './ema.ts';
 import { macdBatch } from './macd.ts';
 import { rsiBatch } from './rsi.ts';
-import { randomWalkBars } from './series.ts';
+import { randomWalkBars } from '../batch/series.ts';
 import { smaBatch } from './sma.ts';
 import { stochBatch } from './stoch.ts';
 import { vwapBatch } from './vwap.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextPow2, RESYNC_MIN, resyncInterval, RollingSum } from './rolling-sum.ts';
-import { seededRandom } from './series.ts';
+import { seededRandom } from '../batch/series.ts';
 
 describe('RollingSum', () => {
   it('sums the last period values, including when period equals the ring capacity', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomWalkBars } from './series.ts';
+import { randomWalkBars } from '../batch/series.ts';
 import { Sma, smaBatch } from './sma.ts';
 
 const f64 = (...values: number[]): Float64Array => Float64Array.from(values);

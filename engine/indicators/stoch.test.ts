@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomWalkBars } from './series.ts';
+import { randomWalkBars } from '../batch/series.ts';
 import { fastK, Stochastic, stochBatch } from './stoch.ts';
 
 const f64 = (...values: number[]): Float64Array => Float64Array.from(values);

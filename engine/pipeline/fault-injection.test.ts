@@ -11,7 +11,7 @@ import {
 } from './fault-injection.ts';
 import { Order, Signal } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
-import { probeConfig } from './test-config.ts';
+import { probeConfig } from '../../test/support/engine-config.ts';
 
 function fault(overrides: Partial<FaultInjectionConfig> = {}): FaultInjectionConfig {
   return { extraLatencyMicros: 400, jitterMicros: 0, affectedPercent: 100, seed: 1, ...overrides };

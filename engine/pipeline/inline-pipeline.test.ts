@@ -9,7 +9,7 @@ import { TickFrameWriter } from '../wire/tick-codec.ts';
 import { createIntakeCounters } from './frame-intake.ts';
 import { InlinePipeline } from './inline-pipeline.ts';
 import { OrderIdSource } from './order.ts';
-import { probeConfig } from './test-config.ts';
+import { probeConfig } from '../../test/support/engine-config.ts';
 import { createProcessorCounters } from './tick-processor.ts';
 
 function harness(overrides: Record<string, unknown> = {}) {

@@ -1,5 +1,5 @@
 import type { EngineConfig } from '../config/engine-config.ts';
-import { GeneratedTick, RandomWalk } from '../feed/random-walk.ts';
+import { GeneratedTick, RandomWalk } from '../sim/random-walk.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
 import { BusySpinWaitStrategy } from '../ring/wait-strategy.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { monoNowNs } from '../clock/monotonic.ts';
 import { runShardWarmup } from './shard-worker.ts';
-import { probeConfig } from './test-config.ts';
+import { probeConfig } from '../../test/support/engine-config.ts';
 import { runLayoutWarmup } from './warmup.ts';
 
 describe('warm-up', () => {

@@ -1,5 +1,5 @@
 import type { EngineConfig } from '../config/engine-config.ts';
-import { GeneratedTick, RandomWalk } from '../feed/random-walk.ts';
+import { GeneratedTick, RandomWalk } from '../sim/random-walk.ts';
 import { DENY_REASON_SLOTS, RiskEngine } from '../risk/risk-engine.ts';
 import { SymbolTable } from '../wire/symbol-id.ts';
 import { TickFrameWriter } from '../wire/tick-codec.ts';

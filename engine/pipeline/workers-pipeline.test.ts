@@ -9,7 +9,7 @@ import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { TickFrameWriter } from '../wire/tick-codec.ts';
 import { createIntakeCounters } from './frame-intake.ts';
-import { probeConfig } from './test-config.ts';
+import { probeConfig } from '../../test/support/engine-config.ts';
 import { createProcessorCounters } from './tick-processor.ts';
 import { WorkersPipeline, type WorkersPipelineOptions } from './workers-pipeline.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exampleEngine, withSpec } from '../testing/engines.ts';
+import { exampleEngine, withSpec } from '../../test/support/engines.ts';
 import { describeErrors, specPathOfEngineField, validateSpec } from './validate.ts';
 
 describe('validateSpec', () => {

@@ -5,7 +5,7 @@ import { configMaps, replicaSets, services } from '../kube/resources.ts';
 import { appliedHash, renderConfigMap, renderReplicaSet, renderService } from '../render/children.ts';
 import { annotationKeys } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
-import { exampleEngine, withSpec } from '../testing/engines.ts';
+import { exampleEngine, withSpec } from '../../test/support/engines.ts';
 import { metaTime } from './conditions.ts';
 import { decide } from './decide.ts';
 import type { ApplyIntent, Observed, Plan } from './observed.ts';

@@ -3,7 +3,7 @@ import { createPodScrapeProvider } from '../analysis/pod-scrape.ts';
 import { createPrometheusProvider } from '../analysis/prometheus.ts';
 import type { LatencyProvider, MeasureResult } from '../analysis/provider.ts';
 import type { ControlRequest, ControlResult, MeasureRequest, TakenMeasurement } from '../rollout/types.ts';
-import { sendControl } from '../../engine/orders/control-server.ts';
+import { sendControl } from '../../engine/control/control-server.ts';
 import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
 
 /**

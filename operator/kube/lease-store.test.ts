@@ -1,11 +1,11 @@
 import { CoordinationV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../test/cluster/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
 import { LeaderElector, LeaseConflictError } from '../controller/leader-elector.ts';
 import { KubeLeaseStore } from './lease-store.ts';
 
 /**
- * KubeLeaseStore and LeaderElector against a real API server (test/cluster/control-plane.ts; binaries are built
+ * KubeLeaseStore and LeaderElector against a real API server (devcluster/control-plane.ts; binaries are built
  * once and cached). Timings are short (lease 3 s, renew deadline 2 s, retry 0.5 s) so a handover takes under a second.
  */
 let cluster: ControlPlane;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startControlPlane, type ControlPlane } from '../../test/cluster/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { apiRequest, ApiError } from './api-request.ts';
 import { loadKubeConfig } from './kube-config.ts';
@@ -13,7 +13,7 @@ import {
 } from './rollout-requests.ts';
 
 /**
- * Rollout requests against a real kube-apiserver (test/cluster/control-plane.ts, no controllers): the CRD as
+ * Rollout requests against a real kube-apiserver (devcluster/control-plane.ts, no controllers): the CRD as
  * shipped, TradingEngines from examples/minimal.yaml with a canary strategy, and their status set directly with
  * merge patches as the operator would. Checks what each request writes, what it refuses (writing nothing), and
  * that a status changed between read and patch is re-read and retried, never overwritten.

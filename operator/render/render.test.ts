@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseEngineConfig } from '../../engine/config/engine-config.ts';
-import { exampleEngine, withSpec } from '../testing/engines.ts';
+import { exampleEngine, withSpec } from '../../test/support/engines.ts';
 import { appliedHash, configMapName, renderConfigMap, renderReplicaSet, renderService } from './children.ts';
 import { renderEngineConfig } from './engine-config.ts';
 import { imageVersion } from './labels.ts';

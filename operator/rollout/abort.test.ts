@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CanaryStep } from '../api/types.ts';
-import { gpuCanary, images, p99, release, second, World, type SpecEdit } from './testing/world.ts';
+import { gpuCanary, images, p99, release, second, World, type SpecEdit } from '../../test/support/rollout-world.ts';
 
 /** Measure every 5 s from the start of the analysis step; 2 canary pods (setWeight 50) under the gate. */
 const twoCanaryPods: SpecEdit = (s) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gpuCanary, images, minute, p99, release, second, World, type LatencyAnswer, type Reconciled, type SpecEdit } from './testing/world.ts';
+import { gpuCanary, images, minute, p99, release, second, World, type LatencyAnswer, type Reconciled, type SpecEdit } from '../../test/support/rollout-world.ts';
 
 /** examples/gpu-canary.yaml as blue-green: 4 pods, the gate every 5 s from the start, 2 passes in a row pass. */
 function blueGreen(options: Record<string, unknown> = {}): SpecEdit {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CanaryStep } from '../api/types.ts';
 import { canaryReplicas, describeStep, weightAt } from './canary.ts';
-import { failing, gpuCanary, images, iso, minute, noSamples, p99, release, second, World, type LatencyAnswer, type Reconciled, type SpecEdit } from './testing/world.ts';
+import { failing, gpuCanary, images, iso, minute, noSamples, p99, release, second, World, type LatencyAnswer, type Reconciled, type SpecEdit } from '../../test/support/rollout-world.ts';
 
 /** Measure every 5 s from the moment an analysis step starts. */
 const fastGate: SpecEdit = (s) => {

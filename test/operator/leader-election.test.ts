@@ -2,7 +2,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNexus, waitForExit, waitForLine } from '../../cli/processes.ts';
-import { startControlPlane, type ControlPlane } from '../cluster/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
 
 /**
  * Operator processes (`nexus operator`) against a real API server with leader election on a coordination.k8s.io

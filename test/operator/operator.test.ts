@@ -8,8 +8,8 @@ import { startController, type Controller } from '../../operator/controller/cont
 import { createClusterWriter } from '../../operator/kube/cluster-writer.ts';
 import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../../operator/metrics/operator-metrics.ts';
-import { startControlPlane, type ControlPlane } from '../cluster/control-plane.ts';
-import { startNodeAgent, type NodeAgent } from '../cluster/node-agent.ts';
+import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
+import { startNodeAgent, type NodeAgent } from '../../devcluster/node-agent.ts';
 
 /**
  * The operator's controller against a real control plane (kube-apiserver, controller-manager, scheduler) with the

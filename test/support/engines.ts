@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { applySpecDefaults } from '../../operator/api/defaults.ts';
+import type { TradingEngine } from '../../operator/api/types.ts';
+
+/** Test helper: a TradingEngine from examples/NAME.yaml, defaulted as the API server would, with a uid. */
+export function exampleEngine(name: 'minimal' | 'gpu-canary', overrides: { namespace?: string; uid?: string } = {}): TradingEngine {
+  const path = fileURLToPath(new URL(`../../examples/${name}.yaml`, import.meta.url));
+  const raw = parse(readFileSync(path, 'utf8')) as { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: unknown };
+  return {
+    apiVersion: raw.apiVersion,
+    kind: raw.kind,
+    metadata: { ...raw.metadata, namespace: overrides.namespace ?? 'trading', uid: overrides.uid ?? `uid-${raw.metadata.name}`, generation: 1 },
+    spec: applySpecDefaults(raw.spec),
+  };
+}
+
+/** A copy of an engine with its spec changed by `edit` (which may mutate the deep copy it receives). */
+export function withSpec(engine: TradingEngine, edit: (spec: Record<string, any>) => void): TradingEngine { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const spec = structuredClone(engine.spec) as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  edit(spec);
+  return { ...engine, spec: applySpecDefaults(spec) };
+}

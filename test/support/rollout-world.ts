@@ -1,0 +1,400 @@
+import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { TradingEngine, TradingEngineStatus } from '../../operator/api/types.ts';
+import type { MeasureResult, MeasureTarget } from '../../operator/analysis/provider.ts';
+import { decide } from '../../operator/controller/decide.ts';
+import type { EventIntent, Observed, Plan } from '../../operator/controller/observed.ts';
+import { labelKeys, revisionLabels } from '../../operator/render/labels.ts';
+import { revisionOf } from '../../operator/render/revision.ts';
+import { exampleEngine, withSpec } from './engines.ts';
+import type { ControlRequest, ControlResult, ControlTarget, MeasureRequest, TakenMeasurement } from '../../operator/rollout/types.ts';
+
+/**
+ * Test support only: a simulated cluster around the pure `decide`, driven by a manual clock.
+ *
+ * `reconcile()` does what operator/controller/reconciler.ts does, without the API server: decide, and while the
+ * plan needs effects, fulfil them (a measurement from `canaryLatency`/`stableLatency`, orders-off results from
+ * `control`) and decide again with the same now, at most three passes; then apply the final plan to the world:
+ * the status becomes engine.status, ReplicaSets and Services take what was applied, deletes remove, Events are
+ * logged with the time. Pods follow their ReplicaSet's size at once (new pods Pending, extra pods terminating),
+ * and start running (Ready, with an IP) or go away only when the test says so (`settle`), as kubelets would.
+ * A ReplicaSet whose size changed gets a new generation and counts no available pod until `settle` (its
+ * controller has not observed it yet), which is how the planners read it (pods.ts `availableReplicas`).
+ * Nothing of the operator lives in memory between reconciles: what it knows is engine.status; `restart()` reads
+ * everything back as JSON, as an API server would hand it to a fresh operator.
+ */
+
+export const second = 1_000;
+export const minute = 60 * second;
+/** A whole second, so status times and metav1 condition times agree. */
+export const T0 = Date.parse('2026-03-02T14:30:00Z');
+
+export type SpecEdit = (spec: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const images = {
+  v1: 'ghcr.io/nexus-trading/nexus-engine:0.1.0',
+  v2: 'ghcr.io/nexus-trading/nexus-engine:0.2.0',
+  v3: 'ghcr.io/nexus-trading/nexus-engine:0.3.0',
+} as const;
+
+/** examples/gpu-canary.yaml (replicas 4, the canary steps, the latency gate at 800 µs) with `edits` applied. */
+export function gpuCanary(...edits: SpecEdit[]): TradingEngine {
+  return withSpec(exampleEngine('gpu-canary'), (spec) => { for (const edit of edits) edit(spec); });
+}
+
+/** A spec edit that releases `image` (a new revision). */
+export function release(image: string): SpecEdit {
+  return (spec) => { spec.template.image = image; };
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** What the latency provider answers for one target. */
+export type LatencyAnswer = (target: MeasureTarget) => MeasureResult;
+
+/** A provider answer: `micros` at the quantile over `samples` samples, from every pod targeted. */
+export function p99(micros: number, samples = 5_000): LatencyAnswer {
+  return (target) => ({ ok: true, value: { quantileMicros: micros, samples, podsMeasured: target.pods.length } });
+}
+
+/** A provider failure (scrape refused, query error). */
+export function failing(error = 'connect ECONNREFUSED 10.1.0.1:9100'): LatencyAnswer {
+  return () => ({ ok: false, error });
+}
+
+/** An empty window: market closed. */
+export function noSamples(samples = 0): LatencyAnswer {
+  return (target) => ({ ok: true, value: { quantileMicros: samples === 0 ? undefined : 120, samples, podsMeasured: target.pods.length } });
+}
+
+export type ControlAnswer = (target: ControlTarget) => Omit<ControlResult, 'pod'>;
+
+export interface Reconciled {
+  readonly atMs: number;
+  /** Every decide of this reconcile, in order; only the last has no needs. */
+  readonly passes: readonly Plan[];
+  /** The measurements the plan asked for. */
+  readonly measured: readonly MeasureRequest[];
+  /** The control commands the plan asked for. */
+  readonly controlled: readonly ControlRequest[];
+  /** The plan applied. */
+  readonly plan: Plan;
+  readonly events: readonly EventIntent[];
+}
+
+export interface LoggedEvent extends EventIntent {
+  readonly atMs: number;
+}
+
+/** The most decide passes one reconcile makes (reconciler.ts: the plan, with a measurement, with orders-off results). */
+const maxPasses = 3;
+
+export class World {
+  nowMs: number;
+  engine: TradingEngine;
+  replicaSets: V1ReplicaSet[] = [];
+  configMaps: V1ConfigMap[] = [];
+  services: V1Service[] = [];
+  pods: V1Pod[] = [];
+  /** Every Event emitted, in order. */
+  readonly events: LoggedEvent[] = [];
+  readonly reconciles: Reconciled[] = [];
+  /** After every reconcile: each ReplicaSet's size by revision, and the revisions the Services select. */
+  readonly timeline: Array<{ atMs: number; sizes: Record<string, number>; active?: string; preview?: string }> = [];
+  /** Every pod ever created, with its revision and creation time. */
+  readonly podsCreated: Array<{ name: string; revision: string; atMs: number }> = [];
+  canaryLatency: LatencyAnswer = p99(500);
+  stableLatency: LatencyAnswer = p99(500);
+  control: ControlAnswer = () => ({ ok: true, micros: 850 });
+  /** Revisions whose pods the scheduler cannot place, with the scheduler's message. */
+  readonly unschedulable = new Map<string, string>();
+  private serial = 0;
+
+  constructor(engine: TradingEngine, nowMs = T0) {
+    this.engine = engine;
+    this.nowMs = nowMs;
+  }
+
+  /** A world where `engine` was created, its first revision became available and is stable (Healthy). */
+  static healthy(engine: TradingEngine, nowMs = T0): World {
+    const world = new World(engine, nowMs);
+    world.reconcile();
+    world.settle();
+    const plan = world.reconcile().plan;
+    if (plan.status.phase !== 'Healthy') throw new Error(`the first revision did not become Healthy: ${plan.status.message ?? ''}`);
+    return world;
+  }
+
+  get revision(): string {
+    return revisionOf(this.engine);
+  }
+
+  get status(): TradingEngineStatus {
+    return this.engine.status ?? {};
+  }
+
+  advance(ms: number): this {
+    this.nowMs += ms;
+    return this;
+  }
+
+  /** Edits the spec as `kubectl apply` would: a new generation, the status unchanged. */
+  edit(edit: SpecEdit): this {
+    const edited = withSpec(this.engine, edit);
+    this.engine = { ...edited, metadata: { ...edited.metadata, generation: (edited.metadata.generation ?? 0) + 1 } };
+    return this;
+  }
+
+  /** A status-subresource patch (nexus rollout promote / abort / retry). */
+  patchStatus(patch: Partial<TradingEngineStatus>): this {
+    this.engine = { ...this.engine, status: { ...this.status, ...patch } };
+    return this;
+  }
+
+  /** What an informer cache holds now, as the reconciler hands it to decide (a copy: decide must not reach the world). */
+  observed(): Observed {
+    return structuredClone({ engine: this.engine, replicaSets: this.replicaSets, configMaps: this.configMaps, services: this.services, pods: this.pods });
+  }
+
+  /**
+   * What one reconcile at the current time decides, without applying it: decide, and while the plan needs
+   * effects, fulfil them and decide again with the results (the same now), as reconciler.ts does.
+   */
+  plan(): Reconciled {
+    return this.planFrom(this.observed());
+  }
+
+  /** What one reconcile decides from `observed` at the current time (effects fulfilled from this world's answers). */
+  planFrom(start: Observed): Reconciled {
+    let observed = start;
+    const passes: Plan[] = [];
+    const measured: MeasureRequest[] = [];
+    const controlled: ControlRequest[] = [];
+    let plan = decide(observed, this.nowMs);
+    passes.push(plan);
+    for (let pass = 1; plan.needs !== undefined; pass++) {
+      if (pass >= maxPasses) throw new Error(`still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
+      const { measure, control } = plan.needs;
+      if (measure !== undefined) {
+        measured.push(measure);
+        observed = { ...observed, measurement: this.measure(measure) };
+      } else if (control !== undefined) {
+        controlled.push(control);
+        observed = { ...observed, control: control.targets.map((target) => ({ pod: target.pod, ...this.control(target) })) };
+      }
+      plan = decide(observed, this.nowMs);
+      passes.push(plan);
+    }
+    return { atMs: this.nowMs, passes, measured, controlled, plan, events: plan.events };
+  }
+
+  /** One reconcile at the current time: the plan (effects fulfilled), then applied to the world. */
+  reconcile(): Reconciled {
+    const reconciled = this.plan();
+    this.apply(reconciled.plan);
+    this.reconciles.push(reconciled);
+    return reconciled;
+  }
+
+  /**
+   * Runs the operator and the cluster together for `forMs`: every `stepMs` a reconcile, then the pods settle;
+   * stops early once `until` holds after a reconcile. Returns the reconciles made.
+   */
+  run(forMs: number, options: { stepMs?: number; until?: (world: World) => boolean } = {}): Reconciled[] {
+    const stepMs = options.stepMs ?? second;
+    const endMs = this.nowMs + forMs;
+    const made: Reconciled[] = [];
+    while (this.nowMs <= endMs) {
+      made.push(this.reconcile());
+      this.settle();
+      if (options.until?.(this) === true) break;
+      this.advance(stepMs);
+    }
+    return made;
+  }
+
+  /** Advances the clock by `ms`, then reconciles. */
+  after(ms: number): Reconciled {
+    return this.advance(ms).reconcile();
+  }
+
+  /**
+   * Kubelets and the ReplicaSet controller catch up: terminating pods are gone, every other pod runs (Ready, with
+   * an IP) unless its revision is unschedulable, and each ReplicaSet's status counts them.
+   */
+  settle(): this {
+    this.pods = this.pods.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
+    this.pods = this.pods.map((pod) => {
+      const revision = pod.metadata?.labels?.[labelKeys.revision] ?? '';
+      const message = this.unschedulable.get(revision);
+      if (message !== undefined) return pendingPod(pod, message);
+      if (pod.status?.phase === 'Running') return pod;
+      const ip = this.serial++;
+      return runningPod(pod, `10.1.${Math.floor(ip / 250)}.${(ip % 250) + 1}`, this.nowMs);
+    });
+    this.replicaSets = this.replicaSets.map((rs) => {
+      const revision = rs.metadata?.labels?.[labelKeys.revision] ?? '';
+      const own = this.pods.filter((pod) => pod.metadata?.labels?.[labelKeys.revision] === revision);
+      const running = own.filter((pod) => pod.status?.phase === 'Running').length;
+      return { ...rs, status: { replicas: own.length, readyReplicas: running, availableReplicas: running, observedGeneration: rs.metadata?.generation ?? 1 } };
+    });
+    return this;
+  }
+
+  /**
+   * An operator restart: nothing survives but what the API server holds, read back as JSON (dates become
+   * strings). The world keeps its logs (they are the test's, not the operator's).
+   */
+  restart(): this {
+    const roundTrip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+    this.engine = roundTrip(this.engine);
+    this.replicaSets = roundTrip(this.replicaSets);
+    this.configMaps = roundTrip(this.configMaps);
+    this.services = roundTrip(this.services);
+    this.pods = roundTrip(this.pods);
+    return this;
+  }
+
+  replicaSet(revision: string): V1ReplicaSet | undefined {
+    return this.replicaSets.find((rs) => rs.metadata?.labels?.[labelKeys.revision] === revision);
+  }
+
+  /** The size (spec.replicas) of a revision's ReplicaSet; 0 when it has none. */
+  size(revision: string): number {
+    return this.replicaSet(revision)?.spec?.replicas ?? 0;
+  }
+
+  /** The smallest size a revision's ReplicaSet had after any reconcile since `sinceMs`. */
+  minSize(revision: string, sinceMs = Number.NEGATIVE_INFINITY): number {
+    return Math.min(...this.timeline.filter((entry) => entry.atMs >= sinceMs).map((entry) => entry.sizes[revision] ?? 0));
+  }
+
+  /** Live (not terminating) pods of a revision, by name. */
+  podNames(revision: string): string[] {
+    return this.pods
+      .filter((pod) => pod.metadata?.labels?.[labelKeys.revision] === revision && pod.metadata.deletionTimestamp === undefined)
+      .map((pod) => pod.metadata?.name ?? '')
+      .sort();
+  }
+
+  podIP(name: string): string | undefined {
+    return this.pods.find((pod) => pod.metadata?.name === name)?.status?.podIP;
+  }
+
+  /** The revision the engine Service (or the preview Service) selects; 'all' when it selects every engine pod. */
+  serviceRevision(role: 'active' | 'preview' = 'active'): string | undefined {
+    const name = role === 'active' ? this.engine.metadata.name : `${this.engine.metadata.name ?? ''}-preview`;
+    const service = this.services.find((candidate) => candidate.metadata?.name === name);
+    if (service === undefined) return undefined;
+    return service.spec?.selector?.[labelKeys.revision] ?? 'all';
+  }
+
+  /** Events since `sinceMs` (inclusive), optionally of one reason. */
+  eventsSince(sinceMs: number, reason?: string): LoggedEvent[] {
+    return this.events.filter((event) => event.atMs >= sinceMs && (reason === undefined || event.reason === reason));
+  }
+
+  private measure(request: MeasureRequest): TakenMeasurement {
+    return {
+      revision: request.canary.revision,
+      canary: this.canaryLatency(request.canary),
+      ...(request.stable === undefined ? {} : { stable: this.stableLatency(request.stable) }),
+    };
+  }
+
+  private apply(plan: Plan): void {
+    this.engine = { ...this.engine, status: structuredClone(plan.status) };
+    for (const intent of plan.applies) {
+      const object = structuredClone(intent.object) as { kind?: string; metadata?: { name?: string } };
+      if (object.kind === 'ReplicaSet') this.applyReplicaSet(object as V1ReplicaSet);
+      else if (object.kind === 'Service') this.services = upsert(this.services, object as V1Service, this.nowMs, this.serial++);
+      else if (object.kind === 'ConfigMap') this.configMaps = upsert(this.configMaps, object as V1ConfigMap, this.nowMs, this.serial++);
+    }
+    for (const removal of plan.deletes) {
+      const keep = <T extends { metadata?: { name?: string } }>(list: T[]): T[] => list.filter((item) => item.metadata?.name !== removal.name);
+      if (removal.resource.kind === 'ReplicaSet') this.replicaSets = keep(this.replicaSets);
+      else if (removal.resource.kind === 'Service') this.services = keep(this.services);
+      else if (removal.resource.kind === 'ConfigMap') this.configMaps = keep(this.configMaps);
+    }
+    for (const event of plan.events) this.events.push({ ...event, atMs: this.nowMs });
+    this.syncPods();
+    const sizes: Record<string, number> = {};
+    for (const rs of this.replicaSets) sizes[rs.metadata?.labels?.[labelKeys.revision] ?? ''] = rs.spec?.replicas ?? 0;
+    this.timeline.push({ atMs: this.nowMs, sizes, active: this.serviceRevision('active'), preview: this.serviceRevision('preview') });
+  }
+
+  private applyReplicaSet(object: V1ReplicaSet): void {
+    const existing = this.replicaSets.find((rs) => rs.metadata?.name === object.metadata?.name);
+    if (existing === undefined) {
+      this.replicaSets.push({
+        ...object,
+        metadata: { ...object.metadata, uid: `uid-rs-${this.serial++}`, creationTimestamp: new Date(this.nowMs), generation: 1 },
+        status: { replicas: 0, readyReplicas: 0, availableReplicas: 0, observedGeneration: 0 },
+      });
+      return;
+    }
+    const changed = (existing.spec?.replicas ?? 0) !== (object.spec?.replicas ?? 0);
+    const updated: V1ReplicaSet = {
+      ...existing,
+      metadata: {
+        ...existing.metadata,
+        annotations: { ...existing.metadata?.annotations, ...object.metadata?.annotations },
+        generation: (existing.metadata?.generation ?? 1) + (changed ? 1 : 0),
+      },
+      spec: { ...existing.spec, selector: existing.spec?.selector ?? {}, replicas: object.spec?.replicas ?? 0 },
+    };
+    this.replicaSets = this.replicaSets.map((rs) => (rs === existing ? updated : rs));
+  }
+
+  /** The ReplicaSet controller: live pods follow each ReplicaSet's size (new ones Pending, the newest extra terminating). */
+  private syncPods(): void {
+    for (const rs of this.replicaSets) {
+      const revision = rs.metadata?.labels?.[labelKeys.revision] ?? '';
+      const wanted = rs.spec?.replicas ?? 0;
+      const live = this.pods.filter((pod) => pod.metadata?.labels?.[labelKeys.revision] === revision && pod.metadata.deletionTimestamp === undefined);
+      for (let i = live.length; i < wanted; i++) {
+        const name = `${rs.metadata?.name ?? ''}-p${this.serial++}`;
+        const message = this.unschedulable.get(revision);
+        const pod: V1Pod = {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: this.engine.metadata.namespace, labels: revisionLabels(this.engine, revision), creationTimestamp: new Date(this.nowMs) },
+          status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] },
+        };
+        this.pods.push(message === undefined ? pod : pendingPod(pod, message));
+        this.podsCreated.push({ name, revision, atMs: this.nowMs });
+      }
+      const extra = live.slice(wanted).map((pod) => pod.metadata?.name);
+      if (extra.length > 0) {
+        this.pods = this.pods.map((pod) => (extra.includes(pod.metadata?.name)
+          ? { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(this.nowMs) } }
+          : pod));
+      }
+    }
+  }
+}
+
+function upsert<T extends { metadata?: { name?: string; uid?: string; creationTimestamp?: Date } }>(list: T[], object: T, nowMs: number, serial: number): T[] {
+  const existing = list.find((item) => item.metadata?.name === object.metadata?.name);
+  if (existing === undefined) return [...list, { ...object, metadata: { ...object.metadata, uid: `uid-${serial}`, creationTimestamp: new Date(nowMs) } }];
+  return list.map((item) => (item === existing ? { ...object, metadata: { ...object.metadata, uid: existing.metadata?.uid, creationTimestamp: existing.metadata?.creationTimestamp } } : item));
+}
+
+function runningPod(pod: V1Pod, ip: string, nowMs: number): V1Pod {
+  return {
+    ...pod,
+    status: {
+      phase: 'Running',
+      podIP: ip,
+      conditions: [
+        { type: 'PodScheduled', status: 'True' },
+        { type: 'Ready', status: 'True', lastTransitionTime: new Date(nowMs) },
+      ],
+    },
+  };
+}
+
+function pendingPod(pod: V1Pod, message: string): V1Pod {
+  return { ...pod, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] } };
+}
