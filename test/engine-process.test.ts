@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnNexus, waitForExit, waitForLine } from '../cli/processes.ts';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
 import { TickPublisher } from '../engine/sim/tick-publisher.ts';
-import { sendControl } from '../engine/control/control-server.ts';
+import { sendControl } from '../engine/control/control-client.ts';
 import { OrderSink } from '../engine/sim/order-sink.ts';
 import { ControlCommand, ControlStatus, TickKind } from '../engine/wire/layout.ts';
 import { symbolId } from '../engine/wire/symbol-id.ts';

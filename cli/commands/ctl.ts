@@ -1,4 +1,4 @@
-import { controlCommandByName, sendControl } from '../../engine/control/control-server.ts';
+import { controlCommandByName, sendControl } from '../../engine/control/control-client.ts';
 import { ControlStatus } from '../../engine/wire/layout.ts';
 import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
 

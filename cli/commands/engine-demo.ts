@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { LatencyHistogram } from '../../engine/metrics/latency-histogram.ts';
-import { sendControl } from '../../engine/control/control-server.ts';
+import { sendControl } from '../../engine/control/control-client.ts';
 import { OrderSink } from '../../engine/sim/order-sink.ts';
 import { ControlCommand } from '../../engine/wire/layout.ts';
 import { symbolId } from '../../engine/wire/symbol-id.ts';

@@ -1,12 +1,8 @@
-import { Reply, Request } from 'zeromq';
-import {
-  decodeControlRequest,
-  decodeControlResponse,
-  encodeControlRequest,
-  encodeControlResponse,
-} from '../wire/control-codec.ts';
+import { Reply } from 'zeromq';
+import { decodeControlRequest, encodeControlResponse } from '../wire/control-codec.ts';
 import { ControlCommand, ControlStatus, rejectReasonName } from '../wire/layout.ts';
 
+/** A handler's answer: a `ControlStatus` and a JSON-serialisable body. */
 export interface ControlReply {
   readonly status: number;
   readonly body: unknown;
@@ -24,7 +20,8 @@ export interface ControlHandler {
  * The engine's control socket: ZeroMQ REP, one binary request -> one response (docs/wire.md). The operator uses
  * it to cut a canary's order flow at once (orders-off) and to drain before shutdown. A malformed request gets a
  * `Malformed` response rather than silence, so a REQ client is never left waiting; an unknown command gets
- * `UnknownCommand`. Handler errors become `Rejected` with the message in the body.
+ * `UnknownCommand`. Handler errors become `Rejected` with the message in the body. The client side is
+ * control-client.ts.
  */
 export class ControlServer {
   private readonly socket = new Reply({ linger: 0 });
@@ -96,41 +93,5 @@ export class ControlServer {
       reply = { status: ControlStatus.Rejected, body: { error: (error as Error).message } };
     }
     return encodeControlResponse({ command, requestId, status: reply.status, body: reply.body });
-  }
-}
-
-export const controlCommandByName: Readonly<Record<string, number>> = {
-  'orders-on': ControlCommand.OrdersOn,
-  'orders-off': ControlCommand.OrdersOff,
-  drain: ControlCommand.Drain,
-  status: ControlCommand.Status,
-};
-
-export interface ControlResult {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-/**
- * A control client (ZeroMQ REQ) for `nexus ctl`, tests and, later, the operator. Each call opens a socket, sends one
- * request and waits at most `timeoutMs` for the answer, so an unreachable engine is a clear error, not a hang.
- */
-export async function sendControl(address: string, command: number, timeoutMs = 5_000): Promise<ControlResult> {
-  const socket = new Request({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs });
-  try {
-    socket.connect(address);
-    const requestId = (Math.random() * 0xffffffff) >>> 0;
-    await socket.send(encodeControlRequest({ command, requestId, sentMonoNs: 0 }));
-    const [response] = await socket.receive();
-    const decoded = decodeControlResponse(response);
-    if (!decoded.ok) throw new Error(`malformed control response from ${address}: ${rejectReasonName(decoded.reason)}`);
-    if (decoded.value.requestId !== requestId) throw new Error(`control response from ${address} answers another request`);
-    return { status: decoded.value.status, body: decoded.value.body };
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'EAGAIN') throw new Error(`no answer from engine control socket ${address} within ${timeoutMs} ms`);
-    throw error;
-  } finally {
-    socket.close();
   }
 }
