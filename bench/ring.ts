@@ -6,11 +6,11 @@
 // Each run sends `messages` 16-byte messages (id, payload) through a 4096-slot 'block' ring, publishing once per
 // batch of up to 64 slots ("batch64") and once per message ("single"); the consumer releases whatever is ready.
 // Both sides use the same strategy. After a warm-up pass, 3 rounds; prints the median and range per case.
-// On a 2-core host two spinning threads own both cores: busy-spin figures swing with any other load.
+// On a 2-core host two spinning threads own both cores: spin figures swing with any other load.
 import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
 import { spawnWorker, workerExit } from '../engine/threads/spawn-worker.ts';
 import { SpscRing } from '../engine/ring/spsc-ring.ts';
-import { createWaitStrategy, type WaitStrategyName } from '../engine/ring/wait-strategy.ts';
+import { WAIT_STRATEGY_NAMES, createWaitStrategy, type WaitStrategyName } from '../engine/ring/wait-strategy.ts';
 
 type Mode = 'ring' | 'post';
 interface BenchRequest {
@@ -24,7 +24,7 @@ interface ConsumerDone {
   readonly checksum: number;
 }
 
-const STRATEGIES: readonly WaitStrategyName[] = ['busy-spin', 'yielding', 'blocking'];
+const STRATEGIES: readonly WaitStrategyName[] = WAIT_STRATEGY_NAMES;
 
 if (isMainThread) await main();
 else consume(workerData as BenchRequest);
@@ -83,7 +83,7 @@ async function runRing(strategy: WaitStrategyName, messages: number, batch: numb
 }
 
 async function runPost(messages: number): Promise<number> {
-  const { worker, done } = await start({ mode: 'post', sab: null, strategy: 'blocking', messages });
+  const { worker, done } = await start({ mode: 'post', sab: null, strategy: 'block', messages });
   const started = performance.now();
   for (let id = 0; id < messages; id++) worker.postMessage({ id, payload: id * 0.5 });
   const result = await done;

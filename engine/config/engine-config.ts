@@ -1,6 +1,8 @@
 import { ConfigError } from '../config-error.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { validateRiskLimits, type RiskLimits } from '../risk/risk-engine.ts';
+import { OVERFLOW_POLICIES, type OverflowPolicy } from '../ring/spsc-ring.ts';
+import { WAIT_STRATEGY_NAMES, type WaitStrategyName } from '../ring/wait-strategy.ts';
 import { createStrategy } from '../strategy/factory.ts';
 import {
   asArray,
@@ -49,14 +51,14 @@ export interface EndpointSpec {
 }
 
 export type PipelineLayout = 'inline' | 'workers';
-export type OverflowPolicy = 'drop' | 'block';
-export type WaitStrategyName = 'spin' | 'yield' | 'block';
 
 export interface PipelineConfig {
   readonly layout: PipelineLayout;
   readonly workers: number;
   readonly ringCapacity: number;
+  /** Input rings of the workers layout when full (the ring's own policies, spsc-ring.ts). */
   readonly overflow: OverflowPolicy;
+  /** How a worker waits on its rings (the ring's own strategy names, wait-strategy.ts). */
   readonly waitStrategy: WaitStrategyName;
   /** Continuous processing budget before the feed loop yields to the event loop (metrics, control). */
   readonly yieldEveryMicros: number;
@@ -142,8 +144,8 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
     layout: readEnum(pipelineRaw, 'layout', 'pipeline', ['inline', 'workers'] as const, 'inline'),
     workers: readInteger(pipelineRaw, 'workers', 'pipeline', { min: 1, max: 64, fallback: 1 }),
     ringCapacity,
-    overflow: readEnum(pipelineRaw, 'overflow', 'pipeline', ['drop', 'block'] as const, 'block'),
-    waitStrategy: readEnum(pipelineRaw, 'waitStrategy', 'pipeline', ['spin', 'yield', 'block'] as const, 'yield'),
+    overflow: readEnum(pipelineRaw, 'overflow', 'pipeline', OVERFLOW_POLICIES, 'block'),
+    waitStrategy: readEnum(pipelineRaw, 'waitStrategy', 'pipeline', WAIT_STRATEGY_NAMES, 'yield'),
     yieldEveryMicros: readInteger(pipelineRaw, 'yieldEveryMicros', 'pipeline', {
       min: 50, max: 1_000_000, fallback: 2_000,
     }),

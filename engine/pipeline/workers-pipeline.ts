@@ -1,7 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import type { WaitStrategyName as ConfigWaitStrategy } from '../config/engine-config.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
-import { YieldingWaitStrategy, type WaitStrategyName } from '../ring/wait-strategy.ts';
+import { YieldingWaitStrategy } from '../ring/wait-strategy.ts';
 import { spawnWorker } from '../threads/spawn-worker.ts';
 import type { TickSlot } from '../wire/tick-codec.ts';
 import { FrameIntake, type TickHandler } from './frame-intake.ts';
@@ -31,13 +30,6 @@ export interface WorkersPipelineOptions extends Omit<PipelineDeps, 'onWorkerFail
   readonly warmupTicks?: number;
 }
 
-/** Config wait-strategy names -> the ring's. */
-export const ringWaitStrategy: Readonly<Record<ConfigWaitStrategy, WaitStrategyName>> = Object.freeze({
-  spin: 'busy-spin',
-  yield: 'yielding',
-  block: 'blocking',
-});
-
 /** Ring names (label `ring`) of the workers layout, in `readRings` order. Example: 2 -> input-0, output-0, input-1, output-1. */
 export function workersRingNames(workers: number): string[] {
   const names: string[] = [];
@@ -47,8 +39,8 @@ export function workersRingNames(workers: number): string[] {
 
 /**
  * Default frame spin. Measured on the 2-core dev host (4-tick frames about 1 ms apart, main idle in epoll between
- * frames, 1 worker): with a busy-spin worker, a 30 µs spin took tick-to-order p50 from ~20 µs (wake-up path only)
- * to ~10-12 µs and p99 from ~85 µs to ~45-55 µs; with yielding or blocking workers, which take 50-100+ µs to wake
+ * frames, 1 worker): with a 'spin' worker, a 30 µs spin took tick-to-order p50 from ~20 µs (wake-up path only)
+ * to ~10-12 µs and p99 from ~85 µs to ~45-55 µs; with 'yield' or 'block' workers, which take 50-100+ µs to wake
  * on that host, no spin length changed latency measurably. The spin ends as soon as the frame's output is in.
  */
 export const DEFAULT_FRAME_SPIN_MICROS = 30;
@@ -201,7 +193,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         config,
         workerIndex: w,
         orderInstance: workerOrderInstance(this.options.instanceId, w),
-        waitStrategy: ringWaitStrategy[config.pipeline.waitStrategy],
+        waitStrategy: config.pipeline.waitStrategy,
         warmupTicks: this.options.warmupTicks ?? config.warmupTicks,
         input: this.inputs[w].sab,
         output: this.outputs[w].sab,

@@ -60,11 +60,11 @@ function produceOneByOne(ring: SpscRing, from: number, to: number): void {
 }
 
 // Two spinning threads on a 2-core host shared with other test files end up time-sliced on one core, and then
-// each slice moves at most one ring's worth of messages; a larger ring keeps busy-spin fast under load.
+// each slice moves at most one ring's worth of messages; a larger ring keeps spin fast under load.
 const STRESS_CASES: ReadonlyArray<{ strategy: WaitStrategyName; capacity: number }> = [
-  { strategy: 'busy-spin', capacity: 65_536 },
-  { strategy: 'yielding', capacity: 1024 },
-  { strategy: 'blocking', capacity: 1024 },
+  { strategy: 'spin', capacity: 65_536 },
+  { strategy: 'yield', capacity: 1024 },
+  { strategy: 'block', capacity: 1024 },
 ];
 
 describe.each(STRESS_CASES)('SpscRing across threads, $strategy, block policy', ({ strategy, capacity }) => {
@@ -97,10 +97,10 @@ describe('SpscRing across threads, drop policy', () => {
       slotBytes: MESSAGE_BYTES,
       overflow: 'drop',
       initialSequence: NEAR_WRAP,
-      waitStrategy: createWaitStrategy('yielding'),
+      waitStrategy: createWaitStrategy('yield'),
     });
     // A slowed consumer, so that the small ring overflows often.
-    const consumer = await startConsumer({ sab: ring.sab, strategy: 'yielding', slowdown: 100 });
+    const consumer = await startConsumer({ sab: ring.sab, strategy: 'yield', slowdown: 100 });
 
     let id = 0;
     let accepted = 0;
@@ -125,7 +125,7 @@ describe('SpscRing across threads, drop policy', () => {
 describe('SpscRing close across threads', () => {
   it('wakes a consumer blocked on an empty ring', async () => {
     const ring = SpscRing.create({ capacity: 8, slotBytes: MESSAGE_BYTES, overflow: 'block' });
-    const consumer = await startConsumer({ sab: ring.sab, strategy: 'blocking', slowdown: 0 });
+    const consumer = await startConsumer({ sab: ring.sab, strategy: 'block', slowdown: 0 });
     const consumerSleeping = new Int32Array(ring.sab, 192, 1);
     // Wait until the consumer has raised its sleeping flag, i.e. is parked (or about to park) in Atomics.wait.
     const deadline = performance.now() + 5_000;

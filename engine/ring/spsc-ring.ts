@@ -1,7 +1,11 @@
 import { BlockingWaitStrategy, type WaitPoint, type WaitStrategy } from './wait-strategy.ts';
 
-/** What a producer's `claim()` does when the ring is full, fixed when the ring is created. */
-export type OverflowPolicy = 'drop' | 'block';
+/**
+ * What a producer's `claim()` does when the ring is full, fixed when the ring is created. Spelled as the engine
+ * config spells them (`pipeline.overflow`).
+ */
+export const OVERFLOW_POLICIES = ['drop', 'block'] as const;
+export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
 export interface SpscRingOptions {
   /** Number of slots: a power of two, 1 to 2^30. */

@@ -3,6 +3,7 @@ import {
   BlockingWaitStrategy,
   BusySpinWaitStrategy,
   createWaitStrategy,
+  WAIT_STRATEGY_NAMES,
   YieldingWaitStrategy,
   type WaitPoint,
   type WaitStrategy,
@@ -77,7 +78,7 @@ describe('BlockingWaitStrategy', () => {
 });
 
 describe('createWaitStrategy', () => {
-  it.each(['busy-spin', 'yielding', 'blocking'] as const)('builds the %s strategy by name', (name) => {
+  it.each(WAIT_STRATEGY_NAMES)('builds the %s strategy by name', (name) => {
     expect(createWaitStrategy(name).name).toBe(name);
   });
 });

@@ -4,16 +4,17 @@
  * LiteBlockingWaitStrategy: the strategy is an object picked once per thread, so the hot path never branches
  * on it, and the two sides of one ring may pick differently (a spinning feed thread, a blocking worker).
  *
- * | strategy  | wake-up latency         | CPU while idle     | cost to the other side         |
- * |-----------|-------------------------|--------------------|--------------------------------|
- * | busy-spin | ~1 µs (FACTS: p50)      | a whole core       | none                           |
- * | yielding  | spin, then nap-bounded  | a core while spin- | none                           |
- * |           | (default nap 50 µs)     | ning, then ~0      |                                |
- * | blocking  | ~16 µs (futex wake)     | none               | Atomics.notify only while this |
- * |           |                         |                    | side has flagged that it sleeps |
+ * | name  | strategy     | wake-up latency         | CPU while idle     | cost to the other side          |
+ * |-------|--------------|-------------------------|--------------------|---------------------------------|
+ * | spin  | BusySpin     | ~1 µs (measured p50)    | a whole core       | none                            |
+ * | yield | Yielding     | spin, then nap-bounded  | a core while spin- | none                            |
+ * |       |              | (default nap 50 µs)     | ning, then ~0      |                                 |
+ * | block | Blocking     | ~16 µs (futex wake)     | none               | Atomics.notify only while this  |
+ * |       |              |                         |                    | side has flagged that it sleeps |
  *
- * On the 2-core hosts this engine runs on, busy-spin starves whichever thread shares the core: use it only
- * where a core is reserved.
+ * The names are the engine config's (`pipeline.waitStrategy`, docs/engine-config.md); `createWaitStrategy` is
+ * the one place a name becomes a strategy object. On the 2-core hosts this engine runs on, spin starves
+ * whichever thread shares the core: use it only where a core is reserved.
  *
  * Every strategy returns as soon as `point.poll()` is positive, returns 0 when `timeoutMs` has passed, and
  * returns promptly once the ring is closed (after a final poll, so nothing published before `close()` is lost).
@@ -46,23 +47,25 @@ export interface WaitPoint {
   readonly sleepFlagIndex: number;
 }
 
-export type WaitStrategyName = 'busy-spin' | 'yielding' | 'blocking';
+/** Every wait strategy name, spelled as the engine config spells them (`pipeline.waitStrategy`). */
+export const WAIT_STRATEGY_NAMES = ['spin', 'yield', 'block'] as const;
+export type WaitStrategyName = (typeof WAIT_STRATEGY_NAMES)[number];
 
 /** Picks a strategy by name, for settings that cross threads as plain data (workerData, config). */
 export function createWaitStrategy(name: WaitStrategyName): WaitStrategy {
   switch (name) {
-    case 'busy-spin':
+    case 'spin':
       return new BusySpinWaitStrategy();
-    case 'yielding':
+    case 'yield':
       return new YieldingWaitStrategy();
-    case 'blocking':
+    case 'block':
       return new BlockingWaitStrategy();
   }
 }
 
 /** Polls in a tight loop; lowest latency, burns the whole core while waiting. The clock is read every 256 polls. */
 export class BusySpinWaitStrategy implements WaitStrategy {
-  readonly name = 'busy-spin';
+  readonly name = 'spin';
 
   waitFor(point: WaitPoint, timeoutMs: number): number {
     const deadline = deadlineFor(timeoutMs);
@@ -81,7 +84,7 @@ export class BusySpinWaitStrategy implements WaitStrategy {
  * futex timeout is the nearest thing.
  */
 export class YieldingWaitStrategy implements WaitStrategy {
-  readonly name = 'yielding';
+  readonly name = 'yield';
 
   constructor(
     private readonly spinTries = 200,
@@ -118,7 +121,7 @@ export class YieldingWaitStrategy implements WaitStrategy {
  * `spinTries` polls (default 0) before the first sleep trade a little CPU for latency on bursty traffic.
  */
 export class BlockingWaitStrategy implements WaitStrategy {
-  readonly name = 'blocking';
+  readonly name = 'block';
 
   constructor(private readonly spinTries = 0) {}
 
