@@ -11,7 +11,6 @@ import { faultInjectionWarning } from './pipeline/fault-injection.ts';
 import { createIntakeCounters } from './pipeline/frame-intake.ts';
 import type { Pipeline } from './pipeline/pipeline.ts';
 import { createProcessorCounters } from './pipeline/tick-processor.ts';
-import { runLayoutWarmup } from './pipeline/warmup.ts';
 import { DENY_REASON_SLOTS, RiskEngine, denyReasonNames } from './risk/risk-engine.ts';
 import { ControlStatus, RejectReason, rejectReasonNames } from './wire/layout.ts';
 import { SymbolTable, symbolId } from './wire/symbol-id.ts';
@@ -35,7 +34,8 @@ export interface DrainReport {
  * metrics and health over HTTP, and a control socket. The pipeline layout (`inline` or `workers`, see
  * pipeline/pipeline.ts) is picked once from `config.pipeline.layout`. Lifecycle:
  *
- *   start(): open sockets -> JIT warm-up (scratch pipeline here; workers warm themselves) -> ready -> intake runs
+ *   start(): open sockets -> pipeline start, which is its JIT warm-up (scratch pipeline here; workers warm
+ *            themselves) -> ready -> intake runs
  *   drain(): stop intake -> drain the pipeline (workers finish their rings) -> flush -> wait until every
  *            accepted order is handed to libzmq
  *   stop():  drain, then close every socket (lingering so libzmq transmits) and the HTTP server
@@ -158,10 +158,8 @@ export class Engine {
     this.endpoints.metrics = `http://${config.metrics.host}:${this.httpServer.port}`;
     this.controlLoop = this.control?.run().catch((error: unknown) => log(`Control socket failed error="${String(error)}"`));
 
-    // Workers warm up on their own threads while this thread warms its half of the pipeline.
-    const pipelineStarted = this.pipeline.start();
-    const warm = runLayoutWarmup(config, this.options.clockNs);
-    await pipelineStarted;
+    // Starting the layout is its warm-up (workers warm up on their own threads while this thread warms its half).
+    const warm = await this.pipeline.start();
     log(`Engine warmed up ticks=${warm.ticks} orders=${warm.orders} durationMs=${warm.durationMs.toFixed(1)}`);
 
     this.endpoints.marketData = await this.subscriber.open();

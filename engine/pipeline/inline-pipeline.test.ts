@@ -55,6 +55,17 @@ function decodeOrders(frames: readonly Buffer[]): OrderSlot[] {
 }
 
 describe('InlinePipeline', () => {
+  it('warms up as its start, on a scratch pipeline: nothing is published and no real counter moves', async () => {
+    const h = harness({ warmupTicks: 500 });
+    const report = await h.pipeline.start();
+    expect(report.ticks).toBe(500);
+    expect(report.orders).toBeGreaterThan(0);
+    expect(h.orderFrames).toEqual([]);
+    expect(h.signalCounts).toEqual([]);
+    expect(h.processorCounters.tradesProcessed).toBe(0);
+    expect(h.intakeCounters.framesReceived).toBe(0);
+  });
+
   it('turns every probe trade into one order and records its tick-to-order latency at hand-off', () => {
     const h = harness();
     const writer = new TickFrameWriter(16);

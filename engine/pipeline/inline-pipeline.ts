@@ -1,13 +1,15 @@
 import type { EngineConfig } from '../config/engine-config.ts';
-import type { RiskEngine } from '../risk/risk-engine.ts';
+import { RiskEngine } from '../risk/risk-engine.ts';
 import { TickKind } from '../wire/layout.ts';
-import type { SymbolTable } from '../wire/symbol-id.ts';
+import { SymbolTable } from '../wire/symbol-id.ts';
 import type { TickSlot } from '../wire/tick-codec.ts';
-import { FrameIntake, type IntakeCounters, type TickHandler } from './frame-intake.ts';
-import type { OrderIdSource } from './order.ts';
+import { withoutFaultInjection } from './fault-injection.ts';
+import { FrameIntake, createIntakeCounters, type IntakeCounters, type TickHandler } from './frame-intake.ts';
+import { OrderIdSource } from './order.ts';
 import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './output-encoder.ts';
 import type { Pipeline } from './pipeline.ts';
-import { TickProcessor, type ProcessorCounters } from './tick-processor.ts';
+import { TickProcessor, createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
+import { discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 
 export type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
 
@@ -37,6 +39,7 @@ export interface InlinePipelineOptions {
  * is done (`processFrame` ends with a flush), so no record waits for later input. A writer that fills up mid-frame
  * is flushed at once. Tick-to-order latency is taken at hand-off to the publisher, per order (OutputEncoder).
  * The risk engine is the engine's own, so risk switches apply at once and `syncRiskSwitches` has nothing to do.
+ * `start()` is the JIT warm-up (`runInlineWarmup`): there is nothing else to start.
  */
 export class InlinePipeline implements TickHandler, Pipeline {
   readonly layout = 'inline';
@@ -46,9 +49,11 @@ export class InlinePipeline implements TickHandler, Pipeline {
   readonly denials: Float64Array;
   readonly ringNames: readonly string[] = [];
   private readonly encoder: OutputEncoder;
+  private readonly config: EngineConfig;
   private readonly clockNs: () => number;
 
   constructor(options: InlinePipelineOptions) {
+    this.config = options.config;
     this.clockNs = options.clockNs;
     this.processorCounters = options.processorCounters;
     this.denials = options.risk.denials;
@@ -73,8 +78,9 @@ export class InlinePipeline implements TickHandler, Pipeline {
     });
   }
 
-  start(): Promise<void> {
-    return Promise.resolve();
+  /** Runs the JIT warm-up on a scratch pipeline (this one's state is untouched) and resolves with its report. */
+  start(): Promise<WarmupReport> {
+    return Promise.resolve(runInlineWarmup(this.config, this.clockNs));
   }
 
   /** Processes one market-data frame and publishes everything it produced. */
@@ -108,4 +114,32 @@ export class InlinePipeline implements TickHandler, Pipeline {
     this.encoder.flush();
     return Promise.resolve();
   }
+}
+
+/**
+ * The inline layout's JIT warm-up: runs `config.warmupTicks` synthetic ticks (warmup.ts) through a scratch
+ * InlinePipeline built from the same config (same classes, so V8 optimises the same functions), with its own risk
+ * state and a publisher that discards everything. Nothing reaches a socket and the real pipeline's state is
+ * untouched; the first real tick then runs optimised code instead of the interpreter. Fault injection is left
+ * out: warm-up would only spin.
+ */
+export function runInlineWarmup(engineConfig: EngineConfig, clockNs: () => number): WarmupReport {
+  const started = clockNs();
+  const config = withoutFaultInjection(engineConfig);
+  const discard = discardingPublisher();
+  const pipeline = new InlinePipeline({
+    config,
+    symbols: new SymbolTable(config.symbols),
+    risk: new RiskEngine({ ...config.risk, ordersEnabled: true }, config.symbols.length),
+    orderIds: new OrderIdSource(0),
+    clockNs,
+    intakeCounters: createIntakeCounters(),
+    processorCounters: createProcessorCounters(config.strategies.length),
+    publisher: discard.publisher,
+    recordLatency: () => undefined,
+    ordersStreamId: 0,
+    signalsStreamId: 1,
+  });
+  feedSyntheticFrames(config, clockNs, (frame) => pipeline.processFrame(frame));
+  return { ticks: config.warmupTicks, orders: discard.orders(), durationMs: (clockNs() - started) / 1e6 };
 }

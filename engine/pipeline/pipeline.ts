@@ -4,15 +4,17 @@ import type { SymbolTable } from '../wire/symbol-id.ts';
 import type { IntakeCounters } from './frame-intake.ts';
 import type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
 import type { ProcessorCounters } from './tick-processor.ts';
+import type { WarmupReport } from './warmup.ts';
 
 /**
  * What the engine needs from a pipeline layout. `InlinePipeline` (everything on the feed thread) and
  * `WorkersPipeline` (symbol shards on worker threads) both implement it, and engine.ts picks one by
  * `config.pipeline.layout`; nothing else in the engine knows which it runs.
  *
- * Life: `start()` once (starts and warms whatever runs beside the feed thread) -> `processFrame()` per
- * market-data frame -> `drain()` once intake has stopped. Counters are plain numbers the pipeline keeps current
- * after `refreshCounters()`, so metrics scrapes and `status` read them without messages per tick.
+ * Life: `start()` once (the layout's JIT warm-up on scratch copies; threads beside the feed thread started and
+ * warmed too) -> `processFrame()` per market-data frame -> `drain()` once intake has stopped. Counters are plain
+ * numbers the pipeline keeps current after `refreshCounters()`, so metrics scrapes and `status` read them without
+ * messages per tick.
  */
 export interface Pipeline {
   readonly layout: PipelineLayout;
@@ -23,8 +25,12 @@ export interface Pipeline {
   /** Ring names (label `ring`) in the order `readRings` fills; the same list `ringNamesFor(config)` gives. */
   readonly ringNames: readonly string[];
 
-  /** Starts and warms background threads; resolves once they are ready to take ticks. */
-  start(): Promise<void>;
+  /**
+   * Warms the layout up (JIT, on scratch state: nothing is published and no real state changes) and starts
+   * whatever runs beside the feed thread; resolves with the feed thread's warm-up report once every part of the
+   * layout is ready to take ticks.
+   */
+  start(): Promise<WarmupReport>;
   /** Validates one market-data frame, processes its ticks and publishes what they produced. */
   processFrame(frame: Uint8Array): void;
   /**

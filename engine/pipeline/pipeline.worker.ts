@@ -1,36 +1,16 @@
 // The workers layout's thread entry: one symbol shard. Attaches to the rings, control block and counters the
 // main thread made (workerData), warms up on a scratch shard, reports ready, then processes its input ring until
-// the main thread closes it and it is drained; the thread then exits with code 0. See workers-pipeline.ts.
+// the main thread closes it and it is drained; the thread then exits with code 0. See workers-pipeline.ts; the
+// messages both sides exchange are in worker-protocol.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { monoNowNs } from '../clock/monotonic.ts';
-import type { EngineConfig } from '../config/engine-config.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
-import { createWaitStrategy, type WaitStrategyName } from '../ring/wait-strategy.ts';
+import { createWaitStrategy } from '../ring/wait-strategy.ts';
 import { OrderIdSource } from './order.ts';
 import { ShardWorker, runShardWarmup } from './shard-worker.ts';
-import type { WarmupReport } from './warmup.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
-
-/** What the main thread hands a pipeline worker; plain data and SharedArrayBuffers only. */
-export interface PipelineWorkerData {
-  readonly config: EngineConfig;
-  readonly workerIndex: number;
-  /** OrderIdSource instance of this worker (`workerOrderInstance`). */
-  readonly orderInstance: number;
-  readonly waitStrategy: WaitStrategyName;
-  readonly warmupTicks: number;
-  readonly input: SharedArrayBuffer;
-  readonly output: SharedArrayBuffer;
-  readonly control: SharedArrayBuffer;
-  readonly counters: SharedArrayBuffer;
-}
-
-/** The one message a pipeline worker sends: warmed up, about to take ticks. */
-export interface PipelineWorkerReady {
-  readonly type: 'ready';
-  readonly warmup: WarmupReport;
-}
+import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
 
 const data = workerData as PipelineWorkerData;
 if (parentPort === null) throw new Error('pipeline.worker.ts runs only as a worker thread');

@@ -1,5 +1,4 @@
 import type { EngineConfig } from '../config/engine-config.ts';
-import { GeneratedTick, RandomWalk } from '../sim/random-walk.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
 import { BusySpinWaitStrategy } from '../ring/wait-strategy.ts';
@@ -11,8 +10,8 @@ import { RingOutputSink } from './ring-output-sink.ts';
 import { TickProcessor, type ProcessorCounters } from './tick-processor.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
+import { SyntheticTicks, WARMUP_BATCH_TICKS, type WarmupReport } from './warmup.ts';
 import { OUTPUT_SLOT_BYTES, TICK_SLOT_BYTES, TickField, writeTickSlot } from './worker-slots.ts';
-import type { WarmupReport } from './warmup.ts';
 
 export interface ShardWorkerOptions {
   readonly config: EngineConfig;
@@ -141,15 +140,16 @@ export class ShardWorker {
 }
 
 /**
- * A worker's JIT warm-up: `ticks` synthetic ticks through a scratch ShardWorker (its own rings, risk state,
- * counters and order ids), in batches of 64 as the main thread publishes them, with the output ring consumed and
- * discarded here. The scratch worker runs the same classes and functions as the real one, so V8 has optimised
- * them before the first real tick; the real worker's state is untouched. Fault injection is left out: warm-up
- * would only spin.
+ * A worker's JIT warm-up, the worker thread's part of the workers layout's start (pipeline.worker.ts runs it
+ * before reporting ready): `ticks` ticks of the warm-up's synthetic source (warmup.ts) through a scratch
+ * ShardWorker (its own rings, risk state, counters and order ids), in batches of WARMUP_BATCH_TICKS as the main
+ * thread publishes them, with the output ring consumed and discarded here. The scratch worker runs the same
+ * classes and functions as the real one, so V8 has optimised them before the first real tick; the real worker's
+ * state is untouched. Fault injection is left out: warm-up would only spin.
  */
 export function runShardWarmup(config: EngineConfig, clockNs: () => number, ticks: number): WarmupReport {
   const started = clockNs();
-  const batch = 64;
+  const batch = WARMUP_BATCH_TICKS;
   const spin = new BusySpinWaitStrategy();
   const input = SpscRing.create({ capacity: batch, slotBytes: TICK_SLOT_BYTES, overflow: 'drop', waitStrategy: spin });
   // Room for a whole batch's records (a signal and an order per strategy per tick): nothing here drains mid-batch.
@@ -164,13 +164,12 @@ export function runShardWarmup(config: EngineConfig, clockNs: () => number, tick
     orderIds: new OrderIdSource(0),
     clockNs,
   });
-  const walk = new RandomWalk({ symbolCount: config.symbols.length, seed: 12345, tradeRatio: 0.8, volatility: 0.002, startPrice: 100 });
-  const tick = new GeneratedTick();
+  const source = new SyntheticTicks(config.symbols.length);
   for (let sent = 0; sent < ticks; ) {
     const room = input.claimable(); // the whole ring: every batch is consumed below
     let n = 0;
     for (; n < room && sent < ticks; n++, sent++) {
-      walk.next(tick);
+      const tick = source.next();
       writeTickSlot(input, input.claimSlotAt(n), tick.symbolIndex, tick.kind, tick.price, tick.size, clockNs());
     }
     input.publishN(n);

@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { monoNowNs } from '../clock/monotonic.ts';
-import { runShardWarmup } from './shard-worker.ts';
+import type { EngineConfig } from '../config/engine-config.ts';
 import { probeConfig } from '../../test/support/engine-config.ts';
-import { runLayoutWarmup } from './warmup.ts';
+import { runInlineWarmup } from './inline-pipeline.ts';
+import { runShardWarmup } from './shard-worker.ts';
+import type { WarmupReport } from './warmup.ts';
+import { runWorkersWarmup } from './workers-pipeline.ts';
+
+/** The feed-thread warm-up each layout's start runs. */
+function feedThreadWarmup(config: EngineConfig): WarmupReport {
+  return config.pipeline.layout === 'workers' ? runWorkersWarmup(config, monoNowNs) : runInlineWarmup(config, monoNowNs);
+}
 
 describe('warm-up', () => {
   it.each(['inline', 'workers'] as const)('runs the %s layout feed-thread warm-up end to end, probe trades becoming orders', (layout) => {
     const config = probeConfig({ warmupTicks: 2_000, pipeline: { layout, workers: 2 } });
-    const report = runLayoutWarmup(config, monoNowNs);
+    const report = feedThreadWarmup(config);
     expect(report.ticks).toBe(2_000);
     // The random walk is 80 % trades; the probe strategy orders on every trade and the probe limits pass them.
     expect(report.orders).toBeGreaterThan(1_400);
@@ -16,7 +24,7 @@ describe('warm-up', () => {
 
   it('runs a worker warm-up on a scratch shard with the same outcome as the feed-thread warm-up', () => {
     const config = probeConfig({ warmupTicks: 2_000, pipeline: { layout: 'workers', workers: 2 } });
-    expect(runShardWarmup(config, monoNowNs, 2_000).orders).toBe(runLayoutWarmup(config, monoNowNs).orders);
+    expect(runShardWarmup(config, monoNowNs, 2_000).orders).toBe(feedThreadWarmup(config).orders);
   });
 
   it.each(['inline', 'workers'] as const)('leaves fault injection out of the %s warm-ups, which would otherwise spin for minutes', (layout) => {
@@ -24,7 +32,7 @@ describe('warm-up', () => {
     const config = probeConfig({
       warmupTicks: 200, pipeline: { layout, workers: 2 }, faultInjection: { extraLatencyMicros: 1_000_000 },
     });
-    expect(runLayoutWarmup(config, monoNowNs).orders).toBeGreaterThan(100);
+    expect(feedThreadWarmup(config).orders).toBeGreaterThan(100);
     expect(runShardWarmup(config, monoNowNs, 200).orders).toBeGreaterThan(100);
   });
 });

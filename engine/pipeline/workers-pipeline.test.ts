@@ -112,6 +112,18 @@ function tradeFrames(frames: number, tradesPerSymbolPerFrame: number, firstExcha
 }
 
 describe('WorkersPipeline', () => {
+  it('warms the feed thread up as part of its start, on a scratch copy: nothing is published and no real counter moves', async () => {
+    const h = harness({}, { warmupTicks: 500 });
+    const report = await h.pipeline.start();
+    expect(report.ticks).toBe(500);
+    expect(report.orders).toBeGreaterThan(0);
+    h.pipeline.refreshCounters();
+    expect(h.orderFrames).toEqual([]);
+    expect(h.signals()).toBe(0);
+    expect(h.processorCounters.tradesProcessed).toBe(0);
+    expect(h.intakeCounters.framesReceived).toBe(0);
+  });
+
   it('turns each probe trade into exactly one order of its symbol, per-symbol order kept, latency recorded per order', async () => {
     const h = harness();
     await h.pipeline.start();

@@ -1,18 +1,23 @@
 import type { Worker } from 'node:worker_threads';
+import type { EngineConfig } from '../config/engine-config.ts';
+import { DENY_REASON_SLOTS, RiskEngine } from '../risk/risk-engine.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
 import { YieldingWaitStrategy } from '../ring/wait-strategy.ts';
 import { spawnWorker } from '../threads/spawn-worker.ts';
+import { SymbolTable } from '../wire/symbol-id.ts';
 import type { TickSlot } from '../wire/tick-codec.ts';
-import { FrameIntake, type TickHandler } from './frame-intake.ts';
-import { Order, Signal, workerOrderInstance } from './order.ts';
+import { withoutFaultInjection } from './fault-injection.ts';
+import { FrameIntake, createIntakeCounters, type TickHandler } from './frame-intake.ts';
+import { Order, OrderIdSource, Signal, workerOrderInstance } from './order.ts';
 import { OutputEncoder } from './output-encoder.ts';
 import type { Pipeline, PipelineDeps } from './pipeline.ts';
-import type { PipelineWorkerData, PipelineWorkerReady } from './pipeline.worker.ts';
-import type { ProcessorCounters } from './tick-processor.ts';
+import { ShardWorker, nextPowerOfTwo } from './shard-worker.ts';
+import { createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
+import { WARMUP_BATCH_TICKS, discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
+import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
 import { OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
-import { nextPowerOfTwo } from './shard-worker.ts';
 
 /** The shared pipeline dependencies (PipelineDeps) plus the workers layout's tuning knobs. */
 export interface WorkersPipelineOptions extends Omit<PipelineDeps, 'onWorkerFailure'> {
@@ -85,6 +90,10 @@ const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './pipeline.work
  * `Atomics.waitAsync` on the control block's wake cell: no timer polling and no spinning while idle. Records go
  * through the same OutputEncoder as the inline layout; tick-to-order latency is recorded at hand-off, per order.
  * Orders of one symbol keep their order (one worker, FIFO rings); orders of different shards may interleave.
+ *
+ * Start: spawn the workers, which each warm up on a scratch shard (`runShardWarmup`) and report ready
+ * (worker-protocol.ts); meanwhile this thread warms its own half on a scratch copy of the layout
+ * (`runWorkersWarmup`).
  *
  * Risk switches reach every worker through the control block before its next batch (`syncRiskSwitches`).
  * Counters: each worker keeps its counts in its own SharedArrayBuffer; `refreshCounters` sums them.
@@ -182,8 +191,11 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     return this.workers;
   }
 
-  /** Spawns the workers and resolves once every one has warmed up; rejects (and stops them all) if one fails. */
-  async start(): Promise<void> {
+  /**
+   * Spawns the workers, warms this thread's half of the layout while they warm up on theirs, and resolves with
+   * this thread's warm-up report once every worker is ready; rejects (and stops them all) if one fails.
+   */
+  async start(): Promise<WarmupReport> {
     if (this.state !== 'new') throw new Error(`WorkersPipeline.start: already ${this.state}`);
     this.state = 'starting';
     const { config, log } = this.options;
@@ -222,6 +234,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         }),
       );
     }
+    const warmup = runWorkersWarmup(config, this.options.clockNs);
     try {
       const reports = await Promise.all(ready);
       reports.forEach((report, w) =>
@@ -233,9 +246,10 @@ export class WorkersPipeline implements TickHandler, Pipeline {
       await Promise.all(this.exits);
       throw error;
     }
-    if (this.state !== 'starting') return; // a drain began while the workers warmed up
+    if (this.state !== 'starting') return warmup; // a drain began while the workers warmed up
     this.state = 'running';
     this.armWake();
+    return warmup;
   }
 
   /** Validates the frame, routes its ticks to the workers, then collects and publishes what came back. */
@@ -472,4 +486,58 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     this.control.wakeNow();
     this.refreshCounters();
   }
+}
+
+/**
+ * The feed thread's JIT warm-up for the workers layout, part of `WorkersPipeline.start` (each worker warms
+ * itself, see `runShardWarmup`): a scratch WorkersPipeline (small rings, threads never started) whose shards are
+ * run in this thread by ShardWorker after each synthetic frame (warmup.ts), so the feed thread's own hot
+ * functions (tick routing, ring writes, output collection, encoding) are optimised before the first real frame.
+ * The real pipeline, its workers and their risk state are untouched. Fault injection is left out.
+ */
+export function runWorkersWarmup(config: EngineConfig, clockNs: () => number): WarmupReport {
+  const started = clockNs();
+  const scratch: EngineConfig = {
+    ...withoutFaultInjection(config),
+    risk: { ...config.risk, ordersEnabled: true },
+    pipeline: { ...config.pipeline, ringCapacity: 1024, overflow: 'drop' },
+  };
+  const discard = discardingPublisher();
+  const pipeline = new WorkersPipeline({
+    config: scratch,
+    symbols: new SymbolTable(config.symbols),
+    risk: new RiskEngine(scratch.risk, config.symbols.length),
+    instanceId: 0,
+    clockNs,
+    intakeCounters: createIntakeCounters(),
+    processorCounters: createProcessorCounters(config.strategies.length),
+    denials: new Float64Array(DENY_REASON_SLOTS),
+    publisher: discard.publisher,
+    recordLatency: () => undefined,
+    ordersStreamId: 0,
+    signalsStreamId: 1,
+    log: () => undefined,
+    frameSpinMicros: 0,
+    // A frame's records must fit: nothing drains an output ring while its in-thread shard runs.
+    outputCapacity: nextPowerOfTwo(Math.max(2048, WARMUP_BATCH_TICKS * config.strategies.length * 2)),
+  });
+  const shards = pipeline.inputs.map(
+    (input, w) =>
+      new ShardWorker({
+        config: scratch,
+        input,
+        output: pipeline.outputs[w],
+        control: pipeline.control,
+        counters: pipeline.workerCounters[w],
+        orderIds: new OrderIdSource(0),
+        clockNs,
+      }),
+  );
+  feedSyntheticFrames(config, clockNs, (frame) => {
+    pipeline.processFrame(frame);
+    for (const shard of shards) shard.poll();
+    pipeline.collect();
+  });
+  pipeline.flush();
+  return { ticks: config.warmupTicks, orders: discard.orders(), durationMs: (clockNs() - started) / 1e6 };
 }

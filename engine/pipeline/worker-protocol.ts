@@ -1,0 +1,30 @@
+import type { EngineConfig } from '../config/engine-config.ts';
+import type { WaitStrategyName } from '../ring/wait-strategy.ts';
+import type { WarmupReport } from './warmup.ts';
+
+/**
+ * What passes between the workers layout's main thread (workers-pipeline.ts) and a pipeline worker
+ * (pipeline.worker.ts) as messages. Types only: both sides import this file, and it imports nothing that runs,
+ * so neither side depends on the other's code. Everything per tick goes through the rings and the control block
+ * (worker-slots.ts, worker-control.ts), never through messages.
+ */
+
+/** What the main thread hands a pipeline worker; plain data and SharedArrayBuffers only. */
+export interface PipelineWorkerData {
+  readonly config: EngineConfig;
+  readonly workerIndex: number;
+  /** OrderIdSource instance of this worker (`workerOrderInstance`). */
+  readonly orderInstance: number;
+  readonly waitStrategy: WaitStrategyName;
+  readonly warmupTicks: number;
+  readonly input: SharedArrayBuffer;
+  readonly output: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+  readonly counters: SharedArrayBuffer;
+}
+
+/** The one message a pipeline worker sends: warmed up, about to take ticks. */
+export interface PipelineWorkerReady {
+  readonly type: 'ready';
+  readonly warmup: WarmupReport;
+}
