@@ -6,7 +6,7 @@ import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { LatencyHistogram } from '../../engine/metrics/latency-histogram.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
 import { OrderSink } from '../../engine/sim/order-sink.ts';
-import { ControlCommand } from '../../engine/wire/layout.ts';
+import { ControlCommand, Side } from '../../engine/wire/layout.ts';
 import { symbolId } from '../../engine/wire/symbol-id.ts';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
 import { latencySummary } from '../latency-summary.ts';
@@ -76,7 +76,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   let lastOrder = '';
   sink.onOrder = (order) => {
     interval.record(Math.max(1, monoNowNs() - order.tickPublishMonoNs));
-    lastOrder = `${order.side === 1 ? 'BUY ' : 'SELL'} ${order.quantity} ${nameById.get(order.symbolId) ?? order.symbolId} @ ${order.price.toFixed(2)}`;
+    lastOrder = `${order.side === Side.Buy ? 'BUY ' : 'SELL'} ${order.quantity} ${nameById.get(order.symbolId) ?? order.symbolId} @ ${order.price.toFixed(2)}`;
   };
   const sinkLoop = sink.run();
 

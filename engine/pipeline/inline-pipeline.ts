@@ -69,7 +69,6 @@ export class InlinePipeline implements TickHandler, Pipeline {
     this.intake = new FrameIntake(options.symbols, this, options.intakeCounters);
     this.processor = new TickProcessor({
       config: options.config,
-      symbolIds: options.symbols.ids,
       risk: options.risk,
       sink: this.encoder,
       orderIds: options.orderIds,

@@ -1,29 +1,38 @@
 /**
  * A hot-path order: a mutable slot taken from a preallocated ObjectPool, filled by the tick processor, checked by
  * risk, encoded into the outbound order frame and returned to the pool. Never allocated per tick.
+ *
+ * Fields are named and encoded as in the wire's order record (OrderSlot, docs/wire.md), except that the symbol
+ * is carried as its dense index; the OutputEncoder turns that into the wire symbolId. Pipeline orders are
+ * always limit orders.
  */
 export class Order {
   orderId = 0;
+  /** Dense index into config.symbols (the wire's symbolId is `SymbolTable.ids[symbolIndex]`). */
   symbolIndex = 0;
-  symbolId = 0;
-  strategyIndex = 0;
-  /** +1 buy, -1 sell. */
+  /** Index into config.strategies of the strategy that fired, as on the wire. */
+  strategyId = 0;
+  /** `Side` (wire/layout.ts): 1 Buy, 2 Sell, as on the wire. */
   side = 0;
   price = 0;
   quantity = 0;
   tickPublishMonoNs = 0;
-  createdMonoNs = 0;
+  /** When the order was made (the start of the frame or batch that made it); the wire's orderMonoNs. */
+  orderMonoNs = 0;
 }
 
 /**
  * A hot-path signal: one reused object per producer, filled per signal and handed to the OutputSink, which copies
  * what it needs before returning. Passing one object instead of seven numbers keeps V8 from boxing the doubles
- * when it declines to inline the sink.
+ * when it declines to inline the sink. Fields are named and encoded as in the wire's signal record (SignalSlot),
+ * except that the symbol is carried as its dense index.
  */
 export class Signal {
+  /** Dense index into config.symbols. */
   symbolIndex = 0;
-  strategyIndex = 0;
-  /** +1 buy, -1 sell. */
+  /** Index into config.strategies, as on the wire. */
+  strategyId = 0;
+  /** +1 buy, -1 sell, as on the wire (a signal's side is signed; an order's is `Side`). */
   side = 0;
   price = 0;
   strength = 0;

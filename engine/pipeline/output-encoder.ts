@@ -1,4 +1,4 @@
-import { OrderType, Side } from '../wire/layout.ts';
+import { OrderType } from '../wire/layout.ts';
 import { OrderFrameWriter, OrderSlot } from '../wire/order-codec.ts';
 import { SignalFrameWriter, SignalSlot } from '../wire/signal-codec.ts';
 import type { Order, Signal } from './order.ts';
@@ -65,12 +65,12 @@ export class OutputEncoder implements OutputSink {
     return this.orders.count;
   }
 
-  /** Appends one signal (`side` +1 buy, -1 sell); the object may be reused as soon as this returns. */
+  /** Appends one signal; the object may be reused as soon as this returns. */
   signal(signal: Signal): void {
     const writer = this.signals;
     const slot = this.signalSlot;
     slot.symbolId = this.options.symbolIds[signal.symbolIndex];
-    slot.strategyId = signal.strategyIndex;
+    slot.strategyId = signal.strategyId;
     slot.side = signal.side;
     slot.price = signal.price;
     slot.strength = signal.strength;
@@ -80,20 +80,20 @@ export class OutputEncoder implements OutputSink {
     if (writer.isFull) this.flushSignals();
   }
 
-  /** Appends one limit order (`side` +1 buy, -1 sell); the Order may go back to its pool as soon as this returns. */
+  /** Appends one limit order; the Order may go back to its pool as soon as this returns. */
   order(order: Order): void {
     const writer = this.orders;
     this.orderTickNs[writer.count] = order.tickPublishMonoNs;
     const slot = this.orderSlot;
     slot.orderId = order.orderId;
     slot.symbolId = this.options.symbolIds[order.symbolIndex];
-    slot.strategyId = order.strategyIndex;
-    slot.side = order.side > 0 ? Side.Buy : Side.Sell;
+    slot.strategyId = order.strategyId;
+    slot.side = order.side;
     slot.orderType = OrderType.Limit;
     slot.price = order.price;
     slot.quantity = order.quantity;
     slot.tickPublishMonoNs = order.tickPublishMonoNs;
-    slot.orderMonoNs = order.createdMonoNs;
+    slot.orderMonoNs = order.orderMonoNs;
     writer.appendSlot(slot);
     if (writer.isFull) this.flushOrders();
   }

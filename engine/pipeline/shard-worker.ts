@@ -3,7 +3,6 @@ import { RiskEngine } from '../risk/risk-engine.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
 import { BusySpinWaitStrategy } from '../ring/wait-strategy.ts';
 import { TickKind } from '../wire/layout.ts';
-import { SymbolTable } from '../wire/symbol-id.ts';
 import { withoutFaultInjection } from './fault-injection.ts';
 import { OrderIdSource } from './order.ts';
 import { RingOutputSink } from './ring-output-sink.ts';
@@ -68,7 +67,6 @@ export class ShardWorker {
     this.sink = new RingOutputSink(options.output, control);
     this.processor = new TickProcessor({
       config,
-      symbolIds: new SymbolTable(config.symbols).ids,
       risk: this.risk,
       sink: this.sink,
       orderIds: options.orderIds,

@@ -6,6 +6,7 @@ import { createStrategy } from '../strategy/factory.ts';
 import type { IndicatorReader, Strategy } from '../strategy/strategy.ts';
 import { withFaultInjection } from './fault-injection.ts';
 import { IndicatorBank } from './indicator-bank.ts';
+import { Side } from '../wire/layout.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 
@@ -33,12 +34,8 @@ export function createProcessorCounters(strategyCount: number): ProcessorCounter
 }
 
 export interface TickProcessorOptions {
+  /** Every processor covers all configured symbols; a worker of the workers layout only ever sees its shard's ticks. */
   readonly config: EngineConfig;
-  /**
-   * Wire symbol id by dense symbol index (`SymbolTable.ids`). Every processor covers all configured symbols; a
-   * worker of the workers layout simply only ever sees its own shard's ticks.
-   */
-  readonly symbolIds: readonly number[];
   readonly risk: RiskEngine;
   readonly sink: OutputSink;
   readonly orderIds: OrderIdSource;
@@ -66,7 +63,6 @@ export class TickProcessor {
   private readonly bid: Float64Array;
   private readonly ask: Float64Array;
   private readonly pool: ObjectPool<Order>;
-  private readonly symbolIds: readonly number[];
   /** `options.sink`, or a LatencyFaultSink in front of it when fault injection is configured. */
   private readonly sink: OutputSink;
   /**
@@ -81,7 +77,6 @@ export class TickProcessor {
   constructor(private readonly options: TickProcessorOptions) {
     const { config } = options;
     const symbolCount = config.symbols.length;
-    this.symbolIds = options.symbolIds;
     this.banks = [];
     for (let s = 0; s < symbolCount; s++) {
       this.banks.push(new IndicatorBank(
@@ -167,7 +162,7 @@ export class TickProcessor {
     counters.signals[strategyIndex]++;
     const signal = this.signalRecord;
     signal.symbolIndex = symbolIndex;
-    signal.strategyIndex = strategyIndex;
+    signal.strategyId = strategyIndex;
     signal.side = side;
     signal.price = lastPrice;
     signal.strength = 1;
@@ -190,13 +185,12 @@ export class TickProcessor {
     }
     this.options.orderIds.assignNext(order);
     order.symbolIndex = symbolIndex;
-    order.symbolId = this.symbolIds[symbolIndex];
-    order.strategyIndex = strategyIndex;
-    order.side = side;
+    order.strategyId = strategyIndex;
+    order.side = side > 0 ? Side.Buy : Side.Sell;
     order.price = limitPrice;
     order.quantity = quantity;
     order.tickPublishMonoNs = tickPublishMonoNs;
-    order.createdMonoNs = now;
+    order.orderMonoNs = now;
     counters.ordersAccepted++;
     sink.order(order);
     this.pool.release(order);

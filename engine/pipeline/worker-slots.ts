@@ -14,16 +14,16 @@ import type { Order, Signal } from './order.ts';
  *  i32[2*base + 6] symbolIndex       dense index into config.symbols
  *  i32[2*base + 7] kind              TickKind: 1 Trade, 2 Bid, 3 Ask
  * ```
- * Output ring (worker -> main): one signal or one order, 56 bytes.
+ * Output ring (worker -> main): one signal or one order, 56 bytes, fields as in Order and Signal (order.ts).
  * ```
  *  i32[2*base + 0] record            OutputRecord.Order | OutputRecord.Signal
  *  i32[2*base + 1] symbolIndex
- *  i32[2*base + 2] strategyIndex
- *  i32[2*base + 3] side              +1 buy, -1 sell
+ *  i32[2*base + 2] strategyId
+ *  i32[2*base + 3] side              order: Side (1 Buy, 2 Sell); signal: +1 buy, -1 sell
  *  f64[base + 2]   price             order: limit price; signal: the price the strategy acted on
  *  f64[base + 3]   amount            order: quantity; signal: strength
  *  f64[base + 4]   tickPublishMonoNs
- *  f64[base + 5]   madeMonoNs        order: created; signal: signalled
+ *  f64[base + 5]   madeMonoNs        order: orderMonoNs; signal: signalMonoNs
  *  f64[base + 6]   orderId           order only (exact integer below 2^53)
  * ```
  * where base = slot * ring.slotF64.
@@ -35,7 +35,7 @@ export const TickField = { Price: 0, Size: 1, PublishMonoNs: 2, SymbolIndexI32: 
 export const OutputField = {
   RecordI32: 0,
   SymbolIndexI32: 1,
-  StrategyIndexI32: 2,
+  StrategyIdI32: 2,
   SideI32: 3,
   Price: 2,
   Amount: 3,
@@ -73,7 +73,7 @@ export function writeSignalSlot(ring: SpscRing, slot: number, signal: Signal): v
   const i32 = ring.i32;
   i32[2 * base + OutputField.RecordI32] = OutputRecord.Signal;
   i32[2 * base + OutputField.SymbolIndexI32] = signal.symbolIndex;
-  i32[2 * base + OutputField.StrategyIndexI32] = signal.strategyIndex;
+  i32[2 * base + OutputField.StrategyIdI32] = signal.strategyId;
   i32[2 * base + OutputField.SideI32] = signal.side;
   f64[base + OutputField.Price] = signal.price;
   f64[base + OutputField.Amount] = signal.strength;
@@ -88,11 +88,11 @@ export function writeOrderSlot(ring: SpscRing, slot: number, order: Order): void
   const i32 = ring.i32;
   i32[2 * base + OutputField.RecordI32] = OutputRecord.Order;
   i32[2 * base + OutputField.SymbolIndexI32] = order.symbolIndex;
-  i32[2 * base + OutputField.StrategyIndexI32] = order.strategyIndex;
+  i32[2 * base + OutputField.StrategyIdI32] = order.strategyId;
   i32[2 * base + OutputField.SideI32] = order.side;
   f64[base + OutputField.Price] = order.price;
   f64[base + OutputField.Amount] = order.quantity;
   f64[base + OutputField.TickPublishMonoNs] = order.tickPublishMonoNs;
-  f64[base + OutputField.MadeMonoNs] = order.createdMonoNs;
+  f64[base + OutputField.MadeMonoNs] = order.orderMonoNs;
   f64[base + OutputField.OrderId] = order.orderId;
 }

@@ -335,17 +335,17 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         const order = this.collectedOrder;
         order.orderId = f64[base + OutputField.OrderId];
         order.symbolIndex = i32[ints + OutputField.SymbolIndexI32];
-        order.strategyIndex = i32[ints + OutputField.StrategyIndexI32];
+        order.strategyId = i32[ints + OutputField.StrategyIdI32];
         order.side = i32[ints + OutputField.SideI32];
         order.price = f64[base + OutputField.Price];
         order.quantity = f64[base + OutputField.Amount];
         order.tickPublishMonoNs = f64[base + OutputField.TickPublishMonoNs];
-        order.createdMonoNs = f64[base + OutputField.MadeMonoNs];
+        order.orderMonoNs = f64[base + OutputField.MadeMonoNs];
         encoder.order(order);
       } else {
         const signal = this.collectedSignal;
         signal.symbolIndex = i32[ints + OutputField.SymbolIndexI32];
-        signal.strategyIndex = i32[ints + OutputField.StrategyIndexI32];
+        signal.strategyId = i32[ints + OutputField.StrategyIdI32];
         signal.side = i32[ints + OutputField.SideI32];
         signal.price = f64[base + OutputField.Price];
         signal.strength = f64[base + OutputField.Amount];

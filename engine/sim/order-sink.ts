@@ -1,7 +1,7 @@
 import { Pull, Subscriber } from 'zeromq';
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MessageType, ORDER_BYTES, SIGNAL_BYTES, SIGNAL_TOPIC, TICK_BYTES } from '../wire/layout.ts';
+import { MessageType, ORDER_BYTES, SIGNAL_BYTES, SIGNAL_TOPIC, Side, TICK_BYTES } from '../wire/layout.ts';
 import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
 import { SignalSlot, decodeSignal } from '../wire/signal-codec.ts';
 import { TickSlot, decodeTick } from '../wire/tick-codec.ts';
@@ -149,7 +149,7 @@ export class OrderSink {
         continue;
       }
       this.counts.orders++;
-      if (this.order.side === 1) this.counts.buys++;
+      if (this.order.side === Side.Buy) this.counts.buys++;
       else this.counts.sells++;
       this.orderLatency.record(Math.max(1, now - this.order.tickPublishMonoNs));
       this.onOrder?.(this.order);
