@@ -1,6 +1,6 @@
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { loadEngineConfig } from '../../engine/config/load.ts';
-import { Engine } from '../../engine/engine.ts';
+import { Engine } from '../../engine/app/engine.ts';
 import { flag, helpText, parseArgs, str, type OptionSpec } from '../args.ts';
 
 const options = {

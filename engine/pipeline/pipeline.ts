@@ -8,8 +8,8 @@ import type { WarmupReport } from './warmup.ts';
 
 /**
  * What the engine needs from a pipeline layout. `InlinePipeline` (everything on the feed thread) and
- * `WorkersPipeline` (symbol shards on worker threads) both implement it, and engine.ts picks one by
- * `config.pipeline.layout`; nothing else in the engine knows which it runs.
+ * `WorkersPipeline` (symbol shards on worker threads) both implement it, and the engine (engine/app/engine.ts) has
+ * `createPipeline` pick one by `config.pipeline.layout`; nothing else in the engine knows which it runs.
  *
  * Life: `start()` once (the layout's JIT warm-up on scratch copies; threads beside the feed thread started and
  * warmed too) -> `processFrame()` per market-data frame -> `drain()` once intake has stopped. Counters are plain

@@ -1,19 +1,19 @@
 import { hostname } from 'node:os';
-import { endpointFor, type EngineConfig } from './config/engine-config.ts';
-import { MarketDataSubscriber } from './feed/market-data-subscriber.ts';
-import { createEngineMetrics, type EngineMetrics } from './metrics/engine-metrics.ts';
-import { startMetricsServer, type MetricsServer } from './metrics/http-server.ts';
-import type { WindowSnapshot } from './metrics/sliding-window.ts';
-import { ControlServer, type ControlReply } from './control/control-server.ts';
-import { OrderPublisher } from './orders/order-publisher.ts';
-import { createPipeline, ringNamesFor } from './pipeline/create-pipeline.ts';
-import { faultInjectionWarning } from './pipeline/fault-injection.ts';
-import { createIntakeCounters } from './pipeline/frame-intake.ts';
-import type { Pipeline } from './pipeline/pipeline.ts';
-import { createProcessorCounters } from './pipeline/tick-processor.ts';
-import { DENY_REASON_SLOTS, RiskEngine, denyReasonNames } from './risk/risk-engine.ts';
-import { ControlStatus, RejectReason, rejectReasonNames } from './wire/layout.ts';
-import { SymbolTable, symbolId } from './wire/symbol-id.ts';
+import { endpointFor, type EngineConfig } from '../config/engine-config.ts';
+import { MarketDataSubscriber } from '../feed/market-data-subscriber.ts';
+import { createEngineMetrics, type EngineMetrics } from '../metrics/engine-metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
+import type { WindowSnapshot } from '../metrics/sliding-window.ts';
+import { ControlServer, type ControlReply } from '../control/control-server.ts';
+import { OrderPublisher } from '../orders/order-publisher.ts';
+import { createPipeline, ringNamesFor } from '../pipeline/create-pipeline.ts';
+import { faultInjectionWarning } from '../pipeline/fault-injection.ts';
+import { createIntakeCounters } from '../pipeline/frame-intake.ts';
+import type { Pipeline } from '../pipeline/pipeline.ts';
+import { createProcessorCounters } from '../pipeline/tick-processor.ts';
+import { DENY_REASON_SLOTS, RiskEngine, denyReasonNames } from '../risk/risk-engine.ts';
+import { ControlStatus, RejectReason, rejectReasonNames } from '../wire/layout.ts';
+import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 
 export interface EngineOptions {
   readonly config: EngineConfig;
@@ -32,7 +32,7 @@ export interface DrainReport {
 /**
  * One engine process: market data in over ZeroMQ SUB, the pipeline, orders out over PUSH and signals over PUB,
  * metrics and health over HTTP, and a control socket. The pipeline layout (`inline` or `workers`, see
- * pipeline/pipeline.ts) is picked once from `config.pipeline.layout`. Lifecycle:
+ * engine/pipeline/pipeline.ts) is picked once from `config.pipeline.layout`. Lifecycle:
  *
  *   start(): open sockets -> pipeline start, which is its JIT warm-up (scratch pipeline here; workers warm
  *            themselves) -> ready -> intake runs
