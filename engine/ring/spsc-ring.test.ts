@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTROL_BYTES, RING_LAYOUT_VERSION, RING_MAGIC, SpscRing, type OverflowPolicy } from './spsc-ring.ts';
 import { BusySpinWaitStrategy } from './wait-strategy.ts';
-import { MESSAGE_BYTES, readMessage, writeMessage } from './fixtures/test-message.ts';
+import { MESSAGE_BYTES, readMessage, writeMessage } from './test-message.ts';
 
 const spin = new BusySpinWaitStrategy();
 

@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnWorker, workerExit } from '../threads/spawn-worker.ts';
 import { SpscRing } from './spsc-ring.ts';
 import { createWaitStrategy, type WaitStrategyName } from './wait-strategy.ts';
-import { MESSAGE_BYTES, writeMessage } from './fixtures/test-message.ts';
-import type { ConsumerReport, ConsumerRequest } from './fixtures/ring-consumer.worker.ts';
+import { MESSAGE_BYTES, writeMessage, type ConsumerReport, type ConsumerRequest } from './test-message.ts';
 
 const MESSAGES = 2_000_000;
 /** The producer's sequence crosses 2^31 - 1 -> -2^31 after 700,000 messages, mid-run. */
