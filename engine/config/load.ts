@@ -4,7 +4,8 @@ import { ConfigError } from '../config-error.ts';
 import { parseEngineConfig, type EngineConfig } from './engine-config.ts';
 
 /**
- * The only place the engine reads files and environment variables (STYLE rule 9).
+ * The only place the engine reads files and environment variables: I/O stays at this one edge, and everything
+ * past it gets a parsed, validated EngineConfig (`parseEngineConfig` is pure).
  *
  * Sources, first match wins:
  *   1. `--config PATH` on the command line (YAML or JSON; JSON is YAML)

@@ -44,8 +44,8 @@ export interface TickProcessorOptions {
 }
 
 /**
- * The per-tick core shared by both pipeline layouts: indicators -> strategies -> risk -> order, one stage
- * handing to the next (STYLE rule 11). Risk is the only route to orders.
+ * The per-tick core shared by both pipeline layouts: indicators -> strategies -> risk -> order, each stage
+ * handing to the next and never back. Risk is the only route to orders.
  *
  * Everything is built at construction: one indicator instance per (symbol, indicator), the strategies' readers
  * resolved to those instances, strategy state in one Float64Array, an order pool. `onTrade` and `onQuote` allocate
