@@ -4,7 +4,6 @@ import { OrderIdSource } from './order.ts';
 import type { Pipeline, PipelineDeps } from './pipeline.ts';
 import { WorkersPipeline, workersRingNames } from './workers-pipeline.ts';
 
-
 /** Builds the pipeline `config.pipeline.layout` names. */
 export function createPipeline(deps: PipelineDeps): Pipeline {
   switch (deps.config.pipeline.layout) {
