@@ -100,9 +100,20 @@ export async function buildWasm(options: { force?: boolean; log?: (line: string)
   return result;
 }
 
+/** The part of the AssemblyScript compiler's API (`assemblyscript/asc`) that this build uses. */
+interface AscCompiler {
+  main(
+    args: readonly string[],
+    options: { stdout: { write(chunk: string | Uint8Array): void }; stderr: { write(chunk: string | Uint8Array): void } },
+  ): Promise<{ error: Error | null }>;
+}
+const ascModule = 'assemblyscript/asc';
+
 async function compile(entry: string, output: string, flags: readonly string[]): Promise<void> {
-  // Loaded lazily: importing the compiler costs ~0.5 s, which an up-to-date build does not need to pay.
-  const { default: asc } = await import('assemblyscript/asc');
+  // Loaded lazily: importing the compiler costs ~0.5 s, which an up-to-date build does not need to pay. Through a
+  // variable specifier, so TypeScript does not load the compiler's typings: they declare a global `console` of
+  // their own, and which of the two wins then depends on the order the program lists its files in.
+  const { default: asc } = (await import(ascModule)) as { default: AscCompiler };
   let diagnostics = '';
   const sink = { write: (chunk: string | Uint8Array): void => void (diagnostics += String(chunk)) };
   const { error } = await asc.main([entry, '--outFile', output, ...flags], { stdout: sink, stderr: sink });

@@ -12,8 +12,8 @@
 import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { TradingEngine } from '../operator/api/types.ts';
 import type { PodWindow } from '../operator/analysis/pod-scrape.ts';
-import type { Observed, Plan } from '../operator/controller/observed.ts';
-import { needsWrite } from '../operator/controller/reconciler.ts';
+import type { Observed, Plan } from '../operator/plan/plan.ts';
+import { needsWrite } from '../operator/plan/plan.ts';
 import { configMaps, replicaSets, services } from '../operator/kube/resources.ts';
 import { labelKeys, revisionLabels } from '../operator/render/labels.ts';
 import { latencyModel, PodLatency, type Market, type Regression, type Rng } from './rollout-model.ts';

@@ -43,11 +43,11 @@ import type { MeasureResult, MeasureTarget } from '../operator/analysis/provider
 import { aggregateWorstPod, type PodWindow } from '../operator/analysis/pod-scrape.ts';
 import { judge } from '../operator/analysis/verdict.ts';
 import { parseDurationMs } from '../operator/api/duration.ts';
-import { decide } from '../operator/controller/decide.ts';
-import type { Observed, Plan } from '../operator/controller/observed.ts';
+import { decide } from '../operator/decide/decide.ts';
+import type { Observed, Plan } from '../operator/plan/plan.ts';
 import { canonicalJson } from '../operator/render/canonical-json.ts';
 import { revisionOf } from '../operator/render/revision.ts';
-import type { ControlResult, TakenMeasurement } from '../operator/rollout/types.ts';
+import type { ControlOutcome, TakenMeasurement } from '../operator/plan/needs.ts';
 import { exampleEngine, withSpec } from '../test/support/engines.ts';
 import { describeModel, latencyModel, Market, naiveGate, Rng, setEngineWindow, type MeasurementResult, type Regression } from './rollout-model.ts';
 import { World } from './rollout-world.ts';
@@ -240,7 +240,7 @@ function simulateCanary(index: number): CanaryRun {
           ordersOffAbs = nowMs;
           run.ordersOffMs = nowMs - T0;
         }
-        const results: ControlResult[] = control.targets.map((target) => {
+        const results: ControlOutcome[] = control.targets.map((target) => {
           world.ordersOff(target.pod, nowMs);
           return { pod: target.pod, ok: true, micros: Math.round(300 + 600 * errorRng.uniform()) };
         });

@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from './config.ts';
-import { LeaderElector, type LeaderCallbacks } from './controller/leader-elector.ts';
+import { LeaderElector, type LeaderCallbacks } from './runtime/leader-elector.ts';
 import { KubeLeaseStore } from './kube/lease-store.ts';
 
 export interface Leadership {

@@ -8,7 +8,7 @@ import { engineAppName, labelKeys, managerName } from '../render/labels.ts';
 import { StatusExpectations } from './expectations.ts';
 import { reconcile } from './reconciler.ts';
 import { createRolloutEffects, type RolloutEffects } from './rollout-effects.ts';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue } from '../runtime/work-queue.ts';
 
 export interface ControllerOptions {
   readonly kubeConfig: KubeConfig;

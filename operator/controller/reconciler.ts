@@ -3,12 +3,11 @@ import type { TradingEngine } from '../api/types.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
 import { canonicalJson } from '../render/canonical-json.ts';
-import { appliedHash } from '../render/children.ts';
 import { labelKeys } from '../render/labels.ts';
-import { decide } from './decide.ts';
+import { settle } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
 import { cutOrdersOn, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
-import type { ApplyIntent, Observed } from './observed.ts';
+import { needsWrite, type Observed } from '../plan/plan.ts';
 
 export interface ReconcilerDeps {
   readonly engines: Lister<TradingEngine>;
@@ -32,8 +31,6 @@ export interface ReconcileResult {
   readonly writes: number;
 }
 
-/** Passes of decide per reconcile: the plan, then with a measurement, then with orders-off results. */
-const maxPasses = 3;
 /** How soon to look again while the cache lags behind this operator's own last status write. */
 const cacheLagRetryMs = 25;
 
@@ -61,7 +58,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const uid = engine.metadata.uid ?? '';
   const namespace = engine.metadata.namespace ?? '';
   const name = engine.metadata.name ?? '';
-  let observed: Observed = {
+  const observed: Observed = {
     engine,
     replicaSets: deps.replicaSets.ownedBy(uid),
     configMaps: deps.configMaps.ownedBy(uid),
@@ -69,18 +66,11 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     pods: deps.pods.list().filter((pod) => pod.metadata?.namespace === namespace && pod.metadata.labels?.[labelKeys.instance] === name),
   };
   const nowMs = deps.nowMs();
-  let plan = decide(observed, nowMs);
-  for (let pass = 1; plan.needs !== undefined; pass++) {
-    if (pass >= maxPasses) throw new Error(`reconcile of ${key} still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
-    const { measure, control } = plan.needs;
-    const source = engine.spec.analysis?.latency.source;
-    if (measure !== undefined && source !== undefined) {
-      observed = { ...observed, measurement: await takeMeasurement(deps.rollout, source, measure) };
-    } else if (control !== undefined) {
-      observed = { ...observed, control: await cutOrdersOn(deps.rollout, control) };
-    }
-    plan = decide(observed, nowMs);
-  }
+  const { plan } = await settle(observed, nowMs, async (effect) => effect.kind === 'measure'
+    ? { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request) }
+    : { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request) }).catch((error: unknown) => {
+    throw new Error(`reconcile of ${key} ${(error as Error).message}`);
+  });
   let writes = 0;
   if (canonicalJson(plan.status) !== canonicalJson(engine.status ?? {})) {
     const written = await deps.writer.applyStatus(engine, plan.status);
@@ -103,13 +93,4 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     });
   }
   return { writes, ...(plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs }) };
-}
-
-/** An apply is needed when the object is new, its rendered content changed, or (ReplicaSets) its size differs. */
-export function needsWrite(intent: ApplyIntent): boolean {
-  if (intent.observed === undefined) return true;
-  if (appliedHash(intent.object) !== appliedHash(intent.observed)) return true;
-  const wanted = (intent.object as { spec?: { replicas?: number } }).spec?.replicas;
-  const actual = (intent.observed as { spec?: { replicas?: number } }).spec?.replicas;
-  return wanted !== undefined && wanted !== actual;
 }

@@ -1,5 +1,5 @@
 import { ApiException, CoordinationV1Api, KubeConfig, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
-import { LeaseConflictError, type LeaseRecord, type LeaseStore } from '../controller/leader-elector.ts';
+import { LeaseConflictError, type LeaseRecord, type LeaseStore } from '../runtime/leader-elector.ts';
 
 /**
  * The LeaseStore of one coordination.k8s.io/v1 Lease on the API server (client-go resourcelock.LeaseLock).

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { WorkQueueObserver } from '../controller/work-queue.ts';
+import type { WorkQueueObserver } from '../runtime/work-queue.ts';
 
 /**
  * The operator's Prometheus metrics on an explicit registry (never prom-client's global one). Names are stable:

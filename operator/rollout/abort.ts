@@ -1,9 +1,10 @@
 import type { CanaryStatus } from '../api/types.ts';
-import { findCondition, type DesiredCondition } from '../controller/conditions.ts';
-import type { EventIntent } from '../controller/observed.ts';
+import { findCondition, type DesiredCondition } from '../plan/conditions.ts';
+import type { EventIntent } from '../plan/plan.ts';
 import { controlTargets, reachablePods, specReplicas } from './pods.ts';
 import { latencyCondition, requestFields } from './status-fields.ts';
-import type { AbortReason, ControlRequest, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
+import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
+import type { ControlRequest } from '../plan/needs.ts';
 
 /** The most pod names kept in status.canary.ordersOffPods (the CRD's maxItems). */
 const ordersOffPodsLimit = 1000;

@@ -1,8 +1,9 @@
 import type { AnalysisStatus, PauseCondition } from '../api/types.ts';
 import { quantileName, startGate } from '../analysis/verdict.ts';
-import type { EventIntent } from '../controller/observed.ts';
+import type { EventIntent } from '../plan/plan.ts';
 import { tickGate } from './gate-step.ts';
-import type { AbortReason, MeasureRequest, RolloutInput } from './types.ts';
+import type { AbortReason, RolloutInput } from './types.ts';
+import type { MeasureRequest } from '../plan/needs.ts';
 
 export interface AnalysisStepArgs {
   /** True when the rollout arrived at this step in this reconcile (the gate starts fresh). */

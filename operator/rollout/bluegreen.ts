@@ -1,11 +1,12 @@
 import type { AnalysisStatus, BlueGreenStatus, PauseCondition } from '../api/types.ts';
-import type { EventIntent } from '../controller/observed.ts';
+import type { EventIntent } from '../plan/plan.ts';
 import { abortedPlan } from './abort.ts';
 import { inProgressPlan, progressDeadline, Requeue } from './progress.ts';
 import { runAnalysisStep } from './analysis-step.ts';
 import { availableReplicas, livePodCount } from './pods.ts';
 import { latencyCondition, pushStableHistory, requestFields } from './status-fields.ts';
-import type { AbortReason, MeasureRequest, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
+import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
+import type { MeasureRequest } from '../plan/needs.ts';
 
 /** Blue-green steps, kept in status.currentStepIndex. */
 export const blueGreenSteps = { preview: 0, postPromotion: 1 } as const;

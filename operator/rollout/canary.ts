@@ -1,11 +1,12 @@
 import type { AnalysisStatus, CanaryStatus, CanaryStep, PauseCondition } from '../api/types.ts';
-import type { EventIntent } from '../controller/observed.ts';
+import type { EventIntent } from '../plan/plan.ts';
 import { abortedPlan } from './abort.ts';
 import { inProgressPlan, progressDeadline, Requeue } from './progress.ts';
 import { runAnalysisStep } from './analysis-step.ts';
 import { availableReplicas, livePodCount, specReplicas } from './pods.ts';
 import { latencyCondition, pushStableHistory, requestFields } from './status-fields.ts';
-import type { AbortReason, MeasureRequest, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
+import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
+import type { MeasureRequest } from '../plan/needs.ts';
 
 /** Canary pods for a weight: the exact replica ratio, rounded up (replicas 4, weight 25 -> 1; weight 30 -> 2). */
 export function canaryReplicas(replicas: number, weight: number): number {

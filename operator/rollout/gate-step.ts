@@ -1,7 +1,8 @@
 import type { AnalysisStatus, Measurement } from '../api/types.ts';
 import { advanceGate, judge, nextMeasurementDueMs, type GateOutcome } from '../analysis/verdict.ts';
 import { measureTarget } from './pods.ts';
-import type { MeasureRequest, RolloutInput } from './types.ts';
+import type { RolloutInput } from './types.ts';
+import type { MeasureRequest } from '../plan/needs.ts';
 
 export interface GateTick {
   readonly analysis: AnalysisStatus;

@@ -3,7 +3,7 @@ import type { TradingEngine } from '../api/types.ts';
 import type { MeasureTarget, TargetPod } from '../analysis/provider.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import { labelKeys } from '../render/labels.ts';
-import type { ControlTarget } from './types.ts';
+import type { ControlTarget } from '../plan/needs.ts';
 
 /** A revision's pods that can be reached: Running, with an IP, not terminating. */
 export function reachablePods(pods: readonly V1Pod[], revision: string): TargetPod[] {
@@ -54,4 +54,10 @@ export function measureTarget(engine: TradingEngine, pods: readonly V1Pod[], rev
     metricsPort: engine.spec.engine.metrics.port,
     timeoutMs: timeoutMs ?? 2_000,
   };
+}
+
+/** An object's creationTimestamp in epoch ms (0 when it has none, e.g. not yet created). */
+export function creationMs(object: { metadata?: { creationTimestamp?: Date | string } } | undefined): number {
+  const stamp = object?.metadata?.creationTimestamp;
+  return stamp === undefined ? 0 : new Date(stamp).getTime();
 }

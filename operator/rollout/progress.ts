@@ -1,7 +1,8 @@
 import { labelKeys } from '../render/labels.ts';
-import type { DesiredCondition } from '../controller/conditions.ts';
-import type { EventIntent } from '../controller/observed.ts';
-import type { AbortReason, MeasureRequest, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
+import type { DesiredCondition } from '../plan/conditions.ts';
+import type { EventIntent } from '../plan/plan.ts';
+import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
+import type { MeasureRequest } from '../plan/needs.ts';
 
 /** The earliest of the times a plan must be looked at again, as a delay from now (at least 1 ms). */
 export class Requeue {

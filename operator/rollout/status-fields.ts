@@ -1,6 +1,6 @@
 import type { AnalysisStatus, TradingEngine } from '../api/types.ts';
 import { quantileName } from '../analysis/verdict.ts';
-import type { DesiredCondition } from '../controller/conditions.ts';
+import type { DesiredCondition } from '../plan/conditions.ts';
 
 /** The most revisions kept in status.stableHistory (the CRD's maxItems). */
 export const stableHistoryLimit = 20;

@@ -1,51 +1,8 @@
 import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
-import type { MeasureResult, MeasureTarget } from '../analysis/provider.ts';
-import type { DesiredCondition } from '../controller/conditions.ts';
-import type { EventIntent } from '../controller/observed.ts';
-
-/** A measurement the executor took because a plan asked for it (`RolloutNeeds.measure`). */
-export interface TakenMeasurement {
-  readonly revision: string;
-  readonly canary: MeasureResult;
-  readonly stable?: MeasureResult;
-}
-
-/** One engine pod's control socket, to which the executor sends a command. */
-export interface ControlTarget {
-  readonly pod: string;
-  readonly address: string;
-}
-
-export interface ControlRequest {
-  readonly command: 'orders-off';
-  readonly targets: readonly ControlTarget[];
-}
-
-/** What happened when the executor sent a control command to one pod. */
-export interface ControlResult {
-  readonly pod: string;
-  readonly ok: boolean;
-  /** The refusal or transport error when not ok. */
-  readonly error?: string;
-  /** Round trip in microseconds. */
-  readonly micros: number;
-}
-
-export interface MeasureRequest {
-  readonly canary: MeasureTarget;
-  /** Present when the relative-to-stable check needs the stable revision's figure. */
-  readonly stable?: MeasureTarget;
-}
-
-/**
- * Effects a pure plan needs before it can be final. The executor fulfils them and decides again with the
- * results in `Observed` (measure first, then control), so every decision stays a pure function of its inputs.
- */
-export interface RolloutNeeds {
-  readonly measure?: MeasureRequest;
-  readonly control?: ControlRequest;
-}
+import type { DesiredCondition } from '../plan/conditions.ts';
+import type { ControlOutcome, RolloutNeeds, TakenMeasurement } from '../plan/needs.ts';
+import type { EventIntent } from '../plan/plan.ts';
 
 /** The rollout planners' input: one TradingEngine (spec defaulted) mid-rollout from stable to `revision`. */
 export interface RolloutInput {
@@ -55,26 +12,44 @@ export interface RolloutInput {
   readonly replicaSets: ReadonlyMap<string, V1ReplicaSet>;
   readonly pods: readonly V1Pod[];
   readonly measurement?: TakenMeasurement;
-  readonly control?: readonly ControlResult[];
+  readonly control?: readonly ControlOutcome[];
   readonly nowMs: number;
 }
+
+/**
+ * The replace planner's input: the same, except that there may be no stable revision yet (first create) and no
+ * strategy at all.
+ */
+export type ReplaceInput = Omit<RolloutInput, 'stableRevision'> & { readonly stableRevision: string | undefined };
 
 /** The rollout-owned part of the status. */
 export type RolloutStatus = Pick<TradingEngineStatus,
   'currentStepIndex' | 'canary' | 'blueGreen' | 'abort' | 'abortedAt' | 'abortReason' | 'promoteFull' | 'promotedStep' |
   'pauseConditions' | 'analysis' | 'stableHistory' | 'progressStartedAt'>;
 
+/**
+ * What a planner (replace.ts, canary.ts, bluegreen.ts) decides for one reconcile; decide's shared assembly turns it
+ * into applies, deletes, Events and the status.
+ */
 export interface RolloutPlan {
-  /** Desired ReplicaSet sizes by revision; revisions not listed scale to 0. */
+  /**
+   * Desired ReplicaSet sizes by revision; other revisions scale to 0. The update revision's ConfigMap and
+   * ReplicaSet are applied only when it is listed (a replace held by spec.paused does not start it).
+   */
   readonly replicas: ReadonlyMap<string, number>;
   /** The revision the engine Service selects; undefined selects every engine pod. */
   readonly serviceRevision?: string;
   /** The revision the preview Service selects (blue-green only). */
   readonly previewRevision?: string;
-  readonly stableRevision: string;
+  /** Undefined only before the first revision became stable. */
+  readonly stableRevision?: string;
   readonly status: RolloutStatus;
   readonly phase: NonNullable<TradingEngineStatus['phase']>;
+  /** The Ready condition when the planner defines it (replace: the update revision's pods); else the pods in all. */
+  readonly ready?: DesiredCondition;
   readonly progressing: DesiredCondition;
+  /** status.message when it is not the Progressing condition's message. */
+  readonly message?: string;
   readonly latencyHealthy?: DesiredCondition;
   readonly events: readonly EventIntent[];
   readonly needs?: RolloutNeeds;

@@ -1,19 +1,19 @@
 import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../../operator/api/types.ts';
 import type { MeasureResult, MeasureTarget } from '../../operator/analysis/provider.ts';
-import { decide } from '../../operator/controller/decide.ts';
-import type { EventIntent, Observed, Plan } from '../../operator/controller/observed.ts';
+import { settleSync } from '../../operator/decide/settle.ts';
+import type { EventIntent, Observed, Plan } from '../../operator/plan/plan.ts';
 import { labelKeys, revisionLabels } from '../../operator/render/labels.ts';
 import { revisionOf } from '../../operator/render/revision.ts';
 import { exampleEngine, withSpec } from './engines.ts';
-import type { ControlRequest, ControlResult, ControlTarget, MeasureRequest, TakenMeasurement } from '../../operator/rollout/types.ts';
+import type { ControlRequest, ControlOutcome, ControlTarget, MeasureRequest, TakenMeasurement } from '../../operator/plan/needs.ts';
 
 /**
  * Test support only: a simulated cluster around the pure `decide`, driven by a manual clock.
  *
- * `reconcile()` does what operator/controller/reconciler.ts does, without the API server: decide, and while the
- * plan needs effects, fulfil them (a measurement from `canaryLatency`/`stableLatency`, orders-off results from
- * `control`) and decide again with the same now, at most three passes; then apply the final plan to the world:
+ * `reconcile()` does what operator/controller/reconciler.ts does, without the API server: `settleSync` decides
+ * until the plan is final, with effects fulfilled from this world (a measurement from `canaryLatency`/
+ * `stableLatency`, orders-off results from `control`); then the final plan is applied to the world:
  * the status becomes engine.status, ReplicaSets and Services take what was applied, deletes remove, Events are
  * logged with the time. Pods follow their ReplicaSet's size at once (new pods Pending, extra pods terminating),
  * and start running (Ready, with an IP) or go away only when the test says so (`settle`), as kubelets would.
@@ -68,7 +68,7 @@ export function noSamples(samples = 0): LatencyAnswer {
   return (target) => ({ ok: true, value: { quantileMicros: samples === 0 ? undefined : 120, samples, podsMeasured: target.pods.length } });
 }
 
-export type ControlAnswer = (target: ControlTarget) => Omit<ControlResult, 'pod'>;
+export type ControlAnswer = (target: ControlTarget) => Omit<ControlOutcome, 'pod'>;
 
 export interface Reconciled {
   readonly atMs: number;
@@ -86,9 +86,6 @@ export interface Reconciled {
 export interface LoggedEvent extends EventIntent {
   readonly atMs: number;
 }
-
-/** The most decide passes one reconcile makes (reconciler.ts: the plan, with a measurement, with orders-off results). */
-const maxPasses = 3;
 
 export class World {
   nowMs: number;
@@ -167,25 +164,16 @@ export class World {
 
   /** What one reconcile decides from `observed` at the current time (effects fulfilled from this world's answers). */
   planFrom(start: Observed): Reconciled {
-    let observed = start;
-    const passes: Plan[] = [];
     const measured: MeasureRequest[] = [];
     const controlled: ControlRequest[] = [];
-    let plan = decide(observed, this.nowMs);
-    passes.push(plan);
-    for (let pass = 1; plan.needs !== undefined; pass++) {
-      if (pass >= maxPasses) throw new Error(`still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
-      const { measure, control } = plan.needs;
-      if (measure !== undefined) {
-        measured.push(measure);
-        observed = { ...observed, measurement: this.measure(measure) };
-      } else if (control !== undefined) {
-        controlled.push(control);
-        observed = { ...observed, control: control.targets.map((target) => ({ pod: target.pod, ...this.control(target) })) };
+    const { plan, passes } = settleSync(start, this.nowMs, (effect) => {
+      if (effect.kind === 'measure') {
+        measured.push(effect.request);
+        return { kind: 'measure', measurement: this.measure(effect.request) };
       }
-      plan = decide(observed, this.nowMs);
-      passes.push(plan);
-    }
+      controlled.push(effect.request);
+      return { kind: 'control', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ...this.control(target) })) };
+    });
     return { atMs: this.nowMs, passes, measured, controlled, plan, events: plan.events };
   }
 

@@ -1,7 +1,8 @@
 import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import type { ResourceKind } from '../kube/resources.ts';
-import type { ControlResult, RolloutNeeds, TakenMeasurement } from '../rollout/types.ts';
+import { appliedHash } from '../render/children.ts';
+import type { ControlOutcome, RolloutNeeds, TakenMeasurement } from './needs.ts';
 
 /** What reconcile sees of one TradingEngine: the object and its owned children, from the informer caches. */
 export interface Observed {
@@ -13,7 +14,7 @@ export interface Observed {
   /** A measurement the previous pass of this reconcile asked for (Plan.needs.measure). */
   readonly measurement?: TakenMeasurement;
   /** Control commands the previous pass asked for (Plan.needs.control), with their results. */
-  readonly control?: readonly ControlResult[];
+  readonly control?: readonly ControlOutcome[];
 }
 
 export interface ApplyIntent {
@@ -49,4 +50,13 @@ export interface Plan {
    * executor performs them, adds the results to Observed and decides again; the rest of this plan is not applied.
    */
   readonly needs?: RolloutNeeds;
+}
+
+/** An apply is needed when the object is new, its rendered content changed, or (ReplicaSets) its size differs. */
+export function needsWrite(intent: ApplyIntent): boolean {
+  if (intent.observed === undefined) return true;
+  if (appliedHash(intent.object) !== appliedHash(intent.observed)) return true;
+  const wanted = (intent.object as { spec?: { replicas?: number } }).spec?.replicas;
+  const actual = (intent.observed as { spec?: { replicas?: number } }).spec?.replicas;
+  return wanted !== undefined && wanted !== actual;
 }

@@ -6,10 +6,10 @@ import { appliedHash, renderConfigMap, renderReplicaSet, renderService } from '.
 import { annotationKeys } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
 import { exampleEngine, withSpec } from '../../test/support/engines.ts';
-import { metaTime } from './conditions.ts';
+import { metaTime } from '../plan/conditions.ts';
 import { decide } from './decide.ts';
-import type { ApplyIntent, Observed, Plan } from './observed.ts';
-import { needsWrite } from './reconciler.ts';
+import type { ApplyIntent, Observed, Plan } from '../plan/plan.ts';
+import { needsWrite } from '../plan/plan.ts';
 
 type SpecEdit = (spec: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -276,8 +276,9 @@ describe('decide: a new revision while an old one runs', () => {
     expect(replicasOf(scaleDown as ApplyIntent)).toBe(0);
     expect(needsWrite(scaleDown as ApplyIntent)).toBe(true);
     expect(plan.events).toEqual([
-      { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet minimal-${revA} from 1 to 0` },
+      // The planner's Events first, then those of the children it resizes (the same order for every planner).
       { type: 'Normal', reason: 'RevisionAvailable', message: `Revision ${revB} is stable: 1/1 pods available 60.0 s after its ReplicaSet was created` },
+      { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet minimal-${revA} from 1 to 0` },
     ]);
     expect(plan.deletes).toEqual([]);
     expect(plan.status).toMatchObject({ phase: 'Healthy', stableRevision: revB, updateRevision: revB });

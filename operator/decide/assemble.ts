@@ -1,0 +1,215 @@
+import type { V1ConfigMap, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import { configMaps, replicaSets, services, type ResourceKind } from '../kube/resources.ts';
+import { findCondition, mergeConditions, type DesiredCondition } from '../plan/conditions.ts';
+import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from '../plan/plan.ts';
+import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
+import { creationMs } from '../rollout/pods.ts';
+import type { RolloutPlan } from '../rollout/types.ts';
+
+/**
+ * decide's one shared assembly: turns a planner's RolloutPlan (whichever planner made it) into the reconcile plan.
+ *
+ * Children: the engine Service (selecting `serviceRevision`, or every engine pod), the preview Service while a
+ * planner names a preview revision (deleted otherwise), the update revision's ConfigMap and ReplicaSet at its
+ * planned size (when the planner lists it), and every other revision's ReplicaSet at its planned size (0 when not
+ * listed). History: ReplicaSets at 0 beyond `revisionHistoryLimit` are deleted, newest kept first, never the
+ * stable revision nor one that still has pods or a size; ConfigMaps of revisions no longer kept go with them.
+ * Status: computed whole from the previous one less the rollout-owned fields, the planner's rollout fields, the
+ * replica counts over every ReplicaSet, and the conditions (Ready, Available, Progressing, LatencyHealthy,
+ * GPUSchedulable, Paused). Pure.
+ */
+export function assemble(engine: TradingEngine, observed: Observed, revision: string, rollout: RolloutPlan, nowMs: number): Plan {
+  const previous = engine.status ?? {};
+  const generation = engine.metadata.generation ?? 0;
+  const applies: ApplyIntent[] = [];
+  const deletes: DeleteIntent[] = [];
+  const events: EventIntent[] = [...rollout.events];
+
+  const activeService = observed.services.find((service) => service.metadata?.name === engine.metadata.name);
+  applies.push({ resource: services, object: renderService(engine, rollout.serviceRevision), observed: activeService });
+  const previewService = observed.services.find((service) => service.metadata?.name === previewServiceName(engine));
+  if (rollout.previewRevision !== undefined) {
+    applies.push({ resource: services, object: renderService(engine, rollout.previewRevision, 'preview'), observed: previewService });
+  } else if (previewService !== undefined) {
+    deletes.push(deletionOf(services, previewService));
+  }
+
+  const current = observed.replicaSets.find((rs) => revisionOf(rs) === revision);
+  const currentWanted = rollout.replicas.get(revision);
+  if (currentWanted !== undefined) {
+    const configMap = renderConfigMap(engine, revision);
+    applies.push({ resource: configMaps, object: configMap, observed: observed.configMaps.find((cm) => cm.metadata?.name === configMap.metadata?.name) });
+    applies.push({ resource: replicaSets, object: renderReplicaSet(engine, revision, currentWanted), observed: current });
+    if (current === undefined) {
+      events.push({ type: 'Normal', reason: 'RevisionCreated', message: `Created revision ${revision} (generation ${generation}, image ${engine.spec.template.image}) with ${currentWanted} replicas` });
+    } else if ((current.spec?.replicas ?? 0) !== currentWanted) {
+      events.push(scalingEvent(engine, revision, current.spec?.replicas ?? 0, currentWanted));
+    }
+  }
+
+  const history = resizeAndPrune(engine, observed, revision, rollout);
+  applies.push(...history.applies);
+  deletes.push(...history.deletes);
+  events.push(...history.events);
+
+  const sum = (pick: (rs: V1ReplicaSet) => number | undefined): number => observed.replicaSets.reduce((total, rs) => total + (pick(rs) ?? 0), 0);
+  const readyReplicas = sum((rs) => rs.status?.readyReplicas);
+  const availableReplicas = sum((rs) => rs.status?.availableReplicas);
+  const desired = engine.spec.replicas;
+  const conditions: DesiredCondition[] = [
+    rollout.ready ?? (readyReplicas >= desired
+      ? { type: 'Ready', status: 'True', reason: 'AllReplicasReady', message: `${readyReplicas} engine pods ready (${desired} wanted) while rolling out ${revision}` }
+      : { type: 'Ready', status: 'False', reason: 'ReplicasNotReady', message: `${readyReplicas} engine pods ready, ${desired} wanted` }),
+    availableReplicas >= desired
+      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: `${availableReplicas} pods available, ${desired} wanted` }
+      : { type: 'Available', status: 'False', reason: 'ReplicasUnavailable', message: `${availableReplicas} pods available, ${desired} wanted` },
+    rollout.progressing,
+  ];
+  if (rollout.latencyHealthy !== undefined) conditions.push(rollout.latencyHealthy);
+  const gpu = gpuCondition(engine, observed.pods, previous);
+  if (gpu !== undefined) {
+    conditions.push(gpu.condition);
+    if (gpu.event !== undefined) events.push(gpu.event);
+  }
+  conditions.push(pausedCondition(engine));
+  if (findCondition(previous.conditions, 'Ready')?.reason === 'InvalidSpec') {
+    events.push({ type: 'Normal', reason: 'SpecValid', message: `The spec of generation ${generation} is valid again` });
+  }
+
+  const status: TradingEngineStatus = {
+    ...withoutRolloutFields(previous),
+    ...rollout.status,
+    observedGeneration: generation,
+    replicas: sum((rs) => rs.status?.replicas),
+    updatedReplicas: current?.status?.replicas ?? 0,
+    readyReplicas,
+    availableReplicas,
+    readyText: `${readyReplicas}/${desired}`,
+    selector: selectorString(selectorLabels(engine)),
+    ...(rollout.stableRevision === undefined ? {} : { stableRevision: rollout.stableRevision }),
+    updateRevision: revision,
+    phase: rollout.phase,
+    message: rollout.message ?? rollout.progressing.message,
+    conditions: mergeConditions(previous.conditions, conditions, generation, nowMs),
+  };
+  return { applies, deletes, events, status, ...(rollout.requeueAfterMs === undefined ? {} : { requeueAfterMs: rollout.requeueAfterMs }) };
+}
+
+/**
+ * Every ReplicaSet but the update revision's at its planned size, and the history beyond revisionHistoryLimit
+ * deleted: walking from the newest, a revision is kept while it is planned above 0, has a size or pods, is the
+ * stable one, or fits in the limit of idle (planned 0) revisions. A ReplicaSet resized in this pass is kept in it.
+ */
+function resizeAndPrune(engine: TradingEngine, observed: Observed, revision: string, rollout: RolloutPlan): Pick<Plan, 'applies' | 'deletes' | 'events'> {
+  const applies: ApplyIntent[] = [];
+  const deletes: DeleteIntent[] = [];
+  const events: EventIntent[] = [];
+  const historyLimit = engine.spec.revisionHistoryLimit;
+  const stable = rollout.stableRevision;
+  const kept = new Set<string>([revision]);
+  if (stable !== undefined) kept.add(stable);
+  let keptIdle = 0;
+  const others = observed.replicaSets
+    .filter((rs) => revisionOf(rs) !== revision)
+    .sort((a, b) => creationMs(b) - creationMs(a));
+  for (const rs of others) {
+    const rsRevision = revisionOf(rs);
+    const size = rs.spec?.replicas ?? 0;
+    const wanted = rollout.replicas.get(rsRevision) ?? 0;
+    if (size !== wanted) {
+      applies.push({ resource: replicaSets, object: scaledCopy(rs, wanted), observed: rs });
+      events.push(scalingEvent(engine, rsRevision, size, wanted));
+    }
+    if (wanted > 0 || size > 0 || rsRevision === stable || (rs.status?.replicas ?? 0) > 0 || keptIdle < historyLimit) {
+      kept.add(rsRevision);
+      if (wanted === 0 && rsRevision !== stable) keptIdle++;
+      continue;
+    }
+    deletes.push(deletionOf(replicaSets, rs));
+    events.push({ type: 'Normal', reason: 'RevisionPruned', message: `Deleted ReplicaSet ${rs.metadata?.name ?? ''} of revision ${rsRevision} (revisionHistoryLimit ${historyLimit})` });
+  }
+  deletes.push(...orphanedConfigMaps(engine, observed.configMaps, kept, revision));
+  return { applies, deletes, events };
+}
+
+/** The status without the rollout-owned fields, which the planner's status replaces whole. */
+function withoutRolloutFields(status: TradingEngineStatus): TradingEngineStatus {
+  const {
+    currentStepIndex: _step, canary: _canary, blueGreen: _blueGreen, abort: _abort, promoteFull: _full, promotedStep: _promoted,
+    pauseConditions: _pause, analysis: _analysis, stableHistory: _history, progressStartedAt: _deadline, abortedAt: _abortedAt,
+    abortReason: _abortReason, ...rest
+  } = status;
+  return rest;
+}
+
+function revisionOf(rs: V1ReplicaSet): string {
+  return rs.metadata?.labels?.[labelKeys.revision] ?? '';
+}
+
+/** A ReplicaSet resized, applying only the fields the operator owns (the template and selector were applied at creation). */
+function scaledCopy(rs: V1ReplicaSet, replicas: number): V1ReplicaSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: rs.metadata?.name,
+      namespace: rs.metadata?.namespace,
+      labels: rs.metadata?.labels,
+      annotations: { ...rs.metadata?.annotations },
+      ownerReferences: rs.metadata?.ownerReferences,
+    },
+    spec: { ...rs.spec, replicas, selector: rs.spec?.selector ?? {}, template: rs.spec?.template },
+  };
+}
+
+/** The scheduler's message when `pod` is unschedulable for lack of `resourceName`, else undefined. */
+function unschedulableFor(pod: V1Pod, resourceName: string): string | undefined {
+  const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
+  return scheduled.message?.includes(resourceName) === true ? scheduled.message : undefined;
+}
+
+/** GPUSchedulable for a GPU engine (undefined otherwise), with an InsufficientGPU Warning when it turns False. */
+function gpuCondition(
+  engine: TradingEngine,
+  pods: readonly V1Pod[],
+  previous: TradingEngineStatus,
+): { condition: DesiredCondition; event?: EventIntent } | undefined {
+  const gpu = engine.spec.template.gpu;
+  if (gpu === undefined) return undefined;
+  const starved = pods.find((pod) => unschedulableFor(pod, gpu.resourceName) !== undefined);
+  const schedulerMessage = starved === undefined ? undefined : unschedulableFor(starved, gpu.resourceName);
+  const condition: DesiredCondition = schedulerMessage === undefined
+    ? { type: 'GPUSchedulable', status: 'True', reason: 'GPUsAllocated', message: `Every scheduled pod has ${gpu.count} ${gpu.resourceName}` }
+    : { type: 'GPUSchedulable', status: 'False', reason: 'InsufficientGPU', message: `Pod ${starved?.metadata?.name ?? ''} cannot be scheduled: ${schedulerMessage}` };
+  const before = findCondition(previous.conditions, 'GPUSchedulable');
+  const event: EventIntent | undefined = schedulerMessage !== undefined && before?.reason !== 'InsufficientGPU'
+    ? { type: 'Warning', reason: 'InsufficientGPU', message: condition.message }
+    : undefined;
+  return event === undefined ? { condition } : { condition, event };
+}
+
+function pausedCondition(engine: TradingEngine): DesiredCondition {
+  return engine.spec.paused
+    ? { type: 'Paused', status: 'True', reason: 'SpecPaused', message: 'spec.paused is true: no new revision starts and rollout steps do not advance' }
+    : { type: 'Paused', status: 'False', reason: 'NotPaused', message: 'Rollouts proceed' };
+}
+
+/** A delete of one observed child, with its uid as the precondition. */
+function deletionOf(resource: ResourceKind, object: { metadata?: { namespace?: string; name?: string; uid?: string } }): DeleteIntent {
+  return { resource, namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '', uid: object.metadata?.uid ?? '' };
+}
+
+/** Deletes for the ConfigMaps of revisions no longer kept (never the current revision's). */
+function orphanedConfigMaps(engine: TradingEngine, observed: readonly V1ConfigMap[], keptRevisions: ReadonlySet<string>, revision: string): DeleteIntent[] {
+  return observed
+    .filter((cm) => !keptRevisions.has(cm.metadata?.labels?.[labelKeys.revision] ?? '') && cm.metadata?.name !== configMapName(engine, revision))
+    .map((cm) => deletionOf(configMaps, cm));
+}
+
+/** The ScalingReplicaSet Event of a revision's ReplicaSet resized from `from` to `to` pods. */
+function scalingEvent(engine: TradingEngine, revision: string, from: number, to: number): EventIntent {
+  return { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ReplicaSet ${replicaSetName(engine, revision)} from ${from} to ${to}` };
+}

@@ -1,0 +1,81 @@
+import type { V1ReplicaSet } from '@kubernetes/client-node';
+import { applySpecDefaults } from '../api/defaults.ts';
+import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import { describeErrors, validateSpec } from '../api/validate.ts';
+import { findCondition, mergeConditions } from '../plan/conditions.ts';
+import type { EventIntent, Observed, Plan } from '../plan/plan.ts';
+import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
+import { revisionOf } from '../render/revision.ts';
+import { planBlueGreen } from '../rollout/bluegreen.ts';
+import { planCanary } from '../rollout/canary.ts';
+import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
+import type { ReplaceInput, RolloutInput, RolloutPlan } from '../rollout/types.ts';
+import { assemble } from './assemble.ts';
+
+/**
+ * The whole reconcile decision for one TradingEngine, as a pure function of what is observed and the time:
+ * which children to apply or delete, which Events to emit, the complete new status and when to look again.
+ * Level-based: it never depends on which event triggered it, so running it twice on the same input gives the
+ * same plan, and a plan executed against a steady state writes nothing.
+ *
+ *   validate -> revision -> pick the planner (replace | canary | blue-green) -> assemble (children, history, status)
+ *
+ * An invalid spec changes no child at all. When the planner needs a measurement or an orders-off first, the plan
+ * carries only that need and the previous status (see settle.ts).
+ */
+export function decide(observed: Observed, nowMs: number): Plan {
+  const engine: TradingEngine = { ...observed.engine, spec: applySpecDefaults(observed.engine.spec) };
+  const errors = validateSpec(engine.spec);
+  if (errors.length > 0) return invalidSpecPlan(engine, errors.length, describeErrors(errors), nowMs);
+
+  const revision = revisionOf(engine);
+  const replicaSets = new Map<string, V1ReplicaSet>();
+  for (const rs of observed.replicaSets) replicaSets.set(rs.metadata?.labels?.[labelKeys.revision] ?? '', rs);
+  const input: ReplaceInput = {
+    engine, revision, stableRevision: engine.status?.stableRevision, replicaSets, pods: observed.pods, nowMs,
+    ...(observed.measurement === undefined ? {} : { measurement: observed.measurement }),
+    ...(observed.control === undefined ? {} : { control: observed.control }),
+  };
+  const rollout = plan(input);
+  if (rollout.needs !== undefined) return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: rollout.needs };
+  return assemble(engine, observed, revision, rollout, nowMs);
+}
+
+/**
+ * The planner for this reconcile: a strategy rolls a new revision out over a stable one that still has its
+ * ReplicaSet, unless spec.paused holds the new revision back or it is a fast rollback; everything else (first
+ * create, no strategy, steady state) is a replace.
+ */
+function plan(input: ReplaceInput): RolloutPlan {
+  const { engine, revision, stableRevision } = input;
+  const strategy = engine.spec.strategy;
+  const rolling = strategy !== undefined && stableRevision !== undefined && stableRevision !== revision
+    && input.replicaSets.has(stableRevision) && !holdsForPause(input) && !isFastRollback(engine, revision);
+  if (!rolling) return planReplace(input);
+  const rolloutInput: RolloutInput = { ...input, stableRevision };
+  return strategy.type === 'BlueGreen' ? planBlueGreen(rolloutInput) : planCanary(rolloutInput);
+}
+
+/** An invalid spec: report it, change nothing else, and keep serving what runs. */
+function invalidSpecPlan(engine: TradingEngine, count: number, message: string, nowMs: number): Plan {
+  const previous = engine.status ?? {};
+  const generation = engine.metadata.generation ?? 0;
+  const text = `${count} invalid field${count === 1 ? '' : 's'}: ${message}`;
+  const before = findCondition(previous.conditions, 'Ready');
+  const events: EventIntent[] = before?.reason === 'InvalidSpec' && before.message === text
+    ? []
+    : [{ type: 'Warning', reason: 'InvalidSpec', message: `Generation ${generation} not rolled out: ${text}` }];
+  const keep = (previous.conditions ?? []).filter((c) => c.type !== 'Ready');
+  const status: TradingEngineStatus = {
+    ...previous,
+    observedGeneration: generation,
+    selector: selectorString(selectorLabels(engine)),
+    phase: 'InvalidSpec',
+    message: text,
+    conditions: [
+      ...mergeConditions(previous.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message: text }], generation, nowMs),
+      ...keep,
+    ],
+  };
+  return { applies: [], deletes: [], events, status };
+}

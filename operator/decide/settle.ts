@@ -1,0 +1,79 @@
+import { applySpecDefaults } from '../api/defaults.ts';
+import type { LatencySource } from '../api/types.ts';
+import type { ControlOutcome, ControlRequest, MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
+import type { Observed, Plan } from '../plan/plan.ts';
+import { decide } from './decide.ts';
+
+/** The most decide passes in one reconcile: the plan, then with a measurement, then with orders-off outcomes. */
+export const maxPasses = 3;
+
+/** One effect a plan needs before it is final, as the executor must perform it. */
+export type NeededEffect =
+  | { readonly kind: 'measure'; readonly source: LatencySource; readonly request: MeasureRequest }
+  | { readonly kind: 'control'; readonly request: ControlRequest };
+
+/** What the executor hands back for a NeededEffect of the same kind. */
+export type EffectResult =
+  | { readonly kind: 'measure'; readonly measurement: TakenMeasurement }
+  | { readonly kind: 'control'; readonly outcomes: readonly ControlOutcome[] };
+
+export interface Settled {
+  /** The final plan: it needs nothing more. */
+  readonly plan: Plan;
+  /** Every decide of this reconcile, in order; only the last has no needs. */
+  readonly passes: readonly Plan[];
+}
+
+/**
+ * Decides until the plan is final, as a generator of the effects it needs: decide, and while the plan needs
+ * effects, yield one (measure first, then control), take its result into Observed and decide again at the same
+ * `nowMs`. Every decision stays a pure function of its inputs; the executor (the reconciler over the network, the
+ * rollout test world and the rollout benchmark in simulation) only performs effects, through `settle` or
+ * `settleSync`. Throws when a plan still needs effects after `maxPasses` decides, or needs an effect that cannot
+ * be performed (a measurement without a latency source).
+ */
+export function* settlePasses(start: Observed, nowMs: number, decideOnce: (observed: Observed, nowMs: number) => Plan = decide): Generator<NeededEffect, Settled, EffectResult> {
+  let observed = start;
+  const passes: Plan[] = [];
+  let plan = decideOnce(observed, nowMs);
+  passes.push(plan);
+  while (plan.needs !== undefined) {
+    if (passes.length >= maxPasses) throw new Error(`still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
+    const { measure, control } = plan.needs;
+    // The source as the API server defaults it (a cached object already has its defaults; a test's may not).
+    const source = applySpecDefaults(observed.engine.spec).analysis?.latency.source;
+    let result: EffectResult;
+    if (measure !== undefined && source !== undefined) result = yield { kind: 'measure', source, request: measure };
+    else if (control !== undefined) result = yield { kind: 'control', request: control };
+    else throw new Error(`needs an effect that cannot be performed: ${JSON.stringify(plan.needs)}`);
+    observed = result.kind === 'measure' ? { ...observed, measurement: result.measurement } : { ...observed, control: result.outcomes };
+    plan = decideOnce(observed, nowMs);
+    passes.push(plan);
+  }
+  return { plan, passes };
+}
+
+/** `settlePasses` with effects performed asynchronously (the reconciler). */
+export async function settle(
+  observed: Observed,
+  nowMs: number,
+  perform: (effect: NeededEffect) => Promise<EffectResult>,
+): Promise<Settled> {
+  const passes = settlePasses(observed, nowMs);
+  let step = passes.next();
+  while (step.done !== true) step = passes.next(await perform(step.value));
+  return step.value;
+}
+
+/** `settlePasses` with effects performed at once (simulations on a manual clock: the rollout test world, bench/rollout.ts). */
+export function settleSync(
+  observed: Observed,
+  nowMs: number,
+  perform: (effect: NeededEffect) => EffectResult,
+  decideOnce?: (observed: Observed, nowMs: number) => Plan,
+): Settled {
+  const passes = settlePasses(observed, nowMs, decideOnce);
+  let step = passes.next();
+  while (step.done !== true) step = passes.next(perform(step.value));
+  return step.value;
+}
