@@ -4,9 +4,9 @@ import { ObjectPool } from '../pool/object-pool.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
 import type { IndicatorReader, Strategy } from '../strategy/strategy.ts';
+import { Side } from '../wire/layout.ts';
 import { withFaultInjection } from './fault-injection.ts';
 import { IndicatorBank } from './indicator-bank.ts';
-import { Side } from '../wire/layout.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 
