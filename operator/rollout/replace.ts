@@ -2,7 +2,6 @@ import type { V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { findCondition, metaTime, type DesiredCondition } from '../plan/conditions.ts';
 import type { EventIntent } from '../plan/plan.ts';
-import { labelKeys } from '../render/labels.ts';
 import { creationMs } from './pods.ts';
 import { pushStableHistory, requestFields } from './status-fields.ts';
 import type { ReplaceInput, RolloutPlan, RolloutStatus } from './types.ts';

@@ -7,7 +7,7 @@ import {
   type LeaseRecord,
   type LeaseStore,
 } from './leader-elector.ts';
-import { ManualTimerClock } from './work-queue.ts';
+import { ManualTimerClock } from '../../test/support/manual-timer-clock.ts';
 
 /** One Lease in memory with the API server's optimistic concurrency: a write on a stale resourceVersion conflicts. */
 class MemoryLease {

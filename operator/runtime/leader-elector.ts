@@ -1,4 +1,4 @@
-import { systemTimerClock, type TimerClock, type TimerHandle } from './work-queue.ts';
+import { systemTimerClock, type TimerClock, type TimerHandle } from './timer-clock.ts';
 
 /**
  * The leader-election view of a coordination.k8s.io/v1 Lease (client-go resourcelock.LeaderElectionRecord).
