@@ -44,6 +44,7 @@ import { aggregateWorstPod, type PodWindow } from '../operator/analysis/pod-scra
 import { judge } from '../operator/analysis/verdict.ts';
 import { parseDurationMs } from '../operator/api/duration.ts';
 import { decide } from '../operator/decide/decide.ts';
+import { settleSync } from '../operator/decide/settle.ts';
 import type { Observed, Plan } from '../operator/plan/plan.ts';
 import { canonicalJson } from '../operator/render/canonical-json.ts';
 import { revisionOf } from '../operator/render/revision.ts';
@@ -72,8 +73,6 @@ const say = (line: string): void => {
 
 /** Regression factors, spread over the regressed half. */
 const factors = [1.2, 1.3, 1.5, 2, 3] as const;
-/** The reconciler's passes of decide per reconcile (operator/controller/reconciler.ts maxPasses). */
-const maxPasses = 3;
 /** Informer lag: a child event or the operator's own write is seen and re-queued this much later. */
 const informerLagMs = 10;
 /** Each canary's simulated time limit after the new revision is applied. */
@@ -215,41 +214,38 @@ function simulateCanary(index: number): CanaryRun {
     return { ok: true, value: aggregateWorstPod(windows) };
   };
 
-  // One reconcile, as operator/controller/reconciler.ts runs it (without the API round trips).
+  // One reconcile, as operator/controller/reconciler.ts runs it (without the API round trips): the same settleSync.
   let engine: TradingEngine = engineA;
   const reconcileAt = (nowMs: number): { plan: Plan; wrote: boolean } => {
     world.advanceTo(nowMs);
     run.reconciles++;
-    let observed = world.observe(engine, nowMs);
-    let plan = timedDecide(run, observed, nowMs);
-    for (let pass = 1; plan.needs !== undefined; pass++) {
-      if (pass >= maxPasses) {
-        anomaly(run, nowMs, `reconcile would throw: still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
-        return { plan, wrote: false };
-      }
-      const { measure: measureRequest, control } = plan.needs;
-      if (measureRequest !== undefined && engine.spec.analysis?.latency.source !== undefined) {
-        const taken: TakenMeasurement = {
-          revision: measureRequest.canary.revision,
-          canary: measure(measureRequest.canary, nowMs),
-          ...(measureRequest.stable === undefined ? {} : { stable: measure(measureRequest.stable, nowMs) }),
-        };
-        observed = { ...observed, measurement: taken };
-      } else if (control !== undefined) {
+    let plan: Plan | undefined;
+    const decideTimed = (observed: Observed, at: number): Plan => (plan = timedDecide(run, observed, at));
+    try {
+      plan = settleSync(world.observe(engine, nowMs), nowMs, (effect) => {
+        if (effect.kind === 'measure') {
+          const request = effect.request;
+          const taken: TakenMeasurement = {
+            revision: request.canary.revision,
+            canary: measure(request.canary, nowMs),
+            ...(request.stable === undefined ? {} : { stable: measure(request.stable, nowMs) }),
+          };
+          return { kind: 'measure', measurement: taken };
+        }
         if (ordersOffAbs === undefined) {
           ordersOffAbs = nowMs;
           run.ordersOffMs = nowMs - T0;
         }
-        const results: ControlOutcome[] = control.targets.map((target) => {
+        const outcomes: ControlOutcome[] = effect.request.targets.map((target) => {
           world.ordersOff(target.pod, nowMs);
           return { pod: target.pod, ok: true, micros: Math.round(300 + 600 * errorRng.uniform()) };
         });
-        observed = { ...observed, control: results };
-      } else {
-        anomaly(run, nowMs, `plan needs an effect the reconciler cannot perform: ${JSON.stringify(plan.needs)}`);
-        return { plan, wrote: false };
-      }
-      plan = timedDecide(run, observed, nowMs);
+        return { kind: 'control', outcomes };
+      }, decideTimed).plan;
+    } catch (error) {
+      anomaly(run, nowMs, `reconcile would throw: ${(error as Error).message}`);
+      if (plan === undefined) throw error;
+      return { plan, wrote: false };
     }
     let writes = 0;
     if (canonicalJson(plan.status) !== canonicalJson(engine.status ?? {})) writes++;
