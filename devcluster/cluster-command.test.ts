@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnNexus, waitForExit, waitForLine } from '../cli/processes.ts';
+import { spawnNexus, waitForExit, waitForLine } from '../cli/lib/processes.ts';
+import { kubectlOrThrow } from '../test/support/kube.ts';
 
 describe('nexus cluster up', () => {
   it('runs a control plane and a Ready node with GPUs until SIGTERM, then stops every process', async () => {
@@ -15,7 +16,7 @@ describe('nexus cluster up', () => {
       for (let i = 0; i < 50 && !/export KUBECONFIG=\S+/.test(output); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       const path = /export KUBECONFIG=(\S+)/.exec(output)?.[1] ?? '';
       expect(existsSync(path)).toBe(true);
-      const nodes = JSON.parse(execFileSync('kubectl', ['--kubeconfig', path, 'get', 'nodes', '-o', 'json'], { encoding: 'utf8' })) as {
+      const nodes = JSON.parse(kubectlOrThrow(path, ['get', 'nodes', '-o', 'json'])) as {
         items: Array<{ status: { allocatable: Record<string, string>; conditions: Array<{ type: string; status: string }> } }>;
       };
       expect(nodes.items).toHaveLength(1);

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../cli/processes.ts';
+import { freePort } from '../cli/lib/processes.ts';
+import { kubectlOrThrow } from '../test/support/kube.ts';
 import { startControlPlane } from './control-plane.ts';
 
 /** Processes whose arguments mention `dir` (the bracket keeps pgrep from matching its own shell). */
@@ -38,7 +39,7 @@ describe('test control plane faults', () => {
     expect(processesUsing(first.dir)).toBe(0);
     const second = await startControlPlane();
     try {
-      const version = execFileSync('kubectl', ['--kubeconfig', second.kubeconfig, 'get', '--raw', '/version'], { encoding: 'utf8' });
+      const version = kubectlOrThrow(second.kubeconfig, ['get', '--raw', '/version']);
       expect(JSON.parse(version)).toMatchObject({ gitVersion: 'v1.34.4' });
     } finally {
       await second.stop();

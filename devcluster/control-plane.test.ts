@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../test/support/eventually.ts';
+import { kubectl } from '../test/support/kube.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 
 /**
@@ -9,26 +10,6 @@ import { startControlPlane, type ControlPlane } from './control-plane.ts';
  */
 let cluster: ControlPlane;
 const crd = fileURLToPath(new URL('./fixtures/widget-crd.yaml', import.meta.url));
-
-function kubectl(args: string[], input?: string): { code: number; out: string } {
-  try {
-    const out = execFileSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], {
-      encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000,
-    });
-    return { code: 0, out };
-  } catch (error) {
-    const failure = error as { status?: number; stdout?: string; stderr?: string };
-    return { code: failure.status ?? 1, out: `${failure.stdout ?? ''}${failure.stderr ?? ''}` };
-  }
-}
-
-async function eventually(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 beforeAll(async () => {
   cluster = await startControlPlane({ controllers: true });
@@ -40,22 +21,22 @@ afterAll(async () => {
 
 describe('test control plane', () => {
   it('serves the Kubernetes version it was built from', () => {
-    const version = kubectl(['get', '--raw', '/version']);
+    const version = kubectl(cluster.kubeconfig, ['get', '--raw', '/version']);
     expect(version.code).toBe(0);
     expect(JSON.parse(version.out)).toMatchObject({ gitVersion: 'v1.34.4', major: '1', minor: '34' });
   });
 
   it('installs a CRD and enforces its OpenAPI and CEL validation, naming the field', async () => {
-    expect(kubectl(['apply', '-f', crd]).code).toBe(0);
-    await eventually(() => kubectl(['get', 'widgets']).code === 0, 20_000);
-    const valid = kubectl(['apply', '-f', '-'], 'apiVersion: test.nexus.dev/v1\nkind: Widget\nmetadata: {name: ok}\nspec: {replicas: 2, maxReplicas: 3}\n');
+    expect(kubectl(cluster.kubeconfig, ['apply', '-f', crd]).code).toBe(0);
+    await eventually(() => kubectl(cluster.kubeconfig, ['get', 'widgets']).code === 0, { timeoutMs: 20_000, what: 'widgets served' });
+    const valid = kubectl(cluster.kubeconfig, ['apply', '-f', '-'], { input: 'apiVersion: test.nexus.dev/v1\nkind: Widget\nmetadata: {name: ok}\nspec: {replicas: 2, maxReplicas: 3}\n' });
     expect(valid.code).toBe(0);
-    const negative = kubectl(['apply', '-f', '-'], 'apiVersion: test.nexus.dev/v1\nkind: Widget\nmetadata: {name: bad}\nspec: {replicas: -1}\n');
+    const negative = kubectl(cluster.kubeconfig, ['apply', '-f', '-'], { input: 'apiVersion: test.nexus.dev/v1\nkind: Widget\nmetadata: {name: bad}\nspec: {replicas: -1}\n' });
     expect(negative.code).not.toBe(0);
-    expect(negative.out).toContain('spec.replicas');
-    const cel = kubectl(['apply', '-f', '-'], 'apiVersion: test.nexus.dev/v1\nkind: Widget\nmetadata: {name: cel}\nspec: {replicas: 5, maxReplicas: 3}\n');
+    expect(negative.err).toContain('spec.replicas');
+    const cel = kubectl(cluster.kubeconfig, ['apply', '-f', '-'], { input: 'apiVersion: test.nexus.dev/v1\nkind: Widget\nmetadata: {name: cel}\nspec: {replicas: 5, maxReplicas: 3}\n' });
     expect(cel.code).not.toBe(0);
-    expect(cel.out).toContain('replicas must not exceed maxReplicas');
+    expect(cel.err).toContain('replicas must not exceed maxReplicas');
   });
 
   it('runs kube-controller-manager: a ReplicaSet gets its Pods', async () => {
@@ -64,8 +45,10 @@ describe('test control plane', () => {
       'spec:', '  replicas: 2', '  selector: {matchLabels: {app: web}}',
       '  template:', '    metadata: {labels: {app: web}}', '    spec: {containers: [{name: web, image: nexus/engine:test}]}', '',
     ].join('\n');
-    expect(kubectl(['apply', '-f', '-'], replicaSet).code).toBe(0);
-    await eventually(() => kubectl(['get', 'pods', '-l', 'app=web', '-o', 'name']).out.trim().split('\n').filter((l) => l.startsWith('pod/')).length === 2, 30_000);
+    expect(kubectl(cluster.kubeconfig, ['apply', '-f', '-'], { input: replicaSet }).code).toBe(0);
+    await eventually(() => kubectl(cluster.kubeconfig, ['get', 'pods', '-l', 'app=web', '-o', 'name']).out.trim().split('\n').filter((l) => l.startsWith('pod/')).length === 2, {
+      timeoutMs: 30_000, what: 'two web Pods',
+    });
   });
 
   it('stops every process it started', async () => {

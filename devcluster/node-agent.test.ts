@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../test/support/eventually.ts';
+import { kubectl, kubectlGet, type PodJson } from '../test/support/kube.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startNodeAgent, type NodeAgent } from './node-agent.ts';
 
@@ -8,51 +9,19 @@ import { startNodeAgent, type NodeAgent } from './node-agent.ts';
  * engine Pods is scheduled onto the agent's Node (2 GPUs), runs as two real engine processes on their own loopback
  * IPs with the ConfigMap mounted as a file, and goes away, processes included, when the ReplicaSet is deleted.
  */
-let cluster: ControlPlane | undefined;
+let cluster: ControlPlane;
 let agent: NodeAgent | undefined;
 const lines: string[] = [];
 
-interface PodJson {
-  metadata: { name: string; deletionTimestamp?: string; ownerReferences?: Array<{ kind: string }> };
-  spec: { nodeName?: string };
-  status: {
-    phase?: string;
-    podIP?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
-    containerStatuses?: Array<{ ready: boolean; state?: { waiting?: { reason?: string; message?: string } } }>;
-  };
-}
-
-function kubectl(args: string[], input?: string): { code: number; out: string } {
-  try {
-    const out = execFileSync('kubectl', ['--kubeconfig', cluster?.kubeconfig ?? '', ...args], {
-      encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000,
-    });
-    return { code: 0, out };
-  } catch (error) {
-    const failure = error as { status?: number; stdout?: string; stderr?: string };
-    return { code: failure.status ?? 1, out: `${failure.stdout ?? ''}${failure.stderr ?? ''}` };
-  }
-}
-
 function pods(selector: string): PodJson[] {
-  const result = kubectl(['get', 'pods', '-n', 'default', '-l', selector, '-o', 'json']);
-  if (result.code !== 0) return [];
-  return (JSON.parse(result.out) as { items: PodJson[] }).items;
+  return kubectlGet<{ items: PodJson[] }>(cluster.kubeconfig, ['pods', '-n', 'default', '-l', selector])?.items ?? [];
 }
 
 function pod(name: string): PodJson | undefined {
-  const result = kubectl(['get', 'pod', '-n', 'default', name, '-o', 'json']);
-  return result.code === 0 ? (JSON.parse(result.out) as PodJson) : undefined;
+  return kubectlGet<PodJson>(cluster.kubeconfig, ['pod', '-n', 'default', name]);
 }
 
-async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${what}\n${lines.slice(-20).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const tail = (): string => lines.slice(-20).join('\n');
 
 const isReady = (p: PodJson): boolean => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -118,12 +87,12 @@ afterAll(async () => {
 
 describe('local node agent', () => {
   it('registers a Ready Node with its GPUs', () => {
-    const result = kubectl(['get', 'node', 'nexus-local-node', '-o', 'json']);
+    const result = kubectl(cluster.kubeconfig, ['get', 'node', 'nexus-local-node', '-o', 'json']);
     expect(result.code).toBe(0);
     const node = JSON.parse(result.out) as { status: { allocatable: Record<string, string>; conditions: Array<{ type: string; status: string }> } };
     expect(node.status.allocatable['nvidia.com/gpu']).toBe('2');
     expect(node.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
-    const lease = kubectl(['get', 'lease', '-n', 'kube-node-lease', 'nexus-local-node', '-o', 'jsonpath={.spec.renewTime}']);
+    const lease = kubectl(cluster.kubeconfig, ['get', 'lease', '-n', 'kube-node-lease', 'nexus-local-node', '-o', 'jsonpath={.spec.renewTime}']);
     expect(lease.code).toBe(0);
     expect(lease.out).not.toBe('');
   });
@@ -131,11 +100,11 @@ describe('local node agent', () => {
   let enginePids: number[] = [];
 
   it('runs a ReplicaSet of engine Pods as local processes with distinct loopback IPs', async () => {
-    expect(kubectl(['apply', '-f', '-'], manifests).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['apply', '-f', '-'], { input: manifests }).code).toBe(0);
     await eventually(() => {
       const running = pods('app=engine');
       return running.length === 2 && running.every(isReady);
-    }, 40_000, 'two Ready engine Pods');
+    }, { timeoutMs: 40_000, what: 'two Ready engine Pods', context: tail });
     const running = pods('app=engine');
     const ips = running.map((p) => p.status.podIP ?? '');
     expect(new Set(ips).size).toBe(2);
@@ -155,30 +124,30 @@ describe('local node agent', () => {
       'apiVersion: v1', 'kind: Pod', 'metadata: {name: engine-extra, namespace: default}',
       'spec:', '  containers: [{name: engine, image: nexus/engine:dev, resources: {limits: {nvidia.com/gpu: 1}}}]', '',
     ].join('\n');
-    expect(kubectl(['apply', '-f', '-'], third).code).toBe(0);
-    await eventually(() => pod('engine-extra')?.status.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') ?? false, 20_000, 'Unschedulable');
+    expect(kubectl(cluster.kubeconfig, ['apply', '-f', '-'], { input: third }).code).toBe(0);
+    await eventually(() => pod('engine-extra')?.status.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') ?? false, { timeoutMs: 20_000, what: 'Unschedulable', context: tail });
     const scheduled = pod('engine-extra')?.status.conditions?.find((c) => c.type === 'PodScheduled');
     expect(scheduled?.message).toContain('Insufficient nvidia.com/gpu');
     expect(pod('engine-extra')?.status.phase).toBe('Pending');
-    expect(kubectl(['delete', 'pod', 'engine-extra', '--wait=false']).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['delete', 'pod', 'engine-extra', '--wait=false']).code).toBe(0);
   }, 30_000);
 
   it('reports other images as ImageNotRunnable', async () => {
     const busybox = 'apiVersion: v1\nkind: Pod\nmetadata: {name: busybox, namespace: default}\nspec: {containers: [{name: sh, image: busybox}]}\n';
-    expect(kubectl(['apply', '-f', '-'], busybox).code).toBe(0);
-    await eventually(() => pod('busybox')?.status.containerStatuses?.[0]?.state?.waiting?.reason === 'ImageNotRunnable', 20_000, 'ImageNotRunnable');
+    expect(kubectl(cluster.kubeconfig, ['apply', '-f', '-'], { input: busybox }).code).toBe(0);
+    await eventually(() => pod('busybox')?.status.containerStatuses?.[0]?.state?.waiting?.reason === 'ImageNotRunnable', { timeoutMs: 20_000, what: 'ImageNotRunnable', context: tail });
     const waiting = pod('busybox')?.status.containerStatuses?.[0]?.state?.waiting;
     expect(waiting?.message).toBe('the local node agent runs only the Nexus engine image; got busybox');
     expect(pod('busybox')?.status.phase).toBe('Pending');
     // --wait=false: kubectl runs synchronously in this process, and so does the agent that finishes the deletion.
-    expect(kubectl(['delete', 'pod', 'busybox', '--wait=false']).code).toBe(0);
-    await eventually(() => pod('busybox') === undefined, 20_000, 'busybox Pod deleted');
+    expect(kubectl(cluster.kubeconfig, ['delete', 'pod', 'busybox', '--wait=false']).code).toBe(0);
+    await eventually(() => pod('busybox') === undefined, { timeoutMs: 20_000, what: 'busybox Pod deleted', context: tail });
   }, 40_000);
 
   it('deleting the ReplicaSet removes its Pods and stops their engine processes', async () => {
     expect(enginePids.length).toBe(2);
-    expect(kubectl(['delete', 'replicaset', 'engine', '--wait=false']).code).toBe(0);
-    await eventually(() => pods('app=engine').length === 0, 30_000, 'engine Pods gone');
+    expect(kubectl(cluster.kubeconfig, ['delete', 'replicaset', 'engine', '--wait=false']).code).toBe(0);
+    await eventually(() => pods('app=engine').length === 0, { timeoutMs: 30_000, what: 'engine Pods gone', context: tail });
     for (const pid of enginePids) expect(alive(pid)).toBe(false);
     expect(agent?.pids().size).toBe(0);
   }, 40_000);
