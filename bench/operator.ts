@@ -8,7 +8,6 @@
  *
  *   npm run bench:operator [-- --engines 200] [--json]
  */
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startController } from '../operator/controller/controller.ts';
@@ -18,6 +17,7 @@ import { loadKubeConfig } from '../operator/kube/kube-config.ts';
 import { configMaps } from '../operator/kube/resources.ts';
 import { createOperatorMetrics } from '../operator/metrics/operator-metrics.ts';
 import { startControlPlane } from '../devcluster/control-plane.ts';
+import { kubectlOrThrow } from '../test/support/kube.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const argIndex = process.argv.indexOf('--engines');
@@ -55,16 +55,16 @@ function manifest(i: number): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const cluster = await startControlPlane({ controllers: false });
-  const kubectl = (args: string[], input?: string): string =>
-    execFileSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  // No time limit on kubectl: a bench run waits as long as the API server takes.
+  const untimed = { timeoutMs: 0 } as const;
   try {
-    kubectl(['apply', '--server-side', '-f', `${root}crds/tradingengine.yaml`]);
-    kubectl(['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']);
-    kubectl(['create', 'namespace', 'bench']);
+    kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', `${root}crds/tradingengine.yaml`], untimed);
+    kubectlOrThrow(cluster.kubeconfig, ['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s'], untimed);
+    kubectlOrThrow(cluster.kubeconfig, ['create', 'namespace', 'bench'], untimed);
     const kubeConfig = loadKubeConfig(cluster.kubeconfig);
 
     // Baseline: the API server's own latency for one read and one server-side apply.
-    kubectl(['apply', '--server-side', '-f', '-'], stringify(manifest(999)));
+    kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { ...untimed, input: stringify(manifest(999)) });
     const gets: number[] = [];
     const applies: number[] = [];
     const writer = createClusterWriter(kubeConfig);
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       await writer.apply(configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'baseline', namespace: 'bench' }, data: { i: String(i) } });
       applies.push(performance.now() - t);
     }
-    kubectl(['delete', 'tradingengine', '-n', 'bench', 'engine-999']);
+    kubectlOrThrow(cluster.kubeconfig, ['delete', 'tradingengine', '-n', 'bench', 'engine-999'], untimed);
     const getQ = quantiles(gets.slice(20));
     const applyQ = quantiles(applies.slice(20));
     say(`Baseline API GET ${fmt(getQ)}; server-side apply ${fmt(applyQ)}`);
@@ -91,7 +91,9 @@ async function main(): Promise<void> {
     await controller.synced;
 
     const created = performance.now();
-    kubectl(['apply', '--server-side', '-f', '-'], Array.from({ length: engineCount }, (_, i) => stringify(manifest(i))).join('---\n'));
+    kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], {
+      ...untimed, input: Array.from({ length: engineCount }, (_, i) => stringify(manifest(i))).join('---\n'),
+    });
     const allObserved = (): boolean => {
       const engines = controller.engines.list();
       return engines.length === engineCount && engines.every((e) => e.status?.observedGeneration === e.metadata.generation);

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
-import { helmBinary, kubectlBinary } from '../../test/support/helm.ts';
+import { helmBinary } from '../../test/support/helm.ts';
+import { kubectl } from '../../test/support/kube.ts';
 
 /**
  * The trading-operator chart, checked with the real helm 4 and kubectl 1.34 binaries (test/support/helm.ts): lint,
@@ -41,8 +42,8 @@ interface Run {
   readonly stderr: string;
 }
 
-function run(binary: string, args: readonly string[], input?: string): Run {
-  const result = spawnSync(binary, args, { encoding: 'utf8', input, env, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+function run(binary: string, args: readonly string[]): Run {
+  const result = spawnSync(binary, args, { encoding: 'utf8', env, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   if (result.error !== undefined) throw result.error;
   return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
@@ -389,16 +390,16 @@ describe('helm template', () => {
 
 describe('the chart against a real API server', () => {
   let cluster: ControlPlane;
-  const kubectl = (args: readonly string[], input?: string): Run =>
-    run(kubectlBinary(), ['--kubeconfig', cluster.kubeconfig, ...args], input);
+  /** kubectl runs with the helm environment: no KUBECONFIG, its caches in the scratch directory. */
+  const kubectlOptions = { env, timeoutMs: 60_000 } as const;
   const helmOnCluster = (args: readonly string[]): Run => helm([...args, '--kubeconfig', cluster.kubeconfig]);
-  /** `kubectl auth can-i` as the operator's ServiceAccount: true when allowed. */
   const ensureNamespace = (name: string): void => {
-    const result = kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`);
-    expect(result.code, result.stderr).toBe(0);
+    const result = kubectl(cluster.kubeconfig, ['apply', '-f', '-'], { ...kubectlOptions, input: `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n` });
+    expect(result.code, result.err).toBe(0);
   };
+  /** `kubectl auth can-i` as the operator's ServiceAccount: true when allowed. */
   const operatorCan = (serviceAccountNamespace: string, args: readonly string[]): boolean =>
-    kubectl(['auth', 'can-i', '--as', `system:serviceaccount:${serviceAccountNamespace}:${fullname}`, ...args]).code === 0;
+    kubectl(cluster.kubeconfig, ['auth', 'can-i', '--as', `system:serviceaccount:${serviceAccountNamespace}:${fullname}`, ...args], kubectlOptions).code === 0;
 
   beforeAll(async () => {
     cluster = await startControlPlane({ controllers: false });
@@ -411,10 +412,10 @@ describe('the chart against a real API server', () => {
   it('installs with helm (CRD included), grants the operator only its rules, and uninstalls keeping the CRD', () => {
     const install = helmOnCluster(['install', release, chartDir, '--namespace', namespace, '--create-namespace']);
     expect(install.code, install.stderr).toBe(0);
-    expect(kubectl(['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']).code).toBe(0);
-    expect(kubectl(['get', 'clusterrole', fullname]).code).toBe(0);
-    expect(kubectl(['--namespace', namespace, 'get', 'deployment', fullname]).code).toBe(0);
-    expect(kubectl(['get', 'te', '--all-namespaces']).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s'], kubectlOptions).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['get', 'clusterrole', fullname], kubectlOptions).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['--namespace', namespace, 'get', 'deployment', fullname], kubectlOptions).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['get', 'te', '--all-namespaces'], kubectlOptions).code).toBe(0);
 
     expect(operatorCan(namespace, ['watch', 'tradingengines.trading.nexus.dev', '--all-namespaces'])).toBe(true);
     expect(operatorCan(namespace, ['patch', 'tradingengines.trading.nexus.dev', '--subresource=status', '-n', 'team-a'])).toBe(true);
@@ -428,9 +429,9 @@ describe('the chart against a real API server', () => {
 
     const uninstall = helmOnCluster(['uninstall', release, '--namespace', namespace]);
     expect(uninstall.code, uninstall.stderr).toBe(0);
-    expect(kubectl(['get', 'clusterrole', fullname]).code).not.toBe(0);
-    expect(kubectl(['--namespace', namespace, 'get', 'deployment', fullname]).code).not.toBe(0);
-    expect(kubectl(['get', 'crd', 'tradingengines.trading.nexus.dev']).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['get', 'clusterrole', fullname], kubectlOptions).code).not.toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['--namespace', namespace, 'get', 'deployment', fullname], kubectlOptions).code).not.toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['get', 'crd', 'tradingengines.trading.nexus.dev'], kubectlOptions).code).toBe(0);
   });
 
   it('with watchNamespaces grants the operator nothing outside them', () => {
@@ -446,15 +447,15 @@ describe('the chart against a real API server', () => {
   });
 
   it('accepts the CRD by server-side apply and every rendered object in a server-side dry run', () => {
-    const apply = kubectl(['apply', '--server-side', '-f', chartCrd]);
-    expect(apply.code, apply.stderr).toBe(0);
+    const apply = kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', chartCrd], kubectlOptions);
+    expect(apply.code, apply.err).toBe(0);
     for (const name of [namespace, 'team-a', 'trading-b']) ensureNamespace(name);
     for (const values of [[], ['watchNamespaces={team-a,trading-b}', 'replicaCount=1', 'leaderElection.enabled=false']]) {
       const rendered = template(values);
       expect(rendered.code, rendered.stderr).toBe(0);
-      const dryRun = kubectl(['apply', '--dry-run=server', '-f', '-'], rendered.stdout);
-      expect(dryRun.code, dryRun.stderr).toBe(0);
-      expect(dryRun.stdout).toContain(`deployment.apps/${fullname} created (server dry run)`);
+      const dryRun = kubectl(cluster.kubeconfig, ['apply', '--dry-run=server', '-f', '-'], { ...kubectlOptions, input: rendered.stdout });
+      expect(dryRun.code, dryRun.err).toBe(0);
+      expect(dryRun.out).toContain(`deployment.apps/${fullname} created (server dry run)`);
     }
   });
 });

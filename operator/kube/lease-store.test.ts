@@ -1,7 +1,8 @@
 import { CoordinationV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
-import { LeaderElector, LeaseConflictError } from '../controller/leader-elector.ts';
+import { eventually } from '../../test/support/eventually.ts';
+import { LeaderElector, LeaseConflictError } from '../runtime/leader-elector.ts';
 import { KubeLeaseStore } from './lease-store.ts';
 
 /**
@@ -14,14 +15,6 @@ let api: CoordinationV1Api;
 const electors: LeaderElector[] = [];
 const namespace = 'default';
 const timings = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 } as const;
-
-async function eventually(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function elector(identity: string, name: string, logs: string[]): LeaderElector {
   const e = new LeaderElector({ identity, store: new KubeLeaseStore(kc, namespace, name), ...timings, log: (line) => logs.push(line) });
@@ -99,7 +92,7 @@ describe('LeaderElector on a real API server', () => {
     }, 5);
     try {
       void a.run();
-      await eventually(() => a.isLeader(), 5000);
+      await eventually(() => a.isLeader(), { timeoutMs: 5000, what: 'replica-a leads', intervalMs: 20 });
       void b.run();
       await new Promise((resolve) => setTimeout(resolve, 1500)); // three of b's attempts, all refused
       expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
@@ -111,7 +104,7 @@ describe('LeaderElector on a real API server', () => {
       const stoppedAt = Date.now();
       await a.stop();
       expect(a.isLeader()).toBe(false);
-      await eventually(() => b.isLeader(), 3000);
+      await eventually(() => b.isLeader(), { timeoutMs: 3000, what: 'replica-b leads', intervalMs: 20 });
       const handoverMs = Date.now() - stoppedAt;
       expect(handoverMs).toBeLessThan(1500);
 

@@ -1,9 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
+import { kubectlOrThrow } from '../../test/support/kube.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { apiRequest, ApiError } from './api-request.ts';
 import { loadKubeConfig } from './kube-config.ts';
@@ -23,10 +24,6 @@ const root = new URL('../../', import.meta.url);
 let cluster: ControlPlane | undefined;
 let kubeConfig: KubeConfig;
 const lines: string[] = [];
-
-function kubectl(args: string[]): string {
-  return execFileSync('kubectl', ['--kubeconfig', cluster?.kubeconfig ?? '', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-}
 
 /** A rollout in progress: stable a, update b at step 1 (an untimed pause), weight 25. */
 const inProgress: TradingEngineStatus = {
@@ -57,9 +54,9 @@ const read = (name: string): Promise<TradingEngine> => readTradingEngine(kubeCon
 
 beforeAll(async () => {
   cluster = await startControlPlane({ log: (line) => lines.push(line) });
-  kubectl(['apply', '--server-side', '-f', new URL('crds/tradingengine.yaml', root).pathname]);
-  kubectl(['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']);
-  kubectl(['create', 'namespace', namespace]);
+  kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', new URL('crds/tradingengine.yaml', root).pathname]);
+  kubectlOrThrow(cluster.kubeconfig, ['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']);
+  kubectlOrThrow(cluster.kubeconfig, ['create', 'namespace', namespace]);
   kubeConfig = loadKubeConfig(cluster.kubeconfig);
 }, 120_000);
 

@@ -1,8 +1,10 @@
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnNexus, waitForExit, waitForLine } from '../../cli/processes.ts';
+import { spawnNexus, waitForExit, waitForLine } from '../../cli/lib/processes.ts';
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
+import { eventually } from '../support/eventually.ts';
+import { kubectlOrThrow } from '../support/kube.ts';
 
 /**
  * Operator processes (`nexus operator`) against a real API server with leader election on a coordination.k8s.io
@@ -11,16 +13,12 @@ import { startControlPlane, type ControlPlane } from '../../devcluster/control-p
  * standby's own clock.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
-let cluster: ControlPlane | undefined;
+let cluster: ControlPlane;
 const children: ChildProcess[] = [];
-
-function kubectl(args: string[], input?: string): string {
-  return execFileSync('kubectl', ['--kubeconfig', cluster?.kubeconfig ?? '', ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
-}
 
 function startOperator(identity: string): ChildProcess {
   const child = spawnNexus([
-    'operator', '--kubeconfig', cluster?.kubeconfig ?? '', '--identity', identity, '--lease-namespace', 'default',
+    'operator', '--kubeconfig', cluster.kubeconfig, '--identity', identity, '--lease-namespace', 'default',
     '--lease-duration-seconds', '3', '--renew-deadline-seconds', '2', '--retry-period-seconds', '0.5',
     '--metrics-port', '0', '--health-port', '0', '--bind-host', '127.0.0.1', '--resync-seconds', '0',
   ]);
@@ -28,7 +26,7 @@ function startOperator(identity: string): ChildProcess {
   return child;
 }
 
-const holder = (): string => kubectl(['get', 'lease', '-n', 'default', 'nexus-operator-leader', '-o', 'jsonpath={.spec.holderIdentity}']);
+const holder = (): string => kubectlOrThrow(cluster.kubeconfig, ['get', 'lease', '-n', 'default', 'nexus-operator-leader', '-o', 'jsonpath={.spec.holderIdentity}']);
 
 function engineManifest(name: string): string {
   return `apiVersion: trading.nexus.dev/v1alpha1
@@ -46,21 +44,24 @@ spec:
 `;
 }
 
+/** Waits until the TradingEngine's status.observedGeneration is its metadata.generation. */
 async function reconciled(name: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = kubectl(['get', 'tradingengine', '-n', 'default', name, '-o', 'jsonpath={.metadata.generation}/{.status.observedGeneration}']);
-    const [generation, observed] = out.split('/');
-    if (generation !== '' && generation === observed) return;
-    if (Date.now() > deadline) throw new Error(`${name} not reconciled within ${timeoutMs} ms (${out})`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await eventually(
+    () => kubectlOrThrow(cluster.kubeconfig, ['get', 'tradingengine', '-n', 'default', name, '-o', 'jsonpath={.metadata.generation}/{.status.observedGeneration}']),
+    {
+      until: (out) => {
+        const [generation, observed] = out.split('/');
+        return generation !== '' && generation === observed;
+      },
+      timeoutMs, what: `${name} reconciled (generation/observedGeneration)`, intervalMs: 200,
+    },
+  );
 }
 
 beforeAll(async () => {
   cluster = await startControlPlane({ controllers: false });
-  kubectl(['apply', '--server-side', '-f', `${root}crds/tradingengine.yaml`]);
-  kubectl(['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']);
+  kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', `${root}crds/tradingengine.yaml`]);
+  kubectlOrThrow(cluster.kubeconfig, ['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']);
 }, 120_000);
 
 afterAll(async () => {
@@ -75,7 +76,7 @@ describe('operator leader election', () => {
     const b = startOperator('replica-b');
     await waitForLine(b, /Leader observed identity=replica-a/, 30_000);
     expect(holder()).toBe('replica-a');
-    kubectl(['apply', '--server-side', '-f', '-'], engineManifest('first'));
+    kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: engineManifest('first') });
     await reconciled('first', 20_000);
 
     const handover = Date.now();
@@ -85,7 +86,7 @@ describe('operator leader election', () => {
     await takeover;
     expect(Date.now() - handover).toBeLessThan(3_000);
     expect(holder()).toBe('replica-b');
-    kubectl(['apply', '--server-side', '-f', '-'], engineManifest('second'));
+    kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: engineManifest('second') });
     await reconciled('second', 20_000);
 
     const c = startOperator('replica-c');
@@ -99,7 +100,7 @@ describe('operator leader election', () => {
     expect(waited).toBeGreaterThan(1_000);
     expect(waited).toBeLessThan(8_000);
     expect(holder()).toBe('replica-c');
-    kubectl(['apply', '--server-side', '-f', '-'], engineManifest('third'));
+    kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: engineManifest('third') });
     await reconciled('third', 20_000);
     c.kill('SIGTERM');
     expect(await waitForExit(c, 15_000)).toBe(0);

@@ -1,15 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort } from '../../cli/processes.ts';
+import { freePort } from '../../cli/lib/processes.ts';
 import { startController, type Controller } from '../../operator/controller/controller.ts';
 import { createClusterWriter } from '../../operator/kube/cluster-writer.ts';
 import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../../operator/metrics/operator-metrics.ts';
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
 import { startNodeAgent, type NodeAgent } from '../../devcluster/node-agent.ts';
+import { eventually } from '../support/eventually.ts';
+import { kubectl, kubectlGet, kubectlOrThrow, type PodJson } from '../support/kube.ts';
 
 /**
  * The operator's controller against a real control plane (kube-apiserver, controller-manager, scheduler) with the
@@ -20,7 +21,7 @@ import { startNodeAgent, type NodeAgent } from '../../devcluster/node-agent.ts';
  */
 const namespace = 'trading';
 const root = fileURLToPath(new URL('../../', import.meta.url));
-let cluster: ControlPlane | undefined;
+let cluster: ControlPlane;
 let agent: NodeAgent | undefined;
 let controller: Controller | undefined;
 let metrics: OperatorMetrics | undefined;
@@ -29,22 +30,8 @@ const log = (line: string): void => {
   lines.push(line);
 };
 
-function kubectl(args: string[], input?: string): { code: number; out: string } {
-  try {
-    const out = execFileSync('kubectl', ['--kubeconfig', cluster?.kubeconfig ?? '', ...args], {
-      encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000,
-    });
-    return { code: 0, out };
-  } catch (error) {
-    const failure = error as { status?: number; stdout?: string; stderr?: string };
-    return { code: failure.status ?? 1, out: `${failure.stdout ?? ''}${failure.stderr ?? ''}` };
-  }
-}
-
-function getJson<T>(args: string[]): T | undefined {
-  const result = kubectl(['get', '-n', namespace, '-o', 'json', ...args]);
-  return result.code === 0 ? (JSON.parse(result.out) as T) : undefined;
-}
+const getJson = <T>(args: string[]): T | undefined => kubectlGet<T>(cluster.kubeconfig, ['-n', namespace, ...args]);
+const tail = (): string => lines.slice(-25).join('\n');
 
 interface Meta { name: string; uid: string; resourceVersion: string; ownerReferences?: Array<{ kind: string; name: string; controller?: boolean; blockOwnerDeletion?: boolean }>; labels?: Record<string, string> }
 interface EngineJson {
@@ -59,21 +46,12 @@ interface ReplicaSetJson {
   spec: { replicas: number; template: { spec: { containers: Array<{ resources: { limits: Record<string, string> } }>; tolerations?: unknown[]; runtimeClassName?: string } } };
   status: { readyReplicas?: number };
 }
-interface PodJson { metadata: Meta; status: { podIP?: string; phase?: string; conditions?: Array<{ type: string; status: string }> } }
 
 const engine = (name: string): EngineJson | undefined => getJson<EngineJson>(['tradingengine', name]);
 const replicaSetsOf = (name: string): ReplicaSetJson[] =>
   getJson<{ items: ReplicaSetJson[] }>(['replicasets', '-l', `app.kubernetes.io/instance=${name}`])?.items ?? [];
 const podsOf = (name: string): PodJson[] => getJson<{ items: PodJson[] }>(['pods', '-l', `app.kubernetes.io/instance=${name}`])?.items ?? [];
 const condition = (name: string, type: string) => engine(name)?.status?.conditions?.find((c) => c.type === type);
-
-async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${what}\n${lines.slice(-25).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** A TradingEngine manifest for the local node agent (image nexus/engine:dev runs `nexus engine`). */
 function manifest(name: string, edit: (spec: Record<string, any>) => void = () => undefined): string { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -92,8 +70,7 @@ let mdPort = 0;
 let ordersPort = 0;
 
 function apply(text: string): void {
-  const result = kubectl(['apply', '--server-side', '-f', '-'], text);
-  if (result.code !== 0) throw new Error(result.out);
+  kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: text });
 }
 
 beforeAll(async () => {
@@ -101,9 +78,9 @@ beforeAll(async () => {
   ordersPort = await freePort();
   cluster = await startControlPlane({ controllers: true, log });
   agent = await startNodeAgent({ kubeconfig: cluster.kubeconfig, gpus: 2, heartbeatMs: 5_000, log });
-  expect(kubectl(['apply', '--server-side', '-f', `${root}crds/tradingengine.yaml`]).code).toBe(0);
-  expect(kubectl(['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']).code).toBe(0);
-  expect(kubectl(['create', 'namespace', namespace]).code).toBe(0);
+  expect(kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', `${root}crds/tradingengine.yaml`]).code).toBe(0);
+  expect(kubectl(cluster.kubeconfig, ['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']).code).toBe(0);
+  expect(kubectl(cluster.kubeconfig, ['create', 'namespace', namespace]).code).toBe(0);
   const kubeConfig = loadKubeConfig(cluster.kubeconfig);
   metrics = createOperatorMetrics();
   controller = startController({
@@ -120,15 +97,15 @@ afterAll(async () => {
 
 describe('the operator against a real API server', () => {
   it('rejects a schema-invalid TradingEngine with the field path in the message', () => {
-    const result = kubectl(['apply', '--server-side', '-f', '-'], manifest('bad', (spec) => { spec.template.gpu = { count: 0 }; }));
+    const result = kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: manifest('bad', (spec) => { spec.template.gpu = { count: 0 }; }) });
     expect(result.code).not.toBe(0);
-    expect(result.out).toMatch(/spec\.template\.gpu\.count: Invalid value: 0/);
-    const cel = kubectl(['apply', '--server-side', '-f', '-'], manifest('bad', (spec) => { spec.strategy = { type: 'BlueGreen', canary: { steps: [{ setWeight: 10 }] } }; }));
-    expect(cel.out).toMatch(/spec\.strategy\.canary: Forbidden: canary is allowed only with type Canary/);
+    expect(result.err).toMatch(/spec\.template\.gpu\.count: Invalid value: 0/);
+    const cel = kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: manifest('bad', (spec) => { spec.strategy = { type: 'BlueGreen', canary: { steps: [{ setWeight: 10 }] } }; }) });
+    expect(cel.err).toMatch(/spec\.strategy\.canary: Forbidden: canary is allowed only with type Canary/);
   });
 
   it('accepts both examples (GPU canary and minimal) as they are written', () => {
-    const result = kubectl(['apply', '--server-side', '--dry-run=server', '-n', namespace, '-f', `${root}examples/`]);
+    const result = kubectl(cluster.kubeconfig, ['apply', '--server-side', '--dry-run=server', '-n', namespace, '-f', `${root}examples/`]);
     expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/equities-momentum serverside-applied \(server dry run\)/);
     expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/minimal serverside-applied \(server dry run\)/);
     expect(result.code).toBe(0);
@@ -136,7 +113,7 @@ describe('the operator against a real API server', () => {
 
   it('creates the revision ReplicaSet, ConfigMap and Service with owner references; the pods run and the engine turns Ready', async () => {
     apply(manifest('alpha', (spec) => { spec.replicas = 2; }));
-    await eventually(() => condition('alpha', 'Ready')?.status === 'True', 90_000, 'alpha Ready=True');
+    await eventually(() => condition('alpha', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'alpha Ready=True', context: tail });
     const te = engine('alpha');
     const [rs, ...others] = replicaSetsOf('alpha');
     expect(others).toHaveLength(0);
@@ -157,8 +134,8 @@ describe('the operator against a real API server', () => {
       expect(await response.text()).toContain('nexus_engine_tick_to_order_latency_window_micros');
     }
     // The operator commits a transition to status before it records the Event: allow it a moment.
-    const reasonsOf = (name: string): string => kubectl(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].reason}']).out;
-    await eventually(() => reasonsOf('alpha').includes('RevisionAvailable'), 10_000, 'RevisionAvailable Event');
+    const reasonsOf = (name: string): string => kubectl(cluster.kubeconfig, ['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].reason}']).out;
+    await eventually(() => reasonsOf('alpha').includes('RevisionAvailable'), { timeoutMs: 10_000, what: 'RevisionAvailable Event', context: tail });
     const events = reasonsOf('alpha');
     expect(events).toContain('RevisionCreated');
     expect(events).toContain('RevisionAvailable');
@@ -176,7 +153,7 @@ describe('the operator against a real API server', () => {
       controller?.resyncAll();
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await eventually(() => (controller?.stats().reconciles ?? 0) >= (before?.reconciles ?? 0) + 10, 10_000, 'ten reconciles');
+    await eventually(() => (controller?.stats().reconciles ?? 0) >= (before?.reconciles ?? 0) + 10, { timeoutMs: 10_000, what: 'ten reconciles', context: tail });
     expect(controller?.stats().writes).toBe(before?.writes);
     expect(versions()).toBe(versionsBefore);
   });
@@ -187,11 +164,11 @@ describe('the operator against a real API server', () => {
     await eventually(() => {
       const status = engine('alpha')?.status;
       return status?.stableRevision !== undefined && status.stableRevision !== oldRevision && status.phase === 'Healthy';
-    }, 90_000, 'new revision stable');
+    }, { timeoutMs: 90_000, what: 'new revision stable', context: tail });
     const sets = replicaSetsOf('alpha');
     expect(sets).toHaveLength(2);
-    await eventually(() => replicaSetsOf('alpha').find((rs) => rs.metadata.name === `alpha-${oldRevision}`)?.spec.replicas === 0, 10_000, 'old scaled to 0');
-    await eventually(() => podsOf('alpha').length === 2, 30_000, 'old pods gone');
+    await eventually(() => replicaSetsOf('alpha').find((rs) => rs.metadata.name === `alpha-${oldRevision}`)?.spec.replicas === 0, { timeoutMs: 10_000, what: 'old scaled to 0', context: tail });
+    await eventually(() => podsOf('alpha').length === 2, { timeoutMs: 30_000, what: 'old pods gone', context: tail });
   }, 120_000);
 
   it('reports what the schema cannot catch as Ready=False InvalidSpec with the field path, and deletes nothing', async () => {
@@ -201,33 +178,33 @@ describe('the operator against a real API server', () => {
       spec.engine.risk = { maxOrderQty: 50 };
       spec.engine.indicators[0].params = { period: 0 };
     }));
-    await eventually(() => condition('alpha', 'Ready')?.reason === 'InvalidSpec', 15_000, 'InvalidSpec');
+    await eventually(() => condition('alpha', 'Ready')?.reason === 'InvalidSpec', { timeoutMs: 15_000, what: 'InvalidSpec', context: tail });
     expect(condition('alpha', 'Ready')?.message).toMatch(/spec\.engine\.indicators\[0\]\.params\.period: must be an integer >= 1/);
     expect(engine('alpha')?.status?.phase).toBe('InvalidSpec');
     expect(replicaSetsOf('alpha').map((rs) => `${rs.metadata.name}:${rs.spec.replicas}`).sort()).toEqual(setsBefore);
     expect(podsOf('alpha')).toHaveLength(2);
     // Fixing the spec returns to the running revision without a new one.
     apply(manifest('alpha', (spec) => { spec.replicas = 2; spec.engine.risk = { maxOrderQty: 50 }; }));
-    await eventually(() => condition('alpha', 'Ready')?.status === 'True', 15_000, 'Ready again');
+    await eventually(() => condition('alpha', 'Ready')?.status === 'True', { timeoutMs: 15_000, what: 'Ready again', context: tail });
     expect(replicaSetsOf('alpha')).toHaveLength(2);
   }, 60_000);
 
   it('puts the GPU in the pod limits, tolerates the GPU taint, and reports pods that find no GPU', async () => {
     apply(manifest('gpu', (spec) => { spec.replicas = 3; spec.template.gpu = { count: 1 }; }));
-    await eventually(() => condition('gpu', 'GPUSchedulable')?.status === 'False', 60_000, 'GPUSchedulable=False');
+    await eventually(() => condition('gpu', 'GPUSchedulable')?.status === 'False', { timeoutMs: 60_000, what: 'GPUSchedulable=False', context: tail });
     expect(condition('gpu', 'GPUSchedulable')).toMatchObject({ reason: 'InsufficientGPU' });
     expect(condition('gpu', 'GPUSchedulable')?.message).toMatch(/Insufficient nvidia\.com\/gpu/);
     const rs = replicaSetsOf('gpu')[0];
     expect(rs?.spec.template.spec.containers[0]?.resources.limits['nvidia.com/gpu']).toBe('1');
     expect(rs?.spec.template.spec.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
-    await eventually(() => podsOf('gpu').filter((pod) => pod.status.podIP !== undefined).length === 2, 60_000, 'two GPU pods running');
-    const gpuEvents = (): string => kubectl(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=gpu,reason=InsufficientGPU', '-o', 'jsonpath={.items[*].message}']).out;
-    await eventually(() => gpuEvents() !== '', 10_000, 'InsufficientGPU Event');
+    await eventually(() => podsOf('gpu').filter((pod) => pod.status.podIP !== undefined).length === 2, { timeoutMs: 60_000, what: 'two GPU pods running', context: tail });
+    const gpuEvents = (): string => kubectl(cluster.kubeconfig, ['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=gpu,reason=InsufficientGPU', '-o', 'jsonpath={.items[*].message}']).out;
+    await eventually(() => gpuEvents() !== '', { timeoutMs: 10_000, what: 'InsufficientGPU Event', context: tail });
     const events = gpuEvents();
     expect(events).toMatch(/0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu/);
     // Two GPUs on the node: scaling to two fits.
     apply(manifest('gpu', (spec) => { spec.replicas = 2; spec.template.gpu = { count: 1 }; }));
-    await eventually(() => condition('gpu', 'GPUSchedulable')?.status === 'True' && condition('gpu', 'Ready')?.status === 'True', 90_000, 'GPU engine ready');
+    await eventually(() => condition('gpu', 'GPUSchedulable')?.status === 'True' && condition('gpu', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'GPU engine ready', context: tail });
   }, 180_000);
 
   it('recovers from a killed watch and from an expired resourceVersion (410 Gone)', async () => {
@@ -237,23 +214,23 @@ describe('the operator against a real API server', () => {
     };
     controller?.dropWatches();
     apply(manifest('alpha', (spec) => { spec.replicas = 1; spec.engine.risk = { maxOrderQty: 50 }; }));
-    await eventually(() => engine('alpha')?.status?.readyText === '1/1' && condition('alpha', 'Ready')?.status === 'True', 30_000, 'scaled to 1 after a dropped watch');
+    await eventually(() => engine('alpha')?.status?.readyText === '1/1' && condition('alpha', 'Ready')?.status === 'True', { timeoutMs: 30_000, what: 'scaled to 1 after a dropped watch', context: tail });
     expect(await restarts('error')).toBeGreaterThanOrEqual(5);
 
     controller?.expireWatches();
-    await eventually(() => lines.some((line) => /Watch failed .* code=410/.test(line)), 10_000, 'a 410 answer');
+    await eventually(() => lines.some((line) => /Watch failed .* code=410/.test(line)), { timeoutMs: 10_000, what: 'a 410 answer', context: tail });
     apply(manifest('alpha', (spec) => { spec.replicas = 2; spec.engine.risk = { maxOrderQty: 50 }; }));
-    await eventually(() => engine('alpha')?.status?.readyText === '2/2', 60_000, 'scaled to 2 after an expired watch');
+    await eventually(() => engine('alpha')?.status?.readyText === '2/2', { timeoutMs: 60_000, what: 'scaled to 2 after an expired watch', context: tail });
     expect(await restarts('expired')).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   it('garbage-collects every child when the TradingEngine is deleted, engine processes included', async () => {
     const pids = [...(agent?.pids().values() ?? [])];
     expect(pids.length).toBeGreaterThan(0);
-    expect(kubectl(['delete', 'tradingengine', '-n', namespace, 'alpha', 'gpu', '--wait=true', '--timeout=60s']).code).toBe(0);
-    await eventually(() => replicaSetsOf('alpha').length === 0 && replicaSetsOf('gpu').length === 0, 60_000, 'ReplicaSets collected');
-    await eventually(() => podsOf('alpha').length === 0 && podsOf('gpu').length === 0, 60_000, 'Pods collected');
-    await eventually(() => (getJson<{ items: unknown[] }>(['configmaps,services', '-l', 'app.kubernetes.io/managed-by=nexus-operator'])?.items.length ?? 1) === 0, 30_000, 'ConfigMaps and Services collected');
-    await eventually(() => agent?.pids().size === 0, 30_000, 'engine processes stopped');
+    expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', '-n', namespace, 'alpha', 'gpu', '--wait=true', '--timeout=60s']).code).toBe(0);
+    await eventually(() => replicaSetsOf('alpha').length === 0 && replicaSetsOf('gpu').length === 0, { timeoutMs: 60_000, what: 'ReplicaSets collected', context: tail });
+    await eventually(() => podsOf('alpha').length === 0 && podsOf('gpu').length === 0, { timeoutMs: 60_000, what: 'Pods collected', context: tail });
+    await eventually(() => (getJson<{ items: unknown[] }>(['configmaps,services', '-l', 'app.kubernetes.io/managed-by=nexus-operator'])?.items.length ?? 1) === 0, { timeoutMs: 30_000, what: 'ConfigMaps and Services collected', context: tail });
+    await eventually(() => agent?.pids().size === 0, { timeoutMs: 30_000, what: 'engine processes stopped', context: tail });
   }, 120_000);
 });

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { TradingEngine } from '../../operator/api/types.ts';
-import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/rollout-lab.ts';
+import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/commands/rollout-lab.ts';
 import { requestRollout } from '../../operator/kube/rollout-requests.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
+import { eventually } from '../support/eventually.ts';
+import type { PodJson } from '../support/kube.ts';
 
 /**
  * Latency-gated canary rollouts end to end against a real API server, with real engines (node agent processes),
@@ -20,18 +22,9 @@ const log = (line: string): void => {
 };
 const name = 'gate';
 
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${what}\nlast: ${JSON.stringify(value)?.slice(0, 2000)}\n${lines.slice(-30).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const tail = (): string => lines.slice(-30).join('\n');
 
 interface ReplicaSetJson { metadata: { name: string; labels: Record<string, string> }; spec: { replicas: number }; status: { availableReplicas?: number } }
-interface PodJson { metadata: { name: string; labels: Record<string, string> }; status: { podIP?: string; phase?: string } }
 
 const replicaSetsOf = async (instance: string): Promise<ReplicaSetJson[]> => {
   const list = await apiRequest<{ items: ReplicaSetJson[] }>(lab?.kubeConfig ?? (undefined as never), {
@@ -53,7 +46,7 @@ const reasons = (events: readonly CoreV1Event[]): string[] => events.map((event)
  * before it records the Event, so a test that saw the status must wait a moment for the Event.
  */
 const eventsOnce = async (engineName: string, reason: string, times = 1): Promise<CoreV1Event[]> =>
-  eventually(async () => await lab?.events(engineName) ?? [], (events) => count(events, reason) >= times, 10_000, `${times} ${reason} Event(s)`);
+  eventually(async () => await lab?.events(engineName) ?? [], { until: (events) => count(events, reason) >= times, timeoutMs: 10_000, what: `${times} ${reason} Event(s)`, context: tail });
 const count = (events: readonly CoreV1Event[], reason: string): number => events.filter((event) => event.reason === reason).length;
 
 async function scrape(ip: string, metric: string): Promise<number | undefined> {
@@ -95,7 +88,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
 
   it('creates v1 without a canary (first revision) and makes it stable', async () => {
     await lab?.apply(lab.manifest(name));
-    const te = await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, 90_000, 'v1 Healthy');
+    const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, timeoutMs: 90_000, what: 'v1 Healthy', context: tail });
     v1 = te?.status?.stableRevision ?? '';
     expect(te?.status?.stableHistory).toEqual([v1]);
     expect(reasons(await eventsOnce(name, 'RevisionAvailable'))).not.toContain('RolloutStarted');
@@ -105,9 +98,9 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const stableSize = watchStableSize(v1);
     await lab?.apply(lab.manifest(name, (spec) => { spec.template.image = 'nexus/engine:v2'; }));
     // Kill the operator once the canary is in its analysis step, then let a fresh one resume from status alone.
-    await eventually(engine, (e) => e?.status?.currentStepIndex === 1 && e.status.analysis?.phase === 'Running', 90_000, 'v2 in analysis');
+    await eventually(engine, { until: (e) => e?.status?.currentStepIndex === 1 && e.status.analysis?.phase === 'Running', timeoutMs: 90_000, what: 'v2 in analysis', context: tail });
     await lab?.restartOperator();
-    const te = await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== v1, 120_000, 'v2 promoted');
+    const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== v1, timeoutMs: 120_000, what: 'v2 promoted', context: tail });
     v2 = te?.status?.stableRevision ?? '';
     expect(te?.status?.updateRevision).toBe(v2);
     expect(te?.status?.stableHistory).toEqual([v2, v1]);
@@ -121,7 +114,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const sets = await replicaSets();
     expect(sets.filter((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v2)).toHaveLength(1);
     expect(await stableSize.stop()).toBe(2);
-    await eventually(replicaSets, (list) => list.find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1)?.spec.replicas === 0, 30_000, 'v1 scaled to 0');
+    await eventually(replicaSets, { until: (list) => list.find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1)?.spec.replicas === 0, timeoutMs: 30_000, what: 'v1 scaled to 0', context: tail });
   }, 240_000);
 
   it('aborts a slow v3: orders off on the canary first (engine metric), one Event with p99 and threshold, stable untouched', async () => {
@@ -130,7 +123,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
       spec.template.image = 'nexus/engine:v3';
       spec.engine.faultInjection = { extraLatencyMicros: 8_000, affectedPercent: 5 } as MutableSpec['engine']['faultInjection'];
     }));
-    const te = await eventually(engine, (e) => e?.status?.phase === 'Aborted', 120_000, 'v3 aborted');
+    const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Aborted', timeoutMs: 120_000, what: 'v3 aborted', context: tail });
     const v3 = te?.status?.updateRevision ?? '';
     expect(te?.status?.abortReason).toBe('LatencyBreach');
     expect(te?.status?.stableRevision).toBe(v2);
@@ -141,7 +134,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const cut = te?.status?.canary?.ordersOffPods ?? [];
     expect(cut).toHaveLength(1);
     const canaryPod = (await pods()).find((pod) => pod.metadata.name === cut[0]);
-    expect(canaryPod?.metadata.labels['trading.nexus.dev/revision']).toBe(v3);
+    expect(canaryPod?.metadata.labels?.['trading.nexus.dev/revision']).toBe(v3);
     expect(await scrape(canaryPod?.status.podIP ?? '', 'nexus_engine_orders_enabled')).toBe(0);
     const events = await eventsOnce(name, 'OrdersOff');
     expect(count(events, 'RolloutAborted')).toBe(1);
@@ -151,7 +144,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     expect(aborted?.message).toMatch(/p99 \d+ µs > threshold 5000 µs/);
     expect(aborted?.message).toMatch(/3 breaches in a row/);
     // Orders off is recorded before the canary is scaled down, then the canary goes to zero after the delay.
-    await eventually(replicaSets, (list) => list.find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v3)?.spec.replicas === 0, 30_000, 'v3 scaled to 0');
+    await eventually(replicaSets, { until: (list) => list.find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v3)?.spec.replicas === 0, timeoutMs: 30_000, what: 'v3 scaled to 0', context: tail });
     expect(await stableSize.stop()).toBe(2);
     const after = await engine();
     expect(after?.status?.phase).toBe('Aborted');
@@ -161,10 +154,10 @@ describe('latency-gated canary rollouts against a real API server and real engin
   it('retries the aborted v3 through a nexus rollout request: step 0 with zeroed counters, then aborts again', async () => {
     const result = await requestRollout(lab?.kubeConfig ?? (undefined as never), lab?.namespace ?? '', name, 'retry');
     expect(result.outcome).toBe('requested');
-    await eventually(engine, (e) => e?.status?.phase !== 'Aborted', 30_000, 'retried');
+    await eventually(engine, { until: (e) => e?.status?.phase !== 'Aborted', timeoutMs: 30_000, what: 'retried', context: tail });
     const events = await eventsOnce(name, 'RolloutRetried');
     expect(count(events, 'RolloutRetried')).toBe(1);
-    const te = await eventually(engine, (e) => e?.status?.phase === 'Aborted', 120_000, 'v3 aborted again');
+    const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Aborted', timeoutMs: 120_000, what: 'v3 aborted again', context: tail });
     expect(te?.status?.abortReason).toBe('LatencyBreach');
     expect(count(await eventsOnce(name, 'RolloutAborted', 2), 'RolloutAborted')).toBe(2);
   }, 180_000);
@@ -174,10 +167,10 @@ describe('latency-gated canary rollouts against a real API server and real engin
       spec.template.image = 'nexus/engine:v4';
       spec.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }], abortScaleDownDelaySeconds: 5 } } as MutableSpec['strategy'];
     }));
-    await eventually(engine, (e) => e?.status?.phase === 'Paused' && e.status.currentStepIndex === 1, 90_000, 'v4 paused at step 1');
+    await eventually(engine, { until: (e) => e?.status?.phase === 'Paused' && e.status.currentStepIndex === 1, timeoutMs: 90_000, what: 'v4 paused at step 1', context: tail });
     const result = await requestRollout(lab?.kubeConfig ?? (undefined as never), lab?.namespace ?? '', name, 'abort');
     expect(result.outcome).toBe('requested');
-    const te = await eventually(engine, (e) => e?.status?.phase === 'Aborted', 30_000, 'v4 aborted');
+    const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Aborted', timeoutMs: 30_000, what: 'v4 aborted', context: tail });
     expect(te?.status?.abortReason).toBe('Manual');
     expect(te?.status?.canary?.ordersEnabled).toBe(false);
     expect(te?.status?.stableRevision).toBe(v2);
@@ -185,9 +178,9 @@ describe('latency-gated canary rollouts against a real API server and real engin
 
   it('re-applying v2 (stable) ends the aborted rollout; re-applying v1 (in the rollback window) is a fast rollback', async () => {
     await lab?.apply(lab.manifest(name, (spec) => { spec.template.image = 'nexus/engine:v2'; }));
-    await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.updateRevision === v2, 60_000, 'back on v2');
+    await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.updateRevision === v2, timeoutMs: 60_000, what: 'back on v2', context: tail });
     await lab?.apply(lab.manifest(name));
-    const te = await eventually(engine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === v1, 90_000, 'fast rollback to v1');
+    const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === v1, timeoutMs: 90_000, what: 'fast rollback to v1', context: tail });
     expect(te?.status?.stableHistory?.slice(0, 2)).toEqual([v1, v2]);
     const events = await eventsOnce(name, 'FastRollback');
     expect(count(events, 'FastRollback')).toBe(1);
@@ -213,7 +206,7 @@ describe('latency-gated blue-green rollouts against a real API server and real e
 
   it('switches the active Service to a slow revision, then back to the still-warm old set when the post-promotion gate fails', async () => {
     await lab?.apply(lab.manifest(bg, blueGreen));
-    const first = await eventually(bgEngine, (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, 90_000, 'bg v1 Healthy');
+    const first = await eventually(bgEngine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, timeoutMs: 90_000, what: 'bg v1 Healthy', context: tail });
     const v1 = first?.status?.stableRevision ?? '';
     expect(await serviceSelector(bg)).toBe(v1);
     await lab?.apply(lab.manifest(bg, (spec) => {
@@ -221,16 +214,16 @@ describe('latency-gated blue-green rollouts against a real API server and real e
       spec.template.image = 'nexus/engine:v3';
       spec.engine.faultInjection = { extraLatencyMicros: 8_000, affectedPercent: 5 } as MutableSpec['engine']['faultInjection'];
     }));
-    const switched = await eventually(bgEngine, (e) => e?.status?.blueGreen?.active !== undefined && e.status.blueGreen.active !== v1, 90_000, 'active switched to v3');
+    const switched = await eventually(bgEngine, { until: (e) => e?.status?.blueGreen?.active !== undefined && e.status.blueGreen.active !== v1, timeoutMs: 90_000, what: 'active switched to v3', context: tail });
     const v3 = switched?.status?.updateRevision ?? '';
     // The status is committed first; the Service follows in the same reconcile.
-    await eventually(() => serviceSelector(bg), (selected) => selected === v3, 10_000, 'Service on v3');
+    await eventually(() => serviceSelector(bg), { until: (selected) => selected === v3, timeoutMs: 10_000, what: 'Service on v3', context: tail });
     const oldSet = (await replicaSetsOf(bg)).find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1);
     expect(oldSet?.spec.replicas).toBe(2);
-    const aborted = await eventually(bgEngine, (e) => e?.status?.phase === 'Aborted', 60_000, 'bg v3 aborted after the switch');
+    const aborted = await eventually(bgEngine, { until: (e) => e?.status?.phase === 'Aborted', timeoutMs: 60_000, what: 'bg v3 aborted after the switch', context: tail });
     expect(aborted?.status?.abortReason).toBe('LatencyBreach');
     expect(aborted?.status?.blueGreen?.active).toBe(v1);
-    await eventually(() => serviceSelector(bg), (selected) => selected === v1, 10_000, 'Service back on v1');
+    await eventually(() => serviceSelector(bg), { until: (selected) => selected === v1, timeoutMs: 10_000, what: 'Service back on v1', context: tail });
     // No new pods: the old set never left its full size, so its pods are the same ones.
     const oldAfter = (await replicaSetsOf(bg)).find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1);
     expect(oldAfter?.spec.replicas).toBe(2);
