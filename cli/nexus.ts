@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from '../engine/config-error.ts';
 import { TickCsvError } from '../engine/sim/tick-csv.ts';
-import { UsageError } from './args.ts';
+import { UsageError } from './lib/args.ts';
 import { clusterCommand } from './commands/cluster.ts';
 import { ctlCommand } from './commands/ctl.ts';
 import { demoCommand } from './commands/engine-demo.ts';

@@ -1,6 +1,6 @@
 import { controlCommandByName, sendControl } from '../../engine/control/control-client.ts';
 import { ControlStatus } from '../../engine/wire/layout.ts';
-import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
+import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec } from '../lib/args.ts';
 
 const options = {
   address: { type: 'string', help: 'engine control socket', default: 'tcp://127.0.0.1:5560' },

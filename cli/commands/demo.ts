@@ -1,7 +1,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Measurement, TradingEngine } from '../../operator/api/types.ts';
-import { flag, helpText, parseArgs, type OptionSpec } from '../args.ts';
-import { startRolloutLab, type MutableSpec, type RolloutLab } from '../rollout-lab.ts';
+import { flag, helpText, parseArgs, type OptionSpec } from '../lib/args.ts';
+import { startRolloutLab, type MutableSpec, type RolloutLab } from './rollout-lab.ts';
 
 const options = {
   json: { type: 'boolean', help: 'print the summary as JSON at the end' },

@@ -8,9 +8,9 @@ import { sendControl } from '../../engine/control/control-client.ts';
 import { OrderSink } from '../../engine/sim/order-sink.ts';
 import { ControlCommand, Side } from '../../engine/wire/layout.ts';
 import { symbolId } from '../../engine/wire/symbol-id.ts';
-import { flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
-import { latencySummary } from '../latency-summary.ts';
-import { freePort, spawnNexus, waitForExit, waitForLine } from '../processes.ts';
+import { flag, helpText, num, parseArgs, str, type OptionSpec } from '../lib/args.ts';
+import { latencySummary } from '../lib/latency-summary.ts';
+import { freePort, spawnNexus, waitForExit, waitForLine } from '../lib/processes.ts';
 import { standardIndicators } from '../../engine/config/presets.ts';
 
 const options = {

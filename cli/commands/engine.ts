@@ -1,7 +1,7 @@
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { loadEngineConfig } from '../../engine/config/load.ts';
 import { Engine } from '../../engine/app/engine.ts';
-import { flag, helpText, parseArgs, str, type OptionSpec } from '../args.ts';
+import { flag, helpText, parseArgs, str, type OptionSpec } from '../lib/args.ts';
 
 const options = {
   config: { type: 'string', help: 'engine config file (YAML or JSON); else $NEXUS_ENGINE_CONFIG or $NEXUS_ENGINE_CONFIG_INLINE' },

@@ -5,7 +5,7 @@ import { GeneratedTick, RandomWalk } from '../../engine/sim/random-walk.ts';
 import { parseTickCsv } from '../../engine/sim/tick-csv.ts';
 import { TickPublisher } from '../../engine/sim/tick-publisher.ts';
 import { MAX_RECORDS_PER_FRAME } from '../../engine/wire/layout.ts';
-import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
+import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec } from '../lib/args.ts';
 
 const options = {
   bind: { type: 'string', help: 'bind the PUB socket here', default: 'tcp://127.0.0.1:5555' },

@@ -20,7 +20,7 @@ import {
   type IndicatorRequest,
   type OutputSeries,
 } from '../../engine/batch/compute.ts';
-import { UsageError, flag, helpText, parseArgs, str, type OptionSpec } from '../args.ts';
+import { UsageError, flag, helpText, parseArgs, str, type OptionSpec } from '../lib/args.ts';
 
 const formats = ['csv', 'json'] as const;
 type OutputFormat = (typeof formats)[number];

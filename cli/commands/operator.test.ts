@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { checkOperatorConfig, defaultIdentity, OperatorConfigError, type OperatorConfig } from '../../operator/config.ts';
-import { UsageError } from '../args.ts';
+import { UsageError } from '../lib/args.ts';
 import { operatorConfig, operatorHelp } from './operator.ts';
 
 const podEnv = { POD_NAMESPACE: 'nexus-system', POD_NAME: 'nexus-operator-7d9f-abcde' };

@@ -1,6 +1,6 @@
 import { checkOperatorConfig, defaultIdentity, OperatorConfigError, type OperatorConfig } from '../../operator/config.ts';
 import { runOperator } from '../../operator/main.ts';
-import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../args.ts';
+import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../lib/args.ts';
 
 const options = {
   kubeconfig: { type: 'string', help: 'kubeconfig path (default: in-cluster service account, else $KUBECONFIG, else ~/.kube/config)' },

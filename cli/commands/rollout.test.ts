@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TradingEngine, TradingEngineStatus } from '../../operator/api/types.ts';
 import { ApiError } from '../../operator/kube/api-request.ts';
-import { UsageError } from '../args.ts';
+import { UsageError } from '../lib/args.ts';
 import { parseRolloutArgs, rolloutAction, rolloutHelp, watchRollout, type RolloutInvocation } from './rollout.ts';
 
 function invocation(argv: string[]): RolloutInvocation {

@@ -3,8 +3,8 @@ import { objectKey, type TradingEngine } from '../../operator/api/types.ts';
 import { ApiError } from '../../operator/kube/api-request.ts';
 import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
 import { contextNamespace, readTradingEngine, requestRollout, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
-import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../args.ts';
-import { formatRollout, requestedLine, rolloutOutcome } from '../rollout-view.ts';
+import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../lib/args.ts';
+import { formatRollout, requestedLine, rolloutOutcome } from '../lib/rollout-view.ts';
 
 /**
  * `nexus rollout status|watch|promote|abort|retry <name>` (also `kubectl nexus rollout ...` through

@@ -1,7 +1,7 @@
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { OrderSink } from '../../engine/sim/order-sink.ts';
-import { flag, helpText, num, parseArgs, str, type OptionSpec } from '../args.ts';
-import { latencySummary } from '../latency-summary.ts';
+import { flag, helpText, num, parseArgs, str, type OptionSpec } from '../lib/args.ts';
+import { latencySummary } from '../lib/latency-summary.ts';
 
 const options = {
   bind: { type: 'string', help: 'bind the orders PULL socket here', default: 'tcp://127.0.0.1:5556' },

@@ -1,7 +1,7 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { applySpecDefaults } from '../api/defaults.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
-import { describeErrors, validateSpec } from '../api/validate.ts';
+import { describeErrors, validateSpec } from './validate.ts';
 import { findCondition, mergeConditions } from '../plan/conditions.ts';
 import type { EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';

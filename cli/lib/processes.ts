@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * The `nexus` executable (bin/nexus.mjs), so local processes (demo, bench, tests) start exactly what a user runs.
  * It registers tsx itself, so it works from any working directory.
  */
-export const nexusBin = fileURLToPath(new URL('../bin/nexus.mjs', import.meta.url));
+export const nexusBin = fileURLToPath(new URL('../../bin/nexus.mjs', import.meta.url));
 
 /** Starts `nexus <args>` as a child process; stdout/stderr are piped to the caller. */
 export function spawnNexus(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {

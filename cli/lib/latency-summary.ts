@@ -1,4 +1,4 @@
-import type { LatencyHistogram } from '../engine/metrics/latency-histogram.ts';
+import type { LatencyHistogram } from '../../engine/metrics/latency-histogram.ts';
 
 export interface LatencySummary {
   readonly samples: number;

@@ -1,8 +1,8 @@
 import { ConfigError } from '../../engine/config-error.ts';
 import { parseEngineConfig } from '../../engine/config/engine-config.ts';
 import { gateWindowSeconds, renderEngineConfig } from '../render/engine-config.ts';
-import { parseDurationMs } from './duration.ts';
-import type { TradingEngineSpec } from './types.ts';
+import { parseDurationMs } from '../api/duration.ts';
+import type { TradingEngineSpec } from '../api/types.ts';
 
 /** One problem with a spec, named by its field path from the object root (`spec.engine.indicators[0].params`). */
 export interface FieldError {

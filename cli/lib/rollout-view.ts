@@ -1,4 +1,4 @@
-import { objectKey, type CanaryStep, type Measurement, type TradingEngine, type TradingEngineStatus } from '../operator/api/types.ts';
+import { objectKey, type CanaryStep, type Measurement, type TradingEngine, type TradingEngineStatus } from '../../operator/api/types.ts';
 
 /**
  * The text view of one TradingEngine's rollout for `nexus rollout status` and `watch`: a pure function of the

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { applySpecDefaults } from '../operator/api/defaults.ts';
-import type { Measurement, TradingEngine, TradingEngineSpec, TradingEngineStatus } from '../operator/api/types.ts';
+import { applySpecDefaults } from '../../operator/api/defaults.ts';
+import type { Measurement, TradingEngine, TradingEngineSpec, TradingEngineStatus } from '../../operator/api/types.ts';
 import {
   describeStep, formatRollout, humanSeconds, lastMeasurements, quantileLabel, requestedLine, rolloutOutcome, stepLine,
 } from './rollout-view.ts';
@@ -10,7 +10,7 @@ import {
 const now = Date.parse('2026-11-24T10:05:00Z');
 
 function exampleSpec(file: string, edit: (spec: Record<string, unknown>) => void = () => undefined): TradingEngineSpec {
-  const document = parse(readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8')) as { spec: Record<string, unknown> };
+  const document = parse(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8')) as { spec: Record<string, unknown> };
   edit(document.spec);
   return applySpecDefaults(document.spec);
 }

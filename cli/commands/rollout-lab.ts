@@ -3,16 +3,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import type { TradingEngine, TradingEngineSpec } from '../operator/api/types.ts';
-import { startController, type Controller } from '../operator/controller/controller.ts';
-import type { RolloutEffects } from '../operator/controller/rollout-effects.ts';
-import { createClusterWriter } from '../operator/kube/cluster-writer.ts';
-import { loadKubeConfig } from '../operator/kube/kube-config.ts';
-import { applyManifest, eventsFor, readObject, waitForEstablished, type ManifestObject } from '../operator/kube/manifests.ts';
-import { createOperatorMetrics } from '../operator/metrics/operator-metrics.ts';
-import { monoNowNs } from '../engine/clock/monotonic.ts';
-import { OrderSink } from '../engine/sim/order-sink.ts';
-import { freePort, spawnNexus, waitForExit } from './processes.ts';
+import type { TradingEngine, TradingEngineSpec } from '../../operator/api/types.ts';
+import { startController, type Controller } from '../../operator/controller/controller.ts';
+import type { RolloutEffects } from '../../operator/controller/rollout-effects.ts';
+import { createClusterWriter } from '../../operator/kube/cluster-writer.ts';
+import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
+import { applyManifest, eventsFor, readObject, waitForEstablished, type ManifestObject } from '../../operator/kube/manifests.ts';
+import { createOperatorMetrics } from '../../operator/metrics/operator-metrics.ts';
+import { monoNowNs } from '../../engine/clock/monotonic.ts';
+import { OrderSink } from '../../engine/sim/order-sink.ts';
+import { freePort, spawnNexus, waitForExit } from '../lib/processes.ts';
 
 /**
  * A local rollout lab: everything a latency-gated rollout needs, on this machine, with real components.
@@ -52,15 +52,15 @@ export interface RolloutLabOptions {
   readonly rollout?: RolloutEffects;
 }
 
-const root = fileURLToPath(new URL('../', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const fieldManager = 'nexus-lab';
 const symbols = ['AAPL', 'MSFT', 'NVDA', 'AMZN'];
 
 export async function startRolloutLab(options: RolloutLabOptions): Promise<RolloutLab> {
   const { log } = options;
   // The dev cluster, loaded only here so the engine's own commands never load it.
-  const { startControlPlane } = await import('../devcluster/control-plane.ts');
-  const { startNodeAgent } = await import('../devcluster/node-agent.ts');
+  const { startControlPlane } = await import('../../devcluster/control-plane.ts');
+  const { startNodeAgent } = await import('../../devcluster/node-agent.ts');
   const marketDataPort = await freePort();
   const ordersPort = await freePort();
   const stack: Array<() => Promise<void>> = [];
