@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort, spawnNexus, waitForExit, waitForLine } from '../cli/processes.ts';
+import { freePort, spawnNexus, waitForExit, waitForLine } from '../cli/lib/processes.ts';
 import { runPipelineBench, type PipelineBenchResult } from './pipeline.ts';
 import { standardIndicators } from '../engine/config/presets.ts';
 

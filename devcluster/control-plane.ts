@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../cli/processes.ts';
+import { freePort } from '../cli/lib/processes.ts';
 
 /**
  * A real Kubernetes control plane on loopback for integration tests and the local demo: etcd, kube-apiserver,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Api, V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { nexusBin } from '../cli/processes.ts';
+import { nexusBin } from '../cli/lib/processes.ts';
 import { apiCode, mergePatch, sleep } from './kube-calls.ts';
 import { containerEnv, materialiseVolumes, readinessUrl, rewritePaths, type PathMappings } from './pod-container.ts';
 import { newPodState, type PodState } from './pod-state.ts';

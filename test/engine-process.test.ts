@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, spawnNexus, waitForExit, waitForLine } from '../cli/processes.ts';
+import { freePort, spawnNexus, waitForExit, waitForLine } from '../cli/lib/processes.ts';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
 import { TickPublisher } from '../engine/sim/tick-publisher.ts';
 import { sendControl } from '../engine/control/control-client.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Subscriber } from 'zeromq';
-import { freePort, spawnNexus, waitForExit } from '../cli/processes.ts';
+import { freePort, spawnNexus, waitForExit } from '../cli/lib/processes.ts';
 import { FrameHeader, decodeFrameHeader } from '../engine/wire/frame-header.ts';
 import { MessageType, TICK_BYTES, TickKind } from '../engine/wire/layout.ts';
 import { symbolId } from '../engine/wire/symbol-id.ts';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../cli/processes.ts';
+import { freePort } from '../../cli/lib/processes.ts';
 import { ManualClock } from '../../engine/clock/monotonic.ts';
 import { createEngineMetrics, type EngineMetrics } from '../../engine/metrics/engine-metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../../engine/metrics/http-server.ts';
