@@ -1,6 +1,6 @@
 /**
  * `npm run bench:indicators [-- --json] [-- --quick]`: our indicators raced, in one run, against the physical
- * floor and the peer libraries (STYLE rule 14), printed as ratios against baselines measured in the same run.
+ * floor and the peer libraries, printed as ratios against baselines measured in the same run.
  *
  *   1. Memory bandwidth on one core: a four-accumulator sum and a copy loop over 1M doubles, the floor for a
  *      one-pass indicator (SMA reads one array and writes one: the copy loop).
@@ -92,8 +92,8 @@ const REPS = quick ? { minReps: 2, maxReps: 3, budgetMs: 300 } : { minReps: 3, m
 const AGREE = 1e-9;
 
 /**
- * From ../shared/FACTS.md, "Indicators" (1M bars, ns/point, median, measured once on the 2-core machine, not in
- * this run): a plain preallocated Float64Array loop per indicator, and the C kernels of tulind and TA-Lib alone.
+ * Recorded figures, not measured in this run (1M bars, ns/point, median, measured once on the 2-core development
+ * machine in 2026-11): a plain preallocated Float64Array loop per indicator, and the C kernels of tulind and TA-Lib alone.
  */
 const FACTS_PLAIN_LOOP: Partial<Record<IndicatorId, number>> = { sma: 1.4, ema: 2.5, rsi: 8.9, macd: 2.7, bbands: 4.7, atr: 5.7 };
 const FACTS_C_KERNELS = { low: 1.1, high: 8.5 };
@@ -539,8 +539,8 @@ async function main(): Promise<void> {
   }
   for (const note of notes) say(`- ${note}`);
 
-  say(`\n## Batch ratios: our best backend vs the fastest pure-JS peer (target >= ${TARGETS.peerSpeedup}x), vs FACTS.md figures\n`);
-  say(`FACTS.md (not measured here): "plain loop" is a preallocated Float64Array loop; the C kernels of tulind and TA-Lib alone take ${FACTS_C_KERNELS.low}-${FACTS_C_KERNELS.high} ns/point (last column: ours / ${FACTS_C_KERNELS.high} - ours / ${FACTS_C_KERNELS.low}).`);
+  say(`\n## Batch ratios: our best backend vs the fastest pure-JS peer (target >= ${TARGETS.peerSpeedup}x), vs recorded figures\n`);
+  say(`Recorded on the 2-core development machine (not measured here): "plain loop" is a preallocated Float64Array loop; the C kernels of tulind and TA-Lib alone take ${FACTS_C_KERNELS.low}-${FACTS_C_KERNELS.high} ns/point (last column: ours / ${FACTS_C_KERNELS.high} - ours / ${FACTS_C_KERNELS.low}).`);
   say(table(
     ['indicator', 'ours best', 'ns/pt', 'fastest pure-JS peer', 'ns/pt', 'agrees', 'speed-up', 'target', 'plain loop', 'ours / plain loop', 'ours / C kernels'],
     batch.map((r) => {

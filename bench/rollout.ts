@@ -19,7 +19,7 @@
  * from the same windows); and a naive Argo-style gate (total failure count, missing data counted as a failure)
  * judged on the same measurements.
  *
- * Every reconcile also checks DESIGN.md's rollout invariants (stable never below replicas; after an abort, orders off
+ * Every reconcile also checks the rollout invariants of docs/rollouts.md (stable never below replicas; after an abort, orders off
  * before any canary scale-down, none before abortScaleDownDelaySeconds, the Service on stable; a settled engine
  * reconciles with zero writes) and prints any violation. Decisions are level-based, so the extra reconciles of a
  * smaller --max-step-ms change nothing but the call count (checked: 1000 and 5000 ms give identical runs).
@@ -302,7 +302,7 @@ function simulateCanary(index: number): CanaryRun {
         ...(last.stableP99Micros === undefined ? {} : { stableP99: last.stableP99Micros }),
       });
     }
-    // Invariants of DESIGN.md's rollout semantics, checked on every reconcile.
+    // The rollout invariants (docs/rollouts.md), checked on every reconcile.
     if (status.stableRevision === revA && world.specReplicas(revA) < replicas) anomaly(run, now, `stable ReplicaSet at ${world.specReplicas(revA)} < replicas ${replicas}`);
     for (const pod of world.livePodsOf(revB, now)) {
       if (pod.deletingMs !== undefined && pod.deletingMs <= now && abortedAbs !== undefined && pod.readyMs <= pod.deletingMs && pod.ordersOffMs === undefined) {

@@ -9,7 +9,7 @@ import { createWasmBackend } from './wasm-backend.ts';
 import { createWorkersBackend } from './workers-backend.ts';
 
 /**
- * The one contract every batch backend passes (STYLE rule 13), checked against the JS reference backend.
+ * The one contract every batch backend passes, checked against the JS reference backend.
  * Adding a backend is one line in `backends` (and in `panelBackends` when it has the multi-symbol functions).
  * Backends that compute in f64 equal the reference bit for bit; the GPU computes in f32 and must stay within
  * its stated tolerance (gpu-backend.ts GPU_TOLERANCE), with NaN exactly where the reference has NaN.

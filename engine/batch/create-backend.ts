@@ -61,7 +61,7 @@ export interface AutoExplanation {
 const defaultWorkload: Workload = { shape: 'series', symbols: 1, bars: 100_000 };
 
 /**
- * The factory for batch backends (STYLE rule 7): resolves when the backend is ready to compute; call `close()`
+ * The factory for batch backends: resolves when the backend is ready to compute; call `close()`
  * when done. `js` is the reference; `wasm` loads `./wasm-backend.ts` and awaits its `createWasmBackend()`;
  * `workers` starts a worker-thread pool (panel scans sharded by symbol, single series on the JS functions);
  * `gpu` acquires a WebGPU adapter and loads gpu.js (../gpu/gpu-backend.ts, asynchronous results); `auto` picks

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
  * Acquiring a WebGPU adapter in Node for gpu.js's `webgpu` mode, and saying exactly which one was had.
  *
  * gpu.js never loads a WebGPU implementation itself: it calls `navigator.gpu.requestAdapter()`. In Node that is
- * Dawn's binding, npm `webgpu` (pinned 0.6.2, see ../shared/FACTS.md). Dawn backends are tried in order:
+ * Dawn's binding, npm `webgpu` (pinned 0.6.2: gpu.js itself pins 0.2.9, which needs glibc 2.38, and 0.5.0-0.6.1 do not load on Debian 12). Dawn backends are tried in order:
  * `vulkan` (NVIDIA and other real GPUs), then `opengles` with `featureLevel: 'compatibility'` over EGL with
  * `EGL_PLATFORM=surfaceless`, which on a machine without a GPU is Mesa's llvmpipe (software, the same code path,
  * what CI runs). `NEXUS_GPU_BACKEND=vulkan|opengles` pins one. The first backend that yields an adapter wins (a

@@ -35,7 +35,7 @@ export function monoNowNsExact(): number {
   return Number(process.hrtime.bigint());
 }
 
-/** A clock that logic takes as a dependency, so tests can advance time by hand (STYLE rule 8). */
+/** A clock that logic takes as a dependency, so tests can advance time by hand. */
 export interface Clock {
   /** Monotonic nanoseconds. */
   nowNs(): number;

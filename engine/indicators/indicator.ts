@@ -1,5 +1,5 @@
 /**
- * The one contract every streaming indicator implements (STYLE rule 12).
+ * The one contract every streaming indicator implements.
  *
  * An indicator consumes one bar per `update` call and keeps O(period) preallocated state. `update` is O(1)
  * (amortised O(1) where a periodic exact re-summation or a monotonic deque is involved) and allocates nothing,

@@ -10,7 +10,7 @@ import { Stochastic } from './stoch.ts';
 import { Vwap } from './vwap.ts';
 
 /**
- * The factory that turns configuration into streaming indicators (STYLE rule 7): `createIndicator` validates a
+ * The factory that turns configuration into streaming indicators: `createIndicator` validates a
  * `{ type, params }` object and throws a ConfigError naming the exact field (`strategies[0].indicators[1]
  * .params.period: must be an integer >= 1, got 0`); `parseIndicatorShorthand` reads the `macd:12:26:9` form.
  * Validation is complete before anything is constructed: unknown types, unknown params, missing params and

@@ -1,7 +1,7 @@
 import { ConfigError } from '../config-error.ts';
 
 /**
- * Pre-trade risk checks: the only route from a strategy's signal to an order (STYLE rule 11). Pure, no I/O.
+ * Pre-trade risk checks: the only route from a strategy's signal to an order. Pure, no I/O.
  *
  * `check()` returns `ACCEPTED` (0) or a `DenyReason` code. Checks run in this order, first failure wins:
  *

@@ -1,5 +1,5 @@
 /**
- * The strategy contract: pure signal generation over streaming indicator outputs (STYLE rules 5 and 11).
+ * The strategy contract: pure signal generation over streaming indicator outputs.
  *
  *   indicators (per symbol) --read--> Strategy.evaluate --side--> risk.check --> order
  *
