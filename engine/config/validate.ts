@@ -72,13 +72,6 @@ export function readInteger(
   return value;
 }
 
-export function readBoolean(object: RawObject, key: string, path: string, fallback: boolean): boolean {
-  const value = object[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new ConfigError(join(path, key), `must be true or false, got ${describe(value)}`);
-  return value;
-}
-
 export function readEnum<T extends string>(
   object: RawObject,
   key: string,

@@ -21,7 +21,3 @@ export function objectKey(meta: { readonly namespace?: string; readonly name?: s
   return `${meta.namespace ?? ''}/${meta.name ?? ''}`;
 }
 
-export function splitKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf('/');
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}

@@ -47,18 +47,6 @@ export async function readObject<T>(kubeConfig: KubeConfig, object: ManifestObje
   }
 }
 
-/** Deletes one object (foreground: its dependents go first); a missing object is fine. */
-export async function deleteObject(kubeConfig: KubeConfig, object: ManifestObject): Promise<void> {
-  try {
-    await apiRequest(kubeConfig, {
-      method: 'DELETE', path: objectPath(object),
-      body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' },
-    });
-  } catch (error) {
-    if (!(error instanceof ApiError && error.code === 404)) throw error;
-  }
-}
-
 /** Waits until a CustomResourceDefinition reports Established=True. */
 export async function waitForEstablished(kubeConfig: KubeConfig, name: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

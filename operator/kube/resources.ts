@@ -1,4 +1,4 @@
-import { apiVersion as engineApiVersion, group as engineGroup, kind as engineKind, plural as enginePlural, version as engineVersion } from '../api/generated.ts';
+import { apiVersion as engineApiVersion, kind as engineKind, plural as enginePlural } from '../api/generated.ts';
 
 /** A resource the operator reads or writes: enough to build its REST paths. */
 export interface ResourceKind {
@@ -12,7 +12,6 @@ export const replicaSets: ResourceKind = { apiVersion: 'apps/v1', kind: 'Replica
 export const configMaps: ResourceKind = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' };
 export const services: ResourceKind = { apiVersion: 'v1', kind: 'Service', plural: 'services' };
 export const pods: ResourceKind = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' };
-export const engineCoordinates = { group: engineGroup, version: engineVersion, plural: enginePlural } as const;
 
 /**
  * The collection path of a resource, cluster-wide or in one namespace. Examples: pods, all namespaces ->
