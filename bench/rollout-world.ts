@@ -1,7 +1,8 @@
 /**
  * The simulated cluster of bench/rollout.ts: what the API server, the ReplicaSet controller and the kubelet would
- * do with the operator's plans, on a manual clock, for one TradingEngine. It keeps the children the operator
- * applied, runs each ReplicaSet's pods through Pending -> Running (pod IP) -> Ready (orders on, latency samples)
+ * do with the operator's plans, on a manual clock, for one TradingEngine. The API server's half (the children the
+ * operator applied) is test support's SimulatedApiServer, the same as the rollout test world's; what differs is the
+ * pods: here they start on sampled timings and carry a latency model. It runs each ReplicaSet's pods through Pending -> Running (pod IP) -> Ready (orders on, latency samples)
  * -> available after minReadySeconds, deletes pods on scale-down (not-ready first, then newest; 2 s drain), and
  * feeds every ready pod's latency model second by second. `observe` returns exactly what reconcile reads from its
  * informer caches (Observed without measurement and control).
@@ -9,13 +10,12 @@
  *   plan --apply--> stored children --RS controller (20 ms)--> pods --kubelet--> Running, Ready, available
  *                                                                  '--> PodLatency windows (per second)
  */
-import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { TradingEngine } from '../operator/api/types.ts';
 import type { PodWindow } from '../operator/analysis/pod-scrape.ts';
 import type { Observed, Plan } from '../operator/plan/plan.ts';
-import { needsWrite } from '../operator/plan/plan.ts';
-import { configMaps, replicaSets, services } from '../operator/kube/resources.ts';
-import { labelKeys, revisionLabels } from '../operator/render/labels.ts';
+import { revisionLabels } from '../operator/render/labels.ts';
+import { SimulatedApiServer, type StoredReplicaSet } from '../test/support/simulated-api-server.ts';
 import { latencyModel, PodLatency, type Market, type Regression, type Rng } from './rollout-model.ts';
 
 /** How long the ReplicaSet controller takes to act on a changed ReplicaSet. */
@@ -35,21 +35,10 @@ export interface SimPod {
   readonly latency: PodLatency;
 }
 
-interface SimReplicaSet {
-  object: V1ReplicaSet;
-  readonly revision: string;
-  readonly uid: string;
-  readonly createdMs: number;
-  generation: number;
+/** What the ReplicaSet controller has done with one ReplicaSet: the generation it last acted on, and when it acts next. */
+interface ControllerState {
   observedGeneration: number;
   syncAtMs: number | undefined;
-  deleted: boolean;
-}
-
-interface Stored<T> {
-  readonly object: T;
-  readonly uid: string;
-  readonly createdMs: number;
 }
 
 export interface WorldOptions {
@@ -67,13 +56,12 @@ export interface WorldOptions {
   readonly onSecond?: (endMs: number) => void;
 }
 
-export class World {
+export class TimedWorld {
   readonly pods: SimPod[] = [];
-  private readonly replicaSets = new Map<string, SimReplicaSet>();
-  private readonly configMaps = new Map<string, Stored<V1ConfigMap>>();
-  private readonly services = new Map<string, Stored<V1Service>>();
+  /** The children the operator applied, as the API server keeps them (shared with the rollout test world). */
+  private readonly server = new SimulatedApiServer();
+  private readonly controller = new Map<StoredReplicaSet, ControllerState>();
   private sampledUntilMs: number;
-  private nextUid = 1;
   private nextIp = 1;
 
   constructor(private readonly options: WorldOptions) {
@@ -83,12 +71,13 @@ export class World {
   /** Runs the ReplicaSet controller and the latency samples up to `nowMs`. */
   advanceTo(nowMs: number): void {
     for (;;) {
-      let due: SimReplicaSet | undefined;
-      for (const rs of this.replicaSets.values()) {
-        if (rs.syncAtMs !== undefined && rs.syncAtMs <= nowMs && (due === undefined || rs.syncAtMs < (due.syncAtMs ?? 0))) due = rs;
+      let due: [StoredReplicaSet, ControllerState] | undefined;
+      for (const entry of this.controller) {
+        const syncAtMs = entry[1].syncAtMs;
+        if (syncAtMs !== undefined && syncAtMs <= nowMs && (due === undefined || syncAtMs < (due[1].syncAtMs ?? 0))) due = entry;
       }
       if (due === undefined) break;
-      this.syncReplicaSet(due, due.syncAtMs ?? nowMs);
+      this.syncReplicaSet(due[0], due[1], due[1].syncAtMs ?? nowMs);
     }
     const { t0Ms, rng, market, regressions } = this.options;
     while (this.sampledUntilMs + 1000 <= nowMs) {
@@ -108,7 +97,7 @@ export class World {
     const consider = (ms: number | undefined): void => {
       if (ms !== undefined && ms > nowMs && ms < next) next = ms;
     };
-    for (const rs of this.replicaSets.values()) consider(rs.syncAtMs);
+    for (const state of this.controller.values()) consider(state.syncAtMs);
     const minReadyMs = this.options.minReadySeconds * 1000;
     for (const pod of this.pods) {
       if (pod.deletingMs !== undefined) {
@@ -125,60 +114,37 @@ export class World {
   /** What reconcile reads from its caches at `nowMs`. */
   observe(engine: TradingEngine, nowMs: number): Observed {
     const minReadyMs = this.options.minReadySeconds * 1000;
-    const replicaSetObjects: V1ReplicaSet[] = [];
-    for (const rs of this.replicaSets.values()) {
-      if (rs.deleted) continue;
+    const replicaSets = this.server.replicaSetObjects((rs) => {
+      const observedGeneration = this.controller.get(rs)?.observedGeneration ?? 0;
+      if (observedGeneration === 0) return { replicas: 0 };
       const active = this.pods.filter((pod) => pod.revision === rs.revision && pod.createdMs <= nowMs && pod.deletingMs === undefined);
-      replicaSetObjects.push({
-        ...rs.object,
-        metadata: { ...rs.object.metadata, uid: rs.uid, creationTimestamp: new Date(rs.createdMs), generation: rs.generation },
-        status: rs.observedGeneration === 0 ? { replicas: 0 } : {
-          replicas: active.length,
-          readyReplicas: active.filter((pod) => pod.readyMs <= nowMs).length,
-          availableReplicas: active.filter((pod) => pod.readyMs + minReadyMs <= nowMs).length,
-          observedGeneration: rs.observedGeneration,
-        },
-      });
-    }
-    const stored = <T extends { metadata?: object }>(map: Map<string, Stored<T>>): T[] =>
-      [...map.values()].map((entry) => ({ ...entry.object, metadata: { ...entry.object.metadata, uid: entry.uid, creationTimestamp: new Date(entry.createdMs) } }));
+      return {
+        replicas: active.length,
+        readyReplicas: active.filter((pod) => pod.readyMs <= nowMs).length,
+        availableReplicas: active.filter((pod) => pod.readyMs + minReadyMs <= nowMs).length,
+        observedGeneration,
+      };
+    });
     return {
       engine,
-      replicaSets: replicaSetObjects,
-      configMaps: stored(this.configMaps),
-      services: stored(this.services),
+      replicaSets,
+      configMaps: this.server.configMapObjects(),
+      services: this.server.serviceObjects(),
       pods: this.livePods(nowMs).map((pod) => this.podObject(engine, pod, nowMs)),
     };
   }
 
   /**
-   * Carries out a final plan's applies (those the reconciler would write: `needsWrite`) and deletes, as the API
-   * server would take them. Returns the number of API writes (the status write is the caller's).
+   * Carries out a final plan's applies (those the reconciler would write) and deletes, as the API server would
+   * take them; the ReplicaSet controller acts on each created, resized or deleted ReplicaSet 20 ms later. Returns
+   * the number of API writes (the status write is the caller's).
    */
   apply(plan: Plan, nowMs: number): number {
-    let writes = 0;
-    for (const intent of plan.applies) {
-      if (!needsWrite(intent)) continue;
-      writes++;
-      const name = intent.object.metadata?.name ?? '';
-      if (intent.resource === replicaSets) this.applyReplicaSet(intent.object as V1ReplicaSet, nowMs);
-      else if (intent.resource === configMaps) this.configMaps.set(name, { object: intent.object as V1ConfigMap, uid: this.configMaps.get(name)?.uid ?? this.uid(), createdMs: this.configMaps.get(name)?.createdMs ?? nowMs });
-      else if (intent.resource === services) this.services.set(name, { object: intent.object as V1Service, uid: this.services.get(name)?.uid ?? this.uid(), createdMs: this.services.get(name)?.createdMs ?? nowMs });
-    }
-    for (const removal of plan.deletes) {
-      writes++;
-      if (removal.resource === replicaSets) {
-        const rs = this.replicaSets.get(removal.name);
-        if (rs !== undefined) {
-          rs.deleted = true;
-          rs.object = { ...rs.object, spec: { ...rs.object.spec, replicas: 0, selector: rs.object.spec?.selector ?? {} } };
-          rs.syncAtMs = nowMs + replicaSetSyncMs;
-        }
-      } else if (removal.resource === configMaps) {
-        this.configMaps.delete(removal.name);
-      } else if (removal.resource === services) {
-        this.services.delete(removal.name);
-      }
+    const { writes, changed } = this.server.apply(plan, nowMs);
+    for (const rs of changed) {
+      const state = this.controller.get(rs);
+      if (state === undefined) this.controller.set(rs, { observedGeneration: 0, syncAtMs: nowMs + replicaSetSyncMs });
+      else state.syncAtMs = nowMs + replicaSetSyncMs;
     }
     return writes;
   }
@@ -204,13 +170,13 @@ export class World {
 
   /** The revision the named Service selects, or undefined when it selects every engine pod (or does not exist). */
   serviceRevision(name: string): string | undefined {
-    return this.services.get(name)?.object.spec?.selector?.[labelKeys.revision];
+    const selection = this.server.serviceSelection(name);
+    return selection === 'all' ? undefined : selection;
   }
 
   /** The ReplicaSet size the operator last applied for `revision` (0 when none). */
   specReplicas(revision: string): number {
-    for (const rs of this.replicaSets.values()) if (rs.revision === revision && !rs.deleted) return rs.object.spec?.replicas ?? 0;
-    return 0;
+    return this.server.specReplicas(revision);
   }
 
   /** Pods of a revision not yet gone at `nowMs` (terminating ones included). */
@@ -222,27 +188,10 @@ export class World {
     return this.pods.filter((pod) => pod.createdMs <= nowMs && (pod.deletingMs === undefined || pod.deletingMs + drainMs > nowMs));
   }
 
-  private applyReplicaSet(object: V1ReplicaSet, nowMs: number): void {
-    const name = object.metadata?.name ?? '';
-    const existing = this.replicaSets.get(name);
-    if (existing === undefined || existing.deleted) {
-      this.replicaSets.set(name, {
-        object, revision: object.metadata?.labels?.[labelKeys.revision] ?? '', uid: this.uid(), createdMs: nowMs,
-        generation: 1, observedGeneration: 0, syncAtMs: nowMs + replicaSetSyncMs, deleted: false,
-      });
-      return;
-    }
-    if ((existing.object.spec?.replicas ?? 0) !== (object.spec?.replicas ?? 0)) {
-      existing.generation++;
-      existing.syncAtMs = nowMs + replicaSetSyncMs;
-    }
-    existing.object = object;
-  }
-
   /** The ReplicaSet controller: observe the spec, then create or delete pods to match its size. */
-  private syncReplicaSet(rs: SimReplicaSet, atMs: number): void {
-    rs.syncAtMs = undefined;
-    rs.observedGeneration = rs.generation;
+  private syncReplicaSet(rs: StoredReplicaSet, state: ControllerState, atMs: number): void {
+    state.syncAtMs = undefined;
+    state.observedGeneration = rs.generation;
     const wanted = rs.deleted ? 0 : rs.object.spec?.replicas ?? 0;
     const active = this.pods.filter((pod) => pod.revision === rs.revision && pod.deletingMs === undefined);
     const { rng } = this.options;
@@ -287,7 +236,4 @@ export class World {
     };
   }
 
-  private uid(): string {
-    return `uid-${this.nextUid++}`;
-  }
 }

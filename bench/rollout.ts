@@ -51,7 +51,7 @@ import { revisionOf } from '../operator/render/revision.ts';
 import type { ControlOutcome, TakenMeasurement } from '../operator/plan/needs.ts';
 import { exampleEngine, withSpec } from '../test/support/engines.ts';
 import { describeModel, latencyModel, Market, naiveGate, Rng, setEngineWindow, type MeasurementResult, type Regression } from './rollout-model.ts';
-import { World } from './rollout-world.ts';
+import { TimedWorld } from './rollout-world.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -196,7 +196,7 @@ function simulateCanary(index: number): CanaryRun {
     const measured = judge({ canary: { ok: true, value: aggregateWorstPod(canary) }, stable: { ok: true, value: aggregateWorstPod(stable) } }, latency, revB, endMs);
     if (measured.result === 'Breach') run.firstBreachableMs = endMs - T0;
   };
-  const world = new World({ t0Ms: T0, minReadySeconds, rng: new Rng(runSeed ^ 0x3333), market, samplingFromMs: T0 - 65_000, regressions, onSecond });
+  const world = new TimedWorld({ t0Ms: T0, minReadySeconds, rng: new Rng(runSeed ^ 0x3333), market, samplingFromMs: T0 - 65_000, regressions, onSecond });
   const windowsOf = (revision: string, nowMs: number): PodWindow[] =>
     world.scrapeablePods(revision, nowMs).flatMap((pod) => world.podWindow(pod.name, nowMs) ?? []);
 

@@ -1,4 +1,4 @@
-import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1ReplicaSet, V1ReplicaSetStatus } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../../operator/api/types.ts';
 import type { MeasureResult, MeasureTarget } from '../../operator/analysis/provider.ts';
 import { settleSync } from '../../operator/decide/settle.ts';
@@ -6,6 +6,7 @@ import type { EventIntent, Observed, Plan } from '../../operator/plan/plan.ts';
 import { labelKeys, revisionLabels } from '../../operator/render/labels.ts';
 import { revisionOf } from '../../operator/render/revision.ts';
 import { exampleEngine, withSpec } from './engines.ts';
+import { SimulatedApiServer, type StoredReplicaSet } from './simulated-api-server.ts';
 import type { ControlRequest, ControlOutcome, ControlTarget, MeasureRequest, TakenMeasurement } from '../../operator/plan/needs.ts';
 
 /**
@@ -90,9 +91,8 @@ export interface LoggedEvent extends EventIntent {
 export class World {
   nowMs: number;
   engine: TradingEngine;
-  replicaSets: V1ReplicaSet[] = [];
-  configMaps: V1ConfigMap[] = [];
-  services: V1Service[] = [];
+  /** The children the operator applied, as the API server keeps them. */
+  readonly server = new SimulatedApiServer();
   pods: V1Pod[] = [];
   /** Every Event emitted, in order. */
   readonly events: LoggedEvent[] = [];
@@ -107,6 +107,10 @@ export class World {
   /** Revisions whose pods the scheduler cannot place, with the scheduler's message. */
   readonly unschedulable = new Map<string, string>();
   private serial = 0;
+  /** Each ReplicaSet's status as its controller last reported it (at `settle`). */
+  private readonly replicaSetStatus = new Map<StoredReplicaSet, V1ReplicaSetStatus>();
+  /** After `restart`, everything is read back as JSON, as an API server hands it to a fresh operator. */
+  private readAsJson = false;
 
   constructor(engine: TradingEngine, nowMs = T0) {
     this.engine = engine;
@@ -151,7 +155,14 @@ export class World {
 
   /** What an informer cache holds now, as the reconciler hands it to decide (a copy: decide must not reach the world). */
   observed(): Observed {
-    return structuredClone({ engine: this.engine, replicaSets: this.replicaSets, configMaps: this.configMaps, services: this.services, pods: this.pods });
+    const observed: Observed = {
+      engine: this.engine,
+      replicaSets: this.replicaSetObjects(),
+      configMaps: this.server.configMapObjects(),
+      services: this.server.serviceObjects(),
+      pods: this.pods,
+    };
+    return this.readAsJson ? (JSON.parse(JSON.stringify(observed)) as Observed) : structuredClone(observed);
   }
 
   /**
@@ -221,12 +232,11 @@ export class World {
       const ip = this.serial++;
       return runningPod(pod, `10.1.${Math.floor(ip / 250)}.${(ip % 250) + 1}`, this.nowMs);
     });
-    this.replicaSets = this.replicaSets.map((rs) => {
-      const revision = rs.metadata?.labels?.[labelKeys.revision] ?? '';
-      const own = this.pods.filter((pod) => pod.metadata?.labels?.[labelKeys.revision] === revision);
+    for (const rs of this.server.replicaSetRecordList()) {
+      const own = this.pods.filter((pod) => pod.metadata?.labels?.[labelKeys.revision] === rs.revision);
       const running = own.filter((pod) => pod.status?.phase === 'Running').length;
-      return { ...rs, status: { replicas: own.length, readyReplicas: running, availableReplicas: running, observedGeneration: rs.metadata?.generation ?? 1 } };
-    });
+      this.replicaSetStatus.set(rs, { replicas: own.length, readyReplicas: running, availableReplicas: running, observedGeneration: rs.generation });
+    }
     return this;
   }
 
@@ -235,22 +245,18 @@ export class World {
    * strings). The world keeps its logs (they are the test's, not the operator's).
    */
   restart(): this {
-    const roundTrip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-    this.engine = roundTrip(this.engine);
-    this.replicaSets = roundTrip(this.replicaSets);
-    this.configMaps = roundTrip(this.configMaps);
-    this.services = roundTrip(this.services);
-    this.pods = roundTrip(this.pods);
+    this.engine = JSON.parse(JSON.stringify(this.engine)) as TradingEngine;
+    this.readAsJson = true;
     return this;
   }
 
   replicaSet(revision: string): V1ReplicaSet | undefined {
-    return this.replicaSets.find((rs) => rs.metadata?.labels?.[labelKeys.revision] === revision);
+    return this.replicaSetObjects().find((rs) => rs.metadata?.labels?.[labelKeys.revision] === revision);
   }
 
   /** The size (spec.replicas) of a revision's ReplicaSet; 0 when it has none. */
   size(revision: string): number {
-    return this.replicaSet(revision)?.spec?.replicas ?? 0;
+    return this.server.specReplicas(revision);
   }
 
   /** The smallest size a revision's ReplicaSet had after any reconcile since `sinceMs`. */
@@ -273,9 +279,7 @@ export class World {
   /** The revision the engine Service (or the preview Service) selects; 'all' when it selects every engine pod. */
   serviceRevision(role: 'active' | 'preview' = 'active'): string | undefined {
     const name = role === 'active' ? this.engine.metadata.name : `${this.engine.metadata.name ?? ''}-preview`;
-    const service = this.services.find((candidate) => candidate.metadata?.name === name);
-    if (service === undefined) return undefined;
-    return service.spec?.selector?.[labelKeys.revision] ?? 'all';
+    return this.server.serviceSelection(name ?? '');
   }
 
   /** Events since `sinceMs` (inclusive), optionally of one reason. */
@@ -293,56 +297,27 @@ export class World {
 
   private apply(plan: Plan): void {
     this.engine = { ...this.engine, status: structuredClone(plan.status) };
-    for (const intent of plan.applies) {
-      const object = structuredClone(intent.object) as { kind?: string; metadata?: { name?: string } };
-      if (object.kind === 'ReplicaSet') this.applyReplicaSet(object as V1ReplicaSet);
-      else if (object.kind === 'Service') this.services = upsert(this.services, object as V1Service, this.nowMs, this.serial++);
-      else if (object.kind === 'ConfigMap') this.configMaps = upsert(this.configMaps, object as V1ConfigMap, this.nowMs, this.serial++);
-    }
-    for (const removal of plan.deletes) {
-      const keep = <T extends { metadata?: { name?: string } }>(list: T[]): T[] => list.filter((item) => item.metadata?.name !== removal.name);
-      if (removal.resource.kind === 'ReplicaSet') this.replicaSets = keep(this.replicaSets);
-      else if (removal.resource.kind === 'Service') this.services = keep(this.services);
-      else if (removal.resource.kind === 'ConfigMap') this.configMaps = keep(this.configMaps);
-    }
+    this.server.apply(structuredClone(plan), this.nowMs);
     for (const event of plan.events) this.events.push({ ...event, atMs: this.nowMs });
     this.syncPods();
     const sizes: Record<string, number> = {};
-    for (const rs of this.replicaSets) sizes[rs.metadata?.labels?.[labelKeys.revision] ?? ''] = rs.spec?.replicas ?? 0;
+    for (const rs of this.replicaSetObjects()) sizes[rs.metadata?.labels?.[labelKeys.revision] ?? ''] = rs.spec?.replicas ?? 0;
     this.timeline.push({ atMs: this.nowMs, sizes, active: this.serviceRevision('active'), preview: this.serviceRevision('preview') });
   }
 
-  private applyReplicaSet(object: V1ReplicaSet): void {
-    const existing = this.replicaSets.find((rs) => rs.metadata?.name === object.metadata?.name);
-    if (existing === undefined) {
-      this.replicaSets.push({
-        ...object,
-        metadata: { ...object.metadata, uid: `uid-rs-${this.serial++}`, creationTimestamp: new Date(this.nowMs), generation: 1 },
-        status: { replicas: 0, readyReplicas: 0, availableReplicas: 0, observedGeneration: 0 },
-      });
-      return;
-    }
-    const changed = (existing.spec?.replicas ?? 0) !== (object.spec?.replicas ?? 0);
-    const updated: V1ReplicaSet = {
-      ...existing,
-      metadata: {
-        ...existing.metadata,
-        annotations: { ...existing.metadata?.annotations, ...object.metadata?.annotations },
-        generation: (existing.metadata?.generation ?? 1) + (changed ? 1 : 0),
-      },
-      spec: { ...existing.spec, selector: existing.spec?.selector ?? {}, replicas: object.spec?.replicas ?? 0 },
-    };
-    this.replicaSets = this.replicaSets.map((rs) => (rs === existing ? updated : rs));
+  /** The ReplicaSets as listed now: zero counts until their controller first reports at `settle`. */
+  private replicaSetObjects(): V1ReplicaSet[] {
+    return this.server.replicaSetObjects((rs) => this.replicaSetStatus.get(rs) ?? { replicas: 0, readyReplicas: 0, availableReplicas: 0, observedGeneration: 0 });
   }
 
   /** The ReplicaSet controller: live pods follow each ReplicaSet's size (new ones Pending, the newest extra terminating). */
   private syncPods(): void {
-    for (const rs of this.replicaSets) {
-      const revision = rs.metadata?.labels?.[labelKeys.revision] ?? '';
-      const wanted = rs.spec?.replicas ?? 0;
+    for (const rs of this.server.replicaSetRecordList()) {
+      const revision = rs.revision;
+      const wanted = rs.object.spec?.replicas ?? 0;
       const live = this.pods.filter((pod) => pod.metadata?.labels?.[labelKeys.revision] === revision && pod.metadata.deletionTimestamp === undefined);
       for (let i = live.length; i < wanted; i++) {
-        const name = `${rs.metadata?.name ?? ''}-p${this.serial++}`;
+        const name = `${rs.name}-p${this.serial++}`;
         const message = this.unschedulable.get(revision);
         const pod: V1Pod = {
           apiVersion: 'v1',
@@ -361,12 +336,6 @@ export class World {
       }
     }
   }
-}
-
-function upsert<T extends { metadata?: { name?: string; uid?: string; creationTimestamp?: Date } }>(list: T[], object: T, nowMs: number, serial: number): T[] {
-  const existing = list.find((item) => item.metadata?.name === object.metadata?.name);
-  if (existing === undefined) return [...list, { ...object, metadata: { ...object.metadata, uid: `uid-${serial}`, creationTimestamp: new Date(nowMs) } }];
-  return list.map((item) => (item === existing ? { ...object, metadata: { ...object.metadata, uid: existing.metadata?.uid, creationTimestamp: existing.metadata?.creationTimestamp } } : item));
 }
 
 function runningPod(pod: V1Pod, ip: string, nowMs: number): V1Pod {
