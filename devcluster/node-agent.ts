@@ -1,4 +1,5 @@
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { claimLoopbackBlock } from './loopback-block.ts';
 import { registerNode } from './node-registration.ts';
 import { startPodProcesses } from './pod-processes.ts';
 import { watchPods } from './pod-watch.ts';
@@ -7,8 +8,8 @@ import { watchPods } from './pod-watch.ts';
  * A small kubelet stand-in for `nexus cluster up`, `nexus demo` and the integration tests (the operator never
  * depends on it): it registers one Node on a real API server (devcluster/control-plane.ts), keeps it Ready with a
  * Lease and Ready-condition heartbeats, and runs the Pods the scheduler binds to it. A Pod whose first container uses the Nexus engine image runs as a
- * real local process (`node bin/nexus.mjs engine ...args`) on its own loopback IP (127.0.0.2..127.0.0.254, passed
- * as `NEXUS_BIND_HOST`), with ConfigMap volumes materialised as files in a per-pod temporary directory. Any other
+ * real local process (`node bin/nexus.mjs engine ...args`) on its own loopback IP (127.0.0.2..127.0.0.254, or
+ * another /24 of 127.0.0.0/8 that no other agent on the machine holds: loopback-block.ts; passed as `NEXUS_BIND_HOST`), with ConfigMap volumes materialised as files in a per-pod temporary directory. Any other
  * image is reported Pending with reason `ImageNotRunnable`.
  *
  * Guarantees:
@@ -72,8 +73,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
 
+  const block = await claimLoopbackBlock();
   const processes = startPodProcesses({
-    core, nodeName, log,
+    core, nodeName, log, addressPrefix: block.prefix,
     isEngineImage: options.isEngineImage ?? defaultEngineImage,
     maxGracePeriodSeconds: options.maxGracePeriodSeconds ?? 10,
     maxRestarts: options.maxRestarts ?? 3,
@@ -87,7 +89,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     heartbeatMs: options.heartbeatMs ?? 10_000,
   });
   const watch = await watchPods({ kubeConfig: kc, core, nodeName, processes, log });
-  log(`Node agent registered node=${nodeName} gpus=${registration.resources['nvidia.com/gpu']}`);
+  log(`Node agent registered node=${nodeName} gpus=${registration.resources['nvidia.com/gpu']} pods=${block.prefix}.0/24`);
 
   let stopped = false;
   return {
@@ -100,6 +102,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       watch.stop();
       registration.stop();
       await processes.stop();
+      await block.release();
       log(`Node agent stopped node=${nodeName}`);
     },
   };

@@ -11,7 +11,7 @@ import { podStatus, runningContainer, terminatedContainer, waitingContainer } fr
 
 /**
  * The node agent's Pods as local processes. A Pod whose first container uses the engine image runs as
- * `node bin/nexus.mjs engine ...args` on its own loopback IP (127.0.0.2..127.0.0.254, passed as `NEXUS_BIND_HOST`),
+ * `node bin/nexus.mjs engine ...args` on its own loopback IP (.2 to .254 of the agent's block, passed as `NEXUS_BIND_HOST`),
  * in a per-pod temporary directory that holds its ConfigMap volumes; it is Ready while its readiness probe
  * answers. Any other image is reported Pending with reason `ImageNotRunnable`. An exited process is restarted
  * per the Pod's restartPolicy, at most `maxRestarts` times, else the Pod is reported Succeeded or Failed.
@@ -47,6 +47,8 @@ export interface PodProcessesOptions {
   readonly isEngineImage: (image: string) => boolean;
   readonly maxGracePeriodSeconds: number;
   readonly maxRestarts: number;
+  /** The first three octets of the loopback block this agent owns (`claimLoopbackBlock`), e.g. `127.0.0`. */
+  readonly addressPrefix: string;
   readonly log: (line: string) => void;
 }
 
@@ -78,10 +80,10 @@ export function startPodProcesses(options: PodProcessesOptions): PodProcesses {
     for (let octet = firstIp; octet <= lastIp; octet++) {
       if (!usedIps.has(octet)) {
         usedIps.add(octet);
-        return `127.0.0.${octet}`;
+        return `${options.addressPrefix}.${octet}`;
       }
     }
-    throw new Error('no free loopback IP in 127.0.0.2..127.0.0.254');
+    throw new Error(`no free loopback IP in ${options.addressPrefix}.${firstIp}..${options.addressPrefix}.${lastIp}`);
   };
   const freeIp = (ip: string): void => {
     usedIps.delete(Number(ip.split('.')[3]));
