@@ -152,10 +152,13 @@ async function compile(path: string): Promise<object> {
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const dir = options.dir ?? defaultWasmDir();
-  const [scalarModule, panelModule] = await Promise.all([
-    compile(join(dir, 'indicators.wasm')),
-    compile(join(dir, 'indicators-simd.wasm')),
-  ]);
+  // Both compile at once; a failure is reported in argument order (not whichever read failed first), so a missing
+  // build names the same file every time.
+  const [scalar, panel] = await Promise.allSettled([compile(join(dir, 'indicators.wasm')), compile(join(dir, 'indicators-simd.wasm'))]);
+  if (scalar.status === 'rejected') throw scalar.reason;
+  if (panel.status === 'rejected') throw panel.reason;
+  const scalarModule = scalar.value;
+  const panelModule = panel.value;
   // The heap starts above both modules' static data; instances on a scratch memory tell where that ends.
   const probe = new SharedWasmMemory(0);
   const base = Math.max(
