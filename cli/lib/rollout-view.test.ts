@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { applySpecDefaults } from '../../operator/api/defaults.ts';
 import type { Measurement, TradingEngine, TradingEngineSpec, TradingEngineStatus } from '../../operator/api/types.ts';
 import {
-  describeStep, formatRollout, humanSeconds, lastMeasurements, quantileLabel, requestedLine, rolloutOutcome, stepLine,
+  describeStepProgress, formatRollout, humanSeconds, lastMeasurements, quantileLabel, requestedLine, rolloutOutcome, stepLine,
 } from './rollout-view.ts';
 
 const now = Date.parse('2026-11-24T10:05:00Z');
@@ -143,7 +143,7 @@ describe('formatRollout', () => {
   });
 });
 
-describe('stepLine and describeStep', () => {
+describe('stepLine and describeStepProgress', () => {
   const pausedAt = (startTime: string): TradingEngineStatus => ({ currentStepIndex: 2, pauseConditions: [{ reason: 'PauseStep', startTime }] });
 
   it.each([
@@ -159,8 +159,8 @@ describe('stepLine and describeStep', () => {
   });
 
   it('describes an untimed pause and an analysis step with its own interval count', () => {
-    expect(describeStep({ pause: {} }, undefined, now)).toBe('pause (waiting for promote)');
-    expect(describeStep({ analysis: { successfulIntervals: 3 } }, undefined, now)).toBe('analysis (3 successful intervals)');
+    expect(describeStepProgress({ pause: {} }, undefined, now)).toBe('pause (waiting for promote)');
+    expect(describeStepProgress({ analysis: { successfulIntervals: 3 } }, undefined, now)).toBe('analysis (3 successful intervals)');
   });
 
   it('counts successes against the analysis step\'s own successfulIntervals', () => {

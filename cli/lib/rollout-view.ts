@@ -114,11 +114,11 @@ export function stepLine(engine: TradingEngine, nowMs: number): string {
   if (index === undefined) return `${none}/${steps.length}`;
   const step = steps[index];
   if (step === undefined) return `${index}/${steps.length}${index >= steps.length ? ' done' : ''}`;
-  return `${index}/${steps.length} ${describeStep(step, status, nowMs)}`;
+  return `${index}/${steps.length} ${describeStepProgress(step, status, nowMs)}`;
 }
 
 /** One canary step in words; a timed pause counts down from its PauseStep condition's startTime. */
-export function describeStep(step: CanaryStep, status: TradingEngineStatus | undefined, nowMs: number): string {
+export function describeStepProgress(step: CanaryStep, status: TradingEngineStatus | undefined, nowMs: number): string {
   if (step.setWeight !== undefined) return `setWeight ${step.setWeight}`;
   if (step.pause !== undefined) {
     const duration = step.pause.durationSeconds;

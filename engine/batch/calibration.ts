@@ -67,7 +67,7 @@ export interface Decision {
  * The backend for `workload`: for each measured backend, its point of the same shape nearest in size (log
  * scale), then the lowest ns/point. Pure. Falls back to `js` when nothing of that shape was measured.
  */
-export function decide(calibration: Calibration, workload: Workload): Decision {
+export function decideBackend(calibration: Calibration, workload: Workload): Decision {
   const size = Math.log(Math.max(1, workload.symbols * workload.bars));
   const nearest = new Map<BackendName, CalibrationPoint>();
   for (const point of calibration.points) {

@@ -1,7 +1,7 @@
 import { ConfigError } from '../config-error.ts';
 import type { AnyBatchBackend } from './batch-backend.ts';
 import type { IndicatorType } from '../indicators/indicator.ts';
-import { instantiate, parseIndicatorShorthand, type IndicatorSpec } from '../indicators/registry.ts';
+import { instantiate, parseIndicatorShorthand, type ValidIndicatorSpec } from '../indicators/registry.ts';
 
 /** The bar columns the indicators read (a BarTable from bars-csv.ts fits), all of one length. */
 export interface BarColumns {
@@ -14,7 +14,7 @@ export interface BarColumns {
 /** One requested indicator: its validated spec and its canonical key (see indicatorKey). */
 export interface IndicatorRequest {
   readonly key: string;
-  readonly spec: IndicatorSpec;
+  readonly spec: ValidIndicatorSpec;
 }
 
 /** One output series, aligned with the input bars (NaN during warm-up). */
@@ -65,12 +65,12 @@ const outputNames: Readonly<Record<IndicatorType, readonly string[]>> = {
  * Examples: `sma: 020` -> 'sma:20'; `bbands:20` -> 'bbands:20:2'; `bbands:20:2.50` -> 'bbands:20:2.5';
  * `stoch` -> 'stoch:14:3:3'.
  */
-export function indicatorKey(spec: IndicatorSpec): string {
+export function indicatorKey(spec: ValidIndicatorSpec): string {
   return [spec.type, ...shorthandOrder[spec.type].map((name) => String(spec.params[name]))].join(':');
 }
 
 /** The keys of an indicator's outputs: `[key]`, or `key.name` per output. Example: 'stoch:14:3:3' -> ['stoch:14:3:3.slowK', 'stoch:14:3:3.slowD']. */
-export function outputKeys(spec: IndicatorSpec): string[] {
+export function outputKeys(spec: ValidIndicatorSpec): string[] {
   const key = indicatorKey(spec);
   const names = outputNames[spec.type];
   return names.length === 0 ? [key] : names.map((name) => `${key}.${name}`);
@@ -142,7 +142,7 @@ export async function computeIndicators(
 }
 
 /** One backend call; returns the output arrays in outputNames order. */
-async function run(bars: BarColumns, spec: IndicatorSpec, backend: AnyBatchBackend): Promise<Float64Array[]> {
+async function run(bars: BarColumns, spec: ValidIndicatorSpec, backend: AnyBatchBackend): Promise<Float64Array[]> {
   const p = spec.params;
   const { high, low, close, volume } = bars;
   switch (spec.type) {

@@ -1,7 +1,7 @@
 import { adapterSummary, type GpuAdapterReport } from './gpu-adapter.ts';
 import type { AnyBatchBackend, BackendName, BatchBackend } from './batch-backend.ts';
 import {
-  calibrationPath, decide, machineKey, measure, readCalibration, writeCalibration,
+  calibrationPath, decideBackend, machineKey, measure, readCalibration, writeCalibration,
   type Calibration, type CalibrationSubject, type Decision, type Workload,
 } from './calibration.ts';
 import { createJsBackend } from './js-backend.ts';
@@ -98,7 +98,7 @@ async function createNamed(choice: BackendName, options: CreateBackendOptions): 
 
 async function createAuto(options: CreateBackendOptions): Promise<AnyBatchBackend> {
   const found = await calibrationFor(options);
-  const decision = decide(found.calibration, options.workload ?? defaultWorkload);
+  const decision = decideBackend(found.calibration, options.workload ?? defaultWorkload);
   try {
     const backend = await createNamed(decision.backend, options);
     options.onDecision?.({ ...found, decision });

@@ -28,7 +28,7 @@ export const indicatorTypes: readonly IndicatorType[] = Object.freeze([
 ]);
 
 /** A validated indicator spec: known type, every parameter present (defaults filled in) and in range. */
-export interface IndicatorSpec {
+export interface ValidIndicatorSpec {
   readonly type: IndicatorType;
   readonly params: Readonly<Record<string, number>>;
 }
@@ -99,7 +99,7 @@ function usage(type: IndicatorType): string {
  * Validates an untrusted `{ type, params }` value and fills defaults. Throws ConfigError with the full field
  * path. Only `type` and `params` are read; other keys belong to the caller's schema.
  */
-export function validateIndicatorSpec(spec: unknown, path: string): IndicatorSpec {
+export function validateIndicatorSpec(spec: unknown, path: string): ValidIndicatorSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new ConfigError(path, `must be an object with a "type" (${indicatorTypes.join(', ')}), got ${describe(spec)}`);
   }
@@ -138,7 +138,7 @@ export function validateIndicatorSpec(spec: unknown, path: string): IndicatorSpe
 }
 
 /** Builds the streaming indicator for an already validated spec. */
-export function instantiate(spec: IndicatorSpec): StreamingIndicator {
+export function instantiate(spec: ValidIndicatorSpec): StreamingIndicator {
   const p = spec.params;
   switch (spec.type) {
     case 'sma':
@@ -181,7 +181,7 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
  * 'bbands:20' -> { type: 'bbands', params: { period: 20, stdDev: 2 } }.
  * Throws ConfigError at `path` quoting the text.
  */
-export function parseIndicatorShorthand(text: string, path = 'indicator'): IndicatorSpec {
+export function parseIndicatorShorthand(text: string, path = 'indicator'): ValidIndicatorSpec {
   const quoted = JSON.stringify(text);
   const fail = (message: string): never => {
     throw new ConfigError(path, `${quoted}: ${message}`);

@@ -21,9 +21,6 @@ export interface IndicatorReader {
 export const strategyTypes = ['macdCross', 'rsiReversion', 'bollingerBreakout', 'probe'] as const;
 export type StrategyType = (typeof strategyTypes)[number];
 
-/** Signal values `evaluate` returns. */
-export const Side = { Buy: 1, Sell: -1, None: 0 } as const;
-
 export interface Strategy {
   /** The configured strategy name (metric label `strategy`). */
   readonly name: string;

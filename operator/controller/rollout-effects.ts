@@ -2,7 +2,7 @@ import type { LatencySource } from '../api/types.ts';
 import { createPodScrapeProvider } from '../analysis/pod-scrape.ts';
 import { createPrometheusProvider } from '../analysis/prometheus.ts';
 import type { LatencyProvider, MeasureResult } from '../analysis/provider.ts';
-import type { ControlRequest, ControlOutcome, MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
+import type { PodControlRequest, ControlOutcome, MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
 import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
 
@@ -58,7 +58,7 @@ export async function takeMeasurement(effects: RolloutEffects, source: LatencySo
 }
 
 /** Sends orders-off to every target at once and reports each pod's outcome with its round trip. */
-export async function cutOrdersOn(effects: RolloutEffects, request: ControlRequest): Promise<ControlOutcome[]> {
+export async function cutOrdersOn(effects: RolloutEffects, request: PodControlRequest): Promise<ControlOutcome[]> {
   return Promise.all(request.targets.map(async (target) => {
     const started = performance.now();
     const outcome = await effects.ordersOff(target.address, ordersOffTimeoutMs);

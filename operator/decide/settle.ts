@@ -1,6 +1,6 @@
 import { applySpecDefaults } from '../api/defaults.ts';
 import type { LatencySource } from '../api/types.ts';
-import type { ControlOutcome, ControlRequest, MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
+import type { ControlOutcome, PodControlRequest, MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
 import type { Observed, Plan } from '../plan/plan.ts';
 import { decide } from './decide.ts';
 
@@ -10,7 +10,7 @@ export const maxPasses = 3;
 /** One effect a plan needs before it is final, as the executor must perform it. */
 export type NeededEffect =
   | { readonly kind: 'measure'; readonly source: LatencySource; readonly request: MeasureRequest }
-  | { readonly kind: 'control'; readonly request: ControlRequest };
+  | { readonly kind: 'control'; readonly request: PodControlRequest };
 
 /** What the executor hands back for a NeededEffect of the same kind. */
 export type EffectResult =

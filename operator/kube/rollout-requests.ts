@@ -27,7 +27,8 @@ export type RolloutAction = 'promote' | 'promote-full' | 'abort' | 'retry';
 /** The status fields a request writes; the rest of the status is left to the operator. */
 export type RolloutRequestPatch = Pick<TradingEngineStatus, 'promotedStep' | 'promoteFull' | 'abort'>;
 
-export type RolloutPlan =
+/** What a `nexus rollout` request would write, or why it is refused (not a planner's RolloutPlan). */
+export type RolloutRequestPlan =
   | { readonly kind: 'patch'; readonly status: RolloutRequestPatch }
   | { readonly kind: 'refuse'; readonly reason: string };
 
@@ -90,7 +91,7 @@ export function rolloutAborted(status: TradingEngineStatus | undefined): boolean
  * abort -> `{abort: true}`; retry -> refused (not aborted). With abort true: promote and abort are refused
  * ("use retry"), retry -> `{abort: false}`. With update == stable: everything but retry is refused.
  */
-export function planRolloutRequest(engine: TradingEngine, action: RolloutAction): RolloutPlan {
+export function planRolloutRequest(engine: TradingEngine, action: RolloutAction): RolloutRequestPlan {
   const status = engine.status;
   const name = objectKey(engine.metadata);
   if (action === 'retry') {

@@ -7,7 +7,7 @@ import type { MeasureResult, MeasureTarget } from '../analysis/provider.ts';
  */
 export interface RolloutNeeds {
   readonly measure?: MeasureRequest;
-  readonly control?: ControlRequest;
+  readonly control?: PodControlRequest;
 }
 
 export interface MeasureRequest {
@@ -29,7 +29,7 @@ export interface ControlTarget {
   readonly address: string;
 }
 
-export interface ControlRequest {
+export interface PodControlRequest {
   readonly command: 'orders-off';
   readonly targets: readonly ControlTarget[];
 }

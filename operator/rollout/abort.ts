@@ -4,7 +4,7 @@ import type { EventIntent } from '../plan/plan.ts';
 import { controlTargets, reachablePods, specReplicas } from './pods.ts';
 import { latencyCondition, requestFields } from './status-fields.ts';
 import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
-import type { ControlRequest } from '../plan/needs.ts';
+import type { PodControlRequest } from '../plan/needs.ts';
 
 /** The most pod names kept in status.canary.ordersOffPods (the CRD's maxItems). */
 const ordersOffPodsLimit = 1000;
@@ -14,7 +14,7 @@ export interface OrdersCut {
   /** Pods whose orders could not be cut: they are scaled down at once. */
   readonly failedPods: readonly string[];
   readonly events: readonly EventIntent[];
-  readonly needs?: ControlRequest;
+  readonly needs?: PodControlRequest;
 }
 
 /**

@@ -7,7 +7,7 @@ import { labelKeys, revisionLabels } from '../../operator/render/labels.ts';
 import { revisionOf } from '../../operator/render/revision.ts';
 import { exampleEngine, withSpec } from './engines.ts';
 import { SimulatedApiServer, type StoredReplicaSet } from './simulated-api-server.ts';
-import type { ControlRequest, ControlOutcome, ControlTarget, MeasureRequest, TakenMeasurement } from '../../operator/plan/needs.ts';
+import type { PodControlRequest, ControlOutcome, ControlTarget, MeasureRequest, TakenMeasurement } from '../../operator/plan/needs.ts';
 
 /**
  * Test support only: a simulated cluster around the pure `decide`, driven by a manual clock.
@@ -78,7 +78,7 @@ export interface Reconciled {
   /** The measurements the plan asked for. */
   readonly measured: readonly MeasureRequest[];
   /** The control commands the plan asked for. */
-  readonly controlled: readonly ControlRequest[];
+  readonly controlled: readonly PodControlRequest[];
   /** The plan applied. */
   readonly plan: Plan;
   readonly events: readonly EventIntent[];
@@ -176,7 +176,7 @@ export class World {
   /** What one reconcile decides from `observed` at the current time (effects fulfilled from this world's answers). */
   planFrom(start: Observed): Reconciled {
     const measured: MeasureRequest[] = [];
-    const controlled: ControlRequest[] = [];
+    const controlled: PodControlRequest[] = [];
     const { plan, passes } = settleSync(start, this.nowMs, (effect) => {
       if (effect.kind === 'measure') {
         measured.push(effect.request);
