@@ -13,13 +13,14 @@
  *
  * Guarantees:
  * - `measure` never throws and never rejects; every failure is `{ ok: false, error }`.
- * - All or nothing: if any pod fails (refused, timeout, HTTP status other than 200, unparseable body, gauge
- *   missing), the result is an error naming every failing pod, its URL and the cause. Measuring only the
+ * - All or nothing: if any pod fails (refused, timeout, HTTP status other than 200, a reply over `maxReplyBytes`,
+ *   unparseable body, gauge missing), the result is an error naming every failing pod, its URL and the cause. Measuring only the
  *   remaining pods could hide exactly the slow one.
  * - A pod whose window is empty (samples 0, quantile NaN) adds 0 samples and no value; if every pod is empty the
  *   result is ok with quantileMicros undefined and samples 0 (the gate's Inconclusive, never a breach).
  * - No pods is an error ("no running pods of revision X"), not an empty measurement.
  */
+import { defaultMaxReplyBytes, readBoundedBody } from './bounded-body.ts';
 import { findSamples, parseExposition, type ExpositionSample } from './exposition.ts';
 import type { LatencyProvider, MeasureResult, MeasureTarget, RevisionLatency, TargetPod } from './provider.ts';
 
@@ -34,6 +35,8 @@ export interface PodScrapeOptions {
   readonly path?: string;
   /** The fetch to use (default: the global one); tests and proxies inject their own. */
   readonly fetch?: typeof fetch;
+  /** The most bytes read of one pod's reply; a larger reply is a failed scrape (default 1 MiB). */
+  readonly maxReplyBytes?: number;
 }
 
 /** One pod's window as read from its gauges; quantileMicros is undefined when its window is empty. */
@@ -48,10 +51,11 @@ type PodScrape = { readonly ok: true; readonly window: PodWindow } | { readonly 
 export function createPodScrapeProvider(options: PodScrapeOptions = {}): LatencyProvider {
   const path = options.path ?? DEFAULT_METRICS_PATH;
   const fetchImpl = options.fetch ?? globalThis.fetch;
+  const maxReplyBytes = options.maxReplyBytes ?? defaultMaxReplyBytes;
   return {
     async measure(target: MeasureTarget): Promise<MeasureResult> {
       try {
-        return await measureRevision(fetchImpl, path, target);
+        return await measureRevision(fetchImpl, path, maxReplyBytes, target);
       } catch (error) {
         // Unreachable by design (scrapePod catches everything); kept so a bug can never reject into the caller.
         return { ok: false, error: `${revisionName(target)}: pod scrape failed: ${errorMessage(error)}` };
@@ -60,10 +64,10 @@ export function createPodScrapeProvider(options: PodScrapeOptions = {}): Latency
   };
 }
 
-async function measureRevision(fetchImpl: typeof fetch, path: string, target: MeasureTarget): Promise<MeasureResult> {
+async function measureRevision(fetchImpl: typeof fetch, path: string, maxReplyBytes: number, target: MeasureTarget): Promise<MeasureResult> {
   if (target.pods.length === 0) return { ok: false, error: `no running pods of ${revisionName(target)}` };
   if (!path.startsWith('/')) return { ok: false, error: `${revisionName(target)}: metrics path must start with "/", got ${JSON.stringify(path)}` };
-  const scrapes = await Promise.all(target.pods.map((pod) => scrapePod(fetchImpl, pod, path, target)));
+  const scrapes = await Promise.all(target.pods.map((pod) => scrapePod(fetchImpl, pod, path, maxReplyBytes, target)));
   const failures = scrapes.flatMap((scrape) => (scrape.ok ? [] : [scrape.failure]));
   if (failures.length > 0) {
     return {
@@ -92,7 +96,7 @@ export function aggregateWorstPod(windows: readonly PodWindow[]): RevisionLatenc
 }
 
 /** Scrapes one pod within timeoutMs (connect, headers and body together). Never rejects. */
-async function scrapePod(fetchImpl: typeof fetch, pod: TargetPod, path: string, target: MeasureTarget): Promise<PodScrape> {
+async function scrapePod(fetchImpl: typeof fetch, pod: TargetPod, path: string, maxReplyBytes: number, target: MeasureTarget): Promise<PodScrape> {
   const url = podMetricsUrl(pod.ip, target.metricsPort, path);
   const failed = (cause: string): PodScrape => ({ ok: false, failure: `pod ${pod.name} at ${url}: ${cause}` });
   try {
@@ -100,7 +104,9 @@ async function scrapePod(fetchImpl: typeof fetch, pod: TargetPod, path: string, 
       headers: { accept: 'text/plain;version=0.0.4' },
       signal: AbortSignal.timeout(target.timeoutMs),
     });
-    const body = await response.text();
+    const read = await readBoundedBody(response, maxReplyBytes);
+    if (!read.ok) return failed(read.error);
+    const body = read.text;
     if (response.status !== 200) return failed(`HTTP ${response.status}${bodyExcerpt(body)}`);
     const window = readPodWindow(pod.name, body, target.quantile);
     return typeof window === 'string' ? failed(window) : { ok: true, window };

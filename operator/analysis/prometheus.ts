@@ -19,6 +19,7 @@
  *   does not say which ones had series.
  * - No pods is an error ("no running pods of revision X").
  */
+import { defaultMaxReplyBytes, readBoundedBody } from './bounded-body.ts';
 import { bodyExcerpt, describeFetchError } from './pod-scrape.ts';
 import { parseSampleValue } from './exposition.ts';
 import { renderLatencyQueries, type LatencyQueries } from './promql.ts';
@@ -29,6 +30,8 @@ export interface PrometheusProviderOptions {
   readonly address: string;
   /** The fetch to use (default: the global one); tests inject their own. */
   readonly fetch?: typeof fetch;
+  /** The most bytes read of one query's reply; a larger reply is a failed query (default 1 MiB). */
+  readonly maxReplyBytes?: number;
 }
 
 /** An instant query's single value: undefined when the vector is empty or the value is NaN. */
@@ -39,7 +42,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): La
   return {
     async measure(target: MeasureTarget): Promise<MeasureResult> {
       try {
-        return await measureRevision(fetchImpl, options.address, target);
+        return await measureRevision(fetchImpl, options.address, options.maxReplyBytes ?? defaultMaxReplyBytes, target);
       } catch (error) {
         // Unreachable by design (every step returns its failure); kept so a bug can never reject into the caller.
         return { ok: false, error: `${revisionName(target)}: Prometheus query failed: ${describeFetchError(error, target.timeoutMs)}` };
@@ -48,7 +51,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): La
   };
 }
 
-async function measureRevision(fetchImpl: typeof fetch, address: string, target: MeasureTarget): Promise<MeasureResult> {
+async function measureRevision(fetchImpl: typeof fetch, address: string, maxReplyBytes: number, target: MeasureTarget): Promise<MeasureResult> {
   if (target.pods.length === 0) return { ok: false, error: `no running pods of ${revisionName(target)}` };
   const endpoint = queryEndpoint(address);
   if (endpoint === undefined) return { ok: false, error: `${revisionName(target)}: Prometheus address ${JSON.stringify(address)} is not an http(s) URL` };
@@ -59,8 +62,8 @@ async function measureRevision(fetchImpl: typeof fetch, address: string, target:
     return { ok: false, error: `${revisionName(target)}: cannot build the query: ${(error as Error).message}` };
   }
   const [quantile, samples] = await Promise.all([
-    instantQuery(fetchImpl, endpoint, 'quantile', queries.quantile, target.timeoutMs),
-    instantQuery(fetchImpl, endpoint, 'samples', queries.samples, target.timeoutMs),
+    instantQuery(fetchImpl, endpoint, 'quantile', queries.quantile, target.timeoutMs, maxReplyBytes),
+    instantQuery(fetchImpl, endpoint, 'samples', queries.samples, target.timeoutMs, maxReplyBytes),
   ]);
   const failures = [quantile, samples].flatMap((result) => (result.ok ? [] : [result.error]));
   if (!quantile.ok || !samples.ok) return { ok: false, error: `${revisionName(target)}: ${failures.join('; ')}` };
@@ -104,6 +107,7 @@ async function instantQuery(
   label: string,
   query: string,
   timeoutMs: number,
+  maxReplyBytes: number,
 ): Promise<QueryValue> {
   const failed = (cause: string): QueryValue => ({ ok: false, error: `${label} query at ${endpoint}: ${cause}` });
   try {
@@ -113,8 +117,9 @@ async function instantQuery(
       body: new URLSearchParams({ query }).toString(),
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const body = await response.text();
-    const parsed = parseQueryResponse(response.status, body);
+    const read = await readBoundedBody(response, maxReplyBytes);
+    if (!read.ok) return failed(read.error);
+    const parsed = parseQueryResponse(response.status, read.text);
     return parsed.ok ? parsed : failed(parsed.error);
   } catch (error) {
     return failed(describeFetchError(error, timeoutMs));
