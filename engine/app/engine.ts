@@ -125,7 +125,11 @@ export class Engine {
     if (marketData === undefined) throw new Error('config has no marketData endpoint');
     this.subscriber = new MarketDataSubscriber(
       { ...marketData, topics: marketData.topics ?? config.symbols },
-      { clockNs, yieldEveryNs: config.pipeline.yieldEveryMicros * 1000 },
+      {
+        clockNs,
+        yieldEveryNs: config.pipeline.yieldEveryMicros * 1000,
+        onReconnect: (address) => options.log(`Market data feed disconnected; connected again address=${address}`),
+      },
     );
     const controlEndpoint = endpointFor(config, 'control');
     if (controlEndpoint?.bind !== undefined) {

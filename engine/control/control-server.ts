@@ -1,6 +1,6 @@
 import { Reply } from 'zeromq';
 import { decodeControlRequest, encodeControlResponse } from '../wire/control-codec.ts';
-import { ControlCommand, ControlStatus, rejectReasonName } from '../wire/layout.ts';
+import { ControlCommand, ControlStatus, MAX_CONTROL_MESSAGE_BYTES, rejectReasonName } from '../wire/layout.ts';
 
 /** A handler's answer: a `ControlStatus` and a JSON-serialisable body. */
 export interface ControlReply {
@@ -24,7 +24,7 @@ export interface ControlHandler {
  * control-client.ts.
  */
 export class ControlServer {
-  private readonly socket = new Reply({ linger: 0 });
+  private readonly socket = new Reply({ linger: 0, maxMessageSize: MAX_CONTROL_MESSAGE_BYTES });
   private closed = false;
 
   constructor(private readonly bindAddress: string, private readonly handler: ControlHandler) {}

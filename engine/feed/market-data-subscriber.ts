@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Subscriber } from 'zeromq';
+import { MAX_DATA_MESSAGE_BYTES } from '../wire/layout.ts';
 
 export interface SubscriberEndpoint {
   readonly connect?: string;
@@ -13,6 +14,8 @@ export interface SubscriberOptions {
   /** Continuous processing budget before yielding to the event loop, in nanoseconds. */
   readonly yieldEveryNs: number;
   readonly clockNs: () => number;
+  /** Called when a connecting socket lost its feed and connected again (see the class comment). */
+  readonly onReconnect?: (address: string) => void;
 }
 
 /**
@@ -22,13 +25,19 @@ export interface SubscriberOptions {
  * dropped. The receive loop processes frames synchronously as they arrive. zeromq.js resolves `receive()` at once
  * while messages are queued, which would starve timers, the metrics server and the control socket during a burst,
  * so after `yieldEveryNs` of continuous work the loop yields one macrotask turn.
+ *
+ * Inbound parts are capped at `MAX_DATA_MESSAGE_BYTES` (the largest frame the wire header can describe): libzmq
+ * drops a peer that sends more after reading the part's length, before buffering it. libzmq does not reconnect a
+ * connecting socket after such a drop, so a connecting subscriber connects again itself whenever its feed
+ * disconnects (a restarted feed included), and reports it to `onReconnect`: one oversized message costs the
+ * messages in flight, never the feed for good.
  */
 export class MarketDataSubscriber {
   private readonly socket: Subscriber;
   private closed = false;
 
   constructor(private readonly endpoint: SubscriberEndpoint, private readonly options: SubscriberOptions) {
-    this.socket = new Subscriber({ receiveHighWaterMark: options.receiveHighWaterMark ?? 100_000, linger: 0 });
+    this.socket = new Subscriber({ receiveHighWaterMark: options.receiveHighWaterMark ?? 100_000, linger: 0, maxMessageSize: MAX_DATA_MESSAGE_BYTES });
   }
 
   async open(): Promise<string | undefined> {
@@ -36,6 +45,7 @@ export class MarketDataSubscriber {
       await this.socket.bind(this.endpoint.bind);
     } else if (this.endpoint.connect !== undefined) {
       this.socket.connect(this.endpoint.connect);
+      void this.reconnectOnDisconnect(this.endpoint.connect);
     } else {
       throw new Error('market data endpoint needs connect or bind');
     }
@@ -63,6 +73,20 @@ export class MarketDataSubscriber {
         await yieldToEventLoop();
         sliceStart = clockNs();
       }
+    }
+  }
+
+  private async reconnectOnDisconnect(address: string): Promise<void> {
+    try {
+      for await (const event of this.socket.events) {
+        if (this.closed) return;
+        if (event.type !== 'disconnect') continue;
+        this.socket.disconnect(address);
+        this.socket.connect(address);
+        this.options.onReconnect?.(address);
+      }
+    } catch {
+      // The event stream ends with an error only when the socket closes under it: nothing left to watch.
     }
   }
 

@@ -1,7 +1,7 @@
 import { Pull, Subscriber } from 'zeromq';
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MessageType, ORDER_BYTES, SIGNAL_BYTES, SIGNAL_TOPIC, Side, TICK_BYTES } from '../wire/layout.ts';
+import { MAX_DATA_MESSAGE_BYTES, MessageType, ORDER_BYTES, SIGNAL_BYTES, SIGNAL_TOPIC, Side, TICK_BYTES } from '../wire/layout.ts';
 import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
 import { SignalSlot, decodeSignal } from '../wire/signal-codec.ts';
 import { TickSlot, decodeTick } from '../wire/tick-codec.ts';
@@ -57,9 +57,9 @@ export class OrderSink {
   onOrder: ((order: OrderSlot) => void) | undefined;
 
   constructor(private readonly options: OrderSinkOptions) {
-    this.orderSocket = new Pull({ receiveHighWaterMark: 1_000_000, linger: 0 });
+    this.orderSocket = new Pull({ receiveHighWaterMark: 1_000_000, linger: 0, maxMessageSize: MAX_DATA_MESSAGE_BYTES });
     if (options.signalsConnect !== undefined && options.signalsConnect.length > 0) {
-      this.signalSocket = new Subscriber({ receiveHighWaterMark: 1_000_000, linger: 0 });
+      this.signalSocket = new Subscriber({ receiveHighWaterMark: 1_000_000, linger: 0, maxMessageSize: MAX_DATA_MESSAGE_BYTES });
     }
   }
 

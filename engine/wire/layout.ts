@@ -86,6 +86,20 @@ export const CONTROL_RESPONSE_HEADER_BYTES = 16;
 export const MAX_RECORDS_PER_FRAME = 4096;
 
 /**
+ * The largest inbound ZeroMQ message part a receiving socket accepts (its `maxMessageSize`); a peer that sends a
+ * larger one is disconnected by libzmq after reading the part's length, before anything is buffered. Sized from
+ * the wire format: the largest frame the header can describe (recordCount is a u16: 24 + 65535 x 48 = 3,145,704
+ * bytes), so every frame the format can express still reaches the decoders and is counted by reason
+ * (`too_many_records` above 4096 records), and nothing bigger is read at all.
+ */
+export const MAX_DATA_MESSAGE_BYTES = HEADER_BYTES + 0xffff * ORDER_BYTES;
+/**
+ * The same for a control socket: requests are 16 bytes; anything up to 4 KiB still gets its `Malformed` answer,
+ * a larger message disconnects the peer unanswered.
+ */
+export const MAX_CONTROL_MESSAGE_BYTES = 4096;
+
+/**
  * ZeroMQ topic of every signal frame. A signal frame batches the signals of many symbols (everything one
  * market-data frame produced), so the topic cannot name a symbol: records carry their symbol id and consumers
  * filter by it. One topic keeps batching intact, which is what holds latency down at high rates.
