@@ -8,6 +8,7 @@
  *       plan = decide(observed, now)
  *       needs.measure -> the revisions' pod windows read as the pod-scrape provider would -> decide again
  *       needs.control -> orders-off answered ok (the pod stops ordering)            -> decide again
+ *       needs.ownership -> no foreign object (the simulated API server holds only the engine's children) -> again
  *       status written, children applied to the simulated cluster (bench/rollout-world.ts)
  *       now = min(now + requeueAfterMs, next child event + 10 ms informer lag, own write + 10 ms, now + max step)
  *     until promoted, or aborted and scaled down, or the time cap
@@ -232,6 +233,8 @@ function simulateCanary(index: number): CanaryRun {
           };
           return { kind: 'measure', measurement: taken };
         }
+        // The simulated API server holds only the engine's own children: no name is taken by a foreign object.
+        if (effect.kind === 'ownership') return { kind: 'ownership', foreign: [] };
         if (ordersOffAbs === undefined) {
           ordersOffAbs = nowMs;
           run.ordersOffMs = nowMs - T0;

@@ -7,6 +7,7 @@ import { labelKeys } from '../render/labels.ts';
 import { settle } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
 import { cutOrdersOn, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
+import type { ForeignObject, OwnershipRequest } from '../plan/needs.ts';
 import { needsWrite, type Observed } from '../plan/plan.ts';
 
 export interface ReconcilerDeps {
@@ -66,9 +67,13 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     pods: deps.pods.list().filter((pod) => pod.metadata?.namespace === namespace && pod.metadata.labels?.[labelKeys.instance] === name),
   };
   const nowMs = deps.nowMs();
-  const { plan } = await settle(observed, nowMs, async (effect) => effect.kind === 'measure'
-    ? { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request) }
-    : { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request) }).catch((error: unknown) => {
+  const { plan } = await settle(observed, nowMs, async (effect) => {
+    switch (effect.kind) {
+      case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request) };
+      case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request) };
+      case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
+    }
+  }).catch((error: unknown) => {
     throw new Error(`reconcile of ${key} ${(error as Error).message}`);
   });
   let writes = 0;
@@ -93,4 +98,16 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     });
   }
   return { writes, ...(plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs }) };
+}
+
+/**
+ * The objects that stand under the names of children a plan would create and are not controlled by the engine
+ * `engineUid` (the API server's answer, not the cache: the caches hold only this operator's own children). One
+ * controlled by this engine is its own child that the cache has not caught up with yet, so it is not foreign.
+ */
+async function foreignObjects(writer: ClusterWriter, engineUid: string, request: OwnershipRequest): Promise<ForeignObject[]> {
+  const found = await Promise.all(request.targets.map(async (target) => ({ target, controller: await writer.controllerOf(target.resource, target.namespace, target.name) })));
+  return found
+    .filter(({ controller }) => controller !== undefined && controller.uid !== engineUid)
+    .map(({ target, controller }) => ({ ...target, ...(controller?.name === undefined ? {} : { controller: controller.name }) }));
 }

@@ -74,8 +74,12 @@ function liveService(engine: TradingEngine): V1Service {
   return { ...svc, metadata: { ...svc.metadata, uid: 'uid-svc', creationTimestamp: new Date(T0 - hour) } };
 }
 
+/**
+ * What a reconcile sees. Unless a test says otherwise, the names of children to create have been checked and no
+ * foreign object holds them (`foreign: []`); the ownership check itself is tested on its own below.
+ */
 function observe(engine: TradingEngine, children: Partial<Omit<Observed, 'engine'>> = {}): Observed {
-  return { engine, replicaSets: [], configMaps: [], services: [], pods: [], ...children };
+  return { engine, replicaSets: [], configMaps: [], services: [], pods: [], foreign: [], ...children };
 }
 
 /** What the next reconcile sees: the same children, and the status this plan wrote. */
@@ -586,6 +590,64 @@ describe('decide: GPU scheduling', () => {
     const none = decide(observe(minimal, { pods: [starved] }), T0);
     expect(condition(none.status, 'GPUSchedulable')).toBeUndefined();
     expect(none.events.map((e) => e.reason)).toEqual(['RevisionCreated']);
+  });
+});
+
+describe('decide: never adopting an object it does not own', () => {
+  const name = minimal.metadata.name ?? '';
+  const namespace = minimal.metadata.namespace ?? '';
+
+  it('asks to look at the name of every child it would create before creating any', () => {
+    const { foreign: _unchecked, ...unchecked } = observe(minimal);
+    const plan = decide(unchecked, T0);
+    expect(plan.applies).toEqual([]);
+    expect(plan.events).toEqual([]);
+    expect(plan.needs?.ownership?.targets.map((target) => `${target.resource.kind} ${target.namespace}/${target.name}`)).toEqual([
+      `Service ${namespace}/${name}`,
+      `ConfigMap ${namespace}/${name}-${revA}-config`,
+      `ReplicaSet ${namespace}/${name}-${revA}`,
+    ]);
+  });
+
+  it('asks nothing when every child exists already as its own (steady state)', () => {
+    const created = T0 - minute;
+    const stable = withStatus(minimal, decide(observe(minimal), created).status);
+    const { foreign: _unchecked, ...unchecked } = observe(stable, {
+      replicaSets: [availableReplicaSet(minimal, revA, 1, created)],
+      configMaps: [liveConfigMap(minimal, revA, created)],
+      services: [liveService(minimal)],
+    });
+    expect(decide(unchecked, T0).needs).toBeUndefined();
+  });
+
+  it('writes no child when a name is taken, and reports it as Ready=False ResourceExists with one Warning', () => {
+    const foreign = [{ resource: services, namespace, name, controller: 'Deployment/web' }];
+    const plan = decide(observe(minimal, { foreign }), T0);
+    const text = `Service ${namespace}/${name} (controlled by Deployment/web) already exists and is not owned by this TradingEngine: not overwritten; delete or rename it`;
+    expect(plan.applies).toEqual([]);
+    expect(plan.deletes).toEqual([]);
+    expect(plan.needs).toBeUndefined();
+    expect(plan.requeueAfterMs).toBe(30_000);
+    expect(plan.status.phase).toBe('Degraded');
+    expect(plan.status.message).toBe(text);
+    expect(condition(plan.status, 'Ready')).toMatchObject({ status: 'False', reason: 'ResourceExists', message: text });
+    expect(plan.events).toEqual([{ type: 'Warning', reason: 'ResourceExists', message: `Generation 1 not rolled out: ${text}` }]);
+    // Reported once: the next reconcile that finds the same object writes the same status and no Event.
+    const again = decide(fedBack(observe(minimal, { foreign }), plan), T0 + minute);
+    expect(again.events).toEqual([]);
+    expect(again.status.conditions).toEqual(plan.status.conditions);
+  });
+
+  it('names every taken name, including one nothing controls', () => {
+    const foreign = [
+      { resource: services, namespace, name },
+      { resource: configMaps, namespace, name: `${name}-${revA}`, controller: 'HelmRelease/other' },
+    ];
+    const plan = decide(observe(minimal, { foreign }), T0);
+    expect(plan.status.message).toBe(
+      `Service ${namespace}/${name} (no controller), ConfigMap ${namespace}/${name}-${revA} (controlled by HelmRelease/other) ` +
+        'already exist and are not owned by this TradingEngine: not overwritten; delete or rename them',
+    );
   });
 });
 

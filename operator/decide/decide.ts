@@ -3,6 +3,7 @@ import { applySpecDefaults } from '../api/defaults.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { describeErrors, validateSpec } from './validate.ts';
 import { findCondition, mergeConditions } from '../plan/conditions.ts';
+import type { ForeignObject } from '../plan/needs.ts';
 import type { EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
@@ -38,7 +39,15 @@ export function decide(observed: Observed, nowMs: number): Plan {
   };
   const rollout = plan(input);
   if (rollout.needs !== undefined) return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: rollout.needs };
-  return assemble(engine, observed, revision, rollout, nowMs);
+  const assembled = assemble(engine, observed, revision, rollout, nowMs);
+  // Never adopt: a child to create whose name is taken by an object this engine does not control blocks the plan.
+  const creates = assembled.applies.filter((intent) => intent.observed === undefined);
+  if (creates.length === 0) return assembled;
+  if (observed.foreign === undefined) {
+    const targets = creates.map((intent) => ({ resource: intent.resource, namespace: intent.object.metadata?.namespace ?? '', name: intent.object.metadata?.name ?? '' }));
+    return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: { ownership: { targets } } };
+  }
+  return observed.foreign.length === 0 ? assembled : resourceExistsPlan(engine, observed.foreign, nowMs);
 }
 
 /**
@@ -56,24 +65,46 @@ function plan(input: ReplaceInput): RolloutPlan {
   return strategy.type === 'BlueGreen' ? planBlueGreen(rolloutInput) : planCanary(rolloutInput);
 }
 
+/**
+ * Children this TradingEngine would create exist already under another controller (or none): report each by kind,
+ * name and controller, write nothing else, and keep serving what runs. The objects are left exactly as they are;
+ * the plan looks again after `resourceExistsRecheckMs` (or at any change to the TradingEngine).
+ */
+function resourceExistsPlan(engine: TradingEngine, foreign: readonly ForeignObject[], nowMs: number): Plan {
+  const names = foreign.map((object) => `${object.resource.kind} ${object.namespace}/${object.name} (${object.controller === undefined ? 'no controller' : `controlled by ${object.controller}`})`);
+  const text = `${names.join(', ')} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'is' : 'are'} not owned by this TradingEngine: not overwritten; delete or rename ${foreign.length === 1 ? 'it' : 'them'}`;
+  // The caches see only this operator's children, so nothing announces that the object went away: look again.
+  return { ...blockedPlan(engine, 'ResourceExists', 'Degraded', text, nowMs), requeueAfterMs: resourceExistsRecheckMs };
+}
+
+/** How soon a plan blocked by a foreign object looks at the names again. */
+const resourceExistsRecheckMs = 30_000;
+
 /** An invalid spec: report it, change nothing else, and keep serving what runs. */
 function invalidSpecPlan(engine: TradingEngine, count: number, message: string, nowMs: number): Plan {
+  return blockedPlan(engine, 'InvalidSpec', 'InvalidSpec', `${count} invalid field${count === 1 ? '' : 's'}: ${message}`, nowMs);
+}
+
+/**
+ * A plan that changes no child: Ready=False with `reason` and `text`, the phase set, every other status field kept,
+ * and a Warning Event the first time this exact condition is reported.
+ */
+function blockedPlan(engine: TradingEngine, reason: string, phase: NonNullable<TradingEngineStatus['phase']>, text: string, nowMs: number): Plan {
   const previous = engine.status ?? {};
   const generation = engine.metadata.generation ?? 0;
-  const text = `${count} invalid field${count === 1 ? '' : 's'}: ${message}`;
   const before = findCondition(previous.conditions, 'Ready');
-  const events: EventIntent[] = before?.reason === 'InvalidSpec' && before.message === text
+  const events: EventIntent[] = before?.reason === reason && before.message === text
     ? []
-    : [{ type: 'Warning', reason: 'InvalidSpec', message: `Generation ${generation} not rolled out: ${text}` }];
+    : [{ type: 'Warning', reason, message: `Generation ${generation} not rolled out: ${text}` }];
   const keep = (previous.conditions ?? []).filter((c) => c.type !== 'Ready');
   const status: TradingEngineStatus = {
     ...previous,
     observedGeneration: generation,
     selector: selectorString(selectorLabels(engine)),
-    phase: 'InvalidSpec',
+    phase,
     message: text,
     conditions: [
-      ...mergeConditions(previous.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message: text }], generation, nowMs),
+      ...mergeConditions(previous.conditions, [{ type: 'Ready', status: 'False', reason, message: text }], generation, nowMs),
       ...keep,
     ],
   };

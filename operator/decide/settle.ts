@@ -1,21 +1,26 @@
 import { applySpecDefaults } from '../api/defaults.ts';
 import type { LatencySource } from '../api/types.ts';
-import type { ControlOutcome, PodControlRequest, MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
+import type { ControlOutcome, ForeignObject, MeasureRequest, OwnershipRequest, PodControlRequest, TakenMeasurement } from '../plan/needs.ts';
 import type { Observed, Plan } from '../plan/plan.ts';
 import { decide } from './decide.ts';
 
-/** The most decide passes in one reconcile: the plan, then with a measurement, then with orders-off outcomes. */
-export const maxPasses = 3;
+/**
+ * The most decide passes in one reconcile: the plan, then with a measurement, then with orders-off outcomes, then
+ * with what was found under the names of children to create.
+ */
+export const maxPasses = 4;
 
 /** One effect a plan needs before it is final, as the executor must perform it. */
 export type NeededEffect =
   | { readonly kind: 'measure'; readonly source: LatencySource; readonly request: MeasureRequest }
-  | { readonly kind: 'control'; readonly request: PodControlRequest };
+  | { readonly kind: 'control'; readonly request: PodControlRequest }
+  | { readonly kind: 'ownership'; readonly request: OwnershipRequest };
 
 /** What the executor hands back for a NeededEffect of the same kind. */
 export type EffectResult =
   | { readonly kind: 'measure'; readonly measurement: TakenMeasurement }
-  | { readonly kind: 'control'; readonly outcomes: readonly ControlOutcome[] };
+  | { readonly kind: 'control'; readonly outcomes: readonly ControlOutcome[] }
+  | { readonly kind: 'ownership'; readonly foreign: readonly ForeignObject[] };
 
 export interface Settled {
   /** The final plan: it needs nothing more. */
@@ -26,7 +31,7 @@ export interface Settled {
 
 /**
  * Decides until the plan is final, as a generator of the effects it needs: decide, and while the plan needs
- * effects, yield one (measure first, then control), take its result into Observed and decide again at the same
+ * effects, yield one (measure, then control, then ownership), take its result into Observed and decide again at the same
  * `nowMs`. Every decision stays a pure function of its inputs; the executor (the reconciler over the network, the
  * rollout test world and the rollout benchmark in simulation) only performs effects, through `settle` or
  * `settleSync`. Throws when a plan still needs effects after `maxPasses` decides, or needs an effect that cannot
@@ -39,14 +44,17 @@ export function* settlePasses(start: Observed, nowMs: number, decideOnce: (obser
   passes.push(plan);
   while (plan.needs !== undefined) {
     if (passes.length >= maxPasses) throw new Error(`still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
-    const { measure, control } = plan.needs;
+    const { measure, control, ownership } = plan.needs;
     // The source as the API server defaults it (a cached object already has its defaults; a test's may not).
     const source = applySpecDefaults(observed.engine.spec).analysis?.latency.source;
     let result: EffectResult;
     if (measure !== undefined && source !== undefined) result = yield { kind: 'measure', source, request: measure };
     else if (control !== undefined) result = yield { kind: 'control', request: control };
+    else if (ownership !== undefined) result = yield { kind: 'ownership', request: ownership };
     else throw new Error(`needs an effect that cannot be performed: ${JSON.stringify(plan.needs)}`);
-    observed = result.kind === 'measure' ? { ...observed, measurement: result.measurement } : { ...observed, control: result.outcomes };
+    observed = result.kind === 'measure'
+      ? { ...observed, measurement: result.measurement }
+      : result.kind === 'control' ? { ...observed, control: result.outcomes } : { ...observed, foreign: result.foreign };
     plan = decideOnce(observed, nowMs);
     passes.push(plan);
   }

@@ -21,6 +21,15 @@ export interface ClusterWriter {
   delete(resource: ResourceKind, namespace: string, name: string, uid: string): Promise<void>;
   /** A core/v1 Event on the TradingEngine. */
   event(engine: TradingEngine, type: EventType, reason: string, message: string): Promise<void>;
+  /** Who controls the object of this name (its controller ownerReference), or undefined when there is none by that name. */
+  controllerOf(resource: ResourceKind, namespace: string, name: string): Promise<ObjectController | undefined>;
+}
+
+/** The controller ownerReference of an existing object; both fields undefined when nothing controls it. */
+export interface ObjectController {
+  readonly uid?: string;
+  /** `Kind/name`. */
+  readonly name?: string;
 }
 
 /**
@@ -64,6 +73,20 @@ export function createClusterWriter(
         contentType: 'application/apply-patch+yaml',
       });
       return written.metadata.resourceVersion;
+    },
+
+    async controllerOf(resource, namespace, name) {
+      try {
+        const object = await apiRequest<{ metadata?: { ownerReferences?: Array<{ controller?: boolean; uid?: string; kind?: string; name?: string }> } }>(kubeConfig, {
+          method: 'GET',
+          path: `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`,
+        });
+        const controller = object.metadata?.ownerReferences?.find((reference) => reference.controller === true);
+        return controller === undefined ? {} : { uid: controller.uid, name: `${controller.kind ?? ''}/${controller.name ?? ''}` };
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      }
     },
 
     async delete(resource, namespace, name, uid) {

@@ -1,13 +1,33 @@
 import type { MeasureResult, MeasureTarget } from '../analysis/provider.ts';
+import type { ResourceKind } from '../kube/resources.ts';
 
 /**
- * Effects a pure plan may need before it is final: a latency measurement and orders-off on engine pods. The
- * executor (the reconciler, the rollout test world, the rollout benchmark) fulfils them and decides again with the
- * results in `Observed`, measure first, then control, so every decision stays a pure function of its inputs.
+ * Effects a pure plan may need before it is final: a latency measurement, orders-off on engine pods, and a look at
+ * the names of the children it would create. The executor (the reconciler, the rollout test world, the rollout
+ * benchmark) fulfils them and decides again with the results in `Observed` (measure, then control, then
+ * ownership), so every decision stays a pure function of its inputs.
  */
-export interface RolloutNeeds {
+export interface PlanNeeds {
   readonly measure?: MeasureRequest;
   readonly control?: PodControlRequest;
+  readonly ownership?: OwnershipRequest;
+}
+
+/** A child the plan would create: is its name free, or taken by an object this TradingEngine does not control? */
+export interface OwnershipTarget {
+  readonly resource: ResourceKind;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface OwnershipRequest {
+  readonly targets: readonly OwnershipTarget[];
+}
+
+/** An object found under the name of a child to create, controlled by something other than this TradingEngine. */
+export interface ForeignObject extends OwnershipTarget {
+  /** Its controller (`Kind/name`), or undefined when nothing controls it. */
+  readonly controller?: string;
 }
 
 export interface MeasureRequest {

@@ -2,7 +2,7 @@ import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/cl
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import { appliedHash } from '../render/children.ts';
-import type { ControlOutcome, RolloutNeeds, TakenMeasurement } from './needs.ts';
+import type { ControlOutcome, ForeignObject, PlanNeeds, TakenMeasurement } from './needs.ts';
 
 /** What reconcile sees of one TradingEngine: the object and its owned children, from the informer caches. */
 export interface Observed {
@@ -15,6 +15,11 @@ export interface Observed {
   readonly measurement?: TakenMeasurement;
   /** Control commands the previous pass asked for (Plan.needs.control), with their results. */
   readonly control?: readonly ControlOutcome[];
+  /**
+   * The objects found under the names of the children the previous pass would create (Plan.needs.ownership) that
+   * this TradingEngine does not control; empty when every name was free or already its own.
+   */
+  readonly foreign?: readonly ForeignObject[];
 }
 
 export interface ApplyIntent {
@@ -49,7 +54,7 @@ export interface Plan {
    * Effects needed before this plan is final (a due gate measurement, orders-off on pods). When set, the
    * executor performs them, adds the results to Observed and decides again; the rest of this plan is not applied.
    */
-  readonly needs?: RolloutNeeds;
+  readonly needs?: PlanNeeds;
 }
 
 /** An apply is needed when the object is new, its rendered content changed, or (ReplicaSets) its size differs. */

@@ -1,7 +1,7 @@
 import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import type { DesiredCondition } from '../plan/conditions.ts';
-import type { ControlOutcome, RolloutNeeds, TakenMeasurement } from '../plan/needs.ts';
+import type { ControlOutcome, PlanNeeds, TakenMeasurement } from '../plan/needs.ts';
 import type { EventIntent } from '../plan/plan.ts';
 
 /** The rollout planners' input: one TradingEngine (spec defaulted) mid-rollout from stable to `revision`. */
@@ -52,7 +52,7 @@ export interface RolloutPlan {
   readonly message?: string;
   readonly latencyHealthy?: DesiredCondition;
   readonly events: readonly EventIntent[];
-  readonly needs?: RolloutNeeds;
+  readonly needs?: PlanNeeds;
   readonly requeueAfterMs?: number;
 }
 

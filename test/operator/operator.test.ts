@@ -189,6 +189,34 @@ describe('the operator against a real API server', () => {
     expect(replicaSetsOf('alpha')).toHaveLength(2);
   }, 60_000);
 
+  it('never takes over a Service it does not own: Ready=False ResourceExists naming it, the Service unchanged, no child written', async () => {
+    apply(stringify({
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: 'occupied', namespace, labels: { team: 'web' } },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] },
+    }));
+    const before = getJson<{ metadata: Meta; spec: { selector: Record<string, string> } }>(['service', 'occupied']);
+    apply(manifest('occupied'));
+    await eventually(() => condition('occupied', 'Ready')?.reason === 'ResourceExists', { timeoutMs: 30_000, what: 'occupied Ready=False ResourceExists', context: tail });
+    const ready = condition('occupied', 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'ResourceExists' });
+    expect(ready?.message).toBe(`Service ${namespace}/occupied (no controller) already exists and is not owned by this TradingEngine: not overwritten; delete or rename it`);
+    expect(engine('occupied')?.status?.phase).toBe('Degraded');
+    const after = getJson<{ metadata: Meta; spec: { selector: Record<string, string> } }>(['service', 'occupied']);
+    expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+    expect(after?.metadata.ownerReferences).toBeUndefined();
+    expect(after?.spec.selector).toEqual({ app: 'web' });
+    expect(replicaSetsOf('occupied')).toEqual([]);
+    const warnings = (): string => kubectl(cluster.kubeconfig, ['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=occupied,reason=ResourceExists', '-o', 'jsonpath={.items[*].message}']).out;
+    await eventually(() => warnings() !== '', { timeoutMs: 10_000, what: 'ResourceExists Event', context: tail });
+    expect(warnings()).toContain(`Service ${namespace}/occupied (no controller) already exists`);
+    // Once the name is free, the next look (any change to the engine, or 30 s later) creates the engine's own Service.
+    kubectlOrThrow(cluster.kubeconfig, ['delete', 'service', 'occupied', '-n', namespace]);
+    apply(manifest('occupied', (spec) => { spec.replicas = 1; spec.minReadySeconds = 1; }));
+    await eventually(() => getJson<{ metadata: Meta }>(['service', 'occupied'])?.metadata.ownerReferences?.[0]?.name === 'occupied', { timeoutMs: 30_000, what: 'the engine Service created', context: tail });
+    kubectlOrThrow(cluster.kubeconfig, ['delete', 'tradingengine', 'occupied', '-n', namespace, '--wait=false']);
+  }, 90_000);
+
   it('puts the GPU in the pod limits, tolerates the GPU taint, and reports pods that find no GPU', async () => {
     apply(manifest('gpu', (spec) => { spec.replicas = 3; spec.template.gpu = { count: 1 }; }));
     await eventually(() => condition('gpu', 'GPUSchedulable')?.status === 'False', { timeoutMs: 60_000, what: 'GPUSchedulable=False', context: tail });

@@ -182,6 +182,8 @@ export class World {
         measured.push(effect.request);
         return { kind: 'measure', measurement: this.measure(effect.request) };
       }
+      // This world's API server holds only the engine's own children: no name is ever taken by a foreign object.
+      if (effect.kind === 'ownership') return { kind: 'ownership', foreign: [] };
       controlled.push(effect.request);
       return { kind: 'control', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ...this.control(target) })) };
     });
