@@ -170,7 +170,7 @@ export class Engine {
     this.metrics.start();
     this.ready = this.failure === undefined && this.draining === undefined;
     this.intakeLoop = this.subscriber.run(
-      (frame) => this.pipeline.processFrame(frame),
+      (frame, topicId) => this.pipeline.processFrame(frame, topicId),
       () => this.intakeCounters.framesRejected[RejectReason.BadTopic]++,
     );
     this.intakeLoop.catch((error: unknown) => log(`Market data intake failed error="${String(error)}"`));

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Subscriber } from 'zeromq';
 import { MAX_DATA_MESSAGE_BYTES } from '../wire/layout.ts';
+import { symbolIdOfBytes } from '../wire/symbol-id.ts';
 
 export interface SubscriberEndpoint {
   readonly connect?: string;
@@ -55,7 +56,8 @@ export class MarketDataSubscriber {
   }
 
   /** Runs until `close()`; resolves when the loop has stopped. */
-  async run(onFrame: (frame: Buffer) => void, onMalformed: () => void): Promise<void> {
+  /** Hands each frame on with the symbol id of its topic part (`symbolIdOfBytes`, no allocation). */
+  async run(onFrame: (frame: Buffer, topicId: number) => void, onMalformed: () => void): Promise<void> {
     const { clockNs, yieldEveryNs } = this.options;
     let sliceStart = clockNs();
     while (!this.closed) {
@@ -66,7 +68,7 @@ export class MarketDataSubscriber {
         if (this.closed) return;
         throw error;
       }
-      if (parts.length === 2) onFrame(parts[1]);
+      if (parts.length === 2) onFrame(parts[1], symbolIdOfBytes(parts[0]));
       else onMalformed();
       const now = clockNs();
       if (now - sliceStart > yieldEveryNs) {

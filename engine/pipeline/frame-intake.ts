@@ -14,8 +14,6 @@ export interface IntakeCounters {
   readonly ticksRejected: Float64Array;
   /** Ticks missing from a stream's sequence (e.g. dropped at a PUB high-water mark). */
   ticksLost: number;
-  /** Streams that restarted (sequence went backwards): the expectation is reset, nothing is counted as lost. */
-  streamRestarts: number;
 }
 
 export function createIntakeCounters(): IntakeCounters {
@@ -26,9 +24,11 @@ export function createIntakeCounters(): IntakeCounters {
     framesRejected: new Float64Array(rejectReasonNames.length),
     ticksRejected: new Float64Array(rejectReasonNames.length),
     ticksLost: 0,
-    streamRestarts: 0,
   };
 }
+
+/** `accept`'s topic id when a frame came without a topic (tests, in-process callers): one stream space, no topic check. */
+export const NO_TOPIC = -1;
 
 /** Receives each validated tick with the dense index of its symbol. */
 export interface TickHandler {
@@ -38,15 +38,19 @@ export interface TickHandler {
 /**
  * The engine's front door: validates a market-data frame and each tick in it, then hands accepted ticks on.
  *
- * Guarantees: a malformed frame (truncated, wrong version/type/length) is counted by reason and dropped whole;
- * a bad tick (NaN/Inf/non-positive price, bad size, unknown kind, unknown symbol, exchange time going backwards
- * for its symbol) is counted by reason and dropped alone; sequence gaps per stream are counted as lost ticks.
- * Nothing here throws on input and nothing allocates per tick (one TickSlot is reused).
+ * Guarantees (docs/wire.md): a malformed frame (truncated, wrong version/type/length) is counted by reason and
+ * dropped whole; so is a frame whose firstSequence is behind what its stream already delivered (`out_of_order`:
+ * a replay or reorder; the stream's expectation is kept). A stream is its ZeroMQ topic and its streamId; sequence
+ * gaps per stream are counted as lost ticks. A bad tick (NaN/Inf/non-positive price, bad size, unknown kind,
+ * unknown symbol, a symbol other than its symbol topic's (`bad_topic`), exchange time going backwards for its
+ * symbol) is counted by reason and dropped alone. Nothing here throws on input and nothing allocates per tick (one
+ * TickSlot is reused; a map entry is made only for a stream seen for the first time).
  */
 export class FrameIntake {
   private readonly header = new FrameHeader();
   private readonly tick = new TickSlot();
-  private readonly nextSequenceByStream = new Map<number, number>();
+  /** The next expected sequence by topic id, then streamId. */
+  private readonly nextSequence = new Map<number, Map<number, number>>();
   private readonly lastExchangeTsNs: Float64Array;
 
   constructor(
@@ -57,7 +61,11 @@ export class FrameIntake {
     this.lastExchangeTsNs = new Float64Array(symbols.size);
   }
 
-  accept(frame: Uint8Array): void {
+  /**
+   * `topicId` is the symbol id (FNV-1a) of the message's topic part: `symbolIdOfBytes(topic)`. When it is a
+   * configured symbol, every record must be that symbol's; any other topic is a channel batching many symbols.
+   */
+  accept(frame: Uint8Array, topicId: number = NO_TOPIC): void {
     const counters = this.counters;
     counters.framesReceived++;
     const header = this.header;
@@ -66,7 +74,11 @@ export class FrameIntake {
       counters.framesRejected[frameReason]++;
       return;
     }
-    this.trackSequence(header.streamId, header.firstSequence, header.recordCount);
+    if (!this.trackSequence(topicId, header.streamId, header.firstSequence, header.recordCount)) {
+      counters.framesRejected[RejectReason.OutOfOrder]++;
+      return;
+    }
+    const topicSymbol = topicId !== NO_TOPIC && this.symbols.indexOfId(topicId) >= 0 ? topicId : NO_TOPIC;
     const tick = this.tick;
     const count = header.recordCount;
     counters.ticksReceived += count;
@@ -74,6 +86,10 @@ export class FrameIntake {
       const reason = decodeTick(frame, i, header, tick);
       if (reason !== 0) {
         counters.ticksRejected[reason]++;
+        continue;
+      }
+      if (topicSymbol !== NO_TOPIC && tick.symbolId !== topicSymbol) {
+        counters.ticksRejected[RejectReason.BadTopic]++;
         continue;
       }
       const symbolIndex = this.symbols.indexOfId(tick.symbolId);
@@ -91,12 +107,22 @@ export class FrameIntake {
     }
   }
 
-  private trackSequence(streamId: number, firstSequence: number, count: number): void {
-    const expected = this.nextSequenceByStream.get(streamId);
-    if (expected !== undefined) {
-      if (firstSequence > expected) this.counters.ticksLost += firstSequence - expected;
-      else if (firstSequence < expected) this.counters.streamRestarts++;
+  /**
+   * Advances the stream's expectation and counts a gap as lost ticks; false for a frame behind the expectation
+   * (out of order), which leaves it unchanged. The first frame of a stream sets it, so a late joiner counts no gap.
+   */
+  private trackSequence(topicId: number, streamId: number, firstSequence: number, count: number): boolean {
+    let streams = this.nextSequence.get(topicId);
+    if (streams === undefined) {
+      streams = new Map<number, number>();
+      this.nextSequence.set(topicId, streams);
     }
-    this.nextSequenceByStream.set(streamId, firstSequence + count);
+    const expected = streams.get(streamId);
+    if (expected !== undefined) {
+      if (firstSequence < expected) return false;
+      if (firstSequence > expected) this.counters.ticksLost += firstSequence - expected;
+    }
+    streams.set(streamId, firstSequence + count);
+    return true;
   }
 }

@@ -150,6 +150,59 @@ describe('InlinePipeline', () => {
     expect(h.intakeCounters.ticksLost).toBe(3);
   });
 
+  it('drops a frame behind its stream as out_of_order and keeps the expectation (docs/wire.md)', () => {
+    const h = harness();
+    const writer = new TickFrameWriter(4);
+    const send = (first: number, exchangeTs: number): void => {
+      writer.begin(5, first);
+      writer.append(symbolId('AAPL'), TickKind.Trade, 10, 1, exchangeTs, 0);
+      h.pipeline.processFrame(writer.finishView(0), symbolId('AAPL'));
+    };
+    send(0, 1);
+    send(1, 2);
+    send(0, 3); // a replay of sequence 0
+    expect(h.intakeCounters.framesRejected[RejectReason.OutOfOrder]).toBe(1);
+    expect(h.intakeCounters.ticksAccepted).toBe(2);
+    send(2, 4); // the next in-order frame: nothing lost
+    expect(h.intakeCounters.ticksLost).toBe(0);
+    expect(h.intakeCounters.ticksAccepted).toBe(3);
+  });
+
+  it('tracks a stream by its topic and streamId: two topics may number their frames alike', () => {
+    const h = harness();
+    const writer = new TickFrameWriter(4);
+    let exchangeTs = 1;
+    const send = (symbol: string, first: number): void => {
+      writer.begin(7, first);
+      writer.append(symbolId(symbol), TickKind.Trade, 10, 1, exchangeTs++, 0);
+      h.pipeline.processFrame(writer.finishView(0), symbolId(symbol));
+    };
+    for (let sequence = 0; sequence < 3; sequence++) {
+      send('AAPL', sequence);
+      send('MSFT', sequence);
+    }
+    expect(h.intakeCounters.ticksLost).toBe(0);
+    expect(h.intakeCounters.framesRejected[RejectReason.OutOfOrder]).toBe(0);
+    expect(h.intakeCounters.ticksAccepted).toBe(6);
+  });
+
+  it('drops a record whose symbol is not its symbol topic as bad_topic; a channel topic may batch symbols', () => {
+    const h = harness();
+    const writer = new TickFrameWriter(4);
+    writer.begin(1, 0);
+    writer.append(symbolId('AAPL'), TickKind.Trade, 10, 1, 1, 0);
+    writer.append(symbolId('MSFT'), TickKind.Trade, 10, 1, 1, 0);
+    h.pipeline.processFrame(writer.finishView(0), symbolId('AAPL'));
+    expect(h.intakeCounters.ticksRejected[RejectReason.BadTopic]).toBe(1);
+    expect(h.intakeCounters.ticksAccepted).toBe(1);
+    writer.begin(2, 0);
+    writer.append(symbolId('AAPL'), TickKind.Trade, 10, 1, 2, 0);
+    writer.append(symbolId('MSFT'), TickKind.Trade, 10, 1, 2, 0);
+    h.pipeline.processFrame(writer.finishView(0), symbolId('ticks'));
+    expect(h.intakeCounters.ticksRejected[RejectReason.BadTopic]).toBe(1);
+    expect(h.intakeCounters.ticksAccepted).toBe(3);
+  });
+
   it('routes every order through risk: orders-off denies and counts, nothing is published', () => {
     const h = harness();
     h.risk.setOrdersEnabled(false);

@@ -83,9 +83,9 @@ export class InlinePipeline implements TickHandler, Pipeline {
   }
 
   /** Processes one market-data frame and publishes everything it produced. */
-  processFrame(frame: Uint8Array): void {
+  processFrame(frame: Uint8Array, topicId?: number): void {
     this.processor.beginFrame(this.clockNs());
-    this.intake.accept(frame);
+    this.intake.accept(frame, topicId);
     this.encoder.flush();
   }
 

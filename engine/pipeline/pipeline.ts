@@ -31,8 +31,11 @@ export interface Pipeline {
    * layout is ready to take ticks.
    */
   start(): Promise<WarmupReport>;
-  /** Validates one market-data frame, processes its ticks and publishes what they produced. */
-  processFrame(frame: Uint8Array): void;
+  /**
+   * Validates one market-data frame, processes its ticks and publishes what they produced. `topicId` is the symbol
+   * id of the message's topic (see FrameIntake.accept); leave it out when the frame came without one.
+   */
+  processFrame(frame: Uint8Array, topicId?: number): void;
   /**
    * Re-reads the engine's risk switches (orders enabled, kill switch) and applies them to every risk engine of
    * the layout. Every tick handed in after this returns is checked under the new switches.

@@ -94,13 +94,14 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
 }
 
 /** Trade `i` of symbol `s` is priced 100 * (s + 1) + i / 1000, so an order's price names its trade. */
-function tradeFrames(frames: number, tradesPerSymbolPerFrame: number, firstExchangeTs = 1): Uint8Array[] {
+/** Frames of trades on one stream, numbered from 0: a second batch on the same stream needs its own `streamId` (docs/wire.md). */
+function tradeFrames(frames: number, tradesPerSymbolPerFrame: number, firstExchangeTs = 1, streamId = 1): Uint8Array[] {
   const writer = new TickFrameWriter(SYMBOLS.length * tradesPerSymbolPerFrame);
   const out: Uint8Array[] = [];
   let exchangeTs = firstExchangeTs;
   const counts = [0, 0, 0, 0];
   for (let f = 0; f < frames; f++) {
-    writer.begin(1, f * SYMBOLS.length * tradesPerSymbolPerFrame);
+    writer.begin(streamId, f * SYMBOLS.length * tradesPerSymbolPerFrame);
     for (let k = 0; k < tradesPerSymbolPerFrame; k++) {
       for (let s = 0; s < SYMBOLS.length; s++) {
         writer.append(symbolId(SYMBOLS[s]), TickKind.Trade, 100 * (s + 1) + counts[s]++ / 1000, 1, exchangeTs++, monoNowNs());
@@ -194,7 +195,7 @@ describe('WorkersPipeline', () => {
 
     h.risk.setOrdersEnabled(true);
     h.pipeline.syncRiskSwitches();
-    for (const frame of tradeFrames(1, 5, 1000)) h.pipeline.processFrame(frame);
+    for (const frame of tradeFrames(1, 5, 1000, 2)) h.pipeline.processFrame(frame);
     await until(() => h.latencies.length === 20);
     h.pipeline.refreshCounters();
     expect(h.processorCounters.ordersAccepted).toBe(20);

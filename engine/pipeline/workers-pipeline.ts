@@ -253,8 +253,8 @@ export class WorkersPipeline implements TickHandler, Pipeline {
   }
 
   /** Validates the frame, routes its ticks to the workers, then collects and publishes what came back. */
-  processFrame(frame: Uint8Array): void {
-    this.intake.accept(frame);
+  processFrame(frame: Uint8Array, topicId?: number): void {
+    this.intake.accept(frame, topicId);
     this.publishInputs();
     this.collectAfterFrame();
     this.encoder.flush();
