@@ -9,6 +9,7 @@ import { sendControl } from '../engine/control/control-client.ts';
 import { ControlCommand, ControlStatus, MAX_CONTROL_MESSAGE_BYTES, MAX_DATA_MESSAGE_BYTES, TickKind } from '../engine/wire/layout.ts';
 import { symbolId } from '../engine/wire/symbol-id.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
+import { loopbackEngineDocument } from './support/engine-config.ts';
 import { eventually } from './support/eventually.ts';
 
 /**
@@ -47,21 +48,8 @@ describe('nexus engine process: oversized messages', () => {
   beforeAll(async () => {
     ports = { feed: await freePort(), orders: await freePort(), control: await freePort(), metrics: await freePort() };
     dir = mkdtempSync(join(tmpdir(), 'nexus-oversized-'));
-    writeFileSync(join(dir, 'engine.json'), JSON.stringify({
-      symbols: ['AAPL'],
-      indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }],
-      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
-      risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1_000_000, priceBandBps: 1000, ordersEnabled: false },
-      zeromq: {
-        endpoints: [
-          { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${ports.feed}` },
-          { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${ports.orders}` },
-          { name: 'control', role: 'control', bind: `tcp://127.0.0.1:${ports.control}` },
-        ],
-      },
-      metrics: { port: ports.metrics, host: '127.0.0.1' },
-      warmupTicks: 0,
-    }));
+    const risk = { maxOrderQty: 10, maxPosition: 100, maxNotional: 1_000_000, priceBandBps: 1000, ordersEnabled: false };
+    writeFileSync(join(dir, 'engine.json'), JSON.stringify(loopbackEngineDocument(['AAPL'], ports, { risk, warmupTicks: 0 })));
     feed = new Publisher({ linger: 0 });
     await feed.bind(`tcp://127.0.0.1:${ports.feed}`);
     engine = spawnNexus(['engine', '--config', join(dir, 'engine.json')]);

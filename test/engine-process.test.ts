@@ -10,6 +10,7 @@ import { OrderSink } from '../engine/sim/order-sink.ts';
 import { ControlCommand, ControlStatus, TickKind } from '../engine/wire/layout.ts';
 import { symbolId } from '../engine/wire/symbol-id.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
+import { loopbackEngineDocument } from './support/engine-config.ts';
 
 /**
  * A real `nexus engine` process against real ZeroMQ sockets on loopback: this test is the feed (PUB) and the
@@ -57,23 +58,7 @@ describe.each(layouts)('nexus engine process, %s layout', (layout, pipeline) => 
   beforeAll(async () => {
     ports = { feed: await freePort(), orders: await freePort(), signals: await freePort(), control: await freePort(), metrics: await freePort() };
     dir = mkdtempSync(join(tmpdir(), 'nexus-engine-test-'));
-    const config = {
-      symbols,
-      indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }],
-      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
-      risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1_000_000, priceBandBps: 1000, ordersEnabled: true },
-      zeromq: {
-        endpoints: [
-          { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${ports.feed}` },
-          { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${ports.orders}` },
-          { name: 'signals', role: 'signals', bind: `tcp://127.0.0.1:${ports.signals}` },
-          { name: 'control', role: 'control', bind: `tcp://127.0.0.1:${ports.control}` },
-        ],
-      },
-      metrics: { port: ports.metrics, host: '127.0.0.1' },
-      pipeline,
-      warmupTicks: 2000,
-    };
+    const config = loopbackEngineDocument(symbols, ports, { pipeline, warmupTicks: 2000 });
     writeFileSync(join(dir, 'engine.json'), JSON.stringify(config));
     feed = new TickPublisher({
       bind: `tcp://127.0.0.1:${ports.feed}`, symbols, maxTicksPerFrame: 16, flushNs: 0, clockNs: monoNowNs, instanceSalt: 1,

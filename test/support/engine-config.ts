@@ -21,3 +21,36 @@ export function probeConfig(overrides: Record<string, unknown> = {}): EngineConf
     ...overrides,
   });
 }
+
+/** The loopback ports of one engine process under test; `signals` only when the test listens to signals. */
+export interface EnginePorts {
+  readonly feed: number;
+  readonly orders: number;
+  readonly control: number;
+  readonly metrics: number;
+  readonly signals?: number;
+}
+
+/**
+ * The config document (what `nexus engine --config` reads) of a probe engine on loopback: it connects to the test's
+ * feed (PUB) and order gateway (PULL), binds its control socket, metrics and (with a signals port) its signal PUB.
+ * One fast indicator, probe orders on every trade, tight risk limits. Override any top-level field.
+ */
+export function loopbackEngineDocument(symbols: readonly string[], ports: EnginePorts, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    symbols,
+    indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }],
+    strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
+    risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1_000_000, priceBandBps: 1000, ordersEnabled: true },
+    zeromq: {
+      endpoints: [
+        { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${ports.feed}` },
+        { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${ports.orders}` },
+        ...(ports.signals === undefined ? [] : [{ name: 'signals', role: 'signals', bind: `tcp://127.0.0.1:${ports.signals}` }]),
+        { name: 'control', role: 'control', bind: `tcp://127.0.0.1:${ports.control}` },
+      ],
+    },
+    metrics: { port: ports.metrics, host: '127.0.0.1' },
+    ...overrides,
+  };
+}
