@@ -39,7 +39,11 @@ export async function engineCommand(argv: readonly string[]): Promise<number> {
     const onSignal = (signal: NodeJS.Signals): void => {
       log(`Engine received signal=${signal}, draining`);
       engine.stop().then(
-        (report) => resolve(report.drained && report.ordersUndelivered === 0 ? 0 : 3),
+        (report) => {
+          if (report.drained && report.ordersUndelivered === 0) return resolve(0);
+          log(`Engine exits with code 3: ${report.ordersUndelivered} accepted orders were not delivered to a connected gateway`);
+          resolve(3);
+        },
         (error: unknown) => {
           log(`Engine stop failed error="${String(error)}"`);
           resolve(1);

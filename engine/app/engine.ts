@@ -99,6 +99,8 @@ export class Engine {
         counters.ticksLost = intake.ticksLost;
         counters.ordersAccepted = processor.ordersAccepted;
         counters.ordersPublished = this.publisher.orders.stats.sentRecords;
+        counters.ordersQueued = this.publisher.orders.pendingRecords;
+        counters.ordersUndelivered = this.publisher.orders.stats.droppedRecords;
         counters.poolExhausted[0] = processor.orderPoolExhausted;
         counters.ordersEnabled = this.risk.ordersEnabled ? 1 : 0;
         counters.ready = this.ready ? 1 : 0;
@@ -261,7 +263,7 @@ export class Engine {
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdown.drainTimeoutMs, 'timeout').unref());
     const outcome = await Promise.race([this.publisher.drain().then(() => 'drained' as const), timeout]);
     const stats = this.publisher.orders.stats;
-    const undelivered = stats.droppedRecords + (outcome === 'drained' ? 0 : this.publisher.orders.queuedFrames);
+    const undelivered = stats.droppedRecords + (outcome === 'drained' ? 0 : this.publisher.orders.pendingRecords);
     this.pipeline.refreshCounters();
     const report: DrainReport = {
       ordersAccepted: this.processorCounters.ordersAccepted,

@@ -45,6 +45,10 @@ export class EngineCounters {
   ordersAccepted = 0;
   /** Orders handed to the order socket. */
   ordersPublished = 0;
+  /** Orders accepted and waiting to be handed to the order socket (e.g. while no gateway is connected). */
+  ordersQueued = 0;
+  /** Orders accepted and never handed to a connected gateway (queue overflow, failed sends, left at close). */
+  ordersUndelivered = 0;
   /** 1 while orders are enabled (risk switches on, no kill switch), else 0. */
   ordersEnabled = 0;
   /** 1 while the engine is ready (warmed up, sockets connected), else 0. */
@@ -350,6 +354,10 @@ export class EngineMetrics {
     this.counter('orders_denied_total', 'Orders denied by risk, by reason.', ['reason'],
       each('reason', denyReasons, c.ordersDenied, 1));
     this.counter('orders_published_total', 'Orders handed to the order socket.', [], one(() => c.ordersPublished));
+    this.gauge('orders_queued', 'Orders accepted and waiting for the order socket (no gateway connected, or a slow one).', [],
+      one(() => c.ordersQueued));
+    this.counter('orders_undelivered_total', 'Orders accepted and never handed to a connected gateway (queue overflow, failed sends, left at shutdown).', [],
+      one(() => c.ordersUndelivered));
     this.counter('pool_exhausted_total', 'Times an object pool was empty (the work it would have held was dropped and counted).',
       ['pool'], each('pool', pools, c.poolExhausted));
     this.gauge('orders_enabled', '1 while orders are enabled (risk switch on, no kill switch), else 0.', [],

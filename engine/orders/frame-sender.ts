@@ -26,6 +26,9 @@ export class FrameSender {
   private readonly queue: Array<Buffer | Buffer[]> = [];
   private readonly queueRecords: number[] = [];
   private inFlight = false;
+  private inFlightRecords = 0;
+  private queuedRecordCount = 0;
+  private closed = false;
   private idleWaiters: Array<() => void> = [];
   readonly stats: FrameSenderStats = { sentFrames: 0, sentRecords: 0, droppedFrames: 0, droppedRecords: 0, failedSends: 0 };
   lastError: Error | undefined;
@@ -39,12 +42,38 @@ export class FrameSender {
     return this.queue.length;
   }
 
+  /** Records accepted and not yet handed to libzmq: the queue's and the one send in flight. */
+  get pendingRecords(): number {
+    return this.queuedRecordCount + this.inFlightRecords;
+  }
+
+  /**
+   * Stops sending, before the socket closes: every queued frame is counted as dropped (undelivered) at once; a
+   * send in flight settles as sent or failed (counted) when the socket closes under it. Nothing is offered to the
+   * socket after this, so a closed socket is never written to.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stats.droppedFrames += this.queue.length;
+    this.stats.droppedRecords += this.queuedRecordCount;
+    this.queue.length = 0;
+    this.queueRecords.length = 0;
+    this.queuedRecordCount = 0;
+    if (!this.inFlight) this.wakeIdleWaiters();
+  }
+
   /**
    * Queues `frame` (carrying `records` records) for sending, as the message [topic][frame] when a topic is
    * given (PUB), else as one part; false when refused because the queue is full (counted).
    */
   offer(frame: Buffer, records: number, topic?: Buffer): boolean {
     const message = topic === undefined ? frame : [topic, frame];
+    if (this.closed) {
+      this.stats.droppedFrames++;
+      this.stats.droppedRecords += records;
+      return false;
+    }
     if (!this.inFlight) {
       this.sendNow(message, records);
       return true;
@@ -56,6 +85,7 @@ export class FrameSender {
     }
     this.queue.push(message);
     this.queueRecords.push(records);
+    this.queuedRecordCount += records;
     return true;
   }
 
@@ -67,7 +97,15 @@ export class FrameSender {
 
   private sendNow(message: Buffer | Buffer[], records: number): void {
     this.inFlight = true;
-    this.socket.send(message).then(
+    this.inFlightRecords = records;
+    let sending: Promise<void>;
+    try {
+      sending = this.socket.send(message);
+    } catch (error) {
+      // A socket may refuse at once (closed under us) instead of rejecting: count it, never throw into the pipeline.
+      sending = Promise.reject(error);
+    }
+    sending.then(
       () => this.onSent(records),
       (error: unknown) => this.onFailed(error, records),
     );
@@ -88,12 +126,19 @@ export class FrameSender {
   }
 
   private next(): void {
+    this.inFlightRecords = 0;
     const message = this.queue.shift();
     if (message !== undefined) {
-      this.sendNow(message, this.queueRecords.shift() ?? 0);
+      const records = this.queueRecords.shift() ?? 0;
+      this.queuedRecordCount -= records;
+      this.sendNow(message, records);
       return;
     }
     this.inFlight = false;
+    this.wakeIdleWaiters();
+  }
+
+  private wakeIdleWaiters(): void {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

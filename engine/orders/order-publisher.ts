@@ -17,9 +17,16 @@ async function attach(socket: Push | Publisher, endpoint: OutboundEndpoint): Pro
 
 /**
  * Orders out over ZeroMQ PUSH (one part per message: the order frame) and signals over PUB (two parts:
- * [SIGNAL_TOPIC][frame]). PUSH never drops: with no peer or a full peer it queues in libzmq up to the
- * high-water mark and then in the FrameSender's bounded queue, whose overflow is counted. `drain()` resolves
- * when every accepted frame has been handed to libzmq; `close()` then lingers so libzmq can transmit them.
+ * [SIGNAL_TOPIC][frame]).
+ *
+ * The order socket is `immediate`: libzmq queues an order only for a connected gateway, never for one that is not
+ * there, so with the gateway down orders wait in the FrameSender's bounded queue, where they are visible
+ * (`nexus_engine_orders_queued`) and, if they never leave, counted (`nexus_engine_orders_undelivered_total`: queue
+ * overflow, failed sends, and whatever is still queued when the engine closes). "Delivered" means handed to libzmq
+ * for a connected peer, which writes it to that peer's TCP stream; a PUSH gateway acknowledges nothing, so
+ * end-to-end acknowledgement needs a reply channel from the gateway (docs/wire.md). `drain()` resolves when every
+ * accepted frame has been handed to libzmq; `close()` stops the senders first (counting what they still hold),
+ * then lingers so libzmq can transmit what it has.
  */
 export class OrderPublisher {
   private readonly orderSocket: Push;
@@ -34,7 +41,7 @@ export class OrderPublisher {
   ) {
     const linger = options.lingerMs ?? 5_000;
     const maxQueued = options.maxQueuedFrames ?? 65_536;
-    this.orderSocket = new Push({ sendHighWaterMark: 100_000, linger });
+    this.orderSocket = new Push({ sendHighWaterMark: 100_000, linger, immediate: true });
     this.orders = new FrameSender(this.orderSocket, maxQueued);
     if (signalsEndpoint !== undefined) {
       this.signalSocket = new Publisher({ sendHighWaterMark: 100_000, linger });
@@ -66,6 +73,8 @@ export class OrderPublisher {
   }
 
   close(): void {
+    this.orders.close();
+    this.signals?.close();
     this.orderSocket.close();
     this.signalSocket?.close();
   }
