@@ -67,14 +67,14 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     pods: deps.pods.list().filter((pod) => pod.metadata?.namespace === namespace && pod.metadata.labels?.[labelKeys.instance] === name),
   };
   const nowMs = deps.nowMs();
+  // An error (an API error with its code, or a plan that cannot settle) fails this reconcile as it is; the
+  // controller logs it with the engine's key and retries with backoff.
   const { plan } = await settle(observed, nowMs, async (effect) => {
     switch (effect.kind) {
       case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request) };
       case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request) };
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
-  }).catch((error: unknown) => {
-    throw new Error(`reconcile of ${key} ${(error as Error).message}`);
   });
   let writes = 0;
   if (canonicalJson(plan.status) !== canonicalJson(engine.status ?? {})) {

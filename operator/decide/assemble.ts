@@ -4,7 +4,7 @@ import { configMaps, replicaSets, services, type ResourceKind } from '../kube/re
 import { findCondition, mergeConditions, type DesiredCondition } from '../plan/conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
-import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
+import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
 import { creationMs } from '../rollout/pods.ts';
 import type { RolloutPlan } from '../rollout/types.ts';
 
@@ -36,7 +36,7 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     deletes.push(deletionOf(services, previewService));
   }
 
-  const current = observed.replicaSets.find((rs) => revisionOf(rs) === revision);
+  const current = observed.replicaSets.find((rs) => revisionLabelOf(rs) === revision);
   const currentWanted = rollout.replicas.get(revision);
   if (currentWanted !== undefined) {
     const configMap = renderConfigMap(engine, revision);
@@ -112,10 +112,10 @@ function resizeAndPrune(engine: TradingEngine, observed: Observed, revision: str
   if (stable !== undefined) kept.add(stable);
   let keptIdle = 0;
   const others = observed.replicaSets
-    .filter((rs) => revisionOf(rs) !== revision)
+    .filter((rs) => revisionLabelOf(rs) !== revision)
     .sort((a, b) => creationMs(b) - creationMs(a));
   for (const rs of others) {
-    const rsRevision = revisionOf(rs);
+    const rsRevision = revisionLabelOf(rs);
     const size = rs.spec?.replicas ?? 0;
     const wanted = rollout.replicas.get(rsRevision) ?? 0;
     if (size !== wanted) {
@@ -142,10 +142,6 @@ function withoutRolloutFields(status: TradingEngineStatus): TradingEngineStatus 
     abortReason: _abortReason, ...rest
   } = status;
   return rest;
-}
-
-function revisionOf(rs: V1ReplicaSet): string {
-  return rs.metadata?.labels?.[labelKeys.revision] ?? '';
 }
 
 /** A ReplicaSet resized, applying only the fields the operator owns (the template and selector were applied at creation). */
@@ -205,7 +201,7 @@ function deletionOf(resource: ResourceKind, object: { metadata?: { namespace?: s
 /** Deletes for the ConfigMaps of revisions no longer kept (never the current revision's). */
 function orphanedConfigMaps(engine: TradingEngine, observed: readonly V1ConfigMap[], keptRevisions: ReadonlySet<string>, revision: string): DeleteIntent[] {
   return observed
-    .filter((cm) => !keptRevisions.has(cm.metadata?.labels?.[labelKeys.revision] ?? '') && cm.metadata?.name !== configMapName(engine, revision))
+    .filter((cm) => !keptRevisions.has(revisionLabelOf(cm)) && cm.metadata?.name !== configMapName(engine, revision))
     .map((cm) => deletionOf(configMaps, cm));
 }
 

@@ -5,7 +5,7 @@ import { describeErrors, validateSpec } from './validate.ts';
 import { findCondition, mergeConditions } from '../plan/conditions.ts';
 import type { ForeignObject } from '../plan/needs.ts';
 import type { EventIntent, Observed, Plan } from '../plan/plan.ts';
-import { labelKeys, selectorLabels, selectorString } from '../render/labels.ts';
+import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
 import { planBlueGreen } from '../rollout/bluegreen.ts';
 import { planCanary } from '../rollout/canary.ts';
@@ -31,7 +31,7 @@ export function decide(observed: Observed, nowMs: number): Plan {
 
   const revision = revisionOf(engine);
   const replicaSets = new Map<string, V1ReplicaSet>();
-  for (const rs of observed.replicaSets) replicaSets.set(rs.metadata?.labels?.[labelKeys.revision] ?? '', rs);
+  for (const rs of observed.replicaSets) replicaSets.set(revisionLabelOf(rs), rs);
   const input: ReplaceInput = {
     engine, revision, stableRevision: engine.status?.stableRevision, replicaSets, pods: observed.pods, nowMs,
     ...(observed.measurement === undefined ? {} : { measurement: observed.measurement }),

@@ -53,6 +53,11 @@ export function revisionLabels(engine: TradingEngine, revision: string): Record<
  * tag is not a valid label value. Examples: `ghcr.io/x/nexus-engine:0.1.0` -> `0.1.0`; `nexus@sha256:ab..` ->
  * undefined; `localhost:5000/nexus` -> undefined (the colon belongs to the registry port).
  */
+/** The revision an object (ReplicaSet, ConfigMap, Pod) carries in its revision label; '' when it has none. */
+export function revisionLabelOf(object: { metadata?: { labels?: Record<string, string> } } | undefined): string {
+  return object?.metadata?.labels?.[labelKeys.revision] ?? '';
+}
+
 export function imageVersion(image: string): string | undefined {
   const withoutDigest = image.split('@')[0] ?? image;
   const lastSlash = withoutDigest.lastIndexOf('/');

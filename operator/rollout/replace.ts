@@ -62,7 +62,7 @@ export function planReplace(input: ReplaceInput): RolloutPlan {
     phase = 'Paused';
     progressing = { type: 'Progressing', status: 'Unknown', reason: 'RolloutPaused', message: `Revision ${revision} waits: spec.paused is true` };
   } else if (rolledOut) {
-    phase = availableReplicas(input.replicaSets) >= desired ? 'Healthy' : 'Degraded';
+    phase = availableInAll(input.replicaSets) >= desired ? 'Healthy' : 'Degraded';
     progressing = { type: 'Progressing', status: 'True', reason: 'NewRevisionAvailable', message: `Revision ${revision} is available (${currentAvailable}/${desired})` };
   } else {
     const continuing = previous.updateRevision === revision && previous.progressStartedAt !== undefined;
@@ -134,7 +134,8 @@ export function isFastRollback(engine: TradingEngine, revision: string): boolean
   return earlier.slice(0, engine.spec.rollbackWindow.revisions).includes(revision);
 }
 
-function availableReplicas(replicaSets: ReadonlyMap<string, V1ReplicaSet>): number {
+/** Available pods over every revision's ReplicaSet, as their status reports them. */
+function availableInAll(replicaSets: ReadonlyMap<string, V1ReplicaSet>): number {
   let total = 0;
   for (const rs of replicaSets.values()) total += rs.status?.availableReplicas ?? 0;
   return total;

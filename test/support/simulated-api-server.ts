@@ -1,7 +1,7 @@
 import type { V1ConfigMap, V1ReplicaSet, V1ReplicaSetStatus, V1Service } from '@kubernetes/client-node';
 import { configMaps, replicaSets, services } from '../../operator/kube/resources.ts';
 import { needsWrite, type Plan } from '../../operator/plan/plan.ts';
-import { labelKeys } from '../../operator/render/labels.ts';
+import { labelKeys, revisionLabelOf } from '../../operator/render/labels.ts';
 
 /** A ReplicaSet as the simulated API server keeps it. */
 export interface StoredReplicaSet {
@@ -119,7 +119,7 @@ export class SimulatedApiServer {
     const existing = this.replicaSetRecords.get(name);
     if (existing === undefined || existing.deleted) {
       const created: StoredReplicaSet = {
-        object, name, revision: object.metadata?.labels?.[labelKeys.revision] ?? '', uid: this.uid(), createdMs: nowMs, generation: 1, deleted: false,
+        object, name, revision: revisionLabelOf(object), uid: this.uid(), createdMs: nowMs, generation: 1, deleted: false,
       };
       this.replicaSetRecords.delete(name);
       this.replicaSetRecords.set(name, created);
