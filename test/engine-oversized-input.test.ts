@@ -34,7 +34,7 @@ describe('nexus engine process: oversized messages', () => {
     return Number(line?.split(/\s+/)[1] ?? Number.NaN) * 1024;
   };
   const ticksReceived = async (): Promise<number> => {
-    const answer = await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.Status, 5_000);
+    const answer = await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.Status, { timeoutMs: 5_000 });
     expect(answer.status).toBe(ControlStatus.Ok);
     return (answer.body as { ticks: { received: number } }).ticks.received;
   };

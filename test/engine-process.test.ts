@@ -42,7 +42,7 @@ describe.each(layouts)('nexus engine process, %s layout', (layout, pipeline) => 
   }
 
   async function status(): Promise<{ layout: string; orders: { accepted: number; denied: number; published: number }; signals: number; ticks: { received: number }; ordersEnabled: boolean; ticksRejected: Record<string, number>; framesRejected: Record<string, number> }> {
-    const answer = await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.Status, 5_000);
+    const answer = await sendControl(`tcp://127.0.0.1:${ports.control}`, ControlCommand.Status, { timeoutMs: 5_000 });
     expect(answer.status).toBe(ControlStatus.Ok);
     return answer.body as never;
   }

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { LatencyHistogram } from '../../engine/metrics/latency-histogram.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
+import { readControlClientKeys, writeControlKeys } from '../../engine/control/control-keys.ts';
 import { OrderSink } from '../../engine/sim/order-sink.ts';
 import { ControlCommand, Side } from '../../engine/wire/layout.ts';
 import { symbolId } from '../../engine/wire/symbol-id.ts';
@@ -68,6 +69,10 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   writeFileSync(configPath, stringify(demoEngineConfig(symbols, ports, str(values, 'layout') ?? 'inline')));
   const nameById = new Map(symbols.map((symbol) => [symbolId(symbol), symbol]));
   const control = `tcp://127.0.0.1:${ports.control}`;
+  // The control socket runs CURVE as it does under the operator: a key set made for this run.
+  const keysDir = join(dir, 'control-keys');
+  writeControlKeys(keysDir);
+  const controlOptions = { timeoutMs: 3_000, keys: readControlClientKeys(keysDir) };
 
   console.log(`Nexus demo: ${symbols.length} symbols, ${rate} ticks/s for ${duration} s, engine config ${configPath}`);
   const sink = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ports.orders}`, signalsConnect: [`tcp://127.0.0.1:${ports.signals}`], clockNs: monoNowNs });
@@ -80,7 +85,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   };
   const sinkLoop = sink.run();
 
-  const engine = spawnNexus(['engine', '--config', configPath]);
+  const engine = spawnNexus(['engine', '--config', configPath, '--control-keys', keysDir]);
   const engineLog: string[] = [];
   engine.stdout?.on('data', (chunk: Buffer) => engineLog.push(...chunk.toString().trimEnd().split('\n')));
   engine.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -103,7 +108,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     });
     for (let second = 1; !feedDone || second <= 1; second++) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const status = (await sendControl(control, ControlCommand.Status, 3_000)).body as EngineStatusView;
+      const status = (await sendControl(control, ControlCommand.Status, controlOptions)).body as EngineStatusView;
       const ticks = status.ticks.received;
       const window = latencySummary(interval);
       interval.reset();
@@ -116,7 +121,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     }
     const feedCode = await feedExit;
     await new Promise((resolve) => setTimeout(resolve, 300)); // the last frames reach the engine and the sink
-    const final = (await sendControl(control, ControlCommand.Status, 3_000)).body as EngineStatusView;
+    const final = (await sendControl(control, ControlCommand.Status, controlOptions)).body as EngineStatusView;
     engine.kill('SIGTERM');
     const engineCode = await waitForExit(engine, 15_000);
     await new Promise((resolve) => setTimeout(resolve, 200));

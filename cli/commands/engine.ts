@@ -1,10 +1,13 @@
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { loadEngineConfig } from '../../engine/config/load.ts';
+import { readControlServerKeys } from '../../engine/control/control-keys.ts';
 import { Engine } from '../../engine/app/engine.ts';
 import { flag, helpText, parseArgs, str, type OptionSpec } from '../lib/args.ts';
 
 const options = {
   config: { type: 'string', help: 'engine config file (YAML or JSON); else $NEXUS_ENGINE_CONFIG or $NEXUS_ENGINE_CONFIG_INLINE' },
+  'control-keys': { type: 'string', help: 'directory with server.key, server.pub and client.pub: the control socket runs CURVE and answers only that client; else $NEXUS_CONTROL_KEYS, else unauthenticated' },
+  'state-dir': { type: 'string', help: 'directory for state that outlives the process (the latched cut); else $NEXUS_STATE_DIR, else in memory' },
   'check-config': { type: 'boolean', help: 'validate the config, print it with defaults applied, and exit' },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
@@ -34,7 +37,13 @@ export async function engineCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   log(`Engine config loaded origin=${origin}`);
-  const engine = new Engine({ config, clockNs: monoNowNs, log });
+  const keysDir = str(values, 'control-keys') ?? nonEmpty(process.env.NEXUS_CONTROL_KEYS);
+  const stateDir = str(values, 'state-dir') ?? nonEmpty(process.env.NEXUS_STATE_DIR);
+  const engine = new Engine({
+    config, clockNs: monoNowNs, log,
+    ...(keysDir === undefined ? {} : { controlKeys: readControlServerKeys(keysDir) }),
+    ...(stateDir === undefined ? {} : { stateDir }),
+  });
   const stopped = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       log(`Engine received signal=${signal}, draining`);
@@ -55,4 +64,8 @@ export async function engineCommand(argv: readonly string[]): Promise<number> {
   });
   await engine.start();
   return stopped;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
 }

@@ -4,7 +4,10 @@ import { MarketDataSubscriber } from '../feed/market-data-subscriber.ts';
 import { createEngineMetrics, type EngineMetrics } from '../metrics/engine-metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
 import type { WindowSnapshot } from '../metrics/sliding-window.ts';
+import { ControlCounters } from '../control/control-counters.ts';
+import type { ControlServerKeys } from '../control/control-keys.ts';
 import { ControlServer, type ControlReply } from '../control/control-server.ts';
+import { OrdersLatch } from '../control/orders-latch.ts';
 import { OrderPublisher } from '../orders/order-publisher.ts';
 import { createPipeline, ringNamesFor } from '../pipeline/create-pipeline.ts';
 import { faultInjectionWarning } from '../pipeline/fault-injection.ts';
@@ -19,6 +22,10 @@ export interface EngineOptions {
   readonly config: EngineConfig;
   readonly clockNs: () => number;
   readonly log: (line: string) => void;
+  /** CURVE keys of the control socket; undefined leaves it unauthenticated (a local engine only). */
+  readonly controlKeys?: ControlServerKeys;
+  /** Where state that outlives the process (the latched cut) is kept: the pod's emptyDir. Undefined: in memory. */
+  readonly stateDir?: string;
 }
 
 export interface DrainReport {
@@ -51,6 +58,8 @@ export class Engine {
   private readonly subscriber: MarketDataSubscriber;
   private readonly publisher: OrderPublisher;
   private readonly control: ControlServer | undefined;
+  private readonly controlCounters = new ControlCounters();
+  private readonly latch: OrdersLatch;
   private readonly intakeCounters = createIntakeCounters();
   private readonly processorCounters;
   private httpServer: MetricsServer | undefined;
@@ -66,6 +75,9 @@ export class Engine {
     const { config, clockNs } = options;
     const symbols = new SymbolTable(config.symbols);
     this.risk = new RiskEngine(config.risk, config.symbols.length);
+    this.latch = new OrdersLatch(options.stateDir);
+    // A container restarted after the operator's cut comes back cut, before any market data is read.
+    if (this.latch.isLatched) this.risk.setOrdersEnabled(false);
     this.processorCounters = createProcessorCounters(config.strategies.length);
     // Inline, the engine's risk engine checks every order and counts its own denials; workers' totals are summed.
     const denials = config.pipeline.layout === 'inline' ? this.risk.denials : new Float64Array(DENY_REASON_SLOTS);
@@ -83,6 +95,8 @@ export class Engine {
       windowSeconds: config.metrics.windowSeconds,
       windowIntervals: config.metrics.windowIntervals,
       faultInjectionExtraLatencyMicros: config.faultInjection?.extraLatencyMicros ?? 0,
+      control: this.controlCounters,
+      ordersLatched: () => this.latch.isLatched,
       clock: { nowNs: clockNs },
       // The pipeline's own counter arrays are the metrics' storage: nothing is copied per tick.
       shared: {
@@ -135,11 +149,19 @@ export class Engine {
     );
     const controlEndpoint = endpointFor(config, 'control');
     if (controlEndpoint?.bind !== undefined) {
-      this.control = new ControlServer(controlEndpoint.bind, {
-        ordersOn: () => this.setOrdersEnabled(true),
-        ordersOff: () => this.setOrdersEnabled(false),
-        drain: async () => ({ status: ControlStatus.Ok, body: await this.drain() }),
-        status: () => ({ status: ControlStatus.Ok, body: this.status() }),
+      this.control = new ControlServer({
+        bindAddress: controlEndpoint.bind,
+        keys: options.controlKeys,
+        counters: this.controlCounters,
+        log: options.log,
+        handler: {
+          ordersOn: () => this.setOrdersEnabled(true),
+          ordersOff: () => this.setOrdersEnabled(false),
+          cut: () => this.cut(),
+          unlatch: () => this.unlatch(),
+          drain: async () => ({ status: ControlStatus.Ok, body: await this.drain() }),
+          status: () => ({ status: ControlStatus.Ok, body: this.status() }),
+        },
       });
     }
   }
@@ -148,6 +170,10 @@ export class Engine {
     const { config, log } = this.options;
     const faultWarning = faultInjectionWarning(config);
     if (faultWarning !== undefined) log(faultWarning);
+    if (this.control !== undefined && !this.control.authenticated) {
+      log('Control socket is not authenticated (no control keys): anyone who reaches it can switch orders; run it only on a local machine');
+    }
+    if (this.latch.isLatched) log('Engine orders are cut (latched by the operator before this process started): orders-on is refused until unlatch');
     const sockets = await this.publisher.open();
     this.endpoints.orders = sockets.orders;
     this.endpoints.signals = sockets.signals;
@@ -209,6 +235,8 @@ export class Engine {
       ...(this.failure === undefined ? {} : { failure: this.failure }),
       draining: this.draining !== undefined,
       ordersEnabled: this.risk.ordersEnabled,
+      ordersLatched: this.latch.isLatched,
+      controlAuthenticated: this.control?.authenticated ?? false,
       killSwitch: this.risk.killSwitchActive,
       layout: this.options.config.pipeline.layout,
       ticks: { received: intake.ticksReceived, accepted: intake.ticksAccepted, lost: intake.ticksLost },
@@ -248,10 +276,38 @@ export class Engine {
     if (enabled && this.risk.killSwitchActive) {
       return { status: ControlStatus.Rejected, body: { error: 'kill switch is latched; orders stay off' } };
     }
+    if (enabled && this.latch.isLatched) {
+      return { status: ControlStatus.Rejected, body: { error: 'orders are cut by the operator (latched): orders-on is refused until unlatch' } };
+    }
     this.risk.setOrdersEnabled(enabled);
     this.pipeline.syncRiskSwitches();
     this.options.log(`Engine orders ${enabled ? 'enabled' : 'disabled'} by control socket`);
     return { status: ControlStatus.Ok, body: { ordersEnabled: this.risk.ordersEnabled } };
+  }
+
+  /**
+   * The operator's cut of an aborted revision: orders off at once, then latched (durably when a state directory is
+   * configured) before the answer, so an Ok means the cut survives a restart of this container. A latch that cannot
+   * be written is Rejected with orders already off, and the operator scales the pod down.
+   */
+  private cut(): ControlReply {
+    this.risk.setOrdersEnabled(false);
+    this.pipeline.syncRiskSwitches();
+    try {
+      this.latch.latch('cut by the operator');
+    } catch (error) {
+      this.options.log(`Engine orders disabled but the cut could not be latched error="${(error as Error).message}"`);
+      return { status: ControlStatus.Rejected, body: { error: `orders are off but the cut could not be latched: ${(error as Error).message}` } };
+    }
+    this.options.log(`Engine orders cut and latched durable=${this.latch.durable}`);
+    return { status: ControlStatus.Ok, body: { ordersEnabled: false, ordersLatched: true } };
+  }
+
+  /** Lifts the latch only; orders stay as they are (off) until an orders-on. */
+  private unlatch(): ControlReply {
+    this.latch.unlatch();
+    this.options.log('Engine cut unlatched: orders stay off until orders-on');
+    return { status: ControlStatus.Ok, body: { ordersEnabled: this.risk.ordersEnabled, ordersLatched: false } };
   }
 
   private async doDrain(): Promise<DrainReport> {

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { systemClock, type Clock } from '../clock/monotonic.ts';
+import { ControlCounters, controlCommandLabels, controlRefusalReasons, controlResultLabels } from '../control/control-counters.ts';
 import { denyReasonNames } from '../risk/risk-engine.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } from './sliding-window.ts';
@@ -128,6 +129,10 @@ export interface EngineMetricsOptions {
   readonly refresh?: (counters: EngineCounters) => void;
   /** The configured `faultInjection.extraLatencyMicros`; 0 (the default) when fault injection is off. */
   readonly faultInjectionExtraLatencyMicros?: number;
+  /** The control socket's counts (exported as control_commands_total and control_refusals_total; zero without). */
+  readonly control?: ControlCounters;
+  /** Whether the operator's cut is latched (orders_latched); false without. */
+  readonly ordersLatched?: () => boolean;
 }
 
 /** One sample of prom-client's histogram MetricObject (what `Registry.getMetricsAsString` formats). */
@@ -254,6 +259,7 @@ export class EngineMetrics {
     });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.registerAll(options.frameRejectReasons, options.tickRejectReasons, options.strategies, rings, pools, denyReasons);
+    this.registerControl(options.control ?? new ControlCounters(), options.ordersLatched ?? (() => false));
     const faultMicros = options.faultInjectionExtraLatencyMicros ?? 0;
     this.gauge('fault_injection_extra_latency_micros',
       'Configured fault injection delay per order, in microseconds (tests and demos only); 0 when fault injection is off.',
@@ -387,6 +393,19 @@ export class EngineMetrics {
       one(() => snapshot.samples));
     this.gauge('tick_to_order_latency_window_seconds', 'Time span the sliding window currently covers, in seconds. Gate API.', [],
       one(() => Math.round(snapshot.windowMs) / 1_000));
+  }
+
+  private registerControl(control: ControlCounters, latched: () => boolean): void {
+    const commands: Series[] = controlCommandLabels.flatMap((command, i) => controlResultLabels.map((result, j) => ({
+      labels: { command, result },
+      read: () => control.commands[i * controlResultLabels.length + j],
+    })));
+    this.counter('control_commands_total', 'Control requests answered, by command and result (ok, rejected, malformed, unknown_command).',
+      ['command', 'result'], commands);
+    this.counter('control_refusals_total', 'Control peers refused in the CURVE handshake (never answered), by reason.', ['reason'],
+      controlRefusalReasons.map((reason, i) => ({ labels: { reason }, read: () => control.refusals[i] })));
+    this.gauge('orders_latched', "1 while the operator's cut is latched (orders-on refused until unlatch), else 0.", [],
+      [{ labels: {}, read: () => (latched() ? 1 : 0) }]);
   }
 
   private counter(name: string, help: string, labelNames: string[], series: readonly Series[]): void {

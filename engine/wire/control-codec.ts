@@ -71,7 +71,9 @@ export function isControlCommand(command: number): command is ControlCommandCode
     command === ControlCommand.OrdersOn ||
     command === ControlCommand.OrdersOff ||
     command === ControlCommand.Drain ||
-    command === ControlCommand.Status
+    command === ControlCommand.Status ||
+    command === ControlCommand.Cut ||
+    command === ControlCommand.Unlatch
   );
 }
 

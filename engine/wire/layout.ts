@@ -49,14 +49,29 @@ export const OrderType = {
 } as const;
 export type OrderTypeCode = (typeof OrderType)[keyof typeof OrderType];
 
-/** What a control request asks the engine to do. */
+/**
+ * What a control request asks the engine to do. `Cut` is the operator's orders-off for an aborted revision: it
+ * latches (an `OrdersOn` is refused until an `Unlatch`) and survives a container restart (docs/wire.md).
+ */
 export const ControlCommand = {
   OrdersOn: 1,
   OrdersOff: 2,
   Drain: 3,
   Status: 4,
+  Cut: 5,
+  Unlatch: 6,
 } as const;
 export type ControlCommandCode = (typeof ControlCommand)[keyof typeof ControlCommand];
+
+/** Each control command's name (`nexus ctl <name>`, metric label `command`), indexed by its code. */
+export const controlCommandNames: Readonly<Record<ControlCommandCode, string>> = {
+  [ControlCommand.OrdersOn]: 'orders-on',
+  [ControlCommand.OrdersOff]: 'orders-off',
+  [ControlCommand.Drain]: 'drain',
+  [ControlCommand.Status]: 'status',
+  [ControlCommand.Cut]: 'cut',
+  [ControlCommand.Unlatch]: 'unlatch',
+};
 
 /** How the engine answered a control request. */
 export const ControlStatus = {

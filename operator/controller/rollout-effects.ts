@@ -36,7 +36,7 @@ export function createRolloutEffects(): RolloutEffects {
     },
     async ordersOff(address, timeoutMs) {
       try {
-        const reply = await sendControl(address, ControlCommand.OrdersOff, timeoutMs);
+        const reply = await sendControl(address, ControlCommand.OrdersOff, { timeoutMs });
         if (reply.status === ControlStatus.Ok) return { ok: true };
         return { ok: false, error: `refused (status ${reply.status}): ${JSON.stringify(reply.body)}` };
       } catch (error) {
