@@ -17,6 +17,10 @@ import type { Observed, Plan } from '../operator/plan/plan.ts';
 import { revisionLabels } from '../operator/render/labels.ts';
 import { SimulatedApiServer, type StoredReplicaSet } from '../test/support/simulated-api-server.ts';
 import { latencyModel, PodLatency, type Market, type Regression, type Rng } from './rollout-model.ts';
+import { generateControlKeys } from '../engine/control/control-keys.ts';
+
+/** The control keys of the simulated engine (the executor's fresh set; the simulation never talks CURVE). */
+const benchControlKeys = generateControlKeys();
 
 /** How long the ReplicaSet controller takes to act on a changed ReplicaSet. */
 const replicaSetSyncMs = 20;
@@ -130,7 +134,10 @@ export class TimedWorld {
       replicaSets,
       configMaps: this.server.configMapObjects(),
       services: this.server.serviceObjects(),
+      secrets: this.server.secretObjects(),
+      networkPolicies: this.server.networkPolicyObjects(),
       pods: this.livePods(nowMs).map((pod) => this.podObject(engine, pod, nowMs)),
+      newControlKeys: benchControlKeys,
     };
   }
 

@@ -1,51 +1,68 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CoreV1Api, V1Container } from '@kubernetes/client-node';
 import type { PodState } from './pod-state.ts';
 
 /**
- * What a Pod's container asks for, made real on this machine for a local process: ConfigMap volumes written as
- * files under the Pod's directory, the paths they are mounted at rewritten to those files in env values and
+ * What a Pod's container asks for, made real on this machine for a local process: ConfigMap and Secret volumes
+ * written as files and emptyDir volumes as directories under the Pod's directory, the paths they are mounted at rewritten to those files in env values and
  * arguments, fieldRef and configMapKeyRef env resolved, and the readiness probe's URL on the Pod's loopback IP.
  */
 
 /** mountPath -> host path, longest mountPath first. */
 export type PathMappings = Array<[string, string]>;
 
-/** Writes the ConfigMap volumes into the pod directory; returns mountPath -> host path (longest first). */
+/**
+ * Makes the pod's volumes real in the pod directory and returns mountPath -> host path (longest first): ConfigMap
+ * and Secret volumes written as files (their items, or every key; a Secret's files get its defaultMode), and
+ * emptyDir volumes as directories that outlive a container restart (this runs again before each restart, and
+ * leaves an emptyDir's contents as they are), as a kubelet keeps them.
+ */
 export async function materialiseVolumes(core: CoreV1Api, state: PodState, dir: string): Promise<PathMappings> {
   const mappings: PathMappings = [];
   const volumes = state.pod.spec?.volumes ?? [];
   let index = 0;
   for (const mount of state.container.volumeMounts ?? []) {
     const volume = volumes.find((candidate) => candidate.name === mount.name);
-    const source = volume?.configMap;
-    if (source === undefined) continue;
-    const configMap = await core.readNamespacedConfigMap({ name: source.name ?? '', namespace: state.namespace });
+    if (volume === undefined) continue;
     const volumeDir = join(dir, 'volumes', `${index++}-${mount.name}`);
-    mkdirSync(volumeDir, { recursive: true });
-    const files: Array<[string, string | Buffer]> = [];
-    const data = configMap.data ?? {};
-    const binary = configMap.binaryData ?? {};
-    if (source.items !== undefined && source.items.length > 0) {
-      for (const item of source.items) {
-        if (item.key in data) files.push([item.path, data[item.key]]);
-        else if (item.key in binary) files.push([item.path, Buffer.from(binary[item.key], 'base64')]);
-      }
+    if (volume.emptyDir !== undefined) {
+      mkdirSync(volumeDir, { recursive: true });
+    } else if (volume.configMap !== undefined) {
+      const configMap = await core.readNamespacedConfigMap({ name: volume.configMap.name ?? '', namespace: state.namespace });
+      const entries = new Map<string, string | Buffer>(Object.entries(configMap.data ?? {}));
+      for (const [key, value] of Object.entries(configMap.binaryData ?? {})) entries.set(key, Buffer.from(value, 'base64'));
+      writeVolumeFiles(volumeDir, entries, volume.configMap.items, volume.configMap.defaultMode);
+    } else if (volume.secret !== undefined) {
+      const secret = await core.readNamespacedSecret({ name: volume.secret.secretName ?? '', namespace: state.namespace });
+      const entries = new Map<string, string | Buffer>(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')]));
+      writeVolumeFiles(volumeDir, entries, volume.secret.items, volume.secret.defaultMode);
     } else {
-      for (const [key, value] of Object.entries(data)) files.push([key, value]);
-      for (const [key, value] of Object.entries(binary)) files.push([key, Buffer.from(value, 'base64')]);
-    }
-    for (const [path, content] of files) {
-      const target = join(volumeDir, path);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, content);
+      continue;
     }
     const hostPath = mount.subPath !== undefined && mount.subPath !== '' ? join(volumeDir, mount.subPath) : volumeDir;
     mappings.push([mount.mountPath.replace(/\/+$/, ''), hostPath]);
   }
   return mappings.sort((a, b) => b[0].length - a[0].length);
+}
+
+/** Writes a ConfigMap's or Secret's entries (only `items` when given, at their paths) with `mode` (default 0644). */
+function writeVolumeFiles(volumeDir: string, entries: ReadonlyMap<string, string | Buffer>, items: ReadonlyArray<{ key: string; path: string }> | undefined, mode: number | undefined): void {
+  mkdirSync(volumeDir, { recursive: true });
+  const files: Array<[string, string | Buffer]> = items !== undefined && items.length > 0
+    ? items.flatMap((item) => {
+      const content = entries.get(item.key);
+      return content === undefined ? [] : [[item.path, content] as [string, string | Buffer]];
+    })
+    : [...entries];
+  for (const [path, content] of files) {
+    const target = join(volumeDir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    // A file written before (the previous container's) may be read-only: replace it.
+    rmSync(target, { force: true });
+    writeFileSync(target, content, { mode: mode ?? 0o644 });
+  }
 }
 
 /** `value` with a leading mount path (alone or after `=`, as in `--config=/etc/x`) replaced by its host path. */

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { OperatorSettings } from './api/settings.ts';
 
 /** Everything the operator process is configured with; built by `nexus operator` from flags and env. */
 export interface OperatorConfig {
@@ -19,6 +20,8 @@ export interface OperatorConfig {
   readonly workers: number;
   readonly resyncMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** What shapes decisions: NetworkPolicy peers and the Prometheus allow-list. */
+  readonly settings: OperatorSettings;
 }
 
 export class OperatorConfigError extends Error {

@@ -44,7 +44,7 @@ export async function runOperator(config: OperatorConfig, log: (line: string) =>
     metrics.leader.set(1);
     log(`Leading identity=${config.identity}; starting the controller`);
     controller = startController({
-      kubeConfig, writer, metrics, log, namespaces: config.watchNamespaces, workers: config.workers, resyncMs: config.resyncMs,
+      kubeConfig, writer, metrics, log, namespaces: config.watchNamespaces, workers: config.workers, resyncMs: config.resyncMs, settings: config.settings,
     });
   };
   const stopAll = async (code: number): Promise<void> => {

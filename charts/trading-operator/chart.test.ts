@@ -161,6 +161,8 @@ const operatorGrants = grants([
   { apiGroups: ['trading.nexus.dev'], resources: ['tradingengines/finalizers'], verbs: ['update'] },
   { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
 ]);
@@ -251,11 +253,10 @@ describe('helm template', () => {
     }
   });
 
-  it('grants the ClusterRole exactly what the operator does: no Secrets, no wildcards', () => {
+  it('grants the ClusterRole exactly what the operator does (its children, the control Secrets included), no wildcards', () => {
     const clusterRole = only<RbacObject>(render(['rbac.aggregateToUserRoles=false']), 'ClusterRole');
     expect(grants(clusterRole.rules)).toEqual(operatorGrants);
     for (const rule of clusterRole.rules) {
-      expect(rule.resources).not.toContain('secrets');
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');
     }
   });
@@ -289,6 +290,9 @@ describe('helm template', () => {
       '--leader-elect=true', `--lease-name=${leaseName}`, '--lease-namespace=$(POD_NAMESPACE)',
       '--lease-duration-seconds=15', '--renew-deadline-seconds=10', '--retry-period-seconds=2',
       '--metrics-port=8080', '--health-port=8081', '--log-level=info',
+      '--network-policy', '--operator-namespace=$(POD_NAMESPACE)',
+      `--operator-pod-labels=app.kubernetes.io/instance=${release},app.kubernetes.io/name=trading-operator`,
+      '--prometheus-addresses=',
     ]);
     expect(container.env).toEqual([
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -331,8 +335,28 @@ describe('helm template', () => {
     const deployment = only<Deployment>(objects, 'Deployment');
     expect(deployment.spec.template.spec.containers[0].args).toEqual([
       '--leader-elect=false', '--metrics-port=8080', '--health-port=8081', '--log-level=info',
+      '--network-policy', '--operator-namespace=$(POD_NAMESPACE)',
+      `--operator-pod-labels=app.kubernetes.io/instance=${release},app.kubernetes.io/name=trading-operator`,
+      '--prometheus-addresses=',
     ]);
     expect(deployment.spec.template.spec.topologySpreadConstraints).toBeUndefined();
+  });
+
+  it('passes the NetworkPolicy peers and the Prometheus allow-list to the operator, and can leave the policies out', () => {
+    const args = (values: string[]): string[] => only<Deployment>(render(values), 'Deployment').spec.template.spec.containers[0].args;
+    const configured = args([
+      'networkPolicy.prometheus.namespaceLabels.kubernetes\\.io/metadata\\.name=monitoring',
+      'networkPolicy.prometheus.podLabels.app\\.kubernetes\\.io/name=prometheus',
+      'analysis.prometheusAddresses={http://prometheus-operated.monitoring:9090,https://thanos.monitoring:10902}',
+    ]);
+    expect(configured).toEqual(expect.arrayContaining([
+      '--prometheus-namespace-labels=kubernetes.io/metadata.name=monitoring',
+      '--prometheus-pod-labels=app.kubernetes.io/name=prometheus',
+      '--prometheus-addresses=http://prometheus-operated.monitoring:9090,https://thanos.monitoring:10902',
+    ]));
+    const without = args(['networkPolicy.enabled=false']);
+    expect(without.filter((arg) => /network-policy|operator-(namespace|pod-labels)|prometheus-(namespace|pod)-labels/.test(arg))).toEqual([]);
+    expect(template(['analysis.prometheusAddresses={prometheus:9090}']).stderr).toMatch(/prometheusAddresses/);
   });
 
   it('with watchNamespaces binds the ClusterRole only in those namespaces', () => {
@@ -425,7 +449,9 @@ describe('the chart against a real API server', () => {
     expect(operatorCan(namespace, ['update', 'tradingengines.trading.nexus.dev', '-n', 'team-a'])).toBe(false);
     expect(operatorCan(namespace, ['create', 'replicasets.apps', '-n', 'team-a'])).toBe(true);
     expect(operatorCan(namespace, ['create', 'deployments.apps', '-n', 'team-a'])).toBe(false);
-    expect(operatorCan(namespace, ['get', 'secrets', '-n', namespace])).toBe(false);
+    expect(operatorCan(namespace, ['create', 'secrets', '-n', 'team-a'])).toBe(true);
+    expect(operatorCan(namespace, ['create', 'networkpolicies.networking.k8s.io', '-n', 'team-a'])).toBe(true);
+    expect(operatorCan(namespace, ['create', 'pods', '-n', 'team-a'])).toBe(false);
     expect(operatorCan(namespace, ['update', `leases.coordination.k8s.io/${leaseName}`, '-n', namespace])).toBe(true);
     expect(operatorCan(namespace, ['update', 'leases.coordination.k8s.io/another-lease', '-n', namespace])).toBe(false);
     expect(operatorCan(namespace, ['create', 'leases.coordination.k8s.io', '-n', 'team-a'])).toBe(false);

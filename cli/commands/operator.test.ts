@@ -24,6 +24,7 @@ describe('operatorConfig', () => {
       workers: 4,
       resyncMs: 600_000,
       logLevel: 'info',
+      settings: {},
     });
   });
 
@@ -116,6 +117,12 @@ describe('operatorConfig', () => {
       '--metrics-port must be an integer, got "80.5"'],
     ['an option without its value', ['--lease-name'], podEnv,
       '--lease-name needs a value'],
+    ['a NetworkPolicy without the operator pod labels', ['--network-policy'], podEnv,
+      '--network-policy needs --operator-pod-labels: which pods may reach engine control ports'],
+    ['a NetworkPolicy without the operator namespace', ['--network-policy', '--operator-pod-labels', 'a=b', '--leader-elect=false'], {},
+      '--network-policy needs --operator-namespace (or POD_NAMESPACE)'],
+    ['a label that is not key=value', ['--network-policy', '--operator-pod-labels', 'app'], podEnv,
+      '--operator-pod-labels: "app" is not a label key=value'],
   ])('rejects %s with a UsageError', (_what, argv, env, message) => {
     let thrown: unknown;
     try {
@@ -135,6 +142,32 @@ describe('operatorConfig', () => {
   });
 });
 
+describe('operatorConfig: the settings that shape decisions', () => {
+  it('renders no NetworkPolicy and allows any Prometheus address unless told', () => {
+    expect(operatorConfig([], podEnv).settings).toEqual({});
+  });
+
+  it('reads the NetworkPolicy peers and the Prometheus allow-list', () => {
+    const config = operatorConfig([
+      '--network-policy', '--operator-pod-labels', 'app.kubernetes.io/name=trading-operator,app.kubernetes.io/instance=nexus',
+      '--prometheus-namespace-labels', 'kubernetes.io/metadata.name=monitoring', '--prometheus-pod-labels', 'app.kubernetes.io/name=prometheus',
+      '--prometheus-addresses', 'http://prometheus.monitoring:9090, https://thanos.monitoring:10902/',
+    ], podEnv);
+    expect(config.settings).toEqual({
+      prometheusAddresses: ['http://prometheus.monitoring:9090', 'https://thanos.monitoring:10902/'],
+      networkPolicy: {
+        operatorNamespace: podEnv.POD_NAMESPACE,
+        operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator', 'app.kubernetes.io/instance': 'nexus' },
+        prometheus: { namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' }, podLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+      },
+    });
+  });
+
+  it('takes an empty allow-list as no Prometheus address allowed', () => {
+    expect(operatorConfig(['--prometheus-addresses', ''], podEnv).settings).toEqual({ prometheusAddresses: [] });
+  });
+});
+
 describe('checkOperatorConfig', () => {
   const valid: OperatorConfig = {
     leaderElect: true,
@@ -148,6 +181,7 @@ describe('checkOperatorConfig', () => {
     healthPort: 8081,
     bindHost: '0.0.0.0',
     watchNamespaces: ['trading', 'a', 'x-1'],
+    settings: {},
     workers: 4,
     resyncMs: 600_000,
     logLevel: 'info',

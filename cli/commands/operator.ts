@@ -1,3 +1,4 @@
+import type { OperatorSettings } from '../../operator/api/settings.ts';
 import { checkOperatorConfig, defaultIdentity, OperatorConfigError, type OperatorConfig } from '../../operator/config.ts';
 import { runOperator } from '../../operator/main.ts';
 import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../lib/args.ts';
@@ -18,6 +19,12 @@ const options = {
   workers: { type: 'integer', help: 'concurrent reconciles (never two on one TradingEngine)', default: 4 },
   'resync-seconds': { type: 'number', help: 'requeue every TradingEngine this often without events (0 = never)', default: 600 },
   'log-level': { type: 'string', help: 'debug | info | warn | error', default: 'info' },
+  'network-policy': { type: 'boolean', help: 'render a NetworkPolicy per TradingEngine: control port from the operator only, metrics from the operator and Prometheus', default: false },
+  'operator-namespace': { type: 'string', help: "the operator pods' namespace, for the NetworkPolicy (default $POD_NAMESPACE)" },
+  'operator-pod-labels': { type: 'string', help: "the operator pods' labels, k=v,k=v, for the NetworkPolicy (required with --network-policy)" },
+  'prometheus-namespace-labels': { type: 'string', help: 'labels (k=v,...) of the namespaces whose Prometheus may scrape engine metrics' },
+  'prometheus-pod-labels': { type: 'string', help: 'labels (k=v,...) of the Prometheus pods that may scrape engine metrics' },
+  'prometheus-addresses': { type: 'string', help: 'comma-separated Prometheus base URLs a TradingEngine may query; given empty, none may; absent, any' },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -58,11 +65,47 @@ export function operatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv):
       workers: Math.max(1, num(values, 'workers')),
       resyncMs: Math.round(num(values, 'resync-seconds') * 1000),
       logLevel: logLevel as OperatorConfig['logLevel'],
+      settings: operatorSettings(values, env),
     });
   } catch (error) {
     if (error instanceof OperatorConfigError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** The settings that shape decisions: the NetworkPolicy peers and the Prometheus allow-list. */
+function operatorSettings(values: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): OperatorSettings {
+  const addresses = str(values, 'prometheus-addresses');
+  const prometheus = {
+    ...optionalLabels(values, 'prometheus-namespace-labels', 'namespaceLabels'),
+    ...optionalLabels(values, 'prometheus-pod-labels', 'podLabels'),
+  };
+  const settings: OperatorSettings = addresses === undefined ? {} : { prometheusAddresses: addresses.split(',').map((s) => s.trim()).filter((s) => s !== '') };
+  if (!flag(values, 'network-policy')) return settings;
+  const operatorNamespace = str(values, 'operator-namespace') ?? env.POD_NAMESPACE ?? '';
+  if (operatorNamespace === '') throw new UsageError('--network-policy needs --operator-namespace (or POD_NAMESPACE)');
+  const operatorPodLabels = labels(str(values, 'operator-pod-labels') ?? '', 'operator-pod-labels');
+  if (Object.keys(operatorPodLabels).length === 0) throw new UsageError('--network-policy needs --operator-pod-labels: which pods may reach engine control ports');
+  return {
+    ...settings,
+    networkPolicy: { operatorNamespace, operatorPodLabels, ...(Object.keys(prometheus).length === 0 ? {} : { prometheus }) },
+  };
+}
+
+function optionalLabels(values: ReturnType<typeof parseArgs>, name: string, key: 'namespaceLabels' | 'podLabels'): Partial<Record<typeof key, Record<string, string>>> {
+  const text = str(values, name);
+  return text === undefined ? {} : { [key]: labels(text, name) };
+}
+
+/** `k=v,k=v` -> labels; a clear usage error for anything else. */
+function labels(text: string, name: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const match = /^([A-Za-z0-9][-A-Za-z0-9_./]*)=([-A-Za-z0-9_.]*)$/.exec(pair);
+    if (match === null) throw new UsageError(`--${name}: ${JSON.stringify(pair)} is not a label key=value`);
+    result[match[1]] = match[2];
+  }
+  return result;
 }
 
 export async function operatorCommand(argv: readonly string[]): Promise<number> {

@@ -34,6 +34,8 @@ export interface RolloutLab {
   /** Stops the operator (as a crash or a rollout of the operator would) and starts a fresh one: new caches, no memory. */
   restartOperator(): Promise<void>;
   readonly controller: () => Controller;
+  /** The process of each running engine container, by pod key (`namespace/name`): tests kill one as a crash would. */
+  containerPids(): ReadonlyMap<string, number>;
   stop(): Promise<void>;
 }
 
@@ -101,6 +103,8 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
     const start = async (): Promise<Controller> => {
       const started = startController({
         kubeConfig, writer, metrics: createOperatorMetrics(), namespaces: [namespace], workers: 2, resyncMs: 0, watchSilenceMs: 60_000, log,
+        // As the chart configures it; this local cluster stores the NetworkPolicies and enforces none (no CNI).
+        settings: { networkPolicy: { operatorNamespace: 'nexus-system', operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator' } } },
         ...(options.rollout === undefined ? {} : { rollout: options.rollout }),
       });
       await started.synced;
@@ -130,6 +134,7 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
         controller = await start();
       },
       controller: () => controller,
+      containerPids: () => agent.pids(),
       stop,
     };
   } catch (error) {

@@ -247,7 +247,7 @@ export class Engine {
         denied: processor.ordersDenied,
         deniedByReason: countsByName(this.pipeline.denials, denyReasonNames),
         published: this.publisher.orders.stats.sentRecords,
-        queued: this.publisher.orders.queuedFrames,
+        queued: this.publisher.orders.pendingRecords,
         undelivered: this.publisher.orders.stats.droppedRecords,
       },
       signals: processor.signals.reduce((sum, n) => sum + n, 0),

@@ -38,10 +38,6 @@ export class FrameSender {
     private readonly maxQueuedFrames: number,
   ) {}
 
-  get queuedFrames(): number {
-    return this.queue.length;
-  }
-
   /** Records accepted and not yet handed to libzmq: the queue's and the one send in flight. */
   get pendingRecords(): number {
     return this.queuedRecordCount + this.inFlightRecords;

@@ -86,19 +86,24 @@ describe('createPrometheusProvider', () => {
     expect(seen).toEqual([]);
   });
 
-  it("carries Prometheus' errorType and error", async () => {
+  it("carries Prometheus' documented errorType and none of the reply's text", async () => {
     const body = JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:1: parse error' });
     const { fetch } = fakeFetch(() => new Response(body, { status: 400 }));
     const error = errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch }).measure(target));
     expect(error).toContain('revision 7f9c of prod/eng');
-    expect(error).toContain('quantile query at http://prom:9090/api/v1/query: HTTP 400, Prometheus error bad_data: invalid parameter');
+    expect(error).toContain('quantile query at http://prom:9090/api/v1/query: HTTP 400, Prometheus error bad_data');
     expect(error).toContain('samples query at');
+    expect(error).not.toContain('invalid parameter');
   });
 
-  it('names a proxy error page that is not JSON by its HTTP status', async () => {
-    const { fetch } = fakeFetch(() => new Response('<html>502 Bad Gateway</html>', { status: 502 }));
-    const error = errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch }).measure(target));
-    expect(error).toContain('HTTP 502, body is not JSON ("<html>502 Bad Gateway</html>")');
+  it('never echoes a reply into status: an errorType outside the documented set, a page that is not JSON', async () => {
+    const secret = 'root:x:0:0:root:/root:/bin/bash';
+    const odd = JSON.stringify({ status: 'error', errorType: secret, error: secret });
+    expect(errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch: fakeFetch(() => new Response(odd, { status: 500 })).fetch }).measure(target)))
+      .toContain('HTTP 500, Prometheus error of an unknown type');
+    const page = errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch: fakeFetch(() => new Response(`<html>${secret}</html>`, { status: 502 })).fetch }).measure(target));
+    expect(page).toContain('HTTP 502, body is not JSON (44 characters, not shown)');
+    expect(page).not.toContain(secret);
   });
 
   it('fails on a quantile of +Inf rather than reporting an infinite latency', async () => {
@@ -191,16 +196,16 @@ describe('parseQueryResponse', () => {
   });
 
   it.each([
-    ['a matrix', { status: 'success', data: { resultType: 'matrix', result: [] } }, /resultType is "matrix", expected "vector"/],
-    ['a scalar', { status: 'success', data: { resultType: 'scalar', result: [1, '2'] } }, /resultType is "scalar"/],
+    ['a matrix', { status: 'success', data: { resultType: 'matrix', result: [] } }, /resultType is not "vector"/],
+    ['a scalar', { status: 'success', data: { resultType: 'scalar', result: [1, '2'] } }, /resultType is not "vector"/],
     ['no data', { status: 'success' }, /data is missing/],
     ['a result that is not an array', { status: 'success', data: { resultType: 'vector', result: {} } }, /data.result is not an array/],
     ['two series', JSON.parse(vector('1', '2')), /expected at most one series, got 2/],
     ['a series without metric', { status: 'success', data: { resultType: 'vector', result: [{ value: [1, '2'] }] } }, /no metric object/],
-    ['a value that is a number, not a string', { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, 2] }] } }, /expected \[<unix seconds>, "<number>"\]/],
-    ['a native histogram instead of a value', { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, histogram: [1, {}] }] } }, /value is missing/],
-    ['a value that is not a number', { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, 'abc'] }] } }, /value "abc" is not a number/],
-    ['an unknown status', { status: 'partial' }, /status is "partial"/],
+    ['a value that is a number, not a string', { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, 2] }] } }, /value is not \[<unix seconds>, "<number>"\]/],
+    ['a native histogram instead of a value', { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, histogram: [1, {}] }] } }, /value is not \[<unix seconds>, "<number>"\]/],
+    ['a value that is not a number', { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, 'abc'] }] } }, /the sample value is not a number/],
+    ['an unknown status', { status: 'partial' }, /status is neither "success" nor "error"/],
     ['a JSON array', [], /the body is not an object/],
   ])('rejects %s', (_case, json, message) => {
     const result = parseQueryResponse(200, JSON.stringify(json));

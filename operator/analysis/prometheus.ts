@@ -20,7 +20,7 @@
  * - No pods is an error ("no running pods of revision X").
  */
 import { defaultMaxReplyBytes, readBoundedBody } from './bounded-body.ts';
-import { bodyExcerpt, describeFetchError } from './pod-scrape.ts';
+import { describeFetchError } from './pod-scrape.ts';
 import { parseSampleValue } from './exposition.ts';
 import { renderLatencyQueries, type LatencyQueries } from './promql.ts';
 import type { LatencyProvider, MeasureResult, MeasureTarget } from './provider.ts';
@@ -126,8 +126,14 @@ async function instantQuery(
   }
 }
 
+/** Prometheus's documented errorType values: the only words of a reply that reach status and Events. */
+const prometheusErrorTypes = new Set(['bad_data', 'timeout', 'canceled', 'execution', 'internal', 'unavailable', 'not_found', 'not_acceptable']);
+
 /**
- * Parses a /api/v1/query response body. Prometheus answers errors with a 4xx/5xx status and a JSON body
+ * Parses a /api/v1/query response body. What it reports is the operator's own words: nothing of a reply's text
+ * reaches status or Events (a spec names the address, so the reply could be any server's), only Prometheus's
+ * documented errorType and counts.
+ * Prometheus answers errors with a 4xx/5xx status and a JSON body
  * `{"status":"error","errorType":"bad_data","error":"..."}`, so the body is read whatever the status.
  * Success must be a vector of at most one series whose value is `[<unix seconds>, "<float>"]`:
  * [] -> undefined, "NaN" -> undefined, "182.5" -> 182.5, "+Inf" -> Infinity (the caller rejects it).
@@ -137,20 +143,21 @@ export function parseQueryResponse(status: number, body: string): QueryValue {
   try {
     json = JSON.parse(body);
   } catch {
-    return { ok: false, error: `HTTP ${status}, body is not JSON${bodyExcerpt(body)}` };
+    return { ok: false, error: `HTTP ${status}, body is not JSON (${body.length} characters, not shown)` };
   }
   if (!isRecord(json)) return malformed('the body is not an object');
   if (json.status === 'error') {
-    return { ok: false, error: `HTTP ${status}, Prometheus error ${String(json.errorType)}: ${String(json.error)}` };
+    const errorType = typeof json.errorType === 'string' && prometheusErrorTypes.has(json.errorType) ? json.errorType : 'of an unknown type';
+    return { ok: false, error: `HTTP ${status}, Prometheus error ${errorType}` };
   }
-  if (json.status !== 'success') return malformed(`status is ${JSON.stringify(json.status)}`);
+  if (json.status !== 'success') return malformed('status is neither "success" nor "error"');
   if (status !== 200) return { ok: false, error: `HTTP ${status} with status "success"` };
   return parseVector(json.data);
 }
 
 function parseVector(data: unknown): QueryValue {
   if (!isRecord(data)) return malformed('data is missing');
-  if (data.resultType !== 'vector') return malformed(`resultType is ${JSON.stringify(data.resultType)}, expected "vector"`);
+  if (data.resultType !== 'vector') return malformed('resultType is not "vector"');
   if (!Array.isArray(data.result)) return malformed('data.result is not an array');
   if (data.result.length === 0) return { ok: true, value: undefined };
   if (data.result.length > 1) return malformed(`expected at most one series, got ${data.result.length}`);
@@ -161,10 +168,10 @@ function parseVector(data: unknown): QueryValue {
 
 function parseSampleTuple(tuple: unknown): QueryValue {
   if (!Array.isArray(tuple) || tuple.length !== 2 || typeof tuple[0] !== 'number' || typeof tuple[1] !== 'string') {
-    return malformed(`value is ${JSON.stringify(tuple) ?? 'missing'}, expected [<unix seconds>, "<number>"]`);
+    return malformed('value is not [<unix seconds>, "<number>"]');
   }
   const value = parseSampleValue(tuple[1]);
-  if (value === undefined) return malformed(`value ${JSON.stringify(tuple[1])} is not a number`);
+  if (value === undefined) return malformed('the sample value is not a number');
   return { ok: true, value: Number.isNaN(value) ? undefined : value };
 }
 

@@ -63,6 +63,7 @@ const typeNames: Readonly<Record<string, string>> = {
   'spec.analysis.latency.relativeToStable': 'RelativeToStable',
   status: 'TradingEngineStatus',
   'status.canary': 'CanaryStatus',
+  'status.canary.cutPods[]': 'CutPod',
   'status.blueGreen': 'BlueGreenStatus',
   'status.pauseConditions[]': 'PauseCondition',
   'status.analysis': 'AnalysisStatus',

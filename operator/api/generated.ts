@@ -278,6 +278,12 @@ export interface TradingEngineSpec {
   readonly analysis?: AnalysisSpec;
 }
 
+export interface CutPod {
+  readonly pod: string;
+  readonly uid: string;
+  readonly restarts: number;
+}
+
 export interface CanaryStatus {
   /** The weight of the current setWeight step, in percent (0 once aborted). */
   readonly weight?: number;
@@ -287,6 +293,8 @@ export interface CanaryStatus {
   readonly ordersEnabled?: boolean;
   /** Canary pods whose orders were cut (a pod not listed is cut on the next reconcile). */
   readonly ordersOffPods?: readonly string[];
+  /** Each cut pod's engine container as it was when cut: its pod UID and restart count. A pod whose container restarted since (or a new pod under the same name) is cut again. */
+  readonly cutPods?: readonly CutPod[];
   readonly ordersOffAt?: string;
 }
 

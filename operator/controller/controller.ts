@@ -1,8 +1,9 @@
-import type { KubeConfig, V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { OperatorSettings } from '../api/settings.ts';
 import type { TradingEngine } from '../api/types.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import { startInformer, type Informer, type InformerEventType, type Lister, type ObjectWithMeta } from '../kube/informer.ts';
-import { configMaps, pods, replicaSets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
+import { configMaps, networkPolicies, pods, replicaSets, secrets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { engineAppName, labelKeys, managerName } from '../render/labels.ts';
 import { StatusExpectations } from './expectations.ts';
@@ -24,8 +25,10 @@ export interface ControllerOptions {
   readonly watchSilenceMs?: number;
   readonly nowMs?: () => number;
   readonly log: (line: string) => void;
-  /** Latency measurements and orders-off for rollouts; default: pod scrape / Prometheus and the engine control client. */
+  /** Latency measurements and cuts for rollouts; default: pod scrape / Prometheus and the engine control client. */
   readonly rollout?: RolloutEffects;
+  /** NetworkPolicy peers and the Prometheus allow-list; default: no NetworkPolicy, any Prometheus address. */
+  readonly settings?: OperatorSettings;
   /** Observes every finished reconcile (benchmarks): its key, duration in ms and writes (-1 for an error). */
   readonly onReconcile?: (key: string, ms: number, writes: number) => void;
 }
@@ -101,6 +104,9 @@ export function startController(options: ControllerOptions): Controller {
     replicaSets: watch<V1ReplicaSet & ObjectWithMeta>(replicaSets, managed, ownerKey),
     configMaps: watch<V1ConfigMap & ObjectWithMeta>(configMaps, managed, ownerKey),
     services: watch<V1Service & ObjectWithMeta>(services, managed, ownerKey),
+    secrets: watch<V1Secret & ObjectWithMeta>(secrets, managed, ownerKey),
+    networkPolicies: watch<V1NetworkPolicy & ObjectWithMeta>(networkPolicies, managed, ownerKey),
+    settings: options.settings ?? {},
     pods: watch<V1Pod & ObjectWithMeta>(pods, `${labelKeys.name}=${engineAppName}`, (pod) => {
       const instance = pod.metadata?.labels?.[labelKeys.instance];
       return instance === undefined ? undefined : `${pod.metadata?.namespace ?? ''}/${instance}`;

@@ -1,8 +1,11 @@
-import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
+import { controlKeyFiles, generateControlKeys, type ControlClientKeys } from '../../engine/control/control-keys.ts';
+import type { OperatorSettings } from '../api/settings.ts';
 import type { TradingEngine } from '../api/types.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
 import { canonicalJson } from '../render/canonical-json.ts';
+import { controlKeysOf, controlSecretName, type ControlKeySet } from '../render/control-secret.ts';
 import { labelKeys } from '../render/labels.ts';
 import { settle } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
@@ -16,7 +19,11 @@ export interface ReconcilerDeps {
   readonly configMaps: Lister<V1ConfigMap>;
   readonly services: Lister<V1Service>;
   readonly pods: Lister<V1Pod>;
+  readonly secrets: Lister<V1Secret>;
+  readonly networkPolicies: Lister<V1NetworkPolicy>;
   readonly writer: ClusterWriter;
+  /** The operator's own settings (NetworkPolicy peers, Prometheus allow-list). */
+  readonly settings: OperatorSettings;
   /** Measurements and orders-off for rollouts. */
   readonly rollout: RolloutEffects;
   /** The status resourceVersion each key last wrote, until the cache has caught up with it. */
@@ -59,12 +66,19 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const uid = engine.metadata.uid ?? '';
   const namespace = engine.metadata.namespace ?? '';
   const name = engine.metadata.name ?? '';
+  const secrets = deps.secrets.ownedBy(uid);
+  const controlKeys = controlKeysOf(secrets.find((secret) => secret.metadata?.name === controlSecretName(engine)));
   const observed: Observed = {
     engine,
     replicaSets: deps.replicaSets.ownedBy(uid),
     configMaps: deps.configMaps.ownedBy(uid),
     services: deps.services.ownedBy(uid),
+    secrets,
+    networkPolicies: deps.networkPolicies.ownedBy(uid),
     pods: deps.pods.list().filter((pod) => pod.metadata?.namespace === namespace && pod.metadata.labels?.[labelKeys.instance] === name),
+    settings: deps.settings,
+    // Fresh keys only when the engine has none: generating them is this executor's effect, not decide's.
+    ...(controlKeys === undefined ? { newControlKeys: generateControlKeys() } : {}),
   };
   const nowMs = deps.nowMs();
   // An error (an API error with its code, or a plan that cannot settle) fails this reconcile as it is; the
@@ -72,7 +86,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const { plan } = await settle(observed, nowMs, async (effect) => {
     switch (effect.kind) {
       case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request) };
-      case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request) };
+      case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, clientKeys(controlKeys)) };
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
   });
@@ -110,4 +124,14 @@ async function foreignObjects(writer: ClusterWriter, engineUid: string, request:
   return found
     .filter(({ controller }) => controller !== undefined && controller.uid !== engineUid)
     .map(({ target, controller }) => ({ ...target, ...(controller?.name === undefined ? {} : { controller: controller.name }) }));
+}
+
+/** The operator's side of a control key set: the engine's public key and the client key pair. */
+function clientKeys(keys: ControlKeySet | undefined): ControlClientKeys | undefined {
+  if (keys === undefined) return undefined;
+  return {
+    serverPublicKey: keys[controlKeyFiles.serverPublic] ?? '',
+    clientPublicKey: keys[controlKeyFiles.clientPublic] ?? '',
+    clientSecretKey: keys[controlKeyFiles.clientSecret] ?? '',
+  };
 }

@@ -4,20 +4,22 @@ import { createPrometheusProvider } from '../analysis/prometheus.ts';
 import type { LatencyProvider, MeasureResult } from '../analysis/provider.ts';
 import type { PodControlRequest, ControlOutcome, MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
+import type { ControlClientKeys } from '../../engine/control/control-keys.ts';
 import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
 
 /**
  * The effects a rollout plan may need before it is final: measuring a revision's latency (pods' /metrics or
- * Prometheus) and cutting pods' orders through their control sockets (the engine's own ZeroMQ client in
- * engine/orders). Injected into the reconciler so its decisions stay pure and tests can observe the effects.
+ * Prometheus) and cutting pods' orders through their control sockets (the engine's own ZeroMQ client,
+ * engine/control, over CURVE with the engine's control Secret). Injected into the reconciler so its decisions stay
+ * pure and tests can observe the effects.
  */
 export interface RolloutEffects {
   providerFor(source: LatencySource): LatencyProvider;
-  /** orders-off to one engine control socket; never throws. */
-  ordersOff(address: string, timeoutMs: number): Promise<{ readonly ok: boolean; readonly error?: string }>;
+  /** The latched cut to one engine control socket, as the one client its keys authorise; never throws. */
+  cut(address: string, keys: ControlClientKeys, timeoutMs: number): Promise<{ readonly ok: boolean; readonly error?: string }>;
 }
 
-/** How long one orders-off may take before the pod counts as not cut (and is scaled down at once). */
+/** How long one cut may take before the pod counts as not cut (and is scaled down at once). */
 export const ordersOffTimeoutMs = 2_000;
 
 export function createRolloutEffects(): RolloutEffects {
@@ -34,9 +36,9 @@ export function createRolloutEffects(): RolloutEffects {
       }
       return provider;
     },
-    async ordersOff(address, timeoutMs) {
+    async cut(address, keys, timeoutMs) {
       try {
-        const reply = await sendControl(address, ControlCommand.OrdersOff, { timeoutMs });
+        const reply = await sendControl(address, ControlCommand.Cut, { timeoutMs, keys });
         if (reply.status === ControlStatus.Ok) return { ok: true };
         return { ok: false, error: `refused (status ${reply.status}): ${JSON.stringify(reply.body)}` };
       } catch (error) {
@@ -57,11 +59,15 @@ export async function takeMeasurement(effects: RolloutEffects, source: LatencySo
   return { revision: request.canary.revision, canary, ...(stable === undefined ? {} : { stable }) };
 }
 
-/** Sends orders-off to every target at once and reports each pod's outcome with its round trip. */
-export async function cutOrdersOn(effects: RolloutEffects, request: PodControlRequest): Promise<ControlOutcome[]> {
+/**
+ * Sends the cut to every target at once and reports each pod's outcome with its round trip. Without the engine's
+ * control keys (its Secret missing or unreadable) no pod can be reached: each is reported not cut.
+ */
+export async function cutOrdersOn(effects: RolloutEffects, request: PodControlRequest, keys: ControlClientKeys | undefined): Promise<ControlOutcome[]> {
   return Promise.all(request.targets.map(async (target) => {
+    if (keys === undefined) return { pod: target.pod, ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' };
     const started = performance.now();
-    const outcome = await effects.ordersOff(target.address, ordersOffTimeoutMs);
+    const outcome = await effects.cut(target.address, keys, ordersOffTimeoutMs);
     const micros = Math.round((performance.now() - started) * 1000);
     return { pod: target.pod, ok: outcome.ok, micros, ...(outcome.error === undefined ? {} : { error: outcome.error }) };
   }));

@@ -1,17 +1,20 @@
 import type { V1ConfigMap, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
-import { configMaps, replicaSets, services, type ResourceKind } from '../kube/resources.ts';
+import { configMaps, networkPolicies, replicaSets, secrets, services, type ResourceKind } from '../kube/resources.ts';
 import { findCondition, mergeConditions, type DesiredCondition } from '../plan/conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { controlKeysOf, controlSecretName, hasControlSocket, renderControlSecret } from '../render/control-secret.ts';
 import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
+import { networkPolicyName, renderNetworkPolicy } from '../render/network-policy.ts';
 import { creationMs } from '../rollout/pods.ts';
 import type { RolloutPlan } from '../rollout/types.ts';
 
 /**
  * decide's one shared assembly: turns a planner's RolloutPlan (whichever planner made it) into the reconcile plan.
  *
- * Children: the engine Service (selecting `serviceRevision`, or every engine pod), the preview Service while a
+ * Children: the control Secret (with a control socket) and the NetworkPolicy (when the operator's settings ask
+ * for one), the engine Service (selecting `serviceRevision`, or every engine pod), the preview Service while a
  * planner names a preview revision (deleted otherwise), the update revision's ConfigMap and ReplicaSet at its
  * planned size (when the planner lists it), and every other revision's ReplicaSet at its planned size (0 when not
  * listed). History: ReplicaSets at 0 beyond `revisionHistoryLimit` are deleted, newest kept first, never the
@@ -26,6 +29,11 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
   const applies: ApplyIntent[] = [];
   const deletes: DeleteIntent[] = [];
   const events: EventIntent[] = [...rollout.events];
+
+  const engineWide = engineWideChildren(engine, observed);
+  applies.push(...engineWide.applies);
+  deletes.push(...engineWide.deletes);
+  events.push(...engineWide.events);
 
   const activeService = observed.services.find((service) => service.metadata?.name === engine.metadata.name);
   applies.push({ resource: services, object: renderService(engine, rollout.serviceRevision), observed: activeService });
@@ -95,6 +103,37 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     conditions: mergeConditions(previous.conditions, conditions, generation, nowMs),
   };
   return { applies, deletes, events, status, ...(rollout.requeueAfterMs === undefined ? {} : { requeueAfterMs: rollout.requeueAfterMs }) };
+}
+
+/**
+ * The children one per TradingEngine that every revision shares, other than Services: the control Secret while the
+ * engine has a control socket (its own keys kept; a fresh set from the executor when it has none, or none valid),
+ * and the NetworkPolicy while the operator's settings ask for one. Each is deleted when no longer wanted.
+ */
+function engineWideChildren(engine: TradingEngine, observed: Observed): Pick<Plan, 'applies' | 'deletes' | 'events'> {
+  const applies: ApplyIntent[] = [];
+  const deletes: DeleteIntent[] = [];
+  const events: EventIntent[] = [];
+  const secret = observed.secrets?.find((candidate) => candidate.metadata?.name === controlSecretName(engine));
+  if (hasControlSocket(engine)) {
+    const own = controlKeysOf(secret);
+    const keys = own ?? observed.newControlKeys;
+    if (keys === undefined) throw new Error(`TradingEngine ${engine.metadata.name ?? ''} needs control keys and the executor gave none (Observed.newControlKeys)`);
+    applies.push({ resource: secrets, object: renderControlSecret(engine, keys), observed: secret });
+    if (secret !== undefined && own === undefined) {
+      events.push({
+        type: 'Warning', reason: 'ControlKeysReplaced',
+        message: `Secret ${controlSecretName(engine)} did not hold four valid control keys: replaced with new ones; pods started with the old keys cannot be reached through their control socket until they restart`,
+      });
+    }
+  } else if (secret !== undefined) {
+    deletes.push(deletionOf(secrets, secret));
+  }
+  const policy = observed.networkPolicies?.find((candidate) => candidate.metadata?.name === networkPolicyName(engine));
+  const settings = observed.settings?.networkPolicy;
+  if (settings !== undefined) applies.push({ resource: networkPolicies, object: renderNetworkPolicy(engine, settings), observed: policy });
+  else if (policy !== undefined) deletes.push(deletionOf(networkPolicies, policy));
+  return { applies, deletes, events };
 }
 
 /**

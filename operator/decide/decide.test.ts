@@ -1,8 +1,12 @@
 import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Condition, TradingEngine, TradingEngineStatus } from '../api/types.ts';
-import { configMaps, replicaSets, services } from '../kube/resources.ts';
-import { appliedHash, renderConfigMap, renderReplicaSet, renderService } from '../render/children.ts';
+import { configMaps, networkPolicies, replicaSets, secrets, services } from '../kube/resources.ts';
+import { generateControlKeys } from '../../engine/control/control-keys.ts';
+import { controlKeysOf, renderControlSecret } from '../render/control-secret.ts';
+import type { OperatorSettings } from '../api/settings.ts';
+import { renderConfigMap, renderReplicaSet, renderService } from '../render/children.ts';
+import { appliedHash } from '../render/owned.ts';
 import { annotationKeys } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
 import { exampleEngine, withSpec } from '../../test/support/engines.ts';
@@ -79,8 +83,11 @@ function liveService(engine: TradingEngine): V1Service {
  * foreign object holds them (`foreign: []`); the ownership check itself is tested on its own below.
  */
 function observe(engine: TradingEngine, children: Partial<Omit<Observed, 'engine'>> = {}): Observed {
-  return { engine, replicaSets: [], configMaps: [], services: [], pods: [], foreign: [], ...children };
+  return { engine, replicaSets: [], configMaps: [], services: [], pods: [], foreign: [], newControlKeys: freshKeys, ...children };
 }
+
+/** The executor's fresh control key set in these tests. */
+const freshKeys = generateControlKeys();
 
 /** What the next reconcile sees: the same children, and the status this plan wrote. */
 function fedBack(observed: Observed, plan: Plan): Observed {
@@ -648,6 +655,64 @@ describe('decide: never adopting an object it does not own', () => {
       `Service ${namespace}/${name} (no controller), ConfigMap ${namespace}/${name}-${revA} (controlled by HelmRelease/other) ` +
         'already exist and are not owned by this TradingEngine: not overwritten; delete or rename them',
     );
+  });
+});
+
+describe('decide: the children every revision shares (control Secret, NetworkPolicy)', () => {
+  const gpu = exampleEngine('gpu-canary');
+  const settings: OperatorSettings = {
+    networkPolicy: { operatorNamespace: 'nexus-system', operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator' } },
+  };
+  const stored = <T extends { metadata?: object }>(object: T): T => ({ ...object, metadata: { ...object.metadata, uid: 'uid-x', creationTimestamp: new Date(T0) } });
+
+  it('creates the control Secret from the fresh keys for an engine with a control socket, and none without one', () => {
+    const plan = decide(observe(gpu), T0);
+    const secret = plan.applies.find((intent) => intent.resource === secrets);
+    expect(secret?.observed).toBeUndefined();
+    expect(controlKeysOf(secret?.object)).toEqual(freshKeys);
+    expect(decide(observe(minimal), T0).applies.map((intent) => intent.resource)).not.toContain(secrets);
+  });
+
+  it('keeps the keys it has: a later reconcile with other fresh keys writes nothing to the Secret', () => {
+    const existing = stored(renderControlSecret(gpu, freshKeys));
+    const plan = decide(observe(gpu, { secrets: [existing], newControlKeys: generateControlKeys() }), T0);
+    const intent = plan.applies.find((candidate) => candidate.resource === secrets);
+    expect(intent !== undefined && needsWrite(intent)).toBe(false);
+    expect(plan.events.map((event) => event.reason)).not.toContain('ControlKeysReplaced');
+  });
+
+  it('replaces a Secret that lost a key, with a Warning', () => {
+    const broken = stored(renderControlSecret(gpu, { ...freshKeys, 'client.pub': 'not a key' }));
+    const replacement = generateControlKeys();
+    const plan = decide(observe(gpu, { secrets: [broken], newControlKeys: replacement }), T0);
+    const intent = plan.applies.find((candidate) => candidate.resource === secrets);
+    expect(controlKeysOf(intent?.object)).toEqual(replacement);
+    expect(plan.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'ControlKeysReplaced' }));
+  });
+
+  it('fails loudly, writing nothing, when it needs keys and the executor gave none', () => {
+    expect(() => decide({ ...observe(gpu), newControlKeys: undefined }, T0)).toThrow(/needs control keys and the executor gave none/);
+  });
+
+  it('renders the NetworkPolicy only when the operator is configured for it, and deletes it when no longer', () => {
+    const withPolicy = decide(observe(gpu, { settings }), T0);
+    const policy = withPolicy.applies.find((intent) => intent.resource === networkPolicies);
+    expect(policy?.object.metadata?.name).toBe(gpu.metadata.name);
+    expect(decide(observe(gpu), T0).applies.map((intent) => intent.resource)).not.toContain(networkPolicies);
+    const leftOver = stored(policy?.object ?? {});
+    expect(decide(observe(gpu, { networkPolicies: [leftOver as never] }), T0).deletes).toContainEqual(
+      { resource: networkPolicies, namespace: gpu.metadata.namespace, name: gpu.metadata.name, uid: 'uid-x' },
+    );
+  });
+
+  it('checks the Secret and NetworkPolicy names before creating them, and never takes over a foreign Secret', () => {
+    const { foreign: _unchecked, ...unchecked } = observe(gpu, { settings });
+    const targets = decide(unchecked, T0).needs?.ownership?.targets.map((target) => `${target.resource.kind} ${target.name}`);
+    expect(targets).toEqual(expect.arrayContaining([`Secret ${gpu.metadata.name ?? ''}-control`, `NetworkPolicy ${gpu.metadata.name ?? ''}`]));
+    const foreign = [{ resource: secrets, namespace: gpu.metadata.namespace ?? '', name: `${gpu.metadata.name ?? ''}-control` }];
+    const blocked = decide(observe(gpu, { settings, foreign }), T0);
+    expect(blocked.applies).toEqual([]);
+    expect(condition(blocked.status, 'Ready')).toMatchObject({ status: 'False', reason: 'ResourceExists' });
   });
 });
 

@@ -26,7 +26,7 @@ import { assemble } from './assemble.ts';
  */
 export function decide(observed: Observed, nowMs: number): Plan {
   const engine: TradingEngine = { ...observed.engine, spec: applySpecDefaults(observed.engine.spec) };
-  const errors = validateSpec(engine.spec);
+  const errors = validateSpec(engine.spec, observed.settings);
   if (errors.length > 0) return invalidSpecPlan(engine, errors.length, describeErrors(errors), nowMs);
 
   const revision = revisionOf(engine);

@@ -37,6 +37,30 @@ describe('validateSpec', () => {
     expect(errors[0]?.message).toMatch(message);
   });
 
+  describe('a Prometheus address and the operator allow-list', () => {
+    const prometheusAt = (address: string) => withSpec(exampleEngine('gpu-canary'), (s) => {
+      s.analysis.latency.source = { type: 'Prometheus', prometheus: { address } };
+    }).spec;
+
+    it('allows any address when no allow-list is configured, and a listed one (trailing slash aside) when one is', () => {
+      expect(validateSpec(prometheusAt('http://anything:9090'))).toEqual([]);
+      expect(validateSpec(prometheusAt('http://prometheus.monitoring:9090/'), { prometheusAddresses: ['http://prometheus.monitoring:9090'] })).toEqual([]);
+    });
+
+    it('refuses an address outside the allow-list, naming the field and the allowed ones', () => {
+      const errors = validateSpec(prometheusAt('http://kube-apiserver.default:443'), { prometheusAddresses: ['http://prometheus.monitoring:9090'] });
+      expect(errors).toEqual([{
+        path: 'spec.analysis.latency.source.prometheus.address',
+        message: '"http://kube-apiserver.default:443" is not one of the Prometheus addresses this operator may query (Helm value analysis.prometheusAddresses): http://prometheus.monitoring:9090',
+      }]);
+    });
+
+    it('refuses every address when the allow-list is empty, and never a PodScrape gate', () => {
+      expect(validateSpec(prometheusAt('http://prometheus.monitoring:9090'), { prometheusAddresses: [] })[0]?.message).toMatch(/may query no Prometheus/);
+      expect(validateSpec(exampleEngine('gpu-canary').spec, { prometheusAddresses: [] })).toEqual([]);
+    });
+  });
+
   it('accepts fault injection and reports a bad value with the engine\'s message on the spec path', () => {
     const ok = withSpec(exampleEngine('minimal'), (s) => { s.engine.faultInjection = { extraLatencyMicros: 400, jitterMicros: 100, seed: 1 }; });
     expect(validateSpec(ok.spec)).toEqual([]);

@@ -2,6 +2,7 @@ import { ConfigError } from '../../engine/config-error.ts';
 import { parseEngineConfig } from '../../engine/config/engine-config.ts';
 import { gateWindowSeconds, renderEngineConfig } from '../render/engine-config.ts';
 import { parseDurationMs } from '../api/duration.ts';
+import type { OperatorSettings } from '../api/settings.ts';
 import type { TradingEngineSpec } from '../api/types.ts';
 
 /** One problem with a spec, named by its field path from the object root (`spec.engine.indicators[0].params`). */
@@ -16,18 +17,40 @@ export const podScrapeQuantiles: readonly string[] = ['0.5', '0.9', '0.99', '0.9
 /**
  * Validates what the CRD's OpenAPI schema and CEL rules cannot: the engine configuration as the engine itself
  * parses it (indicator parameters, strategy wiring), durations, the gate quantile against the engine's exported
- * quantiles, the latency window, port collisions and zero-sized resources. Pure; returns every problem found
+ * quantiles, the latency window, port collisions, zero-sized resources, and a Prometheus address outside the
+ * operator's allow-list (`settings.prometheusAddresses`). Pure; returns every problem found
  * (not just the first), each with its field path, in a stable order. An empty list means the spec is valid.
  * The spec is expected to carry its schema defaults (applySpecDefaults).
  */
-export function validateSpec(spec: TradingEngineSpec): FieldError[] {
+export function validateSpec(spec: TradingEngineSpec, settings: OperatorSettings = {}): FieldError[] {
   const errors: FieldError[] = [];
   checkEngineConfig(spec, errors);
   checkPorts(spec, errors);
   checkResources(spec, errors);
   checkAnalysis(spec, errors);
   checkStrategy(spec, errors);
+  checkPrometheusAddress(spec, settings, errors);
   return errors;
+}
+
+/**
+ * The operator POSTs queries to the Prometheus a spec names, so a tenant could point it anywhere in the cluster
+ * (server-side request forgery). With an allow-list configured, the address must be one of its entries (compared
+ * without a trailing slash); nothing is ever sent to another.
+ */
+function checkPrometheusAddress(spec: TradingEngineSpec, settings: OperatorSettings, errors: FieldError[]): void {
+  const source = spec.analysis?.latency.source;
+  const allowed = settings.prometheusAddresses;
+  if (source?.type !== 'Prometheus' || allowed === undefined) return;
+  const address = source.prometheus?.address ?? '';
+  const normal = (url: string): string => url.trim().replace(/\/+$/, '');
+  if (allowed.some((entry) => normal(entry) === normal(address))) return;
+  errors.push({
+    path: 'spec.analysis.latency.source.prometheus.address',
+    message: allowed.length === 0
+      ? 'this operator may query no Prometheus (its allow-list, Helm value analysis.prometheusAddresses, is empty): use source type PodScrape or ask the operator\'s administrators'
+      : `${JSON.stringify(address)} is not one of the Prometheus addresses this operator may query (Helm value analysis.prometheusAddresses): ${allowed.join(', ')}`,
+  });
 }
 
 /**

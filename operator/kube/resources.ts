@@ -12,6 +12,8 @@ export const replicaSets: ResourceKind = { apiVersion: 'apps/v1', kind: 'Replica
 export const configMaps: ResourceKind = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' };
 export const services: ResourceKind = { apiVersion: 'v1', kind: 'Service', plural: 'services' };
 export const pods: ResourceKind = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' };
+export const secrets: ResourceKind = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
+export const networkPolicies: ResourceKind = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' };
 
 /**
  * The collection path of a resource, cluster-wide or in one namespace. Examples: pods, all namespaces ->

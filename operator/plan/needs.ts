@@ -49,8 +49,9 @@ export interface ControlTarget {
   readonly address: string;
 }
 
+/** The latched orders-off (`cut`) to engine pods of an aborted revision. */
 export interface PodControlRequest {
-  readonly command: 'orders-off';
+  readonly command: 'cut';
   readonly targets: readonly ControlTarget[];
 }
 

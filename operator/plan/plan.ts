@@ -1,7 +1,9 @@
-import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { OperatorSettings } from '../api/settings.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import type { ControlKeySet } from '../render/control-secret.ts';
 import type { ResourceKind } from '../kube/resources.ts';
-import { appliedHash } from '../render/children.ts';
+import { appliedHash } from '../render/owned.ts';
 import type { ControlOutcome, ForeignObject, PlanNeeds, TakenMeasurement } from './needs.ts';
 
 /** What reconcile sees of one TradingEngine: the object and its owned children, from the informer caches. */
@@ -11,6 +13,16 @@ export interface Observed {
   readonly configMaps: readonly V1ConfigMap[];
   readonly services: readonly V1Service[];
   readonly pods: readonly V1Pod[];
+  /** Owned Secrets (the control keys) and NetworkPolicies; absent is the same as none. */
+  readonly secrets?: readonly V1Secret[];
+  readonly networkPolicies?: readonly V1NetworkPolicy[];
+  /** The operator's own settings (NetworkPolicy peers, Prometheus allow-list); absent: none of either. */
+  readonly settings?: OperatorSettings;
+  /**
+   * A fresh control key set (randomness is an effect: the executor generates it), used only when the engine has a
+   * control socket and no valid control Secret yet. decide throws when it needs one and none was given.
+   */
+  readonly newControlKeys?: ControlKeySet;
   /** A measurement the previous pass of this reconcile asked for (Plan.needs.measure). */
   readonly measurement?: TakenMeasurement;
   /** Control commands the previous pass asked for (Plan.needs.control), with their results. */

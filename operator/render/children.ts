@@ -1,10 +1,11 @@
-import type { V1ConfigMap, V1OwnerReference, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { TradingEngine } from '../api/types.ts';
-import { canonicalJson, shortHash } from './canonical-json.ts';
+import { canonicalJson } from './canonical-json.ts';
 import { renderEngineConfig } from './engine-config.ts';
 import { annotationKeys, commonLabels, labelKeys, revisionLabels, selectorLabels } from './labels.ts';
 import { configFileName, renderPodTemplate } from './pod-template.ts';
+import { ownerReference, withAppliedHash } from './owned.ts';
 
 /**
  * Children of a TradingEngine, each a pure function of (TradingEngine, revision[, replicas]): no clock, no
@@ -12,17 +13,6 @@ import { configFileName, renderPodTemplate } from './pod-template.ts';
  * blockOwnerDeletion: true), so deleting the engine garbage-collects them, and an `applied-hash` annotation
  * over its own content, so the controller applies only what changed.
  */
-
-export function ownerReference(engine: TradingEngine): V1OwnerReference {
-  return {
-    apiVersion: engine.apiVersion,
-    kind: engine.kind,
-    name: engine.metadata.name ?? '',
-    uid: engine.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
 
 export function replicaSetName(engine: TradingEngine, revision: string): string {
   return `${engine.metadata.name ?? ''}-${revision}`;
@@ -40,17 +30,6 @@ export function serviceName(engine: TradingEngine): string {
 /** The blue-green preview Service (`<name>-preview`): it selects the preview revision's pods. */
 export function previewServiceName(engine: TradingEngine): string {
   return `${engine.metadata.name ?? ''}-preview`;
-}
-
-/** Stamps the applied-hash annotation: a hash of the object as rendered (before the annotation is added). */
-function withAppliedHash<T extends { metadata?: { annotations?: { [key: string]: string } } }>(object: T): T {
-  const hash = shortHash(object);
-  const metadata = object.metadata ?? {};
-  return { ...object, metadata: { ...metadata, annotations: { ...metadata.annotations, [annotationKeys.appliedHash]: hash } } };
-}
-
-export function appliedHash(object: { metadata?: { annotations?: Record<string, string> } } | undefined): string | undefined {
-  return object?.metadata?.annotations?.[annotationKeys.appliedHash];
 }
 
 /**
@@ -112,11 +91,12 @@ export function renderReplicaSet(engine: TradingEngine, revision: string, replic
 }
 
 /**
- * The engine Service: the metrics port plus every bound ZeroMQ endpoint (signals, control), selecting the pods
- * of `revision` when given (blue-green switches it), else every engine pod of the TradingEngine.
+ * The engine Service: the metrics port plus every bound ZeroMQ endpoint but the control socket (signals), selecting
+ * the pods of `revision` when given (blue-green switches it), else every engine pod of the TradingEngine. The
+ * control port is not published: only the operator talks to it, pod by pod, at each pod's own address.
  */
 export function renderService(engine: TradingEngine, revision?: string, role: 'active' | 'preview' = 'active'): V1Service {
-  const endpoints = engine.spec.engine.zeromq.endpoints.filter((endpoint) => endpoint.bindPort !== undefined);
+  const endpoints = engine.spec.engine.zeromq.endpoints.filter((endpoint) => endpoint.bindPort !== undefined && endpoint.role !== 'control');
   return withAppliedHash<V1Service>({
     apiVersion: 'v1',
     kind: 'Service',

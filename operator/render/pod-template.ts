@@ -1,10 +1,16 @@
 import type { V1Container, V1PodSpec, V1PodTemplateSpec, V1Toleration } from '@kubernetes/client-node';
 import type { ComputeResources, EnvVar, TradingEngine } from '../api/types.ts';
+import { controlKeyFiles } from '../../engine/control/control-keys.ts';
+import { controlSecretName, hasControlSocket } from './control-secret.ts';
 import { commonLabels, imageVersion, labelKeys, revisionLabels } from './labels.ts';
 
 /** Where the engine ConfigMap is mounted and the file the engine reads (NEXUS_ENGINE_CONFIG). */
 export const configMountPath = '/etc/nexus';
 export const configFileName = 'engine.yaml';
+/** Where the control keys are mounted (NEXUS_CONTROL_KEYS): every key of the control Secret but the client's secret one. */
+export const controlKeysMountPath = '/etc/nexus-control';
+/** The engine's state directory (NEXUS_STATE_DIR): an emptyDir, so the latched cut survives a container restart. */
+export const stateMountPath = '/var/lib/nexus';
 /** The non-root user of the engine image (distroless `nonroot`). */
 export const engineUid = 65532;
 
@@ -19,11 +25,15 @@ export const engineUid = 65532;
  * - GPU: `limits[resourceName] = count`, a toleration for the resource's conventional taint
  *   (`<resourceName>:NoSchedule`, as the NVIDIA GPU operator and cloud GPU node pools set it), and the runtime class.
  * - Termination grace covers the engine's drain timeout plus 5 s, so SIGTERM drains every accepted order.
+ * - With a control socket: the control Secret's server key pair and the one authorised client public key mounted
+ *   read-only (owner and group only; never the client's secret key), and a small emptyDir state directory that a
+ *   container restart keeps, where the engine latches the operator's cut.
  */
 export function renderPodSpec(engine: TradingEngine, configMapName: string): V1PodSpec {
   const template = engine.spec.template;
   const engineSpec = engine.spec.engine;
   const gpu = template.gpu;
+  const control = hasControlSocket(engine);
   const ports = [
     { name: 'metrics', containerPort: engineSpec.metrics.port, protocol: 'TCP' },
     ...engineSpec.zeromq.endpoints
@@ -39,6 +49,7 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
       { name: 'NEXUS_INDICATOR_BACKEND', value: engineSpec.backend },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      ...(control ? [{ name: 'NEXUS_CONTROL_KEYS', value: controlKeysMountPath }, { name: 'NEXUS_STATE_DIR', value: stateMountPath }] : []),
       ...envVars(template.env),
     ],
     ports,
@@ -64,6 +75,7 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
     volumeMounts: [
       { name: 'engine-config', mountPath: configMountPath, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
+      ...(control ? [{ name: 'control-keys', mountPath: controlKeysMountPath, readOnly: true }, { name: 'state', mountPath: stateMountPath }] : []),
     ],
     securityContext: restrictedContainer(),
     terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -89,6 +101,17 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
     volumes: [
       { name: 'engine-config', configMap: { name: configMapName, defaultMode: 0o444 } },
       { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+      ...(control ? [
+        {
+          name: 'control-keys',
+          secret: {
+            secretName: controlSecretName(engine),
+            items: [controlKeyFiles.serverSecret, controlKeyFiles.serverPublic, controlKeyFiles.clientPublic].map((key) => ({ key, path: key })),
+            defaultMode: 0o440,
+          },
+        },
+        { name: 'state', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+      ] : []),
     ],
     securityContext: {
       runAsNonRoot: true,

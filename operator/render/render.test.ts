@@ -2,7 +2,11 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseEngineConfig } from '../../engine/config/engine-config.ts';
 import { exampleEngine, withSpec } from '../../test/support/engines.ts';
-import { appliedHash, configMapName, renderConfigMap, renderReplicaSet, renderService } from './children.ts';
+import { configMapName, renderConfigMap, renderReplicaSet, renderService } from './children.ts';
+import { appliedHash } from './owned.ts';
+import { generateControlKeys } from '../../engine/control/control-keys.ts';
+import { controlKeysOf, renderControlSecret } from './control-secret.ts';
+import { renderNetworkPolicy } from './network-policy.ts';
 import { renderEngineConfig } from './engine-config.ts';
 import { imageVersion } from './labels.ts';
 import { revisionOf } from './revision.ts';
@@ -160,7 +164,74 @@ describe('renderService', () => {
   it('selects every engine pod by default and one revision when asked', () => {
     expect(renderService(gpuEngine).spec?.selector).toEqual({ 'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/instance': 'equities-momentum' });
     expect(renderService(gpuEngine, 'abc').spec?.selector?.['trading.nexus.dev/revision']).toBe('abc');
-    expect(renderService(gpuEngine).spec?.ports?.map((p) => `${p.name}:${p.port}`)).toEqual(['metrics:9100', 'signals:5557', 'control:5560']);
+    // The control port is the operator's alone, pod by pod: the Service does not publish it.
+    expect(renderService(gpuEngine).spec?.ports?.map((p) => `${p.name}:${p.port}`)).toEqual(['metrics:9100', 'signals:5557']);
+  });
+});
+
+describe('the control Secret and what the pod mounts of it', () => {
+  const keys = generateControlKeys();
+
+  it('holds the four keys and round-trips them', () => {
+    const secret = renderControlSecret(gpuEngine, keys);
+    expect(secret.metadata).toMatchObject({ name: 'equities-momentum-control', namespace: 'trading', ownerReferences: [expect.objectContaining({ kind: 'TradingEngine', controller: true })] });
+    expect(Object.keys(secret.data ?? {}).sort()).toEqual(['client.key', 'client.pub', 'server.key', 'server.pub']);
+    expect(controlKeysOf(secret)).toEqual(keys);
+    expect(controlKeysOf({ data: { ...secret.data, 'server.key': Buffer.from('short').toString('base64') } })).toBeUndefined();
+  });
+
+  it('mounts every key but the client secret key, read-only, and a state emptyDir, into engines with a control socket only', () => {
+    const spec = renderReplicaSet(gpuEngine, 'abc', 1).spec?.template?.spec;
+    const volume = spec?.volumes?.find((v) => v.name === 'control-keys');
+    expect(volume?.secret).toEqual({
+      secretName: 'equities-momentum-control',
+      items: [{ key: 'server.key', path: 'server.key' }, { key: 'server.pub', path: 'server.pub' }, { key: 'client.pub', path: 'client.pub' }],
+      defaultMode: 0o440,
+    });
+    expect(spec?.volumes?.find((v) => v.name === 'state')?.emptyDir).toEqual({ medium: 'Memory', sizeLimit: '1Mi' });
+    const container = spec?.containers[0];
+    expect(container?.volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'control-keys', mountPath: '/etc/nexus-control', readOnly: true },
+      { name: 'state', mountPath: '/var/lib/nexus' },
+    ]));
+    expect(container?.env).toEqual(expect.arrayContaining([
+      { name: 'NEXUS_CONTROL_KEYS', value: '/etc/nexus-control' },
+      { name: 'NEXUS_STATE_DIR', value: '/var/lib/nexus' },
+    ]));
+    const plain = renderReplicaSet(minimal, 'abc', 1).spec?.template?.spec;
+    expect(plain?.volumes?.map((v) => v.name)).toEqual(['engine-config', 'tmp']);
+  });
+});
+
+describe('renderNetworkPolicy', () => {
+  const settings = {
+    operatorNamespace: 'nexus-system',
+    operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator', 'app.kubernetes.io/instance': 'nexus' },
+  };
+  const operatorPeer = {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'nexus-system' } },
+    podSelector: { matchLabels: settings.operatorPodLabels },
+  };
+
+  it('lets only the operator reach the control port, the operator and Prometheus the metrics port, anyone the signals port', () => {
+    const policy = renderNetworkPolicy(gpuEngine, { ...settings, prometheus: { namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' }, podLabels: { 'app.kubernetes.io/name': 'prometheus' } } });
+    expect(policy.metadata).toMatchObject({ name: 'equities-momentum', namespace: 'trading', ownerReferences: [expect.objectContaining({ kind: 'TradingEngine' })] });
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/instance': 'equities-momentum' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { from: [operatorPeer], ports: [{ protocol: 'TCP', port: 5560 }, { protocol: 'TCP', port: 9100 }] },
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+          ports: [{ protocol: 'TCP', port: 9100 }],
+        },
+        { ports: [{ protocol: 'TCP', port: 5557 }] },
+      ],
+    });
+  });
+
+  it('admits only the operator when no Prometheus is configured and the engine binds nothing else', () => {
+    expect(renderNetworkPolicy(minimal, settings).spec?.ingress).toEqual([{ from: [operatorPeer], ports: [{ protocol: 'TCP', port: 9100 }] }]);
   });
 });
 

@@ -57,3 +57,38 @@ describe('abort: steady afterwards', () => {
     expect(world.status).toMatchObject({ phase: 'Aborted', abort: true, abortReason: 'LatencyBreach', canary: { weight: 0, ordersEnabled: false } });
   });
 });
+
+describe('abort: a cut pod that restarts is cut again', () => {
+  it('cuts a canary pod again when its engine container restarted since its cut, once, with a Warning', () => {
+    const world = World.healthy(gpuCanary(twoCanaryPods, (s) => { s.strategy.canary.abortScaleDownDelaySeconds = 600; }));
+    breachUntilAbort(world);
+    const revB = world.status.updateRevision ?? '';
+    const [first, second] = world.status.canary?.cutPods ?? [];
+    expect(first).toMatchObject({ uid: `uid-${first?.pod ?? ''}`, restarts: 0 });
+    expect(second).toBeDefined();
+
+    world.restartContainer(first?.pod ?? '');
+    const again = world.after(5 * 1_000);
+    expect(again.controlled.map((request) => request.targets.map((target) => target.pod))).toEqual([[first?.pod]]);
+    expect(again.events.map((event) => event.reason)).toEqual(['CutPodRestarted', 'OrdersOff']);
+    expect(again.events[0]?.message).toBe(`canary pods ${first?.pod ?? ''} (restarts 0 -> 1) of aborted revision ${revB} restarted after their cut: cutting them again`);
+    expect(world.status.canary?.cutPods).toEqual(expect.arrayContaining([{ ...first, restarts: 1 }, second]));
+    expect(world.status.canary?.ordersOffPods).toHaveLength(2);
+
+    // Cut in this incarnation: nothing more to do.
+    expect(world.after(5 * 1_000).controlled).toEqual([]);
+  });
+
+  it('waits for a restarted container to be ready before cutting it again, keeping its last cut on record', () => {
+    const world = World.healthy(gpuCanary(twoCanaryPods, (s) => { s.strategy.canary.abortScaleDownDelaySeconds = 600; }));
+    breachUntilAbort(world);
+    const [first] = world.status.canary?.cutPods ?? [];
+    world.restartContainer(first?.pod ?? '', false);
+    const starting = world.after(5 * 1_000);
+    expect(starting.controlled).toEqual([]);
+    expect(world.status.canary?.cutPods).toContainEqual(first);
+    expect(world.size(world.status.updateRevision ?? '')).toBe(2);
+    world.containerReady(first?.pod ?? '');
+    expect(world.after(1_000).controlled.map((request) => request.targets.map((target) => target.pod))).toEqual([[first?.pod]]);
+  });
+});

@@ -1,4 +1,5 @@
-import type { CanaryStatus } from '../api/types.ts';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { CanaryStatus, CutPod } from '../api/types.ts';
 import { findCondition, type DesiredCondition } from '../plan/conditions.ts';
 import type { EventIntent } from '../plan/plan.ts';
 import { controlTargets, reachablePods, specReplicas } from './pods.ts';
@@ -6,7 +7,7 @@ import { latencyCondition, requestFields } from './status-fields.ts';
 import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
 import type { PodControlRequest } from '../plan/needs.ts';
 
-/** The most pod names kept in status.canary.ordersOffPods (the CRD's maxItems). */
+/** The most pods kept in status.canary.cutPods and ordersOffPods (the CRD's maxItems). */
 const ordersOffPodsLimit = 1000;
 
 export interface OrdersCut {
@@ -17,40 +18,67 @@ export interface OrdersCut {
   readonly needs?: PodControlRequest;
 }
 
+/** A pod's engine container as it is now: the pod's UID and the engine container's restart count. */
+export function incarnationOf(pod: V1Pod): CutPod {
+  const restarts = pod.status?.containerStatuses?.find((container) => container.name === 'engine')?.restartCount ?? 0;
+  return { pod: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', restarts };
+}
+
 /**
- * Cuts the order flow of every reachable pod of `revision` not yet cut, through its control socket (orders-off):
- * the first thing an abort does, because it bounds the financial blast radius at once, before any pod is
+ * Cuts the order flow of every reachable pod of `revision` not yet cut, through its control socket (the latched
+ * `cut`): the first thing an abort does, because it bounds the financial blast radius at once, before any pod is
  * stopped. First pass: a control request. Second pass (results in the input): the pods cut are recorded in
- * status.canary.ordersOffPods; pods that could not be cut (unreachable, refused, no control endpoint) are
- * reported and must be scaled down at once. Pods that started after the cut are cut on a later reconcile. Pure.
+ * status.canary.cutPods, each with its UID and restart count, and by name in ordersOffPods; pods that could not
+ * be cut (unreachable, refused, no control endpoint) are reported and must be scaled down at once.
+ *
+ * A cut is kept per container incarnation, not per name: on every reconcile while aborted, a pod whose engine
+ * container restarted since its cut (or a new pod under the same name) is cut again once ready, with a Warning. The engine
+ * latches the cut in its state emptyDir, so a restarted container comes back cut anyway; this re-check is how the
+ * operator knows, and what covers a lost emptyDir. Pods that started after the cut are cut on a later
+ * reconcile. Pure.
  */
 export function cutOrders(input: RolloutInput, revision: string, canary: CanaryStatus, role: string): OrdersCut {
-  const livePods = new Set(input.pods.map((pod) => pod.metadata?.name ?? ''));
-  const alreadyCut = (canary.ordersOffPods ?? []).filter((pod) => livePods.has(pod));
-  const pending = reachablePods(input.pods, revision).filter((pod) => !alreadyCut.includes(pod.name));
+  const podsByName = new Map(input.pods.map((pod) => [pod.metadata?.name ?? '', pod]));
+  const isCurrent = (cut: CutPod): boolean => {
+    const pod = podsByName.get(cut.pod);
+    if (pod === undefined) return false;
+    const now = incarnationOf(pod);
+    return now.uid === cut.uid && now.restarts === cut.restarts;
+  };
+  const recorded = canary.cutPods ?? [];
+  // A container restarted since its cut is cut again once it is ready (before, its control socket may not answer,
+  // and it comes back cut from its latch anyway); until then its last confirmed cut stays on record.
+  const engineReady = (name: string): boolean => podsByName.get(name)?.status?.containerStatuses?.find((container) => container.name === 'engine')?.ready === true;
+  const stillCut = recorded.filter((cut) => isCurrent(cut) || (podsByName.has(cut.pod) && !engineReady(cut.pod)));
+  const pending = reachablePods(input.pods, revision).filter((pod) => !stillCut.some((cut) => cut.pod === pod.name));
   const ordersOffAt = canary.ordersOffAt ?? new Date(input.nowMs).toISOString();
-  const recorded = (cut: readonly string[]): CanaryStatus => ({
-    ...canary,
-    weight: 0,
-    ordersEnabled: false,
-    ordersOffPods: [...alreadyCut, ...cut].slice(0, ordersOffPodsLimit),
-    ordersOffAt,
-  });
-  if (pending.length === 0) return { canary: recorded([]), failedPods: [], events: [] };
+  const withCut = (cut: readonly CutPod[]): CanaryStatus => {
+    const all = [...stillCut, ...cut].slice(0, ordersOffPodsLimit);
+    return { ...canary, weight: 0, ordersEnabled: false, cutPods: all, ordersOffPods: all.map((pod) => pod.pod), ordersOffAt };
+  };
+  if (pending.length === 0) return { canary: withCut([]), failedPods: [], events: [] };
   const targets = controlTargets(input.engine, pending);
   if (targets === undefined) {
     const names = pending.map((pod) => pod.name);
     return {
-      canary: recorded([]),
+      canary: withCut([]),
       failedPods: names,
       events: [{ type: 'Warning', reason: 'OrdersOffFailed', message: `No control endpoint (role control, bindPort) to cut orders on ${role} pods ${names.join(', ')}: scaling them down now` }],
     };
   }
-  if (input.control === undefined) return { canary: recorded([]), failedPods: [], events: [], needs: { command: 'orders-off', targets } };
+  if (input.control === undefined) return { canary: withCut([]), failedPods: [], events: [], needs: { command: 'cut', targets } };
   const results = new Map(input.control.map((result) => [result.pod, result]));
   const cut = pending.filter((pod) => results.get(pod.name)?.ok === true).map((pod) => pod.name);
   const failed = pending.filter((pod) => results.get(pod.name)?.ok !== true);
   const events: EventIntent[] = [];
+  const restarted = pending.flatMap((pod) => {
+    const before = recorded.find((cutPod) => cutPod.pod === pod.name);
+    const now = incarnationOf(podsByName.get(pod.name) ?? {});
+    return before === undefined ? [] : [`${pod.name} (${before.uid === now.uid ? `restarts ${before.restarts} -> ${now.restarts}` : 'a new pod under the same name'})`];
+  });
+  if (restarted.length > 0) {
+    events.push({ type: 'Warning', reason: 'CutPodRestarted', message: `${role} pods ${restarted.join(', ')} of aborted revision ${revision} restarted after their cut: cutting them again` });
+  }
   if (cut.length > 0) {
     const slowest = Math.max(...cut.map((pod) => results.get(pod)?.micros ?? 0));
     events.push({
@@ -62,7 +90,7 @@ export function cutOrders(input: RolloutInput, revision: string, canary: CanaryS
     const detail = failed.map((pod) => `${pod.name} (${results.get(pod.name)?.error ?? 'not attempted'})`).join(', ');
     events.push({ type: 'Warning', reason: 'OrdersOffFailed', message: `Could not cut orders on ${role} pods ${detail}: scaling them down now` });
   }
-  return { canary: recorded(cut), failedPods: failed.map((pod) => pod.name), events };
+  return { canary: withCut(cut.map((name) => incarnationOf(podsByName.get(name) ?? {}))), failedPods: failed.map((pod) => pod.name), events };
 }
 
 export interface AbortArgs {

@@ -201,7 +201,7 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
     currentStepIndex: stepIndex,
     blueGreen,
     pauseConditions,
-    ...(ordersCut === undefined || cleaning ? {} : { canary: { ...ordersCut, ordersEnabled: true, ordersOffPods: [] } }),
+    ...(ordersCut === undefined || cleaning ? {} : { canary: { ...ordersCut, ordersEnabled: true, ordersOffPods: [], cutPods: [] } }),
     ...(cleaning && ordersCut !== undefined ? { canary: ordersCut } : {}),
     ...(analysis === undefined ? {} : { analysis }),
     ...(previous.stableHistory === undefined ? {} : { stableHistory: previous.stableHistory }),

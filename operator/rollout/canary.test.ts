@@ -114,7 +114,7 @@ describe('canary: a sustained breach aborts within consecutiveBreaches x interva
 
   it('at the third breach needs orders-off for exactly the canary pods, before anything else', () => {
     expect(third.passes.map((plan) => Object.keys(plan.needs ?? {}))).toEqual([['measure'], ['control'], []]);
-    expect(third.controlled).toEqual([{ command: 'orders-off', targets: [{ pod: canaryPod, address: `tcp://${world.podIP(canaryPod) ?? ''}:5560` }] }]);
+    expect(third.controlled).toEqual([{ command: 'cut', targets: [{ pod: canaryPod, address: `tcp://${world.podIP(canaryPod) ?? ''}:5560` }] }]);
     expect(third.passes[1]?.applies).toEqual([]);
     expect(third.passes[1]?.events).toEqual([]);
   });

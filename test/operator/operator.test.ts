@@ -9,6 +9,8 @@ import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../../operator/metrics/operator-metrics.ts';
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
 import { startNodeAgent, type NodeAgent } from '../../devcluster/node-agent.ts';
+import { sendControl } from '../../engine/control/control-client.ts';
+import { ControlCommand } from '../../engine/wire/layout.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubectl, kubectlGet, kubectlOrThrow, type PodJson } from '../support/kube.ts';
 
@@ -85,6 +87,7 @@ beforeAll(async () => {
   metrics = createOperatorMetrics();
   controller = startController({
     kubeConfig, writer: createClusterWriter(kubeConfig), metrics, namespaces: [], workers: 2, resyncMs: 0, watchSilenceMs: 60_000, log,
+    settings: { networkPolicy: { operatorNamespace: 'nexus-system', operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator' }, prometheus: { namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } } },
   });
   await controller.synced;
 }, 180_000);
@@ -157,6 +160,33 @@ describe('the operator against a real API server', () => {
     expect(controller?.stats().writes).toBe(before?.writes);
     expect(versions()).toBe(versionsBefore);
   });
+
+  it('gives an engine with a control socket its CURVE keys (Secret) and a NetworkPolicy the API server accepts; the pod answers only those keys', async () => {
+    apply(manifest('secure', (spec) => {
+      spec.engine.zeromq.endpoints.push({ name: 'control', role: 'control', bindPort: 5560 }, { name: 'signals', role: 'signals', bindPort: 5557 });
+    }));
+    await eventually(() => condition('secure', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'secure Ready=True', context: tail });
+    const secret = getJson<{ metadata: Meta; type: string; data: Record<string, string> }>(['secret', 'secure-control']);
+    expect(secret?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'TradingEngine', name: 'secure', controller: true });
+    expect(Object.keys(secret?.data ?? {}).sort()).toEqual(['client.key', 'client.pub', 'server.key', 'server.pub']);
+    const key = (file: string): string => Buffer.from(secret?.data[file] ?? '', 'base64').toString('utf8');
+    const keys = { serverPublicKey: key('server.pub'), clientPublicKey: key('client.pub'), clientSecretKey: key('client.key') };
+
+    const policy = getJson<{ metadata: Meta; spec: { podSelector: unknown; policyTypes: string[]; ingress: Array<{ from?: unknown[]; ports: Array<{ port: number; protocol: string }> }> } }>(['networkpolicy', 'secure']);
+    expect(policy?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'TradingEngine', name: 'secure' });
+    expect(policy?.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/instance': 'secure' } });
+    expect(policy?.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy?.spec.ingress.map((rule) => [rule.from?.length ?? 0, rule.ports.map((port) => port.port)])).toEqual([[1, [5560, 9100]], [1, [9100]], [0, [5557]]]);
+    const service = getJson<{ spec: { ports: Array<{ name: string }> } }>(['service', 'secure']);
+    expect(service?.spec.ports.map((port) => port.name)).toEqual(['metrics', 'signals']);
+
+    const [pod] = podsOf('secure');
+    const address = `tcp://${pod?.status.podIP ?? ''}:5560`;
+    const answer = await sendControl(address, ControlCommand.Status, { keys, timeoutMs: 5_000 });
+    expect(answer.body).toMatchObject({ controlAuthenticated: true, ordersEnabled: true, ordersLatched: false });
+    await expect(sendControl(address, ControlCommand.OrdersOff, { timeoutMs: 700 })).rejects.toThrow(/no answer/);
+    expect((await sendControl(address, ControlCommand.Status, { keys })).body).toMatchObject({ ordersEnabled: true });
+  }, 120_000);
 
   it('rolls a spec change out as a new revision and scales the old one to zero once the new one is available', async () => {
     const oldRevision = engine('alpha')?.status?.stableRevision ?? '';
@@ -255,10 +285,10 @@ describe('the operator against a real API server', () => {
   it('garbage-collects every child when the TradingEngine is deleted, engine processes included', async () => {
     const pids = [...(agent?.pids().values() ?? [])];
     expect(pids.length).toBeGreaterThan(0);
-    expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', '-n', namespace, 'alpha', 'gpu', '--wait=true', '--timeout=60s']).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', '-n', namespace, 'alpha', 'gpu', 'secure', '--wait=true', '--timeout=60s']).code).toBe(0);
     await eventually(() => replicaSetsOf('alpha').length === 0 && replicaSetsOf('gpu').length === 0, { timeoutMs: 60_000, what: 'ReplicaSets collected', context: tail });
     await eventually(() => podsOf('alpha').length === 0 && podsOf('gpu').length === 0, { timeoutMs: 60_000, what: 'Pods collected', context: tail });
-    await eventually(() => (getJson<{ items: unknown[] }>(['configmaps,services', '-l', 'app.kubernetes.io/managed-by=nexus-operator'])?.items.length ?? 1) === 0, { timeoutMs: 30_000, what: 'ConfigMaps and Services collected', context: tail });
+    await eventually(() => (getJson<{ items: unknown[] }>(['configmaps,services,secrets,networkpolicies', '-l', 'app.kubernetes.io/managed-by=nexus-operator'])?.items.length ?? 1) === 0, { timeoutMs: 30_000, what: 'ConfigMaps, Services, Secrets and NetworkPolicies collected', context: tail });
     await eventually(() => agent?.pids().size === 0, { timeoutMs: 30_000, what: 'engine processes stopped', context: tail });
   }, 120_000);
 });

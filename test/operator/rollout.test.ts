@@ -4,6 +4,8 @@ import type { TradingEngine } from '../../operator/api/types.ts';
 import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/commands/rollout-lab.ts';
 import { requestRollout } from '../../operator/kube/rollout-requests.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
+import { sendControl } from '../../engine/control/control-client.ts';
+import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
 import { eventually } from '../support/eventually.ts';
 import type { PodJson } from '../support/kube.ts';
 
@@ -162,18 +164,46 @@ describe('latency-gated canary rollouts against a real API server and real engin
     expect(count(await eventsOnce(name, 'RolloutAborted', 2), 'RolloutAborted')).toBe(2);
   }, 180_000);
 
-  it('a manual abort (nexus rollout abort) of a healthy canary cuts orders and rolls back', async () => {
+  it('a manual abort (nexus rollout abort) of a healthy canary cuts orders and rolls back; the cut holds against the network and a crash', async () => {
     await lab?.apply(lab.manifest(name, (spec) => {
       spec.template.image = 'nexus/engine:v4';
-      spec.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }], abortScaleDownDelaySeconds: 5 } } as MutableSpec['strategy'];
+      spec.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }], abortScaleDownDelaySeconds: 120 } } as MutableSpec['strategy'];
     }));
     await eventually(engine, { until: (e) => e?.status?.phase === 'Paused' && e.status.currentStepIndex === 1, timeoutMs: 90_000, what: 'v4 paused at step 1', context: tail });
     const result = await requestRollout(lab?.kubeConfig ?? (undefined as never), lab?.namespace ?? '', name, 'abort');
     expect(result.outcome).toBe('requested');
-    const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Aborted', timeoutMs: 30_000, what: 'v4 aborted', context: tail });
+    const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Aborted' && (e.status.canary?.cutPods?.length ?? 0) > 0, timeoutMs: 30_000, what: 'v4 aborted', context: tail });
     expect(te?.status?.abortReason).toBe('Manual');
     expect(te?.status?.canary?.ordersEnabled).toBe(false);
     expect(te?.status?.stableRevision).toBe(v2);
+
+    // The canary's control socket, with the operator's own keys from the engine's Secret.
+    const [cut] = te?.status?.canary?.cutPods ?? [];
+    const canary = (await pods()).find((pod) => pod.metadata.name === cut?.pod);
+    const address = `tcp://${canary?.status.podIP ?? ''}:5560`;
+    const secret = await apiRequest<{ data: Record<string, string> }>(lab?.kubeConfig ?? (undefined as never), { method: 'GET', path: `/api/v1/namespaces/${lab?.namespace ?? ''}/secrets/${name}-control` });
+    const key = (file: string): string => Buffer.from(secret.data[file] ?? '', 'base64').toString('utf8');
+    const keys = { serverPublicKey: key('server.pub'), clientPublicKey: key('client.pub'), clientSecretKey: key('client.key') };
+    const engineStatus = async (): Promise<{ ordersEnabled: boolean; ordersLatched: boolean }> => (await sendControl(address, ControlCommand.Status, { keys })).body as never;
+
+    // An orders-on from the network changes nothing: without the keys it gets no answer, with them it is refused.
+    await expect(sendControl(address, ControlCommand.OrdersOn, { timeoutMs: 700 })).rejects.toThrow(/no answer/);
+    expect((await sendControl(address, ControlCommand.OrdersOn, { keys })).status).toBe(ControlStatus.Rejected);
+    expect(await engineStatus()).toMatchObject({ ordersEnabled: false, ordersLatched: true });
+
+    // Killed, the container is restarted by its kubelet and comes back cut; the operator sees the restart and cuts it again.
+    const pid = lab?.containerPids().get(`${lab.namespace}/${cut?.pod ?? ''}`);
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid ?? 0, 'SIGKILL');
+    const recut = await eventually(engine, {
+      until: (e) => (e?.status?.canary?.cutPods?.find((pod) => pod.pod === cut?.pod)?.restarts ?? 0) >= 1,
+      timeoutMs: 60_000, what: 'the restarted canary cut again', context: tail,
+    });
+    expect(recut?.status?.phase).toBe('Aborted');
+    expect(lab?.containerPids().get(`${lab.namespace}/${cut?.pod ?? ''}`)).not.toBe(pid);
+    expect(await engineStatus()).toMatchObject({ ordersEnabled: false, ordersLatched: true });
+    const restarted = (await eventsOnce(name, 'CutPodRestarted')).find((event) => event.reason === 'CutPodRestarted');
+    expect(restarted?.message).toContain(`${cut?.pod ?? ''} (restarts 0 -> 1)`);
   }, 150_000);
 
   it('re-applying v2 (stable) ends the aborted rollout; re-applying v1 (in the rollback window) is a fast rollback', async () => {

@@ -1,10 +1,11 @@
-import type { V1Pod, V1ReplicaSet, V1ReplicaSetStatus } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Pod, V1ReplicaSet, V1ReplicaSetStatus } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../../operator/api/types.ts';
 import type { MeasureResult, MeasureTarget } from '../../operator/analysis/provider.ts';
 import { settleSync } from '../../operator/decide/settle.ts';
 import type { EventIntent, Observed, Plan } from '../../operator/plan/plan.ts';
 import { labelKeys, revisionLabels } from '../../operator/render/labels.ts';
 import { revisionOf } from '../../operator/render/revision.ts';
+import { generateControlKeys } from '../../engine/control/control-keys.ts';
 import { exampleEngine, withSpec } from './engines.ts';
 import { SimulatedApiServer, type StoredReplicaSet } from './simulated-api-server.ts';
 import type { PodControlRequest, ControlOutcome, ControlTarget, MeasureRequest, TakenMeasurement } from '../../operator/plan/needs.ts';
@@ -23,6 +24,9 @@ import type { PodControlRequest, ControlOutcome, ControlTarget, MeasureRequest, 
  * Nothing of the operator lives in memory between reconciles: what it knows is engine.status; `restart()` reads
  * everything back as JSON, as an API server would hand it to a fresh operator.
  */
+
+/** The control keys every simulated engine gets (the executor's fresh set; the world never talks CURVE). */
+const worldControlKeys = generateControlKeys();
 
 export const second = 1_000;
 export const minute = 60 * second;
@@ -160,7 +164,10 @@ export class World {
       replicaSets: this.replicaSetObjects(),
       configMaps: this.server.configMapObjects(),
       services: this.server.serviceObjects(),
+      secrets: this.server.secretObjects(),
+      networkPolicies: this.server.networkPolicyObjects(),
       pods: this.pods,
+      newControlKeys: worldControlKeys,
     };
     return this.readAsJson ? (JSON.parse(JSON.stringify(observed)) as Observed) : structuredClone(observed);
   }
@@ -266,6 +273,26 @@ export class World {
     return Math.min(...this.timeline.filter((entry) => entry.atMs >= sinceMs).map((entry) => entry.sizes[revision] ?? 0));
   }
 
+  /**
+   * The engine container of pod `name` restarted (a kubelet restarted it): its restart count goes up by one, and it is
+   * ready again at once unless `ready` is false (then until `containerReady`).
+   */
+  restartContainer(name: string, ready = true): this {
+    return this.mapContainer(name, (container) => ({ ...container, restartCount: container.restartCount + 1, ready }));
+  }
+
+  containerReady(name: string): this {
+    return this.mapContainer(name, (container) => ({ ...container, ready: true }));
+  }
+
+  private mapContainer(name: string, change: (container: V1ContainerStatus) => V1ContainerStatus): this {
+    this.pods = this.pods.map((pod) => pod.metadata?.name !== name ? pod : {
+      ...pod,
+      status: { ...pod.status, containerStatuses: (pod.status?.containerStatuses ?? []).map(change) },
+    });
+    return this;
+  }
+
   /** Live (not terminating) pods of a revision, by name. */
   podNames(revision: string): string[] {
     return this.pods
@@ -324,7 +351,7 @@ export class World {
         const pod: V1Pod = {
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { name, namespace: this.engine.metadata.namespace, labels: revisionLabels(this.engine, revision), creationTimestamp: new Date(this.nowMs) },
+          metadata: { name, uid: `uid-${name}`, namespace: this.engine.metadata.namespace, labels: revisionLabels(this.engine, revision), creationTimestamp: new Date(this.nowMs) },
           status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] },
         };
         this.pods.push(message === undefined ? pod : pendingPod(pod, message));
@@ -350,6 +377,7 @@ function runningPod(pod: V1Pod, ip: string, nowMs: number): V1Pod {
         { type: 'PodScheduled', status: 'True' },
         { type: 'Ready', status: 'True', lastTransitionTime: new Date(nowMs) },
       ],
+      containerStatuses: [{ name: 'engine', image: '', imageID: '', ready: true, restartCount: 0 }],
     },
   };
 }

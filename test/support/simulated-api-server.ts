@@ -1,5 +1,5 @@
-import type { V1ConfigMap, V1ReplicaSet, V1ReplicaSetStatus, V1Service } from '@kubernetes/client-node';
-import { configMaps, replicaSets, services } from '../../operator/kube/resources.ts';
+import type { V1ConfigMap, V1NetworkPolicy, V1ReplicaSet, V1ReplicaSetStatus, V1Secret, V1Service } from '@kubernetes/client-node';
+import { configMaps, networkPolicies, replicaSets, secrets, services } from '../../operator/kube/resources.ts';
 import { needsWrite, type Plan } from '../../operator/plan/plan.ts';
 import { labelKeys, revisionLabelOf } from '../../operator/render/labels.ts';
 
@@ -28,8 +28,8 @@ interface Stored<T> {
  * world (test/support/rollout-world.ts) and the rollout benchmark's world (bench/rollout-world.ts), which differ
  * only in how their pods come and go. It keeps the children the operator applied, as the reconciler writes them:
  * an apply is a write only when `needsWrite` says so (new object, changed content or size); a ReplicaSet gets a uid,
- * a creation time and generation 1, and a new generation when its size changes; ConfigMaps and Services keep their
- * uid and creation time across applies; a delete removes a ConfigMap or Service and marks a ReplicaSet deleted (it
+ * a creation time and generation 1, and a new generation when its size changes; ConfigMaps, Services, Secrets and
+ * NetworkPolicies keep their uid and creation time across applies; a delete removes a ConfigMap, Service, Secret or NetworkPolicy and marks a ReplicaSet deleted (it
  * leaves the listing at once; its pods go as the pod model says). `replicaSetObjects` is what an informer cache
  * would list, with the status the pod model reports.
  */
@@ -37,6 +37,8 @@ export class SimulatedApiServer {
   private readonly replicaSetRecords = new Map<string, StoredReplicaSet>();
   private readonly configMapRecords = new Map<string, Stored<V1ConfigMap>>();
   private readonly serviceRecords = new Map<string, Stored<V1Service>>();
+  private readonly secretRecords = new Map<string, Stored<V1Secret>>();
+  private readonly networkPolicyRecords = new Map<string, Stored<V1NetworkPolicy>>();
   private nextUid = 1;
 
   /**
@@ -57,6 +59,10 @@ export class SimulatedApiServer {
         this.configMapRecords.set(name, this.stored(this.configMapRecords.get(name), intent.object as V1ConfigMap, nowMs));
       } else if (intent.resource.kind === services.kind) {
         this.serviceRecords.set(name, this.stored(this.serviceRecords.get(name), intent.object as V1Service, nowMs));
+      } else if (intent.resource.kind === secrets.kind) {
+        this.secretRecords.set(name, this.stored(this.secretRecords.get(name), intent.object as V1Secret, nowMs));
+      } else if (intent.resource.kind === networkPolicies.kind) {
+        this.networkPolicyRecords.set(name, this.stored(this.networkPolicyRecords.get(name), intent.object as V1NetworkPolicy, nowMs));
       }
     }
     for (const removal of plan.deletes) {
@@ -72,6 +78,10 @@ export class SimulatedApiServer {
         this.configMapRecords.delete(removal.name);
       } else if (removal.resource.kind === services.kind) {
         this.serviceRecords.delete(removal.name);
+      } else if (removal.resource.kind === secrets.kind) {
+        this.secretRecords.delete(removal.name);
+      } else if (removal.resource.kind === networkPolicies.kind) {
+        this.networkPolicyRecords.delete(removal.name);
       }
     }
     return { writes, changed };
@@ -99,6 +109,14 @@ export class SimulatedApiServer {
 
   serviceObjects(): V1Service[] {
     return this.objects(this.serviceRecords);
+  }
+
+  secretObjects(): V1Secret[] {
+    return this.objects(this.secretRecords);
+  }
+
+  networkPolicyObjects(): V1NetworkPolicy[] {
+    return this.objects(this.networkPolicyRecords);
   }
 
   /** The size the operator last applied for `revision` (0 when it has no live ReplicaSet). */

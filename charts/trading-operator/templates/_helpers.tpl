@@ -95,3 +95,14 @@ Deployment, so every install, upgrade and template runs them.
 {{- fail "metrics.serviceMonitor.enabled=true needs metrics.service.enabled=true: a ServiceMonitor scrapes through the Service" }}
 {{- end }}
 {{- end }}
+
+{{/*
+A label map as the operator's flags take it: k=v,k=v, sorted by key.
+*/}}
+{{- define "trading-operator.labelPairs" -}}
+{{- $pairs := list -}}
+{{- range $key, $value := . -}}
+{{- $pairs = append $pairs (printf "%s=%s" $key $value) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end }}
