@@ -25,6 +25,7 @@ import { HEADER_BYTES, MessageType, TICK_BYTES } from '../engine/wire/layout.ts'
 import { SymbolTable } from '../engine/wire/symbol-id.ts';
 import { TickSlot, decodeTick } from '../engine/wire/tick-codec.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
+import { SlidingWindowQuantiles } from '../engine/metrics/sliding-window.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG', 'META', 'TSLA', 'AMD'];
 
@@ -51,8 +52,11 @@ function makeFrames(count: number, ticksPerFrame: number): Buffer[] {
  * exchange time go backwards, so every tick would be rejected as out_of_order and the pass would measure nothing.
  * Warm-up runs on a separate pipeline instance (V8 optimises the shared functions, not the instance).
  */
-function makePipeline(indicators: boolean) {
+function makePipeline(indicators: boolean, decisions = true) {
   const config = probeConfig({ symbols: SYMBOLS, ...(indicators ? {} : { indicators: [] }) });
+  // Decision latency recorded as the engine records it: a histogram and a sliding window, one clock read per trade.
+  const decisionHistogram = new LatencyHistogram();
+  const decisionWindow = new SlidingWindowQuantiles({ intervalMs: 5_000, intervals: 6, startMs: 0 });
   const processorCounters = createProcessorCounters(config.strategies.length);
   let orderBytes = 0; // order and signal frame copies: the bytes the sockets must be given
   const pipeline = new InlinePipeline({
@@ -72,6 +76,14 @@ function makePipeline(indicators: boolean) {
       },
     },
     recordLatency: () => undefined,
+    ...(decisions ? {
+      recordDecision: {
+        recordSince: (stamps: Float64Array, count: number, now: number) => {
+          decisionHistogram.recordSince(stamps, count, now);
+          decisionWindow.recordSince(stamps, count, now);
+        },
+      },
+    } : {}),
     ordersStreamId: 1,
     signalsStreamId: 2,
   });
@@ -99,10 +111,10 @@ function perTickLatency(indicators: boolean, frames: readonly Buffer[]): Latency
 }
 
 /** Times every frame; returns the mean ns per tick and the distribution of (frame time / ticks in it). */
-function amortisedNsPerTick(indicators: boolean, frames: readonly Buffer[], ticksPerFrame: number): { mean: number; perTick: LatencyHistogram } {
-  const warm = makePipeline(indicators);
+function amortisedNsPerTick(indicators: boolean, frames: readonly Buffer[], ticksPerFrame: number, decisions = true): { mean: number; perTick: LatencyHistogram } {
+  const warm = makePipeline(indicators, decisions);
   for (const frame of frames) warm.pipeline.processFrame(frame);
-  const { pipeline, orders } = makePipeline(indicators);
+  const { pipeline, orders } = makePipeline(indicators, decisions);
   const perTick = new LatencyHistogram();
   let total = 0;
   for (const frame of frames) {
@@ -147,10 +159,10 @@ function newSpaceUsed(): number {
  * which a scavenge ran shows a drop and is discarded. (A 'gc' PerformanceObserver would be reported too late:
  * its entries arrive asynchronously, after a synchronous run has finished.)
  */
-function allocation(frames: readonly Buffer[], ticksPerFrame: number): { bytesPerTick: number; outputBytesPerTick: number; cleanChunks: number; chunks: number } {
-  const warm = makePipeline(true);
+function allocation(frames: readonly Buffer[], ticksPerFrame: number, decisions = true): { bytesPerTick: number; outputBytesPerTick: number; cleanChunks: number; chunks: number } {
+  const warm = makePipeline(true, decisions);
   for (const frame of frames) warm.pipeline.processFrame(frame);
-  const { pipeline, orderBytes, orders } = makePipeline(true);
+  const { pipeline, orderBytes, orders } = makePipeline(true, decisions);
   const chunkFrames = 16;
   let bytes = 0;
   let output = 0;
@@ -183,8 +195,10 @@ export interface PipelineBenchResult {
   /** Per-tick cost inside 64-tick frames: each frame's time divided by its 64 ticks, over all frames. */
   batchedPerTick: { p50Ns: number; p99Ns: number; p999Ns: number; frames: number };
   amortisedNsPerTick64NoIndicators: number;
+  /** The same 64-tick frames without decision latency recorded (the design before it): its cost per tick is the difference. */
+  amortisedNsPerTick64NoDecisionLatency: number;
   decodeFloorNsPerTick: number;
-  allocation: { ticks: number; youngGenBytesPerTick: number; outputFrameBytesPerTick: number; cleanChunks: string };
+  allocation: { ticks: number; youngGenBytesPerTick: number; outputFrameBytesPerTick: number; cleanChunks: string; youngGenBytesPerTickNoDecisionLatency: number };
   /** Target: p99 <= 2000 ns per tick with eight indicators, in 64-tick frames (how the feed delivers ticks). */
   target: { p99NsPerTick: number; met: boolean; measuredP99Ns: number; basis: string };
 }
@@ -195,8 +209,10 @@ export function runPipelineBench(): PipelineBenchResult {
   const full = perTickLatency(true, single);
   const bare = perTickLatency(false, single);
   const alloc = allocation(makeFrames(4_000, 64), 64);
+  const allocNoDecisions = allocation(makeFrames(4_000, 64), 64, false);
   const batchedFull = amortisedNsPerTick(true, batched, 64);
   const batchedBare = amortisedNsPerTick(false, batched, 64);
+  const batchedNoDecisions = amortisedNsPerTick(true, batched, 64, false);
   return {
     perTick: {
       p50Ns: full.valueAtQuantile(0.5),
@@ -213,12 +229,14 @@ export function runPipelineBench(): PipelineBenchResult {
       frames: batchedFull.perTick.count,
     },
     amortisedNsPerTick64NoIndicators: batchedBare.mean,
+    amortisedNsPerTick64NoDecisionLatency: batchedNoDecisions.mean,
     decodeFloorNsPerTick: decodeFloorNsPerTick(batched),
     allocation: {
       ticks: 192_000,
       youngGenBytesPerTick: alloc.bytesPerTick,
       outputFrameBytesPerTick: alloc.outputBytesPerTick,
       cleanChunks: `${alloc.cleanChunks}/${alloc.chunks}`,
+      youngGenBytesPerTickNoDecisionLatency: allocNoDecisions.bytesPerTick,
     },
     target: {
       p99NsPerTick: 2000,
@@ -237,6 +255,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`  per tick (1-tick frames):   p50 ${r(result.perTick.p50Ns)} ns  p99 ${r(result.perTick.p99Ns)} ns  p99.9 ${r(result.perTick.p999Ns)} ns   (each sample carries a whole frame's fixed costs)`);
   console.log(`  same, no indicators:        p50 ${r(result.perTickNoIndicators.p50Ns)} ns  p99 ${r(result.perTickNoIndicators.p99Ns)} ns`);
   console.log(`  amortised (64-tick frames): ${r(result.amortisedNsPerTick64)} ns/tick; no indicators ${r(result.amortisedNsPerTick64NoIndicators)}; decode floor ${r(result.decodeFloorNsPerTick)} ns/tick (${(result.amortisedNsPerTick64 / result.decodeFloorNsPerTick).toFixed(1)}x)`);
+  console.log(`  decision latency recorded per trade: ${r(result.amortisedNsPerTick64)} ns/tick vs ${r(result.amortisedNsPerTick64NoDecisionLatency)} without (${(result.amortisedNsPerTick64 / result.amortisedNsPerTick64NoDecisionLatency).toFixed(2)}x); young-gen ${r(result.allocation.youngGenBytesPerTick)} vs ${r(result.allocation.youngGenBytesPerTickNoDecisionLatency)} bytes/tick`);
   console.log(`  allocation: ${r(result.allocation.youngGenBytesPerTick)} young-gen bytes/tick, of which the order and signal frame copies handed to the sockets are ${r(result.allocation.outputFrameBytesPerTick)}; over ${result.allocation.ticks} ticks (${result.allocation.cleanChunks} chunks without a scavenge)`);
   if (process.argv.includes('--json')) console.log(JSON.stringify(result));
 }

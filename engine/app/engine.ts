@@ -105,6 +105,7 @@ export class Engine {
         signals: processor.signals,
         ordersDenied: denials,
       },
+      collect: () => this.pipeline.collectDecisions(),
       refresh: (counters) => {
         this.pipeline.refreshCounters();
         this.pipeline.readRings(counters.ringOccupancy, counters.ringDropped);
@@ -132,6 +133,7 @@ export class Engine {
       denials,
       publisher: this.publisher,
       recordLatency: this.metrics.recordTickToOrder,
+      decisions: { record: this.metrics.decisionRecorder, targets: this.metrics.decisionTargets },
       ordersStreamId: instanceId,
       signalsStreamId: (instanceId ^ 0x5a5a5) >>> 0,
       log: options.log,
@@ -253,6 +255,7 @@ export class Engine {
       signals: processor.signals.reduce((sum, n) => sum + n, 0),
       ...(this.pipeline.ringNames.length === 0 ? {} : { rings: this.ringView() }),
       latency: latencyView(this.metrics.windowSnapshot()),
+      decisionLatency: latencyView(this.metrics.decisionWindowSnapshot()),
     };
   }
 

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../clock/monotonic.ts';
 import { ControlCounters, controlCommandLabels, controlRefusalReasons, controlResultLabels } from '../control/control-counters.ts';
 import { denyReasonNames } from '../risk/risk-engine.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
+import type { BatchLatencyRecorder, BucketCountsTarget } from './shared-latency.ts';
 import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } from './sliding-window.ts';
 
 /**
@@ -127,6 +128,8 @@ export interface EngineMetricsOptions {
   readonly shared?: SharedCounterArrays;
   /** Called once per scrape before any value is read, to copy other counter blocks into `counters`. */
   readonly refresh?: (counters: EngineCounters) => void;
+  /** Called before every window rotation: takes in latency recorded on other threads (decisionTargets). */
+  readonly collect?: () => void;
   /** The configured `faultInjection.extraLatencyMicros`; 0 (the default) when fault injection is off. */
   readonly faultInjectionExtraLatencyMicros?: number;
   /** The control socket's counts (exported as control_commands_total and control_refusals_total; zero without). */
@@ -213,9 +216,15 @@ export class EngineMetrics {
   readonly latency: LatencyHistogram;
   /** Tick-to-order latency over the sliding window (exported as the gate gauges). */
   readonly window: SlidingWindowQuantiles;
+  /** Decision latency since start: every trade, publisher stamp -> its decision complete (exported as a histogram). */
+  readonly decision: LatencyHistogram;
+  /** Decision latency over the sliding window (exported as the gate's default gauges). */
+  readonly decisionWindow: SlidingWindowQuantiles;
   private readonly clock: Clock;
   private readonly refresh: ((counters: EngineCounters) => void) | undefined;
+  private readonly collect: (() => void) | undefined;
   private readonly snapshot: WindowSnapshot = createWindowSnapshot();
+  private readonly decisionSnapshot: WindowSnapshot = createWindowSnapshot();
   private scrapeInProgress = false;
   private timer: ReturnType<typeof setInterval> | undefined;
 
@@ -228,6 +237,19 @@ export class EngineMetrics {
     this.window.record(ns);
   };
 
+  /** Records a batch's decision latencies into the decision histogram and window. Allocation-free. */
+  readonly decisionRecorder: BatchLatencyRecorder = {
+    recordSince: (stampsNs, count, nowNs) => {
+      this.decision.recordSince(stampsNs, count, nowNs);
+      this.decisionWindow.recordSince(stampsNs, count, nowNs);
+    },
+  };
+
+  /** Where decision latency recorded on other threads is added (shared-latency.ts): the histogram and the window. */
+  get decisionTargets(): readonly BucketCountsTarget[] {
+    return [this.decision, this.decisionWindow];
+  }
+
   constructor(options: EngineMetricsOptions) {
     const rings = options.rings ?? [];
     const pools = options.pools ?? ['order'];
@@ -239,6 +261,7 @@ export class EngineMetrics {
     }
     this.clock = options.clock ?? systemClock;
     this.refresh = options.refresh;
+    this.collect = options.collect;
     this.registry = new Registry();
     this.counters = new EngineCounters(
       {
@@ -252,11 +275,10 @@ export class EngineMetrics {
       options.shared,
     );
     this.latency = new LatencyHistogram();
-    this.window = new SlidingWindowQuantiles({
-      intervalMs: Math.max(1, Math.round((windowSeconds * 1000) / windowIntervals)),
-      intervals: windowIntervals,
-      startMs: this.nowMs(),
-    });
+    this.decision = new LatencyHistogram();
+    const windowOptions = { intervalMs: Math.max(1, Math.round((windowSeconds * 1000) / windowIntervals)), intervals: windowIntervals, startMs: this.nowMs() };
+    this.window = new SlidingWindowQuantiles(windowOptions);
+    this.decisionWindow = new SlidingWindowQuantiles(windowOptions);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.registerAll(options.frameRejectReasons, options.tickRejectReasons, options.strategies, rings, pools, denyReasons);
     this.registerControl(options.control ?? new ControlCounters(), options.ordersLatched ?? (() => false));
@@ -266,15 +288,27 @@ export class EngineMetrics {
       [], [{ labels: {}, read: () => faultMicros }]);
   }
 
-  /** Rotates the sliding window to the clock's current time. */
+  /**
+   * Takes in latency recorded on other threads (`collect`), then rotates both sliding windows to the clock's
+   * current time, so such samples land in the interval they were recorded in, give or take one timer period.
+   */
   rotateWindow(): void {
-    this.window.rotate(this.nowMs());
+    this.collect?.();
+    const now = this.nowMs();
+    this.window.rotate(now);
+    this.decisionWindow.rotate(now);
   }
 
-  /** The sliding-window figures now (rotated first), e.g. for the control socket's status reply. */
+  /** The tick-to-order sliding-window figures now (rotated first), e.g. for the control socket's status reply. */
   windowSnapshot(out: WindowSnapshot = createWindowSnapshot()): WindowSnapshot {
     this.rotateWindow();
     return this.window.snapshot(out);
+  }
+
+  /** The decision-latency sliding-window figures now (rotated first). */
+  decisionWindowSnapshot(out: WindowSnapshot = createWindowSnapshot()): WindowSnapshot {
+    this.rotateWindow();
+    return this.decisionWindow.snapshot(out);
   }
 
   /**
@@ -316,8 +350,9 @@ export class EngineMetrics {
       this.scrapeInProgress = false;
     });
     this.refresh?.(this.counters);
-    this.window.rotate(this.nowMs());
+    this.rotateWindow();
     this.window.snapshot(this.snapshot);
+    this.decisionWindow.snapshot(this.decisionSnapshot);
   };
 
   private registerAll(
@@ -393,6 +428,28 @@ export class EngineMetrics {
       one(() => snapshot.samples));
     this.gauge('tick_to_order_latency_window_seconds', 'Time span the sliding window currently covers, in seconds. Gate API.', [],
       one(() => Math.round(snapshot.windowMs) / 1_000));
+
+    const decisionHistogram = new LatencyHistogramMetric(
+      `${METRIC_PREFIX}decision_latency_seconds`,
+      'Decision latency since start, every trade: feed publish stamp to its decision complete (indicators, every strategy, risk, the order encoded), in seconds.',
+      this.decision,
+      TICK_TO_ORDER_BUCKETS_MICROS,
+      this.beginScrape,
+    );
+    this.registry.registerMetric(decisionHistogram as unknown as Metric);
+    const decision = this.decisionSnapshot;
+    this.gauge('decision_latency_window_micros',
+      'Decision latency quantile over the sliding window, every trade, in microseconds (NaN when the window has no samples). Gate API (the default sample).',
+      ['quantile'], [
+        { labels: { quantile: WINDOW_QUANTILES[0] }, read: () => decision.p50Ns / 1_000 },
+        { labels: { quantile: WINDOW_QUANTILES[1] }, read: () => decision.p90Ns / 1_000 },
+        { labels: { quantile: WINDOW_QUANTILES[2] }, read: () => decision.p99Ns / 1_000 },
+        { labels: { quantile: WINDOW_QUANTILES[3] }, read: () => decision.p999Ns / 1_000 },
+      ]);
+    this.gauge('decision_latency_window_samples', 'Decisions (trades processed) in the sliding window. Gate API.', [],
+      one(() => decision.samples));
+    this.gauge('decision_latency_window_seconds', 'Time span the decision window currently covers, in seconds. Gate API.', [],
+      one(() => Math.round(decision.windowMs) / 1_000));
   }
 
   private registerControl(control: ControlCounters, latched: () => boolean): void {

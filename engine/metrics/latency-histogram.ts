@@ -117,6 +117,14 @@ export class LatencyHistogram {
     if (v > this.maxValue) this.maxValue = v;
   }
 
+  /**
+   * Records `nowNs - stampsNs[i]` for the first `count` stamps: a batch in one loop inside this class, so no sample
+   * crosses a call boundary as a double (which V8 may box when it does not inline the call).
+   */
+  recordSince(stampsNs: Float64Array, count: number, nowNs: number): void {
+    for (let i = 0; i < count; i++) this.record(nowNs - stampsNs[i]);
+  }
+
   /** Samples recorded since the last reset. */
   get count(): number {
     return this.totalCount;
@@ -210,6 +218,28 @@ export class LatencyHistogram {
   }
 
   /** Adds every sample of `other` (same `highestTrackableNs`) into this histogram. O(used buckets of other). */
+  /**
+   * Adds per-bucket counts (`delta[from..to]`, by bucket index) recorded elsewhere, e.g. by a worker thread into
+   * shared memory (shared-latency.ts), with their `sumNs`. The exact min and max of those samples are not known:
+   * they are taken as the lowest bucket's lower edge and the highest bucket's upper edge (within 0.78 %, erring
+   * high for the max). O(to - from), allocation-free.
+   */
+  addCounts(delta: ArrayLike<number>, from: number, to: number, sumNs: number): void {
+    let added = 0;
+    const target = this.counts;
+    for (let index = from; index <= to; index++) {
+      target[index] += delta[index];
+      added += delta[index];
+    }
+    if (added === 0) return;
+    this.totalCount += added;
+    this.totalSum += sumNs;
+    const low = bucketLowerBound(from);
+    const high = Math.min(bucketUpperBound(to), this.highestTrackableNs);
+    if (low < this.minValue) this.minValue = low;
+    if (high > this.maxValue) this.maxValue = high;
+  }
+
   addFrom(other: LatencyHistogram): void {
     if (other.bucketCount !== this.bucketCount) {
       throw new RangeError(`cannot merge histograms of ${other.bucketCount} and ${this.bucketCount} buckets`);

@@ -79,6 +79,16 @@ export class SlidingWindowQuantiles {
     this.slots[this.current].record(ns);
   }
 
+  /** Records a batch into the current interval (LatencyHistogram.recordSince). */
+  recordSince(stampsNs: Float64Array, count: number, nowNs: number): void {
+    this.slots[this.current].recordSince(stampsNs, count, nowNs);
+  }
+
+  /** Adds per-bucket counts recorded elsewhere into the current interval (LatencyHistogram.addCounts). */
+  addCounts(delta: ArrayLike<number>, from: number, to: number, sumNs: number): void {
+    this.slots[this.current].addCounts(delta, from, to, sumNs);
+  }
+
   /** Advances the ring by the whole intervals elapsed since the current one began, clearing expired slots. */
   rotate(nowMs: number): void {
     if (!(nowMs > this.lastNowMs)) return;

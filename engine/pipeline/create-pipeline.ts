@@ -8,7 +8,7 @@ import { WorkersPipeline, workersRingNames } from './workers-pipeline.ts';
 export function createPipeline(deps: PipelineDeps): Pipeline {
   switch (deps.config.pipeline.layout) {
     case 'inline':
-      return new InlinePipeline({ ...deps, orderIds: new OrderIdSource(deps.instanceId) });
+      return new InlinePipeline({ ...deps, orderIds: new OrderIdSource(deps.instanceId), recordDecision: deps.decisions.record });
     case 'workers':
       return new WorkersPipeline(deps);
   }

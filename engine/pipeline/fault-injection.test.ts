@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { FaultInjectionConfig } from '../config/engine-config.ts';
 import {
   FaultDelays,
-  LatencyFaultSink,
   addsLatency,
+  faultDelaysFor,
   faultInjectionWarning,
   spinFor,
-  withFaultInjection,
   withoutFaultInjection,
 } from './fault-injection.ts';
-import { Order, Signal } from './order.ts';
+import { OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
+import { TickProcessor, createProcessorCounters } from './tick-processor.ts';
+import { RiskEngine } from '../risk/risk-engine.ts';
 import { probeConfig } from '../../test/support/engine-config.ts';
 
 function fault(overrides: Partial<FaultInjectionConfig> = {}): FaultInjectionConfig {
@@ -32,17 +33,6 @@ function steppingClock(): { clockNs: () => number; reads: () => number } {
       return (now += 1_000);
     },
     reads: () => reads,
-  };
-}
-
-function recordingSink(clockNs: () => number): { sink: OutputSink; seen: string[] } {
-  const seen: string[] = [];
-  return {
-    seen,
-    sink: {
-      signal: (signal) => seen.push(`signal ${signal.symbolIndex}`),
-      order: (order) => seen.push(`order ${order.symbolIndex} at ${clockNs()}`),
-    },
   };
 }
 
@@ -80,18 +70,12 @@ describe('FaultDelays', () => {
   });
 });
 
-describe('withFaultInjection', () => {
-  const sink: OutputSink = { signal: () => undefined, order: () => undefined };
-
-  it('returns the sink itself without a section or with one that adds no delay, so the hot path is unchanged', () => {
-    expect(withFaultInjection(sink, undefined)).toBe(sink);
-    expect(withFaultInjection(sink, fault({ affectedPercent: 0 }))).toBe(sink);
-    expect(withFaultInjection(sink, fault({ extraLatencyMicros: 0, jitterMicros: 0 }))).toBe(sink);
-  });
-
-  it('puts a LatencyFaultSink in front of the sink when some delay is configured', () => {
-    expect(withFaultInjection(sink, fault())).toBeInstanceOf(LatencyFaultSink);
-    expect(withFaultInjection(sink, fault({ extraLatencyMicros: 0, jitterMicros: 50 }))).toBeInstanceOf(LatencyFaultSink);
+describe('faultDelaysFor', () => {
+  it('gives nothing without a section or with one that adds no delay, so the hot path is unchanged', () => {
+    expect(faultDelaysFor(undefined)).toBeUndefined();
+    expect(faultDelaysFor(fault({ affectedPercent: 0 }))).toBeUndefined();
+    expect(faultDelaysFor(fault({ extraLatencyMicros: 0, jitterMicros: 0 }))).toBeUndefined();
+    expect(faultDelaysFor(fault({ extraLatencyMicros: 0, jitterMicros: 50 }))).toBeInstanceOf(FaultDelays);
   });
 
   it.each([
@@ -104,21 +88,32 @@ describe('withFaultInjection', () => {
   });
 });
 
-describe('LatencyFaultSink', () => {
-  it('waits the drawn delay on its clock before it hands each order on, and passes signals at once', () => {
+describe('fault injection in the decision of each trade', () => {
+  function processor(strategies: unknown[], clockNs: () => number, decisions: number[], seen: string[]): TickProcessor {
+    const config = probeConfig({ strategies, faultInjection: fault() });
+    const sink: OutputSink = { signal: () => undefined, order: () => seen.push(`order at ${clockNs()}`) };
+    return new TickProcessor({
+      config, risk: new RiskEngine(config.risk, config.symbols.length), sink, orderIds: new OrderIdSource(1), clockNs,
+      counters: createProcessorCounters(config.strategies.length), recordDecision: { recordSince: (stamps, count, now) => { for (let i = 0; i < count; i++) decisions.push(now - (stamps[i] ?? 0)); } },
+    });
+  }
+
+  it('delays every affected trade, ordering or not, before its decision completes, and hands orders on first', () => {
     const clock = steppingClock();
-    const next = recordingSink(clock.clockNs);
-    const sink = new LatencyFaultSink(next.sink, new FaultDelays(fault()), clock.clockNs);
-    const signal = new Signal();
-    signal.symbolIndex = 3;
-    sink.signal(signal);
-    expect(clock.reads()).toBe(0);
-    const order = new Order();
-    order.symbolIndex = 2;
-    sink.order(order);
-    sink.order(order);
-    // Each order: one read sets the deadline, then 400 reads until the clock reaches it; the sink reads once more.
-    expect(next.seen).toEqual(['signal 3', 'order 2 at 402000', 'order 2 at 804000']);
+    const decisions: number[] = [];
+    const seen: string[] = [];
+    const quiet = processor([], clock.clockNs, decisions, seen);
+    quiet.onTrade(0, 100, 1, 0);
+    quiet.onTrade(1, 100, 1, 0);
+    quiet.finishDecisions();
+    // No strategy, no order: each trade spins 400 µs (one read sets the deadline, 400 reads reach it); the batch
+    // ends at the next read, and both decisions are complete then.
+    expect(decisions).toEqual([803_000, 803_000]);
+    expect(seen).toEqual([]);
+
+    const ordering = processor([{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }], steppingClock().clockNs, decisions.splice(0), seen);
+    ordering.onTrade(0, 100, 1, 0);
+    expect(seen).toEqual(['order at 1000']);
   });
 });
 
@@ -136,7 +131,7 @@ describe('fault injection in the engine config', () => {
   it('warns at start-up only when the section is present', () => {
     expect(faultInjectionWarning(probeConfig())).toBeUndefined();
     expect(faultInjectionWarning(probeConfig({ faultInjection: { extraLatencyMicros: 400, jitterMicros: 100 } }))).toBe(
-      'WARNING Engine fault injection enabled: accepted orders are delayed on purpose, for tests and demos only ' +
+      'WARNING Engine fault injection enabled: trade decisions are delayed on purpose, for tests and demos only ' +
         'extraLatencyMicros=400 jitterMicros=100 affectedPercent=100 seed=1',
     );
   });

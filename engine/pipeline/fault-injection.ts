@@ -1,31 +1,23 @@
-import { monoNowNs } from '../clock/monotonic.ts';
 import type { EngineConfig, FaultInjectionConfig } from '../config/engine-config.ts';
 import { Mulberry32 } from '../random/mulberry32.ts';
-import type { Order, Signal } from './order.ts';
-import type { OutputSink } from './output-sink.ts';
 
 /**
- * Fault injection for tests and demos of latency-gated rollouts: real latency on the tick-to-order path, so a
+ * Fault injection for tests and demos of latency-gated rollouts: real latency in the decision of each trade, so a
  * latency regression can be produced on purpose (config section `faultInjection`, docs/engine-config.md).
  *
- *   TickProcessor --order--> LatencyFaultSink (busy-wait d) --order--> OutputEncoder | RingOutputSink
- *                 --signal-----------------------------------------> (passed through, never delayed)
+ *   TickProcessor.onTrade: indicators -> strategies -> risk -> orders to the sink -> busy-wait d -> decision done
  *
- * The branch is chosen once, when the pipeline is built: without the section (or with a section that can add
- * no delay) `withFaultInjection` returns the sink itself, so the hot path is exactly what it is without this
- * feature. With it, every order that risk accepted waits `FaultDelays.nextNs()` before it is handed on; in both
- * layouts that is before the order reaches the OutputEncoder, where tick-to-order latency is taken, so the
- * engine's own latency metrics show the delay. Allocation-free per order.
+ * The branch is chosen once, when the pipeline is built: without the section (or with a section that can add no
+ * delay) `faultDelaysFor` returns undefined and the hot path only tests that. With it, an affected trade's
+ * decision waits `FaultDelays.nextNs()` before it completes, in both layouts: decision latency shows every
+ * delay, and tick-to-order shows it for the orders of the affected trades (their frame is handed on after the
+ * wait), whether the strategy orders on every tick or a few times a minute. Allocation-free per trade.
  */
-export function withFaultInjection(
-  sink: OutputSink,
-  fault: FaultInjectionConfig | undefined,
-  clockNs: () => number = monoNowNs,
-): OutputSink {
-  return fault !== undefined && addsLatency(fault) ? new LatencyFaultSink(sink, new FaultDelays(fault), clockNs) : sink;
+export function faultDelaysFor(fault: FaultInjectionConfig | undefined): FaultDelays | undefined {
+  return fault !== undefined && addsLatency(fault) ? new FaultDelays(fault) : undefined;
 }
 
-/** Whether a fault injection section can delay anything: some order is affected and some delay is configured. */
+/** Whether a fault injection section can delay anything: some trade is affected and some delay is configured. */
 export function addsLatency(fault: FaultInjectionConfig): boolean {
   return fault.affectedPercent > 0 && (fault.extraLatencyMicros > 0 || fault.jitterMicros > 0);
 }
@@ -39,22 +31,22 @@ export function withoutFaultInjection(config: EngineConfig): EngineConfig {
 
 /**
  * The start-up warning an engine logs when its config has a fault injection section (undefined without one).
- * Example: `WARNING Engine fault injection enabled: accepted orders are delayed on purpose, for tests and demos
+ * Example: `WARNING Engine fault injection enabled: trade decisions are delayed on purpose, for tests and demos
  * only extraLatencyMicros=400 jitterMicros=100 affectedPercent=100 seed=1`.
  */
 export function faultInjectionWarning(config: EngineConfig): string | undefined {
   const fault = config.faultInjection;
   if (fault === undefined) return undefined;
   return (
-    'WARNING Engine fault injection enabled: accepted orders are delayed on purpose, for tests and demos only ' +
+    'WARNING Engine fault injection enabled: trade decisions are delayed on purpose, for tests and demos only ' +
     `extraLatencyMicros=${fault.extraLatencyMicros} jitterMicros=${fault.jitterMicros} ` +
     `affectedPercent=${fault.affectedPercent} seed=${fault.seed}`
   );
 }
 
 /**
- * The sequence of injected delays, one per order, from a seeded mulberry32: deterministic for a seed. Each call
- * draws whether the order is affected (probability affectedPercent / 100), and an affected order waits
+ * The sequence of injected delays, one per trade, from a seeded mulberry32: deterministic for a seed. Each call
+ * draws whether the trade is affected (probability affectedPercent / 100), and an affected trade waits
  * extraLatencyMicros plus a uniform jitter of 0 to jitterMicros (inclusive, nanosecond steps). Examples, in ns:
  * {400, 0, 100} -> 400 000 every time; {400, 100, 100} -> 400 000 .. 500 000; {400, 0, 10} -> 400 000 for
  * about one order in ten, else 0.
@@ -63,7 +55,7 @@ export class FaultDelays {
   private readonly random: Mulberry32;
   private readonly baseNs: number;
   private readonly jitterNs: number;
-  /** An order is affected when its u32 draw is below this; 2^32 (100 %) affects every order. */
+  /** A trade is affected when its u32 draw is below this; 2^32 (100 %) affects every trade. */
   private readonly threshold: number;
 
   constructor(fault: FaultInjectionConfig) {
@@ -81,33 +73,11 @@ export class FaultDelays {
   }
 }
 
-/**
- * An OutputSink that busy-waits before handing each order to the next sink. The wait is real elapsed time on
- * `clockNs` (the host monotonic clock by default), on purpose: it occupies the pipeline thread exactly as a
- * slower release would, so later ticks queue behind it too.
- */
-export class LatencyFaultSink implements OutputSink {
-  constructor(
-    private readonly next: OutputSink,
-    private readonly delays: FaultDelays,
-    private readonly clockNs: () => number,
-  ) {}
-
-  signal(signal: Signal): void {
-    this.next.signal(signal);
-  }
-
-  order(order: Order): void {
-    spinFor(this.delays.nextNs(), this.clockNs);
-    this.next.order(order);
-  }
-}
-
 /** Holds the thread until `durationNs` have passed on `clockNs` (returns at once for 0). */
 export function spinFor(durationNs: number, clockNs: () => number): void {
   if (durationNs <= 0) return;
   const until = clockNs() + durationNs;
   while (clockNs() < until) {
-    // busy wait by design: the fault is latency on the order path, not an idle thread
+    // busy wait by design: the fault is latency in the decision, not an idle thread
   }
 }

@@ -10,6 +10,7 @@ import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './outp
 import type { Pipeline } from './pipeline.ts';
 import { TickProcessor, createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
 import { discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
+import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 
 export type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
 
@@ -23,6 +24,8 @@ export interface InlinePipelineOptions {
   readonly processorCounters: ProcessorCounters;
   readonly publisher: FramePublisher;
   readonly recordLatency: LatencyRecorder;
+  /** Decision latency, recorded on this thread per trade (TickProcessor). */
+  readonly recordDecision?: BatchLatencyRecorder;
   readonly ordersStreamId: number;
   readonly signalsStreamId: number;
   /** Records per outbound frame (<= MAX_RECORDS_PER_FRAME). */
@@ -74,6 +77,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
       orderIds: options.orderIds,
       clockNs: options.clockNs,
       counters: options.processorCounters,
+      ...(options.recordDecision === undefined ? {} : { recordDecision: options.recordDecision }),
     });
   }
 
@@ -87,6 +91,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
     this.processor.beginFrame(this.clockNs());
     this.intake.accept(frame, topicId);
     this.encoder.flush();
+    this.processor.finishDecisions();
   }
 
   onTick(symbolIndex: number, tick: TickSlot): void {
@@ -105,6 +110,8 @@ export class InlinePipeline implements TickHandler, Pipeline {
   syncRiskSwitches(): void {}
 
   refreshCounters(): void {}
+
+  collectDecisions(): void {}
 
   readRings(): void {}
 

@@ -5,6 +5,7 @@ import type { IntakeCounters } from './frame-intake.ts';
 import type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
 import type { ProcessorCounters } from './tick-processor.ts';
 import type { WarmupReport } from './warmup.ts';
+import type { BatchLatencyRecorder, BucketCountsTarget } from '../metrics/shared-latency.ts';
 
 /**
  * What the engine needs from a pipeline layout. `InlinePipeline` (everything on the feed thread) and
@@ -43,6 +44,11 @@ export interface Pipeline {
   syncRiskSwitches(): void;
   /** Copies per-thread counters into `processorCounters` and `denials`. Cheap; call once per scrape. */
   refreshCounters(): void;
+  /**
+   * Adds the decision latency other threads recorded since the last call into `decisions.targets` (workers layout;
+   * inline records directly and has nothing to do). Called before every metrics window rotation.
+   */
+  collectDecisions(): void;
   /** Fills each ring's occupancy (0..1) and dropped count, indexed like `ringNames`. */
   readRings(occupancy: Float64Array, dropped: Float64Array): void;
   /**
@@ -67,6 +73,8 @@ export interface PipelineDeps {
   readonly denials: Float64Array;
   readonly publisher: FramePublisher;
   readonly recordLatency: LatencyRecorder;
+  /** Decision latency: `record` on the feed thread (inline), `targets` for what workers recorded (collectDecisions). */
+  readonly decisions: { readonly record: BatchLatencyRecorder; readonly targets: readonly BucketCountsTarget[] };
   readonly ordersStreamId: number;
   readonly signalsStreamId: number;
   readonly log: (line: string) => void;

@@ -10,6 +10,7 @@ import { OrderIdSource } from './order.ts';
 import { ShardWorker, runShardWarmup } from './shard-worker.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
+import { SharedLatencyRecorder } from '../metrics/shared-latency.ts';
 import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
 
 const data = workerData as PipelineWorkerData;
@@ -21,6 +22,7 @@ const shard = new ShardWorker({
   output: SpscRing.attach(data.output, { waitStrategy }),
   control: PipelineControl.attach(data.control),
   counters: new WorkerCounters(data.config.strategies.length, data.counters),
+  recordDecision: new SharedLatencyRecorder(data.decisions),
   orderIds: new OrderIdSource(data.orderInstance),
   clockNs: monoNowNs,
 });

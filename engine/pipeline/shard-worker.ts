@@ -11,6 +11,7 @@ import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import { SyntheticTicks, WARMUP_BATCH_TICKS, type WarmupReport } from './warmup.ts';
 import { OUTPUT_SLOT_BYTES, TICK_SLOT_BYTES, TickField, writeTickSlot } from './worker-slots.ts';
+import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 
 export interface ShardWorkerOptions {
   readonly config: EngineConfig;
@@ -22,6 +23,8 @@ export interface ShardWorkerOptions {
   readonly counters: WorkerCounters;
   readonly orderIds: OrderIdSource;
   readonly clockNs: () => number;
+  /** Decision latency per trade (the worker's SharedLatencyRecorder); none in scratch shards. */
+  readonly recordDecision?: BatchLatencyRecorder;
   /** Most ticks per batch (default DEFAULT_MAX_BATCH); see the class comment. */
   readonly maxBatch?: number;
 }
@@ -72,6 +75,7 @@ export class ShardWorker {
       orderIds: options.orderIds,
       clockNs: options.clockNs,
       counters: this.counters,
+      ...(options.recordDecision === undefined ? {} : { recordDecision: options.recordDecision }),
     });
     this.generation = control.generation() - 1; // applied before the first batch
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -118,6 +122,7 @@ export class ShardWorker {
         processor.onQuote(symbolIndex, kind === TickKind.Bid, f64[base + TickField.Price]);
       }
     }
+    processor.finishDecisions();
     this.options.counters.publish(this.counters);
     this.sink.publish();
     input.release(ready);

@@ -4,11 +4,12 @@ import { ObjectPool } from '../pool/object-pool.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
 import type { IndicatorReader, Strategy } from '../strategy/strategy.ts';
-import { Side } from '../wire/layout.ts';
-import { withFaultInjection } from './fault-injection.ts';
+import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
+import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from './indicator-bank.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
+import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 
 /** Counters the tick processor increments on the hot path; the metrics layer reads them on scrape. */
 export interface ProcessorCounters {
@@ -41,6 +42,11 @@ export interface TickProcessorOptions {
   readonly orderIds: OrderIdSource;
   readonly clockNs: () => number;
   readonly counters: ProcessorCounters;
+  /**
+   * Called once per trade with its decision latency: publisher stamp -> the end of the input batch that held it
+   * (`finishDecisions`), when its decision and every other of the batch are complete and their orders handed on.
+   */
+  readonly recordDecision?: BatchLatencyRecorder;
 }
 
 /**
@@ -50,8 +56,14 @@ export interface TickProcessorOptions {
  * Everything is built at construction: one indicator instance per (symbol, indicator), the strategies' readers
  * resolved to those instances, strategy state in one Float64Array, an order pool. `onTrade` and `onQuote` allocate
  * nothing. Indicators update on trades (high = low = close = trade price, volume = size); quotes keep the book
- * (best bid and ask) that limit prices are taken from. With `config.faultInjection`, the sink is wrapped once here
- * so that accepted orders wait before they are handed on (fault-injection.ts); without it, the sink is used as is.
+ * (best bid and ask) that limit prices are taken from.
+ *
+ * Decision latency: each trade's publisher stamp is kept (a preallocated array, no clock read per trade), and when
+ * the caller has finished the input batch (a market-data frame inline, a ring batch in a worker) `finishDecisions`
+ * reads the clock once and gives every trade of the batch its latency to `recordDecision` (one call per batch): the moment its decision
+ * was complete and its orders handed on, at batch granularity, as tick-to-order is taken at the frame's hand-off.
+ * It exists for every trade, whether or not the strategies order, which is why the latency gate samples it by
+ * default (docs/metrics.md). With `config.faultInjection`, an affected trade busy-waits in its decision.
  */
 export class TickProcessor {
   private readonly banks: IndicatorBank[];
@@ -63,8 +75,13 @@ export class TickProcessor {
   private readonly bid: Float64Array;
   private readonly ask: Float64Array;
   private readonly pool: ObjectPool<Order>;
-  /** `options.sink`, or a LatencyFaultSink in front of it when fault injection is configured. */
   private readonly sink: OutputSink;
+  /** Injected decision delays (tests and demos), or undefined: the hot path then only tests for it. */
+  private readonly faults: FaultDelays | undefined;
+  private readonly recordDecision: BatchLatencyRecorder | undefined;
+  /** Publisher stamps of the current batch's trades, for `finishDecisions`; grown (rarely) when a batch outgrows it. */
+  private decisionStamps = new Float64Array(MAX_RECORDS_PER_FRAME);
+  private decisionCount = 0;
   /**
    * When the engine began processing the current frame (set by `beginFrame`). Signal and order timestamps use it
    * instead of reading the clock per tick: a clock read costs ~60 ns here, more than a whole indicator update.
@@ -110,7 +127,9 @@ export class TickProcessor {
     this.bid = new Float64Array(symbolCount);
     this.ask = new Float64Array(symbolCount);
     this.pool = new ObjectPool(() => new Order(), 64);
-    this.sink = withFaultInjection(options.sink, config.faultInjection);
+    this.sink = options.sink;
+    this.faults = faultDelaysFor(config.faultInjection);
+    this.recordDecision = options.recordDecision;
     this.positions = options.risk.positionView;
   }
 
@@ -139,6 +158,28 @@ export class TickProcessor {
       );
       if (side !== 0) this.emit(symbolIndex, k, side, price, strategy.orderQuantity, tickPublishMonoNs);
     }
+    if (this.faults !== undefined) spinFor(this.faults.nextNs(), this.options.clockNs);
+    if (this.recordDecision !== undefined) {
+      if (this.decisionCount === this.decisionStamps.length) this.growDecisionStamps();
+      this.decisionStamps[this.decisionCount++] = tickPublishMonoNs;
+    }
+  }
+
+  /**
+   * The input batch is done: reads the clock once (only when the batch had trades and decisions are recorded) and
+   * records the decision latency of each of its trades. Allocation-free.
+   */
+  finishDecisions(): void {
+    const record = this.recordDecision;
+    if (record === undefined || this.decisionCount === 0) return;
+    record.recordSince(this.decisionStamps, this.decisionCount, this.options.clockNs());
+    this.decisionCount = 0;
+  }
+
+  private growDecisionStamps(): void {
+    const grown = new Float64Array(this.decisionStamps.length * 2);
+    grown.set(this.decisionStamps);
+    this.decisionStamps = grown;
   }
 
   /** A quote: keep the best bid/ask; quotes do not drive indicators. */

@@ -21,6 +21,8 @@ export interface PipelineWorkerData {
   readonly output: SharedArrayBuffer;
   readonly control: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
+  /** This worker's decision latency (shared-latency.ts): it records, the main thread drains. */
+  readonly decisions: SharedArrayBuffer;
 }
 
 /** The one message a pipeline worker sends: warmed up, about to take ticks. */

@@ -12,6 +12,7 @@ import { createIntakeCounters } from './frame-intake.ts';
 import { probeConfig } from '../../test/support/engine-config.ts';
 import { createProcessorCounters } from './tick-processor.ts';
 import { WorkersPipeline, type WorkersPipelineOptions } from './workers-pipeline.ts';
+import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN'];
 
@@ -28,6 +29,7 @@ function harness(pipeline: Record<string, unknown> = {}, overrides: Record<strin
   const processorCounters = createProcessorCounters(config.strategies.length);
   const denials = new Float64Array(DENY_REASON_SLOTS);
   const risk = new RiskEngine(config.risk, config.symbols.length);
+  const decisions = new LatencyHistogram();
   const pipelineUnderTest = new WorkersPipeline({
     config,
     symbols: new SymbolTable(config.symbols),
@@ -42,6 +44,7 @@ function harness(pipeline: Record<string, unknown> = {}, overrides: Record<strin
       publishSignals: (_frame, count) => (signals += count),
     },
     recordLatency: (ns) => latencies.push(ns),
+    decisions: { record: { recordSince: () => { throw new Error('the workers layout records decisions in its workers'); } }, targets: [decisions] },
     ordersStreamId: 99,
     signalsStreamId: 98,
     log: () => undefined,
@@ -55,6 +58,7 @@ function harness(pipeline: Record<string, unknown> = {}, overrides: Record<strin
     orderFrames,
     signals: () => signals,
     latencies,
+    decisions,
     failures,
     intakeCounters,
     processorCounters,
@@ -234,13 +238,32 @@ describe('WorkersPipeline', () => {
     expect(decodeOrders(h.orderFrames)).toHaveLength(200);
   });
 
-  it('adds faultInjection.extraLatencyMicros in the worker to every tick-to-order latency the main thread records', async () => {
-    // A lower bound only: the worker spins 300 µs between the tick's publish stamp and the main thread's hand-off.
+  it('adds faultInjection.extraLatencyMicros in the worker to every decision and every tick-to-order latency', async () => {
+    // Lower bounds only: the worker spins 300 µs in each trade's decision, before its order reaches the main thread.
     const h = harness({ workers: 1 }, { faultInjection: { extraLatencyMicros: 300 } });
     await h.pipeline.start();
     for (const frame of tradeFrames(5, 1)) h.pipeline.processFrame(frame);
     await until(() => h.latencies.length === 20);
     expect(Math.min(...h.latencies)).toBeGreaterThanOrEqual(300_000);
+    h.pipeline.collectDecisions();
+    expect(h.decisions.count).toBe(20);
+    expect(h.decisions.min).toBeGreaterThanOrEqual(300_000);
+  });
+
+  it('measures the decision of every trade in the workers, orders or not, and hands each to the main thread once', async () => {
+    const h = harness({}, { strategies: [] });
+    await h.pipeline.start();
+    for (const frame of tradeFrames(10, 3)) h.pipeline.processFrame(frame);
+    const total = 10 * 3 * SYMBOLS.length;
+    await until(() => {
+      h.pipeline.refreshCounters();
+      return h.processorCounters.tradesProcessed === total;
+    });
+    h.pipeline.collectDecisions();
+    h.pipeline.collectDecisions();
+    expect(h.decisions.count).toBe(total);
+    expect(h.decisions.min).toBeGreaterThan(0);
+    expect(h.latencies).toEqual([]);
   });
 
   it('drains: workers finish their rings and exit, and every order they made is published', async () => {

@@ -18,6 +18,7 @@ import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
 import { OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
+import { SharedLatencyDrain, sharedLatencyBytes } from '../metrics/shared-latency.ts';
 
 /** The shared pipeline dependencies (PipelineDeps) plus the workers layout's tuning knobs. */
 export interface WorkersPipelineOptions extends Omit<PipelineDeps, 'onWorkerFailure'> {
@@ -110,6 +111,9 @@ export class WorkersPipeline implements TickHandler, Pipeline {
   readonly inputs: readonly SpscRing[];
   readonly outputs: readonly SpscRing[];
   readonly workerCounters: readonly WorkerCounters[];
+  /** Each worker's decision latency block, and the main thread's drain of it. */
+  private readonly decisionBlocks: readonly SharedArrayBuffer[];
+  private readonly decisionDrains: readonly SharedLatencyDrain[];
   readonly processorCounters: ProcessorCounters;
   readonly denials: Float64Array;
   readonly ringNames: readonly string[];
@@ -162,7 +166,9 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     const inputs: SpscRing[] = [];
     const outputs: SpscRing[] = [];
     const counters: WorkerCounters[] = [];
+    const decisions: SharedArrayBuffer[] = [];
     for (let w = 0; w < workers; w++) {
+      decisions.push(new SharedArrayBuffer(sharedLatencyBytes()));
       inputs.push(SpscRing.create({ capacity: ringCapacity, slotBytes: TICK_SLOT_BYTES, overflow, waitStrategy: mainWait }));
       outputs.push(SpscRing.create({ capacity: outputCapacity, slotBytes: OUTPUT_SLOT_BYTES, overflow: 'block', waitStrategy: mainWait }));
       counters.push(new WorkerCounters(config.strategies.length));
@@ -170,6 +176,8 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     this.inputs = inputs;
     this.outputs = outputs;
     this.workerCounters = counters;
+    this.decisionBlocks = decisions;
+    this.decisionDrains = decisions.map((sab) => new SharedLatencyDrain(sab));
     this.shardOf = Int32Array.from(config.symbols, (_symbol, index) => index % workers);
     this.claimed = new Int32Array(workers);
     this.timedOut = new Uint8Array(workers);
@@ -211,6 +219,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         output: this.outputs[w].sab,
         control: this.control.sab,
         counters: this.workerCounters[w].sab,
+        decisions: this.decisionBlocks[w],
       };
       const worker = spawnWorker(WORKER_MODULE, data, { name: `nexus-pipeline-${w}` });
       this.workers[w] = worker;
@@ -288,6 +297,10 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     totals.signals.fill(0);
     this.denials.fill(0);
     for (const counters of this.workerCounters) counters.addInto(totals, this.denials);
+  }
+
+  collectDecisions(): void {
+    for (const drain of this.decisionDrains) drain.drainInto(this.options.decisions.targets);
   }
 
   readRings(occupancy: Float64Array, dropped: Float64Array): void {
@@ -514,6 +527,7 @@ export function runWorkersWarmup(config: EngineConfig, clockNs: () => number): W
     denials: new Float64Array(DENY_REASON_SLOTS),
     publisher: discard.publisher,
     recordLatency: () => undefined,
+    decisions: { record: { recordSince: () => undefined }, targets: [] },
     ordersStreamId: 0,
     signalsStreamId: 1,
     log: () => undefined,
