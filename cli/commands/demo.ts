@@ -14,8 +14,10 @@ export const rolloutDemoHelp = helpText(
     '(kube-apiserver, etcd, controller-manager, scheduler; built from the Go modules on first use and cached)\n' +
     'with a local node agent that runs engine pods as processes, installs the TradingEngine CRD, runs the operator,\n' +
     'a market-data feed and an order sink, then rolls out three revisions of one TradingEngine with a latency-gated\n' +
-    'canary: v1 (first), v2 (healthy: promoted) and v3 (8 ms added to 5% of orders: aborted and rolled back\n' +
-    'automatically, orders cut first). Prints the timeline with the measured p99 values; ends by itself and cleans up.',
+    'canary: v1 (first), v2 (healthy: promoted) and v3 (8 ms added to 5% of trade decisions: aborted and rolled\n' +
+    'back automatically, orders cut first). The engines run an RSI reversion strategy that orders only now and then;\n' +
+    'the gate samples the decision latency of every trade. Prints the timeline with the measured p99 values; ends by\n' +
+    'itself and cleans up.',
   options,
 );
 
@@ -60,7 +62,7 @@ export async function rolloutDemoCommand(argv: readonly string[]): Promise<numbe
       phases.push(await rollout(lab as RolloutLab, timeline, 'v2', 'a healthy release: canary 50%, latency gate, 100%', (spec) => {
         spec.template.image = 'nexus/engine:v2';
       }, 'promoted'));
-      phases.push(await rollout(lab as RolloutLab, timeline, 'v3', 'a slow release: faultInjection adds 8000 µs to 5% of orders', (spec) => {
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v3', 'a slow release: faultInjection adds 8000 µs to 5% of trade decisions', (spec) => {
         spec.template.image = 'nexus/engine:v3';
         spec.engine.faultInjection = { extraLatencyMicros: 8_000, affectedPercent: 5 } as MutableSpec['engine']['faultInjection'];
       }, 'aborted'));
@@ -71,6 +73,7 @@ export async function rolloutDemoCommand(argv: readonly string[]): Promise<numbe
       return 130;
     }
     printSummary(phases);
+    console.log(`  the engines ran RSI reversion: the order gateway received ${lab.sink.counts.orders} orders over the run, and the gate sampled the decision of every trade (the samples above, per 2 s window)`);
     if (flag(values, 'json')) console.log(JSON.stringify({ thresholdMicros, phases }, null, 2));
     return phases.every((phase) => phase.outcome === (phase.label === 'v3' ? 'aborted' : phase.label === 'v2' ? 'promoted' : 'stable')) ? 0 : 1;
   } catch (error) {

@@ -144,8 +144,9 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
 }
 
 /**
- * The lab's engine: two pods, every trade tick becomes an order (probe strategy, so the gate has samples every
- * second), a control socket for orders-off, and a canary with a fast latency gate: every 2 s over the last 2 s
+ * The lab's engine: two pods running a realistic strategy (RSI reversion: it orders only when a symbol's RSI
+ * crosses its bands, not on every tick), a control socket for the cut, and a canary with a fast latency gate on
+ * decision latency (every trade is a sample, ordering or not): every 2 s over the last 2 s
  * (a window no longer than the interval, so consecutive measurements are independent and one CPU stall cannot
  * breach three times), 3 breaches in a row abort, 3 passes in a row promote.
  */
@@ -155,7 +156,8 @@ function labEngineSpec(marketDataPort: number, ordersPort: number): MutableSpec 
     template: { image: 'nexus/engine:v1', resources: { cpu: '500m', memory: '256Mi' } },
     engine: {
       symbols,
-      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
+      indicators: [{ name: 'rsi-14', type: 'rsi', params: { period: 14 } }],
+      strategies: [{ name: 'rsi', type: 'rsiReversion', indicators: ['rsi-14'], params: { orderQuantity: 1, oversold: 30, overbought: 70 } }],
       risk: { maxOrderQty: 100, maxPosition: 1000, maxNotional: 10_000_000, priceBandBps: 1000, ordersEnabled: true },
       zeromq: {
         endpoints: [
@@ -174,6 +176,7 @@ function labEngineSpec(marketDataPort: number, ordersPort: number): MutableSpec 
     analysis: {
       latency: {
         source: { type: 'PodScrape' },
+        metric: 'Decision',
         quantile: '0.99',
         thresholdMicros: 5_000,
         interval: '2s',

@@ -47,7 +47,7 @@ function endless(totalBytes: number, written: { bytes: number; closed: boolean }
 function target(port: number): MeasureTarget {
   return {
     namespace: 'prod', engineName: 'eng', revision: '7f9c', pods: [{ name: 'eng-7f9c-a', ip: '127.0.0.1' }],
-    quantile: '0.99', windowSeconds: 30, metricsPort: port, timeoutMs: 10_000,
+    metric: 'TickToOrder', quantile: '0.99', windowSeconds: 30, metricsPort: port, timeoutMs: 10_000,
   };
 }
 

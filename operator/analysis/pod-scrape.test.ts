@@ -56,6 +56,7 @@ function targetOf(pods: readonly TargetPod[], metricsPort: number, overrides: Pa
     engineName: 'eng',
     revision: '7f9c',
     pods,
+    metric: 'TickToOrder',
     quantile: '0.99',
     windowSeconds: 30,
     metricsPort,
@@ -182,7 +183,18 @@ describe('readPodWindow', () => {
     ['a window with samples', gauges('12', '87.5'), { pod: 'p', quantileMicros: 87.5, samples: 12 }],
     ['an empty window (NaN as prom-client writes it)', gauges('0', 'Nan'), { pod: 'p', quantileMicros: undefined, samples: 0 }],
   ])('reads %s', (_case, body, window) => {
-    expect(readPodWindow('p', body, '0.99')).toEqual(window);
+    expect(readPodWindow('p', body, '0.99', 'TickToOrder')).toEqual(window);
+  });
+
+  it('reads the family of the metric asked for: decision latency by default in a spec, tick-to-order when asked', () => {
+    const both = [
+      'nexus_engine_decision_latency_window_micros{quantile="0.99"} 14.5',
+      'nexus_engine_decision_latency_window_samples 12000',
+      gauges('40', '87.5'),
+    ].join('\n');
+    expect(readPodWindow('p', both, '0.99', 'Decision')).toEqual({ pod: 'p', quantileMicros: 14.5, samples: 12000 });
+    expect(readPodWindow('p', both, '0.99', 'TickToOrder')).toEqual({ pod: 'p', quantileMicros: 87.5, samples: 40 });
+    expect(readPodWindow('p', gauges('40', '87.5'), '0.99', 'Decision')).toMatch(/no nexus_engine_decision_latency_window_samples/);
   });
 
   it.each([
@@ -193,7 +205,7 @@ describe('readPodWindow', () => {
     ['the gauge exported twice', `${gauges('1', '2')}\nnexus_engine_tick_to_order_latency_window_samples 1`, /window_samples is exported 2 times/],
     ['an unparseable body', '<html>oops</html>', /unparseable metrics: line 1/],
   ])('fails on %s', (_case, body, message) => {
-    expect(readPodWindow('p', body, '0.99')).toMatch(message);
+    expect(readPodWindow('p', body, '0.99', 'TickToOrder')).toMatch(message);
   });
 });
 

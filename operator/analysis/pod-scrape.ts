@@ -22,11 +22,13 @@
  */
 import { defaultMaxReplyBytes, readBoundedBody } from './bounded-body.ts';
 import { findSamples, parseExposition, type ExpositionSample } from './exposition.ts';
-import type { LatencyProvider, MeasureResult, MeasureTarget, RevisionLatency, TargetPod } from './provider.ts';
+import type { LatencyMetric, LatencyProvider, MeasureResult, MeasureTarget, RevisionLatency, TargetPod } from './provider.ts';
 
-/** The engine's gate gauges (docs/metrics.md, "The latency gate API"). */
-export const WINDOW_QUANTILE_GAUGE = 'nexus_engine_tick_to_order_latency_window_micros';
-export const WINDOW_SAMPLES_GAUGE = 'nexus_engine_tick_to_order_latency_window_samples';
+/** The engine's gate gauges of each metric (docs/metrics.md, "The latency gate API"). */
+export const windowGauges: Readonly<Record<LatencyMetric, { readonly quantile: string; readonly samples: string }>> = {
+  Decision: { quantile: 'nexus_engine_decision_latency_window_micros', samples: 'nexus_engine_decision_latency_window_samples' },
+  TickToOrder: { quantile: 'nexus_engine_tick_to_order_latency_window_micros', samples: 'nexus_engine_tick_to_order_latency_window_samples' },
+};
 
 export const DEFAULT_METRICS_PATH = '/metrics';
 
@@ -108,7 +110,7 @@ async function scrapePod(fetchImpl: typeof fetch, pod: TargetPod, path: string, 
     if (!read.ok) return failed(read.error);
     const body = read.text;
     if (response.status !== 200) return failed(`HTTP ${response.status}${bodyExcerpt(body)}`);
-    const window = readPodWindow(pod.name, body, target.quantile);
+    const window = readPodWindow(pod.name, body, target.quantile, target.metric);
     return typeof window === 'string' ? failed(window) : { ok: true, window };
   } catch (error) {
     return failed(describeFetchError(error, target.timeoutMs));
@@ -119,17 +121,18 @@ async function scrapePod(fetchImpl: typeof fetch, pod: TargetPod, path: string, 
  * One pod's window from its /metrics body, or what is wrong with it. The quantile is looked up by the exact
  * label value the spec gives ("0.99"); the engine exports 0.5, 0.9, 0.99 and 0.999.
  */
-export function readPodWindow(pod: string, body: string, quantile: string): PodWindow | string {
+export function readPodWindow(pod: string, body: string, quantile: string, metric: LatencyMetric): PodWindow | string {
+  const gauges = windowGauges[metric];
   const parsed = parseExposition(body);
   if (!parsed.ok) return `unparseable metrics: ${parsed.error}`;
-  const samples = readSingle(parsed.samples, WINDOW_SAMPLES_GAUGE, {});
+  const samples = readSingle(parsed.samples, gauges.samples, {});
   if (typeof samples === 'string') return samples;
-  if (!Number.isInteger(samples) || samples < 0) return `${WINDOW_SAMPLES_GAUGE} is ${samples}, not a sample count`;
-  const value = readSingle(parsed.samples, WINDOW_QUANTILE_GAUGE, { quantile });
-  if (typeof value === 'string') return `${value}${exportedQuantiles(parsed.samples)}`;
+  if (!Number.isInteger(samples) || samples < 0) return `${gauges.samples} is ${samples}, not a sample count`;
+  const value = readSingle(parsed.samples, gauges.quantile, { quantile });
+  if (typeof value === 'string') return `${value}${exportedQuantiles(parsed.samples, gauges.quantile)}`;
   if (samples === 0) return { pod, quantileMicros: undefined, samples: 0 };
   if (!Number.isFinite(value) || value < 0) {
-    return `${WINDOW_QUANTILE_GAUGE}{quantile="${quantile}"} is ${value} while the window holds ${samples} samples`;
+    return `${gauges.quantile}{quantile="${quantile}"} is ${value} while the window holds ${samples} samples`;
   }
   return { pod, quantileMicros: value, samples };
 }
@@ -143,8 +146,8 @@ function readSingle(samples: readonly ExpositionSample[], name: string, labels: 
   return found[0].value;
 }
 
-function exportedQuantiles(samples: readonly ExpositionSample[]): string {
-  const quantiles = findSamples(samples, WINDOW_QUANTILE_GAUGE).map((sample) => sample.labels.quantile);
+function exportedQuantiles(samples: readonly ExpositionSample[], gauge: string): string {
+  const quantiles = findSamples(samples, gauge).map((sample) => sample.labels.quantile);
   return quantiles.length === 0 ? '' : ` (exported quantiles: ${quantiles.join(', ')})`;
 }
 

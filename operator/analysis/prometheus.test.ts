@@ -5,6 +5,7 @@ import { createPrometheusProvider, latencyFromValues, parseQueryResponse, queryE
 import type { MeasureResult, MeasureTarget } from './provider.ts';
 
 const target: MeasureTarget = {
+  metric: 'TickToOrder',
   namespace: 'prod',
   engineName: 'eng',
   revision: '7f9c',

@@ -5,7 +5,7 @@ const pods = (...names: string[]) => names.map((name, i) => ({ name, ip: `10.0.0
 
 describe('renderLatencyQueries', () => {
   it('renders the quantile in microseconds and the sample count over the window', () => {
-    const queries = renderLatencyQueries({ namespace: 'prod', pods: pods('eng-b', 'eng-a'), quantile: '0.99', windowSeconds: 60 });
+    const queries = renderLatencyQueries({ namespace: 'prod', pods: pods('eng-b', 'eng-a'), quantile: '0.99', windowSeconds: 60, metric: 'TickToOrder' });
     expect(queries).toEqual({
       quantile:
         'histogram_quantile(0.99, sum by (le) (rate(nexus_engine_tick_to_order_latency_seconds_bucket{namespace="prod",pod=~"eng-a|eng-b"}[60s]))) * 1e6',
@@ -13,14 +13,20 @@ describe('renderLatencyQueries', () => {
     });
   });
 
+  it('reads the decision latency histogram by default (metric Decision)', () => {
+    const queries = renderLatencyQueries({ namespace: 'prod', pods: pods('eng-a'), quantile: '0.99', windowSeconds: 60, metric: 'Decision' });
+    expect(queries.quantile).toBe('histogram_quantile(0.99, sum by (le) (rate(nexus_engine_decision_latency_seconds_bucket{namespace="prod",pod=~"eng-a"}[60s]))) * 1e6');
+    expect(queries.samples).toBe('sum(increase(nexus_engine_decision_latency_seconds_count{namespace="prod",pod=~"eng-a"}[60s]))');
+  });
+
   it('renders the same query whatever the order or repetition of the pods', () => {
-    const a = renderLatencyQueries({ namespace: 'n', pods: pods('x', 'y', 'x'), quantile: '0.5', windowSeconds: 30 });
-    const b = renderLatencyQueries({ namespace: 'n', pods: pods('y', 'x'), quantile: '0.5', windowSeconds: 30 });
+    const a = renderLatencyQueries({ namespace: 'n', pods: pods('x', 'y', 'x'), quantile: '0.5', windowSeconds: 30, metric: 'Decision' });
+    const b = renderLatencyQueries({ namespace: 'n', pods: pods('y', 'x'), quantile: '0.5', windowSeconds: 30, metric: 'Decision' });
     expect(a).toEqual(b);
   });
 
   it('throws RangeError without pods, with a bad quantile or with a bad window', () => {
-    const target = { namespace: 'n', pods: pods('a'), quantile: '0.99', windowSeconds: 30 };
+    const target = { namespace: 'n', pods: pods('a'), quantile: '0.99', windowSeconds: 30, metric: 'Decision' as const };
     expect(() => renderLatencyQueries({ ...target, pods: [] })).toThrow(RangeError);
     expect(() => renderLatencyQueries({ ...target, quantile: '0.99, x) or vector(1' })).toThrow(/quantile must be a decimal/);
     expect(() => renderLatencyQueries({ ...target, windowSeconds: 0 })).toThrow(/window must be a positive/);

@@ -11,10 +11,13 @@
  *   Prometheus UI is the figure compared with `thresholdMicros`.
  * - Rendering is deterministic: pod names are de-duplicated and sorted, so the same pods give the same query.
  */
-import type { MeasureTarget } from './provider.ts';
+import type { LatencyMetric, MeasureTarget } from './provider.ts';
 
-/** The engine's cumulative tick-to-order histogram (seconds), see docs/metrics.md. */
-export const LATENCY_HISTOGRAM = 'nexus_engine_tick_to_order_latency_seconds';
+/** The engine's cumulative histogram (seconds) of each metric, see docs/metrics.md. */
+export const latencyHistograms: Readonly<Record<LatencyMetric, string>> = {
+  Decision: 'nexus_engine_decision_latency_seconds',
+  TickToOrder: 'nexus_engine_tick_to_order_latency_seconds',
+};
 
 export interface LatencyQueries {
   /** One-element vector: the revision's latency at the quantile over the window, in µs (NaN when no samples). */
@@ -23,13 +26,14 @@ export interface LatencyQueries {
   readonly samples: string;
 }
 
-export type LatencyQueryTarget = Pick<MeasureTarget, 'namespace' | 'pods' | 'quantile' | 'windowSeconds'>;
+export type LatencyQueryTarget = Pick<MeasureTarget, 'namespace' | 'pods' | 'quantile' | 'windowSeconds' | 'metric'>;
 
 /**
  * Renders the two instant queries for one revision. Throws RangeError when there are no pods or the quantile or
  * window is not a valid number (the provider turns that into an error result).
  *
- * Example: namespace "prod", pods "eng-a", "eng-b", quantile "0.99", window 60 s:
+ * Example: namespace "prod", pods "eng-a", "eng-b", quantile "0.99", window 60 s, metric TickToOrder (Decision,
+ * the default, reads nexus_engine_decision_latency_seconds the same way):
  *   quantile: histogram_quantile(0.99, sum by (le) (rate(nexus_engine_tick_to_order_latency_seconds_bucket{namespace="prod",pod=~"eng-a|eng-b"}[60s]))) * 1e6
  *   samples:  sum(increase(nexus_engine_tick_to_order_latency_seconds_count{namespace="prod",pod=~"eng-a|eng-b"}[60s]))
  */
@@ -37,9 +41,10 @@ export function renderLatencyQueries(target: LatencyQueryTarget): LatencyQueries
   const quantile = renderQuantile(target.quantile);
   const range = renderRange(target.windowSeconds);
   const selector = renderPodSelector(target.namespace, target.pods.map((pod) => pod.name));
+  const histogram = latencyHistograms[target.metric];
   return {
-    quantile: `histogram_quantile(${quantile}, sum by (le) (rate(${LATENCY_HISTOGRAM}_bucket${selector}[${range}]))) * 1e6`,
-    samples: `sum(increase(${LATENCY_HISTOGRAM}_count${selector}[${range}]))`,
+    quantile: `histogram_quantile(${quantile}, sum by (le) (rate(${histogram}_bucket${selector}[${range}]))) * 1e6`,
+    samples: `sum(increase(${histogram}_count${selector}[${range}]))`,
   };
 }
 

@@ -12,12 +12,17 @@ export interface TargetPod {
 }
 
 /** What to measure: one revision of one TradingEngine. */
+/** What the gate samples: `Decision` (every trade, the default) or `TickToOrder` (orders only); docs/metrics.md. */
+export type LatencyMetric = 'Decision' | 'TickToOrder';
+
 export interface MeasureTarget {
   readonly namespace: string;
   readonly engineName: string;
   readonly revision: string;
   /** The revision's running pods with an IP (PodScrape reads these; Prometheus selects by the same names). */
   readonly pods: readonly TargetPod[];
+  /** The latency sampled (spec.analysis.latency.metric): decision latency (every trade) or tick-to-order. */
+  readonly metric: LatencyMetric;
   /** The gated quantile as written in the spec ("0.99"). */
   readonly quantile: string;
   readonly windowSeconds: number;

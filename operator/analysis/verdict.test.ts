@@ -8,6 +8,7 @@ const second = 1_000;
 
 const latency: LatencyAnalysis = {
   source: { type: 'PodScrape' },
+  metric: 'Decision',
   quantile: '0.99',
   thresholdMicros: 800,
   interval: '15s',

@@ -233,9 +233,11 @@ export interface RelativeToStable {
 
 export interface LatencyAnalysis {
   readonly source: LatencySource;
+  /** The latency sampled: Decision (every trade, publish stamp to its decision complete; exists whether or not the strategy orders) or TickToOrder (orders only). docs/metrics.md. */
+  readonly metric: "Decision" | "TickToOrder";
   /** The quantile gated, as a decimal string ("0.99"). */
   readonly quantile: string;
-  /** The tick-to-order latency budget at the quantile, in microseconds. */
+  /** The latency budget at the quantile, in microseconds, of the metric sampled. */
   readonly thresholdMicros: number;
   readonly relativeToStable?: RelativeToStable;
   readonly interval: string;
@@ -558,6 +560,9 @@ export const specDefaults: DefaultsNode = {
                   }
                 }
               }
+            },
+            "metric": {
+              "default": "Decision"
             },
             "quantile": {
               "default": "0.99"

@@ -49,6 +49,7 @@ export function measureTarget(engine: TradingEngine, pods: readonly V1Pod[], rev
     engineName: engine.metadata.name ?? '',
     revision,
     pods: reachablePods(pods, revision),
+    metric: latency?.metric ?? 'Decision',
     quantile: latency?.quantile ?? '0.99',
     windowSeconds: Math.max(1, Math.ceil((parseDurationMs(latency?.window ?? '60s') ?? 60_000) / 1000)),
     metricsPort: engine.spec.engine.metrics.port,
