@@ -54,6 +54,18 @@ export const latencyModel = {
  */
 export const engineWindow = { windowSeconds: 60, windowIntervals: 12 };
 
+/**
+ * The gate's samples per pod per second in normal trading. Default: `ordersPerPodPerSecond`, which is both the
+ * `probe` strategy's order rate (an order per trade) and the trade rate, so also the decision-latency sample rate
+ * of any strategy (a decision per trade, ordering or not). `--sample-rate R` models a gate on tick-to-order
+ * latency under a strategy that orders R times per second per pod (e.g. 0.05: three orders a minute).
+ */
+export const gateSamples = { perPodPerSecond: latencyModel.ordersPerPodPerSecond as number };
+
+export function setGateSampleRate(perPodPerSecond: number): void {
+  gateSamples.perPodPerSecond = perPodPerSecond;
+}
+
 export function setEngineWindow(seconds: number): void {
   engineWindow.windowSeconds = seconds;
   engineWindow.windowIntervals = Math.max(1, Math.min(seconds, Math.ceil(seconds / 5)));
@@ -63,7 +75,7 @@ export function setEngineWindow(seconds: number): void {
 export function describeModel(): string {
   const m = latencyModel;
   return [
-    `per pod ~Poisson(${m.ordersPerPodPerSecond}/s x activity e^N(0,${m.activitySigma})) samples;`,
+    `per pod ~Poisson(${gateSamples.perPodPerSecond}/s x activity e^N(0,${m.activitySigma})) gate samples (${gateSamples.perPodPerSecond === m.ordersPerPodPerSecond ? 'a sample per trade: decision latency, or tick-to-order under probe' : 'tick-to-order of a strategy that orders this often'});`,
     `latency = pod e^N(0,${m.podSigma}) x [lognormal(median ${m.bodyMedianMicros} µs, sigma ${m.bodySigma}), ${m.tailProbability * 100}% tail lognormal(${m.tailMedianMicros} µs, ${m.tailSigma})]`,
     `x burst (every ~${m.burstMeanGapSeconds} s, ${m.burstSeconds[0]}-${m.burstSeconds[1]} s, rate x${m.burstRate[0]}-${m.burstRate[1]}, latency x${m.burstLatency[0]}-${m.burstLatency[1]})`,
     `x regression (canary, from onset); quiet market (rate x${m.quietRate}, ${m.quietSeconds[0]}-${m.quietSeconds[1]} s) in ${m.quietProbability * 100}% of runs;`,
@@ -208,7 +220,7 @@ export class PodLatency {
     const m = latencyModel;
     // The engine rotates its window on a timer: mid-second is where this second's samples land.
     this.window.rotate(secondMs + 500);
-    const count = rng.poisson(m.ordersPerPodPerSecond * market.rateAt(secondMs));
+    const count = rng.poisson(gateSamples.perPodPerSecond * market.rateAt(secondMs));
     const scale = this.speed * market.latencyAt(secondMs);
     const bodyMu = Math.log(m.bodyMedianMicros);
     const tailMu = Math.log(m.tailMedianMicros);

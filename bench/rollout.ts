@@ -28,6 +28,9 @@
  *   npm run bench:rollout [-- --canaries 200] [--seed 1] [--max-step-ms 1000] [--json]
  *
  *   npm run bench:rollout -- --window 60 --min-samples 1000   (the gpu-canary example's 60 s window)
+ *   npm run bench:rollout -- --sample-rate 0.05               (a gate on tick-to-order under a strategy that orders
+ *                                                              three times a minute per pod; the default, a sample
+ *                                                              per trade, is what decision latency gives any strategy)
  *
  * What it showed (seed 1, 200 canaries, ~60 s on 2 busy cores; the gate counts a canary over the threshold while
  * stable is over it too and within the relative limit as Inconclusive, fleet-wide, not a breach):
@@ -51,7 +54,7 @@ import { canonicalJson } from '../operator/render/canonical-json.ts';
 import { revisionOf } from '../operator/render/revision.ts';
 import type { ControlOutcome, TakenMeasurement } from '../operator/plan/needs.ts';
 import { exampleEngine, withSpec } from '../test/support/engines.ts';
-import { describeModel, latencyModel, Market, naiveGate, Rng, setEngineWindow, type MeasurementResult, type Regression } from './rollout-model.ts';
+import { describeModel, latencyModel, Market, naiveGate, Rng, setEngineWindow, setGateSampleRate, type MeasurementResult, type Regression } from './rollout-model.ts';
 import { TimedWorld } from './rollout-world.ts';
 
 const args = process.argv.slice(2);
@@ -67,6 +70,9 @@ const maxStepMs = option('--max-step-ms', 1_000);
 const windowSeconds = option('--window', 20);
 const minSamples = option('--min-samples', 800);
 setEngineWindow(windowSeconds);
+/** The gate's samples per pod per second (rollout-model.ts gateSamples): default a sample per trade. */
+const sampleRate = option('--sample-rate', latencyModel.ordersPerPodPerSecond);
+setGateSampleRate(sampleRate);
 const say = (line: string): void => {
   if (!json) console.log(line);
   else process.stderr.write(`${line}\n`);
@@ -503,6 +509,7 @@ function main(): void {
       maxStepMs,
       spec: { replicas, steps, latency: latencySpec, minReadySeconds },
       model: latencyModel,
+      gateSamplesPerPodPerSecond: sampleRate,
       wallSeconds: wallS,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       falseAborts: { gate: falseAborts.length, naive: naiveFalse.length, healthy: healthy.length, healthyWithInconclusiveOrError: healthyWithGap.length, naiveBeforeOnset: naiveBeforeOnset.length },
