@@ -42,7 +42,7 @@ describe('parseRolloutArgs', () => {
   });
 
   it.each([
-    ['an unknown subcommand', ['rollback', 'alpha'], 'unknown rollout command "rollback" (status, watch, promote, abort, retry)'],
+    ['an unknown subcommand', ['rollback', 'alpha'], 'unknown rollout command "rollback" (status, watch, history, promote, abort, retry)'],
     ['no name', ['promote'], 'promote needs the TradingEngine name'],
     ['no name after options', ['status', '-n', 'trading'], 'status needs the TradingEngine name'],
     ['two names', ['abort', 'alpha', 'beta'], 'unexpected argument "beta" (one TradingEngine name)'],

@@ -5,13 +5,18 @@ import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
 import { contextNamespace, readTradingEngine, requestRollout, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
 import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../lib/args.ts';
 import { formatRollout, requestedLine, rolloutOutcome } from '../lib/rollout-view.ts';
+import { formatAnalysisHistory } from '../lib/analysis-history.ts';
+import { apiRequest } from '../../operator/kube/api-request.ts';
+import { readAnalysisRecord, recordLabel, type AnalysisRecord } from '../../operator/render/analysis-record.ts';
+import { collectionPath, configMaps } from '../../operator/kube/resources.ts';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 
 /**
  * `nexus rollout status|watch|promote|abort|retry <name>` (also `kubectl nexus rollout ...` through
  * bin/kubectl-nexus). Exit codes: 0 done (for watch: the rollout became healthy), 1 refused, failed, aborted or
  * timed out, 2 usage error.
  */
-export const rolloutSubcommands = ['status', 'watch', 'promote', 'abort', 'retry'] as const;
+export const rolloutSubcommands = ['status', 'watch', 'history', 'promote', 'abort', 'retry'] as const;
 export type RolloutSubcommand = (typeof rolloutSubcommands)[number];
 
 const common = {
@@ -23,6 +28,7 @@ const common = {
 const options: Record<RolloutSubcommand, Record<string, OptionSpec>> = {
   status: { json: { type: 'boolean', help: 'print the raw status JSON instead of the view' }, ...common },
   watch: { timeout: { type: 'number', help: 'give up (exit 1) after this many seconds; 0 = wait until done', default: 0 }, ...common },
+  history: { json: { type: 'boolean', help: 'print the records as JSON (every measurement) instead of one line each' }, ...common },
   promote: { full: { type: 'boolean', help: 'skip every remaining step and analysis (status.promoteFull)' }, ...common },
   abort: { ...common },
   retry: { ...common },
@@ -33,6 +39,8 @@ const summaries: Record<RolloutSubcommand, string> = {
     'the latency gate against its limits, the last measurements, abort and pause state, conditions.',
   watch: 'Reprints the status view on every change until the rollout is finished: exit 0 once the update\n' +
     'revision is stable and Healthy, 1 when it is aborted or --timeout passes.',
+  history: 'Prints every analysis of the latency gate the operator recorded for this TradingEngine (one record per\n' +
+    'analysis: every measurement, the gate, the verdict), oldest first; --json prints the records whole.',
   promote: 'Advances the rollout past its current step once (status.promotedStep = currentStepIndex); with\n' +
     '--full skips every remaining step and analysis. Refused (exit 1) with no rollout in progress or once aborted.',
   abort: 'Aborts the rollout in progress (status.abort = true): the operator cuts the canary pods\' orders, sets\n' +
@@ -43,6 +51,7 @@ const summaries: Record<RolloutSubcommand, string> = {
 const briefs: Record<RolloutSubcommand, string> = {
   status: 'print the rollout: step, canary weight and orders, latency gate, history, conditions (--json: raw status)',
   watch: 'reprint the status on every change until healthy (exit 0), aborted or --timeout (exit 1)',
+  history: 'print every recorded analysis of the gate: measurements by result, p99 range, verdict (--json: the records)',
   promote: 'advance past the current step once; --full skips every remaining step and analysis',
   abort: 'abort the rollout in progress: canary orders cut, weight 0, canary scaled down',
   retry: 'restart an aborted rollout at step 0',
@@ -51,7 +60,7 @@ const briefs: Record<RolloutSubcommand, string> = {
 export function rolloutHelp(subcommand?: RolloutSubcommand): string {
   if (subcommand !== undefined) return helpText(`nexus rollout ${subcommand} <name> [options]`, summaries[subcommand], options[subcommand]);
   return [
-    'Usage: nexus rollout <status|watch|promote|abort|retry> <name> [options]',
+    `Usage: nexus rollout <${rolloutSubcommands.join('|')}> <name> [options]`,
     '       kubectl nexus rollout ...   (bin/kubectl-nexus on PATH)',
     '',
     ...rolloutSubcommands.map((name) => `  ${name.padEnd(8)} ${briefs[name]}`),
@@ -172,6 +181,12 @@ export async function rolloutCommand(argv: readonly string[]): Promise<number> {
       console.log(requestedLine(request.label, result.before));
       return 0;
     }
+    if (invocation.subcommand === 'history') {
+      await readTradingEngine(kubeConfig, namespace, name);
+      const records = await readAnalysisRecords(kubeConfig, namespace, name);
+      console.log(invocation.json ? JSON.stringify(records, null, 2) : formatAnalysisHistory(records).join('\n'));
+      return 0;
+    }
     if (invocation.subcommand === 'status') {
       const engine = await readTradingEngine(kubeConfig, namespace, name);
       console.log(invocation.json ? JSON.stringify(engine.status ?? {}, null, 2) : formatRollout(engine, Date.now()).join('\n'));
@@ -266,4 +281,14 @@ export async function watchRollout(deps: WatchRolloutDeps): Promise<number> {
 /** Worth another read: a network failure or timeout, throttling, or a server-side error (not a kubeconfig without a cluster). */
 function transient(error: ApiError): boolean {
   return error.code === 0 ? error.reason === 'NetworkError' : error.code === 429 || error.code >= 500;
+}
+
+/** The analysis records of one TradingEngine (its ConfigMaps labelled as records), as the operator wrote them. */
+async function readAnalysisRecords(kubeConfig: KubeConfig, namespace: string, name: string): Promise<AnalysisRecord[]> {
+  const list = await apiRequest<{ items: V1ConfigMap[] }>(kubeConfig, {
+    method: 'GET',
+    path: collectionPath(configMaps, namespace),
+    query: { labelSelector: `app.kubernetes.io/instance=${name},${recordLabel.key}=${recordLabel.value}` },
+  });
+  return list.items.map(readAnalysisRecord).filter((record): record is AnalysisRecord => record !== undefined);
 }

@@ -4,6 +4,7 @@ import { configMaps, networkPolicies, replicaSets, secrets, services, type Resou
 import { findCondition, mergeConditions, type DesiredCondition } from '../plan/conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { analysisRecordName, nextAnalysisRecord } from '../render/analysis-record.ts';
 import { controlKeysOf, controlSecretName, hasControlSocket, renderControlSecret } from '../render/control-secret.ts';
 import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
 import { networkPolicyName, renderNetworkPolicy } from '../render/network-policy.ts';
@@ -14,7 +15,7 @@ import type { RolloutPlan } from '../rollout/types.ts';
  * decide's one shared assembly: turns a planner's RolloutPlan (whichever planner made it) into the reconcile plan.
  *
  * Children: the control Secret (with a control socket) and the NetworkPolicy (when the operator's settings ask
- * for one), the engine Service (selecting `serviceRevision`, or every engine pod), the preview Service while a
+ * for one), the record of the gate's current analysis (every measurement, then the verdict), the engine Service (selecting `serviceRevision`, or every engine pod), the preview Service while a
  * planner names a preview revision (deleted otherwise), the update revision's ConfigMap and ReplicaSet at its
  * planned size (when the planner lists it), and every other revision's ReplicaSet at its planned size (0 when not
  * listed). History: ReplicaSets at 0 beyond `revisionHistoryLimit` are deleted, newest kept first, never the
@@ -102,7 +103,21 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     message: rollout.message ?? rollout.progressing.message,
     conditions: mergeConditions(previous.conditions, conditions, generation, nowMs),
   };
+  applies.push(...analysisRecord(engine, observed, status, nowMs));
   return { applies, deletes, events, status, ...(rollout.requeueAfterMs === undefined ? {} : { requeueAfterMs: rollout.requeueAfterMs }) };
+}
+
+/**
+ * The record of the gate's current analysis (analysis-record.ts): created at its first measurement, extended by each
+ * later one, closed with the verdict. Nothing while no analysis has started.
+ */
+function analysisRecord(engine: TradingEngine, observed: Observed, status: TradingEngineStatus, nowMs: number): ApplyIntent[] {
+  const analysis = status.analysis;
+  if (analysis?.revision === undefined || analysis.startedAt === undefined) return [];
+  const name = analysisRecordName(engine, analysis.revision, analysis.startedAt);
+  const current = observed.configMaps.find((cm) => cm.metadata?.name === name);
+  const next = nextAnalysisRecord(engine, analysis, current, nowMs);
+  return next === undefined ? [] : [{ resource: configMaps, object: next, observed: current }];
 }
 
 /**

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CanaryStep } from '../api/types.ts';
 import { canaryReplicas, describeStep, weightAt } from './canary.ts';
+import { readAnalysisRecord } from '../render/analysis-record.ts';
+import { needsWrite } from '../plan/plan.ts';
 import { failing, gpuCanary, images, iso, minute, noSamples, p99, release, second, World, type LatencyAnswer, type Reconciled, type SpecEdit } from '../../test/support/rollout-world.ts';
 
 /** Measure every 5 s from the moment an analysis step starts. */
@@ -770,5 +772,28 @@ describe('canary: restart safety', () => {
     }
     expect(replayed).toEqual([]);
     expect(world.status.phase).toBe(phase);
+  });
+});
+
+describe('canary: a record of every analysis', () => {
+  it('keeps every measurement of an analysis that breached, with its verdict, in a record the API server holds', () => {
+    const { world, revB } = atAnalysis(p99(900));
+    world.run(20 * second, { stepMs: 5 * second, until: (w) => w.status.abort === true });
+    const records = world.server.configMapObjects().map(readAnalysisRecord).filter((record) => record !== undefined);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ revision: revB, outcome: 'Failed' });
+    expect(records[0]?.measurements.map((m) => m.result)).toEqual(['Breach', 'Breach', 'Breach']);
+    expect(records[0]?.measurements.map((m) => m.p99Micros)).toEqual([900, 900, 900]);
+  });
+
+  it('keeps more measurements than status does (status keeps the last 20), and writes nothing more once settled', () => {
+    const { world, revB } = atAnalysis(p99(500), (s) => { s.analysis.latency.successfulIntervals = 30; });
+    world.run(10 * minute, { stepMs: 5 * second, until: (w) => w.status.phase === 'Healthy' });
+    const record = world.server.configMapObjects().map(readAnalysisRecord).find((r) => r?.revision === revB);
+    expect(record?.outcome).toBe('Successful');
+    expect(record?.measurements.length).toBeGreaterThanOrEqual(30);
+    expect(world.status.analysis?.history?.length).toBe(20);
+    world.settle();
+    expect(world.after(5 * second).plan.applies.filter(needsWrite)).toEqual([]);
   });
 });

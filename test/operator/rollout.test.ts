@@ -6,6 +6,7 @@ import { requestRollout } from '../../operator/kube/rollout-requests.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
 import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
+import { spawnNexus, waitForExit } from '../../cli/lib/processes.ts';
 import { eventually } from '../support/eventually.ts';
 import type { PodJson } from '../support/kube.ts';
 
@@ -151,6 +152,15 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const after = await engine();
     expect(after?.status?.phase).toBe('Aborted');
     expect((await lab?.events(name) ?? []).filter((event) => event.reason === 'RolloutAborted')).toHaveLength(1);
+
+    // Every analysis so far is on record: v2's passed, v3's failed with its three breaches.
+    const history = spawnNexus(['rollout', 'history', name, '-n', lab?.namespace ?? '', '--kubeconfig', lab?.kubeconfigPath ?? '']);
+    let printed = '';
+    history.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    expect(await waitForExit(history, 30_000)).toBe(0);
+    const lines = printed.trim().split('\n');
+    expect(lines.find((line) => line.includes(v3))).toMatch(/Failed\s+3 \(0\/3\/0\/0\)/);
+    expect(lines.find((line) => line.includes(v2))).toMatch(/Successful\s+3 \(3\/0\/0\/0\)/);
   }, 180_000);
 
   it('retries the aborted v3 through a nexus rollout request: step 0 with zeroed counters, then aborts again', async () => {

@@ -1,0 +1,92 @@
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { AnalysisStatus, LatencyAnalysis, Measurement, TradingEngine } from '../api/types.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { commonLabels, labelKeys } from './labels.ts';
+import { ownerReference, withAppliedHash } from './owned.ts';
+
+/**
+ * The record of one analysis of the latency gate: a ConfigMap owned by the TradingEngine, with every measurement
+ * the analysis took (appended as it takes them), the gate it judged against, and its verdict once it has one; then
+ * immutable. Status keeps the latest figures only; `nexus rollout history` reads these. A record carries its
+ * revision's label, so it is pruned with its revision's ReplicaSet (revisionHistoryLimit). Pure.
+ */
+
+/** The label that marks a ConfigMap as an analysis record (and its value). */
+export const recordLabel = { key: 'trading.nexus.dev/record', value: 'analysis' } as const;
+export const recordFileName = 'analysis.json';
+/** The most measurements one record keeps (a ConfigMap holds at most 1 MiB); later ones are counted, not kept. */
+export const recordMeasurementLimit = 2_000;
+
+export interface AnalysisRecord {
+  readonly revision: string;
+  readonly startedAt: string;
+  readonly gate: LatencyAnalysis | undefined;
+  readonly measurements: readonly Measurement[];
+  /** Measurements taken beyond recordMeasurementLimit (not kept). */
+  readonly dropped: number;
+  /** The time of the latest measurement taken, kept or not: what a measurement must be later than to be new. */
+  readonly lastMeasurementAt?: string;
+  /** The verdict, once the analysis has one: Successful or Failed; absent while it runs. */
+  readonly outcome?: 'Successful' | 'Failed';
+  readonly finishedAt?: string;
+}
+
+/** `<engine>-gate-<revision>-<start in base-36 seconds>`: one name per analysis (a retry starts a new one). */
+export function analysisRecordName(engine: TradingEngine, revision: string, startedAt: string): string {
+  const seconds = Math.floor(Date.parse(startedAt) / 1000);
+  return `${engine.metadata.name ?? ''}-gate-${revision}-${Number.isFinite(seconds) ? seconds.toString(36) : '0'}`;
+}
+
+/** The record a ConfigMap holds; undefined when it is not one this operator wrote. */
+export function readAnalysisRecord(configMap: V1ConfigMap | undefined): AnalysisRecord | undefined {
+  const text = configMap?.data?.[recordFileName];
+  if (text === undefined) return undefined;
+  try {
+    const record = JSON.parse(text) as AnalysisRecord;
+    return Array.isArray(record.measurements) && typeof record.revision === 'string' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The record of `analysis` after this reconcile: the observed one (if any) with the latest measurement appended when
+ * it is new, and the verdict once the analysis is Successful or Failed. Returns the observed object itself when
+ * nothing changed, and undefined when `analysis` is not a started analysis of the gate.
+ */
+export function nextAnalysisRecord(engine: TradingEngine, analysis: AnalysisStatus | undefined, observed: V1ConfigMap | undefined, nowMs: number): V1ConfigMap | undefined {
+  if (analysis?.revision === undefined || analysis.startedAt === undefined) return undefined;
+  const before = readAnalysisRecord(observed);
+  if (before?.outcome !== undefined) return observed;
+  const record: AnalysisRecord = before ?? { revision: analysis.revision, startedAt: analysis.startedAt, gate: engine.spec.analysis?.latency, measurements: [], dropped: 0 };
+  const latest = analysis.lastMeasurement;
+  const latestMs = Date.parse(latest?.time ?? '');
+  const isNew = latest !== undefined && latest.revision === analysis.revision && latestMs >= Date.parse(analysis.startedAt)
+    && (record.lastMeasurementAt === undefined || latestMs > Date.parse(record.lastMeasurementAt));
+  const finished = analysis.phase === 'Successful' || analysis.phase === 'Failed' ? analysis.phase : undefined;
+  if (!isNew && finished === undefined) return observed;
+  const keep = isNew && record.measurements.length < recordMeasurementLimit;
+  const next: AnalysisRecord = {
+    ...record,
+    measurements: keep ? [...record.measurements, latest] : record.measurements,
+    dropped: record.dropped + (isNew && !keep ? 1 : 0),
+    ...(isNew ? { lastMeasurementAt: latest.time } : {}),
+    ...(finished === undefined ? {} : { outcome: finished, finishedAt: new Date(nowMs).toISOString() }),
+  };
+  return render(engine, next, finished !== undefined);
+}
+
+function render(engine: TradingEngine, record: AnalysisRecord, final: boolean): V1ConfigMap {
+  return withAppliedHash<V1ConfigMap>({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: analysisRecordName(engine, record.revision, record.startedAt),
+      namespace: engine.metadata.namespace,
+      labels: { ...commonLabels(engine), [labelKeys.revision]: record.revision, [recordLabel.key]: recordLabel.value },
+      ownerReferences: [ownerReference(engine)],
+    },
+    ...(final ? { immutable: true } : {}),
+    data: { [recordFileName]: canonicalJson(record) },
+  });
+}
