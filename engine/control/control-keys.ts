@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { curveKeyPair } from 'zeromq';
+import { ConfigError } from '../config-error.ts';
 import { isZ85Key } from './z85.ts';
 
 /**
@@ -69,15 +70,16 @@ export function readControlClientKeys(dir: string): ControlClientKeys {
   };
 }
 
+/** One key file; a ConfigError naming the file (the CLI prints it and exits 2) when it is missing or not a key. */
 function readKey(dir: string, file: string): string {
   const path = join(dir, file);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`control key ${path} cannot be read: ${(error as Error).message}`);
+    throw new ConfigError(path, `the control key cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const key = text.trim();
-  if (!isZ85Key(key)) throw new Error(`control key ${path} is not a 40-character Z85 CURVE key`);
+  if (!isZ85Key(key)) throw new ConfigError(path, 'is not a 40-character Z85 CURVE key');
   return key;
 }
