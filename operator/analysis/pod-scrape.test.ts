@@ -121,7 +121,7 @@ describe('createPodScrapeProvider against engine metrics servers', () => {
     const port = await freePort();
     const a = await startEnginePod('eng-7f9c-a', '127.0.0.2', port, []);
     const b = await startEnginePod('eng-7f9c-b', '127.0.0.3', port, []);
-    expect(await provider.measure(targetOf([a.pod, b.pod], port))).toEqual({
+    expect(await provider.measure(targetOf([a.pod, b.pod], port))).toMatchObject({
       ok: true,
       value: { quantileMicros: undefined, samples: 0, podsMeasured: 2 },
     });
@@ -183,7 +183,7 @@ describe('readPodWindow', () => {
     ['a window with samples', gauges('12', '87.5'), { pod: 'p', quantileMicros: 87.5, samples: 12 }],
     ['an empty window (NaN as prom-client writes it)', gauges('0', 'Nan'), { pod: 'p', quantileMicros: undefined, samples: 0 }],
   ])('reads %s', (_case, body, window) => {
-    expect(readPodWindow('p', body, '0.99', 'TickToOrder')).toEqual(window);
+    expect(readPodWindow('p', body, '0.99', 'TickToOrder')).toMatchObject(window);
   });
 
   it('reads the family of the metric asked for: decision latency by default in a spec, tick-to-order when asked', () => {
@@ -192,8 +192,8 @@ describe('readPodWindow', () => {
       'nexus_engine_decision_latency_window_samples 12000',
       gauges('40', '87.5'),
     ].join('\n');
-    expect(readPodWindow('p', both, '0.99', 'Decision')).toEqual({ pod: 'p', quantileMicros: 14.5, samples: 12000 });
-    expect(readPodWindow('p', both, '0.99', 'TickToOrder')).toEqual({ pod: 'p', quantileMicros: 87.5, samples: 40 });
+    expect(readPodWindow('p', both, '0.99', 'Decision')).toMatchObject({ pod: 'p', quantileMicros: 14.5, samples: 12000 });
+    expect(readPodWindow('p', both, '0.99', 'TickToOrder')).toMatchObject({ pod: 'p', quantileMicros: 87.5, samples: 40 });
     expect(readPodWindow('p', gauges('40', '87.5'), '0.99', 'Decision')).toMatch(/no nexus_engine_decision_latency_window_samples/);
   });
 

@@ -23,6 +23,7 @@
 import { defaultMaxReplyBytes, readBoundedBody } from './bounded-body.ts';
 import { findSamples, parseExposition, type ExpositionSample } from './exposition.ts';
 import type { LatencyMetric, LatencyProvider, MeasureResult, MeasureTarget, RevisionLatency, TargetPod } from './provider.ts';
+import { addSignalCounts, readSignalCounts, type SignalCounts } from './signals.ts';
 
 /** The engine's gate gauges of each metric (docs/metrics.md, "The latency gate API"). */
 export const windowGauges: Readonly<Record<LatencyMetric, { readonly quantile: string; readonly samples: string }>> = {
@@ -46,6 +47,8 @@ export interface PodWindow {
   readonly pod: string;
   readonly quantileMicros: number | undefined;
   readonly samples: number;
+  /** The pod's error-signal counters (signals.ts); absent in windows not read from a body. */
+  readonly signals?: SignalCounts;
 }
 
 type PodScrape = { readonly ok: true; readonly window: PodWindow } | { readonly ok: false; readonly failure: string };
@@ -88,13 +91,15 @@ async function measureRevision(fetchImpl: typeof fetch, path: string, maxReplyBy
 export function aggregateWorstPod(windows: readonly PodWindow[]): RevisionLatency {
   let worst: number | undefined;
   let samples = 0;
+  let signals: SignalCounts | undefined;
   for (const window of windows) {
     samples += window.samples;
+    if (window.signals !== undefined) signals = signals === undefined ? window.signals : addSignalCounts(signals, window.signals);
     if (window.samples > 0 && window.quantileMicros !== undefined) {
       worst = worst === undefined ? window.quantileMicros : Math.max(worst, window.quantileMicros);
     }
   }
-  return { quantileMicros: worst, samples, podsMeasured: windows.length };
+  return { quantileMicros: worst, samples, podsMeasured: windows.length, ...(signals === undefined ? {} : { signals }) };
 }
 
 /** Scrapes one pod within timeoutMs (connect, headers and body together). Never rejects. */
@@ -130,11 +135,12 @@ export function readPodWindow(pod: string, body: string, quantile: string, metri
   if (!Number.isInteger(samples) || samples < 0) return `${gauges.samples} is ${samples}, not a sample count`;
   const value = readSingle(parsed.samples, gauges.quantile, { quantile });
   if (typeof value === 'string') return `${value}${exportedQuantiles(parsed.samples, gauges.quantile)}`;
-  if (samples === 0) return { pod, quantileMicros: undefined, samples: 0 };
+  const signals = readSignalCounts(parsed.samples);
+  if (samples === 0) return { pod, quantileMicros: undefined, samples: 0, signals };
   if (!Number.isFinite(value) || value < 0) {
     return `${gauges.quantile}{quantile="${quantile}"} is ${value} while the window holds ${samples} samples`;
   }
-  return { pod, quantileMicros: value, samples };
+  return { pod, quantileMicros: value, samples, signals };
 }
 
 /** The value of the one sample `name{labels}`; a message when it is missing or exported more than once. */

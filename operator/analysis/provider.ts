@@ -1,3 +1,4 @@
+import type { SignalCounts } from './signals.ts';
 /**
  * The latency gate's measurement contract. A provider measures one revision's tick-to-order latency at the
  * configured quantile over the analysis window and reports either a value or an error; it never decides
@@ -38,6 +39,8 @@ export interface RevisionLatency {
   readonly samples: number;
   /** Pods whose figures went into the value. */
   readonly podsMeasured: number;
+  /** The engine's error signals since each pod started, summed over the pods (PodScrape only; for the checks). */
+  readonly signals?: SignalCounts;
 }
 
 export type MeasureResult =

@@ -61,6 +61,7 @@ const typeNames: Readonly<Record<string, string>> = {
   'spec.analysis.latency.source.podScrape': 'PodScrapeSource',
   'spec.analysis.latency.source.prometheus': 'PrometheusSource',
   'spec.analysis.latency.relativeToStable': 'RelativeToStable',
+  'spec.analysis.checks[]': 'SignalCheck',
   status: 'TradingEngineStatus',
   'status.canary': 'CanaryStatus',
   'status.canary.cutPods[]': 'CutPod',
@@ -69,6 +70,7 @@ const typeNames: Readonly<Record<string, string>> = {
   'status.analysis': 'AnalysisStatus',
   'status.analysis.lastMeasurement': 'Measurement',
   'status.analysis.history[]': 'Measurement',
+  'status.analysis.checks[]': 'SignalCheckStatus',
   'status.conditions[]': 'Condition',
 };
 

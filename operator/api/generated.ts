@@ -251,9 +251,23 @@ export interface LatencyAnalysis {
   readonly inconclusiveTimeoutSeconds: number;
 }
 
+export interface SignalCheck {
+  /** TicksRejected: rejected / received ticks; FramesRejected: rejected / received frames; TicksLost: lost / (received + lost) ticks; OrdersDenied: risk denials / orders checked; PoolExhausted: pool exhaustions / received ticks. */
+  readonly signal: "TicksRejected" | "FramesRejected" | "TicksLost" | "OrdersDenied" | "PoolExhausted";
+  /** Fail when the canary ratio is above this. */
+  readonly maxRatio?: number;
+  /** Fail when the canary ratio is above the stable ratio by more than this percent (and above maxRatio when both are set). */
+  readonly maxIncreasePercent?: number;
+  /** The denominator (ticks, frames or orders) the canary must have seen for a verdict. */
+  readonly minEvents: number;
+  readonly consecutiveFailures: number;
+}
+
 /** The latency gate. */
 export interface AnalysisSpec {
   readonly latency: LatencyAnalysis;
+  /** Checks on the engine's own error signals beside latency, judged at every measurement of the gate (PodScrape source): the canary's ratio since its pods started, against an absolute limit and/or the stable revision's ratio. consecutiveFailures failures in a row abort (reason CheckFailed); too few events is Inconclusive for that check and never fails it. */
+  readonly checks?: readonly SignalCheck[];
 }
 
 /** The desired engines. */
@@ -323,6 +337,16 @@ export interface Measurement {
   readonly message?: string;
 }
 
+export interface SignalCheckStatus {
+  readonly signal: string;
+  readonly result?: "Pass" | "Fail" | "Inconclusive";
+  readonly consecutiveFailures?: number;
+  readonly canaryRatio?: number;
+  readonly stableRatio?: number;
+  readonly canaryEvents?: number;
+  readonly message?: string;
+}
+
 export interface AnalysisStatus {
   readonly phase?: "Pending" | "Running" | "Successful" | "Failed" | "Inconclusive" | "Error";
   readonly revision?: string;
@@ -333,6 +357,7 @@ export interface AnalysisStatus {
   readonly inconclusiveSince?: string;
   readonly lastMeasurement?: Measurement;
   readonly history?: readonly Measurement[];
+  readonly checks?: readonly SignalCheckStatus[];
 }
 
 export interface Condition {
@@ -372,7 +397,7 @@ export interface TradingEngineStatus {
   /** Set by nexus rollout promote to the step index it promotes past; acted on only while it equals currentStepIndex. */
   readonly promotedStep?: number;
   /** Why the rollout was aborted. */
-  readonly abortReason?: "LatencyBreach" | "Inconclusive" | "ProgressDeadlineExceeded" | "Manual" | "OrdersOffFailed";
+  readonly abortReason?: "LatencyBreach" | "CheckFailed" | "Inconclusive" | "ProgressDeadlineExceeded" | "Manual" | "OrdersOffFailed";
   /** Revisions that were stable, newest first (fast rollback within spec.rollbackWindow). */
   readonly stableHistory?: readonly string[];
   readonly pauseConditions?: readonly PauseCondition[];
@@ -593,6 +618,18 @@ export const specDefaults: DefaultsNode = {
             },
             "inconclusiveTimeoutSeconds": {
               "default": 900
+            }
+          }
+        },
+        "checks": {
+          "items": {
+            "properties": {
+              "minEvents": {
+                "default": 1000
+              },
+              "consecutiveFailures": {
+                "default": 3
+              }
             }
           }
         }

@@ -61,6 +61,14 @@ describe('validateSpec', () => {
     });
   });
 
+  it('refuses signal checks with a Prometheus source, which gives them no data', () => {
+    const spec = withSpec(exampleEngine('gpu-canary'), (s) => {
+      s.analysis.latency.source = { type: 'Prometheus', prometheus: { address: 'http://prometheus:9090' } };
+      s.analysis.checks = [{ signal: 'TicksRejected', maxRatio: 0.01, minEvents: 1000, consecutiveFailures: 3 }];
+    }).spec;
+    expect(validateSpec(spec).map((error) => error.path)).toEqual(['spec.analysis.checks']);
+  });
+
   it('accepts fault injection and reports a bad value with the engine\'s message on the spec path', () => {
     const ok = withSpec(exampleEngine('minimal'), (s) => { s.engine.faultInjection = { extraLatencyMicros: 400, jitterMicros: 100, seed: 1 }; });
     expect(validateSpec(ok.spec)).toEqual([]);

@@ -30,7 +30,18 @@ export function validateSpec(spec: TradingEngineSpec, settings: OperatorSettings
   checkAnalysis(spec, errors);
   checkStrategy(spec, errors);
   checkPrometheusAddress(spec, settings, errors);
+  checkSignalChecks(spec, errors);
   return errors;
+}
+
+/** Signal checks read the engine's counters from its pods: a Prometheus source would leave them without data. */
+function checkSignalChecks(spec: TradingEngineSpec, errors: FieldError[]): void {
+  const analysis = spec.analysis;
+  if ((analysis?.checks ?? []).length === 0 || analysis?.latency.source.type !== 'Prometheus') return;
+  errors.push({
+    path: 'spec.analysis.checks',
+    message: "checks read the engine's counters from its pods and need source type PodScrape; with Prometheus they would never have data",
+  });
 }
 
 /**

@@ -49,7 +49,7 @@ export function runAnalysisStep(input: RolloutInput, args: AnalysisStepArgs): An
     analysis = startGate(input.revision, input.nowMs, analysis);
     events.push({
       type: 'Normal', reason: 'AnalysisStarted',
-      message: `Latency gate on revision ${input.revision} (${args.label}): ${quantileName(latency.quantile)} <= ${latency.thresholdMicros} µs over ${latency.window}, every ${latency.interval} after ${latency.initialDelay}; ${args.requiredSuccesses} passes in a row pass, ${latency.consecutiveBreaches} breaches in a row abort`,
+      message: `Latency gate on revision ${input.revision} (${args.label}): ${quantileName(latency.quantile)} <= ${latency.thresholdMicros} µs over ${latency.window}, every ${latency.interval} after ${latency.initialDelay}; ${args.requiredSuccesses} passes in a row pass, ${latency.consecutiveBreaches} breaches in a row abort${checksText(input)}`,
     });
   }
   // An inconclusive pause (onInconclusive Pause) holds the step until promoted, even if the gate passes later.
@@ -65,11 +65,22 @@ export function runAnalysisStep(input: RolloutInput, args: AnalysisStepArgs): An
   const last = analysis.lastMeasurement?.message ?? '';
   let done = false;
   let abort: AnalysisStepResult['abort'];
-  switch (tick.outcome) {
+  const failingChecks = (analysis.checks ?? []).filter((check) => check.result === 'Fail');
+  if (tick.checkFailed !== undefined && tick.outcome !== 'Failed') {
+    const limit = input.engine.spec.analysis?.checks?.find((check) => check.signal === tick.checkFailed?.signal)?.consecutiveFailures ?? 0;
+    abort = { reason: 'CheckFailed', message: `${tick.checkFailed.message ?? tick.checkFailed.signal}; ${tick.checkFailed.consecutiveFailures ?? 0} failures in a row at ${args.label} (consecutiveFailures ${limit})` };
+    analysis = { ...analysis, phase: 'Failed' };
+  } else if (tick.outcome === 'Passed' && failingChecks.length > 0) {
+    // Latency passed, a check failed on this measurement: not a pass yet; the next measurement decides.
+    analysis = { ...analysis, phase: 'Running' };
+  }
+  switch (abort === undefined ? tick.outcome : 'Aborted') {
     case 'Failed':
       abort = { reason: 'LatencyBreach', message: `${last}; ${analysis.consecutiveBreaches ?? 0} breaches in a row at ${args.label} (consecutiveBreaches ${latency.consecutiveBreaches})` };
       break;
     case 'Passed':
+      // A check failing on the last measurement holds the step: it passes on a measurement where no check fails.
+      if (failingChecks.length > 0) break;
       done = true;
       events.push({ type: 'Normal', reason: 'AnalysisPassed', message: `Latency gate passed at ${args.label}: ${last}; ${analysis.consecutiveSuccesses ?? 0} passes in a row` });
       break;
@@ -94,7 +105,14 @@ export function runAnalysisStep(input: RolloutInput, args: AnalysisStepArgs): An
   }
   if (done && pausedInconclusive()) done = false;
   const hold = done || abort !== undefined ? ''
+    : tick.outcome === 'Passed' && failingChecks.length > 0 ? `${args.label}: latency passed, waiting for the checks: ${failingChecks.map((check) => check.message ?? check.signal).join('; ')}`
     : tick.outcome === 'Passed' ? pausedHold
     : `${args.label} analysis ${analysis.phase ?? 'Running'}: ${analysis.consecutiveSuccesses ?? 0}/${args.requiredSuccesses} passes, ${analysis.consecutiveBreaches ?? 0}/${latency.consecutiveBreaches} breaches`;
   return { analysis, done, ...(abort === undefined ? {} : { abort }), hold, events, pauseConditions, dueMs: tick.dueMs };
+}
+
+/** `; checks: TicksRejected (3 failures in a row abort)` for the AnalysisStarted Event, or nothing without checks. */
+function checksText(input: RolloutInput): string {
+  const checks = input.engine.spec.analysis?.checks ?? [];
+  return checks.length === 0 ? '' : `; checks: ${checks.map((check) => `${check.signal} (${check.consecutiveFailures} failures in a row abort)`).join(', ')}`;
 }

@@ -797,3 +797,53 @@ describe('canary: a record of every analysis', () => {
     expect(world.after(5 * second).plan.applies.filter(needsWrite)).toEqual([]);
   });
 });
+
+describe('canary: checks on the engine error signals', () => {
+  const signals = (rejected: number): LatencyAnswer => (target) => ({
+    ok: true,
+    value: {
+      quantileMicros: 500, samples: 5000, podsMeasured: target.pods.length,
+      signals: {
+        TicksRejected: { events: rejected, total: 100_000 },
+        FramesRejected: { events: 0, total: 10_000 },
+        TicksLost: { events: 0, total: 100_000 },
+        OrdersDenied: { events: 0, total: 1_000 },
+        PoolExhausted: { events: 0, total: 100_000 },
+      },
+    },
+  });
+  const rejectionCheck: SpecEdit = (s) => { s.analysis.checks = [{ signal: 'TicksRejected', maxIncreasePercent: 50, maxRatio: 0.0001, minEvents: 1000, consecutiveFailures: 3 }]; };
+
+  it('aborts a canary that rejects more ticks than stable, with CheckFailed naming the check and its values', () => {
+    const { world, revB } = atAnalysis(signals(300), rejectionCheck);
+    world.stableLatency = signals(100);
+    world.run(30 * second, { stepMs: 5 * second, until: (w) => w.status.abort === true });
+    expect(world.status).toMatchObject({ phase: 'Aborted', abortReason: 'CheckFailed', analysis: { phase: 'Failed' } });
+    expect(world.status.analysis?.checks).toEqual([expect.objectContaining({ signal: 'TicksRejected', result: 'Fail', consecutiveFailures: 3, canaryRatio: 0.003, stableRatio: 0.001 })]);
+    const aborted = world.eventsSince(0, 'RolloutAborted')[0];
+    expect(aborted?.message).toContain(`Aborted revision ${revB} (CheckFailed): TicksRejected: 0.3 % ticks rejected (300 of 100000) > stable 0.1 % + 50% and maxRatio 0.01 %; 3 failures in a row at step 1 (consecutiveFailures 3)`);
+    expect(world.status.canary?.ordersEnabled).toBe(false);
+  });
+
+  it('promotes a canary whose signals are as good as stable, and measures stable for a relative check', () => {
+    const { world } = atAnalysis(signals(100), rejectionCheck);
+    world.stableLatency = signals(100);
+    world.run(10 * minute, { stepMs: 5 * second, until: (w) => w.status.phase === 'Healthy' });
+    expect(world.status.phase).toBe('Healthy');
+    expect(world.reconciles.some((r) => r.measured.some((request) => request.stable !== undefined))).toBe(true);
+  });
+
+  it('holds the step while a check fails on the measurement where latency passes', () => {
+    const { world, entered } = atAnalysis(signals(300), (s) => {
+      s.analysis.latency.successfulIntervals = 1;
+      s.analysis.checks = [{ signal: 'TicksRejected', maxRatio: 0.0001, minEvents: 1000, consecutiveFailures: 10 }];
+    });
+    expect(entered.measured).toHaveLength(1);
+    world.run(20 * second, { stepMs: 5 * second });
+    expect(world.status.currentStepIndex).toBe(1);
+    expect(world.status.analysis).toMatchObject({ phase: 'Running', checks: [{ signal: 'TicksRejected', result: 'Fail' }] });
+    world.canaryLatency = signals(5);
+    world.run(20 * second, { stepMs: 5 * second, until: (w) => (w.status.currentStepIndex ?? 0) > 1 });
+    expect(world.status.currentStepIndex).toBeGreaterThan(1);
+  });
+});

@@ -1,4 +1,6 @@
-import type { AnalysisStatus, Measurement } from '../api/types.ts';
+import type { AnalysisStatus, Measurement, SignalCheckStatus } from '../api/types.ts';
+import type { MeasureResult } from '../analysis/provider.ts';
+import { judgeChecks, type SignalCounts } from '../analysis/signals.ts';
 import { advanceGate, judge, nextMeasurementDueMs, type GateOutcome } from '../analysis/verdict.ts';
 import { measureTarget } from './pods.ts';
 import type { RolloutInput } from './types.ts';
@@ -14,6 +16,8 @@ export interface GateTick {
   readonly dueMs: number;
   /** Set when a measurement is due and the input has none: the executor measures and decides again. */
   readonly needs?: MeasureRequest;
+  /** A signal check whose failures in a row reached its limit on this measurement: the rollout aborts. */
+  readonly checkFailed?: SignalCheckStatus;
 }
 
 /** Re-check at least this often when the spec's durations cannot be read (validation reports them). */
@@ -36,11 +40,25 @@ export function tickGate(input: RolloutInput, gate: AnalysisStatus, requiredSucc
   const judged = judge(taken, latency, revision, input.nowMs);
   const step = advanceGate(gate, judged, latency, requiredSuccesses, input.nowMs);
   const next = nextMeasurementDueMs(step.analysis, latency);
-  return { analysis: step.analysis, outcome: step.outcome, judged, dueMs: Number.isNaN(next) ? input.nowMs + fallbackIntervalMs : next };
+  const dueMs = Number.isNaN(next) ? input.nowMs + fallbackIntervalMs : next;
+  const checks = input.engine.spec.analysis?.checks ?? [];
+  if (checks.length === 0) return { analysis: step.analysis, outcome: step.outcome, judged, dueMs };
+  const signalsOf = (result: MeasureResult | undefined): SignalCounts | undefined => (result?.ok === true ? result.value.signals : undefined);
+  const verdict = judgeChecks(checks, signalsOf(taken.canary), signalsOf(taken.stable), gate.checks);
+  return {
+    analysis: { ...step.analysis, checks: verdict.statuses },
+    outcome: step.outcome,
+    judged,
+    dueMs,
+    ...(verdict.failed === undefined ? {} : { checkFailed: verdict.failed }),
+  };
 }
 
 function measureRequest(input: RolloutInput, revision: string): MeasureRequest {
   const canary = measureTarget(input.engine, input.pods, revision);
-  const relative = input.engine.spec.analysis?.latency.relativeToStable?.maxIncreasePercent !== undefined;
+  const analysis = input.engine.spec.analysis;
+  // The stable revision is measured for the relative latency check and for any relative signal check.
+  const relative = analysis?.latency.relativeToStable?.maxIncreasePercent !== undefined
+    || (analysis?.checks ?? []).some((check) => check.maxIncreasePercent !== undefined);
   return relative ? { canary, stable: measureTarget(input.engine, input.pods, input.stableRevision) } : { canary };
 }

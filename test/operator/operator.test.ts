@@ -107,6 +107,18 @@ describe('the operator against a real API server', () => {
     expect(cel.err).toMatch(/spec\.strategy\.canary: Forbidden: canary is allowed only with type Canary/);
   });
 
+  it('accepts signal checks with a limit, and refuses one without any limit or two of the same signal', () => {
+    const withChecks = (checks: unknown[]): string => manifest('checked', (spec) => {
+      spec.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 50 }, { analysis: {} }] } };
+      spec.engine.zeromq.endpoints.push({ name: 'control', role: 'control', bindPort: 5560 });
+      spec.analysis = { latency: { thresholdMicros: 800 }, checks };
+    });
+    const dryRun = (text: string) => kubectl(cluster.kubeconfig, ['apply', '--server-side', '--dry-run=server', '-f', '-'], { input: text });
+    expect(dryRun(withChecks([{ signal: 'TicksRejected', maxIncreasePercent: 50 }, { signal: 'TicksLost', maxRatio: 0.001 }])).code).toBe(0);
+    expect(dryRun(withChecks([{ signal: 'TicksRejected' }])).err).toMatch(/a check needs maxRatio, maxIncreasePercent or both/);
+    expect(dryRun(withChecks([{ signal: 'TicksLost', maxRatio: 0.1 }, { signal: 'TicksLost', maxRatio: 0.2 }])).err).toMatch(/duplicate entries for key \[signal="TicksLost"\]/);
+  });
+
   it('accepts both examples (GPU canary and minimal) as they are written', () => {
     const result = kubectl(cluster.kubeconfig, ['apply', '--server-side', '--dry-run=server', '-n', namespace, '-f', `${root}examples/`]);
     expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/equities-momentum serverside-applied \(server dry run\)/);
