@@ -439,6 +439,8 @@ describe('the chart against a real API server', () => {
     // The default binds the ClusterRole cluster-wide: the install notes say so and show the per-namespace way.
     expect(install.stdout).toContain('WARNING: with watchNamespaces empty (the default) the operator\'s ClusterRole is bound cluster-wide');
     expect(install.stdout).toContain("--set 'watchNamespaces={trading}'");
+    // NetworkPolicies on by default, with no Prometheus selected: the notes say what that blocks.
+    expect(install.stdout).toContain('WARNING: networkPolicy.prometheus selects no Prometheus');
     expect(kubectl(cluster.kubeconfig, ['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s'], kubectlOptions).code).toBe(0);
     expect(kubectl(cluster.kubeconfig, ['get', 'clusterrole', fullname], kubectlOptions).code).toBe(0);
     expect(kubectl(cluster.kubeconfig, ['--namespace', namespace, 'get', 'deployment', fullname], kubectlOptions).code).toBe(0);
@@ -469,7 +471,7 @@ describe('the chart against a real API server', () => {
     const install = helmOnCluster(['install', release, chartDir, '--namespace', 'nexus-scoped', '--create-namespace', ...sets(values)]);
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toContain('It reconciles TradingEngines in: team-a.');
-    expect(install.stdout).not.toContain('WARNING');
+    expect(install.stdout).not.toContain('WARNING: with watchNamespaces empty');
     expect(operatorCan('nexus-scoped', ['watch', 'tradingengines.trading.nexus.dev', '-n', 'team-a'])).toBe(true);
     expect(operatorCan('nexus-scoped', ['watch', 'tradingengines.trading.nexus.dev', '-n', 'team-b'])).toBe(false);
     expect(operatorCan('nexus-scoped', ['watch', 'tradingengines.trading.nexus.dev', '--all-namespaces'])).toBe(false);

@@ -5,7 +5,7 @@ import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec } from
 
 const options = {
   address: { type: 'string', help: 'engine control socket', default: 'tcp://127.0.0.1:5560' },
-  keys: { type: 'string', help: 'directory with server.pub, client.pub and client.key (kubectl extract secret/ENGINE-control --to=DIR); without it, no CURVE' },
+  keys: { type: 'string', help: 'directory with server.pub, client.pub and client.key, the data of the Secret ENGINE-control (docs/wire.md shows the kubectl commands); without it, no CURVE' },
   timeout: { type: 'integer', help: 'milliseconds to wait for the answer', default: 5_000 },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;

@@ -6,7 +6,7 @@ import { isZ85Key } from './z85.ts';
 
 /**
  * The CURVE key files of the control channel, as the operator's per-TradingEngine Secret holds them (one Z85 key
- * per file, a trailing newline allowed) and as `kubectl extract secret/<engine>-control --to=DIR` writes them:
+ * per file, a trailing newline allowed), and as a directory of files named after the Secret's data keys:
  *
  *   server.key  the engine's secret key        (mounted into the engine pod)
  *   server.pub  the engine's public key        (mounted; clients need it)
@@ -61,7 +61,7 @@ export function readControlServerKeys(dir: string): ControlServerKeys {
   };
 }
 
-/** The client side's keys from a directory (e.g. `kubectl extract secret/<engine>-control --to=DIR`). */
+/** The client side's keys from a directory (the Secret's `server.pub`, `client.pub`, `client.key`; docs/wire.md). */
 export function readControlClientKeys(dir: string): ControlClientKeys {
   return {
     serverPublicKey: readKey(dir, controlKeyFiles.serverPublic),

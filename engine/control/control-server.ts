@@ -67,6 +67,8 @@ export class ControlServer {
         curvePublicKey: keys.serverPublicKey,
         curveSecretKey: keys.serverSecretKey,
         zapDomain: 'nexus-control',
+        // Fail closed: without a ZAP handler libzmq would let every CURVE client through.
+        zapEnforceDomain: true,
       }),
     });
     this.zap = keys === undefined ? undefined : new ZapAuthenticator(this.context, keys.clientPublicKey, options.log);
@@ -85,7 +87,12 @@ export class ControlServer {
   }
 
   async run(): Promise<void> {
-    const side = Promise.all([this.zap?.run(), this.countRefusals()]);
+    // The authoriser's and the refusal counter's loops: a failure there closes the control socket (no peer is let
+    // through unauthorised) and is logged, never an unhandled rejection.
+    const side = Promise.all([this.zap?.run(), this.countRefusals()]).catch((error: unknown) => {
+      this.options.log(`Control socket authentication failed error="${String(error)}": control socket closed`);
+      this.close();
+    });
     try {
       await this.serve();
     } finally {

@@ -217,7 +217,6 @@ export class LatencyHistogram {
     }
   }
 
-  /** Adds every sample of `other` (same `highestTrackableNs`) into this histogram. O(used buckets of other). */
   /**
    * Adds per-bucket counts (`delta[from..to]`, by bucket index) recorded elsewhere, e.g. by a worker thread into
    * shared memory (shared-latency.ts), with their `sumNs`. The exact min and max of those samples are not known:
@@ -240,6 +239,7 @@ export class LatencyHistogram {
     if (high > this.maxValue) this.maxValue = high;
   }
 
+  /** Adds every sample of `other` (same `highestTrackableNs`) into this histogram. O(used buckets of other). */
   addFrom(other: LatencyHistogram): void {
     if (other.bucketCount !== this.bucketCount) {
       throw new RangeError(`cannot merge histograms of ${other.bucketCount} and ${this.bucketCount} buckets`);

@@ -122,9 +122,10 @@ export class ShardWorker {
         processor.onQuote(symbolIndex, kind === TickKind.Bid, f64[base + TickField.Price]);
       }
     }
-    processor.finishDecisions();
     this.options.counters.publish(this.counters);
     this.sink.publish();
+    // After the hand-off of the batch's orders to the main thread, as inline takes it after the frame's flush.
+    processor.finishDecisions();
     input.release(ready);
   }
 

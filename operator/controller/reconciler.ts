@@ -5,7 +5,8 @@ import type { TradingEngine } from '../api/types.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
 import { canonicalJson } from '../render/canonical-json.ts';
-import { controlKeysOf, controlSecretName, type ControlKeySet } from '../render/control-secret.ts';
+import { controlKeysOf, controlSecretName, hasControlSocket, type ControlKeySet } from '../render/control-secret.ts';
+import { secrets as secretResource } from '../kube/resources.ts';
 import { labelKeys } from '../render/labels.ts';
 import { settle } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
@@ -66,8 +67,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const uid = engine.metadata.uid ?? '';
   const namespace = engine.metadata.namespace ?? '';
   const name = engine.metadata.name ?? '';
-  const secrets = deps.secrets.ownedBy(uid);
-  const controlKeys = controlKeysOf(secrets.find((secret) => secret.metadata?.name === controlSecretName(engine)));
+  const { secrets, controlKeys } = await ownControlSecret(deps, engine);
   const observed: Observed = {
     engine,
     replicaSets: deps.replicaSets.ownedBy(uid),
@@ -77,8 +77,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     networkPolicies: deps.networkPolicies.ownedBy(uid),
     pods: deps.pods.list().filter((pod) => pod.metadata?.namespace === namespace && pod.metadata.labels?.[labelKeys.instance] === name),
     settings: deps.settings,
-    // Fresh keys only when the engine has none: generating them is this executor's effect, not decide's.
-    ...(controlKeys === undefined ? { newControlKeys: generateControlKeys() } : {}),
+    // Fresh keys only when the engine needs them and has none: generating them is this executor's effect, not decide's.
+    ...(controlKeys === undefined && hasControlSocket(engine) ? { newControlKeys: generateControlKeys() } : {}),
   };
   const nowMs = deps.nowMs();
   // An error (an API error with its code, or a plan that cannot settle) fails this reconcile as it is; the
@@ -134,4 +134,22 @@ function clientKeys(keys: ControlKeySet | undefined): ControlClientKeys | undefi
     clientPublicKey: keys[controlKeyFiles.clientPublic] ?? '',
     clientSecretKey: keys[controlKeyFiles.clientSecret] ?? '',
   };
+}
+
+/**
+ * The engine's own Secrets, and its control keys when it has them. The cache may not have seen a Secret this
+ * operator created a moment ago (its status write can start the next reconcile before the Secret's watch event
+ * arrives): without a valid cached Secret, the live object is read before fresh keys are made, so keys that pods
+ * may already have mounted are never replaced by a lagging cache.
+ */
+async function ownControlSecret(deps: ReconcilerDeps, engine: TradingEngine): Promise<{ secrets: V1Secret[]; controlKeys: ControlKeySet | undefined }> {
+  const uid = engine.metadata.uid ?? '';
+  const name = controlSecretName(engine);
+  const cached = deps.secrets.ownedBy(uid);
+  const cachedKeys = controlKeysOf(cached.find((secret) => secret.metadata?.name === name));
+  if (cachedKeys !== undefined || !hasControlSocket(engine)) return { secrets: cached, controlKeys: cachedKeys };
+  const live = await deps.writer.read<V1Secret>(secretResource, engine.metadata.namespace ?? '', name);
+  const ownedLive = live?.metadata?.ownerReferences?.some((reference) => reference.controller === true && reference.uid === uid) === true;
+  if (live === undefined || !ownedLive) return { secrets: cached, controlKeys: undefined };
+  return { secrets: [...cached.filter((secret) => secret.metadata?.name !== name), live], controlKeys: controlKeysOf(live) };
 }

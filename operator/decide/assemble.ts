@@ -4,7 +4,7 @@ import { configMaps, networkPolicies, replicaSets, secrets, services, type Resou
 import { findCondition, mergeConditions, type DesiredCondition } from '../plan/conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
-import { analysisRecordName, nextAnalysisRecord } from '../render/analysis-record.ts';
+import { analysisRecordName, endedAnalysisRecord, nextAnalysisRecord, readAnalysisRecord } from '../render/analysis-record.ts';
 import { controlKeysOf, controlSecretName, hasControlSocket, renderControlSecret } from '../render/control-secret.ts';
 import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
 import { networkPolicyName, renderNetworkPolicy } from '../render/network-policy.ts';
@@ -103,21 +103,33 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     message: rollout.message ?? rollout.progressing.message,
     conditions: mergeConditions(previous.conditions, conditions, generation, nowMs),
   };
-  applies.push(...analysisRecord(engine, observed, status, nowMs));
+  applies.push(...analysisRecords(engine, observed, status, deletes, nowMs));
   return { applies, deletes, events, status, ...(rollout.requeueAfterMs === undefined ? {} : { requeueAfterMs: rollout.requeueAfterMs }) };
 }
 
 /**
- * The record of the gate's current analysis (analysis-record.ts): created at its first measurement, extended by each
- * later one, closed with the verdict. Nothing while no analysis has started.
+ * The records of the gate's analyses (analysis-record.ts): the current analysis's, created at its first measurement,
+ * extended by each later one and closed with the verdict (or as Aborted); and every other open record, whose
+ * analysis was superseded, closed as Ended. Records being deleted in this plan (pruned with their revision) are
+ * left alone.
  */
-function analysisRecord(engine: TradingEngine, observed: Observed, status: TradingEngineStatus, nowMs: number): ApplyIntent[] {
+function analysisRecords(engine: TradingEngine, observed: Observed, status: TradingEngineStatus, deletes: readonly DeleteIntent[], nowMs: number): ApplyIntent[] {
+  const intents: ApplyIntent[] = [];
   const analysis = status.analysis;
-  if (analysis?.revision === undefined || analysis.startedAt === undefined) return [];
-  const name = analysisRecordName(engine, analysis.revision, analysis.startedAt);
-  const current = observed.configMaps.find((cm) => cm.metadata?.name === name);
-  const next = nextAnalysisRecord(engine, analysis, current, nowMs);
-  return next === undefined ? [] : [{ resource: configMaps, object: next, observed: current }];
+  const currentName = analysis?.revision === undefined || analysis.startedAt === undefined ? undefined : analysisRecordName(engine, analysis.revision, analysis.startedAt);
+  const deleting = new Set(deletes.filter((removal) => removal.resource === configMaps).map((removal) => removal.name));
+  for (const configMap of observed.configMaps) {
+    const name = configMap.metadata?.name ?? '';
+    const record = readAnalysisRecord(configMap);
+    if (record === undefined || record.outcome !== undefined || name === currentName || deleting.has(name)) continue;
+    intents.push({ resource: configMaps, object: endedAnalysisRecord(engine, record), observed: configMap });
+  }
+  if (currentName !== undefined && !deleting.has(currentName)) {
+    const current = observed.configMaps.find((cm) => cm.metadata?.name === currentName);
+    const next = nextAnalysisRecord(engine, analysis, current, nowMs, status.abort === true);
+    if (next !== undefined) intents.push({ resource: configMaps, object: next, observed: current });
+  }
+  return intents;
 }
 
 /**

@@ -697,18 +697,18 @@ describe('decide: the children every revision shares (control Secret, NetworkPol
   it('renders the NetworkPolicy only when the operator is configured for it, and deletes it when no longer', () => {
     const withPolicy = decide(observe(gpu, { settings }), T0);
     const policy = withPolicy.applies.find((intent) => intent.resource === networkPolicies);
-    expect(policy?.object.metadata?.name).toBe(gpu.metadata.name);
+    expect(policy?.object.metadata?.name).toBe(`${gpu.metadata.name ?? ''}-engine`);
     expect(decide(observe(gpu), T0).applies.map((intent) => intent.resource)).not.toContain(networkPolicies);
     const leftOver = stored(policy?.object ?? {});
     expect(decide(observe(gpu, { networkPolicies: [leftOver as never] }), T0).deletes).toContainEqual(
-      { resource: networkPolicies, namespace: gpu.metadata.namespace, name: gpu.metadata.name, uid: 'uid-x' },
+      { resource: networkPolicies, namespace: gpu.metadata.namespace, name: `${gpu.metadata.name ?? ''}-engine`, uid: 'uid-x' },
     );
   });
 
   it('checks the Secret and NetworkPolicy names before creating them, and never takes over a foreign Secret', () => {
     const { foreign: _unchecked, ...unchecked } = observe(gpu, { settings });
     const targets = decide(unchecked, T0).needs?.ownership?.targets.map((target) => `${target.resource.kind} ${target.name}`);
-    expect(targets).toEqual(expect.arrayContaining([`Secret ${gpu.metadata.name ?? ''}-control`, `NetworkPolicy ${gpu.metadata.name ?? ''}`]));
+    expect(targets).toEqual(expect.arrayContaining([`Secret ${gpu.metadata.name ?? ''}-control`, `NetworkPolicy ${gpu.metadata.name ?? ''}-engine`]));
     const foreign = [{ resource: secrets, namespace: gpu.metadata.namespace ?? '', name: `${gpu.metadata.name ?? ''}-control` }];
     const blocked = decide(observe(gpu, { settings, foreign }), T0);
     expect(blocked.applies).toEqual([]);

@@ -61,6 +61,11 @@ describe('validateSpec', () => {
     });
   });
 
+  it('refuses an env var the operator sets itself (an empty NEXUS_CONTROL_KEYS would switch CURVE off)', () => {
+    const spec = withSpec(exampleEngine('gpu-canary'), (s) => { s.template.env = [{ name: 'LOG', value: '1' }, { name: 'NEXUS_CONTROL_KEYS', value: '' }]; }).spec;
+    expect(validateSpec(spec)).toEqual([{ path: 'spec.template.env[1].name', message: expect.stringMatching(/^NEXUS_CONTROL_KEYS is set by the operator and cannot be overridden/) }]);
+  });
+
   it('refuses signal checks with a Prometheus source, which gives them no data', () => {
     const spec = withSpec(exampleEngine('gpu-canary'), (s) => {
       s.analysis.latency.source = { type: 'Prometheus', prometheus: { address: 'http://prometheus:9090' } };

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../engine/config-error.ts';
 import { parseEngineConfig } from '../../engine/config/engine-config.ts';
 import { gateWindowSeconds, renderEngineConfig } from '../render/engine-config.ts';
+import { reservedEnvNames } from '../render/pod-template.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import type { OperatorSettings } from '../api/settings.ts';
 import type { TradingEngineSpec } from '../api/types.ts';
@@ -31,7 +32,17 @@ export function validateSpec(spec: TradingEngineSpec, settings: OperatorSettings
   checkStrategy(spec, errors);
   checkPrometheusAddress(spec, settings, errors);
   checkSignalChecks(spec, errors);
+  checkReservedEnv(spec, errors);
   return errors;
+}
+
+/** The operator's own variables (the config path, the control keys, the state directory) cannot be overridden. */
+function checkReservedEnv(spec: TradingEngineSpec, errors: FieldError[]): void {
+  (spec.template.env ?? []).forEach((entry, i) => {
+    if (reservedEnvNames.includes(entry.name)) {
+      errors.push({ path: `spec.template.env[${i}].name`, message: `${entry.name} is set by the operator and cannot be overridden (reserved: ${reservedEnvNames.join(', ')})` });
+    }
+  });
 }
 
 /** Signal checks read the engine's counters from its pods: a Prometheus source would leave them without data. */

@@ -23,6 +23,8 @@ export interface ClusterWriter {
   event(engine: TradingEngine, type: EventType, reason: string, message: string): Promise<void>;
   /** Who controls the object of this name (its controller ownerReference), or undefined when there is none by that name. */
   controllerOf(resource: ResourceKind, namespace: string, name: string): Promise<ObjectController | undefined>;
+  /** The object of this name as the API server has it now (not a cache), or undefined when there is none. */
+  read<T>(resource: ResourceKind, namespace: string, name: string): Promise<T | undefined>;
 }
 
 /** The controller ownerReference of an existing object; both fields undefined when nothing controls it. */
@@ -44,6 +46,14 @@ export function createClusterWriter(
   const now = options.now ?? (() => new Date());
   const instance = options.instance ?? fieldManager;
   let eventSequence = 0;
+  const read = async <T>(resource: ResourceKind, namespace: string, name: string): Promise<T | undefined> => {
+    try {
+      return await apiRequest<T>(kubeConfig, { method: 'GET', path: `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}` });
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
+  };
   return {
     async apply(resource, object) {
       const namespace = object.metadata?.namespace ?? '';
@@ -76,18 +86,13 @@ export function createClusterWriter(
     },
 
     async controllerOf(resource, namespace, name) {
-      try {
-        const object = await apiRequest<{ metadata?: { ownerReferences?: Array<{ controller?: boolean; uid?: string; kind?: string; name?: string }> } }>(kubeConfig, {
-          method: 'GET',
-          path: `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`,
-        });
-        const controller = object.metadata?.ownerReferences?.find((reference) => reference.controller === true);
-        return controller === undefined ? {} : { uid: controller.uid, name: `${controller.kind ?? ''}/${controller.name ?? ''}` };
-      } catch (error) {
-        if ((error as { code?: number }).code === 404) return undefined;
-        throw error;
-      }
+      const object = await read<{ metadata?: { ownerReferences?: Array<{ controller?: boolean; uid?: string; kind?: string; name?: string }> } }>(resource, namespace, name);
+      if (object === undefined) return undefined;
+      const controller = object.metadata?.ownerReferences?.find((reference) => reference.controller === true);
+      return controller === undefined ? {} : { uid: controller.uid, name: `${controller.kind ?? ''}/${controller.name ?? ''}` };
     },
+
+    read,
 
     async delete(resource, namespace, name, uid) {
       try {

@@ -7,9 +7,9 @@ import { commonLabels, selectorLabels } from './labels.ts';
 /** The namespace label every namespace carries (Kubernetes 1.22+), by which a policy names one namespace. */
 const namespaceNameLabel = 'kubernetes.io/metadata.name';
 
-/** The engine NetworkPolicy: one per TradingEngine, same name as the engine. */
+/** The engine NetworkPolicy: one per TradingEngine, `<name>-engine` (a team's own policy is often named after the app). */
 export function networkPolicyName(engine: TradingEngine): string {
-  return engine.metadata.name ?? '';
+  return `${engine.metadata.name ?? ''}-engine`;
 }
 
 /**
@@ -17,7 +17,10 @@ export function networkPolicyName(engine: TradingEngine): string {
  * feeds and gateways). Pure. What it allows, and nothing else:
  * - the control port only from the operator's pods (the operator cuts and drains through it);
  * - the metrics port from the operator's pods (the latency gate scrapes it) and from the configured Prometheus;
- * - every other port the engine binds (e.g. signals PUB) from anywhere, since its consumers are the user's own.
+ * - a bound signals port from anywhere: its consumers are the user's own, and a SUB takes nothing from the engine;
+ * - a bound market-data or orders port only from pods of the engine's own namespace: a stranger that connected a
+ *   PULL to a bound orders PUSH would take a share of the orders, and one that connected a PUB to a bound SUB could
+ *   inject ticks. A feed or gateway elsewhere needs a policy of the user's that admits it.
  * It needs a CNI that enforces NetworkPolicy (Calico, Cilium, ...); without one the API server stores it and
  * nothing is isolated (docs/security.md).
  */
@@ -28,8 +31,10 @@ export function renderNetworkPolicy(engine: TradingEngine, settings: NetworkPoli
     namespaceSelector: { matchLabels: { [namespaceNameLabel]: settings.operatorNamespace } },
     podSelector: { matchLabels: { ...settings.operatorPodLabels } },
   };
-  const control = endpoints.filter((endpoint) => endpoint.role === 'control').map((endpoint) => tcp(endpoint.bindPort ?? 0));
-  const open = endpoints.filter((endpoint) => endpoint.role !== 'control').map((endpoint) => tcp(endpoint.bindPort ?? 0));
+  const portsOf = (roles: readonly string[]): V1NetworkPolicyPort[] => endpoints.filter((endpoint) => roles.includes(endpoint.role)).map((endpoint) => tcp(endpoint.bindPort ?? 0));
+  const control = portsOf(['control']);
+  const open = portsOf(['signals']);
+  const sameNamespace = portsOf(['marketData', 'orders']);
   const metrics = tcp(engine.spec.engine.metrics.port);
   const ingress = [{ from: [operator], ports: [...control, metrics] }];
   if (settings.prometheus !== undefined) ingress.push({ from: [peerOf(settings.prometheus)], ports: [metrics] });
@@ -45,7 +50,12 @@ export function renderNetworkPolicy(engine: TradingEngine, settings: NetworkPoli
     spec: {
       podSelector: { matchLabels: selectorLabels(engine) },
       policyTypes: ['Ingress'],
-      ingress: [...ingress, ...(open.length === 0 ? [] : [{ ports: open }])],
+      ingress: [
+        ...ingress,
+        ...(open.length === 0 ? [] : [{ ports: open }]),
+        // A podSelector alone (no namespaceSelector) selects pods of the policy's own namespace.
+        ...(sameNamespace.length === 0 ? [] : [{ from: [{ podSelector: {} }], ports: sameNamespace }]),
+      ],
     },
   });
 }

@@ -7,9 +7,12 @@ import { commonLabels, imageVersion, labelKeys, revisionLabels } from './labels.
 /** Where the engine ConfigMap is mounted and the file the engine reads (NEXUS_ENGINE_CONFIG). */
 export const configMountPath = '/etc/nexus';
 export const configFileName = 'engine.yaml';
+/** Environment variables the operator sets on the engine container; a spec may not set them (validate.ts). */
+export const reservedEnvNames: readonly string[] = ['NEXUS_ENGINE_CONFIG', 'NEXUS_INDICATOR_BACKEND', 'NEXUS_CONTROL_KEYS', 'NEXUS_STATE_DIR', 'POD_NAME', 'POD_NAMESPACE'];
+
 /** Where the control keys are mounted (NEXUS_CONTROL_KEYS): every key of the control Secret but the client's secret one. */
 export const controlKeysMountPath = '/etc/nexus-control';
-/** The engine's state directory (NEXUS_STATE_DIR): an emptyDir, so the latched cut survives a container restart. */
+/** The engine's state directory (NEXUS_STATE_DIR): a disk emptyDir, so the latched cut survives a container restart. */
 export const stateMountPath = '/var/lib/nexus';
 /** The non-root user of the engine image (distroless `nonroot`). */
 export const engineUid = 65532;
@@ -49,8 +52,9 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
       { name: 'NEXUS_INDICATOR_BACKEND', value: engineSpec.backend },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-      ...(control ? [{ name: 'NEXUS_CONTROL_KEYS', value: controlKeysMountPath }, { name: 'NEXUS_STATE_DIR', value: stateMountPath }] : []),
       ...envVars(template.env),
+      // Last, so they win over a duplicate (validation also refuses reserved names in spec.template.env).
+      ...(control ? [{ name: 'NEXUS_CONTROL_KEYS', value: controlKeysMountPath }, { name: 'NEXUS_STATE_DIR', value: stateMountPath }] : []),
     ],
     ports,
     resources: guaranteed(template.resources, gpu === undefined ? undefined : [gpu.resourceName, gpu.count]),
@@ -110,7 +114,8 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
             defaultMode: 0o440,
           },
         },
-        { name: 'state', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+        // On disk, not in memory: a pod sandbox restart on the same node (same UID) keeps it too.
+        { name: 'state', emptyDir: { sizeLimit: '1Mi' } },
       ] : []),
     ],
     securityContext: {

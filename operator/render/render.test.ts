@@ -188,7 +188,7 @@ describe('the control Secret and what the pod mounts of it', () => {
       items: [{ key: 'server.key', path: 'server.key' }, { key: 'server.pub', path: 'server.pub' }, { key: 'client.pub', path: 'client.pub' }],
       defaultMode: 0o440,
     });
-    expect(spec?.volumes?.find((v) => v.name === 'state')?.emptyDir).toEqual({ medium: 'Memory', sizeLimit: '1Mi' });
+    expect(spec?.volumes?.find((v) => v.name === 'state')?.emptyDir).toEqual({ sizeLimit: '1Mi' });
     const container = spec?.containers[0];
     expect(container?.volumeMounts).toEqual(expect.arrayContaining([
       { name: 'control-keys', mountPath: '/etc/nexus-control', readOnly: true },
@@ -215,7 +215,7 @@ describe('renderNetworkPolicy', () => {
 
   it('lets only the operator reach the control port, the operator and Prometheus the metrics port, anyone the signals port', () => {
     const policy = renderNetworkPolicy(gpuEngine, { ...settings, prometheus: { namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' }, podLabels: { 'app.kubernetes.io/name': 'prometheus' } } });
-    expect(policy.metadata).toMatchObject({ name: 'equities-momentum', namespace: 'trading', ownerReferences: [expect.objectContaining({ kind: 'TradingEngine' })] });
+    expect(policy.metadata).toMatchObject({ name: 'equities-momentum-engine', namespace: 'trading', ownerReferences: [expect.objectContaining({ kind: 'TradingEngine' })] });
     expect(policy.spec).toEqual({
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/instance': 'equities-momentum' } },
       policyTypes: ['Ingress'],
@@ -228,6 +228,11 @@ describe('renderNetworkPolicy', () => {
         { ports: [{ protocol: 'TCP', port: 5557 }] },
       ],
     });
+  });
+
+  it('admits a bound orders or market-data port only from pods of the engine namespace', () => {
+    const binding = withSpec(minimal, (s) => { s.engine.zeromq.endpoints = [{ name: 'md', role: 'marketData', bindPort: 5555 }, { name: 'orders', role: 'orders', bindPort: 5556 }]; });
+    expect(renderNetworkPolicy(binding, settings).spec?.ingress?.[1]).toEqual({ from: [{ podSelector: {} }], ports: [{ protocol: 'TCP', port: 5555 }, { protocol: 'TCP', port: 5556 }] });
   });
 
   it('admits only the operator when no Prometheus is configured and the engine binds nothing else', () => {

@@ -786,6 +786,19 @@ describe('canary: a record of every analysis', () => {
     expect(records[0]?.measurements.map((m) => m.p99Micros)).toEqual([900, 900, 900]);
   });
 
+  it('closes the record of an aborted analysis, and never re-creates it once pruned with its revision', () => {
+    const { world, revA, revB } = atAnalysis(p99(900), (s) => { s.revisionHistoryLimit = 0; s.strategy.canary.abortScaleDownDelaySeconds = 0; });
+    world.run(20 * second, { stepMs: 5 * second, until: (w) => w.status.abort === true });
+    expect(world.server.configMapObjects().map(readAnalysisRecord).filter((r) => r !== undefined).map((r) => [r?.revision, r?.outcome])).toEqual([[revB, 'Failed']]);
+    world.edit(release(images.v1));
+    world.run(2 * minute, { stepMs: 5 * second });
+    expect(world.revision).toBe(revA);
+    // revB's ReplicaSet and its record are pruned (revisionHistoryLimit 0); status still shows its last analysis.
+    expect(world.server.configMapObjects().map(readAnalysisRecord).filter((r) => r !== undefined)).toEqual([]);
+    const quiet = world.run(30 * second, { stepMs: 5 * second });
+    expect(quiet.flatMap((r) => [...r.plan.applies.filter(needsWrite), ...r.plan.deletes])).toEqual([]);
+  });
+
   it('keeps more measurements than status does (status keeps the last 20), and writes nothing more once settled', () => {
     const { world, revB } = atAnalysis(p99(500), (s) => { s.analysis.latency.successfulIntervals = 30; });
     world.run(10 * minute, { stepMs: 5 * second, until: (w) => w.status.phase === 'Healthy' });

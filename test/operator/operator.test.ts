@@ -184,7 +184,7 @@ describe('the operator against a real API server', () => {
     const key = (file: string): string => Buffer.from(secret?.data[file] ?? '', 'base64').toString('utf8');
     const keys = { serverPublicKey: key('server.pub'), clientPublicKey: key('client.pub'), clientSecretKey: key('client.key') };
 
-    const policy = getJson<{ metadata: Meta; spec: { podSelector: unknown; policyTypes: string[]; ingress: Array<{ from?: unknown[]; ports: Array<{ port: number; protocol: string }> }> } }>(['networkpolicy', 'secure']);
+    const policy = getJson<{ metadata: Meta; spec: { podSelector: unknown; policyTypes: string[]; ingress: Array<{ from?: unknown[]; ports: Array<{ port: number; protocol: string }> }> } }>(['networkpolicy', 'secure-engine']);
     expect(policy?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'TradingEngine', name: 'secure' });
     expect(policy?.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/instance': 'secure' } });
     expect(policy?.spec.policyTypes).toEqual(['Ingress']);

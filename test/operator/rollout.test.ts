@@ -1,3 +1,6 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { TradingEngine } from '../../operator/api/types.ts';
@@ -159,8 +162,10 @@ describe('latency-gated canary rollouts against a real API server and real engin
     history.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
     expect(await waitForExit(history, 30_000)).toBe(0);
     const lines = printed.trim().split('\n');
-    expect(lines.find((line) => line.includes(v3))).toMatch(/Failed\s+3 \(0\/3\/0\/0\)/);
-    expect(lines.find((line) => line.includes(v2))).toMatch(/Successful\s+3 \(3\/0\/0\/0\)/);
+    // Three breaches made v3's verdict and three passes v2's; a scrape that timed out on a busy machine would add an
+    // Error or Inconclusive measurement, so only the deciding counts are exact.
+    expect(lines.find((line) => line.includes(v3))).toMatch(/Failed\s+\d+ \(\d+\/3\/\d+\/\d+\)/);
+    expect(lines.find((line) => line.includes(v2))).toMatch(/Successful\s+\d+ \(3\/0\/\d+\/\d+\)/);
   }, 180_000);
 
   it('retries the aborted v3 through a nexus rollout request: step 0 with zeroed counters, then aborts again', async () => {
@@ -201,6 +206,14 @@ describe('latency-gated canary rollouts against a real API server and real engin
     expect((await sendControl(address, ControlCommand.OrdersOn, { keys })).status).toBe(ControlStatus.Rejected);
     expect(await engineStatus()).toMatchObject({ ordersEnabled: false, ordersLatched: true });
 
+    // The latch is a file in the pod's state emptyDir (the node agent keeps it across container restarts), and the
+    // restarted engine reads it at start (test/engine-control-auth.test.ts shows that on a bare process).
+    const latchFile = (): string | undefined => readdirSync(tmpdir())
+      .filter((entry) => entry.startsWith(`nexus-pod-${cut?.pod ?? ''}-`))
+      .flatMap((dir) => readdirSync(join(tmpdir(), dir, 'volumes')).filter((volume) => volume.endsWith('-state')).map((volume) => join(tmpdir(), dir, 'volumes', volume, 'orders-cut')))
+      .find((path) => existsSync(path));
+    expect(latchFile()).toBeDefined();
+
     // Killed, the container is restarted by its kubelet and comes back cut; the operator sees the restart and cuts it again.
     const pid = lab?.containerPids().get(`${lab.namespace}/${cut?.pod ?? ''}`);
     expect(pid).toBeGreaterThan(0);
@@ -211,6 +224,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     });
     expect(recut?.status?.phase).toBe('Aborted');
     expect(lab?.containerPids().get(`${lab.namespace}/${cut?.pod ?? ''}`)).not.toBe(pid);
+    expect(latchFile()).toBeDefined();
     expect(await engineStatus()).toMatchObject({ ordersEnabled: false, ordersLatched: true });
     const restarted = (await eventsOnce(name, 'CutPodRestarted')).find((event) => event.reason === 'CutPodRestarted');
     expect(restarted?.message).toContain(`${cut?.pod ?? ''} (restarts 0 -> 1)`);
