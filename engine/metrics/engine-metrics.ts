@@ -405,51 +405,41 @@ export class EngineMetrics {
       one(() => c.ordersEnabled));
     this.gauge('ready', '1 while the engine is ready to trade, else 0.', [], one(() => c.ready));
 
-    const histogram = new LatencyHistogramMetric(
-      `${METRIC_PREFIX}tick_to_order_latency_seconds`,
-      'Tick-to-order latency since start: feed publish stamp to order hand-off to the socket, in seconds.',
-      this.latency,
-      TICK_TO_ORDER_BUCKETS_MICROS,
-      this.beginScrape,
-    );
+    this.registerLatencyFamily('tick_to_order', this.latency, this.snapshot, {
+      histogram: 'Tick-to-order latency since start: feed publish stamp to order hand-off to the socket, in seconds.',
+      quantiles: 'Tick-to-order latency quantile over the sliding window, in microseconds (NaN when the window has no samples). Gate API.',
+      samples: 'Tick-to-order samples in the sliding window. Gate API.',
+      seconds: 'Time span the sliding window currently covers, in seconds. Gate API.',
+    });
+    this.registerLatencyFamily('decision', this.decision, this.decisionSnapshot, {
+      histogram: 'Decision latency since start, every trade: feed publish stamp to its decision complete (indicators, every strategy, risk, the order encoded), in seconds.',
+      quantiles: 'Decision latency quantile over the sliding window, every trade, in microseconds (NaN when the window has no samples). Gate API (the default sample).',
+      samples: 'Decisions (trades processed) in the sliding window. Gate API.',
+      seconds: 'Time span the decision window currently covers, in seconds. Gate API.',
+    });
+  }
+
+  /**
+   * One latency family: `<name>_latency_seconds` (the cumulative histogram) and the sliding window's gate gauges
+   * `<name>_latency_window_micros{quantile}`, `_samples` and `_seconds`, read from `snapshot` (taken once per scrape).
+   */
+  private registerLatencyFamily(
+    name: string,
+    histogram: LatencyHistogram,
+    snapshot: WindowSnapshot,
+    help: { readonly histogram: string; readonly quantiles: string; readonly samples: string; readonly seconds: string },
+  ): void {
+    const metric = new LatencyHistogramMetric(`${METRIC_PREFIX}${name}_latency_seconds`, help.histogram, histogram, TICK_TO_ORDER_BUCKETS_MICROS, this.beginScrape);
     // The registry's typings only list prom-client's own classes; at runtime it needs name, type, get() and reset().
-    this.registry.registerMetric(histogram as unknown as Metric);
-
-    const snapshot = this.snapshot;
-    this.gauge('tick_to_order_latency_window_micros',
-      'Tick-to-order latency quantile over the sliding window, in microseconds (NaN when the window has no samples). Gate API.',
-      ['quantile'], [
-        { labels: { quantile: WINDOW_QUANTILES[0] }, read: () => snapshot.p50Ns / 1_000 },
-        { labels: { quantile: WINDOW_QUANTILES[1] }, read: () => snapshot.p90Ns / 1_000 },
-        { labels: { quantile: WINDOW_QUANTILES[2] }, read: () => snapshot.p99Ns / 1_000 },
-        { labels: { quantile: WINDOW_QUANTILES[3] }, read: () => snapshot.p999Ns / 1_000 },
-      ]);
-    this.gauge('tick_to_order_latency_window_samples', 'Tick-to-order samples in the sliding window. Gate API.', [],
-      one(() => snapshot.samples));
-    this.gauge('tick_to_order_latency_window_seconds', 'Time span the sliding window currently covers, in seconds. Gate API.', [],
-      one(() => Math.round(snapshot.windowMs) / 1_000));
-
-    const decisionHistogram = new LatencyHistogramMetric(
-      `${METRIC_PREFIX}decision_latency_seconds`,
-      'Decision latency since start, every trade: feed publish stamp to its decision complete (indicators, every strategy, risk, the order encoded), in seconds.',
-      this.decision,
-      TICK_TO_ORDER_BUCKETS_MICROS,
-      this.beginScrape,
-    );
-    this.registry.registerMetric(decisionHistogram as unknown as Metric);
-    const decision = this.decisionSnapshot;
-    this.gauge('decision_latency_window_micros',
-      'Decision latency quantile over the sliding window, every trade, in microseconds (NaN when the window has no samples). Gate API (the default sample).',
-      ['quantile'], [
-        { labels: { quantile: WINDOW_QUANTILES[0] }, read: () => decision.p50Ns / 1_000 },
-        { labels: { quantile: WINDOW_QUANTILES[1] }, read: () => decision.p90Ns / 1_000 },
-        { labels: { quantile: WINDOW_QUANTILES[2] }, read: () => decision.p99Ns / 1_000 },
-        { labels: { quantile: WINDOW_QUANTILES[3] }, read: () => decision.p999Ns / 1_000 },
-      ]);
-    this.gauge('decision_latency_window_samples', 'Decisions (trades processed) in the sliding window. Gate API.', [],
-      one(() => decision.samples));
-    this.gauge('decision_latency_window_seconds', 'Time span the decision window currently covers, in seconds. Gate API.', [],
-      one(() => Math.round(decision.windowMs) / 1_000));
+    this.registry.registerMetric(metric as unknown as Metric);
+    this.gauge(`${name}_latency_window_micros`, help.quantiles, ['quantile'], [
+      { labels: { quantile: WINDOW_QUANTILES[0] }, read: () => snapshot.p50Ns / 1_000 },
+      { labels: { quantile: WINDOW_QUANTILES[1] }, read: () => snapshot.p90Ns / 1_000 },
+      { labels: { quantile: WINDOW_QUANTILES[2] }, read: () => snapshot.p99Ns / 1_000 },
+      { labels: { quantile: WINDOW_QUANTILES[3] }, read: () => snapshot.p999Ns / 1_000 },
+    ]);
+    this.gauge(`${name}_latency_window_samples`, help.samples, [], [{ labels: {}, read: () => snapshot.samples }]);
+    this.gauge(`${name}_latency_window_seconds`, help.seconds, [], [{ labels: {}, read: () => Math.round(snapshot.windowMs) / 1_000 }]);
   }
 
   private registerControl(control: ControlCounters, latched: () => boolean): void {
