@@ -28,7 +28,8 @@ interface Stored<T> {
  * world (test/support/rollout-world.ts) and the rollout benchmark's world (bench/rollout-world.ts), which differ
  * only in how their pods come and go. It keeps the children the operator applied, as the reconciler writes them:
  * an apply is a write only when `needsWrite` says so (new object, changed content or size); a ReplicaSet gets a uid,
- * a creation time and generation 1, and a new generation when its size changes; ConfigMaps, Services, Secrets and
+ * a creation time and generation 1, and a new generation when its size changes; an apply that would change an
+ * immutable ConfigMap's data throws, as the API server refuses it; ConfigMaps, Services, Secrets and
  * NetworkPolicies keep their uid and creation time across applies; a delete removes a ConfigMap, Service, Secret or NetworkPolicy and marks a ReplicaSet deleted (it
  * leaves the listing at once; its pods go as the pod model says). `replicaSetObjects` is what an informer cache
  * would list, with the status the pod model reports.
@@ -56,7 +57,12 @@ export class SimulatedApiServer {
         const rs = this.applyReplicaSet(intent.object as V1ReplicaSet, nowMs);
         if (rs !== undefined) changed.push(rs);
       } else if (intent.resource.kind === configMaps.kind) {
-        this.configMapRecords.set(name, this.stored(this.configMapRecords.get(name), intent.object as V1ConfigMap, nowMs));
+        const existing = this.configMapRecords.get(name);
+        // As the API server: the data of an immutable ConfigMap cannot change (422 Invalid).
+        if (existing?.object.immutable === true && JSON.stringify(existing.object.data) !== JSON.stringify((intent.object as V1ConfigMap).data)) {
+          throw new Error(`ConfigMap ${name} is immutable: its data cannot change (the API server answers 422)`);
+        }
+        this.configMapRecords.set(name, this.stored(existing, intent.object as V1ConfigMap, nowMs));
       } else if (intent.resource.kind === services.kind) {
         this.serviceRecords.set(name, this.stored(this.serviceRecords.get(name), intent.object as V1Service, nowMs));
       } else if (intent.resource.kind === secrets.kind) {
