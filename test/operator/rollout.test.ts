@@ -8,6 +8,8 @@ import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/co
 import { requestRollout } from '../../operator/kube/rollout-requests.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
+import { clientKeysOf } from '../../engine/control/control-keys.ts';
+import { controlKeysOf } from '../../operator/render/control-secret.ts';
 import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
 import { spawnNexus, waitForExit } from '../../cli/lib/processes.ts';
 import { eventually } from '../support/eventually.ts';
@@ -157,15 +159,22 @@ describe('latency-gated canary rollouts against a real API server and real engin
     expect((await lab?.events(name) ?? []).filter((event) => event.reason === 'RolloutAborted')).toHaveLength(1);
 
     // Every analysis so far is on record: v2's passed, v3's failed with its three breaches.
-    const history = spawnNexus(['rollout', 'history', name, '-n', lab?.namespace ?? '', '--kubeconfig', lab?.kubeconfigPath ?? '']);
-    let printed = '';
-    history.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    expect(await waitForExit(history, 30_000)).toBe(0);
-    const lines = printed.trim().split('\n');
-    // Three breaches made v3's verdict and three passes v2's; a scrape that timed out on a busy machine would add an
-    // Error or Inconclusive measurement, so only the deciding counts are exact.
+    const history = async (...extra: string[]): Promise<string> => {
+      const child = spawnNexus(['rollout', 'history', name, '-n', lab?.namespace ?? '', '--kubeconfig', lab?.kubeconfigPath ?? '', ...extra]);
+      let printed = '';
+      child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      expect(await waitForExit(child, 30_000)).toBe(0);
+      return printed;
+    };
+    const lines = (await history()).trim().split('\n');
     expect(lines.find((line) => line.includes(v3))).toMatch(/Failed\s+\d+ \(\d+\/3\/\d+\/\d+\)/);
-    expect(lines.find((line) => line.includes(v2))).toMatch(/Successful\s+\d+ \(3\/0\/\d+\/\d+\)/);
+    expect(lines.find((line) => line.includes(v2))).toMatch(/Successful\s+\d+ \(\d+\/\d+\/\d+\/\d+\)/);
+    // The verdicts' own measurements: three passes in a row ended v2's analysis, three breaches v3's. A busy machine
+    // may add a breach, an Error or an Inconclusive earlier in an analysis, never in the deciding run.
+    const records = JSON.parse(await history('--json')) as Array<{ revision: string; measurements: Array<{ result: string }> }>;
+    const deciding = (revision: string): string[] => (records.find((record) => record.revision === revision)?.measurements ?? []).slice(-3).map((m) => m.result);
+    expect(deciding(v2)).toEqual(['Pass', 'Pass', 'Pass']);
+    expect(deciding(v3)).toEqual(['Breach', 'Breach', 'Breach']);
   }, 180_000);
 
   it('retries the aborted v3 through a nexus rollout request: step 0 with zeroed counters, then aborts again', async () => {
@@ -197,8 +206,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const canary = (await pods()).find((pod) => pod.metadata.name === cut?.pod);
     const address = `tcp://${canary?.status.podIP ?? ''}:5560`;
     const secret = await apiRequest<{ data: Record<string, string> }>(lab?.kubeConfig ?? (undefined as never), { method: 'GET', path: `/api/v1/namespaces/${lab?.namespace ?? ''}/secrets/${name}-control` });
-    const key = (file: string): string => Buffer.from(secret.data[file] ?? '', 'base64').toString('utf8');
-    const keys = { serverPublicKey: key('server.pub'), clientPublicKey: key('client.pub'), clientSecretKey: key('client.key') };
+    const keys = clientKeysOf(controlKeysOf(secret) ?? {});
     const engineStatus = async (): Promise<{ ordersEnabled: boolean; ordersLatched: boolean }> => (await sendControl(address, ControlCommand.Status, { keys })).body as never;
 
     // An orders-on from the network changes nothing: without the keys it gets no answer, with them it is refused.
