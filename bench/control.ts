@@ -14,9 +14,9 @@
 // {p50,p99}, and curve_over_plain_p50.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Request } from 'zeromq';
-import { sendControl } from '../engine/control/control-client.ts';
+import { curveClientOptions, sendControl } from '../engine/control/control-client.ts';
 import { ControlCounters } from '../engine/control/control-counters.ts';
-import { generateControlKeys, controlKeyFiles, type ControlClientKeys, type ControlServerKeys } from '../engine/control/control-keys.ts';
+import { clientKeysOf, generateControlKeys, serverKeysOf, type ControlClientKeys, type ControlServerKeys } from '../engine/control/control-keys.ts';
 import { ControlServer } from '../engine/control/control-server.ts';
 import { spawnWorker, workerExit } from '../engine/threads/spawn-worker.ts';
 import { decodeControlResponse, encodeControlRequest } from '../engine/wire/control-codec.ts';
@@ -59,16 +59,8 @@ async function serve(request: ServerRequest): Promise<void> {
 async function main(): Promise<void> {
   const requests = Number(process.argv[2] ?? 2_000);
   const files = generateControlKeys();
-  const serverKeys: ControlServerKeys = {
-    serverPublicKey: files[controlKeyFiles.serverPublic] ?? '',
-    serverSecretKey: files[controlKeyFiles.serverSecret] ?? '',
-    clientPublicKey: files[controlKeyFiles.clientPublic] ?? '',
-  };
-  const clientKeys: ControlClientKeys = {
-    serverPublicKey: serverKeys.serverPublicKey,
-    clientPublicKey: serverKeys.clientPublicKey,
-    clientSecretKey: files[controlKeyFiles.clientSecret] ?? '',
-  };
+  const serverKeys = serverKeysOf(files);
+  const clientKeys = clientKeysOf(files);
   const plainPort = await freePort();
   const curvePort = await freePort();
   const worker = spawnWorker(new URL(import.meta.url), { plainPort, curvePort, keys: serverKeys } satisfies ServerRequest);
@@ -86,7 +78,7 @@ async function main(): Promise<void> {
   const persistent = (address: string, keys?: ControlClientKeys): { once: () => Promise<number>; close: () => void } => {
     const socket = new Request({
       linger: 0, receiveTimeout: 5_000,
-      ...(keys === undefined ? {} : { curveServerKey: keys.serverPublicKey, curvePublicKey: keys.clientPublicKey, curveSecretKey: keys.clientSecretKey }),
+      ...(keys === undefined ? {} : curveClientOptions(keys)),
     });
     socket.connect(address);
     let id = 0;

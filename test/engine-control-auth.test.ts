@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Request, curveKeyPair } from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnNexus, waitForExit, waitForLine } from '../cli/lib/processes.ts';
-import { sendControl } from '../engine/control/control-client.ts';
+import { curveClientOptions, sendControl } from '../engine/control/control-client.ts';
 import { readControlClientKeys, writeControlKeys, type ControlClientKeys } from '../engine/control/control-keys.ts';
 import { keyFingerprint } from '../engine/control/zap-authenticator.ts';
 import { decodeControlResponse, encodeControlRequest } from '../engine/wire/control-codec.ts';
@@ -83,8 +83,7 @@ describe('engine control channel: CURVE, one request part, the latched cut', () 
 
   it('answers a request of more than one part Malformed and does not act on it', async () => {
     const socket = new Request({
-      linger: 0, receiveTimeout: 5_000,
-      curveServerKey: keys.serverPublicKey, curvePublicKey: keys.clientPublicKey, curveSecretKey: keys.clientSecretKey,
+      linger: 0, receiveTimeout: 5_000, ...curveClientOptions(keys),
     });
     try {
       socket.connect(address());

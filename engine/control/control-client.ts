@@ -21,6 +21,11 @@ export interface SendControlOptions {
   readonly keys?: ControlClientKeys;
 }
 
+/** The socket options of a CURVE client holding `keys` (zeromq.js Request, or any socket). */
+export function curveClientOptions(keys: ControlClientKeys): { curveServerKey: string; curvePublicKey: string; curveSecretKey: string } {
+  return { curveServerKey: keys.serverPublicKey, curvePublicKey: keys.clientPublicKey, curveSecretKey: keys.clientSecretKey };
+}
+
 /**
  * The client side of the engine's control socket (ZeroMQ REQ; protocol in docs/wire.md), for the operator,
  * `nexus ctl`, the demo and tests. Each call opens a socket, sends one request and waits at most `timeoutMs` for
@@ -34,7 +39,7 @@ export async function sendControl(address: string, command: number, options: Sen
     linger: 0,
     receiveTimeout: timeoutMs,
     sendTimeout: timeoutMs,
-    ...(keys === undefined ? {} : { curveServerKey: keys.serverPublicKey, curvePublicKey: keys.clientPublicKey, curveSecretKey: keys.clientSecretKey }),
+    ...(keys === undefined ? {} : curveClientOptions(keys)),
   });
   try {
     socket.connect(address);

@@ -1,4 +1,5 @@
-import { ControlCommand, controlCommandNames, type ControlCommandCode } from '../wire/layout.ts';
+import { isControlCommand } from '../wire/control-codec.ts';
+import { ControlCommand, controlCommandNames } from '../wire/layout.ts';
 
 /** Label `command` of `nexus_engine_control_commands_total`: every command by name, and `unknown`. */
 export const controlCommandLabels: readonly string[] = [
@@ -29,8 +30,7 @@ export class ControlCounters {
   readonly refusals = new Float64Array(controlRefusalReasons.length);
 
   countCommand(command: number, result: ControlResultLabel): number {
-    const known = (Object.values(ControlCommand) as number[]).includes(command);
-    const index = known ? controlCommandLabels.indexOf(controlCommandNames[command as ControlCommandCode]) : controlCommandLabels.length - 1;
+    const index = isControlCommand(command) ? controlCommandLabels.indexOf(controlCommandNames[command]) : controlCommandLabels.length - 1;
     return ++this.commands[index * controlResultLabels.length + controlResultLabels.indexOf(result)];
   }
 

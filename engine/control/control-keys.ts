@@ -52,22 +52,39 @@ export function writeControlKeys(dir: string): void {
   for (const [file, key] of Object.entries(generateControlKeys())) writeFileSync(join(dir, file), `${key}\n`, { mode: 0o600 });
 }
 
+/** A set of control keys by file name (`generateControlKeys`, a Secret's data decoded), whole or in part. */
+export type ControlKeySet = Readonly<Record<string, string>>;
+
+/** The engine side of a key set (a missing key is '', which no socket accepts). */
+export function serverKeysOf(keys: ControlKeySet): ControlServerKeys {
+  return {
+    serverPublicKey: keys[controlKeyFiles.serverPublic] ?? '',
+    serverSecretKey: keys[controlKeyFiles.serverSecret] ?? '',
+    clientPublicKey: keys[controlKeyFiles.clientPublic] ?? '',
+  };
+}
+
+/** The client side of a key set (a missing key is '', which no socket accepts). */
+export function clientKeysOf(keys: ControlKeySet): ControlClientKeys {
+  return {
+    serverPublicKey: keys[controlKeyFiles.serverPublic] ?? '',
+    clientPublicKey: keys[controlKeyFiles.clientPublic] ?? '',
+    clientSecretKey: keys[controlKeyFiles.clientSecret] ?? '',
+  };
+}
+
 /** The engine side's keys from a directory (the mounted Secret); a clear error naming the file otherwise. */
 export function readControlServerKeys(dir: string): ControlServerKeys {
-  return {
-    serverPublicKey: readKey(dir, controlKeyFiles.serverPublic),
-    serverSecretKey: readKey(dir, controlKeyFiles.serverSecret),
-    clientPublicKey: readKey(dir, controlKeyFiles.clientPublic),
-  };
+  return serverKeysOf(readKeys(dir, [controlKeyFiles.serverPublic, controlKeyFiles.serverSecret, controlKeyFiles.clientPublic]));
 }
 
 /** The client side's keys from a directory (the Secret's `server.pub`, `client.pub`, `client.key`; docs/wire.md). */
 export function readControlClientKeys(dir: string): ControlClientKeys {
-  return {
-    serverPublicKey: readKey(dir, controlKeyFiles.serverPublic),
-    clientPublicKey: readKey(dir, controlKeyFiles.clientPublic),
-    clientSecretKey: readKey(dir, controlKeyFiles.clientSecret),
-  };
+  return clientKeysOf(readKeys(dir, [controlKeyFiles.serverPublic, controlKeyFiles.clientPublic, controlKeyFiles.clientSecret]));
+}
+
+function readKeys(dir: string, files: readonly string[]): ControlKeySet {
+  return Object.fromEntries(files.map((file) => [file, readKey(dir, file)]));
 }
 
 /** One key file; a ConfigError naming the file (the CLI prints it and exits 2) when it is missing or not a key. */

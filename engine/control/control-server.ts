@@ -1,6 +1,6 @@
 import { Context, Reply } from 'zeromq';
-import { decodeControlRequest, encodeControlResponse } from '../wire/control-codec.ts';
-import { ControlCommand, ControlStatus, MAX_CONTROL_MESSAGE_BYTES, controlCommandNames, rejectReasonName, type ControlCommandCode } from '../wire/layout.ts';
+import { decodeControlRequest, encodeControlResponse, isControlCommand } from '../wire/control-codec.ts';
+import { ControlCommand, ControlStatus, MAX_CONTROL_MESSAGE_BYTES, controlCommandNames, rejectReasonName } from '../wire/layout.ts';
 import { ControlCounters, type ControlRefusalReason, type ControlResultLabel } from './control-counters.ts';
 import type { ControlServerKeys } from './control-keys.ts';
 import { isPowerOfTen, keyFingerprint, ZapAuthenticator } from './zap-authenticator.ts';
@@ -171,7 +171,7 @@ export class ControlServer {
       : reply.status === ControlStatus.Malformed ? 'malformed' : 'rejected';
     this.options.counters.countCommand(command, result);
     if (command !== ControlCommand.Status) {
-      const name = controlCommandNames[command as ControlCommandCode] ?? `unknown(${command})`;
+      const name = isControlCommand(command) ? controlCommandNames[command] : `unknown(${command})`;
       this.options.log(`Control command command=${name} result=${result} ${this.peer}`);
     }
     return encodeControlResponse({ command, requestId, status: reply.status, body: reply.body });

@@ -55,8 +55,10 @@ export class MarketDataSubscriber {
     return this.socket.lastEndpoint ?? undefined;
   }
 
-  /** Runs until `close()`; resolves when the loop has stopped. */
-  /** Hands each frame on with the symbol id of its topic part (`symbolIdOfBytes`, no allocation). */
+  /**
+   * Runs until `close()`; resolves when the loop has stopped. Hands each frame on with the symbol id of its topic
+   * part (`symbolIdOfBytes`, no allocation).
+   */
   async run(onFrame: (frame: Buffer, topicId: number) => void, onMalformed: () => void): Promise<void> {
     const { clockNs, yieldEveryNs } = this.options;
     let sliceStart = clockNs();

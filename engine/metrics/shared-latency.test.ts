@@ -3,6 +3,11 @@ import { LatencyHistogram } from './latency-histogram.ts';
 import { SharedLatencyDrain, SharedLatencyRecorder, sharedLatencyBytes } from './shared-latency.ts';
 import { SlidingWindowQuantiles } from './sliding-window.ts';
 
+/** One latency through the batch API the pipeline uses: a stamp of 0 read at `ns`. */
+function recordOne(recorder: SharedLatencyRecorder, ns: number): void {
+  recorder.recordSince(Float64Array.of(0), 1, ns);
+}
+
 describe('shared latency: recorded on one side, drained on the other', () => {
   it('delivers every sample once, with the quantiles a local histogram gives', () => {
     const sab = new SharedArrayBuffer(sharedLatencyBytes());
@@ -12,12 +17,12 @@ describe('shared latency: recorded on one side, drained on the other', () => {
     const drained = new LatencyHistogram();
     const window = new SlidingWindowQuantiles({ intervalMs: 1000, intervals: 5, startMs: 0 });
     for (let i = 1; i <= 1000; i++) {
-      recorder.record(i * 1_000);
+      recordOne(recorder, i * 1_000);
       local.record(i * 1_000);
     }
     expect(drain.drainInto([drained, window])).toBe(1000);
     expect(drain.drainInto([drained, window])).toBe(0);
-    recorder.record(2_000_000);
+    recordOne(recorder, 2_000_000);
     local.record(2_000_000);
     expect(drain.drainInto([drained, window])).toBe(1);
     expect(drained.count).toBe(1001);
@@ -32,9 +37,9 @@ describe('shared latency: recorded on one side, drained on the other', () => {
     const sab = new SharedArrayBuffer(sharedLatencyBytes(1_000_000));
     const recorder = new SharedLatencyRecorder(sab, 1_000_000);
     const drained = new LatencyHistogram(1_000_000);
-    recorder.record(-5);
-    recorder.record(Number.NaN);
-    recorder.record(5_000_000);
+    recordOne(recorder, -5);
+    recordOne(recorder, Number.NaN);
+    recordOne(recorder, 5_000_000);
     new SharedLatencyDrain(sab).drainInto([drained]);
     expect(drained.count).toBe(3);
     expect(drained.valueAtQuantile(0.5)).toBe(0);

@@ -32,7 +32,7 @@ export interface BatchLatencyRecorder {
   recordSince(stampsNs: Float64Array, count: number, nowNs: number): void;
 }
 
-/** The writing side (a worker thread). `record` is O(1) and allocation-free. */
+/** The writing side (a worker thread). `recordSince` is O(count) and allocation-free. */
 export class SharedLatencyRecorder implements BatchLatencyRecorder {
   private readonly words: Float64Array;
   private readonly counts: Float64Array;
@@ -43,13 +43,7 @@ export class SharedLatencyRecorder implements BatchLatencyRecorder {
     this.counts = new Float64Array(sab, HEADER * 8);
   }
 
-  /** Records one latency in nanoseconds (negative or NaN as 0, above the highest trackable value as that value). */
-  readonly record = (ns: number): void => {
-    const value = ns >= 0 ? (ns > this.highestTrackableNs ? this.highestTrackableNs : Math.floor(ns)) : 0;
-    this.counts[bucketIndexOf(value)]++;
-    this.words[SUM] += value;
-  };
-
+  /** Records each latency in nanoseconds (negative or NaN as 0, above the highest trackable value as that value). */
   recordSince(stampsNs: Float64Array, count: number, nowNs: number): void {
     const highest = this.highestTrackableNs;
     const counts = this.counts;

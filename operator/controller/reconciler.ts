@@ -1,11 +1,11 @@
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
-import { controlKeyFiles, generateControlKeys, type ControlClientKeys } from '../../engine/control/control-keys.ts';
+import { clientKeysOf, generateControlKeys, type ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { OperatorSettings } from '../api/settings.ts';
 import type { TradingEngine } from '../api/types.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
 import { canonicalJson } from '../render/canonical-json.ts';
-import { controlKeysOf, controlSecretName, hasControlSocket, type ControlKeySet } from '../render/control-secret.ts';
+import { controlKeysOf, controlSecretName, hasControlSocket } from '../render/control-secret.ts';
 import { secrets as secretResource } from '../kube/resources.ts';
 import { labelKeys } from '../render/labels.ts';
 import { settle } from '../decide/settle.ts';
@@ -86,7 +86,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const { plan } = await settle(observed, nowMs, async (effect) => {
     switch (effect.kind) {
       case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request) };
-      case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, clientKeys(controlKeys)) };
+      case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
   });
@@ -124,16 +124,6 @@ async function foreignObjects(writer: ClusterWriter, engineUid: string, request:
   return found
     .filter(({ controller }) => controller !== undefined && controller.uid !== engineUid)
     .map(({ target, controller }) => ({ ...target, ...(controller?.name === undefined ? {} : { controller: controller.name }) }));
-}
-
-/** The operator's side of a control key set: the engine's public key and the client key pair. */
-function clientKeys(keys: ControlKeySet | undefined): ControlClientKeys | undefined {
-  if (keys === undefined) return undefined;
-  return {
-    serverPublicKey: keys[controlKeyFiles.serverPublic] ?? '',
-    clientPublicKey: keys[controlKeyFiles.clientPublic] ?? '',
-    clientSecretKey: keys[controlKeyFiles.clientSecret] ?? '',
-  };
 }
 
 /**

@@ -4,7 +4,7 @@ import { configMaps, networkPolicies, replicaSets, secrets, services, type Resou
 import { findCondition, mergeConditions, type DesiredCondition } from '../plan/conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
-import { analysisRecordName, endedAnalysisRecord, nextAnalysisRecord, readAnalysisRecord } from '../render/analysis-record.ts';
+import { analysisRecordName, endedAnalysisRecord, nextAnalysisRecord, readAnalysisRecord, recordLabel } from '../render/analysis-record.ts';
 import { controlKeysOf, controlSecretName, hasControlSocket, renderControlSecret } from '../render/control-secret.ts';
 import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
 import { networkPolicyName, renderNetworkPolicy } from '../render/network-policy.ts';
@@ -120,6 +120,9 @@ function analysisRecords(engine: TradingEngine, observed: Observed, status: Trad
   const deleting = new Set(deletes.filter((removal) => removal.resource === configMaps).map((removal) => removal.name));
   for (const configMap of observed.configMaps) {
     const name = configMap.metadata?.name ?? '';
+    // Closed records are immutable and revision ConfigMaps are no records: only open records are parsed, not the
+    // whole history on every decide pass.
+    if (configMap.immutable === true || configMap.metadata?.labels?.[recordLabel.key] !== recordLabel.value) continue;
     const record = readAnalysisRecord(configMap);
     if (record === undefined || record.outcome !== undefined || name === currentName || deleting.has(name)) continue;
     intents.push({ resource: configMaps, object: endedAnalysisRecord(engine, record), observed: configMap });

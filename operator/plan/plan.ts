@@ -1,7 +1,7 @@
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { OperatorSettings } from '../api/settings.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
-import type { ControlKeySet } from '../render/control-secret.ts';
+import type { ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import { appliedHash } from '../render/owned.ts';
 import type { ControlOutcome, ForeignObject, PlanNeeds, TakenMeasurement } from './needs.ts';

@@ -1,12 +1,10 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { TradingEngine } from '../api/types.ts';
-import { controlKeyFiles } from '../../engine/control/control-keys.ts';
+import { controlKeyFiles, type ControlKeySet } from '../../engine/control/control-keys.ts';
 import { isZ85Key } from '../../engine/control/z85.ts';
 import { ownerReference, withAppliedHash } from './owned.ts';
 import { commonLabels } from './labels.ts';
 
-/** A full set of control keys by file name (engine/control/control-keys.ts), as a Secret's data holds them. */
-export type ControlKeySet = Readonly<Record<string, string>>;
 
 /** The engine's control Secret: `<name>-control`, one per TradingEngine (every revision uses the same keys). */
 export function controlSecretName(engine: TradingEngine): string {

@@ -10,6 +10,8 @@ import { createOperatorMetrics, type OperatorMetrics } from '../../operator/metr
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
 import { startNodeAgent, type NodeAgent } from '../../devcluster/node-agent.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
+import { clientKeysOf } from '../../engine/control/control-keys.ts';
+import { controlKeysOf } from '../../operator/render/control-secret.ts';
 import { ControlCommand } from '../../engine/wire/layout.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubectl, kubectlGet, kubectlOrThrow, type PodJson } from '../support/kube.ts';
@@ -181,8 +183,7 @@ describe('the operator against a real API server', () => {
     const secret = getJson<{ metadata: Meta; type: string; data: Record<string, string> }>(['secret', 'secure-control']);
     expect(secret?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'TradingEngine', name: 'secure', controller: true });
     expect(Object.keys(secret?.data ?? {}).sort()).toEqual(['client.key', 'client.pub', 'server.key', 'server.pub']);
-    const key = (file: string): string => Buffer.from(secret?.data[file] ?? '', 'base64').toString('utf8');
-    const keys = { serverPublicKey: key('server.pub'), clientPublicKey: key('client.pub'), clientSecretKey: key('client.key') };
+    const keys = clientKeysOf(controlKeysOf({ data: secret?.data }) ?? {});
 
     const policy = getJson<{ metadata: Meta; spec: { podSelector: unknown; policyTypes: string[]; ingress: Array<{ from?: unknown[]; ports: Array<{ port: number; protocol: string }> }> } }>(['networkpolicy', 'secure-engine']);
     expect(policy?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'TradingEngine', name: 'secure' });
