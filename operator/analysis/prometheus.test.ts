@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createPrometheusProvider, latencyFromValues, parseQueryResponse, queryEndpoint } from './prometheus.ts';
+import { createPrometheusProvider, latencyFromValues, parseQueryResponse, parseSignalsResponse, queryEndpoint, signalCountsFromSeries } from './prometheus.ts';
 import type { MeasureResult, MeasureTarget } from './provider.ts';
+import { parseExposition } from './exposition.ts';
+import { readSignalCounts, type SignalCounts } from './signals.ts';
 
 const target: MeasureTarget = {
   metric: 'TickToOrder',
@@ -22,14 +24,46 @@ const target: MeasureTarget = {
 const QUANTILE_QUERY =
   'histogram_quantile(0.99, sum by (le) (rate(nexus_engine_tick_to_order_latency_seconds_bucket{namespace="prod",pod=~"eng-7f9c-a|eng-7f9c-b"}[60s]))) * 1e6';
 const SAMPLES_QUERY = 'sum(increase(nexus_engine_tick_to_order_latency_seconds_count{namespace="prod",pod=~"eng-7f9c-a|eng-7f9c-b"}[60s]))';
+const SIGNALS_QUERY =
+  'sum by (__name__, result) ({__name__=~"nexus_engine_frames_received_total|nexus_engine_frames_rejected_total|nexus_engine_orders_total|'
+  + 'nexus_engine_pool_exhausted_total|nexus_engine_ticks_lost_total|nexus_engine_ticks_received_total|nexus_engine_ticks_rejected_total",'
+  + 'namespace="prod",pod=~"eng-7f9c-a|eng-7f9c-b"})';
+
+/** The counters' current values as Prometheus answers the signals query: one series per counter, orders by result. */
+const COUNTERS: ReadonlyArray<readonly [Record<string, string>, string]> = [
+  [{ __name__: 'nexus_engine_frames_received_total' }, '500'],
+  [{ __name__: 'nexus_engine_frames_rejected_total' }, '5'],
+  [{ __name__: 'nexus_engine_orders_total', result: 'accepted' }, '90'],
+  [{ __name__: 'nexus_engine_orders_total', result: 'denied' }, '10'],
+  [{ __name__: 'nexus_engine_pool_exhausted_total' }, '0'],
+  [{ __name__: 'nexus_engine_ticks_lost_total' }, '100'],
+  [{ __name__: 'nexus_engine_ticks_received_total' }, '9900'],
+  [{ __name__: 'nexus_engine_ticks_rejected_total' }, '30'],
+];
+
+/** What COUNTERS give the checks (the same sums readSignalCounts makes of one pod's /metrics). */
+const SIGNALS: SignalCounts = {
+  TicksRejected: { events: 30, total: 9900 },
+  FramesRejected: { events: 5, total: 500 },
+  TicksLost: { events: 100, total: 10000 },
+  OrdersDenied: { events: 10, total: 100 },
+  PoolExhausted: { events: 0, total: 9900 },
+};
 
 /** A real-shaped instant-query answer: a vector of one series per value. */
 function vector(...values: string[]): string {
+  return labelledVector(values.map((value) => [{}, value]));
+}
+
+/** A real-shaped instant-query answer whose series carry labels, as `sum by (__name__, result)` answers. */
+function labelledVector(series: ReadonlyArray<readonly [Record<string, string>, string]>): string {
   return JSON.stringify({
     status: 'success',
-    data: { resultType: 'vector', result: values.map((value) => ({ metric: {}, value: [1712345678.123, value] })) },
+    data: { resultType: 'vector', result: series.map(([metric, value]) => ({ metric, value: [1712345678.123, value] })) },
   });
 }
+
+const SIGNALS_REPLY = labelledVector(COUNTERS);
 
 interface Seen {
   url: string;
@@ -49,8 +83,9 @@ function fakeFetch(answer: (query: string) => Response | Promise<Response>): { f
   return { fetch: fetchImpl as typeof fetch, seen };
 }
 
-const byQuery = (quantile: string, samples: string) => (query: string) =>
-  new Response(query.startsWith('histogram_quantile') ? quantile : samples, { status: 200 });
+/** Answers each of the three queries with its body (the signals query with the recorded COUNTERS unless given). */
+const byQuery = (quantile: string, samples: string, signals = SIGNALS_REPLY) => (query: string) =>
+  new Response(query.startsWith('histogram_quantile') ? quantile : query.startsWith('sum by (__name__') ? signals : samples, { status: 200 });
 
 function errorOf(result: MeasureResult): string {
   if (result.ok) throw new Error(`measured ${JSON.stringify(result.value)}`);
@@ -58,11 +93,11 @@ function errorOf(result: MeasureResult): string {
 }
 
 describe('createPrometheusProvider', () => {
-  it('POSTs both rendered queries to /api/v1/query and reads the quantile in µs and the rounded sample count', async () => {
+  it('POSTs the three rendered queries to /api/v1/query and reads the quantile in µs, the rounded sample count and the counters', async () => {
     const { fetch, seen } = fakeFetch(byQuery(vector('182.5'), vector('1203.6')));
     const provider = createPrometheusProvider({ address: 'http://prometheus.monitoring:9090/', fetch });
-    expect(await provider.measure(target)).toEqual({ ok: true, value: { quantileMicros: 182.5, samples: 1204, podsMeasured: 2 } });
-    expect(seen.map((s) => s.query).sort()).toEqual([QUANTILE_QUERY, SAMPLES_QUERY]);
+    expect(await provider.measure(target)).toEqual({ ok: true, value: { quantileMicros: 182.5, samples: 1204, podsMeasured: 2, signals: SIGNALS } });
+    expect(seen.map((s) => s.query).sort()).toEqual([QUANTILE_QUERY, SIGNALS_QUERY, SAMPLES_QUERY]);
     for (const request of seen) {
       expect(request).toMatchObject({
         url: 'http://prometheus.monitoring:9090/api/v1/query',
@@ -76,8 +111,35 @@ describe('createPrometheusProvider', () => {
     for (const [quantile, samples] of [[vector(), vector()], [vector('NaN'), vector('0')]]) {
       const { fetch } = fakeFetch(byQuery(quantile, samples));
       const result = await createPrometheusProvider({ address: 'http://prom:9090', fetch }).measure(target);
-      expect(result).toEqual({ ok: true, value: { quantileMicros: undefined, samples: 0, podsMeasured: 2 } });
+      expect(result).toEqual({ ok: true, value: { quantileMicros: undefined, samples: 0, podsMeasured: 2, signals: SIGNALS } });
     }
+  });
+
+  it('fails the whole measurement when the signals query fails, never reporting zero counts', async () => {
+    const body = JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' });
+    const { fetch } = fakeFetch((query) => (query === SIGNALS_QUERY ? new Response(body, { status: 503 }) : byQuery(vector('182.5'), vector('1203.6'))(query)));
+    const error = errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch }).measure(target));
+    expect(error).toBe('revision 7f9c of prod/eng: signals query at http://prom:9090/api/v1/query: HTTP 503, Prometheus error timeout');
+  });
+
+  it('fails when a counter has no series, naming it: the engine exports every counter, so the pods or the counter are not in Prometheus', async () => {
+    const withoutLost = labelledVector(COUNTERS.filter(([metric]) => metric.__name__ !== 'nexus_engine_ticks_lost_total'));
+    const lost = errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch: fakeFetch(byQuery(vector('1'), vector('1'), withoutLost)).fetch }).measure(target));
+    expect(lost).toBe('revision 7f9c of prod/eng: signals query at http://prom:9090/api/v1/query: no series of nexus_engine_ticks_lost_total for the revision\'s pods '
+      + '(Prometheus has not scraped them yet, or does not keep these counters)');
+    const none = errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch: fakeFetch(byQuery(vector(), vector(), vector())).fetch }).measure(target));
+    expect(none).toContain("signals query at http://prom:9090/api/v1/query: no series of any of the engine's counters for the revision's pods");
+  });
+
+  it('gives up on a signals query that hangs after timeoutMs, while the latency queries answered', async () => {
+    const answer = byQuery(vector('182.5'), vector('1203.6'));
+    const fetchImpl = (async (_input: string | URL | Request, init?: RequestInit) => {
+      const query = new URLSearchParams(String(init?.body ?? '')).get('query') ?? '';
+      if (query !== SIGNALS_QUERY) return answer(query);
+      return new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    }) as typeof fetch;
+    const error = errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch: fetchImpl }).measure({ ...target, timeoutMs: 50 }));
+    expect(error).toBe('revision 7f9c of prod/eng: signals query at http://prom:9090/api/v1/query: timed out after 50 ms');
   });
 
   it('fails without pods and never calls Prometheus', async () => {
@@ -94,6 +156,7 @@ describe('createPrometheusProvider', () => {
     expect(error).toContain('revision 7f9c of prod/eng');
     expect(error).toContain('quantile query at http://prom:9090/api/v1/query: HTTP 400, Prometheus error bad_data');
     expect(error).toContain('samples query at');
+    expect(error).toContain('signals query at http://prom:9090/api/v1/query: HTTP 400, Prometheus error bad_data');
     expect(error).not.toContain('invalid parameter');
   });
 
@@ -147,7 +210,7 @@ describe('createPrometheusProvider', () => {
     );
   });
 
-  it('speaks HTTP to a real server: a form-encoded POST answered with JSON', async () => {
+  it('speaks HTTP to a real server: form-encoded POSTs answered with recorded Prometheus JSON, the counters included', async () => {
     const received: string[] = [];
     const server = createServer((request, response) => {
       let body = '';
@@ -157,16 +220,17 @@ describe('createPrometheusProvider', () => {
         const query = new URLSearchParams(body).get('query') ?? '';
         received.push(`${request.method} ${request.url} ${request.headers['content-type']} ${query}`);
         response.setHeader('Content-Type', 'application/json');
-        response.end(query.startsWith('histogram_quantile') ? vector('95.25') : vector('4000'));
+        response.end(query === SIGNALS_QUERY ? SIGNALS_REPLY : query.startsWith('histogram_quantile') ? vector('95.25') : vector('4000'));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
       const result = await createPrometheusProvider({ address: `http://127.0.0.1:${port}/prometheus` }).measure(target);
-      expect(result).toEqual({ ok: true, value: { quantileMicros: 95.25, samples: 4000, podsMeasured: 2 } });
+      expect(result).toEqual({ ok: true, value: { quantileMicros: 95.25, samples: 4000, podsMeasured: 2, signals: SIGNALS } });
       expect(received.sort()).toEqual([
         `POST /prometheus/api/v1/query application/x-www-form-urlencoded ${QUANTILE_QUERY}`,
+        `POST /prometheus/api/v1/query application/x-www-form-urlencoded ${SIGNALS_QUERY}`,
         `POST /prometheus/api/v1/query application/x-www-form-urlencoded ${SAMPLES_QUERY}`,
       ]);
     } finally {
@@ -216,6 +280,59 @@ describe('parseQueryResponse', () => {
 
   it('rejects a success body with an error status', () => {
     expect(parseQueryResponse(503, vector('1'))).toEqual({ ok: false, error: 'HTTP 503 with status "success"' });
+  });
+});
+
+describe('parseSignalsResponse', () => {
+  it('sums every series of a counter and tells denied orders by their result label', () => {
+    expect(parseSignalsResponse(200, SIGNALS_REPLY)).toEqual({ ok: true, value: SIGNALS });
+  });
+
+  it("carries Prometheus' errorType and reads the envelope as the latency queries do", () => {
+    expect(parseSignalsResponse(422, JSON.stringify({ status: 'error', errorType: 'execution', error: 'x' }))).toEqual({ ok: false, error: 'HTTP 422, Prometheus error execution' });
+    expect(parseSignalsResponse(200, JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }))).toEqual({ ok: false, error: 'malformed response: resultType is not "vector"' });
+  });
+});
+
+describe('signalCountsFromSeries', () => {
+  const series = (rows: ReadonlyArray<readonly [Record<string, unknown>, number]>) => rows.map(([metric, value]) => ({ metric, value }));
+  const recorded = series(COUNTERS.map(([metric, value]) => [metric, Number(value)]));
+
+  it('gives the counts readSignalCounts gives for the same counters read from a pod\'s /metrics', () => {
+    const body = COUNTERS.map(([{ __name__: name, result }, value]) => `${name}${result === undefined ? '' : `{result="${result}"}`} ${value}`).join('\n');
+    const parsed = parseExposition(body);
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(readSignalCounts(parsed.samples)).toEqual(SIGNALS);
+    expect(signalCountsFromSeries(recorded)).toEqual({ ok: true, value: SIGNALS });
+  });
+
+  it('adds series of the same counter (a Prometheus that kept another label apart)', () => {
+    const twice = [...recorded, { metric: { __name__: 'nexus_engine_ticks_rejected_total' }, value: 70 }];
+    const result = signalCountsFromSeries(twice);
+    expect(result.ok && result.value.TicksRejected).toEqual({ events: 100, total: 9900 });
+  });
+
+  it.each([
+    ['a negative value', -1, 'nexus_engine_ticks_received_total summed to -1, not a count'],
+    ['NaN', Number.NaN, 'nexus_engine_ticks_received_total summed to NaN, not a count'],
+    ['+Inf', Infinity, 'nexus_engine_ticks_received_total summed to Infinity, not a count'],
+  ])('fails on %s rather than judging it', (_case, value, message) => {
+    const rows = recorded.map((row) => (row.metric.__name__ === 'nexus_engine_ticks_received_total' ? { ...row, value } : row));
+    expect(signalCountsFromSeries(rows)).toEqual({ ok: false, error: message });
+  });
+
+  it('fails on a series of a metric it did not ask for, without echoing its name', () => {
+    const result = signalCountsFromSeries([...recorded, { metric: { __name__: 'root:x:0:0' }, value: 1 }]);
+    expect(result).toEqual({ ok: false, error: 'malformed response: a series is not one of the counters queried' });
+    expect(signalCountsFromSeries([...recorded, { metric: {}, value: 1 }]).ok).toBe(false);
+  });
+
+  it('names every counter without a series', () => {
+    const rows = recorded.filter((row) => row.metric.__name__ !== 'nexus_engine_orders_total' && row.metric.__name__ !== 'nexus_engine_pool_exhausted_total');
+    expect(signalCountsFromSeries(rows)).toEqual({
+      ok: false,
+      error: "no series of nexus_engine_orders_total, nexus_engine_pool_exhausted_total for the revision's pods (Prometheus has not scraped them yet, or does not keep these counters)",
+    });
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * The Prometheus latency provider: asks a Prometheus server for the revision's quantile and sample count over
- * the window, computed from the engine's cumulative histogram (promql.ts renders the queries).
+ * the window, computed from the engine's cumulative histogram, and for the engine's error counters the signal
+ * checks judge (promql.ts renders the queries).
  *
- *   measure(target) --POST <address>/api/v1/query (form: query=...), both queries at once, each within timeoutMs-->
- *     {"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[<ts>,"<number>"]}]}}
- *     --> RevisionLatency { quantileMicros, samples, podsMeasured }
+ *   measure(target) --POST <address>/api/v1/query (form: query=...), three queries at once, each within timeoutMs-->
+ *     quantile, samples: {"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[<ts>,"<number>"]}]}}
+ *     signals:           the same with one series per counter, {"metric":{"__name__":"nexus_engine_ticks_received_total"},...}
+ *     --> RevisionLatency { quantileMicros, samples, podsMeasured, signals }
  *
  * Queries go as POST form bodies (which /api/v1/query accepts like GET parameters), so a revision with many pods
  * cannot exceed a URL length limit.
@@ -17,13 +19,20 @@
  * - Values are microseconds (the query multiplies by 1e6). samples is the extrapolated increase() rounded to
  *   a whole count. podsMeasured is the number of pods the queries select: Prometheus aggregates over them and
  *   does not say which ones had series.
+ * - signals are the counters' current values summed over the pods: counts since each pod started, as PodScrape
+ *   reads them (renderSignalsQuery says why not an increase over the window). As with the latency queries, a
+ *   selected pod Prometheus holds no series of is left out of the sums, not reported.
+ * - All or nothing, as PodScrape: a failed signals query fails the measurement, never a silent zero. So does a
+ *   counter with no series: the engine exports every one from its start, so none means Prometheus does not (yet)
+ *   scrape the pods or does not keep that counter, and the checks would judge numbers that are not there.
  * - No pods is an error ("no running pods of revision X").
  */
 import { defaultMaxReplyBytes, readBoundedBody } from './bounded-body.ts';
 import { describeFetchError } from './pod-scrape.ts';
-import { parseSampleValue } from './exposition.ts';
-import { renderLatencyQueries, type LatencyQueries } from './promql.ts';
+import { parseSampleValue, type ExpositionSample } from './exposition.ts';
+import { renderLatencyQueries, renderSignalsQuery, signalCounters, type LatencyQueries } from './promql.ts';
 import type { LatencyProvider, MeasureResult, MeasureTarget } from './provider.ts';
+import { readSignalCounts, type SignalCounts } from './signals.ts';
 
 export interface PrometheusProviderOptions {
   /** The server's base URL (spec.analysis.latency.source.prometheus.address), e.g. http://prometheus:9090. */
@@ -34,8 +43,20 @@ export interface PrometheusProviderOptions {
   readonly maxReplyBytes?: number;
 }
 
+/** A parsed reply, or what is wrong with it in the operator's own words. */
+type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
 /** An instant query's single value: undefined when the vector is empty or the value is NaN. */
-export type QueryValue = { readonly ok: true; readonly value: number | undefined } | { readonly ok: false; readonly error: string };
+export type QueryValue = Parsed<number | undefined>;
+
+/** The signals query's counts, summed over the revision's pods. */
+export type SignalsValue = Parsed<SignalCounts>;
+
+/** One series of an instant vector: its labels and its value (NaN and ±Inf kept). */
+export interface VectorSeries {
+  readonly metric: Readonly<Record<string, unknown>>;
+  readonly value: number;
+}
 
 export function createPrometheusProvider(options: PrometheusProviderOptions): LatencyProvider {
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -56,18 +77,24 @@ async function measureRevision(fetchImpl: typeof fetch, address: string, maxRepl
   const endpoint = queryEndpoint(address);
   if (endpoint === undefined) return { ok: false, error: `${revisionName(target)}: Prometheus address ${JSON.stringify(address)} is not an http(s) URL` };
   let queries: LatencyQueries;
+  let signalsQuery: string;
   try {
     queries = renderLatencyQueries(target);
+    signalsQuery = renderSignalsQuery(target);
   } catch (error) {
     return { ok: false, error: `${revisionName(target)}: cannot build the query: ${(error as Error).message}` };
   }
-  const [quantile, samples] = await Promise.all([
-    instantQuery(fetchImpl, endpoint, 'quantile', queries.quantile, target.timeoutMs, maxReplyBytes),
-    instantQuery(fetchImpl, endpoint, 'samples', queries.samples, target.timeoutMs, maxReplyBytes),
+  const query = <T>(label: string, text: string, parse: (status: number, body: string) => Parsed<T>): Promise<Parsed<T>> =>
+    instantQuery(fetchImpl, endpoint, label, text, target.timeoutMs, maxReplyBytes, parse);
+  const [quantile, samples, signals] = await Promise.all([
+    query('quantile', queries.quantile, parseQueryResponse),
+    query('samples', queries.samples, parseQueryResponse),
+    query('signals', signalsQuery, parseSignalsResponse),
   ]);
-  const failures = [quantile, samples].flatMap((result) => (result.ok ? [] : [result.error]));
-  if (!quantile.ok || !samples.ok) return { ok: false, error: `${revisionName(target)}: ${failures.join('; ')}` };
-  return latencyFromValues(quantile.value, samples.value, new Set(target.pods.map((pod) => pod.name)).size);
+  const failures = [quantile, samples, signals].flatMap((result) => (result.ok ? [] : [result.error]));
+  if (!quantile.ok || !samples.ok || !signals.ok) return { ok: false, error: `${revisionName(target)}: ${failures.join('; ')}` };
+  const latency = latencyFromValues(quantile.value, samples.value, new Set(target.pods.map((pod) => pod.name)).size);
+  return latency.ok ? { ok: true, value: { ...latency.value, signals: signals.value } } : latency;
 }
 
 /**
@@ -100,16 +127,20 @@ export function queryEndpoint(address: string): string | undefined {
   return url.toString();
 }
 
-/** One instant query within timeoutMs; `label` names it in errors ("quantile query at ..."). Never rejects. */
-async function instantQuery(
+/**
+ * One instant query within timeoutMs, its reply read by `parse`; `label` names it in errors ("quantile query at
+ * ..."). Never rejects.
+ */
+async function instantQuery<T>(
   fetchImpl: typeof fetch,
   endpoint: string,
   label: string,
   query: string,
   timeoutMs: number,
   maxReplyBytes: number,
-): Promise<QueryValue> {
-  const failed = (cause: string): QueryValue => ({ ok: false, error: `${label} query at ${endpoint}: ${cause}` });
+  parse: (status: number, body: string) => Parsed<T>,
+): Promise<Parsed<T>> {
+  const failed = (cause: string): Parsed<T> => ({ ok: false, error: `${label} query at ${endpoint}: ${cause}` });
   try {
     const response = await fetchImpl(endpoint, {
       method: 'POST',
@@ -119,7 +150,7 @@ async function instantQuery(
     });
     const read = await readBoundedBody(response, maxReplyBytes);
     if (!read.ok) return failed(read.error);
-    const parsed = parseQueryResponse(response.status, read.text);
+    const parsed = parse(response.status, read.text);
     return parsed.ok ? parsed : failed(parsed.error);
   } catch (error) {
     return failed(describeFetchError(error, timeoutMs));
@@ -130,15 +161,62 @@ async function instantQuery(
 const prometheusErrorTypes = new Set(['bad_data', 'timeout', 'canceled', 'execution', 'internal', 'unavailable', 'not_found', 'not_acceptable']);
 
 /**
- * Parses a /api/v1/query response body. What it reports is the operator's own words: nothing of a reply's text
- * reaches status or Events (a spec names the address, so the reply could be any server's), only Prometheus's
- * documented errorType and counts.
+ * Parses a /api/v1/query response body holding at most one series. What it reports is the operator's own words:
+ * nothing of a reply's text reaches status or Events (a spec names the address, so the reply could be any
+ * server's), only Prometheus's documented errorType and counts.
  * Prometheus answers errors with a 4xx/5xx status and a JSON body
  * `{"status":"error","errorType":"bad_data","error":"..."}`, so the body is read whatever the status.
  * Success must be a vector of at most one series whose value is `[<unix seconds>, "<float>"]`:
  * [] -> undefined, "NaN" -> undefined, "182.5" -> 182.5, "+Inf" -> Infinity (the caller rejects it).
  */
 export function parseQueryResponse(status: number, body: string): QueryValue {
+  const vector = parseVectorResponse(status, body);
+  if (!vector.ok) return vector;
+  if (vector.value.length === 0) return { ok: true, value: undefined };
+  if (vector.value.length > 1) return malformed(`expected at most one series, got ${vector.value.length}`);
+  const value = vector.value[0]?.value ?? Number.NaN;
+  return { ok: true, value: Number.isNaN(value) ? undefined : value };
+}
+
+/** Parses the signals query's reply (renderSignalsQuery) into the checks' counts; see signalCountsFromSeries. */
+export function parseSignalsResponse(status: number, body: string): SignalsValue {
+  const vector = parseVectorResponse(status, body);
+  return vector.ok ? signalCountsFromSeries(vector.value) : vector;
+}
+
+/**
+ * The checks' counts from the signals query's series, summed as readSignalCounts sums a pod's /metrics (every
+ * series of a counter; orders also by result). Every counter of `signalCounters` must have a series and every
+ * value must be a count (finite, not negative); a series of another metric is malformed. Messages name only the
+ * operator's own counter names, never a label value of the reply.
+ * Example: ticks_received 10000, ticks_rejected 30, orders {accepted 90, denied 10}, the rest 0 ->
+ * TicksRejected 30 of 10000, OrdersDenied 10 of 100, TicksLost 0 of 10000; without a ticks_lost series -> error
+ * "no series of nexus_engine_ticks_lost_total ...".
+ */
+export function signalCountsFromSeries(series: readonly VectorSeries[]): SignalsValue {
+  const samples: ExpositionSample[] = [];
+  for (const { metric, value } of series) {
+    const name = metric.__name__;
+    if (typeof name !== 'string' || !signalCounters.includes(name)) return malformed('a series is not one of the counters queried');
+    const result = metric.result;
+    if (result !== undefined && typeof result !== 'string') return malformed(`a series of ${name} has a result label that is not a string`);
+    if (!(Number.isFinite(value) && value >= 0)) return { ok: false, error: `${name} summed to ${value}, not a count` };
+    samples.push({ name, labels: result === undefined ? {} : { result }, value });
+  }
+  const missing = signalCounters.filter((name) => !samples.some((sample) => sample.name === name));
+  if (missing.length > 0) {
+    const which = missing.length === signalCounters.length ? "any of the engine's counters" : missing.join(', ');
+    // The engine exports every counter from its start: no series means Prometheus does not see these pods' counters.
+    return { ok: false, error: `no series of ${which} for the revision's pods (Prometheus has not scraped them yet, or does not keep these counters)` };
+  }
+  return { ok: true, value: readSignalCounts(samples) };
+}
+
+/**
+ * Reads a /api/v1/query reply as an instant vector of any number of series, each `[<unix seconds>, "<float>"]`.
+ * An error reply gives its documented errorType only (see parseQueryResponse).
+ */
+function parseVectorResponse(status: number, body: string): Parsed<VectorSeries[]> {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -155,27 +233,29 @@ export function parseQueryResponse(status: number, body: string): QueryValue {
   return parseVector(json.data);
 }
 
-function parseVector(data: unknown): QueryValue {
+function parseVector(data: unknown): Parsed<VectorSeries[]> {
   if (!isRecord(data)) return malformed('data is missing');
   if (data.resultType !== 'vector') return malformed('resultType is not "vector"');
   if (!Array.isArray(data.result)) return malformed('data.result is not an array');
-  if (data.result.length === 0) return { ok: true, value: undefined };
-  if (data.result.length > 1) return malformed(`expected at most one series, got ${data.result.length}`);
-  const series: unknown = data.result[0];
-  if (!isRecord(series) || !isRecord(series.metric)) return malformed('the series has no metric object');
-  return parseSampleTuple(series.value);
+  const series: VectorSeries[] = [];
+  for (const item of data.result as unknown[]) {
+    if (!isRecord(item) || !isRecord(item.metric)) return malformed('the series has no metric object');
+    const value = parseSampleTuple(item.value);
+    if (!value.ok) return value;
+    series.push({ metric: item.metric, value: value.value });
+  }
+  return { ok: true, value: series };
 }
 
-function parseSampleTuple(tuple: unknown): QueryValue {
+function parseSampleTuple(tuple: unknown): Parsed<number> {
   if (!Array.isArray(tuple) || tuple.length !== 2 || typeof tuple[0] !== 'number' || typeof tuple[1] !== 'string') {
     return malformed('value is not [<unix seconds>, "<number>"]');
   }
   const value = parseSampleValue(tuple[1]);
-  if (value === undefined) return malformed('the sample value is not a number');
-  return { ok: true, value: Number.isNaN(value) ? undefined : value };
+  return value === undefined ? malformed('the sample value is not a number') : { ok: true, value };
 }
 
-function malformed(what: string): QueryValue {
+function malformed<T>(what: string): Parsed<T> {
   return { ok: false, error: `malformed response: ${what}` };
 }
 

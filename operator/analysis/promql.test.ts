@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { promqlString, quoteRegexMeta, renderLatencyQueries, renderPodSelector, renderQuantile, renderRange } from './promql.ts';
+import { promqlString, quoteRegexMeta, renderLatencyQueries, renderPodSelector, renderQuantile, renderRange, renderSignalsQuery } from './promql.ts';
 
 const pods = (...names: string[]) => names.map((name, i) => ({ name, ip: `10.0.0.${i + 1}` }));
 
@@ -30,6 +30,31 @@ describe('renderLatencyQueries', () => {
     expect(() => renderLatencyQueries({ ...target, pods: [] })).toThrow(RangeError);
     expect(() => renderLatencyQueries({ ...target, quantile: '0.99, x) or vector(1' })).toThrow(/quantile must be a decimal/);
     expect(() => renderLatencyQueries({ ...target, windowSeconds: 0 })).toThrow(/window must be a positive/);
+  });
+});
+
+describe('renderSignalsQuery', () => {
+  it("sums each counter the checks read as it stands (since each pod started), over the latency queries' pods, keeping orders' result apart", () => {
+    expect(renderSignalsQuery({ namespace: 'prod', pods: pods('eng-b', 'eng-a') })).toBe(
+      'sum by (__name__, result) ({__name__=~"nexus_engine_frames_received_total|nexus_engine_frames_rejected_total|nexus_engine_orders_total|'
+      + 'nexus_engine_pool_exhausted_total|nexus_engine_ticks_lost_total|nexus_engine_ticks_received_total|nexus_engine_ticks_rejected_total",'
+      + 'namespace="prod",pod=~"eng-a|eng-b"})',
+    );
+  });
+
+  it('selects exactly the pods the latency queries select', () => {
+    const target = { namespace: 'a"b', pods: pods('eng.v2', 'x', 'x'), quantile: '0.99', windowSeconds: 60, metric: 'Decision' as const };
+    const selector = renderPodSelector(target.namespace, target.pods.map((pod) => pod.name));
+    expect(renderLatencyQueries(target).samples).toContain(selector);
+    expect(renderSignalsQuery(target)).toContain(`,${selector.slice(1)})`);
+  });
+
+  it('reads no increase or rate: the counts are since each pod started, as PodScrape reads them', () => {
+    expect(renderSignalsQuery({ namespace: 'n', pods: pods('p') })).not.toMatch(/increase|rate|\[/);
+  });
+
+  it('throws RangeError without pods', () => {
+    expect(() => renderSignalsQuery({ namespace: 'n', pods: [] })).toThrow(/no pods/);
   });
 });
 

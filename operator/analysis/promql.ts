@@ -1,6 +1,6 @@
 /**
- * The latency gate's PromQL, rendered from data by pure functions (no I/O, no clock). The Prometheus provider
- * (prometheus.ts) sends these; tests pin them exactly.
+ * The latency gate's PromQL (latency, and the counters of the signal checks), rendered from data by pure functions
+ * (no I/O, no clock). The Prometheus provider (prometheus.ts) sends these; tests pin them exactly.
  *
  * Guarantees:
  * - Every value from the outside (namespace, pod names) is written as an escaped PromQL string literal, and pod
@@ -10,6 +10,7 @@
  * - The quantile query answers in MICROSECONDS: the `* 1e6` is part of the PromQL, so the figure pasted into the
  *   Prometheus UI is the figure compared with `thresholdMicros`.
  * - Rendering is deterministic: pod names are de-duplicated and sorted, so the same pods give the same query.
+ * - The signals query selects the same pods with the same selector as the latency queries.
  */
 import type { LatencyMetric, MeasureTarget } from './provider.ts';
 
@@ -49,14 +50,58 @@ export function renderLatencyQueries(target: LatencyQueryTarget): LatencyQueries
 }
 
 /**
+ * The engine's counters the signal checks read, exactly those readSignalCounts (signals.ts) sums: ticks and frames
+ * received and rejected, ticks lost, orders by result, pool exhaustions (docs/metrics.md). The engine exports every
+ * one of them from its start, so a revision's pods that Prometheus scrapes have a series of each.
+ */
+export const signalCounters: readonly string[] = [
+  'nexus_engine_frames_received_total',
+  'nexus_engine_frames_rejected_total',
+  'nexus_engine_orders_total',
+  'nexus_engine_pool_exhausted_total',
+  'nexus_engine_ticks_lost_total',
+  'nexus_engine_ticks_received_total',
+  'nexus_engine_ticks_rejected_total',
+];
+
+export type SignalsQueryTarget = Pick<MeasureTarget, 'namespace' | 'pods'>;
+
+/**
+ * Renders the one instant query for the signal checks of one revision: every counter in `signalCounters`,
+ * summed over the revision's pods (the latency queries' selector) and over every label but the metric name and
+ * `result`, which tells denied orders from accepted ones. One series per counter, two for orders_total.
+ *
+ * The values are the counters as they stand, NOT an increase over the window: the checks judge ratios since each
+ * pod started (SignalCounts in signals.ts, what PodScrape reads from /metrics), and judgeChecks compares the
+ * canary's ratio since its start with the stable's since its start and counts minEvents in the same totals. A
+ * counter reset (a restarted container) starts that pod's count again, as PodScrape sees it too.
+ * Throws RangeError without pods.
+ *
+ * Example: namespace "prod", pods "eng-b", "eng-a" (the name alternation is written on one line):
+ *   sum by (__name__, result) ({__name__=~"nexus_engine_frames_received_total|nexus_engine_frames_rejected_total|
+ *     nexus_engine_orders_total|nexus_engine_pool_exhausted_total|nexus_engine_ticks_lost_total|
+ *     nexus_engine_ticks_received_total|nexus_engine_ticks_rejected_total",namespace="prod",pod=~"eng-a|eng-b"})
+ */
+export function renderSignalsQuery(target: SignalsQueryTarget): string {
+  const names = signalCounters.map(quoteRegexMeta).join('|');
+  const matchers = renderPodMatchers(target.namespace, target.pods.map((pod) => pod.name));
+  return `sum by (__name__, result) ({__name__=~${promqlString(names)},${matchers}})`;
+}
+
+/**
  * `{namespace="<ns>",pod=~"<p1>|<p2>"}` with both values escaped. Throws RangeError without pods: an empty
  * alternation would match nothing (or, written carelessly, everything).
  * Example: ("prod", ["b", "a.1"]) -> {namespace="prod",pod=~"a\\.1|b"}
  */
 export function renderPodSelector(namespace: string, podNames: readonly string[]): string {
+  return `{${renderPodMatchers(namespace, podNames)}}`;
+}
+
+/** The selector's matchers without the braces, to join with others: `namespace="<ns>",pod=~"<p1>|<p2>"`. */
+function renderPodMatchers(namespace: string, podNames: readonly string[]): string {
   if (podNames.length === 0) throw new RangeError('no pods to select');
   const alternation = [...new Set(podNames)].sort().map(quoteRegexMeta).join('|');
-  return `{namespace=${promqlString(namespace)},pod=~${promqlString(alternation)}}`;
+  return `namespace=${promqlString(namespace)},pod=~${promqlString(alternation)}`;
 }
 
 /**

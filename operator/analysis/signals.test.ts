@@ -64,7 +64,7 @@ describe('judgeChecks', () => {
     expect(judgeChecks([check({ maxRatio: 0 })], few, stable, [{ signal: 'TicksRejected', consecutiveFailures: 2 }]).statuses[0])
       .toMatchObject({ result: 'Inconclusive', consecutiveFailures: 2, message: 'TicksRejected: the canary has seen 500 events, fewer than minEvents 1000' });
     expect(judgeChecks([check({ maxIncreasePercent: 10 })], canary, undefined, undefined).statuses[0]?.result).toBe('Inconclusive');
-    expect(judgeChecks([check({ maxRatio: 0 })], undefined, undefined, undefined).statuses[0]?.message).toMatch(/checks need source PodScrape/);
+    expect(judgeChecks([check({ maxRatio: 0 })], undefined, undefined, undefined).statuses[0]?.message).toMatch(/the canary's counters were not read \(its measurement failed\)/);
     expect(judgeChecks([check({ signal: 'OrdersDenied', maxRatio: 0.5 })], canary, stable, undefined).statuses[0]?.result).toBe('Inconclusive');
   });
 });

@@ -4,7 +4,7 @@ import { findSamples, type ExpositionSample } from './exposition.ts';
 /**
  * The engine's own error signals, as ratios since each pod started, for the gate's checks beside latency
  * (`spec.analysis.checks`, docs/rollouts.md). Read from the counters every engine exports (docs/metrics.md) and
- * summed over a revision's pods. Pure.
+ * summed over a revision's pods, by either source: each pod's /metrics (PodScrape) or Prometheus. Pure.
  */
 export type SignalName = SignalCheck['signal'];
 
@@ -27,7 +27,10 @@ const signalText: Readonly<Record<SignalName, string>> = {
   PoolExhausted: 'pool exhaustions per tick',
 };
 
-/** One pod's counts from its /metrics samples (a counter it does not export counts as 0). */
+/**
+ * One pod's counts from its /metrics samples (a counter it does not export counts as 0), or a revision's from the
+ * series of the Prometheus signals query (prometheus.ts, which fails a counter without series before this).
+ */
 export function readSignalCounts(samples: readonly ExpositionSample[]): SignalCounts {
   const sum = (name: string, labels: Readonly<Record<string, string>> = {}): number =>
     findSamples(samples, `nexus_engine_${name}`, labels).reduce((total, sample) => total + (Number.isFinite(sample.value) ? sample.value : 0), 0);
@@ -77,7 +80,7 @@ export function judgeChecks(checks: readonly SignalCheck[], canary: SignalCounts
 function judgeCheck(check: SignalCheck, canary: SignalCount | undefined, stable: SignalCount | undefined, streak: number): SignalCheckStatus {
   const text = signalText[check.signal];
   const inconclusive = (message: string, extra: Partial<SignalCheckStatus> = {}): SignalCheckStatus => ({ signal: check.signal, result: 'Inconclusive', consecutiveFailures: streak, ...extra, message });
-  if (canary === undefined) return inconclusive(`${check.signal}: the canary's counters were not read (checks need source PodScrape)`);
+  if (canary === undefined) return inconclusive(`${check.signal}: the canary's counters were not read (its measurement failed)`);
   if (canary.total < check.minEvents) {
     return inconclusive(`${check.signal}: the canary has seen ${canary.total} events, fewer than minEvents ${check.minEvents}`, { canaryEvents: canary.total });
   }

@@ -66,12 +66,14 @@ describe('validateSpec', () => {
     expect(validateSpec(spec)).toEqual([{ path: 'spec.template.env[1].name', message: expect.stringMatching(/^NEXUS_CONTROL_KEYS is set by the operator and cannot be overridden/) }]);
   });
 
-  it('refuses signal checks with a Prometheus source, which gives them no data', () => {
-    const spec = withSpec(exampleEngine('gpu-canary'), (s) => {
-      s.analysis.latency.source = { type: 'Prometheus', prometheus: { address: 'http://prometheus:9090' } };
-      s.analysis.checks = [{ signal: 'TicksRejected', maxRatio: 0.01, minEvents: 1000, consecutiveFailures: 3 }];
-    }).spec;
-    expect(validateSpec(spec).map((error) => error.path)).toEqual(['spec.analysis.checks']);
+  it('accepts signal checks with either source: Prometheus reads the same counters as the pod scrape', () => {
+    for (const source of [{ type: 'Prometheus' as const, prometheus: { address: 'http://prometheus:9090' } }, { type: 'PodScrape' as const }]) {
+      const spec = withSpec(exampleEngine('gpu-canary'), (s) => {
+        s.analysis.latency.source = source;
+        s.analysis.checks = [{ signal: 'TicksRejected', maxRatio: 0.01, minEvents: 1000, consecutiveFailures: 3 }];
+      }).spec;
+      expect(validateSpec(spec, { prometheusAddresses: ['http://prometheus:9090'] })).toEqual([]);
+    }
   });
 
   it('accepts fault injection and reports a bad value with the engine\'s message on the spec path', () => {

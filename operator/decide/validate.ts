@@ -31,7 +31,6 @@ export function validateSpec(spec: TradingEngineSpec, settings: OperatorSettings
   checkAnalysis(spec, errors);
   checkStrategy(spec, errors);
   checkPrometheusAddress(spec, settings, errors);
-  checkSignalChecks(spec, errors);
   checkReservedEnv(spec, errors);
   return errors;
 }
@@ -42,16 +41,6 @@ function checkReservedEnv(spec: TradingEngineSpec, errors: FieldError[]): void {
     if (reservedEnvNames.includes(entry.name)) {
       errors.push({ path: `spec.template.env[${i}].name`, message: `${entry.name} is set by the operator and cannot be overridden (reserved: ${reservedEnvNames.join(', ')})` });
     }
-  });
-}
-
-/** Signal checks read the engine's counters from its pods: a Prometheus source would leave them without data. */
-function checkSignalChecks(spec: TradingEngineSpec, errors: FieldError[]): void {
-  const analysis = spec.analysis;
-  if ((analysis?.checks ?? []).length === 0 || analysis?.latency.source.type !== 'Prometheus') return;
-  errors.push({
-    path: 'spec.analysis.checks',
-    message: "checks read the engine's counters from its pods and need source type PodScrape; with Prometheus they would never have data",
   });
 }
 
