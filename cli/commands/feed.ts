@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { runPaced } from '../../engine/sim/pacer.ts';
-import { GeneratedTick, RandomWalk } from '../../engine/sim/random-walk.ts';
+import { createTickSource, isPricePath, pricePaths, type TickSourceOptions } from '../../engine/sim/price-path.ts';
+import { GeneratedTick } from '../../engine/sim/random-walk.ts';
 import { parseTickCsv } from '../../engine/sim/tick-csv.ts';
 import { TickPublisher } from '../../engine/sim/tick-publisher.ts';
 import { MAX_RECORDS_PER_FRAME } from '../../engine/wire/layout.ts';
-import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec } from '../lib/args.ts';
+import { UsageError, flag, helpText, num, parseArgs, str, type OptionSpec, type OptionValues } from '../lib/args.ts';
 
 const options = {
   bind: { type: 'string', help: 'bind the PUB socket here', default: 'tcp://127.0.0.1:5555' },
@@ -17,9 +18,11 @@ const options = {
   'flush-us': { type: 'integer', help: 'send a partly filled frame once its oldest tick waited this long', default: 50 },
   'wake-us': { type: 'integer', help: 'pacer sleep between wakes, microseconds', default: 50 },
   channel: { type: 'string', help: 'publish every symbol on this one topic (default: one topic per symbol)' },
-  seed: { type: 'integer', help: 'random-walk seed', default: 1 },
+  path: { type: 'string', help: `price path: ${pricePaths.join(' | ')} (see above)`, default: 'random' },
+  seed: { type: 'integer', help: 'price-path seed', default: 1 },
   'trade-ratio': { type: 'number', help: 'share of trades among ticks (rest are quotes)', default: 0.8 },
-  volatility: { type: 'number', help: 'per-tick log-return volatility', default: 0.0005 },
+  volatility: { type: 'number', help: 'random path: per-tick log-return volatility', default: 0.0005 },
+  'regime-seconds': { type: 'number', help: 'regime path: mean seconds of a trend (each lasts 0.5x to 1.5x)', default: 60 },
   replay: { type: 'string', help: 'replay a CSV of ticks (exchange_ts_ns,symbol,kind,price,size) instead' },
   'start-delay-ms': { type: 'integer', help: 'wait before publishing so subscribers can join', default: 300 },
   quiet: { type: 'boolean', help: 'print only the final summary' },
@@ -28,8 +31,12 @@ const options = {
 
 export const feedHelp = helpText(
   'nexus feed [options]',
-  'Market-data simulator (seeded random walk per symbol) or CSV replayer, publishing binary tick frames over\n' +
-    'ZeroMQ PUB with batching bounded by count and time. Paces by sleeping, never by spinning a core.',
+  'Market-data simulator (a seeded price path per symbol) or CSV replayer, publishing binary tick frames over\n' +
+    'ZeroMQ PUB with batching bounded by count and time. Paces by sleeping, never by spinning a core.\n\n' +
+    'Price paths (--path): random, a geometric random walk, on which the built-in strategies (macdCross,\n' +
+    'rsiReversion, bollingerBreakout) signal every few ticks; regime, minute-long mean-reverting trends toward\n' +
+    'levels about 1 % from each symbol\'s start (smooth, unrounded prices), on which they order a few times a\n' +
+    'minute per symbol (docs/engine-config.md).',
   options,
 );
 
@@ -42,6 +49,27 @@ export function parseSymbols(text: string): string[] {
   const symbols = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (symbols.length === 0) throw new UsageError('--symbols is empty');
   return symbols;
+}
+
+/**
+ * The simulated price path the options ask for, on `symbolCount` symbols at `rate` ticks per second. A bad
+ * --path or --regime-seconds is a UsageError (exit code 2).
+ */
+export function tickSourceOptions(values: OptionValues, symbolCount: number, rate: number): TickSourceOptions {
+  const path = str(values, 'path') ?? '';
+  if (!isPricePath(path)) throw new UsageError(`--path must be one of ${pricePaths.join(', ')}, got ${JSON.stringify(path)}`);
+  const regimeSeconds = num(values, 'regime-seconds');
+  if (!(regimeSeconds > 0)) throw new UsageError(`--regime-seconds must be > 0, got ${regimeSeconds}`);
+  return {
+    path,
+    symbolCount,
+    seed: num(values, 'seed'),
+    tradeRatio: num(values, 'trade-ratio'),
+    startPrice: 100,
+    volatility: num(values, 'volatility'),
+    ticksPerSecond: rate,
+    regimeSeconds,
+  };
 }
 
 export async function feedCommand(argv: readonly string[]): Promise<number> {
@@ -59,6 +87,7 @@ export async function feedCommand(argv: readonly string[]): Promise<number> {
   const replayPath = str(values, 'replay');
   const replay = replayPath === undefined ? undefined : parseTickCsv(readFileSync(replayPath, 'utf8'), replayPath);
   const symbols = replay?.symbols ?? parseSymbols(str(values, 'symbols') ?? '');
+  const sourceOptions = replay === undefined ? tickSourceOptions(values, symbols.length, rate) : undefined;
   const connect = str(values, 'connect');
   const channel = str(values, 'channel');
   const publisher = new TickPublisher({
@@ -82,15 +111,7 @@ export async function feedCommand(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', stop);
   await new Promise((resolve) => setTimeout(resolve, num(values, 'start-delay-ms')));
 
-  const walk = replay === undefined
-    ? new RandomWalk({
-      symbolCount: symbols.length,
-      seed: num(values, 'seed'),
-      tradeRatio: num(values, 'trade-ratio'),
-      volatility: num(values, 'volatility'),
-      startPrice: 100,
-    })
-    : undefined;
+  const walk = sourceOptions === undefined ? undefined : createTickSource(sourceOptions);
   const tick = new GeneratedTick();
   const epochOffsetNs = Date.now() * 1e6 - monoNowNs();
   let replayCursor = 0;
