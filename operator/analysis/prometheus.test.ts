@@ -19,6 +19,7 @@ const target: MeasureTarget = {
   windowSeconds: 60,
   metricsPort: 9100,
   timeoutMs: 1_000,
+  signals: true,
 };
 
 const QUANTILE_QUERY =
@@ -98,6 +99,11 @@ describe('createPrometheusProvider', () => {
     const provider = createPrometheusProvider({ address: 'http://prometheus.monitoring:9090/', fetch });
     expect(await provider.measure(target)).toEqual({ ok: true, value: { quantileMicros: 182.5, samples: 1204, podsMeasured: 2, signals: SIGNALS } });
     expect(seen.map((s) => s.query).sort()).toEqual([QUANTILE_QUERY, SIGNALS_QUERY, SAMPLES_QUERY]);
+    // A spec without checks does not ask for the counters: only the two latency queries go out.
+    const latencyOnly = fakeFetch(byQuery(vector('182.5'), vector('1203.6')));
+    const plain = await createPrometheusProvider({ address: 'http://prometheus.monitoring:9090/', fetch: latencyOnly.fetch }).measure({ ...target, signals: false });
+    expect(plain).toEqual({ ok: true, value: { quantileMicros: 182.5, samples: 1204, podsMeasured: 2 } });
+    expect(latencyOnly.seen.map((s) => s.query).sort()).toEqual([QUANTILE_QUERY, SAMPLES_QUERY]);
     for (const request of seen) {
       expect(request).toMatchObject({
         url: 'http://prometheus.monitoring:9090/api/v1/query',

@@ -89,12 +89,13 @@ async function measureRevision(fetchImpl: typeof fetch, address: string, maxRepl
   const [quantile, samples, signals] = await Promise.all([
     query('quantile', queries.quantile, parseQueryResponse),
     query('samples', queries.samples, parseQueryResponse),
-    query('signals', signalsQuery, parseSignalsResponse),
+    target.signals === true ? query('signals', signalsQuery, parseSignalsResponse) : Promise.resolve(undefined),
   ]);
-  const failures = [quantile, samples, signals].flatMap((result) => (result.ok ? [] : [result.error]));
-  if (!quantile.ok || !samples.ok || !signals.ok) return { ok: false, error: `${revisionName(target)}: ${failures.join('; ')}` };
+  const failures = [quantile, samples, signals].flatMap((result) => (result === undefined || result.ok ? [] : [result.error]));
+  if (!quantile.ok || !samples.ok || signals?.ok === false) return { ok: false, error: `${revisionName(target)}: ${failures.join('; ')}` };
   const latency = latencyFromValues(quantile.value, samples.value, new Set(target.pods.map((pod) => pod.name)).size);
-  return latency.ok ? { ok: true, value: { ...latency.value, signals: signals.value } } : latency;
+  if (!latency.ok || signals === undefined) return latency;
+  return { ok: true, value: { ...latency.value, signals: signals.value } };
 }
 
 /**
