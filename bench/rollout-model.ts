@@ -12,6 +12,7 @@
  * Everything is a pure function of the seed: the same seed gives the same samples on every machine.
  */
 import { Mulberry32 } from '../engine/random/mulberry32.ts';
+import { gateWindowReport, type GateWindowReport } from '../engine/metrics/gate-window.ts';
 import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } from '../engine/metrics/sliding-window.ts';
 import type { Measurement } from '../operator/api/types.ts';
 
@@ -66,9 +67,10 @@ export function setGateSampleRate(perPodPerSecond: number): void {
   gateSamples.perPodPerSecond = perPodPerSecond;
 }
 
-export function setEngineWindow(seconds: number): void {
+/** Sets the engine window to `seconds`, in intervals of at most 5 s, or of 1 s (at most 120) as the operator renders it for the Mann-Whitney gate. */
+export function setEngineWindow(seconds: number, oneSecondIntervals = false): void {
   engineWindow.windowSeconds = seconds;
-  engineWindow.windowIntervals = Math.max(1, Math.min(seconds, Math.ceil(seconds / 5)));
+  engineWindow.windowIntervals = oneSecondIntervals ? Math.min(120, seconds) : Math.max(1, Math.min(seconds, Math.ceil(seconds / 5)));
 }
 
 /** One line describing the model, for the report. */
@@ -230,6 +232,12 @@ export class PodLatency {
       if (regression !== undefined && secondMs + (i * 1000) / count >= regression.onsetMs) micros *= regression.factor;
       this.window.record(micros * 1000);
     }
+  }
+
+  /** The pod's window report now (engine/metrics/gate-window.ts), as its /gate/window endpoint would serve it. */
+  report(nowMs: number, maxAgeMs: number): GateWindowReport {
+    this.window.rotate(nowMs);
+    return gateWindowReport(this.window, 'decision', maxAgeMs);
   }
 
   /** The pod's window now: the p99 in µs (undefined when empty) and the sample count, as its gauges report them. */

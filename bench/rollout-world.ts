@@ -12,6 +12,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { TradingEngine } from '../operator/api/types.ts';
+import type { GateWindowReport } from '../engine/metrics/gate-window.ts';
 import type { PodWindow } from '../operator/analysis/pod-scrape.ts';
 import type { Observed, Plan } from '../operator/plan/plan.ts';
 import { revisionLabels } from '../operator/render/labels.ts';
@@ -168,6 +169,11 @@ export class TimedWorld {
     if (pod === undefined) return undefined;
     const read = pod.latency.read(nowMs - this.options.t0Ms);
     return { pod: podName, quantileMicros: read.quantileMicros, samples: read.samples };
+  }
+
+  /** The named pod's window report at `nowMs` (absolute), or undefined when the pod is gone. */
+  podReport(podName: string, nowMs: number, maxAgeMs: number): GateWindowReport | undefined {
+    return this.pods.find((candidate) => candidate.name === podName)?.latency.report(nowMs - this.options.t0Ms, maxAgeMs);
   }
 
   /** Pods of a revision that the gate could scrape at `nowMs` (Running, not terminating). */

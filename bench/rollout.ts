@@ -42,6 +42,8 @@
  *     pod a 5 s window holds ~400 samples, its p99 is too noisy and the streaks keep breaking.
  * decide() costs ~0.75 ms per call, about half of it rendering the ConfigMap's YAML on every pass.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { LatencyAnalysis, TradingEngine } from '../operator/api/types.ts';
 import type { MeasureResult, MeasureTarget } from '../operator/analysis/provider.ts';
 import { aggregateWorstPod, type PodWindow } from '../operator/analysis/pod-scrape.ts';
@@ -56,6 +58,7 @@ import type { ControlOutcome, TakenMeasurement } from '../operator/plan/needs.ts
 import { exampleEngine, withSpec } from '../test/support/engines.ts';
 import { describeModel, latencyModel, Market, naiveGate, Rng, setEngineWindow, setGateSampleRate, type MeasurementResult, type Regression } from './rollout-model.ts';
 import { TimedWorld } from './rollout-world.ts';
+import { selectWindow, type ArrivedReport } from '../operator/analysis/window-report.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -63,13 +66,33 @@ const option = (name: string, fallback: number): number => {
   return index >= 0 ? Number(args[index + 1]) : fallback;
 };
 const json = args.includes('--json');
+const textOption = (name: string): string | undefined => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+/** The gate's method; without --method the bench races both on the same seed (compareMethods). */
+const methodArg = textOption('--method');
+if (methodArg !== undefined && methodArg !== 'Threshold' && methodArg !== 'MannWhitney') {
+  process.stderr.write(`--method must be Threshold or MannWhitney, got ${JSON.stringify(methodArg)}\n`);
+  process.exit(2);
+}
+const method: 'Threshold' | 'MannWhitney' = methodArg ?? 'Threshold';
+const statistical = method === 'MannWhitney';
 const canaryCount = option('--canaries', 200);
 const seed = option('--seed', 1);
 const maxStepMs = option('--max-step-ms', 1_000);
 /** The gate's window and minSamples (the engine's window follows the gate's, as the operator renders it). */
-const windowSeconds = option('--window', 20);
-const minSamples = option('--min-samples', 800);
-setEngineWindow(windowSeconds);
+/** The Mann-Whitney gate keeps a longer window: it only grows to it while the data is too thin to decide. */
+const windowSeconds = option('--window', statistical ? 60 : 20);
+/** Per window: the threshold method's sliding window needs many samples for a stable p99; the Mann-Whitney
+ * method's bounds widen with fewer samples on their own, so its minimum only stops a near-empty window. */
+const minSamples = option('--min-samples', statistical ? 10 : 800);
+/** maxIncreasePercent: the relative limit on p99 (Threshold) or the tolerance on the ratio (MannWhitney). */
+const tolerancePercent = option('--tolerance', statistical ? 15 : 20);
+const confidence = textOption('--confidence') ?? '0.99';
+/** Non-overlapping windows each at the stated confidence need fewer breaches in a row than overlapping ones. */
+const consecutiveBreaches = option('--consecutive-breaches', statistical ? 2 : 3);
+setEngineWindow(windowSeconds, statistical);
 /** The gate's samples per pod per second (rollout-model.ts gateSamples): default a sample per trade. */
 const sampleRate = option('--sample-rate', latencyModel.ordersPerPodPerSecond);
 setGateSampleRate(sampleRate);
@@ -93,14 +116,16 @@ const T0 = Date.parse('2026-03-02T14:30:00.000Z');
 const steps = [{ setWeight: 25 }, { analysis: {} }, { setWeight: 100 }];
 const latencySpec = {
   source: { type: 'PodScrape' },
+  method,
+  confidence,
   quantile: '0.99',
   thresholdMicros: 800,
-  relativeToStable: { maxIncreasePercent: 20 },
+  relativeToStable: { maxIncreasePercent: tolerancePercent },
   interval: '5s',
   window: `${windowSeconds}s`,
   initialDelay: '10s',
   minSamples,
-  consecutiveBreaches: 3,
+  consecutiveBreaches,
   successfulIntervals: 24,
   maxConsecutiveErrors: 5,
   onInconclusive: 'Pause',
@@ -195,7 +220,8 @@ function simulateCanary(index: number): CanaryRun {
   // The oracle for the detection lower bound: after the onset, the first second at whose end the true windows
   // (the same ones the gate reads) would be judged a Breach.
   const onSecond = (endMs: number): void => {
-    if (regression === undefined || run.firstBreachableMs !== undefined || ordersOffAbs !== undefined) return;
+    // The oracle is the threshold method's (the sliding window judged now); the Mann-Whitney gate has no such bound.
+    if (statistical || regression === undefined || run.firstBreachableMs !== undefined || ordersOffAbs !== undefined) return;
     if (endMs - T0 < regression.onsetMs) return;
     const canary = windowsOf(revB, endMs);
     const stable = windowsOf(revA, endMs);
@@ -213,12 +239,16 @@ function simulateCanary(index: number): CanaryRun {
       return { ok: false, error: `pod ${target.pods[0]?.name ?? ''}: timed out after ${target.timeoutMs} ms` };
     }
     const windows: PodWindow[] = [];
+    const reports: ArrivedReport[] = [];
     for (const pod of target.pods) {
       const window = world.podWindow(pod.name, nowMs);
+      const report = target.windowSinceMs === undefined ? undefined : world.podReport(pod.name, nowMs, target.windowSeconds * 1000);
       if (window === undefined) return { ok: false, error: `pod ${pod.name} at ${pod.ip}: connection refused` };
       windows.push(window);
+      if (report !== undefined) reports.push({ pod: pod.name, report, arrivedMs: nowMs });
     }
-    return { ok: true, value: aggregateWorstPod(windows) };
+    const value = aggregateWorstPod(windows);
+    return { ok: true, value: target.windowSinceMs === undefined ? value : { ...value, window: selectWindow(reports, target.windowSinceMs) } };
   };
 
   // One reconcile, as operator/controller/reconciler.ts runs it (without the API round trips): the same settleSync.
@@ -446,6 +476,8 @@ function main(): void {
   const regressedPromoted = regressed.filter((run) => run.outcome === 'promoted');
   const timeouts = runs.filter((run) => run.outcome === 'timeout');
 
+  const healthyConclusive = healthy.flatMap((run) => run.measurements.filter((m) => m.result === 'Pass' || m.result === 'Breach'));
+  const falseBreaches = healthyConclusive.filter((m) => m.result === 'Breach').length;
   const healthyMeasured = healthy.flatMap((run) => run.measurements.filter((m) => m.p99 !== undefined && m.stableP99 !== undefined && (m.result === 'Pass' || m.result === 'Breach')));
   const canaryP99 = summarize(healthyMeasured.map((m) => m.p99 ?? 0));
   const stableP99 = summarize(healthyMeasured.map((m) => m.stableP99 ?? 0));
@@ -455,6 +487,7 @@ function main(): void {
   const targets = [
     { name: 'zero false aborts', met: falseAborts.length === 0, figure: percent(falseAborts.length, healthy.length) },
     { name: 'every regression >= 1.5x caught', met: bigCaught, figure: byFactor.filter((row) => row.factor >= 1.5).map((row) => `${row.factor}x ${row.caught}/${row.regressed}`).join(', ') },
+    { name: 'p90 onset -> orders-off < 30 s (mid-analysis onsets)', met: midDelay.p90 < 30_000, figure: midDelay.n === 0 ? 'no mid-analysis detection' : `${(midDelay.p90 / 1000).toFixed(1)} s` },
     { name: 'median onset -> orders-off < 15 s (mid-analysis onsets)', met: midDelay.p50 < 15_000, figure: midDelay.n === 0 ? 'no mid-analysis detection' : `${(midDelay.p50 / 1000).toFixed(1)} s (2x and 3x alone: ${byFactor.filter((row) => row.factor >= 2).map((row) => `${(row.mid.p50 / 1000).toFixed(1)} s`).join(', ')})` },
   ];
 
@@ -467,8 +500,9 @@ function main(): void {
   say(`Model check (healthy canaries, ${healthyMeasured.length} conclusive measurements): canary p99 p50/p90/max ${canaryP99.p50}/${canaryP99.p90}/${canaryP99.max} µs; `
     + `stable (worst of ${replicas} pods) p99 ${stableP99.p50}/${stableP99.p90}/${stableP99.max} µs, above ${latency.thresholdMicros} µs in ${percent(stableOver, healthyMeasured.length)}; stable/canary p99 p50 ${stableToCanary.p50.toFixed(3)}`);
   say('');
-  say(`${pad('', 40)}${pad('nexus gate (3 breaches in a row)', 36)}${pad(`naive Argo-style (> ${naiveFailureLimit} failures, missing = failure)`, 52)}target`);
+  say(`${pad('', 40)}${pad(`nexus ${method} (${consecutiveBreaches} breaches in a row)`, 36)}${pad(`naive Argo-style (> ${naiveFailureLimit} failures, missing = failure)`, 52)}target`);
   say(`${pad('false aborts (healthy)', 40)}${pad(percent(falseAborts.length, healthy.length), 36)}${pad(percent(naiveFalse.length, healthy.length), 52)}0`);
+  say(`${pad('  breach measurements (healthy)', 40)}${pad(percent(falseBreaches, healthyConclusive.length), 36)}${pad('', 52)}`);
   say(`${pad('  healthy runs with Inconclusive/Error', 40)}${pad(String(healthyWithGap.length), 36)}${pad('', 52)}`);
   say(`${pad('  regressed aborted before the onset', 40)}${pad('0', 36)}${pad(String(naiveBeforeOnset.length), 52)}`);
   for (const row of byFactor) {
@@ -477,11 +511,11 @@ function main(): void {
   say('');
   say(`${pad('onset -> orders-off', 40)}p50 / p90 / max`);
   say(`${pad('  mid-analysis onset, all sizes', 40)}${seconds(midDelay)}   target p50 < 15 s`);
-  say(`${pad('  lower bound (fill + 2 x interval)', 40)}${seconds(midBound)}   ratio p50 ${(midDelay.p50 / midBound.p50).toFixed(2)}x; excess over own bound p50/p90 ${(excess.p50 / 1000).toFixed(1)} / ${(excess.p90 / 1000).toFixed(1)} s`);
+  if (!statistical) say(`${pad('  lower bound (fill + 2 x interval)', 40)}${seconds(midBound)}   ratio p50 ${(midDelay.p50 / midBound.p50).toFixed(2)}x; excess over own bound p50/p90 ${(excess.p50 / 1000).toFixed(1)} / ${(excess.p90 / 1000).toFixed(1)} s`);
   say(`${pad('  naive gate, mid-analysis onset', 40)}${seconds(naiveMidDelay)}   (its abort measurement; it counts failures in total, not in a row)`);
   for (const row of byFactor) {
     if (row.mid.n === 0) continue;
-    say(`${pad(`  mid, ${row.factor}x`, 40)}${pad(seconds(row.mid), 36)}bound p50 ${(row.midBound.p50 / 1000).toFixed(1)} s (${(row.mid.p50 / row.midBound.p50).toFixed(2)}x)`);
+    say(`${pad(`  mid, ${row.factor}x`, 40)}${pad(seconds(row.mid), 36)}${statistical ? '' : `bound p50 ${(row.midBound.p50 / 1000).toFixed(1)} s (${(row.mid.p50 / row.midBound.p50).toFixed(2)}x)`}`);
   }
   say(`${pad('  regressed from the start (pod ready)', 40)}${seconds(startDelay)}   (includes minReadySeconds ${minReadySeconds} s + initialDelay ${latency.initialDelay} + filling minSamples)`);
   say(`${pad('  all caught', 40)}${seconds(allDelay)}`);
@@ -504,6 +538,7 @@ function main(): void {
     console.log(JSON.stringify({
       bench: 'rollout',
       node: process.version,
+      method,
       seed,
       canaries: runs.length,
       maxStepMs,
@@ -512,6 +547,7 @@ function main(): void {
       gateSamplesPerPodPerSecond: sampleRate,
       wallSeconds: wallS,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      falseBreachMeasurements: { breaches: falseBreaches, conclusive: healthyConclusive.length },
       falseAborts: { gate: falseAborts.length, naive: naiveFalse.length, healthy: healthy.length, healthyWithInconclusiveOrError: healthyWithGap.length, naiveBeforeOnset: naiveBeforeOnset.length },
       detection: byFactor.map((row) => ({ factor: row.factor, regressed: row.regressed, caught: row.caught, naiveCaught: row.naiveCaught, midOnset: ms(row.mid), midLowerBound: ms(row.midBound), fromStart: ms(row.start) })),
       onsetToOrdersOff: { mid: ms(midDelay), naiveMid: ms(naiveMidDelay), midLowerBound: ms(midBound), midExcessOverBound: ms(excess), fromStart: ms(startDelay), all: ms(allDelay) },
@@ -531,4 +567,78 @@ function main(): void {
   }
 }
 
-main();
+/** One method's figures as the comparison reads them from its run's JSON line. */
+interface MethodReport {
+  readonly method: string;
+  readonly falseAborts: { readonly gate: number; readonly healthy: number };
+  readonly falseBreachMeasurements: { readonly breaches: number; readonly conclusive: number };
+  readonly detection: ReadonlyArray<{ readonly factor: number; readonly regressed: number; readonly caught: number }>;
+  readonly onsetToOrdersOff: { readonly mid: { readonly n: number; readonly p50Ms: number; readonly p90Ms: number; readonly maxMs: number } };
+  readonly promotion: { readonly healthy: { readonly p50Ms: number; readonly p90Ms: number } };
+  readonly spec: { readonly latency: Record<string, unknown> };
+  readonly anomalies: readonly string[];
+}
+
+/**
+ * Without --method: the threshold method (the previous design, the baseline) and the Mann-Whitney method raced on
+ * the same seed and canaries, one after the other (never two at once: the machine has two cores), each in its own
+ * process with its recommended settings (every other option passed through); then the comparison, and its JSON as
+ * the last line.
+ */
+function compareMethods(): void {
+  const reports: MethodReport[] = [];
+  for (const name of ['Threshold', 'MannWhitney']) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args.filter((arg) => arg !== '--json'), '--method', name, '--json'], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024,
+    });
+    process.stdout.write(`==== method ${name} ====\n${child.stderr}\n`);
+    if (child.status !== 0) throw new Error(`bench:rollout --method ${name} exited ${child.status ?? child.signal ?? '?'}`);
+    const lines = child.stdout.trim().split('\n');
+    reports.push(JSON.parse(lines[lines.length - 1] ?? '{}') as MethodReport);
+  }
+  const [threshold, statisticalReport] = reports;
+  const caught = (report: MethodReport, low: number, high: number): { caught: number; regressed: number } => {
+    const rows = report.detection.filter((row) => row.factor >= low && row.factor <= high);
+    return { caught: rows.reduce((sum, row) => sum + row.caught, 0), regressed: rows.reduce((sum, row) => sum + row.regressed, 0) };
+  };
+  const row = (label: string, value: (report: MethodReport) => string): void => {
+    console.log(`${label.padEnd(44)}${value(threshold).padEnd(24)}${value(statisticalReport)}`);
+  };
+  const fraction = (part: { caught: number; regressed: number }): string => `${part.caught}/${part.regressed}`;
+  const secondsOf = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a');
+  console.log(`Gate methods on the same ${canaryCount} canaries (seed ${seed}):`);
+  row('', (report) => report.method);
+  row('false aborts (healthy canaries)', (report) => `${report.falseAborts.gate}/${report.falseAborts.healthy}`);
+  row('breach measurements on healthy canaries', (report) => `${report.falseBreachMeasurements.breaches}/${report.falseBreachMeasurements.conclusive}`);
+  for (const factor of [1.2, 1.3, 1.5, 2, 3]) row(`caught ${factor}x`, (report) => fraction(caught(report, factor, factor)));
+  row('caught 1.2x-1.3x', (report) => fraction(caught(report, 1.2, 1.3)));
+  row('onset -> orders-off p50 (mid-analysis)', (report) => secondsOf(report.onsetToOrdersOff.mid.p50Ms));
+  row('onset -> orders-off p90 (mid-analysis)', (report) => secondsOf(report.onsetToOrdersOff.mid.p90Ms));
+  row('time to promotion p50 (healthy)', (report) => secondsOf(report.promotion.healthy.p50Ms));
+  row('invariant violations', (report) => String(report.anomalies.length));
+  const summary = (report: MethodReport): Record<string, unknown> => ({
+    latency: report.spec.latency,
+    falseAborts: report.falseAborts.gate,
+    healthy: report.falseAborts.healthy,
+    falseBreachMeasurements: report.falseBreachMeasurements,
+    caught: Object.fromEntries(report.detection.map((entry) => [`${entry.factor}x`, entry.caught])),
+    regressedPerFactor: report.detection[0]?.regressed ?? 0,
+    caught12to13: caught(report, 1.2, 1.3).caught,
+    onsetToOrdersOffP50Ms: report.onsetToOrdersOff.mid.p50Ms,
+    onsetToOrdersOffP90Ms: report.onsetToOrdersOff.mid.p90Ms,
+    promotionP50Ms: report.promotion.healthy.p50Ms,
+    anomalies: report.anomalies.length,
+  });
+  console.log(JSON.stringify({
+    bench: 'rollout-methods',
+    seed,
+    canaries: canaryCount,
+    threshold: summary(threshold),
+    mannWhitney: summary(statisticalReport),
+    sameFalseAbortRate: threshold.falseAborts.gate === statisticalReport.falseAborts.gate,
+    mannWhitneyCatchesMore12to13: caught(statisticalReport, 1.2, 1.3).caught > caught(threshold, 1.2, 1.3).caught,
+  }));
+}
+
+if (methodArg === undefined) compareMethods();
+else main();

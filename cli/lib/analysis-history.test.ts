@@ -3,7 +3,7 @@ import { formatAnalysisHistory } from './analysis-history.ts';
 
 describe('formatAnalysisHistory', () => {
   it('prints one line per analysis, oldest first, with counts by result and the p99 range', () => {
-    const gate = { source: { type: 'PodScrape' as const }, metric: 'Decision' as const, quantile: '0.99', thresholdMicros: 800, interval: '5s', window: '5s', initialDelay: '0s', minSamples: 200, consecutiveBreaches: 3, successfulIntervals: 3, maxConsecutiveErrors: 5, onInconclusive: 'Pause' as const, inconclusiveTimeoutSeconds: 900 };
+    const gate = { source: { type: 'PodScrape' as const }, method: 'Threshold' as const, confidence: '0.99', metric: 'Decision' as const, quantile: '0.99', thresholdMicros: 800, interval: '5s', window: '5s', initialDelay: '0s', minSamples: 200, consecutiveBreaches: 3, successfulIntervals: 3, maxConsecutiveErrors: 5, onInconclusive: 'Pause' as const, inconclusiveTimeoutSeconds: 900 };
     const lines = formatAnalysisHistory([
       { revision: 'bbbbbbbbbb', startedAt: '2026-03-02T15:00:00.000Z', gate, measurements: [{ p99Micros: 900, result: 'Breach' }, { p99Micros: 950, result: 'Breach' }, { result: 'Error' }], dropped: 0, outcome: 'Failed' },
       { revision: 'aaaaaaaaaa', startedAt: '2026-03-02T14:30:00.000Z', gate, measurements: [{ p99Micros: 500, result: 'Pass' }], dropped: 2 },

@@ -185,6 +185,7 @@ export class Engine {
       host: config.metrics.host,
       registry: this.metrics.registry,
       isReady: () => this.ready,
+      gateWindow: (query) => this.metrics.gateWindow(query),
       isHealthy: () => this.failure === undefined,
       readinessDetail: () =>
         this.ready ? 'ready' : (this.failure ?? (this.draining !== undefined ? 'draining' : 'warming up')),

@@ -4,6 +4,7 @@ import { ControlCounters, controlCommandLabels, controlRefusalReasons, controlRe
 import { denyReasonNames } from '../risk/risk-engine.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import type { BatchLatencyRecorder, BucketCountsTarget } from './shared-latency.ts';
+import { gateWindowReport, type GateWindowQuery, type GateWindowReport } from './gate-window.ts';
 import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } from './sliding-window.ts';
 
 /**
@@ -303,6 +304,12 @@ export class EngineMetrics {
   windowSnapshot(out: WindowSnapshot = createWindowSnapshot()): WindowSnapshot {
     this.rotateWindow();
     return this.window.snapshot(out);
+  }
+
+  /** The latency gate's window report of decision or tick-to-order latency now (rotated first); gate-window.ts. */
+  gateWindow(query: GateWindowQuery): GateWindowReport {
+    this.rotateWindow();
+    return gateWindowReport(query.metric === 'decision' ? this.decisionWindow : this.window, query.metric, query.maxAgeMs);
   }
 
   /** The decision-latency sliding-window figures now (rotated first). */

@@ -1,7 +1,9 @@
 import { Agent, request } from 'node:http';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gateWindowReport } from './gate-window.ts';
 import { startMetricsServer, type MetricsServer } from './http-server.ts';
+import { SlidingWindowQuantiles } from './sliding-window.ts';
 
 interface Reply {
   status: number;
@@ -41,6 +43,25 @@ async function start(state: { ready: boolean; healthy: boolean }, registry = new
 }
 
 describe('startMetricsServer', () => {
+  it('serves the gate window report as JSON, answers 400 with the reason for a bad query, and 404 without one', async () => {
+    const window = new SlidingWindowQuantiles({ intervalMs: 1000, intervals: 4, startMs: 0 });
+    window.record(250_000);
+    window.rotate(1500);
+    const server = await startMetricsServer({
+      port: 0, host: '127.0.0.1', registry: new Registry(), isReady: () => true,
+      gateWindow: (query) => gateWindowReport(window, query.metric, query.maxAgeMs),
+    });
+    servers.push(server);
+    const reply = await call(server, '/gate/window?metric=decision&maxAgeMs=5000');
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(reply.body)).toEqual({ version: 1, metric: 'decision', intervalMs: 1000, intervals: [{ endAgeMs: 500, samples: 1, buckets: [[250_879, 1]] }] });
+    const bad = await call(server, '/gate/window?metric=fills');
+    expect([bad.status, bad.body]).toEqual([400, 'metric "fills" is not one of decision, tickToOrder\n']);
+    const without = await start({ ready: true, healthy: true });
+    expect((await call(without, '/gate/window?metric=decision')).status).toBe(404);
+  });
+
   it('binds a free port when asked for port 0', async () => {
     const server = await start({ ready: true, healthy: true });
     expect(server.port).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { parseGateWindowQuery, type GateWindowQuery, type GateWindowReport } from './gate-window.ts';
 
 /**
  * The engine's HTTP edge for Prometheus and kubelet probes (node:http, no framework):
@@ -9,6 +10,9 @@ import type { Registry } from 'prom-client';
  *   GET /healthz  200 "ok" while `isHealthy()` (default: always), else 503 "unhealthy"
  *   GET /readyz   200 "ready" while `isReady()`, else 503 with a short reason (`readinessDetail()`, default
  *                 "not ready")
+ *   GET /gate/window?metric=decision&maxAgeMs=N
+ *                 200, the latency gate's window report as JSON (gate-window.ts) when `gateWindow` is given;
+ *                 400 with the reason for a bad query; 404 without `gateWindow`
  *   HEAD on the same paths answers the same status without a body; another method on them is 405;
  *   any other path is 404.
  *
@@ -24,6 +28,8 @@ export interface MetricsServerOptions {
   readonly isHealthy?: () => boolean;
   /** The 503 body of /readyz, e.g. "warming up" or "orders socket not connected". */
   readonly readinessDetail?: () => string;
+  /** The latency gate's window report (the engine's; the operator's own server has none). */
+  readonly gateWindow?: (query: GateWindowQuery) => GateWindowReport;
 }
 
 export interface MetricsServer {
@@ -34,6 +40,7 @@ export interface MetricsServer {
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json';
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const { registry, isReady } = options;
@@ -48,8 +55,10 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? '/').split('?', 1)[0];
-    if (path !== '/metrics' && path !== '/healthz' && path !== '/readyz') {
+    const [path, search = ''] = (request.url ?? '/').split('?', 2);
+    const gateWindow = options.gateWindow;
+    const known = path === '/metrics' || path === '/healthz' || path === '/readyz' || (path === '/gate/window' && gateWindow !== undefined);
+    if (!known) {
       reply(response, request, 404, TEXT, 'not found\n');
       return;
     }
@@ -61,6 +70,10 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (path === '/metrics') {
       const body = await registry.metrics();
       reply(response, request, 200, registry.contentType, body);
+    } else if (path === '/gate/window' && gateWindow !== undefined) {
+      const query = parseGateWindowQuery(new URLSearchParams(search));
+      if (typeof query === 'string') reply(response, request, 400, TEXT, `${query}\n`);
+      else reply(response, request, 200, JSON_TYPE, JSON.stringify(gateWindow(query)));
     } else if (path === '/healthz') {
       if (isHealthy()) reply(response, request, 200, TEXT, 'ok\n');
       else reply(response, request, 503, TEXT, 'unhealthy\n');

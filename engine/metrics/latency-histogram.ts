@@ -257,6 +257,20 @@ export class LatencyHistogram {
     if (other.maxValue > this.maxValue) this.maxValue = other.maxValue;
   }
 
+  /**
+   * Writes the histogram's non-empty buckets into `out` as [upper edge ns, count] pairs, ascending: the sparse form
+   * the latency gate's window report carries (gate-window.ts). O(used buckets); allocates the pairs.
+   */
+  nonEmptyBuckets(out: Array<[number, number]>): Array<[number, number]> {
+    if (this.totalCount === 0) return out;
+    const last = bucketIndexOf(this.maxValue);
+    const counts = this.counts;
+    for (let index = bucketIndexOf(this.minValue); index <= last; index++) {
+      if (counts[index] !== 0) out.push([bucketUpperBound(index), counts[index]]);
+    }
+    return out;
+  }
+
   /** Forgets every sample. Clears only the buckets in use, so resetting a sparse histogram is cheap. */
   reset(): void {
     if (this.totalCount !== 0) {

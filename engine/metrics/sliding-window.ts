@@ -122,4 +122,24 @@ export class SlidingWindowQuantiles {
     }
     return out;
   }
+
+  /**
+   * Visits each COMPLETED interval (never the current, still filling one) that ended at most `maxAgeMs` before the
+   * latest `rotate` time, oldest first, with the time it ended. What the latency gate's consecutive windows read
+   * (gate-window.ts): a completed interval never changes again until it expires, so two reads agree on it.
+   */
+  forEachCompletedInterval(maxAgeMs: number, visit: (interval: LatencyHistogram, endMs: number) => void): void {
+    for (let age = this.intervals - 1; age >= 1; age--) {
+      const endMs = this.currentStartMs - (age - 1) * this.intervalMs;
+      const startMs = endMs - this.intervalMs;
+      if (startMs < this.startMs || this.lastNowMs - endMs > maxAgeMs) continue;
+      const index = (this.current - age + this.intervals) % this.intervals;
+      visit(this.slots[index], endMs);
+    }
+  }
+
+  /** The latest time the window was rotated to. */
+  get nowMs(): number {
+    return this.lastNowMs;
+  }
 }

@@ -22,22 +22,26 @@ afterEach(async () => {
 interface EnginePod {
   readonly pod: TargetPod;
   readonly metrics: EngineMetrics;
+  readonly clock: ManualClock;
 }
 
 /** An engine's metrics server for pod `name` on `ip:port`, with latencies recorded (µs) into its window. */
 async function startEnginePod(name: string, ip: string, port: number, latenciesMicros: readonly number[]): Promise<EnginePod> {
+  const clock = new ManualClock(1e12);
   const metrics = createEngineMetrics({
     frameRejectReasons: ['ok', 'truncated', 'bad_length'],
     tickRejectReasons: ['ok', 'bad_price'],
     strategies: ['probe'],
     windowSeconds: 30,
     windowIntervals: 6,
-    clock: new ManualClock(1e12), // held still: nothing leaves the window during the test
+    clock, // held still unless a test moves it: nothing leaves the window
   });
   for (const micros of latenciesMicros) metrics.recordTickToOrder(micros * 1_000);
-  const server: MetricsServer = await startMetricsServer({ port, host: ip, registry: metrics.registry, isReady: () => true });
+  const server: MetricsServer = await startMetricsServer({
+    port, host: ip, registry: metrics.registry, isReady: () => true, gateWindow: (query) => metrics.gateWindow(query),
+  });
   cleanups.push(() => server.close());
-  return { pod: { name, ip }, metrics };
+  return { pod: { name, ip }, metrics, clock };
 }
 
 /** A plain HTTP server on ip:port that accepts requests and never answers them. */
@@ -77,6 +81,48 @@ function errorOf(result: MeasureResult): string {
 const provider = createPodScrapeProvider({ path: '/metrics' });
 
 describe('createPodScrapeProvider against engine metrics servers', () => {
+  it('with windowSinceMs, also reads every pod\'s completed intervals after it, each interval once', async () => {
+    const port = await freePort();
+    const a = await startEnginePod('eng-7f9c-a', '127.0.0.2', port, repeat(50, 30));
+    const b = await startEnginePod('eng-7f9c-b', '127.0.0.3', port, repeat(70, 20));
+    let wallMs = 1_000_000;
+    const windowed = createPodScrapeProvider({ path: '/metrics', nowMs: () => wallMs });
+    const advance = (ms: number): void => {
+      for (const pod of [a, b]) pod.clock.advanceNs(ms * 1e6);
+      wallMs += ms;
+    };
+    // 5 s intervals: the first one completes 5 s later; until then the window holds nothing (it is still filling).
+    const empty = await windowed.measure(targetOf([a.pod, b.pod], port, { windowSinceMs: 0 }));
+    if (!empty.ok) throw new Error(empty.error);
+    expect(empty.value.window?.distribution.samples).toBe(0);
+    expect(empty.value.window?.throughMs).toBeUndefined();
+    advance(5_000);
+    const first = await windowed.measure(targetOf([a.pod, b.pod], port, { windowSinceMs: 0 }));
+    if (!first.ok) throw new Error(first.error);
+    expect(first.value.window?.distribution.samples).toBe(50);
+    expect(first.value.window?.throughMs).toBe(wallMs);
+    expect(first.value.window?.fromMs).toBe(wallMs - 5_000);
+    // The next window starts where this one ended: the same interval is not judged again, a new one is.
+    for (let i = 0; i < 7; i++) a.metrics.recordTickToOrder(900_000);
+    advance(5_000);
+    const second = await windowed.measure(targetOf([a.pod, b.pod], port, { windowSinceMs: first.value.window?.throughMs ?? Number.NaN }));
+    if (!second.ok) throw new Error(second.error);
+    expect(second.value.window?.distribution.samples).toBe(7);
+    // Without windowSinceMs nothing but the gauges is read.
+    const plain = await windowed.measure(targetOf([a.pod, b.pod], port));
+    if (!plain.ok) throw new Error(plain.error);
+    expect(plain.value.window).toBeUndefined();
+  });
+
+  it('fails the measurement, naming the pod, when a window report cannot be had', async () => {
+    const port = await freePort();
+    const metrics = createEngineMetrics({ frameRejectReasons: ['ok'], tickRejectReasons: ['ok'], strategies: ['probe'] });
+    const server = await startMetricsServer({ port, host: '127.0.0.2', registry: metrics.registry, isReady: () => true });
+    cleanups.push(() => server.close());
+    const error = errorOf(await provider.measure(targetOf([{ name: 'eng-7f9c-a', ip: '127.0.0.2' }], port, { windowSinceMs: 0 })));
+    expect(error).toBe(`revision 7f9c of prod/eng: 1 of 2 pod requests (metrics and window report) failed: pod eng-7f9c-a at http://127.0.0.2:${port}/gate/window?metric=tickToOrder&maxAgeMs=30000: HTTP 404 ("not found")`);
+  });
+
   it("reports the worst pod's quantile and the samples summed over pods", async () => {
     const port = await freePort();
     const fast = await startEnginePod('eng-7f9c-a', '127.0.0.2', port, repeat(50, 300));

@@ -24,6 +24,10 @@ import { defaultMaxReplyBytes, readBoundedBody } from './bounded-body.ts';
 import { findSamples, parseExposition, type ExpositionSample } from './exposition.ts';
 import type { LatencyMetric, LatencyProvider, MeasureResult, MeasureTarget, RevisionLatency, TargetPod } from './provider.ts';
 import { addSignalCounts, readSignalCounts, type SignalCounts } from './signals.ts';
+import { parseWindowReport, selectWindow, type ArrivedReport } from './window-report.ts';
+
+/** The engine's gate window report, on the metrics port (engine/metrics/http-server.ts). */
+export const gateWindowPath = '/gate/window';
 
 /** The engine's gate gauges of each metric (docs/metrics.md, "The latency gate API"). */
 export const windowGauges: Readonly<Record<LatencyMetric, { readonly quantile: string; readonly samples: string }>> = {
@@ -40,6 +44,8 @@ export interface PodScrapeOptions {
   readonly fetch?: typeof fetch;
   /** The most bytes read of one pod's reply; a larger reply is a failed scrape (default 1 MiB). */
   readonly maxReplyBytes?: number;
+  /** The operator's clock, for placing window report intervals in time (default Date.now). */
+  readonly nowMs?: () => number;
 }
 
 /** One pod's window as read from its gauges; quantileMicros is undefined when its window is empty. */
@@ -57,10 +63,11 @@ export function createPodScrapeProvider(options: PodScrapeOptions = {}): Latency
   const path = options.path ?? DEFAULT_METRICS_PATH;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const maxReplyBytes = options.maxReplyBytes ?? defaultMaxReplyBytes;
+  const scraper: Scraper = { fetch: fetchImpl, path, maxReplyBytes, nowMs: options.nowMs ?? Date.now };
   return {
     async measure(target: MeasureTarget): Promise<MeasureResult> {
       try {
-        return await measureRevision(fetchImpl, path, maxReplyBytes, target);
+        return await measureRevision(scraper, target);
       } catch (error) {
         // Unreachable by design (scrapePod catches everything); kept so a bug can never reject into the caller.
         return { ok: false, error: `${revisionName(target)}: pod scrape failed: ${errorMessage(error)}` };
@@ -69,18 +76,54 @@ export function createPodScrapeProvider(options: PodScrapeOptions = {}): Latency
   };
 }
 
-async function measureRevision(fetchImpl: typeof fetch, path: string, maxReplyBytes: number, target: MeasureTarget): Promise<MeasureResult> {
+interface Scraper {
+  readonly fetch: typeof fetch;
+  readonly path: string;
+  readonly maxReplyBytes: number;
+  readonly nowMs: () => number;
+}
+
+async function measureRevision(scraper: Scraper, target: MeasureTarget): Promise<MeasureResult> {
   if (target.pods.length === 0) return { ok: false, error: `no running pods of ${revisionName(target)}` };
-  if (!path.startsWith('/')) return { ok: false, error: `${revisionName(target)}: metrics path must start with "/", got ${JSON.stringify(path)}` };
-  const scrapes = await Promise.all(target.pods.map((pod) => scrapePod(fetchImpl, pod, path, maxReplyBytes, target)));
-  const failures = scrapes.flatMap((scrape) => (scrape.ok ? [] : [scrape.failure]));
+  if (!scraper.path.startsWith('/')) return { ok: false, error: `${revisionName(target)}: metrics path must start with "/", got ${JSON.stringify(scraper.path)}` };
+  const windowSince = target.windowSinceMs;
+  const [scrapes, reports] = await Promise.all([
+    Promise.all(target.pods.map((pod) => scrapePod(scraper, pod, target))),
+    windowSince === undefined ? Promise.resolve([]) : Promise.all(target.pods.map((pod) => fetchWindowReport(scraper, pod, target))),
+  ]);
+  const failures = [...scrapes, ...reports].flatMap((scrape) => (scrape.ok ? [] : [scrape.failure]));
   if (failures.length > 0) {
     return {
       ok: false,
-      error: `${revisionName(target)}: ${failures.length} of ${target.pods.length} pods failed the scrape: ${failures.join('; ')}`,
+      error: windowSince === undefined
+        ? `${revisionName(target)}: ${failures.length} of ${target.pods.length} pods failed the scrape: ${failures.join('; ')}`
+        : `${revisionName(target)}: ${failures.length} of ${target.pods.length * 2} pod requests (metrics and window report) failed: ${failures.join('; ')}`,
     };
   }
-  return { ok: true, value: aggregateWorstPod(scrapes.flatMap((scrape) => (scrape.ok ? [scrape.window] : []))) };
+  const latency = aggregateWorstPod(scrapes.flatMap((scrape) => (scrape.ok ? [scrape.window] : [])));
+  if (windowSince === undefined) return { ok: true, value: latency };
+  const window = selectWindow(reports.flatMap((report) => (report.ok ? [report.arrived] : [])), windowSince);
+  return { ok: true, value: { ...latency, window } };
+}
+
+type WindowFetch = { readonly ok: true; readonly arrived: ArrivedReport } | { readonly ok: false; readonly failure: string };
+
+/** Fetches one pod's gate window report (engine/metrics/gate-window.ts) within timeoutMs. Never rejects. */
+async function fetchWindowReport(scraper: Scraper, pod: TargetPod, target: MeasureTarget): Promise<WindowFetch> {
+  const metric = target.metric === 'Decision' ? 'decision' : 'tickToOrder';
+  const url = `${podMetricsUrl(pod.ip, target.metricsPort, gateWindowPath)}?metric=${metric}&maxAgeMs=${target.windowSeconds * 1000}`;
+  const failed = (cause: string): WindowFetch => ({ ok: false, failure: `pod ${pod.name} at ${url}: ${cause}` });
+  try {
+    const response = await scraper.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(target.timeoutMs) });
+    const read = await readBoundedBody(response, scraper.maxReplyBytes);
+    if (!read.ok) return failed(read.error);
+    const arrivedMs = scraper.nowMs();
+    if (response.status !== 200) return failed(`HTTP ${response.status}${bodyExcerpt(read.text)}`);
+    const report = parseWindowReport(read.text, metric);
+    return typeof report === 'string' ? failed(report) : { ok: true, arrived: { pod: pod.name, report, arrivedMs } };
+  } catch (error) {
+    return failed(describeFetchError(error, target.timeoutMs));
+  }
 }
 
 /**
@@ -103,15 +146,15 @@ export function aggregateWorstPod(windows: readonly PodWindow[]): RevisionLatenc
 }
 
 /** Scrapes one pod within timeoutMs (connect, headers and body together). Never rejects. */
-async function scrapePod(fetchImpl: typeof fetch, pod: TargetPod, path: string, maxReplyBytes: number, target: MeasureTarget): Promise<PodScrape> {
-  const url = podMetricsUrl(pod.ip, target.metricsPort, path);
+async function scrapePod(scraper: Scraper, pod: TargetPod, target: MeasureTarget): Promise<PodScrape> {
+  const url = podMetricsUrl(pod.ip, target.metricsPort, scraper.path);
   const failed = (cause: string): PodScrape => ({ ok: false, failure: `pod ${pod.name} at ${url}: ${cause}` });
   try {
-    const response = await fetchImpl(url, {
+    const response = await scraper.fetch(url, {
       headers: { accept: 'text/plain;version=0.0.4' },
       signal: AbortSignal.timeout(target.timeoutMs),
     });
-    const read = await readBoundedBody(response, maxReplyBytes);
+    const read = await readBoundedBody(response, scraper.maxReplyBytes);
     if (!read.ok) return failed(read.error);
     const body = read.text;
     if (response.status !== 200) return failed(`HTTP ${response.status}${bodyExcerpt(body)}`);

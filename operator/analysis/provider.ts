@@ -1,4 +1,5 @@
 import type { SignalCounts } from './signals.ts';
+import type { SelectedWindow } from './window-report.ts';
 /**
  * The latency gate's measurement contract. A provider measures one revision's tick-to-order latency at the
  * configured quantile over the analysis window and reports either a value or an error; it never decides
@@ -27,6 +28,13 @@ export interface MeasureTarget {
   /** The gated quantile as written in the spec ("0.99"). */
   readonly quantile: string;
   readonly windowSeconds: number;
+  /**
+   * Set by the Mann-Whitney gate: also read each pod's window report and select the intervals that ended after
+   * this time (wall ms), the start of the gate's next window (window-report.ts).
+   */
+  readonly windowSinceMs?: number;
+  /** Set when the spec has signal checks: the Prometheus source then also queries the engine's error counters. */
+  readonly signals?: boolean;
   readonly metricsPort: number;
   readonly timeoutMs: number;
 }
@@ -39,8 +47,10 @@ export interface RevisionLatency {
   readonly samples: number;
   /** Pods whose figures went into the value. */
   readonly podsMeasured: number;
-  /** The engine's error signals since each pod started, summed over the pods (PodScrape only; for the checks). */
+  /** The engine's error signals since each pod started, summed over the pods (both providers; for the checks). */
   readonly signals?: SignalCounts;
+  /** The samples since `windowSinceMs`, over all pods (PodScrape, when asked for). */
+  readonly window?: SelectedWindow;
 }
 
 export type MeasureResult =

@@ -8,6 +8,8 @@ const second = 1_000;
 
 const latency: LatencyAnalysis = {
   source: { type: 'PodScrape' },
+  method: 'Threshold',
+  confidence: '0.99',
   metric: 'Decision',
   quantile: '0.99',
   thresholdMicros: 800,

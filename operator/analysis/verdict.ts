@@ -196,6 +196,7 @@ export function nextMeasurementDueMs(gate: AnalysisStatus, latency: LatencyAnaly
   return measuredSinceStart ? lastMs + intervalMs : startedMs + initialDelayMs;
 }
 
-function truncate(text: string): string {
+/** A provider's message cut to 1000 characters for status (the CRD allows 1024). */
+export function truncate(text: string): string {
   return text.length <= 1000 ? text : `${text.slice(0, 997)}...`;
 }

@@ -232,6 +232,10 @@ export interface RelativeToStable {
 }
 
 export interface LatencyAnalysis {
+  /** How a measurement is judged. Threshold: the quantile over the sliding window against thresholdMicros (and stable + maxIncreasePercent). MannWhitney: canary against stable on the same consecutive, non-overlapping windows, each grown until both hold minSamples; a breach when the canary is slower than stable x (1 + maxIncreasePercent/100) with the stated confidence (Hodges-Lehmann ratio, Mann-Whitney U test), thresholdMicros still applying to the canary's quantile. docs/rollouts.md. */
+  readonly method: "Threshold" | "MannWhitney";
+  /** MannWhitney: the one-sided confidence of each verdict; a breach needs the canary/stable ratio's lower bound above the tolerance, a pass its upper bound at or below it. */
+  readonly confidence: string;
   readonly source: LatencySource;
   /** The latency sampled: Decision (every trade, publish stamp to its decision complete; exists whether or not the strategy orders) or TickToOrder (orders only). docs/metrics.md. */
   readonly metric: "Decision" | "TickToOrder";
@@ -266,7 +270,7 @@ export interface SignalCheck {
 /** The latency gate. */
 export interface AnalysisSpec {
   readonly latency: LatencyAnalysis;
-  /** Checks on the engine's own error signals beside latency, judged at every measurement of the gate (PodScrape source): the canary's ratio since its pods started, against an absolute limit and/or the stable revision's ratio. consecutiveFailures failures in a row abort (reason CheckFailed); too few events is Inconclusive for that check and never fails it. */
+  /** Checks on the engine's own error signals beside latency, judged at every measurement of the gate (either source): the canary's ratio since its pods started, against an absolute limit and/or the stable revision's ratio. consecutiveFailures failures in a row abort (reason CheckFailed); too few events is Inconclusive for that check and never fails it. */
   readonly checks?: readonly SignalCheck[];
 }
 
@@ -333,6 +337,10 @@ export interface Measurement {
   readonly stableP99Micros?: number;
   readonly thresholdMicros?: number;
   readonly samples?: number;
+  /** MannWhitney: the stable samples compared. */
+  readonly stableSamples?: number;
+  /** MannWhitney: the span of the window judged, ms. */
+  readonly windowMillis?: number;
   readonly result?: "Pass" | "Breach" | "Inconclusive" | "Error";
   readonly message?: string;
 }
@@ -355,6 +363,8 @@ export interface AnalysisStatus {
   readonly consecutiveSuccesses?: number;
   readonly consecutiveErrors?: number;
   readonly inconclusiveSince?: string;
+  /** MannWhitney: where the next window starts, the end of the samples the last conclusive measurement judged. */
+  readonly windowStart?: string;
   readonly lastMeasurement?: Measurement;
   readonly history?: readonly Measurement[];
   readonly checks?: readonly SignalCheckStatus[];
@@ -559,6 +569,12 @@ export const specDefaults: DefaultsNode = {
       "properties": {
         "latency": {
           "properties": {
+            "method": {
+              "default": "Threshold"
+            },
+            "confidence": {
+              "default": "0.99"
+            },
             "source": {
               "default": {
                 "type": "PodScrape"

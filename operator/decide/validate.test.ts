@@ -76,6 +76,22 @@ describe('validateSpec', () => {
     }
   });
 
+  it('accepts the Mann-Whitney gate with a tolerance on PodScrape, and names each missing input', () => {
+    const compared = (edit: (latency: Record<string, unknown>) => void): ReturnType<typeof validateSpec> => validateSpec(withSpec(exampleEngine('gpu-canary'), (s) => {
+      s.analysis.latency.method = 'MannWhitney';
+      s.analysis.latency.relativeToStable = { maxIncreasePercent: 15 };
+      edit(s.analysis.latency as unknown as Record<string, unknown>);
+    }).spec, { prometheusAddresses: ['http://prometheus:9090'] });
+    expect(compared(() => {})).toEqual([]);
+    expect(compared((latency) => { delete latency.relativeToStable; })).toEqual([
+      { path: 'spec.analysis.latency.relativeToStable.maxIncreasePercent', message: 'method MannWhitney compares canary with stable and needs this tolerance' },
+    ]);
+    expect(compared((latency) => { latency.source = { type: 'Prometheus', prometheus: { address: 'http://prometheus:9090' } }; })).toEqual([
+      { path: 'spec.analysis.latency.source.type', message: "method MannWhitney reads each pod's latency samples and needs source type PodScrape" },
+    ]);
+    expect(compared((latency) => { latency.confidence = '0.2'; })).toEqual([{ path: 'spec.analysis.latency.confidence', message: 'must be at least 0.5 and below 1, got "0.2"' }]);
+  });
+
   it('accepts fault injection and reports a bad value with the engine\'s message on the spec path', () => {
     const ok = withSpec(exampleEngine('minimal'), (s) => { s.engine.faultInjection = { extraLatencyMicros: 400, jitterMicros: 100, seed: 1 }; });
     expect(validateSpec(ok.spec)).toEqual([]);

@@ -161,4 +161,19 @@ function checkAnalysis(spec: TradingEngineSpec, errors: FieldError[]): void {
       });
     }
   }
+  if (latency.method === 'MannWhitney') checkComparison(latency, base, errors);
+}
+
+/** The Mann-Whitney gate (also in the CRD's CEL rules, for API servers that do not run them): its inputs. */
+function checkComparison(latency: NonNullable<TradingEngineSpec['analysis']>['latency'], base: string, errors: FieldError[]): void {
+  if (latency.relativeToStable?.maxIncreasePercent === undefined) {
+    errors.push({ path: `${base}.relativeToStable.maxIncreasePercent`, message: 'method MannWhitney compares canary with stable and needs this tolerance' });
+  }
+  if (latency.source.type !== 'PodScrape') {
+    errors.push({ path: `${base}.source.type`, message: "method MannWhitney reads each pod's latency samples and needs source type PodScrape" });
+  }
+  const confidence = Number(latency.confidence);
+  if (!(confidence >= 0.5 && confidence < 1)) {
+    errors.push({ path: `${base}.confidence`, message: `must be at least 0.5 and below 1, got ${JSON.stringify(latency.confidence)}` });
+  }
 }

@@ -52,16 +52,24 @@ export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocumen
         return out;
       }),
     },
-    metrics: {
-      port: engine.metrics.port,
-      windowSeconds: engine.metrics.windowSeconds ?? gateWindowSeconds(spec) ?? defaultWindowSeconds,
-      windowIntervals: engine.metrics.windowIntervals,
-    },
+    metrics: renderMetrics(spec),
     pipeline: { ...engine.pipeline },
     warmupTicks: engine.warmupTicks,
     shutdown: { drainTimeoutMs: engine.drainTimeoutMs },
     ...(engine.faultInjection === undefined ? {} : { faultInjection: { ...engine.faultInjection } }),
   };
+}
+
+/**
+ * The engine's metrics section. The latency window is the gate's window; under the Mann-Whitney gate it is cut
+ * into 1 s intervals (at most 120, the engine's limit), the granularity at which that gate's consecutive windows
+ * start and end, whatever metrics.windowIntervals says. Example: MannWhitney, window 20s -> 20 x 1 s.
+ */
+function renderMetrics(spec: TradingEngineSpec): EngineConfigDocument['metrics'] {
+  const metrics = spec.engine.metrics;
+  const windowSeconds = metrics.windowSeconds ?? gateWindowSeconds(spec) ?? defaultWindowSeconds;
+  const statistical = spec.analysis?.latency.method === 'MannWhitney';
+  return { port: metrics.port, windowSeconds, windowIntervals: statistical ? Math.min(120, windowSeconds) : metrics.windowIntervals };
 }
 
 /** The analysis window in whole seconds when the gate scrapes pods (rounded up), else undefined. */

@@ -1,10 +1,11 @@
 import type { AnalysisStatus, Measurement, SignalCheckStatus } from '../api/types.ts';
-import type { MeasureResult } from '../analysis/provider.ts';
+import { judgeComparison } from '../analysis/comparison-verdict.ts';
+import type { MeasureResult, MeasureTarget } from '../analysis/provider.ts';
 import { judgeChecks, type SignalCounts } from '../analysis/signals.ts';
 import { advanceGate, judge, nextMeasurementDueMs, type GateOutcome } from '../analysis/verdict.ts';
 import { measureTarget } from './pods.ts';
 import type { RolloutInput } from './types.ts';
-import type { MeasureRequest } from '../plan/needs.ts';
+import type { MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
 
 export interface GateTick {
   readonly analysis: AnalysisStatus;
@@ -36,9 +37,11 @@ export function tickGate(input: RolloutInput, gate: AnalysisStatus, requiredSucc
   if (input.nowMs < due) return { analysis: gate, outcome: 'Running', dueMs: due };
   const revision = gate.revision ?? input.revision;
   const taken = input.measurement;
-  if (taken?.revision !== revision) return { analysis: gate, outcome: 'Running', dueMs: due, needs: measureRequest(input, revision) };
-  const judged = judge(taken, latency, revision, input.nowMs);
-  const step = advanceGate(gate, judged, latency, requiredSuccesses, input.nowMs);
+  if (taken?.revision !== revision) return { analysis: gate, outcome: 'Running', dueMs: due, needs: measureRequest(input, revision, gate) };
+  const statistical = latency.method === 'MannWhitney';
+  const judged = statistical ? judgeComparison(taken, latency, revision, input.nowMs) : judge(taken, latency, revision, input.nowMs);
+  const advanced = advanceGate(gate, judged, latency, requiredSuccesses, input.nowMs);
+  const step = statistical ? { ...advanced, analysis: withWindowStart(advanced.analysis, taken, judged) } : advanced;
   const next = nextMeasurementDueMs(step.analysis, latency);
   const dueMs = Number.isNaN(next) ? input.nowMs + fallbackIntervalMs : next;
   const checks = input.engine.spec.analysis?.checks ?? [];
@@ -54,11 +57,28 @@ export function tickGate(input: RolloutInput, gate: AnalysisStatus, requiredSucc
   };
 }
 
-function measureRequest(input: RolloutInput, revision: string): MeasureRequest {
-  const canary = measureTarget(input.engine, input.pods, revision);
+/**
+ * The Mann-Whitney gate's next window starts where a conclusive measurement's window ended; an inconclusive one
+ * leaves it, so the next measurement judges a longer window (up to what the engine keeps: the spec's window).
+ */
+function withWindowStart(analysis: AnalysisStatus, taken: TakenMeasurement, judged: Measurement): AnalysisStatus {
+  if (judged.result !== 'Pass' && judged.result !== 'Breach') return analysis;
+  const ends = [taken.canary, taken.stable].flatMap((result) => (result?.ok === true && result.value.window?.throughMs !== undefined ? [result.value.window.throughMs] : []));
+  return ends.length === 0 ? analysis : { ...analysis, windowStart: new Date(Math.max(...ends)).toISOString() };
+}
+
+function measureRequest(input: RolloutInput, revision: string, gate: AnalysisStatus): MeasureRequest {
   const analysis = input.engine.spec.analysis;
+  const since = analysis?.latency.method === 'MannWhitney' ? Date.parse(gate.windowStart ?? gate.startedAt ?? '') : Number.NaN;
+  const signals = (analysis?.checks ?? []).length > 0;
+  const windowed = (target: MeasureTarget): MeasureTarget => ({
+    ...target,
+    ...(Number.isNaN(since) ? {} : { windowSinceMs: since }),
+    ...(signals ? { signals } : {}),
+  });
+  const canary = windowed(measureTarget(input.engine, input.pods, revision));
   // The stable revision is measured for the relative latency check and for any relative signal check.
   const relative = analysis?.latency.relativeToStable?.maxIncreasePercent !== undefined
     || (analysis?.checks ?? []).some((check) => check.maxIncreasePercent !== undefined);
-  return relative ? { canary, stable: measureTarget(input.engine, input.pods, input.stableRevision) } : { canary };
+  return relative ? { canary, stable: windowed(measureTarget(input.engine, input.pods, input.stableRevision)) } : { canary };
 }

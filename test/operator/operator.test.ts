@@ -121,6 +121,19 @@ describe('the operator against a real API server', () => {
     expect(dryRun(withChecks([{ signal: 'TicksLost', maxRatio: 0.1 }, { signal: 'TicksLost', maxRatio: 0.2 }])).err).toMatch(/duplicate entries for key \[signal="TicksLost"\]/);
   });
 
+  it('accepts the Mann-Whitney gate with a tolerance on PodScrape, and refuses it without one or on Prometheus', () => {
+    const withGate = (latency: Record<string, unknown>): string => manifest('compared', (spec) => {
+      spec.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 50 }, { analysis: {} }] } };
+      spec.analysis = { latency: { thresholdMicros: 800, method: 'MannWhitney', ...latency } as never };
+    });
+    const dryRun = (text: string) => kubectl(cluster.kubeconfig, ['apply', '--server-side', '--dry-run=server', '-f', '-'], { input: text });
+    expect(dryRun(withGate({ relativeToStable: { maxIncreasePercent: 15 }, confidence: '0.995' })).code).toBe(0);
+    expect(dryRun(withGate({})).err).toMatch(/spec\.analysis\.latency\.relativeToStable: Required value: method MannWhitney compares canary with stable and needs relativeToStable\.maxIncreasePercent/);
+    expect(dryRun(withGate({ relativeToStable: { maxIncreasePercent: 15 }, source: { type: 'Prometheus', prometheus: { address: 'http://prometheus:9090' } } })).err)
+      .toMatch(/method MannWhitney reads each pod's latency samples and needs source type PodScrape/);
+    expect(dryRun(withGate({ relativeToStable: { maxIncreasePercent: 15 }, confidence: '1' })).err).toMatch(/spec\.analysis\.latency\.confidence: Invalid value: "1"/);
+  });
+
   it('accepts both examples (GPU canary and minimal) as they are written', () => {
     const result = kubectl(cluster.kubeconfig, ['apply', '--server-side', '--dry-run=server', '-n', namespace, '-f', `${root}examples/`]);
     expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/equities-momentum serverside-applied \(server dry run\)/);
