@@ -11,6 +11,7 @@ import { ControlCommand, ControlStatus, TickKind } from '../engine/wire/layout.t
 import { symbolId } from '../engine/wire/symbol-id.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
 import { loopbackEngineDocument } from './support/engine-config.ts';
+import type { GateWindowReport } from '../engine/metrics/gate-window.ts';
 
 /**
  * A real `nexus engine` process against real ZeroMQ sockets on loopback: this test is the feed (PUB) and the
@@ -59,6 +60,8 @@ describe.each(layouts)('nexus engine process, %s layout', (layout, pipeline) => 
     ports = { feed: await freePort(), orders: await freePort(), signals: await freePort(), control: await freePort(), metrics: await freePort() };
     dir = mkdtempSync(join(tmpdir(), 'nexus-engine-test-'));
     const config = loopbackEngineDocument(symbols, ports, { pipeline, warmupTicks: 2000 });
+    // 1 s intervals, as the operator renders them for the Mann-Whitney gate (its window report is tested below).
+    config.metrics = { port: ports.metrics, host: '127.0.0.1', windowSeconds: 10, windowIntervals: 10 };
     writeFileSync(join(dir, 'engine.json'), JSON.stringify(config));
     feed = new TickPublisher({
       bind: `tcp://127.0.0.1:${ports.feed}`, symbols, maxTicksPerFrame: 16, flushNs: 0, clockNs: monoNowNs, instanceSalt: 1,
@@ -112,6 +115,29 @@ describe.each(layouts)('nexus engine process, %s layout', (layout, pipeline) => 
         expect(text).toContain(`nexus_engine_ring_dropped_total{ring="${ring}"} 0`);
       }
     }
+  });
+
+  it('serves the gate window report: decision latency of every trade, per completed 1 s interval', async () => {
+    const report = async (): Promise<GateWindowReport> => {
+      const reply = await fetch(`http://127.0.0.1:${ports.metrics}/gate/window?metric=decision&maxAgeMs=10000`);
+      expect(reply.status).toBe(200);
+      return (await reply.json()) as GateWindowReport;
+    };
+    const started = Date.now();
+    await publishTrades(300);
+    // The trades land in the interval now filling; it is reported once it completes (within 1 s, on the engine's
+    // timer). Counted: the intervals that ended after the trades were sent (the first may hold a few earlier ones).
+    const sinceStart = (intervals: GateWindowReport['intervals']): number =>
+      intervals.filter((interval) => interval.endAgeMs < Date.now() - started).reduce((sum, interval) => sum + interval.samples, 0);
+    await until(async () => sinceStart((await report()).intervals) >= 300, 5_000);
+    const { intervalMs, intervals } = await report();
+    expect(intervalMs).toBe(1000);
+    for (const interval of intervals) {
+      expect(interval.endAgeMs).toBeGreaterThanOrEqual(0);
+      expect(interval.buckets.reduce((sum, [, count]) => sum + count, 0)).toBe(interval.samples);
+    }
+    const bad = await fetch(`http://127.0.0.1:${ports.metrics}/gate/window?metric=fills`);
+    expect(bad.status).toBe(400);
   });
 
   it('cuts order flow with orders-off while signals continue, and restores it with orders-on', async () => {
