@@ -73,7 +73,7 @@ export async function rolloutDemoCommand(argv: readonly string[]): Promise<numbe
       return 130;
     }
     printSummary(phases);
-    console.log(`  the engines ran RSI reversion: the order gateway received ${lab.sink.counts.orders} orders over the run, and the gate sampled the decision of every trade (the samples above, per 2 s window)`);
+    console.log(`  the engines ran RSI reversion on the regime price path (trends lasting about a minute): the order gateway received ${lab.sink.counts.orders} orders over the run, and the gate sampled the decision of every trade (the samples above, per 2 s window)`);
     if (flag(values, 'json')) console.log(JSON.stringify({ thresholdMicros, phases }, null, 2));
     return phases.every((phase) => phase.outcome === (phase.label === 'v3' ? 'aborted' : phase.label === 'v2' ? 'promoted' : 'stable')) ? 0 : 1;
   } catch (error) {

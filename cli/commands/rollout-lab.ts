@@ -80,7 +80,9 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
     });
     const feed: ChildProcess = spawnNexus([
       'feed', '--bind', `tcp://127.0.0.1:${marketDataPort}`, '--symbols', symbols.join(','), '--rate', String(options.tickRate ?? 400),
-      '--duration', '0', '--quiet', '--trade-ratio', '1',
+      // The regime price path: trends that last about a minute, so RSI reversion orders a few times a minute per
+      // symbol, as a real strategy does, while the gate still samples the decision on every trade.
+      '--duration', '0', '--quiet', '--trade-ratio', '1', '--path', 'regime',
     ]);
     feed.stderr?.on('data', (chunk: Buffer) => log(`feed: ${chunk.toString().trimEnd()}`));
     stack.push(async () => {
