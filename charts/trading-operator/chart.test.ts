@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -16,7 +16,6 @@ import { kubectl } from '../../test/support/kube.ts';
  */
 const chartDir = fileURLToPath(new URL('.', import.meta.url));
 const sourceCrd = fileURLToPath(new URL('../../crds/tradingengine.yaml', import.meta.url));
-const chartCrd = join(chartDir, 'crds', 'tradingengine.yaml');
 const kubeVersion = '1.34.4';
 const release = 'nexus';
 const namespace = 'nexus-system';
@@ -159,6 +158,7 @@ const operatorGrants = grants([
   { apiGroups: ['trading.nexus.dev'], resources: ['tradingengines'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['trading.nexus.dev'], resources: ['tradingengines/status'], verbs: ['get', 'patch', 'update'] },
   { apiGroups: ['trading.nexus.dev'], resources: ['tradingengines/finalizers'], verbs: ['update'] },
+  { apiGroups: ['trading.nexus.dev'], resources: ['latencygates'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
@@ -173,9 +173,13 @@ const leaseGrants = grants([
 ]);
 
 describe('trading-operator chart files', () => {
-  it('carries a byte-identical copy of crds/tradingengine.yaml', () => {
-    const same = readFileSync(chartCrd).equals(readFileSync(sourceCrd));
-    expect(same, 'charts/trading-operator/crds/tradingengine.yaml differs from crds/tradingengine.yaml; run: cp crds/tradingengine.yaml charts/trading-operator/crds/').toBe(true);
+  it('carries a byte-identical copy of every CRD in crds/ (TradingEngine and the gate definitions)', () => {
+    const sourceDir = dirname(sourceCrd);
+    expect(readdirSync(join(chartDir, 'crds')).sort()).toEqual(readdirSync(sourceDir).sort());
+    for (const file of readdirSync(sourceDir)) {
+      const same = readFileSync(join(chartDir, 'crds', file)).equals(readFileSync(join(sourceDir, file)));
+      expect(same, `charts/trading-operator/crds/${file} differs from crds/${file}; run: cp crds/*.yaml charts/trading-operator/crds/`).toBe(true);
+    }
   });
 
   it('declares a v2 chart for Kubernetes 1.28 and newer', () => {
@@ -213,7 +217,7 @@ describe('helm template', () => {
   it('renders the operator objects and no monitors by default', () => {
     const kinds = render().map((object) => object.kind).sort();
     expect(kinds).toEqual([
-      'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+      'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
     ]);
   });
 
@@ -227,7 +231,7 @@ describe('helm template', () => {
     expect(view?.rules.flatMap((rule) => rule.verbs)).toEqual(['get', 'list', 'watch']);
     expect(edit?.rules.find((rule) => rule.resources.includes('tradingengines/status'))?.verbs).toEqual(['get', 'patch']);
     const without = render(['rbac.aggregateToUserRoles=false']).filter((object) => object.kind === 'ClusterRole');
-    expect(without.map((object) => object.metadata.name)).toEqual([fullname]);
+    expect(without.map((object) => object.metadata.name).sort()).toEqual([fullname, `${fullname}-cluster-gates`]);
   });
 
   it('renders identical bytes twice', () => {
@@ -254,8 +258,12 @@ describe('helm template', () => {
   });
 
   it('grants the ClusterRole exactly what the operator does (its children, the control Secrets included), no wildcards', () => {
-    const clusterRole = only<RbacObject>(render(['rbac.aggregateToUserRoles=false']), 'ClusterRole');
+    const roles = render(['rbac.aggregateToUserRoles=false']).filter((object) => object.kind === 'ClusterRole') as unknown as RbacObject[];
+    const clusterRole = roles.find((role) => role.metadata.name === fullname) ?? (undefined as never);
     expect(grants(clusterRole.rules)).toEqual(operatorGrants);
+    // ClusterLatencyGates are cluster-scoped: read-only, in a role of their own bound cluster-wide even with watchNamespaces.
+    const gates = roles.find((role) => role.metadata.name === `${fullname}-cluster-gates`);
+    expect(grants(gates?.rules ?? [])).toEqual(grants([{ apiGroups: ['trading.nexus.dev'], resources: ['clusterlatencygates'], verbs: ['get', 'list', 'watch'] }]));
     for (const rule of clusterRole.rules) {
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');
     }
@@ -275,8 +283,9 @@ describe('helm template', () => {
     const objects = render();
     const serviceAccount = only(objects, 'ServiceAccount');
     const subject = { kind: 'ServiceAccount', name: serviceAccount.metadata.name, namespace };
-    expect(only<Binding>(objects, 'ClusterRoleBinding').subjects).toEqual([subject]);
-    expect(only<Binding>(objects, 'ClusterRoleBinding').roleRef).toMatchObject({ kind: 'ClusterRole', name: fullname });
+    const clusterBindings = objects.filter((object): object is Binding => object.kind === 'ClusterRoleBinding');
+    expect(clusterBindings.map((binding) => binding.roleRef.name).sort()).toEqual([fullname, `${fullname}-cluster-gates`]);
+    for (const binding of clusterBindings) expect(binding.subjects).toEqual([subject]);
     expect(only<Binding>(objects, 'RoleBinding').subjects).toEqual([subject]);
     expect(only<Deployment>(objects, 'Deployment').spec.template.spec.serviceAccountName).toBe(serviceAccount.metadata.name);
   });
@@ -361,7 +370,7 @@ describe('helm template', () => {
 
   it('with watchNamespaces binds the ClusterRole only in those namespaces', () => {
     const objects = render(['watchNamespaces={trading-a,trading-b}', 'engines.podMonitor.enabled=true']);
-    expect(objects.map((object) => object.kind)).not.toContain('ClusterRoleBinding');
+    expect(objects.filter((object) => object.kind === 'ClusterRoleBinding').map((object) => object.metadata.name)).toEqual([`${fullname}-cluster-gates`]);
     const bindings = objects.filter((object): object is Binding => object.kind === 'RoleBinding' && object.metadata.name === fullname);
     expect(bindings.map((binding) => binding.metadata.namespace)).toEqual(['trading-a', 'trading-b']);
     for (const binding of bindings) expect(binding.roleRef).toMatchObject({ kind: 'ClusterRole', name: fullname });
@@ -457,6 +466,9 @@ describe('the chart against a real API server', () => {
     expect(operatorCan(namespace, ['update', `leases.coordination.k8s.io/${leaseName}`, '-n', namespace])).toBe(true);
     expect(operatorCan(namespace, ['update', 'leases.coordination.k8s.io/another-lease', '-n', namespace])).toBe(false);
     expect(operatorCan(namespace, ['create', 'leases.coordination.k8s.io', '-n', 'team-a'])).toBe(false);
+    expect(operatorCan(namespace, ['watch', 'latencygates.trading.nexus.dev', '--all-namespaces'])).toBe(true);
+    expect(operatorCan(namespace, ['watch', 'clusterlatencygates.trading.nexus.dev'])).toBe(true);
+    expect(operatorCan(namespace, ['create', 'clusterlatencygates.trading.nexus.dev'])).toBe(false);
 
     const uninstall = helmOnCluster(['uninstall', release, '--namespace', namespace]);
     expect(uninstall.code, uninstall.stderr).toBe(0);
@@ -476,11 +488,13 @@ describe('the chart against a real API server', () => {
     expect(operatorCan('nexus-scoped', ['watch', 'tradingengines.trading.nexus.dev', '-n', 'team-b'])).toBe(false);
     expect(operatorCan('nexus-scoped', ['watch', 'tradingengines.trading.nexus.dev', '--all-namespaces'])).toBe(false);
     expect(operatorCan('nexus-scoped', ['create', 'leases.coordination.k8s.io', '-n', 'nexus-scoped'])).toBe(false);
+    expect(operatorCan('nexus-scoped', ['watch', 'latencygates.trading.nexus.dev', '-n', 'team-b'])).toBe(false);
+    expect(operatorCan('nexus-scoped', ['watch', 'clusterlatencygates.trading.nexus.dev'])).toBe(true);
     expect(helmOnCluster(['uninstall', release, '--namespace', 'nexus-scoped']).code).toBe(0);
   });
 
   it('accepts the CRD by server-side apply and every rendered object in a server-side dry run', () => {
-    const apply = kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', chartCrd], kubectlOptions);
+    const apply = kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', join(chartDir, 'crds')], kubectlOptions);
     expect(apply.code, apply.err).toBe(0);
     for (const name of [namespace, 'team-a', 'trading-b']) ensureNamespace(name);
     for (const values of [[], ['watchNamespaces={team-a,trading-b}', 'replicaCount=1', 'leaderElection.enabled=false']]) {

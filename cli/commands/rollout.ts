@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { objectKey, type TradingEngine } from '../../operator/api/types.ts';
 import { ApiError } from '../../operator/kube/api-request.ts';
 import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
-import { contextNamespace, readTradingEngine, requestRollout, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
+import { contextNamespace, readResolvedTradingEngine, readTradingEngine, requestRollout, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
 import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../lib/args.ts';
 import { formatRollout, requestedLine, rolloutOutcome } from '../lib/rollout-view.ts';
 import { formatAnalysisHistory } from '../lib/analysis-history.ts';
@@ -188,12 +188,12 @@ export async function rolloutCommand(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (invocation.subcommand === 'status') {
-      const engine = await readTradingEngine(kubeConfig, namespace, name);
+      const engine = await readResolvedTradingEngine(kubeConfig, namespace, name);
       console.log(invocation.json ? JSON.stringify(engine.status ?? {}, null, 2) : formatRollout(engine, Date.now()).join('\n'));
       return 0;
     }
     return await watchRollout({
-      read: () => readTradingEngine(kubeConfig, namespace, name),
+      read: () => readResolvedTradingEngine(kubeConfig, namespace, name),
       print: (text) => process.stdout.write(`${text}\n`),
       warn: (text) => process.stderr.write(`${text}\n`),
       tty: process.stdout.isTTY === true,

@@ -107,8 +107,10 @@ describe('formatRollout', () => {
       abort: true, abortReason: 'LatencyBreach', abortedAt: '2026-11-24T10:04:00Z',
       canary: { weight: 0, replicas: 0, ordersEnabled: false, ordersOffPods: ['alpha-7f6e5d4c3b-x1'], ordersOffAt: '2026-11-24T10:04:00Z' },
       analysis: { phase: 'Failed', consecutiveBreaches: 3, lastMeasurement: { p99Micros: 1210, stableP99Micros: 700, thresholdMicros: 800, samples: 4000, result: 'Breach', message: 'p99 1210 µs > 800 µs' } },
+      gate: { kind: 'ClusterLatencyGate', name: 'low-latency', generation: 4 },
     };
     const lines = formatRollout(engine(canarySpec, status), now);
+    expect(lines).toContain('Gate from:   ClusterLatencyGate/low-latency (generation 4)');
     expect(lines).toContain('Phase:       Aborted');
     expect(lines).toContain('Canary:      weight 0%, pods wanted 0, orders CUT at 2026-11-24T10:04:00Z (60s ago) on alpha-7f6e5d4c3b-x1');
     expect(lines).toContain('Abort:       aborted, reason LatencyBreach at 2026-11-24T10:04:00Z (60s ago)');

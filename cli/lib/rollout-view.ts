@@ -68,6 +68,8 @@ export function formatRollout(engine: TradingEngine, nowMs: number): string[] {
   if (spec.analysis !== undefined || status.analysis !== undefined) {
     const analysis = status.analysis;
     field('Analysis', analysis === undefined ? none : `${analysis.phase ?? none} on revision ${analysis.revision ?? none}${analysis.startedAt === undefined ? '' : `, started ${analysis.startedAt} (${ago(analysis.startedAt, nowMs)})`}`);
+    const from = status.gate;
+    if (from !== undefined) field('Gate from', `${from.kind ?? none}/${from.name ?? none}${from.generation === undefined ? '' : ` (generation ${from.generation})`}`);
     field('Gate', gateLine(engine, nowMs));
     field('Streaks', streakLine(engine));
   }
@@ -218,7 +220,7 @@ export function lastMeasurements(history: readonly Measurement[], count: number)
 
 /** The gated quantile as a label: "0.99" -> p99, "0.999" -> p99.9, "0.5" -> p50; p99 by default. */
 export function quantileLabel(engine: TradingEngine): string {
-  const quantile = engine.spec.analysis?.latency.quantile ?? '0.99';
+  const quantile = engine.spec.analysis?.latency?.quantile ?? '0.99';
   const match = /^0\.(\d{1,4})$/.exec(quantile);
   if (match === null) return 'p99';
   const digits = match[1].padEnd(2, '0');

@@ -1,11 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { crdPath, generate, generatedPath, readCrd } from './generate.ts';
+import { crdPath, gateCrdPaths, generate, generateGateCrds, generatedPath, readCrd } from './generate.ts';
 import { applySpecDefaults } from './defaults.ts';
 
 describe('operator/api/generated.ts', () => {
   it('matches what the generator makes of crds/tradingengine.yaml (run `npm run gen:api` after editing the CRD)', () => {
     expect(readFileSync(generatedPath, 'utf8')).toBe(generate(readFileSync(crdPath, 'utf8')));
+  });
+
+  it('keeps the LatencyGate and ClusterLatencyGate CRDs equal to what the generator makes of spec.analysis', () => {
+    const gates = generateGateCrds(readFileSync(crdPath, 'utf8'));
+    for (const kind of ['LatencyGate', 'ClusterLatencyGate'] as const) {
+      expect(readFileSync(gateCrdPaths[kind], 'utf8'), `${gateCrdPaths[kind]} is stale: run npm run gen:api`).toBe(gates[kind]);
+    }
+    const cluster = readCrd(gates.ClusterLatencyGate);
+    expect([cluster.kind, cluster.plural]).toEqual(['ClusterLatencyGate', 'clusterlatencygates']);
+    // The gate's latency schema is the engine's, CEL rules and defaults included.
+    const engineLatency = readCrd(readFileSync(crdPath, 'utf8')).schema.properties?.spec?.properties?.analysis?.properties?.latency;
+    expect(cluster.schema.properties?.spec?.properties?.latency).toEqual(engineLatency);
   });
 
   it('fails generation for an object type the CRD adds without a chosen name', () => {

@@ -211,6 +211,13 @@ export interface RolloutStrategy {
   readonly blueGreen?: BlueGreenStrategy;
 }
 
+/** A gate definition to use instead of writing latency and checks here; the operator reads it at every reconcile, so editing it changes every engine that names it. */
+export interface GateRef {
+  /** LatencyGate (in the engine's namespace) or ClusterLatencyGate (cluster-wide). */
+  readonly kind: "LatencyGate" | "ClusterLatencyGate";
+  readonly name: string;
+}
+
 export interface PodScrapeSource {
   readonly path: string;
   readonly timeoutMillis: number;
@@ -267,9 +274,11 @@ export interface SignalCheck {
   readonly consecutiveFailures: number;
 }
 
-/** The latency gate. */
+/** The latency gate: written here (latency, checks) or named (gateRef: a LatencyGate in this namespace or a ClusterLatencyGate, set once by a platform team). */
 export interface AnalysisSpec {
-  readonly latency: LatencyAnalysis;
+  /** A gate definition to use instead of writing latency and checks here; the operator reads it at every reconcile, so editing it changes every engine that names it. */
+  readonly gateRef?: GateRef;
+  readonly latency?: LatencyAnalysis;
   /** Checks on the engine's own error signals beside latency, judged at every measurement of the gate (either source): the canary's ratio since its pods started, against an absolute limit and/or the stable revision's ratio. consecutiveFailures failures in a row abort (reason CheckFailed); too few events is Inconclusive for that check and never fails it. */
   readonly checks?: readonly SignalCheck[];
 }
@@ -294,7 +303,7 @@ export interface TradingEngineSpec {
   readonly engine: EngineSpec;
   /** How a new revision is rolled out. Absent means replace at once. */
   readonly strategy?: RolloutStrategy;
-  /** The latency gate. */
+  /** The latency gate: written here (latency, checks) or named (gateRef: a LatencyGate in this namespace or a ClusterLatencyGate, set once by a platform team). */
   readonly analysis?: AnalysisSpec;
 }
 
@@ -327,6 +336,13 @@ export interface BlueGreenStatus {
 export interface PauseCondition {
   readonly reason: "PauseStep" | "Inconclusive" | "Manual";
   readonly startTime: string;
+}
+
+/** The gate definition spec.analysis.gateRef resolved to, and its generation when last read; absent when the analysis is written inline. */
+export interface GateStatus {
+  readonly kind?: "LatencyGate" | "ClusterLatencyGate";
+  readonly name?: string;
+  readonly generation?: number;
 }
 
 export interface Measurement {
@@ -411,6 +427,8 @@ export interface TradingEngineStatus {
   /** Revisions that were stable, newest first (fast rollback within spec.rollbackWindow). */
   readonly stableHistory?: readonly string[];
   readonly pauseConditions?: readonly PauseCondition[];
+  /** The gate definition spec.analysis.gateRef resolved to, and its generation when last read; absent when the analysis is written inline. */
+  readonly gate?: GateStatus;
   readonly analysis?: AnalysisStatus;
   readonly conditions?: readonly Condition[];
 }
@@ -567,6 +585,13 @@ export const specDefaults: DefaultsNode = {
     },
     "analysis": {
       "properties": {
+        "gateRef": {
+          "properties": {
+            "kind": {
+              "default": "LatencyGate"
+            }
+          }
+        },
         "latency": {
           "properties": {
             "method": {

@@ -1,5 +1,5 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import type { TradingEngineSpec, TradingEngineStatus } from './generated.ts';
+import type { LatencyAnalysis, SignalCheck, TradingEngineSpec, TradingEngineStatus } from './generated.ts';
 
 export * from './generated.ts';
 
@@ -14,6 +14,21 @@ export interface TradingEngine {
   readonly metadata: V1ObjectMeta;
   readonly spec: TradingEngineSpec;
   readonly status?: TradingEngineStatus;
+}
+
+/** The kinds of reusable gate definition (crds/latencygate.yaml, crds/clusterlatencygate.yaml). */
+export type GateKind = 'LatencyGate' | 'ClusterLatencyGate';
+
+/**
+ * A reusable latency gate as read from the API server: a LatencyGate (namespaced) or ClusterLatencyGate
+ * (cluster-wide), whose spec is a TradingEngine's spec.analysis latency and checks. TradingEngines name one in
+ * spec.analysis.gateRef.
+ */
+export interface LatencyGate {
+  readonly apiVersion: string;
+  readonly kind: GateKind;
+  readonly metadata: V1ObjectMeta;
+  readonly spec: { readonly latency: LatencyAnalysis; readonly checks?: readonly SignalCheck[] };
 }
 
 /** `namespace/name`, the work-queue key of an object. */

@@ -1,9 +1,11 @@
 import type { KubeConfig, V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { OperatorSettings } from '../api/settings.ts';
-import type { TradingEngine } from '../api/types.ts';
+import type { LatencyGate, TradingEngine } from '../api/types.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import { startInformer, type Informer, type InformerEventType, type Lister, type ObjectWithMeta } from '../kube/informer.ts';
-import { configMaps, networkPolicies, pods, replicaSets, secrets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
+import { clusterLatencyGates, configMaps, latencyGates, networkPolicies, pods, replicaSets, secrets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
+import { gateRefOf } from '../api/gate-ref.ts';
+import { servedResources } from '../kube/discovery.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { engineAppName, labelKeys, managerName } from '../render/labels.ts';
 import { StatusExpectations } from './expectations.ts';
@@ -57,6 +59,16 @@ export interface Controller {
  * sees the latest state. A failed reconcile is retried with per-key exponential backoff; a requested requeue is
  * honoured with `addAfter`; success forgets the key's failures.
  */
+/** A lister with nothing in it: the gate kinds before (or without) their informers. */
+function emptyLister<T>(): Lister<T> {
+  return { get: () => undefined, list: () => [], ownedBy: () => [] };
+}
+
+/** A lister that reads whichever lister `current` returns at the time of the call. */
+function delegate<T>(current: () => Lister<T>): Lister<T> {
+  return { get: (key) => current().get(key), list: () => current().list(), ownedBy: (uid) => current().ownedBy(uid) };
+}
+
 export function startController(options: ControllerOptions): Controller {
   const { kubeConfig, writer, metrics, log } = options;
   const nowMs = options.nowMs ?? Date.now;
@@ -71,13 +83,16 @@ export function startController(options: ControllerOptions): Controller {
     const owner = object.metadata?.ownerReferences?.find((ref) => ref.controller === true) as { kind?: string; name?: string } | undefined;
     return owner?.kind === tradingEngines.kind ? `${object.metadata?.namespace ?? ''}/${owner.name ?? ''}` : undefined;
   };
-  const watch = <T extends ObjectWithMeta>(resource: ResourceKind, labelSelector: string | undefined, toKey: (object: T) => string | undefined): Lister<T> => {
-    const perNamespace = namespaces.map((namespace) => {
+  const watch = <T extends ObjectWithMeta>(
+    resource: ResourceKind, labelSelector: string | undefined, toKeys: (object: T) => string | readonly string[] | undefined,
+    scope: ReadonlyArray<string | undefined> = namespaces,
+  ): Lister<T> => {
+    const perNamespace = scope.map((namespace) => {
       const informer = startInformer<T>({
         kubeConfig, resource, namespace, labelSelector, log, silenceMs: options.watchSilenceMs,
         onEvent: (_type: InformerEventType, object: T) => {
-          const key = toKey(object);
-          if (key !== undefined) queue.add(key);
+          const keys = toKeys(object);
+          for (const key of typeof keys === 'string' ? [keys] : keys ?? []) queue.add(key);
         },
         onRestart: (reason) => metrics.watchRestarts.inc({ kind: resource.kind, reason }),
       });
@@ -98,6 +113,13 @@ export function startController(options: ControllerOptions): Controller {
   };
 
   const managed = `${labelKeys.managedBy}=${managerName}`;
+  /** The keys of the engines whose spec.analysis.gateRef names `gate` (a LatencyGate only from its own namespace). */
+  const namingEngines = (gate: LatencyGate): string[] => engines.list().flatMap((engine) => {
+    const ref = gateRefOf(engine.spec);
+    const names = ref?.kind === gate.kind && ref.name === gate.metadata.name
+      && (gate.kind === 'ClusterLatencyGate' || engine.metadata.namespace === gate.metadata.namespace);
+    return names ? [`${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`] : [];
+  });
   const engines = watch<TradingEngine & ObjectWithMeta>(tradingEngines, undefined, (engine) => `${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`);
   const deps = {
     engines,
@@ -111,6 +133,8 @@ export function startController(options: ControllerOptions): Controller {
       const instance = pod.metadata?.labels?.[labelKeys.instance];
       return instance === undefined ? undefined : `${pod.metadata?.namespace ?? ''}/${instance}`;
     }),
+    latencyGates: delegate(() => gateListers.latencyGates),
+    clusterLatencyGates: delegate(() => gateListers.clusterLatencyGates),
     writer,
     rollout: options.rollout ?? createRolloutEffects(),
     expectations: new StatusExpectations(),
@@ -118,8 +142,23 @@ export function startController(options: ControllerOptions): Controller {
     log,
   };
 
+  // The gate definitions are watched only where their CRDs are served (discovery.ts): a cluster upgraded by
+  // `helm upgrade` keeps its old CRDs, and an informer on a missing kind would never sync. A gate event queues
+  // every engine that names the gate (found by a scan of the engine cache).
+  let stopping = false;
+  const gateListers: { latencyGates: Lister<LatencyGate>; clusterLatencyGates: Lister<LatencyGate> } = { latencyGates: emptyLister(), clusterLatencyGates: emptyLister() };
+  const coreInformers = [...informers];
+  const gatesSynced = servedResources(kubeConfig, latencyGates.apiVersion, log, () => stopping).then(async (served) => {
+    if (stopping) return;
+    for (const [resource, field, scope] of [[latencyGates, 'latencyGates', namespaces], [clusterLatencyGates, 'clusterLatencyGates', [undefined]]] as const) {
+      if (served.has(resource.plural)) gateListers[field] = watch<LatencyGate & ObjectWithMeta>(resource, undefined, (gate) => namingEngines(gate), scope);
+      else log(`Not watching ${resource.kind}: ${resource.plural}.${resource.apiVersion.split('/')[0]} is not served (apply crds/); engines that name one wait with GateNotFound`);
+    }
+    await Promise.all(informers.filter((informer) => !coreInformers.includes(informer)).map((informer) => informer.synced));
+  });
+
   let synced = false;
-  const syncedPromise = Promise.all(informers.map((informer) => informer.synced)).then(() => {
+  const syncedPromise = Promise.all([...coreInformers.map((informer) => informer.synced), gatesSynced]).then(() => {
     synced = true;
     log(`Caches synced engines=${engines.list().length}`);
   });
@@ -191,6 +230,7 @@ export function startController(options: ControllerOptions): Controller {
     },
     engines,
     stop: async () => {
+      stopping = true;
       clearInterval(resyncTimer);
       clearInterval(phaseTimer);
       await queue.shutDownWithDrain();

@@ -1,7 +1,8 @@
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
 import { clientKeysOf, generateControlKeys, type ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { OperatorSettings } from '../api/settings.ts';
-import type { TradingEngine } from '../api/types.ts';
+import type { LatencyGate, TradingEngine } from '../api/types.ts';
+import { gateRefOf } from '../api/gate-ref.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
 import { canonicalJson } from '../render/canonical-json.ts';
@@ -22,6 +23,9 @@ export interface ReconcilerDeps {
   readonly pods: Lister<V1Pod>;
   readonly secrets: Lister<V1Secret>;
   readonly networkPolicies: Lister<V1NetworkPolicy>;
+  /** Gate definitions: LatencyGates by `namespace/name`, ClusterLatencyGates by `/name`. */
+  readonly latencyGates: Lister<LatencyGate>;
+  readonly clusterLatencyGates: Lister<LatencyGate>;
   readonly writer: ClusterWriter;
   /** The operator's own settings (NetworkPolicy peers, Prometheus allow-list). */
   readonly settings: OperatorSettings;
@@ -68,8 +72,10 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const namespace = engine.metadata.namespace ?? '';
   const name = engine.metadata.name ?? '';
   const { secrets, controlKeys } = await ownControlSecret(deps, engine);
+  const gate = gateOf(deps, engine);
   const observed: Observed = {
     engine,
+    ...(gate === undefined ? {} : { gate }),
     replicaSets: deps.replicaSets.ownedBy(uid),
     configMaps: deps.configMaps.ownedBy(uid),
     services: deps.services.ownedBy(uid),
@@ -132,6 +138,15 @@ async function foreignObjects(writer: ClusterWriter, engineUid: string, request:
  * arrives): without a valid cached Secret, the live object is read before fresh keys are made, so keys that pods
  * may already have mounted are never replaced by a lagging cache.
  */
+/** The gate definition the engine's spec.analysis.gateRef names, from the caches; undefined when none or not found. */
+function gateOf(deps: ReconcilerDeps, engine: TradingEngine): LatencyGate | undefined {
+  const ref = gateRefOf(engine.spec);
+  if (ref === undefined) return undefined;
+  return ref.kind === 'ClusterLatencyGate'
+    ? deps.clusterLatencyGates.get(`/${ref.name}`)
+    : deps.latencyGates.get(`${engine.metadata.namespace ?? ''}/${ref.name}`);
+}
+
 async function ownControlSecret(deps: ReconcilerDeps, engine: TradingEngine): Promise<{ secrets: V1Secret[]; controlKeys: ControlKeySet | undefined }> {
   const uid = engine.metadata.uid ?? '';
   const name = controlSecretName(engine);

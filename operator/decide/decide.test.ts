@@ -1,6 +1,9 @@
 import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Condition, TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import { parseAllDocuments } from 'yaml';
+import type { Condition, LatencyGate, TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { configMaps, networkPolicies, replicaSets, secrets, services } from '../kube/resources.ts';
 import { generateControlKeys } from '../../engine/control/control-keys.ts';
 import { controlKeysOf, renderControlSecret } from '../render/control-secret.ts';
@@ -795,5 +798,53 @@ describe('needsWrite', () => {
     ['a Service with the same applied-hash (no size)', { resource: services, object: service, observed: { metadata: { annotations: { ...service.metadata?.annotations } } } }, false],
   ])('for %s is %s', (_what, intent, expected) => {
     expect(needsWrite(intent)).toBe(expected);
+  });
+});
+
+describe('decide: a gate definition named by spec.analysis.gateRef', () => {
+  const inline = exampleEngine('gpu-canary');
+  const latency = inline.spec.analysis?.latency;
+  const byRef = withSpec(inline, (s) => { s.analysis = { gateRef: { kind: 'ClusterLatencyGate', name: 'low-latency' } }; });
+  const gate: LatencyGate = { apiVersion: 'trading.nexus.dev/v1alpha1', kind: 'ClusterLatencyGate', metadata: { name: 'low-latency', generation: 3 }, spec: { latency: latency ?? (undefined as never) } };
+
+  it('decides exactly as with the same analysis written inline, and names the gate in status', () => {
+    const resolved = decide(observe(byRef, { gate }), T0);
+    const written = decide(observe(inline), T0);
+    expect(resolved.applies).toEqual(written.applies);
+    expect(resolved.status.gate).toEqual({ kind: 'ClusterLatencyGate', name: 'low-latency', generation: 3 });
+    expect(written.status.gate).toBeUndefined();
+    const { gate: _named, ...rest } = resolved.status;
+    expect(rest).toEqual(written.status);
+  });
+
+  it('blocks the engine while the gate does not exist: no child changes, Ready=False GateNotFound, one Warning', () => {
+    const text = 'spec.analysis.gateRef names ClusterLatencyGate "low-latency", which does not exist in the cluster: nothing rolls out until it does (or the analysis is written inline)';
+    for (const found of [undefined, { ...gate, kind: 'LatencyGate' as const }, { ...gate, metadata: { name: 'other' } }]) {
+      const plan = decide(observe(byRef, found === undefined ? {} : { gate: found }), T0);
+      expect(plan.applies).toEqual([]);
+      expect(plan.status).toMatchObject({ phase: 'InvalidSpec', message: text });
+      expect(condition(plan.status, 'Ready')).toMatchObject({ status: 'False', reason: 'GateNotFound', message: text });
+      expect(plan.events).toEqual([{ type: 'Warning', reason: 'GateNotFound', message: `Generation 1 not rolled out: ${text}` }]);
+    }
+  });
+
+  it("reports an invalid gate on the gate's own fields", () => {
+    const plan = decide(observe(byRef, { gate: { ...gate, spec: { latency: { ...gate.spec.latency, quantile: '0.95' } } } }), T0);
+    expect(plan.status.message).toBe('1 invalid field: ClusterLatencyGate/low-latency spec.latency.quantile: the engine exports quantiles 0.5, 0.9, 0.99, 0.999 for pod scraping, got 0.95');
+    expect(plan.applies).toEqual([]);
+  });
+});
+
+describe('examples/latency-gates.yaml', () => {
+  it('holds gates that resolve into a valid analysis for the minimal example', () => {
+    const text = readFileSync(fileURLToPath(new URL('../../examples/latency-gates.yaml', import.meta.url)), 'utf8');
+    const gates = parseAllDocuments(text).map((document) => document.toJS() as LatencyGate);
+    expect(gates.map((gate) => `${gate.kind}/${gate.metadata.name ?? ''}`)).toEqual(['ClusterLatencyGate/low-latency', 'LatencyGate/equities-gate']);
+    for (const gate of gates) {
+      const engine = withSpec(minimal, (s) => { s.analysis = { gateRef: { kind: gate.kind, name: gate.metadata.name } }; });
+      const plan = decide(observe(engine, { gate }), T0);
+      expect(plan.status.phase, plan.status.message).not.toBe('InvalidSpec');
+      expect(plan.status.gate).toMatchObject({ kind: gate.kind, name: gate.metadata.name });
+    }
   });
 });

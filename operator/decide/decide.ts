@@ -1,7 +1,8 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { applySpecDefaults } from '../api/defaults.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
-import { describeErrors, validateSpec } from './validate.ts';
+import { describeErrors, validateSpec, type FieldError } from './validate.ts';
+import { resolveGateRef, type GateIdentity } from '../api/gate-ref.ts';
 import { findCondition, mergeConditions } from '../plan/conditions.ts';
 import type { ForeignObject } from '../plan/needs.ts';
 import type { EventIntent, Observed, Plan } from '../plan/plan.ts';
@@ -21,14 +22,36 @@ import { assemble } from './assemble.ts';
  *
  *   validate -> revision -> pick the planner (replace | canary | blue-green) -> assemble (children, history, status)
  *
+ * A spec that names a gate definition (spec.analysis.gateRef) is first resolved against it (gate-ref.ts); a gate
+ * that does not exist blocks the engine (GateNotFound), an invalid one is reported on the gate's own fields.
  * An invalid spec changes no child at all. When the planner needs a measurement or an orders-off first, the plan
  * carries only that need and the previous status (see settle.ts).
  */
 export function decide(observed: Observed, nowMs: number): Plan {
-  const engine: TradingEngine = { ...observed.engine, spec: applySpecDefaults(observed.engine.spec) };
-  const errors = validateSpec(engine.spec, observed.settings);
+  const resolution = resolveGateRef(observed.engine.spec, observed.gate);
+  if (!resolution.ok) {
+    return blockedPlan({ ...observed.engine, spec: applySpecDefaults(observed.engine.spec) }, 'GateNotFound', 'InvalidSpec', resolution.reason, nowMs);
+  }
+  const engine: TradingEngine = { ...observed.engine, spec: applySpecDefaults(resolution.spec) };
+  const errors = validateSpec(engine.spec, observed.settings).map((error) => fromGate(error, resolution.gate));
   if (errors.length > 0) return invalidSpecPlan(engine, errors.length, describeErrors(errors), nowMs);
+  return withGateStatus(decideValid(observed, engine, nowMs), resolution.gate);
+}
 
+/** A field error found in a referenced gate, named there: `ClusterLatencyGate/low-latency spec.latency.window`. */
+function fromGate(error: FieldError, gate: GateIdentity | undefined): FieldError {
+  if (gate === undefined || !error.path.startsWith('spec.analysis.')) return error;
+  return { ...error, path: `${gate.kind}/${gate.name} spec.${error.path.slice('spec.analysis.'.length)}` };
+}
+
+/** status.gate names the gate definition the analysis came from (absent when it is inline); unchanged while a pass only asks for effects. */
+function withGateStatus(plan: Plan, gate: GateIdentity | undefined): Plan {
+  if (plan.needs !== undefined) return plan;
+  const { gate: _previous, ...status } = plan.status;
+  return { ...plan, status: gate === undefined ? status : { ...status, gate } };
+}
+
+function decideValid(observed: Observed, engine: TradingEngine, nowMs: number): Plan {
   const revision = revisionOf(engine);
   const replicaSets = new Map<string, V1ReplicaSet>();
   for (const rs of observed.replicaSets) replicaSets.set(revisionLabelOf(rs), rs);

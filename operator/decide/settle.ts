@@ -3,6 +3,7 @@ import type { LatencySource } from '../api/types.ts';
 import type { ControlOutcome, ForeignObject, MeasureRequest, OwnershipRequest, PodControlRequest, TakenMeasurement } from '../plan/needs.ts';
 import type { Observed, Plan } from '../plan/plan.ts';
 import { decide } from './decide.ts';
+import { resolveGateRef } from '../api/gate-ref.ts';
 
 /**
  * The most decide passes in one reconcile: the plan, then with a measurement, then with orders-off outcomes, then
@@ -46,7 +47,8 @@ export function* settlePasses(start: Observed, nowMs: number, decideOnce: (obser
     if (passes.length >= maxPasses) throw new Error(`still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
     const { measure, control, ownership } = plan.needs;
     // The source as the API server defaults it (a cached object already has its defaults; a test's may not).
-    const source = applySpecDefaults(observed.engine.spec).analysis?.latency.source;
+    const resolved = resolveGateRef(observed.engine.spec, observed.gate);
+    const source = resolved.ok ? applySpecDefaults(resolved.spec).analysis?.latency?.source : undefined;
     let result: EffectResult;
     if (measure !== undefined && source !== undefined) result = yield { kind: 'measure', source, request: measure };
     else if (control !== undefined) result = yield { kind: 'control', request: control };

@@ -4,7 +4,7 @@ import { gateWindowSeconds, renderEngineConfig } from '../render/engine-config.t
 import { reservedEnvNames } from '../render/pod-template.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import type { OperatorSettings } from '../api/settings.ts';
-import type { TradingEngineSpec } from '../api/types.ts';
+import type { LatencyAnalysis, TradingEngineSpec } from '../api/types.ts';
 
 /** One problem with a spec, named by its field path from the object root (`spec.engine.indicators[0].params`). */
 export interface FieldError {
@@ -50,7 +50,7 @@ function checkReservedEnv(spec: TradingEngineSpec, errors: FieldError[]): void {
  * without a trailing slash); nothing is ever sent to another.
  */
 function checkPrometheusAddress(spec: TradingEngineSpec, settings: OperatorSettings, errors: FieldError[]): void {
-  const source = spec.analysis?.latency.source;
+  const source = spec.analysis?.latency?.source;
   const allowed = settings.prometheusAddresses;
   if (source?.type !== 'Prometheus' || allowed === undefined) return;
   const address = source.prometheus?.address ?? '';
@@ -165,7 +165,7 @@ function checkAnalysis(spec: TradingEngineSpec, errors: FieldError[]): void {
 }
 
 /** The Mann-Whitney gate (also in the CRD's CEL rules, for API servers that do not run them): its inputs. */
-function checkComparison(latency: NonNullable<TradingEngineSpec['analysis']>['latency'], base: string, errors: FieldError[]): void {
+function checkComparison(latency: LatencyAnalysis, base: string, errors: FieldError[]): void {
   if (latency.relativeToStable?.maxIncreasePercent === undefined) {
     errors.push({ path: `${base}.relativeToStable.maxIncreasePercent`, message: 'method MannWhitney compares canary with stable and needs this tolerance' });
   }

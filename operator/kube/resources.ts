@@ -13,6 +13,9 @@ export const configMaps: ResourceKind = { apiVersion: 'v1', kind: 'ConfigMap', p
 export const services: ResourceKind = { apiVersion: 'v1', kind: 'Service', plural: 'services' };
 export const pods: ResourceKind = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' };
 export const secrets: ResourceKind = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
+/** The reusable gate definitions TradingEngines name in spec.analysis.gateRef (crds/latencygate.yaml, clusterlatencygate.yaml). */
+export const latencyGates: ResourceKind = { apiVersion: engineApiVersion, kind: 'LatencyGate', plural: 'latencygates' };
+export const clusterLatencyGates: ResourceKind = { apiVersion: engineApiVersion, kind: 'ClusterLatencyGate', plural: 'clusterlatencygates' };
 export const networkPolicies: ResourceKind = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' };
 
 /**

@@ -8,9 +8,9 @@ import { kubectlOrThrow } from '../../test/support/kube.ts';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { apiRequest, ApiError } from './api-request.ts';
 import { loadKubeConfig } from './kube-config.ts';
-import { collectionPath, tradingEngines } from './resources.ts';
+import { clusterLatencyGates, collectionPath, tradingEngines } from './resources.ts';
 import {
-  contextNamespace, planRolloutRequest, readTradingEngine, requestRollout, rolloutFieldManager, tradingEnginePath, type RolloutAction,
+  contextNamespace, planRolloutRequest, readResolvedTradingEngine, readTradingEngine, requestRollout, rolloutFieldManager, tradingEnginePath, type RolloutAction,
 } from './rollout-requests.ts';
 
 /**
@@ -54,8 +54,10 @@ const read = (name: string): Promise<TradingEngine> => readTradingEngine(kubeCon
 
 beforeAll(async () => {
   cluster = await startControlPlane({ log: (line) => lines.push(line) });
-  kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', new URL('crds/tradingengine.yaml', root).pathname]);
-  kubectlOrThrow(cluster.kubeconfig, ['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']);
+  kubectlOrThrow(cluster.kubeconfig, ['apply', '--server-side', '-f', new URL('crds/', root).pathname]);
+  for (const crd of ['tradingengines', 'clusterlatencygates']) {
+    kubectlOrThrow(cluster.kubeconfig, ['wait', '--for=condition=Established', `crd/${crd}.trading.nexus.dev`, '--timeout=30s']);
+  }
   kubectlOrThrow(cluster.kubeconfig, ['create', 'namespace', namespace]);
   kubeConfig = loadKubeConfig(cluster.kubeconfig);
 }, 120_000);
@@ -221,5 +223,24 @@ describe('contextNamespace', () => {
     expect(contextNamespace(config('trading'))).toBe('trading');
     expect(contextNamespace(config())).toBe('default');
     expect(contextNamespace(config(''))).toBe('default');
+  });
+});
+
+describe('readResolvedTradingEngine', () => {
+  it("shows a gateRef engine with its gate's analysis, and as it is while the gate does not exist", async () => {
+    const body = {
+      apiVersion: tradingEngines.apiVersion, kind: tradingEngines.kind, metadata: { name: 'by-ref', namespace },
+      spec: { ...(parse(readFileSync(new URL('examples/minimal.yaml', root), 'utf8')) as { spec: Record<string, unknown> }).spec, analysis: { gateRef: { kind: 'ClusterLatencyGate', name: 'shared' } } },
+    };
+    await apiRequest(kubeConfig, { method: 'POST', path: collectionPath(tradingEngines, namespace), body });
+    expect((await readResolvedTradingEngine(kubeConfig, namespace, 'by-ref')).spec.analysis).toEqual({ gateRef: { kind: 'ClusterLatencyGate', name: 'shared' } });
+    await apiRequest(kubeConfig, {
+      method: 'POST', path: collectionPath(clusterLatencyGates),
+      body: { apiVersion: clusterLatencyGates.apiVersion, kind: clusterLatencyGates.kind, metadata: { name: 'shared' }, spec: { latency: { thresholdMicros: 700 } } },
+    });
+    const resolved = await readResolvedTradingEngine(kubeConfig, namespace, 'by-ref');
+    expect(resolved.spec.analysis?.gateRef).toBeUndefined();
+    // The API server filled the gate's defaults, as it does for an inline analysis.
+    expect(resolved.spec.analysis?.latency).toMatchObject({ thresholdMicros: 700, method: 'Threshold', quantile: '0.99', interval: '30s' });
   });
 });

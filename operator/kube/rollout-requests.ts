@@ -1,7 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { objectKey, type TradingEngine, type TradingEngineStatus } from '../api/types.ts';
+import { objectKey, type LatencyGate, type TradingEngine, type TradingEngineStatus } from '../api/types.ts';
+import { gateRefOf, resolveGateRef } from '../api/gate-ref.ts';
 import { apiRequest, ApiError } from './api-request.ts';
-import { collectionPath, tradingEngines } from './resources.ts';
+import { clusterLatencyGates, collectionPath, latencyGates, tradingEngines } from './resources.ts';
 
 /**
  * Rollout requests of `nexus rollout promote|abort|retry`: what a person asks of the operator, written into the
@@ -72,6 +73,25 @@ export function contextNamespace(kubeConfig: KubeConfig): string {
 /** GET one TradingEngine; 404 throws ApiError (code 404) like every other failure. */
 export function readTradingEngine(kubeConfig: KubeConfig, namespace: string, name: string): Promise<TradingEngine> {
   return apiRequest<TradingEngine>(kubeConfig, { method: 'GET', path: tradingEnginePath(namespace, name), timeoutMs: 15_000 });
+}
+
+/**
+ * The TradingEngine with its analysis as the operator sees it: when spec.analysis.gateRef names a gate definition,
+ * the gate's latency and checks take its place (operator/decide/gate-ref.ts), so a view shows the limits that judge
+ * the rollout. A gate that cannot be read leaves the spec as it is (status then says GateNotFound).
+ */
+export async function readResolvedTradingEngine(kubeConfig: KubeConfig, namespace: string, name: string): Promise<TradingEngine> {
+  const engine = await readTradingEngine(kubeConfig, namespace, name);
+  const ref = gateRefOf(engine.spec);
+  if (ref === undefined) return engine;
+  const resource = ref.kind === 'ClusterLatencyGate' ? clusterLatencyGates : latencyGates;
+  const path = `${collectionPath(resource, ref.kind === 'ClusterLatencyGate' ? undefined : namespace)}/${encodeURIComponent(ref.name)}`;
+  const gate = await apiRequest<LatencyGate>(kubeConfig, { method: 'GET', path, timeoutMs: 15_000 }).catch((error: unknown) => {
+    if (error instanceof ApiError && (error.code === 404 || error.code === 403)) return undefined;
+    throw error;
+  });
+  const resolved = resolveGateRef(engine.spec, gate);
+  return resolved.ok ? { ...engine, spec: resolved.spec } : engine;
 }
 
 /** True while a rollout is under way: an update revision other than the stable one, at a step. */

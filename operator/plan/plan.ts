@@ -1,6 +1,6 @@
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { OperatorSettings } from '../api/settings.ts';
-import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import type { LatencyGate, TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import type { ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import { appliedHash } from '../render/owned.ts';
@@ -23,6 +23,11 @@ export interface Observed {
    * control socket and no valid control Secret yet. decide throws when it needs one and none was given.
    */
   readonly newControlKeys?: ControlKeySet;
+  /**
+   * The gate definition spec.analysis.gateRef names, as the cache holds it (undefined when the spec names none or
+   * it does not exist); decide resolves the analysis from it (operator/decide/gate-ref.ts).
+   */
+  readonly gate?: LatencyGate;
   /** A measurement the previous pass of this reconcile asked for (Plan.needs.measure). */
   readonly measurement?: TakenMeasurement;
   /** Control commands the previous pass asked for (Plan.needs.control), with their results. */

@@ -68,7 +68,7 @@ export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocumen
 function renderMetrics(spec: TradingEngineSpec): EngineConfigDocument['metrics'] {
   const metrics = spec.engine.metrics;
   const windowSeconds = metrics.windowSeconds ?? gateWindowSeconds(spec) ?? defaultWindowSeconds;
-  const statistical = spec.analysis?.latency.method === 'MannWhitney';
+  const statistical = spec.analysis?.latency?.method === 'MannWhitney';
   return { port: metrics.port, windowSeconds, windowIntervals: statistical ? Math.min(120, windowSeconds) : metrics.windowIntervals };
 }
 

@@ -69,7 +69,7 @@ function withWindowStart(analysis: AnalysisStatus, taken: TakenMeasurement, judg
 
 function measureRequest(input: RolloutInput, revision: string, gate: AnalysisStatus): MeasureRequest {
   const analysis = input.engine.spec.analysis;
-  const since = analysis?.latency.method === 'MannWhitney' ? Date.parse(gate.windowStart ?? gate.startedAt ?? '') : Number.NaN;
+  const since = analysis?.latency?.method === 'MannWhitney' ? Date.parse(gate.windowStart ?? gate.startedAt ?? '') : Number.NaN;
   const signals = (analysis?.checks ?? []).length > 0;
   const windowed = (target: MeasureTarget): MeasureTarget => ({
     ...target,
@@ -78,7 +78,7 @@ function measureRequest(input: RolloutInput, revision: string, gate: AnalysisSta
   });
   const canary = windowed(measureTarget(input.engine, input.pods, revision));
   // The stable revision is measured for the relative latency check and for any relative signal check.
-  const relative = analysis?.latency.relativeToStable?.maxIncreasePercent !== undefined
+  const relative = analysis?.latency?.relativeToStable?.maxIncreasePercent !== undefined
     || (analysis?.checks ?? []).some((check) => check.maxIncreasePercent !== undefined);
   return relative ? { canary, stable: windowed(measureTarget(input.engine, input.pods, input.stableRevision)) } : { canary };
 }

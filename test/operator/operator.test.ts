@@ -41,7 +41,7 @@ interface Meta { name: string; uid: string; resourceVersion: string; ownerRefere
 interface EngineJson {
   metadata: Meta & { generation: number };
   status?: {
-    observedGeneration?: number; phase?: string; stableRevision?: string; readyText?: string; updateRevision?: string; readyReplicas?: number; selector?: string;
+    observedGeneration?: number; phase?: string; stableRevision?: string; gate?: { kind: string; name: string; generation?: number }; readyText?: string; updateRevision?: string; readyReplicas?: number; selector?: string;
     conditions?: Array<{ type: string; status: string; reason: string; message: string; observedGeneration?: number }>;
   };
 }
@@ -82,8 +82,10 @@ beforeAll(async () => {
   ordersPort = await freePort();
   cluster = await startControlPlane({ controllers: true, log });
   agent = await startNodeAgent({ kubeconfig: cluster.kubeconfig, gpus: 2, heartbeatMs: 5_000, log });
-  expect(kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', `${root}crds/tradingengine.yaml`]).code).toBe(0);
-  expect(kubectl(cluster.kubeconfig, ['wait', '--for=condition=Established', 'crd/tradingengines.trading.nexus.dev', '--timeout=30s']).code).toBe(0);
+  expect(kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', `${root}crds/`]).code).toBe(0);
+  for (const crd of ['tradingengines', 'latencygates', 'clusterlatencygates']) {
+    expect(kubectl(cluster.kubeconfig, ['wait', '--for=condition=Established', `crd/${crd}.trading.nexus.dev`, '--timeout=30s']).code).toBe(0);
+  }
   expect(kubectl(cluster.kubeconfig, ['create', 'namespace', namespace]).code).toBe(0);
   const kubeConfig = loadKubeConfig(cluster.kubeconfig);
   metrics = createOperatorMetrics();
@@ -134,10 +136,36 @@ describe('the operator against a real API server', () => {
     expect(dryRun(withGate({ relativeToStable: { maxIncreasePercent: 15 }, confidence: '1' })).err).toMatch(/spec\.analysis\.latency\.confidence: Invalid value: "1"/);
   });
 
-  it('accepts both examples (GPU canary and minimal) as they are written', () => {
+  it('holds an engine whose LatencyGate does not exist, rolls it out once the gate is created, and follows a move to a ClusterLatencyGate', async () => {
+    const gate = (kind: string, name: string, thresholdMicros: number, tolerance: object = { relativeToStable: { maxIncreasePercent: 15 } }): string => stringify({
+      apiVersion: 'trading.nexus.dev/v1alpha1', kind, metadata: kind === 'LatencyGate' ? { name, namespace } : { name },
+      spec: { latency: { thresholdMicros, method: 'MannWhitney', ...tolerance } },
+    });
+    apply(manifest('gated', (spec) => { spec.analysis = { gateRef: { name: 'team-gate' } }; }));
+    await eventually(() => condition('gated', 'Ready')?.reason === 'GateNotFound', { timeoutMs: 30_000, what: 'gated Ready=False GateNotFound', context: tail });
+    expect(engine('gated')?.status?.phase).toBe('InvalidSpec');
+    expect(condition('gated', 'Ready')?.message).toMatch(/names LatencyGate "team-gate", which does not exist in the engine's namespace/);
+    expect(replicaSetsOf('gated')).toEqual([]);
+    // The gate's own schema is the engine's: the same CEL rules refuse a Mann-Whitney gate without a tolerance.
+    const refused = kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: gate('LatencyGate', 'team-gate', 5_000, {}) });
+    expect(refused.err).toMatch(/method MannWhitney compares canary with stable and needs relativeToStable\.maxIncreasePercent/);
+    apply(gate('LatencyGate', 'team-gate', 5_000));
+    await eventually(() => condition('gated', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'gated Ready=True once its gate exists', context: tail });
+    expect(engine('gated')?.status?.gate).toEqual({ kind: 'LatencyGate', name: 'team-gate', generation: 1 });
+    expect(kubectl(cluster.kubeconfig, ['get', 'lgate', '-n', namespace, 'team-gate']).out).toMatch(/team-gate\s+MannWhitney\s+0\.99\s+5000/);
+    apply(gate('ClusterLatencyGate', 'platform-default', 4_000));
+    apply(manifest('gated', (spec) => { spec.analysis = { gateRef: { kind: 'ClusterLatencyGate', name: 'platform-default' } }; }));
+    await eventually(() => engine('gated')?.status?.gate?.kind === 'ClusterLatencyGate', { timeoutMs: 30_000, what: 'gated names its ClusterLatencyGate', context: tail });
+    expect(engine('gated')?.status?.gate).toEqual({ kind: 'ClusterLatencyGate', name: 'platform-default', generation: 1 });
+    expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'gated', '-n', namespace, '--wait=true']).code).toBe(0);
+  });
+
+  it('accepts every example (GPU canary, minimal, the gate definitions) as it is written', () => {
     const result = kubectl(cluster.kubeconfig, ['apply', '--server-side', '--dry-run=server', '-n', namespace, '-f', `${root}examples/`]);
     expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/equities-momentum serverside-applied \(server dry run\)/);
     expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/minimal serverside-applied \(server dry run\)/);
+    expect(result.out).toMatch(/clusterlatencygate\.trading\.nexus\.dev\/low-latency serverside-applied \(server dry run\)/);
+    expect(result.out).toMatch(/latencygate\.trading\.nexus\.dev\/equities-gate serverside-applied \(server dry run\)/);
     expect(result.code).toBe(0);
   });
 
