@@ -210,11 +210,9 @@ export class PodLatency {
   constructor(rng: Rng, startMs: number) {
     const m = latencyModel;
     this.speed = Math.exp(m.podSigma * rng.normal());
-    this.window = new SlidingWindowQuantiles({
-      intervalMs: Math.round((engineWindow.windowSeconds * 1000) / engineWindow.windowIntervals),
-      intervals: engineWindow.windowIntervals,
-      startMs,
-    });
+    const intervalMs = Math.round((engineWindow.windowSeconds * 1000) / engineWindow.windowIntervals);
+    // Aligned to wall-clock multiples of the interval, as the engine aligns it (engine-metrics.ts).
+    this.window = new SlidingWindowQuantiles({ intervalMs, intervals: engineWindow.windowIntervals, startMs: Math.floor(startMs / intervalMs) * intervalMs });
   }
 
   /** Records the samples of the second starting at relative ms `secondMs`. */

@@ -25,15 +25,24 @@
  * reconciles with zero writes) and prints any violation. Decisions are level-based, so the extra reconciles of a
  * smaller --max-step-ms change nothing but the call count (checked: 1000 and 5000 ms give identical runs).
  *
- *   npm run bench:rollout [-- --canaries 200] [--seed 1] [--max-step-ms 1000] [--json]
+ *   npm run bench:rollout [-- --canaries 200] [--seed 1] [--max-step-ms 1000]
+ *       races the threshold method (the baseline) and the Mann-Whitney method on the same seed, each in its own
+ *       process with its recommended settings; prints both reports, the comparison, and its JSON as the last line
+ *   npm run bench:rollout -- --method Threshold|MannWhitney [--tolerance 15] [--confidence 0.99]
+ *       [--consecutive-breaches 2] [--window 60] [--min-samples 10] [--json]     one method alone
  *
- *   npm run bench:rollout -- --window 60 --min-samples 1000   (the gpu-canary example's 60 s window)
- *   npm run bench:rollout -- --sample-rate 0.05               (a gate on tick-to-order under a strategy that orders
+ *   npm run bench:rollout -- --method Threshold --window 60 --min-samples 1000   (the gpu-canary example's window)
+ *   npm run bench:rollout -- --method Threshold --sample-rate 0.05               (a gate on tick-to-order under a strategy that orders
  *                                                              three times a minute per pod; the default, a sample
  *                                                              per trade, is what decision latency gives any strategy)
  *
- * What it showed (seed 1, 200 canaries, ~60 s on 2 busy cores; the gate counts a canary over the threshold while
- * stable is over it too and within the relative limit as Inconclusive, fleet-wide, not a breach):
+ * The two methods, seeds 1/2/3 (docs/rollouts.md, "Statistical mode"): false aborts 0/0/1 (Threshold) against
+ * 0/0/0 (MannWhitney); 1.2x-1.3x caught 29, 32, 26 of 40 against 34, 40, 39; mid-analysis onset -> orders-off p50
+ * 19.7/18.4/15.7 s against 11.2/10.9/10.8 s, p90 166/120/134 s against 24.2/18.4/26.9 s.
+ *
+ * The threshold method alone, before the intervals were aligned to the wall clock (seed 1, 200 canaries, ~60 s on
+ * 2 busy cores; the gate counts a canary over the threshold while stable is over it too and within the relative
+ * limit as Inconclusive, fleet-wide, not a breach):
  *   window 20 s (default): 0/100 false aborts; 1.5x, 2x, 3x all caught (1.3x 19/20, 1.2x 8/20); median onset ->
  *     orders-off 19.7 s for mid-analysis onsets against a 14.5 s lower bound (2x/3x: 14.7/14.3 s).
  *   window 60 s: 1/100 false aborts (canary 828 µs, stable 799 µs: a burst just under the threshold on stable);

@@ -72,6 +72,7 @@ function options(clock: ManualClock, overrides: Partial<EngineMetricsOptions> = 
     windowSeconds: 3,
     windowIntervals: 3,
     clock,
+    wallClockMs: () => 0, // intervals start when the metrics are made (a wall-clock boundary)
     defaultMetrics: false,
     ...overrides,
   };
@@ -168,6 +169,18 @@ describe('createEngineMetrics', () => {
     expect(valueOf(families, 'nexus_engine_tick_to_order_latency_seconds_count')).toBe(8);
     const sumSeconds = samplesNs.reduce((a, b) => a + b, 0) / 1e9;
     expect(valueOf(families, 'nexus_engine_tick_to_order_latency_seconds_sum')).toBeCloseTo(sumSeconds, 12);
+  });
+
+  it('aligns the window intervals to wall-clock multiples of the interval, so every pod cuts them at the same times', () => {
+    const clock = new ManualClock(1e12);
+    // Made at wall 1234.567 s: the first interval ends at wall 1235.000 s, 433 ms later.
+    const metrics = createEngineMetrics(options(clock, { wallClockMs: () => 1_234_567 }));
+    metrics.recordTickToOrder(200_000);
+    clock.advanceNs(432e6);
+    expect(metrics.gateWindow({ metric: 'tickToOrder', maxAgeMs: 60_000 }).intervals).toEqual([]);
+    clock.advanceNs(1e6 + 250e6);
+    const [first] = metrics.gateWindow({ metric: 'tickToOrder', maxAgeMs: 60_000 }).intervals;
+    expect(first).toMatchObject({ endAgeMs: 250, samples: 1 });
   });
 
   it('exports the window gate gauges and lets old samples leave the window', async () => {

@@ -121,6 +121,8 @@ export interface EngineMetricsOptions {
   /** Sliding-window length for the gate gauges (default 30 s) and its number of intervals (default 6). */
   readonly windowSeconds?: number;
   readonly windowIntervals?: number;
+  /** Wall-clock ms, read once to align the window's intervals to wall-clock multiples (default Date.now). */
+  readonly wallClockMs?: () => number;
   /** Time source for window rotation (default: host monotonic clock). */
   readonly clock?: Clock;
   /** Register prom-client's process/heap/GC/event-loop metrics on the same registry (default true). */
@@ -277,7 +279,11 @@ export class EngineMetrics {
     );
     this.latency = new LatencyHistogram();
     this.decision = new LatencyHistogram();
-    const windowOptions = { intervalMs: Math.max(1, Math.round((windowSeconds * 1000) / windowIntervals)), intervals: windowIntervals, startMs: this.nowMs() };
+    // Interval boundaries fall on wall-clock multiples of the interval, so every pod's intervals (on NTP-synced
+    // nodes) cover the same times and the gate compares canary and stable on exactly the same intervals.
+    const intervalMs = Math.max(1, Math.round((windowSeconds * 1000) / windowIntervals));
+    const phaseMs = ((options.wallClockMs ?? Date.now)() % intervalMs + intervalMs) % intervalMs;
+    const windowOptions = { intervalMs, intervals: windowIntervals, startMs: this.nowMs() - phaseMs };
     this.window = new SlidingWindowQuantiles(windowOptions);
     this.decisionWindow = new SlidingWindowQuantiles(windowOptions);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });

@@ -35,6 +35,7 @@ async function startEnginePod(name: string, ip: string, port: number, latenciesM
     windowSeconds: 30,
     windowIntervals: 6,
     clock, // held still unless a test moves it: nothing leaves the window
+    wallClockMs: () => 1_000_000, // a wall-clock interval boundary: intervals start when the pod does
   });
   for (const micros of latenciesMicros) metrics.recordTickToOrder(micros * 1_000);
   const server: MetricsServer = await startMetricsServer({

@@ -6,14 +6,17 @@ const report = (intervals: GateWindowReport['intervals']): GateWindowReport => (
 
 describe('selectWindow', () => {
   it('keeps every pod\'s intervals that ended after the window start, on the operator\'s clock, and spans them', () => {
+    // Both pods' intervals end on the same wall-clock seconds (7, 8 and 9 s); their replies arrived at 9.300 and
+    // 9.348 s, so the ends they give map to 7.000/8.000/9.000 and 8.001/9.001 s: rounded to the boundary.
     const a = report([{ endAgeMs: 2300, samples: 2, buckets: [[300_000, 2]] }, { endAgeMs: 1300, samples: 3, buckets: [[310_000, 3]] }, { endAgeMs: 300, samples: 1, buckets: [[900_000, 1]] }]);
-    const b = report([{ endAgeMs: 1800, samples: 4, buckets: [[305_000, 4]] }, { endAgeMs: 800, samples: 5, buckets: [[305_000, 5]] }]);
-    // Pod a answered at 10_000 (its intervals ended 7_700, 8_700, 9_700), pod b at 10_050 (8_250, 9_250).
-    const window = selectWindow([{ pod: 'a', report: a, arrivedMs: 10_000 }, { pod: 'b', report: b, arrivedMs: 10_050 }], 8_000);
+    const b = report([{ endAgeMs: 1347, samples: 4, buckets: [[305_000, 4]] }, { endAgeMs: 347, samples: 5, buckets: [[305_000, 5]] }]);
+    const arrived = [{ pod: 'a', report: a, arrivedMs: 9_300 }, { pod: 'b', report: b, arrivedMs: 9_348 }];
+    const window = selectWindow(arrived, 7_000);
     expect(window.distribution.samples).toBe(3 + 1 + 4 + 5);
-    expect(window.fromMs).toBe(7_250);
-    expect(window.throughMs).toBe(9_700);
-    expect(selectWindow([{ pod: 'a', report: a, arrivedMs: 10_000 }], 9_700)).toEqual({ distribution: { bins: new Int32Array(0), counts: new Float64Array(0), samples: 0 }, fromMs: undefined, throughMs: undefined });
+    expect(window.fromMs).toBe(7_000);
+    expect(window.throughMs).toBe(9_000);
+    // The next window starts at 9 s: neither pod's interval ending then is taken again, whatever its reply's delay.
+    expect(selectWindow(arrived, 9_000)).toEqual({ distribution: { bins: new Int32Array(0), counts: new Float64Array(0), samples: 0 }, fromMs: undefined, throughMs: undefined });
   });
 });
 

@@ -12,8 +12,9 @@ import { DistributionBuilder, type LatencyDistribution } from './distribution.ts
  *         fromMs = earliest kept interval's start, throughMs = latest kept interval's end
  *
  * The next window starts at `throughMs`, so an interval is judged once: a completed interval never changes, and
- * the one still filling is never in a report. Network delay shifts the mapped times by the reply's latency
- * (milliseconds against 1 s intervals).
+ * the one still filling is never in a report. Engines align their intervals to wall-clock multiples of the
+ * interval (engine-metrics.ts), so canary and stable intervals cover the same times, and each mapped end is
+ * rounded to that boundary: a reply's network delay (milliseconds against 1 s intervals) cannot move it.
  */
 
 /** One pod's report and when (operator wall-clock ms) its reply arrived. */
@@ -38,7 +39,9 @@ export function selectWindow(reports: readonly ArrivedReport[], sinceMs: number)
   let throughMs: number | undefined;
   for (const { report, arrivedMs } of reports) {
     for (const interval of report.intervals) {
-      const endMs = arrivedMs - interval.endAgeMs;
+      // Engines align their intervals to wall-clock multiples of intervalMs: the end, placed on this clock, is
+      // rounded to that boundary, so the reply's network delay cannot make one interval look new twice.
+      const endMs = Math.round((arrivedMs - interval.endAgeMs) / report.intervalMs) * report.intervalMs;
       if (endMs <= sinceMs) continue;
       for (const [ns, count] of interval.buckets) builder.add(ns, count);
       const startMs = endMs - report.intervalMs;
