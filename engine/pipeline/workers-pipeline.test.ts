@@ -245,7 +245,11 @@ describe('WorkersPipeline', () => {
     for (const frame of tradeFrames(5, 1)) h.pipeline.processFrame(frame);
     await until(() => h.latencies.length === 20);
     expect(Math.min(...h.latencies)).toBeGreaterThanOrEqual(300_000);
-    h.pipeline.collectDecisions();
+    // A worker records its batch's decisions once the batch is done, after its orders went out: wait for them.
+    await until(() => {
+      h.pipeline.collectDecisions();
+      return h.decisions.count >= 20;
+    });
     expect(h.decisions.count).toBe(20);
     expect(h.decisions.min).toBeGreaterThanOrEqual(300_000);
   });
