@@ -15,7 +15,9 @@ const options = {
 export const sinkHelp = helpText(
   'nexus sink [options]',
   'Receives orders (PULL) and signals (SUB) as an order gateway would, and measures tick-to-order and\n' +
-    'tick-to-signal latency on arrival (CLOCK_MONOTONIC, one host), including every ZeroMQ hop.',
+    'tick-to-signal latency on arrival (CLOCK_MONOTONIC, one host), including every ZeroMQ hop. Fences by shard\n' +
+    'epoch as a gateway must (docs/wire.md): an order older than the newest epoch of its shard is refused and\n' +
+    'counted (staleEpoch); order frames of wire version 1 and 2 are both read.',
   options,
 );
 

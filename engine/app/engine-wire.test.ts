@@ -183,7 +183,7 @@ describe('docs/wire.md, Status body', () => {
 
     const publish = feedOn(feed.socket);
     const [order] = await receiveWhilePublishing(gateway.socket, () => publish(), 1);
-    expect([order[0], order[1]]).toEqual([1, 3]); // an order frame reached the gateway the engine connected to
+    expect([order[0], order[1]]).toEqual([2, 3]); // an order frame (wire version 2) reached the gateway the engine connected to
     const [topic] = await receiveWhilePublishing(signals, () => publish(), 2);
     expect(topic.toString()).toBe('signals'); // [topic][signal frame] reached the consumer that connected
 
@@ -226,7 +226,7 @@ describe('docs/wire.md, Status body', () => {
 
     const publish = feedOn(feed);
     const [order] = await receiveWhilePublishing(gateway, () => publish(), 1);
-    expect([order[0], order[1]]).toEqual([1, 3]); // an order frame reached a gateway that connected to the engine
+    expect([order[0], order[1]]).toEqual([2, 3]); // an order frame (wire version 2) reached a gateway that connected to the engine
     const [topic] = await receiveWhilePublishing(signals.socket, () => publish(), 2);
     expect(topic.toString()).toBe('signals'); // signals reached the consumer the engine connected to
 

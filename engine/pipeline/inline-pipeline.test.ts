@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, monoNowNs } from '../clock/monotonic.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
-import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MessageType, ORDER_BYTES, RejectReason, TickKind } from '../wire/layout.ts';
-import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
+import { FrameHeader } from '../wire/frame-header.ts';
+import { RejectReason, TickKind } from '../wire/layout.ts';
+import { OrderSlot, decodeOrder, decodeOrderFrameHeader } from '../wire/order-codec.ts';
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { TickFrameWriter } from '../wire/tick-codec.ts';
 import { createIntakeCounters } from './frame-intake.ts';
@@ -44,7 +44,7 @@ function decodeOrders(frames: readonly Buffer[]): OrderSlot[] {
   const header = new FrameHeader();
   const orders: OrderSlot[] = [];
   for (const frame of frames) {
-    expect(decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES, header)).toBe(0);
+    expect(decodeOrderFrameHeader(frame, header)).toBe(0);
     for (let i = 0; i < header.recordCount; i++) {
       const slot = new OrderSlot();
       expect(decodeOrder(frame, i, header, slot)).toBe(0);
@@ -223,7 +223,7 @@ describe('InlinePipeline', () => {
     h.pipeline.processFrame(writer.finishView(0));
     const header = new FrameHeader();
     const firsts = h.orderFrames.map((frame) => {
-      decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES, header);
+      decodeOrderFrameHeader(frame, header);
       return [header.firstSequence, header.recordCount];
     });
     expect(firsts).toEqual([[0, 1024], [1024, 1024], [2048, 452]]);

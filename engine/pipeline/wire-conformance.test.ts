@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DenyReason, RiskEngine } from '../risk/risk-engine.ts';
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MessageType, ORDER_BYTES, OrderType, RejectReason, SIGNAL_BYTES, Side, TickKind } from '../wire/layout.ts';
-import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
+import { MessageType, ORDER_BYTES, ORDER_WIRE_VERSION, OrderType, RejectReason, SIGNAL_BYTES, Side, TickKind, WIRE_VERSION } from '../wire/layout.ts';
+import { OrderSlot, decodeOrder, decodeOrderFrameHeader } from '../wire/order-codec.ts';
 import { SignalSlot, decodeSignal } from '../wire/signal-codec.ts';
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { TickFrameWriter } from '../wire/tick-codec.ts';
@@ -34,14 +34,14 @@ const TICKS_2 =
   '3109ed76010000000000000000205940000000000000f03feb0300000000000090720e8648700000';
 /** What the engine sends for TICKS_1: a Buy at the ask, 100.75. */
 const ORDERS_1 =
-  '01030100bc0a00000000000000000000e8f5052a01000000' +
+  '02030100bc0a00000000000000000000e8f5052a01000000' +
   '0100000007000000' + '3109ed76' + '0000' + '01' + '01' +
-  '0000000000305940' + '000000000000f03f' + '43af0d8648700000' + '00f2052a01000000';
+  '0000000000305940' + '000000000000f03f' + '43af0d8648700000' + '00f2052a01000000' + '00000000' + '0000' + '0000';
 /** What the engine sends for TICKS_2: a Sell at the bid of the earlier frame, 100.25. */
 const ORDERS_2 =
-  '01030100bc0a00000100000000000000b8fd052a01000000' +
+  '02030100bc0a00000100000000000000b8fd052a01000000' +
   '0200000007000000' + '3109ed76' + '0000' + '02' + '01' +
-  '0000000000105940' + '000000000000f03f' + '90720e8648700000' + 'd0f9052a01000000';
+  '0000000000105940' + '000000000000f03f' + '90720e8648700000' + 'd0f9052a01000000' + '00000000' + '0000' + '0000';
 
 function harness(overrides: Record<string, unknown> = {}) {
   const config = probeConfig({ symbols: ['BTC-USD', 'ETH-USD'], ...overrides });
@@ -82,11 +82,11 @@ function harness(overrides: Record<string, unknown> = {}) {
   return { config, pipeline, orderFrames, signalFrames, intakeCounters, processorCounters, risk, send };
 }
 
-function records<T>(frames: readonly Buffer[], type: number, bytes: number, decode: (frame: Uint8Array, i: number, header: FrameHeader, out: T) => number, make: () => T): T[] {
+function records<T>(frames: readonly Buffer[], type: number, bytes: number, decode: (frame: Uint8Array, i: number, header: FrameHeader, out: T) => number, make: () => T, version = WIRE_VERSION): T[] {
   const header = new FrameHeader();
   const out: T[] = [];
   for (const frame of frames) {
-    expect(decodeFrameHeader(frame, type, bytes, header)).toBe(0);
+    expect(decodeFrameHeader(frame, type, bytes, header, version)).toBe(0);
     for (let i = 0; i < header.recordCount; i++) {
       const slot = make();
       expect(decode(frame, i, header, slot)).toBe(0);
@@ -96,7 +96,7 @@ function records<T>(frames: readonly Buffer[], type: number, bytes: number, deco
   return out;
 }
 
-const ordersOf = (frames: readonly Buffer[]): OrderSlot[] => records(frames, MessageType.OrderBatch, ORDER_BYTES, decodeOrder, () => new OrderSlot());
+const ordersOf = (frames: readonly Buffer[]): OrderSlot[] => records(frames, MessageType.OrderBatch, ORDER_BYTES, decodeOrder, () => new OrderSlot(), ORDER_WIRE_VERSION);
 const signalsOf = (frames: readonly Buffer[]): SignalSlot[] => records(frames, MessageType.SignalBatch, SIGNAL_BYTES, decodeSignal, () => new SignalSlot());
 /** [side, price] of every order sent. */
 const sidesAndPrices = (frames: readonly Buffer[]): number[][] => ordersOf(frames).map((o) => [o.side, o.price]);
@@ -136,7 +136,7 @@ describe('docs/wire.md: an order\'s price', () => {
     // orderMonoNs is the clock read that began the frame; the frame's sentMonoNs the read at hand-off, 1 µs later.
     expect(buy.orderMonoNs).toBe(5_000_000_000);
     const header = new FrameHeader();
-    decodeFrameHeader(h.orderFrames[0], MessageType.OrderBatch, ORDER_BYTES, header);
+    decodeOrderFrameHeader(h.orderFrames[0], header);
     expect(header.sentMonoNs).toBe(5_000_001_000);
 
     // The signal carries the trade's price, strength 1, and the same stamp as its order.

@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { monoNowNs } from '../clock/monotonic.ts';
 import { DENY_REASON_SLOTS, DenyReason, RiskEngine } from '../risk/risk-engine.ts';
-import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MessageType, ORDER_BYTES, RejectReason, Side, TickKind } from '../wire/layout.ts';
-import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
+import { FrameHeader } from '../wire/frame-header.ts';
+import { RejectReason, Side, TickKind } from '../wire/layout.ts';
+import { OrderSlot, decodeOrder, decodeOrderFrameHeader } from '../wire/order-codec.ts';
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { TickFrameWriter } from '../wire/tick-codec.ts';
 import { createIntakeCounters } from './frame-intake.ts';
@@ -77,7 +77,7 @@ function decodeOrders(frames: readonly Buffer[]): OrderSlot[] {
   const orders: OrderSlot[] = [];
   let nextSequence = 0;
   for (const frame of frames) {
-    expect(decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES, header)).toBe(0);
+    expect(decodeOrderFrameHeader(frame, header)).toBe(0);
     expect(header.firstSequence).toBe(nextSequence);
     nextSequence += header.recordCount;
     for (let i = 0; i < header.recordCount; i++) {

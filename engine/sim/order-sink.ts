@@ -1,8 +1,9 @@
 import { Pull, Subscriber } from 'zeromq';
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
-import { MAX_DATA_MESSAGE_BYTES, MessageType, ORDER_BYTES, SIGNAL_BYTES, SIGNAL_TOPIC, Side, TICK_BYTES } from '../wire/layout.ts';
-import { OrderSlot, decodeOrder } from '../wire/order-codec.ts';
+import { MAX_DATA_MESSAGE_BYTES, MessageType, SIGNAL_BYTES, SIGNAL_TOPIC, Side, TICK_BYTES } from '../wire/layout.ts';
+import { OrderSlot, decodeOrder, decodeOrderFrameHeader } from '../wire/order-codec.ts';
+import { ShardFence } from './shard-fence.ts';
 import { SignalSlot, decodeSignal } from '../wire/signal-codec.ts';
 import { TickSlot, decodeTick } from '../wire/tick-codec.ts';
 
@@ -28,6 +29,8 @@ export interface SinkCounts {
   malformed: number;
   /** Records missing from a stream's sequence. */
   lostOrders: number;
+  /** Orders refused for a shard epoch older than the newest seen for their shard (docs/wire.md, fencing). */
+  staleEpoch: number;
   lostSignals: number;
   buys: number;
   sells: number;
@@ -51,8 +54,10 @@ export class OrderSink {
   readonly orderLatency = new LatencyHistogram();
   readonly signalLatency = new LatencyHistogram();
   readonly counts: SinkCounts = {
-    orders: 0, orderFrames: 0, signals: 0, signalFrames: 0, malformed: 0, lostOrders: 0, lostSignals: 0, buys: 0, sells: 0,
+    orders: 0, orderFrames: 0, signals: 0, signalFrames: 0, malformed: 0, lostOrders: 0, staleEpoch: 0, lostSignals: 0, buys: 0, sells: 0,
   };
+  /** The fencing rule every order passes before it is accepted. */
+  readonly fence = new ShardFence();
   /** Called for each decoded order (after latency is recorded), e.g. to print it. */
   onOrder: ((order: OrderSlot) => void) | undefined;
 
@@ -137,7 +142,7 @@ export class OrderSink {
   private onOrderFrame(frame: Buffer): void {
     const now = this.options.clockNs();
     const header = this.header;
-    if (decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES, header) !== 0) {
+    if (decodeOrderFrameHeader(frame, header) !== 0) {
       this.counts.malformed++;
       return;
     }
@@ -146,6 +151,10 @@ export class OrderSink {
     for (let i = 0; i < header.recordCount; i++) {
       if (decodeOrder(frame, i, header, this.order) !== 0) {
         this.counts.malformed++;
+        continue;
+      }
+      if (!this.fence.admit(this.order.shard, this.order.shardEpoch)) {
+        this.counts.staleEpoch++;
         continue;
       }
       this.counts.orders++;

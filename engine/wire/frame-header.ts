@@ -12,7 +12,7 @@ import { writeU16, writeU32, writeU64 } from './u64.ts';
  * The 24-byte header shared by market-data, signal and order frames, decoded into a reusable mutable object.
  *
  * ```
- *  off  0  u8   version         (= WIRE_VERSION)
+ *  off  0  u8   version         (WIRE_VERSION; ORDER_WIRE_VERSION for order frames)
  *  off  1  u8   messageType     (MessageType)
  *  off  2  u16  recordCount     (1..MAX_RECORDS_PER_FRAME)
  *  off  4  u32  streamId        (publisher-chosen id of this sequenced stream)
@@ -45,12 +45,13 @@ export function decodeFrameHeader(
   expectedType: number,
   recordBytes: number,
   out: FrameHeader,
+  expectedVersion: number = WIRE_VERSION,
 ): DecodeStatus {
   const length = frame.length;
   if (length === 0) return RejectReason.Truncated;
   const version = frame[0];
   out.version = version;
-  if (version !== WIRE_VERSION) return RejectReason.UnknownVersion;
+  if (version !== expectedVersion) return RejectReason.UnknownVersion;
   if (length < HEADER_BYTES) return RejectReason.Truncated;
   // Field reads are written out inline on purpose (see f64.ts): no helper call that could return a boxed double.
   const messageType = frame[1];
@@ -81,8 +82,9 @@ export function writeFrameHeader(
   streamId: number,
   firstSequence: number,
   sentMonoNs: number,
+  version: number = WIRE_VERSION,
 ): void {
-  frame[0] = WIRE_VERSION;
+  frame[0] = version;
   frame[1] = messageType;
   writeU16(frame, 2, recordCount);
   writeU32(frame, 4, streamId);

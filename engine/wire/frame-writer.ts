@@ -28,7 +28,7 @@ export abstract class FrameWriter {
   private readonly views: (Uint8Array | undefined)[];
   private records = 0;
 
-  protected constructor(messageType: number, recordBytes: number, capacity: number) {
+  protected constructor(messageType: number, recordBytes: number, capacity: number, version: number = WIRE_VERSION) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_RECORDS_PER_FRAME) {
       throw new RangeError(`Frame writer capacity must be an integer 1..${MAX_RECORDS_PER_FRAME}, got ${capacity}`);
     }
@@ -39,7 +39,7 @@ export abstract class FrameWriter {
     this.view = new DataView(buffer);
     this.whole = Buffer.from(buffer);
     this.views = new Array<Uint8Array | undefined>(capacity + 1).fill(undefined);
-    this.bytes[0] = WIRE_VERSION;
+    this.bytes[0] = version;
     this.bytes[1] = messageType;
   }
 

@@ -8,7 +8,6 @@ import {
   HEADER_BYTES,
   MAX_RECORDS_PER_FRAME,
   MessageType,
-  ORDER_BYTES,
   REJECT_REASON_SLOTS,
   RejectReason,
   SIGNAL_BYTES,
@@ -16,7 +15,7 @@ import {
   rejectReasonName,
   rejectReasonNames,
 } from './layout.ts';
-import { decodeOrder, OrderFrameWriter, OrderSlot } from './order-codec.ts';
+import { decodeOrder, decodeOrderFrameHeader, OrderFrameWriter, OrderSlot } from './order-codec.ts';
 import { TickFrameWriter, TickSlot, decodeTick } from './tick-codec.ts';
 
 /** Reasons the engine decides (symbol lookup, sequence tracking, topic checks); no decoder here returns them. */
@@ -103,9 +102,11 @@ describe('reject reasons', () => {
     writer.append(1, 1, 1, 1, 1, 1, 0, 1, 1);
     const frame = writer.finish(1);
     const header = new FrameHeader();
-    expect(decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES, header)).toBe(DECODE_OK);
+    expect(decodeOrderFrameHeader(frame, header)).toBe(DECODE_OK);
     expect(decodeOrder(frame, 0, header, new OrderSlot())).toBe(RejectReason.BadSize);
-    expect(decodeFrameHeader(frame, MessageType.SignalBatch, SIGNAL_BYTES, header)).toBe(RejectReason.UnexpectedType);
+    // A signal receiver meets an order frame at its version byte (orders are version 2), before its type.
+    expect(decodeFrameHeader(frame, MessageType.SignalBatch, SIGNAL_BYTES, header)).toBe(RejectReason.UnknownVersion);
+    expect(decodeFrameHeader(frame, MessageType.SignalBatch, SIGNAL_BYTES, header, frame[0])).toBe(RejectReason.UnexpectedType);
     const request = decodeControlRequest(new Uint8Array(CONTROL_REQUEST_BYTES + 1).fill(1));
     expect(request.ok ? DECODE_OK : request.reason).toBe(RejectReason.UnexpectedType);
     expect(CONTROL_RESPONSE_HEADER_BYTES).toBe(16);

@@ -1,5 +1,6 @@
 /**
- * The Nexus wire format, version 1: message types, enumerations, record sizes and reject reasons.
+ * The Nexus wire format (version 1; order frames version 2): message types, enumerations, record sizes and reject
+ * reasons.
  *
  * Everything a decoder or encoder needs to agree on lives here as `as const` objects (not TS enums: the package
  * compiles with isolatedModules + verbatimModuleSyntax), so a change to the layout is a change to this file and to
@@ -7,8 +8,17 @@
  * little-endian. The byte tables are in `docs/wire.md`.
  */
 
-/** The version byte every frame starts with. A receiver rejects any other value (`unknown_version`). */
+/**
+ * The version byte of market-data and signal frames and of control messages. A receiver rejects any other value
+ * (`unknown_version`).
+ */
 export const WIRE_VERSION = 1;
+/**
+ * The version byte of OrderBatch frames: 2 since each order carries its shard and that shard's ownership epoch
+ * (56-byte records), so an order gateway can fence a pod that lost its shard. A receiver that supports rolling
+ * upgrades also decodes version 1 order frames (48-byte records, shard 0 at epoch 0: unfenced); see docs/wire.md.
+ */
+export const ORDER_WIRE_VERSION = 2;
 
 /** Byte 1 of every frame: what the rest of the bytes are. */
 export const MessageType = {
@@ -88,22 +98,24 @@ export const HEADER_BYTES = 24;
 export const TICK_BYTES = 40;
 /** One signal record in a SignalBatch frame. */
 export const SIGNAL_BYTES = 40;
-/** One order record in an OrderBatch frame. */
-export const ORDER_BYTES = 48;
+/** One order record in an OrderBatch frame (version 2). */
+export const ORDER_BYTES = 56;
+/** One order record in a version 1 OrderBatch frame. */
+export const ORDER_BYTES_V1 = 48;
 /** A control request is exactly this long. */
 export const CONTROL_REQUEST_BYTES = 16;
 /** A control response is this fixed part followed by `bodyLength` bytes of UTF-8 JSON. */
 export const CONTROL_RESPONSE_HEADER_BYTES = 16;
 /**
  * Policy limit on records per frame (the u16 field could hold 65535). Keeps the largest frame at
- * 24 + 4096 * 48 = 196,632 bytes so a receiver can preallocate for it.
+ * 24 + 4096 * 56 = 229,400 bytes so a receiver can preallocate for it.
  */
 export const MAX_RECORDS_PER_FRAME = 4096;
 
 /**
  * The largest inbound ZeroMQ message part a receiving socket accepts (its `maxMessageSize`); a peer that sends a
  * larger one is disconnected by libzmq after reading the part's length, before anything is buffered. Sized from
- * the wire format: the largest frame the header can describe (recordCount is a u16: 24 + 65535 x 48 = 3,145,704
+ * the wire format: the largest frame the header can describe (recordCount is a u16: 24 + 65535 x 56 = 3,669,984
  * bytes), so every frame the format can express still reaches the decoders and is counted by reason
  * (`too_many_records` above 4096 records), and nothing bigger is read at all.
  */

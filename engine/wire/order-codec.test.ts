@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FrameHeader, decodeFrameHeader } from './frame-header.ts';
-import { DECODE_OK, MessageType, ORDER_BYTES, OrderType, RejectReason, Side } from './layout.ts';
-import { OrderFrameWriter, OrderSlot, decodeOrder } from './order-codec.ts';
+import { FrameHeader } from './frame-header.ts';
+import { DECODE_OK, OrderType, RejectReason, Side } from './layout.ts';
+import { OrderFrameWriter, OrderSlot, decodeOrder, decodeOrderFrameHeader } from './order-codec.ts';
 
 function decodeAll(frame: Uint8Array): { statuses: number[]; orders: OrderSlot[] } {
   const header = new FrameHeader();
-  expect(decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES, header)).toBe(DECODE_OK);
+  expect(decodeOrderFrameHeader(frame, header)).toBe(DECODE_OK);
   const orders: OrderSlot[] = [];
   const statuses: number[] = [];
   for (let i = 0; i < header.recordCount; i++) {
@@ -26,10 +26,11 @@ describe('order frames', () => {
   it('round-trip edge values', () => {
     const writer = new OrderFrameWriter(2);
     writer.begin(0xffffffff, 2 ** 53 - 1);
-    writer.append(2 ** 53 - 1, 0xffffffff, 0xffff, Side.Sell, OrderType.Limit, 1e-300, Number.MAX_VALUE, 2 ** 53, 0);
+    writer.append(2 ** 53 - 1, 0xffffffff, 0xffff, Side.Sell, OrderType.Limit, 1e-300, Number.MAX_VALUE, 2 ** 53, 0, 0xffff, 0xffffffff);
     writer.append(0, 0, 0, Side.Buy, OrderType.Market, -0, Number.MIN_VALUE, 0, 2 ** 32);
     const frame = writer.finish(123);
-    expect(frame.length).toBe(24 + 2 * 48);
+    expect(frame[0]).toBe(2);
+    expect(frame.length).toBe(24 + 2 * 56);
     const { statuses, orders } = decodeAll(frame);
     expect(statuses).toEqual([DECODE_OK, DECODE_OK]);
     expect({ ...orders[0] }).toEqual({
@@ -42,8 +43,11 @@ describe('order frames', () => {
       quantity: Number.MAX_VALUE,
       tickPublishMonoNs: 2 ** 53,
       orderMonoNs: 0,
+      shard: 0xffff,
+      shardEpoch: 0xffffffff,
       sequence: 2 ** 53 - 1,
     });
+    expect([orders[1].shard, orders[1].shardEpoch]).toEqual([0, 0]);
     expect(Object.is(orders[1].price, -0)).toBe(true);
     expect(orders[1].quantity).toBe(Number.MIN_VALUE);
     expect(orders[1].orderMonoNs).toBe(2 ** 32);
@@ -52,6 +56,20 @@ describe('order frames', () => {
     copy.begin(0xffffffff, 2 ** 53 - 1);
     orders.forEach((order) => copy.appendSlot(order));
     expect(copy.finish(123).equals(frame)).toBe(true);
+  });
+
+  it('decode a version 1 frame (48-byte records, from an engine before ownership) as shard 0 at epoch 0', () => {
+    const v2 = oneOrder(Side.Buy, OrderType.Limit, 101.5, 3);
+    // The same order as version 1: the first 48 bytes of the record, version byte 1.
+    const v1 = Buffer.concat([v2.subarray(0, 24), v2.subarray(24, 24 + 48)]);
+    v1[0] = 1;
+    const { statuses, orders } = decodeAll(v1);
+    expect(statuses).toEqual([DECODE_OK]);
+    expect(orders[0]).toMatchObject({ orderId: 1, symbolId: 2, strategyId: 3, price: 101.5, quantity: 3, shard: 0, shardEpoch: 0 });
+    // A 56-byte record under version byte 1, or a version 3, is refused by the header.
+    const header = new FrameHeader();
+    expect(decodeOrderFrameHeader(Buffer.concat([Buffer.from([1]), v2.subarray(1)]), header)).toBe(RejectReason.BadLength);
+    expect(decodeOrderFrameHeader(Buffer.concat([Buffer.from([3]), v2.subarray(1)]), header)).toBe(RejectReason.UnknownVersion);
   });
 
   it('accept a market order with price 0', () => {

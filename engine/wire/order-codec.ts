@@ -1,5 +1,5 @@
 import { scratchBytes, scratchFloat } from './f64.ts';
-import type { FrameHeader } from './frame-header.ts';
+import { decodeFrameHeader, type FrameHeader } from './frame-header.ts';
 import { FrameWriter } from './frame-writer.ts';
 import {
   DECODE_OK,
@@ -8,13 +8,15 @@ import {
   MAX_RECORDS_PER_FRAME,
   MessageType,
   ORDER_BYTES,
+  ORDER_BYTES_V1,
+  ORDER_WIRE_VERSION,
   OrderType,
   RejectReason,
   Side,
 } from './layout.ts';
 
 /**
- * Order records (OrderBatch frames, 48 bytes each):
+ * Order records (OrderBatch frames, version 2, 56 bytes each; version 1 records are the first 48 bytes):
  * ```
  *  off  0  u64  orderId             engine-unique, exact up to 2^53
  *  off  8  u32  symbolId
@@ -25,7 +27,11 @@ import {
  *  off 24  f64  quantity            finite, > 0
  *  off 32  u64  tickPublishMonoNs   publishMonoNs of the tick that caused the order
  *  off 40  u64  orderMonoNs         engine CLOCK_MONOTONIC ns when the order was released
+ *  off 48  u32  shardEpoch          the ownership epoch of the order's shard; 0 = not under ownership (unfenced)
+ *  off 52  u16  shard               the shard the order's symbol belongs to (0 when shardEpoch is 0)
+ *  off 54  u16  reserved            0
  * ```
+ * An order gateway fences on (shard, shardEpoch): docs/wire.md, "Fencing by shard epoch".
  */
 
 /** One decoded order; a reusable mutable slot overwritten by `decodeOrder`. */
@@ -41,8 +47,21 @@ export class OrderSlot {
   quantity = 0;
   tickPublishMonoNs = 0;
   orderMonoNs = 0;
+  /** The ownership epoch of the order's shard; 0 when the engine trades under no ownership (and in v1 frames). */
+  shardEpoch = 0;
+  shard = 0;
   /** firstSequence of the frame + the record's index. */
   sequence = 0;
+}
+
+/**
+ * Decodes an order frame's header into `out` for either order version: 2 (56-byte records) or 1 (48-byte records,
+ * from engines before ownership; their orders decode with shard 0 at epoch 0). Otherwise as `decodeFrameHeader`.
+ */
+export function decodeOrderFrameHeader(frame: Uint8Array, out: FrameHeader): DecodeStatus {
+  return frame.length > 0 && frame[0] === 1
+    ? decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES_V1, out, 1)
+    : decodeFrameHeader(frame, MessageType.OrderBatch, ORDER_BYTES, out, ORDER_WIRE_VERSION);
 }
 
 /**
@@ -53,7 +72,8 @@ export class OrderSlot {
  */
 export function decodeOrder(frame: Uint8Array, index: number, header: FrameHeader, out: OrderSlot): DecodeStatus {
   // Field reads are written out inline on purpose (see f64.ts): no helper call that could return a boxed double.
-  const off = HEADER_BYTES + index * ORDER_BYTES;
+  const v1 = header.version === 1;
+  const off = HEADER_BYTES + index * (v1 ? ORDER_BYTES_V1 : ORDER_BYTES);
   const side = frame[off + 14];
   const orderType = frame[off + 15];
   scratchBytes[0] = frame[off + 16];
@@ -92,6 +112,8 @@ export function decodeOrder(frame: Uint8Array, index: number, header: FrameHeade
     (frame[off + 40] | (frame[off + 41] << 8) | (frame[off + 42] << 16)) +
     frame[off + 43] * 0x1000000 +
     ((frame[off + 44] | (frame[off + 45] << 8) | (frame[off + 46] << 16)) + frame[off + 47] * 0x1000000) * 4294967296;
+  out.shardEpoch = v1 ? 0 : (frame[off + 48] | (frame[off + 49] << 8) | (frame[off + 50] << 16)) + frame[off + 51] * 0x1000000;
+  out.shard = v1 ? 0 : frame[off + 52] | (frame[off + 53] << 8);
   out.sequence = header.firstSequence + index;
   if ((side !== Side.Buy && side !== Side.Sell) || (orderType !== OrderType.Limit && orderType !== OrderType.Market)) {
     return RejectReason.UnknownKind;
@@ -106,7 +128,7 @@ export function decodeOrder(frame: Uint8Array, index: number, header: FrameHeade
 /** Builds OrderBatch frames of up to `capacity` orders (see `FrameWriter`); `append` trusts its arguments. */
 export class OrderFrameWriter extends FrameWriter {
   constructor(capacity: number = MAX_RECORDS_PER_FRAME) {
-    super(MessageType.OrderBatch, ORDER_BYTES, capacity);
+    super(MessageType.OrderBatch, ORDER_BYTES, capacity, ORDER_WIRE_VERSION);
   }
 
   append(
@@ -119,6 +141,8 @@ export class OrderFrameWriter extends FrameWriter {
     quantity: number,
     tickPublishMonoNs: number,
     orderMonoNs: number,
+    shard = 0,
+    shardEpoch = 0,
   ): void {
     const off = this.claim();
     const view = this.view;
@@ -137,6 +161,9 @@ export class OrderFrameWriter extends FrameWriter {
     hi = (orderMonoNs / 4294967296) >>> 0;
     view.setUint32(off + 40, orderMonoNs - hi * 4294967296, true);
     view.setUint32(off + 44, hi, true);
+    view.setUint32(off + 48, shardEpoch, true);
+    view.setUint16(off + 52, shard, true);
+    view.setUint16(off + 54, 0, true);
   }
 
   /** Appends a decoded order; allocation-free in every case (repeats `append`'s body so no double crosses a call). */
@@ -161,5 +188,8 @@ export class OrderFrameWriter extends FrameWriter {
     hi = (orderMonoNs / 4294967296) >>> 0;
     view.setUint32(off + 40, orderMonoNs - hi * 4294967296, true);
     view.setUint32(off + 44, hi, true);
+    view.setUint32(off + 48, order.shardEpoch, true);
+    view.setUint16(off + 52, order.shard, true);
+    view.setUint16(off + 54, 0, true);
   }
 }

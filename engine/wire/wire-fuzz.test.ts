@@ -13,6 +13,8 @@ import {
   MAX_RECORDS_PER_FRAME,
   MessageType,
   ORDER_BYTES,
+  ORDER_WIRE_VERSION,
+  WIRE_VERSION,
   REJECT_REASON_SLOTS,
   RejectReason,
   SIGNAL_BYTES,
@@ -44,6 +46,8 @@ function mulberry32(seed: number): () => number {
 interface RecordCodec {
   name: string;
   messageType: number;
+  /** The version byte of its frames. */
+  version: number;
   recordBytes: number;
   /** Byte offsets within a record that are reserved (ignored on read, written 0). */
   reserved: readonly number[];
@@ -125,6 +129,7 @@ function makeCodecs(): RecordCodec[] {
     {
       name: 'tick',
       messageType: MessageType.MarketDataBatch,
+      version: WIRE_VERSION,
       recordBytes: TICK_BYTES,
       reserved: [5, 6, 7],
       u64Fields: [24, 32],
@@ -140,6 +145,7 @@ function makeCodecs(): RecordCodec[] {
     {
       name: 'signal',
       messageType: MessageType.SignalBatch,
+      version: WIRE_VERSION,
       recordBytes: SIGNAL_BYTES,
       reserved: [7],
       u64Fields: [24, 32],
@@ -155,8 +161,9 @@ function makeCodecs(): RecordCodec[] {
     {
       name: 'order',
       messageType: MessageType.OrderBatch,
+      version: ORDER_WIRE_VERSION,
       recordBytes: ORDER_BYTES,
-      reserved: [],
+      reserved: [54, 55],
       u64Fields: [0, 32, 40],
       writer: orders,
       decode: (frame, index, header) => decodeOrder(frame, index, header, order),
@@ -172,6 +179,8 @@ function makeCodecs(): RecordCodec[] {
           randomPrice(next),
           randomU64(next),
           randomU64(next),
+          next() & 0xffff,
+          next() >>> 0,
         ),
       fixEnums: (work, off, next) => {
         work[off + 14] = 1 + (next() & 1);
@@ -290,7 +299,7 @@ function fuzzRecordFrame(
       work[i + 3] = r >>> 24;
     }
     if (next() & 1) {
-      work[0] = 1;
+      work[0] = codec.version;
       work[1] = codec.messageType;
       work[2] = count;
       work[3] = 0;
@@ -310,7 +319,7 @@ function fuzzRecordFrame(
   const frame = work.subarray(0, length);
   tally.frames++;
   try {
-    const status = decodeFrameHeader(frame, codec.messageType, codec.recordBytes, header);
+    const status = decodeFrameHeader(frame, codec.messageType, codec.recordBytes, header, codec.version);
     if (status !== DECODE_OK) {
       if (!FRAME_REASONS.includes(status)) {
         tally.unexpectedCodes++;
