@@ -6,6 +6,7 @@ const pureModules = [
   'operator/render/**',
   'operator/rollout/**',
   'operator/decide/**',
+  'operator/ownership/**',
   'operator/analysis/verdict.ts',
   'operator/analysis/comparison-verdict.ts',
   'operator/analysis/mann-whitney.ts',
