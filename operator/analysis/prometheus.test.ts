@@ -113,12 +113,18 @@ describe('createPrometheusProvider', () => {
     }
   });
 
-  it('reports no data as quantile undefined and 0 samples, for empty vectors and for NaN', async () => {
-    for (const [quantile, samples] of [[vector(), vector()], [vector('NaN'), vector('0')]]) {
+  it('reports a market without trades as quantile undefined and 0 samples (the series exist, nothing in them)', async () => {
+    for (const [quantile, samples] of [[vector(), vector('0')], [vector('NaN'), vector('0')]]) {
       const { fetch } = fakeFetch(byQuery(quantile, samples));
       const result = await createPrometheusProvider({ address: 'http://prom:9090', fetch }).measure(target);
       expect(result).toEqual({ ok: true, value: { quantileMicros: undefined, samples: 0, podsMeasured: 2, signals: SIGNALS } });
     }
+  });
+
+  it('fails, naming the query, when no series match at all: not scraped is not a closed market', async () => {
+    const { fetch } = fakeFetch(byQuery(vector(), vector()));
+    const error = errorOf(await createPrometheusProvider({ address: 'http://prom:9090', fetch }).measure(target));
+    expect(error).toBe(`revision 7f9c of prod/eng: the samples query matched no series in Prometheus (${SAMPLES_QUERY}): are the pods scraped, with namespace and pod labels?`);
   });
 
   it('fails the whole measurement when the signals query fails, never reporting zero counts', async () => {

@@ -93,6 +93,12 @@ async function measureRevision(fetchImpl: typeof fetch, address: string, maxRepl
   ]);
   const failures = [quantile, samples, signals].flatMap((result) => (result === undefined || result.ok ? [] : [result.error]));
   if (!quantile.ok || !samples.ok || signals?.ok === false) return { ok: false, error: `${revisionName(target)}: ${failures.join('; ')}` };
+  // sum() over no series answers an empty vector, a count over series with no samples answers 0: no series at all
+  // means Prometheus has nothing under this selector (pods not scraped yet, or scraped under other labels), which
+  // says nothing about the market and must not pass for a closed one (Inconclusive).
+  if (samples.value === undefined) {
+    return { ok: false, error: `${revisionName(target)}: the samples query matched no series in Prometheus (${queries.samples}): are the pods scraped, with namespace and pod labels?` };
+  }
   const latency = latencyFromValues(quantile.value, samples.value, new Set(target.pods.map((pod) => pod.name)).size);
   if (!latency.ok || signals === undefined) return latency;
   return { ok: true, value: { ...latency.value, signals: signals.value } };
