@@ -22,12 +22,19 @@ import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } fro
  */
 export const METRIC_PREFIX = 'nexus_engine_';
 
-/** Upper bounds (µs) of the exported tick-to-order histogram: fine around typical budgets (50 µs .. 1 ms). */
+/**
+ * Upper bounds (µs) of the exported latency histograms (tick-to-order and decision): fine around typical budgets
+ * (10 µs steps to 100 µs, 25 µs to 500 µs, 100 µs to 1 ms), then at most 1.34x apart to 100 ms and on to 60 s, the
+ * largest threshold the CRD accepts, so Prometheus's histogram_quantile can breach any threshold below 60 s (with
+ * the old top bound of 10 ms it answered 10000 for anything slower). Every bound of earlier releases is still one.
+ */
 export const TICK_TO_ORDER_BUCKETS_MICROS: readonly number[] = Object.freeze([
   10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
   125, 150, 175, 200, 225, 250, 275, 300, 325, 350, 375, 400, 425, 450, 475, 500,
   600, 700, 800, 900, 1000,
-  1500, 2000, 3000, 5000, 10000,
+  1250, 1500, 1750, 2000, 2500, 3000, 4000, 5000, 6000, 7500, 10000,
+  12500, 15000, 20000, 25000, 30000, 40000, 50000, 75000, 100000,
+  200000, 500000, 1000000, 2000000, 5000000, 10000000, 30000000, 60000000,
 ]);
 
 /** Quantiles exported by the window gauge, as label values. */

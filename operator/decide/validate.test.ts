@@ -76,6 +76,18 @@ describe('validateSpec', () => {
     }
   });
 
+  it('refuses a Prometheus threshold at the top bound of the engine histogram, which histogram_quantile can never exceed', () => {
+    const spec = (thresholdMicros: number): ReturnType<typeof validateSpec> => validateSpec(withSpec(exampleEngine('gpu-canary'), (s) => {
+      s.analysis.latency.source = { type: 'Prometheus', prometheus: { address: 'http://prometheus:9090' } };
+      s.analysis.latency.thresholdMicros = thresholdMicros;
+    }).spec, { prometheusAddresses: ['http://prometheus:9090'] });
+    expect(spec(59_999_999)).toEqual([]);
+    expect(spec(60_000_000)).toEqual([{
+      path: 'spec.analysis.latency.thresholdMicros',
+      message: 'must be below 60000000 with source Prometheus: that is the engine histogram\'s top bound, and histogram_quantile reports nothing above it, so the gate could never breach (got 60000000)',
+    }]);
+  });
+
   it('accepts the Mann-Whitney gate with a tolerance on PodScrape, and names each missing input', () => {
     const compared = (edit: (latency: Record<string, unknown>) => void): ReturnType<typeof validateSpec> => validateSpec(withSpec(exampleEngine('gpu-canary'), (s) => {
       s.analysis.latency.method = 'MannWhitney';

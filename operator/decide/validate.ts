@@ -1,6 +1,7 @@
 import { ConfigError } from '../../engine/config-error.ts';
 import { parseEngineConfig } from '../../engine/config/engine-config.ts';
 import { gateWindowSeconds, renderEngineConfig } from '../render/engine-config.ts';
+import { TICK_TO_ORDER_BUCKETS_MICROS } from '../../engine/metrics/engine-metrics.ts';
 import { reservedEnvNames } from '../render/pod-template.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import type { OperatorSettings } from '../api/settings.ts';
@@ -162,6 +163,13 @@ function checkAnalysis(spec: TradingEngineSpec, errors: FieldError[]): void {
     }
   }
   if (latency.method === 'MannWhitney') checkComparison(latency, base, errors);
+  const topBound = TICK_TO_ORDER_BUCKETS_MICROS[TICK_TO_ORDER_BUCKETS_MICROS.length - 1];
+  if (latency.source.type === 'Prometheus' && latency.thresholdMicros >= topBound) {
+    errors.push({
+      path: `${base}.thresholdMicros`,
+      message: `must be below ${topBound} with source Prometheus: that is the engine histogram's top bound, and histogram_quantile reports nothing above it, so the gate could never breach (got ${latency.thresholdMicros})`,
+    });
+  }
 }
 
 /** The Mann-Whitney gate (also in the CRD's CEL rules, for API servers that do not run them): its inputs. */
