@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { crdPath, gateCrdPaths, generate, generateGateCrds, generatedPath, readCrd } from './generate.ts';
+import { crdPath, gateCrdPaths, generate, generateGateCrds, generatedPath, readCrd, type JsonSchema } from './generate.ts';
 import { applySpecDefaults } from './defaults.ts';
 
 describe('operator/api/generated.ts', () => {
@@ -26,6 +26,21 @@ describe('operator/api/generated.ts', () => {
       '                unnamed:\n                  type: object\n                  properties:\n                    x: {type: string}\n                paused:\n',
     );
     expect(() => generate(text)).toThrow(/spec\.unnamed: object type has no name/);
+  });
+
+  it('describes every property of the TradingEngine schema, so kubectl explain documents every field', () => {
+    const schema = readCrd(readFileSync(crdPath, 'utf8')).schema;
+    // apiVersion, kind and metadata of the object itself are the API server's own fields, documented by it.
+    const own = Object.fromEntries(Object.entries(schema.properties ?? {}).filter(([name]) => !['apiVersion', 'kind', 'metadata'].includes(name)));
+    expect(undescribedProperties({ ...schema, properties: own })).toEqual([]);
+  });
+
+  it('describes every property under spec of the LatencyGate and ClusterLatencyGate CRDs', () => {
+    for (const kind of ['LatencyGate', 'ClusterLatencyGate'] as const) {
+      const spec = readCrd(readFileSync(gateCrdPaths[kind], 'utf8')).schema.properties?.spec;
+      expect(spec, kind).toBeDefined();
+      expect(undescribedProperties(spec ?? {}, 'spec'), kind).toEqual([]);
+    }
   });
 
   it('names the group, version and kind of the storage version', () => {
@@ -58,3 +73,19 @@ describe('applySpecDefaults', () => {
     expect(input).toEqual(copy);
   });
 });
+
+/**
+ * The paths of every property below `schema` that has no description: nested objects, array items ('[]') and map
+ * values ('.*') included. Example: {properties: {a: {type: 'string'}}} -> ['a'].
+ */
+function undescribedProperties(schema: JsonSchema, path = ''): string[] {
+  const found: string[] = [];
+  for (const [name, child] of Object.entries(schema.properties ?? {})) {
+    const childPath = path === '' ? name : `${path}.${name}`;
+    if (child.description === undefined) found.push(childPath);
+    found.push(...undescribedProperties(child, childPath));
+  }
+  if (schema.items !== undefined) found.push(...undescribedProperties(schema.items, `${path}[]`));
+  if (schema.additionalProperties !== undefined) found.push(...undescribedProperties(schema.additionalProperties, `${path}.*`));
+  return found;
+}

@@ -9,6 +9,7 @@ export const plural = "tradingengines";
 
 /** Re-applying one of the last `revisions` revisions skips steps and analysis (fast rollback). */
 export interface RollbackWindow {
+  /** How many earlier stable revisions (status.stableHistory, newest first) count for fast rollback; 0 turns fast rollback off. */
   readonly revisions: number;
 }
 
@@ -22,37 +23,53 @@ export interface ComputeResources {
 
 /** GPUs per pod; the pod gets limits[resourceName] = count, a matching toleration and the runtime class. */
 export interface GpuSpec {
+  /** GPUs per pod, set as both the request and the limit of resourceName. */
   readonly count: number;
+  /** The extended resource the GPUs are requested as; the pod also tolerates the taint <resourceName>:NoSchedule unless a toleration with that key is given. */
   readonly resourceName: string;
   /** For example nvidia (the NVIDIA container toolkit's RuntimeClass). */
   readonly runtimeClassName?: string;
 }
 
 export interface Toleration {
+  /** The taint key matched; empty with operator Exists matches every taint. */
   readonly key?: string;
+  /** Exists (any value) or Equal (the value must match); Kubernetes treats absent as Equal. */
   readonly operator?: "Exists" | "Equal";
+  /** The taint value matched with operator Equal. */
   readonly value?: string;
+  /** The taint effect matched; empty matches every effect. */
   readonly effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+  /** With effect NoExecute, seconds the pod stays on the node after the taint appears; absent means for ever. */
   readonly tolerationSeconds?: number;
 }
 
 export interface EnvVar {
+  /** The variable name. In spec.template.env the variables the operator sets (NEXUS_ENGINE_CONFIG, NEXUS_INDICATOR_BACKEND, NEXUS_CONTROL_KEYS, NEXUS_STATE_DIR, POD_NAME, POD_NAMESPACE) are refused. */
   readonly name: string;
+  /** The variable value, a plain string. */
   readonly value: string;
 }
 
 export interface SidecarPort {
+  /** The port name (at most 15 characters); optional. */
   readonly name?: string;
+  /** The port number in the pod. */
   readonly containerPort: number;
 }
 
 export interface Sidecar {
+  /** The container name, unique in the pod. */
   readonly name: string;
+  /** The sidecar image. */
   readonly image: string;
+  /** The entrypoint, replacing the image's ENTRYPOINT. */
   readonly command?: readonly string[];
+  /** Arguments to the entrypoint, replacing the image's CMD. */
   readonly args?: readonly string[];
   /** Plain environment variables (no secret references; the operator never reads Secrets). */
   readonly env?: readonly EnvVar[];
+  /** TCP ports the sidecar listens on in the pod. */
   readonly ports?: readonly SidecarPort[];
   /** Guaranteed QoS: each quantity is both the request and the limit. */
   readonly resources: ComputeResources;
@@ -62,15 +79,19 @@ export interface Sidecar {
 export interface EngineTemplate {
   /** The engine image. */
   readonly image: string;
+  /** When the kubelet pulls the engine image (core/v1 imagePullPolicy). */
   readonly imagePullPolicy: "Always" | "IfNotPresent" | "Never";
   /** Guaranteed QoS: each quantity is both the request and the limit. */
   readonly resources: ComputeResources;
   /** GPUs per pod; the pod gets limits[resourceName] = count, a matching toleration and the runtime class. */
   readonly gpu?: GpuSpec;
+  /** Node labels the engine pods must be scheduled on (core/v1 nodeSelector), passed to the pod unchanged. */
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Pod tolerations (core/v1 Toleration), passed to the pod; a GPU pod also gets one for its resource's taint. */
   readonly tolerations?: readonly Toleration[];
   /** A core/v1 Affinity, passed to the pod unchanged. */
   readonly affinity?: Readonly<Record<string, unknown>>;
+  /** The PriorityClass of the engine pods, passed to the pod unchanged. */
   readonly priorityClassName?: string;
   /** Plain environment variables (no secret references; the operator never reads Secrets). */
   readonly env?: readonly EnvVar[];
@@ -83,15 +104,20 @@ export interface EngineTemplate {
 }
 
 export interface IndicatorSpec {
+  /** The name strategies refer to it by; unique among the indicators. */
   readonly name: string;
+  /** The indicator: sma, ema, rsi, macd, bbands (Bollinger bands), atr, vwap or stoch; its params (period, fastPeriod, ...) are listed in engine/indicators/README.md. */
   readonly type: "sma" | "ema" | "rsi" | "macd" | "bbands" | "atr" | "vwap" | "stoch";
   /** Integer parameters, or decimal strings ("2.5"). */
   readonly params?: Readonly<Record<string, number | string>>;
 }
 
 export interface StrategySpec {
+  /** The strategy name, unique among the strategies (the strategy label of nexus_engine_signals_total). */
   readonly name: string;
+  /** macdCross (reads one macd), rsiReversion (one rsi; params oversold and overbought), bollingerBreakout (one bbands) or probe (no indicators; a signal on every trade, for benchmarks and gates). Every type takes params.orderQuantity (default 1). */
   readonly type: "macdCross" | "rsiReversion" | "bollingerBreakout" | "probe";
+  /** The indicators the strategy reads, by name from spec.engine.indicators, of the types its type needs. */
   readonly indicators?: readonly string[];
   /** Integer parameters, or decimal strings ("2.5"). */
   readonly params?: Readonly<Record<string, number | string>>;
@@ -99,39 +125,58 @@ export interface StrategySpec {
 
 /** Pre-trade limits every order passes. */
 export interface RiskSpec {
+  /** The largest quantity of one order; larger orders are denied. */
   readonly maxOrderQty: number;
+  /** The largest absolute position per symbol after an order, counting every accepted order as filled. */
   readonly maxPosition: number;
+  /** The largest price x quantity of one order. */
   readonly maxNotional: number;
+  /** A limit price must lie within this many basis points of the symbol's last trade price (500 = 5 %); orders before the symbol's first trade are denied. */
   readonly priceBandBps: number;
+  /** Whether orders are on when the engine starts; the control socket switches them (orders-on, orders-off). */
   readonly ordersEnabled: boolean;
 }
 
 export interface ZeroMqEndpoint {
+  /** The endpoint name; a bound endpoint's container port, and its Service port (but for control), carry it. */
   readonly name: string;
+  /** marketData (SUB: ticks in), orders (PUSH: orders out), signals (PUB: strategy signals) or control (REP, CURVE-authenticated: the operator's orders-off and cut; must bind, and the Service does not publish it). */
   readonly role: "marketData" | "orders" | "signals" | "control";
   /** Connect to this ZeroMQ address. */
   readonly address?: string;
   /** Bind on this port in the pod (exposed by the engine Service). */
   readonly bindPort?: number;
+  /** marketData only: topic prefixes to subscribe to; default each symbol's name. */
   readonly topics?: readonly string[];
 }
 
+/** The engine's ZeroMQ sockets. */
 export interface ZeroMqSpec {
+  /** Exactly one marketData and one orders endpoint, at most one signals and one control; each connects (address) or binds (bindPort). A rollout strategy needs a control endpoint with bindPort. */
   readonly endpoints: readonly ZeroMqEndpoint[];
 }
 
+/** The engine's HTTP server (/metrics, /healthz, /readyz, /gate/window) and its sliding latency window (docs/metrics.md). */
 export interface EngineMetricsSpec {
+  /** The HTTP port of /metrics, the probes and /gate/window, named metrics in the pod and the engine Service; the PodScrape gate reads it. */
   readonly port: number;
   /** Sliding latency window; default: the analysis window when the gate scrapes pods, else 30. */
   readonly windowSeconds?: number;
+  /** Intervals the latency window is cut into; a sample leaves the window one interval at a time. Under method MannWhitney the operator renders 1 s intervals instead. */
   readonly windowIntervals: number;
 }
 
+/** How the engine's stages (feed, indicators, strategies, risk, orders) are laid out on threads (docs/engine-config.md). */
 export interface PipelineSpec {
+  /** inline: every stage on the intake thread; workers: worker threads, each owning a shard of the symbols. */
   readonly layout: "inline" | "workers";
+  /** Worker threads of the workers layout, symbols sharded across them; ignored inline. */
   readonly workers: number;
+  /** Slots per input ring of the workers layout; a power of two (the engine refuses others). */
   readonly ringCapacity: number;
+  /** What a full input ring of the workers layout does with a tick: block (the feed thread waits briefly for space, then drops) or drop (at once); drops are counted in nexus_engine_ring_dropped_total. */
   readonly overflow: "block" | "drop";
+  /** How a worker waits on its rings: spin (busy, lowest wake-up latency, a whole core), yield (spins, then naps) or block (sleeps; about 16 µs to wake). */
   readonly waitStrategy: "spin" | "yield" | "block";
 }
 
@@ -149,17 +194,25 @@ export interface FaultInjectionSpec {
 
 /** The engine configuration, rendered into the engine ConfigMap (docs/engine-config.md). */
 export interface EngineSpec {
+  /** The symbols the engine trades, 1 to 32 characters of A-Z a-z 0-9 . _ : / - each; the marketData endpoint subscribes to their names unless it lists topics. */
   readonly symbols: readonly string[];
+  /** Named indicators that strategies read; the engine keeps one instance per symbol of each. */
   readonly indicators?: readonly IndicatorSpec[];
+  /** The strategies; each turns the indicators it reads into signals, which pass risk before any order. */
   readonly strategies?: readonly StrategySpec[];
   /** Pre-trade limits every order passes. */
   readonly risk: RiskSpec;
+  /** The engine's ZeroMQ sockets. */
   readonly zeromq: ZeroMqSpec;
+  /** The engine's HTTP server (/metrics, /healthz, /readyz, /gate/window) and its sliding latency window (docs/metrics.md). */
   readonly metrics: EngineMetricsSpec;
   /** Indicator batch backend; auto picks by measured crossover. */
   readonly backend: "auto" | "js" | "wasm" | "gpu";
+  /** How the engine's stages (feed, indicators, strategies, risk, orders) are laid out on threads (docs/engine-config.md). */
   readonly pipeline: PipelineSpec;
+  /** Synthetic ticks run through a scratch pipeline at start-up, before the pod is Ready, so the JIT has compiled the hot path. */
   readonly warmupTicks: number;
+  /** On SIGTERM, the longest wait for accepted orders to reach libzmq, in milliseconds; the pod's termination grace period is this (rounded up to seconds) plus 5 s. */
   readonly drainTimeoutMs: number;
   /** For tests and demos only: adds real latency on the tick-to-order path (a busy wait before each accepted order is handed on), so a latency regression can be produced on purpose. Absent means no fault injection. See docs/engine-config.md. */
   readonly faultInjection?: FaultInjectionSpec;
@@ -167,11 +220,13 @@ export interface EngineSpec {
 
 /** Waits durationSeconds, or for a promote when absent. */
 export interface PauseStep {
+  /** Seconds to wait; absent waits for nexus rollout promote. */
   readonly durationSeconds?: number;
 }
 
 /** Runs the latency gate (spec.analysis) until it passes or aborts. */
 export interface AnalysisStep {
+  /** Passes in a row that complete this step; default spec.analysis.latency.successfulIntervals. */
   readonly successfulIntervals?: number;
 }
 
@@ -184,21 +239,31 @@ export interface CanaryStep {
   readonly analysis?: AnalysisStep;
 }
 
+/** The canary steps; required with type Canary. */
 export interface CanaryStrategy {
+  /** The steps, run in order from status.currentStepIndex; each sets exactly one of setWeight, pause and analysis. Past the last step the canary is scaled to spec.replicas and becomes stable. */
   readonly steps: readonly CanaryStep[];
   /** With dynamicStableScale, pods allowed above spec.replicas (stable plus canary) while stepping; at least 1 there. Ignored otherwise (the stable set stays full and every canary pod is extra). */
   readonly maxSurge?: number;
   /** Scale the stable set down as canary pods become available, so stable plus canary stays spec.replicas (plus maxSurge); on abort the stable set is scaled back up before the canary goes. */
   readonly dynamicStableScale: boolean;
+  /** After an abort (orders already cut), seconds the canary pods stay for inspection before they are scaled down; pods whose orders could not be cut go at once. */
   readonly abortScaleDownDelaySeconds: number;
 }
 
+/** The blue-green settings; allowed only with type BlueGreen. */
 export interface BlueGreenStrategy {
+  /** Preview pods run beside the active set before promotion, at most spec.replicas; default spec.replicas. */
   readonly previewReplicaCount?: number;
+  /** Promote without a request autoPromotionSeconds after the preview is ready (and its pre-promotion gate passed); false waits for nexus rollout promote. */
   readonly autoPromotionEnabled: boolean;
+  /** With autoPromotionEnabled, seconds the ready preview waits before it is promoted. */
   readonly autoPromotionSeconds: number;
+  /** Seconds the old active set stays warm at spec.replicas after the engine Service switched; a failed post-promotion gate switches back to it. */
   readonly scaleDownDelaySeconds: number;
+  /** Run the latency gate (spec.analysis) on the preview before promotion; a failure aborts and the Service never switches. */
   readonly prePromotionAnalysis: boolean;
+  /** Run the latency gate (spec.analysis) on the new active set after the switch; a failure switches the Service back to the old set and cuts the new set's orders. */
   readonly postPromotionAnalysis: boolean;
   /** After an abort (orders already cut), seconds the preview pods stay for inspection before they are scaled down. */
   readonly abortScaleDownDelaySeconds: number;
@@ -206,8 +271,11 @@ export interface BlueGreenStrategy {
 
 /** How a new revision is rolled out. Absent means replace at once. */
 export interface RolloutStrategy {
+  /** Canary: steps of canary weights, pauses and analyses; BlueGreen: a preview set beside the active one, then a switch of the engine Service. */
   readonly type: "Canary" | "BlueGreen";
+  /** The canary steps; required with type Canary. */
   readonly canary?: CanaryStrategy;
+  /** The blue-green settings; allowed only with type BlueGreen. */
   readonly blueGreen?: BlueGreenStrategy;
 }
 
@@ -215,34 +283,49 @@ export interface RolloutStrategy {
 export interface GateRef {
   /** LatencyGate (in the engine's namespace) or ClusterLatencyGate (cluster-wide). */
   readonly kind: "LatencyGate" | "ClusterLatencyGate";
+  /** The name of the LatencyGate or ClusterLatencyGate. */
   readonly name: string;
 }
 
+/** Settings of the PodScrape source. */
 export interface PodScrapeSource {
+  /** The HTTP path of the engine's metrics on its metrics port (spec.engine.metrics.port). */
   readonly path: string;
+  /** Time allowed for each pod's scrape, in milliseconds; a pod that does not answer in time makes the measurement an Error. */
   readonly timeoutMillis: number;
 }
 
+/** Settings of the Prometheus source; required with type Prometheus. */
 export interface PrometheusSource {
+  /** The base URL of the Prometheus HTTP API (http://prometheus:9090); it must be in the operator's allow-list (Helm value analysis.prometheusAddresses). */
   readonly address: string;
+  /** Time allowed for each query, in milliseconds; a query that does not answer in time makes the measurement an Error. */
   readonly timeoutMillis: number;
 }
 
+/** Where the measurements come from. */
 export interface LatencySource {
+  /** PodScrape: each pod's metrics port (the engine's own window quantile; the worst pod counts). Prometheus: PromQL over the engines' latency histograms at prometheus.address. */
   readonly type: "PodScrape" | "Prometheus";
+  /** Settings of the PodScrape source. */
   readonly podScrape?: PodScrapeSource;
+  /** Settings of the Prometheus source; required with type Prometheus. */
   readonly prometheus?: PrometheusSource;
 }
 
+/** Also compares the canary with the stable revision, measured at the same time. */
 export interface RelativeToStable {
+  /** How far, in percent, the canary's quantile may exceed stable's: a Breach above stable x (1 + maxIncreasePercent/100). Required by method MannWhitney, where it is the tolerance on the canary/stable ratio. */
   readonly maxIncreasePercent?: number;
 }
 
+/** The latency gate: what is measured (metric, quantile, source), how often and over what window, and the streaks that pass it or abort the rollout (docs/rollouts.md). */
 export interface LatencyAnalysis {
   /** How a measurement is judged. Threshold: the quantile over the sliding window against thresholdMicros (and stable + maxIncreasePercent). MannWhitney: canary against stable on the same consecutive, non-overlapping windows, each grown until both hold minSamples; a breach when the canary is slower than stable x (1 + maxIncreasePercent/100) with the stated confidence (Hodges-Lehmann ratio, Mann-Whitney U test), thresholdMicros still applying to the canary's quantile. docs/rollouts.md. */
   readonly method: "Threshold" | "MannWhitney";
   /** MannWhitney: the one-sided confidence of each verdict; a breach needs the canary/stable ratio's lower bound above the tolerance, a pass its upper bound at or below it. */
   readonly confidence: string;
+  /** Where the measurements come from. */
   readonly source: LatencySource;
   /** The latency sampled: Decision (every trade, publish stamp to its decision complete; exists whether or not the strategy orders) or TickToOrder (orders only). docs/metrics.md. */
   readonly metric: "Decision" | "TickToOrder";
@@ -250,15 +333,25 @@ export interface LatencyAnalysis {
   readonly quantile: string;
   /** The latency budget at the quantile, in microseconds, of the metric sampled. */
   readonly thresholdMicros: number;
+  /** Also compares the canary with the stable revision, measured at the same time. */
   readonly relativeToStable?: RelativeToStable;
+  /** Time between measurements, as a duration (30s, 1m30s); at least 1s. */
   readonly interval: string;
+  /** The span each measurement covers, as a duration, at least 1s; with PodScrape the engine's latency window is rendered to it (at most 1h). Under MannWhitney, the longest an inconclusive window may grow. */
   readonly window: string;
+  /** Wait after the analysis starts before its first measurement, as a duration. */
   readonly initialDelay: string;
+  /** The fewest samples in the window for a verdict; fewer is Inconclusive, never a breach. Under MannWhitney, the minimum for canary and stable each. */
   readonly minSamples: number;
+  /** Breaches in a row that abort the rollout (reason LatencyBreach). */
   readonly consecutiveBreaches: number;
+  /** Passes in a row that pass the gate; a canary analysis step may set its own. */
   readonly successfulIntervals: number;
+  /** Errors (failed scrapes or queries) in a row after which the rollout holds with one AnalysisErrors Warning; errors never abort. */
   readonly maxConsecutiveErrors: number;
+  /** Applied once after inconclusiveTimeoutSeconds of Inconclusive measurements: Pause (until nexus rollout promote), Abort (reason Inconclusive) or Continue (the step passes without a verdict, with a Warning). */
   readonly onInconclusive: "Pause" | "Abort" | "Continue";
+  /** Seconds from the first Inconclusive measurement, with no Pass or Breach since, until onInconclusive applies. */
   readonly inconclusiveTimeoutSeconds: number;
 }
 
@@ -271,6 +364,7 @@ export interface SignalCheck {
   readonly maxIncreasePercent?: number;
   /** The denominator (ticks, frames or orders) the canary must have seen for a verdict. */
   readonly minEvents: number;
+  /** Failures in a row of this check that abort the rollout (reason CheckFailed). */
   readonly consecutiveFailures: number;
 }
 
@@ -278,6 +372,7 @@ export interface SignalCheck {
 export interface AnalysisSpec {
   /** A gate definition to use instead of writing latency and checks here; the operator reads it at every reconcile, so editing it changes every engine that names it. */
   readonly gateRef?: GateRef;
+  /** The latency gate: what is measured (metric, quantile, source), how often and over what window, and the streaks that pass it or abort the rollout (docs/rollouts.md). */
   readonly latency?: LatencyAnalysis;
   /** Checks on the engine's own error signals beside latency, judged at every measurement of the gate (either source): the canary's ratio since its pods started, against an absolute limit and/or the stable revision's ratio. consecutiveFailures failures in a row abort (reason CheckFailed); too few events is Inconclusive for that check and never fails it. */
   readonly checks?: readonly SignalCheck[];
@@ -308,11 +403,15 @@ export interface TradingEngineSpec {
 }
 
 export interface CutPod {
+  /** The pod name. */
   readonly pod: string;
+  /** The pod UID when it was cut. */
   readonly uid: string;
+  /** The engine container's restart count when it was cut. */
   readonly restarts: number;
 }
 
+/** The weight in force and, after an abort, the orders cut on the failed revision's pods (canary or blue-green preview). */
 export interface CanaryStatus {
   /** The weight of the current setWeight step, in percent (0 once aborted). */
   readonly weight?: number;
@@ -324,99 +423,156 @@ export interface CanaryStatus {
   readonly ordersOffPods?: readonly string[];
   /** Each cut pod's engine container as it was when cut: its pod UID and restart count. A pod whose container restarted since (or a new pod under the same name) is cut again. */
   readonly cutPods?: readonly CutPod[];
+  /** When the failed revision's orders were first cut. */
   readonly ordersOffAt?: string;
 }
 
+/** The revisions behind the engine Service and the preview Service during a BlueGreen rollout. */
 export interface BlueGreenStatus {
+  /** The revision the engine Service selects. */
   readonly active?: string;
+  /** The revision the <name>-preview Service selects. */
   readonly preview?: string;
+  /** When the old active set scales down after the switch (spec.strategy.blueGreen.scaleDownDelaySeconds after it). */
   readonly scaleDownAt?: string;
 }
 
 export interface PauseCondition {
+  /** PauseStep (a pause step, or a ready blue-green preview waiting for promotion) or Inconclusive (an inconclusive gate under onInconclusive Pause); Manual is reserved. */
   readonly reason: "PauseStep" | "Inconclusive" | "Manual";
+  /** When the pause began; a pause step's durationSeconds and autoPromotionSeconds run from here. */
   readonly startTime: string;
 }
 
 /** The gate definition spec.analysis.gateRef resolved to, and its generation when last read; absent when the analysis is written inline. */
 export interface GateStatus {
+  /** LatencyGate or ClusterLatencyGate. */
   readonly kind?: "LatencyGate" | "ClusterLatencyGate";
+  /** The gate's name. */
   readonly name?: string;
+  /** The gate's metadata.generation when the operator last read it. */
   readonly generation?: number;
 }
 
+/** One measurement of the latency gate and its verdict: lastMeasurement is the latest, history the last 20. */
 export interface Measurement {
+  /** When the measurement was judged. */
   readonly time?: string;
+  /** The revision measured. */
   readonly revision?: string;
   /** The measured quantile (spec.analysis.latency.quantile), in µs. */
   readonly p99Micros?: number;
+  /** The stable revision's figure at the same quantile, in µs, when the gate compares with stable. */
   readonly stableP99Micros?: number;
+  /** The threshold in force (spec.analysis.latency.thresholdMicros), in µs. */
   readonly thresholdMicros?: number;
+  /** The canary's samples judged (in the window). */
   readonly samples?: number;
   /** MannWhitney: the stable samples compared. */
   readonly stableSamples?: number;
   /** MannWhitney: the span of the window judged, ms. */
   readonly windowMillis?: number;
+  /** Pass, Breach, Inconclusive (no verdict possible, e.g. too few samples) or Error (the scrape or query failed); neither of the last two moves the pass or breach streak. */
   readonly result?: "Pass" | "Breach" | "Inconclusive" | "Error";
+  /** The verdict in words, with the measured values and limits. */
   readonly message?: string;
 }
 
 export interface SignalCheckStatus {
+  /** The check's signal (TicksRejected, FramesRejected, TicksLost, OrdersDenied or PoolExhausted). */
   readonly signal: string;
+  /** Pass, Fail, or Inconclusive (too few events, or no stable counts for a relative check; keeps the streak). */
   readonly result?: "Pass" | "Fail" | "Inconclusive";
+  /** Failures in a row; the check's consecutiveFailures of them abort. */
   readonly consecutiveFailures?: number;
+  /** The canary's ratio since its pods started (0 to 1). */
   readonly canaryRatio?: number;
+  /** The stable revision's ratio, when the check compares with it. */
   readonly stableRatio?: number;
+  /** The denominator the canary has seen (ticks, frames or orders checked), against minEvents. */
   readonly canaryEvents?: number;
+  /** The check's verdict in words, with the ratios and limits. */
   readonly message?: string;
 }
 
+/** The latency gate of the current (or last) analysis: its streaks, last measurement, history and checks. */
 export interface AnalysisStatus {
+  /** Pending (a new attempt, earlier measurements kept for display), Running, Successful, Failed (the rollout aborts), Inconclusive (the last measurement was) or Error (maxConsecutiveErrors errors in a row). */
   readonly phase?: "Pending" | "Running" | "Successful" | "Failed" | "Inconclusive" | "Error";
+  /** The revision the gate judges. */
   readonly revision?: string;
+  /** When the gate started; initialDelay runs from here, and it names the analysis record. */
   readonly startedAt?: string;
+  /** Breaches in a row; consecutiveBreaches of them abort. */
   readonly consecutiveBreaches?: number;
+  /** Passes in a row; successfulIntervals of them pass the gate. */
   readonly consecutiveSuccesses?: number;
+  /** Measurement errors in a row; maxConsecutiveErrors of them hold the rollout. */
   readonly consecutiveErrors?: number;
+  /** When the current run of Inconclusive measurements began (no Pass or Breach since); inconclusiveTimeoutSeconds runs from here. */
   readonly inconclusiveSince?: string;
   /** MannWhitney: where the next window starts, the end of the samples the last conclusive measurement judged. */
   readonly windowStart?: string;
+  /** One measurement of the latency gate and its verdict: lastMeasurement is the latest, history the last 20. */
   readonly lastMeasurement?: Measurement;
+  /** The last 20 measurements of the gate, oldest first (the analysis record ConfigMap keeps up to 2,000). */
   readonly history?: readonly Measurement[];
+  /** The last result of each check of spec.analysis.checks. */
   readonly checks?: readonly SignalCheckStatus[];
 }
 
 export interface Condition {
+  /** The condition type, such as Ready or Progressing. */
   readonly type: string;
+  /** True, False or Unknown. */
   readonly status: "True" | "False" | "Unknown";
+  /** The metadata.generation the condition was set from. */
   readonly observedGeneration?: number;
+  /** When status last flipped; a change of reason or message alone does not move it. */
   readonly lastTransitionTime: string;
+  /** Why, in one CamelCase word (e.g. AllReplicasReady, RolloutAborted). */
   readonly reason: string;
+  /** Why, in words, with the values involved. */
   readonly message: string;
 }
 
 /** Observed state, written only by the operator. */
 export interface TradingEngineStatus {
+  /** The metadata.generation this status was computed from. */
   readonly observedGeneration?: number;
+  /** Engine pods of every revision (the sum over the engine's ReplicaSets). */
   readonly replicas?: number;
+  /** Pods of the update revision's ReplicaSet. */
   readonly updatedReplicas?: number;
+  /** Ready engine pods of every revision. */
   readonly readyReplicas?: number;
+  /** Available engine pods of every revision (Ready for at least spec.minReadySeconds). */
   readonly availableReplicas?: number;
   /** ready/desired, for the printer column */
   readonly readyText?: string;
   /** The label selector of every engine pod, for the scale subresource. */
   readonly selector?: string;
+  /** The revision that last completed a rollout (a 10-character hash of the pod spec and engine configuration). */
   readonly stableRevision?: string;
+  /** The revision of the current spec. */
   readonly updateRevision?: string;
+  /** Reserved for revision hash collisions, as in a Deployment; kept by the operator, not set by it. */
   readonly collisionCount?: number;
   /** When the update revision started progressing (the progress deadline runs from here); absent once it is available. */
   readonly progressStartedAt?: string;
+  /** The engine's state in one word: Progressing (a revision rolling out), Paused (held by spec.paused or a pause), Healthy (the update revision stable and available), Degraded (too few pods available, a progress deadline exceeded, or a child's name held by another owner), Aborted or InvalidSpec (the spec or its gate is invalid; no child changed). Pending is reserved. */
   readonly phase?: "Pending" | "Progressing" | "Paused" | "Healthy" | "Degraded" | "Aborted" | "InvalidSpec";
+  /** What the engine is doing or waiting for, in words (the rollout's message or the Progressing condition's). */
   readonly message?: string;
+  /** The step in progress, 0-based: an index into spec.strategy.canary.steps (their count once all are done), or for BlueGreen 0 (preview) and 1 (post-promotion). */
   readonly currentStepIndex?: number;
+  /** The weight in force and, after an abort, the orders cut on the failed revision's pods (canary or blue-green preview). */
   readonly canary?: CanaryStatus;
+  /** The revisions behind the engine Service and the preview Service during a BlueGreen rollout. */
   readonly blueGreen?: BlueGreenStatus;
+  /** True while the rollout is aborted; set by nexus rollout abort, set false by nexus rollout retry. */
   readonly abort?: boolean;
+  /** When the rollout was aborted; the failed revision scales down abortScaleDownDelaySeconds later. */
   readonly abortedAt?: string;
   /** Set by nexus rollout promote --full: skip the remaining steps and analysis. */
   readonly promoteFull?: boolean;
@@ -426,10 +582,13 @@ export interface TradingEngineStatus {
   readonly abortReason?: "LatencyBreach" | "CheckFailed" | "Inconclusive" | "ProgressDeadlineExceeded" | "Manual" | "OrdersOffFailed";
   /** Revisions that were stable, newest first (fast rollback within spec.rollbackWindow). */
   readonly stableHistory?: readonly string[];
+  /** Why the rollout is paused, each with its start time; empty when it is not. */
   readonly pauseConditions?: readonly PauseCondition[];
   /** The gate definition spec.analysis.gateRef resolved to, and its generation when last read; absent when the analysis is written inline. */
   readonly gate?: GateStatus;
+  /** The latency gate of the current (or last) analysis: its streaks, last measurement, history and checks. */
   readonly analysis?: AnalysisStatus;
+  /** The latest observations: Ready, Available, Progressing, LatencyHealthy (with spec.analysis), GPUSchedulable (with a GPU) and Paused (docs/operator.md). */
   readonly conditions?: readonly Condition[];
 }
 
