@@ -265,7 +265,7 @@ export function generateGateCrds(crdText: string): Record<'LatencyGate' | 'Clust
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },
                 metadata: { type: 'object' },
-                spec: { type: 'object', required: ['latency'], properties: { latency, checks } },
+                spec: { type: 'object', description: "The gate: latency and checks, exactly as a TradingEngine's spec.analysis would hold them.", required: ['latency'], properties: { latency, checks } },
               },
             },
           },
