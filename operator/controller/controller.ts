@@ -138,6 +138,7 @@ export function startController(options: ControllerOptions): Controller {
     writer,
     rollout: options.rollout ?? createRolloutEffects(),
     expectations: new StatusExpectations(),
+    rolloutMetrics: metrics.rollout,
     nowMs,
     log,
   };

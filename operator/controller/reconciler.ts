@@ -11,6 +11,7 @@ import { secrets as secretResource } from '../kube/resources.ts';
 import { labelKeys } from '../render/labels.ts';
 import { settle } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
+import type { RolloutMetrics } from '../metrics/rollout-metrics.ts';
 import { cutOrdersOn, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
 import type { ForeignObject, OwnershipRequest } from '../plan/needs.ts';
 import { needsWrite, type Observed } from '../plan/plan.ts';
@@ -33,6 +34,8 @@ export interface ReconcilerDeps {
   readonly rollout: RolloutEffects;
   /** The status resourceVersion each key last wrote, until the cache has caught up with it. */
   readonly expectations: StatusExpectations;
+  /** Per-engine rollout metrics, set from every plan carried out (absent: none kept). */
+  readonly rolloutMetrics?: RolloutMetrics;
   /** Wall-clock milliseconds (status timestamps, deadlines). */
   readonly nowMs: () => number;
   readonly log: (line: string) => void;
@@ -65,6 +68,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const engine = deps.engines.get(key);
   if (engine === undefined || engine.metadata.deletionTimestamp !== undefined) {
     deps.expectations.forget(key);
+    const [namespace, name] = key.split('/', 2);
+    deps.rolloutMetrics?.forget(namespace ?? '', name ?? '');
     return { writes: 0 };
   }
   if (!deps.expectations.satisfiedBy(key, engine.metadata.resourceVersion, deps.nowMs())) return { writes: 0, requeueAfterMs: cacheLagRetryMs };
@@ -112,11 +117,13 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     writes++;
   }
   for (const event of plan.events) {
+    deps.rolloutMetrics?.event(namespace, name, event.type, event.reason);
     // An Event is a report, not state: failing to record one must not fail (and so repeat) the reconcile.
     await deps.writer.event(engine, event.type, event.reason, event.message).catch((error: unknown) => {
       deps.log(`Event not recorded engine=${key} reason=${event.reason} error=${String(error)}`);
     });
   }
+  deps.rolloutMetrics?.observe(namespace, name, plan.status);
   return { writes, ...(plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs }) };
 }
 

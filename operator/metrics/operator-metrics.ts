@@ -1,10 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { WorkQueueObserver } from '../runtime/work-queue.ts';
+import { createRolloutMetrics, type RolloutMetrics } from './rollout-metrics.ts';
 
 /**
  * The operator's Prometheus metrics on an explicit registry (never prom-client's global one). Names are stable:
- * reconcile outcomes and latency, work-queue depth and waits, watch restarts by cause, engines by phase, and
- * whether this replica leads.
+ * reconcile outcomes and latency, work-queue depth and waits, watch restarts by cause, engines by phase, whether
+ * this replica leads, and per engine its rollout (rollout-metrics.ts).
  */
 export interface OperatorMetrics {
   readonly registry: Registry;
@@ -15,6 +16,8 @@ export interface OperatorMetrics {
   readonly enginesByPhase: Gauge<'phase'>;
   readonly leader: Gauge;
   readonly queueObserver: WorkQueueObserver;
+  /** Per-engine rollout gauges and the Events counter (rollout-metrics.ts). */
+  readonly rollout: RolloutMetrics;
 }
 
 export function createOperatorMetrics(): OperatorMetrics {
@@ -45,7 +48,7 @@ export function createOperatorMetrics(): OperatorMetrics {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry],
   });
   return {
-    registry, reconciles, reconcileSeconds, apiWrites, watchRestarts, enginesByPhase, leader,
+    registry, reconciles, reconcileSeconds, apiWrites, watchRestarts, enginesByPhase, leader, rollout: createRolloutMetrics(registry),
     queueObserver: {
       depth: (n) => depth.set(n),
       added: () => adds.inc(),

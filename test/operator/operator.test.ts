@@ -146,6 +146,10 @@ describe('the operator against a real API server', () => {
     expect(engine('gated')?.status?.phase).toBe('InvalidSpec');
     expect(condition('gated', 'Ready')?.message).toMatch(/names LatencyGate "team-gate", which does not exist in the engine's namespace/);
     expect(replicaSetsOf('gated')).toEqual([]);
+    // The operator's metrics say the same: phase, and the Warning it recorded once.
+    const exposition = (await metrics?.registry.metrics()) ?? '';
+    expect(exposition).toContain(`nexus_operator_engine_phase{namespace="${namespace}",name="gated",phase="InvalidSpec"} 1`);
+    expect(exposition).toContain(`nexus_operator_events_total{namespace="${namespace}",name="gated",type="Warning",reason="GateNotFound"} 1`);
     // The gate's own schema is the engine's: the same CEL rules refuse a Mann-Whitney gate without a tolerance.
     const refused = kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: gate('LatencyGate', 'team-gate', 5_000, {}) });
     expect(refused.err).toMatch(/method MannWhitney compares canary with stable and needs relativeToStable\.maxIncreasePercent/);
@@ -158,6 +162,8 @@ describe('the operator against a real API server', () => {
     await eventually(() => engine('gated')?.status?.gate?.kind === 'ClusterLatencyGate', { timeoutMs: 30_000, what: 'gated names its ClusterLatencyGate', context: tail });
     expect(engine('gated')?.status?.gate).toEqual({ kind: 'ClusterLatencyGate', name: 'platform-default', generation: 1 });
     expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'gated', '-n', namespace, '--wait=true']).code).toBe(0);
+    // A deleted engine leaves no series behind.
+    await eventually(async () => !((await metrics?.registry.metrics()) ?? 'name="gated"').includes('name="gated"'), { timeoutMs: 10_000, what: 'the metrics of gated dropped', context: tail });
   });
 
   it('accepts every example (GPU canary, minimal, the gate definitions) as it is written', () => {

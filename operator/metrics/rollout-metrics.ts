@@ -1,0 +1,84 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { TradingEngineStatus } from '../api/types.ts';
+
+/**
+ * Per-engine rollout metrics, so SREs can alert on "a rollout aborted" or "orders could not be cut" and compute a
+ * change failure rate: gauges set from the status each reconcile decided, and a counter of every Event the
+ * operator records (each Event is one transition: RolloutAborted, RolloutCompleted, OrdersOffFailed, ...).
+ *
+ *   nexus_operator_engine_phase{namespace,name,phase}                1 for the engine's current phase only
+ *   nexus_operator_rollout_step{namespace,name}                     current canary/blue-green step (-1: none)
+ *   nexus_operator_rollout_canary_weight_percent{namespace,name}    the canary's share (0 without a canary)
+ *   nexus_operator_rollout_aborted{namespace,name,reason}           1 while the rollout is aborted, with its reason
+ *   nexus_operator_gate_latency_micros{namespace,name,side}         the last gate measurement: canary and stable
+ *   nexus_operator_gate_threshold_micros{namespace,name}            that measurement's threshold
+ *   nexus_operator_gate_breaches_in_a_row{namespace,name}           the gate's current breach streak
+ *   nexus_operator_events_total{namespace,name,type,reason}         every Event recorded
+ *
+ * Series of an engine that is deleted are dropped (`forget`), so a dashboard never shows a ghost.
+ */
+export interface RolloutMetrics {
+  /** Sets the gauges of engine `namespace/name` from the status just decided. */
+  observe(namespace: string, name: string, status: TradingEngineStatus): void;
+  /** Counts one Event the operator recorded for the engine. */
+  event(namespace: string, name: string, type: string, reason: string): void;
+  /** Drops every series of a deleted engine. */
+  forget(namespace: string, name: string): void;
+}
+
+export function createRolloutMetrics(registry: Registry): RolloutMetrics {
+  const labels = ['namespace', 'name'] as const;
+  const phase = new Gauge({ name: 'nexus_operator_engine_phase', help: "1 for the TradingEngine's current status phase.", labelNames: [...labels, 'phase'] as const, registers: [registry] });
+  const step = new Gauge({ name: 'nexus_operator_rollout_step', help: 'The current rollout step index (-1 when the engine is at no step).', labelNames: labels, registers: [registry] });
+  const weight = new Gauge({ name: 'nexus_operator_rollout_canary_weight_percent', help: "The canary's weight in percent (0 without a canary).", labelNames: labels, registers: [registry] });
+  const aborted = new Gauge({ name: 'nexus_operator_rollout_aborted', help: 'While a rollout is aborted: 1, labelled with its abort reason.', labelNames: [...labels, 'reason'] as const, registers: [registry] });
+  const latency = new Gauge({ name: 'nexus_operator_gate_latency_micros', help: "The last gate measurement's quantile in microseconds, of the canary and of stable.", labelNames: [...labels, 'side'] as const, registers: [registry] });
+  const threshold = new Gauge({ name: 'nexus_operator_gate_threshold_micros', help: 'The threshold of the last gate measurement, in microseconds.', labelNames: labels, registers: [registry] });
+  const breaches = new Gauge({ name: 'nexus_operator_gate_breaches_in_a_row', help: "The gate's current streak of breaches.", labelNames: labels, registers: [registry] });
+  const events = new Counter({ name: 'nexus_operator_events_total', help: 'Events the operator recorded, by engine, type and reason (each is one transition).', labelNames: [...labels, 'type', 'reason'] as const, registers: [registry] });
+  // prom-client removes a series only by its full label set: each engine's series are remembered so an observe can
+  // drop the ones it no longer sets (a phase left, a measurement gone) and a deleted engine can drop them all.
+  const gauges = new Map<string, Array<{ gauge: Gauge; labels: Record<string, string> }>>();
+  const counted = new Map<string, Array<Record<string, string>>>();
+  const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+  const dropGauges = (key: string): void => {
+    for (const { gauge, labels: set } of gauges.get(key) ?? []) gauge.remove(set);
+    gauges.delete(key);
+  };
+  return {
+    observe(namespace, name, status) {
+      const key = keyOf(namespace, name);
+      dropGauges(key);
+      const series: Array<{ gauge: Gauge; labels: Record<string, string> }> = [];
+      const set = (gauge: Gauge, extra: Record<string, string>, value: number): void => {
+        const full = { namespace, name, ...extra };
+        gauge.set(full, value);
+        series.push({ gauge, labels: full });
+      };
+      if (status.phase !== undefined) set(phase, { phase: status.phase }, 1);
+      set(step, {}, status.currentStepIndex ?? -1);
+      set(weight, {}, status.canary?.weight ?? 0);
+      if (status.abortedAt !== undefined) set(aborted, { reason: status.abortReason ?? 'Unknown' }, 1);
+      const measurement = status.analysis?.lastMeasurement;
+      if (measurement?.p99Micros !== undefined) set(latency, { side: 'canary' }, measurement.p99Micros);
+      if (measurement?.stableP99Micros !== undefined) set(latency, { side: 'stable' }, measurement.stableP99Micros);
+      if (measurement?.thresholdMicros !== undefined) set(threshold, {}, measurement.thresholdMicros);
+      set(breaches, {}, status.analysis?.consecutiveBreaches ?? 0);
+      gauges.set(key, series);
+    },
+    event(namespace, name, type, reason) {
+      const full = { namespace, name, type, reason };
+      events.inc(full);
+      const key = keyOf(namespace, name);
+      const seen = counted.get(key) ?? [];
+      if (!seen.some((labels) => labels.type === type && labels.reason === reason)) seen.push(full);
+      counted.set(key, seen);
+    },
+    forget(namespace, name) {
+      const key = keyOf(namespace, name);
+      dropGauges(key);
+      for (const labels of counted.get(key) ?? []) events.remove(labels);
+      counted.delete(key);
+    },
+  };
+}
