@@ -13,11 +13,14 @@ export const clusterHelp = helpText(
   'Development and tests: runs a real Kubernetes v1.34.4 control plane on loopback (etcd, kube-apiserver,\n' +
     'kube-controller-manager, kube-scheduler, built from the Go modules by devcluster/kubernetes/build.sh and cached)\n' +
     'plus a local node agent that runs engine Pods as processes on 127.0.0.x. Installs the CRDs in crds/ when\n' +
-    'present, prints the kubeconfig to use, and runs in the foreground: Ctrl-C or SIGTERM stops every process.',
+    'present and the RuntimeClass "nvidia" that examples/gpu-canary.yaml names (the agent runs every pod as a\n' +
+    'process whatever its class), prints the kubeconfig to use, and runs in the foreground: Ctrl-C or SIGTERM stops\n' +
+    'every process.',
   options,
 );
 
 const crdDir = fileURLToPath(new URL('../../crds', import.meta.url));
+const nvidiaRuntimeClass = 'apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\nhandler: nvidia\n';
 
 export async function clusterCommand(argv: readonly string[]): Promise<number> {
   const [action, ...rest] = argv;
@@ -39,6 +42,8 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
     } else {
       log('Cluster has no CRDs to install (crds/ does not exist yet)');
     }
+    // The GPU example names runtimeClassName nvidia: without the class its ReplicaSet could create no pod here.
+    execFileSync('kubectl', ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', '-'], { input: nvidiaRuntimeClass, stdio: ['pipe', 'inherit', 'inherit'] });
     log(`Cluster ready server=${cluster.server} node=${agent.nodeName}`);
     console.log(`\n  export KUBECONFIG=${cluster.kubeconfig}\n`);
     await new Promise<void>((resolve) => {

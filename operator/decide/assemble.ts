@@ -22,7 +22,7 @@ import type { RolloutPlan } from '../rollout/types.ts';
  * stable revision nor one that still has pods or a size; ConfigMaps of revisions no longer kept go with them.
  * Status: computed whole from the previous one less the rollout-owned fields, the planner's rollout fields, the
  * replica counts over every ReplicaSet, and the conditions (Ready, Available, Progressing, LatencyHealthy,
- * GPUSchedulable, Paused). Pure.
+ * GPUSchedulable, Paused, and ReplicaFailure while a ReplicaSet cannot create pods). Pure.
  */
 export function assemble(engine: TradingEngine, observed: Observed, revision: string, rollout: RolloutPlan, nowMs: number): Plan {
   const previous = engine.status ?? {};
@@ -77,6 +77,11 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     rollout.progressing,
   ];
   if (rollout.latencyHealthy !== undefined) conditions.push(rollout.latencyHealthy);
+  const failure = replicaFailure(observed.replicaSets, previous);
+  if (failure !== undefined) {
+    conditions.push(failure.condition);
+    if (failure.event !== undefined) events.push(failure.event);
+  }
   const gpu = gpuCondition(engine, observed.pods, previous);
   if (gpu !== undefined) {
     conditions.push(gpu.condition);
@@ -100,7 +105,8 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     ...(rollout.stableRevision === undefined ? {} : { stableRevision: rollout.stableRevision }),
     updateRevision: revision,
     phase: rollout.phase,
-    message: rollout.message ?? rollout.progressing.message,
+    // Why no pod can exist says more than how far the rollout got.
+    message: failure?.condition.message ?? rollout.message ?? rollout.progressing.message,
     conditions: mergeConditions(previous.conditions, conditions, generation, nowMs),
   };
   applies.push(...analysisRecords(engine, observed, status, deletes, nowMs));
@@ -229,6 +235,27 @@ function scaledCopy(rs: V1ReplicaSet, replicas: number): V1ReplicaSet {
   };
 }
 
+/**
+ * ReplicaFailure when a ReplicaSet of the engine cannot create its pods (its own ReplicaFailure condition: a
+ * missing RuntimeClass, a quota, an admission webhook), so the engine says why no pod exists instead of only
+ * "0/4 available" until the progress deadline; a Warning with the same reason (FailedCreate) when it first appears
+ * or its message changes. Absent when every ReplicaSet creates its pods.
+ */
+function replicaFailure(replicaSetsSeen: readonly V1ReplicaSet[], previous: TradingEngineStatus): { condition: DesiredCondition; event?: EventIntent } | undefined {
+  for (const rs of replicaSetsSeen) {
+    const failed = rs.status?.conditions?.find((condition) => condition.type === 'ReplicaFailure' && condition.status === 'True');
+    if (failed === undefined) continue;
+    const condition: DesiredCondition = {
+      type: 'ReplicaFailure', status: 'True', reason: failed.reason ?? 'FailedCreate',
+      message: `ReplicaSet ${rs.metadata?.name ?? ''} cannot create pods: ${failed.message ?? 'no message'}`,
+    };
+    const before = findCondition(previous.conditions, 'ReplicaFailure');
+    const event: EventIntent | undefined = before?.message === condition.message ? undefined : { type: 'Warning', reason: condition.reason, message: condition.message };
+    return event === undefined ? { condition } : { condition, event };
+  }
+  return undefined;
+}
+
 /** The scheduler's message when `pod` is unschedulable for lack of `resourceName`, else undefined. */
 function unschedulableFor(pod: V1Pod, resourceName: string): string | undefined {
   const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
@@ -244,6 +271,10 @@ function gpuCondition(
 ): { condition: DesiredCondition; event?: EventIntent } | undefined {
   const gpu = engine.spec.template.gpu;
   if (gpu === undefined) return undefined;
+  if (pods.length === 0) {
+    // Nothing to say about pods that do not exist (ReplicaFailure says why, when a ReplicaSet knows).
+    return { condition: { type: 'GPUSchedulable', status: 'Unknown', reason: 'NoPods', message: 'No engine pod exists yet' } };
+  }
   const starved = pods.find((pod) => unschedulableFor(pod, gpu.resourceName) !== undefined);
   const schedulerMessage = starved === undefined ? undefined : unschedulableFor(starved, gpu.resourceName);
   const condition: DesiredCondition = schedulerMessage === undefined

@@ -589,11 +589,31 @@ describe('decide: GPU scheduling', () => {
     ['every pod is scheduled', [pod('a', { status: 'True' })]],
     ['a pod lacks cpu, not GPUs', [pod('a', { status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' })]],
     ['a pod is unscheduled for another reason', [pod('a', { status: 'False', reason: 'SchedulingGated', message: 'nvidia.com/gpu gate' })]],
-    ['there are no pods', []],
   ])('reports GPUSchedulable=True GPUsAllocated when %s', (_what, pods) => {
     const ok = decide({ ...observed, pods }, T0 + minute);
     expect(condition(ok.status, 'GPUSchedulable')).toMatchObject({ status: 'True', reason: 'GPUsAllocated', message: 'Every scheduled pod has 1 nvidia.com/gpu' });
     expect(ok.events.filter((e) => e.reason === 'InsufficientGPU')).toEqual([]);
+  });
+
+  it('says nothing about GPUs of pods that do not exist: GPUSchedulable Unknown NoPods', () => {
+    const none = decide({ ...observed, pods: [] }, T0 + minute);
+    expect(condition(none.status, 'GPUSchedulable')).toMatchObject({ status: 'Unknown', reason: 'NoPods', message: 'No engine pod exists yet' });
+  });
+
+  it('says why a ReplicaSet creates no pods: ReplicaFailure with its message, in the status message, and one Warning', () => {
+    const failedCreate = 'pods "equities-momentum-x" is forbidden: pod rejected: RuntimeClass "nvidia" not found';
+    const replicaSetsSeen = observed.replicaSets.map((rs) => ({
+      ...rs, status: { ...rs.status, replicas: 0, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failedCreate }] },
+    }));
+    const failing = decide({ ...observed, pods: [], replicaSets: replicaSetsSeen }, T0 + minute);
+    const text = `ReplicaSet ${replicaSetsSeen[0]?.metadata?.name ?? ''} cannot create pods: ${failedCreate}`;
+    expect(condition(failing.status, 'ReplicaFailure')).toMatchObject({ status: 'True', reason: 'FailedCreate', message: text });
+    expect(failing.status.message).toBe(text);
+    expect(failing.events.filter((e) => e.reason === 'FailedCreate')).toEqual([{ type: 'Warning', reason: 'FailedCreate', message: text }]);
+    const again = decide({ ...observed, pods: [], replicaSets: replicaSetsSeen, engine: withStatus(observed.engine, failing.status) }, T0 + 2 * minute);
+    expect(again.events.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+    // Fixed: the condition goes away.
+    expect(condition(decide(observed, T0 + 3 * minute).status, 'ReplicaFailure')).toBeUndefined();
   });
 
   it('has no GPUSchedulable condition for an engine without GPUs', () => {

@@ -325,6 +325,17 @@ describe('the operator against a real API server', () => {
     await eventually(() => condition('gpu', 'GPUSchedulable')?.status === 'True' && condition('gpu', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'GPU engine ready', context: tail });
   }, 180_000);
 
+  it('says why no pod exists: a ReplicaSet that cannot create pods (no such RuntimeClass) shows as ReplicaFailure', async () => {
+    apply(manifest('noclass', (spec) => { spec.template.gpu = { count: 1, runtimeClassName: 'no-such-class' }; }));
+    await eventually(() => condition('noclass', 'ReplicaFailure')?.status === 'True', { timeoutMs: 60_000, what: 'ReplicaFailure=True', context: tail });
+    expect(condition('noclass', 'ReplicaFailure')).toMatchObject({ reason: 'FailedCreate' });
+    expect(condition('noclass', 'ReplicaFailure')?.message).toMatch(/^ReplicaSet noclass-\w+ cannot create pods: .*RuntimeClass "no-such-class" not found/);
+    expect(condition('noclass', 'GPUSchedulable')).toMatchObject({ status: 'Unknown', reason: 'NoPods' });
+    const warnings = (): string => kubectl(cluster.kubeconfig, ['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=noclass,reason=FailedCreate', '-o', 'jsonpath={.items[*].message}']).out;
+    await eventually(() => warnings() !== '', { timeoutMs: 10_000, what: 'FailedCreate Event on the engine', context: tail });
+    expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'noclass', '-n', namespace, '--wait=true']).code).toBe(0);
+  }, 90_000);
+
   it('recovers from a killed watch and from an expired resourceVersion (410 Gone)', async () => {
     const restarts = async (reason: string): Promise<number> => {
       const metric = (await metrics?.watchRestarts.get())?.values ?? [];
