@@ -156,6 +156,7 @@ describe('stepLine and describeStepProgress', () => {
     ['an analysis step', { currentStepIndex: 4 }, '4/6 analysis'],
     ['every step done', { currentStepIndex: 6 }, '6/6 done'],
     ['no step index', {}, '-/6'],
+    ['a first revision, stable at once: no step was ever taken', { currentStepIndex: 6, stableRevision: 'a1', updateRevision: 'a1' }, '- (no rollout in progress)'],
   ] as const)('describes %s', (_what, status: TradingEngineStatus, expected) => {
     expect(stepLine(engine(canarySpec, status), now)).toBe(expected);
   });

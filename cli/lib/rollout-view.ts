@@ -104,8 +104,8 @@ export function formatRollout(engine: TradingEngine, nowMs: number): string[] {
 
 /**
  * The current step as `i/n description`. Examples: `1/4 setWeight 25`, `2/4 pause 300s (120s left)`,
- * `2/4 pause (waiting for promote)`, `3/4 analysis`, `4/4 done`, `-/4` without a step index; without canary steps
- * (blue-green) the index alone.
+ * `2/4 pause (waiting for promote)`, `3/4 analysis`, `4/4 done`, `-/4` without a step index, `- (no rollout in
+ * progress)` once stable is the update revision; without canary steps (blue-green) the index alone.
  */
 export function stepLine(engine: TradingEngine, nowMs: number): string {
   const status = engine.status;
@@ -113,6 +113,8 @@ export function stepLine(engine: TradingEngine, nowMs: number): string {
   const steps = engine.spec.strategy?.canary?.steps;
   // Blue-green steps are the operator's own (no list in spec): the index alone.
   if (steps === undefined) return index === undefined ? none : String(index);
+  // Stable and update revision the same: nothing is rolling out (a first revision never took a step at all).
+  if (status?.stableRevision !== undefined && status.stableRevision === status.updateRevision) return `${none} (no rollout in progress)`;
   if (index === undefined) return `${none}/${steps.length}`;
   const step = steps[index];
   if (step === undefined) return `${index}/${steps.length}${index >= steps.length ? ' done' : ''}`;
