@@ -22,6 +22,8 @@ export interface OperatorConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** What shapes decisions: NetworkPolicy peers and the Prometheus allow-list. */
   readonly settings: OperatorSettings;
+  /** Where every recorded Event is POSTed (NEXUS_EVENT_WEBHOOK_URL, NEXUS_EVENT_WEBHOOK_TOKEN); absent: nowhere. */
+  readonly eventWebhook?: { readonly url: string; readonly token?: string };
 }
 
 export class OperatorConfigError extends Error {
@@ -45,6 +47,10 @@ export function checkOperatorConfig(config: OperatorConfig): OperatorConfig {
   }
   if (config.metricsPort === config.healthPort && config.metricsPort !== 0) {
     throw new OperatorConfigError(`--metrics-port and --health-port must differ, both are ${config.metricsPort}`);
+  }
+  const webhookUrl = config.eventWebhook?.url;
+  if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(webhookUrl)) {
+    throw new OperatorConfigError('NEXUS_EVENT_WEBHOOK_URL must be an http:// or https:// URL (its value is not shown: it may hold a secret)');
   }
   for (const namespace of config.watchNamespaces) {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) throw new OperatorConfigError(`--watch-namespaces: ${JSON.stringify(namespace)} is not a namespace name`);

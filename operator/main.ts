@@ -1,6 +1,7 @@
 import { startMetricsServer, type MetricsServer } from '../engine/metrics/http-server.ts';
 import type { OperatorConfig } from './config.ts';
 import { startController, type Controller } from './controller/controller.ts';
+import { EventWebhook } from './notify/event-webhook.ts';
 import { createClusterWriter } from './kube/cluster-writer.ts';
 import { loadKubeConfig } from './kube/kube-config.ts';
 import { createOperatorMetrics } from './metrics/operator-metrics.ts';
@@ -40,11 +41,15 @@ export async function runOperator(config: OperatorConfig, log: (line: string) =>
     servers.push(await startMetricsServer({ port: config.healthPort, host: config.bindHost, registry: metrics.registry, isReady }));
   }
 
+  const eventWebhook = config.eventWebhook === undefined ? undefined : new EventWebhook({
+    ...config.eventWebhook, log, onResult: (result) => metrics.webhookEvents.inc({ result }),
+  });
   const startLeading = (): void => {
     metrics.leader.set(1);
-    log(`Leading identity=${config.identity}; starting the controller`);
+    log(`Leading identity=${config.identity}; starting the controller${eventWebhook === undefined ? '' : '; Events are sent to the event webhook'}`);
     controller = startController({
       kubeConfig, writer, metrics, log, namespaces: config.watchNamespaces, workers: config.workers, resyncMs: config.resyncMs, settings: config.settings,
+      ...(eventWebhook === undefined ? {} : { eventWebhook }),
     });
   };
   const stopAll = async (code: number): Promise<void> => {
@@ -52,6 +57,7 @@ export async function runOperator(config: OperatorConfig, log: (line: string) =>
     stopping = true;
     metrics.leader.set(0);
     await controller?.stop();
+    await eventWebhook?.close();
     await leadership.stop();
     await Promise.all(servers.map((server) => server.close()));
     finish(code);

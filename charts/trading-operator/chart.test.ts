@@ -368,6 +368,16 @@ describe('helm template', () => {
     expect(template(['analysis.prometheusAddresses={prometheus:9090}']).stderr).toMatch(/prometheusAddresses/);
   });
 
+  it('passes the event webhook from a Secret as environment, URL required and token optional, and none by default', () => {
+    const env = (values: string[]): unknown => only<Deployment>(render(values), 'Deployment').spec.template.spec.containers[0].env;
+    expect(JSON.stringify(env([]))).not.toContain('NEXUS_EVENT_WEBHOOK');
+    expect(env(['notifications.eventWebhook.secretName=nexus-webhook'])).toEqual(expect.arrayContaining([
+      { name: 'NEXUS_EVENT_WEBHOOK_URL', valueFrom: { secretKeyRef: { name: 'nexus-webhook', key: 'url' } } },
+      { name: 'NEXUS_EVENT_WEBHOOK_TOKEN', valueFrom: { secretKeyRef: { name: 'nexus-webhook', key: 'token', optional: true } } },
+    ]));
+    expect(template(['notifications.eventWebhook.secretName=Not_A_Name']).stderr).toMatch(/secretName/);
+  });
+
   it('with watchNamespaces binds the ClusterRole only in those namespaces', () => {
     const objects = render(['watchNamespaces={trading-a,trading-b}', 'engines.podMonitor.enabled=true']);
     expect(objects.filter((object) => object.kind === 'ClusterRoleBinding').map((object) => object.metadata.name)).toEqual([`${fullname}-cluster-gates`]);

@@ -218,3 +218,16 @@ describe('defaultIdentity', () => {
     expect(defaultIdentity(podName)).toBe(expected);
   });
 });
+
+describe('operatorConfig: the event webhook', () => {
+  it('reads the URL and bearer token from the environment, and none when unset or empty', () => {
+    expect(operatorConfig([], podEnv).eventWebhook).toBeUndefined();
+    expect(operatorConfig([], { ...podEnv, NEXUS_EVENT_WEBHOOK_URL: ' ' }).eventWebhook).toBeUndefined();
+    expect(operatorConfig([], { ...podEnv, NEXUS_EVENT_WEBHOOK_URL: 'https://hooks.example/nexus' }).eventWebhook).toEqual({ url: 'https://hooks.example/nexus' });
+    expect(operatorConfig([], { ...podEnv, NEXUS_EVENT_WEBHOOK_URL: 'http://alerts:8080/in', NEXUS_EVENT_WEBHOOK_TOKEN: 't0ken' }).eventWebhook).toEqual({ url: 'http://alerts:8080/in', token: 't0ken' });
+  });
+
+  it('refuses a URL that is not http(s), without echoing it (it may hold a secret)', () => {
+    expect(() => operatorConfig([], { ...podEnv, NEXUS_EVENT_WEBHOOK_URL: 'ftp://user:pass@host/x' })).toThrow(/^NEXUS_EVENT_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL \(its value is not shown: it may hold a secret\)$/);
+  });
+});

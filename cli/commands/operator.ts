@@ -31,7 +31,9 @@ const options = {
 export const operatorHelp = helpText(
   'nexus operator [options]',
   'Runs the TradingEngine operator: watches TradingEngines and reconciles them into engine ReplicaSets,\n' +
-    'ConfigMaps and Services with server-side apply, reporting status conditions and Events.',
+    'ConfigMaps and Services with server-side apply, reporting status conditions and Events.\n' +
+    'Environment: NEXUS_EVENT_WEBHOOK_URL (and NEXUS_EVENT_WEBHOOK_TOKEN, sent as a bearer token) POSTs every Event\n' +
+    'as JSON to that URL (docs/operator.md, "Notifications").',
   options,
 );
 
@@ -66,6 +68,7 @@ export function operatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv):
       resyncMs: Math.round(num(values, 'resync-seconds') * 1000),
       logLevel: logLevel as OperatorConfig['logLevel'],
       settings: operatorSettings(values, env),
+      ...eventWebhookOf(env),
     });
   } catch (error) {
     if (error instanceof OperatorConfigError) throw new UsageError(error.message);
@@ -130,4 +133,12 @@ export async function operatorCommand(argv: readonly string[]): Promise<number> 
   const code = await running.done;
   log(`Operator stopped code=${code}`);
   return code;
+}
+
+/** The event webhook from the environment (the chart fills it from a Secret, so the URL and token stay out of args). */
+function eventWebhookOf(env: NodeJS.ProcessEnv): Pick<OperatorConfig, 'eventWebhook'> {
+  const url = env.NEXUS_EVENT_WEBHOOK_URL?.trim() ?? '';
+  if (url === '') return {};
+  const token = env.NEXUS_EVENT_WEBHOOK_TOKEN?.trim() ?? '';
+  return { eventWebhook: token === '' ? { url } : { url, token } };
 }

@@ -6,6 +6,7 @@ import { startInformer, type Informer, type InformerEventType, type Lister, type
 import { clusterLatencyGates, configMaps, latencyGates, networkPolicies, pods, replicaSets, secrets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
 import { gateRefOf } from '../api/gate-ref.ts';
 import { servedResources } from '../kube/discovery.ts';
+import type { EventWebhook, WebhookEvent } from '../notify/event-webhook.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { engineAppName, labelKeys, managerName } from '../render/labels.ts';
 import { StatusExpectations } from './expectations.ts';
@@ -31,6 +32,8 @@ export interface ControllerOptions {
   readonly rollout?: RolloutEffects;
   /** NetworkPolicy peers and the Prometheus allow-list; default: no NetworkPolicy, any Prometheus address. */
   readonly settings?: OperatorSettings;
+  /** Where every recorded Event is POSTed (operator/notify/event-webhook.ts); absent: nowhere. */
+  readonly eventWebhook?: EventWebhook;
   /** Observes every finished reconcile (benchmarks): its key, duration in ms and writes (-1 for an error). */
   readonly onReconcile?: (key: string, ms: number, writes: number) => void;
 }
@@ -139,6 +142,7 @@ export function startController(options: ControllerOptions): Controller {
     rollout: options.rollout ?? createRolloutEffects(),
     expectations: new StatusExpectations(),
     rolloutMetrics: metrics.rollout,
+    ...(options.eventWebhook === undefined ? {} : { notify: (event: WebhookEvent) => options.eventWebhook?.send(event) }),
     nowMs,
     log,
   };

@@ -12,6 +12,7 @@ import { labelKeys } from '../render/labels.ts';
 import { settle } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
 import type { RolloutMetrics } from '../metrics/rollout-metrics.ts';
+import { webhookEventOf, type WebhookEvent } from '../notify/event-webhook.ts';
 import { cutOrdersOn, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
 import type { ForeignObject, OwnershipRequest } from '../plan/needs.ts';
 import { needsWrite, type Observed } from '../plan/plan.ts';
@@ -36,6 +37,8 @@ export interface ReconcilerDeps {
   readonly expectations: StatusExpectations;
   /** Per-engine rollout metrics, set from every plan carried out (absent: none kept). */
   readonly rolloutMetrics?: RolloutMetrics;
+  /** Hands each recorded Event to the event webhook (absent: no webhook configured); must not block. */
+  readonly notify?: (event: WebhookEvent) => void;
   /** Wall-clock milliseconds (status timestamps, deadlines). */
   readonly nowMs: () => number;
   readonly log: (line: string) => void;
@@ -118,6 +121,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   }
   for (const event of plan.events) {
     deps.rolloutMetrics?.event(namespace, name, event.type, event.reason);
+    deps.notify?.(webhookEventOf({ namespace, name }, event, plan.status, nowMs));
     // An Event is a report, not state: failing to record one must not fail (and so repeat) the reconcile.
     await deps.writer.event(engine, event.type, event.reason, event.message).catch((error: unknown) => {
       deps.log(`Event not recorded engine=${key} reason=${event.reason} error=${String(error)}`);

@@ -18,6 +18,8 @@ export interface OperatorMetrics {
   readonly queueObserver: WorkQueueObserver;
   /** Per-engine rollout gauges and the Events counter (rollout-metrics.ts). */
   readonly rollout: RolloutMetrics;
+  /** Event webhook outcomes: delivered, retried (an attempt failed), dropped. */
+  readonly webhookEvents: Counter<'result'>;
 }
 
 export function createOperatorMetrics(): OperatorMetrics {
@@ -35,6 +37,10 @@ export function createOperatorMetrics(): OperatorMetrics {
     labelNames: ['kind', 'reason'] as const, registers: [registry],
   });
   const enginesByPhase = new Gauge({ name: 'nexus_operator_engines', help: 'TradingEngines by status phase.', labelNames: ['phase'] as const, registers: [registry] });
+  const webhookEvents = new Counter({
+    name: 'nexus_operator_webhook_events_total', help: 'Event webhook outcomes: delivered, retried (an attempt failed), dropped (given up or pushed out of a full queue).',
+    labelNames: ['result'] as const, registers: [registry],
+  });
   const leader = new Gauge({ name: 'nexus_operator_leader', help: '1 while this replica holds the leader lease.', registers: [registry] });
   const depth = new Gauge({ name: 'nexus_operator_workqueue_depth', help: 'Keys waiting in the work queue.', registers: [registry] });
   const adds = new Counter({ name: 'nexus_operator_workqueue_adds_total', help: 'Keys added to the work queue.', registers: [registry] });
@@ -48,7 +54,7 @@ export function createOperatorMetrics(): OperatorMetrics {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry],
   });
   return {
-    registry, reconciles, reconcileSeconds, apiWrites, watchRestarts, enginesByPhase, leader, rollout: createRolloutMetrics(registry),
+    registry, reconciles, reconcileSeconds, apiWrites, watchRestarts, enginesByPhase, leader, rollout: createRolloutMetrics(registry), webhookEvents,
     queueObserver: {
       depth: (n) => depth.set(n),
       added: () => adds.inc(),

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventWebhook, type WebhookEvent } from '../../operator/notify/event-webhook.ts';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../../cli/lib/processes.ts';
 import { startController, type Controller } from '../../operator/controller/controller.ts';
@@ -29,6 +32,10 @@ let cluster: ControlPlane;
 let agent: NodeAgent | undefined;
 let controller: Controller | undefined;
 let metrics: OperatorMetrics | undefined;
+/** The event webhook's receiver: a real local HTTP server collecting what the operator POSTs. */
+let receiver: Server | undefined;
+let eventWebhook: EventWebhook | undefined;
+const webhookEvents: WebhookEvent[] = [];
 const lines: string[] = [];
 const log = (line: string): void => {
   lines.push(line);
@@ -89,8 +96,19 @@ beforeAll(async () => {
   expect(kubectl(cluster.kubeconfig, ['create', 'namespace', namespace]).code).toBe(0);
   const kubeConfig = loadKubeConfig(cluster.kubeconfig);
   metrics = createOperatorMetrics();
+  receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      webhookEvents.push(JSON.parse(body) as WebhookEvent);
+      response.statusCode = 204;
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver?.listen(0, '127.0.0.1', resolve));
+  eventWebhook = new EventWebhook({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`, log });
   controller = startController({
-    kubeConfig, writer: createClusterWriter(kubeConfig), metrics, namespaces: [], workers: 2, resyncMs: 0, watchSilenceMs: 60_000, log,
+    kubeConfig, writer: createClusterWriter(kubeConfig), metrics, namespaces: [], workers: 2, resyncMs: 0, watchSilenceMs: 60_000, log, eventWebhook,
     settings: { networkPolicy: { operatorNamespace: 'nexus-system', operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator' }, prometheus: { namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } } },
   });
   await controller.synced;
@@ -98,6 +116,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controller?.stop();
+  await eventWebhook?.close(0);
+  receiver?.closeAllConnections();
+  receiver?.close();
   await agent?.stop();
   await cluster?.stop();
 }, 60_000);
@@ -150,6 +171,9 @@ describe('the operator against a real API server', () => {
     const exposition = (await metrics?.registry.metrics()) ?? '';
     expect(exposition).toContain(`nexus_operator_engine_phase{namespace="${namespace}",name="gated",phase="InvalidSpec"} 1`);
     expect(exposition).toContain(`nexus_operator_events_total{namespace="${namespace}",name="gated",type="Warning",reason="GateNotFound"} 1`);
+    // And the event webhook got it, with the engine and its phase.
+    await eventually(() => webhookEvents.find((event) => event.engine.name === 'gated' && event.reason === 'GateNotFound'), { timeoutMs: 10_000, what: 'the GateNotFound Event at the webhook', context: tail });
+    expect(webhookEvents.find((event) => event.engine.name === 'gated' && event.reason === 'GateNotFound')).toMatchObject({ engine: { namespace }, type: 'Warning', phase: 'InvalidSpec' });
     // The gate's own schema is the engine's: the same CEL rules refuse a Mann-Whitney gate without a tolerance.
     const refused = kubectl(cluster.kubeconfig, ['apply', '--server-side', '-f', '-'], { input: gate('LatencyGate', 'team-gate', 5_000, {}) });
     expect(refused.err).toMatch(/method MannWhitney compares canary with stable and needs relativeToStable\.maxIncreasePercent/);
