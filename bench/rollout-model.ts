@@ -12,6 +12,7 @@
  * Everything is a pure function of the seed: the same seed gives the same samples on every machine.
  */
 import { Mulberry32 } from '../engine/random/mulberry32.ts';
+import { NormalDeviates } from '../engine/sim/random-walk.ts';
 import { gateWindowReport, type GateWindowReport } from '../engine/metrics/gate-window.ts';
 import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } from '../engine/metrics/sliding-window.ts';
 import type { Measurement } from '../operator/api/types.ts';
@@ -89,10 +90,11 @@ export function describeModel(): string {
 /** mulberry32 with the few distributions the model needs. */
 export class Rng {
   private readonly source: Mulberry32;
-  private spare = Number.NaN;
+  private readonly normals: NormalDeviates;
 
   constructor(seed: number) {
     this.source = new Mulberry32(seed);
+    this.normals = new NormalDeviates(this.source);
   }
 
   uniform(): number {
@@ -103,18 +105,9 @@ export class Rng {
     return range[0] + (range[1] - range[0]) * this.source.next();
   }
 
-  /** Standard normal (Box-Muller, the second value kept for the next call). */
+  /** Standard normal (Box-Muller, the second value kept for the next call: the simulator's own NormalDeviates). */
   normal(): number {
-    if (!Number.isNaN(this.spare)) {
-      const value = this.spare;
-      this.spare = Number.NaN;
-      return value;
-    }
-    const u = 1 - this.source.next();
-    const v = this.source.next();
-    const radius = Math.sqrt(-2 * Math.log(u));
-    this.spare = radius * Math.sin(2 * Math.PI * v);
-    return radius * Math.cos(2 * Math.PI * v);
+    return this.normals.next();
   }
 
   /** Poisson: exact (Knuth) below a mean of 30, the rounded normal approximation above. */

@@ -70,7 +70,7 @@ describe('nexus engine process: oversized messages', () => {
   });
 
   it('sizes the limits from the wire format', () => {
-    expect(MAX_DATA_MESSAGE_BYTES).toBe(24 + 65_535 * 48);
+    expect(MAX_DATA_MESSAGE_BYTES).toBe(24 + 65_535 * 56); // the largest order frame (version 2, 56-byte records)
     expect(MAX_CONTROL_MESSAGE_BYTES).toBe(4096);
   });
 
