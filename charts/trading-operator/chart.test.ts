@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
 import { helmBinary } from '../../test/support/helm.ts';
 import { kubectl } from '../../test/support/kube.ts';
@@ -366,6 +366,61 @@ describe('helm template', () => {
     const without = args(['networkPolicy.enabled=false']);
     expect(without.filter((arg) => /network-policy|operator-(namespace|pod-labels)|prometheus-(namespace|pod)-labels/.test(arg))).toEqual([]);
     expect(template(['analysis.prometheusAddresses={prometheus:9090}']).stderr).toMatch(/prometheusAddresses/);
+  });
+
+  it('ships alert rules that promtool accepts and that fire on the series the operator exports', () => {
+    expect(render().map((object) => object.kind)).not.toContain('PrometheusRule');
+    const rule = only<Manifest & { spec: { groups: unknown[] } }>(render(['metrics.prometheusRule.enabled=true', 'metrics.prometheusRule.labels.release=kps']), 'PrometheusRule');
+    expect(rule.metadata.labels?.release).toBe('kps');
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-rules-'));
+    try {
+      writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: rule.spec.groups }));
+      const check = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yaml')], { encoding: 'utf8' });
+      expect(check.error, 'promtool is needed (Debian package prometheus; .ci/run installs it)').toBeUndefined();
+      expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+      expect(check.stdout).toContain('SUCCESS: 6 rules found');
+      // Synthetic series as the operator exports them: an abort at minute 2, a failed cut at minute 3, an engine
+      // Degraded from minute 1, no leader from minute 1, two events dropped by the webhook.
+      const engine = 'engine_namespace="trading",engine="alpha"';
+      const tests = {
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [{
+          interval: '1m',
+          input_series: [
+            { series: `nexus_operator_events_total{${engine},type="Warning",reason="RolloutAborted"}`, values: '0 0 1 1 1 1' },
+            { series: `nexus_operator_events_total{${engine},type="Warning",reason="OrdersOffFailed"}`, values: '0 0 0 1 1 1' },
+            { series: `nexus_operator_engine_phase{${engine},phase="Degraded"}`, values: '0 1x20' },
+            { series: 'nexus_operator_leader{pod="op-0"}', values: '1 0x20' },
+            { series: 'nexus_operator_webhook_events_total{result="dropped"}', values: '0 2 2 2' },
+          ],
+          alert_rule_test: [
+            { eval_time: '1m', alertname: 'NexusRolloutAborted', exp_alerts: [] },
+            { eval_time: '3m', alertname: 'NexusRolloutAborted', exp_alerts: [{ exp_labels: { severity: 'warning', engine_namespace: 'trading', engine: 'alpha' }, exp_annotations: {
+              summary: 'Rollout of trading/alpha aborted', description: 'The operator aborted a rollout in the last 10 minutes: nexus rollout status alpha -n trading says why.',
+            } }] },
+            { eval_time: '4m', alertname: 'NexusOrdersOffFailed', exp_alerts: [{ exp_labels: { severity: 'critical', engine_namespace: 'trading', engine: 'alpha' }, exp_annotations: {
+              summary: 'Orders could not be cut on trading/alpha', description: "An aborted canary's pods did not confirm orders-off: they may still be sending orders. Cut them by hand (nexus ctl cut) and check the pods.",
+            } }] },
+            { eval_time: '5m', alertname: 'NexusEngineNotHealthy', exp_alerts: [] },
+            { eval_time: '12m', alertname: 'NexusEngineNotHealthy', exp_alerts: [{ exp_labels: { severity: 'warning', engine_namespace: 'trading', engine: 'alpha', phase: 'Degraded' }, exp_annotations: {
+              summary: 'trading/alpha is Degraded', description: 'The TradingEngine has been Degraded for 10m: its Ready condition says why.',
+            } }] },
+            { eval_time: '7m', alertname: 'NexusNoOperatorLeader', exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: {
+              summary: 'No Nexus operator replica leads', description: 'No replica holds the leader lease: nothing is reconciled, no rollout advances or aborts.',
+            } }] },
+            { eval_time: '2m', alertname: 'NexusEventWebhookDropping', exp_alerts: [{ exp_labels: { severity: 'warning', result: 'dropped' }, exp_annotations: {
+              summary: 'The Nexus event webhook is dropping events', description: 'Events were given up after retries or pushed out of a full queue: the receiver is down or too slow.',
+            } }] },
+          ],
+        }],
+      };
+      writeFileSync(join(dir, 'tests.yaml'), stringify(tests));
+      const run = spawnSync('promtool', ['test', 'rules', join(dir, 'tests.yaml')], { encoding: 'utf8' });
+      expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('passes the event webhook from a Secret as environment, URL required and token optional, and none by default', () => {

@@ -16,19 +16,19 @@ describe('rollout metrics', () => {
       analysis: { consecutiveBreaches: 2, lastMeasurement: { p99Micros: 912, stableP99Micros: 470, thresholdMicros: 800 } },
     });
     expect(await series(registry)).toEqual([
-      'nexus_operator_engine_phase{namespace="trading",name="alpha",phase="Progressing"} 1',
-      'nexus_operator_rollout_step{namespace="trading",name="alpha"} 1',
-      'nexus_operator_rollout_canary_weight_percent{namespace="trading",name="alpha"} 25',
-      'nexus_operator_gate_latency_micros{namespace="trading",name="alpha",side="canary"} 912',
-      'nexus_operator_gate_latency_micros{namespace="trading",name="alpha",side="stable"} 470',
-      'nexus_operator_gate_threshold_micros{namespace="trading",name="alpha"} 800',
-      'nexus_operator_gate_breaches_in_a_row{namespace="trading",name="alpha"} 2',
+      'nexus_operator_engine_phase{engine_namespace="trading",engine="alpha",phase="Progressing"} 1',
+      'nexus_operator_rollout_step{engine_namespace="trading",engine="alpha"} 1',
+      'nexus_operator_rollout_canary_weight_percent{engine_namespace="trading",engine="alpha"} 25',
+      'nexus_operator_gate_latency_micros{engine_namespace="trading",engine="alpha",side="canary"} 912',
+      'nexus_operator_gate_latency_micros{engine_namespace="trading",engine="alpha",side="stable"} 470',
+      'nexus_operator_gate_threshold_micros{engine_namespace="trading",engine="alpha"} 800',
+      'nexus_operator_gate_breaches_in_a_row{engine_namespace="trading",engine="alpha"} 2',
     ]);
     // Aborted: the phase series moves, the aborted series appears with its reason, the measurement stays.
     metrics.observe('trading', 'alpha', { phase: 'Aborted', abortedAt: '2026-12-06T09:00:00Z', abortReason: 'LatencyBreach', currentStepIndex: 1 });
     const aborted = await series(registry);
-    expect(aborted).toContain('nexus_operator_engine_phase{namespace="trading",name="alpha",phase="Aborted"} 1');
-    expect(aborted).toContain('nexus_operator_rollout_aborted{namespace="trading",name="alpha",reason="LatencyBreach"} 1');
+    expect(aborted).toContain('nexus_operator_engine_phase{engine_namespace="trading",engine="alpha",phase="Aborted"} 1');
+    expect(aborted).toContain('nexus_operator_rollout_aborted{engine_namespace="trading",engine="alpha",reason="LatencyBreach"} 1');
     expect(aborted.some((line) => line.includes('phase="Progressing"') || line.includes('side="canary"'))).toBe(false);
   });
 
@@ -39,10 +39,10 @@ describe('rollout metrics', () => {
     metrics.event('trading', 'alpha', 'Warning', 'RolloutAborted');
     metrics.event('trading', 'beta', 'Normal', 'RolloutCompleted');
     metrics.observe('trading', 'alpha', { phase: 'Healthy' });
-    expect(await series(registry)).toContain('nexus_operator_events_total{namespace="trading",name="alpha",type="Warning",reason="RolloutAborted"} 2');
+    expect(await series(registry)).toContain('nexus_operator_events_total{engine_namespace="trading",engine="alpha",type="Warning",reason="RolloutAborted"} 2');
     metrics.forget('trading', 'alpha');
     const left = await series(registry);
-    expect(left.filter((line) => line.includes('name="alpha"'))).toEqual([]);
-    expect(left).toContain('nexus_operator_events_total{namespace="trading",name="beta",type="Normal",reason="RolloutCompleted"} 1');
+    expect(left.filter((line) => line.includes('engine="alpha"'))).toEqual([]);
+    expect(left).toContain('nexus_operator_events_total{engine_namespace="trading",engine="beta",type="Normal",reason="RolloutCompleted"} 1');
   });
 });

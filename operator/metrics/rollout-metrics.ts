@@ -6,15 +6,18 @@ import type { TradingEngineStatus } from '../api/types.ts';
  * change failure rate: gauges set from the status each reconcile decided, and a counter of every Event the
  * operator records (each Event is one transition: RolloutAborted, RolloutCompleted, OrdersOffFailed, ...).
  *
- *   nexus_operator_engine_phase{namespace,name,phase}                1 for the engine's current phase only
- *   nexus_operator_rollout_step{namespace,name}                     current canary/blue-green step (-1: none)
- *   nexus_operator_rollout_canary_weight_percent{namespace,name}    the canary's share (0 without a canary)
- *   nexus_operator_rollout_aborted{namespace,name,reason}           1 while the rollout is aborted, with its reason
- *   nexus_operator_gate_latency_micros{namespace,name,side}         the last gate measurement: canary and stable
- *   nexus_operator_gate_threshold_micros{namespace,name}            that measurement's threshold
- *   nexus_operator_gate_breaches_in_a_row{namespace,name}           the gate's current breach streak
- *   nexus_operator_events_total{namespace,name,type,reason}         every Event recorded
+ *   nexus_operator_engine_phase{engine_namespace,engine,phase}        1 for the engine's current phase only
+ *   nexus_operator_rollout_step{engine_namespace,engine}              current canary/blue-green step (-1: none)
+ *   nexus_operator_rollout_canary_weight_percent{...}                 the canary's share (0 without a canary)
+ *   nexus_operator_rollout_aborted{...,reason}                        1 while the rollout is aborted, with its reason
+ *   nexus_operator_gate_latency_micros{...,side}                      the last gate measurement: canary and stable
+ *   nexus_operator_gate_threshold_micros{...}                         that measurement's threshold
+ *   nexus_operator_gate_breaches_in_a_row{...}                        the gate's current breach streak
+ *   nexus_operator_events_total{...,type,reason}                      every Event recorded
  *
+ * The engine is `engine_namespace` and `engine`, not `namespace` and `name`: Prometheus gives every scraped series
+ * the scrape target's own `namespace` (the operator's), which would rename a `namespace` label to
+ * `exported_namespace`.
  * Series of an engine that is deleted are dropped (`forget`), so a dashboard never shows a ghost.
  */
 export interface RolloutMetrics {
@@ -27,7 +30,7 @@ export interface RolloutMetrics {
 }
 
 export function createRolloutMetrics(registry: Registry): RolloutMetrics {
-  const labels = ['namespace', 'name'] as const;
+  const labels = ['engine_namespace', 'engine'] as const;
   const phase = new Gauge({ name: 'nexus_operator_engine_phase', help: "1 for the TradingEngine's current status phase.", labelNames: [...labels, 'phase'] as const, registers: [registry] });
   const step = new Gauge({ name: 'nexus_operator_rollout_step', help: 'The current rollout step index (-1 when the engine is at no step).', labelNames: labels, registers: [registry] });
   const weight = new Gauge({ name: 'nexus_operator_rollout_canary_weight_percent', help: "The canary's weight in percent (0 without a canary).", labelNames: labels, registers: [registry] });
@@ -51,7 +54,7 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
       dropGauges(key);
       const series: Array<{ gauge: Gauge; labels: Record<string, string> }> = [];
       const set = (gauge: Gauge, extra: Record<string, string>, value: number): void => {
-        const full = { namespace, name, ...extra };
+        const full = { engine_namespace: namespace, engine: name, ...extra };
         gauge.set(full, value);
         series.push({ gauge, labels: full });
       };
@@ -67,7 +70,7 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
       gauges.set(key, series);
     },
     event(namespace, name, type, reason) {
-      const full = { namespace, name, type, reason };
+      const full = { engine_namespace: namespace, engine: name, type, reason };
       events.inc(full);
       const key = keyOf(namespace, name);
       const seen = counted.get(key) ?? [];

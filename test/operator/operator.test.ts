@@ -169,8 +169,8 @@ describe('the operator against a real API server', () => {
     expect(replicaSetsOf('gated')).toEqual([]);
     // The operator's metrics say the same: phase, and the Warning it recorded once.
     const exposition = (await metrics?.registry.metrics()) ?? '';
-    expect(exposition).toContain(`nexus_operator_engine_phase{namespace="${namespace}",name="gated",phase="InvalidSpec"} 1`);
-    expect(exposition).toContain(`nexus_operator_events_total{namespace="${namespace}",name="gated",type="Warning",reason="GateNotFound"} 1`);
+    expect(exposition).toContain(`nexus_operator_engine_phase{engine_namespace="${namespace}",engine="gated",phase="InvalidSpec"} 1`);
+    expect(exposition).toContain(`nexus_operator_events_total{engine_namespace="${namespace}",engine="gated",type="Warning",reason="GateNotFound"} 1`);
     // And the event webhook got it, with the engine and its phase.
     await eventually(() => webhookEvents.find((event) => event.engine.name === 'gated' && event.reason === 'GateNotFound'), { timeoutMs: 10_000, what: 'the GateNotFound Event at the webhook', context: tail });
     expect(webhookEvents.find((event) => event.engine.name === 'gated' && event.reason === 'GateNotFound')).toMatchObject({ engine: { namespace }, type: 'Warning', phase: 'InvalidSpec' });
@@ -187,7 +187,7 @@ describe('the operator against a real API server', () => {
     expect(engine('gated')?.status?.gate).toEqual({ kind: 'ClusterLatencyGate', name: 'platform-default', generation: 1 });
     expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'gated', '-n', namespace, '--wait=true']).code).toBe(0);
     // A deleted engine leaves no series behind.
-    await eventually(async () => !((await metrics?.registry.metrics()) ?? 'name="gated"').includes('name="gated"'), { timeoutMs: 10_000, what: 'the metrics of gated dropped', context: tail });
+    await eventually(async () => !((await metrics?.registry.metrics()) ?? 'engine="gated"').includes('engine="gated"'), { timeoutMs: 10_000, what: 'the metrics of gated dropped', context: tail });
   });
 
   it('accepts every example (GPU canary, minimal, the gate definitions) as it is written', () => {
