@@ -95,9 +95,12 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
     const agent = await startNodeAgent({ kubeconfig: cluster.kubeconfig, gpus: options.gpus ?? 0, heartbeatMs: 5_000, log });
     stack.push(() => agent.stop());
     const kubeConfig = loadKubeConfig(cluster.kubeconfig);
-    const crd = parse(readFileSync(`${root}crds/tradingengine.yaml`, 'utf8')) as ManifestObject;
-    await applyManifest(kubeConfig, crd, fieldManager);
-    await waitForEstablished(kubeConfig, crd.metadata.name, 30_000);
+    // Every CRD: TradingEngine and the gate definitions (the operator watches those only where they are served).
+    for (const file of ['tradingengine.yaml', 'latencygate.yaml', 'clusterlatencygate.yaml']) {
+      const crd = parse(readFileSync(`${root}crds/${file}`, 'utf8')) as ManifestObject;
+      await applyManifest(kubeConfig, crd, fieldManager);
+      await waitForEstablished(kubeConfig, crd.metadata.name, 30_000);
+    }
     const namespace = 'trading';
     await applyManifest(kubeConfig, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, fieldManager);
 
