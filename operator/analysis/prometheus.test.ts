@@ -71,6 +71,7 @@ interface Seen {
   method: string;
   contentType: string | null;
   query: string | null;
+  headers: Headers;
 }
 
 /** A fetch that answers each query with `answer(query)` and records what it was sent. */
@@ -78,7 +79,7 @@ function fakeFetch(answer: (query: string) => Response | Promise<Response>): { f
   const seen: Seen[] = [];
   const fetchImpl = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const query = new URLSearchParams(String(init?.body ?? '')).get('query');
-    seen.push({ url: String(input), method: init?.method ?? 'GET', contentType: new Headers(init?.headers).get('content-type'), query });
+    seen.push({ url: String(input), method: init?.method ?? 'GET', contentType: new Headers(init?.headers).get('content-type'), query, headers: new Headers(init?.headers) });
     return answer(query ?? '');
   };
   return { fetch: fetchImpl as typeof fetch, seen };
@@ -99,11 +100,6 @@ describe('createPrometheusProvider', () => {
     const provider = createPrometheusProvider({ address: 'http://prometheus.monitoring:9090/', fetch });
     expect(await provider.measure(target)).toEqual({ ok: true, value: { quantileMicros: 182.5, samples: 1204, podsMeasured: 2, signals: SIGNALS } });
     expect(seen.map((s) => s.query).sort()).toEqual([QUANTILE_QUERY, SIGNALS_QUERY, SAMPLES_QUERY]);
-    // A spec without checks does not ask for the counters: only the two latency queries go out.
-    const latencyOnly = fakeFetch(byQuery(vector('182.5'), vector('1203.6')));
-    const plain = await createPrometheusProvider({ address: 'http://prometheus.monitoring:9090/', fetch: latencyOnly.fetch }).measure({ ...target, signals: false });
-    expect(plain).toEqual({ ok: true, value: { quantileMicros: 182.5, samples: 1204, podsMeasured: 2 } });
-    expect(latencyOnly.seen.map((s) => s.query).sort()).toEqual([QUANTILE_QUERY, SAMPLES_QUERY]);
     for (const request of seen) {
       expect(request).toMatchObject({
         url: 'http://prometheus.monitoring:9090/api/v1/query',
@@ -111,6 +107,28 @@ describe('createPrometheusProvider', () => {
         contentType: 'application/x-www-form-urlencoded',
       });
     }
+    // A spec without checks does not ask for the counters: only the two latency queries go out.
+    const latencyOnly = fakeFetch(byQuery(vector('182.5'), vector('1203.6')));
+    const plain = await createPrometheusProvider({ address: 'http://prometheus.monitoring:9090/', fetch: latencyOnly.fetch }).measure({ ...target, signals: false });
+    expect(plain).toEqual({ ok: true, value: { quantileMicros: 182.5, samples: 1204, podsMeasured: 2 } });
+    expect(latencyOnly.seen.map((s) => s.query).sort()).toEqual([QUANTILE_QUERY, SAMPLES_QUERY]);
+  });
+
+  it('sends the configured headers with every query, its own content type winning, and never names them in an error', async () => {
+    const { fetch, seen } = fakeFetch(() => new Response('no', { status: 401 }));
+    const provider = createPrometheusProvider({
+      address: 'http://mimir:8080/prometheus', fetch,
+      headers: { 'X-Scope-OrgID': 'team-a', authorization: 'Bearer s3cret', 'content-type': 'text/plain' },
+    });
+    const error = errorOf(await provider.measure({ ...target, signals: false }));
+    expect(seen).toHaveLength(2);
+    for (const request of seen) {
+      expect(request.headers.get('x-scope-orgid')).toBe('team-a');
+      expect(request.headers.get('authorization')).toBe('Bearer s3cret');
+      expect(request.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
+    }
+    expect(error).toContain('HTTP 401');
+    expect(error).not.toContain('s3cret');
   });
 
   it('reports a market without trades as quantile undefined and 0 samples (the series exist, nothing in them)', async () => {

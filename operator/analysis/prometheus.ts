@@ -41,6 +41,11 @@ export interface PrometheusProviderOptions {
   readonly fetch?: typeof fetch;
   /** The most bytes read of one query's reply; a larger reply is a failed query (default 1 MiB). */
   readonly maxReplyBytes?: number;
+  /**
+   * Headers sent with every query (a tenant header, `authorization: Bearer ...` from the source's token Secret).
+   * The query's own accept and content-type always win. Never part of an error message.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A parsed reply, or what is wrong with it in the operator's own words. */
@@ -59,7 +64,10 @@ export interface VectorSeries {
 }
 
 export function createPrometheusProvider(options: PrometheusProviderOptions): LatencyProvider {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  const extra = options.headers;
+  const fetchImpl: typeof fetch = extra === undefined ? baseFetch
+    : (input, init) => baseFetch(input, { ...init, headers: { ...extra, ...(init?.headers as Record<string, string> | undefined) } });
   return {
     async measure(target: MeasureTarget): Promise<MeasureResult> {
       try {

@@ -295,12 +295,24 @@ export interface PodScrapeSource {
   readonly timeoutMillis: number;
 }
 
+/** A Secret in the engine's namespace whose key holds a token sent as Authorization: Bearer with every query. The operator reads it at each measurement; a missing Secret or key makes the measurement an Error (errors hold, never abort). */
+export interface SecretKeyRef {
+  /** The Secret's name. */
+  readonly name: string;
+  /** The key in the Secret's data that holds the token. */
+  readonly key: string;
+}
+
 /** Settings of the Prometheus source; required with type Prometheus. */
 export interface PrometheusSource {
   /** The base URL of the Prometheus HTTP API (http://prometheus:9090); it must be in the operator's allow-list (Helm value analysis.prometheusAddresses). */
   readonly address: string;
   /** Time allowed for each query, in milliseconds; a query that does not answer in time makes the measurement an Error. */
   readonly timeoutMillis: number;
+  /** HTTP headers sent with every query, e.g. X-Scope-OrgID for a Mimir, Cortex or Thanos tenant. Not for secrets: use bearerTokenSecretRef. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A Secret in the engine's namespace whose key holds a token sent as Authorization: Bearer with every query. The operator reads it at each measurement; a missing Secret or key makes the measurement an Error (errors hold, never abort). */
+  readonly bearerTokenSecretRef?: SecretKeyRef;
 }
 
 /** Where the measurements come from. */

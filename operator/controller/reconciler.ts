@@ -1,7 +1,7 @@
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
 import { clientKeysOf, generateControlKeys, type ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { OperatorSettings } from '../api/settings.ts';
-import type { LatencyGate, TradingEngine } from '../api/types.ts';
+import type { LatencyGate, LatencySource, TradingEngine } from '../api/types.ts';
 import { gateRefOf } from '../api/gate-ref.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
@@ -99,7 +99,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   // controller logs it with the engine's key and retries with backoff.
   const { plan } = await settle(observed, nowMs, async (effect) => {
     switch (effect.kind) {
-      case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request) };
+      case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request, await bearerTokenOf(deps, namespace, effect.source)) };
       case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
@@ -149,6 +149,27 @@ async function foreignObjects(writer: ClusterWriter, engineUid: string, request:
  * arrives): without a valid cached Secret, the live object is read before fresh keys are made, so keys that pods
  * may already have mounted are never replaced by a lagging cache.
  */
+/**
+ * The bearer token a Prometheus source names (`bearerTokenSecretRef`, a Secret in the engine's namespace), read from
+ * the API server at each measurement (the caches hold only the operator's own Secrets), or why it cannot be had.
+ * The message names the Secret and key, never the value.
+ */
+async function bearerTokenOf(deps: ReconcilerDeps, namespace: string, source: LatencySource): Promise<{ readonly token?: string; readonly error?: string }> {
+  const ref = source.type === 'Prometheus' ? source.prometheus?.bearerTokenSecretRef : undefined;
+  if (ref === undefined) return {};
+  const where = `the bearer token Secret ${namespace}/${ref.name}`;
+  try {
+    const secret = await deps.writer.read<V1Secret>(secretResource, namespace, ref.name);
+    const encoded = secret?.data?.[ref.key];
+    if (secret === undefined) return { error: `${where} does not exist` };
+    if (encoded === undefined) return { error: `${where} has no key ${JSON.stringify(ref.key)}` };
+    const token = Buffer.from(encoded, 'base64').toString('utf8').trim();
+    return token === '' ? { error: `${where} key ${JSON.stringify(ref.key)} is empty` } : { token };
+  } catch (error) {
+    return { error: `${where} could not be read: ${(error as Error).message}` };
+  }
+}
+
 /** The gate definition the engine's spec.analysis.gateRef names, from the caches; undefined when none or not found. */
 function gateOf(deps: ReconcilerDeps, engine: TradingEngine): LatencyGate | undefined {
   const ref = gateRefOf(engine.spec);

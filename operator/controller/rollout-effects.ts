@@ -14,7 +14,8 @@ import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
  * pure and tests can observe the effects.
  */
 export interface RolloutEffects {
-  providerFor(source: LatencySource): LatencyProvider;
+  /** The provider of a source; `bearerToken` (read from the source's Secret by the caller) is sent with every query. */
+  providerFor(source: LatencySource, bearerToken?: string): LatencyProvider;
   /** The latched cut to one engine control socket, as the one client its keys authorise; never throws. */
   cut(address: string, keys: ControlClientKeys, timeoutMs: number): Promise<{ readonly ok: boolean; readonly error?: string }>;
 }
@@ -25,12 +26,12 @@ export const ordersOffTimeoutMs = 2_000;
 export function createRolloutEffects(): RolloutEffects {
   const providers = new Map<string, LatencyProvider>();
   return {
-    providerFor(source) {
-      const key = JSON.stringify(source);
+    providerFor(source, bearerToken) {
+      const key = JSON.stringify([source, bearerToken ?? null]);
       let provider = providers.get(key);
       if (provider === undefined) {
         provider = source.type === 'Prometheus'
-          ? createPrometheusProvider({ address: source.prometheus?.address ?? '' })
+          ? createPrometheusProvider({ address: source.prometheus?.address ?? '', headers: prometheusHeaders(source, bearerToken) })
           : createPodScrapeProvider({ path: source.podScrape?.path ?? '/metrics' });
         providers.set(key, provider);
       }
@@ -48,9 +49,24 @@ export function createRolloutEffects(): RolloutEffects {
   };
 }
 
-/** Takes the measurements a plan asked for (canary and, for the relative check, stable) in parallel. */
-export async function takeMeasurement(effects: RolloutEffects, source: LatencySource, request: MeasureRequest): Promise<TakenMeasurement> {
-  const provider = effects.providerFor(source);
+/** The headers a Prometheus source sends: its own (a tenant header) and the bearer token, when it has one. */
+export function prometheusHeaders(source: LatencySource, bearerToken: string | undefined): Record<string, string> {
+  return { ...(source.prometheus?.headers ?? {}), ...(bearerToken === undefined ? {} : { authorization: `Bearer ${bearerToken}` }) };
+}
+
+/**
+ * Takes the measurements a plan asked for (canary and, for the relative check, stable) in parallel. `credential`
+ * is the source's bearer token as the caller read it, or why it could not be read: then both measurements are
+ * Errors saying so (they hold the gate, never abort it), and nothing is sent without the token.
+ */
+export async function takeMeasurement(
+  effects: RolloutEffects, source: LatencySource, request: MeasureRequest, credential: { readonly token?: string; readonly error?: string } = {},
+): Promise<TakenMeasurement> {
+  if (credential.error !== undefined) {
+    const failed: MeasureResult = { ok: false, error: credential.error };
+    return { revision: request.canary.revision, canary: failed, ...(request.stable === undefined ? {} : { stable: failed }) };
+  }
+  const provider = effects.providerFor(source, credential.token);
   const safely = async (promise: Promise<MeasureResult>): Promise<MeasureResult> => promise.catch((error: unknown) => ({ ok: false, error: String(error) }));
   const [canary, stable] = await Promise.all([
     safely(provider.measure(request.canary)),

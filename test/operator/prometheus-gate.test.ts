@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,8 @@ import type { PodJson } from '../support/kube.ts';
  * The latency gate with `source: Prometheus`, end to end: a real Prometheus (Debian's prometheus 2.42, as CI
  * installs it) scrapes the real engine pods of the local cluster every second (file-based discovery, written from
  * the API server's pod list with the namespace and pod labels a Kubernetes scrape config gives), and the operator
- * gates on histogram_quantile over the engines' decision latency histograms. A healthy revision is promoted; a
+ * gates on histogram_quantile over the engines' decision latency histograms, through a proxy that records each
+ * query's tenant header and bearer token (read by the operator from a Secret). A healthy revision is promoted; a
  * revision slower than 10 ms is aborted against a threshold above 10 ms, which the engine's histogram could not
  * show before its buckets reached 60 s (histogram_quantile answered 10000 for anything slower).
  */
@@ -24,6 +27,10 @@ let prometheus: ChildProcess | undefined;
 let discovery: { stop: () => Promise<void> } | undefined;
 let dir = '';
 let prometheusUrl = '';
+/** What the operator queries: a recording proxy in front of Prometheus (it keeps each query's auth headers). */
+let proxyUrl = '';
+let proxy: Server | undefined;
+const queried: Array<{ tenant: string | undefined; authorization: string | undefined }> = [];
 const lines: string[] = [];
 const log = (line: string): void => {
   lines.push(line);
@@ -63,7 +70,10 @@ function gated(edit: (spec: MutableSpec) => void = () => undefined): TradingEngi
   return lab.manifest(name, (spec) => {
     spec.analysis = {
       latency: {
-        source: { type: 'Prometheus', prometheus: { address: prometheusUrl, timeoutMillis: 3_000 } },
+        source: {
+          type: 'Prometheus',
+          prometheus: { address: proxyUrl, timeoutMillis: 3_000, headers: { 'X-Scope-OrgID': 'team-a' }, bearerTokenSecretRef: { name: 'prometheus-reader', key: 'token' } },
+        },
         metric: 'Decision', quantile: '0.99', thresholdMicros: 12_000,
         interval: '3s', window: '10s', initialDelay: '6s', minSamples: 200, consecutiveBreaches: 3, successfulIntervals: 3,
       },
@@ -91,9 +101,30 @@ beforeAll(async () => {
   const spawnFailed = new Promise<never>((_resolve, reject) => prometheus?.once('error', (error) => reject(new Error(`prometheus did not start (Debian package prometheus; .ci/run installs it): ${error.message}`))));
   await Promise.race([spawnFailed, eventually(async () => (await fetch(`${prometheusUrl}/-/ready`).catch(() => undefined))?.status === 200, { timeoutMs: 30_000, what: 'Prometheus ready', context: tail })]);
   discovery = discoverPods(lab, targetsFile);
+  proxy = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      queried.push({ tenant: request.headers['x-scope-orgid'] as string | undefined, authorization: request.headers.authorization });
+      void fetch(`${prometheusUrl}${request.url ?? '/'}`, { method: request.method, headers: { 'content-type': request.headers['content-type'] ?? '' }, body: request.method === 'POST' ? body : undefined })
+        .then(async (answer) => {
+          response.statusCode = answer.status;
+          response.setHeader('content-type', answer.headers.get('content-type') ?? 'application/json');
+          response.end(await answer.text());
+        })
+        .catch(() => {
+          response.statusCode = 502;
+          response.end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => proxy?.listen(0, '127.0.0.1', resolve));
+  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 }, 180_000);
 
 afterAll(async () => {
+  proxy?.closeAllConnections();
+  proxy?.close();
   await discovery?.stop();
   prometheus?.kill('SIGTERM');
   await lab?.stop();
@@ -102,6 +133,11 @@ afterAll(async () => {
 
 describe('the latency gate on a real Prometheus scraping real engines', () => {
   it('promotes a healthy revision and aborts one slower than 10 ms against a threshold above 10 ms', async () => {
+    // The source's tenant header and bearer token (from a Secret in the engine's namespace) go with every query.
+    await apiRequest(lab?.kubeConfig ?? (undefined as never), {
+      method: 'POST', path: `/api/v1/namespaces/${lab?.namespace ?? ''}/secrets`,
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'prometheus-reader' }, stringData: { token: 'reader-t0ken' } },
+    });
     await lab?.apply(gated());
     const v1 = await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, timeoutMs: 90_000, what: 'v1 Healthy', context: tail });
     const stable = v1?.status?.stableRevision ?? '';
@@ -110,6 +146,8 @@ describe('the latency gate on a real Prometheus scraping real engines', () => {
     const v2 = await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== stable, timeoutMs: 150_000, what: 'v2 promoted through Prometheus', context: tail });
     expect(v2?.status?.analysis?.lastMeasurement).toMatchObject({ result: 'Pass', thresholdMicros: 12_000 });
     expect(v2?.status?.analysis?.lastMeasurement?.samples).toBeGreaterThanOrEqual(200);
+    expect(queried.length).toBeGreaterThan(0);
+    expect(queried.every((query) => query.tenant === 'team-a' && query.authorization === 'Bearer reader-t0ken')).toBe(true);
 
     // 25 ms more on 5% of trades: the p99 is above 10 ms, the old top bucket.
     await lab?.apply(gated((spec) => {
