@@ -77,7 +77,7 @@ function gated(edit: (spec: MutableSpec) => void = () => undefined): TradingEngi
         metric: 'Decision', quantile: '0.99', thresholdMicros: 12_000,
         interval: '3s', window: '10s', initialDelay: '6s', minSamples: 200, consecutiveBreaches: 3, successfulIntervals: 3,
       },
-    } as MutableSpec['analysis'];
+    } as unknown as MutableSpec['analysis'];
     edit(spec);
   });
 }
