@@ -12,6 +12,7 @@ import { symbolId } from '../engine/wire/symbol-id.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
 import { loopbackEngineDocument } from './support/engine-config.ts';
 import type { GateWindowReport } from '../engine/metrics/gate-window.ts';
+import { parseWindowReport } from '../operator/analysis/window-report.ts';
 
 /**
  * A real `nexus engine` process against real ZeroMQ sockets on loopback: this test is the feed (PUB) and the
@@ -118,10 +119,13 @@ describe.each(layouts)('nexus engine process, %s layout', (layout, pipeline) => 
   });
 
   it('serves the gate window report: decision latency of every trade, per completed 1 s interval', async () => {
+    // Read as the operator reads it (operator/analysis/window-report.ts): a reply it refuses would fail every measurement.
     const report = async (): Promise<GateWindowReport> => {
       const reply = await fetch(`http://127.0.0.1:${ports.metrics}/gate/window?metric=decision&maxAgeMs=10000`);
       expect(reply.status).toBe(200);
-      return (await reply.json()) as GateWindowReport;
+      const parsed = parseWindowReport(await reply.text(), 'decision');
+      if (typeof parsed === 'string') throw new Error(`the operator refuses the engine's window report: ${parsed}`);
+      return parsed;
     };
     const started = Date.now();
     await publishTrades(300);

@@ -71,7 +71,8 @@ export function gateWindowReport(window: SlidingWindowQuantiles, metric: GateWin
   const intervals: GateWindowInterval[] = [];
   const now = window.nowMs;
   window.forEachCompletedInterval(maxAgeMs, (interval, endMs) => {
-    intervals.push({ endAgeMs: now - endMs, samples: interval.count, buckets: interval.nonEmptyBuckets([]) });
+    // Whole milliseconds: the engine's monotonic clock has fractions, the wire format has none.
+    intervals.push({ endAgeMs: Math.max(0, Math.round(now - endMs)), samples: interval.count, buckets: interval.nonEmptyBuckets([]) });
   });
   return { version: 1, metric, intervalMs: window.intervalMs, intervals };
 }
