@@ -257,7 +257,7 @@ function simulateCanary(index: number): CanaryRun {
       if (report !== undefined) reports.push({ pod: pod.name, report, arrivedMs: nowMs });
     }
     const value = aggregateWorstPod(windows);
-    return { ok: true, value: target.windowSinceMs === undefined ? value : { ...value, window: selectWindow(reports, target.windowSinceMs) } };
+    return { ok: true, value: target.windowSinceMs === undefined ? value : { ...value, window: selectWindow(reports, target.windowSinceMs, target.windowUntilMs) } };
   };
 
   // One reconcile, as operator/controller/reconciler.ts runs it (without the API round trips): the same settleSync.

@@ -102,7 +102,7 @@ async function measureRevision(scraper: Scraper, target: MeasureTarget): Promise
   }
   const latency = aggregateWorstPod(scrapes.flatMap((scrape) => (scrape.ok ? [scrape.window] : [])));
   if (windowSince === undefined) return { ok: true, value: latency };
-  const window = selectWindow(reports.flatMap((report) => (report.ok ? [report.arrived] : [])), windowSince);
+  const window = selectWindow(reports.flatMap((report) => (report.ok ? [report.arrived] : [])), windowSince, target.windowUntilMs);
   return { ok: true, value: { ...latency, window } };
 }
 
@@ -115,9 +115,10 @@ async function fetchWindowReport(scraper: Scraper, pod: TargetPod, target: Measu
   const failed = (cause: string): WindowFetch => ({ ok: false, failure: `pod ${pod.name} at ${url}: ${cause}` });
   try {
     const response = await scraper.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(target.timeoutMs) });
+    // The reply's headers arrived: the closest this side gets to the moment the engine wrote the ages.
+    const arrivedMs = scraper.nowMs();
     const read = await readBoundedBody(response, scraper.maxReplyBytes);
     if (!read.ok) return failed(read.error);
-    const arrivedMs = scraper.nowMs();
     if (response.status !== 200) return failed(`HTTP ${response.status}${bodyExcerpt(read.text)}`);
     const report = parseWindowReport(read.text, metric);
     return typeof report === 'string' ? failed(report) : { ok: true, arrived: { pod: pod.name, report, arrivedMs } };

@@ -33,6 +33,8 @@ export interface MeasureTarget {
    * this time (wall ms), the start of the gate's next window (window-report.ts).
    */
   readonly windowSinceMs?: number;
+  /** With windowSinceMs: the end of the window (wall ms, an interval boundary); later intervals wait for the next one. */
+  readonly windowUntilMs?: number;
   /** Set when the spec has signal checks: the Prometheus source then also queries the engine's error counters. */
   readonly signals?: boolean;
   readonly metricsPort: number;

@@ -15,7 +15,11 @@ describe('selectWindow', () => {
     expect(window.distribution.samples).toBe(3 + 1 + 4 + 5);
     expect(window.fromMs).toBe(7_000);
     expect(window.throughMs).toBe(9_000);
-    // The next window starts at 9 s: neither pod's interval ending then is taken again, whatever its reply's delay.
+    // Cut at 8 s (the gate's common end for every pod): the intervals ending at 9 s wait for the next window.
+    const cut = selectWindow(arrived, 7_000, 8_000);
+    expect([cut.distribution.samples, cut.fromMs, cut.throughMs]).toEqual([3 + 4, 7_000, 8_000]);
+    // The next window starts at 9 s: neither pod's interval ending then is taken again (each reply's delay, here
+    // up to 48 ms, is rounded away).
     expect(selectWindow(arrived, 9_000)).toEqual({ distribution: { bins: new Int32Array(0), counts: new Float64Array(0), samples: 0 }, fromMs: undefined, throughMs: undefined });
   });
 });

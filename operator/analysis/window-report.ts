@@ -32,8 +32,8 @@ export interface SelectedWindow {
   readonly throughMs: number | undefined;
 }
 
-/** Every pod's intervals that ended after `sinceMs`, merged. */
-export function selectWindow(reports: readonly ArrivedReport[], sinceMs: number): SelectedWindow {
+/** Every pod's intervals that ended after `sinceMs` and no later than `untilMs`, merged. */
+export function selectWindow(reports: readonly ArrivedReport[], sinceMs: number, untilMs = Number.POSITIVE_INFINITY): SelectedWindow {
   const builder = new DistributionBuilder();
   let fromMs: number | undefined;
   let throughMs: number | undefined;
@@ -42,7 +42,7 @@ export function selectWindow(reports: readonly ArrivedReport[], sinceMs: number)
       // Engines align their intervals to wall-clock multiples of intervalMs: the end, placed on this clock, is
       // rounded to that boundary, so the reply's network delay cannot make one interval look new twice.
       const endMs = Math.round((arrivedMs - interval.endAgeMs) / report.intervalMs) * report.intervalMs;
-      if (endMs <= sinceMs) continue;
+      if (endMs <= sinceMs || endMs > untilMs) continue;
       for (const [ns, count] of interval.buckets) builder.add(ns, count);
       const startMs = endMs - report.intervalMs;
       fromMs = fromMs === undefined || startMs < fromMs ? startMs : fromMs;

@@ -72,6 +72,12 @@ function renderMetrics(spec: TradingEngineSpec): EngineConfigDocument['metrics']
   return { port: metrics.port, windowSeconds, windowIntervals: statistical ? Math.min(120, windowSeconds) : metrics.windowIntervals };
 }
 
+/** The length of one interval of the engine's latency window, ms, as the engine computes it from the rendered config. */
+export function engineWindowIntervalMs(spec: TradingEngineSpec): number {
+  const { windowSeconds, windowIntervals } = renderMetrics(spec);
+  return Math.max(1, Math.round((windowSeconds * 1000) / windowIntervals));
+}
+
 /** The analysis window in whole seconds when the gate scrapes pods (rounded up), else undefined. */
 export function gateWindowSeconds(spec: TradingEngineSpec): number | undefined {
   const latency = spec.analysis?.latency;

@@ -870,46 +870,53 @@ describe('the Mann-Whitney gate on consecutive windows', () => {
     s.analysis.latency.successfulIntervals = 3;
     s.analysis.latency.consecutiveBreaches = 2;
   };
-  /** `perSecond` samples of `micros` for every second from the target's window start to the world's now (1 s intervals). */
-  const windowOf = (world: World, micros: number, perSecond: number): LatencyAnswer => (target) => {
+  /** `perSecond` samples of `micros` in every 1 s interval ending in (windowSinceMs, windowUntilMs], as an engine reports them. */
+  const windowOf = (micros: number, perSecond: number): LatencyAnswer => (target) => {
     const since = target.windowSinceMs ?? Number.NaN;
-    const seconds = Math.max(0, Math.floor((world.nowMs - since) / 1000));
+    const until = target.windowUntilMs ?? Number.NaN;
+    const seconds = Math.max(0, Math.floor(until / 1000) - Math.floor(since / 1000));
     const builder = new DistributionBuilder();
     builder.add(micros * 1000, seconds * perSecond);
-    const window = seconds === 0 ? { distribution: builder.build(), fromMs: undefined, throughMs: undefined } : { distribution: builder.build(), fromMs: since, throughMs: since + seconds * 1000 };
+    const window = seconds === 0 ? { distribution: builder.build(), fromMs: undefined, throughMs: undefined } : { distribution: builder.build(), fromMs: until - seconds * 1000, throughMs: until };
     return { ok: true, value: { quantileMicros: micros, samples: seconds * perSecond, podsMeasured: target.pods.length, window } };
   };
 
   it('judges each window once: a conclusive measurement moves the window start, an inconclusive one lets it grow', () => {
     const { world } = rollout(fastGate, compared);
     // 10 samples a second on the canary, 40 on stable.
-    world.canaryLatency = windowOf(world, 500, 10);
-    world.stableLatency = windowOf(world, 500, 40);
+    world.canaryLatency = windowOf(500, 10);
+    world.stableLatency = windowOf(500, 40);
     world.after(second);
     world.settle();
     const entered = world.after(second);
     const t0 = entered.atMs;
-    // The first measurement, at the gate's start, asked for samples since then: none yet.
-    expect(entered.measured[0]).toMatchObject({ canary: { windowSinceMs: t0 }, stable: { windowSinceMs: t0 } });
+    // The first measurement, at the gate's start (initialDelay 0s), asked for samples since then, cut for both
+    // revisions at the last whole second at least 250 ms ago: none yet.
+    const first = entered.measured[0];
+    expect(first).toMatchObject({ canary: { windowSinceMs: t0 }, stable: { windowSinceMs: t0, windowUntilMs: first?.canary.windowUntilMs } });
+    expect(first?.canary.windowUntilMs).toBe(Math.floor((t0 - 250) / 1000) * 1000);
     expect(world.status.analysis?.lastMeasurement).toMatchObject({ result: 'Inconclusive', samples: 0 });
     expect(world.status.analysis?.windowStart).toBeUndefined();
-    // 50 canary samples in the next window, under minSamples 100: it stays open and grows to 10 s.
+    // Under 100 canary samples in the next window: it stays open and grows.
     const thin = world.after(5 * second);
     expect(thin.measured[0]?.canary.windowSinceMs).toBe(t0);
-    expect(world.status.analysis?.lastMeasurement).toMatchObject({ result: 'Inconclusive', samples: 50, stableSamples: 200 });
-    world.after(5 * second);
-    expect(world.status.analysis?.lastMeasurement).toMatchObject({ result: 'Pass', samples: 100, stableSamples: 400, windowMillis: 10_000 });
-    expect(world.status.analysis?.windowStart).toBe(iso(t0 + 10 * second));
-    // The next window starts there: it holds only the new seconds.
+    expect(world.status.analysis?.lastMeasurement).toMatchObject({ result: 'Inconclusive' });
+    expect(world.status.analysis?.lastMeasurement?.samples).toBeLessThan(100);
+    const grown = world.after(7 * second);
+    const until = grown.measured[0]?.canary.windowUntilMs ?? Number.NaN;
+    expect(world.status.analysis?.lastMeasurement).toMatchObject({ result: 'Pass' });
+    expect(world.status.analysis?.lastMeasurement?.samples).toBeGreaterThanOrEqual(100);
+    expect(world.status.analysis?.windowStart).toBe(iso(until));
+    // The next window starts exactly there: it holds only the new seconds, each judged once.
     const next = world.after(10 * second);
-    expect(next.measured[0]?.canary.windowSinceMs).toBe(t0 + 10 * second);
-    expect(world.status.analysis?.lastMeasurement).toMatchObject({ result: 'Pass', samples: 100 });
+    expect(next.measured[0]?.canary.windowSinceMs).toBe(until);
+    expect(world.status.analysis?.lastMeasurement).toMatchObject({ result: 'Pass', samples: 10 * ((next.measured[0]?.canary.windowUntilMs ?? 0) - until) / 1000 });
   });
 
   it('aborts a canary slower than stable x tolerance after consecutiveBreaches windows, naming the ratio', () => {
     const { world } = rollout(fastGate, compared);
-    world.canaryLatency = windowOf(world, 700, 40);
-    world.stableLatency = windowOf(world, 500, 40);
+    world.canaryLatency = windowOf(700, 40);
+    world.stableLatency = windowOf(500, 40);
     world.run(30 * second, { stepMs: 5 * second, until: (w) => w.status.abortedAt !== undefined });
     expect(world.status.abortReason).toBe('LatencyBreach');
     expect(world.status.message).toMatch(/canary 1\.40x stable \(99% bounds 1\.40x\.\.1\.40x, Mann-Whitney p < 1e-6\).*slower than stable x 1\.15; 2 breaches in a row at step 1 \(consecutiveBreaches 2\)/);

@@ -5,7 +5,9 @@ import { judgeChecks, type SignalCounts } from '../analysis/signals.ts';
 import { advanceGate, judge, nextMeasurementDueMs, type GateOutcome } from '../analysis/verdict.ts';
 import { measureTarget } from './pods.ts';
 import type { RolloutInput } from './types.ts';
-import type { MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
+import type { MeasureRequest } from '../plan/needs.ts';
+import { parseDurationMs } from '../api/duration.ts';
+import { engineWindowIntervalMs } from '../render/engine-config.ts';
 
 export interface GateTick {
   readonly analysis: AnalysisStatus;
@@ -41,7 +43,7 @@ export function tickGate(input: RolloutInput, gate: AnalysisStatus, requiredSucc
   const statistical = latency.method === 'MannWhitney';
   const judged = statistical ? judgeComparison(taken, latency, revision, input.nowMs) : judge(taken, latency, revision, input.nowMs);
   const advanced = advanceGate(gate, judged, latency, requiredSuccesses, input.nowMs);
-  const step = statistical ? { ...advanced, analysis: withWindowStart(advanced.analysis, taken, judged) } : advanced;
+  const step = statistical ? { ...advanced, analysis: withWindowStart(advanced.analysis, input, judged) } : advanced;
   const next = nextMeasurementDueMs(step.analysis, latency);
   const dueMs = Number.isNaN(next) ? input.nowMs + fallbackIntervalMs : next;
   const checks = input.engine.spec.analysis?.checks ?? [];
@@ -58,22 +60,41 @@ export function tickGate(input: RolloutInput, gate: AnalysisStatus, requiredSucc
 }
 
 /**
- * The Mann-Whitney gate's next window starts where a conclusive measurement's window ended; an inconclusive one
- * leaves it, so the next measurement judges a longer window (up to what the engine keeps: the spec's window).
+ * The Mann-Whitney gate's windows: from `since` (the end of the last conclusive window; at first the gate's start
+ * plus initialDelay, so warm-up samples are not judged) to `until`, the last interval boundary at least
+ * `clockSkewMarginMs` before now. Every pod of both revisions is cut at the same `until`, so canary and stable are
+ * judged on the same intervals, and no pod's interval is skipped because another pod rotated first. Pure: both
+ * passes of a reconcile compute the same window from the same time. NaN when the method is not MannWhitney.
  */
-function withWindowStart(analysis: AnalysisStatus, taken: TakenMeasurement, judged: Measurement): AnalysisStatus {
+function comparisonWindow(input: RolloutInput, gate: AnalysisStatus): { readonly since: number; readonly until: number } {
+  const latency = input.engine.spec.analysis?.latency;
+  if (latency?.method !== 'MannWhitney') return { since: Number.NaN, until: Number.NaN };
+  const started = Date.parse(gate.startedAt ?? '') + (parseDurationMs(latency.initialDelay) ?? 0);
+  const since = gate.windowStart === undefined ? started : Date.parse(gate.windowStart);
+  const intervalMs = engineWindowIntervalMs(input.engine.spec);
+  return { since, until: Math.floor((input.nowMs - clockSkewMarginMs) / intervalMs) * intervalMs };
+}
+
+/** How far an engine's clock may lag the operator's and still have completed the interval `until` ends. */
+const clockSkewMarginMs = 250;
+
+/**
+ * The next window starts where a conclusive measurement's window ended (`until`); an inconclusive one leaves it,
+ * so the next measurement judges a longer window (up to what the engine keeps: the spec's window).
+ */
+function withWindowStart(analysis: AnalysisStatus, input: RolloutInput, judged: Measurement): AnalysisStatus {
   if (judged.result !== 'Pass' && judged.result !== 'Breach') return analysis;
-  const ends = [taken.canary, taken.stable].flatMap((result) => (result?.ok === true && result.value.window?.throughMs !== undefined ? [result.value.window.throughMs] : []));
-  return ends.length === 0 ? analysis : { ...analysis, windowStart: new Date(Math.max(...ends)).toISOString() };
+  const { until } = comparisonWindow(input, analysis);
+  return Number.isNaN(until) ? analysis : { ...analysis, windowStart: new Date(until).toISOString() };
 }
 
 function measureRequest(input: RolloutInput, revision: string, gate: AnalysisStatus): MeasureRequest {
   const analysis = input.engine.spec.analysis;
-  const since = analysis?.latency?.method === 'MannWhitney' ? Date.parse(gate.windowStart ?? gate.startedAt ?? '') : Number.NaN;
+  const { since, until } = comparisonWindow(input, gate);
   const signals = (analysis?.checks ?? []).length > 0;
   const windowed = (target: MeasureTarget): MeasureTarget => ({
     ...target,
-    ...(Number.isNaN(since) ? {} : { windowSinceMs: since }),
+    ...(Number.isNaN(since) ? {} : { windowSinceMs: since, windowUntilMs: until }),
     ...(signals ? { signals } : {}),
   });
   const canary = windowed(measureTarget(input.engine, input.pods, revision));
