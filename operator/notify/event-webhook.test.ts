@@ -112,17 +112,41 @@ describe('EventWebhook against a real HTTP receiver', () => {
     expect(() => new EventWebhook({ url: hook.url, maxQueue: 1, log: () => undefined })).toThrow('maxQueue must be an integer >= 2, got 1');
   });
 
-  it('stops taking events on close and drops what it could not deliver in time', async () => {
+  it('on close stops taking events, cuts a backoff short to drain, and drops what is left, each counted once and never posted later', async () => {
     const hook = await receiver();
     hook.status = () => 503;
-    const webhook = new EventWebhook({ url: hook.url, baseBackoffMs: 60_000, log: () => undefined });
+    let posts = 0;
+    const counting: typeof fetch = (input, init) => {
+      posts++;
+      return fetch(input, init);
+    };
+    const webhook = new EventWebhook({ url: hook.url, baseBackoffMs: 60_000, maxAttempts: 3, fetch: counting, log: () => undefined });
     webhook.send(event('A'));
     webhook.send(event('B'));
     await until(() => webhook.counts.retried === 1);
-    await webhook.close(50);
+    // A waits out a 60 s backoff; close lets it retry at once (it fails again), then stops the sender.
+    await webhook.close(300);
     webhook.send(event('C'));
     expect(webhook.pending).toBe(0);
     expect(webhook.counts.delivered).toBe(0);
-    expect(webhook.counts.dropped).toBe(2);
+    const settled = { ...webhook.counts };
+    const postsAtClose = posts;
+    expect(settled.dropped + settled.retried).toBeGreaterThanOrEqual(3);
+    expect(settled.dropped).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(webhook.counts).toEqual(settled);
+    expect(posts).toBe(postsAtClose);
+  });
+
+  it('starts a sender for an event sent just as the previous sender found the queue empty', async () => {
+    const hook = await receiver();
+    const webhook = new EventWebhook({ url: hook.url, log: () => undefined });
+    cleanups.push(() => webhook.close(0));
+    for (let i = 0; i < 20; i++) {
+      webhook.send(event(`E${i}`));
+      await until(() => webhook.counts.delivered === i + 1);
+      // The next send comes in the same tick the sender finishes (no await between): it must not be stranded.
+    }
+    expect(hook.received.map((r) => r.body.reason)).toEqual(Array.from({ length: 20 }, (_, i) => `E${i}`));
   });
 });

@@ -63,7 +63,10 @@ export class EventWebhook {
   readonly counts: Record<WebhookResult, number> = { delivered: 0, retried: 0, dropped: 0 };
   private readonly queue: WebhookEvent[] = [];
   private running: Promise<void> | undefined;
-  private closed = false;
+  /** close() was called: no event is taken any more. */
+  private closing = false;
+  /** close()'s drain time is over: the sender stops at its next step and counts nothing more. */
+  private stopped = false;
   private wake: (() => void) | undefined;
   private readonly maxQueue: number;
 
@@ -74,16 +77,16 @@ export class EventWebhook {
 
   /** Queues one event for delivery. O(1); never blocks, never throws. */
   send(event: WebhookEvent): void {
-    if (this.closed) return;
+    if (this.closing) return;
     if (this.queue.length >= this.maxQueue) {
       // The first event is in flight; the oldest one waiting makes room.
       this.queue.splice(1, 1);
       this.outcome('dropped', `queue full (${this.maxQueue} events): the oldest waiting was dropped`);
     }
     this.queue.push(event);
-    this.running ??= this.deliverAll().finally(() => {
-      this.running = undefined;
-    });
+    // deliverAll clears `running` in the same synchronous step that finds the queue empty, so an event pushed here
+    // is either seen by the running sender or starts a new one.
+    this.running ??= this.deliverAll();
   }
 
   /** Events waiting (the one being delivered included). */
@@ -91,9 +94,13 @@ export class EventWebhook {
     return this.queue.length;
   }
 
-  /** Stops taking events and waits up to `drainMs` for the queue to empty; what is left is dropped. */
+  /**
+   * Stops taking events and lets the sender work up to `drainMs` (a retry waiting out its backoff goes at once);
+   * then stops it and drops what is left, each event counted once: never posted after close returns.
+   */
   async close(drainMs = 5_000): Promise<void> {
-    this.closed = true;
+    this.closing = true;
+    this.wake?.();
     const running = this.running;
     if (running !== undefined) {
       let timer: NodeJS.Timeout | undefined;
@@ -102,31 +109,36 @@ export class EventWebhook {
       })]);
       clearTimeout(timer);
     }
-    for (const _left of this.queue.splice(0)) this.outcome('dropped', 'the operator stopped before it was delivered');
+    this.stopped = true;
     this.wake?.();
+    for (const _left of this.queue.splice(0)) this.outcome('dropped', 'the operator stopped before it was delivered');
   }
 
   private async deliverAll(): Promise<void> {
     const maxAttempts = this.options.maxAttempts ?? 6;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.stopped) {
       const event = this.queue[0];
-      let delivered = false;
-      for (let attempt = 1; attempt <= maxAttempts && !delivered; attempt++) {
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         const failure = await this.post(event);
+        // Stopped while this post was out: close() has taken (and counted) what was queued, this event included.
+        if (this.stopped) break;
         if (failure === undefined) {
-          delivered = true;
+          this.outcome('delivered');
+          this.queue.shift();
           break;
         }
-        if (attempt === maxAttempts || this.closed) {
+        if (attempt === maxAttempts) {
           this.outcome('dropped', `${failure}; gave up after ${attempt} attempts`);
+          this.queue.shift();
           break;
         }
         this.outcome('retried', failure);
-        await this.pause(Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.baseBackoffMs ?? 1_000) * 2 ** (attempt - 1)));
+        // Closing: the remaining attempts go without waiting, within close()'s drain time.
+        if (!this.closing) await this.pause(Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.baseBackoffMs ?? 1_000) * 2 ** (attempt - 1)));
+        if (this.stopped) break;
       }
-      if (delivered) this.outcome('delivered');
-      this.queue.shift();
     }
+    this.running = undefined;
   }
 
   /** One POST; undefined when the receiver answered 2xx, else why not. */
