@@ -54,7 +54,7 @@ describe('judgeComparison', () => {
     const random = new Mulberry32(2);
     const healthy = judgeComparison({ canary: revision(random, 400, 280), stable: revision(random, 1600, 280) }, latency, 'b', T0);
     expect(healthy.result).toBe('Pass');
-    expect(healthy.message).toMatch(/: within stable x 1\.15, p99 <= threshold 800 µs$/);
+    expect(healthy.message).toMatch(/: within stable x 1\.15 and within the 800 µs budget$/);
     const borderline = judgeComparison({ canary: revision(random, 60, 280 * 1.15), stable: revision(random, 240, 280) }, latency, 'b', T0);
     expect(borderline.result).toBe('Inconclusive');
     expect(borderline.message).toMatch(/the bounds straddle x 1\.15; the window grows$/);

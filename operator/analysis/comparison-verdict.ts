@@ -64,7 +64,7 @@ export function judgeComparison(measured: Judged, latency: LatencyAnalysis, revi
     if (canaryOver !== undefined) {
       return { ...withValues, result: 'Inconclusive', message: `${canaryOver}, but stable is over it too (${name} ${stableValue} µs) and canary ${describe(comparison, confidence)} is within x ${ratioText(tolerance)}: fleet-wide, not the canary` };
     }
-    return { ...withValues, result: 'Pass', message: `canary ${facts}: within stable x ${ratioText(tolerance)}, ${name} <= threshold ${latency.thresholdMicros} µs` };
+    return { ...withValues, result: 'Pass', message: `canary ${facts}: within stable x ${ratioText(tolerance)} and within the ${latency.thresholdMicros} µs budget` };
   }
   return { ...withValues, result: 'Inconclusive', message: `canary ${facts}: the bounds straddle x ${ratioText(tolerance)}; the window grows` };
 }

@@ -71,7 +71,10 @@ export function quantileMicros(distribution: LatencyDistribution, q: number): nu
   return binUpperNs(distribution.bins[distribution.bins.length - 1]) / 1000;
 }
 
-/** Samples in bins wholly above `ns` (a bin straddling it is not counted: the count never errs high). */
+/**
+ * Samples in bins wholly above `ns`; a bin straddling it is not counted, so the count errs low at this resolution
+ * (the engine's own bucket edges can still put a sample up to 0.78 % high into a bin).
+ */
 export function countAbove(distribution: LatencyDistribution, ns: number): number {
   let count = 0;
   for (let i = distribution.bins.length - 1; i >= 0; i--) {

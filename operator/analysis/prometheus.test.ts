@@ -118,7 +118,7 @@ describe('createPrometheusProvider', () => {
     const { fetch, seen } = fakeFetch(() => new Response('no', { status: 401 }));
     const provider = createPrometheusProvider({
       address: 'http://mimir:8080/prometheus', fetch,
-      headers: { 'X-Scope-OrgID': 'team-a', authorization: 'Bearer s3cret', 'content-type': 'text/plain' },
+      headers: { 'X-Scope-OrgID': 'team-a', authorization: 'Bearer s3cret', 'Content-Type': 'text/plain', Accept: 'text/html' },
     });
     const error = errorOf(await provider.measure({ ...target, signals: false }));
     expect(seen).toHaveLength(2);
@@ -126,6 +126,7 @@ describe('createPrometheusProvider', () => {
       expect(request.headers.get('x-scope-orgid')).toBe('team-a');
       expect(request.headers.get('authorization')).toBe('Bearer s3cret');
       expect(request.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
+      expect(request.headers.get('accept')).toBe('application/json');
     }
     expect(error).toContain('HTTP 401');
     expect(error).not.toContain('s3cret');

@@ -65,7 +65,9 @@ export interface VectorSeries {
 
 export function createPrometheusProvider(options: PrometheusProviderOptions): LatencyProvider {
   const baseFetch = options.fetch ?? globalThis.fetch;
-  const extra = options.headers;
+  // Header names are case-insensitive: lower-cased here, so the query's own accept and content-type replace a
+  // user's `Content-Type` instead of being sent beside it.
+  const extra = options.headers === undefined ? undefined : Object.fromEntries(Object.entries(options.headers).map(([key, value]) => [key.toLowerCase(), value]));
   const fetchImpl: typeof fetch = extra === undefined ? baseFetch
     : (input, init) => baseFetch(input, { ...init, headers: { ...extra, ...(init?.headers as Record<string, string> | undefined) } });
   return {

@@ -27,11 +27,13 @@ export function createRolloutEffects(): RolloutEffects {
   const providers = new Map<string, LatencyProvider>();
   return {
     providerFor(source, bearerToken) {
-      const key = JSON.stringify([source, bearerToken ?? null]);
+      // A provider holding a token is made per measurement (cheap): cached, every rotated token would stay in memory.
+      if (bearerToken !== undefined) return createPrometheusProvider({ address: source.prometheus?.address ?? '', headers: prometheusHeaders(source, bearerToken) });
+      const key = JSON.stringify(source);
       let provider = providers.get(key);
       if (provider === undefined) {
         provider = source.type === 'Prometheus'
-          ? createPrometheusProvider({ address: source.prometheus?.address ?? '', headers: prometheusHeaders(source, bearerToken) })
+          ? createPrometheusProvider({ address: source.prometheus?.address ?? '', headers: prometheusHeaders(source, undefined) })
           : createPodScrapeProvider({ path: source.podScrape?.path ?? '/metrics' });
         providers.set(key, provider);
       }

@@ -41,6 +41,8 @@ export function createOperatorMetrics(): OperatorMetrics {
     name: 'nexus_operator_webhook_events_total', help: 'Event webhook outcomes: delivered, retried (an attempt failed), dropped (given up or pushed out of a full queue).',
     labelNames: ['result'] as const, registers: [registry],
   });
+  // At 0 from the start, so the first drop shows as an increase (a series born at 1 shows none).
+  for (const result of ['delivered', 'retried', 'dropped'] as const) webhookEvents.inc({ result }, 0);
   const leader = new Gauge({ name: 'nexus_operator_leader', help: '1 while this replica holds the leader lease.', registers: [registry] });
   const depth = new Gauge({ name: 'nexus_operator_workqueue_depth', help: 'Keys waiting in the work queue.', registers: [registry] });
   const adds = new Counter({ name: 'nexus_operator_workqueue_adds_total', help: 'Keys added to the work queue.', registers: [registry] });

@@ -23,11 +23,14 @@ import type { TradingEngineStatus } from '../api/types.ts';
 export interface RolloutMetrics {
   /** Sets the gauges of engine `namespace/name` from the status just decided. */
   observe(namespace: string, name: string, status: TradingEngineStatus): void;
-  /** Counts one Event the operator recorded for the engine. */
-  event(namespace: string, name: string, type: string, reason: string): void;
+  /** Counts one Event the operator recorded for the engine (`by` 0: makes its series exist). */
+  event(namespace: string, name: string, type: string, reason: string, by?: number): void;
   /** Drops every series of a deleted engine. */
   forget(namespace: string, name: string): void;
 }
+
+/** The Warning Events the chart's alerts watch (templates/prometheusrule.yaml). */
+export const alertedReasons = ['RolloutAborted', 'OrdersOffFailed', 'AnalysisErrors'] as const;
 
 export function createRolloutMetrics(registry: Registry): RolloutMetrics {
   const labels = ['engine_namespace', 'engine'] as const;
@@ -44,6 +47,14 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
   const gauges = new Map<string, Array<{ gauge: Gauge; labels: Record<string, string> }>>();
   const counted = new Map<string, Array<Record<string, string>>>();
   const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+  const countEvent = (namespace: string, name: string, type: string, reason: string, by = 1): void => {
+    const full = { engine_namespace: namespace, engine: name, type, reason };
+    events.inc(full, by);
+    const key = keyOf(namespace, name);
+    const seen = counted.get(key) ?? [];
+    if (!seen.some((labels) => labels.type === type && labels.reason === reason)) seen.push(full);
+    counted.set(key, seen);
+  };
   const dropGauges = (key: string): void => {
     for (const { gauge, labels: set } of gauges.get(key) ?? []) gauge.remove(set);
     gauges.delete(key);
@@ -51,6 +62,12 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
   return {
     observe(namespace, name, status) {
       const key = keyOf(namespace, name);
+      // The Events alerts watch exist at 0 from the engine's first reconcile: a counter series born at 1 shows no
+      // increase() at all, so the first abort after an operator start would never alert. (An Event in the very
+      // first reconcile after a start, before Prometheus saw the 0, still goes unnoticed by increase().)
+      for (const reason of alertedReasons) {
+        if (!(counted.get(key) ?? []).some((labels) => labels.reason === reason && labels.type === 'Warning')) countEvent(namespace, name, 'Warning', reason, 0);
+      }
       dropGauges(key);
       const series: Array<{ gauge: Gauge; labels: Record<string, string> }> = [];
       const set = (gauge: Gauge, extra: Record<string, string>, value: number): void => {
@@ -69,14 +86,7 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
       set(breaches, {}, status.analysis?.consecutiveBreaches ?? 0);
       gauges.set(key, series);
     },
-    event(namespace, name, type, reason) {
-      const full = { engine_namespace: namespace, engine: name, type, reason };
-      events.inc(full);
-      const key = keyOf(namespace, name);
-      const seen = counted.get(key) ?? [];
-      if (!seen.some((labels) => labels.type === type && labels.reason === reason)) seen.push(full);
-      counted.set(key, seen);
-    },
+    event: countEvent,
     forget(namespace, name) {
       const key = keyOf(namespace, name);
       dropGauges(key);
