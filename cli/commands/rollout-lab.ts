@@ -52,6 +52,8 @@ export interface RolloutLabOptions {
   readonly gpus?: number;
   /** Replace the operator's rollout effects (tests that observe them). */
   readonly rollout?: RolloutEffects;
+  /** The operator's Prometheus allow-list (its --prometheus-addresses); default none configured: any address. */
+  readonly prometheusAddresses?: readonly string[];
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -109,7 +111,10 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
       const started = startController({
         kubeConfig, writer, metrics: createOperatorMetrics(), namespaces: [namespace], workers: 2, resyncMs: 0, watchSilenceMs: 60_000, log,
         // As the chart configures it; this local cluster stores the NetworkPolicies and enforces none (no CNI).
-        settings: { networkPolicy: { operatorNamespace: 'nexus-system', operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator' } } },
+        settings: {
+          networkPolicy: { operatorNamespace: 'nexus-system', operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator' } },
+          ...(options.prometheusAddresses === undefined ? {} : { prometheusAddresses: [...options.prometheusAddresses] }),
+        },
         ...(options.rollout === undefined ? {} : { rollout: options.rollout }),
       });
       await started.synced;

@@ -102,6 +102,15 @@ describe('validateSpec', () => {
       { path: 'spec.analysis.latency.source.type', message: "method MannWhitney reads each pod's latency samples and needs source type PodScrape" },
     ]);
     expect(compared((latency) => { latency.confidence = '0.2'; })).toEqual([{ path: 'spec.analysis.latency.confidence', message: 'must be at least 0.5 and below 1, got "0.2"' }]);
+    expect(compared((latency) => { latency.window = '60s'; latency.interval = '45s'; })).toEqual([{ path: 'spec.analysis.latency.window', message: 'method MannWhitney needs a window of at least twice the interval and 2s (interval 45s), got 60s' }]);
+  });
+
+  it('refuses a bearer token Secret without a Prometheus allow-list: the token could go to any address', () => {
+    const spec = withSpec(exampleEngine('gpu-canary'), (s) => {
+      s.analysis.latency.source = { type: 'Prometheus', prometheus: { address: 'http://evil:9090', bearerTokenSecretRef: { name: 'reader', key: 'token' } } };
+    }).spec;
+    expect(validateSpec(spec).map((error) => error.path)).toEqual(['spec.analysis.latency.source.prometheus.bearerTokenSecretRef']);
+    expect(validateSpec(spec, { prometheusAddresses: ['http://evil:9090'] })).toEqual([]);
   });
 
   it('accepts fault injection and reports a bad value with the engine\'s message on the spec path', () => {

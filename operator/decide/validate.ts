@@ -53,6 +53,13 @@ function checkReservedEnv(spec: TradingEngineSpec, errors: FieldError[]): void {
 function checkPrometheusAddress(spec: TradingEngineSpec, settings: OperatorSettings, errors: FieldError[]): void {
   const source = spec.analysis?.latency?.source;
   const allowed = settings.prometheusAddresses;
+  if (source?.type === 'Prometheus' && allowed === undefined && source.prometheus?.bearerTokenSecretRef !== undefined) {
+    // Without an allow-list the address is anyone's choice: the operator would read the Secret and send it there.
+    errors.push({
+      path: 'spec.analysis.latency.source.prometheus.bearerTokenSecretRef',
+      message: 'needs the operator\'s Prometheus allow-list (Helm value analysis.prometheusAddresses, flag --prometheus-addresses): without one the token could be sent to any address',
+    });
+  }
   if (source?.type !== 'Prometheus' || allowed === undefined) return;
   const address = source.prometheus?.address ?? '';
   const normal = (url: string): string => url.trim().replace(/\/+$/, '');
@@ -183,5 +190,12 @@ function checkComparison(latency: LatencyAnalysis, base: string, errors: FieldEr
   const confidence = Number(latency.confidence);
   if (!(confidence >= 0.5 && confidence < 1)) {
     errors.push({ path: `${base}.confidence`, message: `must be at least 0.5 and below 1, got ${JSON.stringify(latency.confidence)}` });
+  }
+  // The engine keeps `window` of completed intervals: a window under twice the interval loses intervals before a
+  // measurement can judge them (and one of 1 s never completes an interval at all).
+  const windowMs = parseDurationMs(latency.window);
+  const intervalMs = parseDurationMs(latency.interval);
+  if (windowMs !== undefined && intervalMs !== undefined && windowMs < Math.max(2_000, 2 * intervalMs)) {
+    errors.push({ path: `${base}.window`, message: `method MannWhitney needs a window of at least twice the interval and 2s (interval ${latency.interval}), got ${latency.window}` });
   }
 }

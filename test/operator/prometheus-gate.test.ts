@@ -83,24 +83,6 @@ function gated(edit: (spec: MutableSpec) => void = () => undefined): TradingEngi
 }
 
 beforeAll(async () => {
-  lab = await startRolloutLab({ log });
-  dir = mkdtempSync(join(tmpdir(), 'nexus-prometheus-'));
-  const port = await freePort();
-  prometheusUrl = `http://127.0.0.1:${port}`;
-  const targetsFile = join(dir, 'engines.json');
-  writeFileSync(targetsFile, '[]');
-  writeFileSync(join(dir, 'prometheus.yml'), stringify({
-    global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
-    scrape_configs: [{ job_name: 'nexus-engines', file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] }],
-  }));
-  prometheus = spawn('prometheus', [
-    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  prometheus.stderr?.on('data', (chunk: Buffer) => log(`prometheus: ${chunk.toString().trimEnd()}`));
-  const spawnFailed = new Promise<never>((_resolve, reject) => prometheus?.once('error', (error) => reject(new Error(`prometheus did not start (Debian package prometheus; .ci/run installs it): ${error.message}`))));
-  await Promise.race([spawnFailed, eventually(async () => (await fetch(`${prometheusUrl}/-/ready`).catch(() => undefined))?.status === 200, { timeoutMs: 30_000, what: 'Prometheus ready', context: tail })]);
-  discovery = discoverPods(lab, targetsFile);
   proxy = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -120,6 +102,25 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => proxy?.listen(0, '127.0.0.1', resolve));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  // The operator may query only the proxy (its allow-list), which a bearer token Secret requires.
+  lab = await startRolloutLab({ log, prometheusAddresses: [proxyUrl] });
+  dir = mkdtempSync(join(tmpdir(), 'nexus-prometheus-'));
+  const port = await freePort();
+  prometheusUrl = `http://127.0.0.1:${port}`;
+  const targetsFile = join(dir, 'engines.json');
+  writeFileSync(targetsFile, '[]');
+  writeFileSync(join(dir, 'prometheus.yml'), stringify({
+    global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
+    scrape_configs: [{ job_name: 'nexus-engines', file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] }],
+  }));
+  prometheus = spawn('prometheus', [
+    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  prometheus.stderr?.on('data', (chunk: Buffer) => log(`prometheus: ${chunk.toString().trimEnd()}`));
+  const spawnFailed = new Promise<never>((_resolve, reject) => prometheus?.once('error', (error) => reject(new Error(`prometheus did not start (Debian package prometheus; .ci/run installs it): ${error.message}`))));
+  await Promise.race([spawnFailed, eventually(async () => (await fetch(`${prometheusUrl}/-/ready`).catch(() => undefined))?.status === 200, { timeoutMs: 30_000, what: 'Prometheus ready', context: tail })]);
+  discovery = discoverPods(lab, targetsFile);
 }, 180_000);
 
 afterAll(async () => {
