@@ -31,6 +31,16 @@ export function gateRefOf(spec: TradingEngineSpec): { readonly kind: GateKind; r
   return ref === undefined ? undefined : { kind: ref.kind ?? 'LatencyGate', name: ref.name };
 }
 
+/**
+ * Where the gate an engine names is found: its kind and cache key (`namespace/name` for a LatencyGate, which is
+ * looked up only in the engine's own namespace; `/name` for a ClusterLatencyGate). Undefined without a gateRef.
+ */
+export function gateKeyOf(engine: { readonly metadata: { readonly namespace?: string }; readonly spec: TradingEngineSpec }): { readonly kind: GateKind; readonly key: string } | undefined {
+  const ref = gateRefOf(engine.spec);
+  if (ref === undefined) return undefined;
+  return { kind: ref.kind, key: ref.kind === 'ClusterLatencyGate' ? `/${ref.name}` : `${engine.metadata.namespace ?? ''}/${ref.name}` };
+}
+
 /** `spec` with its analysis taken from `gate` when it names one (`gate`: what the cache holds under that name). */
 export function resolveGateRef(spec: TradingEngineSpec, gate: LatencyGate | undefined): GateResolution {
   const ref = gateRefOf(spec);

@@ -4,8 +4,8 @@ import type { LatencyGate, TradingEngine } from '../api/types.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import { startInformer, type Informer, type InformerEventType, type Lister, type ObjectWithMeta } from '../kube/informer.ts';
 import { clusterLatencyGates, configMaps, latencyGates, networkPolicies, pods, replicaSets, secrets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
-import { gateRefOf } from '../api/gate-ref.ts';
-import { servedResources } from '../kube/discovery.ts';
+import { gateKeyOf } from '../api/gate-ref.ts';
+import { mayList, servedResources } from '../kube/discovery.ts';
 import type { EventWebhook, WebhookEvent } from '../notify/event-webhook.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { engineAppName, labelKeys, managerName } from '../render/labels.ts';
@@ -118,9 +118,8 @@ export function startController(options: ControllerOptions): Controller {
   const managed = `${labelKeys.managedBy}=${managerName}`;
   /** The keys of the engines whose spec.analysis.gateRef names `gate` (a LatencyGate only from its own namespace). */
   const namingEngines = (gate: LatencyGate): string[] => engines.list().flatMap((engine) => {
-    const ref = gateRefOf(engine.spec);
-    const names = ref?.kind === gate.kind && ref.name === gate.metadata.name
-      && (gate.kind === 'ClusterLatencyGate' || engine.metadata.namespace === gate.metadata.namespace);
+    const where = gateKeyOf(engine);
+    const names = where?.kind === gate.kind && where.key === `${gate.metadata.namespace ?? ''}/${gate.metadata.name ?? ''}`;
     return names ? [`${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`] : [];
   });
   const engines = watch<TradingEngine & ObjectWithMeta>(tradingEngines, undefined, (engine) => `${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`);
@@ -156,8 +155,21 @@ export function startController(options: ControllerOptions): Controller {
   const gatesSynced = servedResources(kubeConfig, latencyGates.apiVersion, log, () => stopping).then(async (served) => {
     if (stopping) return;
     for (const [resource, field, scope] of [[latencyGates, 'latencyGates', namespaces], [clusterLatencyGates, 'clusterLatencyGates', [undefined]]] as const) {
-      if (served.has(resource.plural)) gateListers[field] = watch<LatencyGate & ObjectWithMeta>(resource, undefined, (gate) => namingEngines(gate), scope);
-      else log(`Not watching ${resource.kind}: ${resource.plural}.${resource.apiVersion.split('/')[0]} is not served (apply crds/); engines that name one wait with GateNotFound`);
+      const group = resource.apiVersion.split('/')[0] ?? '';
+      if (!served.has(resource.plural)) {
+        log(`Not watching ${resource.kind}: ${resource.plural}.${group} is not served (apply crds/); engines that name one wait with GateNotFound`);
+        continue;
+      }
+      // Served but forbidden (RBAC not granted, e.g. rbac.create=false): an informer would never sync and hold back
+      // every reconcile, so the kind is left unwatched, said once.
+      const access = await Promise.all(scope.map((namespace) => mayList(kubeConfig, group, resource.plural, namespace)));
+      const denied = access.find((review) => !review.allowed);
+      if (denied !== undefined) {
+        log(`Not watching ${resource.kind}: this operator may not list ${resource.plural}.${group} (${denied.reason ?? 'not allowed'}); engines that name one wait with GateNotFound`);
+        continue;
+      }
+      if (stopping) return;
+      gateListers[field] = watch<LatencyGate & ObjectWithMeta>(resource, undefined, (gate) => namingEngines(gate), scope);
     }
     await Promise.all(informers.filter((informer) => !coreInformers.includes(informer)).map((informer) => informer.synced));
   });

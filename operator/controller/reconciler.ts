@@ -2,7 +2,7 @@ import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Ser
 import { clientKeysOf, generateControlKeys, type ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { OperatorSettings } from '../api/settings.ts';
 import type { LatencyGate, LatencySource, TradingEngine } from '../api/types.ts';
-import { gateRefOf } from '../api/gate-ref.ts';
+import { gateKeyOf } from '../api/gate-ref.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
 import { canonicalJson } from '../render/canonical-json.ts';
@@ -172,11 +172,9 @@ async function bearerTokenOf(deps: ReconcilerDeps, namespace: string, source: La
 
 /** The gate definition the engine's spec.analysis.gateRef names, from the caches; undefined when none or not found. */
 function gateOf(deps: ReconcilerDeps, engine: TradingEngine): LatencyGate | undefined {
-  const ref = gateRefOf(engine.spec);
-  if (ref === undefined) return undefined;
-  return ref.kind === 'ClusterLatencyGate'
-    ? deps.clusterLatencyGates.get(`/${ref.name}`)
-    : deps.latencyGates.get(`${engine.metadata.namespace ?? ''}/${ref.name}`);
+  const where = gateKeyOf(engine);
+  if (where === undefined) return undefined;
+  return (where.kind === 'ClusterLatencyGate' ? deps.clusterLatencyGates : deps.latencyGates).get(where.key);
 }
 
 async function ownControlSecret(deps: ReconcilerDeps, engine: TradingEngine): Promise<{ secrets: V1Secret[]; controlKeys: ControlKeySet | undefined }> {
