@@ -10,8 +10,9 @@ import type { GateKind, LatencyGate, TradingEngineSpec } from './types.ts';
  *                                                     out ungated
  *
  * The result is what the rest of decide sees (defaults applied after it, validation on it), so a gate and an
- * inline analysis behave the same. The gate is read at every reconcile: editing it changes every engine that
- * names it from the next measurement on, as editing an inline analysis would.
+ * inline analysis behave the same. The gate is read at every reconcile: editing its thresholds changes every engine
+ * that names it from the next measurement on, as editing an inline analysis would; editing what the engine config
+ * renders from it (`window`, `method`) makes each of those engines roll out a new revision.
  */
 export type GateResolution =
   | { readonly ok: true; readonly spec: TradingEngineSpec; readonly gate?: GateIdentity }
