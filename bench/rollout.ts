@@ -38,7 +38,7 @@
  *
  * The two methods, seeds 1/2/3 (docs/rollouts.md, "Statistical mode"): false aborts 0/0/1 (Threshold) against
  * 0/0/0 (MannWhitney); 1.2x-1.3x caught 29, 32, 26 of 40 against 34, 40, 39; mid-analysis onset -> orders-off p50
- * 19.7/18.4/15.7 s against 11.2/10.9/10.8 s, p90 166/120/134 s against 24.2/18.4/26.9 s.
+ * 19.7/18.4/15.7 s against 11.3/11.0/10.9 s, p90 166/120/134 s against 23.6/18.4/27.8 s.
  *
  * The threshold method alone, before the intervals were aligned to the wall clock (seed 1, 200 canaries, ~60 s on
  * 2 busy cores; the gate counts a canary over the threshold while stable is over it too and within the relative
