@@ -108,23 +108,17 @@ async function measureRevision(scraper: Scraper, target: MeasureTarget): Promise
 
 type WindowFetch = { readonly ok: true; readonly arrived: ArrivedReport } | { readonly ok: false; readonly failure: string };
 
-/** Fetches one pod's gate window report (engine/metrics/gate-window.ts) within timeoutMs. Never rejects. */
+/**
+ * Fetches one pod's gate window report (engine/metrics/gate-window.ts) within timeoutMs; its intervals are placed
+ * in time from when the reply's headers arrived, the closest this side gets to when the engine wrote the ages.
+ */
 async function fetchWindowReport(scraper: Scraper, pod: TargetPod, target: MeasureTarget): Promise<WindowFetch> {
   const metric = target.metric === 'Decision' ? 'decision' : 'tickToOrder';
   const url = `${podMetricsUrl(pod.ip, target.metricsPort, gateWindowPath)}?metric=${metric}&maxAgeMs=${target.windowSeconds * 1000}`;
-  const failed = (cause: string): WindowFetch => ({ ok: false, failure: `pod ${pod.name} at ${url}: ${cause}` });
-  try {
-    const response = await scraper.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(target.timeoutMs) });
-    // The reply's headers arrived: the closest this side gets to the moment the engine wrote the ages.
-    const arrivedMs = scraper.nowMs();
-    const read = await readBoundedBody(response, scraper.maxReplyBytes);
-    if (!read.ok) return failed(read.error);
-    if (response.status !== 200) return failed(`HTTP ${response.status}${bodyExcerpt(read.text)}`);
-    const report = parseWindowReport(read.text, metric);
-    return typeof report === 'string' ? failed(report) : { ok: true, arrived: { pod: pod.name, report, arrivedMs } };
-  } catch (error) {
-    return failed(describeFetchError(error, target.timeoutMs));
-  }
+  const reply = await getPod(scraper, pod, url, 'application/json', target.timeoutMs);
+  if (!reply.ok) return reply;
+  const report = parseWindowReport(reply.text, metric);
+  return typeof report === 'string' ? { ok: false, failure: `${reply.where}: ${report}` } : { ok: true, arrived: { pod: pod.name, report, arrivedMs: reply.arrivedMs } };
 }
 
 /**
@@ -148,21 +142,32 @@ export function aggregateWorstPod(windows: readonly PodWindow[]): RevisionLatenc
 
 /** Scrapes one pod within timeoutMs (connect, headers and body together). Never rejects. */
 async function scrapePod(scraper: Scraper, pod: TargetPod, target: MeasureTarget): Promise<PodScrape> {
-  const url = podMetricsUrl(pod.ip, target.metricsPort, scraper.path);
-  const failed = (cause: string): PodScrape => ({ ok: false, failure: `pod ${pod.name} at ${url}: ${cause}` });
+  const reply = await getPod(scraper, pod, podMetricsUrl(pod.ip, target.metricsPort, scraper.path), 'text/plain;version=0.0.4', target.timeoutMs);
+  if (!reply.ok) return reply;
+  const window = readPodWindow(pod.name, reply.text, target.quantile, target.metric);
+  return typeof window === 'string' ? { ok: false, failure: `${reply.where}: ${window}` } : { ok: true, window };
+}
+
+type PodReply =
+  | { readonly ok: true; readonly text: string; readonly arrivedMs: number; readonly where: string }
+  | { readonly ok: false; readonly failure: string };
+
+/**
+ * One GET to a pod within timeoutMs (connect, headers and body together), read within maxReplyBytes; a failure
+ * names the pod, the URL and the cause (refused, timed out, too large, not 200 with an excerpt). `arrivedMs`: when
+ * the reply's headers arrived. Never rejects.
+ */
+async function getPod(scraper: Scraper, pod: TargetPod, url: string, accept: string, timeoutMs: number): Promise<PodReply> {
+  const where = `pod ${pod.name} at ${url}`;
   try {
-    const response = await scraper.fetch(url, {
-      headers: { accept: 'text/plain;version=0.0.4' },
-      signal: AbortSignal.timeout(target.timeoutMs),
-    });
+    const response = await scraper.fetch(url, { headers: { accept }, signal: AbortSignal.timeout(timeoutMs) });
+    const arrivedMs = scraper.nowMs();
     const read = await readBoundedBody(response, scraper.maxReplyBytes);
-    if (!read.ok) return failed(read.error);
-    const body = read.text;
-    if (response.status !== 200) return failed(`HTTP ${response.status}${bodyExcerpt(body)}`);
-    const window = readPodWindow(pod.name, body, target.quantile, target.metric);
-    return typeof window === 'string' ? failed(window) : { ok: true, window };
+    if (!read.ok) return { ok: false, failure: `${where}: ${read.error}` };
+    if (response.status !== 200) return { ok: false, failure: `${where}: HTTP ${response.status}${bodyExcerpt(read.text)}` };
+    return { ok: true, text: read.text, arrivedMs, where };
   } catch (error) {
-    return failed(describeFetchError(error, target.timeoutMs));
+    return { ok: false, failure: `${where}: ${describeFetchError(error, timeoutMs)}` };
   }
 }
 
