@@ -14,7 +14,7 @@
 import { Mulberry32 } from '../engine/random/mulberry32.ts';
 import { NormalDeviates } from '../engine/sim/random-walk.ts';
 import { gateWindowReport, type GateWindowReport } from '../engine/metrics/gate-window.ts';
-import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } from '../engine/metrics/sliding-window.ts';
+import { createWindowSnapshot, SlidingWindowQuantiles, windowIntervalMs, type WindowSnapshot } from '../engine/metrics/sliding-window.ts';
 import type { Measurement } from '../operator/api/types.ts';
 
 /** The model's constants, printed with the report so a reader knows what was simulated. */
@@ -203,7 +203,7 @@ export class PodLatency {
   constructor(rng: Rng, startMs: number) {
     const m = latencyModel;
     this.speed = Math.exp(m.podSigma * rng.normal());
-    const intervalMs = Math.round((engineWindow.windowSeconds * 1000) / engineWindow.windowIntervals);
+    const intervalMs = windowIntervalMs(engineWindow.windowSeconds, engineWindow.windowIntervals);
     // Aligned to wall-clock multiples of the interval, as the engine aligns it (engine-metrics.ts).
     this.window = new SlidingWindowQuantiles({ intervalMs, intervals: engineWindow.windowIntervals, startMs: Math.floor(startMs / intervalMs) * intervalMs });
   }

@@ -5,7 +5,7 @@ import { denyReasonNames } from '../risk/risk-engine.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import type { BatchLatencyRecorder, BucketCountsTarget } from './shared-latency.ts';
 import { gateWindowReport, type GateWindowQuery, type GateWindowReport } from './gate-window.ts';
-import { createWindowSnapshot, SlidingWindowQuantiles, type WindowSnapshot } from './sliding-window.ts';
+import { createWindowSnapshot, SlidingWindowQuantiles, windowIntervalMs, type WindowSnapshot } from './sliding-window.ts';
 
 /**
  * The engine's Prometheus metrics, on an EXPLICIT registry (never prom-client's global one).
@@ -288,7 +288,7 @@ export class EngineMetrics {
     this.decision = new LatencyHistogram();
     // Interval boundaries fall on wall-clock multiples of the interval, so every pod's intervals (on NTP-synced
     // nodes) cover the same times and the gate compares canary and stable on exactly the same intervals.
-    const intervalMs = Math.max(1, Math.round((windowSeconds * 1000) / windowIntervals));
+    const intervalMs = windowIntervalMs(windowSeconds, windowIntervals);
     const phaseMs = ((options.wallClockMs ?? Date.now)() % intervalMs + intervalMs) % intervalMs;
     const windowOptions = { intervalMs, intervals: windowIntervals, startMs: this.nowMs() - phaseMs };
     this.window = new SlidingWindowQuantiles(windowOptions);

@@ -34,6 +34,15 @@ export function createWindowSnapshot(): WindowSnapshot {
   return { p50Ns: NaN, p90Ns: NaN, p99Ns: NaN, p999Ns: NaN, samples: 0, windowMs: 0, maxNs: NaN };
 }
 
+/**
+ * The length of one interval of a window of `windowSeconds` cut into `intervals`, ms (at least 1): the engine's
+ * rule, which the operator's Mann-Whitney gate must share to cut its windows on the engine's boundaries.
+ * Example: (20, 20) -> 1000; (30, 6) -> 5000.
+ */
+export function windowIntervalMs(windowSeconds: number, intervals: number): number {
+  return Math.max(1, Math.round((windowSeconds * 1000) / intervals));
+}
+
 export interface SlidingWindowOptions {
   /** Length of one interval in milliseconds (integer >= 1). */
   readonly intervalMs: number;

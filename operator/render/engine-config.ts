@@ -1,5 +1,6 @@
 import { parseDurationMs } from '../api/duration.ts';
 import type { FaultInjectionSpec, TradingEngineSpec } from '../api/types.ts';
+import { windowIntervalMs } from '../../engine/metrics/sliding-window.ts';
 
 /** The engine configuration document (docs/engine-config.md) rendered from a spec, before the engine validates it. */
 export interface EngineConfigDocument {
@@ -75,7 +76,7 @@ function renderMetrics(spec: TradingEngineSpec): EngineConfigDocument['metrics']
 /** The length of one interval of the engine's latency window, ms, as the engine computes it from the rendered config. */
 export function engineWindowIntervalMs(spec: TradingEngineSpec): number {
   const { windowSeconds, windowIntervals } = renderMetrics(spec);
-  return Math.max(1, Math.round((windowSeconds * 1000) / windowIntervals));
+  return windowIntervalMs(windowSeconds, windowIntervals);
 }
 
 /** The analysis window in whole seconds when the gate scrapes pods (rounded up), else undefined. */
