@@ -99,7 +99,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   // controller logs it with the engine's key and retries with backoff.
   const { plan } = await settle(observed, nowMs, async (effect) => {
     switch (effect.kind) {
-      case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.source, effect.request, await bearerTokenOf(deps, namespace, effect.source)) };
+      case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.request, await bearerTokenOf(deps, namespace, effect.request.source)) };
       case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }

@@ -17,7 +17,7 @@ describe('takeMeasurement and the Prometheus credentials', () => {
       providerFor: () => { throw new Error('no provider may be asked without its token'); },
       cut: () => Promise.resolve({ ok: true }),
     };
-    const taken = await takeMeasurement(effects, source, { canary: target('b'), stable: target('a') }, { error: 'the bearer token Secret trading/reader does not exist' });
+    const taken = await takeMeasurement(effects, { source, canary: target('b'), stable: target('a') }, { error: 'the bearer token Secret trading/reader does not exist' });
     expect(taken).toEqual({
       revision: 'b',
       canary: { ok: false, error: 'the bearer token Secret trading/reader does not exist' },
@@ -34,7 +34,7 @@ describe('takeMeasurement and the Prometheus credentials', () => {
       },
       cut: () => Promise.resolve({ ok: true }),
     };
-    const taken = await takeMeasurement(effects, source, { canary: target('b') }, { token: 't0ken' });
+    const taken = await takeMeasurement(effects, { source, canary: target('b') }, { token: 't0ken' });
     expect(taken.canary).toEqual({ ok: true, value: { quantileMicros: 300, samples: 900, podsMeasured: 1 } });
     expect(tokens).toEqual(['t0ken']);
     expect(prometheusHeaders(source, 't0ken')).toEqual({ 'X-Scope-OrgID': 'team-a', authorization: 'Bearer t0ken' });

@@ -62,13 +62,13 @@ export function prometheusHeaders(source: LatencySource, bearerToken: string | u
  * Errors saying so (they hold the gate, never abort it), and nothing is sent without the token.
  */
 export async function takeMeasurement(
-  effects: RolloutEffects, source: LatencySource, request: MeasureRequest, credential: { readonly token?: string; readonly error?: string } = {},
+  effects: RolloutEffects, request: MeasureRequest, credential: { readonly token?: string; readonly error?: string } = {},
 ): Promise<TakenMeasurement> {
   if (credential.error !== undefined) {
     const failed: MeasureResult = { ok: false, error: credential.error };
     return { revision: request.canary.revision, canary: failed, ...(request.stable === undefined ? {} : { stable: failed }) };
   }
-  const provider = effects.providerFor(source, credential.token);
+  const provider = effects.providerFor(request.source, credential.token);
   const safely = async (promise: Promise<MeasureResult>): Promise<MeasureResult> => promise.catch((error: unknown) => ({ ok: false, error: String(error) }));
   const [canary, stable] = await Promise.all([
     safely(provider.measure(request.canary)),

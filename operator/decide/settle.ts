@@ -1,9 +1,6 @@
-import { applySpecDefaults } from '../api/defaults.ts';
-import type { LatencySource } from '../api/types.ts';
 import type { ControlOutcome, ForeignObject, MeasureRequest, OwnershipRequest, PodControlRequest, TakenMeasurement } from '../plan/needs.ts';
 import type { Observed, Plan } from '../plan/plan.ts';
 import { decide } from './decide.ts';
-import { resolveGateRef } from '../api/gate-ref.ts';
 
 /**
  * The most decide passes in one reconcile: the plan, then with a measurement, then with orders-off outcomes, then
@@ -13,7 +10,7 @@ export const maxPasses = 4;
 
 /** One effect a plan needs before it is final, as the executor must perform it. */
 export type NeededEffect =
-  | { readonly kind: 'measure'; readonly source: LatencySource; readonly request: MeasureRequest }
+  | { readonly kind: 'measure'; readonly request: MeasureRequest }
   | { readonly kind: 'control'; readonly request: PodControlRequest }
   | { readonly kind: 'ownership'; readonly request: OwnershipRequest };
 
@@ -36,7 +33,7 @@ export interface Settled {
  * `nowMs`. Every decision stays a pure function of its inputs; the executor (the reconciler over the network, the
  * rollout test world and the rollout benchmark in simulation) only performs effects, through `settle` or
  * `settleSync`. Throws when a plan still needs effects after `maxPasses` decides, or needs an effect that cannot
- * be performed (a measurement without a latency source).
+ * be performed (none of measure, control and ownership).
  */
 export function* settlePasses(start: Observed, nowMs: number, decideOnce: (observed: Observed, nowMs: number) => Plan = decide): Generator<NeededEffect, Settled, EffectResult> {
   let observed = start;
@@ -46,11 +43,8 @@ export function* settlePasses(start: Observed, nowMs: number, decideOnce: (obser
   while (plan.needs !== undefined) {
     if (passes.length >= maxPasses) throw new Error(`still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
     const { measure, control, ownership } = plan.needs;
-    // The source as the API server defaults it (a cached object already has its defaults; a test's may not).
-    const resolved = resolveGateRef(observed.engine.spec, observed.gate);
-    const source = resolved.ok ? applySpecDefaults(resolved.spec).analysis?.latency?.source : undefined;
     let result: EffectResult;
-    if (measure !== undefined && source !== undefined) result = yield { kind: 'measure', source, request: measure };
+    if (measure !== undefined) result = yield { kind: 'measure', request: measure };
     else if (control !== undefined) result = yield { kind: 'control', request: control };
     else if (ownership !== undefined) result = yield { kind: 'ownership', request: ownership };
     else throw new Error(`needs an effect that cannot be performed: ${JSON.stringify(plan.needs)}`);

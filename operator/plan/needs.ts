@@ -1,4 +1,5 @@
 import type { MeasureResult, MeasureTarget } from '../analysis/provider.ts';
+import type { LatencySource } from '../api/types.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 
 /**
@@ -31,6 +32,8 @@ export interface ForeignObject extends OwnershipTarget {
 }
 
 export interface MeasureRequest {
+  /** Where to measure: the latency source of the analysis as decide resolved it (a named gate's, defaults applied). */
+  readonly source: LatencySource;
   readonly canary: MeasureTarget;
   /** Present when the relative-to-stable check needs the stable revision's figure. */
   readonly stable?: MeasureTarget;

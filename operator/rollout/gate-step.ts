@@ -1,4 +1,4 @@
-import type { AnalysisStatus, Measurement, SignalCheckStatus } from '../api/types.ts';
+import type { AnalysisStatus, LatencyAnalysis, Measurement, SignalCheckStatus } from '../api/types.ts';
 import { judgeComparison } from '../analysis/comparison-verdict.ts';
 import type { MeasureResult, MeasureTarget } from '../analysis/provider.ts';
 import { judgeChecks, type SignalCounts } from '../analysis/signals.ts';
@@ -39,7 +39,7 @@ export function tickGate(input: RolloutInput, gate: AnalysisStatus, requiredSucc
   if (input.nowMs < due) return { analysis: gate, outcome: 'Running', dueMs: due };
   const revision = gate.revision ?? input.revision;
   const taken = input.measurement;
-  if (taken?.revision !== revision) return { analysis: gate, outcome: 'Running', dueMs: due, needs: measureRequest(input, revision, gate) };
+  if (taken?.revision !== revision) return { analysis: gate, outcome: 'Running', dueMs: due, needs: measureRequest(input, revision, gate, latency) };
   const statistical = latency.method === 'MannWhitney';
   const judged = statistical ? judgeComparison(taken, latency, revision, input.nowMs) : judge(taken, latency, revision, input.nowMs);
   const advanced = advanceGate(gate, judged, latency, requiredSuccesses, input.nowMs);
@@ -88,7 +88,7 @@ function withWindowStart(analysis: AnalysisStatus, input: RolloutInput, judged: 
   return Number.isNaN(until) ? analysis : { ...analysis, windowStart: new Date(until).toISOString() };
 }
 
-function measureRequest(input: RolloutInput, revision: string, gate: AnalysisStatus): MeasureRequest {
+function measureRequest(input: RolloutInput, revision: string, gate: AnalysisStatus, latency: LatencyAnalysis): MeasureRequest {
   const analysis = input.engine.spec.analysis;
   const { since, until } = comparisonWindow(input, gate);
   const signals = (analysis?.checks ?? []).length > 0;
@@ -99,7 +99,8 @@ function measureRequest(input: RolloutInput, revision: string, gate: AnalysisSta
   });
   const canary = windowed(measureTarget(input.engine, input.pods, revision));
   // The stable revision is measured for the relative latency check and for any relative signal check.
-  const relative = analysis?.latency?.relativeToStable?.maxIncreasePercent !== undefined
+  const relative = latency.relativeToStable?.maxIncreasePercent !== undefined
     || (analysis?.checks ?? []).some((check) => check.maxIncreasePercent !== undefined);
-  return relative ? { canary, stable: windowed(measureTarget(input.engine, input.pods, input.stableRevision)) } : { canary };
+  const source = latency.source;
+  return relative ? { source, canary, stable: windowed(measureTarget(input.engine, input.pods, input.stableRevision)) } : { source, canary };
 }
