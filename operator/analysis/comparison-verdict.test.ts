@@ -1,30 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { Mulberry32 } from '../../engine/random/mulberry32.ts';
-import type { LatencyAnalysis } from '../api/types.ts';
+import { latencyAnalysis } from '../../test/support/engines.ts';
 import { judgeComparison } from './comparison-verdict.ts';
 import { DistributionBuilder } from './distribution.ts';
 import type { MeasureResult } from './provider.ts';
 
 const T0 = Date.parse('2026-03-02T14:30:00Z');
 
-const latency: LatencyAnalysis = {
-  source: { type: 'PodScrape' },
-  method: 'MannWhitney',
-  confidence: '0.99',
-  metric: 'Decision',
-  quantile: '0.99',
-  thresholdMicros: 800,
-  relativeToStable: { maxIncreasePercent: 15 },
-  interval: '5s',
-  window: '60s',
-  initialDelay: '10s',
-  minSamples: 20,
-  consecutiveBreaches: 2,
-  successfulIntervals: 4,
-  maxConsecutiveErrors: 5,
-  onInconclusive: 'Pause',
-  inconclusiveTimeoutSeconds: 900,
-};
+const latency = latencyAnalysis({
+  method: 'MannWhitney', thresholdMicros: 800, relativeToStable: { maxIncreasePercent: 15 },
+  interval: '5s', initialDelay: '10s', minSamples: 20, consecutiveBreaches: 2, successfulIntervals: 4,
+});
 
 /** A revision's measurement whose window holds `count` lognormal samples (median µs, sigma 0.22), over 5 s ending at T0. */
 function revision(random: Mulberry32, count: number, medianMicros: number, extraMicros: readonly number[] = []): MeasureResult {

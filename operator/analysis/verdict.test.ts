@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { latencyAnalysis } from '../../test/support/engines.ts';
 import type { AnalysisStatus, LatencyAnalysis, Measurement } from '../api/types.ts';
 import type { MeasureResult } from './provider.ts';
 import { advanceGate, historyLimit, judge, nextMeasurementDueMs, quantileName, relativeLimit, startGate, type GateOutcome } from './verdict.ts';
@@ -6,23 +7,7 @@ import { advanceGate, historyLimit, judge, nextMeasurementDueMs, quantileName, r
 const T0 = Date.parse('2026-03-02T14:30:00Z');
 const second = 1_000;
 
-const latency: LatencyAnalysis = {
-  source: { type: 'PodScrape' },
-  method: 'Threshold',
-  confidence: '0.99',
-  metric: 'Decision',
-  quantile: '0.99',
-  thresholdMicros: 800,
-  interval: '15s',
-  window: '60s',
-  initialDelay: '30s',
-  minSamples: 100,
-  consecutiveBreaches: 3,
-  successfulIntervals: 4,
-  maxConsecutiveErrors: 5,
-  onInconclusive: 'Pause',
-  inconclusiveTimeoutSeconds: 900,
-};
+const latency: LatencyAnalysis = latencyAnalysis({ thresholdMicros: 800, interval: '15s', initialDelay: '30s', successfulIntervals: 4 });
 const relative: LatencyAnalysis = { ...latency, relativeToStable: { maxIncreasePercent: 20 } };
 
 function measured(quantileMicros: number | undefined, samples = 5_000): MeasureResult {
@@ -34,6 +19,10 @@ function refused(error = 'connect ECONNREFUSED 10.1.0.7:9100'): MeasureResult {
 }
 
 const at = new Date(T0).toISOString();
+
+it('starts from the CRD defaults these tests rely on', () => {
+  expect(latency).toMatchObject({ window: '60s', minSamples: 100, consecutiveBreaches: 3, maxConsecutiveErrors: 5, onInconclusive: 'Pause', inconclusiveTimeoutSeconds: 900 });
+});
 
 describe('quantileName', () => {
   it.each([

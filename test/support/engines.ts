@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { applySpecDefaults } from '../../operator/api/defaults.ts';
-import type { TradingEngine } from '../../operator/api/types.ts';
+import type { LatencyAnalysis, TradingEngine } from '../../operator/api/types.ts';
 
 /** Test helper: a TradingEngine from examples/NAME.yaml, defaulted as the API server would, with a uid. */
 export function exampleEngine(name: 'minimal' | 'gpu-canary', overrides: { namespace?: string; uid?: string } = {}): TradingEngine {
@@ -21,4 +21,11 @@ export function withSpec(engine: TradingEngine, edit: (spec: Record<string, any>
   const spec = structuredClone(engine.spec) as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   edit(spec);
   return { ...engine, spec: applySpecDefaults(spec) };
+}
+
+/** A latency gate as the API server stores it: the CRD's defaults under `fields` (thresholdMicros is required). */
+export function latencyAnalysis(fields: Partial<LatencyAnalysis> & Pick<LatencyAnalysis, 'thresholdMicros'>): LatencyAnalysis {
+  const latency = withSpec(exampleEngine('minimal'), (spec) => { spec.analysis = { latency: fields }; }).spec.analysis?.latency;
+  if (latency === undefined) throw new Error('the defaulted spec lost its latency gate');
+  return latency;
 }
