@@ -41,6 +41,7 @@ async function serve(request: ServerRequest): Promise<void> {
     unlatch: () => ({ status: ControlStatus.Ok, body: { ordersEnabled: false, ordersLatched: false } }),
     drain: async () => ({ status: ControlStatus.Ok, body: {} }),
     status: () => ({ status: ControlStatus.Ok, body }),
+    setOwnership: async () => ({ status: ControlStatus.Ok, body: {} }),
   };
   const log = (): void => {};
   const servers = [

@@ -71,7 +71,7 @@ describe('nexus engine process: oversized messages', () => {
 
   it('sizes the limits from the wire format', () => {
     expect(MAX_DATA_MESSAGE_BYTES).toBe(24 + 65_535 * 56); // the largest order frame (version 2, 56-byte records)
-    expect(MAX_CONTROL_MESSAGE_BYTES).toBe(4096);
+    expect(MAX_CONTROL_MESSAGE_BYTES).toBe(1 << 20); // a SetOwnership body for ~25,000 symbols
   });
 
   it('drops a 1 GiB control request unanswered; RSS stays within 50 MiB and the socket still answers', async () => {

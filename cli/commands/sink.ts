@@ -17,7 +17,8 @@ export const sinkHelp = helpText(
   'Receives orders (PULL) and signals (SUB) as an order gateway would, and measures tick-to-order and\n' +
     'tick-to-signal latency on arrival (CLOCK_MONOTONIC, one host), including every ZeroMQ hop. Fences by shard\n' +
     'epoch as a gateway must (docs/wire.md): an order older than the newest epoch of its shard is refused and\n' +
-    'counted (staleEpoch); order frames of wire version 1 and 2 are both read.',
+    'counted (staleEpoch); order frames of wire version 1 and 2 are both read. Counts orders that answer a tick\n' +
+    'another order already answered (duplicates: two pods trading one symbol).',
   options,
 );
 
@@ -33,6 +34,7 @@ export async function sinkCommand(argv: readonly string[]): Promise<number> {
     ...(signals === undefined ? {} : { signalsConnect: signals.split(',') }),
     clockNs: monoNowNs,
     acceptTickFrames: flag(values, 'accept-ticks'),
+    detectDuplicates: true,
   });
   const endpoint = await sink.open();
   const json = flag(values, 'json');

@@ -43,7 +43,11 @@ const statusRows = new Map<string, FieldRow>(tableRows('Status body').map(([fiel
  */
 function fieldsOf(body: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
   const type = statusRows.get(prefix)?.type;
-  if (type === 'map of number') return out;
+  if (type === 'map of number' || type === 'list of string') return out;
+  if (type === 'list of object') {
+    for (const item of body as unknown[]) fieldsOf(item, `${prefix}[]`, out);
+    return out;
+  }
   const placeholder = type === 'map of object'
     ? [...statusRows.keys()].find((path) => path.startsWith(`${prefix}.<`))?.slice(prefix.length + 1).split('.')[0]
     : undefined;
@@ -66,6 +70,8 @@ function hasType(value: unknown, type: string): boolean {
     case 'string': return typeof value === 'string';
     case 'number or null': return value === null || (typeof value === 'number' && Number.isFinite(value));
     case 'object': case 'map of object': return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'list of object': return Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item));
+    case 'list of string': return Array.isArray(value) && value.every((item) => typeof item === 'string');
     case 'map of number':
       return typeof value === 'object' && value !== null && Object.values(value).every((n) => typeof n === 'number' && n > 0);
     default: throw new Error(`docs/wire.md status body: unknown type "${type}"`);
@@ -81,6 +87,7 @@ function expectDocumented(body: unknown, conditions: { readonly unhealthy: boole
     expect(hasType(value, row?.type ?? ''), `status field ${path} = ${JSON.stringify(value)} is a ${row?.type}`).toBe(true);
   }
   for (const [path, row] of statusRows) {
+    if (row.present === 'per shard') continue; // checked where a list holds them, above
     const expected = row.present === 'always' || (row.present === 'while unhealthy' && conditions.unhealthy) || (row.present === 'workers layout' && conditions.workers);
     expect(fields.has(path), `status field ${path} (${row.present}) in a body ${JSON.stringify(conditions)}`).toBe(expected);
   }
@@ -102,7 +109,7 @@ async function bound<T extends Publisher | Pull | Subscriber>(socket: T): Promis
   return { socket, address: socket.lastEndpoint ?? '' };
 }
 
-async function startEngine(endpoints: ReadonlyArray<Record<string, unknown>>, pipeline: Record<string, unknown>): Promise<Engine> {
+async function startEngine(endpoints: ReadonlyArray<Record<string, unknown>>, pipeline: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Engine> {
   const config = parseEngineConfig({
     symbols: SYMBOLS,
     indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }],
@@ -113,6 +120,7 @@ async function startEngine(endpoints: ReadonlyArray<Record<string, unknown>>, pi
     pipeline,
     warmupTicks: 0,
     shutdown: { drainTimeoutMs: 1_000 },
+    ...extra,
   });
   const engine = new Engine({ config, clockNs: monoNowNs, log: () => undefined });
   engines.push(engine);
@@ -208,7 +216,7 @@ describe('docs/wire.md, Status body', () => {
     expect((body.latency as { samples: number }).samples).toBeGreaterThan(0);
   });
 
-  it('is the body of a real workers engine, with its rings, and names the failure once a worker fails (engine binds market data and orders, connects signals)', async () => {
+  it('is the body of a real workers engine trading an assigned shard, with its rings, and names the failure once a worker fails (engine binds market data and orders, connects signals)', async () => {
     const signals = await bound(new Subscriber({ receiveTimeout: 200 }));
     signals.socket.subscribe('signals');
     const engine = await startEngine([
@@ -216,7 +224,11 @@ describe('docs/wire.md, Status body', () => {
       { name: 'orders', role: 'orders', bind: 'tcp://127.0.0.1:*' },
       { name: 'signals', role: 'signals', address: signals.address },
       { name: 'control', role: 'control', bind: 'tcp://127.0.0.1:*' },
-    ], { layout: 'workers', workers: 2, ringCapacity: 1024 });
+    ], { layout: 'workers', workers: 2, ringCapacity: 1024 }, { ownership: { mode: 'assigned' } });
+    const granted = await sendControl(engine.endpoints.control ?? '', ControlCommand.SetOwnership, {
+      body: { shards: [{ shard: 3, epoch: 1, symbols: SYMBOLS, positions: { AAPL: 0, MSFT: 0 } }] },
+    });
+    expect(granted.status).toBe(ControlStatus.Ok);
     const feed = new Publisher();
     opened.push(feed);
     feed.connect(engine.endpoints.marketData ?? '');
@@ -227,6 +239,7 @@ describe('docs/wire.md, Status body', () => {
     const publish = feedOn(feed);
     const [order] = await receiveWhilePublishing(gateway, () => publish(), 1);
     expect([order[0], order[1]]).toEqual([2, 3]); // an order frame (wire version 2) reached a gateway that connected to the engine
+    expect([order.readUInt32LE(24 + 48), order.readUInt16LE(24 + 52)]).toEqual([1, 3]); // stamped with its shard's epoch and the shard
     const [topic] = await receiveWhilePublishing(signals.socket, () => publish(), 2);
     expect(topic.toString()).toBe('signals'); // signals reached the consumer the engine connected to
 

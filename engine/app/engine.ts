@@ -17,6 +17,8 @@ import { createProcessorCounters } from '../pipeline/tick-processor.ts';
 import { DENY_REASON_SLOTS, RiskEngine, denyReasonNames } from '../risk/risk-engine.ts';
 import { ControlStatus, RejectReason, rejectReasonNames } from '../wire/layout.ts';
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
+import { parseOwnershipRequest } from '../ownership/ownership-request.ts';
+import { SymbolOwnership, type OwnershipChange } from '../ownership/symbol-ownership.ts';
 
 export interface EngineOptions {
   readonly config: EngineConfig;
@@ -54,6 +56,8 @@ export interface DrainReport {
 export class Engine {
   readonly metrics: EngineMetrics;
   readonly risk: RiskEngine;
+  readonly ownership: SymbolOwnership;
+  private readonly symbolIndex: ReadonlyMap<string, number>;
   private readonly pipeline: Pipeline;
   private readonly subscriber: MarketDataSubscriber;
   private readonly publisher: OrderPublisher;
@@ -75,6 +79,8 @@ export class Engine {
     const { config, clockNs } = options;
     const symbols = new SymbolTable(config.symbols);
     this.risk = new RiskEngine(config.risk, config.symbols.length);
+    this.ownership = new SymbolOwnership(config.ownership.mode, config.symbols.length);
+    this.symbolIndex = new Map(config.symbols.map((symbol, i) => [symbol, i]));
     this.latch = new OrdersLatch(options.stateDir);
     // A container restarted after the operator's cut comes back cut, before any market data is read.
     if (this.latch.isLatched) this.risk.setOrdersEnabled(false);
@@ -119,6 +125,8 @@ export class Engine {
         counters.poolExhausted[0] = processor.orderPoolExhausted;
         counters.ordersEnabled = this.risk.ordersEnabled ? 1 : 0;
         counters.ready = this.ready ? 1 : 0;
+        counters.unownedDecisions = processor.unownedDecisions;
+        counters.ownedSymbols = this.ownership.ownedSymbolCount();
       },
     });
     const instanceId = (symbolId(`${hostname()}/${process.pid}/${Date.now()}`) & 0xfffff) >>> 0;
@@ -126,6 +134,7 @@ export class Engine {
       config,
       symbols,
       risk: this.risk,
+      ownership: this.ownership.cells,
       instanceId,
       clockNs,
       intakeCounters: this.intakeCounters,
@@ -163,6 +172,7 @@ export class Engine {
           unlatch: () => this.unlatch(),
           drain: async () => ({ status: ControlStatus.Ok, body: await this.drain() }),
           status: () => ({ status: ControlStatus.Ok, body: this.status() }),
+          setOwnership: (body) => this.setOwnership(body),
         },
       });
     }
@@ -252,12 +262,76 @@ export class Engine {
         published: this.publisher.orders.stats.sentRecords,
         queued: this.publisher.orders.pendingRecords,
         undelivered: this.publisher.orders.stats.droppedRecords,
+        unownedDecisions: processor.unownedDecisions,
       },
       signals: processor.signals.reduce((sum, n) => sum + n, 0),
+      ownership: this.ownershipView(),
       ...(this.pipeline.ringNames.length === 0 ? {} : { rings: this.ringView() }),
       latency: latencyView(this.metrics.windowSnapshot()),
       decisionLatency: latencyView(this.metrics.decisionWindowSnapshot()),
     };
+  }
+
+  private ownershipView(): Record<string, unknown> {
+    const { symbols } = this.options.config;
+    return {
+      mode: this.ownership.mode,
+      ownedSymbols: this.ownership.ownedSymbolCount(),
+      shards: this.ownership.shards.map((shard) => ({ shard: shard.shard, epoch: shard.epoch, symbols: shard.symbols.map((i) => symbols[i]) })),
+    };
+  }
+
+  /**
+   * The operator's grant (docs/ownership.md): release, fence, flush, acknowledge positions, then acquire. Break
+   * before make inside the engine too: a released symbol sends nothing more before the answer (every order decided
+   * under the old ownership is handed to libzmq first, bounded by `shutdown.drainTimeoutMs`), and an acquired one
+   * trades from the next tick, with the position its previous owner acknowledged. A bad request changes nothing.
+   */
+  private async setOwnership(body: unknown): Promise<ControlReply> {
+    const parsed = parseOwnershipRequest(body, this.symbolIndex);
+    if (!parsed.ok) return { status: ControlStatus.Rejected, body: { error: parsed.error } };
+    const planned = this.ownership.plan(parsed.request);
+    if (!planned.ok) return { status: ControlStatus.Rejected, body: { error: planned.error } };
+    if (this.draining !== undefined) return { status: ControlStatus.Rejected, body: { error: 'the engine is draining: it takes no shards' } };
+    const { change } = planned;
+    const { clockNs, config, log } = this.options;
+    const started = clockNs();
+    const timeoutMs = config.shutdown.drainTimeoutMs;
+    let released: Record<string, unknown>[] = [];
+    if (change.release.length > 0) {
+      this.ownership.markReleased(change);
+      if (!(await this.pipeline.fenceOwnership(timeoutMs))) {
+        log(`Engine ownership release not confirmed shards=${change.release.map((s) => s.shard).join(',')} timeoutMs=${timeoutMs}`);
+        return { status: ControlStatus.Rejected, body: { error: `release not confirmed: a pipeline worker did not finish its batches within ${timeoutMs} ms; the released symbols send no new orders` } };
+      }
+      const flushed = await Promise.race([
+        this.publisher.orders.settled().then(() => true),
+        new Promise<false>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
+      ]);
+      if (!flushed) {
+        return { status: ControlStatus.Rejected, body: { error: `release not confirmed: orders of the released shards not handed to the socket within ${timeoutMs} ms` } };
+      }
+      released = this.releasedView(change);
+    }
+    const releaseMs = (clockNs() - started) / 1e6;
+    for (const grant of change.acquire) for (const [symbol, position] of grant.positions) this.risk.setPosition(symbol, position);
+    this.ownership.markAcquired(change);
+    this.pipeline.syncOwnership();
+    log(
+      `Engine ownership set shards=${this.ownership.shards.map((s) => `${s.shard}@${s.epoch}`).join(',') || 'none'} ` +
+        `released=${change.release.map((s) => `${s.shard}@${s.epoch}`).join(',') || 'none'} releaseMs=${releaseMs.toFixed(2)}`,
+    );
+    return { status: ControlStatus.Ok, body: { ...this.ownershipView(), released, releaseMs } };
+  }
+
+  /** Each released shard with the position of each of its symbols, as the engine held them at the fence. */
+  private releasedView(change: OwnershipChange): Record<string, unknown>[] {
+    const { symbols } = this.options.config;
+    return change.release.map((shard) => ({
+      shard: shard.shard,
+      epoch: shard.epoch,
+      positions: Object.fromEntries(shard.symbols.map((i) => [symbols[i], this.risk.position(i)])),
+    }));
   }
 
   private ringView(): Record<string, { occupancy: number; dropped: number }> {

@@ -1,3 +1,4 @@
+import type { OwnershipMode } from '../ownership/symbol-ownership.ts';
 import { ConfigError } from '../config-error.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { validateRiskLimits, type RiskLimits } from '../risk/risk-engine.ts';
@@ -100,11 +101,16 @@ export interface EngineConfig {
   readonly shutdown: { readonly drainTimeoutMs: number };
   /** Tests and demos only; undefined (the default) means no fault injection. */
   readonly faultInjection?: FaultInjectionConfig;
+  /**
+   * Which symbols the engine sends orders for: `all` (default; a standalone engine, unfenced) or `assigned` (only
+   * the shards the operator grants over the control socket, each order stamped with its shard's epoch).
+   */
+  readonly ownership: { readonly mode: OwnershipMode };
 }
 
 const topLevelKeys = [
   'symbols', 'indicators', 'strategies', 'risk', 'zeromq', 'metrics', 'pipeline', 'warmupTicks', 'shutdown',
-  'faultInjection',
+  'faultInjection', 'ownership',
 ] as const;
 const symbolPattern = /^[A-Za-z0-9._:/-]{1,32}$/;
 const namePattern = /^[a-z0-9]([-a-z0-9_]{0,61}[a-z0-9])?$/i;
@@ -154,6 +160,8 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
   const shutdownRaw = optionalObject(raw, 'shutdown', 'shutdown');
   rejectUnknownKeys(shutdownRaw, ['drainTimeoutMs'], 'shutdown');
   const faultInjection = parseFaultInjection(raw.faultInjection);
+  const ownershipRaw = optionalObject(raw, 'ownership', 'ownership');
+  rejectUnknownKeys(ownershipRaw, ['mode'], 'ownership');
 
   return {
     symbols,
@@ -168,6 +176,7 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
       drainTimeoutMs: readInteger(shutdownRaw, 'drainTimeoutMs', 'shutdown', { min: 0, max: 600_000, fallback: 5_000 }),
     },
     ...(faultInjection === undefined ? {} : { faultInjection }),
+    ownership: { mode: readEnum(ownershipRaw, 'mode', 'ownership', ['all', 'assigned'] as const, 'all') },
   };
 }
 

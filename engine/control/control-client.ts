@@ -19,6 +19,8 @@ export interface SendControlOptions {
   readonly timeoutMs?: number;
   /** CURVE keys for an engine whose control socket authenticates (every engine the operator runs). */
   readonly keys?: ControlClientKeys;
+  /** The request's JSON body, sent as a second message part (only `SetOwnership` takes one). */
+  readonly body?: unknown;
 }
 
 /** The socket options of a CURVE client holding `keys` (zeromq.js Request, or any socket). */
@@ -44,7 +46,8 @@ export async function sendControl(address: string, command: number, options: Sen
   try {
     socket.connect(address);
     const requestId = (Math.random() * 0xffffffff) >>> 0;
-    await socket.send(encodeControlRequest({ command, requestId, sentMonoNs: 0 }));
+    const request = encodeControlRequest({ command, requestId, sentMonoNs: 0 });
+    await socket.send(options.body === undefined ? request : [request, Buffer.from(JSON.stringify(options.body), 'utf8')]);
     const [response] = await socket.receive();
     const decoded = decodeControlResponse(response);
     if (!decoded.ok) throw new Error(`malformed control response from ${address}: ${rejectReasonName(decoded.reason)}`);

@@ -13,7 +13,7 @@ describe('ControlCounters', () => {
     expect(counters.commandCount('cut', 'ok')).toBe(2);
     expect(counters.commandCount('orders-on', 'rejected')).toBe(1);
     expect(counters.commandCount('unknown', 'unknown_command')).toBe(1);
-    expect(controlCommandLabels).toEqual(['orders-on', 'orders-off', 'drain', 'status', 'cut', 'unlatch', 'unknown']);
+    expect(controlCommandLabels).toEqual(['orders-on', 'orders-off', 'drain', 'status', 'cut', 'unlatch', 'set-ownership', 'unknown']);
   });
 
   it('counts refusals by reason and returns the running total', () => {

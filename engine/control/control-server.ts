@@ -1,6 +1,6 @@
 import { Context, Reply } from 'zeromq';
-import { decodeControlRequest, encodeControlResponse, isControlCommand } from '../wire/control-codec.ts';
-import { ControlCommand, ControlStatus, MAX_CONTROL_MESSAGE_BYTES, controlCommandNames, rejectReasonName } from '../wire/layout.ts';
+import { decodeControlBody, decodeControlRequest, encodeControlResponse, isControlCommand } from '../wire/control-codec.ts';
+import { ControlCommand, ControlStatus, MAX_CONTROL_MESSAGE_BYTES, controlCommandNames, controlCommandsWithBody, rejectReasonName } from '../wire/layout.ts';
 import { ControlCounters, type ControlRefusalReason, type ControlResultLabel } from './control-counters.ts';
 import type { ControlServerKeys } from './control-keys.ts';
 import { isPowerOfTen, keyFingerprint, ZapAuthenticator } from './zap-authenticator.ts';
@@ -20,6 +20,8 @@ export interface ControlHandler {
   unlatch(): ControlReply;
   drain(): Promise<ControlReply>;
   status(): ControlReply;
+  /** The operator's grant of shards (docs/ownership.md); `body` is the decoded JSON of the request's second part. */
+  setOwnership(body: unknown): Promise<ControlReply>;
 }
 
 export interface ControlServerOptions {
@@ -41,8 +43,9 @@ export interface ControlServerOptions {
  * Guarantees:
  * - With keys, a peer that is not the authorised CURVE client never reaches the handler and gets no answer at
  *   all; it is counted by reason (`ControlCounters.refusals`) and logged (the 1st, 10th, 100th ... of a reason).
- * - A request is exactly one message part of a well-formed layout; anything else gets a `Malformed` answer (so a
- *   REQ client is never left waiting) and changes nothing. An unknown command gets `UnknownCommand`; a handler
+ * - A request is one message part of a well-formed layout, plus a JSON body part for the commands that take one
+ *   (`SetOwnership`); anything else gets a `Malformed` answer (so a REQ client is never left waiting) and changes
+ *   nothing. An unknown command gets `UnknownCommand`; a handler
  *   error becomes `Rejected` with its message.
  * - Every answered request is counted by command and result, and every state-changing command is logged with the
  *   peer's identity (its key's fingerprint; zeromq.js exposes no per-message metadata, which is why exactly one
@@ -145,12 +148,23 @@ export class ControlServer {
   }
 
   private async respond(parts: readonly Buffer[]): Promise<Buffer> {
-    if (parts.length !== 1) {
-      return this.malformed(0, null, `a control request is exactly one message part, got ${parts.length}`);
+    if (parts.length < 1 || parts.length > 2) {
+      return this.malformed(0, null, `a control request is one message part (two with a body), got ${parts.length}`);
     }
     const decoded = decodeControlRequest(parts[0]);
     if (!decoded.ok) return this.malformed(0, decoded.requestId, rejectReasonName(decoded.reason));
     const { command, requestId } = decoded.value;
+    const wantsBody = controlCommandsWithBody.has(command);
+    if (wantsBody !== (parts.length === 2)) {
+      const name = isControlCommand(command) ? controlCommandNames[command] : `unknown(${command})`;
+      return this.malformed(command, requestId, wantsBody ? `${name} needs a JSON body as a second message part` : `${name} takes no body, got a second message part`);
+    }
+    let body: unknown;
+    if (wantsBody) {
+      const parsed = decodeControlBody(parts[1]);
+      if (!parsed.ok) return this.malformed(command, requestId, rejectReasonName(parsed.reason));
+      body = parsed.value;
+    }
     const { handler } = this.options;
     let reply: ControlReply;
     try {
@@ -161,6 +175,7 @@ export class ControlServer {
         case ControlCommand.Unlatch: reply = handler.unlatch(); break;
         case ControlCommand.Drain: reply = await handler.drain(); break;
         case ControlCommand.Status: reply = handler.status(); break;
+        case ControlCommand.SetOwnership: reply = await handler.setOwnership(body); break;
         default: reply = { status: ControlStatus.UnknownCommand, body: { error: `unknown command ${command}` } };
       }
     } catch (error) {

@@ -63,6 +63,10 @@ export class EngineCounters {
   ordersEnabled = 0;
   /** 1 while the engine is ready (warmed up, sockets connected), else 0. */
   ready = 0;
+  /** Decisions to trade a symbol the engine does not own (ownership.mode assigned): not sent. */
+  unownedDecisions = 0;
+  /** Symbols the engine may send orders for now (every symbol under ownership.mode all). */
+  ownedSymbols = 0;
   /** Rejected frames by reject-reason code. */
   readonly framesRejected: Float64Array;
   /** Rejected ticks by reject-reason code. */
@@ -424,6 +428,10 @@ export class EngineMetrics {
     this.gauge('orders_enabled', '1 while orders are enabled (risk switch on, no kill switch), else 0.', [],
       one(() => c.ordersEnabled));
     this.gauge('ready', '1 while the engine is ready to trade, else 0.', [], one(() => c.ready));
+    this.counter('unowned_decisions_total', 'Decisions to trade a symbol another pod owns (or none does): computed and measured, never sent.', [],
+      one(() => c.unownedDecisions));
+    this.gauge('owned_symbols', 'Symbols this engine may send orders for now (shards granted by the operator, or every symbol when ownership.mode is all).', [],
+      one(() => c.ownedSymbols));
 
     this.registerLatencyFamily('tick_to_order', this.latency, this.snapshot, {
       histogram: 'Tick-to-order latency since start: feed publish stamp to order hand-off to the socket, in seconds.',

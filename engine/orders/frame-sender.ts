@@ -30,6 +30,10 @@ export class FrameSender {
   private queuedRecordCount = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
+  /** Frames taken for sending (sent now or queued) and frames done with (sent, failed or dropped at close). */
+  private framesTaken = 0;
+  private framesSettled = 0;
+  private settleWaiters: Array<{ readonly mark: number; readonly resolve: () => void }> = [];
   readonly stats: FrameSenderStats = { sentFrames: 0, sentRecords: 0, droppedFrames: 0, droppedRecords: 0, failedSends: 0 };
   lastError: Error | undefined;
 
@@ -53,10 +57,12 @@ export class FrameSender {
     this.closed = true;
     this.stats.droppedFrames += this.queue.length;
     this.stats.droppedRecords += this.queuedRecordCount;
+    this.framesSettled += this.queue.length;
     this.queue.length = 0;
     this.queueRecords.length = 0;
     this.queuedRecordCount = 0;
     if (!this.inFlight) this.wakeIdleWaiters();
+    this.wakeSettleWaiters();
   }
 
   /**
@@ -71,6 +77,7 @@ export class FrameSender {
       return false;
     }
     if (!this.inFlight) {
+      this.framesTaken++;
       this.sendNow(message, records);
       return true;
     }
@@ -79,6 +86,7 @@ export class FrameSender {
       this.stats.droppedRecords += records;
       return false;
     }
+    this.framesTaken++;
     this.queue.push(message);
     this.queueRecords.push(records);
     this.queuedRecordCount += records;
@@ -89,6 +97,17 @@ export class FrameSender {
   drain(): Promise<void> {
     if (!this.inFlight && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once every frame taken before this call has been handed to libzmq or counted as dropped, whatever is
+   * offered afterwards: unlike `drain`, a steady flow of new frames does not hold it up. An ownership release
+   * waits on it so the released shards' orders leave before the next owner's.
+   */
+  settled(): Promise<void> {
+    const mark = this.framesTaken;
+    if (this.framesSettled >= mark) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push({ mark, resolve }));
   }
 
   private sendNow(message: Buffer | Buffer[], records: number): void {
@@ -108,12 +127,14 @@ export class FrameSender {
   }
 
   private onSent(records: number): void {
+    this.framesSettled++;
     this.stats.sentFrames++;
     this.stats.sentRecords += records;
     this.next();
   }
 
   private onFailed(error: unknown, records: number): void {
+    this.framesSettled++;
     this.stats.failedSends++;
     this.stats.droppedFrames++;
     this.stats.droppedRecords += records;
@@ -123,6 +144,7 @@ export class FrameSender {
 
   private next(): void {
     this.inFlightRecords = 0;
+    this.wakeSettleWaiters();
     const message = this.queue.shift();
     if (message !== undefined) {
       const records = this.queueRecords.shift() ?? 0;
@@ -132,6 +154,15 @@ export class FrameSender {
     }
     this.inFlight = false;
     this.wakeIdleWaiters();
+  }
+
+  private wakeSettleWaiters(): void {
+    if (this.settleWaiters.length === 0) return;
+    const settled = this.framesSettled;
+    const ready = this.settleWaiters.filter((waiter) => waiter.mark <= settled);
+    if (ready.length === 0) return;
+    this.settleWaiters = this.settleWaiters.filter((waiter) => waiter.mark > settled);
+    for (const waiter of ready) waiter.resolve();
   }
 
   private wakeIdleWaiters(): void {

@@ -11,6 +11,7 @@ import type { Pipeline } from './pipeline.ts';
 import { TickProcessor, createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
 import { discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
+import { SymbolOwnership, type OwnershipCells } from '../ownership/symbol-ownership.ts';
 
 export type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
 
@@ -24,6 +25,8 @@ export interface InlinePipelineOptions {
   readonly processorCounters: ProcessorCounters;
   readonly publisher: FramePublisher;
   readonly recordLatency: LatencyRecorder;
+  /** Which symbols may be traded; default: every symbol, unfenced (ownership mode `all`). */
+  readonly ownership?: OwnershipCells;
   /** Decision latency, recorded on this thread per trade (TickProcessor). */
   readonly recordDecision?: BatchLatencyRecorder;
   readonly ordersStreamId: number;
@@ -41,7 +44,7 @@ export interface InlinePipelineOptions {
  * Outbound batching is bounded by the input: everything a market-data frame produced is flushed when that frame
  * is done (`processFrame` ends with a flush), so no record waits for later input. A writer that fills up mid-frame
  * is flushed at once. Tick-to-order latency is taken at hand-off to the publisher, per order (OutputEncoder).
- * The risk engine is the engine's own, so risk switches apply at once and `syncRiskSwitches` has nothing to do.
+ * The risk engine and ownership cells are the engine's own, so switches and ownership apply at once.
  * `start()` is the JIT warm-up (`runInlineWarmup`): there is nothing else to start.
  */
 export class InlinePipeline implements TickHandler, Pipeline {
@@ -77,6 +80,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
       orderIds: options.orderIds,
       clockNs: options.clockNs,
       counters: options.processorCounters,
+      ownership: options.ownership ?? new SymbolOwnership('all', options.config.symbols.length).cells,
       ...(options.recordDecision === undefined ? {} : { recordDecision: options.recordDecision }),
     });
   }
@@ -108,6 +112,15 @@ export class InlinePipeline implements TickHandler, Pipeline {
   }
 
   syncRiskSwitches(): void {}
+
+  /** The processor reads the engine's cells on this thread: nothing to pass on. */
+  syncOwnership(): void {}
+
+  /** Control requests run between frames, and every frame ends flushed: nothing decided earlier is still here. */
+  fenceOwnership(): Promise<boolean> {
+    this.encoder.flush();
+    return Promise.resolve(true);
+  }
 
   refreshCounters(): void {}
 

@@ -19,6 +19,10 @@ export class Order {
   tickPublishMonoNs = 0;
   /** When the order was made (the start of the frame or batch that made it); the wire's orderMonoNs. */
   orderMonoNs = 0;
+  /** The shard of the order's symbol, as on the wire (0 when unfenced). */
+  shard = 0;
+  /** That shard's ownership epoch when the order was made; 0 when the engine trades under no ownership. */
+  shardEpoch = 0;
 }
 
 /**

@@ -94,6 +94,8 @@ export class OutputEncoder implements OutputSink {
     slot.quantity = order.quantity;
     slot.tickPublishMonoNs = order.tickPublishMonoNs;
     slot.orderMonoNs = order.orderMonoNs;
+    slot.shard = order.shard;
+    slot.shardEpoch = order.shardEpoch;
     writer.appendSlot(slot);
     if (writer.isFull) this.flushOrders();
   }

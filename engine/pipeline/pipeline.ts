@@ -1,5 +1,6 @@
 import type { EngineConfig, PipelineLayout } from '../config/engine-config.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
+import type { OwnershipCells } from '../ownership/symbol-ownership.ts';
 import type { SymbolTable } from '../wire/symbol-id.ts';
 import type { IntakeCounters } from './frame-intake.ts';
 import type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
@@ -42,6 +43,17 @@ export interface Pipeline {
    * the layout. Every tick handed in after this returns is checked under the new switches.
    */
   syncRiskSwitches(): void;
+  /**
+   * After the engine granted symbols in its ownership cells (and wrote their taken-over positions): every tick
+   * handed in after this returns is decided under the new cells.
+   */
+  syncOwnership(): void;
+  /**
+   * After the engine took symbols away in its ownership cells: resolves true once no order decided under the old
+   * cells can still come out of the pipeline, every such order already handed to the publisher; false when a
+   * worker did not get there within `timeoutMs` (the release cannot be confirmed).
+   */
+  fenceOwnership(timeoutMs: number): Promise<boolean>;
   /** Copies per-thread counters into `processorCounters` and `denials`. Cheap; call once per scrape. */
   refreshCounters(): void;
   /**
@@ -62,8 +74,16 @@ export interface Pipeline {
 export interface PipelineDeps {
   readonly config: EngineConfig;
   readonly symbols: SymbolTable;
-  /** The engine's risk engine: inline checks orders with it; workers mirror its switches. */
+  /**
+   * The engine's risk engine: inline checks orders with it; workers mirror its switches and share its position
+   * storage, which must then be on a SharedArrayBuffer.
+   */
   readonly risk: RiskEngine;
+  /**
+   * The engine's ownership cells (SymbolOwnership): which symbols the pipeline may send orders for. Default (tests,
+   * benches): every symbol, unfenced.
+   */
+  readonly ownership?: OwnershipCells;
   /** The engine's 20-bit order-id instance. */
   readonly instanceId: number;
   readonly clockNs: () => number;

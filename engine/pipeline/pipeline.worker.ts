@@ -12,6 +12,7 @@ import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import { SharedLatencyRecorder } from '../metrics/shared-latency.ts';
 import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
+import { OwnershipCells } from '../ownership/symbol-ownership.ts';
 
 const data = workerData as PipelineWorkerData;
 if (parentPort === null) throw new Error('pipeline.worker.ts runs only as a worker thread');
@@ -25,6 +26,8 @@ const shard = new ShardWorker({
   recordDecision: new SharedLatencyRecorder(data.decisions),
   orderIds: new OrderIdSource(data.orderInstance),
   clockNs: monoNowNs,
+  ownership: new OwnershipCells(data.config.symbols.length, data.ownership),
+  positions: new Float64Array(data.positions),
 });
 const warmup = runShardWarmup(data.config, monoNowNs, data.warmupTicks);
 const ready: PipelineWorkerReady = { type: 'ready', warmup };

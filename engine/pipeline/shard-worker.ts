@@ -12,6 +12,7 @@ import { WorkerCounters } from './worker-counters.ts';
 import { SyntheticTicks, WARMUP_BATCH_TICKS, type WarmupReport } from './warmup.ts';
 import { OUTPUT_SLOT_BYTES, TICK_SLOT_BYTES, TickField, writeTickSlot } from './worker-slots.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
+import { OwnershipCells, SymbolOwnership, UNOWNED } from '../ownership/symbol-ownership.ts';
 
 export interface ShardWorkerOptions {
   readonly config: EngineConfig;
@@ -27,6 +28,13 @@ export interface ShardWorkerOptions {
   readonly recordDecision?: BatchLatencyRecorder;
   /** Most ticks per batch (default DEFAULT_MAX_BATCH); see the class comment. */
   readonly maxBatch?: number;
+  /**
+   * The engine's ownership cells; copied into this worker's own before a batch whenever the generation moved.
+   * Default: every symbol, unfenced.
+   */
+  readonly ownership?: OwnershipCells;
+  /** Position storage shared with the engine's other risk engines (RiskEngine's positionStorage). */
+  readonly positions?: Float64Array;
 }
 
 /**
@@ -52,6 +60,12 @@ export const DEFAULT_MAX_BATCH = 32;
  *
  * The RiskEngine covers every configured symbol (indices stay global) but sees only this shard's trades and
  * orders; positions and reference prices are per symbol, so sharding by symbol loses no risk state.
+ *
+ * Ownership: the processor reads this worker's copy of the ownership cells, refreshed with the risk switches
+ * when the control block's generation moved, so a batch is decided under one ownership throughout. Every batch
+ * that began under the old cells holds only ticks published before the change (its ticks were seen before the
+ * generation was loaded), which is how the main thread knows when a released symbol can send nothing more
+ * (WorkersPipeline.fenceOwnership).
  * Allocation-free per tick.
  */
 export class ShardWorker {
@@ -62,10 +76,16 @@ export class ShardWorker {
   private readonly sink: RingOutputSink;
   private generation: number;
   private readonly maxBatch: number;
+  /** This worker's copy of the ownership cells, read by its processor. */
+  private readonly owned: OwnershipCells;
+  private readonly engineOwnership: OwnershipCells;
 
   constructor(private readonly options: ShardWorkerOptions) {
     const { config, counters, control } = options;
-    this.risk = new RiskEngine(config.risk, config.symbols.length, counters.denials);
+    this.risk = new RiskEngine(config.risk, config.symbols.length, counters.denials, options.positions);
+    this.owned = new OwnershipCells(config.symbols.length);
+    this.owned.epochs.fill(UNOWNED); // until the first batch copies the engine's cells
+    this.engineOwnership = options.ownership ?? new SymbolOwnership('all', config.symbols.length).cells;
     this.counters = counters.processorCounters();
     this.sink = new RingOutputSink(options.output, control);
     this.processor = new TickProcessor({
@@ -75,6 +95,7 @@ export class ShardWorker {
       orderIds: options.orderIds,
       clockNs: options.clockNs,
       counters: this.counters,
+      ownership: this.owned,
       ...(options.recordDecision === undefined ? {} : { recordDecision: options.recordDecision }),
     });
     this.generation = control.generation() - 1; // applied before the first batch
@@ -134,6 +155,8 @@ export class ShardWorker {
     const generation = control.generation();
     if (generation === this.generation) return;
     this.generation = generation;
+    this.owned.epochs.set(this.engineOwnership.epochs);
+    this.owned.shards.set(this.engineOwnership.shards);
     this.risk.setOrdersEnabled(control.ordersEnabled());
     if (control.killSwitch()) {
       if (!this.risk.killSwitchActive) this.risk.activateKillSwitch('engine kill switch');

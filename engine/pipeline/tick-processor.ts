@@ -10,6 +10,7 @@ import { IndicatorBank } from './indicator-bank.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
+import { SymbolOwnership, UNOWNED } from '../ownership/symbol-ownership.ts';
 
 /** Counters the tick processor increments on the hot path; the metrics layer reads them on scrape. */
 export interface ProcessorCounters {
@@ -19,6 +20,11 @@ export interface ProcessorCounters {
   ordersDenied: number;
   /** Orders lost because the order pool was exhausted (never silent: counted and exported). */
   orderPoolExhausted: number;
+  /**
+   * Decisions to trade a symbol this engine does not own (ownership.mode assigned): no signal, no order, no risk
+   * state change. A shadow pod (a blue-green preview) counts every decision here.
+   */
+  unownedDecisions: number;
   tradesProcessed: number;
   quotesProcessed: number;
 }
@@ -29,6 +35,7 @@ export function createProcessorCounters(strategyCount: number): ProcessorCounter
     ordersAccepted: 0,
     ordersDenied: 0,
     orderPoolExhausted: 0,
+    unownedDecisions: 0,
     tradesProcessed: 0,
     quotesProcessed: 0,
   };
@@ -42,6 +49,12 @@ export interface TickProcessorOptions {
   readonly orderIds: OrderIdSource;
   readonly clockNs: () => number;
   readonly counters: ProcessorCounters;
+  /**
+   * Which symbols this processor may send orders for, per symbol index: `epochs` (-1 unowned, 0 unfenced, else the
+   * owning shard's epoch) and `shards`. Read per decision, never written here: inline these are the engine's
+   * ownership cells, in a worker its per-batch copy of them (ShardWorker). Default: every symbol, unfenced.
+   */
+  readonly ownership?: { readonly epochs: Int32Array; readonly shards: Int32Array };
   /**
    * Called once per trade with its decision latency: publisher stamp -> the end of the input batch that held it
    * (`finishDecisions`), when its decision and every other of the batch are complete and their orders handed on.
@@ -64,6 +77,10 @@ export interface TickProcessorOptions {
  * was complete and its orders handed on, at batch granularity, as tick-to-order is taken at the frame's hand-off.
  * It exists for every trade, whether or not the strategies order, which is why the latency gate samples it by
  * default (docs/metrics.md). With `config.faultInjection`, an affected trade busy-waits in its decision.
+ *
+ * Ownership (docs/ownership.md): every trade updates indicators and runs the strategies whoever owns its symbol,
+ * so a pod that takes a symbol over trades from its first tick; a decision on a symbol this processor does not own
+ * ends there (counted in `unownedDecisions`), and an order on an owned one carries its shard and epoch.
  */
 export class TickProcessor {
   private readonly banks: IndicatorBank[];
@@ -90,6 +107,8 @@ export class TickProcessor {
   private readonly signalRecord = new Signal();
   /** The risk engine's live positions (read-only here; risk.check is the only writer). */
   private readonly positions: Float64Array;
+  private readonly ownedEpochs: Int32Array;
+  private readonly ownedShards: Int32Array;
 
   constructor(private readonly options: TickProcessorOptions) {
     const { config } = options;
@@ -131,6 +150,9 @@ export class TickProcessor {
     this.faults = faultDelaysFor(config.faultInjection);
     this.recordDecision = options.recordDecision;
     this.positions = options.risk.positionView;
+    const ownership = options.ownership ?? new SymbolOwnership('all', symbolCount).cells;
+    this.ownedEpochs = ownership.epochs;
+    this.ownedShards = ownership.shards;
   }
 
   /** Marks the start of a frame; every signal and order of the frame carries this time. */
@@ -198,6 +220,12 @@ export class TickProcessor {
     tickPublishMonoNs: number,
   ): void {
     const { counters, risk } = this.options;
+    const epoch = this.ownedEpochs[symbolIndex];
+    if (epoch === UNOWNED) {
+      // Another pod trades this symbol (or none does yet): decided and measured, never sent.
+      counters.unownedDecisions++;
+      return;
+    }
     const sink = this.sink;
     const now = this.frameStartNs;
     counters.signals[strategyIndex]++;
@@ -232,6 +260,8 @@ export class TickProcessor {
     order.quantity = quantity;
     order.tickPublishMonoNs = tickPublishMonoNs;
     order.orderMonoNs = now;
+    order.shard = this.ownedShards[symbolIndex];
+    order.shardEpoch = epoch;
     counters.ordersAccepted++;
     sink.order(order);
     this.pool.release(order);

@@ -2,7 +2,7 @@
  * The workers layout's shared control block: a small Int32Array over a SharedArrayBuffer that every worker
  * attaches to. It carries two things, each on its own 64-byte line:
  *
- *     Int32 index  0   generation       bumped after every change of the switches below
+ *     Int32 index  0   generation       bumped after every change of the switches below or of the ownership cells
  *                  1   ordersEnabled    1 / 0: the engine's orders-on/off switch
  *                  2   killSwitch       1 / 0: the engine's latched kill switch
  *                 16   mainWake         1 while the main thread waits for output (Atomics.waitAsync on it)
@@ -59,6 +59,14 @@ export class PipelineControl {
   publishSwitches(ordersEnabled: boolean, killSwitch: boolean): void {
     Atomics.store(this.cells, ORDERS_ENABLED, ordersEnabled ? 1 : 0);
     Atomics.store(this.cells, KILL_SWITCH, killSwitch ? 1 : 0);
+    Atomics.add(this.cells, GENERATION, 1);
+  }
+
+  /**
+   * Main, after writing the ownership cells (and any taken-over positions): bumps the generation so every worker
+   * copies the cells before its next batch, and every tick published after this is decided under them.
+   */
+  publishOwnership(): void {
     Atomics.add(this.cells, GENERATION, 1);
   }
 

@@ -6,6 +6,7 @@ import type { ProcessorCounters } from './tick-processor.ts';
  * status request without a message per tick. Float64 words:
  *
  *     [0] ordersAccepted  [1] ordersDenied  [2] orderPoolExhausted  [3] tradesProcessed  [4] quotesProcessed
+ *     [5] unownedDecisions
  *     [8 .. 8+S)          signals per strategy index           (the worker's TickProcessor counts here directly)
  *     [8+S .. 8+S+D)      risk denials per DenyReason code     (the worker's RiskEngine counts here directly)
  *
@@ -21,6 +22,7 @@ const ORDERS_DENIED = 1;
 const POOL_EXHAUSTED = 2;
 const TRADES = 3;
 const QUOTES = 4;
+const UNOWNED_DECISIONS = 5;
 
 export class WorkerCounters {
   readonly sab: SharedArrayBuffer;
@@ -48,6 +50,7 @@ export class WorkerCounters {
       ordersAccepted: 0,
       ordersDenied: 0,
       orderPoolExhausted: 0,
+      unownedDecisions: 0,
       tradesProcessed: 0,
       quotesProcessed: 0,
     };
@@ -61,6 +64,7 @@ export class WorkerCounters {
     words[POOL_EXHAUSTED] = counters.orderPoolExhausted;
     words[TRADES] = counters.tradesProcessed;
     words[QUOTES] = counters.quotesProcessed;
+    words[UNOWNED_DECISIONS] = counters.unownedDecisions;
   }
 
   /** Main: adds this worker's counters to `totals` and `denials` (the caller zeroes them first). */
@@ -71,6 +75,7 @@ export class WorkerCounters {
     totals.orderPoolExhausted += words[POOL_EXHAUSTED];
     totals.tradesProcessed += words[TRADES];
     totals.quotesProcessed += words[QUOTES];
+    totals.unownedDecisions += words[UNOWNED_DECISIONS];
     for (let i = 0; i < this.signals.length; i++) totals.signals[i] += this.signals[i];
     for (let i = 0; i < this.denials.length; i++) denials[i] += this.denials[i];
   }

@@ -23,6 +23,10 @@ export interface PipelineWorkerData {
   readonly counters: SharedArrayBuffer;
   /** This worker's decision latency (shared-latency.ts): it records, the main thread drains. */
   readonly decisions: SharedArrayBuffer;
+  /** The engine's ownership cells (OwnershipCells): main writes, workers copy per generation. */
+  readonly ownership: SharedArrayBuffer;
+  /** Positions per symbol (Float64), shared by every risk engine of the engine; each worker writes its own symbols. */
+  readonly positions: SharedArrayBuffer;
 }
 
 /** The one message a pipeline worker sends: warmed up, about to take ticks. */

@@ -14,7 +14,7 @@ import type { Order, Signal } from './order.ts';
  *  i32[2*base + 6] symbolIndex       dense index into config.symbols
  *  i32[2*base + 7] kind              TickKind: 1 Trade, 2 Bid, 3 Ask
  * ```
- * Output ring (worker -> main): one signal or one order, 56 bytes, fields as in Order and Signal (order.ts).
+ * Output ring (worker -> main): one signal or one order, 64 bytes, fields as in Order and Signal (order.ts).
  * ```
  *  i32[2*base + 0] record            OutputRecord.Order | OutputRecord.Signal
  *  i32[2*base + 1] symbolIndex
@@ -25,11 +25,13 @@ import type { Order, Signal } from './order.ts';
  *  f64[base + 4]   tickPublishMonoNs
  *  f64[base + 5]   madeMonoNs        order: orderMonoNs; signal: signalMonoNs
  *  f64[base + 6]   orderId           order only (exact integer below 2^53)
+ *  i32[2*base + 14] shard            order only
+ *  i32[2*base + 15] shardEpoch       order only
  * ```
  * where base = slot * ring.slotF64.
  */
 export const TICK_SLOT_BYTES = 32;
-export const OUTPUT_SLOT_BYTES = 56;
+export const OUTPUT_SLOT_BYTES = 64;
 
 export const TickField = { Price: 0, Size: 1, PublishMonoNs: 2, SymbolIndexI32: 6, KindI32: 7 } as const;
 export const OutputField = {
@@ -42,6 +44,8 @@ export const OutputField = {
   TickPublishMonoNs: 4,
   MadeMonoNs: 5,
   OrderId: 6,
+  ShardI32: 14,
+  ShardEpochI32: 15,
 } as const;
 
 export const OutputRecord = { Order: 1, Signal: 2 } as const;
@@ -95,4 +99,6 @@ export function writeOrderSlot(ring: SpscRing, slot: number, order: Order): void
   f64[base + OutputField.TickPublishMonoNs] = order.tickPublishMonoNs;
   f64[base + OutputField.MadeMonoNs] = order.orderMonoNs;
   f64[base + OutputField.OrderId] = order.orderId;
+  i32[2 * base + OutputField.ShardI32] = order.shard;
+  i32[2 * base + OutputField.ShardEpochI32] = order.shardEpoch;
 }

@@ -19,6 +19,8 @@ import { WorkerCounters } from './worker-counters.ts';
 import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
 import { OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
 import { SharedLatencyDrain, sharedLatencyBytes } from '../metrics/shared-latency.ts';
+import { SymbolOwnership, type OwnershipCells } from '../ownership/symbol-ownership.ts';
+
 
 /** The shared pipeline dependencies (PipelineDeps) plus the workers layout's tuning knobs. */
 export interface WorkersPipelineOptions extends Omit<PipelineDeps, 'onWorkerFailure'> {
@@ -136,6 +138,9 @@ export class WorkersPipeline implements TickHandler, Pipeline {
   private readonly frameSpinMs: number;
   private readonly blockTimeoutMs: number;
   private readonly workers: (Worker | undefined)[];
+  /** The engine's ownership cells and the risk engines' shared position storage, handed to every worker. */
+  readonly ownership: OwnershipCells;
+  private readonly positions: SharedArrayBuffer;
   private readonly exits: Promise<void>[] = [];
   private state: 'new' | 'starting' | 'running' | 'draining' | 'stopped' = 'new';
   private drained: Promise<void> | undefined;
@@ -160,6 +165,12 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     });
     this.intake = new FrameIntake(options.symbols, this, options.intakeCounters);
     this.control = PipelineControl.create(options.risk.ordersEnabled, options.risk.killSwitchActive);
+    const positions = options.risk.positionView.buffer;
+    if (!(positions instanceof SharedArrayBuffer)) {
+      throw new TypeError('WorkersPipeline needs a risk engine whose positions are on a SharedArrayBuffer (its default storage)');
+    }
+    this.positions = positions;
+    this.ownership = options.ownership ?? new SymbolOwnership('all', config.symbols.length).cells;
     // Main's side of an input ring waits only under 'block' overflow, briefly and never parked for long.
     const mainWait = new YieldingWaitStrategy(100, 0.02);
     const outputCapacity = options.outputCapacity ?? Math.min(2 ** 18, nextPowerOfTwo(ringCapacity * 2));
@@ -220,6 +231,8 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         control: this.control.sab,
         counters: this.workerCounters[w].sab,
         decisions: this.decisionBlocks[w],
+        ownership: this.ownership.sab,
+        positions: this.positions,
       };
       const worker = spawnWorker(WORKER_MODULE, data, { name: `nexus-pipeline-${w}` });
       this.workers[w] = worker;
@@ -285,6 +298,32 @@ export class WorkersPipeline implements TickHandler, Pipeline {
   syncRiskSwitches(): void {
     const risk = this.options.risk;
     this.control.publishSwitches(risk.ordersEnabled, risk.killSwitchActive);
+  }
+
+  syncOwnership(): void {
+    this.control.publishOwnership();
+  }
+
+  /**
+   * Bumps the generation, notes how far each input ring is published, then collects and publishes output until
+   * each live worker has released its ring that far: a batch decided under the old cells holds only ticks
+   * published before the bump (ShardWorker), and a worker releases a batch's ticks only after publishing its
+   * output. Polls once per event-loop turn, so frames keep flowing meanwhile.
+   */
+  async fenceOwnership(timeoutMs: number): Promise<boolean> {
+    this.publishInputs();
+    this.control.publishOwnership();
+    const targets = this.inputs.map((ring) => ring.publishedSequence());
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      this.flush();
+      if (this.inputs.every((ring, w) => this.gone[w] !== 0 || ring.releasedThrough(targets[w]))) {
+        this.flush();
+        return true;
+      }
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   refreshCounters(): void {
@@ -354,6 +393,8 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         order.quantity = f64[base + OutputField.Amount];
         order.tickPublishMonoNs = f64[base + OutputField.TickPublishMonoNs];
         order.orderMonoNs = f64[base + OutputField.MadeMonoNs];
+        order.shard = i32[ints + OutputField.ShardI32];
+        order.shardEpoch = i32[ints + OutputField.ShardEpochI32];
         encoder.order(order);
       } else {
         const signal = this.collectedSignal;
@@ -545,6 +586,7 @@ export function runWorkersWarmup(config: EngineConfig, clockNs: () => number): W
         counters: pipeline.workerCounters[w],
         orderIds: new OrderIdSource(0),
         clockNs,
+        ownership: pipeline.ownership,
       }),
   );
   feedSyntheticFrames(config, clockNs, (frame) => {

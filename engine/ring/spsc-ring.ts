@@ -392,6 +392,19 @@ export class SpscRing {
     return Atomics.load(this.control, CLOSED) !== 0;
   }
 
+  /** How many slots the producer has published since the ring was made (a wrapping int32 sequence). */
+  publishedSequence(): number {
+    return Atomics.load(this.control, HEAD);
+  }
+
+  /**
+   * Whether the consumer has released every slot up to `sequence` (an earlier `publishedSequence()`): the consumer
+   * is done with them, and releases a slot only after publishing what it made of it. Wrap-safe.
+   */
+  releasedThrough(sequence: number): boolean {
+    return ((Atomics.load(this.control, TAIL) - sequence) | 0) >= 0;
+  }
+
   /** Published but not yet released slots, 0 to capacity; a snapshot that may be stale by the time it returns. */
   occupancy(): number {
     // Tail first: a head read later is never behind it; clamp because both may have moved in between.

@@ -107,8 +107,11 @@ export class RiskEngine {
   /**
    * @param denialCounts optional storage for `denials` (length >= DENY_REASON_SLOTS), e.g. the metrics block's
    *   array, so each denial is counted once and read by the exporter directly.
+   * @param positionStorage optional storage for the positions (length symbolCount): the workers layout shares one
+   *   array over a SharedArrayBuffer between every worker's risk engine (each writes only its own symbols) and the
+   *   engine's, which reads released positions and writes taken-over ones (`setPosition`).
    */
-  constructor(limits: RiskLimits, symbolCount: number, denialCounts?: Float64Array) {
+  constructor(limits: RiskLimits, symbolCount: number, denialCounts?: Float64Array, positionStorage?: Float64Array) {
     if (!Number.isInteger(symbolCount) || symbolCount < 1) {
       throw new RangeError(`symbolCount must be an integer >= 1, got ${symbolCount}`);
     }
@@ -117,7 +120,11 @@ export class RiskEngine {
     }
     this.symbolCount = symbolCount;
     this.denials = denialCounts ?? new Float64Array(DENY_REASON_SLOTS);
-    this.positionBySymbol = new Float64Array(symbolCount);
+    if (positionStorage !== undefined && positionStorage.length !== symbolCount) {
+      throw new RangeError(`positionStorage needs ${symbolCount} slots, got ${positionStorage.length}`);
+    }
+    // On shared memory by default, so a workers layout's threads can share it (positionStorage).
+    this.positionBySymbol = positionStorage ?? new Float64Array(new SharedArrayBuffer(symbolCount * 8));
     this.lastTradePrice = new Float64Array(symbolCount);
     this.maxOrderQty = limits.maxOrderQty;
     this.maxPosition = limits.maxPosition;
@@ -203,6 +210,19 @@ export class RiskEngine {
    */
   get positionView(): Float64Array {
     return this.positionBySymbol;
+  }
+
+  /**
+   * Takes over a symbol's position from its previous owner (ownership hand-over), only while no order of the symbol
+   * can be checked here (the engine does not own it). Throws RangeError for an index out of range or a
+   * non-finite position.
+   */
+  setPosition(symbolIndex: number, position: number): void {
+    if (!Number.isInteger(symbolIndex) || symbolIndex < 0 || symbolIndex >= this.symbolCount) {
+      throw new RangeError(`symbol index ${symbolIndex} is out of range 0..${this.symbolCount - 1}`);
+    }
+    if (!Number.isFinite(position)) throw new RangeError(`position must be finite, got ${position}`);
+    this.positionBySymbol[symbolIndex] = position;
   }
 
   /** A copy of every symbol's position, for status and tests. */

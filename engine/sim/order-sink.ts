@@ -3,6 +3,7 @@ import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { FrameHeader, decodeFrameHeader } from '../wire/frame-header.ts';
 import { MAX_DATA_MESSAGE_BYTES, MessageType, SIGNAL_BYTES, SIGNAL_TOPIC, Side, TICK_BYTES } from '../wire/layout.ts';
 import { OrderSlot, decodeOrder, decodeOrderFrameHeader } from '../wire/order-codec.ts';
+import { DuplicateOrders } from './duplicate-orders.ts';
 import { ShardFence } from './shard-fence.ts';
 import { SignalSlot, decodeSignal } from '../wire/signal-codec.ts';
 import { TickSlot, decodeTick } from '../wire/tick-codec.ts';
@@ -18,6 +19,8 @@ export interface OrderSinkOptions {
    * measuring each tick's latency exactly as an order's (receive time minus the tick's publisher stamp).
    */
   readonly acceptTickFrames?: boolean;
+  /** Count orders that answer a tick already answered (DuplicateOrders): `nexus sink`, the demo and tests. */
+  readonly detectDuplicates?: boolean;
 }
 
 export interface SinkCounts {
@@ -31,6 +34,8 @@ export interface SinkCounts {
   lostOrders: number;
   /** Orders refused for a shard epoch older than the newest seen for their shard (docs/wire.md, fencing). */
   staleEpoch: number;
+  /** Orders answering a tick another order already answered (only with detectDuplicates; still counted in orders). */
+  duplicates: number;
   lostSignals: number;
   buys: number;
   sells: number;
@@ -54,14 +59,16 @@ export class OrderSink {
   readonly orderLatency = new LatencyHistogram();
   readonly signalLatency = new LatencyHistogram();
   readonly counts: SinkCounts = {
-    orders: 0, orderFrames: 0, signals: 0, signalFrames: 0, malformed: 0, lostOrders: 0, staleEpoch: 0, lostSignals: 0, buys: 0, sells: 0,
+    orders: 0, orderFrames: 0, signals: 0, signalFrames: 0, malformed: 0, lostOrders: 0, staleEpoch: 0, duplicates: 0, lostSignals: 0, buys: 0, sells: 0,
   };
   /** The fencing rule every order passes before it is accepted. */
   readonly fence = new ShardFence();
+  private readonly duplicates: DuplicateOrders | undefined;
   /** Called for each decoded order (after latency is recorded), e.g. to print it. */
   onOrder: ((order: OrderSlot) => void) | undefined;
 
   constructor(private readonly options: OrderSinkOptions) {
+    this.duplicates = options.detectDuplicates === true ? new DuplicateOrders() : undefined;
     this.orderSocket = new Pull({ receiveHighWaterMark: 1_000_000, linger: 0, maxMessageSize: MAX_DATA_MESSAGE_BYTES });
     if (options.signalsConnect !== undefined && options.signalsConnect.length > 0) {
       this.signalSocket = new Subscriber({ receiveHighWaterMark: 1_000_000, linger: 0, maxMessageSize: MAX_DATA_MESSAGE_BYTES });
@@ -158,6 +165,7 @@ export class OrderSink {
         continue;
       }
       this.counts.orders++;
+      if (this.duplicates?.repeat(this.order.symbolId, this.order.strategyId, this.order.tickPublishMonoNs) === true) this.counts.duplicates++;
       if (this.order.side === Side.Buy) this.counts.buys++;
       else this.counts.sells++;
       this.orderLatency.record(Math.max(1, now - this.order.tickPublishMonoNs));

@@ -32,6 +32,9 @@ import { assertWireU64, readU16, readU32, readU64, writeU16, writeU32, writeU64 
  *  off 12 u32  bodyLength
  *  off 16 ...  UTF-8 JSON body (absent when bodyLength is 0)
  * ```
+ * A `SetOwnership` request is two message parts: these 16 bytes, then its UTF-8 JSON body (`decodeControlBody`);
+ * every other command is one part.
+ *
  * A request with a well-formed layout but an unknown command decodes successfully (its `command` is a plain number)
  * so the server can answer `UnknownCommand` with the right requestId; use `isControlCommand` to narrow it.
  */
@@ -73,7 +76,8 @@ export function isControlCommand(command: number): command is ControlCommandCode
     command === ControlCommand.Drain ||
     command === ControlCommand.Status ||
     command === ControlCommand.Cut ||
-    command === ControlCommand.Unlatch
+    command === ControlCommand.Unlatch ||
+    command === ControlCommand.SetOwnership
   );
 }
 
@@ -108,6 +112,15 @@ export function decodeControlRequest(bytes: Uint8Array): ControlDecodeResult<Con
     ok: true,
     value: { command: readU16(bytes, 2), requestId: readU32(bytes, 4), sentMonoNs: readU64(bytes, 8) },
   };
+}
+
+/** Decodes the JSON body part of a request (`SetOwnership`); fails with `bad_body` when it is not UTF-8 JSON. */
+export function decodeControlBody(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; reason: RejectReasonCode } {
+  try {
+    return { ok: true, value: JSON.parse(utf8Decoder.decode(bytes)) as unknown };
+  } catch {
+    return { ok: false, reason: RejectReason.BadBody };
+  }
 }
 
 /** Encodes a response as a new Buffer; `body` (if not undefined) is serialised with JSON.stringify. */

@@ -70,6 +70,7 @@ export const ControlCommand = {
   Status: 4,
   Cut: 5,
   Unlatch: 6,
+  SetOwnership: 7,
 } as const;
 export type ControlCommandCode = (typeof ControlCommand)[keyof typeof ControlCommand];
 
@@ -81,7 +82,11 @@ export const controlCommandNames: Readonly<Record<ControlCommandCode, string>> =
   [ControlCommand.Status]: 'status',
   [ControlCommand.Cut]: 'cut',
   [ControlCommand.Unlatch]: 'unlatch',
+  [ControlCommand.SetOwnership]: 'set-ownership',
 };
+
+/** Commands whose request carries a JSON body as a second message part (docs/wire.md, "Control request body"). */
+export const controlCommandsWithBody: ReadonlySet<number> = new Set([ControlCommand.SetOwnership]);
 
 /** How the engine answered a control request. */
 export const ControlStatus = {
@@ -121,10 +126,11 @@ export const MAX_RECORDS_PER_FRAME = 4096;
  */
 export const MAX_DATA_MESSAGE_BYTES = HEADER_BYTES + 0xffff * ORDER_BYTES;
 /**
- * The same for a control socket: requests are 16 bytes; anything up to 4 KiB still gets its `Malformed` answer,
- * a larger message disconnects the peer unanswered.
+ * The same for a control socket, per message part: a request is 16 bytes, and a `SetOwnership` body lists the
+ * symbols of every shard granted (about 40 bytes a symbol, so 1 MiB is room for ~25,000 symbols). A larger part
+ * disconnects the peer unanswered.
  */
-export const MAX_CONTROL_MESSAGE_BYTES = 4096;
+export const MAX_CONTROL_MESSAGE_BYTES = 1 << 20;
 
 /**
  * ZeroMQ topic of every signal frame. A signal frame batches the signals of many symbols (everything one
