@@ -292,8 +292,9 @@ export class Engine {
     if (!parsed.ok) return { status: ControlStatus.Rejected, body: { error: parsed.error } };
     const planned = this.ownership.plan(parsed.request);
     if (!planned.ok) return { status: ControlStatus.Rejected, body: { error: planned.error } };
-    if (this.draining !== undefined) return { status: ControlStatus.Rejected, body: { error: 'the engine is draining: it takes no shards' } };
     const { change } = planned;
+    // A draining engine may still give shards up (the operator moves them off a terminating pod), never take one.
+    if (this.draining !== undefined && change.acquire.length > 0) return { status: ControlStatus.Rejected, body: { error: 'the engine is draining: it takes no shards' } };
     const { clockNs, config, log } = this.options;
     const started = clockNs();
     const timeoutMs = config.shutdown.drainTimeoutMs;

@@ -68,6 +68,7 @@ const typeNames: Readonly<Record<string, string>> = {
   status: 'TradingEngineStatus',
   'status.canary': 'CanaryStatus',
   'status.canary.cutPods[]': 'CutPod',
+  'status.shards[]': 'ShardStatus',
   'status.blueGreen': 'BlueGreenStatus',
   'status.pauseConditions[]': 'PauseCondition',
   'status.analysis': 'AnalysisStatus',

@@ -449,6 +449,27 @@ export interface BlueGreenStatus {
   readonly scaleDownAt?: string;
 }
 
+export interface ShardStatus {
+  /** The shard number, as in each order record. */
+  readonly shard: number;
+  /** The newest epoch issued for the shard (0 before the first); it only grows, so a gateway can refuse orders of an older owner. */
+  readonly epoch: number;
+  /** The symbols of the shard at that epoch. */
+  readonly symbols: readonly string[];
+  /** The pod that owns the shard (granted) or is to own it (reserved); absent while the shard is free. */
+  readonly owner?: string;
+  /** The owner pod's UID when it acknowledged the shard. */
+  readonly ownerUid?: string;
+  /** The owner's engine container restart count when it acknowledged the shard; a restart drops what the engine owned, and the shard is granted again at a new epoch. */
+  readonly ownerRestarts?: number;
+  /** True once the owner acknowledged the shard at this epoch. */
+  readonly granted?: boolean;
+  /** Positions by symbol: as the last owner acknowledged them when it released the shard (free), or to hand to the next owner (reserved). */
+  readonly positions?: Readonly<Record<string, number>>;
+  /** When the shard last lost its owner; the hand-over gap is measured from here. */
+  readonly releasedAt?: string;
+}
+
 export interface PauseCondition {
   /** PauseStep (a pause step, or a ready blue-green preview waiting for promotion) or Inconclusive (an inconclusive gate under onInconclusive Pause); Manual is reserved. */
   readonly reason: "PauseStep" | "Inconclusive" | "Manual";
@@ -582,6 +603,8 @@ export interface TradingEngineStatus {
   readonly canary?: CanaryStatus;
   /** The revisions behind the engine Service and the preview Service during a BlueGreen rollout. */
   readonly blueGreen?: BlueGreenStatus;
+  /** Symbol ownership (docs/ownership.md): one entry per trading shard (spec.replicas of them, plus retired ones, which keep their epoch), with the symbols it covers, the pod that owns it and the epoch every order of it carries. Free: no owner. Reserved: an owner, not granted (the epoch is issued; the pod is told on the next reconcile). Owned: granted. */
+  readonly shards?: readonly ShardStatus[];
   /** True while the rollout is aborted; set by nexus rollout abort, set false by nexus rollout retry. */
   readonly abort?: boolean;
   /** When the rollout was aborted; the failed revision scales down abortScaleDownDelaySeconds later. */

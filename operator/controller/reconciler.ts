@@ -13,7 +13,7 @@ import { settle } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
 import type { RolloutMetrics } from '../metrics/rollout-metrics.ts';
 import { webhookEventOf, type WebhookEvent } from '../notify/event-webhook.ts';
-import { cutOrdersOn, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
+import { cutOrdersOn, handOverShards, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
 import type { ForeignObject, OwnershipRequest } from '../plan/needs.ts';
 import { needsWrite, type Observed } from '../plan/plan.ts';
 
@@ -101,6 +101,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     switch (effect.kind) {
       case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.request, await bearerTokenOf(deps, namespace, effect.request.source)) };
       case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
+      case 'shards': return { kind: 'shards', outcomes: await handOverShards(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LatencySource } from '../api/types.ts';
 import type { MeasureTarget } from '../analysis/provider.ts';
-import { prometheusHeaders, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
+import { handOverShards, prometheusHeaders, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
 
 const source: LatencySource = {
   type: 'Prometheus',
@@ -16,6 +16,7 @@ describe('takeMeasurement and the Prometheus credentials', () => {
     const effects: RolloutEffects = {
       providerFor: () => { throw new Error('no provider may be asked without its token'); },
       cut: () => Promise.resolve({ ok: true }),
+      setOwnership: () => Promise.resolve({ ok: true }),
     };
     const taken = await takeMeasurement(effects, { source, canary: target('b'), stable: target('a') }, { error: 'the bearer token Secret trading/reader does not exist' });
     expect(taken).toEqual({
@@ -33,11 +34,44 @@ describe('takeMeasurement and the Prometheus credentials', () => {
         return { measure: () => Promise.resolve({ ok: true, value: { quantileMicros: 300, samples: 900, podsMeasured: 1 } }) };
       },
       cut: () => Promise.resolve({ ok: true }),
+      setOwnership: () => Promise.resolve({ ok: true }),
     };
     const taken = await takeMeasurement(effects, { source, canary: target('b') }, { token: 't0ken' });
     expect(taken.canary).toEqual({ ok: true, value: { quantileMicros: 300, samples: 900, podsMeasured: 1 } });
     expect(tokens).toEqual(['t0ken']);
     expect(prometheusHeaders(source, 't0ken')).toEqual({ 'X-Scope-OrgID': 'team-a', authorization: 'Bearer t0ken' });
     expect(prometheusHeaders({ type: 'PodScrape' }, undefined)).toEqual({});
+  });
+});
+
+describe('handOverShards', () => {
+  const command = { pod: 'alpha-b-0', address: 'tcp://10.0.0.1:5560', shards: [{ shard: 1, epoch: 2, symbols: ['AAPL'], positions: { AAPL: 5 } }], releasing: [], acquiring: [1] };
+
+  it('reports every command unanswered without the control keys, and sends nothing', async () => {
+    const effects: RolloutEffects = {
+      providerFor: () => { throw new Error('unused'); },
+      cut: () => Promise.reject(new Error('unused')),
+      setOwnership: () => Promise.reject(new Error('nothing may be sent without keys')),
+    };
+    expect(await handOverShards(effects, { commands: [command] }, undefined)).toEqual([
+      { pod: 'alpha-b-0', ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' },
+    ]);
+  });
+
+  it('sends each pod its shards and reports its answer with the round trip', async () => {
+    const sent: unknown[] = [];
+    const effects: RolloutEffects = {
+      providerFor: () => { throw new Error('unused'); },
+      cut: () => Promise.reject(new Error('unused')),
+      setOwnership: (address, _keys, shards) => {
+        sent.push({ address, shards });
+        return Promise.resolve({ ok: true, released: [] });
+      },
+    };
+    const keys = { serverPublicKey: 's', clientPublicKey: 'c', clientSecretKey: 'k' };
+    const [outcome] = await handOverShards(effects, { commands: [command] }, keys);
+    expect(sent).toEqual([{ address: 'tcp://10.0.0.1:5560', shards: command.shards }]);
+    expect(outcome).toMatchObject({ pod: 'alpha-b-0', ok: true, released: [] });
+    expect(outcome.micros).toBeGreaterThanOrEqual(0);
   });
 });

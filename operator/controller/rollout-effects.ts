@@ -2,14 +2,14 @@ import type { LatencySource } from '../api/types.ts';
 import { createPodScrapeProvider } from '../analysis/pod-scrape.ts';
 import { createPrometheusProvider } from '../analysis/prometheus.ts';
 import type { LatencyProvider, MeasureResult } from '../analysis/provider.ts';
-import type { PodControlRequest, ControlOutcome, MeasureRequest, TakenMeasurement } from '../plan/needs.ts';
+import type { PodControlRequest, ControlOutcome, MeasureRequest, ShardGrant, ShardOutcome, ShardsRequest, TakenMeasurement } from '../plan/needs.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
 import type { ControlClientKeys } from '../../engine/control/control-keys.ts';
 import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
 
 /**
  * The effects a rollout plan may need before it is final: measuring a revision's latency (pods' /metrics or
- * Prometheus) and cutting pods' orders through their control sockets (the engine's own ZeroMQ client,
+ * Prometheus), handing shards over and cutting pods' orders through their control sockets (the engine's own ZeroMQ client,
  * engine/control, over CURVE with the engine's control Secret). Injected into the reconciler so its decisions stay
  * pure and tests can observe the effects.
  */
@@ -18,7 +18,15 @@ export interface RolloutEffects {
   providerFor(source: LatencySource, bearerToken?: string): LatencyProvider;
   /** The latched cut to one engine control socket, as the one client its keys authorise; never throws. */
   cut(address: string, keys: ControlClientKeys, timeoutMs: number): Promise<{ readonly ok: boolean; readonly error?: string }>;
+  /** One set-ownership request (the shards the pod is to own); the answer's released shards; never throws. */
+  setOwnership(address: string, keys: ControlClientKeys, shards: readonly ShardGrant[], timeoutMs: number): Promise<Omit<ShardOutcome, 'pod' | 'micros'>>;
 }
+
+/**
+ * How long one set-ownership may take: the engine answers a release once the released shards' orders are handed to
+ * libzmq, bounded by its shutdown.drainTimeoutMs (5 s by default).
+ */
+export const shardCommandTimeoutMs = 7_000;
 
 /** How long one cut may take before the pod counts as not cut (and is scaled down at once). */
 export const ordersOffTimeoutMs = 2_000;
@@ -39,6 +47,15 @@ export function createRolloutEffects(): RolloutEffects {
       }
       return provider;
     },
+    async setOwnership(address, keys, shards, timeoutMs) {
+      try {
+        const reply = await sendControl(address, ControlCommand.SetOwnership, { timeoutMs, keys, body: { shards } });
+        if (reply.status !== ControlStatus.Ok) return { ok: false, error: `refused (status ${reply.status}): ${JSON.stringify(reply.body)}` };
+        return { ok: true, released: releasedOf(reply.body) };
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+    },
     async cut(address, keys, timeoutMs) {
       try {
         const reply = await sendControl(address, ControlCommand.Cut, { timeoutMs, keys });
@@ -49,6 +66,31 @@ export function createRolloutEffects(): RolloutEffects {
       }
     },
   };
+}
+
+/** The released shards of a set-ownership answer (docs/wire.md), keeping only well-formed entries. */
+function releasedOf(body: unknown): NonNullable<ShardOutcome['released']> {
+  const released = (body as { released?: unknown } | null)?.released;
+  if (!Array.isArray(released)) return [];
+  return released.flatMap((entry: unknown) => {
+    const { shard, epoch, positions } = (entry ?? {}) as { shard?: unknown; epoch?: unknown; positions?: unknown };
+    if (typeof shard !== 'number' || typeof epoch !== 'number' || typeof positions !== 'object' || positions === null) return [];
+    const numeric = Object.entries(positions).filter((pair): pair is [string, number] => typeof pair[1] === 'number' && Number.isFinite(pair[1]));
+    return [{ shard, epoch, positions: Object.fromEntries(numeric) }];
+  });
+}
+
+/**
+ * Sends every command of a shard hand-over at once (each pod gets one) and reports each answer with its round
+ * trip. Without the engine's control keys no pod can be reached: each command is reported unanswered.
+ */
+export async function handOverShards(effects: RolloutEffects, request: ShardsRequest, keys: ControlClientKeys | undefined): Promise<ShardOutcome[]> {
+  return Promise.all(request.commands.map(async (command): Promise<ShardOutcome> => {
+    if (keys === undefined) return { pod: command.pod, ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' };
+    const started = performance.now();
+    const outcome = await effects.setOwnership(command.address, keys, command.shards, shardCommandTimeoutMs);
+    return { ...outcome, pod: command.pod, micros: Math.round((performance.now() - started) * 1000) };
+  }));
 }
 
 /** The headers a Prometheus source sends: its own (a tenant header) and the bearer token, when it has one. */

@@ -13,6 +13,8 @@ import { planCanary } from '../rollout/canary.ts';
 import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
 import type { ReplaceInput, RolloutInput, RolloutPlan } from '../rollout/types.ts';
 import { assemble } from './assemble.ts';
+import { decideShards, shardMoveRequeueMs, type PlannerKind } from './shards.ts';
+import type { ShardPlan } from '../ownership/shard-plan.ts';
 
 /**
  * The whole reconcile decision for one TradingEngine, as a pure function of what is observed and the time:
@@ -20,7 +22,8 @@ import { assemble } from './assemble.ts';
  * Level-based: it never depends on which event triggered it, so running it twice on the same input gives the
  * same plan, and a plan executed against a steady state writes nothing.
  *
- *   validate -> revision -> pick the planner (replace | canary | blue-green) -> assemble (children, history, status)
+ *   validate -> revision -> pick the planner (replace | canary | blue-green) -> shards (who owns which symbols)
+ *     -> assemble (children, history, status)
  *
  * A spec that names a gate definition (spec.analysis.gateRef) is first resolved against it (gate-ref.ts); a gate
  * that does not exist blocks the engine (GateNotFound), an invalid one is reported on the gate's own fields.
@@ -60,9 +63,11 @@ function decideValid(observed: Observed, engine: TradingEngine, nowMs: number): 
     ...(observed.measurement === undefined ? {} : { measurement: observed.measurement }),
     ...(observed.control === undefined ? {} : { control: observed.control }),
   };
-  const rollout = plan(input);
+  const { rollout, planner } = plan(input);
   if (rollout.needs !== undefined) return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: rollout.needs };
-  const assembled = assemble(engine, observed, revision, rollout, nowMs);
+  const shards = decideShards(engine, observed, revision, rollout, planner, nowMs);
+  if (shards?.kind === 'commands') return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: { shards: { commands: shards.commands } } };
+  const assembled = withShards(assemble(engine, observed, revision, rollout, nowMs), shards);
   // Never adopt: a child to create whose name is taken by an object this engine does not control blocks the plan.
   const creates = assembled.applies.filter((intent) => intent.observed === undefined);
   if (creates.length === 0) return assembled;
@@ -78,14 +83,28 @@ function decideValid(observed: Observed, engine: TradingEngine, nowMs: number): 
  * ReplicaSet, unless spec.paused holds the new revision back or it is a fast rollback; everything else (first
  * create, no strategy, steady state) is a replace.
  */
-function plan(input: ReplaceInput): RolloutPlan {
+function plan(input: ReplaceInput): { readonly rollout: RolloutPlan; readonly planner: PlannerKind } {
   const { engine, revision, stableRevision } = input;
   const strategy = engine.spec.strategy;
   const rolling = strategy !== undefined && stableRevision !== undefined && stableRevision !== revision
     && input.replicaSets.has(stableRevision) && !holdsForPause(input) && !isFastRollback(engine, revision);
-  if (!rolling) return planReplace(input);
+  if (!rolling) return { rollout: planReplace(input), planner: 'replace' };
   const rolloutInput: RolloutInput = { ...input, stableRevision };
-  return strategy.type === 'BlueGreen' ? planBlueGreen(rolloutInput) : planCanary(rolloutInput);
+  return strategy.type === 'BlueGreen'
+    ? { rollout: planBlueGreen(rolloutInput), planner: 'blueGreen' }
+    : { rollout: planCanary(rolloutInput), planner: 'canary' };
+}
+
+/** status.shards and the hand-over Events; while a shard is between owners, look again at once for its next step. */
+function withShards(plan: Plan, shards: ShardPlan | undefined): Plan {
+  if (shards?.kind !== 'settled') return plan;
+  const requeueAfterMs = shards.moving ? Math.min(plan.requeueAfterMs ?? shardMoveRequeueMs, shardMoveRequeueMs) : plan.requeueAfterMs;
+  return {
+    ...plan,
+    events: [...plan.events, ...shards.events],
+    status: { ...plan.status, shards: shards.records },
+    ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }),
+  };
 }
 
 /**

@@ -1,23 +1,25 @@
-import type { ControlOutcome, ForeignObject, MeasureRequest, OwnershipRequest, PodControlRequest, TakenMeasurement } from '../plan/needs.ts';
+import type { ControlOutcome, ForeignObject, MeasureRequest, OwnershipRequest, PodControlRequest, ShardOutcome, ShardsRequest, TakenMeasurement } from '../plan/needs.ts';
 import type { Observed, Plan } from '../plan/plan.ts';
 import { decide } from './decide.ts';
 
 /**
  * The most decide passes in one reconcile: the plan, then with a measurement, then with orders-off outcomes, then
- * with what was found under the names of children to create.
+ * with the shard hand-overs' answers, then with what was found under the names of children to create.
  */
-export const maxPasses = 4;
+export const maxPasses = 5;
 
 /** One effect a plan needs before it is final, as the executor must perform it. */
 export type NeededEffect =
   | { readonly kind: 'measure'; readonly request: MeasureRequest }
   | { readonly kind: 'control'; readonly request: PodControlRequest }
+  | { readonly kind: 'shards'; readonly request: ShardsRequest }
   | { readonly kind: 'ownership'; readonly request: OwnershipRequest };
 
 /** What the executor hands back for a NeededEffect of the same kind. */
 export type EffectResult =
   | { readonly kind: 'measure'; readonly measurement: TakenMeasurement }
   | { readonly kind: 'control'; readonly outcomes: readonly ControlOutcome[] }
+  | { readonly kind: 'shards'; readonly outcomes: readonly ShardOutcome[] }
   | { readonly kind: 'ownership'; readonly foreign: readonly ForeignObject[] };
 
 export interface Settled {
@@ -29,11 +31,11 @@ export interface Settled {
 
 /**
  * Decides until the plan is final, as a generator of the effects it needs: decide, and while the plan needs
- * effects, yield one (measure, then control, then ownership), take its result into Observed and decide again at the same
- * `nowMs`. Every decision stays a pure function of its inputs; the executor (the reconciler over the network, the
+ * effects, yield one (measure, then control, then shards, then ownership), take its result into Observed and decide
+ * again at the same `nowMs`. Every decision stays a pure function of its inputs; the executor (the reconciler over the network, the
  * rollout test world and the rollout benchmark in simulation) only performs effects, through `settle` or
  * `settleSync`. Throws when a plan still needs effects after `maxPasses` decides, or needs an effect that cannot
- * be performed (none of measure, control and ownership).
+ * be performed (none of measure, control, shards and ownership).
  */
 export function* settlePasses(start: Observed, nowMs: number, decideOnce: (observed: Observed, nowMs: number) => Plan = decide): Generator<NeededEffect, Settled, EffectResult> {
   let observed = start;
@@ -42,19 +44,28 @@ export function* settlePasses(start: Observed, nowMs: number, decideOnce: (obser
   passes.push(plan);
   while (plan.needs !== undefined) {
     if (passes.length >= maxPasses) throw new Error(`still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
-    const { measure, control, ownership } = plan.needs;
+    const { measure, control, shards, ownership } = plan.needs;
     let result: EffectResult;
     if (measure !== undefined) result = yield { kind: 'measure', request: measure };
     else if (control !== undefined) result = yield { kind: 'control', request: control };
+    else if (shards !== undefined) result = yield { kind: 'shards', request: shards };
     else if (ownership !== undefined) result = yield { kind: 'ownership', request: ownership };
     else throw new Error(`needs an effect that cannot be performed: ${JSON.stringify(plan.needs)}`);
-    observed = result.kind === 'measure'
-      ? { ...observed, measurement: result.measurement }
-      : result.kind === 'control' ? { ...observed, control: result.outcomes } : { ...observed, foreign: result.foreign };
+    observed = withResult(observed, result);
     plan = decideOnce(observed, nowMs);
     passes.push(plan);
   }
   return { plan, passes };
+}
+
+/** Observed with an effect's result added, for the next decide. */
+function withResult(observed: Observed, result: EffectResult): Observed {
+  switch (result.kind) {
+    case 'measure': return { ...observed, measurement: result.measurement };
+    case 'control': return { ...observed, control: result.outcomes };
+    case 'shards': return { ...observed, shards: result.outcomes };
+    case 'ownership': return { ...observed, foreign: result.foreign };
+  }
 }
 
 /** `settlePasses` with effects performed asynchronously (the reconciler). */

@@ -3,16 +3,52 @@ import type { LatencySource } from '../api/types.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 
 /**
- * Effects a pure plan may need before it is final: a latency measurement, orders-off on engine pods, and a look at
- * the names of the children it would create. The executor (the reconciler, the rollout test world, the rollout
- * benchmark) fulfils them and decides again with the results in `Observed` (measure, then control, then
- * ownership), so every decision stays a pure function of its inputs.
+ * Effects a pure plan may need before it is final: a latency measurement, orders-off on engine pods, shard
+ * hand-overs on engine pods, and a look at the names of the children it would create. The executor (the
+ * reconciler, the rollout test world, the rollout benchmark) fulfils them and decides again with the results in
+ * `Observed` (measure, then control, then shards, then ownership), so every decision stays a pure function of its
+ * inputs.
  */
 export interface PlanNeeds {
   readonly measure?: MeasureRequest;
   readonly control?: PodControlRequest;
+  /** set-ownership requests to engine pods: shards released or granted (operator/ownership/shard-plan.ts). */
+  readonly shards?: ShardsRequest;
   readonly ownership?: OwnershipRequest;
 }
+
+export interface ShardsRequest {
+  readonly commands: readonly ShardCommand[];
+}
+
+/** A grant in a command's body, as the engine's set-ownership takes it. */
+export interface ShardGrant {
+  readonly shard: number;
+  readonly epoch: number;
+  readonly symbols: readonly string[];
+  readonly positions?: Readonly<Record<string, number>>;
+}
+
+/** One set-ownership request to one pod. */
+export interface ShardCommand {
+  readonly pod: string;
+  readonly address: string;
+  readonly shards: readonly ShardGrant[];
+  /** Shards this command takes away from the pod, and shards it grants (reserved for the pod). */
+  readonly releasing: readonly number[];
+  readonly acquiring: readonly number[];
+}
+
+/** What a pod answered to a ShardCommand. */
+export interface ShardOutcome {
+  readonly pod: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  /** The released shards with each symbol's position, as the engine acknowledged them. */
+  readonly released?: ReadonlyArray<{ readonly shard: number; readonly epoch: number; readonly positions: Readonly<Record<string, number>> }>;
+  readonly micros: number;
+}
+
 
 /** A child the plan would create: is its name free, or taken by an object this TradingEngine does not control? */
 export interface OwnershipTarget {

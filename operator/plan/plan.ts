@@ -4,7 +4,7 @@ import type { LatencyGate, TradingEngine, TradingEngineStatus } from '../api/typ
 import type { ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import { appliedHash } from '../render/owned.ts';
-import type { ControlOutcome, ForeignObject, PlanNeeds, TakenMeasurement } from './needs.ts';
+import type { ControlOutcome, ForeignObject, PlanNeeds, ShardOutcome, TakenMeasurement } from './needs.ts';
 
 /** What reconcile sees of one TradingEngine: the object and its owned children, from the informer caches. */
 export interface Observed {
@@ -32,6 +32,8 @@ export interface Observed {
   readonly measurement?: TakenMeasurement;
   /** Control commands the previous pass asked for (Plan.needs.control), with their results. */
   readonly control?: readonly ControlOutcome[];
+  /** The answers to the shard hand-overs the previous pass asked for (Plan.needs.shards). */
+  readonly shards?: readonly ShardOutcome[];
   /**
    * The objects found under the names of the children the previous pass would create (Plan.needs.ownership) that
    * this TradingEngine does not control; empty when every name was free or already its own.

@@ -15,6 +15,8 @@ export interface EngineConfigDocument {
   readonly shutdown: { readonly drainTimeoutMs: number };
   /** Present only when the spec has `engine.faultInjection` (tests and demos). */
   readonly faultInjection?: FaultInjectionSpec;
+  /** `assigned` whenever the engine binds a control socket: the operator grants it shards (docs/ownership.md). */
+  readonly ownership?: { readonly mode: 'assigned' };
 }
 
 /** The engine's default latency window when nothing else decides it (engine/config). */
@@ -27,6 +29,8 @@ const defaultWindowSeconds = 30;
  * gate measures exactly the window the user asked for. Examples: window `60s`, no metrics.windowSeconds -> 60;
  * metrics.windowSeconds 20 -> 20 (validation reports the mismatch); no analysis -> 30. `faultInjection` is passed
  * through only when the spec has it, so engines without it render (and hash into revisions) exactly as before.
+ * An engine with a bound control socket trades only the shards the operator grants it (`ownership.mode:
+ * assigned`); without one the operator cannot grant any, and it trades every symbol unfenced.
  */
 export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocument {
   const engine = spec.engine;
@@ -58,6 +62,7 @@ export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocumen
     warmupTicks: engine.warmupTicks,
     shutdown: { drainTimeoutMs: engine.drainTimeoutMs },
     ...(engine.faultInjection === undefined ? {} : { faultInjection: { ...engine.faultInjection } }),
+    ...(engine.zeromq.endpoints.some((endpoint) => endpoint.role === 'control' && endpoint.bindPort !== undefined) ? { ownership: { mode: 'assigned' as const } } : {}),
   };
 }
 

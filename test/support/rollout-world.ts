@@ -8,7 +8,7 @@ import { revisionOf } from '../../operator/render/revision.ts';
 import { generateControlKeys } from '../../engine/control/control-keys.ts';
 import { exampleEngine, withSpec } from './engines.ts';
 import { SimulatedApiServer, type StoredReplicaSet } from './simulated-api-server.ts';
-import type { PodControlRequest, ControlOutcome, ControlTarget, MeasureRequest, TakenMeasurement } from '../../operator/plan/needs.ts';
+import type { PodControlRequest, ControlOutcome, ControlTarget, MeasureRequest, ShardCommand, ShardGrant, ShardOutcome, TakenMeasurement } from '../../operator/plan/needs.ts';
 
 /**
  * Test support only: a simulated cluster around the pure `decide`, driven by a manual clock.
@@ -77,15 +77,31 @@ export type ControlAnswer = (target: ControlTarget) => Omit<ControlOutcome, 'pod
 
 export interface Reconciled {
   readonly atMs: number;
+  /** What the (last) decide of this reconcile started from: the status and children before its plan was applied. */
+  readonly observed: Observed;
   /** Every decide of this reconcile, in order; only the last has no needs. */
   readonly passes: readonly Plan[];
   /** The measurements the plan asked for. */
   readonly measured: readonly MeasureRequest[];
   /** The control commands the plan asked for. */
   readonly controlled: readonly PodControlRequest[];
+  /** The shard hand-overs (set-ownership) the plan asked for; the simulated engines take them when it is applied. */
+  readonly handedOver: readonly ShardCommand[];
   /** The plan applied. */
   readonly plan: Plan;
+  /** The rollout's Events: every Event but the shard hand-overs' (those are in `shardEvents`). */
   readonly events: readonly EventIntent[];
+  readonly shardEvents: readonly EventIntent[];
+}
+
+/** Events of the shard hand-overs (operator/ownership/shard-plan.ts), kept apart from the rollout's. */
+export function isShardEvent(event: EventIntent): boolean {
+  return event.reason.startsWith('Shard');
+}
+
+/** Whether a status has a shard reserved and not yet granted: the controller reconciles again at once. */
+function shardsPending(plan: Plan): boolean {
+  return (plan.status.shards ?? []).some((record) => record.owner !== undefined && record.granted !== true);
 }
 
 export interface LoggedEvent extends EventIntent {
@@ -100,7 +116,11 @@ export class World {
   pods: V1Pod[] = [];
   /** Every Event emitted, in order. */
   readonly events: LoggedEvent[] = [];
+  /** The shard hand-overs' Events, as logged. */
+  readonly shardEvents: LoggedEvent[] = [];
   readonly reconciles: Reconciled[] = [];
+  /** What each simulated engine owns, by pod: the shards of the last set-ownership it was sent. */
+  readonly shardsOwned = new Map<string, readonly ShardGrant[]>();
   /** After every reconcile: each ReplicaSet's size by revision, and the revisions the Services select. */
   readonly timeline: Array<{ atMs: number; sizes: Record<string, number>; active?: string; preview?: string }> = [];
   /** Every pod ever created, with its revision and creation time. */
@@ -184,6 +204,7 @@ export class World {
   planFrom(start: Observed): Reconciled {
     const measured: MeasureRequest[] = [];
     const controlled: PodControlRequest[] = [];
+    const handedOver: ShardCommand[] = [];
     const { plan, passes } = settleSync(start, this.nowMs, (effect) => {
       if (effect.kind === 'measure') {
         measured.push(effect.request);
@@ -191,16 +212,47 @@ export class World {
       }
       // This world's API server holds only the engine's own children: no name is ever taken by a foreign object.
       if (effect.kind === 'ownership') return { kind: 'ownership', foreign: [] };
+      if (effect.kind === 'shards') {
+        handedOver.push(...effect.request.commands);
+        return { kind: 'shards', outcomes: effect.request.commands.map((command) => this.handOver(command)) };
+      }
       controlled.push(effect.request);
       return { kind: 'control', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ...this.control(target) })) };
     });
-    return { atMs: this.nowMs, passes, measured, controlled, plan, events: plan.events };
+    return { atMs: this.nowMs, observed: start, passes, measured, controlled, handedOver, plan, events: plan.events.filter((event) => !isShardEvent(event)), shardEvents: plan.events.filter(isShardEvent) };
   }
 
-  /** One reconcile at the current time: the plan (effects fulfilled), then applied to the world. */
+  /**
+   * A simulated engine's answer to set-ownership (reachable pods always answer): it acknowledges what it releases
+   * with the positions it was handed (none: flat). It owns what the command lists once the plan is applied.
+   */
+  handOver(command: ShardCommand): ShardOutcome {
+    const before = this.shardsOwned.get(command.pod) ?? [];
+    const released = before.filter((grant) => !command.shards.some((kept) => kept.shard === grant.shard && kept.epoch === grant.epoch));
+    return { pod: command.pod, ok: true, micros: 250, released: released.map((grant) => ({ shard: grant.shard, epoch: grant.epoch, positions: { ...(grant.positions ?? {}) } })) };
+  }
+
+  /**
+   * One reconcile at the current time: the plan (effects fulfilled), then applied to the world; while a shard is
+   * reserved and not yet granted, the controller's immediate requeue reconciles again at the same time (its
+   * measurements, commands and Events are merged into the one returned).
+   */
   reconcile(): Reconciled {
-    const reconciled = this.plan();
-    this.apply(reconciled.plan);
+    let reconciled = this.plan();
+    this.apply(reconciled.plan, reconciled.handedOver);
+    for (let again = 0; again < 3 && shardsPending(reconciled.plan); again++) {
+      const next = this.plan();
+      this.apply(next.plan, next.handedOver);
+      reconciled = {
+        ...next,
+        passes: [...reconciled.passes, ...next.passes],
+        measured: [...reconciled.measured, ...next.measured],
+        controlled: [...reconciled.controlled, ...next.controlled],
+        handedOver: [...reconciled.handedOver, ...next.handedOver],
+        events: [...reconciled.events, ...next.events],
+        shardEvents: [...reconciled.shardEvents, ...next.shardEvents],
+      };
+    }
     this.reconciles.push(reconciled);
     return reconciled;
   }
@@ -324,10 +376,11 @@ export class World {
     };
   }
 
-  private apply(plan: Plan): void {
+  private apply(plan: Plan, handedOver: readonly ShardCommand[]): void {
+    for (const command of handedOver) this.shardsOwned.set(command.pod, command.shards);
     this.engine = { ...this.engine, status: structuredClone(plan.status) };
     this.server.apply(structuredClone(plan), this.nowMs);
-    for (const event of plan.events) this.events.push({ ...event, atMs: this.nowMs });
+    for (const event of plan.events) (isShardEvent(event) ? this.shardEvents : this.events).push({ ...event, atMs: this.nowMs });
     this.syncPods();
     const sizes: Record<string, number> = {};
     for (const rs of this.replicaSetObjects()) sizes[rs.metadata?.labels?.[labelKeys.revision] ?? ''] = rs.spec?.replicas ?? 0;

@@ -1,0 +1,73 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { TradingEngine } from '../api/types.ts';
+import { planShards, type EnginePod, type ShardPlan } from '../ownership/shard-plan.ts';
+import type { Observed } from '../plan/plan.ts';
+import { labelKeys } from '../render/labels.ts';
+import { incarnationOf } from '../rollout/abort.ts';
+import type { RolloutPlan } from '../rollout/types.ts';
+
+/** Which planner made the rollout plan: it decides which revision may trade which shard. */
+export type PlannerKind = 'replace' | 'canary' | 'blueGreen';
+
+/** How soon to look again while a shard is between owners (its next step waits for this reconcile's status). */
+export const shardMoveRequeueMs = 0;
+
+/**
+ * Symbol ownership for one reconcile (operator/ownership/shard-plan.ts): spec.replicas shards over engine.symbols,
+ * owned by the pods of the revisions the rollout lets trade them (a shard none of them can take stays with an
+ * eligible holder). Undefined when the engine has no control socket:
+ * the operator cannot hand shards over, and the engine trades every symbol unfenced (ownership.mode all).
+ *
+ *   canary      the first max(1, round(weight x shards / 100)) shards to the canary revision (the stable one until
+ *               a canary pod is Ready) while the weight is above 0 and the canary is not aborted or cut, the rest to
+ *               the stable revision
+ *   blue-green  every shard to the active revision; the preview computes in shadow and owns nothing
+ *   replace     every shard to the update revision's pods once one is Ready, else to the stable revision's
+ */
+export function decideShards(engine: TradingEngine, observed: Observed, revision: string, rollout: RolloutPlan, planner: PlannerKind, nowMs: number): ShardPlan | undefined {
+  const control = engine.spec.engine.zeromq.endpoints.find((endpoint) => endpoint.role === 'control');
+  if (control?.bindPort === undefined) return undefined;
+  const shardCount = engine.spec.replicas ?? 1;
+  const stable = rollout.stableRevision;
+  const revisionsFor = tradingRevisions(planner, rollout, revision, stable, shardCount);
+  return planShards({
+    symbols: engine.spec.engine.symbols,
+    shardCount,
+    revisionsFor,
+    pods: observed.pods.map((pod) => enginePod(pod, control.bindPort ?? 0)),
+    records: engine.status?.shards ?? [],
+    ...(observed.shards === undefined ? {} : { outcomes: observed.shards }),
+    nowMs,
+  });
+}
+
+function tradingRevisions(planner: PlannerKind, rollout: RolloutPlan, revision: string, stable: string | undefined, shardCount: number): (shard: number) => readonly string[] {
+  const fallback = stable === undefined || stable === revision ? [revision] : [revision, stable];
+  if (planner === 'blueGreen') {
+    const active = rollout.status.blueGreen?.active ?? stable ?? revision;
+    return () => [active];
+  }
+  if (planner === 'canary' && stable !== undefined) {
+    const canary = rollout.status.canary;
+    const weight = canary?.weight ?? 0;
+    const stopped = rollout.status.abort === true || canary?.ordersEnabled === false || weight <= 0;
+    const canaryShards = stopped ? 0 : Math.min(shardCount, Math.max(1, Math.round((weight * shardCount) / 100)));
+    // A canary shard stays with the stable revision until a canary pod is Ready to take it.
+    return (shard) => (shard < canaryShards ? [revision, stable] : [stable]);
+  }
+  return () => fallback;
+}
+
+/** A pod as the shard planner sees it: eligible to own shards while Ready, Running with an IP and not terminating. */
+function enginePod(pod: V1Pod, controlPort: number): EnginePod {
+  const { pod: name, uid, restarts } = incarnationOf(pod);
+  const ip = pod.status?.podIP ?? '';
+  const reachable = ip !== '' && pod.status?.phase === 'Running';
+  const ready = pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
+  return {
+    name, uid, restarts,
+    revision: pod.metadata?.labels?.[labelKeys.revision] ?? '',
+    ...(reachable ? { address: `tcp://${ip}:${controlPort}` } : {}),
+    eligible: reachable && ready && pod.metadata?.deletionTimestamp === undefined,
+  };
+}

@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import type { ShardCommand, ShardOutcome } from '../plan/needs.ts';
+import { planShards, type EnginePod, type ShardPlanInput, type ShardRecord } from './shard-plan.ts';
+
+/**
+ * The shard planner against simulated engines that follow the engine's set-ownership rules (release what the body
+ * leaves out and acknowledge positions, refuse an older epoch, take positions on acquire). Every reconcile runs
+ * the planner as decide does (commands, then the records from their answers), and after every command the test
+ * checks the invariant the whole design exists for: no symbol is owned by two engines at once.
+ */
+
+const SYMBOLS = ['AAPL', 'AMZN', 'GOOG', 'META', 'MSFT', 'NFLX', 'NVDA', 'TSLA'];
+const T0 = Date.parse('2026-12-06T12:00:00Z');
+
+class SimEngine {
+  readonly owned = new Map<number, { epoch: number; symbols: readonly string[] }>();
+  readonly positions = new Map<string, number>();
+  answering = true;
+
+  apply(command: ShardCommand): ShardOutcome {
+    if (!this.answering) return { pod: command.pod, ok: false, error: 'no answer within 5000 ms', micros: 5_000_000 };
+    for (const grant of command.shards) {
+      const held = this.owned.get(grant.shard);
+      if (held !== undefined && grant.epoch < held.epoch) return { pod: command.pod, ok: false, error: 'older epoch', micros: 100 };
+    }
+    const released = [];
+    for (const [shard, held] of [...this.owned]) {
+      const grant = command.shards.find((entry) => entry.shard === shard);
+      if (grant === undefined || grant.epoch !== held.epoch) {
+        released.push({ shard, epoch: held.epoch, positions: Object.fromEntries(held.symbols.map((symbol) => [symbol, this.positions.get(symbol) ?? 0])) });
+        this.owned.delete(shard);
+      }
+    }
+    for (const grant of command.shards) {
+      if (this.owned.has(grant.shard)) continue;
+      for (const symbol of grant.symbols) this.positions.set(symbol, grant.positions?.[symbol] ?? Number.NaN);
+      this.owned.set(grant.shard, { epoch: grant.epoch, symbols: grant.symbols });
+    }
+    return { pod: command.pod, ok: true, released, micros: 100 };
+  }
+
+  symbols(): string[] {
+    return [...this.owned.values()].flatMap((shard) => shard.symbols);
+  }
+}
+
+class World {
+  records: ShardRecord[] = [];
+  readonly engines = new Map<string, SimEngine>();
+  pods: EnginePod[] = [];
+  events: Array<{ type: string; reason: string; message: string }> = [];
+  nowMs = T0;
+  readonly epochsIssued = new Map<number, number[]>();
+
+  addPod(name: string, revision: string): void {
+    this.pods.push({ name, uid: `uid-${name}`, restarts: 0, revision, address: `tcp://${name}:5560`, eligible: true });
+    this.engines.set(name, new SimEngine());
+  }
+
+  removePod(name: string): void {
+    this.pods = this.pods.filter((pod) => pod.name !== name);
+    this.engines.delete(name);
+  }
+
+  restart(name: string): void {
+    this.pods = this.pods.map((pod) => (pod.name === name ? { ...pod, restarts: pod.restarts + 1 } : pod));
+    this.engines.set(name, new SimEngine());
+  }
+
+  /** One reconcile, as decide runs it: commands, their answers, then the records. */
+  reconcile(shardCount: number, revisionsFor: (shard: number) => readonly string[]): { commands: readonly ShardCommand[]; moving: boolean } {
+    this.nowMs += 20;
+    const input: ShardPlanInput = { symbols: SYMBOLS, shardCount, revisionsFor, pods: this.pods, records: this.records, nowMs: this.nowMs };
+    let plan = planShards(input);
+    let commands: readonly ShardCommand[] = [];
+    if (plan.kind === 'commands') {
+      commands = plan.commands;
+      const outcomes = commands.map((command) => {
+        const engine = this.engines.get(command.pod);
+        const outcome = engine === undefined ? { pod: command.pod, ok: false, error: 'connection refused', micros: 0 } : engine.apply(command);
+        this.expectNoSymbolOwnedTwice();
+        return outcome;
+      });
+      plan = planShards({ ...input, outcomes });
+    }
+    if (plan.kind !== 'settled') throw new Error('a pass with outcomes must settle');
+    for (const record of plan.records) {
+      const issued = this.epochsIssued.get(record.shard) ?? [0];
+      if (record.epoch !== issued[issued.length - 1]) {
+        expect(record.epoch, `shard ${record.shard}'s epoch only grows`).toBeGreaterThan(issued[issued.length - 1]);
+        this.epochsIssued.set(record.shard, [...issued, record.epoch]);
+      }
+    }
+    this.records = [...plan.records];
+    this.events.push(...plan.events);
+    return { commands, moving: plan.moving };
+  }
+
+  /** Reconciles until nothing is moving; returns how many reconciles that took. */
+  settle(shardCount: number, revisionsFor: (shard: number) => readonly string[], limit = 12): number {
+    for (let n = 1; n <= limit; n++) if (!this.reconcile(shardCount, revisionsFor).moving) return n;
+    throw new Error(`still moving after ${limit} reconciles: ${JSON.stringify(this.records)}`);
+  }
+
+  expectNoSymbolOwnedTwice(): void {
+    const owners = new Map<string, string>();
+    for (const [pod, engine] of this.engines) {
+      for (const symbol of engine.symbols()) {
+        expect(owners.get(symbol), `${symbol} owned by ${owners.get(symbol)} and ${pod}`).toBeUndefined();
+        owners.set(symbol, pod);
+      }
+    }
+  }
+
+  /** Each engine's owned symbols, by pod. */
+  ownership(): Record<string, string[]> {
+    return Object.fromEntries([...this.engines].map(([pod, engine]) => [pod, engine.symbols().sort()]));
+  }
+
+  ownerOf(symbol: string): string | undefined {
+    return [...this.engines].find(([, engine]) => engine.symbols().includes(symbol))?.[0];
+  }
+}
+
+const only = (revision: string) => () => [revision];
+
+describe('planShards', () => {
+  it('assigns one shard per pod in two reconciles (reserve, then acquire), and then stays put', () => {
+    const world = new World();
+    for (const name of ['a-0', 'a-1', 'a-2', 'a-3']) world.addPod(name, 'A');
+    const first = world.reconcile(4, only('A'));
+    expect(first.commands).toEqual([]); // reservations only: every epoch is in status before a pod sees it
+    expect(world.records.map((record) => [record.owner, record.epoch, record.granted])).toEqual([
+      ['a-0', 1, false], ['a-1', 1, false], ['a-2', 1, false], ['a-3', 1, false],
+    ]);
+    world.reconcile(4, only('A'));
+    expect(Object.values(world.ownership()).map((symbols) => symbols.length)).toEqual([2, 2, 2, 2]);
+    expect(world.records.every((record) => record.granted === true && record.positions === undefined)).toBe(true);
+    expect(world.events.map((event) => event.reason)).toEqual(['ShardAssigned', 'ShardAssigned', 'ShardAssigned', 'ShardAssigned']);
+    const steady = world.reconcile(4, only('A'));
+    expect(steady).toEqual({ commands: [], moving: false });
+  });
+
+  it('moves a canary share of shards break-before-make, hands the positions over, and moves them back on abort', () => {
+    const world = new World();
+    for (const name of ['a-0', 'a-1', 'a-2', 'a-3']) world.addPod(name, 'A');
+    world.settle(4, only('A'));
+    const shard0 = world.records[0];
+    const stableOwner = shard0.owner ?? '';
+    for (const symbol of shard0.symbols) world.engines.get(stableOwner)?.positions.set(symbol, 500);
+    world.addPod('b-0', 'B');
+
+    const canary = (shard: number) => (shard === 0 ? ['B'] : ['A']);
+    const release = world.reconcile(4, canary);
+    expect(release.commands).toEqual([{ pod: stableOwner, address: `tcp://${stableOwner}:5560`, shards: [], releasing: [0], acquiring: [] }]);
+    expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: false, positions: Object.fromEntries(shard0.symbols.map((s) => [s, 500])) });
+    world.reconcile(4, canary);
+    expect(world.ownership()['b-0']).toEqual([...shard0.symbols]);
+    for (const symbol of shard0.symbols) expect(world.engines.get('b-0')?.positions.get(symbol)).toBe(500);
+    expect(world.events.at(-1)).toMatchObject({ reason: 'ShardMoved', message: `Shard 0 (${shard0.symbols.join(', ')}) owned by pod b-0 at epoch 2 after 20 ms without an owner` });
+
+    world.settle(4, only('A')); // abort: the canary's shard goes back to the stable revision
+    expect(world.ownership()['b-0']).toEqual([]);
+    expect(world.records[0]).toMatchObject({ epoch: 3, granted: true });
+    expect(world.records[0].owner?.startsWith('a-')).toBe(true);
+  });
+
+  it('gives a dead pod\'s shard to a live pod of the same revision at the next epoch, with a Warning', () => {
+    const world = new World();
+    for (const name of ['a-0', 'a-1']) world.addPod(name, 'A');
+    world.addPod('b-0', 'B');
+    world.settle(2, only('A'));
+    expect(world.ownership()['b-0']).toEqual([]);
+    world.removePod('a-1');
+    world.settle(2, only('A'));
+    expect(world.ownership()['a-0']).toEqual([...SYMBOLS].sort());
+    expect(world.records.map((record) => [record.owner, record.epoch])).toEqual([['a-0', 1], ['a-0', 2]]);
+    expect(world.events.filter((event) => event.type === 'Warning').map((event) => event.reason)).toEqual(['ShardOwnerLost']);
+  });
+
+  it('grants a restarted engine container its shard again at a new epoch (it lost what it owned)', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.settle(1, only('A'));
+    world.restart('a-0');
+    expect(world.ownership()['a-0']).toEqual([]);
+    world.settle(1, only('A'));
+    expect(world.ownership()['a-0']).toEqual([...SYMBOLS].sort());
+    expect(world.records[0]).toMatchObject({ epoch: 2, ownerRestarts: 1, granted: true });
+  });
+
+  it('re-shards 4 -> 6 -> 3 without a symbol ever owned twice, keeping the epochs of retired shards', () => {
+    const world = new World();
+    for (let i = 0; i < 6; i++) world.addPod(`a-${i}`, 'A');
+    world.settle(4, only('A'));
+    world.settle(6, only('A'));
+    expect(Object.values(world.ownership()).flat().sort()).toEqual([...SYMBOLS].sort());
+    expect(world.records.filter((record) => record.granted === true)).toHaveLength(6);
+    world.settle(3, only('A'));
+    expect(Object.values(world.ownership()).flat().sort()).toEqual([...SYMBOLS].sort());
+    expect(world.records).toHaveLength(6);
+    expect(world.records.slice(3).every((record) => record.owner === undefined && record.epoch >= 1)).toBe(true);
+  });
+
+  it('keeps a shard on a Ready pod that does not answer its release (retried), and takes it from one that is not Ready', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.addPod('b-0', 'B');
+    world.settle(1, only('A'));
+    const stuck = world.engines.get('a-0');
+    if (stuck === undefined) throw new Error('no engine');
+    stuck.answering = false;
+    world.reconcile(1, only('B'));
+    expect(world.records[0]).toMatchObject({ owner: 'a-0', epoch: 1, granted: true });
+    expect(world.events.at(-1)?.reason).toBe('ShardReleaseFailed');
+
+    world.pods = world.pods.map((pod) => (pod.name === 'a-0' ? { ...pod, eligible: false } : pod));
+    world.engines.delete('a-0'); // partitioned: whatever it still holds is fenced by the epoch, not by this test
+    world.settle(1, only('B'));
+    expect(world.ownership()['b-0']).toEqual([...SYMBOLS].sort());
+    expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: true });
+    expect(world.events.map((event) => event.reason)).toContain('ShardOwnerLost');
+  });
+
+  it('leaves a shard unowned while no allowed revision has a Ready pod, and assigns it when one is', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.pods = world.pods.map((pod) => ({ ...pod, eligible: false }));
+    expect(world.reconcile(1, only('A'))).toEqual({ commands: [], moving: false });
+    expect(world.records).toEqual([{ shard: 0, epoch: 0, symbols: [] }]);
+    world.pods = world.pods.map((pod) => ({ ...pod, eligible: true }));
+    world.settle(1, only('A'));
+    expect(world.records[0]).toMatchObject({ owner: 'a-0', epoch: 1, granted: true });
+  });
+});

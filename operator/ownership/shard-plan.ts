@@ -1,0 +1,278 @@
+import type { ShardStatus } from '../api/types.ts';
+import type { ShardCommand, ShardGrant, ShardOutcome } from '../plan/needs.ts';
+import type { EventIntent } from '../plan/plan.ts';
+import { assignShards } from './assignment.ts';
+
+/**
+ * The operator's side of symbol ownership (docs/ownership.md), pure: from the shards as status records them, the
+ * engine pods as they are and the revisions allowed to trade each shard, what to tell which pod over its control
+ * socket (`set-ownership`) and the new status.shards.
+ *
+ * A shard record is in one of three states:
+ *
+ *     free        no owner; `epoch` is the last one issued (0: never); `positions` as its last owner released them
+ *     reserved    `owner` set, not `granted`: the epoch is issued and committed to status, the pod may not know yet
+ *     owned       `owner` set and `granted`: the pod acknowledged it at `epoch`
+ *
+ * The moves, across reconciles (every epoch is in status before any pod sees it, so an operator restart or a new
+ * leader never issues the same epoch twice, and a record that holds a symbol blocks every other shard from it):
+ *
+ *     1. release   a holder whose (owner, symbols) is no longer the desired one is told its new set without the
+ *                  shard; its answer acknowledges the positions; the record becomes free. A holder whose pod is gone
+ *                  or whose engine container restarted holds nothing any more: free at once, with a Warning (its
+ *                  positions are the last acknowledged ones). A pod that refuses or does not answer keeps the shard
+ *                  (retried) while it is Ready; once it is not, the shard is taken from it (fencing stops any order
+ *                  it still sends once the next owner's first order reaches the gateway).
+ *     2. reserve   a free shard with a desired owner, every one of whose symbols no other record holds, gets
+ *                  epoch + 1 and the positions of its symbols; written to status (the commit point) ...
+ *     3. acquire   ... and granted to the pod on the next reconcile; its answer makes the record owned.
+ *
+ * Decide runs this twice per pass that sends commands: first without outcomes (the commands to send), then with
+ * them (the records that result). Commands are declarative: each names every shard the pod is to own.
+ */
+
+/** One entry of status.shards (the CRD's ShardStatus: see its field descriptions). */
+export type ShardRecord = ShardStatus;
+
+/** An engine pod as the planner sees it. */
+export interface EnginePod {
+  readonly name: string;
+  readonly uid: string;
+  /** The engine container's restart count. */
+  readonly restarts: number;
+  readonly revision: string;
+  /** The pod's control socket; undefined while the pod has no IP or the engine has no control endpoint. */
+  readonly address?: string;
+  /** Ready and not terminating: it may be given shards. */
+  readonly eligible: boolean;
+}
+
+export interface ShardPlanInput {
+  readonly symbols: readonly string[];
+  /** spec.replicas: the number of trading shards. */
+  readonly shardCount: number;
+  /** The revisions allowed to own each shard, preferred first (a canary's shards, the stable ones, ...). */
+  readonly revisionsFor: (shard: number) => readonly string[];
+  readonly pods: readonly EnginePod[];
+  readonly records: readonly ShardRecord[];
+  /** The answers to this pass's commands; undefined on the first pass. */
+  readonly outcomes?: readonly ShardOutcome[];
+  readonly nowMs: number;
+}
+
+export type ShardPlan =
+  | { readonly kind: 'commands'; readonly commands: readonly ShardCommand[] }
+  | {
+      readonly kind: 'settled';
+      readonly records: readonly ShardRecord[];
+      readonly events: readonly EventIntent[];
+      /** Shards not yet owned by their desired owner: look again soon (the next step of a move). */
+      readonly moving: boolean;
+    };
+
+type Holder = 'intact' | 'lost' | 'gone';
+
+/** Plans the next step of every shard's ownership (see the file comment). */
+export function planShards(input: ShardPlanInput): ShardPlan {
+  const { nowMs } = input;
+  const target = assignShards(input.symbols, input.shardCount).shards;
+  const podByName = new Map(input.pods.map((pod) => [pod.name, pod]));
+  const records = normalise(input.records, input.shardCount);
+  const desired = desiredOwners(input, records, target, podByName);
+  const events: EventIntent[] = [];
+
+  // 1. Release: every holder that must give its shard up, or has already lost it.
+  const releasing = new Map<string, number[]>();
+  for (const record of records) {
+    if (record.owner === undefined) continue;
+    const wanted = desired[record.shard];
+    const matches = wanted === record.owner && sameSymbols(record.symbols, target[record.shard] ?? []);
+    const holder = holderState(record, podByName);
+    if (record.granted === true && holder !== 'intact') {
+      events.push({ type: 'Warning', reason: 'ShardOwnerLost', message: `Shard ${record.shard} lost its owner ${record.owner} at epoch ${record.epoch} (${holder === 'gone' ? 'pod gone' : 'engine container restarted'}); positions are the last acknowledged ones` });
+      records[record.shard] = freed(record, record.positions, nowMs);
+      continue;
+    }
+    if (matches) continue;
+    const pod = podByName.get(record.owner);
+    if (pod?.address === undefined || holder === 'gone') {
+      records[record.shard] = freed(record, record.positions, nowMs);
+      continue;
+    }
+    releasing.set(pod.name, [...(releasing.get(pod.name) ?? []), record.shard]);
+  }
+
+  // Acquire: reserved shards still meant for their pod.
+  const acquiring = new Map<string, number[]>();
+  for (const record of records) {
+    if (record.owner === undefined || record.granted === true) continue;
+    const pod = podByName.get(record.owner);
+    if (desired[record.shard] !== record.owner || pod?.address === undefined || (releasing.get(pod.name) ?? []).includes(record.shard)) continue;
+    acquiring.set(pod.name, [...(acquiring.get(pod.name) ?? []), record.shard]);
+  }
+
+  const commands: ShardCommand[] = [];
+  for (const name of [...new Set([...releasing.keys(), ...acquiring.keys()])].sort()) {
+    const pod = podByName.get(name);
+    if (pod?.address === undefined) continue;
+    const releases = releasing.get(name) ?? [];
+    const acquires = acquiring.get(name) ?? [];
+    const shards = records
+      .filter((record) => record.owner === name && !releases.includes(record.shard) && (record.granted === true || acquires.includes(record.shard)))
+      .map((record): ShardGrant => ({
+        shard: record.shard,
+        epoch: record.epoch,
+        symbols: record.symbols,
+        ...(record.granted === true ? {} : { positions: positionsFor(record.symbols, record.positions) }),
+      }));
+    commands.push({ pod: name, address: pod.address, shards, releasing: releases, acquiring: acquires });
+  }
+  if (input.outcomes === undefined && commands.length > 0) return { kind: 'commands', commands };
+
+  // 2. The answers: released shards become free with the positions the pod acknowledged; granted ones owned.
+  for (const command of commands) {
+    const outcome = input.outcomes?.find((answer) => answer.pod === command.pod);
+    const pod = podByName.get(command.pod);
+    if (outcome?.ok !== true) {
+      const error = outcome?.error ?? 'no answer';
+      for (const shard of command.releasing) {
+        const record = records[shard];
+        if (pod?.eligible === true) {
+          events.push({ type: 'Warning', reason: 'ShardReleaseFailed', message: `Pod ${command.pod} did not release shard ${shard} (epoch ${record.epoch}): ${error}; retried while the pod is Ready` });
+        } else {
+          events.push({ type: 'Warning', reason: 'ShardOwnerLost', message: `Shard ${shard} taken from pod ${command.pod}, which is not Ready and did not release it (${error}); its orders at epoch ${record.epoch} are fenced once the next owner trades` });
+          records[shard] = freed(record, record.positions, nowMs);
+        }
+      }
+      if (command.acquiring.length > 0) {
+        events.push({ type: 'Warning', reason: 'ShardAcquireFailed', message: `Pod ${command.pod} did not take shard${command.acquiring.length === 1 ? '' : 's'} ${command.acquiring.join(', ')}: ${error}; retried` });
+      }
+      continue;
+    }
+    for (const shard of command.releasing) {
+      const acknowledged = outcome.released?.find((entry) => entry.shard === shard)?.positions;
+      records[shard] = freed(records[shard], acknowledged ?? records[shard].positions, nowMs);
+    }
+    for (const shard of command.acquiring) {
+      const record = records[shard];
+      const gap = record.releasedAt === undefined ? undefined : nowMs - Date.parse(record.releasedAt);
+      events.push({
+        type: 'Normal',
+        reason: gap === undefined ? 'ShardAssigned' : 'ShardMoved',
+        message: `Shard ${shard} (${describeSymbols(record.symbols)}) owned by pod ${command.pod} at epoch ${record.epoch}` +
+          (gap === undefined ? '' : ` after ${gap} ms without an owner`),
+      });
+      records[shard] = {
+        shard, epoch: record.epoch, symbols: record.symbols, owner: command.pod, granted: true,
+        ...(pod === undefined ? {} : { ownerUid: pod.uid, ownerRestarts: pod.restarts }),
+      };
+    }
+  }
+
+  // 3. Reserve: free shards with a desired owner, once no other record holds any of their symbols.
+  const held = new Set<string>();
+  for (const record of records) if (record.owner !== undefined) for (const symbol of record.symbols) held.add(symbol);
+  const released = new Map<string, number>();
+  for (const record of records) {
+    if (record.owner === undefined) for (const [symbol, position] of Object.entries(record.positions ?? {})) released.set(symbol, position);
+  }
+  for (const record of records) {
+    const owner = desired[record.shard];
+    const symbols = target[record.shard] ?? [];
+    if (record.owner !== undefined || owner === undefined || symbols.some((symbol) => held.has(symbol))) continue;
+    const positions = positionsFor(symbols, Object.fromEntries(symbols.map((symbol) => [symbol, released.get(symbol) ?? 0])));
+    records[record.shard] = {
+      shard: record.shard, epoch: record.epoch + 1, symbols, owner, granted: false, positions,
+      ...(record.releasedAt === undefined ? {} : { releasedAt: record.releasedAt }),
+    };
+    for (const symbol of symbols) held.add(symbol);
+  }
+  // A symbol's released position is handed with the reservation that took it, and kept nowhere else.
+  const taken = new Set(records.filter((record) => record.owner !== undefined).flatMap((record) => record.symbols));
+  const final = records.map((record) => (record.owner !== undefined || record.positions === undefined ? record : withoutPositions(record, taken)));
+  const moving = final.some((record, shard) => desired[shard] !== undefined && (record.owner !== desired[shard] || record.granted !== true));
+  return { kind: 'settled', records: final, events, moving };
+}
+
+/**
+ * The pod each shard should be owned by: per shard the first allowed revision that has an eligible pod; within a
+ * revision the shards spread evenly over its eligible pods (at most ceil(shards / pods) each), the current holder
+ * kept where it may stay, the rest to the least loaded pod (ties by name). When no allowed revision has an eligible
+ * pod, an eligible holder keeps the shard. Undefined: nobody can own it.
+ */
+function desiredOwners(input: ShardPlanInput, records: readonly ShardRecord[], target: readonly (readonly string[])[], pods: ReadonlyMap<string, EnginePod>): (string | undefined)[] {
+  const eligible = input.pods.filter((pod) => pod.eligible && pod.address !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+  const owners = new Array<string | undefined>(records.length).fill(undefined);
+  const byRevision = new Map<string, number[]>();
+  for (let shard = 0; shard < target.length; shard++) {
+    const revision = input.revisionsFor(shard).find((candidate) => eligible.some((pod) => pod.revision === candidate));
+    if (revision !== undefined) byRevision.set(revision, [...(byRevision.get(revision) ?? []), shard]);
+    else {
+      // No allowed revision has a pod to take it: an eligible holder keeps it rather than leave its symbols unowned.
+      const holder = records[shard].owner;
+      if (holder !== undefined && pods.get(holder)?.eligible === true && holderState(records[shard], pods) === 'intact') owners[shard] = holder;
+    }
+  }
+  for (const [revision, shards] of byRevision) {
+    const candidates = eligible.filter((pod) => pod.revision === revision);
+    const quota = Math.ceil(shards.length / candidates.length);
+    const load = new Map(candidates.map((pod) => [pod.name, 0]));
+    const unplaced: number[] = [];
+    for (const shard of shards) {
+      const holder = records[shard].owner;
+      const stays = holder !== undefined && load.has(holder) && (load.get(holder) ?? 0) < quota && holderState(records[shard], pods) !== 'gone';
+      if (stays) {
+        owners[shard] = holder;
+        load.set(holder, (load.get(holder) ?? 0) + 1);
+      } else unplaced.push(shard);
+    }
+    for (const shard of unplaced) {
+      const pod = candidates.reduce((best, next) => ((load.get(next.name) ?? 0) < (load.get(best.name) ?? 0) ? next : best));
+      owners[shard] = pod.name;
+      load.set(pod.name, (load.get(pod.name) ?? 0) + 1);
+    }
+  }
+  return owners;
+}
+
+/** Whether a holder's pod still holds what it was granted: the same pod and engine container. */
+function holderState(record: ShardRecord, pods: ReadonlyMap<string, EnginePod>): Holder {
+  const pod = record.owner === undefined ? undefined : pods.get(record.owner);
+  if (pod === undefined) return 'gone';
+  if (record.granted === true && (pod.uid !== record.ownerUid || pod.restarts !== record.ownerRestarts)) return 'lost';
+  return 'intact';
+}
+
+/** One record per shard number, 0 .. max(count, recorded) - 1: a shard beyond the count keeps its epoch, free of symbols once released. */
+function normalise(recorded: readonly ShardRecord[], shardCount: number): ShardRecord[] {
+  const length = Math.max(shardCount, ...recorded.map((record) => record.shard + 1));
+  const records: ShardRecord[] = Array.from({ length }, (_, shard) => ({ shard, epoch: 0, symbols: [] }));
+  for (const record of recorded) records[record.shard] = record;
+  return records;
+}
+
+function freed(record: ShardRecord, positions: Readonly<Record<string, number>> | undefined, nowMs: number): ShardRecord {
+  return {
+    shard: record.shard, epoch: record.epoch, symbols: record.symbols, releasedAt: new Date(nowMs).toISOString(),
+    ...(positions === undefined ? {} : { positions }),
+  };
+}
+
+function withoutPositions(record: ShardRecord, taken: ReadonlySet<string>): ShardRecord {
+  const kept = Object.entries(record.positions ?? {}).filter(([symbol]) => !taken.has(symbol));
+  const { positions: _dropped, ...rest } = record;
+  return kept.length === 0 ? rest : { ...rest, positions: Object.fromEntries(kept) };
+}
+
+/** The position of each symbol (0 for one nobody acknowledged). */
+function positionsFor(symbols: readonly string[], known: Readonly<Record<string, number>> | undefined): Record<string, number> {
+  return Object.fromEntries(symbols.map((symbol) => [symbol, known?.[symbol] ?? 0]));
+}
+
+function sameSymbols(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((symbol, i) => symbol === b[i]);
+}
+
+function describeSymbols(symbols: readonly string[]): string {
+  return symbols.length <= 4 ? symbols.join(', ') : `${symbols.slice(0, 3).join(', ')} and ${symbols.length - 3} more`;
+}
