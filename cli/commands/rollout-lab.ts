@@ -73,7 +73,7 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
     stack.length = 0;
   };
   try {
-    const sink = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ordersPort}`, signalsConnect: [], clockNs: monoNowNs });
+    const sink = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ordersPort}`, signalsConnect: [], clockNs: monoNowNs, detectDuplicates: true });
     await sink.open();
     const sinkLoop = sink.run();
     stack.push(async () => {

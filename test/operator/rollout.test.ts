@@ -99,6 +99,16 @@ describe('latency-gated canary rollouts against a real API server and real engin
     const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision !== undefined, timeoutMs: 90_000, what: 'v1 Healthy', context: tail });
     v1 = te?.status?.stableRevision ?? '';
     expect(te?.status?.stableHistory).toEqual([v1]);
+    // Two shards of two symbols each, one per v1 pod (docs/ownership.md). The first pod Ready takes both; the second
+    // takes one over when it is Ready, at the next epoch.
+    const owned = await eventually(engine, {
+      until: (e) => (e?.status?.shards ?? []).filter((shard) => shard.granted === true).length === 2 && new Set(e?.status?.shards?.map((shard) => shard.owner)).size === 2,
+      timeoutMs: 30_000, what: 'both shards granted, one per pod', context: tail,
+    });
+    const shards = owned?.status?.shards ?? [];
+    expect(shards.map((shard) => [shard.shard, shard.symbols.length])).toEqual([[0, 2], [1, 2]]);
+    expect(shards.every((shard) => shard.epoch >= 1)).toBe(true);
+    expect(shards.flatMap((shard) => shard.symbols).sort()).toEqual(['AAPL', 'AMZN', 'MSFT', 'NVDA']);
     expect(reasons(await eventsOnce(name, 'RevisionAvailable'))).not.toContain('RolloutStarted');
   }, 120_000);
 
@@ -123,6 +133,14 @@ describe('latency-gated canary rollouts against a real API server and real engin
     expect(sets.filter((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v2)).toHaveLength(1);
     expect(await stableSize.stop()).toBe(2);
     await eventually(replicaSets, { until: (list) => list.find((rs) => rs.metadata.labels['trading.nexus.dev/revision'] === v1)?.spec.replicas === 0, timeoutMs: 30_000, what: 'v1 scaled to 0', context: tail });
+    // The canary took a shard at weight 50 and the rest at 100: every shard now on a v2 pod, each move at a new epoch,
+    // and the gateway saw no tick answered twice and no order of a superseded epoch.
+    const v2Pods = new Set((await pods()).filter((pod) => pod.metadata.labels?.['trading.nexus.dev/revision'] === v2).map((pod) => pod.metadata.name));
+    const moved = await eventually(engine, { until: (e) => (e?.status?.shards ?? []).every((shard) => shard.granted === true && v2Pods.has(shard.owner ?? '')), timeoutMs: 30_000, what: 'every shard on a v2 pod', context: tail });
+    expect(moved?.status?.shards?.every((shard) => shard.epoch >= 2)).toBe(true);
+    expect(count(await eventsOnce(name, 'ShardMoved', 2), 'ShardMoved')).toBeGreaterThanOrEqual(2);
+    expect(lab?.sink.counts.duplicates).toBe(0);
+    expect(lab?.sink.counts.staleEpoch).toBe(0);
   }, 240_000);
 
   it('aborts a slow v3: orders off on the canary first (engine metric), one Event with p99 and threshold, stable untouched', async () => {
