@@ -105,7 +105,7 @@ export interface EngineConfig {
    * Which symbols the engine sends orders for: `all` (default; a standalone engine, unfenced) or `assigned` (only
    * the shards the operator grants over the control socket, each order stamped with its shard's epoch).
    */
-  readonly ownership: { readonly mode: OwnershipMode };
+  readonly ownership: { readonly mode: OwnershipMode; readonly book: number };
 }
 
 const topLevelKeys = [
@@ -161,7 +161,7 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
   rejectUnknownKeys(shutdownRaw, ['drainTimeoutMs'], 'shutdown');
   const faultInjection = parseFaultInjection(raw.faultInjection);
   const ownershipRaw = optionalObject(raw, 'ownership', 'ownership');
-  rejectUnknownKeys(ownershipRaw, ['mode'], 'ownership');
+  rejectUnknownKeys(ownershipRaw, ['mode', 'book'], 'ownership');
 
   return {
     symbols,
@@ -176,7 +176,10 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
       drainTimeoutMs: readInteger(shutdownRaw, 'drainTimeoutMs', 'shutdown', { min: 0, max: 600_000, fallback: 5_000 }),
     },
     ...(faultInjection === undefined ? {} : { faultInjection }),
-    ownership: { mode: readEnum(ownershipRaw, 'mode', 'ownership', ['all', 'assigned'] as const, 'all') },
+    ownership: {
+      mode: readEnum(ownershipRaw, 'mode', 'ownership', ['all', 'assigned'] as const, 'all'),
+      book: readInteger(ownershipRaw, 'book', 'ownership', { min: 0, max: 0xffff, fallback: 0 }),
+    },
   };
 }
 

@@ -71,6 +71,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
       ordersStreamId: options.ordersStreamId,
       signalsStreamId: options.signalsStreamId,
       ...(options.maxRecordsPerFrame === undefined ? {} : { maxRecordsPerFrame: options.maxRecordsPerFrame }),
+      book: options.config.ownership.book,
     });
     this.intake = new FrameIntake(options.symbols, this, options.intakeCounters);
     this.processor = new TickProcessor({

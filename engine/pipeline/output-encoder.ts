@@ -23,6 +23,8 @@ export interface OutputEncoderOptions {
   readonly signalsStreamId: number;
   /** Records per outbound frame (<= MAX_RECORDS_PER_FRAME). Default 1024. */
   readonly maxRecordsPerFrame?: number;
+  /** The order flow every order belongs to (`ownership.book`, docs/wire.md); default 0. */
+  readonly book?: number;
 }
 
 /**
@@ -50,9 +52,11 @@ export class OutputEncoder implements OutputSink {
    */
   private readonly orderSlot = new OrderSlot();
   private readonly signalSlot = new SignalSlot();
+  private readonly book: number;
 
   constructor(private readonly options: OutputEncoderOptions) {
     const capacity = options.maxRecordsPerFrame ?? 1024;
+    this.book = options.book ?? 0;
     this.orders = new OrderFrameWriter(capacity);
     this.signals = new SignalFrameWriter(capacity);
     this.orderTickNs = new Float64Array(capacity);
@@ -96,6 +100,7 @@ export class OutputEncoder implements OutputSink {
     slot.orderMonoNs = order.orderMonoNs;
     slot.shard = order.shard;
     slot.shardEpoch = order.shardEpoch;
+    slot.book = this.book;
     writer.appendSlot(slot);
     if (writer.isFull) this.flushOrders();
   }

@@ -162,6 +162,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
       ordersStreamId: options.ordersStreamId,
       signalsStreamId: options.signalsStreamId,
       ...(options.maxRecordsPerFrame === undefined ? {} : { maxRecordsPerFrame: options.maxRecordsPerFrame }),
+      book: options.config.ownership.book,
     });
     this.intake = new FrameIntake(options.symbols, this, options.intakeCounters);
     this.control = PipelineControl.create(options.risk.ordersEnabled, options.risk.killSwitchActive);

@@ -29,11 +29,11 @@ async function gateway(): Promise<{ sink: OrderSink; push: Push; accepted: Array
   return { sink, push, accepted };
 }
 
-/** One order frame of `orders` [shard, epoch] on stream 9 from sequence `first`. */
+/** One order frame of `orders` [shard, epoch] of book 7 on stream 9 from sequence `first`. */
 function frame(first: number, orders: ReadonlyArray<readonly [number, number]>): Buffer {
   const writer = new OrderFrameWriter(orders.length);
   writer.begin(9, first);
-  orders.forEach(([shard, epoch], i) => writer.append(first + i + 1, 1, 0, Side.Buy, OrderType.Limit, 100, 1, monoNowNs(), monoNowNs(), shard, epoch));
+  orders.forEach(([shard, epoch], i) => writer.append(first + i + 1, 1, 0, Side.Buy, OrderType.Limit, 100, 1, monoNowNs(), monoNowNs(), shard, epoch, 7));
   return writer.finish(monoNowNs());
 }
 
@@ -55,7 +55,7 @@ describe('OrderSink fencing by shard epoch', () => {
     await until(() => sink.counts.orders + sink.counts.staleEpoch === 6);
     expect(accepted).toEqual([[1, 2], [2, 1], [1, 3], [1, 3], [0, 0]]);
     expect(sink.counts).toMatchObject({ orders: 5, staleEpoch: 1, malformed: 0, lostOrders: 0 });
-    expect(sink.fence.newestEpoch(1)).toBe(3);
+    expect(sink.fence.newestEpoch(7, 1)).toBe(3);
   });
 
   it('reads a version 1 order frame (an engine from before ownership) as unfenced', async () => {

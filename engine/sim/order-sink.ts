@@ -160,7 +160,7 @@ export class OrderSink {
         this.counts.malformed++;
         continue;
       }
-      if (!this.fence.admit(this.order.shard, this.order.shardEpoch)) {
+      if (!this.fence.admit(this.order.book, this.order.shard, this.order.shardEpoch)) {
         this.counts.staleEpoch++;
         continue;
       }

@@ -26,7 +26,7 @@ describe('order frames', () => {
   it('round-trip edge values', () => {
     const writer = new OrderFrameWriter(2);
     writer.begin(0xffffffff, 2 ** 53 - 1);
-    writer.append(2 ** 53 - 1, 0xffffffff, 0xffff, Side.Sell, OrderType.Limit, 1e-300, Number.MAX_VALUE, 2 ** 53, 0, 0xffff, 0xffffffff);
+    writer.append(2 ** 53 - 1, 0xffffffff, 0xffff, Side.Sell, OrderType.Limit, 1e-300, Number.MAX_VALUE, 2 ** 53, 0, 0xffff, 0xffffffff, 0xfffe);
     writer.append(0, 0, 0, Side.Buy, OrderType.Market, -0, Number.MIN_VALUE, 0, 2 ** 32);
     const frame = writer.finish(123);
     expect(frame[0]).toBe(2);
@@ -45,9 +45,10 @@ describe('order frames', () => {
       orderMonoNs: 0,
       shard: 0xffff,
       shardEpoch: 0xffffffff,
+      book: 0xfffe,
       sequence: 2 ** 53 - 1,
     });
-    expect([orders[1].shard, orders[1].shardEpoch]).toEqual([0, 0]);
+    expect([orders[1].shard, orders[1].shardEpoch, orders[1].book]).toEqual([0, 0, 0]);
     expect(Object.is(orders[1].price, -0)).toBe(true);
     expect(orders[1].quantity).toBe(Number.MIN_VALUE);
     expect(orders[1].orderMonoNs).toBe(2 ** 32);

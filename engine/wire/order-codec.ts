@@ -29,9 +29,9 @@ import {
  *  off 40  u64  orderMonoNs         engine CLOCK_MONOTONIC ns when the order was released
  *  off 48  u32  shardEpoch          the ownership epoch of the order's shard; 0 = not under ownership (unfenced)
  *  off 52  u16  shard               the shard the order's symbol belongs to (0 when shardEpoch is 0)
- *  off 54  u16  reserved            0
+ *  off 54  u16  book                the order flow the shard belongs to (one per TradingEngine); 0 when unfenced
  * ```
- * An order gateway fences on (shard, shardEpoch): docs/wire.md, "Fencing by shard epoch".
+ * An order gateway fences on (book, shard, shardEpoch): docs/wire.md, "Fencing by shard epoch".
  */
 
 /** One decoded order; a reusable mutable slot overwritten by `decodeOrder`. */
@@ -50,6 +50,8 @@ export class OrderSlot {
   /** The ownership epoch of the order's shard; 0 when the engine trades under no ownership (and in v1 frames). */
   shardEpoch = 0;
   shard = 0;
+  /** The order flow (a TradingEngine's) the shard belongs to; shards are numbered within it. 0 in v1 frames. */
+  book = 0;
   /** firstSequence of the frame + the record's index. */
   sequence = 0;
 }
@@ -114,6 +116,7 @@ export function decodeOrder(frame: Uint8Array, index: number, header: FrameHeade
     ((frame[off + 44] | (frame[off + 45] << 8) | (frame[off + 46] << 16)) + frame[off + 47] * 0x1000000) * 4294967296;
   out.shardEpoch = v1 ? 0 : (frame[off + 48] | (frame[off + 49] << 8) | (frame[off + 50] << 16)) + frame[off + 51] * 0x1000000;
   out.shard = v1 ? 0 : frame[off + 52] | (frame[off + 53] << 8);
+  out.book = v1 ? 0 : frame[off + 54] | (frame[off + 55] << 8);
   out.sequence = header.firstSequence + index;
   if ((side !== Side.Buy && side !== Side.Sell) || (orderType !== OrderType.Limit && orderType !== OrderType.Market)) {
     return RejectReason.UnknownKind;
@@ -143,6 +146,7 @@ export class OrderFrameWriter extends FrameWriter {
     orderMonoNs: number,
     shard = 0,
     shardEpoch = 0,
+    book = 0,
   ): void {
     const off = this.claim();
     const view = this.view;
@@ -163,7 +167,7 @@ export class OrderFrameWriter extends FrameWriter {
     view.setUint32(off + 44, hi, true);
     view.setUint32(off + 48, shardEpoch, true);
     view.setUint16(off + 52, shard, true);
-    view.setUint16(off + 54, 0, true);
+    view.setUint16(off + 54, book, true);
   }
 
   /** Appends a decoded order; allocation-free in every case (repeats `append`'s body so no double crosses a call). */
@@ -190,6 +194,6 @@ export class OrderFrameWriter extends FrameWriter {
     view.setUint32(off + 44, hi, true);
     view.setUint32(off + 48, order.shardEpoch, true);
     view.setUint16(off + 52, order.shard, true);
-    view.setUint16(off + 54, 0, true);
+    view.setUint16(off + 54, order.book, true);
   }
 }

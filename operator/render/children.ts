@@ -2,7 +2,7 @@ import type { V1ConfigMap, V1ReplicaSet, V1Service } from '@kubernetes/client-no
 import { stringify } from 'yaml';
 import type { TradingEngine } from '../api/types.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { renderEngineConfig } from './engine-config.ts';
+import { renderEngineConfig, orderBookOf } from './engine-config.ts';
 import { annotationKeys, commonLabels, labelKeys, revisionLabels, selectorLabels } from './labels.ts';
 import { configFileName, renderPodTemplate } from './pod-template.ts';
 import { ownerReference, withAppliedHash } from './owned.ts';
@@ -54,7 +54,8 @@ const renderedConfigMaps = new Map<string, V1ConfigMap>();
 const renderedConfigMapLimit = 4096;
 
 function renderConfigMapUncached(engine: TradingEngine, revision: string): V1ConfigMap {
-  const document = JSON.parse(canonicalJson(renderEngineConfig(engine.spec))) as unknown;
+  const book = orderBookOf(engine.metadata.namespace ?? '', engine.metadata.name ?? '');
+  const document = JSON.parse(canonicalJson(renderEngineConfig(engine.spec, book))) as unknown;
   return withAppliedHash<V1ConfigMap>({
     apiVersion: 'v1',
     kind: 'ConfigMap',

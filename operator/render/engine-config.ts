@@ -1,6 +1,7 @@
 import { parseDurationMs } from '../api/duration.ts';
 import type { FaultInjectionSpec, TradingEngineSpec } from '../api/types.ts';
 import { windowIntervalMs } from '../../engine/metrics/sliding-window.ts';
+import { symbolId } from '../../engine/wire/symbol-id.ts';
 
 /** The engine configuration document (docs/engine-config.md) rendered from a spec, before the engine validates it. */
 export interface EngineConfigDocument {
@@ -16,7 +17,7 @@ export interface EngineConfigDocument {
   /** Present only when the spec has `engine.faultInjection` (tests and demos). */
   readonly faultInjection?: FaultInjectionSpec;
   /** `assigned` whenever the engine binds a control socket: the operator grants it shards (docs/ownership.md). */
-  readonly ownership?: { readonly mode: 'assigned' };
+  readonly ownership?: { readonly mode: 'assigned'; readonly book: number };
 }
 
 /** The engine's default latency window when nothing else decides it (engine/config). */
@@ -32,7 +33,7 @@ const defaultWindowSeconds = 30;
  * An engine with a bound control socket trades only the shards the operator grants it (`ownership.mode:
  * assigned`); without one the operator cannot grant any, and it trades every symbol unfenced.
  */
-export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocument {
+export function renderEngineConfig(spec: TradingEngineSpec, book = 0): EngineConfigDocument {
   const engine = spec.engine;
   return {
     symbols: [...engine.symbols],
@@ -62,8 +63,21 @@ export function renderEngineConfig(spec: TradingEngineSpec): EngineConfigDocumen
     warmupTicks: engine.warmupTicks,
     shutdown: { drainTimeoutMs: engine.drainTimeoutMs },
     ...(engine.faultInjection === undefined ? {} : { faultInjection: { ...engine.faultInjection } }),
-    ...(engine.zeromq.endpoints.some((endpoint) => endpoint.role === 'control' && endpoint.bindPort !== undefined) ? { ownership: { mode: 'assigned' as const } } : {}),
+    ...(engine.zeromq.endpoints.some((endpoint) => endpoint.role === 'control' && endpoint.bindPort !== undefined) ? { ownership: { mode: 'assigned' as const, book } } : {}),
   };
+}
+
+/**
+ * The order book id of a TradingEngine (`ownership.book`, stamped on every order): FNV-1a 32 of `namespace/name`
+ * folded to 16 bits, 1..65535 (0 means none). A gateway fences each (book, shard) on its own, so engines sending to
+ * one gateway keep their shard epochs apart; two engines whose names fold to the same book (1 in 65,535 per pair)
+ * can fence each other's orders (refused and counted by the gateway, never duplicated).
+ * Example: ("trading", "alpha") -> the same value on every operator version (fixed by render.test.ts).
+ */
+export function orderBookOf(namespace: string, name: string): number {
+  const hash = symbolId(`${namespace}/${name}`);
+  const folded = ((hash >>> 16) ^ (hash & 0xffff)) >>> 0;
+  return folded === 0 ? 1 : folded;
 }
 
 /**

@@ -7,7 +7,7 @@ import { appliedHash } from './owned.ts';
 import { generateControlKeys } from '../../engine/control/control-keys.ts';
 import { controlKeysOf, renderControlSecret } from './control-secret.ts';
 import { renderNetworkPolicy } from './network-policy.ts';
-import { renderEngineConfig } from './engine-config.ts';
+import { orderBookOf, renderEngineConfig } from './engine-config.ts';
 import { imageVersion } from './labels.ts';
 import { revisionOf } from './revision.ts';
 
@@ -136,6 +136,12 @@ describe('renderConfigMap', () => {
     expect(config.pipeline.layout).toBe('workers');
     expect(config.endpoints.map((e) => e.role)).toEqual(['marketData', 'orders', 'signals', 'control']);
     expect(config.faultInjection).toBeUndefined();
+    // A bound control socket: the engine trades only the shards the operator grants, stamped with its book.
+    expect(config.ownership).toEqual({ mode: 'assigned', book: orderBookOf(gpuEngine.metadata.namespace ?? '', gpuEngine.metadata.name ?? '') });
+  });
+
+  it('names each engine\'s order book from its namespace and name, never 0, the same on every version', () => {
+    expect([orderBookOf('trading', 'alpha'), orderBookOf('trading', 'beta'), orderBookOf('default', 'equities-momentum')]).toEqual([26529, 32522, 11585]);
   });
 });
 

@@ -7,7 +7,8 @@ import { renderPodSpec } from './pod-template.ts';
  * The revision of a TradingEngine: a 10-character hash of what makes a release, the pod spec plus the engine
  * configuration. Labels and annotations (spec.template.podLabels/podAnnotations, metadata) are not part of it,
  * so changing them alone is not a release and restarts nothing; neither are replicas, strategy or analysis.
- * Pure and stable: the same spec gives the same revision in every process and on every run.
+ * Pure and stable: the same spec gives the same revision in every process and on every run. The order book id
+ * (`ownership.book`, from the engine's name) is left out: it never changes for an engine.
  */
 export function revisionOf(engine: TradingEngine): string {
   return shortHash({
