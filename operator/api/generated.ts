@@ -468,6 +468,8 @@ export interface ShardStatus {
   readonly positions?: Readonly<Record<string, number>>;
   /** When the shard last lost its owner; the hand-over gap is measured from here. */
   readonly releasedAt?: string;
+  /** Pods the shard was taken from without their acknowledgement (not Ready, or unreachable): each may still believe it owns the shard at an older epoch, which the gateway fences. Each is told what it owns as soon as it is Ready again, and leaves this list once it answers or is gone. */
+  readonly unreleasedBy?: readonly string[];
 }
 
 export interface PauseCondition {

@@ -51,6 +51,8 @@ class World {
   events: Array<{ type: string; reason: string; message: string }> = [];
   nowMs = T0;
   readonly epochsIssued = new Map<number, number[]>();
+  /** Partitioned pods that still hold a shard at an older epoch: the gateway fences them, the owner check skips them. */
+  readonly zombies = new Set<string>();
 
   addPod(name: string, revision: string): void {
     this.pods.push({ name, uid: `uid-${name}`, restarts: 0, revision, address: `tcp://${name}:5560`, eligible: true });
@@ -105,6 +107,7 @@ class World {
   expectNoSymbolOwnedTwice(): void {
     const owners = new Map<string, string>();
     for (const [pod, engine] of this.engines) {
+      if (this.zombies.has(pod)) continue;
       for (const symbol of engine.symbols()) {
         expect(owners.get(symbol), `${symbol} owned by ${owners.get(symbol)} and ${pod}`).toBeUndefined();
         owners.set(symbol, pod);
@@ -122,7 +125,7 @@ class World {
   }
 }
 
-const only = (revision: string) => () => [revision];
+const only = (...revisions: string[]) => () => revisions;
 
 describe('planShards', () => {
   it('assigns one shard per pod in two reconciles (reserve, then acquire), and then stays put', () => {
@@ -220,6 +223,33 @@ describe('planShards', () => {
     expect(world.ownership()['b-0']).toEqual([...SYMBOLS].sort());
     expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: true });
     expect(world.events.map((event) => event.reason)).toContain('ShardOwnerLost');
+  });
+
+  it('tells a partitioned pod that comes back what it owns now, once it is Ready: it stops trading the shard it lost', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.addPod('b-0', 'B');
+    world.settle(1, only('A'));
+    const zombie = world.engines.get('a-0');
+    if (zombie === undefined) throw new Error('no engine');
+    // Partitioned: not Ready, no answers; its engine keeps the shard at epoch 1.
+    zombie.answering = false;
+    world.zombies.add('a-0');
+    world.pods = world.pods.map((pod) => (pod.name === 'a-0' ? { ...pod, eligible: false } : pod));
+    world.settle(1, only('B'));
+    expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: true, unreleasedBy: ['a-0'] });
+    expect(zombie.symbols()).toHaveLength(SYMBOLS.length);
+
+    // Back: Ready and answering. The next reconcile sends it its set (nothing) and forgets it.
+    zombie.answering = true;
+    world.pods = world.pods.map((pod) => (pod.name === 'a-0' ? { ...pod, eligible: true } : pod));
+    const back = world.reconcile(1, only('B'));
+    expect(back.commands).toEqual([{ pod: 'a-0', address: 'tcp://a-0:5560', shards: [], releasing: [], acquiring: [] }]);
+    expect(zombie.symbols()).toEqual([]);
+    world.zombies.delete('a-0');
+    world.expectNoSymbolOwnedTwice();
+    expect(world.records[0].unreleasedBy).toBeUndefined();
+    expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: true });
   });
 
   it('leaves a shard unowned while no allowed revision has a Ready pod, and assigns it when one is', () => {

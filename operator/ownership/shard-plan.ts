@@ -22,7 +22,9 @@ import { assignShards } from './assignment.ts';
  *                  or whose engine container restarted holds nothing any more: free at once, with a Warning (its
  *                  positions are the last acknowledged ones). A pod that refuses or does not answer keeps the shard
  *                  (retried) while it is Ready; once it is not, the shard is taken from it (fencing stops any order
- *                  it still sends once the next owner's first order reaches the gateway).
+ *                  it still sends once the next owner's first order reaches the gateway) and the pod is listed in
+ *                  the record's `unreleasedBy`: as soon as it is Ready again it is told what it owns now, so a
+ *                  partitioned pod that comes back stops trading the shard instead of being fenced for ever.
  *     2. reserve   a free shard with a desired owner, every one of whose symbols no other record holds, gets
  *                  epoch + 1 and the positions of its symbols; written to status (the commit point) ...
  *     3. acquire   ... and granted to the pod on the next reconcile; its answer makes the record owned.
@@ -77,7 +79,8 @@ export function planShards(input: ShardPlanInput): ShardPlan {
   const { nowMs } = input;
   const target = assignShards(input.symbols, input.shardCount).shards;
   const podByName = new Map(input.pods.map((pod) => [pod.name, pod]));
-  const records = normalise(input.records, input.shardCount);
+  // A pod gone for good holds nothing: it leaves every unreleasedBy list.
+  const records = normalise(input.records, input.shardCount).map((record) => withoutGone(record, podByName));
   const desired = desiredOwners(input, records, target, podByName);
   const events: EventIntent[] = [];
 
@@ -96,7 +99,8 @@ export function planShards(input: ShardPlanInput): ShardPlan {
     if (matches) continue;
     const pod = podByName.get(record.owner);
     if (pod?.address === undefined || holder === 'gone') {
-      records[record.shard] = freed(record, record.positions, nowMs);
+      // A pod that exists but cannot be reached may still hold the shard: it is told its set once it is Ready.
+      records[record.shard] = freed(record, record.positions, nowMs, holder === 'gone' ? undefined : record.owner);
       continue;
     }
     releasing.set(pod.name, [...(releasing.get(pod.name) ?? []), record.shard]);
@@ -111,8 +115,17 @@ export function planShards(input: ShardPlanInput): ShardPlan {
     acquiring.set(pod.name, [...(acquiring.get(pod.name) ?? []), record.shard]);
   }
 
+  // Pods a shard was taken from without an answer: once Ready (reachable again) each is told what it owns now.
+  const confirming = new Set<string>();
+  for (const record of records) {
+    for (const name of record.unreleasedBy ?? []) {
+      const pod = podByName.get(name);
+      if (pod?.eligible === true && pod.address !== undefined) confirming.add(name);
+    }
+  }
+
   const commands: ShardCommand[] = [];
-  for (const name of [...new Set([...releasing.keys(), ...acquiring.keys()])].sort()) {
+  for (const name of [...new Set([...releasing.keys(), ...acquiring.keys(), ...confirming])].sort()) {
     const pod = podByName.get(name);
     if (pod?.address === undefined) continue;
     const releases = releasing.get(name) ?? [];
@@ -141,7 +154,7 @@ export function planShards(input: ShardPlanInput): ShardPlan {
           events.push({ type: 'Warning', reason: 'ShardReleaseFailed', message: `Pod ${command.pod} did not release shard ${shard} (epoch ${record.epoch}): ${error}; retried while the pod is Ready` });
         } else {
           events.push({ type: 'Warning', reason: 'ShardOwnerLost', message: `Shard ${shard} taken from pod ${command.pod}, which is not Ready and did not release it (${error}); its orders at epoch ${record.epoch} are fenced once the next owner trades` });
-          records[shard] = freed(record, record.positions, nowMs);
+          records[shard] = freed(record, record.positions, nowMs, command.pod);
         }
       }
       if (command.acquiring.length > 0) {
@@ -149,6 +162,8 @@ export function planShards(input: ShardPlanInput): ShardPlan {
       }
       continue;
     }
+    // It answered: it holds exactly what the command listed, nothing it was not told about.
+    for (let shard = 0; shard < records.length; shard++) records[shard] = withoutUnreleased(records[shard], command.pod);
     for (const shard of command.releasing) {
       const acknowledged = outcome.released?.find((entry) => entry.shard === shard)?.positions;
       records[shard] = freed(records[shard], acknowledged ?? records[shard].positions, nowMs);
@@ -165,6 +180,7 @@ export function planShards(input: ShardPlanInput): ShardPlan {
       records[shard] = {
         shard, epoch: record.epoch, symbols: record.symbols, owner: command.pod, granted: true,
         ...(pod === undefined ? {} : { ownerUid: pod.uid, ownerRestarts: pod.restarts }),
+        ...(record.unreleasedBy === undefined ? {} : { unreleasedBy: record.unreleasedBy }),
       };
     }
   }
@@ -184,6 +200,7 @@ export function planShards(input: ShardPlanInput): ShardPlan {
     records[record.shard] = {
       shard: record.shard, epoch: record.epoch + 1, symbols, owner, granted: false, positions,
       ...(record.releasedAt === undefined ? {} : { releasedAt: record.releasedAt }),
+      ...(record.unreleasedBy === undefined ? {} : { unreleasedBy: record.unreleasedBy }),
     };
     for (const symbol of symbols) held.add(symbol);
   }
@@ -251,11 +268,28 @@ function normalise(recorded: readonly ShardRecord[], shardCount: number): ShardR
   return records;
 }
 
-function freed(record: ShardRecord, positions: Readonly<Record<string, number>> | undefined, nowMs: number): ShardRecord {
+/** The record freed, keeping its epoch; `unreleasedBy`, when given, is a pod that may still hold it. */
+function freed(record: ShardRecord, positions: Readonly<Record<string, number>> | undefined, nowMs: number, unreleasedBy?: string): ShardRecord {
+  const holders = [...new Set([...(record.unreleasedBy ?? []), ...(unreleasedBy === undefined ? [] : [unreleasedBy])])];
   return {
     shard: record.shard, epoch: record.epoch, symbols: record.symbols, releasedAt: new Date(nowMs).toISOString(),
     ...(positions === undefined ? {} : { positions }),
+    ...(holders.length === 0 ? {} : { unreleasedBy: holders.slice(-maxUnreleased) }),
   };
+}
+
+/** The most pods kept in one record's unreleasedBy (the CRD's maxItems): the oldest is dropped beyond it. */
+const maxUnreleased = 16;
+
+function withoutUnreleased(record: ShardRecord, pod: string): ShardRecord {
+  if (record.unreleasedBy?.includes(pod) !== true) return record;
+  const { unreleasedBy, ...rest } = record;
+  const left = unreleasedBy.filter((name) => name !== pod);
+  return left.length === 0 ? rest : { ...rest, unreleasedBy: left };
+}
+
+function withoutGone(record: ShardRecord, pods: ReadonlyMap<string, EnginePod>): ShardRecord {
+  return (record.unreleasedBy ?? []).filter((name) => !pods.has(name)).reduce(withoutUnreleased, record);
 }
 
 function withoutPositions(record: ShardRecord, taken: ReadonlySet<string>): ShardRecord {
