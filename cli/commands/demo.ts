@@ -16,8 +16,9 @@ export const rolloutDemoHelp = helpText(
     'a market-data feed and an order sink, then rolls out three revisions of one TradingEngine with a latency-gated\n' +
     'canary: v1 (first), v2 (healthy: promoted) and v3 (8 ms added to 5% of trade decisions: aborted and rolled\n' +
     'back automatically, orders cut first). The engines run an RSI reversion strategy that orders only now and then;\n' +
-    'the gate samples the decision latency of every trade. Prints the timeline with the measured p99 values; ends by\n' +
-    'itself and cleans up.',
+    'the gate samples the decision latency of every trade. Each pod trades only the symbols of the shards the operator\n' +
+    'gives it, and the canary takes a share of them. Prints the timeline with the measured p99 values and which\n' +
+    'symbols each revision owns; the summary says whether any order was duplicated. Ends by itself and cleans up.',
   options,
 );
 
@@ -74,8 +75,13 @@ export async function rolloutDemoCommand(argv: readonly string[]): Promise<numbe
     }
     printSummary(phases);
     console.log(`  the engines ran RSI reversion on the regime price path (trends lasting about a minute): the order gateway received ${lab.sink.counts.orders} orders over the run, and the gate sampled the decision of every trade (the samples above, per 2 s window)`);
+    const { duplicates, staleEpoch } = lab.sink.counts;
+    console.log(`  symbol ownership: each symbol was traded by one pod at a time and rollouts moved symbols, not copies: ` +
+      `${duplicates === 0 ? 'no order was duplicated' : `${duplicates} DUPLICATE ORDERS`} (orders answering a tick another order answered: ${duplicates}), ` +
+      `${staleEpoch} refused by the gateway for a superseded shard epoch`);
     if (flag(values, 'json')) console.log(JSON.stringify({ thresholdMicros, phases }, null, 2));
-    return phases.every((phase) => phase.outcome === (phase.label === 'v3' ? 'aborted' : phase.label === 'v2' ? 'promoted' : 'stable')) ? 0 : 1;
+    const expected = phases.every((phase) => phase.outcome === (phase.label === 'v3' ? 'aborted' : phase.label === 'v2' ? 'promoted' : 'stable'));
+    return expected && duplicates === 0 ? 0 : 1;
   } catch (error) {
     console.error(`Demo failed: ${(error as Error).message}\nLast log lines:\n${quietLog.slice(-20).join('\n')}`);
     return 1;
@@ -161,8 +167,24 @@ class Timeline {
   private readonly seenMeasurements = new Set<string>();
   private readonly measurements: Measurement[] = [];
   private readonly events: CoreV1Event[] = [];
+  private ownership = '';
 
   constructor(private readonly lab: RolloutLab, private readonly at: (ms: number) => string) {}
+
+  /** Which symbols each revision's pods own now (status.shards), or undefined while it is unchanged. */
+  private ownershipChange(engine: TradingEngine | undefined): string | undefined {
+    const byRevision = new Map<string, string[]>();
+    for (const shard of engine?.status?.shards ?? []) {
+      if (shard.owner === undefined || shard.granted !== true) continue;
+      // Pods are named <engine>-<revision>-<suffix>, after their ReplicaSet.
+      const revision = shard.owner.slice(name.length + 1).split('-')[0] ?? '';
+      byRevision.set(revision, [...(byRevision.get(revision) ?? []), ...shard.symbols]);
+    }
+    const text = [...byRevision].sort(([a], [b]) => a.localeCompare(b)).map(([revision, symbols]) => `${revision}: ${symbols.sort().join(', ')}`).join(' | ');
+    if (text === '' || text === this.ownership) return undefined;
+    this.ownership = text;
+    return text;
+  }
 
   async print(engine: TradingEngine | undefined): Promise<void> {
     const lines: Array<{ ms: number; text: string }> = [];
@@ -184,6 +206,8 @@ class Timeline {
         text: `  gate ${(measurement.result ?? '').padEnd(13)} ${measurement.message ?? ''}${measurement === streak?.lastMeasurement ? ` [passes ${streak.consecutiveSuccesses ?? 0}, breaches ${streak.consecutiveBreaches ?? 0}]` : ''}`,
       });
     }
+    const owned = this.ownershipChange(engine);
+    if (owned !== undefined) lines.push({ ms: Date.now(), text: `  owns ${''.padEnd(13)} ${owned}` });
     for (const line of lines.sort((a, b) => a.ms - b.ms)) console.log(`${this.at(line.ms)} ${line.text}`);
   }
 

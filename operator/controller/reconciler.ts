@@ -1,7 +1,7 @@
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
 import { clientKeysOf, generateControlKeys, type ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { OperatorSettings } from '../api/settings.ts';
-import type { LatencyGate, LatencySource, TradingEngine } from '../api/types.ts';
+import type { LatencyGate, LatencySource, TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import { gateKeyOf } from '../api/gate-ref.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
@@ -9,7 +9,7 @@ import { canonicalJson } from '../render/canonical-json.ts';
 import { controlKeysOf, controlSecretName, hasControlSocket } from '../render/control-secret.ts';
 import { secrets as secretResource } from '../kube/resources.ts';
 import { labelKeys } from '../render/labels.ts';
-import { settle } from '../decide/settle.ts';
+import { settle, type EffectResult, type NeededEffect } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
 import type { RolloutMetrics } from '../metrics/rollout-metrics.ts';
 import { webhookEventOf, type WebhookEvent } from '../notify/event-webhook.ts';
@@ -67,6 +67,11 @@ const cacheLagRetryMs = 25;
  * has not yet caught up with this operator's own last status write, reconcile waits briefly instead of
  * acting on stale state (expectations, as client-go controllers keep them).
  */
+/** Whether a status holds a shard reserved for a pod and not yet granted to it. */
+function shardsReserved(status: TradingEngineStatus): boolean {
+  return (status.shards ?? []).some((shard) => shard.owner !== undefined && shard.granted !== true);
+}
+
 export async function reconcile(key: string, deps: ReconcilerDeps): Promise<ReconcileResult> {
   const engine = deps.engines.get(key);
   if (engine === undefined || engine.metadata.deletionTimestamp !== undefined) {
@@ -94,22 +99,35 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     // Fresh keys only when the engine needs them and has none: generating them is this executor's effect, not decide's.
     ...(controlKeys === undefined && hasControlSocket(engine) ? { newControlKeys: generateControlKeys() } : {}),
   };
-  const nowMs = deps.nowMs();
-  // An error (an API error with its code, or a plan that cannot settle) fails this reconcile as it is; the
-  // controller logs it with the engine's key and retries with backoff.
-  const { plan } = await settle(observed, nowMs, async (effect) => {
+  const perform = async (effect: NeededEffect): Promise<EffectResult> => {
     switch (effect.kind) {
       case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.request, await bearerTokenOf(deps, namespace, effect.request.source)) };
       case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       case 'shards': return { kind: 'shards', outcomes: await handOverShards(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
-  });
+  };
+  // An error (an API error with its code, or a plan that cannot settle) fails this reconcile as it is; the
+  // controller logs it with the engine's key and retries with backoff.
+  let nowMs = deps.nowMs();
+  let current = engine;
+  let plan = (await settle(observed, nowMs, perform)).plan;
+  const events = [...plan.events];
   let writes = 0;
-  if (canonicalJson(plan.status) !== canonicalJson(engine.status ?? {})) {
-    const written = await deps.writer.applyStatus(engine, plan.status);
+  for (let round = 0; ; round++) {
+    if (canonicalJson(plan.status) === canonicalJson(current.status ?? {})) break;
+    const written = await deps.writer.applyStatus(current, plan.status);
     deps.expectations.expect(key, written, nowMs);
     writes++;
+    // A shard reserved by this status write (its epoch now committed) is granted at once, from the status just
+    // written and the same children, rather than after a requeue and the watch event: the hand-over gap is then
+    // one status write and one control round trip. Children and Events of both passes are written after.
+    if (round > 0 || !shardsReserved(plan.status) || written === undefined) break;
+    current = { ...current, metadata: { ...current.metadata, resourceVersion: written }, status: plan.status };
+    nowMs = deps.nowMs();
+    plan = (await settle({ ...observed, engine: current }, nowMs, perform)).plan;
+    // The children are as the first pass saw them, so an Event about them (a scaling) would come twice: once is enough.
+    events.push(...plan.events.filter((event) => !events.some((seen) => seen.reason === event.reason && seen.message === event.message)));
   }
   for (const intent of plan.applies) {
     if (!needsWrite(intent)) continue;
@@ -120,7 +138,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     await deps.writer.delete(removal.resource, removal.namespace, removal.name, removal.uid);
     writes++;
   }
-  for (const event of plan.events) {
+  for (const event of events) {
     deps.rolloutMetrics?.event(namespace, name, event.type, event.reason);
     deps.notify?.(webhookEventOf({ namespace, name }, event, plan.status, nowMs));
     // An Event is a report, not state: failing to record one must not fail (and so repeat) the reconcile.
