@@ -311,5 +311,12 @@ describe('latency-gated blue-green rollouts against a real API server and real e
     expect(count(events, 'ActiveSwitched')).toBe(1);
     expect(events.find((event) => event.reason === 'RolloutAborted')?.message).toMatch(/post-promotion .*active switched back to/);
     expect(count(events, 'OrdersOff')).toBe(1);
+    // The switch moved every shard to the new set and the switch-back moved them to the warm old set again.
+    const v1Pods = new Set((await apiRequest<{ items: PodJson[] }>(lab?.kubeConfig ?? (undefined as never), {
+      method: 'GET', path: `/api/v1/namespaces/${lab?.namespace ?? ''}/pods`, query: { labelSelector: `app.kubernetes.io/instance=${bg},trading.nexus.dev/revision=${v1}` },
+    })).items.map((pod) => pod.metadata.name));
+    await eventually(bgEngine, { until: (e) => (e?.status?.shards ?? []).every((shard) => shard.granted === true && v1Pods.has(shard.owner ?? '')), timeoutMs: 30_000, what: 'every shard back on the old set', context: tail });
+    expect(count(await eventsOnce(bg, 'ShardMoved', 2), 'ShardMoved')).toBeGreaterThanOrEqual(2);
+    expect(lab?.sink.counts.duplicates).toBe(0);
   }, 240_000);
 });
