@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TradingEngine } from '../../operator/api/types.ts';
 import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/commands/rollout-lab.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
+import { createRolloutEffects, type RolloutEffects } from '../../operator/controller/rollout-effects.ts';
 import { eventually } from '../support/eventually.ts';
 import type { PodJson } from '../support/kube.ts';
 
@@ -18,8 +19,27 @@ const lines: string[] = [];
 const name = 'shards';
 const tail = (): string => lines.slice(-30).join('\n');
 
+/**
+ * The operator's control effects, with grants that can be held back: while `held`, a grant (a set-ownership that
+ * hands a pod a shard with positions) waits 1.5 s, and is dropped, never sent, if the operator was stopped
+ * meanwhile (`operator` moved on), as it would be if the process had died between the status write and the grant.
+ */
+const grants = { held: false, operator: 0 };
+const realEffects = createRolloutEffects();
+const effects: RolloutEffects = {
+  ...realEffects,
+  async setOwnership(address, keys, shards, timeoutMs) {
+    if (grants.held && shards.some((shard) => shard.positions !== undefined)) {
+      const operator = grants.operator;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      if (operator !== grants.operator) return { ok: false, error: 'the operator stopped before sending it' };
+    }
+    return realEffects.setOwnership(address, keys, shards, timeoutMs);
+  },
+};
+
 beforeAll(async () => {
-  lab = await startRolloutLab({ log: (line) => lines.push(line) });
+  lab = await startRolloutLab({ log: (line) => lines.push(line), rollout: effects });
 }, 180_000);
 
 afterAll(async () => {
@@ -62,6 +82,13 @@ async function expectClean(): Promise<void> {
   expect(lab?.sink.counts.duplicates, 'ticks answered twice').toBe(0);
 }
 
+/** The process of the engine container of pod `pod` (the node agent's), for a test to kill or freeze. */
+function enginePid(pod: string | undefined): number {
+  const pid = [...(lab?.containerPids() ?? new Map<string, number>())].find(([key]) => key.endsWith(`/${pod ?? ''}`))?.[1];
+  expect(pid, `the engine process of pod ${pod ?? ''}`).toBeGreaterThan(0);
+  return pid ?? 0;
+}
+
 async function metric(ip: string, name: string): Promise<number> {
   const text = await (await fetch(`http://${ip}:9100/metrics`)).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
@@ -100,19 +127,28 @@ describe('symbol ownership against a real API server and real engines (probe: on
     expect(lab?.sink.counts.staleEpoch).toBe(0);
   }, 240_000);
 
-  it('moves the shards of a SIGKILLed engine at a new epoch, and resumes after an operator restart in the middle of a move', async () => {
+  it('moves the shards of a SIGKILLed engine at a new epoch, and resumes a move after the operator stopped between its reservation and its grant', async () => {
     const before = await engine();
     const victim = before?.status?.shards?.[0];
-    const pid = [...(lab?.containerPids() ?? new Map<string, number>())].find(([key]) => key.endsWith(`/${victim?.owner ?? ''}`))?.[1];
-    expect(pid).toBeDefined();
-    process.kill(pid ?? 0, 'SIGKILL');
+    process.kill(enginePid(victim?.owner), 'SIGKILL');
     await eventually(engine, { until: (e) => (e?.status?.shards?.[0]?.epoch ?? 0) > (victim?.epoch ?? 0) && e?.status?.shards?.[0]?.granted === true, timeoutMs: 60_000, what: 'shard 0 granted again', context: tail });
 
-    // A move (3 -> 4 shards), and the operator stopped as it begins: a fresh one resumes from status alone.
-    await lab?.apply(manifest(4));
-    await eventually(engine, { until: (e) => (e?.status?.shards ?? []).some((record) => record.owner !== undefined && record.granted !== true) || (e?.status?.shards ?? []).slice(0, 4).every((record) => record.granted === true), timeoutMs: 30_000, what: 'the move under way', context: tail });
-    await lab?.restartOperator();
-    await settled(4, '4 shards granted after the restart');
+    // A move (3 -> 4 shards) whose grant the operator never sends: stopped after the status write that reserved the
+    // shard at its next epoch. A fresh operator resumes from status alone and grants it at that epoch.
+    grants.held = true;
+    try {
+      await lab?.apply(manifest(4));
+      const reserved = await eventually(engine, { until: (e) => (e?.status?.shards ?? []).some((record) => record.owner !== undefined && record.granted !== true), timeoutMs: 30_000, intervalMs: 50, what: 'a shard reserved, not yet granted', context: tail });
+      grants.operator++;
+      await lab?.restartOperator();
+      grants.held = false;
+      const pending = reserved?.status?.shards?.find((record) => record.owner !== undefined && record.granted !== true);
+      const after = await settled(4, '4 shards granted after the restart');
+      // Granted at the epoch reserved before the stop, or a later one: never an epoch issued twice.
+      expect(after?.status?.shards?.[pending?.shard ?? 0]?.epoch).toBeGreaterThanOrEqual(pending?.epoch ?? 1);
+    } finally {
+      grants.held = false;
+    }
     await expectClean();
     expect(lab?.sink.counts.staleEpoch).toBe(0);
   }, 240_000);
@@ -120,8 +156,7 @@ describe('symbol ownership against a real API server and real engines (probe: on
   it('takes the shard of a frozen (partitioned) engine, fences what it sends when it wakes, then tells it what it owns', async () => {
     const before = await engine();
     const frozen = before?.status?.shards?.[1];
-    const pid = [...(lab?.containerPids() ?? new Map<string, number>())].find(([key]) => key.endsWith(`/${frozen?.owner ?? ''}`))?.[1] ?? 0;
-    expect(pid).toBeGreaterThan(0);
+    const pid = enginePid(frozen?.owner);
     process.kill(pid, 'SIGSTOP');
     try {
       const taken = await eventually(engine, {
