@@ -86,7 +86,7 @@ describe('engine control channel: CURVE, one request part, the latched cut', () 
     expect(output).toContain(`Control peer refused reason=unknown_key address=127.0.0.1 client=${keyFingerprint(stranger.publicKey)}`);
   });
 
-  it('answers a request of more than one part Malformed and does not act on it', async () => {
+  it('answers Malformed, and does not act on, a body on a command that takes none and a request of three parts', async () => {
     const socket = new Request({
       linger: 0, receiveTimeout: 5_000, ...curveClientOptions(keys),
     });
@@ -95,11 +95,16 @@ describe('engine control channel: CURVE, one request part, the latched cut', () 
       await socket.send([encodeControlRequest({ command: ControlCommand.OrdersOff, requestId: 7, sentMonoNs: 0 }), Buffer.from('garbage')]);
       const [response] = await socket.receive();
       const decoded = decodeControlResponse(response);
-      expect(decoded.ok && decoded.value).toMatchObject({ status: ControlStatus.Malformed, body: { error: 'a control request is exactly one message part, got 2' } });
+      expect(decoded.ok && decoded.value).toMatchObject({ requestId: 7, status: ControlStatus.Malformed, body: { error: 'orders-off takes no body, got a second message part' } });
+      await socket.send([encodeControlRequest({ command: ControlCommand.OrdersOff, requestId: 8, sentMonoNs: 0 }), Buffer.from('{}'), Buffer.from('{}')]);
+      const [three] = await socket.receive();
+      const decodedThree = decodeControlResponse(three);
+      expect(decodedThree.ok && decodedThree.value).toMatchObject({ status: ControlStatus.Malformed, body: { error: 'a control request is one message part (two with a body), got 3' } });
     } finally {
       socket.close();
     }
     expect((await status()).ordersEnabled).toBe(true);
+    expect(await metric(/nexus_engine_control_commands_total\{command="orders-off",result="malformed"\} (\d+)/)).toBe(1);
     expect(await metric(/nexus_engine_control_commands_total\{command="unknown",result="malformed"\} (\d+)/)).toBe(1);
   });
 

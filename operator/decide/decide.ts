@@ -13,7 +13,7 @@ import { planCanary } from '../rollout/canary.ts';
 import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
 import type { ReplaceInput, RolloutInput, RolloutPlan } from '../rollout/types.ts';
 import { assemble } from './assemble.ts';
-import { decideShards, shardMoveRequeueMs, type PlannerKind } from './shards.ts';
+import { decideShards, shardMoveRequeueMs, shardRetryMs, type PlannerKind } from './shards.ts';
 import type { ShardPlan } from '../ownership/shard-plan.ts';
 
 /**
@@ -98,7 +98,9 @@ function plan(input: ReplaceInput): { readonly rollout: RolloutPlan; readonly pl
 /** status.shards and the hand-over Events; while a shard is between owners, look again at once for its next step. */
 function withShards(plan: Plan, shards: ShardPlan | undefined): Plan {
   if (shards?.kind !== 'settled') return plan;
-  const requeueAfterMs = shards.moving ? Math.min(plan.requeueAfterMs ?? shardMoveRequeueMs, shardMoveRequeueMs) : plan.requeueAfterMs;
+  // A refused or unanswered command is retried after a pause, never in a tight loop.
+  const again = shards.failed ? shardRetryMs : shardMoveRequeueMs;
+  const requeueAfterMs = shards.moving ? Math.min(plan.requeueAfterMs ?? again, again) : plan.requeueAfterMs;
   return {
     ...plan,
     events: [...plan.events, ...shards.events],

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { labelKeys } from '../render/labels.ts';
+import { applySpecDefaults } from '../api/defaults.ts';
+import type { RolloutPlan } from '../rollout/types.ts';
+import { decideShards } from './shards.ts';
 import { gpuCanary, images, minute, p99, release, second, World, type SpecEdit } from '../../test/support/rollout-world.ts';
 
 /**
@@ -108,5 +111,24 @@ describe('shards through a blue-green rollout', () => {
     world.settle();
     expectEachSymbolOwnedOnce(world);
     expect(shardsByRevision(world)).toEqual({ [revB]: 4 });
+  });
+});
+
+describe('shards across an operator upgrade', () => {
+  it('grants nothing while pods run a configuration from before ownership (every symbol, unfenced), and grants once none does', () => {
+    const world = World.healthy(gpuCanary());
+    const observed = world.observed();
+    const engine = { ...observed.engine, spec: applySpecDefaults(observed.engine.spec), status: { ...observed.engine.status, shards: [] } };
+    const rollout = { stableRevision: world.revision, status: {} } as unknown as RolloutPlan;
+    // The ConfigMaps as an operator before ownership rendered them: no ownership section.
+    const legacy = observed.configMaps.map((configMap) => ({
+      ...configMap,
+      data: { 'engine.yaml': (configMap.data?.['engine.yaml'] ?? '').split('\n').filter((line) => !line.startsWith('ownership') && !line.startsWith('  mode') && !line.startsWith('  book')).join('\n') },
+    }));
+    const before = decideShards(engine, { ...observed, engine, configMaps: legacy }, world.revision, rollout, 'replace', world.nowMs);
+    expect(before?.kind).toBe('settled');
+    expect(before?.kind === 'settled' && before.records.every((record) => record.owner === undefined)).toBe(true);
+    const after = decideShards(engine, { ...observed, engine }, world.revision, rollout, 'replace', world.nowMs);
+    expect(after?.kind === 'settled' && after.records.every((record) => record.owner !== undefined && record.epoch === 1)).toBe(true);
   });
 });

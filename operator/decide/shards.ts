@@ -2,7 +2,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { TradingEngine } from '../api/types.ts';
 import { planShards, type EnginePod, type ShardPlan } from '../ownership/shard-plan.ts';
 import type { Observed } from '../plan/plan.ts';
+import { parse } from 'yaml';
 import { labelKeys } from '../render/labels.ts';
+import { configFileName } from '../render/pod-template.ts';
 import { incarnationOf } from '../rollout/abort.ts';
 import type { RolloutPlan } from '../rollout/types.ts';
 
@@ -11,11 +13,14 @@ export type PlannerKind = 'replace' | 'canary' | 'blueGreen';
 
 /** How soon to look again while a shard is between owners (its next step waits for this reconcile's status). */
 export const shardMoveRequeueMs = 0;
+/** How soon to look again after a pod refused or did not answer a hand-over. */
+export const shardRetryMs = 1_000;
 
 /**
  * Symbol ownership for one reconcile (operator/ownership/shard-plan.ts): spec.replicas shards over engine.symbols,
  * owned by the pods of the revisions the rollout lets trade them (a shard none of them can take stays with an
- * eligible holder). Undefined when the engine has no control socket:
+ * eligible holder). A pod owns only shards whose symbols its revision's configuration lists, and while any pod runs
+ * a configuration without ownership (an engine rendered before ownership existed) no shard is granted at all. Undefined when the engine has no control socket:
  * the operator cannot hand shards over, and the engine trades every symbol unfenced (ownership.mode all).
  *
  *   canary      the first max(1, round(weight x shards / 100)) shards to the canary revision (the stable one until
@@ -30,11 +35,12 @@ export function decideShards(engine: TradingEngine, observed: Observed, revision
   const shardCount = engine.spec.replicas ?? 1;
   const stable = rollout.stableRevision;
   const revisionsFor = tradingRevisions(planner, rollout, revision, stable, shardCount);
+  const configs = revisionConfigs(observed);
   return planShards({
     symbols: engine.spec.engine.symbols,
     shardCount,
     revisionsFor,
-    pods: observed.pods.map((pod) => enginePod(pod, control.bindPort ?? 0)),
+    pods: observed.pods.map((pod) => enginePod(pod, control.bindPort ?? 0, configs)),
     records: engine.status?.shards ?? [],
     ...(observed.shards === undefined ? {} : { outcomes: observed.shards }),
     nowMs,
@@ -58,16 +64,46 @@ function tradingRevisions(planner: PlannerKind, rollout: RolloutPlan, revision: 
   return () => fallback;
 }
 
+/** What a revision's engine configuration says about ownership: whether it is assigned, and its symbols. */
+interface RevisionConfig {
+  readonly assigned: boolean;
+  readonly symbols: ReadonlySet<string>;
+}
+
+/**
+ * Each revision's configuration, from its ConfigMap (rendered once per revision, immutable). A revision whose
+ * configuration has no `ownership.mode: assigned` (rendered before ownership, or without a control socket) trades
+ * every symbol; so does one whose ConfigMap is missing or unreadable, which is the safe reading.
+ */
+function revisionConfigs(observed: Observed): ReadonlyMap<string, RevisionConfig> {
+  const configs = new Map<string, RevisionConfig>();
+  for (const configMap of observed.configMaps) {
+    const revision = configMap.metadata?.labels?.[labelKeys.revision];
+    const text = configMap.data?.[configFileName];
+    if (revision === undefined || text === undefined) continue;
+    try {
+      const document = parse(text) as { ownership?: { mode?: unknown }; symbols?: unknown } | null;
+      const symbols = Array.isArray(document?.symbols) ? document.symbols.filter((symbol): symbol is string => typeof symbol === 'string') : [];
+      configs.set(revision, { assigned: document?.ownership?.mode === 'assigned', symbols: new Set(symbols) });
+    } catch {
+      // Unreadable: left out, so its pods count as trading every symbol.
+    }
+  }
+  return configs;
+}
+
 /** A pod as the shard planner sees it: eligible to own shards while Ready, Running with an IP and not terminating. */
-function enginePod(pod: V1Pod, controlPort: number): EnginePod {
+function enginePod(pod: V1Pod, controlPort: number, configs: ReadonlyMap<string, RevisionConfig>): EnginePod {
   const { pod: name, uid, restarts } = incarnationOf(pod);
   const ip = pod.status?.podIP ?? '';
   const reachable = ip !== '' && pod.status?.phase === 'Running';
   const ready = pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
+  const revision = pod.metadata?.labels?.[labelKeys.revision] ?? '';
+  const config = configs.get(revision);
   return {
-    name, uid, restarts,
-    revision: pod.metadata?.labels?.[labelKeys.revision] ?? '',
+    name, uid, restarts, revision,
     ...(reachable ? { address: `tcp://${ip}:${controlPort}` } : {}),
     eligible: reachable && ready && pod.metadata?.deletionTimestamp === undefined,
+    ...(config?.assigned === true ? { symbols: config.symbols } : { tradesAll: true }),
   };
 }

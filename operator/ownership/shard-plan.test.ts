@@ -252,6 +252,40 @@ describe('planShards', () => {
     expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: true });
   });
 
+  it('releases every shard at replicas 0 and grants nothing, keeping the epochs', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.settle(2, only('A'));
+    expect(world.reconcile(0, only('A')).moving).toBe(false);
+    expect(world.ownership()['a-0']).toEqual([]);
+    expect(world.records.map((record) => [record.shard, record.epoch, record.owner])).toEqual([[0, 1, undefined], [1, 1, undefined]]);
+  });
+
+  it('grants nothing while a pod trades every symbol (a configuration from before ownership), then grants once it is gone', () => {
+    const world = new World();
+    world.addPod('old-0', 'A');
+    world.pods = world.pods.map((pod) => ({ ...pod, tradesAll: true }));
+    world.addPod('b-0', 'B');
+    expect(world.reconcile(1, only('A', 'B'))).toEqual({ commands: [], moving: true });
+    expect(world.records).toEqual([{ shard: 0, epoch: 0, symbols: [] }]);
+    expect(world.ownership()['b-0']).toEqual([]);
+    world.removePod('old-0');
+    world.settle(1, only('A', 'B'));
+    expect(world.ownership()['b-0']).toEqual([...SYMBOLS].sort());
+  });
+
+  it('gives a shard only to a pod whose configuration knows every one of its symbols', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.addPod('b-0', 'B');
+    // Revision A predates a symbol the spec added: it cannot trade the shard that holds it.
+    world.pods = world.pods.map((pod) => (pod.revision === 'A' ? { ...pod, symbols: new Set(SYMBOLS.slice(1)) } : pod));
+    world.settle(2, only('A', 'B'));
+    const withNew = world.records.find((record) => record.symbols.includes(SYMBOLS[0]));
+    expect(withNew?.owner).toBe('b-0');
+    expect(world.ownerOf(SYMBOLS[0])).toBe('b-0');
+  });
+
   it('leaves a shard unowned while no allowed revision has a Ready pod, and assigns it when one is', () => {
     const world = new World();
     world.addPod('a-0', 'A');

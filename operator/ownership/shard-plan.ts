@@ -47,6 +47,14 @@ export interface EnginePod {
   readonly address?: string;
   /** Ready and not terminating: it may be given shards. */
   readonly eligible: boolean;
+  /**
+   * The pod runs a configuration without ownership (`ownership.mode: all`, rendered before ownership existed): it
+   * trades every symbol, unfenced. While such a pod exists no shard is granted to anyone, so an operator upgrade
+   * never adds a copy of the order flow; the shards are granted once those pods are gone.
+   */
+  readonly tradesAll?: boolean;
+  /** The symbols its configuration knows; a pod owns only shards whose every symbol it knows. Undefined: all. */
+  readonly symbols?: ReadonlySet<string>;
 }
 
 export interface ShardPlanInput {
@@ -70,6 +78,8 @@ export type ShardPlan =
       readonly events: readonly EventIntent[];
       /** Shards not yet owned by their desired owner: look again soon (the next step of a move). */
       readonly moving: boolean;
+      /** A command of this pass was refused or not answered: look again after a pause, not at once. */
+      readonly failed: boolean;
     };
 
 type Holder = 'intact' | 'lost' | 'gone';
@@ -77,7 +87,8 @@ type Holder = 'intact' | 'lost' | 'gone';
 /** Plans the next step of every shard's ownership (see the file comment). */
 export function planShards(input: ShardPlanInput): ShardPlan {
   const { nowMs } = input;
-  const target = assignShards(input.symbols, input.shardCount).shards;
+  // No shard at all (replicas 0): every record is released and nothing is granted.
+  const target = input.shardCount === 0 ? [] : assignShards(input.symbols, input.shardCount).shards;
   const podByName = new Map(input.pods.map((pod) => [pod.name, pod]));
   // A pod gone for good holds nothing: it leaves every unreleasedBy list.
   const records = normalise(input.records, input.shardCount).map((record) => withoutGone(record, podByName));
@@ -120,7 +131,7 @@ export function planShards(input: ShardPlanInput): ShardPlan {
   for (const record of records) {
     for (const name of record.unreleasedBy ?? []) {
       const pod = podByName.get(name);
-      if (pod?.eligible === true && pod.address !== undefined) confirming.add(name);
+      if (pod?.eligible === true && pod.address !== undefined && pod.tradesAll !== true) confirming.add(name);
     }
   }
 
@@ -185,9 +196,11 @@ export function planShards(input: ShardPlanInput): ShardPlan {
     }
   }
 
-  // 3. Reserve: free shards with a desired owner, once no other record holds any of their symbols.
+  // 3. Reserve: free shards with a desired owner, once no other record holds any of their symbols (and no pod
+  // trades every symbol: then they all are held).
   const held = new Set<string>();
   for (const record of records) if (record.owner !== undefined) for (const symbol of record.symbols) held.add(symbol);
+  if (input.pods.some((pod) => pod.tradesAll === true)) for (const symbol of input.symbols) held.add(symbol);
   const released = new Map<string, number>();
   for (const record of records) {
     if (record.owner === undefined) for (const [symbol, position] of Object.entries(record.positions ?? {})) released.set(symbol, position);
@@ -208,7 +221,8 @@ export function planShards(input: ShardPlanInput): ShardPlan {
   const taken = new Set(records.filter((record) => record.owner !== undefined).flatMap((record) => record.symbols));
   const final = records.map((record) => (record.owner !== undefined || record.positions === undefined ? record : withoutPositions(record, taken)));
   const moving = final.some((record, shard) => desired[shard] !== undefined && (record.owner !== desired[shard] || record.granted !== true));
-  return { kind: 'settled', records: final, events, moving };
+  const failed = commands.some((command) => input.outcomes?.find((outcome) => outcome.pod === command.pod)?.ok !== true);
+  return { kind: 'settled', records: final, events, moving, failed };
 }
 
 /**
@@ -218,20 +232,23 @@ export function planShards(input: ShardPlanInput): ShardPlan {
  * pod, an eligible holder keeps the shard. Undefined: nobody can own it.
  */
 function desiredOwners(input: ShardPlanInput, records: readonly ShardRecord[], target: readonly (readonly string[])[], pods: ReadonlyMap<string, EnginePod>): (string | undefined)[] {
-  const eligible = input.pods.filter((pod) => pod.eligible && pod.address !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+  const eligible = input.pods.filter((pod) => pod.eligible && pod.address !== undefined && pod.tradesAll !== true).sort((a, b) => a.name.localeCompare(b.name));
+  const knows = (pod: EnginePod, shard: number): boolean => pod.symbols === undefined || target[shard].every((symbol) => pod.symbols?.has(symbol) === true);
   const owners = new Array<string | undefined>(records.length).fill(undefined);
   const byRevision = new Map<string, number[]>();
   for (let shard = 0; shard < target.length; shard++) {
-    const revision = input.revisionsFor(shard).find((candidate) => eligible.some((pod) => pod.revision === candidate));
+    const revision = input.revisionsFor(shard).find((candidate) => eligible.some((pod) => pod.revision === candidate && knows(pod, shard)));
     if (revision !== undefined) byRevision.set(revision, [...(byRevision.get(revision) ?? []), shard]);
     else {
       // No allowed revision has a pod to take it: an eligible holder keeps it rather than leave its symbols unowned.
       const holder = records[shard].owner;
-      if (holder !== undefined && pods.get(holder)?.eligible === true && holderState(records[shard], pods) === 'intact') owners[shard] = holder;
+      const holderPod = holder === undefined ? undefined : pods.get(holder);
+      if (holderPod?.eligible === true && knows(holderPod, shard) && holderState(records[shard], pods) === 'intact') owners[shard] = holder;
     }
   }
   for (const [revision, shards] of byRevision) {
-    const candidates = eligible.filter((pod) => pod.revision === revision);
+    // Every pod of one revision runs the same configuration, so one that knows a shard's symbols all do.
+    const candidates = eligible.filter((pod) => pod.revision === revision && knows(pod, shards[0]));
     const quota = Math.ceil(shards.length / candidates.length);
     const load = new Map(candidates.map((pod) => [pod.name, 0]));
     const unplaced: number[] = [];
