@@ -183,7 +183,7 @@ class Coordinator {
     let plan = planShards(input);
     if (plan.kind === 'commands') {
       for (const command of plan.commands) for (const shard of command.releasing) this.releasedAt.set(shard, performance.now());
-      const outcomes = await handOverShards(this.effects, { commands: plan.commands }, this.keys);
+      const outcomes = await handOverShards(this.effects, { commands: plan.commands, timeoutMs: 7_000 }, this.keys);
       const answeredAt = performance.now();
       for (const command of plan.commands) {
         if (outcomes.find((outcome) => outcome.pod === command.pod)?.ok !== true) continue;

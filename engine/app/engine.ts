@@ -18,7 +18,7 @@ import { DENY_REASON_SLOTS, RiskEngine, denyReasonNames } from '../risk/risk-eng
 import { ControlStatus, RejectReason, rejectReasonNames } from '../wire/layout.ts';
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { parseOwnershipRequest } from '../ownership/ownership-request.ts';
-import { SymbolOwnership, type OwnershipChange } from '../ownership/symbol-ownership.ts';
+import { SymbolOwnership, UNOWNED, type OwnershipChange } from '../ownership/symbol-ownership.ts';
 
 export interface EngineOptions {
   readonly config: EngineConfig;
@@ -300,6 +300,8 @@ export class Engine {
     const timeoutMs = config.shutdown.drainTimeoutMs;
     let released: Record<string, unknown>[] = [];
     if (change.release.length > 0) {
+      // One deadline for the fence and the flush together: the operator waits drainTimeoutMs plus a margin.
+      const deadline = performance.now() + timeoutMs;
       this.ownership.markReleased(change);
       if (!(await this.pipeline.fenceOwnership(timeoutMs))) {
         log(`Engine ownership release not confirmed shards=${change.release.map((s) => s.shard).join(',')} timeoutMs=${timeoutMs}`);
@@ -307,7 +309,7 @@ export class Engine {
       }
       const flushed = await Promise.race([
         this.publisher.orders.settled().then(() => true),
-        new Promise<false>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
+        new Promise<false>((resolve) => setTimeout(resolve, Math.max(0, deadline - performance.now()), false).unref()),
       ]);
       if (!flushed) {
         return { status: ControlStatus.Rejected, body: { error: `release not confirmed: orders of the released shards not handed to the socket within ${timeoutMs} ms` } };
@@ -322,7 +324,22 @@ export class Engine {
       `Engine ownership set shards=${this.ownership.shards.map((s) => `${s.shard}@${s.epoch}`).join(',') || 'none'} ` +
         `released=${change.release.map((s) => `${s.shard}@${s.epoch}`).join(',') || 'none'} releaseMs=${releaseMs.toFixed(2)}`,
     );
-    return { status: ControlStatus.Ok, body: { ...this.ownershipView(), released, releaseMs } };
+    return { status: ControlStatus.Ok, body: { ...this.ownershipView(), released, releaseMs, positions: this.unownedPositions() } };
+  }
+
+  /**
+   * The position of every symbol this engine does not own, as it last counted it: what it left when it released a
+   * symbol. The operator reads it when it finds a shard it believed this engine held already released (an earlier
+   * answer lost), so the positions of that release are not lost with the answer.
+   */
+  private unownedPositions(): Record<string, number> {
+    const { symbols } = this.options.config;
+    const { epochs } = this.ownership.cells;
+    const positions: Record<string, number> = {};
+    symbols.forEach((symbol, i) => {
+      if (epochs[i] === UNOWNED) positions[symbol] = this.risk.position(i);
+    });
+    return positions;
   }
 
   /** Each released shard with the position of each of its symbols, as the engine held them at the fence. */

@@ -15,7 +15,7 @@ import type { RolloutMetrics } from '../metrics/rollout-metrics.ts';
 import { webhookEventOf, type WebhookEvent } from '../notify/event-webhook.ts';
 import { cutOrdersOn, handOverShards, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
 import type { ForeignObject, OwnershipRequest } from '../plan/needs.ts';
-import { needsWrite, type Observed } from '../plan/plan.ts';
+import { needsWrite, type Observed, type Plan } from '../plan/plan.ts';
 
 export interface ReconcilerDeps {
   readonly engines: Lister<TradingEngine>;
@@ -53,6 +53,11 @@ export interface ReconcileResult {
 /** How soon to look again while the cache lags behind this operator's own last status write. */
 const cacheLagRetryMs = 25;
 
+/** Whether a status holds a shard reserved for a pod and not yet granted to it. */
+function shardsReserved(status: TradingEngineStatus): boolean {
+  return (status.shards ?? []).some((shard) => shard.owner !== undefined && shard.granted !== true);
+}
+
 /**
  * Reconciles one TradingEngine by key (`namespace/name`): reads the latest object and its children from the
  * caches, lets the pure `decide` compute the plan, then carries it out. A missing or deleting object is done
@@ -63,15 +68,12 @@ const cacheLagRetryMs = 25;
  * status is written first, as the commit point, with the cached resourceVersion as a precondition: a stale
  * cache (or a user request written in between) makes it fail with 409 and nothing else is written; the retry
  * decides again from fresh state. Only then children are applied (where the observed object differs) and the
- * Events recorded, so a transition is announced once. A steady state makes zero API writes. While the cache
+ * Events recorded, so a transition is announced once. A status write that reserves a shard (docs/ownership.md) is
+ * followed at once by a second decide from the status just written, which grants it and writes the status again;
+ * the children and Events of both passes are written after. A steady state makes zero API writes. While the cache
  * has not yet caught up with this operator's own last status write, reconcile waits briefly instead of
  * acting on stale state (expectations, as client-go controllers keep them).
  */
-/** Whether a status holds a shard reserved for a pod and not yet granted to it. */
-function shardsReserved(status: TradingEngineStatus): boolean {
-  return (status.shards ?? []).some((shard) => shard.owner !== undefined && shard.granted !== true);
-}
-
 export async function reconcile(key: string, deps: ReconcilerDeps): Promise<ReconcileResult> {
   const engine = deps.engines.get(key);
   if (engine === undefined || engine.metadata.deletionTimestamp !== undefined) {
@@ -99,11 +101,16 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     // Fresh keys only when the engine needs them and has none: generating them is this executor's effect, not decide's.
     ...(controlKeys === undefined && hasControlSocket(engine) ? { newControlKeys: generateControlKeys() } : {}),
   };
+  let handOverFailed = false;
   const perform = async (effect: NeededEffect): Promise<EffectResult> => {
     switch (effect.kind) {
       case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.request, await bearerTokenOf(deps, namespace, effect.request.source)) };
       case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
-      case 'shards': return { kind: 'shards', outcomes: await handOverShards(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
+      case 'shards': {
+        const outcomes = await handOverShards(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys));
+        if (outcomes.some((outcome) => !outcome.ok)) handOverFailed = true;
+        return { kind: 'shards', outcomes };
+      }
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
   };
@@ -122,10 +129,19 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     // A shard reserved by this status write (its epoch now committed) is granted at once, from the status just
     // written and the same children, rather than after a requeue and the watch event: the hand-over gap is then
     // one status write and one control round trip. Children and Events of both passes are written after.
-    if (round > 0 || !shardsReserved(plan.status) || written === undefined) break;
+    // Not after a hand-over that failed: that pod would only be asked again at once (the next reconcile retries).
+    if (round > 0 || handOverFailed || !shardsReserved(plan.status) || written === undefined) break;
     current = { ...current, metadata: { ...current.metadata, resourceVersion: written }, status: plan.status };
     nowMs = deps.nowMs();
-    plan = (await settle({ ...observed, engine: current }, nowMs, perform)).plan;
+    let granted: Plan;
+    try {
+      granted = (await settle({ ...observed, engine: current }, nowMs, perform)).plan;
+    } catch (error) {
+      // The first pass is committed: carry out its children and Events; the next reconcile grants.
+      deps.log(`Shard grant pass failed engine=${key} error=${String(error)}`);
+      break;
+    }
+    plan = granted;
     // The children are as the first pass saw them, so an Event about them (a scaling) would come twice: once is enough.
     events.push(...plan.events.filter((event) => !events.some((seen) => seen.reason === event.reason && seen.message === event.message)));
   }

@@ -53,7 +53,7 @@ describe('handOverShards', () => {
       cut: () => Promise.reject(new Error('unused')),
       setOwnership: () => Promise.reject(new Error('nothing may be sent without keys')),
     };
-    expect(await handOverShards(effects, { commands: [command] }, undefined)).toEqual([
+    expect(await handOverShards(effects, { commands: [command], timeoutMs: 7_000 }, undefined)).toEqual([
       { pod: 'alpha-b-0', ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' },
     ]);
   });
@@ -69,7 +69,7 @@ describe('handOverShards', () => {
       },
     };
     const keys = { serverPublicKey: 's', clientPublicKey: 'c', clientSecretKey: 'k' };
-    const [outcome] = await handOverShards(effects, { commands: [command] }, keys);
+    const [outcome] = await handOverShards(effects, { commands: [command], timeoutMs: 7_000 }, keys);
     expect(sent).toEqual([{ address: 'tcp://10.0.0.1:5560', shards: command.shards }]);
     expect(outcome).toMatchObject({ pod: 'alpha-b-0', ok: true, released: [] });
     expect(outcome.micros).toBeGreaterThanOrEqual(0);

@@ -22,11 +22,7 @@ export interface RolloutEffects {
   setOwnership(address: string, keys: ControlClientKeys, shards: readonly ShardGrant[], timeoutMs: number): Promise<Omit<ShardOutcome, 'pod' | 'micros'>>;
 }
 
-/**
- * How long one set-ownership may take: the engine answers a release once the released shards' orders are handed to
- * libzmq, bounded by its shutdown.drainTimeoutMs (5 s by default).
- */
-export const shardCommandTimeoutMs = 7_000;
+
 
 /** How long one cut may take before the pod counts as not cut (and is scaled down at once). */
 export const ordersOffTimeoutMs = 2_000;
@@ -51,7 +47,8 @@ export function createRolloutEffects(): RolloutEffects {
       try {
         const reply = await sendControl(address, ControlCommand.SetOwnership, { timeoutMs, keys, body: { shards } });
         if (reply.status !== ControlStatus.Ok) return { ok: false, error: `refused (status ${reply.status}): ${JSON.stringify(reply.body)}` };
-        return { ok: true, released: releasedOf(reply.body) };
+        const positions = numericEntries((reply.body as { positions?: unknown } | null)?.positions);
+        return { ok: true, released: releasedOf(reply.body), ...(positions === undefined ? {} : { positions }) };
       } catch (error) {
         return { ok: false, error: (error as Error).message };
       }
@@ -74,10 +71,16 @@ function releasedOf(body: unknown): NonNullable<ShardOutcome['released']> {
   if (!Array.isArray(released)) return [];
   return released.flatMap((entry: unknown) => {
     const { shard, epoch, positions } = (entry ?? {}) as { shard?: unknown; epoch?: unknown; positions?: unknown };
-    if (typeof shard !== 'number' || typeof epoch !== 'number' || typeof positions !== 'object' || positions === null) return [];
-    const numeric = Object.entries(positions).filter((pair): pair is [string, number] => typeof pair[1] === 'number' && Number.isFinite(pair[1]));
-    return [{ shard, epoch, positions: Object.fromEntries(numeric) }];
+    const numeric = numericEntries(positions);
+    if (typeof shard !== 'number' || typeof epoch !== 'number' || numeric === undefined) return [];
+    return [{ shard, epoch, positions: numeric }];
   });
+}
+
+/** An object's finite numeric entries (symbol -> position), or undefined when it is not an object. */
+function numericEntries(value: unknown): Record<string, number> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return Object.fromEntries(Object.entries(value).filter((pair): pair is [string, number] => typeof pair[1] === 'number' && Number.isFinite(pair[1])));
 }
 
 /**
@@ -88,7 +91,7 @@ export async function handOverShards(effects: RolloutEffects, request: ShardsReq
   return Promise.all(request.commands.map(async (command): Promise<ShardOutcome> => {
     if (keys === undefined) return { pod: command.pod, ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' };
     const started = performance.now();
-    const outcome = await effects.setOwnership(command.address, keys, command.shards, shardCommandTimeoutMs);
+    const outcome = await effects.setOwnership(command.address, keys, command.shards, command.timeoutMs ?? request.timeoutMs);
     return { ...outcome, pod: command.pod, micros: Math.round((performance.now() - started) * 1000) };
   }));
 }

@@ -13,7 +13,7 @@ import { planCanary } from '../rollout/canary.ts';
 import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
 import type { ReplaceInput, RolloutInput, RolloutPlan } from '../rollout/types.ts';
 import { assemble } from './assemble.ts';
-import { decideShards, shardMoveRequeueMs, shardRetryMs, type PlannerKind } from './shards.ts';
+import { decideShards, shardCommandTimeoutMs, shardMoveRequeueMs, shardRetryMs, type PlannerKind } from './shards.ts';
 import type { ShardPlan } from '../ownership/shard-plan.ts';
 
 /**
@@ -66,7 +66,9 @@ function decideValid(observed: Observed, engine: TradingEngine, nowMs: number): 
   const { rollout, planner } = plan(input);
   if (rollout.needs !== undefined) return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: rollout.needs };
   const shards = decideShards(engine, observed, revision, rollout, planner, nowMs);
-  if (shards?.kind === 'commands') return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: { shards: { commands: shards.commands } } };
+  if (shards?.kind === 'commands') {
+    return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: { shards: { commands: shards.commands, timeoutMs: shardCommandTimeoutMs(engine) } } };
+  }
   const assembled = withShards(assemble(engine, observed, revision, rollout, nowMs), shards);
   // Never adopt: a child to create whose name is taken by an object this engine does not control blocks the plan.
   const creates = assembled.applies.filter((intent) => intent.observed === undefined);

@@ -17,6 +17,14 @@ export const shardMoveRequeueMs = 0;
 export const shardRetryMs = 1_000;
 
 /**
+ * How long a pod may take to answer a hand-over: an engine answers a release once its fence and flush are done,
+ * bounded together by its shutdown.drainTimeoutMs (spec.engine.drainTimeoutMs), plus 2 s for the round trip.
+ */
+export function shardCommandTimeoutMs(engine: TradingEngine): number {
+  return (engine.spec.engine.drainTimeoutMs ?? 5_000) + 2_000;
+}
+
+/**
  * Symbol ownership for one reconcile (operator/ownership/shard-plan.ts): spec.replicas shards over engine.symbols,
  * owned by the pods of the revisions the rollout lets trade them (a shard none of them can take stays with an
  * eligible holder). A pod owns only shards whose symbols its revision's configuration lists, and while any pod runs
@@ -104,6 +112,7 @@ function enginePod(pod: V1Pod, controlPort: number, configs: ReadonlyMap<string,
     name, uid, restarts, revision,
     ...(reachable ? { address: `tcp://${ip}:${controlPort}` } : {}),
     eligible: reachable && ready && pod.metadata?.deletionTimestamp === undefined,
+    ...(pod.metadata?.deletionTimestamp === undefined ? {} : { terminating: true }),
     ...(config?.assigned === true ? { symbols: config.symbols } : { tradesAll: true }),
   };
 }

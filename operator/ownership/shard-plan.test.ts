@@ -16,9 +16,16 @@ class SimEngine {
   readonly owned = new Map<number, { epoch: number; symbols: readonly string[] }>();
   readonly positions = new Map<string, number>();
   answering = true;
+  /** Acts on the next command but its answer is lost on the way back. */
+  loseNextAnswer = false;
 
   apply(command: ShardCommand): ShardOutcome {
     if (!this.answering) return { pod: command.pod, ok: false, error: 'no answer within 5000 ms', micros: 5_000_000 };
+    if (this.loseNextAnswer) {
+      this.loseNextAnswer = false;
+      this.apply(command);
+      return { pod: command.pod, ok: false, error: 'no answer within 7000 ms', micros: 7_000_000 };
+    }
     for (const grant of command.shards) {
       const held = this.owned.get(grant.shard);
       if (held !== undefined && grant.epoch < held.epoch) return { pod: command.pod, ok: false, error: 'older epoch', micros: 100 };
@@ -36,7 +43,9 @@ class SimEngine {
       for (const symbol of grant.symbols) this.positions.set(symbol, grant.positions?.[symbol] ?? Number.NaN);
       this.owned.set(grant.shard, { epoch: grant.epoch, symbols: grant.symbols });
     }
-    return { pod: command.pod, ok: true, released, micros: 100 };
+    const owned = new Set(this.symbols());
+    const positions = Object.fromEntries([...this.positions].filter(([symbol]) => !owned.has(symbol)));
+    return { pod: command.pod, ok: true, released, positions, micros: 100 };
   }
 
   symbols(): string[] {
@@ -250,6 +259,34 @@ describe('planShards', () => {
     world.expectNoSymbolOwnedTwice();
     expect(world.records[0].unreleasedBy).toBeUndefined();
     expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: true });
+  });
+
+  it('keeps the positions of a release whose answer was lost: the retry finds the shard released and reads them', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.addPod('b-0', 'B');
+    world.settle(1, only('A'));
+    const engine = world.engines.get('a-0');
+    if (engine === undefined) throw new Error('no engine');
+    for (const symbol of SYMBOLS) engine.positions.set(symbol, 500);
+    engine.loseNextAnswer = true;
+    world.reconcile(1, only('B'));
+    expect(world.events.at(-1)?.reason).toBe('ShardReleaseFailed');
+    expect(engine.symbols()).toEqual([]); // it did release
+    world.settle(1, only('B'));
+    for (const symbol of SYMBOLS) expect(world.engines.get('b-0')?.positions.get(symbol)).toBe(500);
+  });
+
+  it('asks a terminating pod for its release with a short wait: a draining engine answers at once, an exited one never', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.addPod('a-1', 'A');
+    world.settle(1, only('A'));
+    const owner = world.records[0].owner ?? '';
+    world.pods = world.pods.map((pod) => (pod.name === owner ? { ...pod, eligible: false, terminating: true } : pod));
+    const moved = world.reconcile(1, only('A'));
+    expect(moved.commands[0]).toMatchObject({ pod: owner, releasing: [0], timeoutMs: 1_000 });
+    expect(world.records[0].owner).not.toBe(owner);
   });
 
   it('releases every shard at replicas 0 and grants nothing, keeping the epochs', () => {

@@ -47,6 +47,8 @@ export interface EnginePod {
   readonly address?: string;
   /** Ready and not terminating: it may be given shards. */
   readonly eligible: boolean;
+  /** Being deleted: its engine answers a release while it drains, and is gone soon after (a short wait for it). */
+  readonly terminating?: boolean;
   /**
    * The pod runs a configuration without ownership (`ownership.mode: all`, rendered before ownership existed): it
    * trades every symbol, unfenced. While such a pod exists no shard is granted to anyone, so an operator upgrade
@@ -103,7 +105,7 @@ export function planShards(input: ShardPlanInput): ShardPlan {
     const matches = wanted === record.owner && sameSymbols(record.symbols, target[record.shard] ?? []);
     const holder = holderState(record, podByName);
     if (record.granted === true && holder !== 'intact') {
-      events.push({ type: 'Warning', reason: 'ShardOwnerLost', message: `Shard ${record.shard} lost its owner ${record.owner} at epoch ${record.epoch} (${holder === 'gone' ? 'pod gone' : 'engine container restarted'}); positions are the last acknowledged ones` });
+      events.push({ type: 'Warning', reason: 'ShardOwnerLost', message: `Shard ${record.shard} lost its owner ${record.owner} at epoch ${record.epoch} (${holder === 'gone' ? 'pod gone' : 'engine container restarted'}); its positions went with it: the next owner starts flat` });
       records[record.shard] = freed(record, record.positions, nowMs);
       continue;
     }
@@ -149,7 +151,7 @@ export function planShards(input: ShardPlanInput): ShardPlan {
         symbols: record.symbols,
         ...(record.granted === true ? {} : { positions: positionsFor(record.symbols, record.positions) }),
       }));
-    commands.push({ pod: name, address: pod.address, shards, releasing: releases, acquiring: acquires });
+    commands.push({ pod: name, address: pod.address, shards, releasing: releases, acquiring: acquires, ...(pod.terminating === true ? { timeoutMs: terminatingAnswerMs } : {}) });
   }
   if (input.outcomes === undefined && commands.length > 0) return { kind: 'commands', commands };
 
@@ -176,8 +178,12 @@ export function planShards(input: ShardPlanInput): ShardPlan {
     // It answered: it holds exactly what the command listed, nothing it was not told about.
     for (let shard = 0; shard < records.length; shard++) records[shard] = withoutUnreleased(records[shard], command.pod);
     for (const shard of command.releasing) {
-      const acknowledged = outcome.released?.find((entry) => entry.shard === shard)?.positions;
-      records[shard] = freed(records[shard], acknowledged ?? records[shard].positions, nowMs);
+      const record = records[shard];
+      // Not among `released`: the pod had already let it go (an earlier answer lost). An owner's own last count is
+      // then the position; a reservation never granted keeps the positions it was to hand over.
+      const acknowledged = outcome.released?.find((entry) => entry.shard === shard)?.positions
+        ?? (record.granted === true ? pick(outcome.positions, record.symbols) : record.positions);
+      records[shard] = freed(record, acknowledged, nowMs);
     }
     for (const shard of command.acquiring) {
       const record = records[shard];
@@ -277,7 +283,7 @@ function holderState(record: ShardRecord, pods: ReadonlyMap<string, EnginePod>):
   return 'intact';
 }
 
-/** One record per shard number, 0 .. max(count, recorded) - 1: a shard beyond the count keeps its epoch, free of symbols once released. */
+/** One record per shard number, 0 .. max(count, recorded) - 1: a shard beyond the count keeps its record and epoch once released. */
 function normalise(recorded: readonly ShardRecord[], shardCount: number): ShardRecord[] {
   const length = Math.max(shardCount, ...recorded.map((record) => record.shard + 1));
   const records: ShardRecord[] = Array.from({ length }, (_, shard) => ({ shard, epoch: 0, symbols: [] }));
@@ -294,6 +300,12 @@ function freed(record: ShardRecord, positions: Readonly<Record<string, number>> 
     ...(holders.length === 0 ? {} : { unreleasedBy: holders.slice(-maxUnreleased) }),
   };
 }
+
+/**
+ * How long a terminating pod gets to answer: a draining engine answers at once (its intake has stopped), and one
+ * that does not has exited, so a shard is not left without an owner for a full answer timeout.
+ */
+const terminatingAnswerMs = 1_000;
 
 /** The most pods kept in one record's unreleasedBy (the CRD's maxItems): the oldest is dropped beyond it. */
 const maxUnreleased = 16;
@@ -313,6 +325,12 @@ function withoutPositions(record: ShardRecord, taken: ReadonlySet<string>): Shar
   const kept = Object.entries(record.positions ?? {}).filter(([symbol]) => !taken.has(symbol));
   const { positions: _dropped, ...rest } = record;
   return kept.length === 0 ? rest : { ...rest, positions: Object.fromEntries(kept) };
+}
+
+/** The positions of `symbols` in `positions`, or undefined when any is missing. */
+function pick(positions: Readonly<Record<string, number>> | undefined, symbols: readonly string[]): Record<string, number> | undefined {
+  if (positions === undefined || !symbols.every((symbol) => typeof positions[symbol] === 'number')) return undefined;
+  return Object.fromEntries(symbols.map((symbol) => [symbol, positions[symbol]]));
 }
 
 /** The position of each symbol (0 for one nobody acknowledged). */

@@ -19,6 +19,8 @@ export interface PlanNeeds {
 
 export interface ShardsRequest {
   readonly commands: readonly ShardCommand[];
+  /** How long a pod may take to answer: its release is bounded by the engine's drainTimeoutMs. */
+  readonly timeoutMs: number;
 }
 
 /** A grant in a command's body, as the engine's set-ownership takes it. */
@@ -37,6 +39,8 @@ export interface ShardCommand {
   /** Shards this command takes away from the pod, and shards it grants (reserved for the pod). */
   readonly releasing: readonly number[];
   readonly acquiring: readonly number[];
+  /** How long this pod may take to answer, when not the request's (a terminating pod's is short). */
+  readonly timeoutMs?: number;
 }
 
 /** What a pod answered to a ShardCommand. */
@@ -46,6 +50,8 @@ export interface ShardOutcome {
   readonly error?: string;
   /** The released shards with each symbol's position, as the engine acknowledged them. */
   readonly released?: ReadonlyArray<{ readonly shard: number; readonly epoch: number; readonly positions: Readonly<Record<string, number>> }>;
+  /** Every symbol the pod does not own after the command, with the position it last counted. */
+  readonly positions?: Readonly<Record<string, number>>;
   readonly micros: number;
 }
 
