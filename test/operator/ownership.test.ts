@@ -3,6 +3,7 @@ import type { TradingEngine } from '../../operator/api/types.ts';
 import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/commands/rollout-lab.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { createRolloutEffects, type RolloutEffects } from '../../operator/controller/rollout-effects.ts';
+import { requestRollout } from '../../operator/kube/rollout-requests.ts';
 import { eventually } from '../support/eventually.ts';
 import type { PodJson } from '../support/kube.ts';
 
@@ -46,13 +47,20 @@ afterAll(async () => {
   await lab?.stop();
 }, 60_000);
 
-function manifest(replicas: number): TradingEngine {
+function manifest(replicas: number, edit?: (spec: MutableSpec) => void): TradingEngine {
   if (lab === undefined) throw new Error('no lab');
   return lab.manifest(name, (spec: MutableSpec) => {
     spec.replicas = replicas;
     spec.engine.strategies = [{ name: 'probe', type: 'probe', indicators: [], params: { orderQuantity: 1 } }] as MutableSpec['engine']['strategies'];
     delete spec.strategy;
+    edit?.(spec);
   });
+}
+
+/** Shards owned (granted) by pods of `revision`. */
+async function shardsOf(revision: string): Promise<number> {
+  const names = new Set((await pods()).filter((pod) => pod.metadata.labels?.['trading.nexus.dev/revision'] === revision).map((pod) => pod.metadata.name));
+  return ((await engine())?.status?.shards ?? []).filter((record) => record.granted === true && names.has(record.owner ?? '')).length;
 }
 
 const engine = async (): Promise<TradingEngine | undefined> => lab?.read(name);
@@ -175,4 +183,30 @@ describe('symbol ownership against a real API server and real engines (probe: on
     const events = await lab?.events(name) ?? [];
     expect(events.some((event) => event.reason === 'ShardOwnerLost')).toBe(true);
   }, 240_000);
+
+  it('moves 1, 2, then 4 of 4 shards to a canary at weights 25, 50 and 100, no tick answered twice', async () => {
+    const before = await settled(4, '4 shards before the canary');
+    const v1 = before?.status?.stableRevision ?? '';
+    const duplicates = lab?.sink.counts.duplicates ?? 0;
+    await lab?.apply(manifest(4, (spec) => {
+      spec.template.image = 'nexus/engine:canary';
+      spec.strategy = { type: 'Canary', canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }, { setWeight: 100 }] } } as MutableSpec['strategy'];
+    }));
+    const atStep = async (step: number): Promise<string> => {
+      const te = await eventually(engine, { until: (e) => e?.status?.phase === 'Paused' && e.status.currentStepIndex === step, timeoutMs: 90_000, what: `canary paused at step ${step}`, context: tail });
+      return te?.status?.updateRevision ?? '';
+    };
+    const v2 = await atStep(1);
+    expect(await eventually(() => shardsOf(v2), { until: (n) => n === 1, timeoutMs: 30_000, what: 'one shard on the canary at 25', context: tail })).toBe(1);
+    expect(await shardsOf(v1)).toBe(3);
+    await requestRollout(lab?.kubeConfig ?? (undefined as never), lab?.namespace ?? '', name, 'promote');
+    await atStep(3);
+    expect(await eventually(() => shardsOf(v2), { until: (n) => n === 2, timeoutMs: 30_000, what: 'two shards on the canary at 50', context: tail })).toBe(2);
+    expect(await shardsOf(v1)).toBe(2);
+    await requestRollout(lab?.kubeConfig ?? (undefined as never), lab?.namespace ?? '', name, 'promote');
+    await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === v2, timeoutMs: 120_000, what: 'the canary promoted', context: tail });
+    expect(await eventually(() => shardsOf(v2), { until: (n) => n === 4, timeoutMs: 30_000, what: 'every shard on the new revision', context: tail })).toBe(4);
+    await expectClean();
+    expect(lab?.sink.counts.duplicates).toBe(duplicates);
+  }, 300_000);
 });
