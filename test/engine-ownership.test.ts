@@ -28,7 +28,7 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.stop()));
 });
 
-async function startEngine(feed: string, orders: string, pipeline: Record<string, unknown>): Promise<Engine> {
+async function startEngine(feed: string, orders: string, pipeline: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Engine> {
   const config = parseEngineConfig({
     symbols: SYMBOLS,
     indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }],
@@ -46,6 +46,7 @@ async function startEngine(feed: string, orders: string, pipeline: Record<string
     warmupTicks: 0,
     ownership: { mode: 'assigned' },
     shutdown: { drainTimeoutMs: 2_000 },
+    ...extra,
   });
   const engine = new Engine({ config, clockNs: monoNowNs, log: () => undefined });
   engines.push(engine);
@@ -167,6 +168,36 @@ describe.each([
     for (const symbol of SYMBOLS) expect(maxAbs.get(symbolId(symbol)), symbol).toBe(1);
     // Engine B owned nothing before and after its turn: every decision it made then went nowhere.
     expect((await status(b)).orders.unownedDecisions).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('a release the engine cannot confirm in time', () => {
+  it('is refused, and acknowledged with its positions by the next request once its worker has caught up', async () => {
+    const { address: orders } = await startSink();
+    const feed = await startFeed();
+    // Every trade decision busy-waits 5 ms on the one worker, and a release may take 20 ms: the worker falls behind.
+    const engine = await startEngine(feed.address, orders, { layout: 'workers', workers: 1 }, {
+      shutdown: { drainTimeoutMs: 20 },
+      faultInjection: { extraLatencyMicros: 5_000 },
+    });
+    const address = engine.endpoints.control ?? '';
+    const everything = [{ shard: 0, epoch: 1, symbols: SYMBOLS, positions: zeros(SYMBOLS) }];
+    await setOwnership(engine, everything);
+    await eventually(async () => (await status(engine)).orders.accepted > 3, { timeoutMs: 10_000, what: 'orders from the slow worker' });
+    await feed.stop(); // the worker's backlog is what the release has to wait for
+
+    const refused = await sendControl(address, ControlCommand.SetOwnership, { body: { shards: [] }, timeoutMs: 10_000 });
+    expect(refused.status).toBe(ControlStatus.Rejected);
+    expect((refused.body as { error: string }).error).toMatch(/^release not confirmed/);
+    expect((await status(engine)).ownership.ownedSymbols).toBe(0); // no new decision for the released symbols
+
+    // The same request again: the engine fences and flushes the unconfirmed release before it answers Ok.
+    const answer = await eventually(async () => sendControl(address, ControlCommand.SetOwnership, { body: { shards: [] }, timeoutMs: 10_000 }), {
+      until: (reply) => reply.status === ControlStatus.Ok, timeoutMs: 20_000, intervalMs: 200, what: 'the release confirmed',
+    });
+    const released = (answer.body as { released: Array<{ shard: number; epoch: number; positions: Record<string, number> }> }).released;
+    expect(released.map((shard) => [shard.shard, shard.epoch])).toEqual([[0, 1]]);
+    expect(Object.keys(released[0].positions).sort()).toEqual([...SYMBOLS].sort());
   }, 60_000);
 });
 

@@ -18,7 +18,7 @@ import { DENY_REASON_SLOTS, RiskEngine, denyReasonNames } from '../risk/risk-eng
 import { ControlStatus, RejectReason, rejectReasonNames } from '../wire/layout.ts';
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { parseOwnershipRequest } from '../ownership/ownership-request.ts';
-import { SymbolOwnership, UNOWNED, type OwnershipChange } from '../ownership/symbol-ownership.ts';
+import { SymbolOwnership, UNOWNED, type OwnedShard } from '../ownership/symbol-ownership.ts';
 
 export interface EngineOptions {
   readonly config: EngineConfig;
@@ -58,6 +58,8 @@ export class Engine {
   readonly risk: RiskEngine;
   readonly ownership: SymbolOwnership;
   private readonly symbolIndex: ReadonlyMap<string, number>;
+  /** Shards released whose fence or flush has not been confirmed yet; confirmed (and acknowledged) with the next request. */
+  private unconfirmedReleases: readonly OwnedShard[] = [];
   private readonly pipeline: Pipeline;
   private readonly subscriber: MarketDataSubscriber;
   private readonly publisher: OrderPublisher;
@@ -299,12 +301,17 @@ export class Engine {
     const started = clockNs();
     const timeoutMs = config.shutdown.drainTimeoutMs;
     let released: Record<string, unknown>[] = [];
-    if (change.release.length > 0) {
+    // Releases not yet confirmed (an earlier fence or flush ran out of time) are fenced and flushed again with these:
+    // a release is acknowledged, with its positions, only once nothing decided under it can still leave the engine.
+    const releasing = [...this.unconfirmedReleases, ...change.release];
+    if (releasing.length > 0) {
       // One deadline for the fence and the flush together: the operator waits drainTimeoutMs plus a margin.
       const deadline = performance.now() + timeoutMs;
       this.ownership.markReleased(change);
+      this.unconfirmedReleases = releasing;
+      const shards = releasing.map((shard) => shard.shard).join(',');
       if (!(await this.pipeline.fenceOwnership(timeoutMs))) {
-        log(`Engine ownership release not confirmed shards=${change.release.map((s) => s.shard).join(',')} timeoutMs=${timeoutMs}`);
+        log(`Engine ownership release not confirmed shards=${shards} timeoutMs=${timeoutMs}`);
         return { status: ControlStatus.Rejected, body: { error: `release not confirmed: a pipeline worker did not finish its batches within ${timeoutMs} ms; the released symbols send no new orders` } };
       }
       const flushed = await Promise.race([
@@ -312,9 +319,11 @@ export class Engine {
         new Promise<false>((resolve) => setTimeout(resolve, Math.max(0, deadline - performance.now()), false).unref()),
       ]);
       if (!flushed) {
+        log(`Engine ownership release not confirmed shards=${shards} timeoutMs=${timeoutMs}`);
         return { status: ControlStatus.Rejected, body: { error: `release not confirmed: orders of the released shards not handed to the socket within ${timeoutMs} ms` } };
       }
-      released = this.releasedView(change);
+      this.unconfirmedReleases = [];
+      released = this.releasedView(releasing);
     }
     const releaseMs = (clockNs() - started) / 1e6;
     for (const grant of change.acquire) for (const [symbol, position] of grant.positions) this.risk.setPosition(symbol, position);
@@ -322,7 +331,7 @@ export class Engine {
     this.pipeline.syncOwnership();
     log(
       `Engine ownership set shards=${this.ownership.shards.map((s) => `${s.shard}@${s.epoch}`).join(',') || 'none'} ` +
-        `released=${change.release.map((s) => `${s.shard}@${s.epoch}`).join(',') || 'none'} releaseMs=${releaseMs.toFixed(2)}`,
+        `released=${releasing.map((s) => `${s.shard}@${s.epoch}`).join(',') || 'none'} releaseMs=${releaseMs.toFixed(2)}`,
     );
     return { status: ControlStatus.Ok, body: { ...this.ownershipView(), released, releaseMs, positions: this.unownedPositions() } };
   }
@@ -343,9 +352,9 @@ export class Engine {
   }
 
   /** Each released shard with the position of each of its symbols, as the engine held them at the fence. */
-  private releasedView(change: OwnershipChange): Record<string, unknown>[] {
+  private releasedView(releasing: readonly OwnedShard[]): Record<string, unknown>[] {
     const { symbols } = this.options.config;
-    return change.release.map((shard) => ({
+    return releasing.map((shard) => ({
       shard: shard.shard,
       epoch: shard.epoch,
       positions: Object.fromEntries(shard.symbols.map((i) => [symbols[i], this.risk.position(i)])),

@@ -121,9 +121,21 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   let plan = (await settle(observed, nowMs, perform)).plan;
   const events = [...plan.events];
   let writes = 0;
+  let grantUnrecorded = false;
   for (let round = 0; ; round++) {
     if (canonicalJson(plan.status) === canonicalJson(current.status ?? {})) break;
-    const written = await deps.writer.applyStatus(current, plan.status);
+    let written: string | undefined;
+    try {
+      written = await deps.writer.applyStatus(current, plan.status);
+    } catch (error) {
+      // The first write failed: nothing is committed, and the retry decides again from fresh state.
+      if (round === 0) throw error;
+      // The grant's write failed, but the first pass is committed: carry out its children and Events now; the next
+      // reconcile finds the shard still reserved and grants it again (the engine keeps a grant it already holds).
+      deps.log(`Shard grant not recorded engine=${key} error=${String(error)}`);
+      grantUnrecorded = true;
+      break;
+    }
     deps.expectations.expect(key, written, nowMs);
     writes++;
     // A shard reserved by this status write (its epoch now committed) is granted at once, from the status just
@@ -163,7 +175,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     });
   }
   deps.rolloutMetrics?.observe(namespace, name, plan.status);
-  return { writes, ...(plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs }) };
+  const requeueAfterMs = grantUnrecorded ? 0 : plan.requeueAfterMs;
+  return { writes, ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }) };
 }
 
 /**

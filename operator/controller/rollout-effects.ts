@@ -91,7 +91,7 @@ export async function handOverShards(effects: RolloutEffects, request: ShardsReq
   return Promise.all(request.commands.map(async (command): Promise<ShardOutcome> => {
     if (keys === undefined) return { pod: command.pod, ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' };
     const started = performance.now();
-    const outcome = await effects.setOwnership(command.address, keys, command.shards, command.timeoutMs ?? request.timeoutMs);
+    const outcome = await effects.setOwnership(command.address, keys, command.shards, request.timeoutMs);
     return { ...outcome, pod: command.pod, micros: Math.round((performance.now() - started) * 1000) };
   }));
 }

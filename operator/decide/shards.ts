@@ -66,8 +66,10 @@ function tradingRevisions(planner: PlannerKind, rollout: RolloutPlan, revision: 
     const weight = canary?.weight ?? 0;
     const stopped = rollout.status.abort === true || canary?.ordersEnabled === false || weight <= 0;
     const canaryShards = stopped ? 0 : Math.min(shardCount, Math.max(1, Math.round((weight * shardCount) / 100)));
-    // A canary shard stays with the stable revision until a canary pod is Ready to take it.
-    return (shard) => (shard < canaryShards ? [revision, stable] : [stable]);
+    // A canary shard stays with the stable revision until a canary pod is Ready to take it; a stable shard goes to
+    // the canary only when no stable pod can take it (a symbol the stable configuration does not know), not once the
+    // canary is stopped.
+    return (shard) => (shard < canaryShards ? [revision, stable] : stopped ? [stable] : [stable, revision]);
   }
   return () => fallback;
 }
@@ -88,16 +90,35 @@ function revisionConfigs(observed: Observed): ReadonlyMap<string, RevisionConfig
   for (const configMap of observed.configMaps) {
     const revision = configMap.metadata?.labels?.[labelKeys.revision];
     const text = configMap.data?.[configFileName];
+    // Only an engine configuration: a revision's other ConfigMaps (its analysis records) say nothing about it.
     if (revision === undefined || text === undefined) continue;
-    try {
-      const document = parse(text) as { ownership?: { mode?: unknown }; symbols?: unknown } | null;
-      const symbols = Array.isArray(document?.symbols) ? document.symbols.filter((symbol): symbol is string => typeof symbol === 'string') : [];
-      configs.set(revision, { assigned: document?.ownership?.mode === 'assigned', symbols: new Set(symbols) });
-    } catch {
-      // Unreadable: left out, so its pods count as trading every symbol.
-    }
+    const config = readRevisionConfig(text);
+    if (config !== undefined) configs.set(revision, config);
   }
   return configs;
+}
+
+/**
+ * Parsed revision configurations by their text (ConfigMaps are immutable, so a revision's text parses once; keyed
+ * by the text itself rather than a UID, which simulated API servers in tests reuse); bounded, oldest dropped first.
+ */
+const parsedConfigs = new Map<string, RevisionConfig | undefined>();
+const parsedConfigLimit = 1024;
+
+/** One engine configuration, parsed once per text; undefined when it is unreadable. */
+function readRevisionConfig(text: string): RevisionConfig | undefined {
+  if (parsedConfigs.has(text)) return parsedConfigs.get(text);
+  let config: RevisionConfig | undefined;
+  try {
+    const document = parse(text) as { ownership?: { mode?: unknown }; symbols?: unknown } | null;
+    const symbols = Array.isArray(document?.symbols) ? document.symbols.filter((symbol): symbol is string => typeof symbol === 'string') : [];
+    config = { assigned: document?.ownership?.mode === 'assigned', symbols: new Set(symbols) };
+  } catch {
+    config = undefined; // unreadable: its pods count as trading every symbol
+  }
+  parsedConfigs.set(text, config);
+  if (parsedConfigs.size > parsedConfigLimit) parsedConfigs.delete(parsedConfigs.keys().next().value ?? '');
+  return config;
 }
 
 /** A pod as the shard planner sees it: eligible to own shards while Ready, Running with an IP and not terminating. */
@@ -108,11 +129,12 @@ function enginePod(pod: V1Pod, controlPort: number, configs: ReadonlyMap<string,
   const ready = pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
   const revision = pod.metadata?.labels?.[labelKeys.revision] ?? '';
   const config = configs.get(revision);
+  // A pod whose containers have ended (evicted, completed) trades nothing, whatever its configuration.
+  const ended = pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
   return {
     name, uid, restarts, revision,
     ...(reachable ? { address: `tcp://${ip}:${controlPort}` } : {}),
     eligible: reachable && ready && pod.metadata?.deletionTimestamp === undefined,
-    ...(pod.metadata?.deletionTimestamp === undefined ? {} : { terminating: true }),
-    ...(config?.assigned === true ? { symbols: config.symbols } : { tradesAll: true }),
+    ...(config?.assigned === true ? { symbols: config.symbols } : ended ? {} : { tradesAll: true }),
   };
 }

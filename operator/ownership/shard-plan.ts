@@ -47,8 +47,6 @@ export interface EnginePod {
   readonly address?: string;
   /** Ready and not terminating: it may be given shards. */
   readonly eligible: boolean;
-  /** Being deleted: its engine answers a release while it drains, and is gone soon after (a short wait for it). */
-  readonly terminating?: boolean;
   /**
    * The pod runs a configuration without ownership (`ownership.mode: all`, rendered before ownership existed): it
    * trades every symbol, unfenced. While such a pod exists no shard is granted to anyone, so an operator upgrade
@@ -151,7 +149,7 @@ export function planShards(input: ShardPlanInput): ShardPlan {
         symbols: record.symbols,
         ...(record.granted === true ? {} : { positions: positionsFor(record.symbols, record.positions) }),
       }));
-    commands.push({ pod: name, address: pod.address, shards, releasing: releases, acquiring: acquires, ...(pod.terminating === true ? { timeoutMs: terminatingAnswerMs } : {}) });
+    commands.push({ pod: name, address: pod.address, shards, releasing: releases, acquiring: acquires });
   }
   if (input.outcomes === undefined && commands.length > 0) return { kind: 'commands', commands };
 
@@ -300,12 +298,6 @@ function freed(record: ShardRecord, positions: Readonly<Record<string, number>> 
     ...(holders.length === 0 ? {} : { unreleasedBy: holders.slice(-maxUnreleased) }),
   };
 }
-
-/**
- * How long a terminating pod gets to answer: a draining engine answers at once (its intake has stopped), and one
- * that does not has exited, so a shard is not left without an owner for a full answer timeout.
- */
-const terminatingAnswerMs = 1_000;
 
 /** The most pods kept in one record's unreleasedBy (the CRD's maxItems): the oldest is dropped beyond it. */
 const maxUnreleased = 16;

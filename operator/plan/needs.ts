@@ -39,8 +39,6 @@ export interface ShardCommand {
   /** Shards this command takes away from the pod, and shards it grants (reserved for the pod). */
   readonly releasing: readonly number[];
   readonly acquiring: readonly number[];
-  /** How long this pod may take to answer, when not the request's (a terminating pod's is short). */
-  readonly timeoutMs?: number;
 }
 
 /** What a pod answered to a ShardCommand. */
