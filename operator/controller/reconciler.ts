@@ -1,7 +1,8 @@
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
 import { clientKeysOf, generateControlKeys, type ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { OperatorSettings } from '../api/settings.ts';
-import type { LatencyGate, LatencySource, TradingEngine, TradingEngineStatus } from '../api/types.ts';
+import type { LatencyGate, LatencySource, TradingEngine } from '../api/types.ts';
+import { hasReservedShard } from '../ownership/shard-plan.ts';
 import { gateKeyOf } from '../api/gate-ref.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
@@ -52,11 +53,6 @@ export interface ReconcileResult {
 
 /** How soon to look again while the cache lags behind this operator's own last status write. */
 const cacheLagRetryMs = 25;
-
-/** Whether a status holds a shard reserved for a pod and not yet granted to it. */
-function shardsReserved(status: TradingEngineStatus): boolean {
-  return (status.shards ?? []).some((shard) => shard.owner !== undefined && shard.granted !== true);
-}
 
 /**
  * Reconciles one TradingEngine by key (`namespace/name`): reads the latest object and its children from the
@@ -142,7 +138,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     // written and the same children, rather than after a requeue and the watch event: the hand-over gap is then
     // one status write and one control round trip. Children and Events of both passes are written after.
     // Not after a hand-over that failed: that pod would only be asked again at once (the next reconcile retries).
-    if (round > 0 || handOverFailed || !shardsReserved(plan.status) || written === undefined) break;
+    if (round > 0 || handOverFailed || !hasReservedShard(plan.status.shards) || written === undefined) break;
     current = { ...current, metadata: { ...current.metadata, resourceVersion: written }, status: plan.status };
     nowMs = deps.nowMs();
     let granted: Plan;

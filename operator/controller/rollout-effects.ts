@@ -88,12 +88,7 @@ function numericEntries(value: unknown): Record<string, number> | undefined {
  * trip. Without the engine's control keys no pod can be reached: each command is reported unanswered.
  */
 export async function handOverShards(effects: RolloutEffects, request: ShardsRequest, keys: ControlClientKeys | undefined): Promise<ShardOutcome[]> {
-  return Promise.all(request.commands.map(async (command): Promise<ShardOutcome> => {
-    if (keys === undefined) return { pod: command.pod, ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' };
-    const started = performance.now();
-    const outcome = await effects.setOwnership(command.address, keys, command.shards, request.timeoutMs);
-    return { ...outcome, pod: command.pod, micros: Math.round((performance.now() - started) * 1000) };
-  }));
+  return onEachPod(request.commands, keys, (command, clientKeys) => effects.setOwnership(command.address, clientKeys, command.shards, request.timeoutMs));
 }
 
 /** The headers a Prometheus source sends: its own (a tenant header) and the bearer token, when it has one. */
@@ -127,11 +122,23 @@ export async function takeMeasurement(
  * control keys (its Secret missing or unreadable) no pod can be reached: each is reported not cut.
  */
 export async function cutOrdersOn(effects: RolloutEffects, request: PodControlRequest, keys: ControlClientKeys | undefined): Promise<ControlOutcome[]> {
-  return Promise.all(request.targets.map(async (target) => {
-    if (keys === undefined) return { pod: target.pod, ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' };
+  return onEachPod(request.targets, keys, (target, clientKeys) => effects.cut(target.address, clientKeys, ordersOffTimeoutMs));
+}
+
+/**
+ * Sends one control request to every pod at once and reports each answer with the pod's name and its round trip.
+ * Without the engine's control keys (its Secret missing or unreadable) no pod can be reached: each is reported
+ * unanswered and nothing is sent.
+ */
+async function onEachPod<T extends { readonly pod: string; readonly address: string }, R extends { readonly ok: boolean; readonly error?: string }>(
+  pods: readonly T[],
+  keys: ControlClientKeys | undefined,
+  send: (target: T, keys: ControlClientKeys) => Promise<R>,
+): Promise<Array<(R | { readonly ok: false; readonly error: string }) & { readonly pod: string; readonly micros: number }>> {
+  return Promise.all(pods.map(async (target) => {
+    if (keys === undefined) return { pod: target.pod, ok: false as const, micros: 0, error: 'no control keys: the control Secret is missing or invalid' };
     const started = performance.now();
-    const outcome = await effects.cut(target.address, keys, ordersOffTimeoutMs);
-    const micros = Math.round((performance.now() - started) * 1000);
-    return { pod: target.pod, ok: outcome.ok, micros, ...(outcome.error === undefined ? {} : { error: outcome.error }) };
+    const outcome = await send(target, keys);
+    return { ...outcome, pod: target.pod, micros: Math.round((performance.now() - started) * 1000) };
   }));
 }

@@ -20,14 +20,15 @@ import { assignShards } from './assignment.ts';
  *     1. release   a holder whose (owner, symbols) is no longer the desired one is told its new set without the
  *                  shard; its answer acknowledges the positions; the record becomes free. A holder whose pod is gone
  *                  or whose engine container restarted holds nothing any more: free at once, with a Warning (its
- *                  positions are the last acknowledged ones). A pod that refuses or does not answer keeps the shard
+ *                  positions went with it: the next owner starts flat). A pod that refuses or does not answer keeps the shard
  *                  (retried) while it is Ready; once it is not, the shard is taken from it (fencing stops any order
  *                  it still sends once the next owner's first order reaches the gateway) and the pod is listed in
  *                  the record's `unreleasedBy`: as soon as it is Ready again it is told what it owns now, so a
  *                  partitioned pod that comes back stops trading the shard instead of being fenced for ever.
  *     2. reserve   a free shard with a desired owner, every one of whose symbols no other record holds, gets
  *                  epoch + 1 and the positions of its symbols; written to status (the commit point) ...
- *     3. acquire   ... and granted to the pod on the next reconcile; its answer makes the record owned.
+ *     3. acquire   ... and granted to the pod once that status is written (the reconciler decides again from it at
+ *                  once); its answer makes the record owned.
  *
  * Decide runs this twice per pass that sends commands: first without outcomes (the commands to send), then with
  * them (the records that result). Commands are declarative: each names every shard the pod is to own.
@@ -83,6 +84,11 @@ export type ShardPlan =
     };
 
 type Holder = 'intact' | 'lost' | 'gone';
+
+/** Whether a shard is reserved for a pod and not yet granted to it: the next step of a move is due at once. */
+export function hasReservedShard(records: readonly ShardRecord[] | undefined): boolean {
+  return (records ?? []).some((record) => record.owner !== undefined && record.granted !== true);
+}
 
 /** Plans the next step of every shard's ownership (see the file comment). */
 export function planShards(input: ShardPlanInput): ShardPlan {

@@ -2,6 +2,7 @@ import type { V1ContainerStatus, V1Pod, V1ReplicaSet, V1ReplicaSetStatus } from 
 import type { TradingEngine, TradingEngineStatus } from '../../operator/api/types.ts';
 import type { MeasureResult, MeasureTarget } from '../../operator/analysis/provider.ts';
 import { settleSync } from '../../operator/decide/settle.ts';
+import { hasReservedShard } from '../../operator/ownership/shard-plan.ts';
 import type { EventIntent, Observed, Plan } from '../../operator/plan/plan.ts';
 import { labelKeys, revisionLabels } from '../../operator/render/labels.ts';
 import { revisionOf } from '../../operator/render/revision.ts';
@@ -99,10 +100,6 @@ export function isShardEvent(event: EventIntent): boolean {
   return event.reason.startsWith('Shard');
 }
 
-/** Whether a status has a shard reserved and not yet granted: the controller reconciles again at once. */
-function shardsPending(plan: Plan): boolean {
-  return (plan.status.shards ?? []).some((record) => record.owner !== undefined && record.granted !== true);
-}
 
 export interface LoggedEvent extends EventIntent {
   readonly atMs: number;
@@ -240,7 +237,7 @@ export class World {
   reconcile(): Reconciled {
     let reconciled = this.plan();
     this.apply(reconciled.plan, reconciled.handedOver);
-    for (let again = 0; again < 3 && shardsPending(reconciled.plan); again++) {
+    for (let again = 0; again < 3 && hasReservedShard(reconciled.plan.status.shards); again++) {
       const next = this.plan();
       this.apply(next.plan, next.handedOver);
       reconciled = {
