@@ -179,7 +179,7 @@ class Coordinator {
   }
 
   async round(): Promise<boolean> {
-    const input = { symbols: SYMBOLS, shardCount: this.engines.length, revisionsFor: () => ['r'], pods: this.pods(), records: this.records, nowMs: Date.now() };
+    const input = { symbols: SYMBOLS, shardCount: this.engines.length, revisionsFor: () => ['r'], pods: this.pods(), records: this.records, nowMs: Date.now(), releaseTimeoutMs: 30_000 };
     let plan = planShards(input);
     if (plan.kind === 'commands') {
       for (const command of plan.commands) for (const shard of command.releasing) this.releasedAt.set(shard, performance.now());

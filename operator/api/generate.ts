@@ -31,6 +31,8 @@ export interface JsonSchema {
 const typeNames: Readonly<Record<string, string>> = {
   spec: 'TradingEngineSpec',
   'spec.rollbackWindow': 'RollbackWindow',
+  'spec.ownership': 'OwnershipSpec',
+  'spec.ownership.pins[]': 'SymbolPin',
   'spec.template': 'EngineTemplate',
   'spec.template.resources': 'ComputeResources',
   'spec.template.gpu': 'GpuSpec',

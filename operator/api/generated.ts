@@ -13,6 +13,23 @@ export interface RollbackWindow {
   readonly revisions: number;
 }
 
+export interface SymbolPin {
+  /** The shard (0-based) that holds these symbols. */
+  readonly shard: number;
+  /** The symbols pinned to the shard. */
+  readonly symbols: readonly string[];
+}
+
+/** Symbol ownership (docs/ownership.md): spec.replicas shards over engine.symbols, each owned by one engine pod at a time; used when the engine has a control endpoint with bindPort. */
+export interface OwnershipSpec {
+  /** Symbols placed on a shard of your choice (every other symbol is placed by hashing). Each shard must be below spec.replicas and each symbol one of engine.symbols, pinned once. */
+  readonly pins?: readonly SymbolPin[];
+  /** What happens to the shards of a pod that died or restarted. Reassign: a live pod of the same revision takes them at once (it may then own more than its share). WaitForReplacement: no pod owns more than its share of spec.replicas, so the shards stay unowned (no orders for their symbols) until a replacement pod is Ready. */
+  readonly onOwnerLoss: "Reassign" | "WaitForReplacement";
+  /** How long a Ready pod may fail to release a shard it must give up (refusing or not answering its control socket) before the operator cuts its orders (orders-off) and deletes it, so its ReplicaSet replaces it. A pod that is not Ready loses the shard at once, fenced by epoch. */
+  readonly releaseTimeoutSeconds: number;
+}
+
 /** Guaranteed QoS: each quantity is both the request and the limit. */
 export interface ComputeResources {
   /** CPU cores (2, 1.5) or millicores (1500m); whole cores give exclusive cores under the static CPU manager. */
@@ -404,6 +421,8 @@ export interface TradingEngineSpec {
   readonly revisionHistoryLimit: number;
   /** Re-applying one of the last `revisions` revisions skips steps and analysis (fast rollback). */
   readonly rollbackWindow: RollbackWindow;
+  /** Symbol ownership (docs/ownership.md): spec.replicas shards over engine.symbols, each owned by one engine pod at a time; used when the engine has a control endpoint with bindPort. */
+  readonly ownership: OwnershipSpec;
   /** The engine pod. */
   readonly template: EngineTemplate;
   /** The engine configuration, rendered into the engine ConfigMap (docs/engine-config.md). */
@@ -468,6 +487,8 @@ export interface ShardStatus {
   readonly positions?: Readonly<Record<string, number>>;
   /** When the shard last lost its owner; the hand-over gap is measured from here. */
   readonly releasedAt?: string;
+  /** When the owner first refused or did not answer a release of the shard while Ready; once spec.ownership.releaseTimeoutSeconds have passed, its orders are cut and the pod is deleted. */
+  readonly releasePendingSince?: string;
   /** Pods the shard was taken from without their acknowledgement (not Ready, or unreachable): each may still believe it owns the shard at an older epoch, which the gateway fences. Each is told what it owns as soon as it is Ready again, and leaves this list once it answers or is gone. */
   readonly unreleasedBy?: readonly string[];
 }
@@ -652,6 +673,17 @@ export const specDefaults: DefaultsNode = {
       "properties": {
         "revisions": {
           "default": 2
+        }
+      }
+    },
+    "ownership": {
+      "default": {},
+      "properties": {
+        "onOwnerLoss": {
+          "default": "Reassign"
+        },
+        "releaseTimeoutSeconds": {
+          "default": 30
         }
       }
     },

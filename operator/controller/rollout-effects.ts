@@ -85,10 +85,17 @@ function numericEntries(value: unknown): Record<string, number> | undefined {
 
 /**
  * Sends every command of a shard hand-over at once (each pod gets one) and reports each answer with its round
- * trip. Without the engine's control keys no pod can be reached: each command is reported unanswered.
+ * trip. A command past its release deadline (`cutIfUnanswered`) that fails is followed by orders-off to the same
+ * pod, reported in the outcome's `cut`. Without the engine's control keys no pod can be reached: each command is
+ * reported unanswered.
  */
 export async function handOverShards(effects: RolloutEffects, request: ShardsRequest, keys: ControlClientKeys | undefined): Promise<ShardOutcome[]> {
-  return onEachPod(request.commands, keys, (command, clientKeys) => effects.setOwnership(command.address, clientKeys, command.shards, request.timeoutMs));
+  return onEachPod(request.commands, keys, async (command, clientKeys) => {
+    const outcome = await effects.setOwnership(command.address, clientKeys, command.shards, request.timeoutMs);
+    if (outcome.ok || command.cutIfUnanswered !== true) return outcome;
+    const cut = await effects.cut(command.address, clientKeys, ordersOffTimeoutMs);
+    return { ...outcome, cut: { ok: cut.ok, ...(cut.error === undefined ? {} : { error: cut.error }) } };
+  });
 }
 
 /** The headers a Prometheus source sends: its own (a tenant header) and the bearer token, when it has one. */

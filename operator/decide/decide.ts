@@ -13,6 +13,7 @@ import { planCanary } from '../rollout/canary.ts';
 import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
 import type { ReplaceInput, RolloutInput, RolloutPlan } from '../rollout/types.ts';
 import { assemble } from './assemble.ts';
+import { pods as podResource } from '../kube/resources.ts';
 import { decideShards, shardCommandTimeoutMs, shardMoveRequeueMs, shardRetryMs, type PlannerKind } from './shards.ts';
 import type { ShardPlan } from '../ownership/shard-plan.ts';
 
@@ -69,7 +70,7 @@ function decideValid(observed: Observed, engine: TradingEngine, nowMs: number): 
   if (shards?.kind === 'commands') {
     return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: { shards: { commands: shards.commands, timeoutMs: shardCommandTimeoutMs(engine) } } };
   }
-  const assembled = withShards(assemble(engine, observed, revision, rollout, nowMs), shards);
+  const assembled = withShards(assemble(engine, observed, revision, rollout, nowMs), shards, engine.metadata.namespace ?? '');
   // Never adopt: a child to create whose name is taken by an object this engine does not control blocks the plan.
   const creates = assembled.applies.filter((intent) => intent.observed === undefined);
   if (creates.length === 0) return assembled;
@@ -97,14 +98,20 @@ function plan(input: ReplaceInput): { readonly rollout: RolloutPlan; readonly pl
     : { rollout: planCanary(rolloutInput), planner: 'canary' };
 }
 
-/** status.shards and the hand-over Events; while a shard is between owners, look again at once for its next step. */
-function withShards(plan: Plan, shards: ShardPlan | undefined): Plan {
+/**
+ * status.shards, the hand-over Events and the evicted pods' deletions; while a shard is between owners, look again
+ * at once for its next step.
+ */
+function withShards(plan: Plan, shards: ShardPlan | undefined, namespace: string): Plan {
   if (shards?.kind !== 'settled') return plan;
   // A refused or unanswered command is retried after a pause, never in a tight loop.
   const again = shards.failed ? shardRetryMs : shardMoveRequeueMs;
   const requeueAfterMs = shards.moving ? Math.min(plan.requeueAfterMs ?? again, again) : plan.requeueAfterMs;
+  // An evicted pod is deleted by UID, so a new pod under the same name is never touched.
+  const evictions = shards.evictions.map((eviction) => ({ resource: podResource, namespace, name: eviction.pod, uid: eviction.uid }));
   return {
     ...plan,
+    deletes: [...plan.deletes, ...evictions],
     events: [...plan.events, ...shards.events],
     status: { ...plan.status, shards: shards.records },
     ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }),

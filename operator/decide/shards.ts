@@ -44,9 +44,14 @@ export function decideShards(engine: TradingEngine, observed: Observed, revision
   const stable = rollout.stableRevision;
   const revisionsFor = tradingRevisions(planner, rollout, revision, stable, shardCount);
   const configs = revisionConfigs(observed);
+  const { ownership } = engine.spec;
+  const pins = Object.fromEntries((ownership.pins ?? []).flatMap((pin) => pin.symbols.map((symbol) => [symbol, pin.shard] as const)));
   return planShards({
     symbols: engine.spec.engine.symbols,
     shardCount,
+    pins,
+    releaseTimeoutMs: ownership.releaseTimeoutSeconds * 1000,
+    ...(ownership.onOwnerLoss === 'WaitForReplacement' ? { podsWanted: (wanted: string) => podsWantedOf(observed, wanted) } : {}),
     revisionsFor,
     pods: observed.pods.map((pod) => enginePod(pod, control.bindPort ?? 0, configs)),
     records: engine.status?.shards ?? [],
@@ -72,6 +77,11 @@ function tradingRevisions(planner: PlannerKind, rollout: RolloutPlan, revision: 
     return (shard) => (shard < canaryShards ? [revision, stable] : stopped ? [stable] : [stable, revision]);
   }
   return () => fallback;
+}
+
+/** The pods a revision's ReplicaSet wants (its spec.replicas), 0 when it has none. */
+function podsWantedOf(observed: Observed, revision: string): number {
+  return observed.replicaSets.find((rs) => rs.metadata?.labels?.[labelKeys.revision] === revision)?.spec?.replicas ?? 0;
 }
 
 /** What a revision's engine configuration says about ownership: whether it is assigned, and its symbols. */

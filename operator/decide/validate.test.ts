@@ -66,6 +66,20 @@ describe('validateSpec', () => {
     expect(validateSpec(spec)).toEqual([{ path: 'spec.template.env[1].name', message: expect.stringMatching(/^NEXUS_CONTROL_KEYS is set by the operator and cannot be overridden/) }]);
   });
 
+  it('refuses a pin on a shard beyond spec.replicas, of an unlisted symbol, or of a symbol pinned twice; ignores pins at replicas 0', () => {
+    const pinned = (replicas: number) => withSpec(exampleEngine('gpu-canary'), (s) => {
+      s.replicas = replicas;
+      s.ownership = { onOwnerLoss: 'Reassign', releaseTimeoutSeconds: 30, pins: [{ shard: 3, symbols: [s.engine.symbols[0], 'NOPE'] }, { shard: 0, symbols: [s.engine.symbols[0]] }] };
+    }).spec;
+    const symbol = pinned(4).engine.symbols[0];
+    expect(validateSpec(pinned(2))).toEqual([
+      { path: 'spec.ownership.pins[0].shard', message: 'shard 3 does not exist: spec.replicas 2 makes shards 0..1' },
+      { path: 'spec.ownership.pins[0].symbols[1]', message: '"NOPE" is not one of spec.engine.symbols' },
+      { path: 'spec.ownership.pins[1].symbols[0]', message: `${symbol} is already pinned by spec.ownership.pins[0]` },
+    ]);
+    expect(validateSpec(pinned(0)).map((error) => error.path)).toEqual(['spec.ownership.pins[0].symbols[1]', 'spec.ownership.pins[1].symbols[0]']);
+  });
+
   it('accepts signal checks with either source: Prometheus reads the same counters as the pod scrape', () => {
     for (const source of [{ type: 'Prometheus' as const, prometheus: { address: 'http://prometheus:9090' } }, { type: 'PodScrape' as const }]) {
       const spec = withSpec(exampleEngine('gpu-canary'), (s) => {

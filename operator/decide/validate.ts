@@ -33,7 +33,29 @@ export function validateSpec(spec: TradingEngineSpec, settings: OperatorSettings
   checkStrategy(spec, errors);
   checkPrometheusAddress(spec, settings, errors);
   checkReservedEnv(spec, errors);
+  checkPins(spec, errors);
   return errors;
+}
+
+/**
+ * Each pin names one of engine.symbols, pinned once, on a shard below spec.replicas (at replicas 0 there are no
+ * shards and pins are not used, so scaling to zero never makes a spec invalid).
+ */
+function checkPins(spec: TradingEngineSpec, errors: FieldError[]): void {
+  const listed = new Set(spec.engine.symbols);
+  const seen = new Map<string, number>();
+  (spec.ownership.pins ?? []).forEach((pin, i) => {
+    const path = `spec.ownership.pins[${i}]`;
+    if (spec.replicas > 0 && pin.shard >= spec.replicas) {
+      errors.push({ path: `${path}.shard`, message: `shard ${pin.shard} does not exist: spec.replicas ${spec.replicas} makes shards 0..${spec.replicas - 1}` });
+    }
+    pin.symbols.forEach((symbol, j) => {
+      if (!listed.has(symbol)) errors.push({ path: `${path}.symbols[${j}]`, message: `${JSON.stringify(symbol)} is not one of spec.engine.symbols` });
+      const earlier = seen.get(symbol);
+      if (earlier !== undefined) errors.push({ path: `${path}.symbols[${j}]`, message: `${symbol} is already pinned by spec.ownership.pins[${earlier}]` });
+      else seen.set(symbol, i);
+    });
+  });
 }
 
 /** The operator's own variables (the config path, the control keys, the state directory) cannot be overridden. */

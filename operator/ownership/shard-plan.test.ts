@@ -62,6 +62,11 @@ class World {
   readonly epochsIssued = new Map<number, number[]>();
   /** Partitioned pods that still hold a shard at an older epoch: the gateway fences them, the owner check skips them. */
   readonly zombies = new Set<string>();
+  /** Options of every reconcile beyond the shards and revisions (pins, a cap, the release timeout). */
+  options: Partial<Pick<ShardPlanInput, 'pins' | 'podsWanted' | 'releaseTimeoutMs'>> = {};
+  /** Pods the planner evicted (deleted), and the pods sent orders-off after a failed command. */
+  readonly evicted: string[] = [];
+  readonly cut: string[] = [];
 
   addPod(name: string, revision: string): void {
     this.pods.push({ name, uid: `uid-${name}`, restarts: 0, revision, address: `tcp://${name}:5560`, eligible: true });
@@ -79,9 +84,9 @@ class World {
   }
 
   /** One reconcile, as decide runs it: commands, their answers, then the records. */
-  reconcile(shardCount: number, revisionsFor: (shard: number) => readonly string[]): { commands: readonly ShardCommand[]; moving: boolean } {
-    this.nowMs += 20;
-    const input: ShardPlanInput = { symbols: SYMBOLS, shardCount, revisionsFor, pods: this.pods, records: this.records, nowMs: this.nowMs };
+  reconcile(shardCount: number, revisionsFor: (shard: number) => readonly string[], stepMs = 20): { commands: readonly ShardCommand[]; moving: boolean } {
+    this.nowMs += stepMs;
+    const input: ShardPlanInput = { symbols: SYMBOLS, shardCount, revisionsFor, pods: this.pods, records: this.records, nowMs: this.nowMs, releaseTimeoutMs: 30_000, ...this.options };
     let plan = planShards(input);
     let commands: readonly ShardCommand[] = [];
     if (plan.kind === 'commands') {
@@ -90,7 +95,10 @@ class World {
         const engine = this.engines.get(command.pod);
         const outcome = engine === undefined ? { pod: command.pod, ok: false, error: 'connection refused', micros: 0 } : engine.apply(command);
         this.expectNoSymbolOwnedTwice();
-        return outcome;
+        if (outcome.ok || command.cutIfUnanswered !== true) return outcome;
+        // As the executor does: orders-off after a failed command past its deadline (the silent pod hears it).
+        this.cut.push(command.pod);
+        return { ...outcome, cut: { ok: true } };
       });
       plan = planShards({ ...input, outcomes });
     }
@@ -104,6 +112,7 @@ class World {
     }
     this.records = [...plan.records];
     this.events.push(...plan.events);
+    this.evicted.push(...plan.evictions.map((eviction) => eviction.pod));
     return { commands, moving: plan.moving };
   }
 
@@ -232,6 +241,78 @@ describe('planShards', () => {
     expect(world.ownership()['b-0']).toEqual([...SYMBOLS].sort());
     expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: true });
     expect(world.events.map((event) => event.reason)).toContain('ShardOwnerLost');
+  });
+
+  it('evicts a Ready pod that has not released its shard for releaseTimeoutMs: orders-off, delete, then the shard moves once it is deleting', () => {
+    const world = new World();
+    world.options = { releaseTimeoutMs: 10_000 };
+    world.addPod('a-0', 'A');
+    world.addPod('b-0', 'B');
+    world.settle(1, only('A'));
+    const stuck = world.engines.get('a-0');
+    if (stuck === undefined) throw new Error('no engine');
+    stuck.answering = false;
+    world.reconcile(1, only('B'));
+    const since = world.records[0].releasePendingSince;
+    expect(since).toBe(new Date(world.nowMs).toISOString());
+    // Retried within the deadline: still its shard, the first failure's time kept, nobody evicted.
+    world.reconcile(1, only('B'), 5_000);
+    expect(world.records[0]).toMatchObject({ owner: 'a-0', granted: true, releasePendingSince: since });
+    expect(world.evicted).toEqual([]);
+    // Past it: one last try, then orders-off and eviction; the shard is not granted elsewhere while the pod may trade.
+    world.reconcile(1, only('B'), 5_000);
+    expect(world.cut).toEqual(['a-0']);
+    expect(world.evicted).toEqual(['a-0']);
+    expect(world.records[0]).toMatchObject({ owner: 'a-0', epoch: 1 });
+    const evicted = world.events.find((event) => event.reason === 'ShardOwnerEvicted');
+    expect(evicted?.message).toContain('Pod a-0 did not release shard 0 for 10000 ms (releaseTimeoutSeconds 10): no answer within 5000 ms; orders-off acknowledged');
+    // The API server marks it deleting (no longer eligible): the shard moves to B at the next epoch, a-0 listed as a holder that never confirmed.
+    world.pods = world.pods.map((pod) => (pod.name === 'a-0' ? { ...pod, eligible: false } : pod));
+    world.engines.delete('a-0');
+    world.settle(1, only('B'));
+    expect(world.records[0]).toMatchObject({ owner: 'b-0', epoch: 2, granted: true, unreleasedBy: ['a-0'] });
+    expect(world.records[0].releasePendingSince).toBeUndefined();
+  });
+
+  it('forgets a pending release when the shard is wanted where it is after all (the move was aborted)', () => {
+    const world = new World();
+    world.addPod('a-0', 'A');
+    world.addPod('b-0', 'B');
+    world.settle(1, only('A'));
+    const stuck = world.engines.get('a-0');
+    if (stuck === undefined) throw new Error('no engine');
+    stuck.answering = false;
+    world.reconcile(1, only('B'));
+    expect(world.records[0].releasePendingSince).toBeDefined();
+    world.reconcile(1, only('A'), 60_000);
+    expect(world.records[0].releasePendingSince).toBeUndefined();
+    expect(world.evicted).toEqual([]);
+  });
+
+  it('places pinned symbols on their shard and hashes the rest', () => {
+    const world = new World();
+    world.options = { pins: { AAPL: 1, MSFT: 1, NVDA: 1 } };
+    for (const name of ['a-0', 'a-1']) world.addPod(name, 'A');
+    world.settle(2, only('A'));
+    expect(world.records[1].symbols).toEqual(expect.arrayContaining(['AAPL', 'MSFT', 'NVDA']));
+    expect(world.records[0].symbols).not.toContain('AAPL');
+    expect(world.records.flatMap((record) => record.symbols).sort()).toEqual([...SYMBOLS].sort());
+  });
+
+  it('WaitForReplacement: a dead pod\'s shard waits, unowned, for its replacement instead of doubling a survivor', () => {
+    const world = new World();
+    world.options = { podsWanted: () => 2 };
+    for (const name of ['a-0', 'a-1']) world.addPod(name, 'A');
+    world.settle(2, only('A'));
+    const lost = world.records.find((record) => record.owner === 'a-1')?.shard ?? -1;
+    world.removePod('a-1');
+    world.settle(2, only('A'));
+    expect(world.records[lost].owner).toBeUndefined();
+    expect(world.ownership()['a-0']).toEqual(world.records[1 - lost].symbols);
+    world.addPod('a-2', 'A');
+    world.settle(2, only('A'));
+    expect(world.records[lost]).toMatchObject({ owner: 'a-2', epoch: 2, granted: true });
+    expect(world.records[1 - lost]).toMatchObject({ owner: 'a-0', epoch: 1 });
   });
 
   it('tells a partitioned pod that comes back what it owns now, once it is Ready: it stops trading the shard it lost', () => {

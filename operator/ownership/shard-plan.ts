@@ -21,10 +21,12 @@ import { assignShards } from './assignment.ts';
  *                  shard; its answer acknowledges the positions; the record becomes free. A holder whose pod is gone
  *                  or whose engine container restarted holds nothing any more: free at once, with a Warning (its
  *                  positions went with it: the next owner starts flat). A pod that refuses or does not answer keeps the shard
- *                  (retried) while it is Ready; once it is not, the shard is taken from it (fencing stops any order
- *                  it still sends once the next owner's first order reaches the gateway) and the pod is listed in
- *                  the record's `unreleasedBy`: as soon as it is Ready again it is told what it owns now, so a
- *                  partitioned pod that comes back stops trading the shard instead of being fenced for ever.
+ *                  (retried, `releasePendingSince` set) while it is Ready, for at most `releaseTimeoutMs`: then the
+ *                  release is tried once more, orders-off follows if it fails, and the pod is evicted (deleted, so its
+ *                  ReplicaSet replaces it). Once it is not Ready (or deleted), the shard is taken from it (fencing
+ *                  stops any order it still sends once the next owner's first order reaches the gateway) and the pod
+ *                  is listed in the record's `unreleasedBy`: as soon as it is Ready again it is told what it owns
+ *                  now, so a partitioned pod that comes back stops trading the shard instead of being fenced for ever.
  *     2. reserve   a free shard with a desired owner, every one of whose symbols no other record holds, gets
  *                  epoch + 1 and the positions of its symbols; written to status (the commit point) ...
  *     3. acquire   ... and granted to the pod once that status is written (the reconciler decides again from it at
@@ -62,6 +64,16 @@ export interface ShardPlanInput {
   readonly symbols: readonly string[];
   /** spec.replicas: the number of trading shards. */
   readonly shardCount: number;
+  /** spec.ownership.pins as symbol -> shard (validated: listed symbols, shards below shardCount). */
+  readonly pins?: Readonly<Record<string, number>>;
+  /**
+   * Under spec.ownership.onOwnerLoss WaitForReplacement: the pods a revision's ReplicaSet wants. No pod then owns
+   * more than its share (the revision's shards over that count), so a dead pod's shards wait for its replacement
+   * rather than double a surviving pod's load and risk. Undefined (Reassign): no cap.
+   */
+  readonly podsWanted?: (revision: string) => number;
+  /** spec.ownership.releaseTimeoutSeconds in ms: how long a Ready pod may fail to release before it is evicted. */
+  readonly releaseTimeoutMs: number;
   /** The revisions allowed to own each shard, preferred first (a canary's shards, the stable ones, ...). */
   readonly revisionsFor: (shard: number) => readonly string[];
   readonly pods: readonly EnginePod[];
@@ -81,7 +93,15 @@ export type ShardPlan =
       readonly moving: boolean;
       /** A command of this pass was refused or not answered: look again after a pause, not at once. */
       readonly failed: boolean;
+      /** Pods to delete: Ready, yet they did not release a shard within releaseTimeoutMs (orders-off was tried). */
+      readonly evictions: readonly Eviction[];
     };
+
+/** A pod the planner evicts, by name and UID (the deletion's precondition, so a new pod of the same name is spared). */
+export interface Eviction {
+  readonly pod: string;
+  readonly uid: string;
+}
 
 type Holder = 'intact' | 'lost' | 'gone';
 
@@ -94,7 +114,7 @@ export function hasReservedShard(records: readonly ShardRecord[] | undefined): b
 export function planShards(input: ShardPlanInput): ShardPlan {
   const { nowMs } = input;
   // No shard at all (replicas 0): every record is released and nothing is granted.
-  const target = input.shardCount === 0 ? [] : assignShards(input.symbols, input.shardCount).shards;
+  const target = input.shardCount === 0 ? [] : assignShards(input.symbols, input.shardCount, input.pins).shards;
   const podByName = new Map(input.pods.map((pod) => [pod.name, pod]));
   // A pod gone for good holds nothing: it leaves every unreleasedBy list.
   const records = normalise(input.records, input.shardCount).map((record) => withoutGone(record, podByName));
@@ -113,7 +133,11 @@ export function planShards(input: ShardPlanInput): ShardPlan {
       records[record.shard] = freed(record, record.positions, nowMs);
       continue;
     }
-    if (matches) continue;
+    if (matches) {
+      // Wanted where it is after all (an aborted move): no release is pending any more.
+      records[record.shard] = withoutPendingRelease(record);
+      continue;
+    }
     const pod = podByName.get(record.owner);
     if (pod?.address === undefined || holder === 'gone') {
       // A pod that exists but cannot be reached may still hold the shard: it is told its set once it is Ready.
@@ -146,6 +170,8 @@ export function planShards(input: ShardPlanInput): ShardPlan {
     const pod = podByName.get(name);
     if (pod?.address === undefined) continue;
     const releases = releasing.get(name) ?? [];
+    // A Ready pod that has not released a shard for releaseTimeoutMs: one last try, orders-off if it fails.
+    const overdue = pod.eligible && releases.some((shard) => releaseOverdue(records[shard], nowMs, input.releaseTimeoutMs));
     const acquires = acquiring.get(name) ?? [];
     const shards = records
       .filter((record) => record.owner === name && !releases.includes(record.shard) && (record.granted === true || acquires.includes(record.shard)))
@@ -155,20 +181,32 @@ export function planShards(input: ShardPlanInput): ShardPlan {
         symbols: record.symbols,
         ...(record.granted === true ? {} : { positions: positionsFor(record.symbols, record.positions) }),
       }));
-    commands.push({ pod: name, address: pod.address, shards, releasing: releases, acquiring: acquires });
+    commands.push({ pod: name, address: pod.address, shards, releasing: releases, acquiring: acquires, ...(overdue ? { cutIfUnanswered: true } : {}) });
   }
   if (input.outcomes === undefined && commands.length > 0) return { kind: 'commands', commands };
 
   // 2. The answers: released shards become free with the positions the pod acknowledged; granted ones owned.
+  const evictions: Eviction[] = [];
   for (const command of commands) {
     const outcome = input.outcomes?.find((answer) => answer.pod === command.pod);
     const pod = podByName.get(command.pod);
     if (outcome?.ok !== true) {
       const error = outcome?.error ?? 'no answer';
+      if (command.cutIfUnanswered === true && pod !== undefined) {
+        // Still Ready, still silent: it is taken out; the shard stays recorded as its own until the pod is deleting
+        // (then taken, fenced), so no second pod is granted it while this one may still trade.
+        const since = Math.min(...command.releasing.map((shard) => Date.parse(records[shard].releasePendingSince ?? new Date(nowMs).toISOString())));
+        const cut = outcome?.cut === undefined ? 'orders-off not sent' : outcome.cut.ok ? 'orders-off acknowledged' : `orders-off failed: ${outcome.cut.error ?? 'no answer'}`;
+        events.push({ type: 'Warning', reason: 'ShardOwnerEvicted', message: `Pod ${command.pod} did not release shard${command.releasing.length === 1 ? '' : 's'} ${command.releasing.join(', ')} for ${nowMs - since} ms (releaseTimeoutSeconds ${Math.round(input.releaseTimeoutMs / 1000)}): ${error}; ${cut}; the pod is deleted and its shards move once it is gone or not Ready` });
+        evictions.push({ pod: pod.name, uid: pod.uid });
+      }
       for (const shard of command.releasing) {
         const record = records[shard];
         if (pod?.eligible === true) {
-          events.push({ type: 'Warning', reason: 'ShardReleaseFailed', message: `Pod ${command.pod} did not release shard ${shard} (epoch ${record.epoch}): ${error}; retried while the pod is Ready` });
+          if (command.cutIfUnanswered !== true) {
+            events.push({ type: 'Warning', reason: 'ShardReleaseFailed', message: `Pod ${command.pod} did not release shard ${shard} (epoch ${record.epoch}): ${error}; retried while the pod is Ready, for at most releaseTimeoutSeconds ${Math.round(input.releaseTimeoutMs / 1000)}` });
+          }
+          if (record.releasePendingSince === undefined) records[shard] = { ...record, releasePendingSince: new Date(nowMs).toISOString() };
         } else {
           events.push({ type: 'Warning', reason: 'ShardOwnerLost', message: `Shard ${shard} taken from pod ${command.pod}, which is not Ready and did not release it (${error}); its orders at epoch ${record.epoch} are fenced once the next owner trades` });
           records[shard] = freed(record, record.positions, nowMs, command.pod);
@@ -232,7 +270,7 @@ export function planShards(input: ShardPlanInput): ShardPlan {
   const final = records.map((record) => (record.owner !== undefined || record.positions === undefined ? record : withoutPositions(record, taken)));
   const moving = final.some((record, shard) => desired[shard] !== undefined && (record.owner !== desired[shard] || record.granted !== true));
   const failed = commands.some((command) => input.outcomes?.find((outcome) => outcome.pod === command.pod)?.ok !== true);
-  return { kind: 'settled', records: final, events, moving, failed };
+  return { kind: 'settled', records: final, events, moving, failed, evictions };
 }
 
 /**
@@ -259,7 +297,10 @@ function desiredOwners(input: ShardPlanInput, records: readonly ShardRecord[], t
   for (const [revision, shards] of byRevision) {
     // Every pod of one revision runs the same configuration, so one that knows a shard's symbols all do.
     const candidates = eligible.filter((pod) => pod.revision === revision && knows(pod, shards[0]));
-    const quota = Math.ceil(shards.length / candidates.length);
+    // Under a cap (WaitForReplacement) a shard no pod has room for stays unowned until a replacement is Ready.
+    const wanted = input.podsWanted?.(revision);
+    const cap = wanted === undefined ? Number.POSITIVE_INFINITY : Math.ceil(shards.length / Math.max(1, wanted));
+    const quota = Math.min(Math.ceil(shards.length / candidates.length), cap);
     const load = new Map(candidates.map((pod) => [pod.name, 0]));
     const unplaced: number[] = [];
     for (const shard of shards) {
@@ -272,6 +313,7 @@ function desiredOwners(input: ShardPlanInput, records: readonly ShardRecord[], t
     }
     for (const shard of unplaced) {
       const pod = candidates.reduce((best, next) => ((load.get(next.name) ?? 0) < (load.get(best.name) ?? 0) ? next : best));
+      if ((load.get(pod.name) ?? 0) >= cap) continue;
       owners[shard] = pod.name;
       load.set(pod.name, (load.get(pod.name) ?? 0) + 1);
     }
@@ -307,6 +349,17 @@ function freed(record: ShardRecord, positions: Readonly<Record<string, number>> 
 
 /** The most pods kept in one record's unreleasedBy (the CRD's maxItems): the oldest is dropped beyond it. */
 const maxUnreleased = 16;
+
+/** Whether the record's owner has failed to release it for at least `timeoutMs`. */
+function releaseOverdue(record: ShardRecord, nowMs: number, timeoutMs: number): boolean {
+  return record.releasePendingSince !== undefined && nowMs - Date.parse(record.releasePendingSince) >= timeoutMs;
+}
+
+function withoutPendingRelease(record: ShardRecord): ShardRecord {
+  if (record.releasePendingSince === undefined) return record;
+  const { releasePendingSince: _done, ...rest } = record;
+  return rest;
+}
 
 function withoutUnreleased(record: ShardRecord, pod: string): ShardRecord {
   if (record.unreleasedBy?.includes(pod) !== true) return record;

@@ -39,6 +39,8 @@ export interface ShardCommand {
   /** Shards this command takes away from the pod, and shards it grants (reserved for the pod). */
   readonly releasing: readonly number[];
   readonly acquiring: readonly number[];
+  /** The pod is past its release deadline: when this command fails, send it orders-off (it is then evicted). */
+  readonly cutIfUnanswered?: boolean;
 }
 
 /** What a pod answered to a ShardCommand. */
@@ -51,6 +53,8 @@ export interface ShardOutcome {
   /** Every symbol the pod does not own after the command, with the position it last counted. */
   readonly positions?: Readonly<Record<string, number>>;
   readonly micros: number;
+  /** The orders-off sent after a failed command that asked for it (`cutIfUnanswered`). */
+  readonly cut?: { readonly ok: boolean; readonly error?: string };
 }
 
 

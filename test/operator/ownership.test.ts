@@ -11,9 +11,9 @@ import type { PodJson } from '../support/kube.ts';
  * Symbol ownership end to end: a real API server, the operator's controller, real engine processes (node agent),
  * the market-data feed and the fencing gateway. The engines run the probe strategy, one order per trade, so every
  * trade is accounted for: in a steady state the gateway receives one order per trade (not one per replica), and
- * through re-sharding (4 -> 6 -> 3 shards), a SIGKILLed engine, an operator restart in the middle of a move and a
- * frozen (partitioned) engine that comes back, it counts no tick answered twice and accepts no order of a
- * superseded epoch.
+ * through re-sharding (4 -> 6 -> 3 shards), a SIGKILLed engine, an operator restart in the middle of a move, a
+ * frozen (partitioned) engine that comes back, a canary, and a Ready engine whose control replies stop (cut and
+ * deleted after releaseTimeoutSeconds), it counts no tick answered twice and accepts no order of a superseded epoch.
  */
 let lab: RolloutLab | undefined;
 const lines: string[] = [];
@@ -26,10 +26,13 @@ const tail = (): string => lines.slice(-30).join('\n');
  * meanwhile (`operator` moved on), as it would be if the process had died between the status write and the grant.
  */
 const grants = { held: false, operator: 0 };
+/** Control addresses whose set-ownership gets no answer (its control replies stopped), the pod staying Ready. */
+const silenced = new Set<string>();
 const realEffects = createRolloutEffects();
 const effects: RolloutEffects = {
   ...realEffects,
   async setOwnership(address, keys, shards, timeoutMs) {
+    if (silenced.has(address)) return { ok: false, error: 'no answer (the test stopped this pod\'s control replies)' };
     if (grants.held && shards.some((shard) => shard.positions !== undefined)) {
       const operator = grants.operator;
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -209,4 +212,37 @@ describe('symbol ownership against a real API server and real engines (probe: on
     await expectClean();
     expect(lab?.sink.counts.duplicates).toBe(duplicates);
   }, 300_000);
+
+  it('cuts and deletes a Ready pod that does not release within releaseTimeoutSeconds; its replacement takes the shard, with a pinned symbol moved', async () => {
+    const before = await settled(4, '4 shards before the pin');
+    const shard0 = before?.status?.shards?.[0];
+    const stuck = (await pods()).find((pod) => pod.metadata.name === shard0?.owner);
+    const moved = shard0?.symbols[0] ?? '';
+    expect(stuck?.status?.podIP, 'the owner of shard 0').toBeDefined();
+    const duplicates = lab?.sink.counts.duplicates ?? 0;
+    silenced.add(`tcp://${stuck?.status?.podIP ?? ''}:5560`);
+    try {
+      // Pinning shard 0's first symbol to shard 1 changes both shards: the silent owner of shard 0 must release it.
+      await lab?.apply(manifest(4, (spec) => {
+        spec.template.image = 'nexus/engine:canary';
+        spec.ownership = { pins: [{ shard: 1, symbols: [moved] }], onOwnerLoss: 'Reassign', releaseTimeoutSeconds: 3 };
+      }));
+      const events = await eventually(async () => await lab?.events(name) ?? [], {
+        until: (list) => list.some((event) => event.reason === 'ShardOwnerEvicted'), timeoutMs: 60_000, what: 'the silent pod evicted', context: tail,
+      });
+      const evicted = events.find((event) => event.reason === 'ShardOwnerEvicted');
+      expect(evicted?.message).toContain(`Pod ${stuck?.metadata.name ?? ''} did not release shard 0 for`);
+      expect(evicted?.message).toContain('orders-off acknowledged');
+    } finally {
+      silenced.clear();
+    }
+    const after = await settled(4, '4 shards after the eviction');
+    expect(after?.status?.shards?.[1]?.symbols).toContain(moved);
+    expect(after?.status?.shards?.[0]?.symbols).not.toContain(moved);
+    expect(after?.status?.shards?.every((record) => record.releasePendingSince === undefined)).toBe(true);
+    const live = await pods();
+    expect(live.some((pod) => pod.metadata.uid === stuck?.metadata.uid && pod.metadata.deletionTimestamp === undefined), 'the silent pod deleted').toBe(false);
+    await expectClean();
+    expect(lab?.sink.counts.duplicates).toBe(duplicates);
+  }, 240_000);
 });
