@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '../engine/config-error.ts';
+import { StrategyModuleError } from '../engine/strategy/strategy-modules.ts';
 import { TickCsvError } from '../engine/sim/tick-csv.ts';
 import { UsageError } from './lib/args.ts';
 import { clusterCommand } from './commands/cluster.ts';
@@ -16,6 +17,7 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   feed: { run: feedCommand, summary: 'market-data simulator or CSV replayer over ZeroMQ PUB' },
   sink: { run: sinkCommand, summary: 'receive orders (PULL) and signals (SUB), print counts and latency' },
   ctl: { run: ctlCommand, summary: 'send orders-on | orders-off | drain | status to an engine control socket' },
+  backtest: { run: async (argv) => (await import('./commands/backtest.ts')).backtestCommand(argv), summary: 'replay a tick CSV through the engine pipeline with its strategies (built in or modules); orders, fills, PnL' },
   indicators: { run: async (argv) => (await import('./commands/indicators.ts')).indicatorsCommand(argv), summary: 'compute indicators over a CSV of bars (sma:20,macd:12:26:9,...) and write CSV or JSON' },
   // Loaded on demand: the engine and the other commands never load the Kubernetes client.
   operator: { run: async (argv) => (await import('./commands/operator.ts')).operatorCommand(argv), summary: 'run the TradingEngine operator against a cluster (kubeconfig or in-cluster)' },
@@ -49,6 +51,10 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof ConfigError) {
       console.error(`nexus ${name}: invalid configuration: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof StrategyModuleError) {
+      console.error(`nexus ${name}: ${error.message}`);
       return 2;
     }
     if (error instanceof TickCsvError) {

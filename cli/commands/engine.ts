@@ -1,5 +1,7 @@
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { loadEngineConfig } from '../../engine/config/load.ts';
+import { checkStrategies } from '../../engine/config/engine-config.ts';
+import { loadStrategyModules } from '../../engine/strategy/strategy-modules.ts';
 import { readControlServerKeys } from '../../engine/control/control-keys.ts';
 import { Engine } from '../../engine/app/engine.ts';
 import { flag, helpText, parseArgs, str, type OptionSpec } from '../lib/args.ts';
@@ -32,6 +34,9 @@ export async function engineCommand(argv: readonly string[]): Promise<number> {
   }
   const configPath = str(values, 'config');
   const { config, origin } = loadEngineConfig({ ...(configPath === undefined ? {} : { configPath }), env: process.env });
+  // Strategy modules load before anything starts: a module that fails to load, or whose params do not fit it, exits 2.
+  await loadStrategyModules(config.strategies);
+  checkStrategies(config);
   if (flag(values, 'check-config')) {
     console.log(JSON.stringify(config, null, 2));
     return 0;

@@ -111,6 +111,7 @@ export class Engine {
         framesRejected: intake.framesRejected,
         ticksRejected: intake.ticksRejected,
         signals: processor.signals,
+        strategyFaults: processor.strategyFaults,
         ordersDenied: denials,
       },
       collect: () => this.pipeline.collectDecisions(),

@@ -31,7 +31,10 @@ export interface IndicatorSpec {
 
 export interface StrategySpec {
   readonly name: string;
-  readonly type: string;
+  /** A built-in strategy type; absent when `module` names a strategy module. */
+  readonly type?: string;
+  /** The path of a strategy module (docs/strategy-sdk.md), loaded at start; absent for a built-in type. */
+  readonly module?: string;
   readonly params: Readonly<Record<string, unknown>>;
   readonly indicators: readonly string[];
 }
@@ -243,6 +246,15 @@ function parseIndicators(value: unknown): IndicatorSpec[] {
   });
 }
 
+/**
+ * Builds every configured strategy once, as the pipeline will: for module strategies this is where their params and
+ * indicators are checked, after `loadStrategyModules`. Throws the ConfigError of the first problem.
+ */
+export function checkStrategies(config: EngineConfig): void {
+  const typeByName = new Map(config.indicators.map((indicator) => [indicator.name, indicator.type]));
+  config.strategies.forEach((spec, i) => createStrategy({ ...spec, params: { ...spec.params }, indicators: [...spec.indicators] }, typeByName, `strategies[${i}]`));
+}
+
 function parseStrategies(value: unknown, indicators: readonly IndicatorSpec[]): StrategySpec[] {
   const list = asArray(value ?? [], 'strategies');
   if (list.length > 0xffff) throw new ConfigError('strategies', 'at most 65535 strategies');
@@ -251,18 +263,22 @@ function parseStrategies(value: unknown, indicators: readonly IndicatorSpec[]): 
   return list.map((item, i) => {
     const path = `strategies[${i}]`;
     const object = asObject(item, path);
-    rejectUnknownKeys(object, ['name', 'type', 'params', 'indicators'], path);
+    rejectUnknownKeys(object, ['name', 'type', 'module', 'params', 'indicators'], path);
     const names = object.indicators === undefined ? [] : asArray(object.indicators, `${path}.indicators`);
+    const module = readOptionalString(object, 'module', path);
+    if (module === '') throw new ConfigError(`${path}.module`, 'must be the path of a strategy module');
+    if (module !== undefined && object.type !== undefined) throw new ConfigError(`${path}.module`, 'a strategy has either a built-in type or a module, not both');
     const spec: StrategySpec = {
       name: parseName(object, path, seen),
-      type: readString(object, 'type', path),
+      ...(module === undefined ? { type: readString(object, 'type', path) } : { module }),
       params: parseParams(object, path),
       indicators: names.map((name, j) => {
         if (typeof name !== 'string') throw new ConfigError(`${path}.indicators[${j}]`, `must be an indicator name`);
         return name;
       }),
     };
-    createStrategy({ ...spec, params: { ...spec.params }, indicators: [...spec.indicators] }, typeByName, path);
+    // A module's strategy is checked once the module is loaded (checkStrategies, at engine start).
+    if (module === undefined) createStrategy({ ...spec, params: { ...spec.params }, indicators: [...spec.indicators] }, typeByName, path);
     return spec;
   });
 }

@@ -77,6 +77,8 @@ export class EngineCounters {
   readonly ringDropped: Float64Array;
   /** Signals per strategy index. */
   readonly signals: Float64Array;
+  /** Handler faults per strategy index (each disables its strategy). */
+  readonly strategyFaults: Float64Array;
   /** Orders risk denied, by DenyReason code (slot 0 unused; see risk-engine.ts). */
   readonly ordersDenied: Float64Array;
   /** acquire() calls that found each pool empty. */
@@ -88,6 +90,7 @@ export class EngineCounters {
     this.ringOccupancy = new Float64Array(sizes.rings);
     this.ringDropped = new Float64Array(sizes.rings);
     this.signals = sized(shared.signals, sizes.strategies, 'signals');
+    this.strategyFaults = sized(shared.strategyFaults, sizes.strategies, 'strategyFaults');
     this.ordersDenied = sized(shared.ordersDenied, sizes.denyReasons, 'ordersDenied');
     this.poolExhausted = new Float64Array(sizes.pools);
   }
@@ -107,6 +110,7 @@ export interface SharedCounterArrays {
   readonly framesRejected?: Float64Array;
   readonly ticksRejected?: Float64Array;
   readonly signals?: Float64Array;
+  readonly strategyFaults?: Float64Array;
   readonly ordersDenied?: Float64Array;
 }
 
@@ -405,6 +409,7 @@ export class EngineMetrics {
     this.counter('ring_dropped_total', 'Items a full ring dropped under the drop overflow policy.', ['ring'],
       each('ring', rings, c.ringDropped));
     this.counter('signals_total', 'Signals emitted, by strategy.', ['strategy'], each('strategy', strategies, c.signals));
+    this.counter('strategy_faults_total', 'Strategy handler faults (a throw, a bad order), by strategy: the first disables the strategy for the engine\'s life.', ['strategy'], each('strategy', strategies, c.strategyFaults));
     this.counter('orders_total', 'Orders checked by risk, by result (accepted or denied).', ['result'], [
       { labels: { result: 'accepted' }, read: () => c.ordersAccepted },
       {

@@ -8,7 +8,12 @@ import { WorkersPipeline, workersRingNames } from './workers-pipeline.ts';
 export function createPipeline(deps: PipelineDeps): Pipeline {
   switch (deps.config.pipeline.layout) {
     case 'inline':
-      return new InlinePipeline({ ...deps, orderIds: new OrderIdSource(deps.instanceId), recordDecision: deps.decisions.record });
+      return new InlinePipeline({
+        ...deps,
+        orderIds: new OrderIdSource(deps.instanceId),
+        recordDecision: deps.decisions.record,
+        onStrategyFault: (strategy, reason) => deps.log(`Strategy disabled strategy=${strategy.name} origin="${strategy.origin}" reason="${reason}"`),
+      });
     case 'workers':
       return new WorkersPipeline(deps);
   }

@@ -1,4 +1,5 @@
 import type { EngineConfig } from '../config/engine-config.ts';
+import type { ConfiguredStrategy } from '../strategy/strategy.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import { TickKind } from '../wire/layout.ts';
 import { SymbolTable } from '../wire/symbol-id.ts';
@@ -33,6 +34,8 @@ export interface InlinePipelineOptions {
   readonly signalsStreamId: number;
   /** Records per outbound frame (<= MAX_RECORDS_PER_FRAME). */
   readonly maxRecordsPerFrame?: number;
+  /** Told once per strategy that faults (TickProcessor); default: a line on stderr. */
+  readonly onStrategyFault?: (strategy: ConfiguredStrategy, reason: string) => void;
 }
 
 /**
@@ -83,6 +86,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
       counters: options.processorCounters,
       ownership: options.ownership ?? new SymbolOwnership('all', options.config.symbols.length).cells,
       ...(options.recordDecision === undefined ? {} : { recordDecision: options.recordDecision }),
+      ...(options.onStrategyFault === undefined ? {} : { onStrategyFault: options.onStrategyFault }),
     });
   }
 
@@ -103,7 +107,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
     if (tick.kind === TickKind.Trade) {
       this.processor.onTrade(symbolIndex, tick.price, tick.size, tick.publishMonoNs);
     } else {
-      this.processor.onQuote(symbolIndex, tick.kind === TickKind.Bid, tick.price);
+      this.processor.onQuote(symbolIndex, tick.kind === TickKind.Bid, tick.price, tick.publishMonoNs);
     }
   }
 

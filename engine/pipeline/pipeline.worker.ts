@@ -13,9 +13,12 @@ import { WorkerCounters } from './worker-counters.ts';
 import { SharedLatencyRecorder } from '../metrics/shared-latency.ts';
 import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
 import { OwnershipCells } from '../ownership/symbol-ownership.ts';
+import { loadStrategyModules } from '../strategy/strategy-modules.ts';
 
 const data = workerData as PipelineWorkerData;
 if (parentPort === null) throw new Error('pipeline.worker.ts runs only as a worker thread');
+// Each thread loads the strategy modules for itself (the main thread checked them before starting the workers).
+await loadStrategyModules(data.config.strategies);
 const waitStrategy = createWaitStrategy(data.waitStrategy);
 const shard = new ShardWorker({
   config: data.config,

@@ -140,7 +140,7 @@ export class ShardWorker {
       if (kind === TickKind.Trade) {
         processor.onTrade(symbolIndex, f64[base + TickField.Price], f64[base + TickField.Size], f64[base + TickField.PublishMonoNs]);
       } else {
-        processor.onQuote(symbolIndex, kind === TickKind.Bid, f64[base + TickField.Price]);
+        processor.onQuote(symbolIndex, kind === TickKind.Bid, f64[base + TickField.Price], f64[base + TickField.PublishMonoNs]);
       }
     }
     this.options.counters.publish(this.counters);

@@ -3,7 +3,8 @@ import { createIndicator } from '../indicators/registry.ts';
 import { ObjectPool } from '../pool/object-pool.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
-import type { IndicatorReader, Strategy } from '../strategy/strategy.ts';
+import type { ConfiguredStrategy } from '../strategy/strategy.ts';
+import { EngineStrategyContext, roleReadersOf, type StrategyActions } from '../strategy/strategy-context.ts';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from './indicator-bank.ts';
@@ -16,6 +17,8 @@ import { SymbolOwnership, UNOWNED } from '../ownership/symbol-ownership.ts';
 export interface ProcessorCounters {
   /** Signals per strategy index. */
   readonly signals: Float64Array;
+  /** Faults per strategy index (a handler threw): a faulted strategy is disabled for the engine's life. */
+  readonly strategyFaults: Float64Array;
   ordersAccepted: number;
   ordersDenied: number;
   /** Orders lost because the order pool was exhausted (never silent: counted and exported). */
@@ -32,6 +35,7 @@ export interface ProcessorCounters {
 export function createProcessorCounters(strategyCount: number): ProcessorCounters {
   return {
     signals: new Float64Array(strategyCount),
+    strategyFaults: new Float64Array(strategyCount),
     ordersAccepted: 0,
     ordersDenied: 0,
     orderPoolExhausted: 0,
@@ -60,6 +64,8 @@ export interface TickProcessorOptions {
    * (`finishDecisions`), when its decision and every other of the batch are complete and their orders handed on.
    */
   readonly recordDecision?: BatchLatencyRecorder;
+  /** Told once per strategy that faults, with the reason (default: a line on stderr). */
+  readonly onStrategyFault?: (strategy: ConfiguredStrategy, reason: string) => void;
 }
 
 /**
@@ -82,15 +88,17 @@ export interface TickProcessorOptions {
  * so a pod that takes a symbol over trades from its first tick; a decision on a symbol this processor does not own
  * ends there (counted in `unownedDecisions`), and an order on an owned one carries its shard and epoch.
  */
-export class TickProcessor {
+export class TickProcessor implements StrategyActions {
   private readonly banks: IndicatorBank[];
-  private readonly strategies: Strategy[];
-  private readonly strategyReaders: IndicatorReader[][][];
-  private readonly strategyStateOffset: Int32Array;
-  private readonly strategyState: Float64Array;
-  private readonly stateStride: number;
+  private readonly strategies: ConfiguredStrategy[];
+  /** One context per strategy, entered per call; and whether each strategy is disabled (it faulted). */
+  private readonly contexts: EngineStrategyContext[];
+  private readonly disabled: Uint8Array;
+  /** Whether any strategy has an onQuote handler (else quotes skip the strategy loop). */
+  private readonly quoteHandlers: boolean;
   private readonly bid: Float64Array;
   private readonly ask: Float64Array;
+  private readonly lastPrice: Float64Array;
   private readonly pool: ObjectPool<Order>;
   private readonly sink: OutputSink;
   /** Injected decision delays (tests and demos), or undefined: the hot path then only tests for it. */
@@ -121,35 +129,34 @@ export class TickProcessor {
     }
     const typeByName = new Map(config.indicators.map((spec) => [spec.name, spec.type]));
     const indexByName = new Map(config.indicators.map((spec, i) => [spec.name, i]));
-    this.strategies = [];
-    const strategyInputIndices: number[][] = [];
-    config.strategies.forEach((spec, i) => {
-      const { strategy, indicatorNames } = createStrategy(
-        { ...spec, params: { ...spec.params }, indicators: [...spec.indicators] },
-        typeByName,
-        `strategies[${i}]`,
-      );
-      this.strategies.push(strategy);
-      strategyInputIndices.push(indicatorNames.map((name) => indexByName.get(name) ?? -1));
-    });
-    this.strategyReaders = this.banks.map((bank) =>
-      strategyInputIndices.map((indices) => indices.map((index) => bank.indicators[index])),
-    );
-    this.strategyStateOffset = new Int32Array(this.strategies.length);
-    let stride = 0;
-    this.strategies.forEach((strategy, i) => {
-      this.strategyStateOffset[i] = stride;
-      stride += strategy.stateSize;
-    });
-    this.stateStride = stride;
-    this.strategyState = new Float64Array(Math.max(1, stride * symbolCount));
+    this.strategies = config.strategies.map((spec, i) => createStrategy(
+      { ...spec, params: { ...spec.params }, indicators: [...spec.indicators] },
+      typeByName,
+      `strategies[${i}]`,
+    ));
     this.bid = new Float64Array(symbolCount);
     this.ask = new Float64Array(symbolCount);
+    this.lastPrice = new Float64Array(symbolCount);
+    this.positions = options.risk.positionView;
+    const market = { positions: this.positions, lastPrices: this.lastPrice, bids: this.bid, asks: this.ask };
+    const symbols = Object.freeze([...config.symbols]);
+    // Every strategy's memory in one block: per symbol, then shared; its views are made here, once.
+    this.contexts = this.strategies.map((strategy, k) => {
+      const inputs = strategy.indicatorNames.map((name) => indexByName.get(name) ?? -1);
+      const memory = new Float64Array(strategy.stateSize * symbolCount + strategy.sharedSize);
+      const states = this.banks.map((_, s) => memory.subarray(s * strategy.stateSize, (s + 1) * strategy.stateSize));
+      const shared = memory.subarray(strategy.stateSize * symbolCount);
+      const readers = this.banks.map((bank) => roleReadersOf(strategy.roles, inputs.map((index) => bank.indicators[index])));
+      const context = new EngineStrategyContext(k, strategy.params, symbols, readers, states, shared, market, this);
+      strategy.definition.setup?.({ params: strategy.params, symbols, shared });
+      return context;
+    });
+    this.disabled = new Uint8Array(this.strategies.length);
+    this.quoteHandlers = this.strategies.some((strategy) => strategy.definition.onQuote !== undefined);
     this.pool = new ObjectPool(() => new Order(), 64);
     this.sink = options.sink;
     this.faults = faultDelaysFor(config.faultInjection);
     this.recordDecision = options.recordDecision;
-    this.positions = options.risk.positionView;
     const ownership = options.ownership ?? new SymbolOwnership('all', symbolCount).cells;
     this.ownedEpochs = ownership.epochs;
     this.ownedShards = ownership.shards;
@@ -165,20 +172,19 @@ export class TickProcessor {
     const { risk, counters } = this.options;
     counters.tradesProcessed++;
     risk.onTrade(symbolIndex, price);
+    this.lastPrice[symbolIndex] = price;
     this.banks[symbolIndex].updateTrade(price, size);
 
-    const readers = this.strategyReaders[symbolIndex];
-    const stateBase = symbolIndex * this.stateStride;
-    for (let k = 0; k < this.strategies.length; k++) {
-      const strategy = this.strategies[k];
-      const side = strategy.evaluate(
-        readers[k],
-        price,
-        this.positions[symbolIndex],
-        this.strategyState,
-        stateBase + this.strategyStateOffset[k],
-      );
-      if (side !== 0) this.emit(symbolIndex, k, side, price, strategy.orderQuantity, tickPublishMonoNs);
+    const contexts = this.contexts;
+    for (let k = 0; k < contexts.length; k++) {
+      if (this.disabled[k] !== 0) continue;
+      const context = contexts[k];
+      context.enter(symbolIndex, price, size, tickPublishMonoNs);
+      try {
+        this.strategies[k].definition.onTrade(context);
+      } catch (error) {
+        this.fault(k, error);
+      }
     }
     if (this.faults !== undefined) spinFor(this.faults.nextNs(), this.options.clockNs);
     if (this.recordDecision !== undefined) {
@@ -204,14 +210,59 @@ export class TickProcessor {
     this.decisionStamps = grown;
   }
 
-  /** A quote: keep the best bid/ask; quotes do not drive indicators. */
-  onQuote(symbolIndex: number, isBid: boolean, price: number): void {
+  /** A quote: keep the best bid/ask, then the strategies' onQuote handlers; quotes do not drive indicators. */
+  onQuote(symbolIndex: number, isBid: boolean, price: number, tickPublishMonoNs: number): void {
     this.options.counters.quotesProcessed++;
     if (isBid) this.bid[symbolIndex] = price;
     else this.ask[symbolIndex] = price;
+    if (!this.quoteHandlers) return;
+    const contexts = this.contexts;
+    for (let k = 0; k < contexts.length; k++) {
+      const handler = this.strategies[k].definition.onQuote;
+      if (handler === undefined || this.disabled[k] !== 0) continue;
+      const context = contexts[k];
+      context.enter(symbolIndex, price, 0, tickPublishMonoNs);
+      try {
+        handler(context);
+      } catch (error) {
+        this.fault(k, error);
+      }
+    }
   }
 
-  private emit(
+  /**
+   * A handler threw: the strategy is disabled for the engine's life (its memory may be half-updated), counted, and
+   * reported once with its origin and the reason. Every other strategy keeps trading.
+   */
+  private fault(strategyIndex: number, error: unknown): void {
+    this.disabled[strategyIndex] = 1;
+    this.options.counters.strategyFaults[strategyIndex]++;
+    const strategy = this.strategies[strategyIndex];
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (this.options.onStrategyFault !== undefined) this.options.onStrategyFault(strategy, reason);
+    else process.stderr.write(`strategy ${strategy.name} (${strategy.origin}) disabled: it threw ${reason}\n`);
+  }
+
+  /** StrategyActions: a signal without an order, for an owned symbol. */
+  signal(symbolIndex: number, strategyIndex: number, side: number, price: number, strength: number, tickPublishMonoNs: number): void {
+    if (this.ownedEpochs[symbolIndex] === UNOWNED) {
+      this.options.counters.unownedDecisions++;
+      return;
+    }
+    this.options.counters.signals[strategyIndex]++;
+    const signal = this.signalRecord;
+    signal.symbolIndex = symbolIndex;
+    signal.strategyId = strategyIndex;
+    signal.side = side;
+    signal.price = price;
+    signal.strength = strength;
+    signal.tickPublishMonoNs = tickPublishMonoNs;
+    signal.signalMonoNs = this.frameStartNs;
+    this.sink.signal(signal);
+  }
+
+  /** StrategyActions: a signal and, through risk, an order. */
+  order(
     symbolIndex: number,
     strategyIndex: number,
     side: number,

@@ -9,6 +9,7 @@ import type { ProcessorCounters } from './tick-processor.ts';
  *     [5] unownedDecisions
  *     [8 .. 8+S)          signals per strategy index           (the worker's TickProcessor counts here directly)
  *     [8+S .. 8+S+D)      risk denials per DenyReason code     (the worker's RiskEngine counts here directly)
+ *     [8+S+D .. 8+2S+D)   faults per strategy index            (the worker's TickProcessor counts here directly)
  *
  * The scalar fields live in the worker's plain ProcessorCounters object (fast field increments) and are copied
  * here once per batch by `publish`, before the batch's outputs are published and its input slots released (the
@@ -30,10 +31,12 @@ export class WorkerCounters {
   readonly signals: Float64Array;
   /** Risk denials by DenyReason code; a worker's RiskEngine denial storage. */
   readonly denials: Float64Array;
+  /** Faults per strategy index; a worker's ProcessorCounters.strategyFaults. */
+  readonly strategyFaults: Float64Array;
   private readonly words: Float64Array;
 
   constructor(strategyCount: number, sab?: SharedArrayBuffer) {
-    const bytes = (SCALARS + strategyCount + DENY_REASON_SLOTS) * 8;
+    const bytes = (SCALARS + 2 * strategyCount + DENY_REASON_SLOTS) * 8;
     if (sab !== undefined && sab.byteLength !== bytes) {
       throw new RangeError(`WorkerCounters for ${strategyCount} strategies need ${bytes} bytes, got ${sab.byteLength}`);
     }
@@ -41,12 +44,14 @@ export class WorkerCounters {
     this.words = new Float64Array(this.sab);
     this.signals = new Float64Array(this.sab, SCALARS * 8, strategyCount);
     this.denials = new Float64Array(this.sab, (SCALARS + strategyCount) * 8, DENY_REASON_SLOTS);
+    this.strategyFaults = new Float64Array(this.sab, (SCALARS + strategyCount + DENY_REASON_SLOTS) * 8, strategyCount);
   }
 
   /** Worker: a ProcessorCounters whose `signals` are this block's (scalars start at 0; `publish` copies them). */
   processorCounters(): ProcessorCounters {
     return {
       signals: this.signals,
+      strategyFaults: this.strategyFaults,
       ordersAccepted: 0,
       ordersDenied: 0,
       orderPoolExhausted: 0,
@@ -77,6 +82,7 @@ export class WorkerCounters {
     totals.quotesProcessed += words[QUOTES];
     totals.unownedDecisions += words[UNOWNED_DECISIONS];
     for (let i = 0; i < this.signals.length; i++) totals.signals[i] += this.signals[i];
+    for (let i = 0; i < this.strategyFaults.length; i++) totals.strategyFaults[i] += this.strategyFaults[i];
     for (let i = 0; i < this.denials.length; i++) denials[i] += this.denials[i];
   }
 }

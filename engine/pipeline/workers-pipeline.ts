@@ -335,6 +335,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     totals.tradesProcessed = 0;
     totals.quotesProcessed = 0;
     totals.signals.fill(0);
+    totals.strategyFaults.fill(0);
     this.denials.fill(0);
     for (const counters of this.workerCounters) counters.addInto(totals, this.denials);
   }

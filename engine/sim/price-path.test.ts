@@ -54,7 +54,7 @@ function runStrategies(options: TickSourceOptions, seconds: number): Outcome {
   for (let i = 0; i < RATE * seconds; i++) {
     source.next(tick);
     if (tick.kind === TickKind.Trade) processor.onTrade(tick.symbolIndex, tick.price, tick.size, 0);
-    else processor.onQuote(tick.symbolIndex, tick.kind === TickKind.Bid, tick.price);
+    else processor.onQuote(tick.symbolIndex, tick.kind === TickKind.Bid, tick.price, 0);
   }
   return { signals: [...counters.signals], orders: counters.ordersAccepted, denied: counters.ordersDenied };
 }

@@ -1,4 +1,4 @@
-import type { IndicatorReader, Strategy } from './strategy.ts';
+import { defineStrategy } from './sdk.ts';
 
 export const BBANDS_UPPER_OUTPUT = 0;
 export const BBANDS_LOWER_OUTPUT = 2;
@@ -29,29 +29,28 @@ export function breakoutSignal(previousRegime: number, regime: number): number {
 }
 
 /**
- * Bollinger breakout: reads one `bbands` indicator; buys when the trade price closes above the upper band,
- * sells when it closes below the lower band, once per breakout. The first stable observation of a symbol only
- * records its regime: starting mid-breakout is not a breakout.
+ * Bollinger breakout (built in, written on the SDK): reads one `bbands` indicator; buys when the trade price closes
+ * above the upper band, sells when it closes below the lower band, once per breakout. The first stable
+ * observation of a symbol only records its regime: starting mid-breakout is not a breakout.
  *
- * State (2 slots): [0] 1 once a stable observation has been seen, [1] the previous regime (-1, 0, +1).
+ * State (2 per symbol): [0] 1 once a stable observation has been seen, [1] the previous regime (-1, 0, +1).
  */
-export class BollingerBreakoutStrategy implements Strategy {
-  readonly type = 'bollingerBreakout';
-  readonly stateSize = 2;
-
-  constructor(
-    readonly name: string,
-    readonly orderQuantity: number,
-  ) {}
-
-  evaluate(indicators: readonly IndicatorReader[], price: number, _position: number, state: Float64Array, stateOffset: number): number {
-    const bands = indicators[0];
-    if (!bands.isStable) return 0;
-    const regime = bandRegime(price, bands.output(BBANDS_UPPER_OUTPUT), bands.output(BBANDS_LOWER_OUTPUT));
-    const seen = state[stateOffset];
-    const previous = state[stateOffset + 1];
-    state[stateOffset] = 1;
-    state[stateOffset + 1] = regime;
-    return seen === 0 ? 0 : breakoutSignal(previous, regime);
-  }
-}
+export const bollingerBreakout = defineStrategy({
+  description: 'Buys a close above the upper Bollinger band, sells one below the lower band, once per breakout',
+  indicators: { bands: 'bbands' },
+  state: 2,
+  onTrade(ctx) {
+    const bands = ctx.indicators.bands;
+    if (!bands.isStable) return;
+    const regime = bandRegime(ctx.price, bands.output(BBANDS_UPPER_OUTPUT), bands.output(BBANDS_LOWER_OUTPUT));
+    const state = ctx.state;
+    const seen = state[0];
+    const previous = state[1];
+    state[0] = 1;
+    state[1] = regime;
+    if (seen === 0) return;
+    const side = breakoutSignal(previous, regime);
+    if (side > 0) ctx.buy();
+    else if (side < 0) ctx.sell();
+  },
+});

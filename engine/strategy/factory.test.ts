@@ -26,14 +26,14 @@ describe('createStrategy', () => {
     [{ name: 'c', type: 'bollingerBreakout', indicators: ['bands'] }, 'bollingerBreakout', 2, 1],
     [{ name: 'd', type: 'probe' }, 'probe', 1, 1],
     [{ name: 'e', type: 'probe', indicators: [], params: { orderQuantity: 10 } }, 'probe', 1, 10],
-  ])('builds %j', (spec, type, stateSize, orderQuantity) => {
-    const { strategy, indicatorNames } = createStrategy(spec, indicators, 'strategies[0]');
-    expect(strategy).toMatchObject({ name: spec.name, type, stateSize, orderQuantity });
-    expect(indicatorNames).toEqual(spec.indicators ?? []);
+  ])('builds %j', (spec, origin, stateSize, orderQuantity) => {
+    const strategy = createStrategy(spec, indicators, 'strategies[0]');
+    expect(strategy).toMatchObject({ name: spec.name, origin, stateSize, sharedSize: 0, params: { orderQuantity } });
+    expect(strategy.indicatorNames).toEqual(spec.indicators ?? []);
   });
 
   it.each([
-    [{ name: 'x', type: 'meanRevert' }, 'strategies[0].type', 'unknown strategy type "meanRevert" (known: macdCross, rsiReversion, bollingerBreakout, probe)'],
+    [{ name: 'x', type: 'meanRevert' }, 'strategies[0].type', 'unknown strategy type "meanRevert" (known: macdCross, rsiReversion, bollingerBreakout, probe; or give a module)'],
     [{ name: '', type: 'probe' }, 'strategies[0].name', 'non-empty string'],
     [{ name: 'x', type: 'macdCross', indicators: ['fast'] }, 'strategies[0].indicators[0]', 'indicator "fast" is of type ema, macdCross needs macd'],
     [{ name: 'x', type: 'macdCross', indicators: ['slow'] }, 'strategies[0].indicators[0]', 'no indicator named "slow" (defined: macd1, fast, rsi14, bands)'],
@@ -45,7 +45,7 @@ describe('createStrategy', () => {
     [{ name: 'x', type: 'probe', params: { orderQuantity: 0 } }, 'strategies[0].params.orderQuantity', 'integer between 1 and'],
     [{ name: 'x', type: 'probe', params: { orderQuantity: 1.5 } }, 'strategies[0].params.orderQuantity', 'got 1.5'],
     [{ name: 'x', type: 'probe', params: { oversold: 20 } }, 'strategies[0].params.oversold', 'unknown parameter for probe (known: orderQuantity)'],
-    [{ name: 'x', type: 'rsiReversion', indicators: ['rsi14'], params: { oversold: 0 } }, 'strategies[0].params.oversold', 'between 0 and 100'],
+    [{ name: 'x', type: 'rsiReversion', indicators: ['rsi14'], params: { oversold: -1 } }, 'strategies[0].params.oversold', 'must be a number between 0 and 100, got -1'],
     [{ name: 'x', type: 'rsiReversion', indicators: ['rsi14'], params: { overbought: '80' } }, 'strategies[0].params.overbought', 'got "80"'],
     [{ name: 'x', type: 'rsiReversion', indicators: ['rsi14'], params: { oversold: 60, overbought: 40 } }, 'strategies[0].params.oversold', 'must be below overbought (40)'],
   ])('rejects %j at %s', (spec, path, message) => {
@@ -55,10 +55,8 @@ describe('createStrategy', () => {
   });
 
   it('applies the RSI defaults of 30 and 70', () => {
-    const { strategy } = createStrategy({ name: 'r', type: 'rsiReversion', indicators: ['rsi14'] }, indicators, 's');
-    const rsi = (value: number) => [{ isStable: true, output: () => value }];
-    expect(strategy.evaluate(rsi(29.9), 100, 0, new Float64Array(0), 0)).toBe(1);
-    expect(strategy.evaluate(rsi(30), 100, 0, new Float64Array(0), 0)).toBe(0);
-    expect(strategy.evaluate(rsi(70.1), 100, 0, new Float64Array(0), 0)).toBe(-1);
+    const strategy = createStrategy({ name: 'r', type: 'rsiReversion', indicators: ['rsi14'] }, indicators, 's');
+    expect(strategy.params).toEqual({ orderQuantity: 1, oversold: 30, overbought: 70 });
+    expect(strategy.roles).toEqual(['rsi']);
   });
 });

@@ -1,90 +1,115 @@
 import { ConfigError } from '../config-error.ts';
-import { BollingerBreakoutStrategy } from './bollinger-breakout.ts';
-import { MacdCrossStrategy } from './macd-cross.ts';
-import { ProbeStrategy } from './probe.ts';
-import { defaultRsiReversionParams, RsiReversionStrategy } from './rsi-reversion.ts';
-import { strategyTypes, type Strategy, type StrategyType } from './strategy.ts';
+import { bollingerBreakout } from './bollinger-breakout.ts';
+import { macdCross } from './macd-cross.ts';
+import { probe } from './probe.ts';
+import { rsiReversion } from './rsi-reversion.ts';
+import type { ParamSchema, ParamSpec, ParamValues, StrategyDefinition } from './sdk.ts';
+import { loadedStrategyModule } from './strategy-modules.ts';
+import { strategyTypes, type ConfiguredStrategy, type StrategyType } from './strategy.ts';
 
-/** A strategy as written in the engine config (`strategies[i]`). */
+/** A strategy as written in the engine config (`strategies[i]`): a built-in `type` or a `module` path. */
 export interface StrategySpecInput {
   name: string;
-  type: string;
+  type?: string;
+  module?: string;
   params?: Record<string, unknown>;
   indicators?: string[];
 }
 
-export interface CreatedStrategy {
-  readonly strategy: Strategy;
-  /** The indicator names the strategy reads, in the order `evaluate` receives their readers. */
-  readonly indicatorNames: string[];
-}
-
-/** What each strategy type needs: the indicator types it reads (in order) and its type-specific params. */
-const requirements: Readonly<Record<StrategyType, { readonly indicators: readonly string[]; readonly params: readonly string[] }>> = {
-  macdCross: { indicators: ['macd'], params: [] },
-  rsiReversion: { indicators: ['rsi'], params: ['oversold', 'overbought'] },
-  bollingerBreakout: { indicators: ['bbands'], params: [] },
-  probe: { indicators: [], params: [] },
+/** The built-in strategies, each a definition on the SDK. */
+export const builtinStrategies: Readonly<Record<StrategyType, StrategyDefinition>> = {
+  macdCross: macdCross as StrategyDefinition,
+  rsiReversion: rsiReversion as StrategyDefinition,
+  bollingerBreakout: bollingerBreakout as StrategyDefinition,
+  probe: probe as StrategyDefinition,
 };
 
 const MAX_ORDER_QUANTITY = 1_000_000_000;
 
+/** Every strategy's `orderQuantity`: the size of an order that does not name one. */
+const orderQuantitySpec: ParamSpec = { type: 'integer', min: 1, max: MAX_ORDER_QUANTITY, default: 1 };
+
 /**
  * Builds a strategy from its config spec, validating everything a typo could get wrong, and throws ConfigError
- * naming the field: the type (one of `strategyTypes`), the params (`orderQuantity`: integer >= 1, default 1,
- * plus the type's own), and the indicators (each name defined in `indicatorTypeByName` and of the type the
- * strategy needs, e.g. `strategies[0].indicators[0]: indicator "fast" is of type ema, macdCross needs macd`).
+ * naming the field: the type (one of `strategyTypes`) or the module (loaded beforehand by `loadStrategyModules`),
+ * the params (`orderQuantity`: integer >= 1, default 1, plus the strategy's own, each of its declared type and range,
+ * then its own cross-parameter `check`), and the indicators (one per role, each defined in `indicatorTypeByName` and
+ * of the role's type, e.g. `strategies[0].indicators[0]: indicator "fast" is of type ema, macdCross needs macd`).
  * Pure: the same spec always yields an equivalent strategy.
  */
 export function createStrategy(
   spec: StrategySpecInput,
   indicatorTypeByName: ReadonlyMap<string, string>,
   path: string,
-): CreatedStrategy {
+): ConfiguredStrategy {
   if (typeof spec.name !== 'string' || spec.name === '') {
     throw new ConfigError(`${path}.name`, `must be a non-empty string, got ${describe(spec.name)}`);
   }
-  if (!(strategyTypes as readonly string[]).includes(spec.type)) {
-    throw new ConfigError(`${path}.type`, `unknown strategy type ${describe(spec.type)} (known: ${strategyTypes.join(', ')})`);
+  const { definition, label, origin } = definitionOf(spec, path);
+  const declared = definition.params ?? {};
+  const params = readParams(spec.params ?? {}, declared, label, path);
+  const problem = definition.check?.(params);
+  if (problem !== undefined) throw new ConfigError(`${path}.params.${problem.param}`, problem.message);
+  const roleTypes = Object.entries(definition.indicators ?? {});
+  const indicatorNames = checkIndicators(label, roleTypes.map(([, type]) => type), spec.indicators ?? [], indicatorTypeByName, path);
+  return {
+    name: spec.name,
+    origin,
+    definition,
+    params,
+    roles: roleTypes.map(([role]) => role),
+    indicatorNames,
+    stateSize: definition.state ?? 0,
+    sharedSize: definition.shared ?? 0,
+  };
+}
+
+function definitionOf(spec: StrategySpecInput, path: string): { definition: StrategyDefinition; label: string; origin: string } {
+  if (spec.module !== undefined) {
+    if (spec.type !== undefined) throw new ConfigError(`${path}.module`, 'a strategy has either a built-in type or a module, not both');
+    const definition = loadedStrategyModule(spec.module);
+    if (definition === undefined) throw new ConfigError(`${path}.module`, `module ${describe(spec.module)} is not loaded (the engine loads every configured module at start)`);
+    return { definition, label: `module ${spec.module}`, origin: `module ${spec.module}` };
+  }
+  if (!(strategyTypes as readonly string[]).includes(spec.type ?? '')) {
+    throw new ConfigError(`${path}.type`, `unknown strategy type ${describe(spec.type)} (known: ${strategyTypes.join(', ')}; or give a module)`);
   }
   const type = spec.type as StrategyType;
-  const needs = requirements[type];
-  const params = spec.params ?? {};
-  const known = ['orderQuantity', ...needs.params];
-  for (const key of Object.keys(params)) {
-    if (!known.includes(key)) {
-      throw new ConfigError(`${path}.params.${key}`, `unknown parameter for ${type} (known: ${known.join(', ')})`);
-    }
-  }
-  const orderQuantity = readOrderQuantity(params.orderQuantity, `${path}.params.orderQuantity`);
-  const indicatorNames = checkIndicators(type, needs.indicators, spec.indicators ?? [], indicatorTypeByName, path);
+  return { definition: builtinStrategies[type], label: type, origin: type };
+}
 
-  let strategy: Strategy;
-  switch (type) {
-    case 'macdCross':
-      strategy = new MacdCrossStrategy(spec.name, orderQuantity);
-      break;
-    case 'rsiReversion': {
-      const oversold = readLevel(params.oversold, defaultRsiReversionParams.oversold, `${path}.params.oversold`);
-      const overbought = readLevel(params.overbought, defaultRsiReversionParams.overbought, `${path}.params.overbought`);
-      if (!(oversold < overbought)) {
-        throw new ConfigError(`${path}.params.oversold`, `must be below overbought (${overbought}), got ${oversold}`);
-      }
-      strategy = new RsiReversionStrategy(spec.name, orderQuantity, { oversold, overbought });
-      break;
-    }
-    case 'bollingerBreakout':
-      strategy = new BollingerBreakoutStrategy(spec.name, orderQuantity);
-      break;
-    case 'probe':
-      strategy = new ProbeStrategy(spec.name, orderQuantity);
-      break;
+/** The strategy's params: every key declared (or orderQuantity), of its type and range, defaults filled in. */
+function readParams(given: Readonly<Record<string, unknown>>, declared: Readonly<Record<string, ParamSpec>>, label: string, path: string): ParamValues<ParamSchema> {
+  const specs: Record<string, ParamSpec> = { orderQuantity: orderQuantitySpec, ...declared };
+  const known = Object.keys(specs);
+  for (const key of Object.keys(given)) {
+    if (!known.includes(key)) throw new ConfigError(`${path}.params.${key}`, `unknown parameter for ${label} (known: ${known.join(', ')})`);
   }
-  return { strategy, indicatorNames };
+  const values: Record<string, number | boolean> = {};
+  for (const [key, param] of Object.entries(specs)) values[key] = readParam(given[key], param, `${path}.params.${key}`);
+  return Object.freeze(values) as ParamValues<ParamSchema>;
+}
+
+function readParam(value: unknown, param: ParamSpec, path: string): number | boolean {
+  if (value === undefined) {
+    if (param.default === undefined) throw new ConfigError(path, 'is required (it has no default)');
+    return param.default;
+  }
+  if (param.type === 'boolean') {
+    if (typeof value !== 'boolean') throw new ConfigError(path, `must be true or false, got ${describe(value)}`);
+    return value;
+  }
+  const min = param.min ?? -Number.MAX_VALUE;
+  const max = param.max ?? Number.MAX_VALUE;
+  const what = param.type === 'integer' ? 'an integer' : 'a number';
+  const range = param.min !== undefined && param.max !== undefined ? ` between ${param.min} and ${param.max}` : param.min !== undefined ? ` >= ${param.min}` : param.max !== undefined ? ` <= ${param.max}` : '';
+  const valid = typeof value === 'number' && Number.isFinite(value) && (param.type !== 'integer' || Number.isInteger(value)) && value >= min && value <= max;
+  if (!valid) throw new ConfigError(path, `must be ${what}${range}, got ${describe(value)}`);
+  return value;
 }
 
 function checkIndicators(
-  type: StrategyType,
+  label: string,
   neededTypes: readonly string[],
   names: readonly unknown[],
   indicatorTypeByName: ReadonlyMap<string, string>,
@@ -92,13 +117,10 @@ function checkIndicators(
 ): string[] {
   if (names.length > neededTypes.length) {
     const what = neededTypes.length === 0 ? 'no indicators' : `${neededTypes.length} indicator(s) (${neededTypes.join(', ')})`;
-    throw new ConfigError(`${path}.indicators[${neededTypes.length}]`, `${type} takes ${what}, got ${names.length}`);
+    throw new ConfigError(`${path}.indicators[${neededTypes.length}]`, `${label} takes ${what}, got ${names.length}`);
   }
   if (names.length < neededTypes.length) {
-    throw new ConfigError(
-      `${path}.indicators`,
-      `${type} needs ${neededTypes.length} indicator(s) (${neededTypes.join(', ')}), got ${names.length}`,
-    );
+    throw new ConfigError(`${path}.indicators`, `${label} needs ${neededTypes.length} indicator(s) (${neededTypes.join(', ')}), got ${names.length}`);
   }
   return names.map((name, i) => {
     const at = `${path}.indicators[${i}]`;
@@ -108,28 +130,9 @@ function checkIndicators(
       const defined = [...indicatorTypeByName.keys()];
       throw new ConfigError(at, `no indicator named ${describe(name)} (defined: ${defined.length === 0 ? 'none' : defined.join(', ')})`);
     }
-    if (actual !== neededTypes[i]) {
-      throw new ConfigError(at, `indicator ${describe(name)} is of type ${actual}, ${type} needs ${neededTypes[i]}`);
-    }
+    if (actual !== neededTypes[i]) throw new ConfigError(at, `indicator ${describe(name)} is of type ${actual}, ${label} needs ${neededTypes[i]}`);
     return name;
   });
-}
-
-function readOrderQuantity(value: unknown, path: string): number {
-  if (value === undefined) return 1;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ORDER_QUANTITY) {
-    throw new ConfigError(path, `must be an integer between 1 and ${MAX_ORDER_QUANTITY}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** An RSI level: a number strictly between 0 and 100. */
-function readLevel(value: unknown, fallback: number, path: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0 && value < 100)) {
-    throw new ConfigError(path, `must be a number between 0 and 100 (exclusive), got ${describe(value)}`);
-  }
-  return value;
 }
 
 function describe(value: unknown): string {

@@ -1,4 +1,4 @@
-import type { IndicatorReader, Strategy } from './strategy.ts';
+import { defineStrategy } from './sdk.ts';
 
 /** Output index of the MACD histogram (macd - signal). */
 export const MACD_HISTOGRAM_OUTPUT = 2;
@@ -23,29 +23,29 @@ export function macdCrossDirection(previousHistogram: number, histogram: number)
 }
 
 /**
- * MACD crossover: reads one `macd` indicator and signals when its histogram changes sign.
- * No signal until the indicator is stable and a previous stable histogram has been seen for the symbol.
+ * MACD crossover (built in, written on the SDK): reads one `macd` indicator and orders when its histogram changes
+ * sign, buying on a bullish cross and selling on a bearish one. No order until the indicator is stable and a
+ * previous stable histogram has been seen for the symbol.
  *
- * State (2 slots): [0] 1 once a histogram has been seen, [1] the previous histogram.
+ * State (2 per symbol): [0] 1 once a histogram has been seen, [1] the previous histogram.
  */
-export class MacdCrossStrategy implements Strategy {
-  readonly type = 'macdCross';
-  readonly stateSize = 2;
-
-  constructor(
-    readonly name: string,
-    readonly orderQuantity: number,
-  ) {}
-
-  evaluate(indicators: readonly IndicatorReader[], _price: number, _position: number, state: Float64Array, stateOffset: number): number {
-    const macd = indicators[0];
-    if (!macd.isStable) return 0;
+export const macdCross = defineStrategy({
+  description: 'Buys when the MACD histogram crosses above 0, sells when it crosses below',
+  indicators: { macd: 'macd' },
+  state: 2,
+  onTrade(ctx) {
+    const macd = ctx.indicators.macd;
+    if (!macd.isStable) return;
     const histogram = macd.output(MACD_HISTOGRAM_OUTPUT);
-    if (histogram !== histogram) return 0; // NaN: keep the previous value
-    const seen = state[stateOffset];
-    const previous = state[stateOffset + 1];
-    state[stateOffset] = 1;
-    state[stateOffset + 1] = histogram;
-    return seen === 0 ? 0 : macdCrossDirection(previous, histogram);
-  }
-}
+    if (histogram !== histogram) return; // NaN: keep the previous value
+    const state = ctx.state;
+    const seen = state[0];
+    const previous = state[1];
+    state[0] = 1;
+    state[1] = histogram;
+    if (seen === 0) return;
+    const side = macdCrossDirection(previous, histogram);
+    if (side > 0) ctx.buy();
+    else if (side < 0) ctx.sell();
+  },
+});

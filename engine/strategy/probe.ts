@@ -1,4 +1,4 @@
-import type { IndicatorReader, Strategy } from './strategy.ts';
+import { defineStrategy } from './sdk.ts';
 
 /**
  * The probe's side: flatten a position if there is one, else alternate with the previous signal (first: buy).
@@ -20,23 +20,18 @@ export function probeDirection(position: number, previousSide: number): number {
 }
 
 /**
- * For benchmarks and latency gates: a signal on EVERY trade, so every tick exercises the full
- * tick-to-order path. Needs no indicators.
+ * For benchmarks and latency gates (built in, written on the SDK): an order on EVERY trade, so every tick
+ * exercises the full tick-to-order path. Needs no indicators.
  *
- * State (1 slot): [0] the previous side (0 before the first signal).
+ * State (1 per symbol): [0] the previous side (0 before the first order).
  */
-export class ProbeStrategy implements Strategy {
-  readonly type = 'probe';
-  readonly stateSize = 1;
-
-  constructor(
-    readonly name: string,
-    readonly orderQuantity: number,
-  ) {}
-
-  evaluate(_indicators: readonly IndicatorReader[], _price: number, position: number, state: Float64Array, stateOffset: number): number {
-    const side = probeDirection(position, state[stateOffset]);
-    state[stateOffset] = side;
-    return side;
-  }
-}
+export const probe = defineStrategy({
+  description: 'Orders on every trade, alternating sides and staying within one lot of flat',
+  state: 1,
+  onTrade(ctx) {
+    const side = probeDirection(ctx.position, ctx.state[0]);
+    ctx.state[0] = side;
+    if (side > 0) ctx.buy();
+    else ctx.sell();
+  },
+});

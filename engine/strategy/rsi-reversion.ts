@@ -1,13 +1,4 @@
-import type { IndicatorReader, Strategy } from './strategy.ts';
-
-export interface RsiReversionParams {
-  /** Buy below this RSI (default 30). */
-  readonly oversold: number;
-  /** Sell above this RSI (default 70). */
-  readonly overbought: number;
-}
-
-export const defaultRsiReversionParams: RsiReversionParams = Object.freeze({ oversold: 30, overbought: 70 });
+import { defineStrategy } from './sdk.ts';
 
 /**
  * RSI mean reversion, one unit of exposure at most in either direction:
@@ -30,25 +21,24 @@ export function rsiReversionDirection(rsi: number, position: number, oversold: n
   return 0;
 }
 
-/** RSI reversion: reads one `rsi` indicator. Stateless (stateSize 0): the decision uses the position. */
-export class RsiReversionStrategy implements Strategy {
-  readonly type = 'rsiReversion';
-  readonly stateSize = 0;
-  private readonly oversold: number;
-  private readonly overbought: number;
-
-  constructor(
-    readonly name: string,
-    readonly orderQuantity: number,
-    params: RsiReversionParams = defaultRsiReversionParams,
-  ) {
-    this.oversold = params.oversold;
-    this.overbought = params.overbought;
-  }
-
-  evaluate(indicators: readonly IndicatorReader[], _price: number, position: number, _state: Float64Array, _stateOffset: number): number {
-    const rsi = indicators[0];
-    if (!rsi.isStable) return 0;
-    return rsiReversionDirection(rsi.output(0), position, this.oversold, this.overbought);
-  }
-}
+/**
+ * RSI reversion (built in, written on the SDK): reads one `rsi` indicator. No memory: the decision uses the
+ * position. Params oversold (default 30) and overbought (default 70), each between 0 and 100, oversold below
+ * overbought.
+ */
+export const rsiReversion = defineStrategy({
+  description: 'Buys below the oversold RSI level and sells above the overbought one, one lot of exposure at most',
+  params: {
+    oversold: { type: 'number', min: 0, max: 100, default: 30, description: 'Buy below this RSI' },
+    overbought: { type: 'number', min: 0, max: 100, default: 70, description: 'Sell above this RSI' },
+  },
+  indicators: { rsi: 'rsi' },
+  check: (params) => (params.oversold < params.overbought ? undefined : { param: 'oversold', message: `must be below overbought (${params.overbought}), got ${params.oversold}` }),
+  onTrade(ctx) {
+    const rsi = ctx.indicators.rsi;
+    if (!rsi.isStable) return;
+    const side = rsiReversionDirection(rsi.output(0), ctx.position, ctx.params.oversold, ctx.params.overbought);
+    if (side > 0) ctx.buy();
+    else if (side < 0) ctx.sell();
+  },
+});

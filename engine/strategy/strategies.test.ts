@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bandRegime, BollingerBreakoutStrategy, breakoutSignal } from './bollinger-breakout.ts';
-import { macdCrossDirection, MacdCrossStrategy } from './macd-cross.ts';
-import { probeDirection, ProbeStrategy } from './probe.ts';
-import { rsiReversionDirection, RsiReversionStrategy } from './rsi-reversion.ts';
-import type { IndicatorReader, Strategy } from './strategy.ts';
+import { bandRegime, bollingerBreakout, breakoutSignal } from './bollinger-breakout.ts';
+import { macdCross, macdCrossDirection } from './macd-cross.ts';
+import { probe, probeDirection } from './probe.ts';
+import { rsiReversion, rsiReversionDirection } from './rsi-reversion.ts';
+import type { IndicatorReader, ParamSchema, ParamValues, StrategyDefinition } from './sdk.ts';
+import { EngineStrategyContext, roleReadersOf, type StrategyActions } from './strategy-context.ts';
 
 /** A stand-in indicator whose stability and outputs a test sets by hand. */
 class FakeIndicator implements IndicatorReader {
@@ -25,13 +26,33 @@ class FakeIndicator implements IndicatorReader {
   }
 }
 
-/** Runs a strategy over a sequence of steps for one symbol whose state sits at offset 3 of a shared array. */
-function run(strategy: Strategy, steps: ReadonlyArray<() => { price: number; position: number }>, indicator: IndicatorReader[]): number[] {
-  const state = new Float64Array(3 + strategy.stateSize + 2);
-  return steps.map((step) => {
-    const { price, position } = step();
-    return strategy.evaluate(indicator, price, position, state, 3);
-  });
+/**
+ * One built-in strategy on the engine's own context over `symbols` symbols, each reading `indicator` under every
+ * role; `trade` runs onTrade for a symbol at a price and position and returns the side it ordered (0: none).
+ */
+function harness(definition: StrategyDefinition, indicator: IndicatorReader, params: Record<string, number> = {}, symbols = 1) {
+  const positions = new Float64Array(symbols);
+  const sides: number[] = [];
+  const actions: StrategyActions = {
+    order: (_symbol, _strategy, side, _price, quantity) => { sides.push(side * quantity); },
+    signal: () => undefined,
+  };
+  const roles = Object.keys(definition.indicators ?? {});
+  const states = Array.from({ length: symbols }, () => new Float64Array(definition.state ?? 0));
+  const context = new EngineStrategyContext(
+    0, Object.freeze({ orderQuantity: 1, ...params }) as ParamValues<ParamSchema>, ['S0', 'S1', 'S2'].slice(0, symbols),
+    states.map(() => roleReadersOf(roles, roles.map(() => indicator))), states, new Float64Array(0),
+    { positions, lastPrices: new Float64Array(symbols), bids: new Float64Array(symbols), asks: new Float64Array(symbols) }, actions,
+  );
+  return {
+    trade(price: number, position = 0, symbol = 0): number {
+      positions[symbol] = position;
+      sides.length = 0;
+      context.enter(symbol, price, 1, 0);
+      definition.onTrade(context);
+      return sides[0] ?? 0;
+    },
+  };
 }
 
 describe('macdCrossDirection', () => {
@@ -49,28 +70,28 @@ describe('macdCrossDirection', () => {
   });
 });
 
-describe('MacdCrossStrategy', () => {
-  it('signals on histogram crosses only after warm-up and a previous histogram', () => {
+describe('macdCross', () => {
+  it('orders on histogram crosses only after warm-up and a previous histogram, of orderQuantity', () => {
     const macd = new FakeIndicator(3);
-    const strategy = new MacdCrossStrategy('cross', 2);
-    const at = (histogram: number | null) => () => {
+    const run = harness(macdCross as StrategyDefinition, macd, { orderQuantity: 2 });
+    const at = (histogram: number | null): number => {
       if (histogram === null) macd.isStable = false;
       else macd.set(0, 0, histogram);
-      return { price: 100, position: 0 };
+      return run.trade(100);
     };
-    expect(run(strategy, [at(null), at(0.5), at(-0.5), at(-0.2), at(0.1), at(0.3), at(Number.NaN), at(-0.1)], [macd]))
-      .toEqual([0, 0, -1, 0, 1, 0, 0, -1]);
-    expect(strategy).toMatchObject({ type: 'macdCross', stateSize: 2, orderQuantity: 2, name: 'cross' });
+    expect([null, 0.5, -0.5, -0.2, 0.1, 0.3, Number.NaN, -0.1].map(at)).toEqual([0, 0, -2, 0, 2, 0, 0, -2]);
   });
 
   it('keeps state per symbol in its own slots', () => {
     const macd = new FakeIndicator(3);
-    const strategy = new MacdCrossStrategy('cross', 1);
-    const state = new Float64Array(4);
-    strategy.evaluate([macd.set(0, 0, -1)], 100, 0, state, 0);
-    strategy.evaluate([macd.set(0, 0, 1)], 100, 0, state, 2); // symbol 2's first observation
-    expect(strategy.evaluate([macd.set(0, 0, 1)], 100, 0, state, 0)).toBe(1);
-    expect(strategy.evaluate([macd.set(0, 0, 2)], 100, 0, state, 2)).toBe(0);
+    const run = harness(macdCross as StrategyDefinition, macd, {}, 2);
+    macd.set(0, 0, -1);
+    run.trade(100, 0, 0);
+    macd.set(0, 0, 1);
+    run.trade(100, 0, 1); // symbol 1's first observation
+    expect(run.trade(100, 0, 0)).toBe(1);
+    macd.set(0, 0, 2);
+    expect(run.trade(100, 0, 1)).toBe(0);
   });
 });
 
@@ -91,15 +112,18 @@ describe('rsiReversionDirection', () => {
   });
 });
 
-describe('RsiReversionStrategy', () => {
+describe('rsiReversion', () => {
   it('reads the RSI value and the position and stays silent while warming up', () => {
     const rsi = new FakeIndicator(1);
-    const strategy = new RsiReversionStrategy('revert', 1, { oversold: 20, overbought: 80 });
-    expect(strategy.evaluate([rsi], 100, 0, new Float64Array(0), 0)).toBe(0);
-    expect(strategy.evaluate([rsi.set(15)], 100, 0, new Float64Array(0), 0)).toBe(1);
-    expect(strategy.evaluate([rsi.set(25)], 100, 0, new Float64Array(0), 0)).toBe(0);
-    expect(strategy.evaluate([rsi.set(85)], 100, 1, new Float64Array(0), 0)).toBe(-1);
-    expect(strategy.stateSize).toBe(0);
+    const run = harness(rsiReversion as StrategyDefinition, rsi, { oversold: 20, overbought: 80 });
+    expect(run.trade(100)).toBe(0);
+    rsi.set(15);
+    expect(run.trade(100)).toBe(1);
+    rsi.set(25);
+    expect(run.trade(100)).toBe(0);
+    rsi.set(85);
+    expect(run.trade(100, 1)).toBe(-1);
+    expect(rsiReversion.state).toBeUndefined();
   });
 });
 
@@ -128,16 +152,16 @@ describe('bandRegime and breakoutSignal', () => {
   });
 });
 
-describe('BollingerBreakoutStrategy', () => {
-  it('signals once per breakout and re-arms inside the bands', () => {
+describe('bollingerBreakout', () => {
+  it('orders once per breakout and re-arms inside the bands', () => {
     const bands = new FakeIndicator(3);
-    const strategy = new BollingerBreakoutStrategy('breakout', 1);
-    const at = (price: number, stable = true) => () => {
+    const run = harness(bollingerBreakout as StrategyDefinition, bands);
+    const at = ([price, stable]: [number, boolean]): number => {
       if (stable) bands.set(110, 100, 90);
       else bands.isStable = false;
-      return { price, position: 0 };
+      return run.trade(price);
     };
-    expect(run(strategy, [at(120, false), at(115), at(100), at(111), at(112), at(105), at(111), at(85), at(80)], [bands]))
+    expect(([[120, false], [115, true], [100, true], [111, true], [112, true], [105, true], [111, true], [85, true], [80, true]] as Array<[number, boolean]>).map(at))
       .toEqual([0, 0, 0, 1, 0, 0, 1, -1, 0]);
   });
 });
@@ -156,19 +180,18 @@ describe('probeDirection', () => {
   });
 });
 
-describe('ProbeStrategy', () => {
-  it('signals on every tick and keeps the position within one order quantity', () => {
-    const strategy = new ProbeStrategy('probe', 3);
-    const state = new Float64Array(1);
+describe('probe', () => {
+  it('orders on every tick and keeps the position within one order quantity', () => {
+    const run = harness(probe as StrategyDefinition, new FakeIndicator(0), { orderQuantity: 3 });
     let position = 0;
     const sides: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const side = strategy.evaluate([], 100, position, state, 0);
+      const side = run.trade(100, position);
       sides.push(side);
-      if (i % 7 !== 3) position += side * strategy.orderQuantity; // risk denies every 7th order
+      if (i % 7 !== 3) position += side; // risk denies every 7th order
       expect(Math.abs(position)).toBeLessThanOrEqual(3);
     }
-    expect(sides.every((side) => side === 1 || side === -1)).toBe(true);
-    expect(sides.slice(0, 4)).toEqual([1, -1, 1, -1]);
+    expect(sides.every((side) => side === 3 || side === -3)).toBe(true);
+    expect(sides.slice(0, 4)).toEqual([3, -3, 3, -3]);
   });
 });

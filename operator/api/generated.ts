@@ -125,18 +125,20 @@ export interface IndicatorSpec {
   readonly name: string;
   /** The indicator: sma, ema, rsi, macd, bbands (Bollinger bands), atr, vwap or stoch; its params (period, fastPeriod, ...) are listed in engine/indicators/README.md. */
   readonly type: "sma" | "ema" | "rsi" | "macd" | "bbands" | "atr" | "vwap" | "stoch";
-  /** Integer parameters, or decimal strings ("2.5"). */
+  /** Integer parameters, decimal strings ("2.5"), or "true"/"false" for a strategy module's boolean parameters. */
   readonly params?: Readonly<Record<string, number | string>>;
 }
 
 export interface StrategySpec {
   /** The strategy name, unique among the strategies (the strategy label of nexus_engine_signals_total). */
   readonly name: string;
-  /** macdCross (reads one macd), rsiReversion (one rsi; params oversold and overbought), bollingerBreakout (one bbands) or probe (no indicators; a signal on every trade, for benchmarks and gates). Every type takes params.orderQuantity (default 1). */
-  readonly type: "macdCross" | "rsiReversion" | "bollingerBreakout" | "probe";
-  /** The indicators the strategy reads, by name from spec.engine.indicators, of the types its type needs. */
+  /** A built-in strategy (or give module instead) - macdCross (reads one macd), rsiReversion (one rsi; params oversold and overbought), bollingerBreakout (one bbands) or probe (no indicators; a signal on every trade, for benchmarks and gates). Every strategy takes params.orderQuantity (default 1). */
+  readonly type?: "macdCross" | "rsiReversion" | "bollingerBreakout" | "probe";
+  /** A strategy module written on the SDK (docs/strategy-sdk.md): the path of an ES module (.ts, .mjs or .js) in the engine image, e.g. /strategies/pairs.ts. The engine loads it at start and exits 2 naming it when it cannot; its params and indicators are checked against the module's own declarations. */
+  readonly module?: string;
+  /** The indicators the strategy reads, by name from spec.engine.indicators, one per role of the strategy, of the role's type. */
   readonly indicators?: readonly string[];
-  /** Integer parameters, or decimal strings ("2.5"). */
+  /** Integer parameters, decimal strings ("2.5"), or "true"/"false" for a strategy module's boolean parameters. */
   readonly params?: Readonly<Record<string, number | string>>;
 }
 

@@ -7,7 +7,7 @@ import { symbolId } from '../../engine/wire/symbol-id.ts';
 export interface EngineConfigDocument {
   readonly symbols: readonly string[];
   readonly indicators: ReadonlyArray<{ name: string; type: string; params: Record<string, number> }>;
-  readonly strategies: ReadonlyArray<{ name: string; type: string; indicators: readonly string[]; params: Record<string, number> }>;
+  readonly strategies: ReadonlyArray<{ name: string; type?: string; module?: string; indicators: readonly string[]; params: Record<string, number | boolean> }>;
   readonly risk: Readonly<Record<string, number | boolean>>;
   readonly zeromq: { readonly endpoints: ReadonlyArray<Record<string, unknown>> };
   readonly metrics: { readonly port: number; readonly windowSeconds: number; readonly windowIntervals: number };
@@ -44,9 +44,9 @@ export function renderEngineConfig(spec: TradingEngineSpec, book = 0): EngineCon
     })),
     strategies: (engine.strategies ?? []).map((strategy) => ({
       name: strategy.name,
-      type: strategy.type,
+      ...(strategy.module === undefined ? { type: strategy.type } : { module: strategy.module }),
       indicators: [...(strategy.indicators ?? [])],
-      params: numericParams(strategy.params),
+      params: strategyParams(strategy.params),
     })),
     risk: { ...engine.risk },
     zeromq: {
@@ -112,5 +112,12 @@ function numericParams(params: Readonly<Record<string, number | string>> | undef
   for (const [key, value] of Object.entries(params ?? {})) {
     out[key] = typeof value === 'number' ? value : /^-?[0-9]+(\.[0-9]+)?$/.test(value) ? Number(value) : Number.NaN;
   }
+  return out;
+}
+
+/** A strategy's params: numbers as for indicators, and "true"/"false" as booleans (a module's boolean params). */
+function strategyParams(params: Readonly<Record<string, number | string>> | undefined): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = numericParams(params);
+  for (const [key, value] of Object.entries(params ?? {})) if (value === 'true' || value === 'false') out[key] = value === 'true';
   return out;
 }

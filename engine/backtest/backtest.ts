@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import type { EngineConfig } from '../config/engine-config.ts';
+import { createIntakeCounters } from '../pipeline/frame-intake.ts';
+import { InlinePipeline } from '../pipeline/inline-pipeline.ts';
+import { OrderIdSource } from '../pipeline/order.ts';
+import { createProcessorCounters } from '../pipeline/tick-processor.ts';
+import { RiskEngine } from '../risk/risk-engine.ts';
+import type { TickTable } from '../sim/tick-csv.ts';
+import { FrameHeader } from '../wire/frame-header.ts';
+import { DECODE_OK, Side, TickKind } from '../wire/layout.ts';
+import { OrderSlot, decodeOrder, decodeOrderFrameHeader } from '../wire/order-codec.ts';
+import { SymbolTable } from '../wire/symbol-id.ts';
+import { TickFrameWriter } from '../wire/tick-codec.ts';
+
+/**
+ * `nexus backtest`: replays a tick table through the engine's own inline pipeline (the classes a live engine runs:
+ * frame intake, indicators, strategies, ownership, risk, order encoding), and fills every order it sends.
+ *
+ *   CSV ticks --frames of 64--> InlinePipeline --order frames--> fill model --> positions, cash, PnL
+ *
+ * Determinism: the pipeline's clock is the current frame's first tick time (the CSV's exchange_ts_ns), each tick's
+ * publish stamp is its exchange time (so a strategy's `timeNs` is the CSV time), and order ids start at 1 for
+ * engine instance 0. The same table and configuration therefore give byte-identical order frames, whose SHA-256
+ * the result carries (`ordersSha256`).
+ *
+ * Fill model (documented in docs/backtest.md): every order risk accepts fills at once, in full, at its limit
+ * price, which the engine set to the far side of the book (the ask for a buy, the bid for a sell) or, without a
+ * quote, the last trade price. No queue position, no partial fills, no fees. Positions are marked to the last
+ * trade price of their symbol. This is the risk engine's own assumption (every accepted order counted as filled),
+ * so the strategies see the positions the fills make.
+ */
+export interface BacktestOptions {
+  readonly config: EngineConfig;
+  readonly ticks: TickTable;
+  /** Ticks per market-data frame (default 64, as `nexus feed` batches). */
+  readonly ticksPerFrame?: number;
+  /** Keep every order (for a parity check or a report); default false: only the totals and the digest. */
+  readonly keepOrders?: boolean;
+}
+
+/** One filled order, as decoded from the engine's order frame. */
+export interface BacktestOrder {
+  readonly orderId: number;
+  readonly symbol: string;
+  readonly strategy: string;
+  readonly side: 'buy' | 'sell';
+  readonly price: number;
+  readonly quantity: number;
+  /** The exchange time of the tick that caused it (ns). */
+  readonly tickTimeNs: number;
+}
+
+export interface BacktestBook {
+  readonly orders: number;
+  readonly buys: number;
+  readonly sells: number;
+  /** Net quantity held at the end. */
+  readonly position: number;
+  /** Cash flow: what sells brought in less what buys cost. */
+  readonly cash: number;
+  /** cash + position x the symbol's last trade price. */
+  readonly pnl: number;
+}
+
+export interface BacktestResult {
+  readonly ticks: number;
+  readonly trades: number;
+  readonly quotes: number;
+  /** Ticks of symbols the configuration does not trade, by symbol: not replayed, counted. */
+  readonly ticksSkipped: Readonly<Record<string, number>>;
+  /** Ticks the engine's intake refused (by its own checks), counted as a live engine counts them. */
+  readonly ticksRejected: number;
+  readonly ordersDenied: number;
+  readonly strategyFaults: number;
+  /** Each disabled strategy with the reason, in the order they faulted. */
+  readonly faults: ReadonlyArray<{ readonly strategy: string; readonly origin: string; readonly reason: string }>;
+  readonly bySymbol: Readonly<Record<string, BacktestBook & { readonly lastPrice: number }>>;
+  readonly byStrategy: Readonly<Record<string, BacktestBook>>;
+  readonly total: BacktestBook;
+  /** SHA-256 of every order frame the engine encoded, in order: equal digests, byte-identical orders. */
+  readonly ordersSha256: string;
+  /** Wall time of the replay and its cost per tick (frame building, the pipeline, the fills). */
+  readonly elapsedMs: number;
+  readonly nsPerTick: number;
+  readonly ticksPerSecond: number;
+  readonly orderList?: readonly BacktestOrder[];
+}
+
+/** Replays `ticks` through the live pipeline code and fills its orders (see the file comment). */
+export function runBacktest(options: BacktestOptions): BacktestResult {
+  const { config, ticks } = options;
+  const symbols = config.symbols;
+  const strategies = config.strategies.map((strategy) => strategy.name);
+  const symbolTable = new SymbolTable(symbols);
+  const tableToConfig = Int32Array.from(ticks.symbols, (symbol) => symbols.indexOf(symbol));
+  const wireIds = symbolTable.ids;
+  // Books per (symbol, strategy): orders, buys, sells, position, cash.
+  const width = strategies.length;
+  const books = { orders: new Float64Array(symbols.length * width), buys: new Float64Array(symbols.length * width), sells: new Float64Array(symbols.length * width), position: new Float64Array(symbols.length * width), cash: new Float64Array(symbols.length * width) };
+  const lastPrice = new Float64Array(symbols.length);
+  const indexByWireId = new Map(symbols.map((symbol, i) => [wireIds[i], i]));
+  const digest = createHash('sha256');
+  const header = new FrameHeader();
+  const slot = new OrderSlot();
+  const orderList: BacktestOrder[] = [];
+  let clock = 0;
+  const faults: Array<{ strategy: string; origin: string; reason: string }> = [];
+  const pipeline = new InlinePipeline({
+    onStrategyFault: (strategy, reason) => faults.push({ strategy: strategy.name, origin: strategy.origin, reason }),
+    config,
+    symbols: symbolTable,
+    risk: new RiskEngine(config.risk, symbols.length),
+    orderIds: new OrderIdSource(0),
+    clockNs: () => clock,
+    intakeCounters: createIntakeCounters(),
+    processorCounters: createProcessorCounters(strategies.length),
+    publisher: {
+      publishOrders(frame: Buffer, count: number): void {
+        digest.update(frame);
+        if (decodeOrderFrameHeader(frame, header) !== DECODE_OK) throw new Error('the engine encoded an order frame it cannot decode');
+        for (let i = 0; i < count; i++) {
+          decodeOrder(frame, i, header, slot);
+          const symbol = indexByWireId.get(slot.symbolId) ?? -1;
+          const book = symbol * width + slot.strategyId;
+          const sign = slot.side === Side.Buy ? 1 : -1;
+          books.orders[book]++;
+          if (sign > 0) books.buys[book]++;
+          else books.sells[book]++;
+          books.position[book] += sign * slot.quantity;
+          books.cash[book] -= sign * slot.quantity * slot.price;
+          if (options.keepOrders === true) {
+            orderList.push({ orderId: slot.orderId, symbol: symbols[symbol], strategy: strategies[slot.strategyId], side: sign > 0 ? 'buy' : 'sell', price: slot.price, quantity: slot.quantity, tickTimeNs: slot.tickPublishMonoNs });
+          }
+        }
+      },
+      publishSignals(): void {},
+    },
+    recordLatency: () => undefined,
+    ordersStreamId: 0,
+    signalsStreamId: 1,
+  });
+
+  const perFrame = options.ticksPerFrame ?? 64;
+  const writer = new TickFrameWriter(perFrame);
+  const started = performance.now();
+  let trades = 0;
+  let sequence = 0;
+  const skipped = new Float64Array(ticks.symbols.length);
+  for (let i = 0; i < ticks.count;) {
+    writer.begin(1, sequence);
+    clock = ticks.exchangeTsNs[i];
+    for (; i < ticks.count && !writer.isFull; i++) {
+      const symbol = tableToConfig[ticks.symbolIndex[i]];
+      if (symbol < 0) {
+        skipped[ticks.symbolIndex[i]]++;
+        continue;
+      }
+      const time = ticks.exchangeTsNs[i];
+      writer.append(wireIds[symbol], ticks.kind[i], ticks.price[i], ticks.size[i], time, time);
+      if (ticks.kind[i] === TickKind.Trade) {
+        trades++;
+        lastPrice[symbol] = ticks.price[i];
+      }
+    }
+    if (writer.count === 0) continue;
+    sequence += writer.count;
+    pipeline.processFrame(writer.finishView(clock));
+  }
+  const elapsedMs = performance.now() - started;
+
+  const bookOf = (indices: readonly number[], mark: (index: number) => number): BacktestBook => {
+    let orders = 0, buys = 0, sells = 0, position = 0, cash = 0, pnl = 0;
+    for (const i of indices) {
+      orders += books.orders[i];
+      buys += books.buys[i];
+      sells += books.sells[i];
+      position += books.position[i];
+      cash += books.cash[i];
+      pnl += books.cash[i] + books.position[i] * mark(i);
+    }
+    return { orders, buys, sells, position, cash, pnl };
+  };
+  const markOf = (book: number): number => lastPrice[Math.floor(book / width)];
+  const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  const intake = pipeline.intake.counters;
+  const processor = pipeline.processorCounters;
+  return {
+    ticks: ticks.count,
+    trades,
+    quotes: sequence - trades,
+    ticksSkipped: Object.fromEntries(ticks.symbols.flatMap((symbol, i) => (skipped[i] > 0 ? [[symbol, skipped[i]]] : []))),
+    ticksRejected: intake.ticksRejected.reduce((sum, n) => sum + n, 0),
+    ordersDenied: processor.ordersDenied,
+    strategyFaults: processor.strategyFaults.reduce((sum, n) => sum + n, 0),
+    faults,
+    bySymbol: Object.fromEntries(symbols.map((symbol, s) => [symbol, { ...bookOf(range(width).map((k) => s * width + k), markOf), lastPrice: lastPrice[s] }])),
+    byStrategy: Object.fromEntries(strategies.map((strategy, k) => [strategy, bookOf(range(symbols.length).map((s) => s * width + k), markOf)])),
+    total: bookOf(range(symbols.length * width), markOf),
+    ordersSha256: digest.digest('hex'),
+    elapsedMs,
+    nsPerTick: ticks.count === 0 ? 0 : (elapsedMs * 1e6) / ticks.count,
+    ticksPerSecond: elapsedMs === 0 ? 0 : ticks.count / (elapsedMs / 1000),
+    ...(options.keepOrders === true ? { orderList } : {}),
+  };
+}

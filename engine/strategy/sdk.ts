@@ -1,0 +1,138 @@
+/**
+ * The strategy SDK (`nexus-trading/strategy`; docs/strategy-sdk.md): how users write their own trading logic.
+ *
+ * A strategy is a plain object made with `defineStrategy`: the parameters it takes (validated by the engine with
+ * field paths, as the built-in strategies' are), the indicators it reads (by role, each of a type), how many
+ * numbers of memory it keeps per symbol and across symbols, and its handlers. Handlers act only through the
+ * context they are given: the tick, the symbol's indicators, position and memory, and `buy`, `sell` and `signal`.
+ * The context gives no wall clock, no randomness and no I/O, so a run over the same ticks makes the same
+ * decisions live and in `nexus backtest`.
+ *
+ *     export default defineStrategy({
+ *       params: { threshold: { type: 'number', min: 0, default: 0 } },
+ *       indicators: { fast: 'ema', slow: 'ema' },
+ *       state: 1,
+ *       onTrade(ctx) {
+ *         const { fast, slow } = ctx.indicators;
+ *         if (!slow.isStable) return;
+ *         const spread = fast.output(0) - slow.output(0);
+ *         const previous = ctx.state[0];
+ *         ctx.state[0] = spread;
+ *         if (previous <= ctx.params.threshold && spread > ctx.params.threshold && ctx.position <= 0) ctx.buy();
+ *       },
+ *     });
+ *
+ * Hot path rules, which the engine keeps for its own strategies too: a handler runs on every trade of every
+ * symbol, on the tick thread, so it should allocate nothing (no arrays, closures or strings per call) and keep its
+ * memory in `state` and `shared`, which the engine preallocates (zero-filled: all zeros means "nothing seen yet").
+ */
+
+/** The indicator types a strategy can read (docs/engine-config.md lists their parameters and outputs). */
+export type IndicatorType = 'sma' | 'ema' | 'rsi' | 'macd' | 'bbands' | 'atr' | 'vwap' | 'stoch';
+
+/** What a strategy reads from an indicator; every streaming indicator implements it. */
+export interface IndicatorReader {
+  /** True once outputs are defined (after warm-up). */
+  readonly isStable: boolean;
+  /**
+   * Output number `index`: macd [macd, signal, histogram], bbands [upper, middle, lower], stoch [k, d],
+   * the others [value]. NaN while warming up.
+   */
+  output(index: number): number;
+}
+
+/** One declared parameter. Numbers may be bounded; a parameter without a default must be given in the config. */
+export type ParamSpec =
+  | { readonly type: 'number' | 'integer'; readonly default?: number; readonly min?: number; readonly max?: number; readonly description?: string }
+  | { readonly type: 'boolean'; readonly default?: boolean; readonly description?: string };
+
+export type ParamSchema = Readonly<Record<string, ParamSpec>>;
+
+/** The validated values of a schema, plus `orderQuantity` (every strategy has it: the default size of an order). */
+export type ParamValues<P extends ParamSchema> = { readonly [K in keyof P]: P[K] extends { readonly type: 'boolean' } ? boolean : number } & {
+  readonly orderQuantity: number;
+};
+
+/** Roles a strategy reads indicators under, each of a type: `{ fast: 'ema', slow: 'ema' }`. */
+export type IndicatorRoles = Readonly<Record<string, IndicatorType>>;
+
+/** A symbol's indicators by role. */
+export type RoleReaders<R extends IndicatorRoles> = { readonly [K in keyof R]: IndicatorReader };
+
+/**
+ * What a handler sees and can do. One context object serves every call of a strategy (its fields change per
+ * call), so a handler must not keep it or its arrays beyond the call; nothing here allocates.
+ */
+export interface StrategyContext<P extends ParamSchema = ParamSchema, R extends IndicatorRoles = IndicatorRoles> {
+  /** The symbol of this tick: its index in the engine's `symbols` (and its name). */
+  readonly symbol: number;
+  readonly symbolName: string;
+  /** The trade's price and size (for onQuote: the quote's price, size 0). */
+  readonly price: number;
+  readonly size: number;
+  /** The tick's publish time in nanoseconds: the only clock a handler has (the CSV's time in a backtest). */
+  readonly timeNs: number;
+  /** This symbol's position: every accepted order counted as filled (the risk engine's worst case). */
+  readonly position: number;
+  /** This symbol's indicators by role. */
+  readonly indicators: RoleReaders<R>;
+  /** This symbol's memory: `state` numbers, zero-filled at start, kept across ticks. */
+  readonly state: Float64Array;
+  /** Memory shared by every symbol: `shared` numbers, zero-filled at start. */
+  readonly shared: Float64Array;
+  readonly params: ParamValues<P>;
+  /** Every symbol's name, by index. */
+  readonly symbols: readonly string[];
+  /** Another symbol's position, last trade price (0 before its first trade), best bid and ask (0: none yet). */
+  positionOf(symbol: number): number;
+  lastPriceOf(symbol: number): number;
+  bidOf(symbol: number): number;
+  askOf(symbol: number): number;
+  /** Another symbol's indicators and memory (a pairs or cross-sectional strategy). */
+  indicatorsOf(symbol: number): RoleReaders<R>;
+  stateOf(symbol: number): Float64Array;
+  /**
+   * Orders through risk: buy or sell `quantity` (default params.orderQuantity, an integer >= 1) of this symbol, or
+   * of `symbol`. Each emits a signal and, if risk accepts, an order at the far side of the book (or the last price).
+   * At most 16 orders per call; more is a fault of the strategy.
+   */
+  buy(quantity?: number, symbol?: number): void;
+  sell(quantity?: number, symbol?: number): void;
+  /** A signal without an order (+1 / -1, with a strength), on the signals socket. */
+  signal(side: number, strength?: number): void;
+}
+
+/** What `setup` sees: once, before the first tick, to check params or precompute from the symbol list. */
+export interface SetupContext<P extends ParamSchema = ParamSchema> {
+  readonly params: ParamValues<P>;
+  readonly symbols: readonly string[];
+  readonly shared: Float64Array;
+}
+
+export interface StrategyDefinition<P extends ParamSchema = ParamSchema, R extends IndicatorRoles = IndicatorRoles> {
+  /** One line for people: what the strategy does. */
+  readonly description?: string;
+  readonly params?: P;
+  /** Indicator roles in order: the config's `indicators` list names one configured indicator per role. */
+  readonly indicators?: R;
+  /** Numbers of memory per symbol (default 0) and shared by all symbols (default 0). */
+  readonly state?: number;
+  readonly shared?: number;
+  /**
+   * Checks across parameters (each one alone is checked from `params`): return a problem as `{ param, message }`
+   * to refuse the configuration, or undefined.
+   */
+  check?(params: ParamValues<P>): { readonly param: string; readonly message: string } | undefined;
+  setup?(context: SetupContext<P>): void;
+  /** Every trade of every symbol, after the symbol's indicators took it. */
+  onTrade(context: StrategyContext<P, R>): void;
+  /** Every quote (best bid or ask change); indicators do not take quotes. */
+  onQuote?(context: StrategyContext<P, R>): void;
+}
+
+/** Declares a strategy: returns it unchanged, typed (the engine validates it when it loads). */
+export function defineStrategy<const P extends ParamSchema = Record<never, never>, const R extends IndicatorRoles = Record<never, never>>(
+  definition: StrategyDefinition<P, R>,
+): StrategyDefinition<P, R> {
+  return definition;
+}
