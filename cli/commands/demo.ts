@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Measurement, TradingEngine } from '../../operator/api/types.ts';
 import { flag, helpText, parseArgs, type OptionSpec } from '../lib/args.ts';
@@ -13,10 +14,11 @@ export const rolloutDemoHelp = helpText(
   'The product in one command, on this machine, no cluster needed: starts a real Kubernetes control plane\n' +
     '(kube-apiserver, etcd, controller-manager, scheduler; built from the Go modules on first use and cached)\n' +
     'with a local node agent that runs engine pods as processes, installs the TradingEngine CRD, runs the operator,\n' +
-    'a market-data feed and an order sink, then rolls out three revisions of one TradingEngine with a latency-gated\n' +
-    'canary: v1 (first), v2 (healthy: promoted) and v3 (8 ms added to 5% of trade decisions: aborted and rolled\n' +
-    'back automatically, orders cut first). The engines run an RSI reversion strategy that orders only now and then;\n' +
-    'the gate samples the decision latency of every trade. Each pod trades only the symbols of the shards the operator\n' +
+    'a market-data feed and an order sink, then rolls out three versions of a user\'s strategy module (written on\n' +
+    'the strategy SDK, examples/strategies/demo/) with a latency-gated canary: v1 (first), v2 (a new exit: promoted)\n' +
+    'and v3 (a median filter that re-sorts its whole window on every trade: aborted by the gate and rolled back\n' +
+    'automatically, orders cut first). The strategy orders only now and then; the gate samples the decision latency of\n' +
+    'every trade. Each pod trades only the symbols of the shards the operator\n' +
     'gives it, and the canary takes a share of them. Prints the timeline with the measured p99 values and which\n' +
     'symbols each revision owns; the summary says whether any order was duplicated. Ends by itself and cleans up.',
   options,
@@ -24,6 +26,15 @@ export const rolloutDemoHelp = helpText(
 
 const name = 'demo';
 const thresholdMicros = 5_000;
+/** The user's strategy module, three versions (examples/strategies/demo/), as the pods load them by path. */
+const strategyModule = (version: number): string => fileURLToPath(new URL(`../../examples/strategies/demo/rsi-band-v${version}.ts`, import.meta.url));
+
+/** The engine's strategies: the user's module of `version`, reading the RSI, with its band. */
+function userStrategy(version: number): (spec: MutableSpec) => void {
+  return (spec) => {
+    spec.engine.strategies = [{ name: 'rsi-band', module: strategyModule(version), indicators: ['rsi-14'], params: { low: 30, high: 70 } }] as MutableSpec['engine']['strategies'];
+  };
+}
 
 interface Phase {
   readonly label: string;
@@ -59,14 +70,9 @@ export async function rolloutDemoCommand(argv: readonly string[]): Promise<numbe
     const timeline = new Timeline(lab, at);
     const phases: Phase[] = [];
     const run = async (): Promise<void> => {
-      phases.push(await rollout(lab as RolloutLab, timeline, 'v1', 'first revision: no canary, becomes stable when ready', () => undefined, 'stable'));
-      phases.push(await rollout(lab as RolloutLab, timeline, 'v2', 'a healthy release: canary 50%, latency gate, 100%', (spec) => {
-        spec.template.image = 'nexus/engine:v2';
-      }, 'promoted'));
-      phases.push(await rollout(lab as RolloutLab, timeline, 'v3', 'a slow release: faultInjection adds 8000 µs to 5% of trade decisions', (spec) => {
-        spec.template.image = 'nexus/engine:v3';
-        spec.engine.faultInjection = { extraLatencyMicros: 8_000, affectedPercent: 5 } as MutableSpec['engine']['faultInjection'];
-      }, 'aborted'));
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v1', 'the strategy module, version 1 (rsi-band-v1.ts): no canary, stable when ready', userStrategy(1), 'stable'));
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v2', 'version 2 adds an exit (rsi-band-v2.ts): canary 50%, latency gate, 100%', userStrategy(2), 'promoted'));
+      phases.push(await rollout(lab as RolloutLab, timeline, 'v3', 'version 3 adds a median filter that re-sorts 65,536 prices on every trade (rsi-band-v3.ts)', userStrategy(3), 'aborted'));
     };
     const outcome = await Promise.race([run().then(() => 'done' as const), interrupted]);
     if (outcome === 'interrupted') {
@@ -74,7 +80,7 @@ export async function rolloutDemoCommand(argv: readonly string[]): Promise<numbe
       return 130;
     }
     printSummary(phases);
-    console.log(`  the engines ran RSI reversion on the regime price path (trends lasting about a minute): the order gateway received ${lab.sink.counts.orders} orders over the run, and the gate sampled the decision of every trade (the samples above, per 2 s window)`);
+    console.log(`  the engines ran the user's RSI band module on the regime price path (trends lasting about a minute): the order gateway received ${lab.sink.counts.orders} orders over the run, and the gate sampled the decision of every trade (the samples above, per 2 s window)`);
     const { duplicates, staleEpoch } = lab.sink.counts;
     console.log(`  symbol ownership: each symbol was traded by one pod at a time and rollouts moved symbols, not copies: ` +
       `${duplicates === 0 ? 'no order was duplicated' : `${duplicates} DUPLICATE ORDERS`} (orders answering a tick another order answered: ${duplicates}), ` +

@@ -88,118 +88,155 @@ export interface BacktestResult {
 
 /** Replays `ticks` through the live pipeline code and fills its orders (see the file comment). */
 export function runBacktest(options: BacktestOptions): BacktestResult {
-  const { config, ticks } = options;
-  const symbols = config.symbols;
-  const strategies = config.strategies.map((strategy) => strategy.name);
-  const symbolTable = new SymbolTable(symbols);
-  const tableToConfig = Int32Array.from(ticks.symbols, (symbol) => symbols.indexOf(symbol));
-  const wireIds = symbolTable.ids;
-  // Books per (symbol, strategy): orders, buys, sells, position, cash.
-  const width = strategies.length;
-  const books = { orders: new Float64Array(symbols.length * width), buys: new Float64Array(symbols.length * width), sells: new Float64Array(symbols.length * width), position: new Float64Array(symbols.length * width), cash: new Float64Array(symbols.length * width) };
-  const lastPrice = new Float64Array(symbols.length);
-  const indexByWireId = new Map(symbols.map((symbol, i) => [wireIds[i], i]));
-  const digest = createHash('sha256');
-  const header = new FrameHeader();
-  const slot = new OrderSlot();
-  const orderList: BacktestOrder[] = [];
-  let clock = 0;
-  const faults: Array<{ strategy: string; origin: string; reason: string }> = [];
-  const pipeline = new InlinePipeline({
-    onStrategyFault: (strategy, reason) => faults.push({ strategy: strategy.name, origin: strategy.origin, reason }),
-    config,
-    symbols: symbolTable,
-    risk: new RiskEngine(config.risk, symbols.length),
-    orderIds: new OrderIdSource(0),
-    clockNs: () => clock,
-    intakeCounters: createIntakeCounters(),
-    processorCounters: createProcessorCounters(strategies.length),
-    publisher: {
-      publishOrders(frame: Buffer, count: number): void {
-        digest.update(frame);
-        if (decodeOrderFrameHeader(frame, header) !== DECODE_OK) throw new Error('the engine encoded an order frame it cannot decode');
-        for (let i = 0; i < count; i++) {
-          decodeOrder(frame, i, header, slot);
-          const symbol = indexByWireId.get(slot.symbolId) ?? -1;
-          const book = symbol * width + slot.strategyId;
-          const sign = slot.side === Side.Buy ? 1 : -1;
-          books.orders[book]++;
-          if (sign > 0) books.buys[book]++;
-          else books.sells[book]++;
-          books.position[book] += sign * slot.quantity;
-          books.cash[book] -= sign * slot.quantity * slot.price;
-          if (options.keepOrders === true) {
-            orderList.push({ orderId: slot.orderId, symbol: symbols[symbol], strategy: strategies[slot.strategyId], side: sign > 0 ? 'buy' : 'sell', price: slot.price, quantity: slot.quantity, tickTimeNs: slot.tickPublishMonoNs });
+  const backtest = new Backtest(options);
+  backtest.replay(0, options.ticks.count);
+  return backtest.result();
+}
+
+/**
+ * One backtest, replayed in steps (`replay` over consecutive tick ranges, as `runBacktest` does in one go); for a
+ * benchmark that measures allocation between steps. Everything is built at construction.
+ */
+export class Backtest {
+  private readonly options: BacktestOptions;
+  private readonly symbols: readonly string[];
+  private readonly strategies: readonly string[];
+  private readonly width: number;
+  private readonly books: { readonly orders: Float64Array; readonly buys: Float64Array; readonly sells: Float64Array; readonly position: Float64Array; readonly cash: Float64Array };
+  private readonly lastPrice: Float64Array;
+  private readonly tableToConfig: Int32Array;
+  private readonly wireIds: readonly number[];
+  private readonly digest = createHash('sha256');
+  private readonly orderList: BacktestOrder[] = [];
+  private readonly faults: Array<{ strategy: string; origin: string; reason: string }> = [];
+  private readonly skipped: Float64Array;
+  private readonly pipeline: InlinePipeline;
+  private readonly writer: TickFrameWriter;
+  private clock = 0;
+  private trades = 0;
+  private sequence = 0;
+  private replayed = 0;
+  private elapsedMs = 0;
+
+  constructor(options: BacktestOptions) {
+    this.options = options;
+    const { config, ticks } = options;
+    const symbols = config.symbols;
+    this.symbols = symbols;
+    this.strategies = config.strategies.map((strategy) => strategy.name);
+    const symbolTable = new SymbolTable(symbols);
+    this.tableToConfig = Int32Array.from(ticks.symbols, (symbol) => symbols.indexOf(symbol));
+    this.wireIds = symbolTable.ids;
+    this.width = this.strategies.length;
+    const cells = symbols.length * this.width;
+    this.books = { orders: new Float64Array(cells), buys: new Float64Array(cells), sells: new Float64Array(cells), position: new Float64Array(cells), cash: new Float64Array(cells) };
+    this.lastPrice = new Float64Array(symbols.length);
+    this.skipped = new Float64Array(ticks.symbols.length);
+    const indexByWireId = new Map(symbols.map((symbol, i) => [this.wireIds[i], i]));
+    const header = new FrameHeader();
+    const slot = new OrderSlot();
+    const { books, width } = this;
+    this.pipeline = new InlinePipeline({
+      onStrategyFault: (strategy, reason) => this.faults.push({ strategy: strategy.name, origin: strategy.origin, reason }),
+      config,
+      symbols: symbolTable,
+      risk: new RiskEngine(config.risk, symbols.length),
+      orderIds: new OrderIdSource(0),
+      clockNs: () => this.clock,
+      intakeCounters: createIntakeCounters(),
+      processorCounters: createProcessorCounters(width),
+      publisher: {
+        publishOrders: (frame: Buffer, count: number): void => {
+          this.digest.update(frame);
+          if (decodeOrderFrameHeader(frame, header) !== DECODE_OK) throw new Error('the engine encoded an order frame it cannot decode');
+          for (let i = 0; i < count; i++) {
+            decodeOrder(frame, i, header, slot);
+            const symbol = indexByWireId.get(slot.symbolId) ?? -1;
+            const book = symbol * width + slot.strategyId;
+            const sign = slot.side === Side.Buy ? 1 : -1;
+            books.orders[book]++;
+            if (sign > 0) books.buys[book]++;
+            else books.sells[book]++;
+            books.position[book] += sign * slot.quantity;
+            books.cash[book] -= sign * slot.quantity * slot.price;
+            if (options.keepOrders === true) {
+              this.orderList.push({ orderId: slot.orderId, symbol: symbols[symbol], strategy: this.strategies[slot.strategyId], side: sign > 0 ? 'buy' : 'sell', price: slot.price, quantity: slot.quantity, tickTimeNs: slot.tickPublishMonoNs });
+            }
           }
-        }
+        },
+        publishSignals(): void {},
       },
-      publishSignals(): void {},
-    },
-    recordLatency: () => undefined,
-    ordersStreamId: 0,
-    signalsStreamId: 1,
-  });
-
-  const perFrame = options.ticksPerFrame ?? 64;
-  const writer = new TickFrameWriter(perFrame);
-  const started = performance.now();
-  let trades = 0;
-  let sequence = 0;
-  const skipped = new Float64Array(ticks.symbols.length);
-  for (let i = 0; i < ticks.count;) {
-    writer.begin(1, sequence);
-    clock = ticks.exchangeTsNs[i];
-    for (; i < ticks.count && !writer.isFull; i++) {
-      const symbol = tableToConfig[ticks.symbolIndex[i]];
-      if (symbol < 0) {
-        skipped[ticks.symbolIndex[i]]++;
-        continue;
-      }
-      const time = ticks.exchangeTsNs[i];
-      writer.append(wireIds[symbol], ticks.kind[i], ticks.price[i], ticks.size[i], time, time);
-      if (ticks.kind[i] === TickKind.Trade) {
-        trades++;
-        lastPrice[symbol] = ticks.price[i];
-      }
-    }
-    if (writer.count === 0) continue;
-    sequence += writer.count;
-    pipeline.processFrame(writer.finishView(clock));
+      recordLatency: () => undefined,
+      ordersStreamId: 0,
+      signalsStreamId: 1,
+    });
+    this.writer = new TickFrameWriter(options.ticksPerFrame ?? 64);
   }
-  const elapsedMs = performance.now() - started;
 
-  const bookOf = (indices: readonly number[], mark: (index: number) => number): BacktestBook => {
-    let orders = 0, buys = 0, sells = 0, position = 0, cash = 0, pnl = 0;
-    for (const i of indices) {
-      orders += books.orders[i];
-      buys += books.buys[i];
-      sells += books.sells[i];
-      position += books.position[i];
-      cash += books.cash[i];
-      pnl += books.cash[i] + books.position[i] * mark(i);
+  /** Replays ticks [from, to) of the table, in frames; ranges must follow each other. */
+  replay(from: number, to: number): void {
+    const { ticks } = this.options;
+    const writer = this.writer;
+    const started = performance.now();
+    for (let i = from; i < to;) {
+      writer.begin(1, this.sequence);
+      this.clock = ticks.exchangeTsNs[i];
+      for (; i < to && !writer.isFull; i++) {
+        const symbol = this.tableToConfig[ticks.symbolIndex[i]];
+        if (symbol < 0) {
+          this.skipped[ticks.symbolIndex[i]]++;
+          continue;
+        }
+        const time = ticks.exchangeTsNs[i];
+        writer.append(this.wireIds[symbol], ticks.kind[i], ticks.price[i], ticks.size[i], time, time);
+        if (ticks.kind[i] === TickKind.Trade) {
+          this.trades++;
+          this.lastPrice[symbol] = ticks.price[i];
+        }
+      }
+      if (writer.count === 0) continue;
+      this.sequence += writer.count;
+      this.pipeline.processFrame(writer.finishView(this.clock));
     }
-    return { orders, buys, sells, position, cash, pnl };
-  };
-  const markOf = (book: number): number => lastPrice[Math.floor(book / width)];
-  const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-  const intake = pipeline.intake.counters;
-  const processor = pipeline.processorCounters;
-  return {
-    ticks: ticks.count,
-    trades,
-    quotes: sequence - trades,
-    ticksSkipped: Object.fromEntries(ticks.symbols.flatMap((symbol, i) => (skipped[i] > 0 ? [[symbol, skipped[i]]] : []))),
-    ticksRejected: intake.ticksRejected.reduce((sum, n) => sum + n, 0),
-    ordersDenied: processor.ordersDenied,
-    strategyFaults: processor.strategyFaults.reduce((sum, n) => sum + n, 0),
-    faults,
-    bySymbol: Object.fromEntries(symbols.map((symbol, s) => [symbol, { ...bookOf(range(width).map((k) => s * width + k), markOf), lastPrice: lastPrice[s] }])),
-    byStrategy: Object.fromEntries(strategies.map((strategy, k) => [strategy, bookOf(range(symbols.length).map((s) => s * width + k), markOf)])),
-    total: bookOf(range(symbols.length * width), markOf),
-    ordersSha256: digest.digest('hex'),
-    elapsedMs,
-    nsPerTick: ticks.count === 0 ? 0 : (elapsedMs * 1e6) / ticks.count,
-    ticksPerSecond: elapsedMs === 0 ? 0 : ticks.count / (elapsedMs / 1000),
-    ...(options.keepOrders === true ? { orderList } : {}),
-  };
+    this.replayed += to - from;
+    this.elapsedMs += performance.now() - started;
+  }
+
+  result(): BacktestResult {
+    const { books, width, symbols, strategies, lastPrice, elapsedMs } = this;
+    const bookOf = (indices: readonly number[]): BacktestBook => {
+      let orders = 0, buys = 0, sells = 0, position = 0, cash = 0, pnl = 0;
+      for (const i of indices) {
+        orders += books.orders[i];
+        buys += books.buys[i];
+        sells += books.sells[i];
+        position += books.position[i];
+        cash += books.cash[i];
+        pnl += books.cash[i] + books.position[i] * lastPrice[Math.floor(i / width)];
+      }
+      return { orders, buys, sells, position, cash, pnl };
+    };
+    const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+    const intake = this.pipeline.intake.counters;
+    const processor = this.pipeline.processorCounters;
+    const ticks = this.options.ticks;
+    return {
+      ticks: this.replayed,
+      trades: this.trades,
+      quotes: this.sequence - this.trades,
+      ticksSkipped: Object.fromEntries(ticks.symbols.flatMap((symbol, i) => (this.skipped[i] > 0 ? [[symbol, this.skipped[i]]] : []))),
+      ticksRejected: intake.ticksRejected.reduce((sum, n) => sum + n, 0),
+      ordersDenied: processor.ordersDenied,
+      strategyFaults: processor.strategyFaults.reduce((sum, n) => sum + n, 0),
+      faults: [...this.faults],
+      bySymbol: Object.fromEntries(symbols.map((symbol, s) => [symbol, { ...bookOf(range(width).map((k) => s * width + k)), lastPrice: lastPrice[s] }])),
+      byStrategy: Object.fromEntries(strategies.map((strategy, k) => [strategy, bookOf(range(symbols.length).map((s) => s * width + k))])),
+      total: bookOf(range(symbols.length * width)),
+      ordersSha256: this.digest.copy().digest('hex'),
+      elapsedMs,
+      nsPerTick: this.replayed === 0 ? 0 : (elapsedMs * 1e6) / this.replayed,
+      ticksPerSecond: elapsedMs === 0 ? 0 : this.replayed / (elapsedMs / 1000),
+      ...(this.options.keepOrders === true ? { orderList: [...this.orderList] } : {}),
+    };
+  }
 }

@@ -1,0 +1,189 @@
+/**
+ * Strategy modules and the backtest (issue 20), raced against baselines in one run:
+ *
+ *   moduleOverhead.typescript   the built-in macdCross vs the same logic as a TypeScript module loaded by path
+ *                               (bench/fixtures/macd-cross-module.ts), each through the in-process inline pipeline
+ *                               with the eight standard indicators, 8 symbols, alternating runs; ratio of medians
+ *   moduleOverhead.wasm         null: WebAssembly strategy modules are not built yet
+ *   bytesPerTick                young-generation bytes per tick with the module strategy, over chunks of frames
+ *                               without a scavenge (as bench/pipeline.ts measures it), minus nothing: every byte
+ *   backtestTicksPerSecond      nexus backtest's replay (frames built from the table, the pipeline, fills) of
+ *                               1,000,000 trades of 8 symbols: the EMA(12)/EMA(26) cross module alone, and with the
+ *                               eight standard indicators added; beside the in-process pipeline on prebuilt frames
+ *                               (no frame building, no fills) for the same configurations
+ *
+ *   npm run bench:strategies [-- --json]         (node --expose-gc)
+ */
+import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { Backtest, runBacktest } from '../engine/backtest/backtest.ts';
+import { monoNowNs } from '../engine/clock/monotonic.ts';
+import { parseEngineConfig, type EngineConfig } from '../engine/config/engine-config.ts';
+import { standardIndicators } from '../engine/config/presets.ts';
+import { createIntakeCounters } from '../engine/pipeline/frame-intake.ts';
+import { InlinePipeline } from '../engine/pipeline/inline-pipeline.ts';
+import { OrderIdSource } from '../engine/pipeline/order.ts';
+import { createProcessorCounters } from '../engine/pipeline/tick-processor.ts';
+import { RiskEngine } from '../engine/risk/risk-engine.ts';
+import type { TickTable } from '../engine/sim/tick-csv.ts';
+import { loadStrategyModules } from '../engine/strategy/strategy-modules.ts';
+import { TickKind } from '../engine/wire/layout.ts';
+import { SymbolTable } from '../engine/wire/symbol-id.ts';
+import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
+
+const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG', 'META', 'TSLA', 'AMD'];
+const TICKS = 1_000_000;
+const json = process.argv.includes('--json');
+const log = (line: string): void => {
+  if (!json) console.log(line);
+};
+
+const macdModule = fileURLToPath(new URL('./fixtures/macd-cross-module.ts', import.meta.url));
+const emaModule = fileURLToPath(new URL('../examples/strategies/ema-cross.ts', import.meta.url));
+
+/** A deterministic random walk of `count` trades round-robin over the symbols, one microsecond apart. */
+function tradeTable(count: number): TickTable {
+  const price = new Float64Array(count);
+  const size = new Float64Array(count);
+  const symbolIndex = new Int32Array(count);
+  const time = new Float64Array(count);
+  const last = SYMBOLS.map(() => 100);
+  let seed = 7;
+  for (let i = 0; i < count; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const s = i % SYMBOLS.length;
+    last[s] *= 1 + ((seed / 2147483648) - 0.5) * 0.002;
+    price[i] = Math.round(last[s] * 10_000) / 10_000;
+    size[i] = 1 + (seed % 100);
+    symbolIndex[i] = s;
+    time[i] = 1_000_000_000 + i * 1000;
+  }
+  return { symbols: SYMBOLS, count, symbolIndex, kind: new Uint8Array(count).fill(TickKind.Trade), price, size, exchangeTsNs: time };
+}
+
+function config(strategies: unknown[], indicators: unknown[]): EngineConfig {
+  return parseEngineConfig({
+    symbols: SYMBOLS,
+    indicators,
+    strategies,
+    risk: { maxOrderQty: 1000, maxPosition: 1_000_000, maxNotional: 1e12, priceBandBps: 5_000, ordersEnabled: true },
+    zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+    warmupTicks: 0,
+  });
+}
+
+const emas = [{ name: 'fast', type: 'ema', params: { period: 12 } }, { name: 'slow', type: 'ema', params: { period: 26 } }];
+const builtinMacd = config([{ name: 'cross', type: 'macdCross', indicators: ['macd'] }], [...standardIndicators]);
+const moduleMacd = config([{ name: 'cross', module: macdModule, indicators: ['macd'] }], [...standardIndicators]);
+const emaOnly = config([{ name: 'cross', module: emaModule, indicators: ['fast', 'slow'] }], emas);
+const emaStandard = config([{ name: 'cross', module: emaModule, indicators: ['fast', 'slow'] }], [...emas, ...standardIndicators]);
+
+/** The in-process pipeline alone on prebuilt 64-tick frames: ns per tick. */
+function pipelineNsPerTick(engine: EngineConfig, frames: readonly Uint8Array[], ticksPerFrame: number): number {
+  const pipeline = new InlinePipeline({
+    config: engine, symbols: new SymbolTable(SYMBOLS), risk: new RiskEngine(engine.risk, SYMBOLS.length), orderIds: new OrderIdSource(0),
+    clockNs: monoNowNs, intakeCounters: createIntakeCounters(), processorCounters: createProcessorCounters(engine.strategies.length),
+    publisher: { publishOrders: () => undefined, publishSignals: () => undefined }, recordLatency: () => undefined, ordersStreamId: 0, signalsStreamId: 1,
+  });
+  const started = monoNowNs();
+  for (const frame of frames) pipeline.processFrame(frame);
+  return (monoNowNs() - started) / (frames.length * ticksPerFrame);
+}
+
+function framesOf(table: TickTable, ticksPerFrame: number): Uint8Array[] {
+  const ids = new SymbolTable(SYMBOLS).ids;
+  const writer = new TickFrameWriter(ticksPerFrame);
+  const frames: Uint8Array[] = [];
+  for (let first = 0; first + ticksPerFrame <= table.count; first += ticksPerFrame) {
+    writer.begin(1, first);
+    for (let i = first; i < first + ticksPerFrame; i++) writer.append(ids[table.symbolIndex[i]], TickKind.Trade, table.price[i], table.size[i], table.exchangeTsNs[i], table.exchangeTsNs[i]);
+    frames.push(writer.finish(0));
+  }
+  return frames;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function newSpaceUsed(): number {
+  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_used_size ?? 0;
+}
+
+/** Young-generation bytes per tick over a module backtest, from chunks of 64 frames in which no scavenge ran. */
+function bytesPerTick(engine: EngineConfig, table: TickTable): { bytesPerTick: number; cleanChunks: string } {
+  const warm = new Backtest({ config: engine, ticks: table });
+  warm.replay(0, table.count);
+  const backtest = new Backtest({ config: engine, ticks: table });
+  const chunk = 64 * 64;
+  backtest.replay(0, table.count >> 2); // settle the fresh pipeline
+  let bytes = 0;
+  let ticks = 0;
+  let clean = 0;
+  let chunks = 0;
+  for (let from = table.count >> 2; from + chunk <= table.count; from += chunk) {
+    const before = newSpaceUsed();
+    backtest.replay(from, from + chunk);
+    const after = newSpaceUsed();
+    chunks++;
+    if (after < before) continue;
+    clean++;
+    bytes += after - before;
+    ticks += chunk;
+  }
+  return { bytesPerTick: ticks === 0 ? Number.NaN : bytes / ticks, cleanChunks: `${clean}/${chunks}` };
+}
+
+await loadStrategyModules([...moduleMacd.strategies, ...emaOnly.strategies]);
+const table = tradeTable(TICKS);
+const frames = framesOf(table, 64);
+
+// Module overhead: alternate built-in and module runs over the same frames, five each, after a warm-up of both.
+const builtinRuns: number[] = [];
+const moduleRuns: number[] = [];
+pipelineNsPerTick(builtinMacd, frames, 64);
+pipelineNsPerTick(moduleMacd, frames, 64);
+for (let round = 0; round < 5; round++) {
+  builtinRuns.push(pipelineNsPerTick(builtinMacd, frames, 64));
+  moduleRuns.push(pipelineNsPerTick(moduleMacd, frames, 64));
+}
+const builtinNs = median(builtinRuns);
+const moduleNs = median(moduleRuns);
+log(`macdCross, 8 standard indicators, 8 symbols, in-process pipeline: built-in ${builtinNs.toFixed(1)} ns/tick, TypeScript module ${moduleNs.toFixed(1)} ns/tick (${(moduleNs / builtinNs).toFixed(3)}x; medians of 5 alternating runs)`);
+
+const allocation = bytesPerTick(moduleMacd, table);
+log(`allocation with the module strategy: ${allocation.bytesPerTick.toFixed(1)} young-gen bytes/tick (${allocation.cleanChunks} chunks without a scavenge)`);
+
+// Backtest throughput: best of three full replays each, beside the pipeline alone on prebuilt frames.
+const best = (engine: EngineConfig): { ticksPerSecond: number; orders: number } => {
+  let top = 0;
+  let orders = 0;
+  for (let run = 0; run < 3; run++) {
+    const result = runBacktest({ config: engine, ticks: table });
+    top = Math.max(top, result.ticksPerSecond);
+    orders = result.total.orders;
+  }
+  return { ticksPerSecond: top, orders };
+};
+const emaBacktest = best(emaOnly);
+const emaStandardBacktest = best(emaStandard);
+const emaPipeline = 1e9 / Math.min(...[0, 1, 2].map(() => pipelineNsPerTick(emaOnly, frames, 64)));
+const emaStandardPipeline = 1e9 / Math.min(...[0, 1, 2].map(() => pipelineNsPerTick(emaStandard, frames, 64)));
+log(`backtest, 1,000,000 trades of 8 symbols, EMA(12)/EMA(26) cross module: ${Math.round(emaBacktest.ticksPerSecond).toLocaleString('en-US')} ticks/s (${emaBacktest.orders} orders); the pipeline alone ${Math.round(emaPipeline).toLocaleString('en-US')} ticks/s (target >= 1,500,000)`);
+log(`backtest, the same with the 8 standard indicators added: ${Math.round(emaStandardBacktest.ticksPerSecond).toLocaleString('en-US')} ticks/s; the pipeline alone ${Math.round(emaStandardPipeline).toLocaleString('en-US')} ticks/s (target >= 1,000,000)`);
+
+console.log(JSON.stringify({
+  moduleOverhead: { typescript: moduleNs / builtinNs, wasm: null },
+  nsPerTick: { builtin: builtinNs, typescriptModule: moduleNs },
+  bytesPerTick: allocation.bytesPerTick,
+  allocationCleanChunks: allocation.cleanChunks,
+  backtestTicksPerSecond: {
+    emaCross: emaBacktest.ticksPerSecond,
+    emaCrossStandardIndicators: emaStandardBacktest.ticksPerSecond,
+    pipelineEmaCross: emaPipeline,
+    pipelineEmaCrossStandardIndicators: emaStandardPipeline,
+  },
+  orders: { emaCross: emaBacktest.orders, emaCrossStandardIndicators: emaStandardBacktest.orders },
+  targets: { typescriptWithin: 1.1, wasmWithin: 1.5, bytesPerTick: 0, emaCrossTicksPerSecond: 1_500_000, emaCrossStandardIndicatorsTicksPerSecond: 1_000_000 },
+}));
