@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // assembly/kernels/ is AssemblyScript (f64/v128 types, @inline, load<T>): compiled by asc, not TypeScript.
-  { ignores: ['node_modules/**', 'dist/**', 'build/**', 'coverage/**', 'bench/results/**', 'assembly/kernels/**', 'engine/strategy/fixtures/syntax-error.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', 'build/**', 'coverage/**', 'bench/results/**', 'assembly/kernels/**', 'engine/strategy/fixtures/syntax-error.mjs', 'engine/strategy/fixtures/assemblyscript/**', 'examples/strategies/assemblyscript/**', 'assembly/strategy/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,6 +4,11 @@
  *
  *     assembly/kernels/indicators.ts       -> build/wasm/indicators.wasm        single-series kernels
  *     assembly/kernels/indicators-simd.ts  -> build/wasm/indicators-simd.wasm   multi-symbol f64x2 kernels
+ *     examples/strategies/assemblyscript/*.ts, engine/strategy/fixtures/assemblyscript/*.ts
+ *                                          -> build/wasm/strategies/[fixtures/]NAME.wasm   strategy modules
+ *
+ * Strategy modules (docs/strategy-sdk.md) are built on the AssemblyScript strategy SDK (assembly/strategy/sdk.ts)
+ * with `strategyFlags`: no imports at all, their own memory bounded to 256 pages (16 MiB), no shared memory.
  *
  * Flags: `-O3 --runtime stub` (no garbage collector: the kernels only touch raw linear memory that the JS side
  * lays out), `--noAssert`, `--use abort=` (no `env.abort` import, so the modules instantiate with no imports at
@@ -16,7 +21,7 @@
  * concurrent reader never sees half a file. `--force` rebuilds regardless.
  */
 import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WASM_MAXIMUM_PAGES } from '../engine/batch/wasm-memory.ts';
 
@@ -27,9 +32,13 @@ const kernelDir = join(root, 'assembly', 'kernels');
 export const wasmDir = join(root, 'build', 'wasm');
 
 interface WasmModuleSpec {
+  /** The source, absolute. */
   readonly entry: string;
+  /** The output, relative to `wasmDir`. */
   readonly output: string;
   readonly flags: readonly string[];
+  /** Every source it is built from (rebuilt when one is newer than the output). */
+  readonly inputs: readonly string[];
 }
 
 /**
@@ -45,9 +54,23 @@ const common = [
   '--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', String(WASM_MAXIMUM_PAGES),
 ];
 
+/** How a strategy module is compiled: no imports (`abort=`), no GC, its own memory of at most 256 pages. */
+export const strategyFlags: readonly string[] = ['-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--noColors', '--maximumMemory', '256'];
+
+const sourcesIn = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.ts')).map((name) => join(dir, name));
+const kernelSources = sourcesIn(kernelDir);
+const strategySdk = join(root, 'assembly', 'strategy', 'sdk.ts');
+
+/** The strategy modules in `dir`, built into build/wasm/`outDir`. */
+function strategyModules(dir: string, outDir: string): WasmModuleSpec[] {
+  return sourcesIn(dir).map((entry) => ({ entry, output: join(outDir, `${basename(entry, '.ts')}.wasm`), flags: strategyFlags, inputs: [entry, strategySdk] }));
+}
+
 export const wasmModules: readonly WasmModuleSpec[] = Object.freeze([
-  { entry: 'indicators.ts', output: 'indicators.wasm', flags: common },
-  { entry: 'indicators-simd.ts', output: 'indicators-simd.wasm', flags: [...common, '--memoryBase', String(SIMD_MEMORY_BASE)] },
+  { entry: join(kernelDir, 'indicators.ts'), output: 'indicators.wasm', flags: common, inputs: kernelSources },
+  { entry: join(kernelDir, 'indicators-simd.ts'), output: 'indicators-simd.wasm', flags: [...common, '--memoryBase', String(SIMD_MEMORY_BASE)], inputs: kernelSources },
+  ...strategyModules(join(root, 'examples', 'strategies', 'assemblyscript'), 'strategies'),
+  ...strategyModules(join(root, 'engine', 'strategy', 'fixtures', 'assemblyscript'), join('strategies', 'fixtures')),
 ]);
 
 function mtimeMs(path: string): number {
@@ -58,12 +81,9 @@ function mtimeMs(path: string): number {
   }
 }
 
-/** The newest modification time among the inputs of every module (sources are shared through common.ts). */
-function newestInput(): number {
-  const inputs = readdirSync(kernelDir)
-    .filter((name) => name.endsWith('.ts'))
-    .map((name) => join(kernelDir, name));
-  inputs.push(fileURLToPath(import.meta.url), join(root, 'node_modules', 'assemblyscript', 'package.json'));
+/** The newest modification time among a module's inputs, this script and the compiler. */
+function newestInput(spec: WasmModuleSpec): number {
+  const inputs = [...spec.inputs, fileURLToPath(import.meta.url), join(root, 'node_modules', 'assemblyscript', 'package.json')];
   return Math.max(...inputs.map(mtimeMs));
 }
 
@@ -80,19 +100,18 @@ export interface BuildResult {
  */
 export async function buildWasm(options: { force?: boolean; log?: (line: string) => void } = {}): Promise<BuildResult> {
   const log = options.log ?? (() => undefined);
-  const newest = newestInput();
   const result: BuildResult = { built: [], upToDate: [] };
-  mkdirSync(wasmDir, { recursive: true });
   for (const spec of wasmModules) {
     const output = join(wasmDir, spec.output);
-    if (!options.force && mtimeMs(output) > newest) {
+    mkdirSync(dirname(output), { recursive: true });
+    if (!options.force && mtimeMs(output) > newestInput(spec)) {
       result.upToDate.push(output);
       continue;
     }
     const started = performance.now();
     // A per-process temporary name: two builds racing (two test workers) each rename a complete file.
     const temporary = `${output}.${process.pid}.tmp`;
-    await compile(join(kernelDir, spec.entry), temporary, spec.flags);
+    await compile(spec.entry, temporary, spec.flags);
     renameSync(temporary, output);
     result.built.push(output);
     log(`Built ${relative(root, output)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

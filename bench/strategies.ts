@@ -4,7 +4,8 @@
  *   moduleOverhead.typescript   the built-in macdCross vs the same logic as a TypeScript module loaded by path
  *                               (bench/fixtures/macd-cross-module.ts), each through the in-process inline pipeline
  *                               with the eight standard indicators, 8 symbols, alternating runs; ratio of medians
- *   moduleOverhead.wasm         null: WebAssembly strategy modules are not built yet
+ *   moduleOverhead.wasm         the same logic as a sandboxed WebAssembly module (AssemblyScript,
+ *                               engine/strategy/fixtures/assemblyscript/macd-cross.ts, built by npm run build:wasm)
  *   bytesPerTick                young-generation bytes per tick with the module strategy, over chunks of frames
  *                               without a scavenge (as bench/pipeline.ts measures it), minus nothing: every byte
  *   backtestTicksPerSecond      nexus backtest's replay (frames built from the table, the pipeline, fills) of
@@ -27,6 +28,7 @@ import { createProcessorCounters } from '../engine/pipeline/tick-processor.ts';
 import { RiskEngine } from '../engine/risk/risk-engine.ts';
 import type { TickTable } from '../engine/sim/tick-csv.ts';
 import { loadStrategyModules } from '../engine/strategy/strategy-modules.ts';
+import { buildWasm } from '../assembly/build.ts';
 import { TickKind } from '../engine/wire/layout.ts';
 import { SymbolTable } from '../engine/wire/symbol-id.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
@@ -39,6 +41,7 @@ const log = (line: string): void => {
 };
 
 const macdModule = fileURLToPath(new URL('./fixtures/macd-cross-module.ts', import.meta.url));
+const macdWasm = fileURLToPath(new URL('../build/wasm/strategies/fixtures/macd-cross.wasm', import.meta.url));
 const emaModule = fileURLToPath(new URL('../examples/strategies/ema-cross.ts', import.meta.url));
 
 /** A deterministic random walk of `count` trades round-robin over the symbols, one microsecond apart. */
@@ -75,6 +78,7 @@ function config(strategies: unknown[], indicators: unknown[]): EngineConfig {
 const emas = [{ name: 'fast', type: 'ema', params: { period: 12 } }, { name: 'slow', type: 'ema', params: { period: 26 } }];
 const builtinMacd = config([{ name: 'cross', type: 'macdCross', indicators: ['macd'] }], [...standardIndicators]);
 const moduleMacd = config([{ name: 'cross', module: macdModule, indicators: ['macd'] }], [...standardIndicators]);
+const wasmMacd = config([{ name: 'cross', module: macdWasm, indicators: ['macd'] }], [...standardIndicators]);
 const emaOnly = config([{ name: 'cross', module: emaModule, indicators: ['fast', 'slow'] }], emas);
 const emaStandard = config([{ name: 'cross', module: emaModule, indicators: ['fast', 'slow'] }], [...emas, ...standardIndicators]);
 
@@ -135,22 +139,28 @@ function bytesPerTick(engine: EngineConfig, table: TickTable): { bytesPerTick: n
   return { bytesPerTick: ticks === 0 ? Number.NaN : bytes / ticks, cleanChunks: `${clean}/${chunks}` };
 }
 
-await loadStrategyModules([...moduleMacd.strategies, ...emaOnly.strategies]);
+await buildWasm();
+await loadStrategyModules([...moduleMacd.strategies, ...wasmMacd.strategies, ...emaOnly.strategies]);
 const table = tradeTable(TICKS);
 const frames = framesOf(table, 64);
 
-// Module overhead: alternate built-in and module runs over the same frames, five each, after a warm-up of both.
+// Module overhead: alternate built-in, TypeScript and WebAssembly runs over the same frames, five each, after a
+// warm-up of all three.
 const builtinRuns: number[] = [];
 const moduleRuns: number[] = [];
-pipelineNsPerTick(builtinMacd, frames, 64);
-pipelineNsPerTick(moduleMacd, frames, 64);
+const wasmRuns: number[] = [];
+for (const engine of [builtinMacd, moduleMacd, wasmMacd]) pipelineNsPerTick(engine, frames, 64);
 for (let round = 0; round < 5; round++) {
   builtinRuns.push(pipelineNsPerTick(builtinMacd, frames, 64));
   moduleRuns.push(pipelineNsPerTick(moduleMacd, frames, 64));
+  wasmRuns.push(pipelineNsPerTick(wasmMacd, frames, 64));
 }
 const builtinNs = median(builtinRuns);
 const moduleNs = median(moduleRuns);
-log(`macdCross, 8 standard indicators, 8 symbols, in-process pipeline: built-in ${builtinNs.toFixed(1)} ns/tick, TypeScript module ${moduleNs.toFixed(1)} ns/tick (${(moduleNs / builtinNs).toFixed(3)}x; medians of 5 alternating runs)`);
+const wasmNs = median(wasmRuns);
+log(`macdCross, 8 standard indicators, 8 symbols, in-process pipeline (medians of 5 alternating runs): built-in ${builtinNs.toFixed(1)} ns/tick, ` +
+  `TypeScript module ${moduleNs.toFixed(1)} ns/tick (${(moduleNs / builtinNs).toFixed(3)}x, target <= 1.1), ` +
+  `WebAssembly module ${wasmNs.toFixed(1)} ns/tick (${(wasmNs / builtinNs).toFixed(3)}x, target <= 1.5)`);
 
 const allocation = bytesPerTick(moduleMacd, table);
 log(`allocation with the module strategy: ${allocation.bytesPerTick.toFixed(1)} young-gen bytes/tick (${allocation.cleanChunks} chunks without a scavenge)`);
@@ -174,8 +184,8 @@ log(`backtest, 1,000,000 trades of 8 symbols, EMA(12)/EMA(26) cross module: ${Ma
 log(`backtest, the same with the 8 standard indicators added: ${Math.round(emaStandardBacktest.ticksPerSecond).toLocaleString('en-US')} ticks/s; the pipeline alone ${Math.round(emaStandardPipeline).toLocaleString('en-US')} ticks/s (target >= 1,000,000)`);
 
 console.log(JSON.stringify({
-  moduleOverhead: { typescript: moduleNs / builtinNs, wasm: null },
-  nsPerTick: { builtin: builtinNs, typescriptModule: moduleNs },
+  moduleOverhead: { typescript: moduleNs / builtinNs, wasm: wasmNs / builtinNs },
+  nsPerTick: { builtin: builtinNs, typescriptModule: moduleNs, wasmModule: wasmNs },
   bytesPerTick: allocation.bytesPerTick,
   allocationCleanChunks: allocation.cleanChunks,
   backtestTicksPerSecond: {

@@ -67,8 +67,10 @@ export function createStrategy(
 function definitionOf(spec: StrategySpecInput, path: string): { definition: StrategyDefinition; label: string; origin: string } {
   if (spec.module !== undefined) {
     if (spec.type !== undefined) throw new ConfigError(`${path}.module`, 'a strategy has either a built-in type or a module, not both');
-    const definition = loadedStrategyModule(spec.module);
-    if (definition === undefined) throw new ConfigError(`${path}.module`, `module ${describe(spec.module)} is not loaded (the engine loads every configured module at start)`);
+    const module = loadedStrategyModule(spec.module);
+    if (module === undefined) throw new ConfigError(`${path}.module`, `module ${describe(spec.module)} is not loaded (the engine loads every configured module at start)`);
+    // A sandboxed module gets an instance of its own per configured strategy.
+    const definition = module.instantiate?.(`${spec.name} (module ${spec.module})`) ?? module.definition;
     return { definition, label: `module ${spec.module}`, origin: `module ${spec.module}` };
   }
   if (!(strategyTypes as readonly string[]).includes(spec.type ?? '')) {

@@ -21,7 +21,7 @@ describe('strategy modules', () => {
     const path = example('ema-cross.ts');
     await loadStrategyModules([{ module: path }, { module: path }]);
     const definition = loadedStrategyModule(path);
-    expect(definition?.indicators).toEqual({ fast: 'ema', slow: 'ema' });
+    expect(definition?.definition.indicators).toEqual({ fast: 'ema', slow: 'ema' });
     const indicators = new Map([['e12', 'ema'], ['e26', 'ema'], ['r', 'rsi']]);
     const strategy = createStrategy({ name: 'x', module: path, indicators: ['e12', 'e26'], params: { minSpread: 0.01 } }, indicators, 'strategies[0]');
     expect(strategy).toMatchObject({ origin: `module ${path}`, roles: ['fast', 'slow'], stateSize: 2, params: { orderQuantity: 1, minSpread: 0.01 } });

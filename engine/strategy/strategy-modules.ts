@@ -1,19 +1,31 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { indicatorTypes } from '../indicators/registry.ts';
 import type { StrategyDefinition } from './sdk.ts';
+import { compileWasmStrategy } from './wasm-strategy.ts';
 
 /**
- * Strategy modules: a user's ES module (JavaScript, or TypeScript the engine's loader compiles) whose default
- * export is a strategy definition written on the SDK. The engine loads every configured module once per thread
- * before it builds its pipeline (`loadStrategyModules`); `createStrategy` then finds them here by their configured
- * path. A module is code in the user's image, trusted like the engine itself: it runs in the engine's thread
- * (docs/strategy-sdk.md).
+ * Strategy modules, by path (docs/strategy-sdk.md):
+ *
+ *   .js .mjs .ts   an ES module (TypeScript is compiled by the engine's loader) whose default export is a strategy
+ *                  definition written on the SDK: code in the user's image, trusted like the engine itself
+ *   .wasm          a sandboxed WebAssembly module on the AssemblyScript SDK (wasm-strategy.ts): no imports, bounded
+ *                  memory, a per-call time budget, a watchdog; each configured strategy gets its own instance
+ *
+ * The engine loads every configured module once per thread before it builds its pipeline (`loadStrategyModules`);
+ * `createStrategy` then finds them here by their configured path.
  *
  * A module that cannot be loaded or whose export is not a definition is a StrategyModuleError naming the module
  * and the reason; the engine exits 2 with it (a load-time error never starts a half-configured engine).
  */
-const loaded = new Map<string, StrategyDefinition>();
+/** A loaded module: its declarations, and for a sandboxed one a definition per configured strategy. */
+export interface LoadedStrategyModule {
+  readonly definition: StrategyDefinition;
+  readonly instantiate?: (label: string) => StrategyDefinition;
+}
+
+const loaded = new Map<string, LoadedStrategyModule>();
 
 /** The most numbers of memory a strategy may ask for, per symbol and shared. */
 export const MAX_STRATEGY_STATE = 4096;
@@ -25,8 +37,8 @@ export class StrategyModuleError extends Error {
   }
 }
 
-/** The definition loaded for `module` (its configured path), or undefined when it was not loaded. */
-export function loadedStrategyModule(module: string): StrategyDefinition | undefined {
+/** The module loaded for `module` (its configured path), or undefined when it was not loaded. */
+export function loadedStrategyModule(module: string): LoadedStrategyModule | undefined {
   return loaded.get(module);
 }
 
@@ -34,6 +46,10 @@ export function loadedStrategyModule(module: string): StrategyDefinition | undef
 export async function loadStrategyModules(strategies: ReadonlyArray<{ readonly module?: string }>): Promise<void> {
   for (const module of new Set(strategies.flatMap((strategy) => (strategy.module === undefined ? [] : [strategy.module])))) {
     if (loaded.has(module)) continue;
+    if (module.endsWith('.wasm')) {
+      loaded.set(module, loadWasmModule(module));
+      continue;
+    }
     let namespace: Record<string, unknown>;
     try {
       namespace = (await import(pathToFileURL(resolve(module)).href)) as Record<string, unknown>;
@@ -43,13 +59,29 @@ export async function loadStrategyModules(strategies: ReadonlyArray<{ readonly m
         ? 'no such file'
         : `cannot be loaded: ${(error as Error).message.split('\n')[0]}`);
     }
-    loaded.set(module, checkDefinition(namespace.default, module));
+    loaded.set(module, { definition: checkDefinition(namespace.default, module) });
+  }
+}
+
+function loadWasmModule(module: string): LoadedStrategyModule {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(resolve(module));
+  } catch (error) {
+    throw new StrategyModuleError(module, (error as { code?: string }).code === 'ENOENT' ? 'no such file' : `cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    const strategy = compileWasmStrategy(bytes, (value) => checkDefinition(value, module));
+    return { definition: strategy.declarations, instantiate: strategy.instantiate };
+  } catch (error) {
+    if (error instanceof StrategyModuleError) throw error;
+    throw new StrategyModuleError(module, (error as Error).message);
   }
 }
 
 /** Registers a definition under a name without a file (tests, the backtest of an in-process strategy). */
 export function registerStrategyModule(module: string, definition: unknown): void {
-  loaded.set(module, checkDefinition(definition, module));
+  loaded.set(module, { definition: checkDefinition(definition, module) });
 }
 
 /** The module's default export as a strategy definition, or a StrategyModuleError saying what is wrong with it. */

@@ -1,0 +1,102 @@
+// The AssemblyScript strategy SDK (docs/strategy-sdk.md, "WebAssembly modules"). A strategy module imports these
+// functions, re-exports `nexusIo` and `nexusSetup`, and exports `nexusManifest` (its declarations as JSON) and
+// `onTrade`. It is compiled with no imports at all (`--runtime stub --use abort=`) and a bounded memory, so the
+// only way in or out is the I/O block below, which the engine fills before each call and reads after it.
+//
+// I/O block layout (little-endian, bytes from nexusIo()):
+//    0 i32 symbol          4 i32 symbolCount     8 f64 price          16 f64 size        24 f64 timeNs
+//   32 f64 position       40 i32 orderCount     44 i32 stateSize     48 i32 sharedSize
+//   56 orders: 16 x { i32 symbol, i32 side (+1 buy, -1 sell), f64 quantity (0: the default orderQuantity) }
+//  312 indicators: 8 roles x { f64 stable (1 or 0), f64 output0, f64 output1, f64 output2 }
+//  568 params: 32 x f64, in the manifest's declaration order
+
+const IO: usize = memory.data(1024, 16);
+const ORDERS: usize = 56;
+const MAX_ORDERS: i32 = 16;
+const INDICATORS: usize = 312;
+const PARAMS: usize = 568;
+
+let stateBase: usize = 0;
+let sharedBase: usize = 0;
+
+/** The engine's entry: where the I/O block is. */
+export function nexusIo(): usize {
+  return IO;
+}
+
+/** The engine's entry, once before the first tick: allocates zero-filled memory per symbol and shared. */
+export function nexusSetup(): void {
+  const stateBytes = <usize>load<i32>(IO + 4) * <usize>load<i32>(IO + 44) * 8;
+  const sharedBytes = <usize>load<i32>(IO + 48) * 8;
+  stateBase = heap.alloc(stateBytes + sharedBytes + 8);
+  memory.fill(stateBase, 0, stateBytes + sharedBytes + 8);
+  sharedBase = stateBase + stateBytes;
+}
+
+/** The tick's symbol (its index in the engine's symbols) and how many symbols there are. */
+export function symbol(): i32 {
+  return load<i32>(IO);
+}
+export function symbolCount(): i32 {
+  return load<i32>(IO + 4);
+}
+/** The trade's price and size; the tick's publish time in ns (the CSV's time in a backtest); this symbol's position. */
+export function price(): f64 {
+  return load<f64>(IO + 8);
+}
+export function size(): f64 {
+  return load<f64>(IO + 16);
+}
+export function timeNs(): f64 {
+  return load<f64>(IO + 24);
+}
+export function position(): f64 {
+  return load<f64>(IO + 32);
+}
+
+/** Whether the indicator of role `role` (declaration order) has its outputs, and its output `output`. */
+export function isStable(role: i32): bool {
+  return load<f64>(IO + INDICATORS + <usize>role * 32) != 0;
+}
+export function indicator(role: i32, output: i32 = 0): f64 {
+  return load<f64>(IO + INDICATORS + <usize>role * 32 + 8 + <usize>output * 8);
+}
+
+/** Parameter `index`, in the manifest's declaration order (booleans as 1 or 0). */
+export function param(index: i32): f64 {
+  return load<f64>(IO + PARAMS + <usize>index * 8);
+}
+
+/** This symbol's memory slot `slot` (the manifest's `state` slots per symbol, zero at start). */
+export function state(slot: i32): f64 {
+  return load<f64>(stateBase + (<usize>symbol() * <usize>load<i32>(IO + 44) + <usize>slot) * 8);
+}
+export function setState(slot: i32, value: f64): void {
+  store<f64>(stateBase + (<usize>symbol() * <usize>load<i32>(IO + 44) + <usize>slot) * 8, value);
+}
+/** Memory shared by every symbol (the manifest's `shared` slots). */
+export function shared(slot: i32): f64 {
+  return load<f64>(sharedBase + <usize>slot * 8);
+}
+export function setShared(slot: i32, value: f64): void {
+  store<f64>(sharedBase + <usize>slot * 8, value);
+}
+
+/** An order through risk: buy or sell `quantity` (0: the strategy's orderQuantity) of this symbol or of `target`. */
+export function buy(quantity: f64 = 0, target: i32 = -1): void {
+  order(1, quantity, target);
+}
+export function sell(quantity: f64 = 0, target: i32 = -1): void {
+  order(-1, quantity, target);
+}
+
+function order(side: i32, quantity: f64, target: i32): void {
+  const count = load<i32>(IO + 40);
+  // More than 16 orders in one call is a fault: the 17th traps, and the engine disables the strategy.
+  if (count >= MAX_ORDERS) unreachable();
+  const slot = IO + ORDERS + <usize>count * 16;
+  store<i32>(slot, target < 0 ? symbol() : target);
+  store<i32>(slot + 4, side);
+  store<f64>(slot + 8, quantity);
+  store<i32>(IO + 40, count + 1);
+}

@@ -1,0 +1,110 @@
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnNexus, waitForExit } from '../../cli/lib/processes.ts';
+import { runBacktest } from '../backtest/backtest.ts';
+import { parseEngineConfig, type EngineConfig } from '../config/engine-config.ts';
+import { parseTickCsv } from '../sim/tick-csv.ts';
+import { loadStrategyModules, StrategyModuleError } from './strategy-modules.ts';
+import { maximumPages } from './wasm-strategy.ts';
+
+/**
+ * Sandboxed WebAssembly strategies (built by npm run build:wasm, which the test command runs first): the example
+ * decides exactly as its TypeScript twin, a module that imports anything is refused, and one that traps, grows its
+ * memory without bound or never returns is stopped, named, while every other strategy keeps trading.
+ */
+const built = (name: string): string => fileURLToPath(new URL(`../../build/wasm/strategies/${name}`, import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'nexus-wasm-strategy-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function configOf(strategies: unknown[]): EngineConfig {
+  return parseEngineConfig({
+    symbols: ['AAPL', 'MSFT'],
+    indicators: [{ name: 'fast', type: 'ema', params: { period: 12 } }, { name: 'slow', type: 'ema', params: { period: 26 } }],
+    strategies,
+    risk: { maxOrderQty: 100, maxPosition: 1_000, maxNotional: 1e9, priceBandBps: 5_000, ordersEnabled: true },
+    zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+    warmupTicks: 0,
+  });
+}
+
+function tradesCsv(count: number): string {
+  const rows = ['exchange_ts_ns,symbol,kind,price,size'];
+  for (let i = 0; i < count; i++) rows.push(`${1_000_000 + i * 1000},${i % 2 === 0 ? 'AAPL' : 'MSFT'},trade,${(100 + 4 * Math.sin(i / 37) + (i % 7) / 50).toFixed(4)},10`);
+  return rows.join('\n');
+}
+
+async function loadError(module: string): Promise<string> {
+  try {
+    await loadStrategyModules([{ module }]);
+  } catch (error) {
+    if (error instanceof StrategyModuleError) return error.message;
+    throw error;
+  }
+  throw new Error(`${module} loaded`);
+}
+
+const probe = { name: 'probe', type: 'probe' };
+
+describe('WebAssembly strategy modules', () => {
+  it('decide exactly as the same logic in TypeScript: byte-identical orders over 20,000 trades', async () => {
+    const wasm = { name: 'cross', module: built('ema-cross.wasm'), indicators: ['fast', 'slow'], params: { minSpread: 0.01 } };
+    const typescript = { ...wasm, module: fileURLToPath(new URL('../../examples/strategies/ema-cross.ts', import.meta.url)) };
+    await loadStrategyModules([wasm, typescript]);
+    const ticks = parseTickCsv(tradesCsv(20_000), 'wave.csv');
+    const sandboxed = runBacktest({ config: configOf([wasm]), ticks });
+    const plain = runBacktest({ config: configOf([typescript]), ticks });
+    expect(sandboxed.total.orders).toBeGreaterThan(50);
+    expect(sandboxed.strategyFaults).toBe(0);
+    expect(sandboxed.ordersSha256).toBe(plain.ordersSha256);
+  });
+
+  it('reads the memory maximum from the binary: the SDK builds with 256 pages', () => {
+    expect(maximumPages(readFileSync(built('ema-cross.wasm')))).toBe(256);
+  });
+
+  it('refuses a module that imports anything, a file that is not WebAssembly, and a missing file, naming each', async () => {
+    expect(await loadError(built('fixtures/imports.wasm'))).toContain('it imports env.now: a strategy module may import nothing');
+    const text = join(dir, 'not.wasm');
+    writeFileSync(text, 'export default {}');
+    expect(await loadError(text)).toContain(`strategy module ${text}: not a valid WebAssembly module`);
+    expect(await loadError(join(dir, 'missing.wasm'))).toBe(`strategy module ${join(dir, 'missing.wasm')}: no such file`);
+  });
+
+  it('disables a module that traps, or whose memory cannot grow, and keeps the other strategies trading', async () => {
+    const traps = { name: 'traps', module: built('fixtures/traps.wasm') };
+    const grows = { name: 'grows', module: built('fixtures/grows.wasm') };
+    await loadStrategyModules([traps, grows]);
+    const result = runBacktest({ config: configOf([traps, grows, probe]), ticks: parseTickCsv(tradesCsv(400), 'wave.csv') });
+    expect(result.faults.map((fault) => [fault.strategy, fault.reason])).toEqual([
+      ['grows', 'RuntimeError: unreachable'],
+      ['traps', 'RuntimeError: unreachable'],
+    ]);
+    expect(result.byStrategy.traps.orders).toBe(49);
+    // 256 pages of 64 KiB hold 15 blocks of 1 MiB beside the module's own data: the 16th call traps.
+    expect(result.byStrategy.grows.orders).toBe(15);
+    expect(result.byStrategy.probe.orders).toBe(400);
+  });
+
+  it('stops an engine whose module never returns, naming the strategy and its module', async () => {
+    const csv = join(dir, 'ticks.csv');
+    writeFileSync(csv, tradesCsv(100));
+    const configPath = join(dir, 'loops.json');
+    writeFileSync(configPath, JSON.stringify({
+      symbols: ['AAPL', 'MSFT'],
+      strategies: [{ name: 'looper', module: built('fixtures/loops.wasm') }, probe],
+      zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+    }));
+    const child = spawnNexus(['backtest', '--config', configPath, '--ticks', csv]);
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const started = Date.now();
+    await waitForExit(child, 20_000);
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(output).toContain(`Strategy looper (module ${built('fixtures/loops.wasm')}) has not returned for`);
+    expect(output).toContain('(the limit is 2000 ms): the engine stops so that its pod restarts');
+  }, 30_000);
+});
