@@ -13,14 +13,20 @@ COPY cli ./cli
 COPY bin ./bin
 # `nexus cluster` (development) compiles against the test control plane helpers.
 COPY devcluster ./devcluster
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# The WebAssembly indicator kernels and the strategy SDK's example modules (build/wasm), compiled before the
+# compiler (a dev dependency) is pruned.
+COPY assembly ./assembly
+COPY examples ./examples
+RUN npm run build && npm run build:wasm && npm prune --omit=dev --no-audit --no-fund
 
 FROM gcr.io/distroless/nodejs20-debian12:nonroot
 WORKDIR /app
 COPY --from=build --chown=65532:65532 /src/node_modules ./node_modules
 COPY --from=build --chown=65532:65532 /src/dist ./dist
 COPY --from=build --chown=65532:65532 /src/package.json ./package.json
+COPY --from=build --chown=65532:65532 /src/build/wasm ./build/wasm
 USER 65532:65532
 ENV NODE_ENV=production
 EXPOSE 9100
-ENTRYPOINT ["/nodejs/bin/node", "dist/cli/nexus.js", "engine"]
+# nexus-dist: a strategy module's `import ... from 'nexus-trading/strategy'` resolves to the compiled SDK in dist/.
+ENTRYPOINT ["/nodejs/bin/node", "--conditions=nexus-dist", "dist/cli/nexus.js", "engine"]

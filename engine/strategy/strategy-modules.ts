@@ -52,7 +52,7 @@ export async function loadStrategyModules(strategies: ReadonlyArray<{ readonly m
     }
     let namespace: Record<string, unknown>;
     try {
-      namespace = (await import(pathToFileURL(resolve(module)).href)) as Record<string, unknown>;
+      namespace = await importModule(module);
     } catch (error) {
       const code = (error as { code?: string }).code;
       throw new StrategyModuleError(module, code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(resolve(module))
@@ -61,6 +61,17 @@ export async function loadStrategyModules(strategies: ReadonlyArray<{ readonly m
     }
     loaded.set(module, { definition: checkDefinition(namespace.default, module) });
   }
+}
+
+/**
+ * Imports an ES module by path. TypeScript goes through tsx (a runtime dependency), so a `.ts` module loads in the
+ * engine image too, whose entry point is compiled JavaScript without a TypeScript loader.
+ */
+async function importModule(module: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(resolve(module)).href;
+  if (!/\.[cm]?ts$/.test(module)) return (await import(url)) as Record<string, unknown>;
+  const { tsImport } = await import('tsx/esm/api');
+  return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
 }
 
 function loadWasmModule(module: string): LoadedStrategyModule {

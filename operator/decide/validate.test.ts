@@ -3,9 +3,17 @@ import { exampleEngine, withSpec } from '../../test/support/engines.ts';
 import { describeErrors, specPathOfEngineField, validateSpec } from './validate.ts';
 
 describe('validateSpec', () => {
-  it('accepts both examples', () => {
+  it('accepts the examples, the one with strategy modules too', () => {
     expect(validateSpec(exampleEngine('minimal').spec)).toEqual([]);
     expect(validateSpec(exampleEngine('gpu-canary').spec)).toEqual([]);
+    expect(validateSpec(exampleEngine('strategies/tradingengine').spec)).toEqual([]);
+  });
+
+  it('refuses a strategy with both a type and a module, or neither, by its field path', () => {
+    const both = withSpec(exampleEngine('strategies/tradingengine'), (s) => { s.engine.strategies[1].type = 'macdCross'; }).spec;
+    expect(validateSpec(both)).toEqual([{ path: 'spec.engine.strategies[1].module', message: 'a strategy has either a built-in type or a module, not both' }]);
+    const neither = withSpec(exampleEngine('strategies/tradingengine'), (s) => { delete s.engine.strategies[0].module; }).spec;
+    expect(validateSpec(neither).map((error) => error.path)).toEqual(['spec.engine.strategies[0].type']);
   });
 
   it.each([

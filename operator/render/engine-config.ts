@@ -44,7 +44,8 @@ export function renderEngineConfig(spec: TradingEngineSpec, book = 0): EngineCon
     })),
     strategies: (engine.strategies ?? []).map((strategy) => ({
       name: strategy.name,
-      ...(strategy.module === undefined ? { type: strategy.type } : { module: strategy.module }),
+      ...(strategy.type === undefined ? {} : { type: strategy.type }),
+      ...(strategy.module === undefined ? {} : { module: strategy.module }),
       indicators: [...(strategy.indicators ?? [])],
       params: strategyParams(strategy.params),
     })),

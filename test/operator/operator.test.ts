@@ -190,8 +190,9 @@ describe('the operator against a real API server', () => {
     await eventually(async () => !((await metrics?.registry.metrics()) ?? 'engine="gated"').includes('engine="gated"'), { timeoutMs: 10_000, what: 'the metrics of gated dropped', context: tail });
   });
 
-  it('accepts every example (GPU canary, minimal, the gate definitions) as it is written', () => {
-    const result = kubectl(cluster.kubeconfig, ['apply', '--server-side', '--dry-run=server', '-n', namespace, '-f', `${root}examples/`]);
+  it('accepts every example (GPU canary, minimal, the gate definitions, strategy modules) as it is written', () => {
+    const result = kubectl(cluster.kubeconfig, ['apply', '--server-side', '--dry-run=server', '-n', namespace, '-R', '-f', `${root}examples/`]);
+    expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/pairs serverside-applied \(server dry run\)/);
     expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/equities-momentum serverside-applied \(server dry run\)/);
     expect(result.out).toMatch(/tradingengine\.trading\.nexus\.dev\/minimal serverside-applied \(server dry run\)/);
     expect(result.out).toMatch(/clusterlatencygate\.trading\.nexus\.dev\/low-latency serverside-applied \(server dry run\)/);

@@ -5,7 +5,7 @@ import { applySpecDefaults } from '../../operator/api/defaults.ts';
 import type { LatencyAnalysis, TradingEngine } from '../../operator/api/types.ts';
 
 /** Test helper: a TradingEngine from examples/NAME.yaml, defaulted as the API server would, with a uid. */
-export function exampleEngine(name: 'minimal' | 'gpu-canary', overrides: { namespace?: string; uid?: string } = {}): TradingEngine {
+export function exampleEngine(name: 'minimal' | 'gpu-canary' | 'strategies/tradingengine', overrides: { namespace?: string; uid?: string } = {}): TradingEngine {
   const path = fileURLToPath(new URL(`../../examples/${name}.yaml`, import.meta.url));
   const raw = parse(readFileSync(path, 'utf8')) as { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: unknown };
   return {
