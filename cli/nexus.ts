@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from '../engine/config-error.ts';
 import { StrategyModuleError } from '../engine/strategy/strategy-modules.ts';
+import { writeTerminationMessage } from '../engine/termination-message.ts';
 import { TickCsvError } from '../engine/sim/tick-csv.ts';
 import { UsageError } from './lib/args.ts';
 import { clusterCommand } from './commands/cluster.ts';
@@ -49,12 +50,11 @@ async function main(argv: readonly string[]): Promise<number> {
       console.error(`nexus ${name}: ${error.message}`);
       return 2;
     }
-    if (error instanceof ConfigError) {
-      console.error(`nexus ${name}: invalid configuration: ${error.message}`);
-      return 2;
-    }
-    if (error instanceof StrategyModuleError) {
-      console.error(`nexus ${name}: ${error.message}`);
+    if (error instanceof ConfigError || error instanceof StrategyModuleError) {
+      const message = error instanceof ConfigError ? `invalid configuration: ${error.message}` : error.message;
+      console.error(`nexus ${name}: ${message}`);
+      // In a pod, the reason Kubernetes (and the operator) shows for the engine container's exit.
+      if (name === 'engine') writeTerminationMessage(message);
       return 2;
     }
     if (error instanceof TickCsvError) {

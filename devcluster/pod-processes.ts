@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Api, V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
@@ -141,7 +141,9 @@ export function startPodProcesses(options: PodProcessesOptions): PodProcesses {
   };
 
   const launch = async (state: PodState, mappings: PathMappings): Promise<void> => {
-    const env = await containerEnv(core, state, mappings, nodeName, log);
+    // The termination message file, as the kubelet mounts /dev/termination-log: the engine writes it on a fatal error.
+    const env = { ...(await containerEnv(core, state, mappings, nodeName, log)), NEXUS_TERMINATION_LOG: terminationLogOf(state) };
+    writeFileSync(terminationLogOf(state), '');
     const args = (state.container.args ?? []).map((arg) => rewritePaths(arg, mappings));
     const child = spawn(process.execPath, [nexusBin, 'engine', ...args], { env, cwd: state.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     state.child = child;
@@ -172,7 +174,8 @@ export function startPodProcesses(options: PodProcessesOptions): PodProcesses {
     const exitCode = code ?? (signal !== null ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1);
     const reason = exitCode === 0 ? 'Completed' : 'Error';
     const finishedAt = new Date();
-    const terminated = { exitCode, reason, startedAt: state.startedAt ?? finishedAt, finishedAt };
+    const message = terminationMessage(state, exitCode);
+    const terminated = { exitCode, reason, startedAt: state.startedAt ?? finishedAt, finishedAt, ...(message === undefined ? {} : { message }) };
     log(`Node agent container exited pod=${state.key} pid=${child.pid ?? 0} exitCode=${exitCode}`);
     const policy = state.pod.spec?.restartPolicy ?? 'Always';
     const restart = (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0)) && state.restartCount < options.maxRestarts;
@@ -185,7 +188,7 @@ export function startPodProcesses(options: PodProcessesOptions): PodProcesses {
       return;
     }
     state.child = undefined;
-    const status = terminatedContainer(state, terminated, state.logTail.slice(-2_000));
+    const status = terminatedContainer(state, terminated, terminated.message ?? state.logTail.slice(-2_000));
     await report(state, status, exitCode === 0 && policy !== 'Always' ? 'Succeeded' : 'Failed');
   };
 
@@ -293,4 +296,27 @@ export function startPodProcesses(options: PodProcessesOptions): PodProcesses {
       process.off('exit', killChildren);
     },
   };
+}
+
+/** Where a pod's engine writes its termination message (in the pod's own directory). */
+function terminationLogOf(state: PodState): string {
+  return join(state.dir ?? tmpdir(), 'termination-log');
+}
+
+/**
+ * The container's termination message as the kubelet reports it under `terminationMessagePolicy:
+ * FallbackToLogsOnError` (what the operator renders): the termination log when the container wrote one, else, when it
+ * failed, the last 2,048 bytes of its output; undefined when neither applies.
+ */
+function terminationMessage(state: PodState, exitCode: number): string | undefined {
+  let written = '';
+  try {
+    written = readFileSync(terminationLogOf(state), 'utf8').trim();
+  } catch {
+    written = '';
+  }
+  if (written !== '') return written.slice(0, 4_096);
+  if (exitCode === 0) return undefined;
+  const tail = state.logTail.trim();
+  return tail === '' ? undefined : tail.slice(-2_048);
 }

@@ -7,6 +7,8 @@ export interface Terminated {
   readonly reason: string;
   readonly startedAt: Date;
   readonly finishedAt: Date;
+  /** The container's termination message (its termination log, or the end of its output on a failure). */
+  readonly message?: string;
 }
 
 /** What the node agent knows of one Pod it runs: the Pod as first seen, its loopback IP and its engine process. */

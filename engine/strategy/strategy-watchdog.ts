@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { terminationLogPath } from '../termination-message.ts';
 
 /**
  * The watchdog of sandboxed strategy calls (docs/strategy-sdk.md): a WebAssembly strategy that never returns would
@@ -7,7 +8,8 @@ import { Worker } from 'node:worker_threads';
  * writes the call's number and strategy into shared memory and marks it running, and clears the mark after (no
  * clock read on the tick thread). The watchdog polls every 50 ms; when it has seen the same call running for
  * `hangMs`, it writes a line naming the strategy and its module to stderr and to the container's
- * termination message file (`/dev/termination-log`, what Kubernetes shows as the termination reason), and kills
+ * termination message file (engine/termination-message.ts: what Kubernetes shows as the termination reason),
+ * and kills
  * the process: the pod restarts, and the operator and `kubectl describe` show why. It never fires on a call that
  * returns.
  *
@@ -16,9 +18,6 @@ import { Worker } from 'node:worker_threads';
  * a worker's `process.stderr` goes through the (stuck) main thread.
  */
 export const STRATEGY_HANG_MS = 2_000;
-
-/** The file Kubernetes reads a container's termination message from (the pod spec's default). */
-export const TERMINATION_LOG = '/dev/termination-log';
 
 const watchdogSource = `
 const { workerData, parentPort } = require('node:worker_threads');
@@ -56,7 +55,7 @@ export class StrategyWatchdog {
   private constructor(hangMs: number) {
     const sab = new SharedArrayBuffer(24);
     this.slots = new Float64Array(sab);
-    this.worker = new Worker(watchdogSource, { eval: true, workerData: { sab, hangMs, terminationLog: TERMINATION_LOG } });
+    this.worker = new Worker(watchdogSource, { eval: true, workerData: { sab, hangMs, terminationLog: terminationLogPath() } });
     this.worker.unref();
   }
 

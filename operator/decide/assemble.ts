@@ -82,6 +82,11 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     conditions.push(failure.condition);
     if (failure.event !== undefined) events.push(failure.event);
   }
+  const crash = engineFailure(observed.pods, previous);
+  if (crash !== undefined) {
+    conditions.push(crash.condition);
+    if (crash.event !== undefined) events.push(crash.event);
+  }
   const gpu = gpuCondition(engine, observed.pods, previous);
   if (gpu !== undefined) {
     conditions.push(gpu.condition);
@@ -106,7 +111,7 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     updateRevision: revision,
     phase: rollout.phase,
     // Why no pod can exist says more than how far the rollout got.
-    message: failure?.condition.message ?? rollout.message ?? rollout.progressing.message,
+    message: failure?.condition.message ?? crash?.condition.message ?? rollout.message ?? rollout.progressing.message,
     conditions: mergeConditions(previous.conditions, conditions, generation, nowMs),
   };
   applies.push(...analysisRecords(engine, observed, status, deletes, nowMs));
@@ -252,6 +257,31 @@ function replicaFailure(replicaSetsSeen: readonly V1ReplicaSet[], previous: Trad
     const before = findCondition(previous.conditions, 'ReplicaFailure');
     const event: EventIntent | undefined = before?.message === condition.message ? undefined : { type: 'Warning', reason: condition.reason, message: condition.message };
     return event === undefined ? { condition } : { condition, event };
+  }
+  return undefined;
+}
+
+/**
+ * EngineFailing: an engine container that is not ready and whose last run ended with a non-zero exit, with the
+ * container's termination message (the engine writes why it stopped: a configuration or strategy module it
+ * rejects exits 2 naming the module and the reason; a strategy that never returns is named by the watchdog), and
+ * an EngineExited Warning each time that message changes. Undefined while no engine container is failing.
+ */
+function engineFailure(pods: readonly V1Pod[], previous: TradingEngineStatus): { condition: DesiredCondition; event?: EventIntent } | undefined {
+  for (const pod of [...pods].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
+    const container = pod.status?.containerStatuses?.find((status) => status.name === 'engine');
+    if (container === undefined || container.ready) continue;
+    const ended = container.state?.terminated ?? container.lastState?.terminated;
+    if (ended === undefined || ended.exitCode === 0) continue;
+    const meaning = ended.exitCode === 2 ? 'its configuration or a strategy module was rejected' : ended.exitCode === 137 ? 'killed' : ended.reason ?? 'failed';
+    const why = (ended.message ?? '').trim().split('\n').slice(-3).join(' ').slice(0, 1_024);
+    const condition: DesiredCondition = {
+      type: 'EngineFailing', status: 'True', reason: ended.exitCode === 2 ? 'ConfigurationRejected' : 'EngineExited',
+      message: `Pod ${pod.metadata?.name ?? ''}: the engine exited with code ${ended.exitCode} (${meaning}; ${container.restartCount} restarts)${why === '' ? '' : `: ${why}`}`,
+    };
+    const before = findCondition(previous.conditions, 'EngineFailing');
+    const sameCause = before?.reason === condition.reason && before.message.replace(/; \d+ restarts\)/, '') === condition.message.replace(/; \d+ restarts\)/, '');
+    return sameCause ? { condition } : { condition, event: { type: 'Warning', reason: 'EngineExited', message: condition.message } };
   }
   return undefined;
 }

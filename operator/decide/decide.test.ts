@@ -1,4 +1,4 @@
-import type { V1ConfigMap, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1ContainerStatus, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -547,6 +547,48 @@ describe('decide: progress deadline', () => {
     const rsB = liveReplicaSet(minimalV2, revB, 1, T0);
     const next = decide({ ...healthy, engine: withStatus(minimalV2, first.status), replicaSets: [...healthy.replicaSets, rsB] }, T0 + 5 * second);
     expect(next.status.phase).toBe('Progressing');
+  });
+});
+
+describe('decide: an engine that exits', () => {
+  const engine = exampleEngine('minimal');
+  const rev = revisionOf(engine);
+  const module = '/app/strategies/pairs.ts';
+  function crashing(restarts: number, exitCode: number, message: string): V1Pod {
+    return {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: `minimal-${rev}-abcde`, namespace: 'trading', labels: { 'app.kubernetes.io/instance': 'minimal', 'trading.nexus.dev/revision': rev } },
+      status: {
+        phase: 'Running',
+        containerStatuses: [{
+          name: 'engine', ready: false, restartCount: restarts, image: 'x', imageID: 'x',
+          state: { waiting: { reason: 'CrashLoopBackOff' } },
+          lastState: { terminated: { exitCode, reason: 'Error', message } },
+        }],
+      },
+    };
+  }
+  const base = observe(engine, { replicaSets: [liveReplicaSet(engine, rev, 1, T0, { ready: 0, available: 0 })], configMaps: [liveConfigMap(engine, rev, T0)], services: [liveService(engine)] });
+  const why = `strategy module ${module}: no such file`;
+
+  it('reports EngineFailing with the container\'s termination message, once as an Event however often it restarts', () => {
+    const observed = { ...base, pods: [crashing(1, 2, why)] };
+    const plan = decide(observed, T0 + minute);
+    const text = `Pod minimal-${rev}-abcde: the engine exited with code 2 (its configuration or a strategy module was rejected; 1 restarts): ${why}`;
+    expect(condition(plan.status, 'EngineFailing')).toMatchObject({ status: 'True', reason: 'ConfigurationRejected', message: text });
+    expect(plan.events.filter((event) => event.reason === 'EngineExited')).toEqual([{ type: 'Warning', reason: 'EngineExited', message: text }]);
+    expect(plan.status.message).toBe(text);
+    const again = decide({ ...fedBack(observed, plan), pods: [crashing(4, 2, why)] }, T0 + 2 * minute);
+    expect(condition(again.status, 'EngineFailing')?.message).toContain('4 restarts');
+    expect(again.events.filter((event) => event.reason === 'EngineExited')).toEqual([]);
+  });
+
+  it('names a strategy the watchdog stopped, and says nothing once the engine runs', () => {
+    const hung = decide({ ...base, pods: [crashing(1, 137, 'Strategy looper (module /app/loops.wasm) has not returned for 2050 ms')] }, T0 + minute);
+    expect(condition(hung.status, 'EngineFailing')).toMatchObject({ reason: 'EngineExited', message: expect.stringContaining('code 137 (killed; 1 restarts): Strategy looper (module /app/loops.wasm) has not returned') });
+    const running = crashing(1, 2, why);
+    running.status = { ...running.status, containerStatuses: [{ ...(running.status?.containerStatuses?.[0] as V1ContainerStatus), ready: true, state: { running: {} } }] };
+    expect(condition(decide({ ...base, pods: [running] }, T0 + minute).status, 'EngineFailing')).toBeUndefined();
   });
 });
 

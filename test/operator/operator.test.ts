@@ -361,6 +361,18 @@ describe('the operator against a real API server', () => {
     expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'noclass', '-n', namespace, '--wait=true']).code).toBe(0);
   }, 90_000);
 
+  it('says why an engine keeps exiting: a strategy module that is not there shows as EngineFailing with the engine\'s own message', async () => {
+    apply(manifest('nomodule', (spec) => {
+      spec.engine.strategies = [{ name: 'mine', module: '/nonexistent/strategy.ts', indicators: ['rsi-14'] }];
+    }));
+    await eventually(() => condition('nomodule', 'EngineFailing')?.status === 'True', { timeoutMs: 60_000, what: 'EngineFailing=True', context: tail });
+    expect(condition('nomodule', 'EngineFailing')).toMatchObject({ reason: 'ConfigurationRejected' });
+    expect(condition('nomodule', 'EngineFailing')?.message).toMatch(/^Pod nomodule-\w+-\w+: the engine exited with code 2 \(its configuration or a strategy module was rejected; \d+ restarts\): strategy module \/nonexistent\/strategy.ts: no such file$/);
+    const warnings = (): string => kubectl(cluster.kubeconfig, ['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=nomodule,reason=EngineExited', '-o', 'jsonpath={.items[*].message}']).out;
+    await eventually(() => warnings().includes('strategy module /nonexistent/strategy.ts: no such file'), { timeoutMs: 10_000, what: 'EngineExited Event on the engine', context: tail });
+    expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'nomodule', '-n', namespace, '--wait=true']).code).toBe(0);
+  }, 90_000);
+
   it('recovers from a killed watch and from an expired resourceVersion (410 Gone)', async () => {
     const restarts = async (reason: string): Promise<number> => {
       const metric = (await metrics?.watchRestarts.get())?.values ?? [];
