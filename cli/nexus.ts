@@ -18,6 +18,7 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   feed: { run: feedCommand, summary: 'market-data simulator or CSV replayer over ZeroMQ PUB' },
   sink: { run: sinkCommand, summary: 'receive orders (PULL) and signals (SUB), print counts and latency' },
   ctl: { run: ctlCommand, summary: 'send orders-on | orders-off | drain | status to an engine control socket' },
+  strategy: { run: async (argv) => (await import('./commands/strategy.ts')).strategyCommand(argv), summary: 'init NAME: scaffold a strategy project on the SDK (module, test, backtest data, Dockerfile, TradingEngine)' },
   backtest: { run: async (argv) => (await import('./commands/backtest.ts')).backtestCommand(argv), summary: 'replay a tick CSV through the engine pipeline with its strategies (built in or modules); orders, fills, PnL' },
   indicators: { run: async (argv) => (await import('./commands/indicators.ts')).indicatorsCommand(argv), summary: 'compute indicators over a CSV of bars (sma:20,macd:12:26:9,...) and write CSV or JSON' },
   // Loaded on demand: the engine and the other commands never load the Kubernetes client.
