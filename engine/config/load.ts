@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config-error.ts';
 import { parseEngineConfig, type EngineConfig } from './engine-config.ts';
@@ -34,13 +35,27 @@ export function loadEngineConfig(source: ConfigSource): LoadedConfig {
     } catch (error) {
       throw new ConfigError('config', `cannot read ${path}: ${(error as Error).message}`);
     }
-    return { config: parseEngineConfig(parseText(text, path), bindHost), origin: path };
+    return { config: withModulesFrom(dirname(resolve(path)), parseEngineConfig(parseText(text, path), bindHost)), origin: path };
   }
   const inline = source.env.NEXUS_ENGINE_CONFIG_INLINE;
   if (inline !== undefined && inline !== '') {
     return { config: parseEngineConfig(parseText(inline, 'NEXUS_ENGINE_CONFIG_INLINE'), bindHost), origin: 'env' };
   }
   throw new ConfigError('config', 'no configuration: pass --config PATH or set NEXUS_ENGINE_CONFIG');
+}
+
+/**
+ * A strategy module path given relative is relative to the configuration file that names it (the operator copies a
+ * ConfigMap's module beside the configuration it renders; a project's engine.yaml names `./strategy.ts`). An inline
+ * configuration has no file: its relative paths stay relative to the working directory.
+ */
+function withModulesFrom(directory: string, config: EngineConfig): EngineConfig {
+  const relative = (module: string): boolean => module.startsWith('./') || module.startsWith('../');
+  if (!config.strategies.some((strategy) => strategy.module !== undefined && relative(strategy.module))) return config;
+  return {
+    ...config,
+    strategies: config.strategies.map((strategy) => (strategy.module !== undefined && relative(strategy.module) ? { ...strategy, module: resolve(directory, strategy.module) } : strategy)),
+  };
 }
 
 function parseText(text: string, origin: string): unknown {

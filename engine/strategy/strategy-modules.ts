@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { register } from 'node:module';
+import { extname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { indicatorTypes } from '../indicators/registry.ts';
 import type { StrategyDefinition } from './sdk.ts';
 import { compileWasmStrategy } from './wasm-strategy.ts';
@@ -68,10 +69,40 @@ export async function loadStrategyModules(strategies: ReadonlyArray<{ readonly m
  * engine image too, whose entry point is compiled JavaScript without a TypeScript loader.
  */
 async function importModule(module: string): Promise<Record<string, unknown>> {
+  resolveSdkAnywhere();
   const url = pathToFileURL(resolve(module)).href;
   if (!/\.[cm]?ts$/.test(module)) return (await import(url)) as Record<string, unknown>;
   const { tsImport } = await import('tsx/esm/api');
   return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+}
+
+let sdkResolved = false;
+
+/**
+ * Makes `nexus-trading/strategy` (and `/testing`) resolve to this engine's own SDK from a module anywhere, not only
+ * inside the package (a ConfigMap's module is mounted beside the configuration, an image may keep modules in
+ * /strategies): a resolve hook (node:module register). ES modules only (`.mts`, `.mjs`, or `.ts`/`.js` in a
+ * package of type module); a module Node treats as CommonJS resolves through require, which the hook does not see.
+ * Where hooks cannot be registered, modules inside the package still resolve the SDK by the package's exports.
+ */
+function resolveSdkAnywhere(): void {
+  if (sdkResolved) return;
+  sdkResolved = true;
+  const extension = extname(fileURLToPath(import.meta.url));
+  const targets = {
+    'nexus-trading/strategy': new URL(`./sdk${extension}`, import.meta.url).href,
+    'nexus-trading/strategy/testing': new URL(`../backtest/strategy-testing${extension}`, import.meta.url).href,
+  };
+  const hook = `const targets = ${JSON.stringify(targets)};
+export async function resolve(specifier, context, next) {
+  const url = targets[specifier];
+  return url === undefined ? next(specifier, context) : { url, shortCircuit: true };
+}`;
+  try {
+    register(`data:text/javascript,${encodeURIComponent(hook)}`);
+  } catch {
+    // No hooks here (an old runtime): the package's own exports still serve modules inside it.
+  }
 }
 
 function loadWasmModule(module: string): LoadedStrategyModule {

@@ -45,6 +45,7 @@ const typeNames: Readonly<Record<string, string>> = {
   'spec.engine': 'EngineSpec',
   'spec.engine.indicators[]': 'IndicatorSpec',
   'spec.engine.strategies[]': 'StrategySpec',
+  'spec.engine.strategies[].moduleConfigMap': 'ModuleConfigMapRef',
   'spec.engine.risk': 'RiskSpec',
   'spec.engine.zeromq': 'ZeroMqSpec',
   'spec.engine.zeromq.endpoints[]': 'ZeroMqEndpoint',

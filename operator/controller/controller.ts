@@ -3,6 +3,7 @@ import type { OperatorSettings } from '../api/settings.ts';
 import type { LatencyGate, TradingEngine } from '../api/types.ts';
 import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import { startInformer, type Informer, type InformerEventType, type Lister, type ObjectWithMeta } from '../kube/informer.ts';
+import { strategyModuleLabel } from '../render/module-sources.ts';
 import { clusterLatencyGates, configMaps, latencyGates, networkPolicies, pods, replicaSets, secrets, services, tradingEngines, type ResourceKind } from '../kube/resources.ts';
 import { gateKeyOf } from '../api/gate-ref.ts';
 import { mayList, servedResources } from '../kube/discovery.ts';
@@ -123,10 +124,18 @@ export function startController(options: ControllerOptions): Controller {
     return names ? [`${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`] : [];
   });
   const engines = watch<TradingEngine & ObjectWithMeta>(tradingEngines, undefined, (engine) => `${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`);
+  /** The keys of the engines of the ConfigMap's namespace whose strategies read a module from it. */
+  const readingEngines = (configMap: V1ConfigMap): string[] => engines.list().flatMap((engine) => {
+    const reads = engine.metadata.namespace === configMap.metadata?.namespace
+      && (engine.spec.engine.strategies ?? []).some((strategy) => strategy.moduleConfigMap?.name === configMap.metadata?.name);
+    return reads ? [`${engine.metadata.namespace ?? ''}/${engine.metadata.name ?? ''}`] : [];
+  });
   const deps = {
     engines,
     replicaSets: watch<V1ReplicaSet & ObjectWithMeta>(replicaSets, managed, ownerKey),
     configMaps: watch<V1ConfigMap & ObjectWithMeta>(configMaps, managed, ownerKey),
+    // The users' strategy modules: only ConfigMaps labelled for it (module-sources.ts); an edit rolls out a revision.
+    moduleConfigMaps: watch<V1ConfigMap & ObjectWithMeta>(configMaps, `${strategyModuleLabel}=true`, readingEngines),
     services: watch<V1Service & ObjectWithMeta>(services, managed, ownerKey),
     secrets: watch<V1Secret & ObjectWithMeta>(secrets, managed, ownerKey),
     networkPolicies: watch<V1NetworkPolicy & ObjectWithMeta>(networkPolicies, managed, ownerKey),

@@ -22,6 +22,8 @@ export interface ReconcilerDeps {
   readonly engines: Lister<TradingEngine>;
   readonly replicaSets: Lister<V1ReplicaSet>;
   readonly configMaps: Lister<V1ConfigMap>;
+  /** ConfigMaps labelled as strategy modules (module-sources.ts), in every watched namespace; absent: none. */
+  readonly moduleConfigMaps?: Lister<V1ConfigMap>;
   readonly services: Lister<V1Service>;
   readonly pods: Lister<V1Pod>;
   readonly secrets: Lister<V1Secret>;
@@ -92,6 +94,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     services: deps.services.ownedBy(uid),
     secrets,
     networkPolicies: deps.networkPolicies.ownedBy(uid),
+    moduleConfigMaps: (deps.moduleConfigMaps?.list() ?? []).filter((configMap) => configMap.metadata?.namespace === namespace),
     pods: deps.pods.list().filter((pod) => pod.metadata?.namespace === namespace && pod.metadata.labels?.[labelKeys.instance] === name),
     settings: deps.settings,
     // Fresh keys only when the engine needs them and has none: generating them is this executor's effect, not decide's.

@@ -4,6 +4,7 @@ import { configMaps, networkPolicies, replicaSets, secrets, services, type Resou
 import { findCondition, mergeConditions, type DesiredCondition } from '../plan/conditions.ts';
 import type { ApplyIntent, DeleteIntent, EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { configMapName, previewServiceName, renderConfigMap, renderReplicaSet, renderService, replicaSetName } from '../render/children.ts';
+import { noModuleSources, type ModuleSources } from '../render/module-sources.ts';
 import { analysisRecordName, endedAnalysisRecord, nextAnalysisRecord, readAnalysisRecord, recordLabel } from '../render/analysis-record.ts';
 import { controlKeysOf, controlSecretName, hasControlSocket, renderControlSecret } from '../render/control-secret.ts';
 import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
@@ -24,7 +25,7 @@ import type { RolloutPlan } from '../rollout/types.ts';
  * replica counts over every ReplicaSet, and the conditions (Ready, Available, Progressing, LatencyHealthy,
  * GPUSchedulable, Paused, and ReplicaFailure while a ReplicaSet cannot create pods). Pure.
  */
-export function assemble(engine: TradingEngine, observed: Observed, revision: string, rollout: RolloutPlan, nowMs: number): Plan {
+export function assemble(engine: TradingEngine, observed: Observed, revision: string, rollout: RolloutPlan, nowMs: number, sources: ModuleSources = noModuleSources): Plan {
   const previous = engine.status ?? {};
   const generation = engine.metadata.generation ?? 0;
   const applies: ApplyIntent[] = [];
@@ -48,7 +49,7 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
   const current = observed.replicaSets.find((rs) => revisionLabelOf(rs) === revision);
   const currentWanted = rollout.replicas.get(revision);
   if (currentWanted !== undefined) {
-    const configMap = renderConfigMap(engine, revision);
+    const configMap = renderConfigMap(engine, revision, sources);
     applies.push({ resource: configMaps, object: configMap, observed: observed.configMaps.find((cm) => cm.metadata?.name === configMap.metadata?.name) });
     applies.push({ resource: replicaSets, object: renderReplicaSet(engine, revision, currentWanted), observed: current });
     if (current === undefined) {

@@ -8,6 +8,7 @@ import type { ForeignObject } from '../plan/needs.ts';
 import type { EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
+import { moduleSourceKey, strategyModuleLabel, type ModuleSources } from '../render/module-sources.ts';
 import { planBlueGreen } from '../rollout/bluegreen.ts';
 import { planCanary } from '../rollout/canary.ts';
 import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
@@ -37,9 +38,35 @@ export function decide(observed: Observed, nowMs: number): Plan {
     return blockedPlan({ ...observed.engine, spec: applySpecDefaults(observed.engine.spec) }, 'GateNotFound', 'InvalidSpec', resolution.reason, nowMs);
   }
   const engine: TradingEngine = { ...observed.engine, spec: applySpecDefaults(resolution.spec) };
-  const errors = validateSpec(engine.spec, observed.settings).map((error) => fromGate(error, resolution.gate));
+  const sources = moduleSourcesOf(observed);
+  const errors = [...validateSpec(engine.spec, observed.settings).map((error) => fromGate(error, resolution.gate)), ...missingModuleSources(engine, sources)];
   if (errors.length > 0) return invalidSpecPlan(engine, errors.length, describeErrors(errors), nowMs);
-  return withGateStatus(decideValid(observed, engine, nowMs), resolution.gate);
+  return withGateStatus(decideValid(observed, engine, sources.sources, nowMs), resolution.gate);
+}
+
+/** The strategy module sources the labelled ConfigMaps hold, and which ConfigMaps there are. */
+function moduleSourcesOf(observed: Observed): { readonly sources: ModuleSources; readonly names: ReadonlySet<string> } {
+  const sources = new Map<string, string>();
+  const names = new Set<string>();
+  for (const configMap of observed.moduleConfigMaps ?? []) {
+    const name = configMap.metadata?.name ?? '';
+    names.add(name);
+    for (const [key, value] of Object.entries(configMap.data ?? {})) sources.set(`${name}/${key}`, value);
+  }
+  return { sources, names };
+}
+
+/** A moduleConfigMap whose ConfigMap (labelled) or key does not exist: the revision cannot be made without it. */
+function missingModuleSources(engine: TradingEngine, found: { readonly sources: ModuleSources; readonly names: ReadonlySet<string> }): FieldError[] {
+  const namespace = engine.metadata.namespace ?? '';
+  return (engine.spec.engine.strategies ?? []).flatMap((strategy, i) => {
+    const ref = strategy.moduleConfigMap;
+    if (ref === undefined || found.sources.has(moduleSourceKey(ref))) return [];
+    const path = `spec.engine.strategies[${i}].moduleConfigMap`;
+    return [found.names.has(ref.name)
+      ? { path: `${path}.key`, message: `ConfigMap ${namespace}/${ref.name} has no key ${JSON.stringify(ref.key)}` }
+      : { path: `${path}.name`, message: `no ConfigMap ${namespace}/${ref.name} labelled ${strategyModuleLabel}=true (the operator reads strategy modules only from ConfigMaps with that label)` }];
+  });
 }
 
 /** A field error found in a referenced gate, named there: `ClusterLatencyGate/low-latency spec.latency.window`. */
@@ -55,8 +82,8 @@ function withGateStatus(plan: Plan, gate: GateIdentity | undefined): Plan {
   return { ...plan, status: gate === undefined ? status : { ...status, gate } };
 }
 
-function decideValid(observed: Observed, engine: TradingEngine, nowMs: number): Plan {
-  const revision = revisionOf(engine);
+function decideValid(observed: Observed, engine: TradingEngine, sources: ModuleSources, nowMs: number): Plan {
+  const revision = revisionOf(engine, sources);
   const replicaSets = new Map<string, V1ReplicaSet>();
   for (const rs of observed.replicaSets) replicaSets.set(revisionLabelOf(rs), rs);
   const input: ReplaceInput = {
@@ -70,7 +97,7 @@ function decideValid(observed: Observed, engine: TradingEngine, nowMs: number): 
   if (shards?.kind === 'commands') {
     return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: { shards: { commands: shards.commands, timeoutMs: shardCommandTimeoutMs(engine) } } };
   }
-  const assembled = withShards(assemble(engine, observed, revision, rollout, nowMs), shards, engine.metadata.namespace ?? '');
+  const assembled = withShards(assemble(engine, observed, revision, rollout, nowMs, sources), shards, engine.metadata.namespace ?? '');
   // Never adopt: a child to create whose name is taken by an object this engine does not control blocks the plan.
   const creates = assembled.applies.filter((intent) => intent.observed === undefined);
   if (creates.length === 0) return assembled;

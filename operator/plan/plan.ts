@@ -39,6 +39,11 @@ export interface Observed {
    * this TradingEngine does not control; empty when every name was free or already its own.
    */
   readonly foreign?: readonly ForeignObject[];
+  /**
+   * The ConfigMaps of the engine's namespace labelled as strategy modules (operator/render/module-sources.ts), from
+   * which spec.engine.strategies[].moduleConfigMap reads; absent is the same as none.
+   */
+  readonly moduleConfigMaps?: readonly V1ConfigMap[];
 }
 
 export interface ApplyIntent {

@@ -5,6 +5,7 @@ import { canonicalJson } from './canonical-json.ts';
 import { renderEngineConfig, orderBookOf } from './engine-config.ts';
 import { annotationKeys, commonLabels, labelKeys, revisionLabels, selectorLabels } from './labels.ts';
 import { configFileName, renderPodTemplate } from './pod-template.ts';
+import { moduleFileName, moduleSourceKey, noModuleSources, type ModuleSources } from './module-sources.ts';
 import { ownerReference, withAppliedHash } from './owned.ts';
 
 /**
@@ -34,16 +35,17 @@ export function previewServiceName(engine: TradingEngine): string {
 
 /**
  * The revision's engine configuration, immutable: a new revision gets a new ConfigMap, so pods of older
- * revisions keep exactly the configuration they started with (rollback restores it byte for byte).
+ * revisions keep exactly the configuration they started with (rollback restores it byte for byte), and the
+ * sources of strategy modules kept in ConfigMaps beside it (module-sources.ts).
  */
-export function renderConfigMap(engine: TradingEngine, revision: string): V1ConfigMap {
+export function renderConfigMap(engine: TradingEngine, revision: string, sources: ModuleSources = noModuleSources): V1ConfigMap {
   // The ConfigMap is a function of the engine's identity and the revision alone (the revision hashes the engine
   // configuration), and rendering its YAML was half of a reconcile's CPU: remember recent ones. Never mutate
   // the object returned.
   const key = `${engine.apiVersion}|${engine.metadata.namespace ?? ''}|${engine.metadata.name ?? ''}|${engine.metadata.uid ?? ''}|${revision}`;
   const remembered = renderedConfigMaps.get(key);
   if (remembered !== undefined) return remembered;
-  const rendered = renderConfigMapUncached(engine, revision);
+  const rendered = renderConfigMapUncached(engine, revision, sources);
   if (renderedConfigMaps.size >= renderedConfigMapLimit) renderedConfigMaps.delete(renderedConfigMaps.keys().next().value ?? '');
   renderedConfigMaps.set(key, rendered);
   return rendered;
@@ -53,9 +55,16 @@ export function renderConfigMap(engine: TradingEngine, revision: string): V1Conf
 const renderedConfigMaps = new Map<string, V1ConfigMap>();
 const renderedConfigMapLimit = 4096;
 
-function renderConfigMapUncached(engine: TradingEngine, revision: string): V1ConfigMap {
+function renderConfigMapUncached(engine: TradingEngine, revision: string, sources: ModuleSources): V1ConfigMap {
   const book = orderBookOf(engine.metadata.namespace ?? '', engine.metadata.name ?? '');
-  const document = JSON.parse(canonicalJson(renderEngineConfig(engine.spec, book))) as unknown;
+  const document = JSON.parse(canonicalJson(renderEngineConfig(engine.spec, book, sources))) as unknown;
+  // Strategy modules from ConfigMaps, copied beside the configuration under the names it gives them.
+  const modules: Record<string, string> = {};
+  for (const strategy of engine.spec.engine.strategies ?? []) {
+    const ref = strategy.moduleConfigMap;
+    const source = ref === undefined ? undefined : sources.get(moduleSourceKey(ref));
+    if (ref !== undefined && source !== undefined) modules[moduleFileName(strategy.name, ref, source)] = source;
+  }
   return withAppliedHash<V1ConfigMap>({
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -66,7 +75,7 @@ function renderConfigMapUncached(engine: TradingEngine, revision: string): V1Con
       ownerReferences: [ownerReference(engine)],
     },
     immutable: true,
-    data: { [configFileName]: stringify(document, { lineWidth: 0 }) },
+    data: { [configFileName]: stringify(document, { lineWidth: 0 }), ...modules },
   });
 }
 

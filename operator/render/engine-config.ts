@@ -2,6 +2,7 @@ import { parseDurationMs } from '../api/duration.ts';
 import type { FaultInjectionSpec, TradingEngineSpec } from '../api/types.ts';
 import { windowIntervalMs } from '../../engine/metrics/sliding-window.ts';
 import { symbolId } from '../../engine/wire/symbol-id.ts';
+import { moduleFileName, moduleSourceKey, noModuleSources, type ModuleSources } from './module-sources.ts';
 
 /** The engine configuration document (docs/engine-config.md) rendered from a spec, before the engine validates it. */
 export interface EngineConfigDocument {
@@ -33,7 +34,7 @@ const defaultWindowSeconds = 30;
  * An engine with a bound control socket trades only the shards the operator grants it (`ownership.mode:
  * assigned`); without one the operator cannot grant any, and it trades every symbol unfenced.
  */
-export function renderEngineConfig(spec: TradingEngineSpec, book = 0): EngineConfigDocument {
+export function renderEngineConfig(spec: TradingEngineSpec, book = 0, sources: ModuleSources = noModuleSources): EngineConfigDocument {
   const engine = spec.engine;
   return {
     symbols: [...engine.symbols],
@@ -46,6 +47,8 @@ export function renderEngineConfig(spec: TradingEngineSpec, book = 0): EngineCon
       name: strategy.name,
       ...(strategy.type === undefined ? {} : { type: strategy.type }),
       ...(strategy.module === undefined ? {} : { module: strategy.module }),
+      // A ConfigMap's module: the copy in the revision's own ConfigMap, beside this configuration (module-sources.ts).
+      ...(strategy.moduleConfigMap === undefined ? {} : { module: `./${moduleFileName(strategy.name, strategy.moduleConfigMap, sources.get(moduleSourceKey(strategy.moduleConfigMap)))}` }),
       indicators: [...(strategy.indicators ?? [])],
       params: strategyParams(strategy.params),
     })),

@@ -373,6 +373,45 @@ describe('the operator against a real API server', () => {
     expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'nomodule', '-n', namespace, '--wait=true']).code).toBe(0);
   }, 90_000);
 
+  it('runs a strategy module kept in a labelled ConfigMap, rolls out a new revision when its source changes, and names a missing key', async () => {
+    const source = readFileSync(`${root}examples/strategies/ema-cross.ts`, 'utf8');
+    const configMap = (text: string): string => stringify({
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: 'desk-strategies', namespace, labels: { 'trading.nexus.dev/strategy-module': 'true' } },
+      data: { 'cross.ts': text },
+    });
+    apply(configMap(source));
+    const withModule = (key: string) => manifest('cmmodule', (spec) => {
+      spec.engine.indicators = [{ name: 'ema-12', type: 'ema', params: { period: 12 } }, { name: 'ema-26', type: 'ema', params: { period: 26 } }];
+      spec.engine.strategies = [{ name: 'cross', moduleConfigMap: { name: 'desk-strategies', key }, indicators: ['ema-12', 'ema-26'] }];
+    });
+    apply(withModule('cross.ts'));
+    await eventually(() => condition('cmmodule', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'cmmodule Ready=True (its module loaded)', context: tail });
+    const first = engine('cmmodule')?.status?.updateRevision ?? '';
+    const revisionConfig = getJson<{ data: Record<string, string> }>(['configmap', `cmmodule-${first}-config`]);
+    const copied = Object.keys(revisionConfig?.data ?? {}).find((key) => key.startsWith('strategy-cross-'));
+    expect(copied).toMatch(/^strategy-cross-[0-9a-f]{12}\.mts$/);
+    expect(revisionConfig?.data[copied ?? '']).toBe(source);
+    expect(revisionConfig?.data['engine.yaml']).toContain(`module: ./${copied ?? ''}`);
+    const pod = podsOf('cmmodule')[0];
+    const metrics = await (await fetch(`http://${pod?.status.podIP ?? ''}:9100/metrics`)).text();
+    expect(metrics).toContain('nexus_engine_signals_total{strategy="cross"}');
+
+    // A new source is a new revision, rolled out; the old revision's ConfigMap keeps the old source.
+    apply(configMap(`${source}\n// v2: same logic, new source\n`));
+    await eventually(() => engine('cmmodule')?.status, {
+      until: (status) => status?.updateRevision !== first && status?.stableRevision === status?.updateRevision && status?.phase === 'Healthy',
+      timeoutMs: 90_000, what: 'a new revision for the new source, stable', context: tail,
+    });
+    expect(getJson<{ data: Record<string, string> }>(['configmap', `cmmodule-${first}-config`])?.data[copied ?? '']).toBe(source);
+
+    apply(withModule('missing.ts'));
+    await eventually(() => condition('cmmodule', 'Ready')?.reason === 'InvalidSpec', { timeoutMs: 30_000, what: 'InvalidSpec for a missing key', context: tail });
+    expect(condition('cmmodule', 'Ready')?.message).toContain(`spec.engine.strategies[0].moduleConfigMap.key: ConfigMap ${namespace}/desk-strategies has no key "missing.ts"`);
+    expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'cmmodule', '-n', namespace, '--wait=true']).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['delete', 'configmap', 'desk-strategies', '-n', namespace]).code).toBe(0);
+  }, 240_000);
+
   it('recovers from a killed watch and from an expired resourceVersion (410 Gone)', async () => {
     const restarts = async (reason: string): Promise<number> => {
       const metric = (await metrics?.watchRestarts.get())?.values ?? [];

@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import type { ModuleConfigMapRef } from '../api/types.ts';
+
+/**
+ * Strategy modules kept in ConfigMaps (`spec.engine.strategies[].moduleConfigMap`; docs/strategy-sdk.md): their
+ * sources as the operator read them, and where each lands in a revision.
+ *
+ * A source is copied into the revision's own immutable ConfigMap under a file name carrying a hash of its content,
+ * and the engine configuration names that file (relative to the configuration, which the engine resolves against
+ * its own directory). So the revision hash covers the source, a new source is a new revision that goes through the
+ * canary, and the pods of a revision keep exactly the code they started with, whatever later happens to the user's
+ * ConfigMap. TypeScript is written as `.mts` and JavaScript as `.mjs`: ES modules wherever they are mounted.
+ */
+
+/** Sources by `configMapName/key`, read from the engine's namespace; a reference not in it is missing. */
+export type ModuleSources = ReadonlyMap<string, string>;
+
+/** The label a ConfigMap needs for the operator to watch it (and so to see it at all). */
+export const strategyModuleLabel = 'trading.nexus.dev/strategy-module';
+
+export const noModuleSources: ModuleSources = new Map();
+
+export function moduleSourceKey(ref: ModuleConfigMapRef): string {
+  return `${ref.name}/${ref.key}`;
+}
+
+/**
+ * The file name of strategy `strategy`'s module source in the revision: `strategy-<name>-<12 hex of sha256>.mts`
+ * (or `.mjs` for JavaScript). Without the source (validation before it is read) the hash part is `unread`.
+ */
+export function moduleFileName(strategy: string, ref: ModuleConfigMapRef, source: string | undefined): string {
+  const hash = source === undefined ? 'unread' : createHash('sha256').update(source).digest('hex').slice(0, 12);
+  const extension = /\.m?ts$/.test(ref.key) ? 'mts' : 'mjs';
+  return `strategy-${strategy}-${hash}.${extension}`;
+}
