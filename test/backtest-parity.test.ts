@@ -16,7 +16,8 @@ import { eventually } from './support/eventually.ts';
 
 /**
  * Backtest and live run the same code: one tick CSV replayed by a real `nexus feed` process into a real
- * `nexus engine` process (a TypeScript strategy module beside a built-in strategy), whose orders reach a real
+ * `nexus engine` process (a TypeScript strategy module, a built-in strategy and a sandboxed WebAssembly module),
+ * whose orders reach a real
  * order gateway over ZeroMQ, gives per symbol the same sequence of orders (strategy, side, price, quantity) as
  * `runBacktest` over the same CSV and configuration. Both pipeline layouts.
  */
@@ -24,6 +25,8 @@ const symbols = ['AAPL', 'MSFT', 'NVDA', 'AMZN'];
 const dir = mkdtempSync(join(tmpdir(), 'nexus-parity-'));
 const csvPath = join(dir, 'ticks.csv');
 const crossModule = fileURLToPath(new URL('../examples/strategies/ema-cross.ts', import.meta.url));
+/** The same logic as a sandboxed WebAssembly module (npm run build:wasm, which the test command runs first). */
+const crossWasm = fileURLToPath(new URL('../build/wasm/strategies/ema-cross.wasm', import.meta.url));
 
 /** 6,000 ticks: trades on a per-symbol wave with a quote before every fourth trade, so limit prices use the book. */
 function writeTicks(): number {
@@ -53,6 +56,7 @@ function engineDocument(ports: { feed: number; orders: number; control: number; 
     strategies: [
       { name: 'cross', module: crossModule, indicators: ['fast', 'slow'] },
       { name: 'breakout', type: 'bollingerBreakout', indicators: ['bands'], params: { orderQuantity: 2 } },
+      { name: 'sandboxed', module: crossWasm, indicators: ['fast', 'slow'], params: { minSpread: 0.05, orderQuantity: 3 } },
     ],
     risk: { maxOrderQty: 100, maxPosition: 10_000, maxNotional: 1e9, priceBandBps: 5_000, ordersEnabled: true },
     zeromq: {
@@ -91,6 +95,7 @@ describe.each([
     const backtest = runBacktest({ config, ticks: parseTickCsv(readFileSync(csvPath, 'utf8'), csvPath), keepOrders: true });
     expect(backtest.byStrategy.cross.orders, 'the module trades').toBeGreaterThan(20);
     expect(backtest.byStrategy.breakout.orders, 'the built-in trades').toBeGreaterThan(20);
+    expect(backtest.byStrategy.sandboxed.orders, 'the WebAssembly module trades').toBeGreaterThan(5);
     const expected = new Map(symbols.map((symbol) => [symbol, [] as OrderKey[]]));
     const strategyIndex = new Map(config.strategies.map((strategy, i) => [strategy.name, i]));
     for (const order of backtest.orderList ?? []) expected.get(order.symbol)?.push([strategyIndex.get(order.strategy) ?? -1, order.side, order.price, order.quantity]);

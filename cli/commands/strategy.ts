@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { syntheticTicks } from '../../engine/backtest/strategy-testing.ts';
 import { TICK_CSV_HEADER } from '../../engine/sim/tick-csv.ts';
 import { parseArgs as parseCommandLine } from 'node:util';
@@ -51,6 +52,10 @@ export async function strategyCommand(argv: readonly string[]): Promise<number> 
   return 0;
 }
 
+/** This Nexus installation (the package root, above dist/ when compiled): the scaffold's `nexus-trading` dependency. */
+const twoUp = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+const packageRoot = basename(twoUp) === 'dist' ? dirname(twoUp) : twoUp;
+
 /** The project's files by name. */
 export function scaffold(name: string): Record<string, string> {
   const symbols = ['AAPL', 'MSFT', 'NVDA', 'AMZN'];
@@ -64,7 +69,8 @@ export function scaffold(name: string): Record<string, string> {
         test: `node --import tsx --test ${name}.test.ts`,
         backtest: 'nexus backtest --config engine.yaml --ticks ticks.csv',
       },
-      devDependencies: { 'nexus-trading': '^0.1.0', tsx: '^4.20.0' },
+      // The SDK of the Nexus installation that made the project (the package is not on a registry).
+      devDependencies: { 'nexus-trading': `file:${packageRoot}`, tsx: '^4.20.0' },
     }, null, 2)}\n`,
     [`${name}.ts`]: strategySource(name),
     [`${name}.test.ts`]: testSource(name),

@@ -5,6 +5,7 @@ import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
 import type { ConfiguredStrategy } from '../strategy/strategy.ts';
 import { EngineStrategyContext, roleReadersOf, type StrategyActions } from '../strategy/strategy-context.ts';
+import { StrategyModuleError } from '../strategy/strategy-modules.ts';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from './indicator-bank.ts';
@@ -148,7 +149,12 @@ export class TickProcessor implements StrategyActions {
       const shared = memory.subarray(strategy.stateSize * symbolCount);
       const readers = this.banks.map((bank) => roleReadersOf(strategy.roles, inputs.map((index) => bank.indicators[index])));
       const context = new EngineStrategyContext(k, strategy.params, symbols, readers, states, shared, market, this);
-      strategy.definition.setup?.({ params: strategy.params, symbols, shared });
+      try {
+        strategy.definition.setup?.({ params: strategy.params, symbols, shared });
+      } catch (error) {
+        // A load-time error, like a module that cannot load: the engine does not start (exit 2, the reason named).
+        throw new StrategyModuleError(strategy.origin.replace(/^module /, ''), `setup of strategy ${strategy.name} failed: ${(error as Error).message}`);
+      }
       return context;
     });
     this.disabled = new Uint8Array(this.strategies.length);

@@ -48,7 +48,12 @@ export function createStrategy(
   const { definition, label, origin } = definitionOf(spec, path);
   const declared = definition.params ?? {};
   const params = readParams(spec.params ?? {}, declared, label, path);
-  const problem = definition.check?.(params);
+  let problem: ReturnType<NonNullable<StrategyDefinition['check']>>;
+  try {
+    problem = definition.check?.(params);
+  } catch (error) {
+    throw new ConfigError(`${path}.params`, `${label}'s check threw: ${(error as Error).message}`);
+  }
   if (problem !== undefined) throw new ConfigError(`${path}.params.${problem.param}`, problem.message);
   const roleTypes = Object.entries(definition.indicators ?? {});
   const indicatorNames = checkIndicators(label, roleTypes.map(([, type]) => type), spec.indicators ?? [], indicatorTypeByName, path);

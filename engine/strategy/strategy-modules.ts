@@ -170,4 +170,5 @@ function checkParam(name: string, value: unknown, fail: (reason: string) => neve
   const fallback = spec.default as number | undefined;
   if (min !== undefined && max !== undefined && min > max) fail(`${where} min ${min} is above max ${max}`);
   if (fallback !== undefined && ((min !== undefined && fallback < min) || (max !== undefined && fallback > max))) fail(`${where} default ${fallback} is outside its range`);
+  if (spec.type === 'integer' && fallback !== undefined && !Number.isInteger(fallback)) fail(`${where} is an integer, its default ${fallback} is not`);
 }

@@ -35,6 +35,7 @@ export const BUDGET_SAMPLE = 16;
 /** I/O block offsets in bytes (assembly/strategy/sdk.ts). */
 const IO = { symbol: 0, symbolCount: 4, price: 8, size: 16, timeNs: 24, position: 32, orderCount: 40, stateSize: 44, sharedSize: 48, orders: 56, indicators: 312, params: 568 } as const;
 const MAX_ROLES = 8;
+const MAX_ORDERS = 16;
 const MAX_PARAMS = 32;
 
 /** Outputs per indicator type that a WebAssembly strategy sees (at most 3 per role). */
@@ -181,6 +182,17 @@ function instanceDefinition(
     }
     views(exports);
     const count = i32[(io + IO.orderCount) >> 2];
+    // The module's memory is its own to write: check every order it asked for before sending any.
+    if (!(count >= 0 && count <= MAX_ORDERS)) throw new StrategyFault(`asked for ${count} orders in one call (0 to ${MAX_ORDERS})`);
+    for (let k = 0; k < count; k++) {
+      const slot = io + IO.orders + k * 16;
+      const side = i32[(slot + 4) >> 2];
+      const quantity = f64[(slot + 8) >> 3];
+      const symbol = i32[slot >> 2];
+      if ((side !== 1 && side !== -1) || !(quantity === 0 || (Number.isInteger(quantity) && quantity >= 1)) || symbol < 0 || symbol >= ctx.symbols.length) {
+        throw new StrategyFault(`order ${k} of the call is malformed: side ${side}, quantity ${quantity}, symbol ${symbol}`);
+      }
+    }
     for (let k = 0; k < count; k++) {
       const slot = io + IO.orders + k * 16;
       const symbol = i32[slot >> 2];

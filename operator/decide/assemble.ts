@@ -83,7 +83,7 @@ export function assemble(engine: TradingEngine, observed: Observed, revision: st
     conditions.push(failure.condition);
     if (failure.event !== undefined) events.push(failure.event);
   }
-  const crash = engineFailure(observed.pods, previous);
+  const crash = engineFailure(observed.pods, previous, nowMs);
   if (crash !== undefined) {
     conditions.push(crash.condition);
     if (crash.event !== undefined) events.push(crash.event);
@@ -262,17 +262,25 @@ function replicaFailure(replicaSetsSeen: readonly V1ReplicaSet[], previous: Trad
   return undefined;
 }
 
+/** How long a container's last failed run counts after it ended. */
+const engineFailureMemoryMs = 5 * 60_000;
+
 /**
- * EngineFailing: an engine container that is not ready and whose last run ended with a non-zero exit, with the
+ * EngineFailing: an engine container that is not ready, not being deleted, and has ended, or restarted after a run
+ * that ended in the last five minutes, with a non-zero exit, with the
  * container's termination message (the engine writes why it stopped: a configuration or strategy module it
  * rejects exits 2 naming the module and the reason; a strategy that never returns is named by the watchdog), and
  * an EngineExited Warning each time that message changes. Undefined while no engine container is failing.
  */
-function engineFailure(pods: readonly V1Pod[], previous: TradingEngineStatus): { condition: DesiredCondition; event?: EventIntent } | undefined {
+function engineFailure(pods: readonly V1Pod[], previous: TradingEngineStatus, nowMs: number): { condition: DesiredCondition; event?: EventIntent } | undefined {
   for (const pod of [...pods].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
     const container = pod.status?.containerStatuses?.find((status) => status.name === 'engine');
-    if (container === undefined || container.ready) continue;
-    const ended = container.state?.terminated ?? container.lastState?.terminated;
+    if (container === undefined || container.ready || pod.metadata?.deletionTimestamp !== undefined) continue;
+    // Ended now, or restarted after a run that ended within the last five minutes (a crash loop keeps it fresh):
+    // not an old crash of a pod that is merely not ready at the moment (draining, warming up).
+    const last = container.lastState?.terminated;
+    const recent = last?.finishedAt !== undefined && new Date(last.finishedAt as unknown as string).getTime() >= nowMs - engineFailureMemoryMs;
+    const ended = container.state?.terminated ?? (recent ? last : undefined);
     if (ended === undefined || ended.exitCode === 0) continue;
     const meaning = ended.exitCode === 2 ? 'its configuration or a strategy module was rejected' : ended.exitCode === 137 ? 'killed' : ended.reason ?? 'failed';
     const why = (ended.message ?? '').trim().split('\n').slice(-3).join(' ').slice(0, 1_024);

@@ -554,7 +554,7 @@ describe('decide: an engine that exits', () => {
   const engine = exampleEngine('minimal');
   const rev = revisionOf(engine);
   const module = '/app/strategies/pairs.ts';
-  function crashing(restarts: number, exitCode: number, message: string): V1Pod {
+  function crashing(restarts: number, exitCode: number, message: string, finishedMs = T0 + minute - 5 * second): V1Pod {
     return {
       apiVersion: 'v1', kind: 'Pod',
       metadata: { name: `minimal-${rev}-abcde`, namespace: 'trading', labels: { 'app.kubernetes.io/instance': 'minimal', 'trading.nexus.dev/revision': rev } },
@@ -563,7 +563,7 @@ describe('decide: an engine that exits', () => {
         containerStatuses: [{
           name: 'engine', ready: false, restartCount: restarts, image: 'x', imageID: 'x',
           state: { waiting: { reason: 'CrashLoopBackOff' } },
-          lastState: { terminated: { exitCode, reason: 'Error', message } },
+          lastState: { terminated: { exitCode, reason: 'Error', message, finishedAt: new Date(finishedMs) } },
         }],
       },
     };
@@ -589,6 +589,44 @@ describe('decide: an engine that exits', () => {
     const running = crashing(1, 2, why);
     running.status = { ...running.status, containerStatuses: [{ ...(running.status?.containerStatuses?.[0] as V1ContainerStatus), ready: true, state: { running: {} } }] };
     expect(condition(decide({ ...base, pods: [running] }, T0 + minute).status, 'EngineFailing')).toBeUndefined();
+    // Not ready now (draining, warming up) after a crash long ago: not a failing engine.
+    const old = crashing(1, 2, why, T0 - 10 * minute);
+    old.status = { ...old.status, containerStatuses: [{ ...(old.status?.containerStatuses?.[0] as V1ContainerStatus), state: { running: {} } }] };
+    expect(condition(decide({ ...base, pods: [old] }, T0 + minute).status, 'EngineFailing')).toBeUndefined();
+  });
+});
+
+describe('decide: strategy modules kept in ConfigMaps', () => {
+  const source = 'export default { onTrade() {} };\n';
+  const engine = withSpec(exampleEngine('minimal'), (spec) => {
+    spec.engine.strategies = [{ name: 'mine', moduleConfigMap: { name: 'desk', key: 'mine.mjs' } }];
+  });
+  const labelled = (data: Record<string, string>): V1ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'desk', namespace: 'trading', labels: { 'trading.nexus.dev/strategy-module': 'true' } }, data });
+
+  it('copies the source into the revision\'s ConfigMap under a content-hashed name, and a new source is a new revision', () => {
+    const plan = decide(observe(engine, { moduleConfigMaps: [labelled({ 'mine.mjs': source })] }), T0);
+    const revision = plan.status.updateRevision ?? '';
+    const configMap = plan.applies.find((intent) => intent.resource.kind === 'ConfigMap')?.object as V1ConfigMap;
+    const file = Object.keys(configMap.data ?? {}).find((key) => key.startsWith('strategy-mine-')) ?? '';
+    expect(file).toMatch(/^strategy-mine-[0-9a-f]{12}\.mjs$/);
+    expect(configMap.data?.[file]).toBe(source);
+    expect(configMap.data?.['engine.yaml']).toContain(`module: ./${file}`);
+    const changed = decide(observe(engine, { moduleConfigMaps: [labelled({ 'mine.mjs': `${source}// v2\n` })] }), T0);
+    expect(changed.status.updateRevision).not.toBe(revision);
+  });
+
+  it('keeps running the current revision\'s copy when the ConfigMap is gone, but names a changed reference that does not exist', () => {
+    const first = decide(observe(engine, { moduleConfigMaps: [labelled({ 'mine.mjs': source })] }), T0);
+    const revisionConfig = first.applies.find((intent) => intent.resource.kind === 'ConfigMap')?.object as V1ConfigMap;
+    const running = withStatus(engine, first.status);
+    const gone = decide(observe(running, { configMaps: [revisionConfig] }), T0 + minute);
+    expect(gone.status.updateRevision).toBe(first.status.updateRevision);
+    expect(condition(gone.status, 'Ready')?.reason).not.toBe('InvalidSpec');
+    const renamed = withSpec(running, (spec) => { spec.engine.strategies[0].moduleConfigMap.key = 'other.mjs'; });
+    const missing = decide(observe({ ...renamed, status: first.status }, { configMaps: [revisionConfig], moduleConfigMaps: [labelled({ 'mine.mjs': source })] }), T0 + minute);
+    expect(condition(missing.status, 'Ready')).toMatchObject({ reason: 'InvalidSpec', message: expect.stringContaining('spec.engine.strategies[0].moduleConfigMap.key: ConfigMap trading/desk has no key "other.mjs"') });
+    const noConfigMap = decide(observe(renamed, {}), T0);
+    expect(condition(noConfigMap.status, 'Ready')?.message).toContain('spec.engine.strategies[0].moduleConfigMap.name: no ConfigMap trading/desk labelled trading.nexus.dev/strategy-module=true');
   });
 });
 

@@ -6,9 +6,9 @@ import { resolveGateRef, type GateIdentity } from '../api/gate-ref.ts';
 import { findCondition, mergeConditions } from '../plan/conditions.ts';
 import type { ForeignObject } from '../plan/needs.ts';
 import type { EventIntent, Observed, Plan } from '../plan/plan.ts';
-import { revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
+import { labelKeys, revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
-import { moduleSourceKey, strategyModuleLabel, type ModuleSources } from '../render/module-sources.ts';
+import { moduleFileName, moduleSourceKey, strategyModuleLabel, type ModuleSources } from '../render/module-sources.ts';
 import { planBlueGreen } from '../rollout/bluegreen.ts';
 import { planCanary } from '../rollout/canary.ts';
 import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
@@ -38,20 +38,34 @@ export function decide(observed: Observed, nowMs: number): Plan {
     return blockedPlan({ ...observed.engine, spec: applySpecDefaults(observed.engine.spec) }, 'GateNotFound', 'InvalidSpec', resolution.reason, nowMs);
   }
   const engine: TradingEngine = { ...observed.engine, spec: applySpecDefaults(resolution.spec) };
-  const sources = moduleSourcesOf(observed);
+  const sources = moduleSourcesOf(observed, engine);
   const errors = [...validateSpec(engine.spec, observed.settings).map((error) => fromGate(error, resolution.gate)), ...missingModuleSources(engine, sources)];
   if (errors.length > 0) return invalidSpecPlan(engine, errors.length, describeErrors(errors), nowMs);
   return withGateStatus(decideValid(observed, engine, sources.sources, nowMs), resolution.gate);
 }
 
-/** The strategy module sources the labelled ConfigMaps hold, and which ConfigMaps there are. */
-function moduleSourcesOf(observed: Observed): { readonly sources: ModuleSources; readonly names: ReadonlySet<string> } {
+/**
+ * The strategy module sources the labelled ConfigMaps hold, and which ConfigMaps there are. A source that is gone
+ * from them (its ConfigMap deleted or unlabelled after the rollout) is taken from the current revision's own
+ * ConfigMap, which holds the copy its pods run: the engine keeps running and reconciling that revision rather than
+ * freezing, until the spec or the source changes. A copy counts only for the reference it was made from (its file
+ * name hashes the reference with the source): a changed reference must name a source that exists.
+ */
+function moduleSourcesOf(observed: Observed, engine: TradingEngine): { readonly sources: ModuleSources; readonly names: ReadonlySet<string> } {
   const sources = new Map<string, string>();
   const names = new Set<string>();
   for (const configMap of observed.moduleConfigMaps ?? []) {
     const name = configMap.metadata?.name ?? '';
     names.add(name);
     for (const [key, value] of Object.entries(configMap.data ?? {})) sources.set(`${name}/${key}`, value);
+  }
+  const current = engine.status?.updateRevision;
+  const copies = (current === undefined ? undefined : observed.configMaps.find((configMap) => configMap.metadata?.labels?.[labelKeys.revision] === current)?.data) ?? {};
+  for (const strategy of engine.spec.engine.strategies ?? []) {
+    const ref = strategy.moduleConfigMap;
+    if (ref === undefined || sources.has(moduleSourceKey(ref))) continue;
+    const copy = Object.entries(copies).find(([key, source]) => key === moduleFileName(strategy.name, ref, source));
+    if (copy !== undefined) sources.set(moduleSourceKey(ref), copy[1]);
   }
   return { sources, names };
 }
@@ -133,7 +147,10 @@ function withShards(plan: Plan, shards: ShardPlan | undefined, namespace: string
   if (shards?.kind !== 'settled') return plan;
   // A refused or unanswered command is retried after a pause, never in a tight loop.
   const again = shards.failed ? shardRetryMs : shardMoveRequeueMs;
-  const requeueAfterMs = shards.moving ? Math.min(plan.requeueAfterMs ?? again, again) : plan.requeueAfterMs;
+  // A release pending on a silent pod is retried (and its deadline enforced) even when no shard is moving.
+  const pending = shards.records.some((record) => record.releasePendingSince !== undefined);
+  const due = shards.moving ? again : pending ? shardRetryMs : undefined;
+  const requeueAfterMs = due === undefined ? plan.requeueAfterMs : Math.min(plan.requeueAfterMs ?? due, due);
   // An evicted pod is deleted by UID, so a new pod under the same name is never touched.
   const evictions = shards.evictions.map((eviction) => ({ resource: podResource, namespace, name: eviction.pod, uid: eviction.uid }));
   return {

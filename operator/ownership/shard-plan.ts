@@ -313,7 +313,14 @@ function desiredOwners(input: ShardPlanInput, records: readonly ShardRecord[], t
     }
     for (const shard of unplaced) {
       const pod = candidates.reduce((best, next) => ((load.get(next.name) ?? 0) < (load.get(best.name) ?? 0) ? next : best));
-      if ((load.get(pod.name) ?? 0) >= cap) continue;
+      if ((load.get(pod.name) ?? 0) >= cap) {
+        // No room under the cap (the revision's pods are not all Ready yet, or one died): an intact, Ready holder
+        // keeps the shard until there is room, so a rollout never darkens a traded shard; a dead holder's waits.
+        const holder = records[shard].owner;
+        const holderPod = holder === undefined ? undefined : pods.get(holder);
+        if (holderPod?.eligible === true && knows(holderPod, shard) && holderState(records[shard], pods) === 'intact') owners[shard] = holder;
+        continue;
+      }
       owners[shard] = pod.name;
       load.set(pod.name, (load.get(pod.name) ?? 0) + 1);
     }

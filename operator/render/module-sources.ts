@@ -25,11 +25,12 @@ export function moduleSourceKey(ref: ModuleConfigMapRef): string {
 }
 
 /**
- * The file name of strategy `strategy`'s module source in the revision: `strategy-<name>-<12 hex of sha256>.mts`
- * (or `.mjs` for JavaScript). Without the source (validation before it is read) the hash part is `unread`.
+ * The file name of strategy `strategy`'s module source in the revision: `strategy-<name>-<12 hex>.mts` (or `.mjs`
+ * for JavaScript), the hex a SHA-256 of the reference (ConfigMap and key) and the source, so a copy names exactly
+ * what it was made from. Without the source (validation before it is read) the hash part is `unread`.
  */
 export function moduleFileName(strategy: string, ref: ModuleConfigMapRef, source: string | undefined): string {
-  const hash = source === undefined ? 'unread' : createHash('sha256').update(source).digest('hex').slice(0, 12);
+  const hash = source === undefined ? 'unread' : createHash('sha256').update(`${ref.name}/${ref.key}\u0000${source}`).digest('hex').slice(0, 12);
   const extension = /\.m?ts$/.test(ref.key) ? 'mts' : 'mjs';
   return `strategy-${strategy}-${hash}.${extension}`;
 }
