@@ -315,6 +315,21 @@ describe('planShards', () => {
     expect(world.records[1 - lost]).toMatchObject({ owner: 'a-0', epoch: 1 });
   });
 
+  it('WaitForReplacement in a rollout: while the new revision has too few Ready pods, the old holders keep their shards (none goes dark)', () => {
+    const world = new World();
+    world.options = { podsWanted: () => 2 };
+    for (const name of ['a-0', 'a-1']) world.addPod(name, 'A');
+    world.settle(2, only('A'));
+    world.addPod('b-0', 'B');
+    world.settle(2, only('B', 'A'));
+    const byOwner = world.records.map((record) => record.owner?.slice(0, 1));
+    expect(byOwner.sort()).toEqual(['a', 'b']);
+    expect(world.records.every((record) => record.granted === true)).toBe(true);
+    world.addPod('b-1', 'B');
+    world.settle(2, only('B', 'A'));
+    expect(world.records.map((record) => record.owner?.slice(0, 1))).toEqual(['b', 'b']);
+  });
+
   it('tells a partitioned pod that comes back what it owns now, once it is Ready: it stops trading the shard it lost', () => {
     const world = new World();
     world.addPod('a-0', 'A');
