@@ -6,6 +6,7 @@ import { createStrategy } from '../strategy/factory.ts';
 import type { ConfiguredStrategy } from '../strategy/strategy.ts';
 import { EngineStrategyContext, roleReadersOf, type StrategyActions } from '../strategy/strategy-context.ts';
 import { StrategyModuleError } from '../strategy/strategy-modules.ts';
+import { StrategyWatchdog } from '../strategy/strategy-watchdog.ts';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from './indicator-bank.ts';
@@ -97,6 +98,13 @@ export class TickProcessor implements StrategyActions {
   private readonly disabled: Uint8Array;
   /** Whether any strategy has an onQuote handler (else quotes skip the strategy loop). */
   private readonly quoteHandlers: boolean;
+  /**
+   * Per strategy, its id with the thread's watchdog (strategy-watchdog.ts), or 0: a JavaScript/TypeScript module's
+   * calls are watched, so one that never returns is named and stops the engine instead of hanging it silently
+   * (a WebAssembly module's adapter watches its own calls; built-ins are the engine's own code).
+   */
+  private readonly watchIds: Int32Array;
+  private readonly watchdog: StrategyWatchdog | undefined;
   private readonly bid: Float64Array;
   private readonly ask: Float64Array;
   private readonly lastPrice: Float64Array;
@@ -158,6 +166,9 @@ export class TickProcessor implements StrategyActions {
       return context;
     });
     this.disabled = new Uint8Array(this.strategies.length);
+    const watched = this.strategies.map((strategy) => strategy.origin.startsWith('module ') && !strategy.origin.endsWith('.wasm'));
+    this.watchdog = watched.includes(true) ? StrategyWatchdog.forThisThread() : undefined;
+    this.watchIds = Int32Array.from(this.strategies, (strategy, k) => (watched[k] ? this.watchdog?.register(`${strategy.name} (${strategy.origin})`) ?? 0 : 0));
     this.quoteHandlers = this.strategies.some((strategy) => strategy.definition.onQuote !== undefined);
     this.pool = new ObjectPool(() => new Order(), 64);
     this.sink = options.sink;
@@ -186,11 +197,14 @@ export class TickProcessor implements StrategyActions {
       if (this.disabled[k] !== 0) continue;
       const context = contexts[k];
       context.enter(symbolIndex, price, size, tickPublishMonoNs);
+      const watch = this.watchIds[k];
+      if (watch !== 0) this.watchdog?.enter(watch);
       try {
         this.strategies[k].definition.onTrade(context);
       } catch (error) {
         this.fault(k, error);
       }
+      if (watch !== 0) this.watchdog?.leave();
     }
     if (this.faults !== undefined) spinFor(this.faults.nextNs(), this.options.clockNs);
     if (this.recordDecision !== undefined) {
@@ -228,11 +242,14 @@ export class TickProcessor implements StrategyActions {
       if (handler === undefined || this.disabled[k] !== 0) continue;
       const context = contexts[k];
       context.enter(symbolIndex, price, 0, tickPublishMonoNs);
+      const watch = this.watchIds[k];
+      if (watch !== 0) this.watchdog?.enter(watch);
       try {
         handler(context);
       } catch (error) {
         this.fault(k, error);
       }
+      if (watch !== 0) this.watchdog?.leave();
     }
   }
 

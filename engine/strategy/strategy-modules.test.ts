@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { spawnNexus, waitForExit } from '../../cli/lib/processes.ts';
 import { createStrategy } from './factory.ts';
 import { checkDefinition, loadedStrategyModule, loadStrategyModules, StrategyModuleError } from './strategy-modules.ts';
 
@@ -62,4 +66,27 @@ describe('strategy modules', () => {
     expect(check({ onTrade: () => undefined, params: { size: { type: 'integer', min: 1, default: 0 } } })).toThrow('param "size" default 0 is outside its range');
     expect(check({ onTrade: () => undefined, params: { on: { type: 'string' } } })).toThrow('param "on" type must be number, integer or boolean, got "string"');
   });
+
+  it('stops an engine whose TypeScript/JavaScript module never returns, naming the strategy and its module', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-module-loop-'));
+    try {
+      const rows = ['exchange_ts_ns,symbol,kind,price,size', ...Array.from({ length: 100 }, (_, i) => `${1000 + i},AAPL,trade,${100 + (i % 5)},1`)];
+      writeFileSync(join(dir, 'ticks.csv'), rows.join('\n'));
+      writeFileSync(join(dir, 'engine.json'), JSON.stringify({
+        symbols: ['AAPL'],
+        strategies: [{ name: 'spinner', module: fixture('loops.mjs') }, { name: 'probe', type: 'probe' }],
+        zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+      }));
+      const child = spawnNexus(['backtest', '--config', join(dir, 'engine.json'), '--ticks', join(dir, 'ticks.csv')]);
+      let output = '';
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const started = Date.now();
+      await waitForExit(child, 20_000);
+      expect(child.signalCode).toBe('SIGKILL');
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(output).toContain(`Strategy spinner (module ${fixture('loops.mjs')}) has not returned for`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
