@@ -3,12 +3,14 @@
  * over 256k ticks through the inline pipeline (8 symbols, 8 indicators, probe strategy), printed as bytes per tick
  * by allocating function. Complements the totals in bench/pipeline.ts with attribution.
  *
- *   npm run bench:allocation
+ *   npm run bench:allocation [-- --module]      (--module: bench/fixtures/macd-cross-module.ts instead of probe)
  *
  * What it showed (2026-11): 50-120 B/tick, almost all HeapNumbers: doubles boxed where a call that takes or
  * returns a double is not inlined, and which calls those are moves with V8's cumulative inlining budget.
  */
 import { Session } from 'node:inspector/promises';
+import { fileURLToPath } from 'node:url';
+import { loadStrategyModules } from '../engine/strategy/strategy-modules.ts';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
 import { GeneratedTick, RandomWalk } from '../engine/sim/random-walk.ts';
 import { createIntakeCounters } from '../engine/pipeline/frame-intake.ts';
@@ -49,7 +51,13 @@ function makeFrames(count: number): Buffer[] {
   return frames;
 }
 
-const config = probeConfig({ symbols: SYMBOLS });
+// --module: a user's strategy module (the built-in macdCross's logic, loaded by path) instead of probe.
+const moduleStrategy = process.argv.includes('--module');
+const macdModule = fileURLToPath(new URL('./fixtures/macd-cross-module.ts', import.meta.url));
+const config = probeConfig(moduleStrategy
+  ? { symbols: SYMBOLS, strategies: [{ name: 'cross', module: macdModule, indicators: ['macd'] }] }
+  : { symbols: SYMBOLS });
+await loadStrategyModules(config.strategies);
 const pipeline = new InlinePipeline({
   config,
   symbols: new SymbolTable(SYMBOLS),
