@@ -378,7 +378,7 @@ describe('helm template', () => {
       const check = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yaml')], { encoding: 'utf8' });
       expect(check.error, 'promtool is needed (Debian package prometheus; .ci/run installs it)').toBeUndefined();
       expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
-      expect(check.stdout).toContain('SUCCESS: 6 rules found');
+      expect(check.stdout).toContain('SUCCESS: 8 rules found');
       // Synthetic series as the operator exports them: an abort at minute 2, a failed cut at minute 3, an engine
       // Degraded from minute 1, no leader from minute 1, two events dropped by the webhook.
       const engine = 'engine_namespace="trading",engine="alpha"';
@@ -393,6 +393,9 @@ describe('helm template', () => {
             { series: `nexus_operator_engine_phase{${engine},phase="Degraded"}`, values: '0 1x20' },
             { series: 'nexus_operator_leader{pod="op-0"}', values: '1 0x20' },
             { series: 'nexus_operator_webhook_events_total{result="dropped"}', values: '0 2 2 2' },
+            { series: `nexus_operator_events_total{${engine},type="Warning",reason="EngineExited"}`, values: '0 0 1 1' },
+            // An engine's own counter, scraped from its pod (PodMonitor): a strategy fault at minute 2.
+            { series: 'nexus_engine_strategy_faults_total{namespace="trading",pod="alpha-abc",strategy="pairs"}', values: '0 0 1 1 1' },
           ],
           alert_rule_test: [
             { eval_time: '1m', alertname: 'NexusRolloutAborted', exp_alerts: [] },
@@ -408,6 +411,15 @@ describe('helm template', () => {
             } }] },
             { eval_time: '7m', alertname: 'NexusNoOperatorLeader', exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: {
               summary: 'No Nexus operator replica leads', description: 'No replica holds the leader lease: nothing is reconciled, no rollout advances or aborts.',
+            } }] },
+            { eval_time: '1m', alertname: 'NexusEngineExited', exp_alerts: [] },
+            { eval_time: '3m', alertname: 'NexusEngineExited', exp_alerts: [{ exp_labels: { severity: 'warning', engine_namespace: 'trading', engine: 'alpha' }, exp_annotations: {
+              summary: 'An engine of trading/alpha keeps exiting',
+              description: 'An engine container exited with an error (a rejected configuration or strategy module, a strategy that never returned, out of memory): the EngineFailing condition carries the engine\'s own message.',
+            } }] },
+            { eval_time: '3m', alertname: 'NexusStrategyDisabled', exp_alerts: [{ exp_labels: { severity: 'critical', namespace: 'trading', pod: 'alpha-abc', strategy: 'pairs' }, exp_annotations: {
+              summary: 'Strategy pairs disabled on trading/alpha-abc',
+              description: 'The strategy faulted (it threw, trapped, or went over its budget) and the engine disabled it: its symbols get no orders from it until the pod restarts. The engine\'s log names the module and the reason.',
             } }] },
             { eval_time: '2m', alertname: 'NexusEventWebhookDropping', exp_alerts: [{ exp_labels: { severity: 'warning', result: 'dropped' }, exp_annotations: {
               summary: 'The Nexus event webhook is dropping events', description: 'Events were given up after retries or pushed out of a full queue: the receiver is down or too slow.',
