@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Publisher, Pull, Subscriber } from 'zeromq';
 import { monoNowNs } from '../clock/monotonic.ts';
 import { ConfigError } from '../config-error.ts';
 import { parseEngineConfig, type EndpointRole } from '../config/engine-config.ts';
 import { sendControl } from '../control/control-client.ts';
+import { loadStrategyModules } from '../strategy/strategy-modules.ts';
 import type { WorkersPipeline } from '../pipeline/workers-pipeline.ts';
 import { denyReasonNames } from '../risk/risk-engine.ts';
 import { ControlCommand, ControlStatus, TickKind } from '../wire/layout.ts';
@@ -87,7 +89,7 @@ function expectDocumented(body: unknown, conditions: { readonly unhealthy: boole
     expect(hasType(value, row?.type ?? ''), `status field ${path} = ${JSON.stringify(value)} is a ${row?.type}`).toBe(true);
   }
   for (const [path, row] of statusRows) {
-    if (row.present === 'per shard') continue; // checked where a list holds them, above
+    if (row.present === 'per shard' || row.present === 'per strategy' || row.present === 'once disabled') continue; // checked where a list holds them, above
     const expected = row.present === 'always' || (row.present === 'while unhealthy' && conditions.unhealthy) || (row.present === 'workers layout' && conditions.workers);
     expect(fields.has(path), `status field ${path} (${row.present}) in a body ${JSON.stringify(conditions)}`).toBe(expected);
   }
@@ -122,6 +124,7 @@ async function startEngine(endpoints: ReadonlyArray<Record<string, unknown>>, pi
     shutdown: { drainTimeoutMs: 1_000 },
     ...extra,
   });
+  await loadStrategyModules(config.strategies);
   const engine = new Engine({ config, clockNs: monoNowNs, log: () => undefined });
   engines.push(engine);
   await engine.start();
@@ -224,7 +227,11 @@ describe('docs/wire.md, Status body', () => {
       { name: 'orders', role: 'orders', bind: 'tcp://127.0.0.1:*' },
       { name: 'signals', role: 'signals', address: signals.address },
       { name: 'control', role: 'control', bind: 'tcp://127.0.0.1:*' },
-    ], { layout: 'workers', workers: 2, ringCapacity: 1024 }, { ownership: { mode: 'assigned' } });
+    ], { layout: 'workers', workers: 2, ringCapacity: 1024 }, {
+      ownership: { mode: 'assigned' },
+      // A strategy module that throws at its first trade: the body reports it disabled, with the worker's reason.
+      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }, { name: 'faulty', module: fileURLToPath(new URL('../strategy/fixtures/throws-at-once.mjs', import.meta.url)) }],
+    });
     const granted = await sendControl(engine.endpoints.control ?? '', ControlCommand.SetOwnership, {
       body: { shards: [{ shard: 3, epoch: 1, symbols: SYMBOLS, positions: { AAPL: 0, MSFT: 0 } }] },
     });
@@ -243,7 +250,12 @@ describe('docs/wire.md, Status body', () => {
     const [topic] = await receiveWhilePublishing(signals.socket, () => publish(), 2);
     expect(topic.toString()).toBe('signals'); // signals reached the consumer the engine connected to
 
+    await until(async () => ((await status(engine)).strategies as Array<{ reason?: string }>)[1]?.reason !== undefined);
     const healthy = await status(engine);
+    expect(healthy.strategies).toEqual([
+      { name: 'probe', origin: 'probe', enabled: true, faults: 0 },
+      { name: 'faulty', origin: expect.stringMatching(/^module .*throws-at-once\.mjs$/), enabled: false, faults: 1, reason: 'Error: deliberate failure at the first trade' },
+    ]);
     const paths = expectDocumented(healthy, { unhealthy: false, workers: true });
     expect(Object.keys(healthy.rings as object)).toEqual(['input-0', 'output-0', 'input-1', 'output-1']);
 

@@ -68,6 +68,8 @@ export class Engine {
   private readonly latch: OrdersLatch;
   private readonly intakeCounters = createIntakeCounters();
   private readonly processorCounters;
+  /** Why each disabled strategy was disabled, by strategy index (inline layout: a worker reports to stderr only). */
+  private readonly strategyFaultReasons = new Map<number, string>();
   private httpServer: MetricsServer | undefined;
   private intakeLoop: Promise<void> | undefined;
   private controlLoop: Promise<void> | undefined;
@@ -149,6 +151,7 @@ export class Engine {
       ordersStreamId: instanceId,
       signalsStreamId: (instanceId ^ 0x5a5a5) >>> 0,
       log: options.log,
+      onStrategyFault: (strategy, reason) => this.strategyFaultReasons.set(strategy, reason),
       onWorkerFailure: (worker, error) => this.onPipelineFailure(worker, error),
     });
     const marketData = endpointFor(config, 'marketData');
@@ -268,6 +271,16 @@ export class Engine {
         unownedDecisions: processor.unownedDecisions,
       },
       signals: processor.signals.reduce((sum, n) => sum + n, 0),
+      strategies: this.options.config.strategies.map((strategy, i) => {
+        const reason = this.strategyFaultReasons.get(i);
+        return {
+          name: strategy.name,
+          origin: strategy.module === undefined ? strategy.type ?? '' : `module ${strategy.module}`,
+          enabled: processor.strategyFaults[i] === 0,
+          faults: processor.strategyFaults[i],
+          ...(reason === undefined ? {} : { reason }),
+        };
+      }),
       ownership: this.ownershipView(),
       ...(this.pipeline.ringNames.length === 0 ? {} : { rings: this.ringView() }),
       latency: latencyView(this.metrics.windowSnapshot()),

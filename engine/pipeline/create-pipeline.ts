@@ -12,7 +12,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         ...deps,
         orderIds: new OrderIdSource(deps.instanceId),
         recordDecision: deps.decisions.record,
-        onStrategyFault: (strategy, reason) => deps.log(`Strategy disabled strategy=${strategy.name} origin="${strategy.origin}" reason="${reason}"`),
+        onStrategyFault: (strategy, reason) => {
+          deps.log(`Strategy disabled strategy=${strategy.name} origin="${strategy.origin}" reason="${reason}"`);
+          deps.onStrategyFault?.(deps.config.strategies.findIndex((spec) => spec.name === strategy.name), reason);
+        },
       });
     case 'workers':
       return new WorkersPipeline(deps);

@@ -11,7 +11,7 @@ import { ShardWorker, runShardWarmup } from './shard-worker.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import { SharedLatencyRecorder } from '../metrics/shared-latency.ts';
-import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
+import type { PipelineWorkerData, PipelineWorkerReady, PipelineWorkerStrategyFault } from './worker-protocol.ts';
 import { OwnershipCells } from '../ownership/symbol-ownership.ts';
 import { loadStrategyModules } from '../strategy/strategy-modules.ts';
 
@@ -31,6 +31,10 @@ const shard = new ShardWorker({
   clockNs: monoNowNs,
   ownership: new OwnershipCells(data.config.symbols.length, data.ownership),
   positions: new Float64Array(data.positions),
+  onStrategyFault: (strategy, reason) => {
+    const message: PipelineWorkerStrategyFault = { type: 'strategyFault', strategy, reason };
+    parentPort?.postMessage(message);
+  },
 });
 const warmup = runShardWarmup(data.config, monoNowNs, data.warmupTicks);
 const ready: PipelineWorkerReady = { type: 'ready', warmup };

@@ -35,6 +35,8 @@ export interface ShardWorkerOptions {
   readonly ownership?: OwnershipCells;
   /** Position storage shared with the engine's other risk engines (RiskEngine's positionStorage). */
   readonly positions?: Float64Array;
+  /** Told once per strategy a fault disables, by strategy index (the thread entry posts it to the main thread). */
+  readonly onStrategyFault?: (strategy: number, reason: string) => void;
 }
 
 /**
@@ -97,6 +99,9 @@ export class ShardWorker {
       counters: this.counters,
       ownership: this.owned,
       ...(options.recordDecision === undefined ? {} : { recordDecision: options.recordDecision }),
+      ...(options.onStrategyFault === undefined ? {} : {
+        onStrategyFault: (strategy, reason) => options.onStrategyFault?.(config.strategies.findIndex((spec) => spec.name === strategy.name), reason),
+      }),
     });
     this.generation = control.generation() - 1; // applied before the first batch
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;

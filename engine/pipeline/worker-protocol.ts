@@ -29,8 +29,17 @@ export interface PipelineWorkerData {
   readonly positions: SharedArrayBuffer;
 }
 
-/** The one message a pipeline worker sends: warmed up, about to take ticks. */
+/** A pipeline worker's first message: warmed up, about to take ticks. */
 export interface PipelineWorkerReady {
   readonly type: 'ready';
   readonly warmup: WarmupReport;
 }
+
+/** A strategy this worker disabled after a fault, with the reason (the main thread logs and reports it). */
+export interface PipelineWorkerStrategyFault {
+  readonly type: 'strategyFault';
+  readonly strategy: number;
+  readonly reason: string;
+}
+
+export type PipelineWorkerMessage = PipelineWorkerReady | PipelineWorkerStrategyFault;

@@ -16,7 +16,7 @@ import { createProcessorCounters, type ProcessorCounters } from './tick-processo
 import { WARMUP_BATCH_TICKS, discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
-import type { PipelineWorkerData, PipelineWorkerReady } from './worker-protocol.ts';
+import type { PipelineWorkerData, PipelineWorkerMessage, PipelineWorkerReady } from './worker-protocol.ts';
 import { OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
 import { SharedLatencyDrain, sharedLatencyBytes } from '../metrics/shared-latency.ts';
 import { SymbolOwnership, type OwnershipCells } from '../ownership/symbol-ownership.ts';
@@ -252,7 +252,10 @@ export class WorkersPipeline implements TickHandler, Pipeline {
       );
       ready.push(
         new Promise<PipelineWorkerReady>((resolve, reject) => {
-          worker.once('message', (message: PipelineWorkerReady) => resolve(message));
+          worker.on('message', (message: PipelineWorkerMessage) => {
+            if (message.type === 'ready') resolve(message);
+            else this.onStrategyFault(message.strategy, message.reason);
+          });
           worker.once('exit', (code: number) => reject(failure ?? new Error(`Pipeline worker ${w} exited with code ${code} before it was ready`)));
         }),
       );
@@ -492,6 +495,13 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     if (this.collect() > 0) this.encoder.flush();
     this.armWake();
   };
+
+  /** A worker disabled a strategy after a fault: logged as inline logs it, and reported to the engine. */
+  private onStrategyFault(strategy: number, reason: string): void {
+    const spec = this.options.config.strategies[strategy];
+    this.options.log(`Strategy disabled strategy=${spec?.name ?? strategy} origin="${spec?.module === undefined ? spec?.type ?? '' : `module ${spec.module}`}" reason="${reason}"`);
+    this.options.onStrategyFault?.(strategy, reason);
+  }
 
   private onWorkerExit(worker: number, code: number, error: Error | undefined): void {
     if (this.gone[worker] !== 0 || this.terminated[worker] !== 0) return; // already reported, or terminated by drain
