@@ -61,6 +61,8 @@ const typeNames: Readonly<Record<string, string>> = {
   'spec.analysis': 'AnalysisSpec',
   'spec.analysis.gateRef': 'GateRef',
   'status.gate': 'GateStatus',
+  'status.strategyHealth': 'StrategyHealth',
+  'status.strategyHealth.disabled[]': 'DisabledStrategy',
   'spec.analysis.latency': 'LatencyAnalysis',
   'spec.analysis.latency.source': 'LatencySource',
   'spec.analysis.latency.source.podScrape': 'PodScrapeSource',

@@ -480,6 +480,25 @@ export interface BlueGreenStatus {
   readonly scaleDownAt?: string;
 }
 
+export interface DisabledStrategy {
+  /** The engine pod. */
+  readonly pod: string;
+  /** The configured strategy name. */
+  readonly strategy: string;
+  /** The built-in type or module PATH. */
+  readonly origin?: string;
+  /** Faults the engine counted for it. */
+  readonly faults?: number;
+  /** Why the engine disabled it (the error or trap), when the engine reported one. */
+  readonly reason?: string;
+}
+
+/** Strategies the engines disabled after a fault (docs/strategy-sdk.md), as the operator last read them from the pods' control Status; only for engines running strategy modules. */
+export interface StrategyHealth {
+  /** One entry per pod and disabled strategy; empty when every strategy trades. */
+  readonly disabled?: readonly DisabledStrategy[];
+}
+
 export interface ShardStatus {
   /** The shard number, as in each order record. */
   readonly shard: number;
@@ -638,6 +657,8 @@ export interface TradingEngineStatus {
   readonly canary?: CanaryStatus;
   /** The revisions behind the engine Service and the preview Service during a BlueGreen rollout. */
   readonly blueGreen?: BlueGreenStatus;
+  /** Strategies the engines disabled after a fault (docs/strategy-sdk.md), as the operator last read them from the pods' control Status; only for engines running strategy modules. */
+  readonly strategyHealth?: StrategyHealth;
   /** Symbol ownership (docs/ownership.md): one entry per trading shard (spec.replicas of them, plus retired ones, which keep their epoch), with the symbols it covers, the pod that owns it and the epoch every order of it carries. Free: no owner. Reserved: an owner, not granted (the epoch is issued; the pod is told on the next reconcile). Owned: granted. */
   readonly shards?: readonly ShardStatus[];
   /** True while the rollout is aborted; set by nexus rollout abort, set false by nexus rollout retry. */

@@ -149,6 +149,7 @@ export function startController(options: ControllerOptions): Controller {
     writer,
     rollout: options.rollout ?? createRolloutEffects(),
     expectations: new StatusExpectations(),
+    strategyProbes: new Map<string, number>(),
     rolloutMetrics: metrics.rollout,
     ...(options.eventWebhook === undefined ? {} : { notify: (event: WebhookEvent) => options.eventWebhook?.send(event) }),
     nowMs,

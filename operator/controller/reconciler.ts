@@ -14,7 +14,8 @@ import { settle, type EffectResult, type NeededEffect } from '../decide/settle.t
 import type { StatusExpectations } from './expectations.ts';
 import type { RolloutMetrics } from '../metrics/rollout-metrics.ts';
 import { webhookEventOf, type WebhookEvent } from '../notify/event-webhook.ts';
-import { cutOrdersOn, handOverShards, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
+import { cutOrdersOn, handOverShards, probeStrategies, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
+import { strategyProbeIntervalMs } from '../decide/strategy-health.ts';
 import type { ForeignObject, OwnershipRequest } from '../plan/needs.ts';
 import { needsWrite, type Observed, type Plan } from '../plan/plan.ts';
 
@@ -42,6 +43,8 @@ export interface ReconcilerDeps {
   readonly rolloutMetrics?: RolloutMetrics;
   /** Hands each recorded Event to the event webhook (absent: no webhook configured); must not block. */
   readonly notify?: (event: WebhookEvent) => void;
+  /** When each engine (by key) was last probed for disabled strategies; absent: probed on every reconcile. */
+  readonly strategyProbes?: Map<string, number>;
   /** Wall-clock milliseconds (status timestamps, deadlines). */
   readonly nowMs: () => number;
   readonly log: (line: string) => void;
@@ -109,6 +112,14 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
         const outcomes = await handOverShards(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys));
         if (outcomes.some((outcome) => !outcome.ok)) handOverFailed = true;
         return { kind: 'shards', outcomes };
+      }
+      case 'probe': {
+        // At most one probe per engine per interval: the reconciles in between keep status.strategyHealth as it is.
+        const last = deps.strategyProbes?.get(key);
+        const now = deps.nowMs();
+        if (last !== undefined && now - last < strategyProbeIntervalMs) return { kind: 'probe', outcomes: 'skipped' };
+        deps.strategyProbes?.set(key, now);
+        return { kind: 'probe', outcomes: await probeStrategies(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       }
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }

@@ -17,6 +17,7 @@ describe('takeMeasurement and the Prometheus credentials', () => {
       providerFor: () => { throw new Error('no provider may be asked without its token'); },
       cut: () => Promise.resolve({ ok: true }),
       setOwnership: () => Promise.resolve({ ok: true }),
+      strategies: () => Promise.resolve({ ok: true, strategies: [] }),
     };
     const taken = await takeMeasurement(effects, { source, canary: target('b'), stable: target('a') }, { error: 'the bearer token Secret trading/reader does not exist' });
     expect(taken).toEqual({
@@ -35,6 +36,7 @@ describe('takeMeasurement and the Prometheus credentials', () => {
       },
       cut: () => Promise.resolve({ ok: true }),
       setOwnership: () => Promise.resolve({ ok: true }),
+      strategies: () => Promise.resolve({ ok: true, strategies: [] }),
     };
     const taken = await takeMeasurement(effects, { source, canary: target('b') }, { token: 't0ken' });
     expect(taken.canary).toEqual({ ok: true, value: { quantileMicros: 300, samples: 900, podsMeasured: 1 } });
@@ -52,6 +54,7 @@ describe('handOverShards', () => {
       providerFor: () => { throw new Error('unused'); },
       cut: () => Promise.reject(new Error('unused')),
       setOwnership: () => Promise.reject(new Error('nothing may be sent without keys')),
+      strategies: () => Promise.reject(new Error('nothing may be sent without keys')),
     };
     expect(await handOverShards(effects, { commands: [command], timeoutMs: 7_000 }, undefined)).toEqual([
       { pod: 'alpha-b-0', ok: false, micros: 0, error: 'no control keys: the control Secret is missing or invalid' },
@@ -67,6 +70,7 @@ describe('handOverShards', () => {
         sent.push({ address, shards });
         return Promise.resolve({ ok: true, released: [] });
       },
+      strategies: () => Promise.reject(new Error('unused')),
     };
     const keys = { serverPublicKey: 's', clientPublicKey: 'c', clientSecretKey: 'k' };
     const [outcome] = await handOverShards(effects, { commands: [command], timeoutMs: 7_000 }, keys);

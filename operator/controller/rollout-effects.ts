@@ -2,7 +2,7 @@ import type { LatencySource } from '../api/types.ts';
 import { createPodScrapeProvider } from '../analysis/pod-scrape.ts';
 import { createPrometheusProvider } from '../analysis/prometheus.ts';
 import type { LatencyProvider, MeasureResult } from '../analysis/provider.ts';
-import type { PodControlRequest, ControlOutcome, MeasureRequest, ShardGrant, ShardOutcome, ShardsRequest, TakenMeasurement } from '../plan/needs.ts';
+import type { PodControlRequest, ControlOutcome, EngineStrategy, MeasureRequest, ShardGrant, ShardOutcome, ShardsRequest, StrategyProbeOutcome, StrategyProbeRequest, TakenMeasurement } from '../plan/needs.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
 import type { ControlClientKeys } from '../../engine/control/control-keys.ts';
 import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
@@ -20,6 +20,8 @@ export interface RolloutEffects {
   cut(address: string, keys: ControlClientKeys, timeoutMs: number): Promise<{ readonly ok: boolean; readonly error?: string }>;
   /** One set-ownership request (the shards the pod is to own); the answer's released shards; never throws. */
   setOwnership(address: string, keys: ControlClientKeys, shards: readonly ShardGrant[], timeoutMs: number): Promise<Omit<ShardOutcome, 'pod' | 'micros'>>;
+  /** One Status request: the engine's strategies (docs/wire.md, "Status body"); never throws. */
+  strategies(address: string, keys: ControlClientKeys, timeoutMs: number): Promise<Omit<StrategyProbeOutcome, 'pod'>>;
 }
 
 
@@ -53,6 +55,15 @@ export function createRolloutEffects(): RolloutEffects {
         return { ok: false, error: (error as Error).message };
       }
     },
+    async strategies(address, keys, timeoutMs) {
+      try {
+        const reply = await sendControl(address, ControlCommand.Status, { timeoutMs, keys });
+        if (reply.status !== ControlStatus.Ok) return { ok: false, error: `refused (status ${reply.status}): ${JSON.stringify(reply.body)}` };
+        return { ok: true, strategies: strategiesOf(reply.body) };
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+    },
     async cut(address, keys, timeoutMs) {
       try {
         const reply = await sendControl(address, ControlCommand.Cut, { timeoutMs, keys });
@@ -63,6 +74,23 @@ export function createRolloutEffects(): RolloutEffects {
       }
     },
   };
+}
+
+/** The strategies of a Status answer (docs/wire.md), keeping only well-formed entries. */
+function strategiesOf(body: unknown): EngineStrategy[] {
+  const strategies = (body as { strategies?: unknown } | null)?.strategies;
+  if (!Array.isArray(strategies)) return [];
+  return strategies.flatMap((entry: unknown) => {
+    const { name, origin, enabled, faults, reason } = (entry ?? {}) as Record<string, unknown>;
+    if (typeof name !== 'string' || typeof enabled !== 'boolean') return [];
+    return [{ name, origin: typeof origin === 'string' ? origin : '', enabled, faults: typeof faults === 'number' ? faults : 0, ...(typeof reason === 'string' ? { reason } : {}) }];
+  });
+}
+
+/** Asks every pod for its strategies at once (each with its round trip dropped: the answer is what matters). */
+export async function probeStrategies(effects: RolloutEffects, request: StrategyProbeRequest, keys: ControlClientKeys | undefined): Promise<StrategyProbeOutcome[]> {
+  const outcomes = await onEachPod(request.targets, keys, (target, clientKeys) => effects.strategies(target.address, clientKeys, ordersOffTimeoutMs));
+  return outcomes.map(({ micros: _micros, ...outcome }) => outcome);
 }
 
 /** The released shards of a set-ownership answer (docs/wire.md), keeping only well-formed entries. */

@@ -596,6 +596,44 @@ describe('decide: an engine that exits', () => {
   });
 });
 
+describe('decide: strategies disabled at run time', () => {
+  const engine = withSpec(exampleEngine('minimal'), (spec) => {
+    spec.engine.strategies = [{ name: 'mine', module: '/app/strategies/mine.ts' }, { name: 'rsi', type: 'rsiReversion', indicators: ['rsi-14'] }];
+    spec.engine.zeromq.endpoints.push({ name: 'control', role: 'control', bindPort: 5560 });
+  });
+  const rev = revisionOf(engine);
+  const readyPod: V1Pod = {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: `minimal-${rev}-abcde`, namespace: 'trading', labels: { 'app.kubernetes.io/instance': 'minimal', 'trading.nexus.dev/revision': rev } },
+    status: { phase: 'Running', podIP: '10.0.0.7', conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+  const observed = observe(engine, { pods: [readyPod] });
+  const disabled = { pod: readyPod.metadata?.name ?? '', ok: true, strategies: [
+    { name: 'mine', origin: 'module /app/strategies/mine.ts', enabled: false, faults: 1, reason: 'TypeError: x is undefined' },
+    { name: 'rsi', origin: 'rsiReversion', enabled: true, faults: 0 },
+  ] };
+
+  it('asks each Ready pod for its strategies, then shows a disabled one in status with one StrategyDisabled Warning', () => {
+    expect(decide(observed, T0).needs?.probe?.targets).toEqual([{ pod: readyPod.metadata?.name, address: 'tcp://10.0.0.7:5560' }]);
+    const plan = decide({ ...observed, strategyProbe: [disabled] }, T0);
+    expect(plan.status.strategyHealth).toEqual({ disabled: [{ pod: readyPod.metadata?.name, strategy: 'mine', origin: 'module /app/strategies/mine.ts', faults: 1, reason: 'TypeError: x is undefined' }] });
+    expect(plan.events.filter((event) => event.reason === 'StrategyDisabled')).toEqual([{
+      type: 'Warning', reason: 'StrategyDisabled',
+      message: `Strategy mine (module /app/strategies/mine.ts) disabled on pod ${readyPod.metadata?.name ?? ''} after 1 fault: TypeError: x is undefined; the pod's other strategies keep trading, this one stays off until the pod restarts`,
+    }]);
+    expect(plan.requeueAfterMs).toBeLessThanOrEqual(15_000);
+    const again = decide({ ...fedBack(observed, plan), strategyProbe: [disabled] }, T0 + minute);
+    expect(again.events.filter((event) => event.reason === 'StrategyDisabled')).toEqual([]);
+    const skipped = decide({ ...fedBack(observed, plan), strategyProbe: 'skipped' }, T0 + minute);
+    expect(skipped.status.strategyHealth).toEqual(plan.status.strategyHealth);
+  });
+
+  it('does not probe an engine that runs only built-in strategies', () => {
+    const builtIns = withSpec(engine, (spec) => { spec.engine.strategies = [{ name: 'rsi', type: 'rsiReversion', indicators: ['rsi-14'] }]; });
+    expect(decide(observe(builtIns, { pods: [readyPod] }), T0).needs?.probe).toBeUndefined();
+  });
+});
+
 describe('decide: strategy modules kept in ConfigMaps', () => {
   const source = 'export default { onTrade() {} };\n';
   const engine = withSpec(exampleEngine('minimal'), (spec) => {

@@ -14,6 +14,7 @@ import { planCanary } from '../rollout/canary.ts';
 import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
 import type { ReplaceInput, RolloutInput, RolloutPlan } from '../rollout/types.ts';
 import { assemble } from './assemble.ts';
+import { decideStrategyHealth, strategyProbeIntervalMs, type StrategyProbeStep } from './strategy-health.ts';
 import { pods as podResource } from '../kube/resources.ts';
 import { decideShards, shardCommandTimeoutMs, shardMoveRequeueMs, shardRetryMs, type PlannerKind } from './shards.ts';
 import type { ShardPlan } from '../ownership/shard-plan.ts';
@@ -111,7 +112,9 @@ function decideValid(observed: Observed, engine: TradingEngine, sources: ModuleS
   if (shards?.kind === 'commands') {
     return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: { shards: { commands: shards.commands, timeoutMs: shardCommandTimeoutMs(engine) } } };
   }
-  const assembled = withShards(assemble(engine, observed, revision, rollout, nowMs, sources), shards, engine.metadata.namespace ?? '');
+  const health = decideStrategyHealth(engine, observed);
+  if (health?.kind === 'probe') return { applies: [], deletes: [], events: [], status: engine.status ?? {}, needs: { probe: { targets: health.targets } } };
+  const assembled = withStrategyHealth(withShards(assemble(engine, observed, revision, rollout, nowMs, sources), shards, engine.metadata.namespace ?? ''), health);
   // Never adopt: a child to create whose name is taken by an object this engine does not control blocks the plan.
   const creates = assembled.applies.filter((intent) => intent.observed === undefined);
   if (creates.length === 0) return assembled;
@@ -137,6 +140,22 @@ function plan(input: ReplaceInput): { readonly rollout: RolloutPlan; readonly pl
   return strategy.type === 'BlueGreen'
     ? { rollout: planBlueGreen(rolloutInput), planner: 'blueGreen' }
     : { rollout: planCanary(rolloutInput), planner: 'canary' };
+}
+
+/**
+ * status.strategyHealth and its StrategyDisabled Events; an engine running strategy modules is looked at again within
+ * the probe interval, so a strategy disabled while nothing else changes still shows.
+ */
+function withStrategyHealth(plan: Plan, health: StrategyProbeStep | undefined): Plan {
+  if (health?.kind !== 'result') return plan;
+  const { strategyHealth: _previous, ...status } = plan.status;
+  const requeueAfterMs = Math.min(plan.requeueAfterMs ?? strategyProbeIntervalMs, strategyProbeIntervalMs);
+  return {
+    ...plan,
+    events: [...plan.events, ...health.events],
+    status: health.health === undefined ? status : { ...status, strategyHealth: health.health },
+    requeueAfterMs,
+  };
 }
 
 /**

@@ -14,7 +14,30 @@ export interface PlanNeeds {
   readonly control?: PodControlRequest;
   /** set-ownership requests to engine pods: shards released or granted (operator/ownership/shard-plan.ts). */
   readonly shards?: ShardsRequest;
+  /** Status requests to engine pods running strategy modules: which strategies a fault disabled. */
+  readonly probe?: StrategyProbeRequest;
   readonly ownership?: OwnershipRequest;
+}
+
+export interface StrategyProbeRequest {
+  readonly targets: readonly ControlTarget[];
+}
+
+/** One strategy as an engine's Status answer lists it (docs/wire.md, "Status body"). */
+export interface EngineStrategy {
+  readonly name: string;
+  readonly origin: string;
+  readonly enabled: boolean;
+  readonly faults: number;
+  readonly reason?: string;
+}
+
+/** What a pod answered to a Status request. */
+export interface StrategyProbeOutcome {
+  readonly pod: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly strategies?: readonly EngineStrategy[];
 }
 
 export interface ShardsRequest {

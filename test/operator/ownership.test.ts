@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TradingEngine } from '../../operator/api/types.ts';
 import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/commands/rollout-lab.ts';
@@ -245,4 +246,22 @@ describe('symbol ownership against a real API server and real engines (probe: on
     await expectClean();
     expect(lab?.sink.counts.duplicates).toBe(duplicates);
   }, 240_000);
+
+  it('shows a strategy module its engine disabled at run time in status.strategyHealth and a StrategyDisabled Warning', async () => {
+    if (lab === undefined) throw new Error('no lab');
+    const module = fileURLToPath(new URL('../../engine/strategy/fixtures/throws-at-once.mjs', import.meta.url));
+    await lab.apply(lab.manifest('faulty', (spec: MutableSpec) => {
+      spec.replicas = 1;
+      // The module first: the probe beside it is strategy 1, so its orders never share a key with the other engine's.
+      spec.engine.strategies = [{ name: 'faulty', module }, { name: 'probe', type: 'probe', indicators: [], params: { orderQuantity: 1 } }] as MutableSpec['engine']['strategies'];
+      delete spec.strategy;
+    }));
+    const events = await eventually(async () => await lab?.events('faulty') ?? [], {
+      until: (list) => list.some((event) => event.reason === 'StrategyDisabled'), timeoutMs: 90_000, what: 'a StrategyDisabled Event', context: tail,
+    });
+    const message = events.find((event) => event.reason === 'StrategyDisabled')?.message ?? '';
+    expect(message).toMatch(new RegExp(`^Strategy faulty \\(module ${module.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\) disabled on pod faulty-\\w+-\\w+ after 1 fault: Error: deliberate failure at the first trade`));
+    const health = (await lab.read('faulty'))?.status?.strategyHealth;
+    expect(health?.disabled).toEqual([expect.objectContaining({ strategy: 'faulty', faults: 1, reason: 'Error: deliberate failure at the first trade' })]);
+  }, 120_000);
 });

@@ -213,6 +213,8 @@ export class World {
         handedOver.push(...effect.request.commands);
         return { kind: 'shards', outcomes: effect.request.commands.map((command) => this.handOver(command)) };
       }
+      // This world's engines run built-in strategies only: none is ever disabled.
+      if (effect.kind === 'probe') return { kind: 'probe', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ok: true, strategies: [] })) };
       controlled.push(effect.request);
       return { kind: 'control', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ...this.control(target) })) };
     });
