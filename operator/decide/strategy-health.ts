@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { DisabledStrategy, StrategyHealth, TradingEngine } from '../api/types.ts';
-import type { ControlTarget, StrategyProbeOutcome } from '../plan/needs.ts';
+import type { ControlTarget } from '../plan/needs.ts';
 import type { EventIntent, Observed } from '../plan/plan.ts';
 
 /**
