@@ -1,7 +1,8 @@
 /**
- * The reference gateway's duplicate check: an order answers one tick (its symbol, its strategy and the tick's
- * publisher stamp, which the feed reads from the clock per tick), and no tick may be answered twice, whichever pod
- * sends the second answer. Two pods trading the same symbol (the failure ownership exists to prevent) show up here
+ * The reference gateway's duplicate check: an order answers one tick of one order flow (its book, symbol, strategy
+ * and the tick's publisher stamp, which the feed reads from the clock per tick), and no tick may be answered twice
+ * within a book, whichever pod sends the second answer; two TradingEngines (two books) trading the same ticks are
+ * two order flows, not duplicates. Two pods trading the same symbol (the failure ownership exists to prevent) show up here
  * as duplicates.
  *
  * Bounded: it remembers the last `capacity` answered ticks (FIFO), so a duplicate arriving more than `capacity`
@@ -18,8 +19,8 @@ export class DuplicateOrders {
   }
 
   /** Records the answer; true when the same tick was already answered (a duplicate order). */
-  repeat(symbolId: number, strategyId: number, tickPublishMonoNs: number): boolean {
-    const key = `${symbolId}:${strategyId}:${tickPublishMonoNs}`;
+  repeat(book: number, symbolId: number, strategyId: number, tickPublishMonoNs: number): boolean {
+    const key = `${book}:${symbolId}:${strategyId}:${tickPublishMonoNs}`;
     if (this.seen.has(key)) return true;
     const evicted = this.order[this.next];
     if (evicted !== undefined) this.seen.delete(evicted);

@@ -165,7 +165,7 @@ export class OrderSink {
         continue;
       }
       this.counts.orders++;
-      if (this.duplicates?.repeat(this.order.symbolId, this.order.strategyId, this.order.tickPublishMonoNs) === true) this.counts.duplicates++;
+      if (this.duplicates?.repeat(this.order.book, this.order.symbolId, this.order.strategyId, this.order.tickPublishMonoNs) === true) this.counts.duplicates++;
       if (this.order.side === Side.Buy) this.counts.buys++;
       else this.counts.sells++;
       this.orderLatency.record(Math.max(1, now - this.order.tickPublishMonoNs));

@@ -252,7 +252,7 @@ describe('symbol ownership against a real API server and real engines (probe: on
     const module = fileURLToPath(new URL('../../engine/strategy/fixtures/throws-at-once.mjs', import.meta.url));
     await lab.apply(lab.manifest('faulty', (spec: MutableSpec) => {
       spec.replicas = 1;
-      // The module first: the probe beside it is strategy 1, so its orders never share a key with the other engine's.
+      // Another TradingEngine is another book: its probe orders are not duplicates of the shards engine's.
       spec.engine.strategies = [{ name: 'faulty', module }, { name: 'probe', type: 'probe', indicators: [], params: { orderQuantity: 1 } }] as MutableSpec['engine']['strategies'];
       delete spec.strategy;
     }));
