@@ -1,5 +1,5 @@
 /**
- * `npm run build:wasm`: compiles the AssemblyScript indicator kernels (assembly/kernels/) into build/wasm/
+ * `npm run build:wasm` (and `npm ci`'s postinstall): compiles the AssemblyScript indicator kernels (assembly/kernels/) into build/wasm/
  * (git-ignored build outputs, never committed) with the asc compiler API, in-process:
  *
  *     assembly/kernels/indicators.ts       -> build/wasm/indicators.wasm        single-series kernels
@@ -141,9 +141,22 @@ async function compile(entry: string, output: string, flags: readonly string[]):
   }
 }
 
+/** Whether the AssemblyScript compiler is installed (a dev dependency: absent from a production install). */
+async function compilerInstalled(): Promise<boolean> {
+  try {
+    await import(ascModule);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const force = process.argv.includes('--force');
-  buildWasm({ force, log: (line) => console.log(line) }).then(
+  // `npm ci` runs this as postinstall (--if-compiler): the modules exist after install wherever the compiler does.
+  const skip = process.argv.includes('--if-compiler') && !(await compilerInstalled());
+  if (skip) console.log('build:wasm skipped: the AssemblyScript compiler is not installed (a production install); run npm run build:wasm where it is');
+  (skip ? Promise.resolve({ built: [], upToDate: [] }) : buildWasm({ force, log: (line) => console.log(line) })).then(
     ({ upToDate }) => {
       if (upToDate.length > 0) console.log(`Up to date: ${upToDate.map((p) => relative(root, p)).join(', ')}`);
     },

@@ -5,7 +5,8 @@
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the postinstall build of the WebAssembly modules needs the sources, copied below (build:wasm).
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY engine ./engine
 COPY operator ./operator

@@ -3,7 +3,8 @@
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the postinstall build of the WebAssembly modules needs sources this image does not copy.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY engine ./engine
 COPY operator ./operator
