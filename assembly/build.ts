@@ -1,5 +1,5 @@
 /**
- * `npm run build:wasm` (and `npm ci`'s postinstall): compiles the AssemblyScript indicator kernels (assembly/kernels/) into build/wasm/
+ * `npm run build:wasm` (and `npm ci`'s postinstall, assembly/postinstall.mjs): compiles the AssemblyScript indicator kernels (assembly/kernels/) into build/wasm/
  * (git-ignored build outputs, never committed) with the asc compiler API, in-process:
  *
  *     assembly/kernels/indicators.ts       -> build/wasm/indicators.wasm        single-series kernels
@@ -20,7 +20,7 @@
  * stat calls; asc itself takes 3.5-7.5 s per module. Outputs are written to a temporary name and renamed, so a
  * concurrent reader never sees half a file. `--force` rebuilds regardless.
  */
-import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WASM_MAXIMUM_PAGES } from '../engine/batch/wasm-memory.ts';
@@ -57,7 +57,7 @@ const common = [
 /** How a strategy module is compiled: no imports (`abort=`), no GC, its own memory of at most 256 pages. */
 export const strategyFlags: readonly string[] = ['-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--noColors', '--maximumMemory', '256'];
 
-const sourcesIn = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.ts')).map((name) => join(dir, name));
+const sourcesIn = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.ts')).map((name) => join(dir, name)) : []);
 const kernelSources = sourcesIn(kernelDir);
 const strategySdk = join(root, 'assembly', 'strategy', 'sdk.ts');
 
@@ -141,22 +141,9 @@ async function compile(entry: string, output: string, flags: readonly string[]):
   }
 }
 
-/** Whether the AssemblyScript compiler is installed (a dev dependency: absent from a production install). */
-async function compilerInstalled(): Promise<boolean> {
-  try {
-    await import(ascModule);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const force = process.argv.includes('--force');
-  // `npm ci` runs this as postinstall (--if-compiler): the modules exist after install wherever the compiler does.
-  const skip = process.argv.includes('--if-compiler') && !(await compilerInstalled());
-  if (skip) console.log('build:wasm skipped: the AssemblyScript compiler is not installed (a production install); run npm run build:wasm where it is');
-  (skip ? Promise.resolve({ built: [], upToDate: [] }) : buildWasm({ force, log: (line) => console.log(line) })).then(
+  buildWasm({ force, log: (line) => console.log(line) }).then(
     ({ upToDate }) => {
       if (upToDate.length > 0) console.log(`Up to date: ${upToDate.map((p) => relative(root, p)).join(', ')}`);
     },

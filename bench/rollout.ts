@@ -282,6 +282,7 @@ function simulateCanary(index: number): CanaryRun {
         if (effect.kind === 'ownership') return { kind: 'ownership', foreign: [] };
         // Simulated engines take every hand-over at once (ownership is not what this benchmark races).
         if (effect.kind === 'shards') return { kind: 'shards', outcomes: effect.request.commands.map((command) => ({ pod: command.pod, ok: true, micros: 250, released: [] })) };
+        if (effect.kind === 'probe') return { kind: 'probe', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ok: true, strategies: [] })) };
         if (ordersOffAbs === undefined) {
           ordersOffAbs = nowMs;
           run.ordersOffMs = nowMs - T0;

@@ -5,8 +5,8 @@
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: the postinstall build of the WebAssembly modules needs the sources, copied below (build:wasm).
-RUN npm ci --no-audit --no-fund --ignore-scripts
+# The postinstall build of the WebAssembly modules skips itself here (no sources yet); build:wasm runs below.
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY engine ./engine
 COPY operator ./operator

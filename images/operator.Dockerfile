@@ -3,8 +3,8 @@
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: the postinstall build of the WebAssembly modules needs sources this image does not copy.
-RUN npm ci --no-audit --no-fund --ignore-scripts
+# The postinstall build of the WebAssembly modules skips itself here (this image has no AssemblyScript sources).
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY engine ./engine
 COPY operator ./operator

@@ -394,8 +394,7 @@ describe('helm template', () => {
             { series: 'nexus_operator_leader{pod="op-0"}', values: '1 0x20' },
             { series: 'nexus_operator_webhook_events_total{result="dropped"}', values: '0 2 2 2' },
             { series: `nexus_operator_events_total{${engine},type="Warning",reason="EngineExited"}`, values: '0 0 1 1' },
-            // An engine's own counter, scraped from its pod (PodMonitor): a strategy fault at minute 2.
-            { series: 'nexus_engine_strategy_faults_total{namespace="trading",pod="alpha-abc",strategy="pairs"}', values: '0 0 1 1 1' },
+            { series: `nexus_operator_events_total{${engine},type="Warning",reason="StrategyDisabled"}`, values: '0 0 1 1 1' },
           ],
           alert_rule_test: [
             { eval_time: '1m', alertname: 'NexusRolloutAborted', exp_alerts: [] },
@@ -417,9 +416,9 @@ describe('helm template', () => {
               summary: 'An engine of trading/alpha keeps exiting',
               description: 'An engine container exited with an error (a rejected configuration or strategy module, a strategy that never returned, out of memory): the EngineFailing condition carries the engine\'s own message.',
             } }] },
-            { eval_time: '3m', alertname: 'NexusStrategyDisabled', exp_alerts: [{ exp_labels: { severity: 'critical', namespace: 'trading', pod: 'alpha-abc', strategy: 'pairs' }, exp_annotations: {
-              summary: 'Strategy pairs disabled on trading/alpha-abc',
-              description: 'The strategy faulted (it threw, trapped, or went over its budget) and the engine disabled it: its symbols get no orders from it until the pod restarts. The engine\'s log names the module and the reason.',
+            { eval_time: '3m', alertname: 'NexusStrategyDisabled', exp_alerts: [{ exp_labels: { severity: 'critical', engine_namespace: 'trading', engine: 'alpha' }, exp_annotations: {
+              summary: 'A strategy of trading/alpha was disabled',
+              description: 'An engine disabled a strategy module after a fault (it threw, trapped, or overran its budget): it sends no orders until its pod restarts. status.strategyHealth names the pod, the strategy and the reason.',
             } }] },
             { eval_time: '2m', alertname: 'NexusEventWebhookDropping', exp_alerts: [{ exp_labels: { severity: 'warning', result: 'dropped' }, exp_annotations: {
               summary: 'The Nexus event webhook is dropping events', description: 'Events were given up after retries or pushed out of a full queue: the receiver is down or too slow.',

@@ -68,7 +68,7 @@ export class Engine {
   private readonly latch: OrdersLatch;
   private readonly intakeCounters = createIntakeCounters();
   private readonly processorCounters;
-  /** Why each disabled strategy was disabled, by strategy index (inline layout: a worker reports to stderr only). */
+  /** Why each disabled strategy was disabled, by strategy index (reported by the pipeline, inline or from a worker). */
   private readonly strategyFaultReasons = new Map<number, string>();
   private httpServer: MetricsServer | undefined;
   private intakeLoop: Promise<void> | undefined;

@@ -99,6 +99,6 @@ export interface PipelineDeps {
   readonly signalsStreamId: number;
   readonly log: (line: string) => void;
   readonly onWorkerFailure: (workerIndex: number, error: Error) => void;
-  /** Told once per strategy disabled by a fault, with the reason (inline; a worker writes its reason to stderr). */
+  /** Told when a fault disables a strategy, with the reason (inline once; in the workers layout once per worker). */
   readonly onStrategyFault?: (strategy: number, reason: string) => void;
 }

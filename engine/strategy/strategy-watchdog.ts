@@ -1,3 +1,4 @@
+import { url as inspectorUrl } from 'node:inspector';
 import { Worker } from 'node:worker_threads';
 import { terminationLogPath } from '../termination-message.ts';
 
@@ -59,8 +60,12 @@ export class StrategyWatchdog {
     this.worker.unref();
   }
 
-  /** This thread's watchdog, started on first use. */
-  static forThisThread(): StrategyWatchdog {
+  /**
+   * This thread's watchdog, started on first use; undefined where it must not run: under a debugger (a breakpoint
+   * in a handler would look like a hang) or with NEXUS_STRATEGY_WATCHDOG=off (a test runner the user steps through).
+   */
+  static forThisThread(): StrategyWatchdog | undefined {
+    if (inspectorUrl() !== undefined || process.env.NEXUS_STRATEGY_WATCHDOG === 'off') return undefined;
     StrategyWatchdog.current ??= new StrategyWatchdog(STRATEGY_HANG_MS);
     return StrategyWatchdog.current;
   }

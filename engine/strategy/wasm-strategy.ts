@@ -150,7 +150,7 @@ function instanceDefinition(
     i32 = new Int32Array(buffer);
   };
 
-  const call = (exports: WasmExports, watchdog: StrategyWatchdog, entry: () => void, ctx: StrategyContext): void => {
+  const call = (exports: WasmExports, watchdog: StrategyWatchdog | undefined, entry: () => void, ctx: StrategyContext): void => {
     views(exports);
     i32[(io + IO.symbol) >> 2] = ctx.symbol;
     f64[(io + IO.price) >> 3] = ctx.price;
@@ -169,11 +169,11 @@ function instanceDefinition(
     }
     const timed = (++calls & (BUDGET_SAMPLE - 1)) === 0;
     const started = timed ? performance.now() : 0;
-    watchdog.enter(id);
+    watchdog?.enter(id);
     try {
       entry();
     } finally {
-      watchdog.leave();
+      watchdog?.leave();
     }
     if (timed) {
       const elapsedMs = performance.now() - started;
@@ -213,7 +213,7 @@ function instanceDefinition(
       exports = instance;
       io = instance.nexusIo();
       watchdog = StrategyWatchdog.forThisThread();
-      id = watchdog.register(label);
+      id = watchdog?.register(label) ?? 0;
       views(instance);
       i32[(io + IO.symbolCount) >> 2] = ctx.symbols.length;
       i32[(io + IO.stateSize) >> 2] = declarations.state ?? 0;
@@ -224,9 +224,9 @@ function instanceDefinition(
       });
       instance.nexusSetup();
     },
-    onTrade: (ctx) => (exports === undefined || watchdog === undefined ? notSetUp() : call(exports, watchdog, exports.onTrade, ctx)),
+    onTrade: (ctx) => (exports === undefined ? notSetUp() : call(exports, watchdog, exports.onTrade, ctx)),
     ...(wasm.Module.exports(module).some((entry) => entry.name === 'onQuote')
-      ? { onQuote: (ctx: StrategyContext) => (exports?.onQuote === undefined || watchdog === undefined ? notSetUp() : call(exports, watchdog, exports.onQuote, ctx)) }
+      ? { onQuote: (ctx: StrategyContext) => (exports?.onQuote === undefined ? notSetUp() : call(exports, watchdog, exports.onQuote, ctx)) }
       : {}),
   };
 }

@@ -43,7 +43,7 @@ export interface ReconcilerDeps {
   readonly rolloutMetrics?: RolloutMetrics;
   /** Hands each recorded Event to the event webhook (absent: no webhook configured); must not block. */
   readonly notify?: (event: WebhookEvent) => void;
-  /** When each engine (by key) was last probed for disabled strategies; absent: probed on every reconcile. */
+  /** When each engine (by key) was last probed for disabled strategies (monotonic ms); absent: probed every reconcile. */
   readonly strategyProbes?: Map<string, number>;
   /** Wall-clock milliseconds (status timestamps, deadlines). */
   readonly nowMs: () => number;
@@ -79,6 +79,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const engine = deps.engines.get(key);
   if (engine === undefined || engine.metadata.deletionTimestamp !== undefined) {
     deps.expectations.forget(key);
+    deps.strategyProbes?.delete(key);
     const [namespace, name] = key.split('/', 2);
     deps.rolloutMetrics?.forget(namespace ?? '', name ?? '');
     return { writes: 0 };
@@ -116,7 +117,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
       case 'probe': {
         // At most one probe per engine per interval: the reconciles in between keep status.strategyHealth as it is.
         const last = deps.strategyProbes?.get(key);
-        const now = deps.nowMs();
+        const now = performance.now(); // monotonic: a wall-clock step never stops the probes
         if (last !== undefined && now - last < strategyProbeIntervalMs) return { kind: 'probe', outcomes: 'skipped' };
         deps.strategyProbes?.set(key, now);
         return { kind: 'probe', outcomes: await probeStrategies(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };

@@ -2,6 +2,7 @@ import type { LatencySource } from '../api/types.ts';
 import { createPodScrapeProvider } from '../analysis/pod-scrape.ts';
 import { createPrometheusProvider } from '../analysis/prometheus.ts';
 import type { LatencyProvider, MeasureResult } from '../analysis/provider.ts';
+import { strategyProbeTimeoutMs } from '../decide/strategy-health.ts';
 import type { PodControlRequest, ControlOutcome, EngineStrategy, MeasureRequest, ShardGrant, ShardOutcome, ShardsRequest, StrategyProbeOutcome, StrategyProbeRequest, TakenMeasurement } from '../plan/needs.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
 import type { ControlClientKeys } from '../../engine/control/control-keys.ts';
@@ -89,7 +90,7 @@ function strategiesOf(body: unknown): EngineStrategy[] {
 
 /** Asks every pod for its strategies at once (each with its round trip dropped: the answer is what matters). */
 export async function probeStrategies(effects: RolloutEffects, request: StrategyProbeRequest, keys: ControlClientKeys | undefined): Promise<StrategyProbeOutcome[]> {
-  const outcomes = await onEachPod(request.targets, keys, (target, clientKeys) => effects.strategies(target.address, clientKeys, ordersOffTimeoutMs));
+  const outcomes = await onEachPod(request.targets, keys, (target, clientKeys) => effects.strategies(target.address, clientKeys, strategyProbeTimeoutMs));
   return outcomes.map(({ micros: _micros, ...outcome }) => outcome);
 }
 

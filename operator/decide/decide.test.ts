@@ -628,9 +628,27 @@ describe('decide: strategies disabled at run time', () => {
     expect(skipped.status.strategyHealth).toEqual(plan.status.strategyHealth);
   });
 
-  it('does not probe an engine that runs only built-in strategies', () => {
+  it('does not probe an engine that runs only built-in strategies, and drops what it showed before', () => {
     const builtIns = withSpec(engine, (spec) => { spec.engine.strategies = [{ name: 'rsi', type: 'rsiReversion', indicators: ['rsi-14'] }]; });
-    expect(decide(observe(builtIns, { pods: [readyPod] }), T0).needs?.probe).toBeUndefined();
+    const plan = decide(observe(builtIns, { pods: [readyPod] }), T0);
+    expect(plan.needs?.probe).toBeUndefined();
+    const before = decide({ ...observed, strategyProbe: [disabled] }, T0);
+    const after = decide(observe(withStatus(builtIns, before.status), { pods: [readyPod] }), T0 + minute);
+    expect(after.status.strategyHealth).toBeUndefined();
+  });
+
+  it('announces a strategy again when its reason arrives after a first answer without one, and forgets pods that are gone', () => {
+    const noReason = { ...disabled, strategies: [{ name: 'mine', origin: 'module /app/strategies/mine.ts', enabled: false, faults: 1 }] };
+    const first = decide({ ...observed, strategyProbe: [noReason] }, T0);
+    expect(first.events.filter((event) => event.reason === 'StrategyDisabled')).toHaveLength(1);
+    const second = decide({ ...fedBack(observed, first), strategyProbe: [disabled] }, T0 + minute);
+    expect(second.events.filter((event) => event.reason === 'StrategyDisabled').map((event) => event.message)).toEqual([expect.stringContaining(': TypeError: x is undefined;')]);
+    const gone = decide({ ...fedBack(observed, second), pods: [], strategyProbe: 'skipped' }, T0 + 2 * minute);
+    expect(gone.status.strategyHealth).toEqual({ disabled: [] });
+  });
+
+  it('does not probe in a reconcile that hands shards over', () => {
+    expect(decide({ ...observed, shards: [] }, T0).needs?.probe).toBeUndefined();
   });
 });
 

@@ -30,7 +30,7 @@ export interface RolloutMetrics {
 }
 
 /** The Warning Events the chart's alerts watch (templates/prometheusrule.yaml). */
-export const alertedReasons = ['RolloutAborted', 'OrdersOffFailed', 'AnalysisErrors'] as const;
+export const alertedReasons = ['RolloutAborted', 'OrdersOffFailed', 'AnalysisErrors', 'EngineExited', 'StrategyDisabled'] as const;
 
 export function createRolloutMetrics(registry: Registry): RolloutMetrics {
   const labels = ['engine_namespace', 'engine'] as const;
