@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { spawnNexus, waitForExit } from '../../cli/lib/processes.ts';
+import { backtestProcess } from '../../test/support/engine-config.ts';
 import { createStrategy } from './factory.ts';
 import { checkDefinition, loadedStrategyModule, loadStrategyModules, StrategyModuleError } from './strategy-modules.ts';
 
@@ -68,25 +65,9 @@ describe('strategy modules', () => {
   });
 
   it('stops an engine whose TypeScript/JavaScript module never returns, naming the strategy and its module', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nexus-module-loop-'));
-    try {
-      const rows = ['exchange_ts_ns,symbol,kind,price,size', ...Array.from({ length: 100 }, (_, i) => `${1000 + i},AAPL,trade,${100 + (i % 5)},1`)];
-      writeFileSync(join(dir, 'ticks.csv'), rows.join('\n'));
-      writeFileSync(join(dir, 'engine.json'), JSON.stringify({
-        symbols: ['AAPL'],
-        strategies: [{ name: 'spinner', module: fixture('loops.mjs') }, { name: 'probe', type: 'probe' }],
-        zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
-      }));
-      const child = spawnNexus(['backtest', '--config', join(dir, 'engine.json'), '--ticks', join(dir, 'ticks.csv')]);
-      let output = '';
-      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const started = Date.now();
-      await waitForExit(child, 20_000);
-      expect(child.signalCode).toBe('SIGKILL');
-      expect(Date.now() - started).toBeLessThan(15_000);
-      expect(output).toContain(`Strategy spinner (module ${fixture('loops.mjs')}) has not returned for`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const ended = await backtestProcess([{ name: 'spinner', module: fixture('loops.mjs') }, { name: 'probe', type: 'probe' }]);
+    expect(ended.signal).toBe('SIGKILL');
+    expect(ended.ms).toBeLessThan(15_000);
+    expect(ended.stderr).toContain(`Strategy spinner (module ${fixture('loops.mjs')}) has not returned for`);
   }, 30_000);
 });

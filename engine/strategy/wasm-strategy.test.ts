@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnNexus, waitForExit } from '../../cli/lib/processes.ts';
+import { backtestProcess } from '../../test/support/engine-config.ts';
 import { runBacktest } from '../backtest/backtest.ts';
 import { parseEngineConfig, type EngineConfig } from '../config/engine-config.ts';
 import { parseTickCsv } from '../sim/tick-csv.ts';
@@ -89,22 +89,10 @@ describe('WebAssembly strategy modules', () => {
   });
 
   it('stops an engine whose module never returns, naming the strategy and its module', async () => {
-    const csv = join(dir, 'ticks.csv');
-    writeFileSync(csv, tradesCsv(100));
-    const configPath = join(dir, 'loops.json');
-    writeFileSync(configPath, JSON.stringify({
-      symbols: ['AAPL', 'MSFT'],
-      strategies: [{ name: 'looper', module: built('fixtures/loops.wasm') }, probe],
-      zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
-    }));
-    const child = spawnNexus(['backtest', '--config', configPath, '--ticks', csv]);
-    let output = '';
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const started = Date.now();
-    await waitForExit(child, 20_000);
-    expect(child.signalCode).toBe('SIGKILL');
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect(output).toContain(`Strategy looper (module ${built('fixtures/loops.wasm')}) has not returned for`);
-    expect(output).toContain('(the limit is 2000 ms): the engine stops so that its pod restarts');
+    const ended = await backtestProcess([{ name: 'looper', module: built('fixtures/loops.wasm') }, probe], ['AAPL', 'MSFT']);
+    expect(ended.signal).toBe('SIGKILL');
+    expect(ended.ms).toBeLessThan(15_000);
+    expect(ended.stderr).toContain(`Strategy looper (module ${built('fixtures/loops.wasm')}) has not returned for`);
+    expect(ended.stderr).toContain('(the limit is 2000 ms): the engine stops so that its pod restarts');
   }, 30_000);
 });

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnNexus, waitForExit } from '../../cli/lib/processes.ts';
 import { parseEngineConfig, type EngineConfig } from '../../engine/config/engine-config.ts';
 import { standardIndicators } from '../../engine/config/presets.ts';
 
@@ -53,4 +57,30 @@ export function loopbackEngineDocument(symbols: readonly string[], ports: Engine
     metrics: { port: ports.metrics, host: '127.0.0.1' },
     ...overrides,
   };
+}
+
+/**
+ * Runs `nexus backtest` as a real process with `strategies` over 100 trades of AAPL (and MSFT when listed), and
+ * returns how it ended: its signal, its stderr and how long it ran. For watchdog tests: a strategy that never
+ * returns must get the process killed (SIGKILL) with the strategy named.
+ */
+export async function backtestProcess(strategies: readonly unknown[], symbols: readonly string[] = ['AAPL']): Promise<{ signal: NodeJS.Signals | null; stderr: string; ms: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-backtest-process-'));
+  try {
+    const rows = ['exchange_ts_ns,symbol,kind,price,size', ...Array.from({ length: 100 }, (_, i) => `${1000 + i},${symbols[i % symbols.length]},trade,${100 + (i % 5)},1`)];
+    writeFileSync(join(dir, 'ticks.csv'), rows.join('\n'));
+    writeFileSync(join(dir, 'engine.json'), JSON.stringify({
+      symbols,
+      strategies,
+      zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+    }));
+    const child = spawnNexus(['backtest', '--config', join(dir, 'engine.json'), '--ticks', join(dir, 'ticks.csv')]);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const started = Date.now();
+    await waitForExit(child, 20_000);
+    return { signal: child.signalCode, stderr, ms: Date.now() - started };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
