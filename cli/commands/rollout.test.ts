@@ -23,7 +23,7 @@ function usageError(argv: string[]): string {
 describe('parseRolloutArgs', () => {
   it('reads the subcommand and the name with the defaults', () => {
     expect(invocation(['status', 'alpha'])).toEqual({
-      subcommand: 'status', name: 'alpha', namespace: undefined, kubeconfig: undefined, full: false, json: false, timeoutSeconds: 0,
+      subcommand: 'status', name: 'alpha', namespace: undefined, kubeconfig: undefined, context: undefined, allNamespaces: false, full: false, json: false, timeoutSeconds: 0,
     });
   });
 
@@ -37,13 +37,19 @@ describe('parseRolloutArgs', () => {
     [['watch', '--timeout=0.5', 'alpha'], { timeoutSeconds: 0.5 }],
     [['abort', 'alpha'], { subcommand: 'abort' }],
     [['retry', 'alpha'], { subcommand: 'retry' }],
+    [['pause', 'alpha', '--context', 'prod'], { subcommand: 'pause', context: 'prod' }],
+    [['resume', '--context=prod', 'alpha'], { subcommand: 'resume', context: 'prod' }],
+    [['list'], { subcommand: 'list', name: '', allNamespaces: false }],
+    [['list', '-A'], { subcommand: 'list', allNamespaces: true }],
+    [['list', '--all-namespaces', '-n', 'x'], { subcommand: 'list', allNamespaces: true, namespace: 'x' }],
   ])('reads %j', (argv, expected) => {
     expect(invocation(argv)).toMatchObject(expected);
   });
 
   it.each([
-    ['an unknown subcommand', ['rollback', 'alpha'], 'unknown rollout command "rollback" (status, watch, history, promote, abort, retry)'],
+    ['an unknown subcommand', ['rollback', 'alpha'], 'unknown rollout command "rollback" (status, watch, history, list, promote, abort, retry, pause, resume)'],
     ['no name', ['promote'], 'promote needs the TradingEngine name'],
+    ['a name for list', ['list', 'alpha'], 'list takes no name, got "alpha"'],
     ['no name after options', ['status', '-n', 'trading'], 'status needs the TradingEngine name'],
     ['two names', ['abort', 'alpha', 'beta'], 'unexpected argument "beta" (one TradingEngine name)'],
     ['--full on abort', ['abort', 'alpha', '--full'], 'unknown option --full (see --help)'],

@@ -2,9 +2,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { objectKey, type TradingEngine } from '../../operator/api/types.ts';
 import { ApiError } from '../../operator/kube/api-request.ts';
 import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
-import { contextNamespace, readResolvedTradingEngine, readTradingEngine, requestRollout, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
+import { contextNamespace, listTradingEngines, readResolvedTradingEngine, readTradingEngine, requestRollout, setPaused, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
 import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../lib/args.ts';
-import { formatRollout, requestedLine, rolloutOutcome } from '../lib/rollout-view.ts';
+import { formatEngineList, formatRollout, requestedLine, rolloutOutcome } from '../lib/rollout-view.ts';
 import { formatAnalysisHistory } from '../lib/analysis-history.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { readAnalysisRecord, recordLabel, type AnalysisRecord } from '../../operator/render/analysis-record.ts';
@@ -12,16 +12,18 @@ import { collectionPath, configMaps } from '../../operator/kube/resources.ts';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 
 /**
- * `nexus rollout status|watch|promote|abort|retry <name>` (also `kubectl nexus rollout ...` through
+ * `nexus rollout status|watch|history|promote|abort|retry|pause|resume <name>` and `nexus rollout list [-A]` (also
+ * `kubectl nexus rollout ...` through
  * bin/kubectl-nexus). Exit codes: 0 done (for watch: the rollout became healthy), 1 refused, failed, aborted or
  * timed out, 2 usage error.
  */
-export const rolloutSubcommands = ['status', 'watch', 'history', 'promote', 'abort', 'retry'] as const;
+export const rolloutSubcommands = ['status', 'watch', 'history', 'list', 'promote', 'abort', 'retry', 'pause', 'resume'] as const;
 export type RolloutSubcommand = (typeof rolloutSubcommands)[number];
 
 const common = {
   namespace: { type: 'string', help: "the TradingEngine's namespace, also -n (default: the kubeconfig context's, else default)" },
   kubeconfig: { type: 'string', help: 'kubeconfig path (default $KUBECONFIG, else ~/.kube/config)' },
+  context: { type: 'string', help: 'the kubeconfig context to use (default: its current context), as kubectl --context' },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -29,9 +31,12 @@ const options: Record<RolloutSubcommand, Record<string, OptionSpec>> = {
   status: { json: { type: 'boolean', help: 'print the raw status JSON instead of the view' }, ...common },
   watch: { timeout: { type: 'number', help: 'give up (exit 1) after this many seconds; 0 = wait until done', default: 0 }, ...common },
   history: { json: { type: 'boolean', help: 'print the records as JSON (every measurement) instead of one line each' }, ...common },
+  list: { 'all-namespaces': { type: 'boolean', help: 'every namespace the caller may list, also -A' }, ...common },
   promote: { full: { type: 'boolean', help: 'skip every remaining step and analysis (status.promoteFull)' }, ...common },
   abort: { ...common },
   retry: { ...common },
+  pause: { ...common },
+  resume: { ...common },
 };
 
 const summaries: Record<RolloutSubcommand, string> = {
@@ -46,6 +51,11 @@ const summaries: Record<RolloutSubcommand, string> = {
   abort: 'Aborts the rollout in progress (status.abort = true): the operator cuts the canary pods\' orders, sets\n' +
     'the weight to 0 and scales the canary down. Refused (exit 1) with no rollout in progress or once aborted.',
   retry: 'Restarts an aborted rollout at step 0 (status.abort = false). Refused (exit 1) unless aborted.',
+  list: 'Lists the TradingEngines of the namespace (-A: of every namespace the caller may list): phase, ready pods,\n' +
+    'rollout step, canary weight, the gate\'s last quantile against its threshold, paused.',
+  pause: 'Pauses the TradingEngine (spec.paused = true): no rollout step advances and no new revision rolls out;\n' +
+    'running pods are untouched. A merge patch of the object (it is desired state), as kubectl patch would make.',
+  resume: 'Resumes a paused TradingEngine (spec.paused = false): its rollout continues where it stopped.',
 };
 
 const briefs: Record<RolloutSubcommand, string> = {
@@ -55,10 +65,13 @@ const briefs: Record<RolloutSubcommand, string> = {
   promote: 'advance past the current step once; --full skips every remaining step and analysis',
   abort: 'abort the rollout in progress: canary orders cut, weight 0, canary scaled down',
   retry: 'restart an aborted rollout at step 0',
+  list: 'list the TradingEngines: phase, ready, step, weight, gate, paused (-A: every namespace)',
+  pause: 'pause the TradingEngine: no step advances, no new revision rolls out (spec.paused)',
+  resume: 'resume a paused TradingEngine',
 };
 
 export function rolloutHelp(subcommand?: RolloutSubcommand): string {
-  if (subcommand !== undefined) return helpText(`nexus rollout ${subcommand} <name> [options]`, summaries[subcommand], options[subcommand]);
+  if (subcommand !== undefined) return helpText(`nexus rollout ${subcommand}${subcommand === 'list' ? '' : ' <name>'} [options]`, summaries[subcommand], options[subcommand]);
   return [
     `Usage: nexus rollout <${rolloutSubcommands.join('|')}> <name> [options]`,
     '       kubectl nexus rollout ...   (bin/kubectl-nexus on PATH)',
@@ -66,7 +79,8 @@ export function rolloutHelp(subcommand?: RolloutSubcommand): string {
     ...rolloutSubcommands.map((name) => `  ${name.padEnd(8)} ${briefs[name]}`),
     '',
     'Requests are merge patches of the TradingEngine status at the resourceVersion just read (re-read and',
-    'retried on conflict), acted on by the operator. nexus rollout <command> --help for the options.',
+    'retried on conflict), acted on by the operator; pause and resume patch spec.paused. --context picks the',
+    'kubeconfig context. nexus rollout <command> --help for the options.',
   ].join('\n');
 }
 
@@ -76,6 +90,10 @@ export interface RolloutInvocation {
   /** Undefined: the kubeconfig context's namespace. */
   readonly namespace: string | undefined;
   readonly kubeconfig: string | undefined;
+  /** Undefined: the kubeconfig's current context. */
+  readonly context: string | undefined;
+  /** list -A. */
+  readonly allNamespaces: boolean;
   readonly full: boolean;
   readonly json: boolean;
   /** 0 = no limit. */
@@ -105,6 +123,7 @@ export function parseRolloutArgs(argv: readonly string[]): ParsedRolloutArgs {
     let token = rest[i];
     if (token === '-h') token = '--help';
     else if (token === '-n') token = '--namespace';
+    else if (token === '-A') token = '--all-namespaces';
     else if (token.startsWith('-n=')) token = `--namespace=${token.slice(3)}`;
     if (!token.startsWith('-')) {
       positional.push(token);
@@ -116,10 +135,11 @@ export function parseRolloutArgs(argv: readonly string[]): ParsedRolloutArgs {
   }
   const values = parseArgs(flags, specs);
   if (flag(values, 'help')) return { kind: 'help', text: rolloutHelp(subcommand), code: 0 };
-  if (positional.length === 0) throw new UsageError(`${subcommand} needs the TradingEngine name`);
+  if (subcommand === 'list' && positional.length > 0) throw new UsageError(`list takes no name, got ${JSON.stringify(positional[0])}`);
+  if (subcommand !== 'list' && positional.length === 0) throw new UsageError(`${subcommand} needs the TradingEngine name`);
   if (positional.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positional[1])} (one TradingEngine name)`);
-  const name = positional[0];
-  if (name.length > 63 || !dns1123Label.test(name)) throw new UsageError(`${JSON.stringify(name)} is not a TradingEngine name`);
+  const name = positional[0] ?? '';
+  if (subcommand !== 'list' && (name.length > 63 || !dns1123Label.test(name))) throw new UsageError(`${JSON.stringify(name)} is not a TradingEngine name`);
   const namespace = str(values, 'namespace');
   if (namespace !== undefined && (namespace.length > 63 || !dns1123Label.test(namespace))) {
     throw new UsageError(`--namespace: ${JSON.stringify(namespace)} is not a namespace name`);
@@ -133,6 +153,8 @@ export function parseRolloutArgs(argv: readonly string[]): ParsedRolloutArgs {
       name,
       namespace,
       kubeconfig: str(values, 'kubeconfig'),
+      context: str(values, 'context'),
+      allNamespaces: flag(values, 'all-namespaces'),
       full: flag(values, 'full'),
       json: flag(values, 'json'),
       timeoutSeconds,
@@ -167,7 +189,7 @@ export async function rolloutCommand(argv: readonly string[]): Promise<number> {
   };
   let kubeConfig: KubeConfig;
   try {
-    kubeConfig = loadKubeConfig(invocation.kubeconfig);
+    kubeConfig = loadKubeConfig(invocation.kubeconfig, invocation.context);
   } catch (error) {
     return fail(`cannot load the kubeconfig${invocation.kubeconfig === undefined ? '' : ` ${invocation.kubeconfig}`}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -179,6 +201,19 @@ export async function rolloutCommand(argv: readonly string[]): Promise<number> {
       const result = await requestRollout(kubeConfig, namespace, name, request.action);
       if (result.outcome === 'refused') return fail(result.reason);
       console.log(requestedLine(request.label, result.before));
+      return 0;
+    }
+    if (invocation.subcommand === 'list') {
+      const engines = await listTradingEngines(kubeConfig, invocation.allNamespaces ? undefined : namespace);
+      console.log(formatEngineList(engines, invocation.allNamespaces).join('\n'));
+      return 0;
+    }
+    if (invocation.subcommand === 'pause' || invocation.subcommand === 'resume') {
+      const paused = invocation.subcommand === 'pause';
+      const { changed } = await setPaused(kubeConfig, namespace, name, paused);
+      console.log(changed
+        ? `${paused ? 'Paused' : 'Resumed'} TradingEngine ${namespace}/${name}${paused ? ': no step advances and no new revision rolls out until nexus rollout resume' : ''}`
+        : `TradingEngine ${namespace}/${name} is already ${paused ? 'paused' : 'not paused'}: nothing changed`);
       return 0;
     }
     if (invocation.subcommand === 'history') {

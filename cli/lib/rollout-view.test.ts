@@ -5,6 +5,7 @@ import { applySpecDefaults } from '../../operator/api/defaults.ts';
 import type { Measurement, TradingEngine, TradingEngineSpec, TradingEngineStatus } from '../../operator/api/types.ts';
 import {
   describeStepProgress, formatRollout, humanSeconds, lastMeasurements, quantileLabel, requestedLine, rolloutOutcome, stepLine,
+  formatEngineList,
 } from './rollout-view.ts';
 
 const now = Date.parse('2026-11-24T10:05:00Z');
@@ -208,5 +209,25 @@ describe('small formatters', () => {
     const history = [3, 1, 2].map((i) => measurement(`2026-11-24T10:0${i}:00Z`, i, 'Pass'));
     expect(lastMeasurements(history, 2).map((m) => m.p99Micros)).toEqual([2, 3]);
     expect(lastMeasurements([...history, { p99Micros: 9 }], 2).map((m) => m.p99Micros)).toEqual([2, 9]);
+  });
+});
+
+describe('formatEngineList', () => {
+  it('lists engines sorted by namespace and name, kubectl style, with the namespace column under -A', () => {
+    const engine = (namespace: string, name: string, status: TradingEngineStatus, paused = false): TradingEngine => ({
+      apiVersion: 'trading.nexus.dev/v1alpha1', kind: 'TradingEngine', metadata: { namespace, name },
+      spec: { ...canarySpec, paused }, status,
+    });
+    const engines = [
+      engine('trading', 'beta', { phase: 'Paused', readyText: '4/4', currentStepIndex: 1, canary: { weight: 25, ordersEnabled: true }, analysis: { lastMeasurement: { p99Micros: 812, thresholdMicros: 2000 } } } as TradingEngineStatus, true),
+      engine('trading', 'alpha', { phase: 'Healthy', readyText: '4/4' }),
+    ];
+    expect(formatEngineList(engines, false)).toEqual([
+      'NAME   PHASE    READY  STEP  WEIGHT  GATE             PAUSED',
+      'alpha  Healthy  4/4    -     -       -                no',
+      'beta   Paused   4/4    1/6   25%     p99 812/2000 µs  yes',
+    ]);
+    expect(formatEngineList(engines, true)[0]).toMatch(/^NAMESPACE\s+NAME\s+PHASE/);
+    expect(formatEngineList([], true)).toEqual(['No TradingEngines found.']);
   });
 });

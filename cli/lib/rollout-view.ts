@@ -269,3 +269,31 @@ function micros(value: number | undefined): string {
 function show(value: number | string | undefined): string {
   return value === undefined ? none : String(value);
 }
+
+/**
+ * `nexus rollout list`: one row per TradingEngine, kubectl style: name (and namespace with -A), phase, ready pods,
+ * the rollout step, the canary weight, the gate's last quantile against its threshold, paused.
+ */
+export function formatEngineList(engines: readonly TradingEngine[], allNamespaces: boolean): string[] {
+  if (engines.length === 0) return [allNamespaces ? 'No TradingEngines found.' : 'No TradingEngines found in this namespace.'];
+  const header = [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'PHASE', 'READY', 'STEP', 'WEIGHT', 'GATE', 'PAUSED'];
+  const rows = [...engines].sort((a, b) => objectKey(a.metadata).localeCompare(objectKey(b.metadata))).map((engine) => {
+    const status = engine.status ?? {};
+    const steps = engine.spec.strategy?.canary?.steps.length;
+    const step = status.currentStepIndex === undefined ? '-' : `${status.currentStepIndex}${steps === undefined ? '' : `/${steps}`}`;
+    const last = status.analysis?.lastMeasurement;
+    const threshold = last?.thresholdMicros ?? engine.spec.analysis?.latency?.thresholdMicros;
+    const gate = last?.p99Micros === undefined ? '-' : `${quantileLabel(engine)} ${last.p99Micros}/${threshold ?? '-'} µs`;
+    return [
+      ...(allNamespaces ? [engine.metadata.namespace ?? ''] : []),
+      engine.metadata.name ?? '',
+      status.phase ?? '-',
+      status.readyText ?? `${status.readyReplicas ?? 0}/${engine.spec.replicas ?? 1}`,
+      step,
+      status.canary?.weight === undefined ? '-' : `${status.canary.weight}%`,
+      gate,
+      engine.spec.paused === true ? 'yes' : 'no',
+    ];
+  });
+  return table([header, ...rows]).map((line) => line.slice(2));
+}

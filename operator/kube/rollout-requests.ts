@@ -192,3 +192,27 @@ export async function requestRollout(
     }
   }
 }
+
+/**
+ * `nexus rollout pause|resume`: sets spec.paused (a merge patch of the object, not its status: pausing is part of
+ * the desired state). Returns the engine before and whether anything changed (already paused: nothing to do).
+ */
+export async function setPaused(kubeConfig: KubeConfig, namespace: string, name: string, paused: boolean): Promise<{ readonly before: TradingEngine; readonly changed: boolean }> {
+  const before = await readTradingEngine(kubeConfig, namespace, name);
+  if ((before.spec.paused ?? false) === paused) return { before, changed: false };
+  await apiRequest<TradingEngine>(kubeConfig, {
+    method: 'PATCH',
+    path: tradingEnginePath(namespace, name),
+    query: { fieldManager: rolloutFieldManager },
+    contentType: 'application/merge-patch+json',
+    body: { spec: { paused } },
+    timeoutMs: 15_000,
+  });
+  return { before, changed: true };
+}
+
+/** The TradingEngines of one namespace, or of every namespace the caller may list (`undefined`). */
+export async function listTradingEngines(kubeConfig: KubeConfig, namespace: string | undefined): Promise<TradingEngine[]> {
+  const list = await apiRequest<{ items: TradingEngine[] }>(kubeConfig, { method: 'GET', path: collectionPath(tradingEngines, namespace), timeoutMs: 15_000 });
+  return list.items;
+}

@@ -319,4 +319,33 @@ describe('latency-gated blue-green rollouts against a real API server and real e
     expect(count(await eventsOnce(bg, 'ShardMoved', 2), 'ShardMoved')).toBeGreaterThanOrEqual(2);
     expect(lab?.sink.counts.duplicates).toBe(0);
   }, 240_000);
+
+  it('pauses and resumes through nexus rollout (spec.paused), lists the engines of a namespace and of all, and names an unknown context', async () => {
+    const run = async (...args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
+      const child = spawnNexus(['rollout', ...args, '--kubeconfig', lab?.kubeconfigPath ?? '']);
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      return { code: await waitForExit(child, 30_000), out, err };
+    };
+    const namespace = lab?.namespace ?? '';
+    const paused = await run('pause', name, '-n', namespace);
+    expect(paused.code, paused.err).toBe(0);
+    expect(paused.out).toContain(`Paused TradingEngine ${namespace}/${name}`);
+    expect((await engine())?.spec.paused).toBe(true);
+    expect((await run('pause', name, '-n', namespace)).out).toContain('is already paused: nothing changed');
+    const listed = await run('list', '-n', namespace);
+    expect(listed.code, listed.err).toBe(0);
+    expect(listed.out.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+READY\s+STEP\s+WEIGHT\s+GATE\s+PAUSED$/);
+    expect(listed.out).toMatch(new RegExp(`^${name}\\s+\\w+\\s+\\d+/\\d+.*\\syes$`, 'm'));
+    const everywhere = await run('list', '-A');
+    expect(everywhere.out).toMatch(new RegExp(`^${namespace}\\s+${name}\\s`, 'm'));
+    const resumed = await run('resume', name, '-n', namespace);
+    expect(resumed.out).toContain(`Resumed TradingEngine ${namespace}/${name}`);
+    expect((await engine())?.spec.paused).toBe(false);
+    const unknown = await run('status', name, '-n', namespace, '--context', 'no-such-context');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('no context "no-such-context" in the kubeconfig (contexts: ');
+  }, 120_000);
 });
