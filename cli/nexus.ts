@@ -23,7 +23,7 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   indicators: { run: async (argv) => (await import('./commands/indicators.ts')).indicatorsCommand(argv), summary: 'compute indicators over a CSV of bars (sma:20,macd:12:26:9,...) and write CSV or JSON' },
   // Loaded on demand: the engine and the other commands never load the Kubernetes client.
   operator: { run: async (argv) => (await import('./commands/operator.ts')).operatorCommand(argv), summary: 'run the TradingEngine operator against a cluster (kubeconfig or in-cluster)' },
-  rollout: { run: async (argv) => (await import('./commands/rollout.ts')).rolloutCommand(argv), summary: 'status | watch | history | promote | abort | retry | pause | resume <name>, list [-A]: inspect and steer rollouts' },
+  rollout: { run: async (argv) => (await import('./commands/rollout.ts')).rolloutCommand(argv), summary: 'status | watch | history | promote | abort | retry | pause | resume | undo <name>, list [-A]: inspect and steer rollouts' },
   cluster: { run: clusterCommand, summary: 'development: a real local Kubernetes control plane and node agent (up, until Ctrl-C)' },
 };
 

@@ -23,7 +23,7 @@ function usageError(argv: string[]): string {
 describe('parseRolloutArgs', () => {
   it('reads the subcommand and the name with the defaults', () => {
     expect(invocation(['status', 'alpha'])).toEqual({
-      subcommand: 'status', name: 'alpha', namespace: undefined, kubeconfig: undefined, context: undefined, allNamespaces: false, full: false, json: false, timeoutSeconds: 0,
+      subcommand: 'status', name: 'alpha', namespace: undefined, kubeconfig: undefined, context: undefined, allNamespaces: false, toRevision: undefined, full: false, json: false, timeoutSeconds: 0,
     });
   });
 
@@ -41,13 +41,14 @@ describe('parseRolloutArgs', () => {
     [['resume', '--context=prod', 'alpha'], { subcommand: 'resume', context: 'prod' }],
     [['list'], { subcommand: 'list', name: '', allNamespaces: false }],
     [['list', '-A'], { subcommand: 'list', allNamespaces: true }],
+    [['undo', 'alpha', '--to-revision', 'abc123'], { subcommand: 'undo', toRevision: 'abc123' }],
     [['list', '--all-namespaces', '-n', 'x'], { subcommand: 'list', allNamespaces: true, namespace: 'x' }],
   ])('reads %j', (argv, expected) => {
     expect(invocation(argv)).toMatchObject(expected);
   });
 
   it.each([
-    ['an unknown subcommand', ['rollback', 'alpha'], 'unknown rollout command "rollback" (status, watch, history, list, promote, abort, retry, pause, resume)'],
+    ['an unknown subcommand', ['rollback', 'alpha'], 'unknown rollout command "rollback" (status, watch, history, list, promote, abort, retry, pause, resume, undo)'],
     ['no name', ['promote'], 'promote needs the TradingEngine name'],
     ['a name for list', ['list', 'alpha'], 'list takes no name, got "alpha"'],
     ['no name after options', ['status', '-n', 'trading'], 'status needs the TradingEngine name'],

@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { objectKey, type TradingEngine } from '../../operator/api/types.ts';
 import { ApiError } from '../../operator/kube/api-request.ts';
 import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
-import { contextNamespace, listTradingEngines, readResolvedTradingEngine, readTradingEngine, requestRollout, setPaused, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
+import { contextNamespace, listTradingEngines, readResolvedTradingEngine, readTradingEngine, requestRollout, setPaused, undoRollout, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
 import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../lib/args.ts';
 import { formatEngineList, formatRollout, requestedLine, rolloutOutcome } from '../lib/rollout-view.ts';
 import { formatAnalysisHistory } from '../lib/analysis-history.ts';
@@ -12,12 +12,12 @@ import { collectionPath, configMaps } from '../../operator/kube/resources.ts';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 
 /**
- * `nexus rollout status|watch|history|promote|abort|retry|pause|resume <name>` and `nexus rollout list [-A]` (also
+ * `nexus rollout status|watch|history|promote|abort|retry|pause|resume|undo <name>` and `nexus rollout list [-A]` (also
  * `kubectl nexus rollout ...` through
  * bin/kubectl-nexus). Exit codes: 0 done (for watch: the rollout became healthy), 1 refused, failed, aborted or
  * timed out, 2 usage error.
  */
-export const rolloutSubcommands = ['status', 'watch', 'history', 'list', 'promote', 'abort', 'retry', 'pause', 'resume'] as const;
+export const rolloutSubcommands = ['status', 'watch', 'history', 'list', 'promote', 'abort', 'retry', 'pause', 'resume', 'undo'] as const;
 export type RolloutSubcommand = (typeof rolloutSubcommands)[number];
 
 const common = {
@@ -37,6 +37,7 @@ const options: Record<RolloutSubcommand, Record<string, OptionSpec>> = {
   retry: { ...common },
   pause: { ...common },
   resume: { ...common },
+  undo: { 'to-revision': { type: 'string', help: 'the revision to go back to (default: the newest earlier stable revision)' }, ...common },
 };
 
 const summaries: Record<RolloutSubcommand, string> = {
@@ -56,6 +57,9 @@ const summaries: Record<RolloutSubcommand, string> = {
   pause: 'Pauses the TradingEngine (spec.paused = true): no rollout step advances and no new revision rolls out;\n' +
     'running pods are untouched. A merge patch of the object (it is desired state), as kubectl patch would make.',
   resume: 'Resumes a paused TradingEngine (spec.paused = false): its rollout continues where it stopped.',
+  undo: 'Puts an earlier revision\'s spec.template and spec.engine back (from its ReplicaSet): by default the newest\n' +
+    'earlier stable revision, else --to-revision. The operator rolls it out, at once when it is within\n' +
+    'spec.rollbackWindow. Refused (exit 1) when that revision\'s ReplicaSet is gone (spec.revisionHistoryLimit).',
 };
 
 const briefs: Record<RolloutSubcommand, string> = {
@@ -68,6 +72,7 @@ const briefs: Record<RolloutSubcommand, string> = {
   list: 'list the TradingEngines: phase, ready, step, weight, gate, paused (-A: every namespace)',
   pause: 'pause the TradingEngine: no step advances, no new revision rolls out (spec.paused)',
   resume: 'resume a paused TradingEngine',
+  undo: 'go back to the previous stable revision (or --to-revision): its spec is put back and rolled out',
 };
 
 export function rolloutHelp(subcommand?: RolloutSubcommand): string {
@@ -94,6 +99,8 @@ export interface RolloutInvocation {
   readonly context: string | undefined;
   /** list -A. */
   readonly allNamespaces: boolean;
+  /** undo --to-revision. */
+  readonly toRevision: string | undefined;
   readonly full: boolean;
   readonly json: boolean;
   /** 0 = no limit. */
@@ -155,6 +162,7 @@ export function parseRolloutArgs(argv: readonly string[]): ParsedRolloutArgs {
       kubeconfig: str(values, 'kubeconfig'),
       context: str(values, 'context'),
       allNamespaces: flag(values, 'all-namespaces'),
+      toRevision: str(values, 'to-revision'),
       full: flag(values, 'full'),
       json: flag(values, 'json'),
       timeoutSeconds,
@@ -214,6 +222,12 @@ export async function rolloutCommand(argv: readonly string[]): Promise<number> {
       console.log(changed
         ? `${paused ? 'Paused' : 'Resumed'} TradingEngine ${namespace}/${name}${paused ? ': no step advances and no new revision rolls out until nexus rollout resume' : ''}`
         : `TradingEngine ${namespace}/${name} is already ${paused ? 'paused' : 'not paused'}: nothing changed`);
+      return 0;
+    }
+    if (invocation.subcommand === 'undo') {
+      const undone = await undoRollout(kubeConfig, namespace, name, invocation.toRevision);
+      if (undone.outcome === 'refused') return fail(undone.reason);
+      console.log(`TradingEngine ${namespace}/${name} set back to revision ${undone.to} (was ${undone.from || '-'}): the operator rolls it out`);
       return 0;
     }
     if (invocation.subcommand === 'history') {

@@ -2,7 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { objectKey, type LatencyGate, type TradingEngine, type TradingEngineStatus } from '../api/types.ts';
 import { gateRefOf, resolveGateRef } from '../api/gate-ref.ts';
 import { apiRequest, ApiError } from './api-request.ts';
-import { clusterLatencyGates, collectionPath, latencyGates, tradingEngines } from './resources.ts';
+import { clusterLatencyGates, collectionPath, latencyGates, replicaSets, tradingEngines } from './resources.ts';
+import { annotationKeys, labelKeys } from '../render/labels.ts';
 
 /**
  * Rollout requests of `nexus rollout promote|abort|retry`: what a person asks of the operator, written into the
@@ -215,4 +216,51 @@ export async function setPaused(kubeConfig: KubeConfig, namespace: string, name:
 export async function listTradingEngines(kubeConfig: KubeConfig, namespace: string | undefined): Promise<TradingEngine[]> {
   const list = await apiRequest<{ items: TradingEngine[] }>(kubeConfig, { method: 'GET', path: collectionPath(tradingEngines, namespace), timeoutMs: 15_000 });
   return list.items;
+}
+
+/** What `nexus rollout undo` did: the revision it put back, or why it refused. */
+export type UndoResult =
+  | { readonly outcome: 'undone'; readonly from: string; readonly to: string }
+  | { readonly outcome: 'refused'; readonly reason: string };
+
+/**
+ * `nexus rollout undo`: puts an earlier revision's spec.template and spec.engine back (read from the revision's
+ * ReplicaSet, `trading.nexus.dev/revision-spec`), by default the newest earlier stable revision
+ * (status.stableHistory), else `toRevision`. A JSON patch that replaces both, conditional on the resourceVersion
+ * read; the operator then rolls the revision out (at once, as a fast rollback, when it is within
+ * spec.rollbackWindow). A revision whose ReplicaSet is gone (revisionHistoryLimit) cannot be undone to.
+ */
+export async function undoRollout(kubeConfig: KubeConfig, namespace: string, name: string, toRevision?: string): Promise<UndoResult> {
+  const engine = await readTradingEngine(kubeConfig, namespace, name);
+  const current = engine.status?.updateRevision ?? '';
+  const list = await apiRequest<{ items: Array<{ metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }> }>(kubeConfig, {
+    method: 'GET', path: collectionPath(replicaSets, namespace), query: { labelSelector: `${labelKeys.instance}=${name}` }, timeoutMs: 15_000,
+  });
+  const specs = new Map(list.items.flatMap((rs) => {
+    const revision = rs.metadata?.labels?.[labelKeys.revision];
+    const spec = rs.metadata?.annotations?.[annotationKeys.revisionSpec];
+    return revision === undefined || spec === undefined ? [] : [[revision, spec] as const];
+  }));
+  const target = toRevision ?? (engine.status?.stableHistory ?? []).find((revision) => revision !== current && revision !== engine.status?.stableRevision);
+  if (target === undefined) return { outcome: 'refused', reason: 'no earlier stable revision to go back to (status.stableHistory); name one with --to-revision' };
+  if (target === current) return { outcome: 'refused', reason: `revision ${target} is the current one` };
+  const spec = specs.get(target);
+  if (spec === undefined) {
+    const known = [...specs.keys()].filter((revision) => revision !== current);
+    return { outcome: 'refused', reason: `no ReplicaSet of revision ${target} with its spec (kept: ${known.length === 0 ? 'none' : known.join(', ')}; spec.revisionHistoryLimit bounds them)` };
+  }
+  const { template, engine: engineSpec } = JSON.parse(spec) as { template: unknown; engine: unknown };
+  await apiRequest<TradingEngine>(kubeConfig, {
+    method: 'PATCH',
+    path: tradingEnginePath(namespace, name),
+    query: { fieldManager: rolloutFieldManager },
+    contentType: 'application/json-patch+json',
+    body: [
+      { op: 'test', path: '/metadata/resourceVersion', value: engine.metadata.resourceVersion },
+      { op: 'replace', path: '/spec/template', value: template },
+      { op: 'replace', path: '/spec/engine', value: engineSpec },
+    ],
+    timeoutMs: 15_000,
+  });
+  return { outcome: 'undone', from: current, to: target };
 }

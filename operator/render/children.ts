@@ -88,7 +88,10 @@ export function renderReplicaSet(engine: TradingEngine, revision: string, replic
       name: replicaSetName(engine, revision),
       namespace: engine.metadata.namespace,
       labels: { ...commonLabels(engine), [labelKeys.revision]: revision },
-      annotations: { [annotationKeys.generation]: String(engine.metadata.generation ?? 0) },
+      annotations: {
+        [annotationKeys.generation]: String(engine.metadata.generation ?? 0),
+        [annotationKeys.revisionSpec]: canonicalJson({ template: engine.spec.template, engine: engine.spec.engine }),
+      },
       ownerReferences: [ownerReference(engine)],
     },
     spec: {

@@ -20,6 +20,11 @@ export const annotationKeys = {
   appliedHash: 'trading.nexus.dev/applied-hash',
   /** The TradingEngine generation a revision was created from. */
   generation: 'trading.nexus.dev/generation',
+  /**
+   * What makes the revision (spec.template and spec.engine, canonical JSON) on its ReplicaSet, so
+   * `nexus rollout undo` can put an earlier revision back into the spec.
+   */
+  revisionSpec: 'trading.nexus.dev/revision-spec',
 } as const;
 
 export const engineAppName = 'nexus-engine';

@@ -348,4 +348,29 @@ describe('latency-gated blue-green rollouts against a real API server and real e
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('no context "no-such-context" in the kubeconfig (contexts: ');
   }, 120_000);
+
+  it('undoes to the previous stable revision through nexus rollout undo (its spec read back from its ReplicaSet), and refuses one that is gone', async () => {
+    const run = async (...args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
+      const child = spawnNexus(['rollout', ...args, '-n', lab?.namespace ?? '', '--kubeconfig', lab?.kubeconfigPath ?? '']);
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      return { code: await waitForExit(child, 30_000), out, err };
+    };
+    const before = await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === e.status.updateRevision, timeoutMs: 90_000, what: 'a settled engine', context: tail });
+    const stable = before?.status?.stableRevision ?? '';
+    const previous = (before?.status?.stableHistory ?? []).find((revision) => revision !== stable) ?? '';
+    expect(previous, 'an earlier stable revision').not.toBe('');
+    const refused = await run('undo', name, '--to-revision', 'zzzzzzzzzz');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('no ReplicaSet of revision zzzzzzzzzz with its spec');
+    const undone = await run('undo', name);
+    expect(undone.code, undone.err).toBe(0);
+    expect(undone.out).toContain(`set back to revision ${previous} (was ${stable})`);
+    await eventually(engine, {
+      until: (e) => e?.status?.stableRevision === previous && e.status.updateRevision === previous && e.status.phase === 'Healthy',
+      timeoutMs: 120_000, what: `revision ${previous} stable again`, context: tail,
+    });
+  }, 240_000);
 });
