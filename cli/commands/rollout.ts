@@ -5,6 +5,8 @@ import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
 import { contextNamespace, listTradingEngines, readResolvedTradingEngine, readTradingEngine, requestRollout, setPaused, undoRollout, type RolloutAction } from '../../operator/kube/rollout-requests.ts';
 import { flag, helpText, num, parseArgs, str, UsageError, type OptionSpec } from '../lib/args.ts';
 import { formatEngineList, formatRollout, requestedLine, rolloutOutcome } from '../lib/rollout-view.ts';
+import { startInformer } from '../../operator/kube/informer.ts';
+import { tradingEngines } from '../../operator/kube/resources.ts';
 import { formatAnalysisHistory } from '../lib/analysis-history.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { readAnalysisRecord, recordLabel, type AnalysisRecord } from '../../operator/render/analysis-record.ts';
@@ -43,8 +45,8 @@ const options: Record<RolloutSubcommand, Record<string, OptionSpec>> = {
 const summaries: Record<RolloutSubcommand, string> = {
   status: 'Prints the rollout of one TradingEngine: phase, revisions, the current step, canary weight and orders,\n' +
     'the latency gate against its limits, the last measurements, abort and pause state, conditions.',
-  watch: 'Reprints the status view on every change until the rollout is finished: exit 0 once the update\n' +
-    'revision is stable and Healthy, 1 when it is aborted or --timeout passes.',
+  watch: 'Reprints the status view on every change (a watch on the API server, not polling) until the rollout is\n' +
+    'finished: exit 0 once the update revision is stable and Healthy, 1 when it is aborted or --timeout passes.',
   history: 'Prints every analysis of the latency gate the operator recorded for this TradingEngine (one record per\n' +
     'analysis: every measurement, the gate, the verdict), oldest first; --json prints the records whole.',
   promote: 'Advances the rollout past its current step once (status.promotedStep = currentStepIndex); with\n' +
@@ -241,15 +243,44 @@ export async function rolloutCommand(argv: readonly string[]): Promise<number> {
       console.log(invocation.json ? JSON.stringify(engine.status ?? {}, null, 2) : formatRollout(engine, Date.now()).join('\n'));
       return 0;
     }
-    return await watchRollout({
-      read: () => readResolvedTradingEngine(kubeConfig, namespace, name),
-      print: (text) => process.stdout.write(`${text}\n`),
-      warn: (text) => process.stderr.write(`${text}\n`),
-      tty: process.stdout.isTTY === true,
-      now: Date.now,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      timeoutMs: invocation.timeoutSeconds * 1000,
+    // A real watch (list, then watch with bookmarks, re-listed on expiry: the operator's own informer) on the
+    // namespace's TradingEngines: the view is read again on each change of this one, and once a second on a
+    // terminal (a pause counts down). The object is read through the API (readResolved) only when it changed.
+    let wake: (() => void) | undefined;
+    const informer = startInformer<TradingEngine>({
+      kubeConfig, resource: tradingEngines, namespace,
+      onEvent: (_type, object) => {
+        if (object.metadata.name === name) wake?.();
+      },
+      onRestart: (reason) => process.stderr.write(`Watch restarted (${reason}); re-listing\n`),
     });
+    try {
+      await informer.synced;
+      return await watchRollout({
+        read: async () => {
+          if (informer.get(`${namespace}/${name}`) === undefined) throw new ApiError(404, 'NotFound', `tradingengines "${name}" not found`);
+          return readResolvedTradingEngine(kubeConfig, namespace, name);
+        },
+        print: (text) => process.stdout.write(`${text}\n`),
+        warn: (text) => process.stderr.write(`${text}\n`),
+        tty: process.stdout.isTTY === true,
+        now: Date.now,
+        // Until the next change of this engine, or the interval: 1 s on a terminal (the countdowns tick), else a
+        // 30 s safety read (a log gets one view per change of the object).
+        pollMs: process.stdout.isTTY === true ? 1_000 : 30_000,
+        sleep: (ms) => new Promise((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          wake = () => {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve(undefined);
+          };
+        }),
+        timeoutMs: invocation.timeoutSeconds * 1000,
+      });
+    } finally {
+      informer.stop();
+    }
   } catch (error) {
     if (error instanceof ApiError && error.code === 404) return fail(`TradingEngine ${namespace}/${name} not found (${error.message})`);
     if (error instanceof ApiError) return fail(`${error.code === 0 ? '' : `${error.code} ${error.reason}: `}${error.message}`);
@@ -278,7 +309,7 @@ const clearScreen = '\x1b[H\x1b[2J';
  * Polls the TradingEngine every `pollMs` and prints the view when it changed (on a terminal: when the rendered
  * text changed, so a pause counts down; otherwise when the resourceVersion changed, so a log gets one view per
  * object change). Returns 0 once the rollout is healthy, 1 once it is aborted or the timeout passed.
- * api-request.ts answers whole responses only (no streaming), so this polls instead of `?watch=1`.
+ * `nexus rollout watch` drives it from a real watch: its `sleep` ends at the engine's next change.
  */
 export async function watchRollout(deps: WatchRolloutDeps): Promise<number> {
   const pollMs = deps.pollMs ?? 1000;

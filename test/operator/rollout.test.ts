@@ -373,4 +373,24 @@ describe('latency-gated blue-green rollouts against a real API server and real e
       timeoutMs: 120_000, what: `revision ${previous} stable again`, context: tail,
     });
   }, 240_000);
+
+  it('watches through the API server\'s watch: a settled engine ends the watch at once (exit 0), a missing one is named (exit 1)', async () => {
+    const watch = async (target: string): Promise<{ code: number | null; out: string; err: string; ms: number }> => {
+      const started = Date.now();
+      const child = spawnNexus(['rollout', 'watch', target, '--timeout', '60', '-n', lab?.namespace ?? '', '--kubeconfig', lab?.kubeconfigPath ?? '']);
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      return { code: await waitForExit(child, 90_000), out, err, ms: Date.now() - started };
+    };
+    await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === e.status.updateRevision, timeoutMs: 90_000, what: 'a settled engine', context: tail });
+    const settled = await watch(name);
+    expect(settled.code, settled.err).toBe(0);
+    expect(settled.out).toContain(`Rollout of ${lab?.namespace ?? ''}/${name} finished`);
+    expect(settled.ms).toBeLessThan(30_000);
+    const missing = await watch('no-such-engine');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`TradingEngine ${lab?.namespace ?? ''}/no-such-engine not found`);
+  }, 240_000);
 });
