@@ -62,7 +62,7 @@ describe('parseRolloutArgs', () => {
     ['an upper-case name', ['status', 'Alpha'], '"Alpha" is not a TradingEngine name'],
     ['a namespace/name', ['status', 'trading/alpha'], '"trading/alpha" is not a TradingEngine name'],
     ['a bad namespace', ['status', 'alpha', '-n', 'Trading'], '--namespace: "Trading" is not a namespace name'],
-    ['an unknown short option', ['status', 'alpha', '-x'], 'unexpected argument "-x"'],
+    ['an unknown short option', ['status', 'alpha', '-x'], 'unknown option -x (see --help)'],
   ])('rejects %s', (_what, argv, message) => {
     expect(usageError(argv)).toBe(message);
   });

@@ -15,12 +15,18 @@ describe('parseArgs', () => {
     });
   });
 
+  it('reads --flag=false and --flag=true, and a negative number after its option', () => {
+    expect(parseArgs(['--quiet=false', '--ratio', '-0.25'], specs)).toMatchObject({ quiet: false, ratio: -0.25 });
+    expect(parseArgs(['--quiet=true'], specs)).toMatchObject({ quiet: true });
+  });
+
   it('names the option in every error', () => {
     expect(() => parseArgs(['--rat', '1'], specs)).toThrow(new UsageError('unknown option --rat (see --help)'));
     expect(() => parseArgs(['--rate'], specs)).toThrow('--rate needs a value');
     expect(() => parseArgs(['--rate', '1.5'], specs)).toThrow('--rate must be an integer, got "1.5"');
     expect(() => parseArgs(['--ratio', 'x'], specs)).toThrow('--ratio must be a number, got "x"');
     expect(() => parseArgs(['stray'], specs)).toThrow('unexpected argument "stray"');
+    expect(() => parseArgs(['--quiet=yes'], specs)).toThrow('--quiet takes no value');
   });
 
   it('prints every option in the help text with its default', () => {
