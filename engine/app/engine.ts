@@ -19,6 +19,7 @@ import { ControlStatus, RejectReason, rejectReasonNames } from '../wire/layout.t
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { parseOwnershipRequest } from '../ownership/ownership-request.ts';
 import { SymbolOwnership, UNOWNED, type OwnedShard } from '../ownership/symbol-ownership.ts';
+import { strategyOrigin } from '../strategy/strategy.ts';
 
 export interface EngineOptions {
   readonly config: EngineConfig;
@@ -151,7 +152,7 @@ export class Engine {
       ordersStreamId: instanceId,
       signalsStreamId: (instanceId ^ 0x5a5a5) >>> 0,
       log: options.log,
-      onStrategyFault: (strategy, reason) => this.strategyFaultReasons.set(strategy, reason),
+      onStrategyFault: (strategy, reason) => this.onStrategyFault(strategy, reason),
       onWorkerFailure: (worker, error) => this.onPipelineFailure(worker, error),
     });
     const marketData = endpointFor(config, 'marketData');
@@ -275,7 +276,7 @@ export class Engine {
         const reason = this.strategyFaultReasons.get(i);
         return {
           name: strategy.name,
-          origin: strategy.module === undefined ? strategy.type ?? '' : `module ${strategy.module}`,
+          origin: strategyOrigin(strategy),
           enabled: processor.strategyFaults[i] === 0,
           faults: processor.strategyFaults[i],
           ...(reason === undefined ? {} : { reason }),
@@ -286,6 +287,13 @@ export class Engine {
       latency: latencyView(this.metrics.windowSnapshot()),
       decisionLatency: latencyView(this.metrics.decisionWindowSnapshot()),
     };
+  }
+
+  /** A strategy the pipeline disabled (inline, or in a worker): logged, and kept for the Status answer. */
+  private onStrategyFault(strategy: number, reason: string): void {
+    const spec = this.options.config.strategies[strategy];
+    this.options.log(`Strategy disabled strategy=${spec?.name ?? strategy} origin="${spec === undefined ? '' : strategyOrigin(spec)}" reason="${reason}"`);
+    if (!this.strategyFaultReasons.has(strategy)) this.strategyFaultReasons.set(strategy, reason);
   }
 
   private ownershipView(): Record<string, unknown> {

@@ -137,7 +137,7 @@ export class Backtest {
     const slot = new OrderSlot();
     const { books, width } = this;
     this.pipeline = new InlinePipeline({
-      onStrategyFault: (strategy, reason) => this.faults.push({ strategy: strategy.name, origin: strategy.origin, reason }),
+      onStrategyFault: (_index, strategy, reason) => this.faults.push({ strategy: strategy.name, origin: strategy.origin, reason }),
       config,
       symbols: symbolTable,
       risk: new RiskEngine(config.risk, symbols.length),

@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../config/engine-config.ts';
+import type { ConfiguredStrategy } from '../strategy/strategy.ts';
 import { InlinePipeline } from './inline-pipeline.ts';
 import { OrderIdSource } from './order.ts';
 import type { Pipeline, PipelineDeps } from './pipeline.ts';
@@ -7,16 +8,15 @@ import { WorkersPipeline, workersRingNames } from './workers-pipeline.ts';
 /** Builds the pipeline `config.pipeline.layout` names. */
 export function createPipeline(deps: PipelineDeps): Pipeline {
   switch (deps.config.pipeline.layout) {
-    case 'inline':
+    case 'inline': {
+      const { onStrategyFault, ...rest } = deps;
       return new InlinePipeline({
-        ...deps,
+        ...rest,
         orderIds: new OrderIdSource(deps.instanceId),
         recordDecision: deps.decisions.record,
-        onStrategyFault: (strategy, reason) => {
-          deps.log(`Strategy disabled strategy=${strategy.name} origin="${strategy.origin}" reason="${reason}"`);
-          deps.onStrategyFault?.(deps.config.strategies.findIndex((spec) => spec.name === strategy.name), reason);
-        },
+        ...(onStrategyFault === undefined ? {} : { onStrategyFault: (index: number, _strategy: ConfiguredStrategy, reason: string) => onStrategyFault(index, reason) }),
       });
+    }
     case 'workers':
       return new WorkersPipeline(deps);
   }

@@ -35,7 +35,7 @@ export interface InlinePipelineOptions {
   /** Records per outbound frame (<= MAX_RECORDS_PER_FRAME). */
   readonly maxRecordsPerFrame?: number;
   /** Told once per strategy that faults (TickProcessor); default: a line on stderr. */
-  readonly onStrategyFault?: (strategy: ConfiguredStrategy, reason: string) => void;
+  readonly onStrategyFault?: (index: number, strategy: ConfiguredStrategy, reason: string) => void;
 }
 
 /**

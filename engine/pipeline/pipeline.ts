@@ -99,6 +99,9 @@ export interface PipelineDeps {
   readonly signalsStreamId: number;
   readonly log: (line: string) => void;
   readonly onWorkerFailure: (workerIndex: number, error: Error) => void;
-  /** Told when a fault disables a strategy, with the reason (inline once; in the workers layout once per worker). */
+  /**
+   * Told when a fault disables a strategy, by index, with the reason (inline once; in the workers layout once per
+   * worker); without it, the processor writes the reason to stderr.
+   */
   readonly onStrategyFault?: (strategy: number, reason: string) => void;
 }

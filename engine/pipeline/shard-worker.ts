@@ -100,7 +100,7 @@ export class ShardWorker {
       ownership: this.owned,
       ...(options.recordDecision === undefined ? {} : { recordDecision: options.recordDecision }),
       ...(options.onStrategyFault === undefined ? {} : {
-        onStrategyFault: (strategy, reason) => options.onStrategyFault?.(config.strategies.findIndex((spec) => spec.name === strategy.name), reason),
+        onStrategyFault: (index, _strategy, reason) => options.onStrategyFault?.(index, reason),
       }),
     });
     this.generation = control.generation() - 1; // applied before the first batch

@@ -67,7 +67,7 @@ export interface TickProcessorOptions {
    */
   readonly recordDecision?: BatchLatencyRecorder;
   /** Told once per strategy that faults, with the reason (default: a line on stderr). */
-  readonly onStrategyFault?: (strategy: ConfiguredStrategy, reason: string) => void;
+  readonly onStrategyFault?: (index: number, strategy: ConfiguredStrategy, reason: string) => void;
 }
 
 /**
@@ -262,7 +262,7 @@ export class TickProcessor implements StrategyActions {
     this.options.counters.strategyFaults[strategyIndex]++;
     const strategy = this.strategies[strategyIndex];
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    if (this.options.onStrategyFault !== undefined) this.options.onStrategyFault(strategy, reason);
+    if (this.options.onStrategyFault !== undefined) this.options.onStrategyFault(strategyIndex, strategy, reason);
     else process.stderr.write(`strategy ${strategy.name} (${strategy.origin}) disabled: it threw ${reason}\n`);
   }
 

@@ -254,7 +254,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         new Promise<PipelineWorkerReady>((resolve, reject) => {
           worker.on('message', (message: PipelineWorkerMessage) => {
             if (message.type === 'ready') resolve(message);
-            else this.onStrategyFault(message.strategy, message.reason);
+            else this.options.onStrategyFault?.(message.strategy, message.reason);
           });
           worker.once('exit', (code: number) => reject(failure ?? new Error(`Pipeline worker ${w} exited with code ${code} before it was ready`)));
         }),
@@ -495,13 +495,6 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     if (this.collect() > 0) this.encoder.flush();
     this.armWake();
   };
-
-  /** A worker disabled a strategy after a fault: logged as inline logs it, and reported to the engine. */
-  private onStrategyFault(strategy: number, reason: string): void {
-    const spec = this.options.config.strategies[strategy];
-    this.options.log(`Strategy disabled strategy=${spec?.name ?? strategy} origin="${spec?.module === undefined ? spec?.type ?? '' : `module ${spec.module}`}" reason="${reason}"`);
-    this.options.onStrategyFault?.(strategy, reason);
-  }
 
   private onWorkerExit(worker: number, code: number, error: Error | undefined): void {
     if (this.gone[worker] !== 0 || this.terminated[worker] !== 0) return; // already reported, or terminated by drain

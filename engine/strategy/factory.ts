@@ -5,7 +5,7 @@ import { probe } from './probe.ts';
 import { rsiReversion } from './rsi-reversion.ts';
 import type { ParamSchema, ParamSpec, ParamValues, StrategyDefinition } from './sdk.ts';
 import { loadedStrategyModule } from './strategy-modules.ts';
-import { strategyTypes, type ConfiguredStrategy, type StrategyType } from './strategy.ts';
+import { strategyOrigin, strategyTypes, type ConfiguredStrategy, type StrategyType } from './strategy.ts';
 
 /** A strategy as written in the engine config (`strategies[i]`): a built-in `type` or a `module` path. */
 export interface StrategySpecInput {
@@ -76,13 +76,13 @@ function definitionOf(spec: StrategySpecInput, path: string): { definition: Stra
     if (module === undefined) throw new ConfigError(`${path}.module`, `module ${describe(spec.module)} is not loaded (the engine loads every configured module at start)`);
     // A sandboxed module gets an instance of its own per configured strategy.
     const definition = module.instantiate?.(`${spec.name} (module ${spec.module})`) ?? module.definition;
-    return { definition, label: `module ${spec.module}`, origin: `module ${spec.module}` };
+    return { definition, label: strategyOrigin(spec), origin: strategyOrigin(spec) };
   }
   if (!(strategyTypes as readonly string[]).includes(spec.type ?? '')) {
     throw new ConfigError(`${path}.type`, `unknown strategy type ${describe(spec.type)} (known: ${strategyTypes.join(', ')}; or give a module)`);
   }
   const type = spec.type as StrategyType;
-  return { definition: builtinStrategies[type], label: type, origin: type };
+  return { definition: builtinStrategies[type], label: type, origin: strategyOrigin(spec) };
 }
 
 /** The strategy's params: every key declared (or orderQuantity), of its type and range, defaults filled in. */

@@ -13,6 +13,11 @@ export type { IndicatorReader } from './sdk.ts';
 export const strategyTypes = ['macdCross', 'rsiReversion', 'bollingerBreakout', 'probe'] as const;
 export type StrategyType = (typeof strategyTypes)[number];
 
+/** Where a configured strategy comes from, as messages, logs and the control Status name it. */
+export function strategyOrigin(spec: { readonly type?: string; readonly module?: string }): string {
+  return spec.module === undefined ? spec.type ?? '' : `module ${spec.module}`;
+}
+
 export interface ConfiguredStrategy {
   /** The configured strategy name (metric label `strategy`). */
   readonly name: string;

@@ -147,9 +147,9 @@ function plan(input: ReplaceInput): { readonly rollout: RolloutPlan; readonly pl
  * the probe interval, so a strategy disabled while nothing else changes still shows.
  */
 function withStrategyHealth(plan: Plan, health: StrategyProbeStep | undefined): Plan {
-  const { strategyHealth: _previous, ...status } = plan.status;
+  const { strategyHealth: shown, ...status } = plan.status;
   // No module (any more), or no control socket: nothing is probed and nothing stale is kept.
-  if (health === undefined) return _previous === undefined ? plan : { ...plan, status };
+  if (health === undefined) return shown === undefined ? plan : { ...plan, status };
   if (health.kind !== 'result') return plan;
   const requeueAfterMs = Math.min(plan.requeueAfterMs ?? strategyProbeIntervalMs, strategyProbeIntervalMs);
   return {

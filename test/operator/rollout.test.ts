@@ -57,6 +57,17 @@ const eventsOnce = async (engineName: string, reason: string, times = 1): Promis
   eventually(async () => await lab?.events(engineName) ?? [], { until: (events) => count(events, reason) >= times, timeoutMs: 10_000, what: `${times} ${reason} Event(s)`, context: tail });
 const count = (events: readonly CoreV1Event[], reason: string): number => events.filter((event) => event.reason === reason).length;
 
+/** `nexus rollout ARGS` as a real process against the lab's API server: its exit code, output and run time. */
+async function nexusRollout(args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string; ms: number }> {
+  const started = Date.now();
+  const child = spawnNexus(['rollout', ...args, '--kubeconfig', lab?.kubeconfigPath ?? '']);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  return { code: await waitForExit(child, timeoutMs), out, err, ms: Date.now() - started };
+}
+
 async function scrape(ip: string, metric: string): Promise<number | undefined> {
   const text = await (await fetch(`http://${ip}:9100/metrics`)).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${metric} `));
@@ -178,11 +189,9 @@ describe('latency-gated canary rollouts against a real API server and real engin
 
     // Every analysis so far is on record: v2's passed, v3's failed with its three breaches.
     const history = async (...extra: string[]): Promise<string> => {
-      const child = spawnNexus(['rollout', 'history', name, '-n', lab?.namespace ?? '', '--kubeconfig', lab?.kubeconfigPath ?? '', ...extra]);
-      let printed = '';
-      child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-      expect(await waitForExit(child, 30_000)).toBe(0);
-      return printed;
+      const ran = await nexusRollout(['history', name, '-n', lab?.namespace ?? '', ...extra]);
+      expect(ran.code).toBe(0);
+      return ran.out;
     };
     const lines = (await history()).trim().split('\n');
     expect(lines.find((line) => line.includes(v3))).toMatch(/Failed\s+\d+ \(\d+\/3\/\d+\/\d+\)/);
@@ -321,14 +330,7 @@ describe('latency-gated blue-green rollouts against a real API server and real e
   }, 240_000);
 
   it('pauses and resumes through nexus rollout (spec.paused), lists the engines of a namespace and of all, and names an unknown context', async () => {
-    const run = async (...args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
-      const child = spawnNexus(['rollout', ...args, '--kubeconfig', lab?.kubeconfigPath ?? '']);
-      let out = '';
-      let err = '';
-      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      return { code: await waitForExit(child, 30_000), out, err };
-    };
+    const run = async (...args: string[]) => nexusRollout(args);
     const namespace = lab?.namespace ?? '';
     const paused = await run('pause', name, '-n', namespace);
     expect(paused.code, paused.err).toBe(0);
@@ -350,14 +352,7 @@ describe('latency-gated blue-green rollouts against a real API server and real e
   }, 120_000);
 
   it('undoes to the previous stable revision through nexus rollout undo (its spec read back from its ReplicaSet), and refuses one that is gone', async () => {
-    const run = async (...args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
-      const child = spawnNexus(['rollout', ...args, '-n', lab?.namespace ?? '', '--kubeconfig', lab?.kubeconfigPath ?? '']);
-      let out = '';
-      let err = '';
-      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      return { code: await waitForExit(child, 30_000), out, err };
-    };
+    const run = async (...args: string[]) => nexusRollout([...args, '-n', lab?.namespace ?? '']);
     const before = await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === e.status.updateRevision, timeoutMs: 90_000, what: 'a settled engine', context: tail });
     const stable = before?.status?.stableRevision ?? '';
     const previous = (before?.status?.stableHistory ?? []).find((revision) => revision !== stable) ?? '';
@@ -375,15 +370,7 @@ describe('latency-gated blue-green rollouts against a real API server and real e
   }, 240_000);
 
   it('watches through the API server\'s watch: a settled engine ends the watch at once (exit 0), a missing one is named (exit 1)', async () => {
-    const watch = async (target: string): Promise<{ code: number | null; out: string; err: string; ms: number }> => {
-      const started = Date.now();
-      const child = spawnNexus(['rollout', 'watch', target, '--timeout', '60', '-n', lab?.namespace ?? '', '--kubeconfig', lab?.kubeconfigPath ?? '']);
-      let out = '';
-      let err = '';
-      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      return { code: await waitForExit(child, 90_000), out, err, ms: Date.now() - started };
-    };
+    const watch = async (target: string) => nexusRollout(['watch', target, '--timeout', '60', '-n', lab?.namespace ?? ''], 90_000);
     await eventually(engine, { until: (e) => e?.status?.phase === 'Healthy' && e.status.stableRevision === e.status.updateRevision, timeoutMs: 90_000, what: 'a settled engine', context: tail });
     const settled = await watch(name);
     expect(settled.code, settled.err).toBe(0);
