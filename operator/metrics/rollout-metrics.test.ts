@@ -43,6 +43,8 @@ describe('rollout metrics', () => {
     expect(await series(registry)).toContain('nexus_operator_events_total{engine_namespace="trading",engine="alpha",type="Warning",reason="RolloutAborted"} 2');
     // The Events the alerts watch exist at 0 from an engine's first reconcile, so a first abort shows as an increase.
     expect(await series(registry)).toContain('nexus_operator_events_total{engine_namespace="trading",engine="alpha",type="Warning",reason="OrdersOffFailed"} 0');
+    // So do the Normal Events the dashboard marks, so a first promotion shows as an annotation.
+    expect(await series(registry)).toContain('nexus_operator_events_total{engine_namespace="trading",engine="alpha",type="Normal",reason="RolloutCompleted"} 0');
     metrics.forget('trading', 'alpha');
     const left = await series(registry);
     expect(left.filter((line) => line.includes('engine="alpha"'))).toEqual([]);

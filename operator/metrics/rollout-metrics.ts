@@ -32,6 +32,15 @@ export interface RolloutMetrics {
 /** The Warning Events the chart's alerts watch (templates/prometheusrule.yaml). */
 export const alertedReasons = ['RolloutAborted', 'OrdersOffFailed', 'AnalysisErrors', 'EngineExited', 'StrategyDisabled'] as const;
 
+/** The Normal Events the chart's dashboard marks as annotations and counts (dashboards/nexus-rollouts.json). */
+export const annotatedReasons = ['RolloutStarted', 'StepCompleted', 'RolloutCompleted', 'RolloutRestarted', 'RolloutRetried'] as const;
+
+/** Every Event series that exists at 0 from an engine's first reconcile, so its first occurrence shows as an increase. */
+const zeroedEvents: ReadonlyArray<{ readonly type: string; readonly reason: string }> = [
+  ...alertedReasons.map((reason) => ({ type: 'Warning', reason })),
+  ...annotatedReasons.map((reason) => ({ type: 'Normal', reason })),
+];
+
 export function createRolloutMetrics(registry: Registry): RolloutMetrics {
   const labels = ['engine_namespace', 'engine'] as const;
   const phase = new Gauge({ name: 'nexus_operator_engine_phase', help: "1 for the TradingEngine's current status phase.", labelNames: [...labels, 'phase'] as const, registers: [registry] });
@@ -62,11 +71,11 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
   return {
     observe(namespace, name, status) {
       const key = keyOf(namespace, name);
-      // The Events alerts watch exist at 0 from the engine's first reconcile: a counter series born at 1 shows no
+      // The Events alerts watch and the dashboard marks exist at 0 from the engine's first reconcile: a counter series born at 1 shows no
       // increase() at all, so the first abort after an operator start would never alert. (An Event in the very
       // first reconcile after a start, before Prometheus saw the 0, still goes unnoticed by increase().)
-      for (const reason of alertedReasons) {
-        if (!(counted.get(key) ?? []).some((labels) => labels.reason === reason && labels.type === 'Warning')) countEvent(namespace, name, 'Warning', reason, 0);
+      for (const { type, reason } of zeroedEvents) {
+        if (!(counted.get(key) ?? []).some((labels) => labels.reason === reason && labels.type === type)) countEvent(namespace, name, type, reason, 0);
       }
       dropGauges(key);
       const series: Array<{ gauge: Gauge; labels: Record<string, string> }> = [];
