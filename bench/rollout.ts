@@ -283,6 +283,8 @@ function simulateCanary(index: number): CanaryRun {
         // Simulated engines take every hand-over at once (ownership is not what this benchmark races).
         if (effect.kind === 'shards') return { kind: 'shards', outcomes: effect.request.commands.map((command) => ({ pod: command.pod, ok: true, micros: 250, released: [] })) };
         if (effect.kind === 'probe') return { kind: 'probe', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ok: true, strategies: [] })) };
+        // No confirm-promotion webhook is configured here (none is ever asked); a plan that asks gets a confirmation.
+        if (effect.kind === 'confirm') return { kind: 'confirm', outcome: { confirmed: true, message: 'HTTP 200' } };
         if (ordersOffAbs === undefined) {
           ordersOffAbs = nowMs;
           run.ordersOffMs = nowMs - T0;

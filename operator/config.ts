@@ -24,6 +24,11 @@ export interface OperatorConfig {
   readonly settings: OperatorSettings;
   /** Where every recorded Event is POSTed (NEXUS_EVENT_WEBHOOK_URL, NEXUS_EVENT_WEBHOOK_TOKEN); absent: nowhere. */
   readonly eventWebhook?: { readonly url: string; readonly token?: string };
+  /**
+   * Asked before every promotion (NEXUS_CONFIRM_PROMOTION_URL, NEXUS_CONFIRM_PROMOTION_TOKEN,
+   * --confirm-promotion-timeout-seconds); absent: promotions never wait. settings.confirmPromotion says the same to decide.
+   */
+  readonly confirmPromotion?: { readonly url: string; readonly token?: string; readonly timeoutMs: number };
 }
 
 export class OperatorConfigError extends Error {
@@ -51,6 +56,13 @@ export function checkOperatorConfig(config: OperatorConfig): OperatorConfig {
   const webhookUrl = config.eventWebhook?.url;
   if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(webhookUrl)) {
     throw new OperatorConfigError('NEXUS_EVENT_WEBHOOK_URL must be an http:// or https:// URL (its value is not shown: it may hold a secret)');
+  }
+  const confirmUrl = config.confirmPromotion?.url;
+  if (confirmUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(confirmUrl)) {
+    throw new OperatorConfigError('NEXUS_CONFIRM_PROMOTION_URL must be an http:// or https:// URL (its value is not shown: it may hold a secret)');
+  }
+  if ((config.confirmPromotion !== undefined) !== (config.settings.confirmPromotion === true)) {
+    throw new OperatorConfigError('settings.confirmPromotion must be set exactly when a confirm-promotion webhook is configured');
   }
   for (const namespace of config.watchNamespaces) {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) throw new OperatorConfigError(`--watch-namespaces: ${JSON.stringify(namespace)} is not a namespace name`);

@@ -2,6 +2,7 @@ import { startMetricsServer, type MetricsServer } from '../engine/metrics/http-s
 import type { OperatorConfig } from './config.ts';
 import { startController, type Controller } from './controller/controller.ts';
 import { EventWebhook } from './notify/event-webhook.ts';
+import { createPromotionConfirmer } from './notify/confirm-promotion.ts';
 import { createClusterWriter } from './kube/cluster-writer.ts';
 import { loadKubeConfig } from './kube/kube-config.ts';
 import { createOperatorMetrics } from './metrics/operator-metrics.ts';
@@ -46,10 +47,11 @@ export async function runOperator(config: OperatorConfig, log: (line: string) =>
   });
   const startLeading = (): void => {
     metrics.leader.set(1);
-    log(`Leading identity=${config.identity}; starting the controller${eventWebhook === undefined ? '' : '; Events are sent to the event webhook'}`);
+    log(`Leading identity=${config.identity}; starting the controller${eventWebhook === undefined ? '' : '; Events are sent to the event webhook'}${config.confirmPromotion === undefined ? '' : '; promotions wait for the confirm-promotion webhook'}`);
     controller = startController({
       kubeConfig, writer, metrics, log, namespaces: config.watchNamespaces, workers: config.workers, resyncMs: config.resyncMs, settings: config.settings,
       ...(eventWebhook === undefined ? {} : { eventWebhook }),
+      ...(config.confirmPromotion === undefined ? {} : { confirmPromotion: createPromotionConfirmer(config.confirmPromotion) }),
     });
   };
   const stopAll = async (code: number): Promise<void> => {

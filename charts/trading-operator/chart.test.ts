@@ -8,6 +8,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../../devcluster/control-plane.ts';
 import { helmBinary } from '../../test/support/helm.ts';
 import { kubectl } from '../../test/support/kube.ts';
+import { labelKeys } from '../../operator/render/labels.ts';
 
 /**
  * The trading-operator chart, checked with the real helm 4 and kubectl 1.34 binaries (test/support/helm.ts): lint,
@@ -115,7 +116,7 @@ interface Monitor extends Manifest {
     namespaceSelector: { any?: boolean; matchNames?: string[] };
     selector: { matchLabels: Record<string, string> };
     endpoints?: { port: string; interval: string }[];
-    podMetricsEndpoints?: { port: string; interval: string }[];
+    podMetricsEndpoints?: { port: string; interval: string; relabelings?: unknown[] }[];
   };
 }
 
@@ -444,6 +445,20 @@ describe('helm template', () => {
     expect(template(['notifications.eventWebhook.secretName=Not_A_Name']).stderr).toMatch(/secretName/);
   });
 
+  it('passes the confirm-promotion webhook from a Secret as environment with its timeout, and none by default', () => {
+    const container = (values: string[]): Container => only<Deployment>(render(values), 'Deployment').spec.template.spec.containers[0];
+    const plain = container([]);
+    expect(JSON.stringify(plain.env)).not.toContain('NEXUS_CONFIRM_PROMOTION');
+    expect(plain.args.filter((arg) => arg.startsWith('--confirm-promotion'))).toEqual([]);
+    const configured = container(['notifications.confirmPromotion.secretName=change-approval', 'notifications.confirmPromotion.timeoutSeconds=3']);
+    expect(configured.env).toEqual(expect.arrayContaining([
+      { name: 'NEXUS_CONFIRM_PROMOTION_URL', valueFrom: { secretKeyRef: { name: 'change-approval', key: 'url' } } },
+      { name: 'NEXUS_CONFIRM_PROMOTION_TOKEN', valueFrom: { secretKeyRef: { name: 'change-approval', key: 'token', optional: true } } },
+    ]));
+    expect(configured.args).toContain('--confirm-promotion-timeout-seconds=3');
+    expect(template(['notifications.confirmPromotion.timeoutSeconds=0']).stderr).toMatch(/timeoutSeconds/);
+  });
+
   it('with watchNamespaces binds the ClusterRole only in those namespaces', () => {
     const objects = render(['watchNamespaces={trading-a,trading-b}', 'engines.podMonitor.enabled=true']);
     expect(objects.filter((object) => object.kind === 'ClusterRoleBinding').map((object) => object.metadata.name)).toEqual([`${fullname}-cluster-gates`]);
@@ -470,7 +485,49 @@ describe('helm template', () => {
     expect(podMonitor.spec.selector.matchLabels).toEqual({
       'app.kubernetes.io/name': 'nexus-engine', 'app.kubernetes.io/managed-by': 'nexus-operator',
     });
-    expect(podMonitor.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '5s' }]);
+    // The engine and revision labels the dashboard's per-revision panels read, from the pod labels the operator sets.
+    const podLabel = (key: string): string => `__meta_kubernetes_pod_label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+    expect(podMonitor.spec.podMetricsEndpoints).toEqual([{
+      port: 'metrics', path: '/metrics', interval: '5s',
+      relabelings: [
+        { sourceLabels: [podLabel(labelKeys.instance)], targetLabel: 'engine' },
+        { sourceLabels: [podLabel(labelKeys.revision)], targetLabel: 'revision' },
+      ],
+    }]);
+  });
+
+  it('ships the Grafana dashboard in a ConfigMap for the sidecar when enabled, every query naming only series the operator and engines export', () => {
+    expect(render().filter((object) => object.kind === 'ConfigMap')).toEqual([]);
+    const configMap = only<Manifest & { data: Record<string, string>; metadata: { annotations?: Record<string, string> } }>(render([
+      'grafana.dashboard.enabled=true', 'grafana.dashboard.annotations.grafana_folder=Trading', 'grafana.dashboard.namespace=monitoring',
+    ]), 'ConfigMap');
+    expect(configMap.metadata).toMatchObject({ name: `${release}-trading-operator-dashboard`, namespace: 'monitoring', annotations: { grafana_folder: 'Trading' } });
+    expect(configMap.metadata.labels?.grafana_dashboard).toBe('1');
+    const dashboard = JSON.parse(configMap.data['nexus-rollouts.json'] ?? '') as {
+      uid: string; panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ expr: string }> }>; annotations: { list: Array<{ expr: string }> };
+    };
+    expect(dashboard.uid).toBe('nexus-rollouts');
+    // Every panel reads the data source variable (no data source uid of someone else's Grafana baked in).
+    expect(dashboard.panels.filter((panel) => panel.datasource.uid !== '${datasource}').map((panel) => panel.title)).toEqual([]);
+    const exprs = [...dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr)), ...dashboard.annotations.list.map((annotation) => annotation.expr)];
+    const metrics = new Set(exprs.flatMap((expr) => expr.match(/nexus_[a-z_]+/g) ?? []));
+    // The series the dashboard needs: the canary/stable gate figures, the threshold, orders, rejects, ticks lost, Events.
+    expect([...metrics].sort()).toEqual(expect.arrayContaining([
+      'nexus_engine_decision_latency_seconds_bucket', 'nexus_engine_orders_denied_total', 'nexus_engine_orders_total', 'nexus_engine_ticks_lost_total',
+      'nexus_operator_events_total', 'nexus_operator_gate_latency_micros', 'nexus_operator_gate_threshold_micros',
+    ]));
+    const documented = readFileSync(fileURLToPath(new URL('../../docs/metrics.md', import.meta.url)), 'utf8') + readFileSync(fileURLToPath(new URL('../../docs/operator.md', import.meta.url)), 'utf8');
+    for (const metric of metrics) expect(documented, `${metric} is documented`).toContain(metric.replace(/_bucket$/, ''));
+    // promtool parses each query (the integration test runs them against a real Prometheus and requires data).
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-dashboard-'));
+    try {
+      const fill = (expr: string): string => expr.replaceAll('$__rate_interval', '1m').replaceAll('$__interval', '1m').replaceAll('$namespace', 'trading').replaceAll('$engine', 'alpha');
+      writeFileSync(join(dir, 'queries.yaml'), stringify({ groups: [{ name: 'dashboard', rules: exprs.map((expr, i) => ({ record: `dashboard:query${i}`, expr: fill(expr) })) }] }));
+      const check = spawnSync('promtool', ['check', 'rules', join(dir, 'queries.yaml')], { encoding: 'utf8' });
+      expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('pins the image by digest when one is set', () => {

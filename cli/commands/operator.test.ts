@@ -231,3 +231,20 @@ describe('operatorConfig: the event webhook', () => {
     expect(() => operatorConfig([], { ...podEnv, NEXUS_EVENT_WEBHOOK_URL: 'ftp://user:pass@host/x' })).toThrow(/^NEXUS_EVENT_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL \(its value is not shown: it may hold a secret\)$/);
   });
 });
+
+describe('operatorConfig: the confirm-promotion webhook', () => {
+  it('makes every promotion wait exactly when a URL is set, with its token and timeout', () => {
+    const none = operatorConfig([], podEnv);
+    expect(none.confirmPromotion).toBeUndefined();
+    expect(none.settings.confirmPromotion).toBeUndefined();
+    const configured = operatorConfig(['--confirm-promotion-timeout-seconds=2.5'], { ...podEnv, NEXUS_CONFIRM_PROMOTION_URL: 'https://change.example/approve', NEXUS_CONFIRM_PROMOTION_TOKEN: 't0ken' });
+    expect(configured.confirmPromotion).toEqual({ url: 'https://change.example/approve', token: 't0ken', timeoutMs: 2_500 });
+    expect(configured.settings.confirmPromotion).toBe(true);
+    expect(operatorConfig([], { ...podEnv, NEXUS_CONFIRM_PROMOTION_URL: 'http://approver:8080/' }).confirmPromotion).toEqual({ url: 'http://approver:8080/', timeoutMs: 10_000 });
+  });
+
+  it('refuses a URL that is not http(s) without echoing it, and a timeout of 0', () => {
+    expect(() => operatorConfig([], { ...podEnv, NEXUS_CONFIRM_PROMOTION_URL: 'file:///etc/passwd' })).toThrow(/^NEXUS_CONFIRM_PROMOTION_URL must be an http:\/\/ or https:\/\/ URL \(its value is not shown: it may hold a secret\)$/);
+    expect(() => operatorConfig(['--confirm-promotion-timeout-seconds=0'], podEnv)).toThrow(/--confirm-promotion-timeout-seconds must be at least 0.001/);
+  });
+});

@@ -25,6 +25,7 @@ const options = {
   'prometheus-namespace-labels': { type: 'string', help: 'labels (k=v,...) of the namespaces whose Prometheus may scrape engine metrics' },
   'prometheus-pod-labels': { type: 'string', help: 'labels (k=v,...) of the Prometheus pods that may scrape engine metrics' },
   'prometheus-addresses': { type: 'string', help: 'comma-separated Prometheus base URLs a TradingEngine may query; given empty, none may; absent, any' },
+  'confirm-promotion-timeout-seconds': { type: 'number', help: 'how long the confirm-promotion webhook may take to answer (no answer: not confirmed)', default: 10 },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -33,7 +34,8 @@ export const operatorHelp = helpText(
   'Runs the TradingEngine operator: watches TradingEngines and reconciles them into engine ReplicaSets,\n' +
     'ConfigMaps and Services with server-side apply, reporting status conditions and Events.\n' +
     'Environment: NEXUS_EVENT_WEBHOOK_URL (and NEXUS_EVENT_WEBHOOK_TOKEN, sent as a bearer token) POSTs every Event\n' +
-    'as JSON to that URL (docs/operator.md, "Notifications").',
+    'as JSON to that URL; NEXUS_CONFIRM_PROMOTION_URL (and NEXUS_CONFIRM_PROMOTION_TOKEN) makes every promotion\n' +
+    'wait until that URL answers 2xx (docs/operator.md, "Notifications").',
   options,
 );
 
@@ -67,7 +69,7 @@ export function operatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv):
       workers: Math.max(1, num(values, 'workers')),
       resyncMs: Math.round(num(values, 'resync-seconds') * 1000),
       logLevel: logLevel as OperatorConfig['logLevel'],
-      settings: operatorSettings(values, env),
+      ...withConfirmPromotion(operatorSettings(values, env), env, seconds('confirm-promotion-timeout-seconds')),
       ...eventWebhookOf(env),
     });
   } catch (error) {
@@ -133,6 +135,17 @@ export async function operatorCommand(argv: readonly string[]): Promise<number> 
   const code = await running.done;
   log(`Operator stopped code=${code}`);
   return code;
+}
+
+/**
+ * The confirm-promotion webhook from the environment (from a Secret, as the event webhook's), and the setting that
+ * makes every promotion wait for it.
+ */
+function withConfirmPromotion(settings: OperatorSettings, env: NodeJS.ProcessEnv, timeoutMs: number): Pick<OperatorConfig, 'settings' | 'confirmPromotion'> {
+  const url = env.NEXUS_CONFIRM_PROMOTION_URL?.trim() ?? '';
+  if (url === '') return { settings };
+  const token = env.NEXUS_CONFIRM_PROMOTION_TOKEN?.trim() ?? '';
+  return { settings: { ...settings, confirmPromotion: true }, confirmPromotion: { url, timeoutMs, ...(token === '' ? {} : { token }) } };
 }
 
 /** The event webhook from the environment (the chart fills it from a Secret, so the URL and token stay out of args). */

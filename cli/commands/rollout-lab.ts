@@ -10,6 +10,8 @@ import { createClusterWriter } from '../../operator/kube/cluster-writer.ts';
 import { loadKubeConfig } from '../../operator/kube/kube-config.ts';
 import { applyManifest, eventsFor, readObject, waitForEstablished, type ManifestObject } from '../../operator/kube/manifests.ts';
 import { createOperatorMetrics } from '../../operator/metrics/operator-metrics.ts';
+import { createPromotionConfirmer } from '../../operator/notify/confirm-promotion.ts';
+import { startMetricsServer } from '../../engine/metrics/http-server.ts';
 import { monoNowNs } from '../../engine/clock/monotonic.ts';
 import { OrderSink } from '../../engine/sim/order-sink.ts';
 import { freePort, spawnNexus, waitForExit } from '../lib/processes.ts';
@@ -36,6 +38,8 @@ export interface RolloutLab {
   readonly controller: () => Controller;
   /** The process of each running engine container, by pod key (`namespace/name`): tests kill one as a crash would. */
   containerPids(): ReadonlyMap<string, number>;
+  /** The port of the operator's /metrics on 127.0.0.1 (options.serveOperatorMetrics), else undefined. */
+  readonly operatorMetricsPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -54,6 +58,13 @@ export interface RolloutLabOptions {
   readonly rollout?: RolloutEffects;
   /** The operator's Prometheus allow-list (its --prometheus-addresses); default none configured: any address. */
   readonly prometheusAddresses?: readonly string[];
+  /**
+   * Serve the operator's /metrics on 127.0.0.1 (0: a free port; see `operatorMetricsPort`), as the operator's own
+   * metrics server does in a pod; default not served. The metrics outlive restartOperator, as a scrape target would.
+   */
+  readonly serveOperatorMetrics?: boolean;
+  /** The operator's confirm-promotion webhook (NEXUS_CONFIRM_PROMOTION_URL): every promotion waits for it; default none. */
+  readonly confirmPromotionUrl?: string;
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -107,14 +118,25 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
     await applyManifest(kubeConfig, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, fieldManager);
 
     const writer = createClusterWriter(kubeConfig);
+    const metrics = createOperatorMetrics();
+    // The lab's one operator always leads (no election): as the leader gauge of a real leader reads.
+    metrics.leader.set(1);
+    let operatorMetricsPort: number | undefined;
+    if (options.serveOperatorMetrics === true) {
+      const server = await startMetricsServer({ port: 0, host: '127.0.0.1', registry: metrics.registry, isReady: () => true });
+      stack.push(() => server.close());
+      operatorMetricsPort = server.port;
+    }
     const start = async (): Promise<Controller> => {
       const started = startController({
-        kubeConfig, writer, metrics: createOperatorMetrics(), namespaces: [namespace], workers: 2, resyncMs: 0, watchSilenceMs: 60_000, log,
+        kubeConfig, writer, metrics, namespaces: [namespace], workers: 2, resyncMs: 0, watchSilenceMs: 60_000, log,
         // As the chart configures it; this local cluster stores the NetworkPolicies and enforces none (no CNI).
         settings: {
           networkPolicy: { operatorNamespace: 'nexus-system', operatorPodLabels: { 'app.kubernetes.io/name': 'trading-operator' } },
           ...(options.prometheusAddresses === undefined ? {} : { prometheusAddresses: [...options.prometheusAddresses] }),
+          ...(options.confirmPromotionUrl === undefined ? {} : { confirmPromotion: true }),
         },
+        ...(options.confirmPromotionUrl === undefined ? {} : { confirmPromotion: createPromotionConfirmer({ url: options.confirmPromotionUrl, timeoutMs: 2_000 }) }),
         ...(options.rollout === undefined ? {} : { rollout: options.rollout }),
       });
       await started.synced;
@@ -145,6 +167,7 @@ export async function startRolloutLab(options: RolloutLabOptions): Promise<Rollo
       },
       controller: () => controller,
       containerPids: () => agent.pids(),
+      operatorMetricsPort,
       stop,
     };
   } catch (error) {

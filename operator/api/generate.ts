@@ -76,6 +76,7 @@ const typeNames: Readonly<Record<string, string>> = {
   'status.shards[]': 'ShardStatus',
   'status.blueGreen': 'BlueGreenStatus',
   'status.pauseConditions[]': 'PauseCondition',
+  'status.promotionConfirmation': 'PromotionConfirmation',
   'status.analysis': 'AnalysisStatus',
   'status.analysis.lastMeasurement': 'Measurement',
   'status.analysis.history[]': 'Measurement',

@@ -445,6 +445,18 @@ export interface TradingEngineSpec {
   readonly analysis?: AnalysisSpec;
 }
 
+/** The confirm-promotion webhook's last answer for the update revision (only when the operator has one: Helm value notifications.confirmPromotion). A promotion waits until the webhook confirms it; docs/operator.md. */
+export interface PromotionConfirmation {
+  /** The revision the answer is about. */
+  readonly revision?: string;
+  /** True once the webhook answered 2xx: the promotion goes ahead and the webhook is not asked again for this revision. */
+  readonly confirmed?: boolean;
+  /** When the webhook was last asked. */
+  readonly checkedAt?: string;
+  /** The answer in words: the HTTP status and the start of the body, or why there was none (timeout, connection refused). */
+  readonly message?: string;
+}
+
 export interface CutPod {
   /** The pod name. */
   readonly pod: string;
@@ -647,6 +659,8 @@ export interface TradingEngineStatus {
   readonly collisionCount?: number;
   /** When the update revision started progressing (the progress deadline runs from here); absent once it is available. */
   readonly progressStartedAt?: string;
+  /** The confirm-promotion webhook's last answer for the update revision (only when the operator has one: Helm value notifications.confirmPromotion). A promotion waits until the webhook confirms it; docs/operator.md. */
+  readonly promotionConfirmation?: PromotionConfirmation;
   /** The engine's state in one word: Progressing (a revision rolling out), Paused (held by spec.paused or a pause), Healthy (the update revision stable and available), Degraded (too few pods available, a progress deadline exceeded, or a child's name held by another owner), Aborted or InvalidSpec (the spec or its gate is invalid; no child changed). Pending is reserved. */
   readonly phase?: "Pending" | "Progressing" | "Paused" | "Healthy" | "Degraded" | "Aborted" | "InvalidSpec";
   /** What the engine is doing or waiting for, in words (the rollout's message or the Progressing condition's). */

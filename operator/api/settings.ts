@@ -11,6 +11,11 @@ export interface OperatorSettings {
    * may name, compared after normalising a trailing slash; undefined allows any (the chart always sets a list).
    */
   readonly prometheusAddresses?: readonly string[];
+  /**
+   * A confirm-promotion webhook is configured (Helm value notifications.confirmPromotion): every promotion of a new
+   * revision to stable waits until it confirms (operator/rollout/confirm.ts). Absent or false: promotions never wait.
+   */
+  readonly confirmPromotion?: boolean;
 }
 
 /** Pods selected by labels, in namespaces selected by labels (a NetworkPolicy peer; matchLabels only). */

@@ -8,6 +8,7 @@ import { clusterLatencyGates, configMaps, latencyGates, networkPolicies, pods, r
 import { gateKeyOf } from '../api/gate-ref.ts';
 import { mayList, servedResources } from '../kube/discovery.ts';
 import type { EventWebhook, WebhookEvent } from '../notify/event-webhook.ts';
+import type { PromotionConfirmer } from '../notify/confirm-promotion.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { engineAppName, labelKeys, managerName } from '../render/labels.ts';
 import { StatusExpectations } from './expectations.ts';
@@ -35,6 +36,11 @@ export interface ControllerOptions {
   readonly settings?: OperatorSettings;
   /** Where every recorded Event is POSTed (operator/notify/event-webhook.ts); absent: nowhere. */
   readonly eventWebhook?: EventWebhook;
+  /**
+   * Asks the confirm-promotion webhook (operator/notify/confirm-promotion.ts); needed exactly when
+   * settings.confirmPromotion is set, which makes every promotion wait for it.
+   */
+  readonly confirmPromotion?: PromotionConfirmer;
   /** Observes every finished reconcile (benchmarks): its key, duration in ms and writes (-1 for an error). */
   readonly onReconcile?: (key: string, ms: number, writes: number) => void;
 }
@@ -152,6 +158,7 @@ export function startController(options: ControllerOptions): Controller {
     strategyProbes: new Map<string, number>(),
     rolloutMetrics: metrics.rollout,
     ...(options.eventWebhook === undefined ? {} : { notify: (event: WebhookEvent) => options.eventWebhook?.send(event) }),
+    ...(options.confirmPromotion === undefined ? {} : { confirmPromotion: options.confirmPromotion }),
     nowMs,
     log,
   };

@@ -14,6 +14,7 @@ import { settle, type EffectResult, type NeededEffect } from '../decide/settle.t
 import type { StatusExpectations } from './expectations.ts';
 import type { RolloutMetrics } from '../metrics/rollout-metrics.ts';
 import { webhookEventOf, type WebhookEvent } from '../notify/event-webhook.ts';
+import type { PromotionConfirmer } from '../notify/confirm-promotion.ts';
 import { cutOrdersOn, handOverShards, probeStrategies, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
 import { strategyProbeIntervalMs } from '../decide/strategy-health.ts';
 import type { ForeignObject, OwnershipRequest } from '../plan/needs.ts';
@@ -43,6 +44,8 @@ export interface ReconcilerDeps {
   readonly rolloutMetrics?: RolloutMetrics;
   /** Hands each recorded Event to the event webhook (absent: no webhook configured); must not block. */
   readonly notify?: (event: WebhookEvent) => void;
+  /** Asks the confirm-promotion webhook (absent: none configured; settings.confirmPromotion is then unset). */
+  readonly confirmPromotion?: PromotionConfirmer;
   /** When each engine (by key) was last probed for disabled strategies (monotonic ms); absent: probed every reconcile. */
   readonly strategyProbes?: Map<string, number>;
   /** Wall-clock milliseconds (status timestamps, deadlines). */
@@ -122,6 +125,10 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
         deps.strategyProbes?.set(key, now);
         return { kind: 'probe', outcomes: await probeStrategies(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       }
+      case 'confirm': return {
+        kind: 'confirm',
+        outcome: deps.confirmPromotion === undefined ? { confirmed: false, message: 'no confirm-promotion webhook is configured' } : await deps.confirmPromotion(effect.request),
+      };
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
   };

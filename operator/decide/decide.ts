@@ -104,6 +104,8 @@ function decideValid(observed: Observed, engine: TradingEngine, sources: ModuleS
   const input: ReplaceInput = {
     engine, revision, stableRevision: engine.status?.stableRevision, replicaSets, pods: observed.pods, nowMs,
     ...(observed.measurement === undefined ? {} : { measurement: observed.measurement }),
+    ...(observed.settings?.confirmPromotion === true ? { confirmPromotion: true } : {}),
+    ...(observed.promotionConfirmation === undefined ? {} : { promotionConfirmation: observed.promotionConfirmation }),
     ...(observed.control === undefined ? {} : { control: observed.control }),
   };
   const { rollout, planner } = plan(input);

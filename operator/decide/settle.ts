@@ -1,13 +1,16 @@
-import type { ControlOutcome, ForeignObject, MeasureRequest, OwnershipRequest, PodControlRequest, ShardOutcome, ShardsRequest, StrategyProbeOutcome, StrategyProbeRequest, TakenMeasurement } from '../plan/needs.ts';
+import type {
+  ControlOutcome, ForeignObject, MeasureRequest, OwnershipRequest, PodControlRequest, PromotionConfirmOutcome, PromotionConfirmRequest, ShardOutcome, ShardsRequest,
+  StrategyProbeOutcome, StrategyProbeRequest, TakenMeasurement,
+} from '../plan/needs.ts';
 import type { Observed, Plan } from '../plan/plan.ts';
 import { decide } from './decide.ts';
 
 /**
  * The most decide passes in one reconcile: the plan, then with a measurement, then with orders-off outcomes, then
- * with the shard hand-overs' answers, then with the strategy probe's answers, then with what was found under the
- * names of children to create.
+ * with the confirm-promotion webhook's answer, then with the shard hand-overs' answers, then with the strategy
+ * probe's answers, then with what was found under the names of children to create.
  */
-export const maxPasses = 6;
+export const maxPasses = 7;
 
 /** One effect a plan needs before it is final, as the executor must perform it. */
 export type NeededEffect =
@@ -15,6 +18,7 @@ export type NeededEffect =
   | { readonly kind: 'control'; readonly request: PodControlRequest }
   | { readonly kind: 'shards'; readonly request: ShardsRequest }
   | { readonly kind: 'probe'; readonly request: StrategyProbeRequest }
+  | { readonly kind: 'confirm'; readonly request: PromotionConfirmRequest }
   | { readonly kind: 'ownership'; readonly request: OwnershipRequest };
 
 /** What the executor hands back for a NeededEffect of the same kind. */
@@ -24,6 +28,7 @@ export type EffectResult =
   | { readonly kind: 'shards'; readonly outcomes: readonly ShardOutcome[] }
   /** The pods' answers, or `skipped` when the executor probed this engine recently (its status stands). */
   | { readonly kind: 'probe'; readonly outcomes: readonly StrategyProbeOutcome[] | 'skipped' }
+  | { readonly kind: 'confirm'; readonly outcome: PromotionConfirmOutcome }
   | { readonly kind: 'ownership'; readonly foreign: readonly ForeignObject[] };
 
 export interface Settled {
@@ -39,7 +44,7 @@ export interface Settled {
  * again at the same `nowMs`. Every decision stays a pure function of its inputs; the executor (the reconciler over the network, the
  * rollout test world and the rollout benchmark in simulation) only performs effects, through `settle` or
  * `settleSync`. Throws when a plan still needs effects after `maxPasses` decides, or needs an effect that cannot
- * be performed (none of measure, control, shards, probe and ownership).
+ * be performed (none of measure, control, confirm, shards, probe and ownership).
  */
 export function* settlePasses(start: Observed, nowMs: number, decideOnce: (observed: Observed, nowMs: number) => Plan = decide): Generator<NeededEffect, Settled, EffectResult> {
   let observed = start;
@@ -48,10 +53,11 @@ export function* settlePasses(start: Observed, nowMs: number, decideOnce: (obser
   passes.push(plan);
   while (plan.needs !== undefined) {
     if (passes.length >= maxPasses) throw new Error(`still needs effects after ${maxPasses} passes: ${JSON.stringify(plan.needs)}`);
-    const { measure, control, shards, probe, ownership } = plan.needs;
+    const { measure, control, confirm, shards, probe, ownership } = plan.needs;
     let result: EffectResult;
     if (measure !== undefined) result = yield { kind: 'measure', request: measure };
     else if (control !== undefined) result = yield { kind: 'control', request: control };
+    else if (confirm !== undefined) result = yield { kind: 'confirm', request: confirm };
     else if (shards !== undefined) result = yield { kind: 'shards', request: shards };
     else if (probe !== undefined) result = yield { kind: 'probe', request: probe };
     else if (ownership !== undefined) result = yield { kind: 'ownership', request: ownership };
@@ -70,6 +76,7 @@ function withResult(observed: Observed, result: EffectResult): Observed {
     case 'control': return { ...observed, control: result.outcomes };
     case 'shards': return { ...observed, shards: result.outcomes };
     case 'probe': return { ...observed, strategyProbe: result.outcomes };
+    case 'confirm': return { ...observed, promotionConfirmation: result.outcome };
     case 'ownership': return { ...observed, foreign: result.foreign };
   }
 }

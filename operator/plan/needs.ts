@@ -16,7 +16,30 @@ export interface PlanNeeds {
   readonly shards?: ShardsRequest;
   /** Status requests to engine pods running strategy modules: which strategies a fault disabled. */
   readonly probe?: StrategyProbeRequest;
+  /** The confirm-promotion webhook's answer before a revision is promoted (operator/rollout/confirm.ts). */
+  readonly confirm?: PromotionConfirmRequest;
   readonly ownership?: OwnershipRequest;
+}
+
+/** What the confirm-promotion webhook is asked: may this revision become stable now? (The body it is POSTed.) */
+export interface PromotionConfirmRequest {
+  readonly engine: { readonly namespace: string; readonly name: string };
+  readonly revision: string;
+  readonly stableRevision: string;
+  readonly strategy: 'Canary' | 'BlueGreen';
+  /** The gate's last measurement of the revision, when it has one: quantile, stable's, threshold (µs), result. */
+  readonly measurement?: {
+    readonly p99Micros?: number;
+    readonly stableP99Micros?: number;
+    readonly thresholdMicros?: number;
+    readonly result?: string;
+  };
+}
+
+/** The webhook's answer: confirmed on a 2xx, else what it said or why it said nothing. */
+export interface PromotionConfirmOutcome {
+  readonly confirmed: boolean;
+  readonly message: string;
 }
 
 export interface StrategyProbeRequest {

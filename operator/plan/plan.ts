@@ -4,7 +4,7 @@ import type { LatencyGate, TradingEngine, TradingEngineStatus } from '../api/typ
 import type { ControlKeySet } from '../../engine/control/control-keys.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import { appliedHash } from '../render/owned.ts';
-import type { ControlOutcome, ForeignObject, PlanNeeds, ShardOutcome, StrategyProbeOutcome, TakenMeasurement } from './needs.ts';
+import type { ControlOutcome, ForeignObject, PlanNeeds, PromotionConfirmOutcome, ShardOutcome, StrategyProbeOutcome, TakenMeasurement } from './needs.ts';
 
 /** What reconcile sees of one TradingEngine: the object and its owned children, from the informer caches. */
 export interface Observed {
@@ -46,6 +46,8 @@ export interface Observed {
   readonly moduleConfigMaps?: readonly V1ConfigMap[];
   /** The strategy probe the previous pass asked for (Plan.needs.probe): the pods' answers, or skipped. */
   readonly strategyProbe?: readonly StrategyProbeOutcome[] | 'skipped';
+  /** The confirm-promotion webhook's answer the previous pass asked for (Plan.needs.confirm). */
+  readonly promotionConfirmation?: PromotionConfirmOutcome;
 }
 
 export interface ApplyIntent {

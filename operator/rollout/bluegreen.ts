@@ -3,6 +3,7 @@ import type { EventIntent } from '../plan/plan.ts';
 import { abortedPlan } from './abort.ts';
 import { inProgressPlan, progressDeadline, Requeue } from './progress.ts';
 import { runAnalysisStep } from './analysis-step.ts';
+import { askingPlan, confirmStep } from './confirm.ts';
 import { availableReplicas, livePodCount } from './pods.ts';
 import { latencyCondition, pushStableHistory, requestFields } from './status-fields.ts';
 import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
@@ -70,6 +71,7 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
   const requeueAt = (ms: number): void => requeue.at(ms);
   const available = availableReplicas(input.replicaSets.get(revision));
   let previewSize = cleaning ? 0 : previewWanted;
+  let promotionConfirmation = previous.promotionConfirmation?.revision === revision ? previous.promotionConfirmation : undefined;
 
   if (resume && previous.abort === true) abort = { reason: 'Manual', message: `abort requested (nexus rollout abort)${stepIndex === blueGreenSteps.postPromotion ? `; active switched back to ${stableRevision}` : ''}` };
   const promoteRequested = resume && (previous.promoteFull === true || previous.promotedStep === blueGreenSteps.preview);
@@ -121,6 +123,21 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
           events.push({ type: 'Normal', reason: 'RolloutPaused', message: `Preview ${revision} is ready: run nexus rollout promote to switch the active Service` });
         }
         hold = 'preview ready: waiting for nexus rollout promote';
+      }
+      // Before the switch, the confirm-promotion webhook (when the operator has one) must confirm; until it does the
+      // preview stays at its size beside the active set.
+      if (promote) {
+        const confirm = confirmStep(input, 'BlueGreen');
+        if (confirm.kind === 'ask') {
+          return askingPlan(stableRevision, confirm.request);
+        }
+        promotionConfirmation = confirm.status;
+        events.push(...confirm.events);
+        if (confirm.kind === 'waiting') {
+          promote = false;
+          hold = confirm.hold;
+          requeueAt(confirm.dueMs);
+        }
       }
       if (promote && spec.paused) {
         hold = 'spec.paused: promotion waits';
@@ -206,6 +223,7 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
     ...(analysis === undefined ? {} : { analysis }),
     ...(previous.stableHistory === undefined ? {} : { stableHistory: previous.stableHistory }),
     ...(progressStartedAt === undefined ? {} : { progressStartedAt }),
+    ...(promotionConfirmation === undefined ? {} : { promotionConfirmation }),
   };
   if (abort !== undefined && needsMeasure === undefined) {
     return abortedPlan(input, { revision, reason: abort.reason, message: abort.message, delaySeconds, role: 'preview', status: { ...state, blueGreen: { active: stableRevision, preview: revision } } });

@@ -3,6 +3,7 @@ import type { EventIntent } from '../plan/plan.ts';
 import { abortedPlan } from './abort.ts';
 import { inProgressPlan, progressDeadline, Requeue } from './progress.ts';
 import { runAnalysisStep } from './analysis-step.ts';
+import { askingPlan, confirmStep } from './confirm.ts';
 import { availableReplicas, livePodCount, specReplicas } from './pods.ts';
 import { latencyCondition, pushStableHistory, requestFields } from './status-fields.ts';
 import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
@@ -168,9 +169,27 @@ export function planCanary(input: RolloutInput): RolloutPlan {
     stepIndex++;
   }
 
-  const weight = cleaning ? 0 : weightAt(steps, stepIndex);
+  let promoting = abort === undefined && !cleaning && needsMeasure === undefined && stepIndex >= steps.length;
+  // Before the canary takes everything, the confirm-promotion webhook (when the operator has one) must confirm:
+  // until it does, the canary holds at its last step's weight.
+  let promotionConfirmation = previous.promotionConfirmation?.revision === revision ? previous.promotionConfirmation : undefined;
+  let awaitingConfirmation = false;
+  if (promoting) {
+    const confirm = confirmStep(input, 'Canary');
+    if (confirm.kind === 'ask') {
+      return askingPlan(stableRevision, confirm.request);
+    }
+    promotionConfirmation = confirm.status;
+    events.push(...confirm.events);
+    if (confirm.kind === 'waiting') {
+      promoting = false;
+      awaitingConfirmation = true;
+      hold = confirm.hold;
+      requeueAt(confirm.dueMs);
+    }
+  }
+  const weight = cleaning ? 0 : weightAt(steps, awaitingConfirmation ? steps.length - 1 : stepIndex);
   const canaryWanted = cleaning ? 0 : canaryReplicas(spec.replicas, weight);
-  const promoting = abort === undefined && !cleaning && needsMeasure === undefined && stepIndex >= steps.length;
   if (promoting && canaryAvailable < spec.replicas) {
     hold = `promotion: ${canaryAvailable}/${spec.replicas} pods of revision ${revision} available`;
     waitingForPods = true;
@@ -193,6 +212,7 @@ export function planCanary(input: RolloutInput): RolloutPlan {
     ...(analysis === undefined ? {} : { analysis }),
     ...(previous.stableHistory === undefined ? {} : { stableHistory: previous.stableHistory }),
     ...(progressStartedAt === undefined ? {} : { progressStartedAt }),
+    ...(promotionConfirmation === undefined ? {} : { promotionConfirmation }),
   };
 
   if (abort !== undefined && needsMeasure === undefined) {

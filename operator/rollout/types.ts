@@ -1,7 +1,7 @@
 import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { TradingEngine, TradingEngineStatus } from '../api/types.ts';
 import type { DesiredCondition } from '../plan/conditions.ts';
-import type { ControlOutcome, PlanNeeds, TakenMeasurement } from '../plan/needs.ts';
+import type { ControlOutcome, PlanNeeds, PromotionConfirmOutcome, TakenMeasurement } from '../plan/needs.ts';
 import type { EventIntent } from '../plan/plan.ts';
 
 /** The rollout planners' input: one TradingEngine (spec defaulted) mid-rollout from stable to `revision`. */
@@ -13,6 +13,10 @@ export interface RolloutInput {
   readonly pods: readonly V1Pod[];
   readonly measurement?: TakenMeasurement;
   readonly control?: readonly ControlOutcome[];
+  /** Every promotion waits for the confirm-promotion webhook (OperatorSettings.confirmPromotion). */
+  readonly confirmPromotion?: boolean;
+  /** The webhook's answer, when this reconcile asked it (Plan.needs.confirm). */
+  readonly promotionConfirmation?: PromotionConfirmOutcome;
   readonly nowMs: number;
 }
 
@@ -25,7 +29,7 @@ export type ReplaceInput = Omit<RolloutInput, 'stableRevision'> & { readonly sta
 /** The rollout-owned part of the status. */
 export type RolloutStatus = Pick<TradingEngineStatus,
   'currentStepIndex' | 'canary' | 'blueGreen' | 'abort' | 'abortedAt' | 'abortReason' | 'promoteFull' | 'promotedStep' |
-  'pauseConditions' | 'analysis' | 'stableHistory' | 'progressStartedAt'>;
+  'pauseConditions' | 'analysis' | 'stableHistory' | 'progressStartedAt' | 'promotionConfirmation'>;
 
 /**
  * What a planner (replace.ts, canary.ts, bluegreen.ts) decides for one reconcile; decide's shared assembly turns it

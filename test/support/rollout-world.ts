@@ -9,7 +9,9 @@ import { revisionOf } from '../../operator/render/revision.ts';
 import { generateControlKeys } from '../../engine/control/control-keys.ts';
 import { exampleEngine, withSpec } from './engines.ts';
 import { SimulatedApiServer, type StoredReplicaSet } from './simulated-api-server.ts';
-import type { PodControlRequest, ControlOutcome, ControlTarget, MeasureRequest, ShardCommand, ShardGrant, ShardOutcome, TakenMeasurement } from '../../operator/plan/needs.ts';
+import type {
+  PodControlRequest, ControlOutcome, ControlTarget, MeasureRequest, PromotionConfirmOutcome, PromotionConfirmRequest, ShardCommand, ShardGrant, ShardOutcome, TakenMeasurement,
+} from '../../operator/plan/needs.ts';
 
 /**
  * Test support only: a simulated cluster around the pure `decide`, driven by a manual clock.
@@ -125,6 +127,13 @@ export class World {
   canaryLatency: LatencyAnswer = p99(500);
   stableLatency: LatencyAnswer = p99(500);
   control: ControlAnswer = () => ({ ok: true, micros: 850 });
+  /**
+   * The confirm-promotion webhook's answer; undefined: the operator has none configured (promotions never wait).
+   * Set, the world's operator runs with OperatorSettings.confirmPromotion and asks it before every promotion.
+   */
+  confirmPromotion: ((request: PromotionConfirmRequest) => PromotionConfirmOutcome) | undefined;
+  /** Every question the confirm-promotion webhook was asked, in order. */
+  readonly confirmRequests: PromotionConfirmRequest[] = [];
   /** Revisions whose pods the scheduler cannot place, with the scheduler's message. */
   readonly unschedulable = new Map<string, string>();
   private serial = 0;
@@ -185,6 +194,7 @@ export class World {
       networkPolicies: this.server.networkPolicyObjects(),
       pods: this.pods,
       newControlKeys: worldControlKeys,
+      ...(this.confirmPromotion === undefined ? {} : { settings: { confirmPromotion: true } }),
     };
     return this.readAsJson ? (JSON.parse(JSON.stringify(observed)) as Observed) : structuredClone(observed);
   }
@@ -215,6 +225,10 @@ export class World {
       }
       // This world's engines run built-in strategies only: none is ever disabled.
       if (effect.kind === 'probe') return { kind: 'probe', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ok: true, strategies: [] })) };
+      if (effect.kind === 'confirm') {
+        this.confirmRequests.push(effect.request);
+        return { kind: 'confirm', outcome: this.confirmPromotion?.(effect.request) ?? { confirmed: false, message: 'no webhook in this world' } };
+      }
       controlled.push(effect.request);
       return { kind: 'control', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ...this.control(target) })) };
     });

@@ -1,0 +1,78 @@
+import type { PromotionConfirmation } from '../api/types.ts';
+import type { PromotionConfirmRequest } from '../plan/needs.ts';
+import type { EventIntent } from '../plan/plan.ts';
+import type { RolloutInput, RolloutPlan } from './types.ts';
+
+/** How long after an answer that was not a confirmation the webhook is asked again. */
+export const confirmRetryMs = 5_000;
+
+/** The step's verdict: promote now, ask the webhook first, or keep waiting (the rollout holds where it is). */
+export type ConfirmStep =
+  | { readonly kind: 'confirmed'; readonly status?: PromotionConfirmation; readonly events: readonly EventIntent[] }
+  | { readonly kind: 'ask'; readonly request: PromotionConfirmRequest }
+  | { readonly kind: 'waiting'; readonly status: PromotionConfirmation; readonly hold: string; readonly dueMs: number; readonly events: readonly EventIntent[] };
+
+/**
+ * The confirm-promotion gate, one pure step: before `input.revision` becomes stable (a canary's promotion, a
+ * blue-green switch of the active Service), the change-management system behind the webhook must confirm it.
+ *
+ * - No webhook configured (input.confirmPromotion not true): confirmed, nothing recorded.
+ * - status.promotionConfirmation already confirmed this revision: confirmed (the webhook is asked once per
+ *   revision, not again while the promotion scales up over several reconciles).
+ * - This reconcile's answer (input.promotionConfirmation) is a 2xx: confirmed, recorded, PromotionConfirmed Event.
+ * - Any other answer (a non-2xx status, a timeout, a refused connection): waiting, recorded with the answer, asked
+ *   again `confirmRetryMs` after; a PromotionNotConfirmed Event only when the answer changes, so a receiver that
+ *   stays down is one Event, not one every few seconds.
+ * - No answer yet, or the last refusal is `confirmRetryMs` old: ask.
+ * Waiting has no deadline: the rollout holds at its last step until the webhook confirms or a person aborts it.
+ * A `nexus rollout promote` request waits too: the webhook is the authority on promotions once configured.
+ */
+export function confirmStep(input: RolloutInput, strategy: PromotionConfirmRequest['strategy']): ConfirmStep {
+  const { engine, revision, stableRevision, nowMs } = input;
+  if (input.confirmPromotion !== true) return { kind: 'confirmed', events: [] };
+  const previous = engine.status?.promotionConfirmation?.revision === revision ? engine.status.promotionConfirmation : undefined;
+  if (previous?.confirmed === true) return { kind: 'confirmed', status: previous, events: [] };
+  const now = new Date(nowMs).toISOString();
+  const answer = input.promotionConfirmation;
+  if (answer !== undefined) {
+    const status: PromotionConfirmation = { revision, confirmed: answer.confirmed, checkedAt: now, message: answer.message };
+    if (answer.confirmed) {
+      return { kind: 'confirmed', status, events: [{ type: 'Normal', reason: 'PromotionConfirmed', message: `Promotion of revision ${revision} confirmed by the confirm-promotion webhook: ${answer.message}` }] };
+    }
+    const changed = previous?.message !== answer.message;
+    return {
+      kind: 'waiting', status, hold: waitingFor(revision, answer.message), dueMs: nowMs + confirmRetryMs,
+      events: changed ? [{ type: 'Warning', reason: 'PromotionNotConfirmed', message: `Promotion of revision ${revision} waits: the confirm-promotion webhook did not confirm it (${answer.message}); asking again every ${confirmRetryMs / 1000} s` }] : [],
+    };
+  }
+  const askedMs = previous?.checkedAt === undefined ? Number.NaN : Date.parse(previous.checkedAt);
+  if (previous !== undefined && nowMs < askedMs + confirmRetryMs) {
+    return { kind: 'waiting', status: previous, hold: waitingFor(revision, previous.message ?? ''), dueMs: askedMs + confirmRetryMs, events: [] };
+  }
+  const last = engine.status?.analysis?.revision === revision ? engine.status.analysis.lastMeasurement : undefined;
+  const measurement = last === undefined ? undefined : {
+    ...(last.p99Micros === undefined ? {} : { p99Micros: last.p99Micros }),
+    ...(last.stableP99Micros === undefined ? {} : { stableP99Micros: last.stableP99Micros }),
+    ...(last.thresholdMicros === undefined ? {} : { thresholdMicros: last.thresholdMicros }),
+    ...(last.result === undefined ? {} : { result: last.result }),
+  };
+  return {
+    kind: 'ask',
+    request: {
+      engine: { namespace: engine.metadata.namespace ?? '', name: engine.metadata.name ?? '' }, revision, stableRevision, strategy,
+      ...(measurement === undefined ? {} : { measurement }),
+    },
+  };
+}
+
+/** The plan that is not final yet: it asks the webhook, and decide runs again with the answer. */
+export function askingPlan(stableRevision: string, request: PromotionConfirmRequest): RolloutPlan {
+  return {
+    replicas: new Map(), stableRevision, status: {}, phase: 'Progressing', events: [], needs: { confirm: request },
+    progressing: { type: 'Progressing', status: 'True', reason: 'RolloutProgressing', message: `asking the confirm-promotion webhook about ${request.revision}` },
+  };
+}
+
+function waitingFor(revision: string, message: string): string {
+  return `promotion of ${revision} awaits the confirm-promotion webhook (last answer: ${message})`;
+}
