@@ -32,6 +32,7 @@ import { describeFetchError } from './pod-scrape.ts';
 import { parseSampleValue, type ExpositionSample } from './exposition.ts';
 import { renderLatencyQueries, renderSignalsQuery, signalCounters, type LatencyQueries } from './promql.ts';
 import type { LatencyProvider, MeasureResult, MeasureTarget } from './provider.ts';
+import { trustedFetch } from './trusted-fetch.ts';
 import { readSignalCounts, type SignalCounts } from './signals.ts';
 
 export interface PrometheusProviderOptions {
@@ -46,6 +47,11 @@ export interface PrometheusProviderOptions {
    * The query's own accept and content-type always win. Never part of an error message.
    */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A PEM bundle of the certificate authorities an https address's certificate is checked against, instead of the
+   * public roots (the source's caConfigMapRef). One that holds no certificate makes every measurement an Error.
+   */
+  readonly caBundle?: string;
 }
 
 /** A parsed reply, or what is wrong with it in the operator's own words. */
@@ -64,7 +70,15 @@ export interface VectorSeries {
 }
 
 export function createPrometheusProvider(options: PrometheusProviderOptions): LatencyProvider {
-  const baseFetch = options.fetch ?? globalThis.fetch;
+  let baseFetch: typeof fetch = options.fetch ?? globalThis.fetch;
+  let setupError: string | undefined;
+  if (options.fetch === undefined && options.caBundle !== undefined) {
+    try {
+      baseFetch = trustedFetch(options.caBundle);
+    } catch (error) {
+      setupError = (error as Error).message;
+    }
+  }
   // Header names are case-insensitive: lower-cased here, so the query's own accept and content-type replace a
   // user's `Content-Type` instead of being sent beside it.
   const extra = options.headers === undefined ? undefined : Object.fromEntries(Object.entries(options.headers).map(([key, value]) => [key.toLowerCase(), value]));
@@ -72,6 +86,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): La
     : (input, init) => baseFetch(input, { ...init, headers: { ...extra, ...(init?.headers as Record<string, string> | undefined) } });
   return {
     async measure(target: MeasureTarget): Promise<MeasureResult> {
+      if (setupError !== undefined) return { ok: false, error: `${revisionName(target)}: ${setupError}` };
       try {
         return await measureRevision(fetchImpl, options.address, options.maxReplyBytes ?? defaultMaxReplyBytes, target);
       } catch (error) {

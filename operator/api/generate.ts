@@ -68,6 +68,7 @@ const typeNames: Readonly<Record<string, string>> = {
   'spec.analysis.latency.source.podScrape': 'PodScrapeSource',
   'spec.analysis.latency.source.prometheus': 'PrometheusSource',
   'spec.analysis.latency.source.prometheus.bearerTokenSecretRef': 'SecretKeyRef',
+  'spec.analysis.latency.source.prometheus.caConfigMapRef': 'ConfigMapKeyRef',
   'spec.analysis.latency.relativeToStable': 'RelativeToStable',
   'spec.analysis.checks[]': 'SignalCheck',
   status: 'TradingEngineStatus',

@@ -332,6 +332,14 @@ export interface SecretKeyRef {
   readonly key: string;
 }
 
+/** A ConfigMap in the engine's namespace whose key holds the PEM bundle of the certificate authorities that sign an https address's certificate (a private CA; e.g. a trust-manager Bundle). Trusted instead of the public roots for this source. The operator reads it at each measurement; a missing ConfigMap or key, or a bundle that is not PEM, makes the measurement an Error (errors hold, never abort). */
+export interface ConfigMapKeyRef {
+  /** The ConfigMap's name. */
+  readonly name: string;
+  /** The key in the ConfigMap's data that holds the PEM bundle. */
+  readonly key: string;
+}
+
 /** Settings of the Prometheus source; required with type Prometheus. */
 export interface PrometheusSource {
   /** The base URL of the Prometheus HTTP API (http://prometheus:9090); it must be in the operator's allow-list (Helm value analysis.prometheusAddresses). */
@@ -342,6 +350,8 @@ export interface PrometheusSource {
   readonly headers?: Readonly<Record<string, string>>;
   /** A Secret in the engine's namespace whose key holds a token sent as Authorization: Bearer with every query. The operator reads it at each measurement; a missing Secret or key makes the measurement an Error (errors hold, never abort). */
   readonly bearerTokenSecretRef?: SecretKeyRef;
+  /** A ConfigMap in the engine's namespace whose key holds the PEM bundle of the certificate authorities that sign an https address's certificate (a private CA; e.g. a trust-manager Bundle). Trusted instead of the public roots for this source. The operator reads it at each measurement; a missing ConfigMap or key, or a bundle that is not PEM, makes the measurement an Error (errors hold, never abort). */
+  readonly caConfigMapRef?: ConfigMapKeyRef;
 }
 
 /** Where the measurements come from. */

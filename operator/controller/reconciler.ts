@@ -8,14 +8,14 @@ import type { ClusterWriter } from '../kube/cluster-writer.ts';
 import type { Lister } from '../kube/informer.ts';
 import { canonicalJson } from '../render/canonical-json.ts';
 import { controlKeysOf, controlSecretName, hasControlSocket } from '../render/control-secret.ts';
-import { secrets as secretResource } from '../kube/resources.ts';
+import { configMaps as configMapResource, secrets as secretResource, type ResourceKind } from '../kube/resources.ts';
 import { labelKeys } from '../render/labels.ts';
 import { settle, type EffectResult, type NeededEffect } from '../decide/settle.ts';
 import type { StatusExpectations } from './expectations.ts';
 import type { RolloutMetrics } from '../metrics/rollout-metrics.ts';
 import { webhookEventOf, type WebhookEvent } from '../notify/event-webhook.ts';
 import type { PromotionConfirmer } from '../notify/confirm-promotion.ts';
-import { cutOrdersOn, handOverShards, probeStrategies, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
+import { cutOrdersOn, handOverShards, probeStrategies, takeMeasurement, type RolloutEffects, type SourceCredentials } from './rollout-effects.ts';
 import { strategyProbeIntervalMs } from '../decide/strategy-health.ts';
 import type { ForeignObject, OwnershipRequest } from '../plan/needs.ts';
 import { needsWrite, type Observed, type Plan } from '../plan/plan.ts';
@@ -110,7 +110,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   let handOverFailed = false;
   const perform = async (effect: NeededEffect): Promise<EffectResult> => {
     switch (effect.kind) {
-      case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.request, await bearerTokenOf(deps, namespace, effect.request.source)) };
+      case 'measure': return { kind: 'measure', measurement: await takeMeasurement(deps.rollout, effect.request, await sourceCredentialsOf(deps, namespace, effect.request.source)) };
       case 'control': return { kind: 'control', outcomes: await cutOrdersOn(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       case 'shards': {
         const outcomes = await handOverShards(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys));
@@ -216,21 +216,38 @@ async function foreignObjects(writer: ClusterWriter, engineUid: string, request:
  * may already have mounted are never replaced by a lagging cache.
  */
 /**
- * The bearer token a Prometheus source names (`bearerTokenSecretRef`, a Secret in the engine's namespace), read from
- * the API server at each measurement (the caches hold only the operator's own Secrets), or why it cannot be had.
- * The message names the Secret and key, never the value.
+ * What a Prometheus source needs read before it may be queried, from the API server at each measurement (the
+ * caches hold only the operator's own Secrets and the labelled module ConfigMaps): the bearer token its
+ * `bearerTokenSecretRef` names and the CA bundle its `caConfigMapRef` names, both in the engine's namespace; or
+ * why one cannot be had. A message names the object and key, never the value.
  */
-async function bearerTokenOf(deps: ReconcilerDeps, namespace: string, source: LatencySource): Promise<{ readonly token?: string; readonly error?: string }> {
-  const ref = source.type === 'Prometheus' ? source.prometheus?.bearerTokenSecretRef : undefined;
-  if (ref === undefined) return {};
-  const where = `the bearer token Secret ${namespace}/${ref.name}`;
+async function sourceCredentialsOf(deps: ReconcilerDeps, namespace: string, source: LatencySource): Promise<SourceCredentials & { readonly error?: string }> {
+  const prometheus = source.type === 'Prometheus' ? source.prometheus : undefined;
+  const [token, caBundle] = await Promise.all([
+    readKey(deps, secretResource, namespace, prometheus?.bearerTokenSecretRef, 'the bearer token Secret', (secret: V1Secret, key) => {
+      const encoded = secret.data?.[key];
+      return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8').trim();
+    }),
+    readKey(deps, configMapResource, namespace, prometheus?.caConfigMapRef, 'the CA bundle ConfigMap', (configMap: V1ConfigMap, key) => configMap.data?.[key]?.trim()),
+  ]);
+  const error = [token, caBundle].flatMap((read) => (read?.error === undefined ? [] : [read.error])).join('; ');
+  if (error !== '') return { error };
+  return { ...(token?.value === undefined ? {} : { token: token.value }), ...(caBundle?.value === undefined ? {} : { caBundle: caBundle.value }) };
+}
+
+/** One key of a Secret or ConfigMap `ref` names, read from the API server: its value, or why there is none. */
+async function readKey<T>(
+  deps: ReconcilerDeps, resource: ResourceKind, namespace: string, ref: { readonly name: string; readonly key: string } | undefined, what: string,
+  valueOf: (object: T, key: string) => string | undefined,
+): Promise<{ readonly value?: string; readonly error?: string } | undefined> {
+  if (ref === undefined) return undefined;
+  const where = `${what} ${namespace}/${ref.name}`;
   try {
-    const secret = await deps.writer.read<V1Secret>(secretResource, namespace, ref.name);
-    const encoded = secret?.data?.[ref.key];
-    if (secret === undefined) return { error: `${where} does not exist` };
-    if (encoded === undefined) return { error: `${where} has no key ${JSON.stringify(ref.key)}` };
-    const token = Buffer.from(encoded, 'base64').toString('utf8').trim();
-    return token === '' ? { error: `${where} key ${JSON.stringify(ref.key)} is empty` } : { token };
+    const object = await deps.writer.read<T>(resource, namespace, ref.name);
+    if (object === undefined) return { error: `${where} does not exist` };
+    const value = valueOf(object, ref.key);
+    if (value === undefined) return { error: `${where} has no key ${JSON.stringify(ref.key)}` };
+    return value === '' ? { error: `${where} key ${JSON.stringify(ref.key)} is empty` } : { value };
   } catch (error) {
     return { error: `${where} could not be read: ${(error as Error).message}` };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LatencySource } from '../api/types.ts';
 import type { MeasureTarget } from '../analysis/provider.ts';
-import { handOverShards, prometheusHeaders, takeMeasurement, type RolloutEffects } from './rollout-effects.ts';
+import { handOverShards, prometheusHeaders, takeMeasurement, type RolloutEffects, type SourceCredentials } from './rollout-effects.ts';
 
 const source: LatencySource = {
   type: 'Prometheus',
@@ -27,20 +27,20 @@ describe('takeMeasurement and the Prometheus credentials', () => {
     });
   });
 
-  it('hands the token to the provider, which sends it beside the source headers', async () => {
-    const tokens: Array<string | undefined> = [];
+  it('hands the token and the CA bundle to the provider, which sends the token beside the source headers', async () => {
+    const tokens: Array<SourceCredentials | undefined> = [];
     const effects: RolloutEffects = {
-      providerFor: (_source, token) => {
-        tokens.push(token);
+      providerFor: (_source, credentials) => {
+        tokens.push(credentials);
         return { measure: () => Promise.resolve({ ok: true, value: { quantileMicros: 300, samples: 900, podsMeasured: 1 } }) };
       },
       cut: () => Promise.resolve({ ok: true }),
       setOwnership: () => Promise.resolve({ ok: true }),
       strategies: () => Promise.resolve({ ok: true, strategies: [] }),
     };
-    const taken = await takeMeasurement(effects, { source, canary: target('b') }, { token: 't0ken' });
+    const taken = await takeMeasurement(effects, { source, canary: target('b') }, { token: 't0ken', caBundle: '-----BEGIN CERTIFICATE-----...' });
     expect(taken.canary).toEqual({ ok: true, value: { quantileMicros: 300, samples: 900, podsMeasured: 1 } });
-    expect(tokens).toEqual(['t0ken']);
+    expect(tokens).toEqual([{ token: 't0ken', caBundle: '-----BEGIN CERTIFICATE-----...' }]);
     expect(prometheusHeaders(source, 't0ken')).toEqual({ 'X-Scope-OrgID': 'team-a', authorization: 'Bearer t0ken' });
     expect(prometheusHeaders({ type: 'PodScrape' }, undefined)).toEqual({});
   });

@@ -15,8 +15,11 @@ import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
  * pure and tests can observe the effects.
  */
 export interface RolloutEffects {
-  /** The provider of a source; `bearerToken` (read from the source's Secret by the caller) is sent with every query. */
-  providerFor(source: LatencySource, bearerToken?: string): LatencyProvider;
+  /**
+   * The provider of a source. `credentials` are what the caller read for it: the bearer token (from the source's
+   * Secret), sent with every query, and the CA bundle (from its ConfigMap) an https address is checked against.
+   */
+  providerFor(source: LatencySource, credentials?: SourceCredentials): LatencyProvider;
   /** The latched cut to one engine control socket, as the one client its keys authorise; never throws. */
   cut(address: string, keys: ControlClientKeys, timeoutMs: number): Promise<{ readonly ok: boolean; readonly error?: string }>;
   /** One set-ownership request (the shards the pod is to own); the answer's released shards; never throws. */
@@ -33,9 +36,15 @@ export const ordersOffTimeoutMs = 2_000;
 export function createRolloutEffects(): RolloutEffects {
   const providers = new Map<string, LatencyProvider>();
   return {
-    providerFor(source, bearerToken) {
-      // A provider holding a token is made per measurement (cheap): cached, every rotated token would stay in memory.
-      if (bearerToken !== undefined) return createPrometheusProvider({ address: source.prometheus?.address ?? '', headers: prometheusHeaders(source, bearerToken) });
+    providerFor(source, credentials = {}) {
+      // A provider holding a token or a CA bundle is made per measurement (cheap; trusted-fetch.ts keeps one
+      // connection pool per bundle): cached, every rotated token or bundle would stay in memory.
+      if (credentials.token !== undefined || credentials.caBundle !== undefined) {
+        return createPrometheusProvider({
+          address: source.prometheus?.address ?? '', headers: prometheusHeaders(source, credentials.token),
+          ...(credentials.caBundle === undefined ? {} : { caBundle: credentials.caBundle }),
+        });
+      }
       const key = JSON.stringify(source);
       let provider = providers.get(key);
       if (provider === undefined) {
@@ -132,19 +141,28 @@ export function prometheusHeaders(source: LatencySource, bearerToken: string | u
   return { ...(source.prometheus?.headers ?? {}), ...(bearerToken === undefined ? {} : { authorization: `Bearer ${bearerToken}` }) };
 }
 
+/** What a Prometheus source needs read from the cluster before it may be queried. */
+export interface SourceCredentials {
+  /** The bearer token from the source's bearerTokenSecretRef. */
+  readonly token?: string;
+  /** The PEM CA bundle from the source's caConfigMapRef. */
+  readonly caBundle?: string;
+}
+
 /**
  * Takes the measurements a plan asked for (canary and, for the relative check, stable) in parallel. `credential`
- * is the source's bearer token as the caller read it, or why it could not be read: then both measurements are
- * Errors saying so (they hold the gate, never abort it), and nothing is sent without the token.
+ * is the source's bearer token and CA bundle as the caller read them, or why one could not be read: then both
+ * measurements are Errors saying so (they hold the gate, never abort it), and nothing is sent without them.
  */
 export async function takeMeasurement(
-  effects: RolloutEffects, request: MeasureRequest, credential: { readonly token?: string; readonly error?: string } = {},
+  effects: RolloutEffects, request: MeasureRequest, credential: SourceCredentials & { readonly error?: string } = {},
 ): Promise<TakenMeasurement> {
   if (credential.error !== undefined) {
     const failed: MeasureResult = { ok: false, error: credential.error };
     return { revision: request.canary.revision, canary: failed, ...(request.stable === undefined ? {} : { stable: failed }) };
   }
-  const provider = effects.providerFor(request.source, credential.token);
+  const { error: _none, ...credentials } = credential;
+  const provider = effects.providerFor(request.source, credentials);
   const safely = async (promise: Promise<MeasureResult>): Promise<MeasureResult> => promise.catch((error: unknown) => ({ ok: false, error: String(error) }));
   const [canary, stable] = await Promise.all([
     safely(provider.measure(request.canary)),
