@@ -25,6 +25,7 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   operator: { run: async (argv) => (await import('./commands/operator.ts')).operatorCommand(argv), summary: 'run the TradingEngine operator against a cluster (kubeconfig or in-cluster)' },
   rollout: { run: async (argv) => (await import('./commands/rollout.ts')).rolloutCommand(argv), summary: 'status | watch | history | promote | abort | retry | pause | resume | undo <name>, list [-A]: inspect and steer rollouts' },
   cluster: { run: clusterCommand, summary: 'development: a real local Kubernetes control plane and node agent (up, until Ctrl-C)' },
+  completion: { run: async (argv) => (await import('./commands/completion.ts')).completionCommand(argv), summary: 'bash | zsh: print a shell completion script (commands, rollout subcommands and flags, TradingEngine names)' },
 };
 
 function usage(): string {
@@ -39,6 +40,8 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(usage());
     return name === undefined ? 2 : 0;
   }
+  // The shell completion scripts' question (cli/commands/completion.ts); not listed in the usage.
+  if (name === '__complete') return (await import('./commands/completion.ts')).completeCommand(rest, Object.keys(commands));
   const command = commands[name];
   if (command === undefined) {
     console.error(`nexus: unknown command ${JSON.stringify(name)}\n\n${usage()}`);

@@ -42,6 +42,13 @@ const options: Record<RolloutSubcommand, Record<string, OptionSpec>> = {
   undo: { 'to-revision': { type: 'string', help: 'the revision to go back to (default: the newest earlier stable revision)' }, ...common },
 };
 
+/** The flags a subcommand takes, long and short (-n, -A, -h), as shell completion offers them. */
+export function rolloutFlags(subcommand: RolloutSubcommand): string[] {
+  const long = Object.keys(options[subcommand]).map((name) => `--${name}`);
+  const short = [['-n', '--namespace'], ['-A', '--all-namespaces'], ['-h', '--help']].filter(([, of]) => long.includes(of ?? '')).map(([alias]) => alias ?? '');
+  return [...long, ...short];
+}
+
 const summaries: Record<RolloutSubcommand, string> = {
   status: 'Prints the rollout of one TradingEngine: phase, revisions, the current step, canary weight and orders,\n' +
     'the latency gate against its limits, the last measurements, abort and pause state, conditions.',

@@ -213,8 +213,8 @@ export async function setPaused(kubeConfig: KubeConfig, namespace: string, name:
 }
 
 /** The TradingEngines of one namespace, or of every namespace the caller may list (`undefined`). */
-export async function listTradingEngines(kubeConfig: KubeConfig, namespace: string | undefined): Promise<TradingEngine[]> {
-  const list = await apiRequest<{ items: TradingEngine[] }>(kubeConfig, { method: 'GET', path: collectionPath(tradingEngines, namespace), timeoutMs: 15_000 });
+export async function listTradingEngines(kubeConfig: KubeConfig, namespace: string | undefined, timeoutMs = 15_000): Promise<TradingEngine[]> {
+  const list = await apiRequest<{ items: TradingEngine[] }>(kubeConfig, { method: 'GET', path: collectionPath(tradingEngines, namespace), timeoutMs });
   return list.items;
 }
 
