@@ -517,7 +517,7 @@ describe('helm template', () => {
       'nexus_operator_events_total', 'nexus_operator_gate_latency_micros', 'nexus_operator_gate_threshold_micros',
     ]));
     const documented = readFileSync(fileURLToPath(new URL('../../docs/metrics.md', import.meta.url)), 'utf8') + readFileSync(fileURLToPath(new URL('../../docs/operator.md', import.meta.url)), 'utf8');
-    for (const metric of metrics) expect(documented, `${metric} is documented`).toContain(metric.replace(/_bucket$/, ''));
+    for (const metric of metrics) expect(documented, `${metric} is documented`).toContain(metric.replace(/_(bucket|sum|count)$/, ''));
     // promtool parses each query (the integration test runs them against a real Prometheus and requires data).
     const dir = mkdtempSync(join(tmpdir(), 'nexus-dashboard-'));
     try {

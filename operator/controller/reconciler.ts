@@ -184,8 +184,13 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     await deps.writer.delete(removal.resource, removal.namespace, removal.name, removal.uid);
     writes++;
   }
+  const startedMs = Date.parse(plan.status.rolloutStartedAt ?? '');
   for (const event of events) {
     deps.rolloutMetrics?.event(namespace, name, event.type, event.reason);
+    // Time to promotion (and to abort), from the rollout's start as its status records it.
+    if (!Number.isNaN(startedMs) && (event.reason === 'RolloutCompleted' || event.reason === 'RolloutAborted')) {
+      deps.rolloutMetrics?.rolloutEnded(namespace, name, event.reason === 'RolloutCompleted' ? 'promoted' : 'aborted', (nowMs - startedMs) / 1000);
+    }
     deps.notify?.(webhookEventOf({ namespace, name }, event, plan.status, nowMs));
     // An Event is a report, not state: failing to record one must not fail (and so repeat) the reconcile.
     await deps.writer.event(engine, event.type, event.reason, event.message).catch((error: unknown) => {

@@ -2,9 +2,10 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createRolloutMetrics } from './rollout-metrics.ts';
 
-/** The registry's exposition, only the lines of series (no HELP/TYPE); `gauges` leaves out the Events counter. */
+/** The registry's exposition, only the lines of series (no HELP/TYPE); `gauges` leaves out the counters and histograms. */
 async function series(registry: Registry, gauges = false): Promise<string[]> {
-  return (await registry.metrics()).split('\n').filter((line) => line !== '' && !line.startsWith('#') && !(gauges && line.startsWith('nexus_operator_events_total')));
+  return (await registry.metrics()).split('\n').filter((line) => line !== '' && !line.startsWith('#')
+    && !(gauges && /^nexus_operator_(events_total|gate_measurements_total|rollout_duration_seconds)/.test(line)));
 }
 
 describe('rollout metrics', () => {
@@ -49,5 +50,29 @@ describe('rollout metrics', () => {
     const left = await series(registry);
     expect(left.filter((line) => line.includes('engine="alpha"'))).toEqual([]);
     expect(left).toContain('nexus_operator_events_total{engine_namespace="trading",engine="beta",type="Normal",reason="RolloutCompleted"} 1');
+  });
+
+  it('counts each gate measurement once by result, not again on a restart, and times rollouts to promotion and abort', async () => {
+    const registry = new Registry();
+    const metrics = createRolloutMetrics(registry);
+    const measured = (time: string, result: 'Pass' | 'Breach'): Parameters<typeof metrics.observe>[2] => ({ phase: 'Progressing', analysis: { lastMeasurement: { time, result, p99Micros: 400 } } });
+    const count = async (result: string): Promise<string | undefined> => (await series(registry))
+      .find((line) => line.startsWith(`nexus_operator_gate_measurements_total{engine_namespace="trading",engine="alpha",result="${result}"}`))?.split(' ')[1];
+    // The first status after a start only sets the mark: the measurement in it may have been counted before.
+    metrics.observe('trading', 'alpha', measured('2026-12-06T09:00:00Z', 'Pass'));
+    expect([await count('Pass'), await count('Breach')]).toEqual(['0', '0']);
+    metrics.observe('trading', 'alpha', measured('2026-12-06T09:00:00Z', 'Pass'));
+    metrics.observe('trading', 'alpha', measured('2026-12-06T09:00:05Z', 'Pass'));
+    metrics.observe('trading', 'alpha', measured('2026-12-06T09:00:10Z', 'Breach'));
+    metrics.observe('trading', 'alpha', measured('2026-12-06T09:00:10Z', 'Breach'));
+    expect([await count('Pass'), await count('Breach')]).toEqual(['1', '1']);
+    metrics.rolloutEnded('trading', 'alpha', 'promoted', 95);
+    metrics.rolloutEnded('trading', 'alpha', 'aborted', -1);
+    const lines = await series(registry);
+    expect(lines).toContain('nexus_operator_rollout_duration_seconds_bucket{le="120",engine_namespace="trading",engine="alpha",result="promoted"} 1');
+    expect(lines).toContain('nexus_operator_rollout_duration_seconds_sum{engine_namespace="trading",engine="alpha",result="promoted"} 95');
+    expect(lines.some((line) => line.includes('result="aborted"'))).toBe(false);
+    metrics.forget('trading', 'alpha');
+    expect(await series(registry)).toEqual([]);
   });
 });

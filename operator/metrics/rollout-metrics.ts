@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TradingEngineStatus } from '../api/types.ts';
 
 /**
@@ -14,6 +14,8 @@ import type { TradingEngineStatus } from '../api/types.ts';
  *   nexus_operator_gate_threshold_micros{...}                         that measurement's threshold
  *   nexus_operator_gate_breaches_in_a_row{...}                        the gate's current breach streak
  *   nexus_operator_events_total{...,type,reason}                      every Event recorded
+ *   nexus_operator_gate_measurements_total{...,result}               every gate measurement, by result
+ *   nexus_operator_rollout_duration_seconds{...,result}              rollout start to promotion or abort (histogram)
  *
  * The engine is `engine_namespace` and `engine`, not `namespace` and `name`: Prometheus gives every scraped series
  * the scrape target's own `namespace` (the operator's), which would rename a `namespace` label to
@@ -25,9 +27,14 @@ export interface RolloutMetrics {
   observe(namespace: string, name: string, status: TradingEngineStatus): void;
   /** Counts one Event the operator recorded for the engine (`by` 0: makes its series exist). */
   event(namespace: string, name: string, type: string, reason: string, by?: number): void;
+  /** A rollout ended (`promoted` to stable, or `aborted`) `seconds` after it started: time to promotion. */
+  rolloutEnded(namespace: string, name: string, result: 'promoted' | 'aborted', seconds: number): void;
   /** Drops every series of a deleted engine. */
   forget(namespace: string, name: string): void;
 }
+
+/** The results a gate measurement can have (status.analysis.lastMeasurement.result). */
+const measurementResults = ['Pass', 'Breach', 'Inconclusive', 'Error'] as const;
 
 /** The Warning Events the chart's alerts watch (templates/prometheusrule.yaml). */
 export const alertedReasons = ['RolloutAborted', 'OrdersOffFailed', 'AnalysisErrors', 'EngineExited', 'StrategyDisabled'] as const;
@@ -50,6 +57,17 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
   const latency = new Gauge({ name: 'nexus_operator_gate_latency_micros', help: "The last gate measurement's quantile in microseconds, of the canary and of stable.", labelNames: [...labels, 'side'] as const, registers: [registry] });
   const threshold = new Gauge({ name: 'nexus_operator_gate_threshold_micros', help: 'The threshold of the last gate measurement, in microseconds.', labelNames: labels, registers: [registry] });
   const breaches = new Gauge({ name: 'nexus_operator_gate_breaches_in_a_row', help: "The gate's current streak of breaches.", labelNames: labels, registers: [registry] });
+  const measurements = new Counter({
+    name: 'nexus_operator_gate_measurements_total', help: 'Latency gate measurements, by result (Pass, Breach, Inconclusive, Error).',
+    labelNames: [...labels, 'result'] as const, registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'nexus_operator_rollout_duration_seconds', help: 'Time from a rollout\'s start to its promotion (result promoted) or abort (result aborted).',
+    labelNames: [...labels, 'result'] as const, buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400], registers: [registry],
+  });
+  /** Per engine: the time of the last measurement counted, so each is counted once. */
+  const lastMeasured = new Map<string, string | undefined>();
+  const ended = new Map<string, Set<'promoted' | 'aborted'>>();
   const events = new Counter({ name: 'nexus_operator_events_total', help: 'Events the operator recorded, by engine, type and reason (each is one transition).', labelNames: [...labels, 'type', 'reason'] as const, registers: [registry] });
   // prom-client removes a series only by its full label set: each engine's series are remembered so an observe can
   // drop the ones it no longer sets (a phase left, a measurement gone) and a deleted engine can drop them all.
@@ -94,11 +112,29 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
       if (measurement?.thresholdMicros !== undefined) set(threshold, {}, measurement.thresholdMicros);
       set(breaches, {}, status.analysis?.consecutiveBreaches ?? 0);
       gauges.set(key, series);
+      // A measurement is counted when a new one (a new time) appears. The first status seen after a start only sets
+      // the mark, with every result at 0, so a restarted operator does not count the last measurement twice.
+      const first = !lastMeasured.has(key);
+      if (first) for (const result of measurementResults) measurements.inc({ engine_namespace: namespace, engine: name, result }, 0);
+      if (!first && measurement?.time !== undefined && measurement.time !== lastMeasured.get(key)) {
+        measurements.inc({ engine_namespace: namespace, engine: name, result: measurement.result ?? 'Error' });
+      }
+      lastMeasured.set(key, measurement?.time);
     },
     event: countEvent,
+    rolloutEnded(namespace, name, result, seconds) {
+      if (!Number.isFinite(seconds) || seconds < 0) return;
+      durations.observe({ engine_namespace: namespace, engine: name, result }, seconds);
+      const key = keyOf(namespace, name);
+      ended.set(key, new Set([...(ended.get(key) ?? []), result]));
+    },
     forget(namespace, name) {
       const key = keyOf(namespace, name);
       dropGauges(key);
+      for (const result of measurementResults) measurements.remove({ engine_namespace: namespace, engine: name, result });
+      lastMeasured.delete(key);
+      for (const result of ended.get(key) ?? []) durations.remove({ engine_namespace: namespace, engine: name, result });
+      ended.delete(key);
       for (const labels of counted.get(key) ?? []) events.remove(labels);
       counted.delete(key);
     },

@@ -41,12 +41,13 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
   const latency = spec.analysis?.latency;
 
   if (aborted && !retrying) {
-    const { currentStepIndex, canary, analysis, stableHistory } = previous;
+    const { currentStepIndex, canary, analysis, stableHistory, rolloutStartedAt } = previous;
     return abortedPlan(input, {
       revision, reason: previous.abortReason ?? 'Manual', message: previous.message ?? '', delaySeconds, role: 'preview',
       status: {
         ...requestFields(), currentStepIndex: currentStepIndex ?? 0, blueGreen: { active: stableRevision, preview: revision },
         ...(canary === undefined ? {} : { canary }), ...(analysis === undefined ? {} : { analysis }), ...(stableHistory === undefined ? {} : { stableHistory }),
+        ...(rolloutStartedAt === undefined ? {} : { rolloutStartedAt }),
       },
     });
   }
@@ -214,6 +215,7 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
     && (stepIndex === blueGreenSteps.preview || previous.promoteFull === true);
   const state: RolloutStatus = {
     ...requestFields(),
+    rolloutStartedAt: continuing ? previous.rolloutStartedAt ?? now : now,
     ...(requestPending ? { promotedStep: previous.promotedStep ?? -1, promoteFull: previous.promoteFull ?? false } : {}),
     currentStepIndex: stepIndex,
     blueGreen,

@@ -206,6 +206,7 @@ export function planCanary(input: RolloutInput): RolloutPlan {
 
   const state: RolloutStatus = {
     ...requestFields(),
+    rolloutStartedAt: continuing ? previous.rolloutStartedAt ?? now : now,
     currentStepIndex: stepIndex,
     canary: { ...canary, weight, replicas: canaryWanted },
     pauseConditions,
@@ -268,9 +269,10 @@ function stepReplicas(input: RolloutInput, canaryWanted: number): Map<string, nu
 
 /** The rollout fields of the previous status, as an aborted rollout keeps them. */
 function carriedStatus(previous: NonNullable<RolloutInput['engine']['status']>): RolloutStatus {
-  const { currentStepIndex, canary, pauseConditions, analysis, stableHistory } = previous;
+  const { currentStepIndex, canary, pauseConditions, analysis, stableHistory, rolloutStartedAt } = previous;
   return {
     ...requestFields(),
+    ...(rolloutStartedAt === undefined ? {} : { rolloutStartedAt }),
     ...(currentStepIndex === undefined ? {} : { currentStepIndex }),
     ...(canary === undefined ? {} : { canary }),
     ...(pauseConditions === undefined ? {} : { pauseConditions }),

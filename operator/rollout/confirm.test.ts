@@ -34,9 +34,13 @@ describe('the confirm-promotion webhook', () => {
     expect(world.status.message).toContain(`promotion of ${revB} awaits the confirm-promotion webhook (last answer: ${refused.message})`);
     // The canary keeps its last step's weight: 2 of 4 pods, not all 4.
     expect(world.status.canary).toMatchObject({ weight: 50, replicas: canaryReplicas(4, 50) });
+    // The rollout's start stays what it was while it waits (time to promotion runs from it).
+    const startedAt = world.status.rolloutStartedAt;
+    expect(Date.parse(startedAt ?? '')).toBeLessThan(world.nowMs);
     const heldAt = world.nowMs;
     const made = world.run(2 * minute, { stepMs: second, until: (w) => w.status.stableRevision === revB });
     expect(world.status).toMatchObject({ phase: 'Healthy', stableRevision: revB, promotionConfirmation: { revision: revB, confirmed: true, message: approved.message } });
+    expect(world.reconciles.map((reconciled) => reconciled.plan.status.rolloutStartedAt).filter((at) => at !== undefined && at !== startedAt)).toEqual([]);
     // Four more questions, each confirmRetryMs after the last answer, none in between.
     expect(world.confirmRequests).toHaveLength(5);
     expect(world.nowMs - heldAt).toBeGreaterThanOrEqual(4 * confirmRetryMs);

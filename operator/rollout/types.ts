@@ -29,7 +29,7 @@ export type ReplaceInput = Omit<RolloutInput, 'stableRevision'> & { readonly sta
 /** The rollout-owned part of the status. */
 export type RolloutStatus = Pick<TradingEngineStatus,
   'currentStepIndex' | 'canary' | 'blueGreen' | 'abort' | 'abortedAt' | 'abortReason' | 'promoteFull' | 'promotedStep' |
-  'pauseConditions' | 'analysis' | 'stableHistory' | 'progressStartedAt' | 'promotionConfirmation'>;
+  'pauseConditions' | 'analysis' | 'stableHistory' | 'progressStartedAt' | 'promotionConfirmation' | 'rolloutStartedAt'>;
 
 /**
  * What a planner (replace.ts, canary.ts, bluegreen.ts) decides for one reconcile; decide's shared assembly turns it
