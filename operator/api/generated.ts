@@ -129,11 +129,11 @@ export interface IndicatorSpec {
   readonly params?: Readonly<Record<string, number | string>>;
 }
 
-/** A strategy module kept in a ConfigMap of the engine's namespace, for quick iteration (docs/strategy-sdk.md): its key holds the module's source (JavaScript or TypeScript, the key ending in .ts, .mts, .js or .mjs). The ConfigMap must carry the label trading.nexus.dev/strategy-module: "true" (the operator watches only those). The operator copies the source into the revision's own immutable ConfigMap and the revision hash covers it, so editing the key rolls out a new revision through the canary. */
+/** A strategy module kept in a ConfigMap of the engine's namespace, for quick iteration (docs/strategy-sdk.md): its key holds the module's source (JavaScript or TypeScript, the key ending in .ts, .mts, .js or .mjs, in data) or a sandboxed WebAssembly module (the key ending in .wasm, in binaryData: kubectl create configmap --from-file puts binary files there). The ConfigMap must carry the label trading.nexus.dev/strategy-module: "true" (the operator watches only those). The operator copies the source into the revision's own immutable ConfigMap and the revision hash covers it, so editing the key rolls out a new revision through the canary. */
 export interface ModuleConfigMapRef {
   /** The ConfigMap, in the engine's namespace. */
   readonly name: string;
-  /** The key holding the module source. */
+  /** The key holding the module: its source in data, or a .wasm module in binaryData. */
   readonly key: string;
 }
 
@@ -144,7 +144,7 @@ export interface StrategySpec {
   readonly type?: "macdCross" | "rsiReversion" | "bollingerBreakout" | "probe";
   /** A strategy module written on the SDK (docs/strategy-sdk.md): the path of an ES module (.ts, .mjs or .js) in the engine image, e.g. /strategies/pairs.ts. The engine loads it at start and exits 2 naming it when it cannot; its params and indicators are checked against the module's own declarations. */
   readonly module?: string;
-  /** A strategy module kept in a ConfigMap of the engine's namespace, for quick iteration (docs/strategy-sdk.md): its key holds the module's source (JavaScript or TypeScript, the key ending in .ts, .mts, .js or .mjs). The ConfigMap must carry the label trading.nexus.dev/strategy-module: "true" (the operator watches only those). The operator copies the source into the revision's own immutable ConfigMap and the revision hash covers it, so editing the key rolls out a new revision through the canary. */
+  /** A strategy module kept in a ConfigMap of the engine's namespace, for quick iteration (docs/strategy-sdk.md): its key holds the module's source (JavaScript or TypeScript, the key ending in .ts, .mts, .js or .mjs, in data) or a sandboxed WebAssembly module (the key ending in .wasm, in binaryData: kubectl create configmap --from-file puts binary files there). The ConfigMap must carry the label trading.nexus.dev/strategy-module: "true" (the operator watches only those). The operator copies the source into the revision's own immutable ConfigMap and the revision hash covers it, so editing the key rolls out a new revision through the canary. */
   readonly moduleConfigMap?: ModuleConfigMapRef;
   /** The indicators the strategy reads, by name from spec.engine.indicators, one per role of the strategy, of the role's type. */
   readonly indicators?: readonly string[];

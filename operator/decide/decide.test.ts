@@ -684,6 +684,27 @@ describe('decide: strategy modules kept in ConfigMaps', () => {
     const noConfigMap = decide(observe(renamed, {}), T0);
     expect(condition(noConfigMap.status, 'Ready')?.message).toContain('spec.engine.strategies[0].moduleConfigMap.name: no ConfigMap trading/desk labelled trading.nexus.dev/strategy-module=true');
   });
+
+  it('copies a WebAssembly module from binaryData to the revision\'s binaryData, byte for byte, and names one left in data', () => {
+    const wasm = Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]).toString('base64');
+    const wasmEngine = withSpec(engine, (spec) => { spec.engine.strategies[0].moduleConfigMap.key = 'mine.wasm'; });
+    const binary: V1ConfigMap = { ...labelled({}), binaryData: { 'mine.wasm': wasm } };
+    const plan = decide(observe(wasmEngine, { moduleConfigMaps: [binary] }), T0);
+    const configMap = plan.applies.find((intent) => intent.resource.kind === 'ConfigMap')?.object as V1ConfigMap;
+    const file = Object.keys(configMap.binaryData ?? {}).find((key) => key.startsWith('strategy-mine-')) ?? '';
+    expect(file).toMatch(/^strategy-mine-[0-9a-f]{12}\.wasm$/);
+    expect(configMap.binaryData?.[file]).toBe(wasm);
+    expect(Object.keys(configMap.data ?? {})).toEqual(['engine.yaml']);
+    expect(configMap.data?.['engine.yaml']).toContain(`module: ./${file}`);
+    // A new module is a new revision; the running revision's copy is kept when the ConfigMap goes.
+    const changed = decide(observe(wasmEngine, { moduleConfigMaps: [{ ...binary, binaryData: { 'mine.wasm': Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0]).toString('base64') } }] }), T0);
+    expect(changed.status.updateRevision).not.toBe(plan.status.updateRevision);
+    const gone = decide(observe(withStatus(wasmEngine, plan.status), { configMaps: [configMap] }), T0 + minute);
+    expect(gone.status.updateRevision).toBe(plan.status.updateRevision);
+    // A .wasm key in data (text) is not a module: it is named with where it must be.
+    const inData = decide(observe(wasmEngine, { moduleConfigMaps: [labelled({ 'mine.wasm': 'not binary' })] }), T0);
+    expect(condition(inData.status, 'Ready')?.message).toContain('ConfigMap trading/desk has no key "mine.wasm" in binaryData (a WebAssembly module is binary: kubectl create configmap --from-file puts it there)');
+  });
 });
 
 describe('decide: GPU scheduling', () => {

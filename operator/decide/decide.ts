@@ -8,7 +8,7 @@ import type { ForeignObject } from '../plan/needs.ts';
 import type { EventIntent, Observed, Plan } from '../plan/plan.ts';
 import { labelKeys, revisionLabelOf, selectorLabels, selectorString } from '../render/labels.ts';
 import { revisionOf } from '../render/revision.ts';
-import { moduleFileName, moduleSourceKey, strategyModuleLabel, type ModuleSources } from '../render/module-sources.ts';
+import { isWasmKey, moduleEntries, moduleFileName, moduleSourceKey, strategyModuleLabel, type ModuleSources } from '../render/module-sources.ts';
 import { planBlueGreen } from '../rollout/bluegreen.ts';
 import { planCanary } from '../rollout/canary.ts';
 import { holdsForPause, isFastRollback, planReplace } from '../rollout/replace.ts';
@@ -58,14 +58,15 @@ function moduleSourcesOf(observed: Observed, engine: TradingEngine): { readonly 
   for (const configMap of observed.moduleConfigMaps ?? []) {
     const name = configMap.metadata?.name ?? '';
     names.add(name);
-    for (const [key, value] of Object.entries(configMap.data ?? {})) sources.set(`${name}/${key}`, value);
+    for (const [key, value] of moduleEntries(configMap)) sources.set(`${name}/${key}`, value);
   }
   const current = engine.status?.updateRevision;
-  const copies = (current === undefined ? undefined : observed.configMaps.find((configMap) => configMap.metadata?.labels?.[labelKeys.revision] === current)?.data) ?? {};
+  const currentConfigMap = current === undefined ? undefined : observed.configMaps.find((configMap) => configMap.metadata?.labels?.[labelKeys.revision] === current);
+  const copies = currentConfigMap === undefined ? [] : moduleEntries(currentConfigMap);
   for (const strategy of engine.spec.engine.strategies ?? []) {
     const ref = strategy.moduleConfigMap;
     if (ref === undefined || sources.has(moduleSourceKey(ref))) continue;
-    const copy = Object.entries(copies).find(([key, source]) => key === moduleFileName(strategy.name, ref, source));
+    const copy = copies.find(([key, source]) => key === moduleFileName(strategy.name, ref, source));
     if (copy !== undefined) sources.set(moduleSourceKey(ref), copy[1]);
   }
   return { sources, names };
@@ -79,7 +80,7 @@ function missingModuleSources(engine: TradingEngine, found: { readonly sources: 
     if (ref === undefined || found.sources.has(moduleSourceKey(ref))) return [];
     const path = `spec.engine.strategies[${i}].moduleConfigMap`;
     return [found.names.has(ref.name)
-      ? { path: `${path}.key`, message: `ConfigMap ${namespace}/${ref.name} has no key ${JSON.stringify(ref.key)}` }
+      ? { path: `${path}.key`, message: `ConfigMap ${namespace}/${ref.name} has no key ${JSON.stringify(ref.key)}${isWasmKey(ref.key) ? ' in binaryData (a WebAssembly module is binary: kubectl create configmap --from-file puts it there)' : ' in data'}` }
       : { path: `${path}.name`, message: `no ConfigMap ${namespace}/${ref.name} labelled ${strategyModuleLabel}=true (the operator reads strategy modules only from ConfigMaps with that label)` }];
   });
 }

@@ -5,7 +5,7 @@ import { canonicalJson } from './canonical-json.ts';
 import { renderEngineConfig, orderBookOf } from './engine-config.ts';
 import { annotationKeys, commonLabels, labelKeys, revisionLabels, selectorLabels } from './labels.ts';
 import { configFileName, renderPodTemplate } from './pod-template.ts';
-import { moduleFileName, moduleSourceKey, noModuleSources, type ModuleSources } from './module-sources.ts';
+import { isWasmKey, moduleFileName, moduleSourceKey, noModuleSources, type ModuleSources } from './module-sources.ts';
 import { ownerReference, withAppliedHash } from './owned.ts';
 
 /**
@@ -59,11 +59,16 @@ function renderConfigMapUncached(engine: TradingEngine, revision: string, source
   const book = orderBookOf(engine.metadata.namespace ?? '', engine.metadata.name ?? '');
   const document = JSON.parse(canonicalJson(renderEngineConfig(engine.spec, book, sources))) as unknown;
   // Strategy modules from ConfigMaps, copied beside the configuration under the names it gives them.
+  // Text sources in data, WebAssembly modules (base64, as read) in binaryData: both are files in the mounted volume.
   const modules: Record<string, string> = {};
+  const binaryModules: Record<string, string> = {};
   for (const strategy of engine.spec.engine.strategies ?? []) {
     const ref = strategy.moduleConfigMap;
     const source = ref === undefined ? undefined : sources.get(moduleSourceKey(ref));
-    if (ref !== undefined && source !== undefined) modules[moduleFileName(strategy.name, ref, source)] = source;
+    if (ref === undefined || source === undefined) continue;
+    const file = moduleFileName(strategy.name, ref, source);
+    if (isWasmKey(file)) binaryModules[file] = source;
+    else modules[file] = source;
   }
   return withAppliedHash<V1ConfigMap>({
     apiVersion: 'v1',
@@ -76,6 +81,7 @@ function renderConfigMapUncached(engine: TradingEngine, revision: string, source
     },
     immutable: true,
     data: { [configFileName]: stringify(document, { lineWidth: 0 }), ...modules },
+    ...(Object.keys(binaryModules).length === 0 ? {} : { binaryData: binaryModules }),
   });
 }
 

@@ -10,9 +10,14 @@ import type { ModuleConfigMapRef } from '../api/types.ts';
  * its own directory). So the revision hash covers the source, a new source is a new revision that goes through the
  * canary, and the pods of a revision keep exactly the code they started with, whatever later happens to the user's
  * ConfigMap. TypeScript is written as `.mts` and JavaScript as `.mjs`: ES modules wherever they are mounted.
+ * A WebAssembly module (a `.wasm` key) comes from the ConfigMap's binaryData and goes to the revision's binaryData,
+ * kept as the API server gives it (base64), so it is hashed and copied byte for byte.
  */
 
-/** Sources by `configMapName/key`, read from the engine's namespace; a reference not in it is missing. */
+/**
+ * Sources by `configMapName/key`, read from the engine's namespace; a reference not in it is missing. A `.wasm`
+ * key's value is its binaryData, base64; every other key's is its data, text.
+ */
 export type ModuleSources = ReadonlyMap<string, string>;
 
 /** The label a ConfigMap needs for the operator to watch it (and so to see it at all). */
@@ -31,6 +36,22 @@ export function moduleSourceKey(ref: ModuleConfigMapRef): string {
  */
 export function moduleFileName(strategy: string, ref: ModuleConfigMapRef, source: string | undefined): string {
   const hash = source === undefined ? 'unread' : createHash('sha256').update(`${ref.name}/${ref.key}\u0000${source}`).digest('hex').slice(0, 12);
-  const extension = /\.m?ts$/.test(ref.key) ? 'mts' : 'mjs';
+  const extension = isWasmKey(ref.key) ? 'wasm' : /\.m?ts$/.test(ref.key) ? 'mts' : 'mjs';
   return `strategy-${strategy}-${hash}.${extension}`;
+}
+
+/** A key (or file name) that holds a WebAssembly module: it lives in binaryData, base64. */
+export function isWasmKey(key: string): boolean {
+  return key.endsWith('.wasm');
+}
+
+/**
+ * The module entries of a ConfigMap, `key -> value` as ModuleSources keeps them: its data's text keys and its
+ * binaryData's `.wasm` keys (a `.wasm` key in data, or a text key in binaryData, is not a module and is left out).
+ */
+export function moduleEntries(configMap: { readonly data?: Readonly<Record<string, string>>; readonly binaryData?: Readonly<Record<string, string>> }): Array<[string, string]> {
+  return [
+    ...Object.entries(configMap.data ?? {}).filter(([key]) => !isWasmKey(key)),
+    ...Object.entries(configMap.binaryData ?? {}).filter(([key]) => isWasmKey(key)),
+  ];
 }

@@ -412,6 +412,30 @@ describe('the operator against a real API server', () => {
     expect(kubectl(cluster.kubeconfig, ['delete', 'configmap', 'desk-strategies', '-n', namespace]).code).toBe(0);
   }, 240_000);
 
+  it('runs a sandboxed WebAssembly strategy module from a ConfigMap\'s binaryData (kubectl create configmap --from-file)', async () => {
+    const wasmFile = `${root}build/wasm/strategies/ema-cross.wasm`;
+    const created = kubectl(cluster.kubeconfig, ['create', 'configmap', 'desk-wasm', '-n', namespace, `--from-file=cross.wasm=${wasmFile}`]);
+    expect(created.code, created.err).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['label', 'configmap', 'desk-wasm', '-n', namespace, 'trading.nexus.dev/strategy-module=true']).code).toBe(0);
+    apply(manifest('wasmmodule', (spec) => {
+      spec.engine.indicators = [{ name: 'ema-12', type: 'ema', params: { period: 12 } }, { name: 'ema-26', type: 'ema', params: { period: 26 } }];
+      spec.engine.strategies = [{ name: 'cross', moduleConfigMap: { name: 'desk-wasm', key: 'cross.wasm' }, indicators: ['ema-12', 'ema-26'] }];
+    }));
+    await eventually(() => condition('wasmmodule', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'wasmmodule Ready=True (its WebAssembly module loaded)', context: tail });
+    const revision = engine('wasmmodule')?.status?.updateRevision ?? '';
+    const revisionConfig = getJson<{ data: Record<string, string>; binaryData: Record<string, string> }>(['configmap', `wasmmodule-${revision}-config`]);
+    const copied = Object.keys(revisionConfig?.binaryData ?? {}).find((key) => key.startsWith('strategy-cross-')) ?? '';
+    expect(copied).toMatch(/^strategy-cross-[0-9a-f]{12}\.wasm$/);
+    expect(Buffer.from(revisionConfig?.binaryData[copied] ?? '', 'base64').equals(readFileSync(wasmFile))).toBe(true);
+    const pod = podsOf('wasmmodule')[0];
+    // The engine loaded it (a module that fails to load exits 2 and is never Ready) and runs it without a fault.
+    const metrics = await (await fetch(`http://${pod?.status.podIP ?? ''}:9100/metrics`)).text();
+    expect(metrics).toContain('nexus_engine_signals_total{strategy="cross"}');
+    expect(metrics).toContain('nexus_engine_strategy_faults_total{strategy="cross"} 0');
+    expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'wasmmodule', '-n', namespace, '--wait=true']).code).toBe(0);
+    expect(kubectl(cluster.kubeconfig, ['delete', 'configmap', 'desk-wasm', '-n', namespace]).code).toBe(0);
+  }, 180_000);
+
   it('recovers from a killed watch and from an expired resourceVersion (410 Gone)', async () => {
     const restarts = async (reason: string): Promise<number> => {
       const metric = (await metrics?.watchRestarts.get())?.values ?? [];
