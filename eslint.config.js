@@ -22,4 +22,14 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // The dashboard's page runs in the browser.
+    files: ['dashboard/web/**/*.ts'],
+    languageOptions: {
+      globals: {
+        window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', EventSource: 'readonly', MessageEvent: 'readonly',
+        HTMLElement: 'readonly', HTMLDialogElement: 'readonly', Node: 'readonly', Element: 'readonly', HTMLElementTagNameMap: 'readonly',
+      },
+    },
+  },
 );

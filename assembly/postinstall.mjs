@@ -1,5 +1,6 @@
 // npm's postinstall for this repository: `npm ci` in a clone builds the WebAssembly modules (npm run build:wasm), so
-// `nexus indicators --backend wasm` and WebAssembly strategies work straight after install. A no-op where that
+// `nexus indicators --backend wasm` and WebAssembly strategies work straight after install, then the dashboard's
+// page (npm run build:dashboard). A no-op where that
 // cannot or should not happen: Nexus installed as another project's dependency (npm sets INIT_CWD to that project),
 // a production install without the AssemblyScript compiler, or a tree without the sources (a Docker layer that
 // installs before copying them). Plain Node on purpose: it runs before anything else can be assumed.
@@ -18,4 +19,9 @@ if (initCwd !== undefined && resolve(initCwd) !== root) process.exit(0); // a de
 if (!existsSync(join(root, 'assembly', 'build.ts')) || !existsSync(join(root, 'assembly', 'kernels'))) skip('the AssemblyScript sources are not here');
 if (!existsSync(join(root, 'node_modules', 'assemblyscript', 'package.json'))) skip('the AssemblyScript compiler is not installed (a production install)');
 const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'assembly', 'build.ts')], { cwd: root, stdio: 'inherit' });
-process.exit(build.status ?? 1);
+if (build.status !== 0) process.exit(build.status ?? 1);
+// The dashboard's page (nexus dashboard), bundled by esbuild into build/dashboard; it rebuilds itself when stale.
+if (existsSync(join(root, 'dashboard', 'build.ts'))) {
+  const page = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'dashboard', 'build.ts')], { cwd: root, stdio: 'inherit' });
+  process.exit(page.status ?? 1);
+}

@@ -25,6 +25,7 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   operator: { run: async (argv) => (await import('./commands/operator.ts')).operatorCommand(argv), summary: 'run the TradingEngine operator against a cluster (kubeconfig or in-cluster)' },
   rollout: { run: async (argv) => (await import('./commands/rollout.ts')).rolloutCommand(argv), summary: 'status | watch | history | promote | abort | retry | pause | resume | undo <name>, list [-A]: inspect and steer rollouts' },
   cluster: { run: clusterCommand, summary: 'development: a real local Kubernetes control plane and node agent (up, until Ctrl-C)' },
+  dashboard: { run: async (argv) => (await import('./commands/dashboard.ts')).dashboardCommand(argv), summary: 'the rollout dashboard in your browser, on loopback, with your kubeconfig: engines, live latency chart, actions' },
   completion: { run: async (argv) => (await import('./commands/completion.ts')).completionCommand(argv), summary: 'bash | zsh: print a shell completion script (commands, rollout subcommands and flags, TradingEngine names)' },
 };
 

@@ -14,6 +14,8 @@ COPY cli ./cli
 COPY bin ./bin
 # `nexus cluster` (development) compiles against the test control plane helpers.
 COPY devcluster ./devcluster
+# `nexus dashboard` (run from a laptop, not in a pod) compiles with the CLI.
+COPY dashboard ./dashboard
 # The WebAssembly indicator kernels and the strategy SDK's example modules (build/wasm), compiled before the
 # compiler (a dev dependency) is pruned.
 COPY assembly ./assembly

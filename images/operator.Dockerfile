@@ -12,6 +12,8 @@ COPY cli ./cli
 COPY bin ./bin
 # `nexus cluster` (development) compiles against the test control plane helpers.
 COPY devcluster ./devcluster
+# `nexus dashboard` (run from a laptop, not in a pod) compiles with the CLI.
+COPY dashboard ./dashboard
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM gcr.io/distroless/nodejs20-debian12:nonroot

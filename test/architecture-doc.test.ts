@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * docs/architecture.md is the map of the tree: every path it names exists, and every folder of the product
- * (engine/, operator/, cli/, devcluster/) appears in it, so the map and the tree cannot drift apart unnoticed.
+ * (engine/, operator/, cli/, devcluster/, dashboard/) appears in it, so the map and the tree cannot drift apart unnoticed.
  */
 const root = fileURLToPath(new URL('../', import.meta.url));
 const text = readFileSync(join(root, 'docs', 'architecture.md'), 'utf8');
-const topLevel = ['engine', 'operator', 'cli', 'devcluster', 'test', 'bench', 'docs', 'charts', 'crds', 'assembly'];
+const topLevel = ['engine', 'operator', 'cli', 'devcluster', 'dashboard', 'test', 'bench', 'docs', 'charts', 'crds', 'assembly'];
 const pathPattern = new RegExp(`(?<![\\w./-])((?:${topLevel.join('|')})/[\\w./-]*)`, 'g');
 
 /** Every path the document names, without sentence punctuation. */
@@ -39,7 +39,7 @@ describe('docs/architecture.md', () => {
 
   it('names every folder of the product', () => {
     const named = namedPaths();
-    const folders = ['engine', 'operator', 'cli', 'devcluster'].flatMap(codeFolders).filter((folder) => folder.includes('/'));
+    const folders = ['engine', 'operator', 'cli', 'devcluster', 'dashboard'].flatMap(codeFolders).filter((folder) => folder.includes('/'));
     expect(folders.filter((folder) => !named.some((path) => path === folder || path.startsWith(`${folder}/`)))).toEqual([]);
   });
 });

@@ -8,10 +8,7 @@ import { formatEngineList, formatRollout, requestedLine, rolloutOutcome } from '
 import { startInformer } from '../../operator/kube/informer.ts';
 import { tradingEngines } from '../../operator/kube/resources.ts';
 import { formatAnalysisHistory } from '../lib/analysis-history.ts';
-import { apiRequest } from '../../operator/kube/api-request.ts';
-import { readAnalysisRecord, recordLabel, type AnalysisRecord } from '../../operator/render/analysis-record.ts';
-import { collectionPath, configMaps } from '../../operator/kube/resources.ts';
-import type { V1ConfigMap } from '@kubernetes/client-node';
+import { readAnalysisRecords } from '../../operator/kube/engine-reads.ts';
 
 /**
  * `nexus rollout status|watch|history|promote|abort|retry|pause|resume|undo <name>` and `nexus rollout list [-A]` (also
@@ -368,14 +365,4 @@ export async function watchRollout(deps: WatchRolloutDeps): Promise<number> {
 /** Worth another read: a network failure or timeout, throttling, or a server-side error (not a kubeconfig without a cluster). */
 function transient(error: ApiError): boolean {
   return error.code === 0 ? error.reason === 'NetworkError' : error.code === 429 || error.code >= 500;
-}
-
-/** The analysis records of one TradingEngine (its ConfigMaps labelled as records), as the operator wrote them. */
-async function readAnalysisRecords(kubeConfig: KubeConfig, namespace: string, name: string): Promise<AnalysisRecord[]> {
-  const list = await apiRequest<{ items: V1ConfigMap[] }>(kubeConfig, {
-    method: 'GET',
-    path: collectionPath(configMaps, namespace),
-    query: { labelSelector: `app.kubernetes.io/instance=${name},${recordLabel.key}=${recordLabel.value}` },
-  });
-  return list.items.map(readAnalysisRecord).filter((record): record is AnalysisRecord => record !== undefined);
 }

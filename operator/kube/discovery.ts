@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, apiRequest } from './api-request.ts';
+import { reviewAccess } from './access-review.ts';
 
 /**
  * API discovery: which resources a group version serves. The operator asks before it watches an optional kind
@@ -35,14 +36,6 @@ export async function servedResources(
  * SelfSubjectAccessReview, which every authenticated identity may create. An informer on a kind it may not list
  * would never sync. Errors count as not allowed, with the reason.
  */
-export async function mayList(kubeConfig: KubeConfig, group: string, plural: string, namespace: string | undefined): Promise<{ readonly allowed: boolean; readonly reason?: string }> {
-  try {
-    const review = await apiRequest<{ status?: { allowed?: boolean; reason?: string } }>(kubeConfig, {
-      method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { group, resource: plural, verb: 'list', ...(namespace === undefined ? {} : { namespace }) } } },
-    });
-    return review.status?.allowed === true ? { allowed: true } : { allowed: false, reason: review.status?.reason || 'not allowed' };
-  } catch (error) {
-    return { allowed: false, reason: `the access review failed: ${String(error)}` };
-  }
+export function mayList(kubeConfig: KubeConfig, group: string, plural: string, namespace: string | undefined): Promise<{ readonly allowed: boolean; readonly reason?: string }> {
+  return reviewAccess(kubeConfig, { group, resource: plural, verb: 'list', ...(namespace === undefined ? {} : { namespace }) });
 }

@@ -15,6 +15,9 @@ const plurals: Readonly<Record<string, string>> = {
   TradingEngine: 'tradingengines',
   ConfigMap: 'configmaps',
   Service: 'services',
+  ServiceAccount: 'serviceaccounts',
+  ClusterRole: 'clusterroles',
+  RoleBinding: 'rolebindings',
 };
 
 /** The REST path of one object; cluster-scoped kinds (no namespace) have none in the path. */
