@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/commands/rollout-lab.ts';
 import { startDashboard, type RunningDashboard } from '../../dashboard/start.ts';
+import { freePort } from '../../cli/lib/processes.ts';
 import type { TradingEngine } from '../../operator/api/types.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { applyManifest, type ManifestObject } from '../../operator/kube/manifests.ts';
@@ -150,10 +151,13 @@ describe('nexus dashboard in a real browser, against a real API server and real 
     await abort.waitFor({ timeout: 15_000 });
     const before = await engine();
     const canary = before?.status?.updateRevision ?? '';
-    await abort.click();
+    // By keyboard: the button takes Enter, the confirmation opens with its confirm button focused, Enter confirms.
+    await abort.focus();
+    await page.keyboard.press('Enter');
     await page.locator('dialog[open]').waitFor();
     expect(await page.locator('#confirm-title').textContent()).toBe(`Abort ${lab?.namespace ?? ''}/${name}?`);
-    await page.locator('#confirm-ok').click();
+    expect(await page.locator('#confirm-ok:focus').count()).toBe(1);
+    await page.keyboard.press('Enter');
     await page.locator('#action-result[data-ok="true"]').waitFor({ timeout: 15_000 });
     await page.locator('#abort').waitFor({ timeout: 30_000 });
     expect(await page.locator('#abort').textContent()).toMatch(/^Aborted \(Manual\) at /);
@@ -188,6 +192,22 @@ describe('nexus dashboard in a real browser, against a real API server and real 
     expect(answer.body.message).toMatch(/forbidden: User "system:serviceaccount:trading:viewer" cannot patch resource "tradingengines\/status"/);
     await page.close();
   }, 120_000);
+
+  it('shows when its stream is lost and that it reconnects', async () => {
+    if (lab === undefined) throw new Error('no lab');
+    const port = await freePort();
+    const start = (): Promise<RunningDashboard> => startDashboard({ kubeConfig: lab?.kubeConfig ?? (undefined as never), host: '127.0.0.1', port, readOnly: true, log });
+    let dashboard = await start();
+    const page = await open(dashboard);
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
+    await dashboard.stop();
+    await page.locator('#connection[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#connection').textContent()).toBe('connection lost: reconnecting…');
+    dashboard = await start();
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 });
+    await page.close();
+    await dashboard.stop();
+  }, 60_000);
 
   it('answers only to its own host name and takes actions only from its own page', async () => {
     if (admin === undefined || lab === undefined) throw new Error('no dashboard');
