@@ -13,6 +13,8 @@ export interface DashboardOptions {
   readonly host: string;
   readonly port: number;
   readonly readOnly: boolean;
+  /** The session token (at least 32 characters; NEXUS_DASHBOARD_TOKEN for `nexus dashboard`); default random per start. */
+  readonly token?: string;
   /** Where the built page is (default build/dashboard, built there when missing or stale). */
   readonly assetsDir?: string;
   /** How long the first list of every watch may take before the dashboard gives up; default 20 s. */
@@ -50,10 +52,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   } finally {
     clearTimeout(timer);
   }
-  const server = await startDashboardServer({
-    kubeConfig, context: kubeConfig.getCurrentContext(), live, ...(namespaces === undefined ? {} : { namespaces }),
-    host: options.host, port: options.port, readOnly: options.readOnly, assets, log,
-  });
+  let server: DashboardServer;
+  try {
+    server = await startDashboardServer({
+      kubeConfig, context: kubeConfig.getCurrentContext(), live, ...(namespaces === undefined ? {} : { namespaces }),
+      host: options.host, port: options.port, readOnly: options.readOnly, assets, log, ...(options.token === undefined ? {} : { token: options.token }),
+    });
+  } catch (error) {
+    // The port taken, the address not this machine's: the watches stop with it.
+    live.stop();
+    throw error;
+  }
   return {
     ...server,
     namespaces,

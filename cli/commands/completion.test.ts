@@ -24,7 +24,9 @@ describe('shell completion candidates', () => {
     asked.length = 0;
     expect(await completionCandidates(['rollout', 'status', '-n', 'trading', 'a'], commands, engines)).toEqual(['alpha']);
     expect(await completionCandidates(['rollout', 'abort', '--kubeconfig=/k', '--context', 'prod', '--namespace=trading', ''], commands, engines)).toEqual(['alpha', 'beta', 'gamma']);
-    expect(asked).toEqual([{ namespace: 'trading' }, { namespace: 'trading', kubeconfig: '/k', context: 'prod' }]);
+    // bash hands `--namespace=trading` over as three words.
+    expect(await completionCandidates(['rollout', 'status', '--namespace', '=', 'trading', 'b'], commands, engines)).toEqual(['beta']);
+    expect(asked).toEqual([{ namespace: 'trading' }, { namespace: 'trading', kubeconfig: '/k', context: 'prod' }, { namespace: 'trading' }]);
     // A name is already there, a flag's value is being typed, or list takes none: no names.
     expect(await completionCandidates(['rollout', 'status', 'alpha', ''], commands, engines)).toEqual([]);
     expect(await completionCandidates(['rollout', 'status', '-n', ''], commands, engines)).toEqual([]);

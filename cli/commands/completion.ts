@@ -38,17 +38,21 @@ export async function completionCandidates(words: readonly string[], commands: r
   if (!(rolloutSubcommands as readonly string[]).includes(subcommand)) return [];
   const flags = rolloutFlags(subcommand);
   const previous = before.at(-1) ?? '';
-  // A flag's value: namespaces and contexts are not listed (kubectl completes those); nothing is offered.
-  if (['-n', '--namespace', '--kubeconfig', '--context', '--to-revision', '--timeout'].includes(previous)) return [];
+  const valueFlags = new Set(['-n', '--namespace', '--kubeconfig', '--context', '--to-revision', '--timeout']);
+  // A flag's value (bash hands `--namespace=x` over as `--namespace`, `=`, `x`): namespaces and contexts are not
+  // listed (kubectl completes those); nothing is offered.
+  if (valueFlags.has(previous) || (previous === '=' && valueFlags.has(before.at(-2) ?? ''))) return [];
   if (current.startsWith('-')) return matching(flags);
   const rest = before.slice(2);
-  const named = rest.some((word, i) => !word.startsWith('-') && !['-n', '--namespace', '--kubeconfig', '--context', '--to-revision', '--timeout'].includes(rest[i - 1] ?? ''));
+  const isValue = (i: number): boolean => rest[i] === '=' || valueFlags.has(rest[i - 1] ?? '') || (rest[i - 1] === '=' && valueFlags.has(rest[i - 2] ?? ''));
+  const named = rest.some((word, i) => !word.startsWith('-') && !isValue(i));
   if (subcommand === 'list' || named) return [];
   const value = (flag: string): string | undefined => {
     for (let i = rest.length - 1; i >= 0; i--) {
       const word = rest[i] ?? '';
       if (word.startsWith(`${flag}=`)) return word.slice(flag.length + 1);
-      if (word === flag) return rest[i + 1];
+      // bash splits `--namespace=trading` at the '=' (COMP_WORDBREAKS): three words.
+      if (word === flag) return rest[i + 1] === '=' ? rest[i + 2] : rest[i + 1];
     }
     return undefined;
   };

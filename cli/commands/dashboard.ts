@@ -17,7 +17,8 @@ export const dashboardHelp = helpText(
   'Serves the rollout dashboard on loopback: every TradingEngine you can see, and per engine its revisions, pods and\n' +
     'symbols, the rollout steps, a live chart of canary and stable latency against the gate\'s threshold, Events and\n' +
     'analysis records, with promote, abort, retry, pause, resume and undo. It uses your kubeconfig and context, so it\n' +
-    'can do exactly what your RBAC allows; updates come from watches on the API server. Ctrl-C stops it.',
+    'can do exactly what your RBAC allows; updates come from watches on the API server. Open the URL it prints: it\n' +
+    'carries a session token (random per start; NEXUS_DASHBOARD_TOKEN, 32 characters or more, keeps one). Ctrl-C stops it.',
   options,
 );
 
@@ -41,6 +42,7 @@ export async function dashboardCommand(argv: readonly string[]): Promise<number>
   const dashboard = await startDashboard({
     kubeConfig, ...(namespaces === undefined || namespaces.length === 0 ? {} : { namespaces }),
     host: str(values, 'address') ?? '127.0.0.1', port: num(values, 'port'), readOnly: flag(values, 'read-only'), log,
+    ...(process.env.NEXUS_DASHBOARD_TOKEN === undefined ? {} : { token: process.env.NEXUS_DASHBOARD_TOKEN }),
   });
   console.log(`Nexus dashboard on ${dashboard.url} (context ${kubeConfig.getCurrentContext()}, ${dashboard.namespaces === undefined ? 'every namespace' : `namespaces ${dashboard.namespaces.join(', ')}`}${flag(values, 'read-only') ? ', read-only' : ''}); Ctrl-C stops it`);
   await new Promise<void>((resolve) => {

@@ -246,5 +246,6 @@ describe('operatorConfig: the confirm-promotion webhook', () => {
   it('refuses a URL that is not http(s) without echoing it, and a timeout of 0', () => {
     expect(() => operatorConfig([], { ...podEnv, NEXUS_CONFIRM_PROMOTION_URL: 'file:///etc/passwd' })).toThrow(/^NEXUS_CONFIRM_PROMOTION_URL must be an http:\/\/ or https:\/\/ URL \(its value is not shown: it may hold a secret\)$/);
     expect(() => operatorConfig(['--confirm-promotion-timeout-seconds=0'], podEnv)).toThrow(/--confirm-promotion-timeout-seconds must be at least 0.001/);
+    expect(() => operatorConfig(['--confirm-promotion-timeout-seconds=31'], { ...podEnv, NEXUS_CONFIRM_PROMOTION_URL: 'http://a/' })).toThrow(/--confirm-promotion-timeout-seconds must be at most 30/);
   });
 });

@@ -25,7 +25,7 @@ const options = {
   'prometheus-namespace-labels': { type: 'string', help: 'labels (k=v,...) of the namespaces whose Prometheus may scrape engine metrics' },
   'prometheus-pod-labels': { type: 'string', help: 'labels (k=v,...) of the Prometheus pods that may scrape engine metrics' },
   'prometheus-addresses': { type: 'string', help: 'comma-separated Prometheus base URLs a TradingEngine may query; given empty, none may; absent, any' },
-  'confirm-promotion-timeout-seconds': { type: 'number', help: 'how long the confirm-promotion webhook may take to answer (no answer: not confirmed)', default: 10 },
+  'confirm-promotion-timeout-seconds': { type: 'number', help: 'how long the confirm-promotion webhook may take to answer, at most 30 (no answer: not confirmed)', default: 10 },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -69,7 +69,7 @@ export function operatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv):
       workers: Math.max(1, num(values, 'workers')),
       resyncMs: Math.round(num(values, 'resync-seconds') * 1000),
       logLevel: logLevel as OperatorConfig['logLevel'],
-      ...withConfirmPromotion(operatorSettings(values, env), env, seconds('confirm-promotion-timeout-seconds')),
+      ...withConfirmPromotion(operatorSettings(values, env), env, confirmTimeoutMs(seconds('confirm-promotion-timeout-seconds'))),
       ...eventWebhookOf(env),
     });
   } catch (error) {
@@ -135,6 +135,14 @@ export async function operatorCommand(argv: readonly string[]): Promise<number> 
   const code = await running.done;
   log(`Operator stopped code=${code}`);
   return code;
+}
+
+/**
+ * At most 30 s: the question is asked inside a reconcile, whose worker it holds until the answer (or the timeout).
+ */
+function confirmTimeoutMs(ms: number): number {
+  if (ms > 30_000) throw new UsageError(`--confirm-promotion-timeout-seconds must be at most 30 (the question holds a reconcile worker until it is answered), got ${ms / 1000}`);
+  return ms;
 }
 
 /**

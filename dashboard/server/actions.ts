@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from '../../operator/kube/api-request.ts';
 import { reviewAccess } from '../../operator/kube/access-review.ts';
-import { requestRollout, setPaused, undoRollout } from '../../operator/kube/rollout-requests.ts';
+import { readTradingEngine, requestRollout, setPaused, undoRollout } from '../../operator/kube/rollout-requests.ts';
 import { group as engineApiGroup, plural as enginePlural } from '../../operator/api/generated.ts';
 import type { ActionResult, EngineAction } from '../view-types.ts';
 
@@ -17,8 +17,18 @@ export interface ActionOutcome {
   readonly result: ActionResult;
 }
 
-export async function runAction(kubeConfig: KubeConfig, namespace: string, name: string, action: EngineAction): Promise<ActionOutcome> {
+export async function runAction(
+  kubeConfig: KubeConfig, namespace: string, name: string, action: EngineAction, expected: { readonly revision?: string; readonly step?: number } = {},
+): Promise<ActionOutcome> {
   try {
+    // What the page showed must still hold: an action on a rollout that moved since is refused, not applied to a
+    // state nobody saw (a promote past a step that began after the click, an undo of a revision never shown).
+    if (expected.revision !== undefined || expected.step !== undefined) {
+      const status = (await readTradingEngine(kubeConfig, namespace, name)).status ?? {};
+      const moved = (expected.revision !== undefined && (status.updateRevision ?? '') !== expected.revision)
+        || (expected.step !== undefined && status.currentStepIndex !== expected.step);
+      if (moved) return refused(`${action} refused: the rollout moved since the page showed it (now revision ${status.updateRevision ?? '-'} at step ${status.currentStepIndex ?? '-'}); look again`);
+    }
     switch (action) {
       case 'promote':
       case 'promote-full':
@@ -58,13 +68,18 @@ function refused(message: string): ActionOutcome {
  * requests need `patch` on tradingengines/status, pause, resume and undo `patch` on tradingengines. The page shows
  * only these; the API server still decides each request.
  */
-export async function allowedActions(kubeConfig: KubeConfig, namespace: string): Promise<EngineAction[]> {
+export async function allowedActions(kubeConfig: KubeConfig, namespace: string): Promise<{ readonly actions: EngineAction[]; readonly answered: boolean }> {
   const [status, spec] = await Promise.all([
     reviewAccess(kubeConfig, { group: engineApiGroup, resource: enginePlural, subresource: 'status', verb: 'patch', namespace }),
     reviewAccess(kubeConfig, { group: engineApiGroup, resource: enginePlural, verb: 'patch', namespace }),
   ]);
-  return [
-    ...(status.allowed ? (['promote', 'promote-full', 'abort', 'retry'] as const) : []),
-    ...(spec.allowed ? (['pause', 'resume', 'undo'] as const) : []),
-  ];
+  const failed = [status, spec].some((review) => review.reason?.startsWith('the access review failed') === true);
+  return {
+    actions: [
+      ...(status.allowed ? (['promote', 'promote-full', 'abort', 'retry'] as const) : []),
+      ...(spec.allowed ? (['pause', 'resume', 'undo'] as const) : []),
+    ],
+    // A review that could not be made (the API server unreachable) is no answer: not to be kept.
+    answered: !failed,
+  };
 }

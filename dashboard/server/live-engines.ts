@@ -48,9 +48,11 @@ export function watchEngines(kubeConfig: KubeConfig, namespaces: readonly string
   const scopes: ReadonlyArray<string | undefined> = namespaces === undefined ? [undefined] : namespaces;
   const engines: Array<Informer<TradingEngine>> = [];
   const informers: Array<Informer<ObjectWithMeta>> = [];
-  const start = <T extends ObjectWithMeta>(resource: ResourceKind, namespace: string | undefined, labelSelector: string | undefined, onEvent: (object: T) => void): Informer<T> => {
+  const start = <T extends ObjectWithMeta>(
+    resource: ResourceKind, namespace: string | undefined, selectors: { readonly labelSelector?: string; readonly fieldSelector?: string }, onEvent: (object: T) => void,
+  ): Informer<T> => {
     const informer = startInformer<T>({
-      kubeConfig, resource, ...(namespace === undefined ? {} : { namespace }), ...(labelSelector === undefined ? {} : { labelSelector }),
+      kubeConfig, resource, ...(namespace === undefined ? {} : { namespace }), ...selectors,
       onEvent: (_type, object) => onEvent(object), log,
     });
     informers.push(informer as unknown as Informer<ObjectWithMeta>);
@@ -58,11 +60,12 @@ export function watchEngines(kubeConfig: KubeConfig, namespaces: readonly string
   };
   const engineLabel = `${labelKeys.name}=${engineAppName}`;
   for (const namespace of scopes) {
-    engines.push(start<TradingEngine>(tradingEngines, namespace, undefined, (engine) => changed(engine.metadata.namespace, engine.metadata.name, true)));
-    start<V1Pod & ObjectWithMeta>(pods, namespace, engineLabel, (pod) => changed(pod.metadata?.namespace, pod.metadata?.labels?.[labelKeys.instance], false));
-    start<V1ReplicaSet & ObjectWithMeta>(replicaSets, namespace, engineLabel, (set) => changed(set.metadata?.namespace, set.metadata?.labels?.[labelKeys.instance], false));
-    start<CoreV1Event & ObjectWithMeta>({ apiVersion: 'v1', kind: 'Event', plural: 'events' }, namespace, undefined, (event) => {
-      if (event.involvedObject.kind === engineKind) changed(event.involvedObject.namespace, event.involvedObject.name, false);
+    engines.push(start<TradingEngine>(tradingEngines, namespace, {}, (engine) => changed(engine.metadata.namespace, engine.metadata.name, true)));
+    start<V1Pod & ObjectWithMeta>(pods, namespace, { labelSelector: engineLabel }, (pod) => changed(pod.metadata?.namespace, pod.metadata?.labels?.[labelKeys.instance], false));
+    start<V1ReplicaSet & ObjectWithMeta>(replicaSets, namespace, { labelSelector: engineLabel }, (set) => changed(set.metadata?.namespace, set.metadata?.labels?.[labelKeys.instance], false));
+    // Only the Events about TradingEngines, selected by the API server: a cluster's other Events are never listed.
+    start<CoreV1Event & ObjectWithMeta>({ apiVersion: 'v1', kind: 'Event', plural: 'events' }, namespace, { fieldSelector: `involvedObject.kind=${engineKind}` }, (event) => {
+      changed(event.involvedObject.namespace, event.involvedObject.name, false);
     });
   }
   return {

@@ -14,10 +14,13 @@ export const engines = (): Promise<EngineSummary[]> => getJson<EngineSummary[]>(
 export const engine = (namespace: string, name: string): Promise<{ engine: EngineDetail; actions: EngineAction[] }> =>
   getJson(`/api/engines/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`);
 
-/** Takes an action; the answer, or the API server's refusal, as a result either way. */
-export async function act(namespace: string, name: string, action: EngineAction): Promise<ActionResult> {
+/**
+ * Takes an action on the rollout as the page showed it (`shown`: its revision and step, refused by the server if
+ * the rollout moved since); the answer, or the API server's refusal, as a result either way.
+ */
+export async function act(namespace: string, name: string, action: EngineAction, shown: { readonly revision: string; readonly step?: number }): Promise<ActionResult> {
   const response = await fetch(`/api/engines/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/actions/${action}`, {
-    method: 'POST', headers: { 'x-nexus-dashboard': '1', 'content-type': 'application/json' }, body: '{}',
+    method: 'POST', headers: { 'x-nexus-dashboard': '1', 'content-type': 'application/json' }, body: JSON.stringify(shown),
   });
   try {
     return (await response.json()) as ActionResult;

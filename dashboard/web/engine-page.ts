@@ -64,12 +64,12 @@ export class EnginePage {
     readonly namespace: string,
     readonly name: string,
     private readonly confirm: (title: string, text: string) => Promise<boolean>,
-    private readonly act: (action: EngineAction) => Promise<ActionResult>,
+    private readonly act: (action: EngineAction, shown: { readonly revision: string; readonly step?: number }) => Promise<ActionResult>,
   ) {
     this.chart = new LatencyChart();
     this.element = el('section', { 'data-engine': `${namespace}/${name}` },
       el('p', {}, el('a', { href: '#/' }, '← All TradingEngines')),
-      this.header, this.actions, this.notice,
+      this.problem, this.header, this.actions, this.notice,
       el('h2', {}, 'Rollout steps'), this.steps,
       el('div', { class: 'grid' },
         el('div', {}, el('h2', {}, 'Latency gate'), this.chart.element,
@@ -81,7 +81,23 @@ export class EnginePage {
     );
   }
 
+  /** The rollout as last shown: what an action is taken on. */
+  private shown: { readonly revision: string; readonly step?: number } = { revision: '' };
+  private readonly problem = el('div', { role: 'alert' });
+
+  /** Shows (or, with undefined, clears) a problem reading the engine. */
+  showProblem(message: string | undefined): void {
+    this.problem.replaceChildren(message === undefined ? '' : el('p', { class: 'notice', 'data-ok': 'false' }, message));
+  }
+
+  /** Frees what the page holds outside the DOM (the chart's listeners). */
+  dispose(): void {
+    this.chart.destroy();
+  }
+
   update(engine: EngineDetail, allowed: readonly EngineAction[]): void {
+    this.shown = { revision: engine.updateRevision, ...(engine.step === undefined ? {} : { step: engine.step.index }) };
+    this.showProblem(undefined);
     this.header.replaceChildren(
       el('h1', {}, engine.name, ' ', el('span', { class: 'phase', 'data-phase': engine.phase, id: 'phase' }, engine.phase)),
       el('p', { class: 'message' }, `${engine.namespace} · ${engine.strategy} · stable ${engine.stableRevision || '–'}${engine.updateRevision !== engine.stableRevision ? ` · rolling out ${engine.updateRevision}` : ''}`),
@@ -121,7 +137,7 @@ export class EnginePage {
   private async run(action: EngineAction): Promise<void> {
     const text = actionText[action];
     if (!(await this.confirm(`${text.label} ${this.namespace}/${this.name}?`, text.confirm))) return;
-    const result = await this.act(action);
+    const result = await this.act(action, this.shown);
     this.notice.replaceChildren(el('p', { class: 'notice', 'data-ok': String(result.ok), id: 'action-result' }, result.message));
   }
 }

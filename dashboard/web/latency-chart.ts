@@ -22,6 +22,12 @@ export class LatencyChart {
     this.element = el('figure', { class: 'chart', role: 'img', 'data-points': 0 }, this.canvas);
   }
 
+  /** Removes the chart and its listeners. */
+  destroy(): void {
+    this.plot?.destroy();
+    this.plot = undefined;
+  }
+
   /** `quantile`: the gated quantile as the spec gives it ("0.99"). */
   update(points: readonly GatePoint[], thresholdMicros: number | undefined, quantile: string): void {
     const x = points.map((point) => Date.parse(point.time) / 1000);

@@ -1,6 +1,5 @@
 import type { EngineSummary, SessionInfo, StreamMessage } from '../view-types.ts';
 import * as api from './api.ts';
-import { el } from './dom.ts';
 import { EnginePage } from './engine-page.ts';
 import { renderList } from './list-page.ts';
 
@@ -47,7 +46,7 @@ function loadEngine(): void {
       if (page === current) current.update(engine, actions);
     })
     .catch((error: unknown) => {
-      if (page === current) current.element.prepend(el('p', { class: 'notice', 'data-ok': 'false' }, String((error as Error).message)));
+      if (page === current) current.showProblem((error as Error).message);
     })
     .finally(() => {
       loading = undefined;
@@ -61,14 +60,16 @@ function loadEngine(): void {
 function render(): void {
   const target = route();
   if (target === undefined) {
+    page?.dispose();
     page = undefined;
     main.replaceChildren(renderList(engines, session));
     document.title = 'Nexus rollouts';
     return;
   }
   if (page?.namespace !== target.namespace || page.name !== target.name) {
-    page = new EnginePage(target.namespace, target.name, confirmAction, async (action) => {
-      const result = await api.act(target.namespace, target.name, action);
+    page?.dispose();
+    page = new EnginePage(target.namespace, target.name, confirmAction, async (action, shown) => {
+      const result = await api.act(target.namespace, target.name, action, shown);
       loadEngine();
       return result;
     });

@@ -11,15 +11,22 @@ import { Agent, fetch as undiciFetch } from 'undici';
  *
  * Guarantees: `trustedFetch` checks the bundle first and throws a clear error when it holds no PEM certificate
  * or one that does not parse (the caller reports it as the measurement's Error). One Agent (a connection pool)
- * per distinct bundle is kept, at most `maxAgents`; the oldest is closed when a new one would exceed that, so
- * rotating bundles never leak connections.
+ * per distinct bundle is kept, at most `maxAgents`, least recently used first out; an evicted Agent is closed a
+ * minute later, once a measurement that still holds it is long done, so rotating bundles never leak connections
+ * and never cut a query short.
  */
-const maxAgents = 8;
+const maxAgents = 16;
+const closeEvictedAfterMs = 60_000;
 const agents = new Map<string, { readonly agent: Agent; readonly fetch: typeof fetch }>();
 
 export function trustedFetch(caBundle: string): typeof fetch {
   const known = agents.get(caBundle);
-  if (known !== undefined) return known.fetch;
+  if (known !== undefined) {
+    // Most recently used last: a Map keeps insertion order.
+    agents.delete(caBundle);
+    agents.set(caBundle, known);
+    return known.fetch;
+  }
   checkBundle(caBundle);
   const agent = new Agent({ connect: { ca: caBundle } });
   // undici's fetch and Response match the web ones the provider uses (headers, status, a readable body).
@@ -29,7 +36,7 @@ export function trustedFetch(caBundle: string): typeof fetch {
   while (agents.size > maxAgents) {
     const [oldest, entry] = agents.entries().next().value as [string, { agent: Agent }];
     agents.delete(oldest);
-    void entry.agent.close().catch(() => undefined);
+    setTimeout(() => void entry.agent.close().catch(() => undefined), closeEvictedAfterMs).unref();
   }
   return bound;
 }

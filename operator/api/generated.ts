@@ -455,7 +455,7 @@ export interface TradingEngineSpec {
   readonly analysis?: AnalysisSpec;
 }
 
-/** The confirm-promotion webhook's last answer for the update revision (only when the operator has one: Helm value notifications.confirmPromotion). A promotion waits until the webhook confirms it; docs/operator.md. */
+/** The confirm-promotion webhook's last answer for the update revision while it rolls out (only when the operator has one: Helm value notifications.confirmPromotion). A promotion waits until the webhook confirms it. A record for people: the operator trusts only the answers it saw itself, never this field (docs/operator.md). */
 export interface PromotionConfirmation {
   /** The revision the answer is about. */
   readonly revision?: string;
@@ -671,7 +671,7 @@ export interface TradingEngineStatus {
   readonly progressStartedAt?: string;
   /** When the canary or blue-green rollout of the update revision started (kept through a retry); the operator's nexus_operator_rollout_duration_seconds measures promotion and abort from here. Absent when no rollout is in progress. */
   readonly rolloutStartedAt?: string;
-  /** The confirm-promotion webhook's last answer for the update revision (only when the operator has one: Helm value notifications.confirmPromotion). A promotion waits until the webhook confirms it; docs/operator.md. */
+  /** The confirm-promotion webhook's last answer for the update revision while it rolls out (only when the operator has one: Helm value notifications.confirmPromotion). A promotion waits until the webhook confirms it. A record for people: the operator trusts only the answers it saw itself, never this field (docs/operator.md). */
   readonly promotionConfirmation?: PromotionConfirmation;
   /** The engine's state in one word: Progressing (a revision rolling out), Paused (held by spec.paused or a pause), Healthy (the update revision stable and available), Degraded (too few pods available, a progress deadline exceeded, or a child's name held by another owner), Aborted or InvalidSpec (the spec or its gate is invalid; no child changed). Pending is reserved. */
   readonly phase?: "Pending" | "Progressing" | "Paused" | "Healthy" | "Degraded" | "Aborted" | "InvalidSpec";

@@ -158,7 +158,7 @@ export function startController(options: ControllerOptions): Controller {
     strategyProbes: new Map<string, number>(),
     rolloutMetrics: metrics.rollout,
     ...(options.eventWebhook === undefined ? {} : { notify: (event: WebhookEvent) => options.eventWebhook?.send(event) }),
-    ...(options.confirmPromotion === undefined ? {} : { confirmPromotion: options.confirmPromotion }),
+    ...(options.confirmPromotion === undefined ? {} : { confirmPromotion: options.confirmPromotion, confirmedPromotions: new Map<string, string>() }),
     nowMs,
     log,
   };

@@ -46,6 +46,11 @@ export interface ReconcilerDeps {
   readonly notify?: (event: WebhookEvent) => void;
   /** Asks the confirm-promotion webhook (absent: none configured; settings.confirmPromotion is then unset). */
   readonly confirmPromotion?: PromotionConfirmer;
+  /**
+   * The revision the webhook confirmed, by engine key, as this operator saw it: what a promotion trusts (never the
+   * status record alone, which users may patch). Lost on a restart, when the webhook is simply asked again.
+   */
+  readonly confirmedPromotions?: Map<string, string>;
   /** When each engine (by key) was last probed for disabled strategies (monotonic ms); absent: probed every reconcile. */
   readonly strategyProbes?: Map<string, number>;
   /** Wall-clock milliseconds (status timestamps, deadlines). */
@@ -83,6 +88,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   if (engine === undefined || engine.metadata.deletionTimestamp !== undefined) {
     deps.expectations.forget(key);
     deps.strategyProbes?.delete(key);
+    deps.confirmedPromotions?.delete(key);
     const [namespace, name] = key.split('/', 2);
     deps.rolloutMetrics?.forget(namespace ?? '', name ?? '');
     return { writes: 0 };
@@ -106,6 +112,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     settings: deps.settings,
     // Fresh keys only when the engine needs them and has none: generating them is this executor's effect, not decide's.
     ...(controlKeys === undefined && hasControlSocket(engine) ? { newControlKeys: generateControlKeys() } : {}),
+    ...(deps.confirmedPromotions?.get(key) === undefined ? {} : { confirmedRevision: deps.confirmedPromotions.get(key) }),
   };
   let handOverFailed = false;
   const perform = async (effect: NeededEffect): Promise<EffectResult> => {
@@ -125,10 +132,11 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
         deps.strategyProbes?.set(key, now);
         return { kind: 'probe', outcomes: await probeStrategies(deps.rollout, effect.request, controlKeys === undefined ? undefined : clientKeysOf(controlKeys)) };
       }
-      case 'confirm': return {
-        kind: 'confirm',
-        outcome: deps.confirmPromotion === undefined ? { confirmed: false, message: 'no confirm-promotion webhook is configured' } : await deps.confirmPromotion(effect.request),
-      };
+      case 'confirm': {
+        const outcome = deps.confirmPromotion === undefined ? { confirmed: false, message: 'no confirm-promotion webhook is configured' } : await deps.confirmPromotion(effect.request);
+        if (outcome.confirmed) deps.confirmedPromotions?.set(key, effect.request.revision);
+        return { kind: 'confirm', outcome };
+      }
       case 'ownership': return { kind: 'ownership', foreign: await foreignObjects(deps.writer, uid, effect.request) };
     }
   };

@@ -220,7 +220,7 @@ function withoutRolloutFields(status: TradingEngineStatus): TradingEngineStatus 
   const {
     currentStepIndex: _step, canary: _canary, blueGreen: _blueGreen, abort: _abort, promoteFull: _full, promotedStep: _promoted,
     pauseConditions: _pause, analysis: _analysis, stableHistory: _history, progressStartedAt: _deadline, abortedAt: _abortedAt,
-    abortReason: _abortReason, ...rest
+    abortReason: _abortReason, promotionConfirmation: _confirmation, rolloutStartedAt: _started, ...rest
   } = status;
   return rest;
 }

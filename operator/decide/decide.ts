@@ -107,6 +107,7 @@ function decideValid(observed: Observed, engine: TradingEngine, sources: ModuleS
     ...(observed.measurement === undefined ? {} : { measurement: observed.measurement }),
     ...(observed.settings?.confirmPromotion === true ? { confirmPromotion: true } : {}),
     ...(observed.promotionConfirmation === undefined ? {} : { promotionConfirmation: observed.promotionConfirmation }),
+    ...(observed.confirmedRevision === undefined ? {} : { confirmedRevision: observed.confirmedRevision }),
     ...(observed.control === undefined ? {} : { control: observed.control }),
   };
   const { rollout, planner } = plan(input);

@@ -29,6 +29,8 @@ export interface InformerOptions<T> {
   /** One namespace, or all when undefined. */
   readonly namespace?: string;
   readonly labelSelector?: string;
+  /** A field selector the API server applies to the list and the watch (`involvedObject.kind=TradingEngine`). */
+  readonly fieldSelector?: string;
   readonly onEvent: (type: InformerEventType, object: T) => void;
   /** Restart the watch when nothing (not even a bookmark) arrived for this long; default 60 s. */
   readonly silenceMs?: number;
@@ -76,7 +78,7 @@ function statusCode(object: unknown): number | undefined {
  * - `stop()` aborts the watch and all timers.
  */
 export function startInformer<T extends ObjectWithMeta>(options: InformerOptions<T>): Informer<T> {
-  const { kubeConfig, resource, namespace, labelSelector } = options;
+  const { kubeConfig, resource, namespace, labelSelector, fieldSelector } = options;
   const log = options.log ?? (() => undefined);
   const silenceMs = options.silenceMs ?? 60_000;
   const watchTimeoutSeconds = options.watchTimeoutSeconds ?? 25;
@@ -131,7 +133,7 @@ export function startInformer<T extends ObjectWithMeta>(options: InformerOptions
     let listVersion: string | undefined;
     do {
       const page = await apiRequest<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(kubeConfig, {
-        method: 'GET', path, query: { labelSelector, limit: 500, continue: continueToken },
+        method: 'GET', path, query: { labelSelector, fieldSelector, limit: 500, continue: continueToken },
       });
       // List items carry no apiVersion/kind; watch events do. Fill them in so both look the same.
       for (const item of page.items ?? []) items.push({ ...item, apiVersion: resource.apiVersion, kind: resource.kind });
@@ -166,7 +168,7 @@ export function startInformer<T extends ObjectWithMeta>(options: InformerOptions
     let ended = false;
     const controller = await new Watch(kubeConfig).watch(
       path,
-      { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds, labelSelector },
+      { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds, labelSelector, fieldSelector },
       (type: string, object: T) => {
         if (generation !== watchGeneration) return;
         lastActivity = Date.now();

@@ -63,6 +63,16 @@ describe('the confirm-promotion webhook client', () => {
     expect(await createPromotionConfirmer({ url })(request)).toEqual({ confirmed: true, message: 'HTTP 204' });
   });
 
+  it('does not follow a redirect: a 302 to a page that answers 200 is not a confirmation', async () => {
+    const { url, got } = await receiver((_request, _body, response) => {
+      response.statusCode = 302;
+      response.setHeader('location', '/login');
+      response.end();
+    });
+    expect(await createPromotionConfirmer({ url })(request)).toEqual({ confirmed: false, message: 'HTTP 302 (a redirect is not a confirmation)' });
+    expect(got).toHaveLength(1);
+  });
+
   it('does not confirm when the receiver is down, saying why', async () => {
     const port = await freePort();
     const outcome = await createPromotionConfirmer({ url: `http://127.0.0.1:${port}/confirm`, token: 's3cret' })(request);

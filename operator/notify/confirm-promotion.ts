@@ -8,7 +8,7 @@ import type { PromotionConfirmOutcome, PromotionConfirmRequest } from '../plan/n
  *
  *   POST <url>  {"engine":{"namespace","name"},"revision","stableRevision","strategy","measurement"?,"time"}
  *     2xx                          -> confirmed
- *     other status                 -> not confirmed: "HTTP 403: <the body's first 200 characters>"
+ *     other status (3xx included)  -> not confirmed: "HTTP 403: <the body's first 200 characters>" (redirects are not followed)
  *     no answer within timeoutMs   -> not confirmed: "no answer: timed out after 5000 ms"
  *     refused, DNS, TLS ...        -> not confirmed: "no answer: fetch failed: connect ECONNREFUSED ..."
  *
@@ -49,10 +49,13 @@ export function createPromotionConfirmer(options: PromotionConfirmerOptions): Pr
         },
         body: JSON.stringify({ ...request, time: new Date(nowMs()).toISOString() }),
         signal: AbortSignal.timeout(timeoutMs),
+        // A redirect is not an answer: followed, a 302 to a login page that answers 200 would read as a yes.
+        redirect: 'manual',
       });
       const body = await readBoundedBody(response, maxAnswerBytes);
       const said = body.ok ? oneLine(body.text) : body.error;
-      const message = `HTTP ${response.status}${said === '' ? '' : `: ${said}`}`;
+      const redirect = response.status >= 300 && response.status < 400 ? ' (a redirect is not a confirmation)' : '';
+      const message = `HTTP ${response.status}${redirect}${said === '' ? '' : `: ${said}`}`;
       return { confirmed: response.status >= 200 && response.status < 300, message };
     } catch (error) {
       return { confirmed: false, message: `no answer: ${describeFetchError(error, timeoutMs)}` };

@@ -29,6 +29,8 @@ export interface PromotionConfirmRequest {
   readonly strategy: 'Canary' | 'BlueGreen';
   /** The gate's last measurement of the revision, when it has one: quantile, stable's, threshold (µs), result. */
   readonly measurement?: {
+    /** When it was taken: a long wait makes it old. */
+    readonly time?: string;
     readonly p99Micros?: number;
     readonly stableP99Micros?: number;
     readonly thresholdMicros?: number;

@@ -48,6 +48,11 @@ export interface Observed {
   readonly strategyProbe?: readonly StrategyProbeOutcome[] | 'skipped';
   /** The confirm-promotion webhook's answer the previous pass asked for (Plan.needs.confirm). */
   readonly promotionConfirmation?: PromotionConfirmOutcome;
+  /**
+   * The revision the executor saw the webhook confirm for this engine, from its own memory (never from the status,
+   * which users may patch); undefined after a restart.
+   */
+  readonly confirmedRevision?: string;
 }
 
 export interface ApplyIntent {

@@ -126,8 +126,8 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
         hold = 'preview ready: waiting for nexus rollout promote';
       }
       // Before the switch, the confirm-promotion webhook (when the operator has one) must confirm; until it does the
-      // preview stays at its size beside the active set.
-      if (promote) {
+      // preview stays at its size beside the active set. Not asked while spec.paused (the switch waits anyway).
+      if (promote && !spec.paused) {
         const confirm = confirmStep(input, 'BlueGreen');
         if (confirm.kind === 'ask') {
           return askingPlan(stableRevision, confirm.request);
@@ -213,7 +213,7 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
   // reconciles (promote: until the Service is switched; promote --full: until the rollout completes).
   const requestPending = promoteRequested && abort === undefined && !cleaning && !completed
     && (stepIndex === blueGreenSteps.preview || previous.promoteFull === true);
-  const state: RolloutStatus = {
+  let state: RolloutStatus = {
     ...requestFields(),
     rolloutStartedAt: continuing ? previous.rolloutStartedAt ?? now : now,
     ...(requestPending ? { promotedStep: previous.promotedStep ?? -1, promoteFull: previous.promoteFull ?? false } : {}),
@@ -225,11 +225,12 @@ export function planBlueGreen(input: RolloutInput): RolloutPlan {
     ...(analysis === undefined ? {} : { analysis }),
     ...(previous.stableHistory === undefined ? {} : { stableHistory: previous.stableHistory }),
     ...(progressStartedAt === undefined ? {} : { progressStartedAt }),
-    ...(promotionConfirmation === undefined ? {} : { promotionConfirmation }),
   };
+  // An abort forgets the confirmation: a retry is a new attempt, asked again.
   if (abort !== undefined && needsMeasure === undefined) {
     return abortedPlan(input, { revision, reason: abort.reason, message: abort.message, delaySeconds, role: 'preview', status: { ...state, blueGreen: { active: stableRevision, preview: revision } } });
   }
+  if (promotionConfirmation !== undefined) state = { ...state, promotionConfirmation };
   const latencyHealthy = latencyCondition(engine, analysis);
   if (completed) {
     events.push({ type: 'Normal', reason: 'RolloutCompleted', message: `Revision ${revision} is stable (was ${stableRevision}); old set scaled down after scaleDownDelaySeconds ${strategy?.scaleDownDelaySeconds ?? 0}` });

@@ -3,7 +3,7 @@ import type { EventIntent } from '../plan/plan.ts';
 import { abortedPlan } from './abort.ts';
 import { inProgressPlan, progressDeadline, Requeue } from './progress.ts';
 import { runAnalysisStep } from './analysis-step.ts';
-import { askingPlan, confirmStep } from './confirm.ts';
+import { askingPlan, confirmedBefore, confirmStep } from './confirm.ts';
 import { availableReplicas, livePodCount, specReplicas } from './pods.ts';
 import { latencyCondition, pushStableHistory, requestFields } from './status-fields.ts';
 import type { AbortReason, RolloutInput, RolloutPlan, RolloutStatus } from './types.ts';
@@ -171,10 +171,15 @@ export function planCanary(input: RolloutInput): RolloutPlan {
 
   let promoting = abort === undefined && !cleaning && needsMeasure === undefined && stepIndex >= steps.length;
   // Before the canary takes everything, the confirm-promotion webhook (when the operator has one) must confirm:
-  // until it does, the canary holds at its last step's weight.
+  // until it does, the canary holds its weight (never more than its last step's) and the latency gate keeps
+  // watching it, so a breach during a long wait still aborts with orders cut first. Not asked while spec.paused.
   let promotionConfirmation = previous.promotionConfirmation?.revision === revision ? previous.promotionConfirmation : undefined;
   let awaitingConfirmation = false;
-  if (promoting) {
+  if (promoting && spec.paused && !confirmedBefore(input)) {
+    promoting = false;
+    awaitingConfirmation = true;
+    hold = 'spec.paused: the promotion (and its confirm-promotion webhook) waits';
+  } else if (promoting) {
     const confirm = confirmStep(input, 'Canary');
     if (confirm.kind === 'ask') {
       return askingPlan(stableRevision, confirm.request);
@@ -186,9 +191,23 @@ export function planCanary(input: RolloutInput): RolloutPlan {
       awaitingConfirmation = true;
       hold = confirm.hold;
       requeueAt(confirm.dueMs);
+      if (latency !== undefined) {
+        const watch = runAnalysisStep(input, {
+          entered: previous.promotionConfirmation?.revision !== revision, analysis, requiredSuccesses: Number.MAX_SAFE_INTEGER,
+          label: 'awaiting confirmation', pauseConditions,
+        });
+        analysis = watch.analysis;
+        pauseConditions = [...watch.pauseConditions];
+        events.push(...watch.events);
+        if (watch.needs !== undefined) needsMeasure = watch.needs;
+        abort = watch.abort;
+        if (watch.dueMs !== undefined) requeueAt(watch.dueMs);
+        if (watch.hold !== '' && watch.needs === undefined) hold = `${hold}; the gate keeps watching: ${watch.hold}`;
+      }
     }
   }
-  const weight = cleaning ? 0 : weightAt(steps, awaitingConfirmation ? steps.length - 1 : stepIndex);
+  // Waiting, the canary keeps the weight it had (a promote --full from an early step does not jump it to the last).
+  const weight = cleaning ? 0 : awaitingConfirmation ? Math.min(weightAt(steps, steps.length - 1), previous.canary?.weight ?? 0) : weightAt(steps, stepIndex);
   const canaryWanted = cleaning ? 0 : canaryReplicas(spec.replicas, weight);
   if (promoting && canaryAvailable < spec.replicas) {
     hold = `promotion: ${canaryAvailable}/${spec.replicas} pods of revision ${revision} available`;
@@ -204,7 +223,7 @@ export function planCanary(input: RolloutInput): RolloutPlan {
   }
 
 
-  const state: RolloutStatus = {
+  let state: RolloutStatus = {
     ...requestFields(),
     rolloutStartedAt: continuing ? previous.rolloutStartedAt ?? now : now,
     currentStepIndex: stepIndex,
@@ -213,12 +232,13 @@ export function planCanary(input: RolloutInput): RolloutPlan {
     ...(analysis === undefined ? {} : { analysis }),
     ...(previous.stableHistory === undefined ? {} : { stableHistory: previous.stableHistory }),
     ...(progressStartedAt === undefined ? {} : { progressStartedAt }),
-    ...(promotionConfirmation === undefined ? {} : { promotionConfirmation }),
   };
 
+  // An abort forgets the confirmation: a retry is a new attempt, asked again.
   if (abort !== undefined && needsMeasure === undefined) {
     return abortedPlan(input, { revision, reason: abort.reason, message: abort.message, delaySeconds, role: 'canary', status: { ...state, canary: { ...canary } } });
   }
+  if (promotionConfirmation !== undefined) state = { ...state, promotionConfirmation };
 
   const latencyHealthy = latencyCondition(engine, analysis);
   if (promoting && canaryAvailable >= spec.replicas && !spec.paused) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PromotionConfirmOutcome } from '../plan/needs.ts';
 import { canaryReplicas } from './canary.ts';
 import { confirmRetryMs } from './confirm.ts';
-import { gpuCanary, images, minute, release, second, World, type SpecEdit } from '../../test/support/rollout-world.ts';
+import { gpuCanary, images, minute, p99, release, second, World, type SpecEdit } from '../../test/support/rollout-world.ts';
 
 /** A canary of 4 pods: 50 %, then a manual pause to be promoted, then done (no gate, so nothing else can hold). */
 const twoSteps: SpecEdit = (s) => {
@@ -39,7 +39,12 @@ describe('the confirm-promotion webhook', () => {
     expect(Date.parse(startedAt ?? '')).toBeLessThan(world.nowMs);
     const heldAt = world.nowMs;
     const made = world.run(2 * minute, { stepMs: second, until: (w) => w.status.stableRevision === revB });
-    expect(world.status).toMatchObject({ phase: 'Healthy', stableRevision: revB, promotionConfirmation: { revision: revB, confirmed: true, message: approved.message } });
+    expect(world.status).toMatchObject({ phase: 'Healthy', stableRevision: revB });
+    // The confirmation was recorded while the canary scaled up to take over; once the rollout is over it goes with it.
+    const recorded = made.map((reconciled) => reconciled.plan.status.promotionConfirmation).filter((record) => record?.confirmed === true);
+    expect(recorded.length).toBeGreaterThan(0);
+    expect(recorded[0]).toMatchObject({ revision: revB, confirmed: true, message: approved.message });
+    expect(world.status.promotionConfirmation).toBeUndefined();
     expect(world.reconciles.map((reconciled) => reconciled.plan.status.rolloutStartedAt).filter((at) => at !== undefined && at !== startedAt)).toEqual([]);
     // Four more questions, each confirmRetryMs after the last answer, none in between.
     expect(world.confirmRequests).toHaveLength(5);
@@ -100,5 +105,66 @@ describe('the confirm-promotion webhook', () => {
     world.run(2 * minute, { stepMs: second, until: (w) => w.status.blueGreen?.active === revB });
     expect(world.status.blueGreen?.active).toBe(revB);
     expect(world.status.promotionConfirmation).toMatchObject({ revision: revB, confirmed: true });
+  });
+
+  it('trusts no confirmation it did not see: a status record written by someone else, or one from before a restart', () => {
+    const { world, revA, revB } = rollout(() => refused);
+    world.run(30 * second, { until: (w) => w.confirmRequests.length === 1 });
+    // A user with status rights forges the record: the operator asks again and keeps waiting.
+    world.patchStatus({ promotionConfirmation: { revision: revB, confirmed: true, checkedAt: new Date(world.nowMs).toISOString(), message: 'HTTP 200' } });
+    world.run(20 * second, { stepMs: second });
+    expect(world.status.stableRevision).toBe(revA);
+    expect(world.confirmRequests.length).toBeGreaterThan(1);
+    expect(world.status.promotionConfirmation).toMatchObject({ revision: revB, confirmed: false, message: refused.message });
+  });
+
+  it('asks again after an operator restart mid-promotion, and after an abort and retry', () => {
+    let answer = approved;
+    const { world, revB } = rollout(() => answer, (s) => { s.strategy.canary.steps = [{ setWeight: 50 }]; });
+    world.run(30 * second, { until: (w) => w.confirmRequests.length === 1 });
+    expect(world.status.promotionConfirmation?.confirmed).toBe(true);
+    // Restarted before the promotion finished: its memory is gone, so the record alone does not promote.
+    world.restart();
+    answer = refused;
+    world.run(20 * second, { stepMs: second });
+    expect(world.confirmRequests.length).toBeGreaterThan(1);
+    expect(world.status.stableRevision).not.toBe(revB);
+    // Aborted and retried: the confirmation is forgotten with the attempt.
+    world.patchStatus({ abort: true });
+    world.run(20 * second, { stepMs: second, until: (w) => w.status.phase === 'Aborted' });
+    expect(world.status.promotionConfirmation).toBeUndefined();
+  });
+
+  it('keeps the latency gate watching a waiting canary: a breach still aborts it, orders cut first', () => {
+    const gated: SpecEdit = (s) => {
+      s.strategy.canary.steps = [{ setWeight: 50 }, { analysis: {} }];
+      s.analysis.latency.interval = '5s';
+      s.analysis.latency.initialDelay = '0s';
+    };
+    const { world, revA, revB } = rollout(() => refused, gated);
+    world.canaryLatency = p99(500);
+    world.run(2 * minute, { stepMs: second, until: (w) => w.confirmRequests.length === 1 });
+    expect(world.status.phase).toBe('Progressing');
+    // The canary slows down while it waits for the change freeze to end.
+    world.canaryLatency = p99(50_000);
+    world.run(2 * minute, { stepMs: second, until: (w) => w.status.phase === 'Aborted' });
+    expect(world.status).toMatchObject({ phase: 'Aborted', abortReason: 'LatencyBreach', stableRevision: revA, canary: { ordersEnabled: false } });
+    expect(world.status.updateRevision).toBe(revB);
+    expect(world.events.some((event) => event.reason === 'AnalysisStarted' && event.message.includes('awaiting confirmation'))).toBe(true);
+  });
+
+  it('does not ask while spec.paused, and a promote --full from an early step keeps the canary\'s weight', () => {
+    const { world, revA } = rollout(() => refused, (s) => { s.strategy.canary.steps = [{ setWeight: 25 }, { pause: {} }, { setWeight: 75 }]; });
+    world.run(30 * second, { until: (w) => w.status.currentStepIndex === 1 });
+    expect(world.status.canary?.weight).toBe(25);
+    world.patchStatus({ promoteFull: true });
+    world.run(20 * second, { stepMs: second });
+    expect(world.confirmRequests.length).toBeGreaterThan(0);
+    expect(world.status.canary?.weight).toBe(25);
+    const asked = world.confirmRequests.length;
+    world.edit((s) => { s.paused = true; });
+    world.run(30 * second, { stepMs: second });
+    expect(world.confirmRequests).toHaveLength(asked);
+    expect(world.status.stableRevision).toBe(revA);
   });
 });

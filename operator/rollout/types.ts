@@ -17,6 +17,8 @@ export interface RolloutInput {
   readonly confirmPromotion?: boolean;
   /** The webhook's answer, when this reconcile asked it (Plan.needs.confirm). */
   readonly promotionConfirmation?: PromotionConfirmOutcome;
+  /** The revision this operator saw the webhook confirm for this engine (its memory; see confirmedBefore). */
+  readonly confirmedRevision?: string;
   readonly nowMs: number;
 }
 

@@ -196,7 +196,9 @@ describe('nexus dashboard in a real browser, against a real API server and real 
   it('shows when its stream is lost and that it reconnects', async () => {
     if (lab === undefined) throw new Error('no lab');
     const port = await freePort();
-    const start = (): Promise<RunningDashboard> => startDashboard({ kubeConfig: lab?.kubeConfig ?? (undefined as never), host: '127.0.0.1', port, readOnly: true, log });
+    // The same token across the restart (NEXUS_DASHBOARD_TOKEN): the page's session cookie stays good.
+    const token = 'a-stable-session-token-for-this-test-0123456789';
+    const start = (): Promise<RunningDashboard> => startDashboard({ kubeConfig: lab?.kubeConfig ?? (undefined as never), host: '127.0.0.1', port, readOnly: true, log, token });
     let dashboard = await start();
     const page = await open(dashboard);
     await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
@@ -209,8 +211,14 @@ describe('nexus dashboard in a real browser, against a real API server and real 
     await dashboard.stop();
   }, 60_000);
 
-  it('answers only to its own host name and takes actions only from its own page', async () => {
+  it('answers only to its session token and its own host name, and takes actions only from its own page', async () => {
     if (admin === undefined || lab === undefined) throw new Error('no dashboard');
+    const token = new URL(admin.url).searchParams.get('token') ?? '';
+    const bearer = { authorization: `Bearer ${token}` };
+    // Another local process (or user) without the token gets nothing, not even the list.
+    expect((await fetch(`${admin.origin}api/engines`)).status).toBe(401);
+    expect((await fetch(`${admin.origin}api/engines`, { headers: { cookie: 'nexus-dashboard-1=guess' } })).status).toBe(401);
+    expect((await fetch(`${admin.origin}api/engines`, { headers: bearer })).status).toBe(200);
     const post = (headers: Record<string, string>): Promise<number> => new Promise((resolve, reject) => {
       const call = request({ host: '127.0.0.1', port: admin?.port, method: 'POST', path: `/api/engines/${lab?.namespace ?? ''}/${name}/actions/retry`, headers }, (response) => {
         response.resume();
@@ -220,9 +228,16 @@ describe('nexus dashboard in a real browser, against a real API server and real 
       call.end('{}');
     });
     // A DNS-rebinding page reaches the port under another host name.
-    expect(await post({ host: `evil.example:${admin.port}`, 'x-nexus-dashboard': '1' })).toBe(421);
+    expect(await post({ host: `evil.example:${admin.port}`, 'x-nexus-dashboard': '1', ...bearer })).toBe(421);
     // A cross-site form or fetch cannot add the header, or comes with a foreign Origin.
-    expect(await post({ host: `127.0.0.1:${admin.port}` })).toBe(403);
-    expect(await post({ host: `127.0.0.1:${admin.port}`, 'x-nexus-dashboard': '1', origin: 'https://evil.example' })).toBe(403);
+    expect(await post({ host: `127.0.0.1:${admin.port}`, ...bearer })).toBe(403);
+    expect(await post({ host: `127.0.0.1:${admin.port}`, 'x-nexus-dashboard': '1', origin: 'https://evil.example', ...bearer })).toBe(403);
+    expect(await post({ host: `127.0.0.1:${admin.port}`, 'x-nexus-dashboard': '1' })).toBe(401);
+    // An action on a rollout that moved since the page showed it is refused, not applied to a state nobody saw.
+    const stale = await fetch(`${admin.origin}api/engines/${lab.namespace}/${name}/actions/retry`, {
+      method: 'POST', headers: { ...bearer, 'x-nexus-dashboard': '1', 'content-type': 'application/json' }, body: JSON.stringify({ revision: 'notshown00' }),
+    });
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as { message: string }).message).toMatch(/^retry refused: the rollout moved since the page showed it \(now revision \w+ at step \d+\); look again$/);
   }, 30_000);
 });

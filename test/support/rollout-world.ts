@@ -134,6 +134,8 @@ export class World {
   confirmPromotion: ((request: PromotionConfirmRequest) => PromotionConfirmOutcome) | undefined;
   /** Every question the confirm-promotion webhook was asked, in order. */
   readonly confirmRequests: PromotionConfirmRequest[] = [];
+  /** The operator's memory of the revision the webhook confirmed (the reconciler's; gone on `restart`). */
+  confirmedRevision: string | undefined;
   /** Revisions whose pods the scheduler cannot place, with the scheduler's message. */
   readonly unschedulable = new Map<string, string>();
   private serial = 0;
@@ -195,6 +197,7 @@ export class World {
       pods: this.pods,
       newControlKeys: worldControlKeys,
       ...(this.confirmPromotion === undefined ? {} : { settings: { confirmPromotion: true } }),
+      ...(this.confirmedRevision === undefined ? {} : { confirmedRevision: this.confirmedRevision }),
     };
     return this.readAsJson ? (JSON.parse(JSON.stringify(observed)) as Observed) : structuredClone(observed);
   }
@@ -227,7 +230,9 @@ export class World {
       if (effect.kind === 'probe') return { kind: 'probe', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ok: true, strategies: [] })) };
       if (effect.kind === 'confirm') {
         this.confirmRequests.push(effect.request);
-        return { kind: 'confirm', outcome: this.confirmPromotion?.(effect.request) ?? { confirmed: false, message: 'no webhook in this world' } };
+        const outcome = this.confirmPromotion?.(effect.request) ?? { confirmed: false, message: 'no webhook in this world' };
+        if (outcome.confirmed) this.confirmedRevision = effect.request.revision;
+        return { kind: 'confirm', outcome };
       }
       controlled.push(effect.request);
       return { kind: 'control', outcomes: effect.request.targets.map((target) => ({ pod: target.pod, ...this.control(target) })) };
@@ -319,6 +324,7 @@ export class World {
    * strings). The world keeps its logs (they are the test's, not the operator's).
    */
   restart(): this {
+    this.confirmedRevision = undefined;
     this.engine = JSON.parse(JSON.stringify(this.engine)) as TradingEngine;
     this.readAsJson = true;
     return this;
