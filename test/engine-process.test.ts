@@ -133,7 +133,9 @@ describe.each(layouts)('nexus engine process, %s layout', (layout, pipeline) => 
     // timer). Counted: the intervals that ended after the trades were sent (the first may hold a few earlier ones).
     const sinceStart = (intervals: GateWindowReport['intervals']): number =>
       intervals.filter((interval) => interval.endAgeMs < Date.now() - started).reduce((sum, interval) => sum + interval.samples, 0);
-    await until(async () => sinceStart((await report()).intervals) >= 300, 5_000);
+    // Generous: on the 2-core machine under the whole suite (a browser and control planes beside it), the intervals
+    // that hold these trades have been seen to take over 5 s to be reported complete.
+    await until(async () => sinceStart((await report()).intervals) >= 300, 20_000);
     const { intervalMs, intervals } = await report();
     expect(intervalMs).toBe(1000);
     for (const interval of intervals) {
