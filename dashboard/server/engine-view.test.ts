@@ -70,4 +70,20 @@ describe('the dashboard\'s views', () => {
     const points = gatePoints(records, measurement('2026-12-06T09:00:04Z', 900, 'Breach'));
     expect(points.map((point) => [point.time, point.result])).toEqual([['2026-12-06T09:00:02Z', 'Pass'], ['2026-12-06T09:00:04Z', 'Breach']]);
   });
+
+  it('gives a blue-green engine its two steps and roles, and keeps an Event time it cannot read as it is', () => {
+    const blueGreen = {
+      ...engine,
+      spec: { ...engine.spec, strategy: { type: 'BlueGreen', blueGreen: {} } },
+      status: { ...engine.status, currentStepIndex: 1 },
+    } as unknown as TradingEngine;
+    const event: CoreV1Event = { metadata: {}, involvedObject: {}, type: 'Normal', reason: 'ActiveSwitched', message: 'switched' };
+    const view = detail(blueGreen, [replicaSet('b', 2)], [pod('alpha-b-1', 'b', true)], [event], []);
+    expect(view.steps).toEqual([{ index: 0, label: 'preview', state: 'done' }, { index: 1, label: 'post-promotion', state: 'current' }]);
+    expect(view.revisions.map((revision) => revision.role)).toEqual(['preview']);
+    expect(view.events[0]?.time).toBe('');
+    expect(summarize(blueGreen).step).toEqual({ index: 1, count: 2 });
+    // No strategy: no steps.
+    expect(detail({ ...engine, spec: { ...engine.spec, strategy: undefined } } as unknown as TradingEngine, [], [], [], []).steps).toEqual([]);
+  });
 });
