@@ -1,3 +1,4 @@
+import { summarizeMeasurement, type MeasurementSummary } from '../api/measurement-summary.ts';
 import type { TradingEngineStatus } from '../api/types.ts';
 
 /**
@@ -27,12 +28,7 @@ export interface WebhookEvent {
   readonly stableRevision?: string;
   readonly phase?: string;
   /** The gate's last measurement at the time, when there is one: measured quantile, stable's, threshold (µs). */
-  readonly measurement?: {
-    readonly p99Micros?: number;
-    readonly stableP99Micros?: number;
-    readonly thresholdMicros?: number;
-    readonly result?: string;
-  };
+  readonly measurement?: MeasurementSummary;
   /** When the operator recorded it (ISO 8601). */
   readonly time: string;
 }
@@ -192,13 +188,7 @@ export function webhookEventOf(
   status: TradingEngineStatus,
   nowMs: number,
 ): WebhookEvent {
-  const last = status.analysis?.lastMeasurement;
-  const measurement = last === undefined ? undefined : {
-    ...(last.p99Micros === undefined ? {} : { p99Micros: last.p99Micros }),
-    ...(last.stableP99Micros === undefined ? {} : { stableP99Micros: last.stableP99Micros }),
-    ...(last.thresholdMicros === undefined ? {} : { thresholdMicros: last.thresholdMicros }),
-    ...(last.result === undefined ? {} : { result: last.result }),
-  };
+  const measurement = summarizeMeasurement(status.analysis?.lastMeasurement);
   return {
     engine: { namespace: engine.namespace, name: engine.name },
     type: event.type,

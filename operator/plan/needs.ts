@@ -1,4 +1,5 @@
 import type { MeasureResult, MeasureTarget } from '../analysis/provider.ts';
+import type { MeasurementSummary } from '../api/measurement-summary.ts';
 import type { LatencySource } from '../api/types.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 
@@ -28,13 +29,9 @@ export interface PromotionConfirmRequest {
   readonly stableRevision: string;
   readonly strategy: 'Canary' | 'BlueGreen';
   /** The gate's last measurement of the revision, when it has one: quantile, stable's, threshold (µs), result. */
-  readonly measurement?: {
+  readonly measurement?: MeasurementSummary & {
     /** When it was taken: a long wait makes it old. */
     readonly time?: string;
-    readonly p99Micros?: number;
-    readonly stableP99Micros?: number;
-    readonly thresholdMicros?: number;
-    readonly result?: string;
   };
 }
 

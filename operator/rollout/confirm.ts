@@ -1,3 +1,4 @@
+import { summarizeMeasurement } from '../api/measurement-summary.ts';
 import type { PromotionConfirmation } from '../api/types.ts';
 import type { PromotionConfirmRequest } from '../plan/needs.ts';
 import type { EventIntent } from '../plan/plan.ts';
@@ -66,13 +67,7 @@ export function confirmStep(input: RolloutInput, strategy: PromotionConfirmReque
     return { kind: 'waiting', status: previous, hold: waitingFor(revision, previous.message ?? ''), dueMs: askedMs + confirmRetryMs, events: [] };
   }
   const last = engine.status?.analysis?.revision === revision ? engine.status.analysis.lastMeasurement : undefined;
-  const measurement = last === undefined ? undefined : {
-    ...(last.time === undefined ? {} : { time: last.time }),
-    ...(last.p99Micros === undefined ? {} : { p99Micros: last.p99Micros }),
-    ...(last.stableP99Micros === undefined ? {} : { stableP99Micros: last.stableP99Micros }),
-    ...(last.thresholdMicros === undefined ? {} : { thresholdMicros: last.thresholdMicros }),
-    ...(last.result === undefined ? {} : { result: last.result }),
-  };
+  const measurement = last === undefined ? undefined : { ...(last.time === undefined ? {} : { time: last.time }), ...summarizeMeasurement(last) };
   return {
     kind: 'ask',
     request: {
