@@ -1,10 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/commands/rollout-lab.ts';
 import { startDashboard, type RunningDashboard } from '../../dashboard/start.ts';
@@ -13,7 +11,8 @@ import type { TradingEngine } from '../../operator/api/types.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { applyManifest, type ManifestObject } from '../../operator/kube/manifests.ts';
 import { eventually } from '../support/eventually.ts';
-import { helmBinary } from '../support/helm.ts';
+import { engineMetric } from '../support/engines.ts';
+import { renderChart } from '../support/helm.ts';
 import type { PodJson } from '../support/kube.ts';
 
 /**
@@ -56,20 +55,12 @@ function manifest(image: string): TradingEngine {
   });
 }
 
-async function metric(ip: string, series: string): Promise<number | undefined> {
-  const text = await (await fetch(`http://${ip}:9100/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
-
 /** A kubeconfig for ServiceAccount `viewer` (a TokenRequest), bound to the built-in view role in the lab's namespace. */
 async function viewerKubeConfig(current: RolloutLab): Promise<KubeConfig> {
   const { kubeConfig, namespace } = current;
   // The chart's aggregated rules: whoever has view reads TradingEngines (templates/clusterrole-users.yaml).
-  const chart = join(import.meta.dirname, '..', '..', 'charts', 'trading-operator');
-  const rendered = spawnSync(helmBinary(), ['template', 'nexus', chart], { encoding: 'utf8' });
-  const viewRules = parseAllDocuments(rendered.stdout).map((document) => document.toJS() as ManifestObject & { kind: string }).find((object) => object?.kind === 'ClusterRole' && object.metadata.name.endsWith('-view'));
-  if (viewRules === undefined) throw new Error(`the chart rendered no view ClusterRole: ${rendered.stderr}`);
+  const viewRules = renderChart().find((object) => object.kind === 'ClusterRole' && object.metadata.name.endsWith('-view'));
+  if (viewRules === undefined) throw new Error('the chart rendered no view ClusterRole');
   await applyManifest(kubeConfig, viewRules, 'dashboard-test');
   await applyManifest(kubeConfig, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'viewer', namespace } }, 'dashboard-test');
   await applyManifest(kubeConfig, {
@@ -167,7 +158,7 @@ describe('nexus dashboard in a real browser, against a real API server and real 
     const list = await apiRequest<{ items: PodJson[] }>(lab?.kubeConfig ?? (undefined as never), { method: 'GET', path: `/api/v1/namespaces/${lab?.namespace ?? ''}/pods` });
     const canaryPod = list.items.find((pod) => pod.metadata.name === cut[0]);
     expect(canaryPod?.metadata.labels?.['trading.nexus.dev/revision']).toBe(canary);
-    expect(await metric(canaryPod?.status.podIP ?? '', 'nexus_engine_orders_enabled')).toBe(0);
+    expect(await engineMetric(canaryPod?.status.podIP ?? '', 'nexus_engine_orders_enabled')).toBe(0);
     // The page says which pod's orders were cut, and offers a retry now, not an abort.
     await page.locator(`tr[data-pod="${cut[0] ?? ''}"]`, { hasText: 'orders cut' }).waitFor({ timeout: 15_000 });
     await page.locator('button[data-action="retry"]').waitFor({ timeout: 15_000 });

@@ -5,6 +5,7 @@ import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/co
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { createRolloutEffects, type RolloutEffects } from '../../operator/controller/rollout-effects.ts';
 import { requestRollout } from '../../operator/kube/rollout-requests.ts';
+import { engineMetric } from '../support/engines.ts';
 import { eventually } from '../support/eventually.ts';
 import type { PodJson } from '../support/kube.ts';
 
@@ -101,12 +102,6 @@ function enginePid(pod: string | undefined): number {
   return pid ?? 0;
 }
 
-async function metric(ip: string, name: string): Promise<number> {
-  const text = await (await fetch(`http://${ip}:9100/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return Number(line?.split(' ')[1] ?? Number.NaN);
-}
-
 describe('symbol ownership against a real API server and real engines (probe: one order per trade)', () => {
   it('runs 4 shards on 4 pods: one order per trade reaches the gateway, not one per replica', async () => {
     await lab?.apply(manifest(4));
@@ -115,10 +110,10 @@ describe('symbol ownership against a real API server and real engines (probe: on
     expect(te?.status?.shards?.flatMap((record) => record.symbols).sort()).toEqual(['AAPL', 'AMZN', 'MSFT', 'NVDA']);
     const ip = (await pods()).find((pod) => pod.status.podIP !== undefined)?.status.podIP ?? '';
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const ticks0 = await metric(ip, 'nexus_engine_ticks_received_total');
+    const ticks0 = (await engineMetric(ip, 'nexus_engine_ticks_received_total')) ?? Number.NaN;
     const orders0 = lab?.sink.counts.orders ?? 0;
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const ticks = (await metric(ip, 'nexus_engine_ticks_received_total')) - ticks0;
+    const ticks = ((await engineMetric(ip, 'nexus_engine_ticks_received_total')) ?? Number.NaN) - ticks0;
     const orders = (lab?.sink.counts.orders ?? 0) - orders0;
     // Every engine receives every trade; the gateway gets about one order per trade (a frame may straddle the reads).
     expect(ticks).toBeGreaterThan(500);

@@ -1,17 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { startRolloutLab, type MutableSpec, type RolloutLab } from '../../cli/commands/rollout-lab.ts';
 import { freePort } from '../../cli/lib/processes.ts';
 import type { TradingEngine } from '../../operator/api/types.ts';
 import { apiRequest } from '../../operator/kube/api-request.ts';
 import { eventually } from '../support/eventually.ts';
-import { helmBinary } from '../support/helm.ts';
+import { renderChart } from '../support/helm.ts';
 import type { PodJson } from '../support/kube.ts';
 
 /**
@@ -52,14 +52,6 @@ const log = (line: string): void => {
 };
 const tail = (): string => lines.slice(-30).join('\n');
 const name = 'prom';
-
-/** The chart's objects as helm renders them with `values` set. */
-function renderChart(values: readonly string[]): Array<{ kind: string; metadata: { name: string }; spec?: unknown; data?: Record<string, string> }> {
-  const chart = join(import.meta.dirname, '..', '..', 'charts', 'trading-operator');
-  const run = spawnSync(helmBinary(), ['template', 'nexus', chart, ...values.flatMap((value) => ['--set', value])], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr}`);
-  return parseAllDocuments(run.stdout).map((document) => document.toJS() as { kind: string; metadata: { name: string } }).filter((object) => object !== null);
-}
 
 /**
  * Rewrites the file Prometheus discovers its targets from: every engine pod with an IP, until stopped. The labels

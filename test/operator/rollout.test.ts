@@ -12,6 +12,7 @@ import { clientKeysOf } from '../../engine/control/control-keys.ts';
 import { controlKeysOf } from '../../operator/render/control-secret.ts';
 import { ControlCommand, ControlStatus } from '../../engine/wire/layout.ts';
 import { spawnNexus, waitForExit } from '../../cli/lib/processes.ts';
+import { engineMetric } from '../support/engines.ts';
 import { eventually } from '../support/eventually.ts';
 import type { PodJson } from '../support/kube.ts';
 
@@ -66,12 +67,6 @@ async function nexusRollout(args: readonly string[], timeoutMs = 30_000): Promis
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   return { code: await waitForExit(child, timeoutMs), out, err, ms: Date.now() - started };
-}
-
-async function scrape(ip: string, metric: string): Promise<number | undefined> {
-  const text = await (await fetch(`http://${ip}:9100/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${metric} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
 }
 
 /**
@@ -172,7 +167,7 @@ describe('latency-gated canary rollouts against a real API server and real engin
     expect(cut).toHaveLength(1);
     const canaryPod = (await pods()).find((pod) => pod.metadata.name === cut[0]);
     expect(canaryPod?.metadata.labels?.['trading.nexus.dev/revision']).toBe(v3);
-    expect(await scrape(canaryPod?.status.podIP ?? '', 'nexus_engine_orders_enabled')).toBe(0);
+    expect(await engineMetric(canaryPod?.status.podIP ?? '', 'nexus_engine_orders_enabled')).toBe(0);
     const events = await eventsOnce(name, 'OrdersOff');
     expect(count(events, 'RolloutAborted')).toBe(1);
     expect(count(events, 'OrdersOff')).toBe(1);

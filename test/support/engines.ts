@@ -29,3 +29,10 @@ export function latencyAnalysis(fields: Partial<LatencyAnalysis> & Pick<LatencyA
   if (latency === undefined) throw new Error('the defaulted spec lost its latency gate');
   return latency;
 }
+
+/** One series' value on a real engine pod's /metrics (port 9100), or undefined when the engine exports none. */
+export async function engineMetric(podIp: string, series: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://${podIp}:9100/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}

@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { crc32, inflateRawSync } from 'node:zlib';
+import { parseAllDocuments } from 'yaml';
 
 /**
  * Official static `helm` (4.1.4) and `kubectl` (1.34.5) binaries for tests, with no download beyond the npm registry:
@@ -34,6 +37,23 @@ export function layerZip(): string {
 /** Absolute path of the helm 4 binary. */
 export function helmBinary(): string {
   return join(toolsDir(), 'helm');
+}
+
+/** One object of the rendered chart. */
+export interface RenderedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly spec?: unknown;
+  readonly data?: Readonly<Record<string, string>>;
+}
+
+/** The trading-operator chart's objects as `helm template nexus` renders them with `values` (`key=value`) set. */
+export function renderChart(values: readonly string[] = []): RenderedObject[] {
+  const chart = fileURLToPath(new URL('../../charts/trading-operator', import.meta.url));
+  const run = spawnSync(helmBinary(), ['template', 'nexus', chart, ...values.flatMap((value) => ['--set', value])], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr}`);
+  return parseAllDocuments(run.stdout).map((document) => document.toJS() as RenderedObject | null).filter((object): object is RenderedObject => object !== null);
 }
 
 /** Absolute path of the kubectl 1.34 binary. */
