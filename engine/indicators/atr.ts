@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * True range of a bar given the previous close: max(high - low, |high - prevClose|, |low - prevClose|).
@@ -33,6 +33,8 @@ export class Atr implements StreamingIndicator {
   readonly type = 'atr' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
+  /** A recursion over every value fed: a warm start replays the whole history (see StreamingIndicator). */
+  readonly replayAlignment = 0;
   readonly period: number;
   /** Updates seen, saturating at period + 1. */
   private count = 0;
@@ -86,6 +88,23 @@ export class Atr implements StreamingIndicator {
   output(index: number): number {
     if (index !== 0) badOutputIndex(this.type, index, 1);
     return this.value;
+  }
+
+  /** Layout: [count, prevClose, atr, value]. */
+  readonly stateSize = 4;
+
+  saveState(out: Float64Array, offset: number): void {
+    out[offset] = this.count;
+    out[offset + 1] = this.prevClose;
+    out[offset + 2] = this.atr;
+    out[offset + 3] = this.value;
+  }
+
+  loadState(state: Float64Array, offset: number): void {
+    this.count = stateCount(this.type, state, offset, this.period + 1);
+    this.prevClose = state[offset + 1];
+    this.atr = state[offset + 2];
+    this.value = state[offset + 3];
   }
 
   reset(): void {

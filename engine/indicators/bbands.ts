@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
+import { checkStreamingPeriod, badOutputIndex, stateCount, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, windowSum } from './rolling-sum.ts';
 
 /** Bollinger outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
@@ -86,6 +86,8 @@ export class BollingerBands implements StreamingIndicator {
   readonly type = 'bbands' as const;
   readonly outputNames = BBANDS_OUTPUTS;
   readonly warmupPeriod: number;
+  /** Its window's exact re-summation period: a warm start replays an aligned tail (see StreamingIndicator). */
+  readonly replayAlignment: number;
   readonly period: number;
   readonly stdDev: number;
   private readonly ring: Float64Array;
@@ -107,6 +109,7 @@ export class BollingerBands implements StreamingIndicator {
     this.period = period;
     this.stdDev = stdDev;
     this.warmupPeriod = period;
+    this.replayAlignment = resyncInterval(period);
     const capacity = nextPow2(period);
     this.ring = new Float64Array(capacity);
     this.mask = capacity - 1;
@@ -196,6 +199,40 @@ export class BollingerBands implements StreamingIndicator {
     if (index === 1) return this.out.middle;
     if (index === 2) return this.out.lower;
     return badOutputIndex(this.type, index, 3);
+  }
+
+  /** Layout: [count, untilResync, sum, m2, last, run, upper, middle, lower, the window oldest first (period slots)]. */
+  get stateSize(): number {
+    return 9 + this.period;
+  }
+
+  saveState(out: Float64Array, offset: number): void {
+    out[offset] = this.count;
+    out[offset + 1] = this.untilResync;
+    out[offset + 2] = this.sum;
+    out[offset + 3] = this.m2;
+    out[offset + 4] = this.last;
+    out[offset + 5] = this.run;
+    out[offset + 6] = this.out.upper;
+    out[offset + 7] = this.out.middle;
+    out[offset + 8] = this.out.lower;
+    const count = this.count;
+    for (let k = 0; k < this.period; k++) out[offset + 9 + k] = k < count ? this.ring[(this.head - count + k) & this.mask] : 0;
+  }
+
+  loadState(state: Float64Array, offset: number): void {
+    const count = stateCount(this.type, state, offset, this.period);
+    this.count = count;
+    this.untilResync = state[offset + 1];
+    this.sum = state[offset + 2];
+    this.m2 = state[offset + 3];
+    this.last = state[offset + 4];
+    this.run = state[offset + 5];
+    this.out.upper = state[offset + 6];
+    this.out.middle = state[offset + 7];
+    this.out.lower = state[offset + 8];
+    for (let k = 0; k < count; k++) this.ring[k] = state[offset + 9 + k];
+    this.head = count;
   }
 
   reset(): void {

@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * Exponential moving average with alpha = 2 / (period + 1), seeded TA-Lib style.
@@ -15,6 +15,8 @@ export class Ema implements StreamingIndicator {
   readonly type = 'ema' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
+  /** A recursion over every value fed: a warm start replays the whole history (see StreamingIndicator). */
+  readonly replayAlignment = 0;
   readonly period: number;
   readonly alpha: number;
   private count = 0;
@@ -49,6 +51,21 @@ export class Ema implements StreamingIndicator {
   output(index: number): number {
     if (index !== 0) badOutputIndex(this.type, index, 1);
     return this.value;
+  }
+
+  /** Layout: [count, seedSum, value]. */
+  readonly stateSize = 3;
+
+  saveState(out: Float64Array, offset: number): void {
+    out[offset] = this.count;
+    out[offset + 1] = this.seedSum;
+    out[offset + 2] = this.value;
+  }
+
+  loadState(state: Float64Array, offset: number): void {
+    this.count = stateCount(this.type, state, offset, this.period);
+    this.seedSum = state[offset + 1];
+    this.value = state[offset + 2];
   }
 
   reset(): void {

@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
+import { checkStreamingPeriod, badOutputIndex, stateCount, type StreamingIndicator } from './indicator.ts';
 
 /** MACD outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
 export interface MacdResult {
@@ -40,6 +40,8 @@ export class Macd implements StreamingIndicator {
   readonly type = 'macd' as const;
   readonly outputNames = MACD_OUTPUTS;
   readonly warmupPeriod: number;
+  /** A recursion over every value fed: a warm start replays the whole history (see StreamingIndicator). */
+  readonly replayAlignment = 0;
   readonly fastPeriod: number;
   readonly slowPeriod: number;
   readonly signalPeriod: number;
@@ -124,6 +126,35 @@ export class Macd implements StreamingIndicator {
     if (index === 1) return this.out.signal;
     if (index === 2) return this.out.histogram;
     return badOutputIndex(this.type, index, 3);
+  }
+
+  /** Layout: [count, fastSum, slowSum, signalSum, fastEma, slowEma, signalEma, macd, signal, histogram]. */
+  readonly stateSize = 10;
+
+  saveState(out: Float64Array, offset: number): void {
+    out[offset] = this.count;
+    out[offset + 1] = this.fastSum;
+    out[offset + 2] = this.slowSum;
+    out[offset + 3] = this.signalSum;
+    out[offset + 4] = this.fastEma;
+    out[offset + 5] = this.slowEma;
+    out[offset + 6] = this.signalEma;
+    out[offset + 7] = this.out.macd;
+    out[offset + 8] = this.out.signal;
+    out[offset + 9] = this.out.histogram;
+  }
+
+  loadState(state: Float64Array, offset: number): void {
+    this.count = stateCount(this.type, state, offset, this.warmupPeriod);
+    this.fastSum = state[offset + 1];
+    this.slowSum = state[offset + 2];
+    this.signalSum = state[offset + 3];
+    this.fastEma = state[offset + 4];
+    this.slowEma = state[offset + 5];
+    this.signalEma = state[offset + 6];
+    this.out.macd = state[offset + 7];
+    this.out.signal = state[offset + 8];
+    this.out.histogram = state[offset + 9];
   }
 
   reset(): void {

@@ -94,6 +94,33 @@ export class RollingSum {
     return s;
   }
 
+  /** Layout: [count, sum, untilResync, the window's values oldest first (count of them; period slots)]. */
+  static stateSize(period: number): number {
+    return 3 + period;
+  }
+
+  saveState(out: Float64Array, offset: number): void {
+    out[offset] = this.count;
+    out[offset + 1] = this.sum;
+    out[offset + 2] = this.untilResync;
+    const ring = this.ring;
+    const mask = this.mask;
+    const head = this.head;
+    const base = offset + 3;
+    for (let k = 0; k < this.count; k++) out[base + k] = ring[(head - this.count + k) & mask];
+    for (let k = this.count; k < this.period; k++) out[base + k] = 0;
+  }
+
+  /** Loads a saveState layout; the caller has checked the count (0..period). */
+  loadState(state: Float64Array, offset: number): void {
+    const count = state[offset];
+    this.count = count;
+    this.sum = state[offset + 1];
+    this.untilResync = state[offset + 2];
+    for (let k = 0; k < count; k++) this.ring[k] = state[offset + 3 + k];
+    this.head = count;
+  }
+
   reset(): void {
     this.sum = 0;
     this.count = 0;

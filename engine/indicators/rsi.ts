@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * RSI value on a flat market: when the average gain and the average loss are both exactly 0 (0/0), the RSI is
@@ -37,6 +37,8 @@ export class Rsi implements StreamingIndicator {
   readonly type = 'rsi' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
+  /** A recursion over every value fed: a warm start replays the whole history (see StreamingIndicator). */
+  readonly replayAlignment = 0;
   readonly period: number;
   /** Updates seen, saturating at period + 1. */
   private count = 0;
@@ -97,6 +99,25 @@ export class Rsi implements StreamingIndicator {
   output(index: number): number {
     if (index !== 0) badOutputIndex(this.type, index, 1);
     return this.value;
+  }
+
+  /** Layout: [count, prevClose, avgGain, avgLoss, value]. */
+  readonly stateSize = 5;
+
+  saveState(out: Float64Array, offset: number): void {
+    out[offset] = this.count;
+    out[offset + 1] = this.prevClose;
+    out[offset + 2] = this.avgGain;
+    out[offset + 3] = this.avgLoss;
+    out[offset + 4] = this.value;
+  }
+
+  loadState(state: Float64Array, offset: number): void {
+    this.count = stateCount(this.type, state, offset, this.period + 1);
+    this.prevClose = state[offset + 1];
+    this.avgGain = state[offset + 2];
+    this.avgLoss = state[offset + 3];
+    this.value = state[offset + 4];
   }
 
   reset(): void {

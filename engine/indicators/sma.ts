@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 import { resyncInterval, RollingSum, windowSum } from './rolling-sum.ts';
 
 /**
@@ -16,6 +16,8 @@ export class Sma implements StreamingIndicator {
   readonly type = 'sma' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
+  /** Its window's exact re-summation period: a warm start replays an aligned tail (see StreamingIndicator). */
+  readonly replayAlignment: number;
   readonly period: number;
   private readonly window: RollingSum;
   private value = NaN;
@@ -24,6 +26,7 @@ export class Sma implements StreamingIndicator {
     checkStreamingPeriod('period', period);
     this.period = period;
     this.warmupPeriod = period;
+    this.replayAlignment = resyncInterval(period);
     this.window = new RollingSum(period);
   }
 
@@ -45,6 +48,21 @@ export class Sma implements StreamingIndicator {
   output(index: number): number {
     if (index !== 0) badOutputIndex(this.type, index, 1);
     return this.value;
+  }
+
+  /** Layout: the window's RollingSum state, [count, sum, untilResync, window oldest first]. */
+  get stateSize(): number {
+    return RollingSum.stateSize(this.period);
+  }
+
+  saveState(out: Float64Array, offset: number): void {
+    this.window.saveState(out, offset);
+  }
+
+  loadState(state: Float64Array, offset: number): void {
+    const count = stateCount(this.type, state, offset, this.period);
+    this.window.loadState(state, offset);
+    this.value = count === this.period ? this.window.sum / this.period : NaN;
   }
 
   reset(): void {

@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, type StreamingIndicator } from './indicator.ts';
+import { checkStreamingPeriod, badOutputIndex, stateCount, leastCommonMultiple, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, RollingSum } from './rolling-sum.ts';
 
 /** Stochastic outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
@@ -53,6 +53,8 @@ export class Stochastic implements StreamingIndicator {
   readonly type = 'stoch' as const;
   readonly outputNames = STOCH_OUTPUTS;
   readonly warmupPeriod: number;
+  /** Both SMAs' re-summation periods at once: a warm start replays an aligned tail (see StreamingIndicator). */
+  readonly replayAlignment: number;
   readonly fastKPeriod: number;
   readonly slowKPeriod: number;
   readonly slowDPeriod: number;
@@ -80,6 +82,7 @@ export class Stochastic implements StreamingIndicator {
     this.slowKPeriod = slowKPeriod;
     this.slowDPeriod = slowDPeriod;
     this.warmupPeriod = fastKPeriod + slowKPeriod + slowDPeriod - 2;
+    this.replayAlignment = leastCommonMultiple(resyncInterval(slowKPeriod), resyncInterval(slowDPeriod));
     const capacity = nextPow2(fastKPeriod + 1);
     this.maxBar = new Int32Array(capacity);
     this.maxVal = new Float64Array(capacity);
@@ -151,6 +154,73 @@ export class Stochastic implements StreamingIndicator {
     if (index === 0) return this.out.slowK;
     if (index === 1) return this.out.slowD;
     return badOutputIndex(this.type, index, 2);
+  }
+
+  /**
+   * Layout: [bars, slowK, slowD, highest-high deque length, lowest-low deque length, the highest-high deque head to
+   * tail as (age, value) pairs (fastKPeriod pairs of slots), the lowest-low deque likewise, then the slowK and
+   * slowD RollingSum states]. Ages count back from the last bar fed (0 = it): only ages matter to the deques, so
+   * the layout does not carry the int32 bar number, and a loaded instance numbers its bars afresh.
+   */
+  get stateSize(): number {
+    return 5 + 4 * this.fastKPeriod + RollingSum.stateSize(this.slowKPeriod) + RollingSum.stateSize(this.slowDPeriod);
+  }
+
+  saveState(out: Float64Array, offset: number): void {
+    const fk = this.fastKPeriod;
+    const mask = this.dequeMask;
+    const last = (this.bar - 1) | 0;
+    out[offset] = this.bars;
+    out[offset + 1] = this.out.slowK;
+    out[offset + 2] = this.out.slowD;
+    const maxLength = (this.maxTail - this.maxHead) | 0;
+    const minLength = (this.minTail - this.minHead) | 0;
+    out[offset + 3] = maxLength;
+    out[offset + 4] = minLength;
+    const maxBase = offset + 5;
+    const minBase = maxBase + 2 * fk;
+    for (let k = 0; k < fk; k++) {
+      const maxSlot = (this.maxHead + k) & mask;
+      const minSlot = (this.minHead + k) & mask;
+      out[maxBase + 2 * k] = k < maxLength ? (last - this.maxBar[maxSlot]) | 0 : 0;
+      out[maxBase + 2 * k + 1] = k < maxLength ? this.maxVal[maxSlot] : 0;
+      out[minBase + 2 * k] = k < minLength ? (last - this.minBar[minSlot]) | 0 : 0;
+      out[minBase + 2 * k + 1] = k < minLength ? this.minVal[minSlot] : 0;
+    }
+    const kBase = minBase + 2 * fk;
+    this.kWindow.saveState(out, kBase);
+    this.dWindow.saveState(out, kBase + RollingSum.stateSize(this.slowKPeriod));
+  }
+
+  loadState(state: Float64Array, offset: number): void {
+    const fk = this.fastKPeriod;
+    const bars = stateCount(this.type, state, offset, fk);
+    const maxLength = stateCount(this.type, state, offset + 3, fk);
+    const minLength = stateCount(this.type, state, offset + 4, fk);
+    const kBase = offset + 5 + 4 * fk;
+    const dBase = kBase + RollingSum.stateSize(this.slowKPeriod);
+    stateCount(this.type, state, kBase, this.slowKPeriod);
+    stateCount(this.type, state, dBase, this.slowDPeriod);
+    this.bars = bars;
+    this.bar = 0;
+    this.out.slowK = state[offset + 1];
+    this.out.slowD = state[offset + 2];
+    const maxBase = offset + 5;
+    const minBase = maxBase + 2 * fk;
+    for (let k = 0; k < maxLength; k++) {
+      this.maxBar[k] = (-1 - state[maxBase + 2 * k]) | 0;
+      this.maxVal[k] = state[maxBase + 2 * k + 1];
+    }
+    for (let k = 0; k < minLength; k++) {
+      this.minBar[k] = (-1 - state[minBase + 2 * k]) | 0;
+      this.minVal[k] = state[minBase + 2 * k + 1];
+    }
+    this.maxHead = 0;
+    this.maxTail = maxLength;
+    this.minHead = 0;
+    this.minTail = minLength;
+    this.kWindow.loadState(state, kBase);
+    this.dWindow.loadState(state, dBase);
   }
 
   reset(): void {

@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, windowSum } from './rolling-sum.ts';
 
 /** Typical price (high + low + close) / 3, in TA-Lib TYPPRICE's operation order. */
@@ -29,6 +29,8 @@ export class Vwap implements StreamingIndicator {
   readonly type = 'vwap' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
+  /** Its window's exact re-summation period: a warm start replays an aligned tail (see StreamingIndicator). */
+  readonly replayAlignment: number;
   readonly period: number;
   private readonly pvRing: Float64Array;
   private readonly volRing: Float64Array;
@@ -49,6 +51,7 @@ export class Vwap implements StreamingIndicator {
     checkStreamingPeriod('period', period);
     this.period = period;
     this.warmupPeriod = period;
+    this.replayAlignment = resyncInterval(period);
     const capacity = nextPow2(period);
     this.pvRing = new Float64Array(capacity);
     this.volRing = new Float64Array(capacity);
@@ -139,6 +142,51 @@ export class Vwap implements StreamingIndicator {
   output(index: number): number {
     if (index !== 0) badOutputIndex(this.type, index, 1);
     return this.value;
+  }
+
+  /**
+   * Layout: [count, untilResync, sumPv, sumVol, sumTp, traded, value, then the window oldest first: tp * volume
+   * (period slots), volume (period slots), typical price (period slots)].
+   */
+  get stateSize(): number {
+    return 7 + 3 * this.period;
+  }
+
+  saveState(out: Float64Array, offset: number): void {
+    const p = this.period;
+    out[offset] = this.count;
+    out[offset + 1] = this.untilResync;
+    out[offset + 2] = this.sumPv;
+    out[offset + 3] = this.sumVol;
+    out[offset + 4] = this.sumTp;
+    out[offset + 5] = this.traded;
+    out[offset + 6] = this.value;
+    const count = this.count;
+    for (let k = 0; k < p; k++) {
+      const slot = (this.head - count + k) & this.mask;
+      const held = k < count;
+      out[offset + 7 + k] = held ? this.pvRing[slot] : 0;
+      out[offset + 7 + p + k] = held ? this.volRing[slot] : 0;
+      out[offset + 7 + 2 * p + k] = held ? this.tpRing[slot] : 0;
+    }
+  }
+
+  loadState(state: Float64Array, offset: number): void {
+    const p = this.period;
+    const count = stateCount(this.type, state, offset, p);
+    this.count = count;
+    this.untilResync = state[offset + 1];
+    this.sumPv = state[offset + 2];
+    this.sumVol = state[offset + 3];
+    this.sumTp = state[offset + 4];
+    this.traded = state[offset + 5];
+    this.value = state[offset + 6];
+    for (let k = 0; k < count; k++) {
+      this.pvRing[k] = state[offset + 7 + k];
+      this.volRing[k] = state[offset + 7 + p + k];
+      this.tpRing[k] = state[offset + 7 + 2 * p + k];
+    }
+    this.head = count;
   }
 
   reset(): void {

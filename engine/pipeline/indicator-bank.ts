@@ -2,6 +2,7 @@ import { Atr } from '../indicators/atr.ts';
 import { BollingerBands } from '../indicators/bbands.ts';
 import { Ema } from '../indicators/ema.ts';
 import type { StreamingIndicator } from '../indicators/indicator.ts';
+import { warmIndicator } from '../indicators/warm-state.ts';
 import { Macd } from '../indicators/macd.ts';
 import { Rsi } from '../indicators/rsi.ts';
 import { Sma } from '../indicators/sma.ts';
@@ -59,5 +60,15 @@ export class IndicatorBank {
     for (let i = 0; i < vwap.length; i++) vwap[i].update(price, price, price, size);
     const stoch = this.stoch;
     for (let i = 0; i < stoch.length; i++) stoch[i].update(price, price, price);
+  }
+
+  /**
+   * Warm start: brings every indicator, on a bank that has seen nothing yet, to the state `updateTrade` would leave
+   * after the trades `[from, to)` of `prices` and `sizes`, bit for bit (warm-state.ts). `scratch` holds at least
+   * RECURSION_STATE_SIZE doubles.
+   */
+  seed(prices: Float64Array, sizes: Float64Array, from: number, to: number, scratch: Float64Array): void {
+    const columns = { high: prices, low: prices, close: prices, volume: sizes };
+    for (const indicator of this.indicators) warmIndicator(indicator, columns, from, to, scratch);
   }
 }
