@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from '../engine/config-error.ts';
 import { StrategyModuleError } from '../engine/strategy/strategy-modules.ts';
+import { HistoryError } from '../engine/history/history-file.ts';
 import { writeTerminationMessage } from '../engine/termination-message.ts';
 import { TickCsvError } from '../engine/sim/tick-csv.ts';
 import { UsageError } from './lib/args.ts';
@@ -55,7 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
       console.error(`nexus ${name}: ${error.message}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof StrategyModuleError) {
+    if (error instanceof ConfigError || error instanceof StrategyModuleError || error instanceof HistoryError) {
       const message = error instanceof ConfigError ? `invalid configuration: ${error.message}` : error.message;
       console.error(`nexus ${name}: ${message}`);
       // In a pod, the reason Kubernetes (and the operator) shows for the engine container's exit.

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Publisher, Pull, Subscriber } from 'zeromq';
 import { monoNowNs } from '../clock/monotonic.ts';
 import { ConfigError } from '../config-error.ts';
@@ -81,7 +83,7 @@ function hasType(value: unknown, type: string): boolean {
 }
 
 /** Checks one status body against the table; returns its documented paths. */
-function expectDocumented(body: unknown, conditions: { readonly unhealthy: boolean; readonly workers: boolean }): string[] {
+function expectDocumented(body: unknown, conditions: { readonly unhealthy: boolean; readonly workers: boolean; readonly warm: boolean }): string[] {
   const fields = fieldsOf(body);
   for (const [path, value] of fields) {
     const row = statusRows.get(path);
@@ -90,13 +92,23 @@ function expectDocumented(body: unknown, conditions: { readonly unhealthy: boole
   }
   for (const [path, row] of statusRows) {
     if (row.present === 'per shard' || row.present === 'per strategy' || row.present === 'once disabled') continue; // checked where a list holds them, above
-    const expected = row.present === 'always' || (row.present === 'while unhealthy' && conditions.unhealthy) || (row.present === 'workers layout' && conditions.workers);
+    const expected = row.present === 'always' || (row.present === 'while unhealthy' && conditions.unhealthy) ||
+      (row.present === 'workers layout' && conditions.workers) || (row.present === 'when warm' && conditions.warm);
     expect(fields.has(path), `status field ${path} (${row.present}) in a body ${JSON.stringify(conditions)}`).toBe(expected);
   }
   return [...fields.keys()];
 }
 
 const SYMBOLS = ['AAPL', 'MSFT'];
+const scratchDir = mkdtempSync(join(tmpdir(), 'nexus-wire-'));
+afterAll(() => rmSync(scratchDir, { recursive: true, force: true }));
+
+/** A tick CSV history file with these rows. */
+function historyFile(rows: readonly string[]): string {
+  const path = join(scratchDir, 'history.csv');
+  writeFileSync(path, ['exchange_ts_ns,symbol,kind,price,size', ...rows].join('\n'));
+  return path;
+}
 const opened: Array<{ close(): void }> = [];
 const engines: Engine[] = [];
 
@@ -211,7 +223,7 @@ describe('docs/wire.md, Status body', () => {
     });
 
     const body = await status(engine);
-    expectDocumented(body, { unhealthy: false, workers: false });
+    expectDocumented(body, { unhealthy: false, workers: false, warm: false });
     expect(body.ticksRejected).toEqual({ bad_price: 1 });
     expect(body.framesRejected).toEqual({ truncated: 1 });
     expect((body.orders as { deniedByReason: unknown }).deniedByReason).toEqual({ orders_disabled: 1 });
@@ -231,6 +243,8 @@ describe('docs/wire.md, Status body', () => {
       ownership: { mode: 'assigned' },
       // A strategy module that throws at its first trade: the body reports it disabled, with the worker's reason.
       strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }, { name: 'faulty', module: fileURLToPath(new URL('../strategy/fixtures/throws-at-once.mjs', import.meta.url)) }],
+      // Warm-started from a few trades (docs/warm-start.md), so the body has the warm start's figures.
+      history: { path: historyFile(['1,AAPL,trade,100,1', '2,MSFT,trade,50,2', '3,AAPL,trade,100.5,1']), strategyReplayTrades: 0, onError: 'coldStart' },
     });
     const granted = await sendControl(engine.endpoints.control ?? '', ControlCommand.SetOwnership, {
       body: { shards: [{ shard: 3, epoch: 1, symbols: SYMBOLS, positions: { AAPL: 0, MSFT: 0 } }] },
@@ -256,14 +270,14 @@ describe('docs/wire.md, Status body', () => {
       { name: 'probe', origin: 'probe', enabled: true, faults: 0 },
       { name: 'faulty', origin: expect.stringMatching(/^module .*throws-at-once\.mjs$/), enabled: false, faults: 1, reason: 'Error: deliberate failure at the first trade' },
     ]);
-    const paths = expectDocumented(healthy, { unhealthy: false, workers: true });
+    const paths = expectDocumented(healthy, { unhealthy: false, workers: true, warm: true });
     expect(Object.keys(healthy.rings as object)).toEqual(['input-0', 'output-0', 'input-1', 'output-1']);
 
     // A worker thread that exits makes the engine unhealthy for good; the body then names the failure.
     await (engine as unknown as { pipeline: WorkersPipeline }).pipeline.threads[1]?.terminate();
     await until(async () => (await status(engine)).healthy === false);
     const failed = await status(engine);
-    paths.push(...expectDocumented(failed, { unhealthy: true, workers: true }));
+    paths.push(...expectDocumented(failed, { unhealthy: true, workers: true, warm: true }));
     expect(failed.failure).toBe('pipeline worker 1 failed');
     expect(failed.ready).toBe(false);
     // Between them, these two bodies show every row of the table.

@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
 import { endpointFor, type EngineConfig } from '../config/engine-config.ts';
 import { MarketDataSubscriber } from '../feed/market-data-subscriber.ts';
-import { createEngineMetrics, type EngineMetrics } from '../metrics/engine-metrics.ts';
+import { createEngineMetrics, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
+import { HistoryError, loadHistory } from '../history/history-file.ts';
+import type { TradeHistory } from '../history/trade-history.ts';
+import type { WarmStartReport } from '../pipeline/warm-start.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
 import type { WindowSnapshot } from '../metrics/sliding-window.ts';
 import { ControlCounters } from '../control/control-counters.ts';
@@ -39,6 +42,9 @@ export interface DrainReport {
   readonly drained: boolean;
 }
 
+/** The warm start as the engine reports it (status, metrics). */
+type EngineWarmStart = { readonly state: (typeof WARM_START_STATES)[number]; readonly shortSymbols: number } & Partial<WarmStartReport>;
+
 /**
  * One engine process: market data in over ZeroMQ SUB, the pipeline, orders out over PUSH and signals over PUB,
  * metrics and health over HTTP, and a control socket. The pipeline layout (`inline` or `workers`, see
@@ -75,6 +81,8 @@ export class Engine {
   private intakeLoop: Promise<void> | undefined;
   private controlLoop: Promise<void> | undefined;
   private ready = false;
+  /** How this engine started: no history, warm from it (with the report), or cold after a problem with it. */
+  private warmStart: EngineWarmStart = { state: 'none', shortSymbols: 0 };
   /** Why the engine is unhealthy; undefined while healthy. */
   private failure: string | undefined;
   private draining: Promise<DrainReport> | undefined;
@@ -133,6 +141,11 @@ export class Engine {
         counters.ready = this.ready ? 1 : 0;
         counters.unownedDecisions = processor.unownedDecisions;
         counters.ownedSymbols = this.ownership.ownedSymbolCount();
+        counters.warmStartState = WARM_START_STATES.indexOf(this.warmStart.state);
+        counters.warmStartSeconds = (this.warmStart.durationMs ?? 0) / 1000;
+        counters.warmStartSeededTrades = this.warmStart.seededTrades ?? 0;
+        counters.warmStartReplayedTicks = this.warmStart.replayedTicks ?? 0;
+        counters.warmStartShortSymbols = this.warmStart.shortSymbols;
       },
     });
     const instanceId = (symbolId(`${hostname()}/${process.pid}/${Date.now()}`) & 0xfffff) >>> 0;
@@ -210,9 +223,19 @@ export class Engine {
     this.endpoints.metrics = `http://${config.metrics.host}:${this.httpServer.port}`;
     this.controlLoop = this.control?.run().catch((error: unknown) => log(`Control socket failed error="${String(error)}"`));
 
-    // Starting the layout is its warm-up (workers warm up on their own threads while this thread warms its half).
-    const warm = await this.pipeline.start();
+    // Starting the layout is its warm-up (workers warm up on their own threads while this thread warms its half),
+    // then the warm start from history, when there is one: the engine is not ready before both are done.
+    const history = await this.loadHistory();
+    const warm = await this.pipeline.start(history);
     log(`Engine warmed up ticks=${warm.ticks} orders=${warm.orders} durationMs=${warm.durationMs.toFixed(1)}`);
+    if (warm.warmStart !== undefined) {
+      const report = warm.warmStart;
+      this.warmStart = { ...this.warmStart, ...report };
+      log(
+        `Engine warm-started from history path=${config.history?.path ?? ''} symbols=${report.symbols} seededTrades=${report.seededTrades} ` +
+          `replayedTicks=${report.replayedTicks} durationMs=${report.durationMs.toFixed(1)} backend=${report.backend}`,
+      );
+    }
 
     this.endpoints.marketData = await this.subscriber.open();
     this.metrics.start();
@@ -227,6 +250,34 @@ export class Engine {
         `strategies=${config.strategies.length} marketData=${this.endpoints.marketData ?? ''} orders=${this.endpoints.orders ?? ''} ` +
         `signals=${this.endpoints.signals ?? 'off'} control=${this.endpoints.control ?? 'off'} metrics=${this.endpoints.metrics}`,
     );
+  }
+
+  /**
+   * The configured history, read and arranged for the pipeline; undefined without one, or when it is unusable and
+   * `history.onError` is coldStart (logged as a warning, `nexus_engine_warm_start{state="cold"}`). Under
+   * onError fail (the default) a HistoryError stops the start: the engine exits 2 naming the file and row.
+   */
+  private async loadHistory(): Promise<TradeHistory | undefined> {
+    const { config, log } = this.options;
+    const settings = config.history;
+    if (settings === undefined) return undefined;
+    try {
+      const loaded = await loadHistory(settings, config);
+      if (loaded.shortage !== undefined) {
+        if (settings.onError === 'fail') throw new HistoryError(settings.path, loaded.shortage);
+        log(`Warning: history ${settings.path}: ${loaded.shortage}; they start with the trades there are (history.onError coldStart)`);
+      }
+      this.warmStart = { state: 'warm', shortSymbols: loaded.history.shortSymbols.length };
+      if (loaded.history.ignoredSymbols.length > 0) {
+        log(`History ${settings.path} has ${loaded.history.ignoredSymbols.length} symbol(s) this engine does not trade (skipped): ${loaded.history.ignoredSymbols.slice(0, 5).join(', ')}`);
+      }
+      return loaded.history;
+    } catch (error) {
+      if (!(error instanceof HistoryError) || settings.onError === 'fail') throw error;
+      log(`Warning: ${error.message}; starting with cold indicators (history.onError coldStart)`);
+      this.warmStart = { state: 'cold', shortSymbols: 0 };
+      return undefined;
+    }
   }
 
   /** Stops intake, flushes, and waits until every accepted order is handed to libzmq (bounded by drainTimeoutMs). */
@@ -259,6 +310,7 @@ export class Engine {
       controlAuthenticated: this.control?.authenticated ?? false,
       killSwitch: this.risk.killSwitchActive,
       layout: this.options.config.pipeline.layout,
+      warmStart: this.warmStart,
       ticks: { received: intake.ticksReceived, accepted: intake.ticksAccepted, lost: intake.ticksLost },
       framesRejected: countsByName(intake.framesRejected, rejectReasonNames),
       ticksRejected: countsByName(intake.ticksRejected, rejectReasonNames),

@@ -54,6 +54,27 @@ describe('parseEngineConfig', () => {
     expect(endpointFor(config, 'signals')).toBeUndefined();
   });
 
+  it('reads a history section and defaults its limits and onError fail; none means a cold start', () => {
+    expect(parseEngineConfig(withOverrides({})).history).toBeUndefined();
+    expect(parseEngineConfig(withOverrides({ history: { path: '/data/ticks.csv' } })).history).toEqual({
+      path: '/data/ticks.csv', maxTradesPerSymbol: 100_000, strategyReplayTrades: 50, onError: 'fail',
+    });
+    const full = { path: 'h.csv', maxTradesPerSymbol: 2_000, strategyReplayTrades: 2_000, onError: 'coldStart' };
+    expect(parseEngineConfig(withOverrides({ history: full })).history).toEqual(full);
+  });
+
+  it.each([
+    [{ history: {} }, 'history.path: '],
+    [{ history: { path: ' ' } }, 'history.path: must name a tick CSV file, got an empty string'],
+    [{ history: { path: 'h.csv', maxTradesPerSymbol: 0 } }, 'history.maxTradesPerSymbol: must be an integer between 1 and 10000000, got 0'],
+    [{ history: { path: 'h.csv', maxTradesPerSymbol: 10, strategyReplayTrades: 11 } },
+      'history.strategyReplayTrades: must be at most maxTradesPerSymbol (10), got 11'],
+    [{ history: { path: 'h.csv', onError: 'ignore' } }, 'history.onError: must be one of fail, coldStart, got "ignore"'],
+    [{ history: { path: 'h.csv', bars: 5 } }, 'history.bars: '],
+  ])('rejects a bad history section: %j', (overrides, message) => {
+    expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(message);
+  });
+
   it('reads a fault injection section and defaults jitter 0, affectedPercent 100 and seed 1', () => {
     const full = { extraLatencyMicros: 400, jitterMicros: 100, affectedPercent: 25, seed: 7 };
     expect(parseEngineConfig(withOverrides({ faultInjection: full })).faultInjection).toEqual(full);

@@ -91,6 +91,27 @@ export interface FaultInjectionConfig {
   readonly seed: number;
 }
 
+/**
+ * Warm start from history (docs/warm-start.md): before the engine reports ready, its indicators are brought to the
+ * state they would have after streaming the history's trades, and its strategies run over the last few trades
+ * of each symbol (orders suppressed) to rebuild their own state; absent means a cold start.
+ */
+export interface HistoryConfig {
+  /** A tick CSV (the backtest's format: exchange_ts_ns,symbol,kind,price,size): a file in the image or a mounted volume. */
+  readonly path: string;
+  /** Use at most the last this many trades of each symbol (older ones are skipped). */
+  readonly maxTradesPerSymbol: number;
+  /** Of those, the last this many of each symbol (and the quotes among them) also run through the strategies. */
+  readonly strategyReplayTrades: number;
+  /**
+   * A missing, unreadable, malformed or short history (a symbol with fewer trades than its indicators' longest
+   * warm-up): `fail` (the engine does not start; the error names the file, row and column or the symbol) or
+   * `coldStart` (a warning and the nexus_engine_warm_start metrics; a malformed file is not used at all, a short
+   * symbol is seeded with the trades it has).
+   */
+  readonly onError: 'fail' | 'coldStart';
+}
+
 export interface EngineConfig {
   readonly symbols: readonly string[];
   readonly indicators: readonly IndicatorSpec[];
@@ -109,11 +130,13 @@ export interface EngineConfig {
    * the shards the operator grants over the control socket, each order stamped with its shard's epoch).
    */
   readonly ownership: { readonly mode: OwnershipMode; readonly book: number };
+  /** Warm start from history; undefined (the default) means the engine starts with cold indicators. */
+  readonly history?: HistoryConfig;
 }
 
 const topLevelKeys = [
   'symbols', 'indicators', 'strategies', 'risk', 'zeromq', 'metrics', 'pipeline', 'warmupTicks', 'shutdown',
-  'faultInjection', 'ownership',
+  'faultInjection', 'ownership', 'history',
 ] as const;
 const symbolPattern = /^[A-Za-z0-9._:/-]{1,32}$/;
 const namePattern = /^[a-z0-9]([-a-z0-9_]{0,61}[a-z0-9])?$/i;
@@ -163,6 +186,7 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
   const shutdownRaw = optionalObject(raw, 'shutdown', 'shutdown');
   rejectUnknownKeys(shutdownRaw, ['drainTimeoutMs'], 'shutdown');
   const faultInjection = parseFaultInjection(raw.faultInjection);
+  const history = parseHistory(raw.history);
   const ownershipRaw = optionalObject(raw, 'ownership', 'ownership');
   rejectUnknownKeys(ownershipRaw, ['mode', 'book'], 'ownership');
 
@@ -183,6 +207,33 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
       mode: readEnum(ownershipRaw, 'mode', 'ownership', ['all', 'assigned'] as const, 'all'),
       book: readInteger(ownershipRaw, 'book', 'ownership', { min: 0, max: 0xffff, fallback: 0 }),
     },
+    ...(history === undefined ? {} : { history }),
+  };
+}
+
+/** Most trades per symbol a warm start reads (about 16 bytes each in memory). */
+export const MAX_HISTORY_TRADES_PER_SYMBOL = 10_000_000;
+
+/** The optional `history` section; undefined when absent. `path` is required in it. */
+function parseHistory(value: unknown): HistoryConfig | undefined {
+  if (value === undefined) return undefined;
+  const path = 'history';
+  const object = asObject(value, path);
+  rejectUnknownKeys(object, ['path', 'maxTradesPerSymbol', 'strategyReplayTrades', 'onError'], path);
+  const file = readString(object, 'path', path);
+  if (file.trim() === '') throw new ConfigError('history.path', 'must name a tick CSV file, got an empty string');
+  const maxTradesPerSymbol = readInteger(object, 'maxTradesPerSymbol', path, {
+    min: 1, max: MAX_HISTORY_TRADES_PER_SYMBOL, fallback: 100_000,
+  });
+  const strategyReplayTrades = readInteger(object, 'strategyReplayTrades', path, { min: 0, max: MAX_HISTORY_TRADES_PER_SYMBOL, fallback: 50 });
+  if (strategyReplayTrades > maxTradesPerSymbol) {
+    throw new ConfigError('history.strategyReplayTrades', `must be at most maxTradesPerSymbol (${maxTradesPerSymbol}), got ${strategyReplayTrades}`);
+  }
+  return {
+    path: file,
+    maxTradesPerSymbol,
+    strategyReplayTrades,
+    onError: readEnum(object, 'onError', path, ['fail', 'coldStart'] as const, 'fail'),
   };
 }
 

@@ -37,6 +37,9 @@ export const TICK_TO_ORDER_BUCKETS_MICROS: readonly number[] = Object.freeze([
   200000, 500000, 1000000, 2000000, 5000000, 10000000, 30000000, 60000000,
 ]);
 
+/** Label values of `nexus_engine_warm_start{state}`, indexed by EngineCounters.warmStartState. */
+export const WARM_START_STATES = ['none', 'warm', 'cold'] as const;
+
 /** Quantiles exported by the window gauge, as label values. */
 export const WINDOW_QUANTILES = ['0.5', '0.9', '0.99', '0.999'] as const;
 
@@ -67,6 +70,13 @@ export class EngineCounters {
   unownedDecisions = 0;
   /** Symbols the engine may send orders for now (every symbol under ownership.mode all). */
   ownedSymbols = 0;
+  /** The start's warm start, as an index of WARM_START_STATES: none configured, warm, or cold after a problem. */
+  warmStartState = 0;
+  /** The warm start's duration (s), trades seeded into the indicators, ticks replayed, and symbols left short. */
+  warmStartSeconds = 0;
+  warmStartSeededTrades = 0;
+  warmStartReplayedTicks = 0;
+  warmStartShortSymbols = 0;
   /** Rejected frames by reject-reason code. */
   readonly framesRejected: Float64Array;
   /** Rejected ticks by reject-reason code. */
@@ -437,6 +447,13 @@ export class EngineMetrics {
       one(() => c.unownedDecisions));
     this.gauge('owned_symbols', 'Symbols this engine may send orders for now (shards granted by the operator, or every symbol when ownership.mode is all).', [],
       one(() => c.ownedSymbols));
+    this.gauge('warm_start', 'How this engine started, 1 for the state that holds: none (no history configured), warm (indicators seeded from history), cold (the history was unusable and history.onError is coldStart).',
+      ['state'], WARM_START_STATES.map((state, i) => ({ labels: { state }, read: () => (c.warmStartState === i ? 1 : 0) })));
+    this.gauge('warm_start_seconds', 'Time the warm start from history took (0 without one), in seconds.', [], one(() => c.warmStartSeconds));
+    this.gauge('warm_start_trades', 'Trades of history behind the warm start: seeded straight into the indicators, or replayed through the strategies (ticks, quotes included).',
+      ['part'], [{ labels: { part: 'seeded' }, read: () => c.warmStartSeededTrades }, { labels: { part: 'replayed' }, read: () => c.warmStartReplayedTicks }]);
+    this.gauge('warm_start_short_symbols', 'Symbols whose history had fewer trades than the longest indicator warm-up: they started with unstable indicators.', [],
+      one(() => c.warmStartShortSymbols));
 
     this.registerLatencyFamily('tick_to_order', this.latency, this.snapshot, {
       histogram: 'Tick-to-order latency since start: feed publish stamp to order hand-off to the socket, in seconds.',

@@ -11,6 +11,8 @@ import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './outp
 import type { Pipeline } from './pipeline.ts';
 import { TickProcessor, createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
 import { discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
+import { warmStart } from './warm-start.ts';
+import type { TradeHistory } from '../history/trade-history.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 import { SymbolOwnership, type OwnershipCells } from '../ownership/symbol-ownership.ts';
 
@@ -90,9 +92,14 @@ export class InlinePipeline implements TickHandler, Pipeline {
     });
   }
 
-  /** Runs the JIT warm-up on a scratch pipeline (this one's state is untouched) and resolves with its report. */
-  start(): Promise<WarmupReport> {
-    return Promise.resolve(runInlineWarmup(this.config, this.clockNs));
+  /**
+   * Runs the JIT warm-up on a scratch pipeline (this one's state is untouched), then the warm start from `history`
+   * on this pipeline's own processor (every symbol), and resolves with the report.
+   */
+  start(history?: TradeHistory): Promise<WarmupReport> {
+    const warmup = runInlineWarmup(this.config, this.clockNs);
+    if (history === undefined) return Promise.resolve(warmup);
+    return Promise.resolve({ ...warmup, warmStart: warmStart(this.processor, history, () => true, this.clockNs) });
   }
 
   /** Processes one market-data frame and publishes everything it produced. */

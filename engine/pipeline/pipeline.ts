@@ -6,6 +6,7 @@ import type { IntakeCounters } from './frame-intake.ts';
 import type { FramePublisher, LatencyRecorder } from './output-encoder.ts';
 import type { ProcessorCounters } from './tick-processor.ts';
 import type { WarmupReport } from './warmup.ts';
+import type { TradeHistory } from '../history/trade-history.ts';
 import type { BatchLatencyRecorder, BucketCountsTarget } from '../metrics/shared-latency.ts';
 
 /**
@@ -29,10 +30,11 @@ export interface Pipeline {
 
   /**
    * Warms the layout up (JIT, on scratch state: nothing is published and no real state changes) and starts
-   * whatever runs beside the feed thread; resolves with the feed thread's warm-up report once every part of the
-   * layout is ready to take ticks.
+   * whatever runs beside the feed thread, then, given a `history`, warm-starts every tick processor of the layout
+   * from it (warm-start.ts: each thread its own symbols); resolves with the feed thread's warm-up report, with
+   * the warm start's totals, once every part of the layout is ready to take ticks.
    */
-  start(): Promise<WarmupReport>;
+  start(history?: TradeHistory): Promise<WarmupReport>;
   /**
    * Validates one market-data frame, processes its ticks and publishes what they produced. `topicId` is the symbol
    * id of the message's topic (see FrameIntake.accept); leave it out when the frame came without one.

@@ -1,5 +1,6 @@
 // The workers layout's thread entry: one symbol shard. Attaches to the rings, control block and counters the
-// main thread made (workerData), warms up on a scratch shard, reports ready, then processes its input ring until
+// main thread made (workerData), warms up on a scratch shard, warm-starts its symbols from the history it was
+// given (if any), reports ready, then processes its input ring until
 // the main thread closes it and it is drained; the thread then exits with code 0. See workers-pipeline.ts; the
 // messages both sides exchange are in worker-protocol.ts.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -7,7 +8,8 @@ import { monoNowNs } from '../clock/monotonic.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
 import { createWaitStrategy } from '../ring/wait-strategy.ts';
 import { OrderIdSource } from './order.ts';
-import { ShardWorker, runShardWarmup } from './shard-worker.ts';
+import { ShardWorker, runShardWarmup, shardOfSymbol } from './shard-worker.ts';
+import { warmStart } from './warm-start.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import { SharedLatencyRecorder } from '../metrics/shared-latency.ts';
@@ -36,7 +38,12 @@ const shard = new ShardWorker({
     parentPort?.postMessage(message);
   },
 });
-const warmup = runShardWarmup(data.config, monoNowNs, data.warmupTicks);
+const jit = runShardWarmup(data.config, monoNowNs, data.warmupTicks);
+const workers = data.config.pipeline.workers;
+const warmup = data.history === undefined ? jit : {
+  ...jit,
+  warmStart: warmStart(shard.processor, data.history, (symbol) => shardOfSymbol(symbol, workers) === data.workerIndex, monoNowNs),
+};
 const ready: PipelineWorkerReady = { type: 'ready', warmup };
 parentPort.postMessage(ready);
 shard.run();

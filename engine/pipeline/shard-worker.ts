@@ -211,6 +211,11 @@ export function runShardWarmup(config: EngineConfig, clockNs: () => number, tick
   return { ticks, orders: shard.counters.ordersAccepted, durationMs: (clockNs() - started) / 1e6 };
 }
 
+/** The worker that trades symbol `symbolIndex` in a workers layout of `workers` threads: symbols dealt round robin. */
+export function shardOfSymbol(symbolIndex: number, workers: number): number {
+  return symbolIndex % workers;
+}
+
 /** The smallest power of two >= n (n >= 1). Examples: 1 -> 1, 1000 -> 1024, 1024 -> 1024. */
 export function nextPowerOfTwo(n: number): number {
   let p = 1;

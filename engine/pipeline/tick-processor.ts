@@ -126,6 +126,11 @@ export class TickProcessor implements StrategyActions {
   private readonly positions: Float64Array;
   private readonly ownedEpochs: Int32Array;
   private readonly ownedShards: Int32Array;
+  /**
+   * True while a warm start replays history through the strategies (`replayHistory`): decisions are made and
+   * strategy state kept, but nothing is signalled, ordered, counted or measured.
+   */
+  private replaying = false;
 
   constructor(private readonly options: TickProcessorOptions) {
     const { config } = options;
@@ -184,10 +189,48 @@ export class TickProcessor implements StrategyActions {
     this.frameStartNs = nowNs;
   }
 
+  /**
+   * Warm start, step 1: brings symbol `symbolIndex`'s indicators to the state that streaming trades
+   * `[from, to)` of `prices`/`sizes` would leave, bit for bit (IndicatorBank.seed), and marks its last price with
+   * the last of them. Only on a processor that has not seen a tick of this symbol.
+   */
+  seedIndicators(symbolIndex: number, prices: Float64Array, sizes: Float64Array, from: number, to: number, scratch: Float64Array): void {
+    this.banks[symbolIndex].seed(prices, sizes, from, to, scratch);
+    if (to > from) {
+      this.lastPrice[symbolIndex] = prices[to - 1];
+      this.options.risk.onTrade(symbolIndex, prices[to - 1]);
+    }
+  }
+
+  /** Warm start: the book a symbol's replay starts from (0: no quote seen). */
+  seedBook(symbolIndex: number, bid: number, ask: number): void {
+    this.bid[symbolIndex] = bid;
+    this.ask[symbolIndex] = ask;
+  }
+
+  /**
+   * Warm start, step 2: ticks of history through the indicators and the strategies, as live ticks would go, with
+   * every signal and order suppressed and nothing counted or measured, so the strategies rebuild their state and
+   * no history reaches a socket, a position or the latency gate. `timeNs` is the history's exchange time.
+   */
+  replayHistory(count: number, visit: (tick: number) => void): void {
+    this.replaying = true;
+    try {
+      for (let k = 0; k < count; k++) visit(k);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  /** Every indicator output of a symbol, in config order and output order (tests, diagnostics). */
+  indicatorOutputs(symbolIndex: number): number[] {
+    return this.banks[symbolIndex].indicators.flatMap((indicator) => indicator.outputNames.map((_, k) => indicator.output(k)));
+  }
+
   /** A trade print: update every indicator of the symbol, then let each strategy decide. */
   onTrade(symbolIndex: number, price: number, size: number, tickPublishMonoNs: number): void {
     const { risk, counters } = this.options;
-    counters.tradesProcessed++;
+    if (!this.replaying) counters.tradesProcessed++;
     risk.onTrade(symbolIndex, price);
     this.lastPrice[symbolIndex] = price;
     this.banks[symbolIndex].updateTrade(price, size);
@@ -206,6 +249,7 @@ export class TickProcessor implements StrategyActions {
       }
       if (watch !== 0) this.watchdog?.leave();
     }
+    if (this.replaying) return;
     if (this.faults !== undefined) spinFor(this.faults.nextNs(), this.options.clockNs);
     if (this.recordDecision !== undefined) {
       if (this.decisionCount === this.decisionStamps.length) this.growDecisionStamps();
@@ -232,7 +276,7 @@ export class TickProcessor implements StrategyActions {
 
   /** A quote: keep the best bid/ask, then the strategies' onQuote handlers; quotes do not drive indicators. */
   onQuote(symbolIndex: number, isBid: boolean, price: number, tickPublishMonoNs: number): void {
-    this.options.counters.quotesProcessed++;
+    if (!this.replaying) this.options.counters.quotesProcessed++;
     if (isBid) this.bid[symbolIndex] = price;
     else this.ask[symbolIndex] = price;
     if (!this.quoteHandlers) return;
@@ -268,6 +312,7 @@ export class TickProcessor implements StrategyActions {
 
   /** StrategyActions: a signal without an order, for an owned symbol. */
   signal(symbolIndex: number, strategyIndex: number, side: number, price: number, strength: number, tickPublishMonoNs: number): void {
+    if (this.replaying) return;
     if (this.ownedEpochs[symbolIndex] === UNOWNED) {
       this.options.counters.unownedDecisions++;
       return;
@@ -293,6 +338,7 @@ export class TickProcessor implements StrategyActions {
     quantity: number,
     tickPublishMonoNs: number,
   ): void {
+    if (this.replaying) return;
     const { counters, risk } = this.options;
     const epoch = this.ownedEpochs[symbolIndex];
     if (epoch === UNOWNED) {

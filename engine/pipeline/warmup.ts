@@ -3,6 +3,7 @@ import { GeneratedTick, RandomWalk } from '../sim/random-walk.ts';
 import { SymbolTable } from '../wire/symbol-id.ts';
 import { TickFrameWriter } from '../wire/tick-codec.ts';
 import type { FramePublisher } from './output-encoder.ts';
+import type { WarmStartReport } from './warm-start.ts';
 
 /**
  * What every JIT warm-up shares. Each layout warms itself as part of its own `start()` (inline-pipeline.ts,
@@ -13,6 +14,8 @@ export interface WarmupReport {
   readonly ticks: number;
   readonly orders: number;
   readonly durationMs: number;
+  /** The warm start from history that followed the JIT warm-up, when the engine has a history (warm-start.ts). */
+  readonly warmStart?: WarmStartReport;
 }
 
 /** Ticks per synthetic frame (feed-thread warm-ups) and per input-ring batch (worker warm-up). */

@@ -1,6 +1,7 @@
 import type { EngineConfig } from '../config/engine-config.ts';
 import type { WaitStrategyName } from '../ring/wait-strategy.ts';
 import type { WarmupReport } from './warmup.ts';
+import type { TradeHistory } from '../history/trade-history.ts';
 
 /**
  * What passes between the workers layout's main thread (workers-pipeline.ts) and a pipeline worker
@@ -27,6 +28,8 @@ export interface PipelineWorkerData {
   readonly ownership: SharedArrayBuffer;
   /** Positions per symbol (Float64), shared by every risk engine of the engine; each worker writes its own symbols. */
   readonly positions: SharedArrayBuffer;
+  /** The history to warm-start this worker's symbols from (its arrays on SharedArrayBuffers, shared by all workers). */
+  readonly history?: TradeHistory;
 }
 
 /** A pipeline worker's first message: warmed up, about to take ticks. */

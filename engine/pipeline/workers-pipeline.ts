@@ -11,7 +11,9 @@ import { FrameIntake, createIntakeCounters, type TickHandler } from './frame-int
 import { Order, OrderIdSource, Signal, workerOrderInstance } from './order.ts';
 import { OutputEncoder } from './output-encoder.ts';
 import type { Pipeline, PipelineDeps } from './pipeline.ts';
-import { ShardWorker, nextPowerOfTwo } from './shard-worker.ts';
+import { ShardWorker, nextPowerOfTwo, shardOfSymbol } from './shard-worker.ts';
+import type { WarmStartReport } from './warm-start.ts';
+import type { TradeHistory } from '../history/trade-history.ts';
 import { createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
 import { WARMUP_BATCH_TICKS, discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 import { PipelineControl } from './worker-control.ts';
@@ -190,7 +192,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     this.workerCounters = counters;
     this.decisionBlocks = decisions;
     this.decisionDrains = decisions.map((sab) => new SharedLatencyDrain(sab));
-    this.shardOf = Int32Array.from(config.symbols, (_symbol, index) => index % workers);
+    this.shardOf = Int32Array.from(config.symbols, (_symbol, index) => shardOfSymbol(index, workers));
     this.claimed = new Int32Array(workers);
     this.timedOut = new Uint8Array(workers);
     this.gone = new Uint8Array(workers);
@@ -215,7 +217,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
    * Spawns the workers, warms this thread's half of the layout while they warm up on theirs, and resolves with
    * this thread's warm-up report once every worker is ready; rejects (and stops them all) if one fails.
    */
-  async start(): Promise<WarmupReport> {
+  async start(history?: TradeHistory): Promise<WarmupReport> {
     if (this.state !== 'new') throw new Error(`WorkersPipeline.start: already ${this.state}`);
     this.state = 'starting';
     const { config, log } = this.options;
@@ -234,6 +236,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         decisions: this.decisionBlocks[w],
         ownership: this.ownership.sab,
         positions: this.positions,
+        ...(history === undefined ? {} : { history }),
       };
       const worker = spawnWorker(WORKER_MODULE, data, { name: `nexus-pipeline-${w}` });
       this.workers[w] = worker;
@@ -261,21 +264,24 @@ export class WorkersPipeline implements TickHandler, Pipeline {
       );
     }
     const warmup = runWorkersWarmup(config, this.options.clockNs);
+    let reports: PipelineWorkerReady[];
     try {
-      const reports = await Promise.all(ready);
-      reports.forEach((report, w) =>
-        log(`Pipeline worker ready worker=${w} warmupTicks=${report.warmup.ticks} warmupMs=${report.warmup.durationMs.toFixed(1)}`),
-      );
+      reports = await Promise.all(ready);
     } catch (error) {
       this.state = 'stopped';
       for (const ring of this.inputs) ring.close();
       await Promise.all(this.exits);
       throw error;
     }
-    if (this.state !== 'starting') return warmup; // a drain began while the workers warmed up
+    reports.forEach((report, w) =>
+      log(`Pipeline worker ready worker=${w} warmupTicks=${report.warmup.ticks} warmupMs=${report.warmup.durationMs.toFixed(1)}`),
+    );
+    const starts = reports.flatMap((report) => (report.warmup.warmStart === undefined ? [] : [report.warmup.warmStart]));
+    const report = starts.length === 0 ? warmup : { ...warmup, warmStart: combineWarmStarts(starts) };
+    if (this.state !== 'starting') return report; // a drain began while the workers warmed up
     this.state = 'running';
     this.armWake();
-    return warmup;
+    return report;
   }
 
   /** Validates the frame, routes its ticks to the workers, then collects and publishes what came back. */
@@ -545,6 +551,17 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     this.control.wakeNow();
     this.refreshCounters();
   }
+}
+
+/** The workers' warm starts as one: they run at once, so the layout was warm when the slowest was. */
+function combineWarmStarts(starts: readonly WarmStartReport[]): WarmStartReport {
+  return {
+    symbols: starts.reduce((sum, r) => sum + r.symbols, 0),
+    seededTrades: starts.reduce((sum, r) => sum + r.seededTrades, 0),
+    replayedTicks: starts.reduce((sum, r) => sum + r.replayedTicks, 0),
+    durationMs: Math.max(...starts.map((r) => r.durationMs)),
+    backend: 'js',
+  };
 }
 
 /**

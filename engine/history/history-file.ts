@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import type { EngineConfig, HistoryConfig } from '../config/engine-config.ts';
+import { createIndicator } from '../indicators/registry.ts';
+import { parseTickCsv, TickCsvError } from '../sim/tick-csv.ts';
+import { arrangeHistory, type TradeHistory } from './trade-history.ts';
+
+/**
+ * The warm start's one outside boundary: reads the history file the config names and arranges it for the engine
+ * (trade-history.ts). Every problem is a HistoryError that names the file and, for a bad row, its row and column
+ * (TickCsvError's numbering: the header is row 1); the engine then fails to start or starts cold, as
+ * `history.onError` says.
+ */
+export class HistoryError extends Error {
+  constructor(readonly origin: string, detail: string) {
+    super(`history ${origin}: ${detail}`);
+    this.name = 'HistoryError';
+  }
+}
+
+/** Trades a symbol needs before every configured indicator is stable: the longest warm-up (0 with none). */
+export function requiredTrades(config: Pick<EngineConfig, 'indicators'>): number {
+  let most = 0;
+  config.indicators.forEach((spec, i) => {
+    const warmup = createIndicator({ type: spec.type, params: { ...spec.params } }, `indicators[${i}]`).warmupPeriod;
+    if (warmup > most) most = warmup;
+  });
+  return most;
+}
+
+/** What loading found: the history, and the symbols it leaves short (a problem only under onError fail). */
+export interface LoadedHistory {
+  readonly history: TradeHistory;
+  /** One line on the short symbols, or undefined when every symbol has enough trades. */
+  readonly shortage?: string;
+}
+
+/**
+ * Reads and arranges `settings.path` for `config`'s symbols. Throws HistoryError when the file cannot be read
+ * or has a bad row; a short symbol is reported in `shortage` (the caller decides, by onError).
+ */
+export async function loadHistory(settings: HistoryConfig, config: Pick<EngineConfig, 'symbols' | 'indicators'>): Promise<LoadedHistory> {
+  let text: string;
+  try {
+    text = await readFile(settings.path, 'utf8');
+  } catch (error) {
+    throw new HistoryError(settings.path, `cannot be read: ${(error as Error).message}`);
+  }
+  let table;
+  try {
+    table = parseTickCsv(text, settings.path);
+  } catch (error) {
+    // TickCsvError reads "<origin>: row R, column C: <detail>"; keep all but the origin, which HistoryError adds.
+    if (error instanceof TickCsvError) throw new HistoryError(settings.path, error.message.slice(error.origin.length + 2));
+    throw error;
+  }
+  const history = arrangeHistory(table, config.symbols, settings.path, { history: settings, requiredTrades: requiredTrades(config) });
+  if (history.shortSymbols.length === 0) return { history };
+  const listed = history.shortSymbols.slice(0, 5).map((s) => `${s.symbol} has ${s.trades}`).join(', ');
+  const more = history.shortSymbols.length > 5 ? ` and ${history.shortSymbols.length - 5} more` : '';
+  return {
+    history,
+    shortage: `${history.shortSymbols.length} symbol(s) have fewer trades than the ${history.requiredTrades} the indicators need to be stable: ${listed}${more}`,
+  };
+}

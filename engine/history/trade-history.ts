@@ -1,0 +1,157 @@
+import type { HistoryConfig } from '../config/engine-config.ts';
+import type { TickTable } from '../sim/tick-csv.ts';
+import { TickKind } from '../wire/layout.ts';
+
+/**
+ * A history arranged for a warm start (docs/warm-start.md), from a parsed tick CSV and the engine's symbols.
+ *
+ * For each configured symbol, its last `maxTradesPerSymbol` trades, oldest first, split in two:
+ *
+ *     symbol s:  [tradeStart[s] ............ seedEnd[s]) [seedEnd[s] ...... tradeStart[s + 1])
+ *                 seeded straight into the indicators      replayed through the strategies
+ *                 (warm-state kernels)                     (the last strategyReplayTrades, in file order)
+ *
+ * The replayed part goes through the engine's own tick processor in the file's order, interleaved across
+ * symbols and with the quotes that came between those trades, so strategies rebuild their per-symbol state from
+ * the same ticks in the same order a running engine saw. Quotes before a symbol's replayed part only set the
+ * book it starts with (`bids`, `asks`). Symbols in the file that the engine does not trade are skipped and named.
+ *
+ * Every array lives on a SharedArrayBuffer, so the workers layout hands the one history to all its threads
+ * without copying it.
+ */
+export interface TradeHistory {
+  /** Where it came from (the file path), for messages. */
+  readonly origin: string;
+  /** Trades of configured symbol s: [tradeStart[s], tradeStart[s + 1]) of `prices` and `sizes` (length symbols + 1). */
+  readonly tradeStart: Int32Array;
+  readonly prices: Float64Array;
+  readonly sizes: Float64Array;
+  /** Per symbol: trades before this index seed the indicators; from it on they are replayed. */
+  readonly seedEnd: Int32Array;
+  /** The best bid and ask each symbol starts its replay with (0: none seen). */
+  readonly bids: Float64Array;
+  readonly asks: Float64Array;
+  /** The replayed ticks in file order. */
+  readonly replay: ReplayTicks;
+  /** Symbols in the file the engine does not trade (skipped). */
+  readonly ignoredSymbols: readonly string[];
+  /** Configured symbols with fewer trades than `requiredTrades` (their indicators end the warm start not yet stable). */
+  readonly shortSymbols: readonly ShortSymbol[];
+  /** Trades a symbol needs for every indicator to be stable: the longest warm-up. */
+  readonly requiredTrades: number;
+}
+
+export interface ReplayTicks {
+  readonly count: number;
+  readonly symbolIndex: Int32Array;
+  readonly kind: Uint8Array;
+  readonly price: Float64Array;
+  readonly size: Float64Array;
+  /** The tick's exchange timestamp (ns): the strategies' `timeNs` during the replay. */
+  readonly exchangeTsNs: Float64Array;
+}
+
+export interface ShortSymbol {
+  readonly symbol: string;
+  readonly trades: number;
+}
+
+/** Options of `arrangeHistory`: the config's history section and the trades a symbol needs. */
+export interface ArrangeOptions {
+  readonly history: Pick<HistoryConfig, 'maxTradesPerSymbol' | 'strategyReplayTrades'>;
+  readonly requiredTrades: number;
+}
+
+function sharedFloat64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(1, length) * 8), 0, length);
+}
+
+function sharedInt32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, length) * 4), 0, length);
+}
+
+/** Arranges a parsed tick table for `symbols` (the engine's, in its order). Pure apart from the allocations. */
+export function arrangeHistory(table: TickTable, symbols: readonly string[], origin: string, options: ArrangeOptions): TradeHistory {
+  const { maxTradesPerSymbol, strategyReplayTrades } = options.history;
+  const configured = new Map(symbols.map((symbol, index) => [symbol, index]));
+  // The file's symbol numbering -> the engine's (-1: not traded here).
+  const engineIndex = Int32Array.from(table.symbols, (symbol) => configured.get(symbol) ?? -1);
+  const ignoredSymbols = table.symbols.filter((symbol) => !configured.has(symbol));
+
+  const tradesInFile = new Int32Array(symbols.length);
+  for (let i = 0; i < table.count; i++) {
+    const s = engineIndex[table.symbolIndex[i]];
+    if (s >= 0 && table.kind[i] === TickKind.Trade) tradesInFile[s]++;
+  }
+  const tradeStart = sharedInt32(symbols.length + 1);
+  const seedEnd = sharedInt32(symbols.length);
+  // Per symbol, the file ordinals (among its trades) of its first used and first replayed trade.
+  const firstUsed = new Int32Array(symbols.length);
+  const firstReplayed = new Int32Array(symbols.length);
+  for (let s = 0; s < symbols.length; s++) {
+    const used = Math.min(tradesInFile[s], maxTradesPerSymbol);
+    tradeStart[s + 1] = tradeStart[s] + used;
+    firstUsed[s] = tradesInFile[s] - used;
+    firstReplayed[s] = tradesInFile[s] - Math.min(used, strategyReplayTrades);
+    seedEnd[s] = tradeStart[s] + (firstReplayed[s] - firstUsed[s]);
+  }
+
+  const prices = sharedFloat64(tradeStart[symbols.length]);
+  const sizes = sharedFloat64(tradeStart[symbols.length]);
+  const bids = sharedFloat64(symbols.length);
+  const asks = sharedFloat64(symbols.length);
+  const seen = new Int32Array(symbols.length);
+  const replaying = new Uint8Array(symbols.length);
+  let replayCount = 0;
+  // Pass 1: the used trades into their columns; count the replayed ticks.
+  for (let i = 0; i < table.count; i++) {
+    const s = engineIndex[table.symbolIndex[i]];
+    if (s < 0) continue;
+    if (table.kind[i] === TickKind.Trade) {
+      const ordinal = seen[s]++;
+      if (ordinal >= firstUsed[s]) {
+        const at = tradeStart[s] + ordinal - firstUsed[s];
+        prices[at] = table.price[i];
+        sizes[at] = table.size[i];
+      }
+      if (ordinal >= firstReplayed[s]) replaying[s] = 1;
+    }
+    if (replaying[s] === 1) replayCount++;
+  }
+  const replay: ReplayTicks = {
+    count: replayCount,
+    symbolIndex: sharedInt32(replayCount),
+    kind: new Uint8Array(new SharedArrayBuffer(Math.max(1, replayCount)), 0, replayCount),
+    price: sharedFloat64(replayCount),
+    size: sharedFloat64(replayCount),
+    exchangeTsNs: sharedFloat64(replayCount),
+  };
+  // Pass 2: the replayed ticks in file order, and the book each symbol starts its replay with.
+  seen.fill(0);
+  replaying.fill(0);
+  let r = 0;
+  for (let i = 0; i < table.count; i++) {
+    const s = engineIndex[table.symbolIndex[i]];
+    if (s < 0) continue;
+    const kind = table.kind[i];
+    if (kind === TickKind.Trade && seen[s]++ >= firstReplayed[s]) replaying[s] = 1;
+    if (replaying[s] === 0) {
+      if (kind === TickKind.Bid) bids[s] = table.price[i];
+      else if (kind === TickKind.Ask) asks[s] = table.price[i];
+      continue;
+    }
+    replay.symbolIndex[r] = s;
+    replay.kind[r] = kind;
+    replay.price[r] = table.price[i];
+    replay.size[r] = table.size[i];
+    replay.exchangeTsNs[r] = table.exchangeTsNs[i];
+    r++;
+  }
+
+  const shortSymbols: ShortSymbol[] = [];
+  for (let s = 0; s < symbols.length; s++) {
+    const trades = tradeStart[s + 1] - tradeStart[s];
+    if (trades < options.requiredTrades) shortSymbols.push({ symbol: symbols[s], trades });
+  }
+  return { origin, tradeStart, prices, sizes, seedEnd, bids, asks, replay, ignoredSymbols, shortSymbols, requiredTrades: options.requiredTrades };
+}
