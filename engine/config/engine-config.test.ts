@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,6 +167,17 @@ describe('loadEngineConfig', () => {
     const fromEnv = loadEngineConfig({ env: { NEXUS_ENGINE_CONFIG_INLINE: JSON.stringify(minimal), NEXUS_BIND_HOST: '127.0.0.9' } });
     expect(fromEnv.config.symbols).toEqual(['AAPL']);
     expect(fromEnv.config.metrics.host).toBe('127.0.0.9');
+  });
+
+  it('finds a relative history path under NEXUS_HISTORY_DIR (a mounted volume), else beside the configuration', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-config-'));
+    const path = join(dir, 'engine.yaml');
+    writeFileSync(path, JSON.stringify({ ...minimal, history: { path: 'day/ticks.csv' } }));
+    expect(loadEngineConfig({ configPath: path, env: { NEXUS_HISTORY_DIR: '/var/lib/nexus-history' } }).config.history?.path).toBe('/var/lib/nexus-history/day/ticks.csv');
+    expect(loadEngineConfig({ configPath: path, env: {} }).config.history?.path).toBe(join(dir, 'day/ticks.csv'));
+    writeFileSync(path, JSON.stringify({ ...minimal, history: { path: '/opt/ticks.csv' } }));
+    expect(loadEngineConfig({ configPath: path, env: { NEXUS_HISTORY_DIR: '/var/lib/nexus-history' } }).config.history?.path).toBe('/opt/ticks.csv');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('names the problem when there is no config, an unreadable file, or broken YAML', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config-error.ts';
 import { parseEngineConfig, type EngineConfig } from './engine-config.ts';
@@ -13,7 +13,8 @@ import { parseEngineConfig, type EngineConfig } from './engine-config.ts';
  *   2. `NEXUS_ENGINE_CONFIG=PATH` (how the operator mounts the engine ConfigMap)
  *   3. `NEXUS_ENGINE_CONFIG_INLINE='{...}'` (a whole config in one variable, for quick runs)
  * `NEXUS_BIND_HOST` sets the host that `bindPort` endpoints and the metrics server bind (default 0.0.0.0;
- * the local node agent gives every pod its own 127.0.0.x).
+ * the local node agent gives every pod its own 127.0.0.x). `NEXUS_HISTORY_DIR` is where a relative `history.path`
+ * lies (the operator mounts a history volume there and sets it); without it, beside the configuration file.
  */
 export interface ConfigSource {
   readonly configPath?: string;
@@ -35,11 +36,14 @@ export function loadEngineConfig(source: ConfigSource): LoadedConfig {
     } catch (error) {
       throw new ConfigError('config', `cannot read ${path}: ${(error as Error).message}`);
     }
-    return { config: withModulesFrom(dirname(resolve(path)), parseEngineConfig(parseText(text, path), bindHost)), origin: path };
+    const directory = dirname(resolve(path));
+    const config = withModulesFrom(directory, parseEngineConfig(parseText(text, path), bindHost));
+    return { config: withHistoryFrom(source.env.NEXUS_HISTORY_DIR || directory, config), origin: path };
   }
   const inline = source.env.NEXUS_ENGINE_CONFIG_INLINE;
   if (inline !== undefined && inline !== '') {
-    return { config: parseEngineConfig(parseText(inline, 'NEXUS_ENGINE_CONFIG_INLINE'), bindHost), origin: 'env' };
+    const config = parseEngineConfig(parseText(inline, 'NEXUS_ENGINE_CONFIG_INLINE'), bindHost);
+    return { config: withHistoryFrom(source.env.NEXUS_HISTORY_DIR || process.cwd(), config), origin: 'env' };
   }
   throw new ConfigError('config', 'no configuration: pass --config PATH or set NEXUS_ENGINE_CONFIG');
 }
@@ -56,6 +60,13 @@ function withModulesFrom(directory: string, config: EngineConfig): EngineConfig 
     ...config,
     strategies: config.strategies.map((strategy) => (strategy.module !== undefined && relative(strategy.module) ? { ...strategy, module: resolve(directory, strategy.module) } : strategy)),
   };
+}
+
+/** A relative `history.path` resolved against `directory` (NEXUS_HISTORY_DIR, or the configuration's own). */
+function withHistoryFrom(directory: string, config: EngineConfig): EngineConfig {
+  const history = config.history;
+  if (history === undefined || isAbsolute(history.path)) return config;
+  return { ...config, history: { ...history, path: resolve(directory, history.path) } };
 }
 
 function parseText(text: string, origin: string): unknown {

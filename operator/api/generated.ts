@@ -209,6 +209,40 @@ export interface PipelineSpec {
   readonly waitStrategy: "spin" | "yield" | "block";
 }
 
+/** A ConfigMap in the engine's namespace whose keys are files (the history a key). */
+export interface ConfigMapRef {
+  /** The ConfigMap's name. */
+  readonly name: string;
+}
+
+/** A PersistentVolumeClaim in the engine's namespace, mounted read-only. */
+export interface PersistentVolumeClaimRef {
+  /** The claim's name. */
+  readonly claimName: string;
+}
+
+/** Where the history lives, mounted read-only at /var/lib/nexus-history: a ConfigMap (up to 1 MiB, for small universes and tests) or a PersistentVolumeClaim (a ReadOnlyMany volume of recorded ticks). */
+export interface HistoryVolume {
+  /** A ConfigMap in the engine's namespace whose keys are files (the history a key). */
+  readonly configMap?: ConfigMapRef;
+  /** A PersistentVolumeClaim in the engine's namespace, mounted read-only. */
+  readonly persistentVolumeClaim?: PersistentVolumeClaimRef;
+}
+
+/** Warm start from history (docs/warm-start.md): before a pod reports Ready, its engine seeds every indicator from this tick CSV (the backtest's format) bit for bit as if it had streamed it, and replays the last trades of each symbol through its strategies with orders suppressed, so a restarted, scaled-up or canary pod trades at once on the values its peers have. Absent means a cold start. */
+export interface HistorySpec {
+  /** The history file: an absolute path in the engine image, or with a volume the file's path inside it. */
+  readonly path: string;
+  /** Where the history lives, mounted read-only at /var/lib/nexus-history: a ConfigMap (up to 1 MiB, for small universes and tests) or a PersistentVolumeClaim (a ReadOnlyMany volume of recorded ticks). */
+  readonly volume?: HistoryVolume;
+  /** Use at most the last this many trades of each symbol; older ones are skipped. */
+  readonly maxTradesPerSymbol: number;
+  /** Of those, the last this many of each symbol (with the quotes between them) also run through the strategies, orders suppressed, to rebuild their per-symbol state; at most maxTradesPerSymbol. */
+  readonly strategyReplayTrades: number;
+  /** A missing, unreadable, malformed or short history: fail (the pod does not start; its termination message names the file, row and column or the short symbols) or coldStart (a warning, nexus_engine_warm_start{state="cold"}, cold indicators). */
+  readonly onError: "fail" | "coldStart";
+}
+
 /** For tests and demos only: adds real latency on the tick-to-order path (a busy wait before each accepted order is handed on), so a latency regression can be produced on purpose. Absent means no fault injection. See docs/engine-config.md. */
 export interface FaultInjectionSpec {
   /** Tests and demos only: busy wait added before each affected order, in microseconds. */
@@ -239,6 +273,8 @@ export interface EngineSpec {
   readonly backend: "auto" | "js" | "wasm" | "gpu";
   /** How the engine's stages (feed, indicators, strategies, risk, orders) are laid out on threads (docs/engine-config.md). */
   readonly pipeline: PipelineSpec;
+  /** Warm start from history (docs/warm-start.md): before a pod reports Ready, its engine seeds every indicator from this tick CSV (the backtest's format) bit for bit as if it had streamed it, and replays the last trades of each symbol through its strategies with orders suppressed, so a restarted, scaled-up or canary pod trades at once on the values its peers have. Absent means a cold start. */
+  readonly history?: HistorySpec;
   /** Synthetic ticks run through a scratch pipeline at start-up, before the pod is Ready, so the JIT has compiled the hot path. */
   readonly warmupTicks: number;
   /** On SIGTERM, the longest wait for accepted orders to reach libzmq, in milliseconds; the pod's termination grace period is this (rounded up to seconds) plus 5 s. */
@@ -813,6 +849,19 @@ export const specDefaults: DefaultsNode = {
             },
             "waitStrategy": {
               "default": "yield"
+            }
+          }
+        },
+        "history": {
+          "properties": {
+            "maxTradesPerSymbol": {
+              "default": 100000
+            },
+            "strategyReplayTrades": {
+              "default": 50
+            },
+            "onError": {
+              "default": "fail"
             }
           }
         },

@@ -19,7 +19,15 @@ export interface EngineConfigDocument {
   readonly faultInjection?: FaultInjectionSpec;
   /** `assigned` whenever the engine binds a control socket: the operator grants it shards (docs/ownership.md). */
   readonly ownership?: { readonly mode: 'assigned'; readonly book: number };
+  /**
+   * Present only when the spec has `engine.history`: the warm start (docs/warm-start.md). A file in a history volume
+   * is named relative: the engine resolves it against NEXUS_HISTORY_DIR, the volume's mount (renderPodSpec).
+   */
+  readonly history?: { readonly path: string; readonly maxTradesPerSymbol: number; readonly strategyReplayTrades: number; readonly onError: string };
 }
+
+/** Where `spec.engine.history.volume` is mounted in the engine container (read-only), set as NEXUS_HISTORY_DIR. */
+export const historyMountPath = '/var/lib/nexus-history';
 
 /** The engine's default latency window when nothing else decides it (engine/config). */
 const defaultWindowSeconds = 30;
@@ -32,7 +40,8 @@ const defaultWindowSeconds = 30;
  * metrics.windowSeconds 20 -> 20 (validation reports the mismatch); no analysis -> 30. `faultInjection` is passed
  * through only when the spec has it, so engines without it render (and hash into revisions) exactly as before.
  * An engine with a bound control socket trades only the shards the operator grants it (`ownership.mode:
- * assigned`); without one the operator cannot grant any, and it trades every symbol unfenced.
+ * assigned`); without one the operator cannot grant any, and it trades every symbol unfenced. A history in a
+ * volume keeps its relative path: the engine finds it under NEXUS_HISTORY_DIR, where renderPodSpec mounts it.
  */
 export function renderEngineConfig(spec: TradingEngineSpec, book = 0, sources: ModuleSources = noModuleSources): EngineConfigDocument {
   const engine = spec.engine;
@@ -68,6 +77,14 @@ export function renderEngineConfig(spec: TradingEngineSpec, book = 0, sources: M
     shutdown: { drainTimeoutMs: engine.drainTimeoutMs },
     ...(engine.faultInjection === undefined ? {} : { faultInjection: { ...engine.faultInjection } }),
     ...(engine.zeromq.endpoints.some((endpoint) => endpoint.role === 'control' && endpoint.bindPort !== undefined) ? { ownership: { mode: 'assigned' as const, book } } : {}),
+    ...(engine.history === undefined ? {} : {
+      history: {
+        path: engine.history.path,
+        maxTradesPerSymbol: engine.history.maxTradesPerSymbol,
+        strategyReplayTrades: engine.history.strategyReplayTrades,
+        onError: engine.history.onError,
+      },
+    }),
   };
 }
 

@@ -2,13 +2,14 @@ import type { V1Container, V1PodSpec, V1PodTemplateSpec, V1Toleration } from '@k
 import type { ComputeResources, EnvVar, TradingEngine } from '../api/types.ts';
 import { controlKeyFiles } from '../../engine/control/control-keys.ts';
 import { controlSecretName, hasControlSocket } from './control-secret.ts';
+import { historyMountPath } from './engine-config.ts';
 import { commonLabels, imageVersion, labelKeys, revisionLabels } from './labels.ts';
 
 /** Where the engine ConfigMap is mounted and the file the engine reads (NEXUS_ENGINE_CONFIG). */
 export const configMountPath = '/etc/nexus';
 export const configFileName = 'engine.yaml';
 /** Environment variables the operator sets on the engine container; a spec may not set them (validate.ts). */
-export const reservedEnvNames: readonly string[] = ['NEXUS_ENGINE_CONFIG', 'NEXUS_INDICATOR_BACKEND', 'NEXUS_CONTROL_KEYS', 'NEXUS_STATE_DIR', 'POD_NAME', 'POD_NAMESPACE'];
+export const reservedEnvNames: readonly string[] = ['NEXUS_ENGINE_CONFIG', 'NEXUS_INDICATOR_BACKEND', 'NEXUS_CONTROL_KEYS', 'NEXUS_STATE_DIR', 'NEXUS_HISTORY_DIR', 'POD_NAME', 'POD_NAMESPACE'];
 
 /** Where the control keys are mounted (NEXUS_CONTROL_KEYS): every key of the control Secret but the client's secret one. */
 export const controlKeysMountPath = '/etc/nexus-control';
@@ -28,6 +29,8 @@ export const engineUid = 65532;
  * - GPU: `limits[resourceName] = count`, a toleration for the resource's conventional taint
  *   (`<resourceName>:NoSchedule`, as the NVIDIA GPU operator and cloud GPU node pools set it), and the runtime class.
  * - Termination grace covers the engine's drain timeout plus 5 s, so SIGTERM drains every accepted order.
+ * - With a history volume (`spec.engine.history.volume`): the ConfigMap or PersistentVolumeClaim mounted read-only
+ *   at `historyMountPath`, named to the engine by NEXUS_HISTORY_DIR (the config names the file relative to it).
  * - With a control socket: the control Secret's server key pair and the one authorised client public key mounted
  *   read-only (owner and group only; never the client's secret key), and a small emptyDir state directory that a
  *   container restart keeps, where the engine latches the operator's cut.
@@ -37,6 +40,7 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
   const engineSpec = engine.spec.engine;
   const gpu = template.gpu;
   const control = hasControlSocket(engine);
+  const history = engineSpec.history?.volume;
   const ports = [
     { name: 'metrics', containerPort: engineSpec.metrics.port, protocol: 'TCP' },
     ...engineSpec.zeromq.endpoints
@@ -55,6 +59,7 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
       ...envVars(template.env),
       // Last, so they win over a duplicate (validation also refuses reserved names in spec.template.env).
       ...(control ? [{ name: 'NEXUS_CONTROL_KEYS', value: controlKeysMountPath }, { name: 'NEXUS_STATE_DIR', value: stateMountPath }] : []),
+      ...(history === undefined ? [] : [{ name: 'NEXUS_HISTORY_DIR', value: historyMountPath }]),
     ],
     ports,
     resources: guaranteed(template.resources, gpu === undefined ? undefined : [gpu.resourceName, gpu.count]),
@@ -80,6 +85,7 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
       { name: 'engine-config', mountPath: configMountPath, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
       ...(control ? [{ name: 'control-keys', mountPath: controlKeysMountPath, readOnly: true }, { name: 'state', mountPath: stateMountPath }] : []),
+      ...(history === undefined ? [] : [{ name: 'history', mountPath: historyMountPath, readOnly: true }]),
     ],
     securityContext: restrictedContainer(),
     terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -117,6 +123,10 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
         // On disk, not in memory: a pod sandbox restart on the same node (same UID) keeps it too.
         { name: 'state', emptyDir: { sizeLimit: '1Mi' } },
       ] : []),
+      ...(history?.configMap === undefined ? [] : [{ name: 'history', configMap: { name: history.configMap.name, defaultMode: 0o444 } }]),
+      ...(history?.persistentVolumeClaim === undefined ? [] : [
+        { name: 'history', persistentVolumeClaim: { claimName: history.persistentVolumeClaim.claimName, readOnly: true } },
+      ]),
     ],
     securityContext: {
       runAsNonRoot: true,

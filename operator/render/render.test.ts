@@ -29,6 +29,7 @@ describe('revisionOf', () => {
     ['an env var', (s: Record<string, any>) => { s.template.env = [{ name: 'A', value: 'b' }]; }], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['the indicator backend', (s: Record<string, any>) => { s.engine.backend = 'wasm'; }], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['fault injection', (s: Record<string, any>) => { s.engine.faultInjection = { extraLatencyMicros: 400 }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['a history', (s: Record<string, any>) => { s.engine.history = { path: '/data/ticks.csv' }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
   ])('changes with %s', (_what, edit) => {
     expect(revisionOf(withSpec(minimal, edit))).not.toBe(revisionOf(minimal));
   });
@@ -142,6 +143,37 @@ describe('renderConfigMap', () => {
 
   it('names each engine\'s order book from its namespace and name, never 0, the same on every version', () => {
     expect([orderBookOf('trading', 'alpha'), orderBookOf('trading', 'beta'), orderBookOf('default', 'equities-momentum')]).toEqual([26529, 32522, 11585]);
+  });
+});
+
+describe('a history to warm-start from (spec.engine.history)', () => {
+  it('is left out of the config and the pod when the spec has none', () => {
+    expect('history' in renderEngineConfig(gpuEngine.spec)).toBe(false);
+    const pod = renderReplicaSet(gpuEngine, revisionOf(gpuEngine), 1).spec?.template?.spec;
+    expect(pod?.volumes?.map((v) => v.name)).not.toContain('history');
+  });
+
+  it('names a file in the image as given, with no volume', () => {
+    const engine = withSpec(minimal, (s) => { s.engine.history = { path: '/opt/history/ticks.csv', maxTradesPerSymbol: 5_000, strategyReplayTrades: 10, onError: 'coldStart' }; });
+    const document = renderEngineConfig(engine.spec);
+    expect(document.history).toEqual({ path: '/opt/history/ticks.csv', maxTradesPerSymbol: 5_000, strategyReplayTrades: 10, onError: 'coldStart' });
+    expect(parseEngineConfig(document).history).toEqual(document.history);
+    const pod = renderReplicaSet(engine, revisionOf(engine), 1).spec?.template?.spec;
+    expect(pod?.volumes?.map((v) => v.name)).not.toContain('history');
+    expect(pod?.containers[0].env?.map((e) => e.name)).not.toContain('NEXUS_HISTORY_DIR');
+  });
+
+  it.each([
+    ['a ConfigMap', { configMap: { name: 'ticks' } }, { name: 'history', configMap: { name: 'ticks', defaultMode: 0o444 } }],
+    ['a PersistentVolumeClaim', { persistentVolumeClaim: { claimName: 'recorded' } }, { name: 'history', persistentVolumeClaim: { claimName: 'recorded', readOnly: true } }],
+  ])('mounts %s read-only and names the file inside it', (_what, volume, rendered) => {
+    const engine = withSpec(minimal, (s) => { s.engine.history = { path: 'day/ticks.csv', volume, maxTradesPerSymbol: 100, strategyReplayTrades: 5, onError: 'fail' }; });
+    expect(renderEngineConfig(engine.spec).history?.path).toBe('day/ticks.csv');
+    const pod = renderReplicaSet(engine, revisionOf(engine), 1).spec?.template?.spec;
+    expect(pod?.volumes?.find((v) => v.name === 'history')).toEqual(rendered);
+    expect(pod?.containers[0].volumeMounts?.find((m) => m.name === 'history')).toEqual({ name: 'history', mountPath: '/var/lib/nexus-history', readOnly: true });
+    // The engine finds the relative path under NEXUS_HISTORY_DIR, the mount.
+    expect(pod?.containers[0].env?.find((e) => e.name === 'NEXUS_HISTORY_DIR')).toEqual({ name: 'NEXUS_HISTORY_DIR', value: '/var/lib/nexus-history' });
   });
 });
 
