@@ -15,8 +15,19 @@ import { startNodeAgent, type NodeAgent } from '../../devcluster/node-agent.ts';
 import { sendControl } from '../../engine/control/control-client.ts';
 import { clientKeysOf } from '../../engine/control/control-keys.ts';
 import { controlKeysOf } from '../../operator/render/control-secret.ts';
-import { ControlCommand } from '../../engine/wire/layout.ts';
+import { ControlCommand, TickKind } from '../../engine/wire/layout.ts';
 import { eventually } from '../support/eventually.ts';
+import { engineMetric } from '../support/engines.ts';
+import { marketTicks, streamedSinceOpen, tickCsv, type RecordedOrder } from '../support/history.ts';
+import { Publisher } from 'zeromq';
+import { monoNowNs } from '../../engine/clock/monotonic.ts';
+import { parseEngineConfig } from '../../engine/config/engine-config.ts';
+import { standardIndicators } from '../../engine/config/presets.ts';
+import { OrderSink } from '../../engine/sim/order-sink.ts';
+import { symbolId } from '../../engine/wire/symbol-id.ts';
+import { TickFrameWriter } from '../../engine/wire/tick-codec.ts';
+import { renderEngineConfig } from '../../operator/render/engine-config.ts';
+import type { TradingEngineSpec } from '../../operator/api/types.ts';
 import { kubectl, kubectlGet, kubectlOrThrow, type PodJson } from '../support/kube.ts';
 
 /**
@@ -435,6 +446,115 @@ describe('the operator against a real API server', () => {
     expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'wasmmodule', '-n', namespace, '--wait=true']).code).toBe(0);
     expect(kubectl(cluster.kubeconfig, ['delete', 'configmap', 'desk-wasm', '-n', namespace]).code).toBe(0);
   }, 180_000);
+
+  it('warm-starts a pod started while the market is open from its history volume: it decides as the pod running since the open', async () => {
+    // The market: history ticks the first pod sees live, then live ticks both pods see.
+    const symbols = ['AAPL', 'MSFT', 'NVDA'];
+    const HISTORY = 6_000;
+    const market = marketTicks(symbols, HISTORY + 1_200, 9);
+    const history = { ...market, count: HISTORY };
+    const feed = new Publisher({ linger: 0, sendHighWaterMark: 1_000_000 });
+    await feed.bind(`tcp://127.0.0.1:${mdPort}`);
+    const gateway = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ordersPort}`, clockNs: monoNowNs });
+    await gateway.open();
+    const indexOf = new Map(symbols.map((symbol, index) => [symbolId(symbol), index]));
+    const received: Array<RecordedOrder & { instance: number }> = [];
+    gateway.onOrder = (order) => {
+      received.push({ instance: Math.floor(order.orderId / 2 ** 32), symbolIndex: indexOf.get(order.symbolId) ?? -1, strategyId: order.strategyId, side: order.side, price: order.price, quantity: order.quantity });
+    };
+    const gatewayLoop = gateway.run();
+    const writer = new TickFrameWriter(1);
+    let sequence = 0;
+    const publish = async (s: number, kind: number, price: number, size: number): Promise<void> => {
+      writer.begin(11, sequence++);
+      writer.append(symbolId(symbols[s]), kind, price, size, sequence, monoNowNs());
+      await feed.send([Buffer.from(symbols[s]), writer.finish(monoNowNs())]);
+    };
+    const publishTicks = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i++) {
+        await publish(market.symbolIndex[i], market.kind[i], market.price[i], market.size[i]);
+        if (i % 200 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    const bid = (last: boolean): number => {
+      for (let k = 0; k < HISTORY; k++) {
+        const i = last ? HISTORY - 1 - k : k;
+        if (market.symbolIndex[i] === 0 && market.kind[i] === TickKind.Bid) return market.price[i];
+      }
+      throw new Error('no AAPL bid in the history');
+    };
+    const ticksOf = async (pod: PodJson): Promise<number> => (await engineMetric(pod.status.podIP ?? '', 'nexus_engine_ticks_received_total')) ?? 0;
+    // PUB/SUB joins asynchronously: a bid the pod's book already holds (or is about to hold) until it has one.
+    const join = async (pod: PodJson, price: number): Promise<void> => {
+      await eventually(async () => {
+        await publish(0, TickKind.Bid, price, 1);
+        return ticksOf(pod);
+      }, { timeoutMs: 20_000, intervalMs: 100, until: (n) => n > 0, what: `ticks at ${pod.metadata.name}`, context: tail });
+    };
+    const historyConfigMap = (ticks: string): string => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'desk-history', namespace }, data: { 'ticks.csv': ticks } });
+    try {
+      // At the open the recorded history is empty: the first pod starts with cold indicators (short symbols, warned).
+      apply(historyConfigMap(tickCsv({ ...market, count: 0 })));
+      const spec = (engineSpec: Record<string, any>): void => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        engineSpec.engine.symbols = symbols;
+        engineSpec.engine.indicators = [...standardIndicators];
+        engineSpec.engine.strategies = [
+          { name: 'macd-cross', type: 'macdCross', indicators: ['macd'], params: { orderQuantity: 10 } },
+          { name: 'bb-breakout', type: 'bollingerBreakout', indicators: ['bb-20'], params: { orderQuantity: 5 } },
+        ];
+        engineSpec.engine.risk = { maxOrderQty: 1000, maxPosition: 1_000_000, maxNotional: 1e12, priceBandBps: 5000, ordersEnabled: true };
+        engineSpec.engine.history = { path: 'ticks.csv', volume: { configMap: { name: 'desk-history' } }, maxTradesPerSymbol: 3_000, strategyReplayTrades: 20, onError: 'coldStart' };
+      };
+      apply(manifest('warmstart', spec));
+      await eventually(() => condition('warmstart', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'warmstart Ready=True', context: tail });
+      const [open] = podsOf('warmstart');
+      const revision = engine('warmstart')?.status?.updateRevision;
+      expect(await engineMetric(open.status.podIP ?? '', 'nexus_engine_warm_start_short_symbols')).toBe(symbols.length);
+
+      // The market runs: the first pod streams the history live.
+      await join(open, bid(false));
+      const joined = await ticksOf(open);
+      await publishTicks(0, HISTORY);
+      await eventually(() => ticksOf(open), { timeoutMs: 30_000, until: (n) => n >= joined + HISTORY, what: 'the history at the first pod', context: tail });
+
+      // Mid-session, with the day's ticks recorded, a second pod of the same revision starts and warm-starts.
+      apply(historyConfigMap(tickCsv(history)));
+      kubectlOrThrow(cluster.kubeconfig, ['scale', 'tradingengine', 'warmstart', '-n', namespace, '--replicas=2']);
+      await eventually(() => podsOf('warmstart').filter((pod) => pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), {
+        timeoutMs: 90_000, until: (pods) => pods.length === 2, what: 'two Ready pods', context: tail,
+      });
+      expect(engine('warmstart')?.status?.updateRevision).toBe(revision);
+      const late = podsOf('warmstart').find((pod) => pod.metadata.name !== open.metadata.name) as PodJson;
+      expect(await engineMetric(late.status.podIP ?? '', 'nexus_engine_warm_start_short_symbols')).toBe(0);
+      expect(await engineMetric(late.status.podIP ?? '', 'nexus_engine_warm_start_trades{part="seeded"}')).toBeGreaterThan(1_000);
+      await join(late, bid(true)); // the bid both books hold now
+
+      // The next ticks: both pods order exactly what an engine that streamed the history would.
+      const before = received.length;
+      const openInstance = received[0]?.instance;
+      await publishTicks(HISTORY, market.count);
+      // The reference runs the engine configuration the operator rendered (schema defaults in), without the history.
+      const stored = getJson<{ spec: TradingEngineSpec }>(['tradingengine', 'warmstart'])?.spec as TradingEngineSpec;
+      const config = parseEngineConfig({ ...renderEngineConfig(stored), history: undefined });
+      const reference = streamedSinceOpen(config, history, 3_000);
+      for (let i = HISTORY; i < market.count; i++) reference.tick(market.symbolIndex[i], market.kind[i], market.price[i], market.size[i]);
+      expect(reference.orders.length).toBeGreaterThan(5);
+      const live = () => received.slice(before);
+      await eventually(() => live().length, { timeoutMs: 30_000, until: (n) => n >= 2 * reference.orders.length, what: 'both pods\' orders on the live ticks', context: tail });
+      const strip = ({ instance: _instance, ...order }: RecordedOrder & { instance: number }): RecordedOrder => order;
+      const fromOpen = live().filter((order) => order.instance === openInstance).map(strip);
+      const fromLate = live().filter((order) => order.instance !== openInstance).map(strip);
+      const bySymbol = (orders: readonly RecordedOrder[]) => symbols.map((_, s) => orders.filter((o) => o.symbolIndex === s));
+      expect(bySymbol(fromOpen)).toEqual(bySymbol(reference.orders));
+      expect(bySymbol(fromLate)).toEqual(bySymbol(reference.orders));
+      expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'warmstart', '-n', namespace, '--wait=true']).code).toBe(0);
+      expect(kubectl(cluster.kubeconfig, ['delete', 'configmap', 'desk-history', '-n', namespace]).code).toBe(0);
+    } finally {
+      feed.close();
+      gateway.close();
+      await gatewayLoop.catch(() => undefined);
+    }
+  }, 240_000);
 
   it('recovers from a killed watch and from an expired resourceVersion (410 Gone)', async () => {
     const restarts = async (reason: string): Promise<number> => {
