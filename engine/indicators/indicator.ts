@@ -80,9 +80,13 @@ export function badOutputIndex(type: IndicatorType, index: number, count: number
  * Example: SMA(20) (alignment 1024) over 2,000 values starts at 1024; EMA(20) at 0.
  */
 export function replayStart(indicator: StreamingIndicator, length: number): number {
-  const alignment = indicator.replayAlignment;
-  if (alignment === 0 || length < indicator.warmupPeriod) return 0;
-  return Math.floor((length - indicator.warmupPeriod) / alignment) * alignment;
+  return alignedStart(length, indicator.replayAlignment, indicator.warmupPeriod);
+}
+
+/** replayStart from the numbers: the last multiple of `alignment` (0: none) leaving `warmupPeriod` of `length`. */
+export function alignedStart(length: number, alignment: number, warmupPeriod: number): number {
+  if (alignment === 0 || length < warmupPeriod) return 0;
+  return Math.floor((length - warmupPeriod) / alignment) * alignment;
 }
 
 /** Least common multiple of two positive integers (for composite windows such as the stochastic's two SMAs). */

@@ -64,11 +64,10 @@ export class IndicatorBank {
 
   /**
    * Warm start: brings every indicator, on a bank that has seen nothing yet, to the state `updateTrade` would leave
-   * after the trades `[from, to)` of `prices` and `sizes`, bit for bit (warm-state.ts). `scratch` holds at least
-   * RECURSION_STATE_SIZE doubles.
+   * after the trades `[from, to)` of `prices` and `sizes`, bit for bit (warm-state.ts).
    */
-  seed(prices: Float64Array, sizes: Float64Array, from: number, to: number, scratch: Float64Array): void {
+  seed(prices: Float64Array, sizes: Float64Array, from: number, to: number): void {
     const columns = { high: prices, low: prices, close: prices, volume: sizes };
-    for (const indicator of this.indicators) warmIndicator(indicator, columns, from, to, scratch);
+    for (const indicator of this.indicators) warmIndicator(indicator, columns, from, to);
   }
 }

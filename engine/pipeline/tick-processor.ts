@@ -194,8 +194,8 @@ export class TickProcessor implements StrategyActions {
    * `[from, to)` of `prices`/`sizes` would leave, bit for bit (IndicatorBank.seed), and marks its last price with
    * the last of them. Only on a processor that has not seen a tick of this symbol.
    */
-  seedIndicators(symbolIndex: number, prices: Float64Array, sizes: Float64Array, from: number, to: number, scratch: Float64Array): void {
-    this.banks[symbolIndex].seed(prices, sizes, from, to, scratch);
+  seedIndicators(symbolIndex: number, prices: Float64Array, sizes: Float64Array, from: number, to: number): void {
+    this.banks[symbolIndex].seed(prices, sizes, from, to);
     if (to > from) {
       this.lastPrice[symbolIndex] = prices[to - 1];
       this.options.risk.onTrade(symbolIndex, prices[to - 1]);

@@ -1,4 +1,3 @@
-import { RECURSION_STATE_SIZE } from '../indicators/warm-state.ts';
 import type { TickProcessor } from './tick-processor.ts';
 import { TickKind } from '../wire/layout.ts';
 import type { TradeHistory } from '../history/trade-history.ts';
@@ -36,7 +35,6 @@ export function warmStart(
   clockNs: () => number,
 ): WarmStartReport {
   const started = clockNs();
-  const scratch = new Float64Array(RECURSION_STATE_SIZE);
   const symbolCount = history.seedEnd.length;
   let symbols = 0;
   let seededTrades = 0;
@@ -45,7 +43,7 @@ export function warmStart(
     symbols++;
     const from = history.tradeStart[s];
     const to = history.seedEnd[s];
-    processor.seedIndicators(s, history.prices, history.sizes, from, to, scratch);
+    processor.seedIndicators(s, history.prices, history.sizes, from, to);
     processor.seedBook(s, history.bids[s], history.asks[s]);
     seededTrades += to - from;
   }
