@@ -9,7 +9,7 @@ import { StrategyModuleError } from '../strategy/strategy-modules.ts';
 import { StrategyWatchdog } from '../strategy/strategy-watchdog.ts';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
-import { IndicatorBank } from './indicator-bank.ts';
+import { IndicatorBank } from '../indicators/indicator-bank.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';

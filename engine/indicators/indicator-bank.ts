@@ -1,13 +1,13 @@
-import { Atr } from '../indicators/atr.ts';
-import { BollingerBands } from '../indicators/bbands.ts';
-import { Ema } from '../indicators/ema.ts';
-import type { StreamingIndicator } from '../indicators/indicator.ts';
-import { warmIndicator } from '../indicators/warm-state.ts';
-import { Macd } from '../indicators/macd.ts';
-import { Rsi } from '../indicators/rsi.ts';
-import { Sma } from '../indicators/sma.ts';
-import { Stochastic } from '../indicators/stoch.ts';
-import { Vwap } from '../indicators/vwap.ts';
+import { Atr } from './atr.ts';
+import { BollingerBands } from './bbands.ts';
+import { Ema } from './ema.ts';
+import type { StreamingIndicator } from './indicator.ts';
+import { warmIndicator } from './warm-state.ts';
+import { Macd } from './macd.ts';
+import { Rsi } from './rsi.ts';
+import { Sma } from './sma.ts';
+import { Stochastic } from './stoch.ts';
+import { Vwap } from './vwap.ts';
 
 /**
  * One symbol's indicators, updated per trade through one monomorphic loop per indicator class.
@@ -60,6 +60,29 @@ export class IndicatorBank {
     for (let i = 0; i < vwap.length; i++) vwap[i].update(price, price, price, size);
     const stoch = this.stoch;
     for (let i = 0; i < stoch.length; i++) stoch[i].update(price, price, price);
+  }
+
+  /**
+   * A bar (a scan's per-bar indicators, engine/scans/): the same grouped loops as updateTrade. updateTrade does not
+   * call this with its price thrice: on the tick path, a call V8 declines to inline boxes its double arguments.
+   */
+  updateBar(close: number, high: number, low: number, volume: number): void {
+    const sma = this.sma;
+    for (let i = 0; i < sma.length; i++) sma[i].update(close);
+    const ema = this.ema;
+    for (let i = 0; i < ema.length; i++) ema[i].update(close);
+    const rsi = this.rsi;
+    for (let i = 0; i < rsi.length; i++) rsi[i].update(close);
+    const macd = this.macd;
+    for (let i = 0; i < macd.length; i++) macd[i].update(close);
+    const bbands = this.bbands;
+    for (let i = 0; i < bbands.length; i++) bbands[i].update(close);
+    const atr = this.atr;
+    for (let i = 0; i < atr.length; i++) atr[i].update(close, high, low);
+    const vwap = this.vwap;
+    for (let i = 0; i < vwap.length; i++) vwap[i].update(close, high, low, volume);
+    const stoch = this.stoch;
+    for (let i = 0; i < stoch.length; i++) stoch[i].update(close, high, low);
   }
 
   /**

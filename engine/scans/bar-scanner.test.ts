@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../batch/series.ts';
+import { BarAggregator } from '../bars/bar-aggregator.ts';
+import { createBarPanel, rowOffset } from '../bars/bar-panel.ts';
+import { standardIndicators } from '../config/presets.ts';
+import { createIndicator } from '../indicators/registry.ts';
+import { BarScanner } from './bar-scanner.ts';
+import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
+
+const SECOND = 1_000_000_000;
+const SYMBOLS = 6;
+
+/** 60 one-second bars of trades; symbol 5 starts trading at 20 s, symbol 4 is silent from 30 s to 40 s. */
+function market(capacity = 64): { panel: ReturnType<typeof createBarPanel>; bars: number } {
+  const panel = createBarPanel(SYMBOLS, capacity);
+  const aggregator = new BarAggregator(panel, SECOND);
+  const random = seededRandom(8);
+  const price = Array.from({ length: SYMBOLS }, (_, s) => 20 + s);
+  for (let ms = 0; ms < 60_000; ms += 50) {
+    const s = Math.floor(random() * SYMBOLS);
+    if (s === 5 && ms < 20_000) continue;
+    if (s === 4 && ms >= 30_000 && ms < 40_000) continue;
+    price[s] = Math.round(price[s] * (1 + (random() - 0.5) * 0.004) * 100) / 100;
+    aggregator.onTrade(s, price[s], Math.floor(random() * 100), ms * 1_000_000);
+  }
+  aggregator.onTrade(0, price[0], 1, 60 * SECOND); // closes the bar of 59 s
+  return { panel, bars: Atomics.load(panel.closed, 0) };
+}
+
+describe('BarScanner', () => {
+  it('updates each symbol\'s per-bar indicators once per bar, as streaming its bars would', () => {
+    const { panel, bars } = market();
+    expect(bars).toBe(60);
+    const scanner = new BarScanner(panel, { indicators: standardIndicators }, () => 0);
+    for (let b = 0; b < bars; b++) scanner.scan(b);
+    for (let s = 0; s < SYMBOLS; s++) {
+      const direct = standardIndicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `i${i}`));
+      for (let b = 0; b < bars; b++) {
+        const at = rowOffset(panel, b) + s;
+        if (Number.isNaN(panel.close[at])) continue;
+        for (const indicator of direct) indicator.update(panel.close[at], panel.high[at], panel.low[at], panel.volume[at]);
+      }
+      direct.forEach((indicator, k) => {
+        expect(Object.is(scanner.result.values[k][s], indicator.output(0)), `${standardIndicators[k].name} of symbol ${s}`).toBe(true);
+      });
+    }
+  });
+
+  it('catches the indicators up on the bars of skipped scans, so skipping changes no value', () => {
+    const { panel, bars } = market();
+    const every = new BarScanner(panel, { indicators: standardIndicators }, () => 0);
+    const some = new BarScanner(panel, { indicators: standardIndicators }, () => 0);
+    for (let b = 0; b < bars; b++) every.scan(b);
+    for (const b of [3, 4, 17, 40, bars - 1]) some.scan(b);
+    expect(some.result.barsFed).toBe(bars - 41);
+    expect(some.barsMissed).toBe(0);
+    for (let k = 0; k < standardIndicators.length; k++) expect([...some.result.values[k]]).toEqual([...every.result.values[k]]);
+    expect(() => some.scan(bars - 1)).toThrow(/was scanned already/);
+  });
+
+  it('ranks and z-scores the bar\'s returns and each indicator across the symbols, and correlates returns', () => {
+    const { panel, bars } = market();
+    const scanner = new BarScanner(panel, { indicators: standardIndicators, correlation: { symbols: 5, window: 20 } }, () => 0);
+    for (let b = 0; b < bars; b++) scanner.scan(b);
+    const result = scanner.result;
+    const last = rowOffset(panel, bars - 1);
+    const before = rowOffset(panel, bars - 2);
+    for (let s = 0; s < SYMBOLS; s++) expect(result.returns[s]).toBe(panel.close[last + s] / panel.close[before + s] - 1);
+    const rank = new Float64Array(SYMBOLS);
+    const z = new Float64Array(SYMBOLS);
+    crossSectionRank(result.returns, rank, new Float64Array(SYMBOLS));
+    crossSectionZScore(result.returns, z);
+    expect([...result.returnRank]).toEqual([...rank]);
+    expect([...result.returnZ]).toEqual([...z]);
+    crossSectionRank(result.values[2], rank, new Float64Array(SYMBOLS));
+    expect([...result.ranks[2]]).toEqual([...rank]);
+    const correlation = result.correlation ?? new Float64Array(0);
+    expect(correlation).toHaveLength(25);
+    for (let i = 0; i < 5; i++) {
+      expect(correlation[i * 5 + i]).toBe(1);
+      for (let j = 0; j < 5; j++) {
+        expect(Math.abs(correlation[i * 5 + j])).toBeLessThanOrEqual(1 + 1e-12);
+        expect(correlation[i * 5 + j]).toBe(correlation[j * 5 + i]);
+      }
+    }
+  });
+
+  it('counts bars that left the panel before a late scan could feed them', () => {
+    const { panel, bars } = market(16);
+    const scanner = new BarScanner(panel, { indicators: [{ name: 'ema', type: 'ema', params: { period: 3 } }] }, () => 0);
+    scanner.scan(bars - 1);
+    expect(scanner.barsMissed).toBe(bars - 16);
+    expect(scanner.result.barsFed).toBe(16);
+  });
+});

@@ -1,0 +1,139 @@
+import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
+import { IndicatorBank } from '../indicators/indicator-bank.ts';
+import { createIndicator } from '../indicators/registry.ts';
+import { correlationMatrix } from './correlation.ts';
+import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
+
+/**
+ * The scan at a bar close over the whole universe (docs/scans.md):
+ *
+ *   1. the configured per-bar indicators of every symbol take in the new bar, incrementally: each close updates
+ *      each symbol once (its own IndicatorBank of streaming indicators, fed the bar's close, high, low, volume);
+ *   2. cross-sections across the symbols: the bar's return and each indicator's first output, ranked and z-scored;
+ *   3. optionally, the rolling correlation matrix of returns of the first `correlation.symbols` symbols over the
+ *      last `correlation.window` bars (correlation.ts).
+ *
+ * Scans may be skipped (one overran its bar interval): the next scan first feeds the indicators every bar they
+ * missed, from the panel, so per-bar indicator values never depend on which scans ran; a symbol is fed only bars
+ * it has (a never-traded symbol's NaN rows are left out). Bars that already left the panel cannot be fed
+ * (`barsMissed` counts them). Results live in preallocated arrays, overwritten by the next scan.
+ */
+export interface ScanSettings {
+  /** The per-bar indicators, as the engine config names them. */
+  readonly indicators: ReadonlyArray<{ readonly name: string; readonly type: string; readonly params: Readonly<Record<string, unknown>> }>;
+  readonly correlation?: { readonly symbols: number; readonly window: number };
+}
+
+export interface ScanResult {
+  /** The bar number scanned (0 = the first bar closed). */
+  bar: number;
+  /** Bars the indicators took in for this scan: 1, or more after skipped scans. */
+  barsFed: number;
+  readonly returns: Float64Array;
+  readonly returnRank: Float64Array;
+  readonly returnZ: Float64Array;
+  /** Per indicator (settings order): its first output per symbol, its rank and z-score across symbols. */
+  readonly values: readonly Float64Array[];
+  readonly ranks: readonly Float64Array[];
+  readonly zscores: readonly Float64Array[];
+  /** symbols x symbols, row-major; only with `correlation` settings. */
+  readonly correlation: Float64Array | undefined;
+  indicatorsMs: number;
+  crossSectionMs: number;
+  correlationMs: number;
+}
+
+export class BarScanner {
+  readonly result: ScanResult;
+  /** Bars that left the panel before the indicators could take them in (after long stalls). */
+  barsMissed = 0;
+  private readonly banks: IndicatorBank[];
+  /** The next bar number the indicators have not taken in yet. */
+  private nextBar = 0;
+  private readonly sorted: Float64Array;
+  private readonly workspace: Float64Array;
+
+  constructor(private readonly panel: BarPanel, private readonly settings: ScanSettings, private readonly clockNs: () => number) {
+    const n = panel.symbols;
+    this.banks = Array.from({ length: n }, () => new IndicatorBank(
+      settings.indicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`)),
+    ));
+    const perIndicator = (): Float64Array[] => settings.indicators.map(() => new Float64Array(n));
+    const correlation = settings.correlation;
+    if (correlation !== undefined) {
+      if (correlation.symbols < 1 || correlation.symbols > n) throw new RangeError(`correlation.symbols must be in [1, ${n}], got ${correlation.symbols}`);
+      if (correlation.window < 2 || correlation.window > panel.capacity - 1) {
+        throw new RangeError(`correlation.window must be in [2, ${panel.capacity - 1}], got ${correlation.window}`);
+      }
+    }
+    this.result = {
+      bar: -1,
+      barsFed: 0,
+      returns: new Float64Array(n),
+      returnRank: new Float64Array(n),
+      returnZ: new Float64Array(n),
+      values: perIndicator(),
+      ranks: perIndicator(),
+      zscores: perIndicator(),
+      correlation: correlation === undefined ? undefined : new Float64Array(correlation.symbols * correlation.symbols),
+      indicatorsMs: 0,
+      crossSectionMs: 0,
+      correlationMs: 0,
+    };
+    this.sorted = new Float64Array(n);
+    this.workspace = new Float64Array(correlation === undefined ? 0 : correlation.symbols * correlation.window);
+  }
+
+  /** Scans bar number `bar` (closed: below `panel.closed`); bars must come in increasing order. */
+  scan(bar: number): ScanResult {
+    const panel = this.panel;
+    const result = this.result;
+    if (bar < this.nextBar) throw new RangeError(`bar ${bar} was scanned already (next is ${this.nextBar})`);
+    const t0 = this.clockNs();
+    // 1. Indicators: every bar since the last scan that is still in the panel, oldest first.
+    const oldest = Math.max(this.nextBar, bar - panel.capacity + 1);
+    this.barsMissed += oldest - this.nextBar;
+    for (let b = oldest; b <= bar; b++) this.feed(b);
+    result.barsFed = bar + 1 - oldest;
+    this.nextBar = bar + 1;
+    const t1 = this.clockNs();
+    // 2. Cross-sections.
+    const row = rowOffset(panel, bar);
+    const previous = bar === 0 ? -1 : rowOffset(panel, bar - 1);
+    for (let s = 0; s < panel.symbols; s++) {
+      result.returns[s] = previous < 0 ? Number.NaN : panel.close[row + s] / panel.close[previous + s] - 1;
+    }
+    crossSectionRank(result.returns, result.returnRank, this.sorted);
+    crossSectionZScore(result.returns, result.returnZ);
+    for (let k = 0; k < this.settings.indicators.length; k++) {
+      const values = result.values[k];
+      for (let s = 0; s < panel.symbols; s++) values[s] = this.banks[s].indicators[k].output(0);
+      crossSectionRank(values, result.ranks[k], this.sorted);
+      crossSectionZScore(values, result.zscores[k]);
+    }
+    const t2 = this.clockNs();
+    // 3. Correlation, once the window is full.
+    const correlation = this.settings.correlation;
+    if (correlation !== undefined && result.correlation !== undefined) {
+      if (bar >= correlation.window) correlationMatrix(panel, bar, correlation.window, correlation.symbols, result.correlation, this.workspace);
+      else result.correlation.fill(Number.NaN);
+    }
+    const t3 = this.clockNs();
+    result.bar = bar;
+    result.indicatorsMs = (t1 - t0) / 1e6;
+    result.crossSectionMs = (t2 - t1) / 1e6;
+    result.correlationMs = (t3 - t2) / 1e6;
+    return result;
+  }
+
+  /** Bar `bar` into every symbol's indicators (a symbol without a close yet is left out). */
+  private feed(bar: number): void {
+    const panel = this.panel;
+    const row = rowOffset(panel, bar);
+    for (let s = 0; s < panel.symbols; s++) {
+      const close = panel.close[row + s];
+      if (close !== close) continue;
+      this.banks[s].updateBar(close, panel.high[row + s], panel.low[row + s], panel.volume[row + s]);
+    }
+  }
+}
