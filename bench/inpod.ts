@@ -8,9 +8,16 @@
  *                           symbols), through the engine's own tick processor and its streaming indicators
  *   speedup                 streamingReplayMs / the best warmStart
  *   identical               whether every indicator output of every symbol is the same, bit for bit, after each
+ *   scanMsPerBar.<backend>  one bar close's scan (BarScanner) of 10,000 symbols: the eight standard indicators per
+ *                           bar for every symbol, rank and z-score of the return and of each indicator; median over
+ *                           200 bars after 60; `js` is the only backend the scan thread runs yet
+ *   correlationMs.<backend> the correlation matrix of 1,000 symbols' returns over 256 bars (median of 3)
+ *   tickP99RatioScansOnOff  tick-to-order p99 of the in-process inline pipeline (2,000 symbols, eight indicators,
+ *                           probe strategy, 16 trades a millisecond) with scans closing a bar every second on their
+ *                           own thread (eight indicators and a 500 x 500 correlation), over the same without scans;
+ *                           alternating 2 s periods, 4 of each
  *
- * Not measured yet (null, listed in `pending`): the per-bar universe scans (scanMsPerBar), the correlation matrix
- * (correlationMs) and tick-to-order p99 with scans on and off (tickP99RatioScansOnOff): the scans are not built.
+ * Not measured yet (null, listed in `pending`): wasm and gpu warm starts, scans and correlations.
  *
  *   npm run bench:inpod [-- --json] [-- --quick]
  */
@@ -27,6 +34,15 @@ import { warmStart, type WarmStartReport } from '../engine/pipeline/warm-start.t
 import { WorkersPipeline } from '../engine/pipeline/workers-pipeline.ts';
 import { DENY_REASON_SLOTS, RiskEngine } from '../engine/risk/risk-engine.ts';
 import { SymbolTable } from '../engine/wire/symbol-id.ts';
+import { createBarPanel, rowOffset } from '../engine/bars/bar-panel.ts';
+import { BarScanner } from '../engine/scans/bar-scanner.ts';
+import { correlationMatrix } from '../engine/scans/correlation.ts';
+import { BarScans } from '../engine/scans/scan-thread.ts';
+import { InlinePipeline } from '../engine/pipeline/inline-pipeline.ts';
+import { LatencyHistogram } from '../engine/metrics/latency-histogram.ts';
+import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
+import { TickKind } from '../engine/wire/layout.ts';
+import { Mulberry32 } from '../engine/random/mulberry32.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -125,6 +141,129 @@ async function workersWarmStart(config: EngineConfig, history: TradeHistory): Pr
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+/** A panel of `symbols` random walks, `bars` bars closed. */
+function walkPanel(
+  symbols: number, capacity: number, bars: number, onBar: (bar: number) => void = () => undefined,
+  onPanel: (panel: ReturnType<typeof createBarPanel>) => void = () => undefined,
+): ReturnType<typeof createBarPanel> {
+  const panel = createBarPanel(symbols, capacity);
+  onPanel(panel);
+  const random = new Mulberry32(7);
+  const price = new Float64Array(symbols).fill(100);
+  for (let b = 0; b < bars; b++) {
+    const row = rowOffset(panel, b);
+    for (let s = 0; s < symbols; s++) {
+      const open = price[s];
+      price[s] = Math.max(0.01, open * (1 + (random.next() - 0.5) * 0.01));
+      panel.open[row + s] = open;
+      panel.close[row + s] = price[s];
+      panel.high[row + s] = Math.max(open, price[s]) * 1.001;
+      panel.low[row + s] = Math.min(open, price[s]) * 0.999;
+      panel.volume[row + s] = Math.floor(random.next() * 1000);
+    }
+    panel.interval[b % capacity] = b;
+    Atomics.store(panel.closed, 0, b + 1);
+    onBar(b);
+  }
+  return panel;
+}
+
+/** Median ms of one bar close's scan of 10,000 symbols x the eight indicators, rank and z-score (no correlation). */
+function scanPerBar(): number {
+  const times: number[] = [];
+  const scanners: BarScanner[] = [];
+  walkPanel(quick ? 2_000 : 10_000, 300, 260, (bar) => {
+    const started = monoNowNs();
+    scanners[0].scan(bar);
+    if (bar >= 60) times.push((monoNowNs() - started) / 1e6);
+  }, (panel) => scanners.push(new BarScanner(panel, { indicators: standardIndicators }, monoNowNs)));
+  return median(times);
+}
+
+/** Median ms of the correlation matrix of 1,000 symbols over 256 bars. */
+function correlationOnce(): number {
+  const m = quick ? 300 : 1_000;
+  const window = 256;
+  const panel = walkPanel(m, window + 2, window + 1);
+  const out = new Float64Array(m * m);
+  const workspace = new Float64Array(m * window);
+  const times: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const started = monoNowNs();
+    correlationMatrix(panel, window, window, m, out, workspace);
+    times.push((monoNowNs() - started) / 1e6);
+  }
+  return median(times);
+}
+
+/**
+ * Tick-to-order p99 through the inline pipeline with and without scans (same run, alternating periods): trades
+ * of 2,000 symbols, 16 in a frame every millisecond, exchange time = this clock, so a bar closes every second.
+ */
+async function tickP99ScansOnOff(): Promise<{ off: number; on: number; scansCompleted: number }> {
+  const symbols = Array.from({ length: 2_000 }, (_, s) => `S${s}`);
+  const config = parseEngineConfig({
+    symbols,
+    indicators: standardIndicators,
+    strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
+    risk: { maxOrderQty: 1000, maxPosition: 1e9, maxNotional: 1e15, priceBandBps: 5_000, ordersEnabled: true },
+    zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+    warmupTicks: 0,
+  });
+  const scans = new BarScans({
+    symbols, barIntervalNs: 1e9, panelBars: 256, topSymbols: 10,
+    settings: { indicators: standardIndicators, correlation: { symbols: 500, window: 255 } },
+    onReport: () => undefined, onFailure: (bar, message) => log(`scan of bar ${bar} failed: ${message}`),
+  });
+  const histograms = { off: new LatencyHistogram(), on: new LatencyHistogram() };
+  let current = histograms.off;
+  const pipelineFor = (withScans: boolean): InlinePipeline => new InlinePipeline({
+    config,
+    symbols: new SymbolTable(config.symbols),
+    risk: new RiskEngine(config.risk, config.symbols.length),
+    orderIds: new OrderIdSource(1),
+    clockNs: monoNowNs,
+    intakeCounters: createIntakeCounters(),
+    processorCounters: createProcessorCounters(config.strategies.length),
+    publisher: { publishOrders: () => undefined, publishSignals: () => undefined },
+    recordLatency: (ns) => current.record(ns),
+    ordersStreamId: 1,
+    signalsStreamId: 2,
+    ...(withScans ? { trades: scans } : {}),
+  });
+  const pipelines = { off: pipelineFor(false), on: pipelineFor(true) };
+  const ids = new SymbolTable(config.symbols).ids;
+  const writer = new TickFrameWriter(16);
+  const random = new Mulberry32(3);
+  const price = new Float64Array(symbols.length).fill(100);
+  const sequences = { off: 0, on: 0 };
+  const periods = quick ? 2 : 4;
+  for (let period = 0; period < 2 * periods; period++) {
+    const mode = period % 2 === 0 ? 'off' : 'on';
+    // The first period of each mode warms the JIT and is not counted.
+    current = period < 2 ? new LatencyHistogram() : histograms[mode];
+    const pipeline = pipelines[mode];
+    const end = monoNowNs() + 2e9;
+    let next = monoNowNs();
+    while (next < end) {
+      while (monoNowNs() < next);
+      next += 1e6;
+      writer.begin(1, sequences[mode]);
+      for (let k = 0; k < 16; k++) {
+        const s = Math.floor(random.next() * symbols.length);
+        price[s] = Math.max(0.01, price[s] * (1 + (random.next() - 0.5) * 0.002));
+        writer.append(ids[s], TickKind.Trade, price[s], 1, monoNowNs(), monoNowNs());
+      }
+      sequences[mode] += 16;
+      pipeline.processFrame(writer.finish(monoNowNs()));
+    }
+    await new Promise((resolve) => setImmediate(resolve)); // let scan reports arrive
+  }
+  const completed = scans.counters.completed;
+  await scans.stop();
+  return { off: histograms.off.valueAtQuantile(0.99) / 1e3, on: histograms.on.valueAtQuantile(0.99) / 1e3, scansCompleted: completed };
+}
+
 async function main(): Promise<void> {
   const history = buildHistory();
   const inline = engineConfig('inline');
@@ -146,6 +285,11 @@ async function main(): Promise<void> {
   const warm = { js: median(jsMs), workers: median(workersMs) };
   const streamingReplayMs = median(replayMs);
   const best = Math.min(warm.js, warm.workers);
+  const scanMs = scanPerBar();
+  const correlationMs = correlationOnce();
+  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score (js): ${scanMs.toFixed(2)} ms; correlation ${quick ? 300 : 1_000} x ${quick ? 300 : 1_000} over 256 bars (js): ${correlationMs.toFixed(0)} ms`);
+  const tick = await tickP99ScansOnOff();
+  log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x; ${tick.scansCompleted} scans completed)`);
   log(`medians: streaming replay ${streamingReplayMs.toFixed(0)} ms; warm start js ${warm.js.toFixed(0)} ms (${(streamingReplayMs / warm.js).toFixed(1)}x), workers ${warm.workers.toFixed(0)} ms (${(streamingReplayMs / warm.workers).toFixed(1)}x); identical outputs: ${identical}`);
   console.log(JSON.stringify({
     bench: 'inpod', node: process.version, cpu: cpus()[0]?.model ?? 'cpu', cores: cpus().length, quick, symbols: SYMBOLS, trades: TRADES,
@@ -153,10 +297,12 @@ async function main(): Promise<void> {
     streamingReplayMs: Math.round(streamingReplayMs),
     speedup: Number((streamingReplayMs / best).toFixed(2)),
     identical,
-    scanMsPerBar: null,
-    correlationMs: null,
-    tickP99RatioScansOnOff: null,
-    pending: ['scanMsPerBar', 'correlationMs', 'tickP99RatioScansOnOff', 'warmStart.wasm', 'warmStart.gpu'],
+    scanMsPerBar: { js: Number(scanMs.toFixed(2)) },
+    correlationMs: { js: Math.round(correlationMs) },
+    tickP99RatioScansOnOff: Number((tick.on / tick.off).toFixed(3)),
+    tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) },
+    scansCompleted: tick.scansCompleted,
+    pending: ['warmStart.wasm', 'warmStart.gpu', 'scanMsPerBar.wasm', 'scanMsPerBar.gpu', 'correlationMs.wasm', 'correlationMs.workers', 'correlationMs.gpu'],
   }));
 }
 

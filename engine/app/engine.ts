@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
-import { endpointFor, type EngineConfig } from '../config/engine-config.ts';
+import { endpointFor, type EngineConfig, type ScansConfig } from '../config/engine-config.ts';
 import { MarketDataSubscriber } from '../feed/market-data-subscriber.ts';
 import { createEngineMetrics, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
 import { HistoryError, loadHistory } from '../history/history-file.ts';
 import type { TradeHistory } from '../history/trade-history.ts';
 import type { WarmStartReport } from '../pipeline/warm-start.ts';
+import { BarScans } from '../scans/scan-thread.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
 import type { WindowSnapshot } from '../metrics/sliding-window.ts';
 import { ControlCounters } from '../control/control-counters.ts';
@@ -68,6 +69,8 @@ export class Engine {
   /** Shards released whose fence or flush has not been confirmed yet; confirmed (and acknowledged) with the next request. */
   private unconfirmedReleases: readonly OwnedShard[] = [];
   private readonly pipeline: Pipeline;
+  /** Bars and universe scans, when configured (engine/scans/): its thread starts with the engine object. */
+  private readonly scans: BarScans | undefined;
   private readonly subscriber: MarketDataSubscriber;
   private readonly publisher: OrderPublisher;
   private readonly control: ControlServer | undefined;
@@ -104,6 +107,7 @@ export class Engine {
     const signalsEndpoint = endpointFor(config, 'signals');
     if (ordersEndpoint === undefined) throw new Error('config has no orders endpoint');
     this.publisher = new OrderPublisher(ordersEndpoint, signalsEndpoint);
+    this.scans = config.scans === undefined ? undefined : this.startScans(config.scans);
     const intake = this.intakeCounters;
     const processor = this.processorCounters;
     this.metrics = createEngineMetrics({
@@ -146,6 +150,17 @@ export class Engine {
         counters.warmStartSeededTrades = this.warmStart.seededTrades ?? 0;
         counters.warmStartReplayedTicks = this.warmStart.replayedTicks ?? 0;
         counters.warmStartShortSymbols = this.warmStart.shortSymbols;
+        if (this.scans !== undefined) {
+          const scans = this.scans.counters;
+          counters.barsClosed = scans.barsClosed;
+          counters.scans[0] = scans.completed;
+          counters.scans[1] = scans.skipped;
+          counters.scans[2] = scans.torn;
+          counters.scans[3] = scans.failed;
+          counters.scanSeconds[0] = scans.indicatorsSeconds;
+          counters.scanSeconds[1] = scans.crossSectionSeconds;
+          counters.scanSeconds[2] = scans.correlationSeconds;
+        }
       },
     });
     const instanceId = (symbolId(`${hostname()}/${process.pid}/${Date.now()}`) & 0xfffff) >>> 0;
@@ -167,6 +182,7 @@ export class Engine {
       log: options.log,
       onStrategyFault: (strategy, reason) => this.onStrategyFault(strategy, reason),
       onWorkerFailure: (worker, error) => this.onPipelineFailure(worker, error),
+      ...(this.scans === undefined ? {} : { trades: this.scans }),
     });
     const marketData = endpointFor(config, 'marketData');
     if (marketData === undefined) throw new Error('config has no marketData endpoint');
@@ -253,6 +269,28 @@ export class Engine {
   }
 
   /**
+   * The scan thread and the bars the feed thread builds for it. Each report goes out on the signals socket
+   * (topic `scan`, JSON); a failed scan is logged, the next bar is scanned as usual.
+   */
+  private startScans(settings: ScansConfig): BarScans {
+    const { config, log } = this.options;
+    const indicators = settings.indicators.map((name) => {
+      const spec = config.indicators.find((indicator) => indicator.name === name);
+      if (spec === undefined) throw new Error(`scans.indicators names ${name}, which the config does not have`);
+      return spec;
+    });
+    return new BarScans({
+      symbols: config.symbols,
+      barIntervalNs: settings.barIntervalMs * 1_000_000,
+      panelBars: settings.panelBars,
+      settings: { indicators, ...(settings.correlation === undefined ? {} : { correlation: settings.correlation }) },
+      topSymbols: settings.topSymbols,
+      onReport: (report) => this.publisher.publishScan(Buffer.from(JSON.stringify(report))),
+      onFailure: (bar, message) => log(`Scan of bar ${bar} failed error="${message}"`),
+    });
+  }
+
+  /**
    * The configured history, read and arranged for the pipeline; undefined without one, or when it is unusable and
    * `history.onError` is coldStart (logged as a warning, `nexus_engine_warm_start{state="cold"}`). Under
    * onError fail (the default) a HistoryError stops the start: the engine exits 2 naming the file and row.
@@ -288,6 +326,7 @@ export class Engine {
 
   async stop(): Promise<DrainReport> {
     const report = await this.drain();
+    await this.scans?.stop();
     this.control?.close();
     await this.controlLoop;
     this.metrics.stop();

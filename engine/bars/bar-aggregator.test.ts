@@ -33,6 +33,7 @@ describe('BarAggregator', () => {
     expect(barOf(panel, 1, 1)).toEqual([51, 51, 51, 51, 1]);
     expect(barOf(panel, 2, 1)).toEqual([51, 51, 51, 51, 0]);
     expect(barOf(panel, 3, 2)).toEqual([NaN, NaN, NaN, NaN, NaN]);
+    expect([...panel.interval.subarray(0, 4)]).toEqual([5, 6, 7, 8]);
   });
 
   it('counts a late print into the open bar, and closes at most one panel of a long gap', () => {
@@ -46,6 +47,7 @@ describe('BarAggregator', () => {
     expect(Atomics.load(panel.closed, 0)).toBe(4);
     expect(barOf(panel, 0, 0)).toEqual([10, 11, 10, 11, 2]);
     expect(barOf(panel, 3, 0)).toEqual([11, 11, 11, 11, 0]);
+    expect([...panel.interval]).toEqual([10, 97, 98, 99]); // the latest empty intervals before the new one
   });
 
   it('refuses an interval below 1 ms and a panel too small to scan', () => {

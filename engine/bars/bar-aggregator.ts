@@ -79,21 +79,22 @@ export class BarAggregator {
 
   /** Closes the open bar and the empty intervals up to (not including) `interval`, which becomes the open one. */
   private closeThrough(interval: number): number {
-    this.appendRow();
+    this.appendRow(this.interval);
     const empty = interval - this.interval - 1;
-    // At most a panel's worth with the bar just closed: the panel keeps every row this closes.
+    // At most a panel's worth with the bar just closed (the panel keeps every row this closes): the latest ones.
     const written = Math.min(empty, this.panel.capacity - 1);
-    for (let k = 0; k < written; k++) this.appendRow();
+    for (let k = written; k > 0; k--) this.appendRow(interval - k);
     this.gapBarsSkipped += empty - written;
     this.interval = interval;
     return 1 + written;
   }
 
-  /** Appends the open interval's bar of every symbol (see the class comment) and resets the accumulators. */
-  private appendRow(): void {
+  /** Appends the bar of interval `interval` for every symbol (see the class comment) and resets the accumulators. */
+  private appendRow(interval: number): void {
     const panel = this.panel;
     const bar = Atomics.load(panel.closed, 0);
     const base = rowOffset(panel, bar);
+    panel.interval[bar % panel.capacity] = interval;
     for (let s = 0; s < panel.symbols; s++) {
       const at = base + s;
       if (this.traded[s] === 1) {

@@ -15,6 +15,8 @@ export interface BarPanel {
   readonly low: Float64Array;
   readonly close: Float64Array;
   readonly volume: Float64Array;
+  /** Per bar slot: the bar's interval number (its start is interval x the bar interval; exact, unlike ns in a double). */
+  readonly interval: Float64Array;
   /** [0]: bars closed so far (an Int32Array on shared memory, read with Atomics across threads). */
   readonly closed: Int32Array;
 }
@@ -31,6 +33,7 @@ export function createBarPanel(symbols: number, capacity: number): BarPanel {
     low: field(),
     close: field(),
     volume: field(),
+    interval: new Float64Array(new SharedArrayBuffer(capacity * 8)).fill(Number.NaN),
     closed: new Int32Array(new SharedArrayBuffer(4)),
   };
 }

@@ -75,6 +75,28 @@ describe('parseEngineConfig', () => {
     expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(message);
   });
 
+  it('reads a scans section: defaults, every configured indicator unless named, an optional correlation', () => {
+    const base = { symbols: ['A', 'B', 'C'], indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }, { name: 'rsi-14', type: 'rsi', params: { period: 14 } }] };
+    expect(parseEngineConfig(withOverrides({ ...base, scans: {} })).scans).toEqual({
+      barIntervalMs: 1_000, panelBars: 256, indicators: ['ema-5', 'rsi-14'], topSymbols: 10,
+    });
+    const full = { barIntervalMs: 60_000, panelBars: 100, indicators: ['rsi-14'], correlation: { symbols: 3, window: 99 }, topSymbols: 1 };
+    expect(parseEngineConfig(withOverrides({ ...base, scans: full })).scans).toEqual(full);
+    expect(parseEngineConfig(withOverrides(base)).scans).toBeUndefined();
+  });
+
+  it.each([
+    [{ scans: { indicators: ['nope'] } }, 'scans.indicators[0]: must name one of indicators (ema-5), got "nope"'],
+    [{ scans: { panelBars: 1 } }, 'scans.panelBars: must be an integer between 2 and 100000, got 1'],
+    [{ scans: { correlation: { symbols: 4, window: 10 } } }, 'scans.correlation.symbols: must be an integer between 2 and 3, got 4'],
+    [{ scans: { panelBars: 10, correlation: { symbols: 2, window: 10 } } }, 'scans.correlation.window: must be an integer between 2 and 9, got 10'],
+    [{ scans: { barIntervalMs: 0 } }, 'scans.barIntervalMs: must be an integer between 1 and 86400000, got 0'],
+    [{ scans: { every: 1 } }, 'scans.every: '],
+  ])('rejects a bad scans section: %j', (overrides, message) => {
+    const base = { symbols: ['A', 'B', 'C'], indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }] };
+    expect(() => parseEngineConfig(withOverrides({ ...base, ...overrides }))).toThrow(message);
+  });
+
   it('reads a fault injection section and defaults jitter 0, affectedPercent 100 and seed 1', () => {
     const full = { extraLatencyMicros: 400, jitterMicros: 100, affectedPercent: 25, seed: 7 };
     expect(parseEngineConfig(withOverrides({ faultInjection: full })).faultInjection).toEqual(full);

@@ -112,6 +112,24 @@ export interface HistoryConfig {
   readonly onError: 'fail' | 'coldStart';
 }
 
+/**
+ * Bars and universe scans (docs/scans.md): trades into OHLCV bars of `barIntervalMs` of market time, and at each
+ * bar close a scan on its own thread: the named indicators per bar for every symbol, rank and z-score across
+ * symbols, and optionally the rolling correlation of returns; reported on the signals socket (topic `scan`) and
+ * in metrics.
+ */
+export interface ScansConfig {
+  readonly barIntervalMs: number;
+  /** Bars kept per symbol (the panel's window). */
+  readonly panelBars: number;
+  /** Names of `indicators` computed per bar (separate instances from the per-trade ones); default all. */
+  readonly indicators: readonly string[];
+  /** The correlation matrix of returns of the first `symbols` symbols over the last `window` bars. */
+  readonly correlation?: { readonly symbols: number; readonly window: number };
+  /** Symbols a scan report names at each end of the return cross-section. */
+  readonly topSymbols: number;
+}
+
 export interface EngineConfig {
   readonly symbols: readonly string[];
   readonly indicators: readonly IndicatorSpec[];
@@ -132,11 +150,13 @@ export interface EngineConfig {
   readonly ownership: { readonly mode: OwnershipMode; readonly book: number };
   /** Warm start from history; undefined (the default) means the engine starts with cold indicators. */
   readonly history?: HistoryConfig;
+  /** Bars and universe scans; undefined (the default) means none. */
+  readonly scans?: ScansConfig;
 }
 
 const topLevelKeys = [
   'symbols', 'indicators', 'strategies', 'risk', 'zeromq', 'metrics', 'pipeline', 'warmupTicks', 'shutdown',
-  'faultInjection', 'ownership', 'history',
+  'faultInjection', 'ownership', 'history', 'scans',
 ] as const;
 const symbolPattern = /^[A-Za-z0-9._:/-]{1,32}$/;
 const namePattern = /^[a-z0-9]([-a-z0-9_]{0,61}[a-z0-9])?$/i;
@@ -187,6 +207,7 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
   rejectUnknownKeys(shutdownRaw, ['drainTimeoutMs'], 'shutdown');
   const faultInjection = parseFaultInjection(raw.faultInjection);
   const history = parseHistory(raw.history);
+  const scans = parseScans(raw.scans, symbols.length, indicators);
   const ownershipRaw = optionalObject(raw, 'ownership', 'ownership');
   rejectUnknownKeys(ownershipRaw, ['mode', 'book'], 'ownership');
 
@@ -208,6 +229,39 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
       book: readInteger(ownershipRaw, 'book', 'ownership', { min: 0, max: 0xffff, fallback: 0 }),
     },
     ...(history === undefined ? {} : { history }),
+    ...(scans === undefined ? {} : { scans }),
+  };
+}
+
+/** The optional `scans` section; undefined when absent. Indicators are named from the config's `indicators`. */
+function parseScans(value: unknown, symbolCount: number, indicators: readonly IndicatorSpec[]): ScansConfig | undefined {
+  if (value === undefined) return undefined;
+  const path = 'scans';
+  const object = asObject(value, path);
+  rejectUnknownKeys(object, ['barIntervalMs', 'panelBars', 'indicators', 'correlation', 'topSymbols'], path);
+  const panelBars = readInteger(object, 'panelBars', path, { min: 2, max: 100_000, fallback: 256 });
+  const known = indicators.map((indicator) => indicator.name);
+  const names = object.indicators === undefined ? known : asArray(object.indicators, 'scans.indicators').map((name, i) => {
+    if (typeof name !== 'string' || !known.includes(name)) {
+      throw new ConfigError(`scans.indicators[${i}]`, `must name one of indicators (${known.join(', ') || 'none configured'}), got ${describe(name)}`);
+    }
+    return name;
+  });
+  let correlation: ScansConfig['correlation'];
+  if (object.correlation !== undefined) {
+    const raw = asObject(object.correlation, 'scans.correlation');
+    rejectUnknownKeys(raw, ['symbols', 'window'], 'scans.correlation');
+    correlation = {
+      symbols: readInteger(raw, 'symbols', 'scans.correlation', { min: 2, max: symbolCount }),
+      window: readInteger(raw, 'window', 'scans.correlation', { min: 2, max: panelBars - 1 }),
+    };
+  }
+  return {
+    barIntervalMs: readInteger(object, 'barIntervalMs', path, { min: 1, max: 86_400_000, fallback: 1_000 }),
+    panelBars,
+    indicators: names,
+    ...(correlation === undefined ? {} : { correlation }),
+    topSymbols: readInteger(object, 'topSymbols', path, { min: 1, max: 1_000, fallback: 10 }),
   };
 }
 

@@ -40,6 +40,11 @@ export const TICK_TO_ORDER_BUCKETS_MICROS: readonly number[] = Object.freeze([
 /** Label values of `nexus_engine_warm_start{state}`, indexed by EngineCounters.warmStartState. */
 export const WARM_START_STATES = ['none', 'warm', 'cold'] as const;
 
+/** Label values of `nexus_engine_scans_total{result}`, indexed like EngineCounters.scans. */
+export const SCAN_RESULTS = ['completed', 'skipped', 'torn', 'failed'] as const;
+/** Label values of `nexus_engine_scan_last_seconds{part}`, indexed like EngineCounters.scanSeconds. */
+export const SCAN_PARTS = ['indicators', 'cross_section', 'correlation'] as const;
+
 /** Quantiles exported by the window gauge, as label values. */
 export const WINDOW_QUANTILES = ['0.5', '0.9', '0.99', '0.999'] as const;
 
@@ -77,6 +82,10 @@ export class EngineCounters {
   warmStartSeededTrades = 0;
   warmStartReplayedTicks = 0;
   warmStartShortSymbols = 0;
+  /** Bars closed for the scans (docs/scans.md); scans by SCAN_RESULTS; the last scan's parts in seconds by SCAN_PARTS. */
+  barsClosed = 0;
+  readonly scans = new Float64Array(4);
+  readonly scanSeconds = new Float64Array(3);
   /** Rejected frames by reject-reason code. */
   readonly framesRejected: Float64Array;
   /** Rejected ticks by reject-reason code. */
@@ -452,6 +461,11 @@ export class EngineMetrics {
     this.gauge('warm_start_seconds', 'Time the warm start from history took (0 without one), in seconds.', [], one(() => c.warmStartSeconds));
     this.gauge('warm_start_trades', 'Trades of history behind the warm start: seeded straight into the indicators, or replayed through the strategies (ticks, quotes included).',
       ['part'], [{ labels: { part: 'seeded' }, read: () => c.warmStartSeededTrades }, { labels: { part: 'replayed' }, read: () => c.warmStartReplayedTicks }]);
+    this.counter('bars_closed_total', 'Bars closed for the scans (every symbol at once, at each bar interval of market time).', [], one(() => c.barsClosed));
+    this.counter('scans_total', 'Bar-close scans by result: completed, skipped (the previous scan still ran: never queued), torn (its rows were overwritten while it ran: discarded), failed.',
+      ['result'], SCAN_RESULTS.map((result, i) => ({ labels: { result }, read: () => c.scans[i] })));
+    this.gauge('scan_last_seconds', 'The last completed scan, by part: the per-bar indicators of every symbol, the cross-sections (rank, z-score), the correlation matrix.',
+      ['part'], SCAN_PARTS.map((part, i) => ({ labels: { part }, read: () => c.scanSeconds[i] })));
     this.gauge('warm_start_short_symbols', 'Symbols whose history had fewer trades than the longest indicator warm-up: they started with unstable indicators.', [],
       one(() => c.warmStartShortSymbols));
 

@@ -1,5 +1,5 @@
 import { Publisher, Push } from 'zeromq';
-import { SIGNAL_TOPIC } from '../wire/layout.ts';
+import { SCAN_TOPIC, SIGNAL_TOPIC } from '../wire/layout.ts';
 import { FrameSender } from './frame-sender.ts';
 
 export interface OutboundEndpoint {
@@ -8,6 +8,7 @@ export interface OutboundEndpoint {
 }
 
 const signalTopic = Buffer.from(SIGNAL_TOPIC);
+const scanTopic = Buffer.from(SCAN_TOPIC);
 
 async function attach(socket: Push | Publisher, endpoint: OutboundEndpoint): Promise<void> {
   if (endpoint.bind !== undefined) await socket.bind(endpoint.bind);
@@ -66,6 +67,11 @@ export class OrderPublisher {
 
   publishSignals(frame: Buffer, count: number): void {
     this.signals?.offer(frame, count, signalTopic);
+  }
+
+  /** A scan report (JSON) as [scan][document]; dropped without a signals endpoint (the metrics still count it). */
+  publishScan(document: Buffer): void {
+    this.signals?.offer(document, 1, scanTopic);
   }
 
   async drain(): Promise<void> {

@@ -8,7 +8,7 @@ import { withoutFaultInjection } from './fault-injection.ts';
 import { FrameIntake, createIntakeCounters, type IntakeCounters, type TickHandler } from './frame-intake.ts';
 import { OrderIdSource } from './order.ts';
 import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './output-encoder.ts';
-import type { Pipeline } from './pipeline.ts';
+import type { Pipeline, TradeObserver } from './pipeline.ts';
 import { TickProcessor, createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
 import { discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 import { warmStart } from './warm-start.ts';
@@ -38,6 +38,8 @@ export interface InlinePipelineOptions {
   readonly maxRecordsPerFrame?: number;
   /** Told once per strategy that faults (TickProcessor); default: a line on stderr. */
   readonly onStrategyFault?: (index: number, strategy: ConfiguredStrategy, reason: string) => void;
+  /** Sees every trade before the processor does (bars for the scans). */
+  readonly trades?: TradeObserver;
 }
 
 /**
@@ -62,12 +64,14 @@ export class InlinePipeline implements TickHandler, Pipeline {
   private readonly encoder: OutputEncoder;
   private readonly config: EngineConfig;
   private readonly clockNs: () => number;
+  private readonly trades: TradeObserver | undefined;
 
   constructor(options: InlinePipelineOptions) {
     this.config = options.config;
     this.clockNs = options.clockNs;
     this.processorCounters = options.processorCounters;
     this.denials = options.risk.denials;
+    this.trades = options.trades;
     this.encoder = new OutputEncoder({
       symbolIds: options.symbols.ids,
       clockNs: options.clockNs,
@@ -112,6 +116,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
 
   onTick(symbolIndex: number, tick: TickSlot): void {
     if (tick.kind === TickKind.Trade) {
+      this.trades?.onTrade(symbolIndex, tick.price, tick.size, tick.exchangeTsNs);
       this.processor.onTrade(symbolIndex, tick.price, tick.size, tick.publishMonoNs);
     } else {
       this.processor.onQuote(symbolIndex, tick.kind === TickKind.Bid, tick.price, tick.publishMonoNs);

@@ -72,6 +72,14 @@ export interface Pipeline {
   drain(timeoutMs: number): Promise<void>;
 }
 
+/**
+ * Sees every accepted trade on the feed thread, before it is routed (bars for the scans: engine/scans/). Must not
+ * allocate or block: it runs once per trade on the tick path.
+ */
+export interface TradeObserver {
+  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number): void;
+}
+
 /** Everything either layout needs from the engine. */
 export interface PipelineDeps {
   readonly config: EngineConfig;
@@ -106,4 +114,6 @@ export interface PipelineDeps {
    * worker); without it, the processor writes the reason to stderr.
    */
   readonly onStrategyFault?: (strategy: number, reason: string) => void;
+  /** Bars for the scans, when configured. */
+  readonly trades?: TradeObserver;
 }

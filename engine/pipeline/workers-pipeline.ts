@@ -4,6 +4,7 @@ import { DENY_REASON_SLOTS, RiskEngine } from '../risk/risk-engine.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
 import { YieldingWaitStrategy } from '../ring/wait-strategy.ts';
 import { spawnWorker } from '../threads/spawn-worker.ts';
+import { TickKind } from '../wire/layout.ts';
 import { SymbolTable } from '../wire/symbol-id.ts';
 import type { TickSlot } from '../wire/tick-codec.ts';
 import { withoutFaultInjection } from './fault-injection.ts';
@@ -293,6 +294,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
   }
 
   onTick(symbolIndex: number, tick: TickSlot): void {
+    if (tick.kind === TickKind.Trade) this.options.trades?.onTrade(symbolIndex, tick.price, tick.size, tick.exchangeTsNs);
     const worker = this.shardOf[symbolIndex];
     const ring = this.inputs[worker];
     if (this.gone[worker] !== 0) {

@@ -52,6 +52,8 @@ export class BarScanner {
   private nextBar = 0;
   private readonly sorted: Float64Array;
   private readonly workspace: Float64Array;
+  /** The copy of the row being fed (see feed). */
+  private readonly row: { readonly close: Float64Array; readonly high: Float64Array; readonly low: Float64Array; readonly volume: Float64Array };
 
   constructor(private readonly panel: BarPanel, private readonly settings: ScanSettings, private readonly clockNs: () => number) {
     const n = panel.symbols;
@@ -81,6 +83,7 @@ export class BarScanner {
       correlationMs: 0,
     };
     this.sorted = new Float64Array(n);
+    this.row = { close: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), volume: new Float64Array(n) };
     this.workspace = new Float64Array(correlation === undefined ? 0 : correlation.symbols * correlation.window);
   }
 
@@ -93,8 +96,9 @@ export class BarScanner {
     // 1. Indicators: every bar since the last scan that is still in the panel, oldest first.
     const oldest = Math.max(this.nextBar, bar - panel.capacity + 1);
     this.barsMissed += oldest - this.nextBar;
-    for (let b = oldest; b <= bar; b++) this.feed(b);
-    result.barsFed = bar + 1 - oldest;
+    let fed = 0;
+    for (let b = oldest; b <= bar; b++) if (this.feed(b)) fed++;
+    result.barsFed = fed;
     this.nextBar = bar + 1;
     const t1 = this.clockNs();
     // 2. Cross-sections.
@@ -126,14 +130,30 @@ export class BarScanner {
     return result;
   }
 
-  /** Bar `bar` into every symbol's indicators (a symbol without a close yet is left out). */
-  private feed(bar: number): void {
+  /**
+   * Bar `bar` into every symbol's indicators (a symbol without a close yet is left out), from a copy of its row
+   * taken before the tick thread could overwrite it: it writes bar w into this row's slot once w = bar + capacity,
+   * which it starts only after `closed` reached that. A row overwritten before the copy was checked is not fed
+   * (counted in barsMissed) rather than fed torn.
+   */
+  private feed(bar: number): boolean {
     const panel = this.panel;
     const row = rowOffset(panel, bar);
-    for (let s = 0; s < panel.symbols; s++) {
-      const close = panel.close[row + s];
-      if (close !== close) continue;
-      this.banks[s].updateBar(close, panel.high[row + s], panel.low[row + s], panel.volume[row + s]);
+    const n = panel.symbols;
+    const { close, high, low, volume } = this.row;
+    close.set(panel.close.subarray(row, row + n));
+    high.set(panel.high.subarray(row, row + n));
+    low.set(panel.low.subarray(row, row + n));
+    volume.set(panel.volume.subarray(row, row + n));
+    if (Atomics.load(panel.closed, 0) >= bar + panel.capacity) {
+      this.barsMissed++;
+      return false;
     }
+    for (let s = 0; s < n; s++) {
+      const c = close[s];
+      if (c !== c) continue;
+      this.banks[s].updateBar(c, high[s], low[s], volume[s]);
+    }
+    return true;
   }
 }

@@ -138,6 +138,8 @@ export const MAX_CONTROL_MESSAGE_BYTES = 1 << 20;
  * filter by it. One topic keeps batching intact, which is what holds latency down at high rates.
  */
 export const SIGNAL_TOPIC = 'signals';
+/** The signals socket's topic of scan reports: one JSON document per message (docs/scans.md). */
+export const SCAN_TOPIC = 'scan';
 
 /** Decoders return this when the input is accepted; any other value is a `RejectReason` code. */
 export const DECODE_OK = 0;

@@ -56,6 +56,8 @@ const typeNames: Readonly<Record<string, string>> = {
   'spec.engine.history.volume': 'HistoryVolume',
   'spec.engine.history.volume.configMap': 'ConfigMapRef',
   'spec.engine.history.volume.persistentVolumeClaim': 'PersistentVolumeClaimRef',
+  'spec.engine.scans': 'ScansSpec',
+  'spec.engine.scans.correlation': 'CorrelationScan',
   'spec.strategy': 'RolloutStrategy',
   'spec.strategy.canary': 'CanaryStrategy',
   'spec.strategy.canary.steps[]': 'CanaryStep',

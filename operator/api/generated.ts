@@ -243,6 +243,28 @@ export interface HistorySpec {
   readonly onError: "fail" | "coldStart";
 }
 
+/** The rolling correlation matrix of bar returns of the first `symbols` symbols over the last `window` bars. */
+export interface CorrelationScan {
+  /** How many symbols (the first of spec.engine.symbols), at most as many as there are. */
+  readonly symbols: number;
+  /** Returns in the window; below panelBars. */
+  readonly window: number;
+}
+
+/** Bars and universe scans (docs/scans.md): trades into OHLCV bars of barIntervalMs of market time; at each bar close, on its own thread, the named indicators per bar for every symbol, rank and z-score across symbols, and optionally the rolling correlation of returns; each scan is reported on the signals socket (topic scan) and counted in nexus_engine_scans_total. Absent means none. */
+export interface ScansSpec {
+  /** Bar length in milliseconds of market time (the trades' exchange timestamps), aligned to multiples of it. */
+  readonly barIntervalMs: number;
+  /** Bars kept per symbol in the rolling panel. */
+  readonly panelBars: number;
+  /** Names of spec.engine.indicators computed per bar for every symbol (their own instances, apart from the per-trade ones); default all. */
+  readonly indicators?: readonly string[];
+  /** The rolling correlation matrix of bar returns of the first `symbols` symbols over the last `window` bars. */
+  readonly correlation?: CorrelationScan;
+  /** Symbols a scan report names at each end of the return cross-section. */
+  readonly topSymbols: number;
+}
+
 /** For tests and demos only: adds real latency on the tick-to-order path (a busy wait before each accepted order is handed on), so a latency regression can be produced on purpose. Absent means no fault injection. See docs/engine-config.md. */
 export interface FaultInjectionSpec {
   /** Tests and demos only: busy wait added before each affected order, in microseconds. */
@@ -275,6 +297,8 @@ export interface EngineSpec {
   readonly pipeline: PipelineSpec;
   /** Warm start from history (docs/warm-start.md): before a pod reports Ready, its engine seeds every indicator from this tick CSV (the backtest's format) bit for bit as if it had streamed it, and replays the last trades of each symbol through its strategies with orders suppressed, so a restarted, scaled-up or canary pod trades at once on the values its peers have. Absent means a cold start. */
   readonly history?: HistorySpec;
+  /** Bars and universe scans (docs/scans.md): trades into OHLCV bars of barIntervalMs of market time; at each bar close, on its own thread, the named indicators per bar for every symbol, rank and z-score across symbols, and optionally the rolling correlation of returns; each scan is reported on the signals socket (topic scan) and counted in nexus_engine_scans_total. Absent means none. */
+  readonly scans?: ScansSpec;
   /** Synthetic ticks run through a scratch pipeline at start-up, before the pod is Ready, so the JIT has compiled the hot path. */
   readonly warmupTicks: number;
   /** On SIGTERM, the longest wait for accepted orders to reach libzmq, in milliseconds; the pod's termination grace period is this (rounded up to seconds) plus 5 s. */
@@ -862,6 +886,19 @@ export const specDefaults: DefaultsNode = {
             },
             "onError": {
               "default": "fail"
+            }
+          }
+        },
+        "scans": {
+          "properties": {
+            "barIntervalMs": {
+              "default": 1000
+            },
+            "panelBars": {
+              "default": 256
+            },
+            "topSymbols": {
+              "default": 10
             }
           }
         },

@@ -1,5 +1,5 @@
 import { parseDurationMs } from '../api/duration.ts';
-import type { FaultInjectionSpec, TradingEngineSpec } from '../api/types.ts';
+import type { FaultInjectionSpec, ScansSpec, TradingEngineSpec } from '../api/types.ts';
 import { windowIntervalMs } from '../../engine/metrics/sliding-window.ts';
 import { symbolId } from '../../engine/wire/symbol-id.ts';
 import { moduleFileName, moduleSourceKey, noModuleSources, type ModuleSources } from './module-sources.ts';
@@ -24,6 +24,8 @@ export interface EngineConfigDocument {
    * is named relative: the engine resolves it against NEXUS_HISTORY_DIR, the volume's mount (renderPodSpec).
    */
   readonly history?: { readonly path: string; readonly maxTradesPerSymbol: number; readonly strategyReplayTrades: number; readonly onError: string };
+  /** Present only when the spec has `engine.scans` (docs/scans.md). */
+  readonly scans?: ScansSpec;
 }
 
 /** Where `spec.engine.history.volume` is mounted in the engine container (read-only), set as NEXUS_HISTORY_DIR. */
@@ -77,6 +79,7 @@ export function renderEngineConfig(spec: TradingEngineSpec, book = 0, sources: M
     shutdown: { drainTimeoutMs: engine.drainTimeoutMs },
     ...(engine.faultInjection === undefined ? {} : { faultInjection: { ...engine.faultInjection } }),
     ...(engine.zeromq.endpoints.some((endpoint) => endpoint.role === 'control' && endpoint.bindPort !== undefined) ? { ownership: { mode: 'assigned' as const, book } } : {}),
+    ...(engine.scans === undefined ? {} : { scans: structuredClone(engine.scans) }),
     ...(engine.history === undefined ? {} : {
       history: {
         path: engine.history.path,

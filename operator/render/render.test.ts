@@ -30,6 +30,7 @@ describe('revisionOf', () => {
     ['the indicator backend', (s: Record<string, any>) => { s.engine.backend = 'wasm'; }], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['fault injection', (s: Record<string, any>) => { s.engine.faultInjection = { extraLatencyMicros: 400 }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
     ['a history', (s: Record<string, any>) => { s.engine.history = { path: '/data/ticks.csv' }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['scans', (s: Record<string, any>) => { s.engine.scans = { barIntervalMs: 1000 }; }], // eslint-disable-line @typescript-eslint/no-explicit-any
   ])('changes with %s', (_what, edit) => {
     expect(revisionOf(withSpec(minimal, edit))).not.toBe(revisionOf(minimal));
   });
@@ -143,6 +144,18 @@ describe('renderConfigMap', () => {
 
   it('names each engine\'s order book from its namespace and name, never 0, the same on every version', () => {
     expect([orderBookOf('trading', 'alpha'), orderBookOf('trading', 'beta'), orderBookOf('default', 'equities-momentum')]).toEqual([26529, 32522, 11585]);
+  });
+});
+
+describe('scans (spec.engine.scans)', () => {
+  it('pass through to the engine config, which the engine accepts, and are absent without them', () => {
+    expect('scans' in renderEngineConfig(gpuEngine.spec)).toBe(false);
+    const engine = withSpec(minimal, (s) => {
+      s.engine.indicators = [{ name: 'rsi-14', type: 'rsi', params: { period: 14 } }];
+      s.engine.scans = { barIntervalMs: 60_000, panelBars: 64, indicators: ['rsi-14'], correlation: { symbols: 2, window: 30 }, topSymbols: 5 };
+    });
+    const document = renderEngineConfig(engine.spec);
+    expect(parseEngineConfig(document).scans).toEqual(engine.spec.engine.scans);
   });
 });
 

@@ -1,0 +1,30 @@
+import type { BarPanel } from '../bars/bar-panel.ts';
+import type { ScanSettings } from './bar-scanner.ts';
+import type { ScanReport } from './scan-report.ts';
+
+/**
+ * What passes between the engine's main thread (scan-thread.ts) and its scan thread (scan.worker.ts). Types and
+ * the control block's layout only: both sides import this file and nothing that runs.
+ *
+ * The control block (an Int32Array on a SharedArrayBuffer) carries the requests, so asking for a scan costs the
+ * tick thread two atomic stores and a notify, never a message:
+ *
+ *   [BAR]   the bar number to scan next           [BUSY]  1 from a request until its scan is done
+ *   [WAKE]  bumped with each request (the thread waits on it)        [STOP]  1: exit
+ */
+export const ScanControl = { BAR: 0, BUSY: 1, WAKE: 2, STOP: 3, SLOTS: 4 } as const;
+
+export interface ScanWorkerData {
+  readonly panel: BarPanel;
+  readonly control: Int32Array;
+  readonly settings: ScanSettings;
+  readonly symbols: readonly string[];
+  readonly topSymbols: number;
+  readonly intervalNs: number;
+}
+
+/** A finished scan, or one whose rows the tick thread overwrote while it read them (discarded, counted). */
+export type ScanWorkerMessage =
+  | { readonly type: 'scan'; readonly report: ScanReport }
+  | { readonly type: 'torn'; readonly bar: number }
+  | { readonly type: 'failed'; readonly bar: number; readonly message: string };

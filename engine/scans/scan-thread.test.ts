@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../test/support/eventually.ts';
+import type { ScanReport } from './scan-report.ts';
+import { BarScans, type BarScansOptions } from './scan-thread.ts';
+
+const SECOND = 1_000_000_000;
+const running: BarScans[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((scans) => scans.stop()));
+});
+
+function start(symbols: readonly string[], overrides: Partial<BarScansOptions> = {}): { scans: BarScans; reports: ScanReport[]; failures: string[] } {
+  const reports: ScanReport[] = [];
+  const failures: string[] = [];
+  const scans = new BarScans({
+    symbols,
+    barIntervalNs: SECOND,
+    panelBars: 32,
+    settings: { indicators: [{ name: 'ema-3', type: 'ema', params: { period: 3 } }] },
+    topSymbols: 2,
+    onReport: (report) => reports.push(report),
+    onFailure: (bar, message) => failures.push(`${bar}: ${message}`),
+    ...overrides,
+  });
+  running.push(scans);
+  return { scans, reports, failures };
+}
+
+describe('BarScans: bars on the feed thread, scans on their own thread', () => {
+  it('scans each closed bar off the calling thread and reports the ends of the return cross-section', async () => {
+    const { scans, reports, failures } = start(['A', 'B', 'C', 'D']);
+    // Bar 0 (t = 100 s): every symbol at 10. Bar 1: A +10 %, B -5 %, C +1 %, D 0 %. Bar 2's first trade closes bar 1.
+    for (let s = 0; s < 4; s++) scans.onTrade(s, 10, 1, 100 * SECOND + s);
+    [11, 9.5, 10.1, 10].forEach((price, s) => scans.onTrade(s, price, 2, 101 * SECOND + s));
+    await eventually(() => reports.length, { timeoutMs: 10_000, until: (n) => n >= 1, what: 'the scan of bar 0' });
+    scans.onTrade(0, 11, 1, 102 * SECOND);
+    await eventually(() => reports.length, { timeoutMs: 10_000, until: (n) => n >= 2, what: 'the scan of bar 1' });
+    expect(failures).toEqual([]);
+    const report = reports[1];
+    expect(report).toMatchObject({ bar: 1, barStartNs: String(101n * BigInt(SECOND)), barsFed: 1, ranked: 4 });
+    expect(report.top.map((entry) => entry.symbol)).toEqual(['A', 'C']);
+    expect(report.bottom.map((entry) => entry.symbol)).toEqual(['B', 'D']);
+    expect(report.top[0].return).toBeCloseTo(0.1, 12);
+    expect(report.top[0].returnRank).toBe(1);
+    expect(report.bottom[0].returnRank).toBe(0);
+    expect(report.top[0].indicators['ema-3']).toEqual({ value: null, z: null }); // two bars: EMA(3) not stable yet
+    expect(scans.counters).toMatchObject({ barsClosed: 2, completed: 2, skipped: 0, torn: 0, failed: 0 });
+  });
+
+  it('skips a bar that closes while the previous scan still runs: scans never queue', async () => {
+    const symbols = Array.from({ length: 600 }, (_, s) => `S${s}`);
+    // A heavy scan (a 600 x 600 correlation over 255 bars) and a bar closing on every trade.
+    const { scans, reports } = start(symbols, { panelBars: 256, settings: { indicators: [], correlation: { symbols: 600, window: 255 } } });
+    for (let bar = 0; bar < 400; bar++) {
+      for (let s = 0; s < symbols.length; s++) scans.onTrade(s, 100 * (1 + 0.001 * Math.sin(bar * (s + 1))), 1, (1_000 + bar) * SECOND);
+      await new Promise((resolve) => setTimeout(resolve, 2)); // a bar every ~2 ms, far faster than a scan
+    }
+    const counters = scans.counters;
+    expect(counters.barsClosed).toBe(399);
+    expect(counters.skipped).toBeGreaterThan(50);
+    await eventually(() => counters.completed + counters.torn + counters.skipped, { timeoutMs: 20_000, until: (n) => n === 399, what: 'every closed bar scanned or skipped' });
+    expect(counters.completed).toBeGreaterThan(2);
+    expect(reports.every((report, i) => i === 0 || report.bar > reports[i - 1].bar)).toBe(true);
+    const withCorrelation = reports.find((report) => report.bar >= 255);
+    expect(withCorrelation?.correlation?.most?.correlation).toBeLessThanOrEqual(1 + 1e-9);
+  });
+});

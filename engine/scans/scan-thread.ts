@@ -1,0 +1,129 @@
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../threads/spawn-worker.ts';
+import { BarAggregator } from '../bars/bar-aggregator.ts';
+import { createBarPanel, type BarPanel } from '../bars/bar-panel.ts';
+import type { ScanSettings } from './bar-scanner.ts';
+import { ScanControl, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
+import type { ScanReport } from './scan-report.ts';
+
+const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './scan.worker.ts' : './scan.worker.js', import.meta.url);
+
+/** Extra panel rows beyond the window, so a scan that runs a little late is not overwritten under it. */
+export const PANEL_SLACK_BARS = 64;
+
+export interface BarScansOptions {
+  readonly symbols: readonly string[];
+  readonly barIntervalNs: number;
+  /** Bars the panel keeps for the scans (the correlation window needs one more than its returns). */
+  readonly panelBars: number;
+  readonly settings: ScanSettings;
+  /** How many symbols a report names at each end of the return cross-section. */
+  readonly topSymbols: number;
+  readonly onReport: (report: ScanReport) => void;
+  /** A scan that failed (an exception in the scan thread), with the bar and the reason. */
+  readonly onFailure: (bar: number, message: string) => void;
+}
+
+/** Counts a scrape reads (plain numbers, written on the main thread only). */
+export interface ScanCounters {
+  barsClosed: number;
+  completed: number;
+  /** Bar closes that found the previous scan still running (or came several at once): no scan, never queued. */
+  skipped: number;
+  /** Scans whose rows the tick thread overwrote while they ran: discarded. */
+  torn: number;
+  failed: number;
+  /** The last completed scan's parts, in seconds. */
+  indicatorsSeconds: number;
+  crossSectionSeconds: number;
+  correlationSeconds: number;
+}
+
+/**
+ * Bars and universe scans in an engine (docs/scans.md): trades from the feed thread go into bars
+ * (BarAggregator, on the feed thread, appending each closed bar to a panel on shared memory); at each bar close the
+ * scan thread is asked to scan the newest bar (two atomic stores and a notify; no message, no allocation). The
+ * scan runs on its own thread (scan.worker.ts), so it never stalls ticks. A bar that closes while the previous
+ * scan still runs is not scanned (counted in `skipped`): scans never queue. The next scan catches the per-bar
+ * indicators up on the bars it skipped (BarScanner), so skipping costs cross-sections, never indicator state.
+ * Reports come back as messages to this (main) thread.
+ */
+export class BarScans {
+  readonly counters: ScanCounters = {
+    barsClosed: 0, completed: 0, skipped: 0, torn: 0, failed: 0, indicatorsSeconds: 0, crossSectionSeconds: 0, correlationSeconds: 0,
+  };
+  readonly panel: BarPanel;
+  private readonly aggregator: BarAggregator;
+  private readonly control = new Int32Array(new SharedArrayBuffer(ScanControl.SLOTS * 4));
+  private readonly worker: Worker;
+  private readonly exited: Promise<void>;
+
+  constructor(private readonly options: BarScansOptions) {
+    this.panel = createBarPanel(options.symbols.length, options.panelBars + PANEL_SLACK_BARS);
+    this.aggregator = new BarAggregator(this.panel, options.barIntervalNs);
+    const data: ScanWorkerData = {
+      panel: this.panel, control: this.control, settings: options.settings, symbols: options.symbols,
+      topSymbols: options.topSymbols, intervalNs: options.barIntervalNs,
+    };
+    this.worker = spawnWorker(WORKER_MODULE, data, { name: 'nexus-scans' });
+    // Waiting for bars keeps nothing alive: an engine that is never started (or a test) can still exit.
+    this.worker.unref();
+    this.worker.on('message', (message: ScanWorkerMessage) => this.onMessage(message));
+    this.exited = new Promise<void>((resolve) => {
+      this.worker.once('exit', () => resolve());
+    });
+    this.worker.on('error', (error: Error) => this.options.onFailure(Atomics.load(this.control, ScanControl.BAR), `scan thread failed: ${error.message}`));
+  }
+
+  /** Late prints that joined the open bar, and empty intervals beyond a panel's worth that were not closed. */
+  get lateTrades(): number {
+    return this.aggregator.lateTrades;
+  }
+
+  get gapBarsSkipped(): number {
+    return this.aggregator.gapBarsSkipped;
+  }
+
+  /** A trade, on the feed thread. Allocation-free; at a bar close, asks for a scan of the newest bar. */
+  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number): void {
+    const closed = this.aggregator.onTrade(symbolIndex, price, size, exchangeTsNs);
+    if (closed === 0) return;
+    const counters = this.counters;
+    counters.barsClosed += closed;
+    counters.skipped += closed - 1; // bars closed together: only the newest is scanned
+    const control = this.control;
+    if (Atomics.load(control, ScanControl.BUSY) === 1) {
+      counters.skipped++;
+      return;
+    }
+    Atomics.store(control, ScanControl.BUSY, 1);
+    Atomics.store(control, ScanControl.BAR, Atomics.load(this.panel.closed, 0) - 1);
+    Atomics.add(control, ScanControl.WAKE, 1);
+    Atomics.notify(control, ScanControl.WAKE);
+  }
+
+  private onMessage(message: ScanWorkerMessage): void {
+    const counters = this.counters;
+    if (message.type === 'scan') {
+      counters.completed++;
+      counters.indicatorsSeconds = message.report.indicatorsMs / 1000;
+      counters.crossSectionSeconds = message.report.crossSectionMs / 1000;
+      counters.correlationSeconds = message.report.correlationMs / 1000;
+      this.options.onReport(message.report);
+    } else if (message.type === 'torn') {
+      counters.torn++;
+    } else {
+      counters.failed++;
+      this.options.onFailure(message.bar, message.message);
+    }
+  }
+
+  /** Stops the scan thread (a scan in progress finishes first). */
+  async stop(): Promise<void> {
+    this.worker.ref(); // held until it has exited, or a process with nothing else to do would not wait for it
+    Atomics.store(this.control, ScanControl.STOP, 1);
+    Atomics.add(this.control, ScanControl.WAKE, 1);
+    Atomics.notify(this.control, ScanControl.WAKE);
+    await this.exited;
+  }
+}

@@ -1,0 +1,38 @@
+// The scan thread's entry: waits on the control block for a bar to scan, scans it (bar-scanner.ts), posts the
+// report to the main thread and marks itself free. See scan-thread.ts; the protocol is scan-protocol.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { monoNowNs } from '../clock/monotonic.ts';
+import { BarScanner } from './bar-scanner.ts';
+import { ScanControl, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
+import { scanReport } from './scan-report.ts';
+
+const data = workerData as ScanWorkerData;
+if (parentPort === null) throw new Error('scan.worker.ts runs only as a worker thread');
+const port = parentPort;
+const { panel, control, settings } = data;
+const scanner = new BarScanner(panel, settings, monoNowNs);
+const names = settings.indicators.map((indicator) => indicator.name);
+// Rows a scan reads reach this far back from its bar: the correlation window's closes, else the previous close.
+const reach = settings.correlation === undefined ? 1 : settings.correlation.window;
+// From 0, the block's first value: a request made before this thread got here is seen at once.
+let seen = 0;
+for (;;) {
+  Atomics.wait(control, ScanControl.WAKE, seen);
+  seen = Atomics.load(control, ScanControl.WAKE);
+  if (Atomics.load(control, ScanControl.STOP) === 1) break;
+  const bar = Atomics.load(control, ScanControl.BAR);
+  let message: ScanWorkerMessage;
+  try {
+    const result = scanner.scan(bar);
+    // Valid only if the tick thread did not start overwriting the oldest row read (bar - reach) before the scan
+    // ended: it writes bar w into that row's slot once w = bar - reach + capacity, so closed must stay below that.
+    // The indicators were fed from copies checked the same way (BarScanner.feed).
+    const torn = Atomics.load(panel.closed, 0) >= bar - reach + panel.capacity;
+    const start = BigInt(panel.interval[bar % panel.capacity]) * BigInt(data.intervalNs);
+    message = torn ? { type: 'torn', bar } : { type: 'scan', report: scanReport(result, data.symbols, names, data.topSymbols, start, settings.correlation) };
+  } catch (error) {
+    message = { type: 'failed', bar, message: error instanceof Error ? error.message : String(error) };
+  }
+  port.postMessage(message);
+  Atomics.store(control, ScanControl.BUSY, 0);
+}

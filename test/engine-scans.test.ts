@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Publisher, Subscriber } from 'zeromq';
+import { Engine } from '../engine/app/engine.ts';
+import { monoNowNs } from '../engine/clock/monotonic.ts';
+import { parseEngineConfig } from '../engine/config/engine-config.ts';
+import type { ScanReport } from '../engine/scans/scan-report.ts';
+import { TickKind } from '../engine/wire/layout.ts';
+import { symbolId } from '../engine/wire/symbol-id.ts';
+import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
+import { eventually } from './support/eventually.ts';
+
+/**
+ * Bars and universe scans on real engines (both layouts) with real ZeroMQ sockets: trades with exchange times in
+ * four one-second intervals close three bars; each close is scanned on the engine's scan thread and reported on
+ * the signals socket (topic `scan`), while the engine keeps trading; the metrics count the bars and scans.
+ */
+const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN'];
+const SECOND = 1_000_000_000;
+const engines: Engine[] = [];
+const closers: Array<() => void> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) close();
+  await Promise.all(engines.splice(0).map((engine) => engine.stop()));
+});
+
+describe.each([
+  ['inline', { layout: 'inline' }],
+  ['workers', { layout: 'workers', workers: 2 }],
+])('scans at each bar close (%s layout)', (_name, pipeline) => {
+  it('reports each closed bar on the signals socket, ranked across the symbols, and counts it', async () => {
+    const feed = new Publisher({ linger: 0 });
+    await feed.bind('tcp://127.0.0.1:*');
+    closers.push(() => feed.close());
+    const config = parseEngineConfig({
+      symbols: SYMBOLS,
+      indicators: [{ name: 'ema-2', type: 'ema', params: { period: 2 } }, { name: 'rsi-2', type: 'rsi', params: { period: 2 } }],
+      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
+      risk: { maxOrderQty: 10, maxPosition: 1000, maxNotional: 1e9, priceBandBps: 5000, ordersEnabled: true },
+      zeromq: {
+        endpoints: [
+          { name: 'md', role: 'marketData', address: feed.lastEndpoint ?? '' },
+          { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:1' },
+          { name: 'signals', role: 'signals', bind: 'tcp://127.0.0.1:*' },
+        ],
+      },
+      metrics: { port: 0, host: '127.0.0.1' },
+      pipeline,
+      warmupTicks: 0,
+      scans: { barIntervalMs: 1000, panelBars: 16, indicators: ['ema-2'], correlation: { symbols: 4, window: 2 }, topSymbols: 2 },
+      shutdown: { drainTimeoutMs: 500 },
+    });
+    const engine = new Engine({ config, clockNs: monoNowNs, log: () => undefined });
+    engines.push(engine);
+    await engine.start();
+    const consumer = new Subscriber({ receiveTimeout: 10_000 });
+    closers.push(() => consumer.close());
+    consumer.connect(engine.endpoints.signals ?? '');
+    consumer.subscribe('scan');
+    consumer.subscribe('signals');
+
+    const writer = new TickFrameWriter(1);
+    let sequence = 0;
+    const trade = async (s: number, price: number, atNs: number): Promise<void> => {
+      writer.begin(3, sequence++);
+      writer.append(symbolId(SYMBOLS[s]), TickKind.Trade, price, 10, atNs, monoNowNs());
+      await feed.send([Buffer.from(SYMBOLS[s]), writer.finish(monoNowNs())]);
+    };
+    /** The next scan report, passing over the probe strategy's signals. */
+    const nextReport = async (): Promise<ScanReport> => {
+      for (;;) {
+        const [topic, body] = await consumer.receive();
+        if (topic.toString() === 'scan') return JSON.parse(body.toString()) as ScanReport;
+      }
+    };
+    // Both sockets join asynchronously: trades of the first interval until the probe's signals come back.
+    const joined = new Subscriber({ receiveTimeout: 100 });
+    closers.push(() => joined.close());
+    joined.connect(engine.endpoints.signals ?? '');
+    joined.subscribe('signals');
+    await eventually(async () => {
+      await trade(0, 100, 50 * SECOND);
+      return joined.receive().then(() => true, () => false);
+    }, { timeoutMs: 10_000, intervalMs: 10, what: 'signals from the engine' });
+    // Bar 0 (50 s): everyone at 100. Bar 1 (51 s): NVDA +3 %, AAPL +1 %, MSFT -1 %, AMZN -2 %. Bar 2 (52 s): back to
+    // 100. Each bar's first trade closes the bar before; the test waits for its scan (bars are a second apart live).
+    for (let s = 1; s < 4; s++) await trade(s, 100, 50 * SECOND + s);
+    const moves = [[101, 99, 103, 98], [100, 100, 100, 100]];
+    const reports: ScanReport[] = [];
+    for (const [k, prices] of moves.entries()) {
+      for (let s = 0; s < 4; s++) await trade(s, prices[s], (51 + k) * SECOND + s);
+      reports.push(await nextReport());
+    }
+    await trade(0, 100, 53 * SECOND); // opens 53 s: closes bar 2
+    reports.push(await nextReport());
+    expect(reports.map((r) => [r.bar, r.barStartNs])).toEqual([[0, String(50n * BigInt(SECOND))], [1, String(51n * BigInt(SECOND))], [2, String(52n * BigInt(SECOND))]]);
+    expect(reports[0].ranked).toBe(0); // the first bar has no return
+    expect(reports[1].top.map((e) => e.symbol)).toEqual(['NVDA', 'AAPL']);
+    expect(reports[1].bottom.map((e) => e.symbol)).toEqual(['AMZN', 'MSFT']);
+    expect(reports[1].top[0]).toMatchObject({ returnRank: 1 });
+    expect(reports[1].top[0].return).toBeCloseTo(0.03, 12);
+    expect(reports[2].top[0].symbol).toBe('AMZN'); // 98 -> 100
+    // AMZN's per-bar EMA(2): seeded with the mean of its bars 100, 98 (99), then (100 - 99) * 2/3 + 99.
+    expect(reports[2].top[0].indicators['ema-2'].value).toBeCloseTo(99 + 2 / 3, 12);
+    expect(reports[2].correlation?.window).toBe(2);
+    const metrics = await (await fetch(`${engine.endpoints.metrics ?? ''}/metrics`)).text();
+    expect(metrics).toContain('nexus_engine_bars_closed_total 3');
+    expect(metrics).toContain('nexus_engine_scans_total{result="completed"} 3');
+    expect(metrics).toContain('nexus_engine_scans_total{result="failed"} 0');
+  });
+});
