@@ -17,7 +17,8 @@
  *                           own thread (eight indicators and a 500 x 500 correlation), over the same without scans;
  *                           alternating 2 s periods, 4 of each
  *
- * Not measured yet (null, listed in `pending`): wasm and gpu warm starts, scans and correlations.
+ * Not measured (listed in `pending`): the wasm and gpu backends, which neither the warm start nor the scans use
+ * yet, and correlation on worker threads.
  *
  *   npm run bench:inpod [-- --json] [-- --quick]
  */

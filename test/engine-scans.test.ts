@@ -106,5 +106,7 @@ describe.each([
     expect(metrics).toContain('nexus_engine_bars_closed_total 3');
     expect(metrics).toContain('nexus_engine_scans_total{result="completed"} 3');
     expect(metrics).toContain('nexus_engine_scans_total{result="failed"} 0');
+    expect(metrics).toContain('nexus_engine_bar_anomalies_total{kind="bar_missed"} 0');
+    expect(metrics).toContain('nexus_engine_bar_anomalies_total{kind="late_trade"} 0');
   });
 });

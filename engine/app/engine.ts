@@ -160,6 +160,10 @@ export class Engine {
           counters.scanSeconds[0] = scans.indicatorsSeconds;
           counters.scanSeconds[1] = scans.crossSectionSeconds;
           counters.scanSeconds[2] = scans.correlationSeconds;
+          counters.barAnomalies[0] = this.scans.lateTrades;
+          counters.barAnomalies[1] = this.scans.futureTrades;
+          counters.barAnomalies[2] = this.scans.gapBarsSkipped;
+          counters.barAnomalies[3] = scans.barsMissed;
         }
       },
     });
@@ -285,15 +289,15 @@ export class Engine {
       panelBars: settings.panelBars,
       settings: { indicators, ...(settings.correlation === undefined ? {} : { correlation: settings.correlation }) },
       topSymbols: settings.topSymbols,
-      onReport: (report) => this.publisher.publishScan(Buffer.from(JSON.stringify(report))),
+      onReport: (json) => this.publisher.publishScan(Buffer.from(json.buffer, json.byteOffset, json.byteLength)),
       onFailure: (bar, message) => log(`Scan of bar ${bar} failed error="${message}"`),
     });
   }
 
   /**
    * The configured history, read and arranged for the pipeline; undefined without one, or when it is unusable and
-   * `history.onError` is coldStart (logged as a warning, `nexus_engine_warm_start{state="cold"}`). Under
-   * onError fail (the default) a HistoryError stops the start: the engine exits 2 naming the file and row.
+   * `history.onError` is coldStart (logged as a warning, `nexus_engine_warm_start{state="cold"}`), whatever the
+   * problem. Under onError fail (the default) it stops the start: a HistoryError exits 2 naming the file and row.
    */
   private async loadHistory(): Promise<TradeHistory | undefined> {
     const { config, log } = this.options;
@@ -311,8 +315,10 @@ export class Engine {
       }
       return loaded.history;
     } catch (error) {
-      if (!(error instanceof HistoryError) || settings.onError === 'fail') throw error;
-      log(`Warning: ${error.message}; starting with cold indicators (history.onError coldStart)`);
+      if (settings.onError === 'fail') throw error;
+      // Under coldStart nothing about the history stops the engine: a bad file, and also one too large to hold.
+      const reason = error instanceof HistoryError ? error.message : `history ${settings.path}: ${(error as Error).message}`;
+      log(`Warning: ${reason}; starting with cold indicators (history.onError coldStart)`);
       this.warmStart = { state: 'cold', shortSymbols: 0 };
       return undefined;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BarAggregator } from './bar-aggregator.ts';
+import { BarAggregator, MAX_AHEAD_NS, MAX_GAP_BARS } from './bar-aggregator.ts';
 import { createBarPanel, rowOffset, type BarPanel } from './bar-panel.ts';
 
 const SECOND = 1_000_000_000;
@@ -36,18 +36,32 @@ describe('BarAggregator', () => {
     expect([...panel.interval.subarray(0, 4)]).toEqual([5, 6, 7, 8]);
   });
 
-  it('counts a late print into the open bar, and closes at most one panel of a long gap', () => {
+  it('counts a late print into the open bar, and closes only the latest empty bars of a long gap', () => {
     const panel = createBarPanel(1, 4);
     const bars = new BarAggregator(panel, SECOND);
     bars.onTrade(0, 10, 1, 10 * SECOND);
     bars.onTrade(0, 11, 1, 9.5 * SECOND); // late: joins the open bar
     expect(bars.lateTrades).toBe(1);
-    expect(bars.onTrade(0, 12, 1, 100 * SECOND)).toBe(4); // the bar of 10 s, then 3 of the 89 empty ones
+    expect(bars.onTrade(0, 12, 1, 100 * SECOND)).toBe(4); // the bar of 10 s, then 3 of the 89 empty ones (the panel)
     expect(bars.gapBarsSkipped).toBe(86);
     expect(Atomics.load(panel.closed, 0)).toBe(4);
     expect(barOf(panel, 0, 0)).toEqual([10, 11, 10, 11, 2]);
     expect(barOf(panel, 3, 0)).toEqual([11, 11, 11, 11, 0]);
     expect([...panel.interval]).toEqual([10, 97, 98, 99]); // the latest empty intervals before the new one
+    const wide = new BarAggregator(createBarPanel(1, 64), SECOND);
+    wide.onTrade(0, 10, 1, 0);
+    expect(wide.onTrade(0, 10, 1, 3_600 * SECOND)).toBe(1 + MAX_GAP_BARS); // an hour of silence: 16 empty bars
+    expect(wide.gapBarsSkipped).toBe(3_599 - MAX_GAP_BARS);
+  });
+
+  it('leaves a print stamped far in the future out of the bars, which go on closing', () => {
+    const panel = createBarPanel(1, 8);
+    const bars = new BarAggregator(panel, SECOND);
+    bars.onTrade(0, 10, 1, 10 * SECOND);
+    expect(bars.onTrade(0, 99, 1, 10 * SECOND + MAX_AHEAD_NS + SECOND)).toBe(0);
+    expect(bars.futureTrades).toBe(1);
+    expect(bars.onTrade(0, 11, 1, 11 * SECOND)).toBe(1);
+    expect(barOf(panel, 0, 0)).toEqual([10, 10, 10, 10, 1]);
   });
 
   it('refuses an interval below 1 ms and a panel too small to scan', () => {

@@ -11,11 +11,19 @@ import { rowOffset, type BarPanel } from './bar-panel.ts';
  * - no trade in the interval but an earlier one: a flat bar at the previous close, volume 0 (an empty interval);
  * - never traded: NaN in every field (scans leave the symbol out).
  *
- * Intervals that passed with no trade of any symbol close as empty bars too, at most `panel.capacity - 1` of them
- * (an overnight gap of 1 s bars closes one panel's worth, not 50,000: older ones would have left the window
- * anyway; `gapBarsSkipped` counts the rest). A trade stamped earlier than the open interval (a late print) joins the open
- * bar and is counted in `lateTrades`. Allocation-free per trade.
+ * Intervals that passed with no trade of any symbol close as empty bars too, at most MAX_GAP_BARS of them (an
+ * overnight gap of 1 s bars closes 16, not 50,000: a closed market is not a flat one; `gapBarsSkipped` counts the
+ * rest). A trade stamped earlier than the open interval (a late print) joins the open bar and is counted in
+ * `lateTrades`; one stamped more than a week past it is a bad print (`futureTrades`), left out of the bars so it
+ * cannot stop them. Allocation-free per trade; the trade that closes a bar writes every symbol's row (the cost of
+ * a close on the feed thread: about 5 stores a symbol, per bar closed).
  */
+/** Empty bars closed at most after a silence of the whole market (the rest counted in gapBarsSkipped). */
+export const MAX_GAP_BARS = 16;
+
+/** How far past the open bar a trade's exchange time may be; beyond, it is a bad print (a week). */
+export const MAX_AHEAD_NS = 7 * 24 * 3600 * 1e9;
+
 export class BarAggregator {
   /** The open interval's number (exchange_ts / interval, floored); -1 before the first trade. */
   private interval = -1;
@@ -29,6 +37,8 @@ export class BarAggregator {
   /** Each symbol's last close so far (NaN: never traded): an empty interval's flat bar. */
   private readonly previousClose: Float64Array;
   lateTrades = 0;
+  /** Trades stamped more than MAX_AHEAD_NS past the open bar: taken as bad prints, left out of the bars. */
+  futureTrades = 0;
   gapBarsSkipped = 0;
 
   constructor(private readonly panel: BarPanel, readonly intervalNs: number) {
@@ -58,6 +68,10 @@ export class BarAggregator {
     if (this.interval < 0) {
       this.interval = interval;
     } else if (interval > this.interval) {
+      if ((interval - this.interval) * this.intervalNs > MAX_AHEAD_NS) {
+        this.futureTrades++;
+        return 0;
+      }
       closed = this.closeThrough(interval);
     } else if (interval < this.interval) {
       this.lateTrades++;
@@ -81,8 +95,8 @@ export class BarAggregator {
   private closeThrough(interval: number): number {
     this.appendRow(this.interval);
     const empty = interval - this.interval - 1;
-    // At most a panel's worth with the bar just closed (the panel keeps every row this closes): the latest ones.
-    const written = Math.min(empty, this.panel.capacity - 1);
+    // At most MAX_GAP_BARS of them (the latest), and never more than the panel keeps with the bar just closed.
+    const written = Math.min(empty, MAX_GAP_BARS, this.panel.capacity - 1);
     for (let k = written; k > 0; k--) this.appendRow(interval - k);
     this.gapBarsSkipped += empty - written;
     this.interval = interval;

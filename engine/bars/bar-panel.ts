@@ -21,6 +21,14 @@ export interface BarPanel {
   readonly closed: Int32Array;
 }
 
+/** Extra panel rows beyond the scans' window, so a scan that runs a little late is not overwritten under it. */
+export const PANEL_SLACK_BARS = 64;
+
+/** Bytes of a panel of `symbols` x `capacity` bars (five fields, 8 bytes each). */
+export function barPanelBytes(symbols: number, capacity: number): number {
+  return symbols * capacity * 5 * 8;
+}
+
 export function createBarPanel(symbols: number, capacity: number): BarPanel {
   if (!Number.isInteger(symbols) || symbols < 1) throw new RangeError(`symbols must be an integer >= 1, got ${symbols}`);
   if (!Number.isInteger(capacity) || capacity < 2) throw new RangeError(`capacity must be an integer >= 2, got ${capacity}`);

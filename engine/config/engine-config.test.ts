@@ -70,6 +70,8 @@ describe('parseEngineConfig', () => {
     [{ history: { path: 'h.csv', maxTradesPerSymbol: 10, strategyReplayTrades: 11 } },
       'history.strategyReplayTrades: must be at most maxTradesPerSymbol (10), got 11'],
     [{ history: { path: 'h.csv', onError: 'ignore' } }, 'history.onError: must be one of fail, coldStart, got "ignore"'],
+    [{ indicators: [{ name: 'macd', type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } }], history: { path: 'h.csv', maxTradesPerSymbol: 20 } },
+      'history.maxTradesPerSymbol: must be at least the longest indicator warm-up (34 trades), got 20'],
     [{ history: { path: 'h.csv', bars: 5 } }, 'history.bars: '],
   ])('rejects a bad history section: %j', (overrides, message) => {
     expect(() => parseEngineConfig(withOverrides(overrides))).toThrow(message);
@@ -92,6 +94,8 @@ describe('parseEngineConfig', () => {
     [{ scans: { panelBars: 10, correlation: { symbols: 2, window: 10 } } }, 'scans.correlation.window: must be an integer between 2 and 9, got 10'],
     [{ scans: { barIntervalMs: 0 } }, 'scans.barIntervalMs: must be an integer between 1 and 86400000, got 0'],
     [{ scans: { every: 1 } }, 'scans.every: '],
+    [{ symbols: Array.from({ length: 4_000 }, (_, i) => `S${i}`), scans: { panelBars: 100_000 } },
+      'scans.panelBars: a panel of 4000 symbols x 100000 bars needs 15269 MiB of shared memory, at most 2048 MiB; keep fewer bars'],
   ])('rejects a bad scans section: %j', (overrides, message) => {
     const base = { symbols: ['A', 'B', 'C'], indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }] };
     expect(() => parseEngineConfig(withOverrides({ ...base, ...overrides }))).toThrow(message);

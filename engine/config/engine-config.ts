@@ -1,5 +1,6 @@
 import type { OwnershipMode } from '../ownership/symbol-ownership.ts';
 import { ConfigError } from '../config-error.ts';
+import { barPanelBytes, PANEL_SLACK_BARS } from '../bars/bar-panel.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { validateRiskLimits, type RiskLimits } from '../risk/risk-engine.ts';
 import { OVERFLOW_POLICIES, type OverflowPolicy } from '../ring/spsc-ring.ts';
@@ -206,7 +207,7 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
   const shutdownRaw = optionalObject(raw, 'shutdown', 'shutdown');
   rejectUnknownKeys(shutdownRaw, ['drainTimeoutMs'], 'shutdown');
   const faultInjection = parseFaultInjection(raw.faultInjection);
-  const history = parseHistory(raw.history);
+  const history = parseHistory(raw.history, indicators);
   const scans = parseScans(raw.scans, symbols.length, indicators);
   const ownershipRaw = optionalObject(raw, 'ownership', 'ownership');
   rejectUnknownKeys(ownershipRaw, ['mode', 'book'], 'ownership');
@@ -233,6 +234,9 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
   };
 }
 
+/** The largest bar panel a config may ask for (scans.panelBars x symbols). */
+const MAX_PANEL_BYTES = 2 * 2 ** 30;
+
 /** The optional `scans` section; undefined when absent. Indicators are named from the config's `indicators`. */
 function parseScans(value: unknown, symbolCount: number, indicators: readonly IndicatorSpec[]): ScansConfig | undefined {
   if (value === undefined) return undefined;
@@ -240,6 +244,11 @@ function parseScans(value: unknown, symbolCount: number, indicators: readonly In
   const object = asObject(value, path);
   rejectUnknownKeys(object, ['barIntervalMs', 'panelBars', 'indicators', 'correlation', 'topSymbols'], path);
   const panelBars = readInteger(object, 'panelBars', path, { min: 2, max: 100_000, fallback: 256 });
+  const panelBytes = barPanelBytes(symbolCount, panelBars + PANEL_SLACK_BARS);
+  if (panelBytes > MAX_PANEL_BYTES) {
+    const mib = (bytes: number): number => Math.ceil(bytes / 2 ** 20);
+    throw new ConfigError('scans.panelBars', `a panel of ${symbolCount} symbols x ${panelBars} bars needs ${mib(panelBytes)} MiB of shared memory, at most ${mib(MAX_PANEL_BYTES)} MiB; keep fewer bars`);
+  }
   const known = indicators.map((indicator) => indicator.name);
   const names = object.indicators === undefined ? known : asArray(object.indicators, 'scans.indicators').map((name, i) => {
     if (typeof name !== 'string' || !known.includes(name)) {
@@ -269,7 +278,7 @@ function parseScans(value: unknown, symbolCount: number, indicators: readonly In
 export const MAX_HISTORY_TRADES_PER_SYMBOL = 10_000_000;
 
 /** The optional `history` section; undefined when absent. `path` is required in it. */
-function parseHistory(value: unknown): HistoryConfig | undefined {
+function parseHistory(value: unknown, indicators: readonly IndicatorSpec[]): HistoryConfig | undefined {
   if (value === undefined) return undefined;
   const path = 'history';
   const object = asObject(value, path);
@@ -279,6 +288,11 @@ function parseHistory(value: unknown): HistoryConfig | undefined {
   const maxTradesPerSymbol = readInteger(object, 'maxTradesPerSymbol', path, {
     min: 1, max: MAX_HISTORY_TRADES_PER_SYMBOL, fallback: 100_000,
   });
+  // Fewer trades than an indicator's warm-up could never warm it: refuse that here rather than report every symbol short.
+  const longest = Math.max(0, ...indicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `indicators[${i}]`).warmupPeriod));
+  if (maxTradesPerSymbol < longest) {
+    throw new ConfigError('history.maxTradesPerSymbol', `must be at least the longest indicator warm-up (${longest} trades), got ${maxTradesPerSymbol}`);
+  }
   const strategyReplayTrades = readInteger(object, 'strategyReplayTrades', path, { min: 0, max: MAX_HISTORY_TRADES_PER_SYMBOL, fallback: 50 });
   if (strategyReplayTrades > maxTradesPerSymbol) {
     throw new ConfigError('history.strategyReplayTrades', `must be at most maxTradesPerSymbol (${maxTradesPerSymbol}), got ${strategyReplayTrades}`);

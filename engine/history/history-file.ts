@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { EngineConfig, HistoryConfig } from '../config/engine-config.ts';
+import { leastCommonMultiple, type StreamingIndicator } from '../indicators/indicator.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { parseTickCsv, TickCsvError } from '../sim/tick-csv.ts';
 import { arrangeHistory, type TradeHistory } from './trade-history.ts';
@@ -19,12 +20,25 @@ export class HistoryError extends Error {
 
 /** Trades a symbol needs before every configured indicator is stable: the longest warm-up (0 with none). */
 export function requiredTrades(config: Pick<EngineConfig, 'indicators'>): number {
-  let most = 0;
-  config.indicators.forEach((spec, i) => {
-    const warmup = createIndicator({ type: spec.type, params: { ...spec.params } }, `indicators[${i}]`).warmupPeriod;
-    if (warmup > most) most = warmup;
-  });
-  return most;
+  return Math.max(0, ...indicatorsOf(config).map((indicator) => indicator.warmupPeriod));
+}
+
+/**
+ * The configured indicators' common replay alignment (the least common multiple of the windowed ones'), where a
+ * symbol's used trades may begin so the windowed indicators end exactly as after the whole file; 0 when none is
+ * windowed, or when it exceeds `maxTradesPerSymbol` (the cut is then exact and those indicators converge instead).
+ */
+export function historyAlignment(config: Pick<EngineConfig, 'indicators'>, maxTradesPerSymbol: number): number {
+  let alignment = 0;
+  for (const indicator of indicatorsOf(config)) {
+    if (indicator.replayAlignment === 0) continue;
+    alignment = alignment === 0 ? indicator.replayAlignment : leastCommonMultiple(alignment, indicator.replayAlignment);
+  }
+  return alignment <= maxTradesPerSymbol ? alignment : 0;
+}
+
+function indicatorsOf(config: Pick<EngineConfig, 'indicators'>): StreamingIndicator[] {
+  return config.indicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `indicators[${i}]`));
 }
 
 /** What loading found: the history, and the symbols it leaves short (a problem only under onError fail). */
@@ -53,7 +67,9 @@ export async function loadHistory(settings: HistoryConfig, config: Pick<EngineCo
     if (error instanceof TickCsvError) throw new HistoryError(settings.path, error.message.slice(error.origin.length + 2));
     throw error;
   }
-  const history = arrangeHistory(table, config.symbols, settings.path, { history: settings, requiredTrades: requiredTrades(config) });
+  const history = arrangeHistory(table, config.symbols, settings.path, {
+    history: settings, requiredTrades: requiredTrades(config), alignment: historyAlignment(config, settings.maxTradesPerSymbol),
+  });
   if (history.shortSymbols.length === 0) return { history };
   const listed = history.shortSymbols.slice(0, 5).map((s) => `${s.symbol} has ${s.trades}`).join(', ');
   const more = history.shortSymbols.length > 5 ? ` and ${history.shortSymbols.length - 5} more` : '';

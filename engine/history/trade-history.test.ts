@@ -53,4 +53,23 @@ describe('arrangeHistory', () => {
     expect([...history.asks]).toEqual([11.2, 0]);
     expect(history.shortSymbols).toEqual([]);
   });
+
+  it('starts the replay for every symbol at once, at the earliest of their last trades, so prices and books agree', () => {
+    // QUIET's last trade comes early: from its row on, BUSY's trades are replayed too, more than strategyReplayTrades.
+    const rows = ['exchange_ts_ns,symbol,kind,price,size', '1,BUSY,trade,1,1', '2,QUIET,trade,50,1', '3,BUSY,trade,2,1', '4,BUSY,bid,1.9,1', '5,BUSY,trade,3,1', '6,BUSY,trade,4,1'];
+    const history = arrangeHistory(parseTickCsv(rows.join('\n'), 'q.csv'), ['BUSY', 'QUIET'], 'q.csv', {
+      history: { maxTradesPerSymbol: 100, strategyReplayTrades: 1 }, requiredTrades: 1,
+    });
+    expect([...history.seedEnd]).toEqual([1, 4]); // BUSY: only its first trade is seeded; QUIET: none
+    expect([...history.replay.price]).toEqual([50, 2, 1.9, 3, 4]);
+    expect([...history.replay.symbolIndex]).toEqual([1, 0, 0, 0, 0]);
+  });
+
+  it('moves a symbol\'s first used trade back to a multiple of the indicators\' alignment', () => {
+    const rows = ['exchange_ts_ns,symbol,kind,price,size', ...Array.from({ length: 10 }, (_, i) => `${i + 1},A,trade,${10 + i},1`)];
+    const table = parseTickCsv(rows.join('\n'), 'a.csv');
+    const cut = (alignment: number) => arrangeHistory(table, ['A'], 'a.csv', { history: { maxTradesPerSymbol: 3, strategyReplayTrades: 0 }, requiredTrades: 1, alignment });
+    expect([...cut(0).prices]).toEqual([17, 18, 19]); // the last 3
+    expect([...cut(4).prices]).toEqual([14, 15, 16, 17, 18, 19]); // from trade 4, a multiple of 4
+  });
 });

@@ -5,16 +5,17 @@ import { TickKind } from '../wire/layout.ts';
 /**
  * A history arranged for a warm start (docs/warm-start.md), from a parsed tick CSV and the engine's symbols.
  *
- * For each configured symbol, its last `maxTradesPerSymbol` trades, oldest first, split in two:
+ * For each configured symbol, its last `maxTradesPerSymbol` trades (see arrangeHistory for the exact cut), oldest
+ * first, split in two at the replay's first row:
  *
  *     symbol s:  [tradeStart[s] ............ seedEnd[s]) [seedEnd[s] ...... tradeStart[s + 1])
  *                 seeded straight into the indicators      replayed through the strategies
- *                 (warm-state kernels)                     (the last strategyReplayTrades, in file order)
+ *                 (warm-state kernels)                     (in `replay`, in file order)
  *
- * The replayed part goes through the engine's own tick processor in the file's order, interleaved across
- * symbols and with the quotes that came between those trades, so strategies rebuild their per-symbol state from
- * the same ticks in the same order a running engine saw. Quotes before a symbol's replayed part only set the
- * book it starts with (`bids`, `asks`). Symbols in the file that the engine does not trade are skipped and named.
+ * The replayed part goes through the engine's own tick processor in the file's order, every symbol's trades and
+ * quotes interleaved as they came, so strategies rebuild their state from the same ticks in the same order a
+ * running engine saw. Quotes before the replay only set the book it starts with (`bids`, `asks`). Symbols in the
+ * file that the engine does not trade are skipped and named.
  *
  * Every array lives on a SharedArrayBuffer, so the workers layout hands the one history to all its threads
  * without copying it.
@@ -60,6 +61,8 @@ export interface ShortSymbol {
 export interface ArrangeOptions {
   readonly history: Pick<HistoryConfig, 'maxTradesPerSymbol' | 'strategyReplayTrades'>;
   readonly requiredTrades: number;
+  /** The indicators' replay alignment (see arrangeHistory); 0 or absent: cut at maxTradesPerSymbol exactly. */
+  readonly alignment?: number;
 }
 
 function sharedFloat64(length: number): Float64Array {
@@ -70,54 +73,76 @@ function sharedInt32(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(Math.max(1, length) * 4), 0, length);
 }
 
-/** Arranges a parsed tick table for `symbols` (the engine's, in its order). Pure apart from the allocations. */
+/**
+ * Arranges a parsed tick table for `symbols` (the engine's, in its order). Pure apart from the allocations.
+ *
+ * Two cuts, in the file's order:
+ * - per symbol, the trades it uses: its last `maxTradesPerSymbol`, the first of them moved back to a multiple of
+ *   `alignment` (the indicators' replayAlignment, see StreamingIndicator), so the windowed indicators' state is
+ *   exactly that of streaming the whole file; the recursions (EMA, RSI, MACD, ATR) converge to it instead;
+ * - for all symbols at once, the replay: from the earliest row among every symbol's last `strategyReplayTrades`
+ *   trades, every tick is replayed in file order (trades and quotes of every symbol), so during the replay each
+ *   strategy sees every other symbol's price and book as they were at that row. Before that row, trades seed the
+ *   indicators and quotes only set the book.
+ */
 export function arrangeHistory(table: TickTable, symbols: readonly string[], origin: string, options: ArrangeOptions): TradeHistory {
   const { maxTradesPerSymbol, strategyReplayTrades } = options.history;
   const configured = new Map(symbols.map((symbol, index) => [symbol, index]));
   // The file's symbol numbering -> the engine's (-1: not traded here).
   const engineIndex = Int32Array.from(table.symbols, (symbol) => configured.get(symbol) ?? -1);
   const ignoredSymbols = table.symbols.filter((symbol) => !configured.has(symbol));
+  const n = symbols.length;
 
-  const tradesInFile = new Int32Array(symbols.length);
+  const tradesInFile = new Int32Array(n);
   for (let i = 0; i < table.count; i++) {
     const s = engineIndex[table.symbolIndex[i]];
     if (s >= 0 && table.kind[i] === TickKind.Trade) tradesInFile[s]++;
   }
-  const tradeStart = sharedInt32(symbols.length + 1);
-  const seedEnd = sharedInt32(symbols.length);
   // Per symbol, the file ordinals (among its trades) of its first used and first replayed trade.
-  const firstUsed = new Int32Array(symbols.length);
-  const firstReplayed = new Int32Array(symbols.length);
-  for (let s = 0; s < symbols.length; s++) {
-    const used = Math.min(tradesInFile[s], maxTradesPerSymbol);
-    tradeStart[s + 1] = tradeStart[s] + used;
-    firstUsed[s] = tradesInFile[s] - used;
-    firstReplayed[s] = tradesInFile[s] - Math.min(used, strategyReplayTrades);
-    seedEnd[s] = tradeStart[s] + (firstReplayed[s] - firstUsed[s]);
+  const alignment = options.alignment ?? 0;
+  const firstUsed = new Int32Array(n);
+  const firstReplayed = new Int32Array(n);
+  for (let s = 0; s < n; s++) {
+    const cut = Math.max(0, tradesInFile[s] - maxTradesPerSymbol);
+    firstUsed[s] = alignment > 0 ? Math.floor(cut / alignment) * alignment : cut;
+    firstReplayed[s] = tradesInFile[s] - Math.min(tradesInFile[s] - firstUsed[s], strategyReplayTrades);
   }
-
-  const prices = sharedFloat64(tradeStart[symbols.length]);
-  const sizes = sharedFloat64(tradeStart[symbols.length]);
-  const bids = sharedFloat64(symbols.length);
-  const asks = sharedFloat64(symbols.length);
-  const seen = new Int32Array(symbols.length);
-  const replaying = new Uint8Array(symbols.length);
+  // The replay's first row: the earliest among the symbols' first replayed trades (the end: no replay).
+  let replayFrom = table.count;
+  const seen = new Int32Array(n);
+  for (let i = 0; i < table.count && strategyReplayTrades > 0; i++) {
+    const s = engineIndex[table.symbolIndex[i]];
+    if (s < 0 || table.kind[i] !== TickKind.Trade) continue;
+    if (seen[s]++ === firstReplayed[s]) {
+      replayFrom = i;
+      break; // rows only grow: the first symbol to reach its first replayed trade sets the start
+    }
+  }
+  // The columns: each symbol's used trades, seeded ones (before replayFrom) first.
+  const tradeStart = sharedInt32(n + 1);
+  const seedEnd = sharedInt32(n);
+  const usedBefore = new Int32Array(n);
+  seen.fill(0);
   let replayCount = 0;
-  // Pass 1: the used trades into their columns; count the replayed ticks.
   for (let i = 0; i < table.count; i++) {
     const s = engineIndex[table.symbolIndex[i]];
     if (s < 0) continue;
-    if (table.kind[i] === TickKind.Trade) {
-      const ordinal = seen[s]++;
-      if (ordinal >= firstUsed[s]) {
-        const at = tradeStart[s] + ordinal - firstUsed[s];
-        prices[at] = table.price[i];
-        sizes[at] = table.size[i];
-      }
-      if (ordinal >= firstReplayed[s]) replaying[s] = 1;
+    const trade = table.kind[i] === TickKind.Trade;
+    const used = !trade || seen[s]++ >= firstUsed[s];
+    if (i >= replayFrom) {
+      if (used) replayCount++;
+    } else if (trade && used) {
+      usedBefore[s]++;
     }
-    if (replaying[s] === 1) replayCount++;
   }
+  for (let s = 0; s < n; s++) {
+    tradeStart[s + 1] = tradeStart[s] + (tradesInFile[s] - firstUsed[s]);
+    seedEnd[s] = tradeStart[s] + usedBefore[s];
+  }
+  const prices = sharedFloat64(tradeStart[n]);
+  const sizes = sharedFloat64(tradeStart[n]);
+  const bids = sharedFloat64(n);
+  const asks = sharedFloat64(n);
   const replay: ReplayTicks = {
     count: replayCount,
     symbolIndex: sharedInt32(replayCount),
@@ -126,20 +151,24 @@ export function arrangeHistory(table: TickTable, symbols: readonly string[], ori
     size: sharedFloat64(replayCount),
     exchangeTsNs: sharedFloat64(replayCount),
   };
-  // Pass 2: the replayed ticks in file order, and the book each symbol starts its replay with.
   seen.fill(0);
-  replaying.fill(0);
   let r = 0;
   for (let i = 0; i < table.count; i++) {
     const s = engineIndex[table.symbolIndex[i]];
     if (s < 0) continue;
     const kind = table.kind[i];
-    if (kind === TickKind.Trade && seen[s]++ >= firstReplayed[s]) replaying[s] = 1;
-    if (replaying[s] === 0) {
+    if (kind === TickKind.Trade) {
+      const ordinal = seen[s]++;
+      if (ordinal < firstUsed[s]) continue;
+      const at = tradeStart[s] + ordinal - firstUsed[s];
+      prices[at] = table.price[i];
+      sizes[at] = table.size[i];
+    } else if (i < replayFrom) {
       if (kind === TickKind.Bid) bids[s] = table.price[i];
-      else if (kind === TickKind.Ask) asks[s] = table.price[i];
+      else asks[s] = table.price[i];
       continue;
     }
+    if (i < replayFrom) continue;
     replay.symbolIndex[r] = s;
     replay.kind[r] = kind;
     replay.price[r] = table.price[i];
@@ -149,7 +178,7 @@ export function arrangeHistory(table: TickTable, symbols: readonly string[], ori
   }
 
   const shortSymbols: ShortSymbol[] = [];
-  for (let s = 0; s < symbols.length; s++) {
+  for (let s = 0; s < n; s++) {
     const trades = tradeStart[s + 1] - tradeStart[s];
     if (trades < options.requiredTrades) shortSymbols.push({ symbol: symbols[s], trades });
   }

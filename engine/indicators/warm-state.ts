@@ -18,9 +18,10 @@ import { typicalPrice, Vwap } from './vwap.ts';
  * Each kernel is its class's `update` written as a loop over local variables, several times faster than `update`
  * on object fields (measured in bench/inpod.ts). The recursions (EMA, RSI, MACD, ATR) depend on every value, so
  * their kernels run the whole history; the windowed indicators (SMA, Bollinger, VWAP, stochastic) only the aligned
- * tail `replayStart` names (StreamingIndicator.replayAlignment), bounded by the re-summation period and the
- * warm-up whatever the history's length, and they read each leaving value back from the history instead of a
- * ring. warm-state.test.ts holds every kernel to its class: the same state, bit for bit.
+ * tail `replayStart` names (StreamingIndicator.replayAlignment): less than one alignment plus the warm-up,
+ * whatever the history's length (about 1,000 to 2,000 values for periods up to 1,024; a stochastic whose two
+ * SMAs re-sum on different periods has their least common multiple, which can be the whole history), and they
+ * read each leaving value back from the history instead of a ring. warm-state.test.ts holds every kernel to its class: the same state, bit for bit.
  *
  * History columns are a bar's `high`, `low`, `close` and `volume`; for trades all three prices are the trade price
  * (pass the same array) and the volume is its size.

@@ -42,6 +42,8 @@ export const WARM_START_STATES = ['none', 'warm', 'cold'] as const;
 
 /** Label values of `nexus_engine_scans_total{result}`, indexed like EngineCounters.scans. */
 export const SCAN_RESULTS = ['completed', 'skipped', 'torn', 'failed'] as const;
+/** Label values of `nexus_engine_bar_anomalies_total{kind}`, indexed like EngineCounters.barAnomalies. */
+export const BAR_ANOMALIES = ['late_trade', 'future_trade', 'gap_bar_skipped', 'bar_missed'] as const;
 /** Label values of `nexus_engine_scan_last_seconds{part}`, indexed like EngineCounters.scanSeconds. */
 export const SCAN_PARTS = ['indicators', 'cross_section', 'correlation'] as const;
 
@@ -86,6 +88,8 @@ export class EngineCounters {
   barsClosed = 0;
   readonly scans = new Float64Array(4);
   readonly scanSeconds = new Float64Array(3);
+  /** The bars' anomalies by BAR_ANOMALIES. */
+  readonly barAnomalies = new Float64Array(4);
   /** Rejected frames by reject-reason code. */
   readonly framesRejected: Float64Array;
   /** Rejected ticks by reject-reason code. */
@@ -464,6 +468,8 @@ export class EngineMetrics {
     this.counter('bars_closed_total', 'Bars closed for the scans (every symbol at once, at each bar interval of market time).', [], one(() => c.barsClosed));
     this.counter('scans_total', 'Bar-close scans by result: completed, skipped (the previous scan still ran: never queued), torn (its rows were overwritten while it ran: discarded), failed.',
       ['result'], SCAN_RESULTS.map((result, i) => ({ labels: { result }, read: () => c.scans[i] })));
+    this.counter('bar_anomalies_total', 'What the bars did not take in as it came: a late print (joined the open bar), a print stamped over a week ahead (left out), an empty bar of a market-wide silence not closed (beyond 16), a bar the per-bar indicators missed (it left the panel before a late scan).',
+      ['kind'], BAR_ANOMALIES.map((kind, i) => ({ labels: { kind }, read: () => c.barAnomalies[i] })));
     this.gauge('scan_last_seconds', 'The last completed scan, by part: the per-bar indicators of every symbol, the cross-sections (rank, z-score), the correlation matrix.',
       ['part'], SCAN_PARTS.map((part, i) => ({ labels: { part }, read: () => c.scanSeconds[i] })));
     this.gauge('warm_start_short_symbols', 'Symbols whose history had fewer trades than the longest indicator warm-up: they started with unstable indicators.', [],

@@ -44,6 +44,8 @@ const warmup = data.history === undefined ? jit : {
   ...jit,
   warmStart: warmStart(shard.processor, data.history, (symbol) => shardOfSymbol(symbol, workers) === data.workerIndex, monoNowNs),
 };
+// The history is not needed after this: drop this thread's hold on its shared buffers, so they can be freed.
+delete (data as { history?: unknown }).history;
 const ready: PipelineWorkerReady = { type: 'ready', warmup };
 parentPort.postMessage(ready);
 shard.run();

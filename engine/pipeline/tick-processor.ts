@@ -211,7 +211,8 @@ export class TickProcessor implements StrategyActions {
   /**
    * Warm start, step 2: ticks of history through the indicators and the strategies, as live ticks would go, with
    * every signal and order suppressed and nothing counted or measured, so the strategies rebuild their state and
-   * no history reaches a socket, a position or the latency gate. `timeNs` is the history's exchange time.
+   * no history reaches a socket, a position or the latency gate. A strategy that throws still faults (and is
+   * disabled and counted) as it would live.
    */
   replayHistory(count: number, visit: (tick: number) => void): void {
     this.replaying = true;

@@ -72,6 +72,7 @@ describe('warmStart: a processor seeded from history decides as one that streame
     // Nothing from the history reached the sink, the counters or the risk engine's positions.
     expect(warm.orders).toEqual([]);
     expect(warm.counters.tradesProcessed + warm.counters.quotesProcessed + warm.counters.ordersAccepted).toBe(0);
+    expect([...warm.positions]).toEqual(SYMBOLS.map(() => 0));
 
     runLive([warm], reference);
     expect(reference.orders.length).toBeGreaterThan(20);
@@ -99,7 +100,42 @@ describe('warmStart: a processor seeded from history decides as one that streame
     expect(cold.orders).not.toEqual(reference.orders);
   });
 
-  it('warms each shard of a workers layout on its own thread from the one history', () => {
+  it('keeps a strategy\'s times on the live clock: a cooldown set during the replay holds against live times', async () => {
+    const timed = probeConfig({
+      symbols: SYMBOLS,
+      strategies: [{ name: 'cooldown', module: fileURLToPath(new URL('../strategy/fixtures/cooldown.mjs', import.meta.url)), params: { orderQuantity: 1 } }],
+    });
+    await loadStrategyModules(timed.strategies);
+    const live = 5e15; // the live clock's reading when the warm start runs
+    const lastTs = market.exchangeTsNs[HISTORY_TICKS - 1];
+    const timeOf = (row: number): number => live - (lastTs - market.exchangeTsNs[row]);
+    const reference = streamedSinceOpen(timed, history, settings.maxTradesPerSymbol, timeOf);
+    const warm = recordingProcessor(timed);
+    warmStart(warm.processor, arrangeHistory(history, SYMBOLS, 'memory', { history: settings, requiredTrades: 0 }), () => true, () => live);
+    for (let i = HISTORY_TICKS; i < market.count; i++) {
+      reference.tick(market.symbolIndex[i], market.kind[i], market.price[i], market.size[i], timeOf(i));
+      warm.tick(market.symbolIndex[i], market.kind[i], market.price[i], market.size[i], timeOf(i));
+    }
+    expect(reference.orders.length).toBeGreaterThan(20);
+    expect(warm.orders).toEqual(reference.orders);
+  });
+
+  it('replays every symbol from one row: a strategy reading another symbol\'s price and book rebuilds the same memory', async () => {
+    const pairs = probeConfig({
+      symbols: SYMBOLS,
+      strategies: [{ name: 'spread', module: fileURLToPath(new URL('../strategy/fixtures/spread-to-first.mjs', import.meta.url)), params: { orderQuantity: 1 } }],
+    });
+    await loadStrategyModules(pairs.strategies);
+    const short = { maxTradesPerSymbol: 3_000, strategyReplayTrades: 2 };
+    const reference = streamedSinceOpen(pairs, history, short.maxTradesPerSymbol);
+    const warm = recordingProcessor(pairs);
+    warmStart(warm.processor, arrangeHistory(history, SYMBOLS, 'memory', { history: short, requiredTrades: 0 }), () => true, () => 0);
+    runLive([warm], reference);
+    expect(reference.orders.length).toBeGreaterThan(20);
+    expect(warm.orders).toEqual(reference.orders);
+  });
+
+  it('warms each shard of a workers layout on its own from the one history', () => {
     const reference = streamedSinceOpen(config, history, settings.maxTradesPerSymbol);
     const shards = [recordingProcessor(config), recordingProcessor(config)];
     const reports = shards.map((shard, w) => warmStart(shard.processor, arranged, (s) => s % 2 === w, () => 0));

@@ -22,7 +22,8 @@ export interface WarmStartReport {
  *   1. per symbol, the seeded trades straight into its indicators (warm-state kernels, bit for bit what
  *      streaming them would leave), its last price, and the book before its replay;
  *   2. the replayed ticks, in file order, through the processor with orders suppressed (replayHistory), which
- *      also brings the indicators over the replayed trades the ordinary way.
+ *      also brings the indicators over the replayed trades the ordinary way; a strategy's `timeNs` is the tick's
+ *      exchange time moved onto `clockNs`, the last replayed tick at the moment the replay began.
  *
  * The first live tick after this sees the indicator values and strategy state of a processor that streamed the
  * whole history (for a strategy whose state depends on no more than the replayed trades), which
@@ -49,13 +50,18 @@ export function warmStart(
   }
   const replay = history.replay;
   let replayedTicks = 0;
+  // The replay's times on the live clock: the last replayed tick is now, every other as long before it as it was
+  // in exchange time, so a strategy that keeps a time (a cooldown) compares it with live times of the same clock.
+  const now = clockNs();
+  const last = replay.count === 0 ? 0 : replay.exchangeTsNs[replay.count - 1];
   processor.replayHistory(replay.count, (k) => {
     const s = replay.symbolIndex[k];
     if (!covers(s)) return;
     replayedTicks++;
     const kind = replay.kind[k];
-    if (kind === TickKind.Trade) processor.onTrade(s, replay.price[k], replay.size[k], replay.exchangeTsNs[k]);
-    else processor.onQuote(s, kind === TickKind.Bid, replay.price[k], replay.exchangeTsNs[k]);
+    const timeNs = now - (last - replay.exchangeTsNs[k]);
+    if (kind === TickKind.Trade) processor.onTrade(s, replay.price[k], replay.size[k], timeNs);
+    else processor.onQuote(s, kind === TickKind.Bid, replay.price[k], timeNs);
   });
   return { symbols, seededTrades, replayedTicks, durationMs: (clockNs() - started) / 1e6, backend: 'js' };
 }

@@ -1,6 +1,5 @@
 import type { BarPanel } from '../bars/bar-panel.ts';
 import type { ScanSettings } from './bar-scanner.ts';
-import type { ScanReport } from './scan-report.ts';
 
 /**
  * What passes between the engine's main thread (scan-thread.ts) and its scan thread (scan.worker.ts). Types and
@@ -23,8 +22,20 @@ export interface ScanWorkerData {
   readonly intervalNs: number;
 }
 
-/** A finished scan, or one whose rows the tick thread overwrote while it read them (discarded, counted). */
+/** The figures of a finished scan the main thread reads into metrics (the report itself travels as JSON bytes). */
+export interface ScanFigures {
+  readonly bar: number;
+  readonly indicatorsMs: number;
+  readonly crossSectionMs: number;
+  readonly correlationMs: number;
+}
+
+/**
+ * A finished scan (its report already serialised here, as JSON bytes the main thread publishes as they are), one
+ * whose rows the tick thread overwrote while it read them (discarded, counted), or one that failed. Each carries
+ * the scanner's running count of bars the per-bar indicators could not be fed (BarScanner.barsMissed).
+ */
 export type ScanWorkerMessage =
-  | { readonly type: 'scan'; readonly report: ScanReport }
-  | { readonly type: 'torn'; readonly bar: number }
-  | { readonly type: 'failed'; readonly bar: number; readonly message: string };
+  | { readonly type: 'scan'; readonly figures: ScanFigures; readonly json: Uint8Array; readonly barsMissed: number }
+  | { readonly type: 'torn'; readonly bar: number; readonly barsMissed: number }
+  | { readonly type: 'failed'; readonly bar: number; readonly message: string; readonly barsMissed: number };

@@ -18,7 +18,7 @@ function start(symbols: readonly string[], overrides: Partial<BarScansOptions> =
     panelBars: 32,
     settings: { indicators: [{ name: 'ema-3', type: 'ema', params: { period: 3 } }] },
     topSymbols: 2,
-    onReport: (report) => reports.push(report),
+    onReport: (json) => reports.push(JSON.parse(Buffer.from(json).toString()) as ScanReport),
     onFailure: (bar, message) => failures.push(`${bar}: ${message}`),
     ...overrides,
   });
@@ -44,7 +44,20 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     expect(report.top[0].returnRank).toBe(1);
     expect(report.bottom[0].returnRank).toBe(0);
     expect(report.top[0].indicators['ema-3']).toEqual({ value: null, z: null }); // two bars: EMA(3) not stable yet
-    expect(scans.counters).toMatchObject({ barsClosed: 2, completed: 2, skipped: 0, torn: 0, failed: 0 });
+    expect(scans.counters).toMatchObject({ barsClosed: 2, completed: 2, skipped: 0, torn: 0, failed: 0, barsMissed: 0 });
+  });
+
+  it('counts every bar close as a failed scan once the scan thread is gone, and says why once', async () => {
+    const { scans, failures } = start(['A', 'B']);
+    scans.onTrade(0, 10, 1, 100 * SECOND);
+    scans.onTrade(0, 10, 1, 101 * SECOND);
+    await eventually(() => scans.counters.completed, { timeoutMs: 10_000, until: (n) => n === 1, what: 'a first scan' });
+    await (scans as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await eventually(() => failures.length, { timeoutMs: 10_000, until: (n) => n === 1, what: 'the thread\'s death reported' });
+    expect(failures[0]).toMatch(/scan thread exited with code 1/);
+    scans.onTrade(0, 10, 1, 102 * SECOND);
+    scans.onTrade(0, 10, 1, 103 * SECOND);
+    expect(scans.counters).toMatchObject({ barsClosed: 3, completed: 1, failed: 3 });
   });
 
   it('skips a bar that closes while the previous scan still runs: scans never queue', async () => {

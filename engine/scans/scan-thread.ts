@@ -1,15 +1,11 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../threads/spawn-worker.ts';
 import { BarAggregator } from '../bars/bar-aggregator.ts';
-import { createBarPanel, type BarPanel } from '../bars/bar-panel.ts';
+import { createBarPanel, PANEL_SLACK_BARS, type BarPanel } from '../bars/bar-panel.ts';
 import type { ScanSettings } from './bar-scanner.ts';
 import { ScanControl, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
-import type { ScanReport } from './scan-report.ts';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './scan.worker.ts' : './scan.worker.js', import.meta.url);
-
-/** Extra panel rows beyond the window, so a scan that runs a little late is not overwritten under it. */
-export const PANEL_SLACK_BARS = 64;
 
 export interface BarScansOptions {
   readonly symbols: readonly string[];
@@ -19,8 +15,9 @@ export interface BarScansOptions {
   readonly settings: ScanSettings;
   /** How many symbols a report names at each end of the return cross-section. */
   readonly topSymbols: number;
-  readonly onReport: (report: ScanReport) => void;
-  /** A scan that failed (an exception in the scan thread), with the bar and the reason. */
+  /** A finished scan's report, as the JSON bytes to publish (docs/scans.md: a ScanReport). */
+  readonly onReport: (json: Uint8Array) => void;
+  /** A scan that failed (an exception in the scan thread), or the scan thread itself, with the bar and the reason. */
   readonly onFailure: (bar: number, message: string) => void;
 }
 
@@ -33,6 +30,8 @@ export interface ScanCounters {
   /** Scans whose rows the tick thread overwrote while they ran: discarded. */
   torn: number;
   failed: number;
+  /** Bars the per-bar indicators could not be fed (they left the panel before a late scan got to them). */
+  barsMissed: number;
   /** The last completed scan's parts, in seconds. */
   indicatorsSeconds: number;
   crossSectionSeconds: number;
@@ -50,13 +49,16 @@ export interface ScanCounters {
  */
 export class BarScans {
   readonly counters: ScanCounters = {
-    barsClosed: 0, completed: 0, skipped: 0, torn: 0, failed: 0, indicatorsSeconds: 0, crossSectionSeconds: 0, correlationSeconds: 0,
+    barsClosed: 0, completed: 0, skipped: 0, torn: 0, failed: 0, barsMissed: 0, indicatorsSeconds: 0, crossSectionSeconds: 0, correlationSeconds: 0,
   };
   readonly panel: BarPanel;
   private readonly aggregator: BarAggregator;
   private readonly control = new Int32Array(new SharedArrayBuffer(ScanControl.SLOTS * 4));
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
+  /** Set when the scan thread died (an error, an exit not asked for): every later bar close counts as failed. */
+  private dead = false;
+  private stopping = false;
 
   constructor(private readonly options: BarScansOptions) {
     this.panel = createBarPanel(options.symbols.length, options.panelBars + PANEL_SLACK_BARS);
@@ -69,19 +71,34 @@ export class BarScans {
     // Waiting for bars keeps nothing alive: an engine that is never started (or a test) can still exit.
     this.worker.unref();
     this.worker.on('message', (message: ScanWorkerMessage) => this.onMessage(message));
+    this.worker.on('error', (error: Error) => this.die(`scan thread failed: ${error.message}`));
     this.exited = new Promise<void>((resolve) => {
-      this.worker.once('exit', () => resolve());
+      this.worker.once('exit', (code: number) => {
+        if (!this.stopping) this.die(`scan thread exited with code ${code}`);
+        resolve();
+      });
     });
-    this.worker.on('error', (error: Error) => this.options.onFailure(Atomics.load(this.control, ScanControl.BAR), `scan thread failed: ${error.message}`));
   }
 
-  /** Late prints that joined the open bar, and empty intervals beyond a panel's worth that were not closed. */
+  /** The bars' anomalies (BarAggregator): late prints, bad far-future prints, empty bars of a gap not closed. */
   get lateTrades(): number {
     return this.aggregator.lateTrades;
   }
 
+  get futureTrades(): number {
+    return this.aggregator.futureTrades;
+  }
+
   get gapBarsSkipped(): number {
     return this.aggregator.gapBarsSkipped;
+  }
+
+  /** The scan thread is gone: said once, and from now on every bar close counts as a failed scan. */
+  private die(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.counters.failed++;
+    this.options.onFailure(Atomics.load(this.control, ScanControl.BAR), reason);
   }
 
   /** A trade, on the feed thread. Allocation-free; at a bar close, asks for a scan of the newest bar. */
@@ -91,6 +108,10 @@ export class BarScans {
     const counters = this.counters;
     counters.barsClosed += closed;
     counters.skipped += closed - 1; // bars closed together: only the newest is scanned
+    if (this.dead) {
+      counters.failed++;
+      return;
+    }
     const control = this.control;
     if (Atomics.load(control, ScanControl.BUSY) === 1) {
       counters.skipped++;
@@ -104,12 +125,13 @@ export class BarScans {
 
   private onMessage(message: ScanWorkerMessage): void {
     const counters = this.counters;
+    counters.barsMissed = message.barsMissed;
     if (message.type === 'scan') {
       counters.completed++;
-      counters.indicatorsSeconds = message.report.indicatorsMs / 1000;
-      counters.crossSectionSeconds = message.report.crossSectionMs / 1000;
-      counters.correlationSeconds = message.report.correlationMs / 1000;
-      this.options.onReport(message.report);
+      counters.indicatorsSeconds = message.figures.indicatorsMs / 1000;
+      counters.crossSectionSeconds = message.figures.crossSectionMs / 1000;
+      counters.correlationSeconds = message.figures.correlationMs / 1000;
+      this.options.onReport(message.json);
     } else if (message.type === 'torn') {
       counters.torn++;
     } else {
@@ -120,6 +142,7 @@ export class BarScans {
 
   /** Stops the scan thread (a scan in progress finishes first). */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.worker.ref(); // held until it has exited, or a process with nothing else to do would not wait for it
     Atomics.store(this.control, ScanControl.STOP, 1);
     Atomics.add(this.control, ScanControl.WAKE, 1);

@@ -12,6 +12,7 @@ const port = parentPort;
 const { panel, control, settings } = data;
 const scanner = new BarScanner(panel, settings, monoNowNs);
 const names = settings.indicators.map((indicator) => indicator.name);
+const encoder = new TextEncoder();
 // Rows a scan reads reach this far back from its bar: the correlation window's closes, else the previous close.
 const reach = settings.correlation === undefined ? 1 : settings.correlation.window;
 // From 0, the block's first value: a request made before this thread got here is seen at once.
@@ -29,10 +30,17 @@ for (;;) {
     // The indicators were fed from copies checked the same way (BarScanner.feed).
     const torn = Atomics.load(panel.closed, 0) >= bar - reach + panel.capacity;
     const start = BigInt(panel.interval[bar % panel.capacity]) * BigInt(data.intervalNs);
-    message = torn ? { type: 'torn', bar } : { type: 'scan', report: scanReport(result, data.symbols, names, data.topSymbols, start, settings.correlation) };
+    if (torn) {
+      message = { type: 'torn', bar, barsMissed: scanner.barsMissed };
+    } else {
+      // Serialised here, off the feed thread, and handed over without a copy.
+      const json = encoder.encode(JSON.stringify(scanReport(result, data.symbols, names, data.topSymbols, start, settings.correlation)));
+      const figures = { bar, indicatorsMs: result.indicatorsMs, crossSectionMs: result.crossSectionMs, correlationMs: result.correlationMs };
+      message = { type: 'scan', figures, json, barsMissed: scanner.barsMissed };
+    }
   } catch (error) {
-    message = { type: 'failed', bar, message: error instanceof Error ? error.message : String(error) };
+    message = { type: 'failed', bar, message: error instanceof Error ? error.message : String(error), barsMissed: scanner.barsMissed };
   }
-  port.postMessage(message);
+  port.postMessage(message, message.type === 'scan' ? [message.json.buffer as ArrayBuffer] : []);
   Atomics.store(control, ScanControl.BUSY, 0);
 }

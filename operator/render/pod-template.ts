@@ -75,10 +75,12 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
       failureThreshold: 3,
       timeoutSeconds: 2,
     },
+    // Until the engine is first ready (JIT warm-up, then the warm start from history, both on its main thread,
+    // where /healthz cannot answer meanwhile), the liveness probe does not apply: 2 minutes, 10 with a history.
     startupProbe: {
-      httpGet: { path: '/healthz', port: 'metrics' },
+      httpGet: { path: '/readyz', port: 'metrics' },
       periodSeconds: 2,
-      failureThreshold: 60,
+      failureThreshold: engineSpec.history === undefined ? 60 : 300,
       timeoutSeconds: 1,
     },
     volumeMounts: [

@@ -174,6 +174,9 @@ describe('a history to warm-start from (spec.engine.history)', () => {
     const pod = renderReplicaSet(engine, revisionOf(engine), 1).spec?.template?.spec;
     expect(pod?.volumes?.map((v) => v.name)).not.toContain('history');
     expect(pod?.containers[0].env?.map((e) => e.name)).not.toContain('NEXUS_HISTORY_DIR');
+    expect(pod?.containers[0].startupProbe).toMatchObject({ httpGet: { path: '/readyz' }, failureThreshold: 300 });
+    const cold = renderReplicaSet(minimal, revisionOf(minimal), 1).spec?.template?.spec;
+    expect(cold?.containers[0].startupProbe).toMatchObject({ httpGet: { path: '/readyz' }, failureThreshold: 60 });
   });
 
   it.each([
@@ -185,6 +188,8 @@ describe('a history to warm-start from (spec.engine.history)', () => {
     const pod = renderReplicaSet(engine, revisionOf(engine), 1).spec?.template?.spec;
     expect(pod?.volumes?.find((v) => v.name === 'history')).toEqual(rendered);
     expect(pod?.containers[0].volumeMounts?.find((m) => m.name === 'history')).toEqual({ name: 'history', mountPath: '/var/lib/nexus-history', readOnly: true });
+    // Liveness waits for the first ready (JIT warm-up and the warm start), up to 10 minutes with a history.
+    expect(pod?.containers[0].startupProbe).toMatchObject({ httpGet: { path: '/readyz' }, periodSeconds: 2, failureThreshold: 300 });
     // The engine finds the relative path under NEXUS_HISTORY_DIR, the mount.
     expect(pod?.containers[0].env?.find((e) => e.name === 'NEXUS_HISTORY_DIR')).toEqual({ name: 'NEXUS_HISTORY_DIR', value: '/var/lib/nexus-history' });
   });

@@ -503,7 +503,7 @@ describe('the operator against a real API server', () => {
           { name: 'bb-breakout', type: 'bollingerBreakout', indicators: ['bb-20'], params: { orderQuantity: 5 } },
         ];
         engineSpec.engine.risk = { maxOrderQty: 1000, maxPosition: 1_000_000, maxNotional: 1e12, priceBandBps: 5000, ordersEnabled: true };
-        engineSpec.engine.history = { path: 'ticks.csv', volume: { configMap: { name: 'desk-history' } }, maxTradesPerSymbol: 3_000, strategyReplayTrades: 20, onError: 'coldStart' };
+        engineSpec.engine.history = { path: 'ticks.csv', volume: { configMap: { name: 'desk-history' } }, maxTradesPerSymbol: 100_000, strategyReplayTrades: 20, onError: 'coldStart' };
       };
       apply(manifest('warmstart', spec));
       await eventually(() => condition('warmstart', 'Ready')?.status === 'True', { timeoutMs: 90_000, what: 'warmstart Ready=True', context: tail });
@@ -531,28 +531,32 @@ describe('the operator against a real API server', () => {
 
       // The next ticks: both pods order exactly what an engine that streamed the history would.
       const before = received.length;
-      const openInstance = received[0]?.instance;
+      const sinceOpen = new Set(received.map((order) => order.instance)); // the first pod's, from the history
       await publishTicks(HISTORY, market.count);
       // The reference runs the engine configuration the operator rendered (schema defaults in), without the history.
       const stored = getJson<{ spec: TradingEngineSpec }>(['tradingengine', 'warmstart'])?.spec as TradingEngineSpec;
       const config = parseEngineConfig({ ...renderEngineConfig(stored), history: undefined });
-      const reference = streamedSinceOpen(config, history, 3_000);
+      const reference = streamedSinceOpen(config, history, 100_000);
       for (let i = HISTORY; i < market.count; i++) reference.tick(market.symbolIndex[i], market.kind[i], market.price[i], market.size[i]);
       expect(reference.orders.length).toBeGreaterThan(5);
-      const live = () => received.slice(before);
-      await eventually(() => live().length, { timeoutMs: 30_000, until: (n) => n >= 2 * reference.orders.length, what: 'both pods\' orders on the live ticks', context: tail });
-      const strip = ({ instance: _instance, ...order }: RecordedOrder & { instance: number }): RecordedOrder => order;
-      const fromOpen = live().filter((order) => order.instance === openInstance).map(strip);
-      const fromLate = live().filter((order) => order.instance !== openInstance).map(strip);
+      // Orders by the process that sent them (the order id's instance): the first pod's instance sent orders during
+      // the history already (a restart would give it another and fail this), the late pod's did not.
+      const byInstance = (open: boolean): RecordedOrder[] => received.slice(before)
+        .filter((order) => sinceOpen.has(order.instance) === open)
+        .map(({ instance: _instance, ...order }) => order);
+      await eventually(() => [byInstance(true).length, byInstance(false).length], {
+        timeoutMs: 30_000, until: ([open, late]) => open >= reference.orders.length && late >= reference.orders.length,
+        what: 'both pods\' orders on the live ticks', context: tail,
+      });
       const bySymbol = (orders: readonly RecordedOrder[]) => symbols.map((_, s) => orders.filter((o) => o.symbolIndex === s));
-      expect(bySymbol(fromOpen)).toEqual(bySymbol(reference.orders));
-      expect(bySymbol(fromLate)).toEqual(bySymbol(reference.orders));
-      expect(kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'warmstart', '-n', namespace, '--wait=true']).code).toBe(0);
-      expect(kubectl(cluster.kubeconfig, ['delete', 'configmap', 'desk-history', '-n', namespace]).code).toBe(0);
+      expect(bySymbol(byInstance(true))).toEqual(bySymbol(reference.orders));
+      expect(bySymbol(byInstance(false))).toEqual(bySymbol(reference.orders));
     } finally {
       feed.close();
       gateway.close();
       await gatewayLoop.catch(() => undefined);
+      kubectl(cluster.kubeconfig, ['delete', 'tradingengine', 'warmstart', '-n', namespace, '--wait=true', '--ignore-not-found']);
+      kubectl(cluster.kubeconfig, ['delete', 'configmap', 'desk-history', '-n', namespace, '--ignore-not-found']);
     }
   }, 240_000);
 

@@ -73,17 +73,20 @@ export interface RecordingProcessor {
   readonly orders: RecordedOrder[];
   readonly counters: ProcessorCounters;
   readonly ownership: OwnershipCells;
-  /** Feeds one tick as the pipeline would. */
-  tick(symbolIndex: number, kind: number, price: number, size: number): void;
+  /** The risk engine's positions per symbol. */
+  readonly positions: Float64Array;
+  /** Feeds one tick as the pipeline would; `timeNs` is what strategies see as its time (default 0). */
+  tick(symbolIndex: number, kind: number, price: number, size: number, timeNs?: number): void;
 }
 
 export function recordingProcessor(config: EngineConfig): RecordingProcessor {
   const counters = createProcessorCounters(config.strategies.length);
   const ownership = new OwnershipCells(config.symbols.length);
   const orders: RecordedOrder[] = [];
+  const risk = new RiskEngine(config.risk, config.symbols.length);
   const processor = new TickProcessor({
     config,
-    risk: new RiskEngine(config.risk, config.symbols.length),
+    risk,
     sink: {
       signal: () => undefined,
       order: (order: Order) => {
@@ -100,9 +103,10 @@ export function recordingProcessor(config: EngineConfig): RecordingProcessor {
     orders,
     counters,
     ownership,
-    tick(symbolIndex, kind, price, size) {
-      if (kind === TickKind.Trade) processor.onTrade(symbolIndex, price, size, 0);
-      else processor.onQuote(symbolIndex, kind === TickKind.Bid, price, 0);
+    positions: risk.positionView,
+    tick(symbolIndex, kind, price, size, timeNs = 0) {
+      if (kind === TickKind.Trade) processor.onTrade(symbolIndex, price, size, timeNs);
+      else processor.onQuote(symbolIndex, kind === TickKind.Bid, price, timeNs);
     },
   };
 }
@@ -111,9 +115,11 @@ export function recordingProcessor(config: EngineConfig): RecordingProcessor {
  * The reference a warm start is held to: a processor that has run since the open, i.e. streamed every tick of
  * `history` the warm start uses (each symbol's last `maxTradesPerSymbol` trades and every quote) live, tick by
  * tick, without owning its symbols (a shadow: decisions made, nothing ordered, no position), and owns them all
- * from now on.
+ * from now on. `timeOf(row)` is the time its strategies see for a history row (default 0).
  */
-export function streamedSinceOpen(config: EngineConfig, history: TickTable, maxTradesPerSymbol: number): RecordingProcessor {
+export function streamedSinceOpen(
+  config: EngineConfig, history: TickTable, maxTradesPerSymbol: number, timeOf: (row: number) => number = () => 0,
+): RecordingProcessor {
   const reference = recordingProcessor(config);
   reference.ownership.epochs.fill(UNOWNED);
   const trades = new Int32Array(history.symbols.length);
@@ -122,7 +128,7 @@ export function streamedSinceOpen(config: EngineConfig, history: TickTable, maxT
   for (let i = 0; i < history.count; i++) {
     const s = history.symbolIndex[i];
     if (history.kind[i] === TickKind.Trade && seen[s]++ < trades[s] - maxTradesPerSymbol) continue;
-    reference.tick(s, history.kind[i], history.price[i], history.size[i]);
+    reference.tick(s, history.kind[i], history.price[i], history.size[i], timeOf(i));
   }
   reference.ownership.epochs.fill(0);
   return reference;
