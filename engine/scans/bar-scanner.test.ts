@@ -68,11 +68,11 @@ describe('BarScanner', () => {
     for (let s = 0; s < SYMBOLS; s++) expect(result.returns[s]).toBe(panel.close[last + s] / panel.close[before + s] - 1);
     const rank = new Float64Array(SYMBOLS);
     const z = new Float64Array(SYMBOLS);
-    crossSectionRank(result.returns, rank, new Float64Array(SYMBOLS));
+    crossSectionRank(result.returns, rank, new Float64Array(SYMBOLS), new Float64Array(SYMBOLS));
     crossSectionZScore(result.returns, z);
     expect([...result.returnRank]).toEqual([...rank]);
     expect([...result.returnZ]).toEqual([...z]);
-    crossSectionRank(result.values[2], rank, new Float64Array(SYMBOLS));
+    crossSectionRank(result.values[2], rank, new Float64Array(SYMBOLS), new Float64Array(SYMBOLS));
     expect([...result.ranks[2]]).toEqual([...rank]);
     const correlation = result.correlation ?? new Float64Array(0);
     expect(correlation).toHaveLength(25);

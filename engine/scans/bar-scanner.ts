@@ -1,5 +1,5 @@
 import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
-import { IndicatorBank } from '../indicators/indicator-bank.ts';
+import { IndicatorColumn } from '../indicators/indicator-column.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { correlationMatrix } from './correlation.ts';
 import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
@@ -8,7 +8,8 @@ import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
  * The scan at a bar close over the whole universe (docs/scans.md):
  *
  *   1. the configured per-bar indicators of every symbol take in the new bar, incrementally: each close updates
- *      each symbol once (its own IndicatorBank of streaming indicators, fed the bar's close, high, low, volume);
+ *      each symbol once (its own streaming instances, an IndicatorColumn per indicator, fed the bar's close,
+ *      high, low, volume);
  *   2. cross-sections across the symbols: the bar's return and each indicator's first output, ranked and z-scored;
  *   3. optionally, the rolling correlation matrix of returns of the first `correlation.symbols` symbols over the
  *      last `correlation.window` bars (correlation.ts).
@@ -47,18 +48,20 @@ export class BarScanner {
   readonly result: ScanResult;
   /** Bars that left the panel before the indicators could take them in (after long stalls). */
   barsMissed = 0;
-  private readonly banks: IndicatorBank[];
+  /** Per scanned indicator, every symbol's instance (IndicatorColumn: one receiver class per loop). */
+  private readonly columns: IndicatorColumn[];
   /** The next bar number the indicators have not taken in yet. */
   private nextBar = 0;
   private readonly sorted: Float64Array;
+  private readonly runRank: Float64Array;
   private readonly workspace: Float64Array;
   /** The copy of the row being fed (see feed). */
   private readonly row: { readonly close: Float64Array; readonly high: Float64Array; readonly low: Float64Array; readonly volume: Float64Array };
 
   constructor(private readonly panel: BarPanel, private readonly settings: ScanSettings, private readonly clockNs: () => number) {
     const n = panel.symbols;
-    this.banks = Array.from({ length: n }, () => new IndicatorBank(
-      settings.indicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`)),
+    this.columns = settings.indicators.map((spec, i) => new IndicatorColumn(
+      Array.from({ length: n }, () => createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`)),
     ));
     const perIndicator = (): Float64Array[] => settings.indicators.map(() => new Float64Array(n));
     const correlation = settings.correlation;
@@ -83,6 +86,7 @@ export class BarScanner {
       correlationMs: 0,
     };
     this.sorted = new Float64Array(n);
+    this.runRank = new Float64Array(n);
     this.row = { close: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), volume: new Float64Array(n) };
     this.workspace = new Float64Array(correlation === undefined ? 0 : correlation.symbols * correlation.window);
   }
@@ -107,12 +111,12 @@ export class BarScanner {
     for (let s = 0; s < panel.symbols; s++) {
       result.returns[s] = previous < 0 ? Number.NaN : panel.close[row + s] / panel.close[previous + s] - 1;
     }
-    crossSectionRank(result.returns, result.returnRank, this.sorted);
+    crossSectionRank(result.returns, result.returnRank, this.sorted, this.runRank);
     crossSectionZScore(result.returns, result.returnZ);
-    for (let k = 0; k < this.settings.indicators.length; k++) {
+    for (let k = 0; k < this.columns.length; k++) {
       const values = result.values[k];
-      for (let s = 0; s < panel.symbols; s++) values[s] = this.banks[s].indicators[k].output(0);
-      crossSectionRank(values, result.ranks[k], this.sorted);
+      this.columns[k].read(0, values);
+      crossSectionRank(values, result.ranks[k], this.sorted, this.runRank);
       crossSectionZScore(values, result.zscores[k]);
     }
     const t2 = this.clockNs();
@@ -149,11 +153,7 @@ export class BarScanner {
       this.barsMissed++;
       return false;
     }
-    for (let s = 0; s < n; s++) {
-      const c = close[s];
-      if (c !== c) continue;
-      this.banks[s].updateBar(c, high[s], low[s], volume[s]);
-    }
+    for (const column of this.columns) column.update(close, high, low, volume);
     return true;
   }
 }

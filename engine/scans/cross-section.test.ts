@@ -3,7 +3,7 @@ import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
 
 const rank = (values: number[]): number[] => {
   const out = new Float64Array(values.length);
-  crossSectionRank(Float64Array.from(values), out, new Float64Array(values.length));
+  crossSectionRank(Float64Array.from(values), out, new Float64Array(values.length), new Float64Array(values.length));
   return [...out];
 };
 const zscore = (values: number[]): number[] => {

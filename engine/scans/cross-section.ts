@@ -6,11 +6,12 @@
 
 /**
  * Fractional rank in [0, 1] of each finite value among the finite values: 0 the lowest, 1 the highest, ties share
- * their average rank; a single finite value ranks 0.5. `sorted` is a workspace of at least values.length.
- * Example: [3, 1, NaN, 2, 2] -> [1, 0, NaN, 0.5, 0.5].
- * O(n log n): one numeric sort (Float64Array.prototype.sort), then a binary search per value.
+ * their average rank; a single finite value ranks 0.5. `sorted` and `runRank` are workspaces of at least
+ * values.length. Example: [3, 1, NaN, 2, 2] -> [1, 0, NaN, 0.5, 0.5].
+ * O(n log n): one numeric sort (Float64Array.prototype.sort), one pass giving each sorted position its run's
+ * rank, then one binary search per value.
  */
-export function crossSectionRank(values: Float64Array, out: Float64Array, sorted: Float64Array): void {
+export function crossSectionRank(values: Float64Array, out: Float64Array, sorted: Float64Array, runRank: Float64Array): void {
   let n = 0;
   for (let s = 0; s < values.length; s++) {
     const v = values[s];
@@ -18,19 +19,17 @@ export function crossSectionRank(values: Float64Array, out: Float64Array, sorted
   }
   const finite = sorted.subarray(0, n);
   finite.sort();
+  // Each sorted position's rank: the average of its run of equal values, in one pass.
+  for (let first = 0; first < n; ) {
+    let last = first;
+    while (last + 1 < n && finite[last + 1] === finite[first]) last++;
+    const rank = n === 1 ? 0.5 : (first + last) / 2 / (n - 1);
+    for (let k = first; k <= last; k++) runRank[k] = rank;
+    first = last + 1;
+  }
   for (let s = 0; s < values.length; s++) {
     const v = values[s];
-    if (v !== v) {
-      out[s] = Number.NaN;
-      continue;
-    }
-    if (n === 1) {
-      out[s] = 0.5;
-      continue;
-    }
-    const first = lowerBound(finite, v);
-    const last = upperBound(finite, v) - 1;
-    out[s] = (first + last) / 2 / (n - 1);
+    out[s] = v !== v ? Number.NaN : runRank[lowerBound(finite, v)];
   }
 }
 
@@ -69,18 +68,6 @@ function lowerBound(sorted: Float64Array, v: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (sorted[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The first index of `sorted` holding a value > v. */
-function upperBound(sorted: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= v) lo = mid + 1;
     else hi = mid;
   }
   return lo;
