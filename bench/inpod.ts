@@ -201,7 +201,7 @@ function correlationOnce(): number {
  * Tick-to-order p99 through the inline pipeline with and without scans (same run, alternating periods): trades
  * of 2,000 symbols, 16 in a frame every millisecond, exchange time = this clock, so a bar closes every second.
  */
-async function tickP99ScansOnOff(): Promise<{ off: number; on: number; scansCompleted: number }> {
+async function tickP99ScansOnOff(): Promise<{ off: number; on: number; offP50: number; onP50: number; scansCompleted: number }> {
   const symbols = Array.from({ length: 2_000 }, (_, s) => `S${s}`);
   const config = parseEngineConfig({
     symbols,
@@ -262,7 +262,11 @@ async function tickP99ScansOnOff(): Promise<{ off: number; on: number; scansComp
   }
   const completed = scans.counters.completed;
   await scans.stop();
-  return { off: histograms.off.valueAtQuantile(0.99) / 1e3, on: histograms.on.valueAtQuantile(0.99) / 1e3, scansCompleted: completed };
+  return {
+    off: histograms.off.valueAtQuantile(0.99) / 1e3, on: histograms.on.valueAtQuantile(0.99) / 1e3,
+    offP50: histograms.off.valueAtQuantile(0.5) / 1e3, onP50: histograms.on.valueAtQuantile(0.5) / 1e3,
+    scansCompleted: completed,
+  };
 }
 
 async function main(): Promise<void> {
@@ -290,7 +294,7 @@ async function main(): Promise<void> {
   const correlationMs = correlationOnce();
   log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score (js): ${scanMs.toFixed(2)} ms; correlation ${quick ? 300 : 1_000} x ${quick ? 300 : 1_000} over 256 bars (js): ${correlationMs.toFixed(0)} ms`);
   const tick = await tickP99ScansOnOff();
-  log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x; ${tick.scansCompleted} scans completed)`);
+  log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x); p50 ${tick.offP50.toFixed(1)} / ${tick.onP50.toFixed(1)} µs; ${tick.scansCompleted} scans completed`);
   log(`medians: streaming replay ${streamingReplayMs.toFixed(0)} ms; warm start js ${warm.js.toFixed(0)} ms (${(streamingReplayMs / warm.js).toFixed(1)}x), workers ${warm.workers.toFixed(0)} ms (${(streamingReplayMs / warm.workers).toFixed(1)}x); identical outputs: ${identical}`);
   console.log(JSON.stringify({
     bench: 'inpod', node: process.version, cpu: cpus()[0]?.model ?? 'cpu', cores: cpus().length, quick, symbols: SYMBOLS, trades: TRADES,
@@ -302,6 +306,7 @@ async function main(): Promise<void> {
     correlationMs: { js: Math.round(correlationMs) },
     tickP99RatioScansOnOff: Number((tick.on / tick.off).toFixed(3)),
     tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) },
+    tickP50Micros: { off: Number(tick.offP50.toFixed(1)), on: Number(tick.onP50.toFixed(1)) },
     scansCompleted: tick.scansCompleted,
     pending: ['warmStart.wasm', 'warmStart.gpu', 'scanMsPerBar.wasm', 'scanMsPerBar.gpu', 'correlationMs.wasm', 'correlationMs.workers', 'correlationMs.gpu'],
   }));
