@@ -454,8 +454,11 @@ describe('the operator against a real API server', () => {
     const market = marketTicks(symbols, HISTORY + 1_200, 9);
     const history = { ...market, count: HISTORY };
     const feed = new Publisher({ linger: 0, sendHighWaterMark: 1_000_000 });
-    await feed.bind(`tcp://127.0.0.1:${mdPort}`);
-    const gateway = new OrderSink({ ordersBind: `tcp://127.0.0.1:${ordersPort}`, clockNs: monoNowNs });
+    // Its own feed and gateway ports: the engines other tests leave running trade AAPL on the shared ones.
+    const feedPort = await freePort();
+    const gatewayPort = await freePort();
+    await feed.bind(`tcp://127.0.0.1:${feedPort}`);
+    const gateway = new OrderSink({ ordersBind: `tcp://127.0.0.1:${gatewayPort}`, clockNs: monoNowNs });
     await gateway.open();
     const indexOf = new Map(symbols.map((symbol, index) => [symbolId(symbol), index]));
     const received: Array<RecordedOrder & { instance: number }> = [];
@@ -496,6 +499,10 @@ describe('the operator against a real API server', () => {
       // At the open the recorded history is empty: the first pod starts with cold indicators (short symbols, warned).
       apply(historyConfigMap(tickCsv({ ...market, count: 0 })));
       const spec = (engineSpec: Record<string, any>): void => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        engineSpec.engine.zeromq.endpoints = [
+          { name: 'md', role: 'marketData', address: `tcp://127.0.0.1:${feedPort}` },
+          { name: 'orders', role: 'orders', address: `tcp://127.0.0.1:${gatewayPort}` },
+        ];
         engineSpec.engine.symbols = symbols;
         engineSpec.engine.indicators = [...standardIndicators];
         engineSpec.engine.strategies = [
