@@ -42,15 +42,11 @@ export interface TradeHistory {
   readonly requiredTrades: number;
 }
 
-export interface ReplayTicks {
-  readonly count: number;
-  readonly symbolIndex: Int32Array;
-  readonly kind: Uint8Array;
-  readonly price: Float64Array;
-  readonly size: Float64Array;
-  /** The tick's exchange timestamp (ns): the strategies' `timeNs` during the replay. */
-  readonly exchangeTsNs: Float64Array;
-}
+/**
+ * The replayed ticks in file order, as the tick table holds them (the engine's symbol numbering; a tick's exchange
+ * timestamp becomes the strategies' `timeNs` during the replay, moved onto the live clock: warm-start.ts).
+ */
+export type ReplayTicks = Omit<TickTable, 'symbols'>;
 
 export interface ShortSymbol {
   readonly symbol: string;
