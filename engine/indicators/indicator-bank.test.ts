@@ -32,22 +32,6 @@ describe('IndicatorBank', () => {
     });
   });
 
-  it('updates every indicator with a bar (high, low, volume apart) exactly as calling each one would', () => {
-    const banked = specs.map((spec, i) => createIndicator(spec, `indicators[${i}]`));
-    const direct = specs.map((spec, i) => createIndicator(spec, `indicators[${i}]`));
-    const bank = new IndicatorBank(banked);
-    for (let t = 0; t < 200; t++) {
-      const close = 100 + Math.sin(t) * 3;
-      const high = close + 0.5 + (t % 3) * 0.1;
-      const low = close - 0.4 - (t % 5) * 0.1;
-      bank.updateBar(close, high, low, t % 4 === 0 ? 0 : 10 + t);
-      for (const indicator of direct) indicator.update(close, high, low, t % 4 === 0 ? 0 : 10 + t);
-    }
-    banked.forEach((indicator, i) => {
-      for (let o = 0; o < indicator.outputNames.length; o++) expect(indicator.output(o)).toBe(direct[i].output(o));
-    });
-  });
-
   it('seeds every indicator from a history as feeding it would', () => {
     const seeded = specs.map((spec, i) => createIndicator(spec, `indicators[${i}]`));
     const fed = new IndicatorBank(specs.map((spec, i) => createIndicator(spec, `indicators[${i}]`)));

@@ -63,29 +63,6 @@ export class IndicatorBank {
   }
 
   /**
-   * A bar (a scan's per-bar indicators, engine/scans/): the same grouped loops as updateTrade. updateTrade does not
-   * call this with its price thrice: on the tick path, a call V8 declines to inline boxes its double arguments.
-   */
-  updateBar(close: number, high: number, low: number, volume: number): void {
-    const sma = this.sma;
-    for (let i = 0; i < sma.length; i++) sma[i].update(close);
-    const ema = this.ema;
-    for (let i = 0; i < ema.length; i++) ema[i].update(close);
-    const rsi = this.rsi;
-    for (let i = 0; i < rsi.length; i++) rsi[i].update(close);
-    const macd = this.macd;
-    for (let i = 0; i < macd.length; i++) macd[i].update(close);
-    const bbands = this.bbands;
-    for (let i = 0; i < bbands.length; i++) bbands[i].update(close);
-    const atr = this.atr;
-    for (let i = 0; i < atr.length; i++) atr[i].update(close, high, low);
-    const vwap = this.vwap;
-    for (let i = 0; i < vwap.length; i++) vwap[i].update(close, high, low, volume);
-    const stoch = this.stoch;
-    for (let i = 0; i < stoch.length; i++) stoch[i].update(close, high, low);
-  }
-
-  /**
    * Warm start: brings every indicator, on a bank that has seen nothing yet, to the state `updateTrade` would leave
    * after the trades `[from, to)` of `prices` and `sizes`, bit for bit (warm-state.ts).
    */
