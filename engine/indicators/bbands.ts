@@ -1,6 +1,6 @@
 import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
 import { checkStreamingPeriod, badOutputIndex, stateCount, type StreamingIndicator } from './indicator.ts';
-import { nextPow2, resyncInterval, windowSum } from './rolling-sum.ts';
+import { loadWindow, nextPow2, resyncInterval, ringWindowSum, saveWindow, windowSum } from './rolling-sum.ts';
 
 /** Bollinger outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
 export interface BollingerResult {
@@ -166,8 +166,7 @@ export class BollingerBands implements StreamingIndicator {
     const mask = this.mask;
     const head = this.head;
     const p = this.period;
-    let sum = 0;
-    for (let k = p; k > 0; k--) sum += ring[(head - k) & mask];
+    const sum = ringWindowSum(ring, mask, head, p);
     const mean = sum / p;
     let m2 = 0;
     for (let k = p; k > 0; k--) {
@@ -217,7 +216,7 @@ export class BollingerBands implements StreamingIndicator {
     out[offset + 7] = this.out.middle;
     out[offset + 8] = this.out.lower;
     const count = this.count;
-    for (let k = 0; k < this.period; k++) out[offset + 9 + k] = k < count ? this.ring[(this.head - count + k) & this.mask] : 0;
+    saveWindow(this.ring, this.mask, this.head, count, this.period, out, offset + 9);
   }
 
   loadState(state: Float64Array, offset: number): void {
@@ -231,7 +230,7 @@ export class BollingerBands implements StreamingIndicator {
     this.out.upper = state[offset + 6];
     this.out.middle = state[offset + 7];
     this.out.lower = state[offset + 8];
-    for (let k = 0; k < count; k++) this.ring[k] = state[offset + 9 + k];
+    loadWindow(state, offset + 9, count, this.ring);
     this.head = count;
   }
 

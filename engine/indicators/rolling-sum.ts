@@ -40,6 +40,26 @@ export function windowSum(values: Float64Array, from: number, to: number): numbe
   return s;
 }
 
+/** The `count` values last written to a power-of-two ring (`mask`) after `head` writes, summed oldest first from 0. */
+export function ringWindowSum(ring: Float64Array, mask: number, head: number, count: number): number {
+  let s = 0;
+  for (let k = count; k > 0; k--) s += ring[(head - k) & mask];
+  return s;
+}
+
+/**
+ * Those `count` values oldest first into `out[offset, offset + slots)`, zeros after them: a window in a `saveState`
+ * layout (StreamingIndicator), whatever slot the ring's head stands at.
+ */
+export function saveWindow(ring: Float64Array, mask: number, head: number, count: number, slots: number, out: Float64Array, offset: number): void {
+  for (let k = 0; k < slots; k++) out[offset + k] = k < count ? ring[(head - count + k) & mask] : 0;
+}
+
+/** A saved window's `count` values into ring slots 0 .. count - 1: the ring's next write is then slot `count`. */
+export function loadWindow(state: Float64Array, offset: number, count: number, ring: Float64Array): void {
+  for (let k = 0; k < count; k++) ring[k] = state[offset + k];
+}
+
 export class RollingSum {
   readonly period: number;
   /** Sum of the values in the window (all values so far while filling). */
@@ -86,12 +106,7 @@ export class RollingSum {
 
   /** The window's sum recomputed oldest first; O(period). */
   exactSum(): number {
-    const ring = this.ring;
-    const mask = this.mask;
-    const head = this.head;
-    let s = 0;
-    for (let k = this.count; k > 0; k--) s += ring[(head - k) & mask];
-    return s;
+    return ringWindowSum(this.ring, this.mask, this.head, this.count);
   }
 
   /** Layout: [count, sum, untilResync, the window's values oldest first (count of them; period slots)]. */
@@ -103,12 +118,7 @@ export class RollingSum {
     out[offset] = this.count;
     out[offset + 1] = this.sum;
     out[offset + 2] = this.untilResync;
-    const ring = this.ring;
-    const mask = this.mask;
-    const head = this.head;
-    const base = offset + 3;
-    for (let k = 0; k < this.count; k++) out[base + k] = ring[(head - this.count + k) & mask];
-    for (let k = this.count; k < this.period; k++) out[base + k] = 0;
+    saveWindow(this.ring, this.mask, this.head, this.count, this.period, out, offset + 3);
   }
 
   /** Loads a saveState layout; the caller has checked the count (0..period). */
@@ -117,7 +127,7 @@ export class RollingSum {
     this.count = count;
     this.sum = state[offset + 1];
     this.untilResync = state[offset + 2];
-    for (let k = 0; k < count; k++) this.ring[k] = state[offset + 3 + k];
+    loadWindow(state, offset + 3, count, this.ring);
     this.head = count;
   }
 

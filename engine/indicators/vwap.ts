@@ -1,6 +1,6 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
 import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
-import { nextPow2, resyncInterval, windowSum } from './rolling-sum.ts';
+import { loadWindow, nextPow2, resyncInterval, saveWindow, windowSum } from './rolling-sum.ts';
 
 /** Typical price (high + low + close) / 3, in TA-Lib TYPPRICE's operation order. */
 export function typicalPrice(high: number, low: number, close: number): number {
@@ -161,14 +161,9 @@ export class Vwap implements StreamingIndicator {
     out[offset + 4] = this.sumTp;
     out[offset + 5] = this.traded;
     out[offset + 6] = this.value;
-    const count = this.count;
-    for (let k = 0; k < p; k++) {
-      const slot = (this.head - count + k) & this.mask;
-      const held = k < count;
-      out[offset + 7 + k] = held ? this.pvRing[slot] : 0;
-      out[offset + 7 + p + k] = held ? this.volRing[slot] : 0;
-      out[offset + 7 + 2 * p + k] = held ? this.tpRing[slot] : 0;
-    }
+    saveWindow(this.pvRing, this.mask, this.head, this.count, p, out, offset + 7);
+    saveWindow(this.volRing, this.mask, this.head, this.count, p, out, offset + 7 + p);
+    saveWindow(this.tpRing, this.mask, this.head, this.count, p, out, offset + 7 + 2 * p);
   }
 
   loadState(state: Float64Array, offset: number): void {
@@ -181,11 +176,9 @@ export class Vwap implements StreamingIndicator {
     this.sumTp = state[offset + 4];
     this.traded = state[offset + 5];
     this.value = state[offset + 6];
-    for (let k = 0; k < count; k++) {
-      this.pvRing[k] = state[offset + 7 + k];
-      this.volRing[k] = state[offset + 7 + p + k];
-      this.tpRing[k] = state[offset + 7 + 2 * p + k];
-    }
+    loadWindow(state, offset + 7, count, this.pvRing);
+    loadWindow(state, offset + 7 + p, count, this.volRing);
+    loadWindow(state, offset + 7 + 2 * p, count, this.tpRing);
     this.head = count;
   }
 

@@ -3,7 +3,7 @@ import { BollingerBands } from './bbands.ts';
 import { Ema } from './ema.ts';
 import { alignedStart, leastCommonMultiple, type StreamingIndicator } from './indicator.ts';
 import { Macd } from './macd.ts';
-import { nextPow2, resyncInterval, windowSum } from './rolling-sum.ts';
+import { nextPow2, resyncInterval, ringWindowSum, saveWindow, windowSum } from './rolling-sum.ts';
 import { FLAT_RSI, Rsi } from './rsi.ts';
 import { Sma } from './sma.ts';
 import { FLAT_STOCH, Stochastic } from './stoch.ts';
@@ -490,7 +490,7 @@ export function stochWarmState(
       kHead++;
       if (--kUntil === 0) {
         kUntil = everyK;
-        kSum = ringSum(kRing, kHead, slowKPeriod, kMask);
+        kSum = ringWindowSum(kRing, kMask, kHead, slowKPeriod);
       }
     }
     const slowK = kSum / slowKPeriod;
@@ -507,7 +507,7 @@ export function stochWarmState(
       dHead++;
       if (--dUntil === 0) {
         dUntil = everyD;
-        dSum = ringSum(dRing, dHead, slowDPeriod, dMask);
+        dSum = ringWindowSum(dRing, dMask, dHead, slowDPeriod);
       }
     }
     slowKOut = slowK;
@@ -536,13 +536,6 @@ export function stochWarmState(
   writeRollingSum(dRing, dMask, dHead, dCount, dSum, dUntil, slowDPeriod, out, kOut + 3 + slowKPeriod);
 }
 
-/** The last `period` values written to a power-of-two ring (`mask`) after `head` writes, summed oldest first. */
-function ringSum(ring: Float64Array, head: number, period: number, mask: number): number {
-  let s = 0;
-  for (let k = period; k > 0; k--) s += ring[(head - k) & mask];
-  return s;
-}
-
 /** A RollingSum's state layout ([count, sum, untilResync, window oldest first]) from a kernel's ring. */
 function writeRollingSum(
   ring: Float64Array, mask: number, head: number, count: number, sum: number, untilResync: number, period: number,
@@ -551,7 +544,7 @@ function writeRollingSum(
   out[offset] = count;
   out[offset + 1] = sum;
   out[offset + 2] = untilResync;
-  for (let k = 0; k < period; k++) out[offset + 3 + k] = k < count ? ring[(head - count + k) & mask] : 0;
+  saveWindow(ring, mask, head, count, period, out, offset + 3);
 }
 
 /** `count` values of `values` from `at`, then zeros up to `slots`: a window in a state layout. */
