@@ -1,7 +1,7 @@
 import type { OwnershipMode } from '../ownership/symbol-ownership.ts';
 import { ConfigError } from '../config-error.ts';
 import { barPanelBytes, PANEL_SLACK_BARS } from '../bars/bar-panel.ts';
-import { createIndicator } from '../indicators/registry.ts';
+import { createIndicator, longestWarmup } from '../indicators/registry.ts';
 import { validateRiskLimits, type RiskLimits } from '../risk/risk-engine.ts';
 import { OVERFLOW_POLICIES, type OverflowPolicy } from '../ring/spsc-ring.ts';
 import { WAIT_STRATEGY_NAMES, type WaitStrategyName } from '../ring/wait-strategy.ts';
@@ -289,7 +289,7 @@ function parseHistory(value: unknown, indicators: readonly IndicatorSpec[]): His
     min: 1, max: MAX_HISTORY_TRADES_PER_SYMBOL, fallback: 100_000,
   });
   // Fewer trades than an indicator's warm-up could never warm it: refuse that here rather than report every symbol short.
-  const longest = Math.max(0, ...indicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `indicators[${i}]`).warmupPeriod));
+  const longest = longestWarmup(indicators);
   if (maxTradesPerSymbol < longest) {
     throw new ConfigError('history.maxTradesPerSymbol', `must be at least the longest indicator warm-up (${longest} trades), got ${maxTradesPerSymbol}`);
   }

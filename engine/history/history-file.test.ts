@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { historyAlignment, HistoryError, loadHistory, requiredTrades } from './history-file.ts';
+import { historyAlignment, HistoryError, loadHistory } from './history-file.ts';
 import { standardIndicators } from '../config/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nexus-history-'));
@@ -24,11 +24,6 @@ function file(name: string, rows: readonly string[]): string {
 }
 
 describe('loadHistory', () => {
-  it('needs the longest warm-up of the configured indicators', () => {
-    expect(requiredTrades(config)).toBe(5); // RSI(4) is stable from its 5th value
-    expect(requiredTrades({ indicators: [] })).toBe(0);
-  });
-
   it('aligns the cut on the windowed indicators\' re-summation period, when it fits', () => {
     expect(historyAlignment({ indicators: standardIndicators }, 100_000)).toBe(1024);
     expect(historyAlignment({ indicators: standardIndicators }, 1_000)).toBe(0); // would overshoot the limit

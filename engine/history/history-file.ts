@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { EngineConfig, HistoryConfig } from '../config/engine-config.ts';
 import { leastCommonMultiple, type StreamingIndicator } from '../indicators/indicator.ts';
-import { createIndicator } from '../indicators/registry.ts';
+import { createIndicator, longestWarmup } from '../indicators/registry.ts';
 import { parseTickCsv, TickCsvError } from '../sim/tick-csv.ts';
 import { arrangeHistory, type TradeHistory } from './trade-history.ts';
 
@@ -16,11 +16,6 @@ export class HistoryError extends Error {
     super(`history ${origin}: ${detail}`);
     this.name = 'HistoryError';
   }
-}
-
-/** Trades a symbol needs before every configured indicator is stable: the longest warm-up (0 with none). */
-export function requiredTrades(config: Pick<EngineConfig, 'indicators'>): number {
-  return Math.max(0, ...indicatorsOf(config).map((indicator) => indicator.warmupPeriod));
 }
 
 /**
@@ -68,7 +63,7 @@ export async function loadHistory(settings: HistoryConfig, config: Pick<EngineCo
     throw error;
   }
   const history = arrangeHistory(table, config.symbols, settings.path, {
-    history: settings, requiredTrades: requiredTrades(config), alignment: historyAlignment(config, settings.maxTradesPerSymbol),
+    history: settings, requiredTrades: longestWarmup(config.indicators), alignment: historyAlignment(config, settings.maxTradesPerSymbol),
   });
   if (history.shortSymbols.length === 0) return { history };
   const listed = history.shortSymbols.slice(0, 5).map((s) => `${s.symbol} has ${s.trades}`).join(', ');

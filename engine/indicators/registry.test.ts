@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config-error.ts';
 import { BollingerBands } from './bbands.ts';
 import { Macd } from './macd.ts';
-import { createIndicator, indicatorTypes, parseIndicatorShorthand, validateIndicatorSpec } from './registry.ts';
+import { createIndicator, indicatorTypes, longestWarmup, parseIndicatorShorthand, validateIndicatorSpec } from './registry.ts';
 import { Stochastic } from './stoch.ts';
 
 function configError(fn: () => unknown): ConfigError {
@@ -134,5 +134,11 @@ describe('parseIndicatorShorthand', () => {
     );
     expect(() => parseIndicatorShorthand('bbands:20:-1')).toThrow('"bbands:20:-1": stdDev must be a finite number > 0, got -1');
     expect(configError(() => parseIndicatorShorthand('')).path).toBe('indicator');
+  });
+
+  it('says how much history warms a set of indicators: the longest warm-up', () => {
+    expect(longestWarmup([{ type: 'sma', params: { period: 3 } }, { type: 'rsi', params: { period: 4 } }])).toBe(5); // RSI(4): its 5th value
+    expect(longestWarmup([{ type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } }])).toBe(34);
+    expect(longestWarmup([])).toBe(0);
   });
 });

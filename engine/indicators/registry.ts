@@ -171,6 +171,18 @@ export function createIndicator(
   return instantiate(validateIndicatorSpec(spec, path));
 }
 
+/**
+ * The most updates any of `specs` needs before its first output (0 for none): how much history warms them all.
+ * Validates each like createIndicator (field paths `indicators[i]`).
+ */
+export function longestWarmup(specs: ReadonlyArray<{ type: string; params?: Readonly<Record<string, unknown>> }>): number {
+  let longest = 0;
+  specs.forEach((spec, i) => {
+    longest = Math.max(longest, createIndicator({ type: spec.type, params: { ...spec.params } }, `indicators[${i}]`).warmupPeriod);
+  });
+  return longest;
+}
+
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /**

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { probeConfig } from '../../test/support/engine-config.ts';
 import { marketTicks, recordingProcessor, streamedSinceOpen, type RecordingProcessor } from '../../test/support/history.ts';
-import { requiredTrades } from '../history/history-file.ts';
+import { longestWarmup } from '../indicators/registry.ts';
 import { arrangeHistory } from '../history/trade-history.ts';
 import { loadStrategyModules } from '../strategy/strategy-modules.ts';
 import type { TickTable } from '../sim/tick-csv.ts';
@@ -60,7 +60,7 @@ function runLive(processors: readonly RecordingProcessor[], reference: Recording
 
 describe('warmStart: a processor seeded from history decides as one that streamed it', () => {
   const settings = { maxTradesPerSymbol: 3_000, strategyReplayTrades: 20 };
-  const arranged = arrangeHistory(history, SYMBOLS, 'memory', { history: settings, requiredTrades: requiredTrades(config) });
+  const arranged = arrangeHistory(history, SYMBOLS, 'memory', { history: settings, requiredTrades: longestWarmup(config.indicators) });
 
   it('gives the same indicator values on every live trade and the same orders on the next ~1,000 trades', () => {
     const reference = streamedSinceOpen(config, history, settings.maxTradesPerSymbol);
@@ -81,7 +81,7 @@ describe('warmStart: a processor seeded from history decides as one that streame
 
   it('needs the strategy replay: without it, a strategy\'s memory of the last trades is missing', () => {
     const unreplayed = arrangeHistory(history, SYMBOLS, 'memory', {
-      history: { ...settings, strategyReplayTrades: 0 }, requiredTrades: requiredTrades(config),
+      history: { ...settings, strategyReplayTrades: 0 }, requiredTrades: longestWarmup(config.indicators),
     });
     const reference = streamedSinceOpen(config, history, settings.maxTradesPerSymbol);
     const warm = recordingProcessor(config);
@@ -148,7 +148,7 @@ describe('warmStart: a processor seeded from history decides as one that streame
 
   it('uses only each symbol\'s last maxTradesPerSymbol trades, as an engine that opened that late', () => {
     const short = { maxTradesPerSymbol: 400, strategyReplayTrades: 400 };
-    const shortHistory = arrangeHistory(history, SYMBOLS, 'memory', { history: short, requiredTrades: requiredTrades(config) });
+    const shortHistory = arrangeHistory(history, SYMBOLS, 'memory', { history: short, requiredTrades: longestWarmup(config.indicators) });
     const reference = streamedSinceOpen(config, history, short.maxTradesPerSymbol);
     const warm = recordingProcessor(config);
     const report = warmStart(warm.processor, shortHistory, () => true, () => 0);
