@@ -424,3 +424,46 @@ export function macdMany(
     if (odd) macdStep(close, fast, slow, signal, macdOut, signalOut, histOut, row, pairs, fa, sa, ga, true);
   }
 }
+
+// ---- Gram matrix (engine/batch/gram.ts: gramBatch) ------------------------------------------------------------
+//
+// Rows are row-major here (row i's `length` values contiguous), not bar-major: out[i][j] = (z_i . z_j) / length.
+// The reference keeps four partial sums by k mod 4; two f64x2 accumulators hold them as lanes (s0, s1) and
+// (s2, s3), so every lane adds exactly the products the JS loop adds, in the same order (wasm has no fused
+// multiply-add outside relaxed SIMD), and the result is the reference's bit for bit.
+
+// @ts-ignore: decorator
+@inline function gramPair(z: usize, length: i32, a: usize, b: usize): f64 {
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  let k = 0;
+  for (; k + 4 <= length; k += 4) {
+    const offset = <usize>k << 3;
+    lo = f64x2.add(lo, f64x2.mul(v128.load(a + offset), v128.load(b + offset)));
+    hi = f64x2.add(hi, f64x2.mul(v128.load(a + offset + 16), v128.load(b + offset + 16)));
+  }
+  let s0 = f64x2.extract_lane(lo, 0);
+  for (; k < length; k++) s0 += load<f64>(a + (<usize>k << 3)) * load<f64>(b + (<usize>k << 3));
+  return ((s0 + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1))) / <f64>length;
+}
+
+function gramRow(z: usize, rows: i32, length: i32, out: usize, i: i32): void {
+  const a = z + ((<usize>i * <usize>length) << 3);
+  for (let j = i; j < rows; j++) {
+    const c = gramPair(z, length, a, z + ((<usize>j * <usize>length) << 3));
+    store<f64>(out + ((<usize>i * <usize>rows + <usize>j) << 3), c);
+    store<f64>(out + ((<usize>j * <usize>rows + <usize>i) << 3), c);
+  }
+}
+
+/**
+ * Folded rows [first, first + count) of the Gram matrix of `rows` rows of `length` values at `z` into `out`
+ * (rows x rows): folded row f is row f and row rows - 1 - f, equal work per folded row (gramFolded in gram.ts).
+ */
+export function gramFolded(z: usize, rows: i32, length: i32, out: usize, first: i32, count: i32): void {
+  for (let f = first; f < first + count; f++) {
+    gramRow(z, rows, length, out, f);
+    const mirror = rows - 1 - f;
+    if (mirror > f) gramRow(z, rows, length, out, mirror);
+  }
+}

@@ -25,6 +25,8 @@ export interface BatchBackend {
     high: Float64Array, low: Float64Array, close: Float64Array,
     fastKPeriod?: number, slowKPeriod?: number, slowDPeriod?: number, out?: StochBatchOutput,
   ): StochBatchOutput;
+  /** The Gram matrix of row-major rows (gram.ts), the core of the scans' correlation matrix. */
+  gram(z: Float64Array, rows: number, length: number, out?: Float64Array): Float64Array;
   close(): Promise<void>;
 }
 
@@ -45,5 +47,11 @@ export interface AsyncBatchBackend extends AsyncBatchFunctions {
   close(): Promise<void>;
 }
 
-/** Any backend: callers `await` each result, which costs nothing for the synchronous ones. */
-export type AnyBatchBackend = BatchBackend | AsyncBatchBackend;
+/**
+ * Any backend: each function synchronous or not (the workers backend runs single series synchronously and its
+ * Gram matrix across threads); callers `await` each result, which costs nothing for the synchronous ones.
+ */
+export type AnyBatchBackend = {
+  readonly name: BackendName;
+  close(): Promise<void>;
+} & { [K in keyof BatchFunctions]: BatchFunctions[K] | AsyncBatchFunctions[K] };

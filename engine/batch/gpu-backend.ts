@@ -7,7 +7,8 @@ import { prepareVwapBatch } from '../indicators/vwap.ts';
 import type { AsyncBatchBackend } from './batch-backend.ts';
 import { checkAtrPanel, checkClosePanel, checkMacdPanel, type AsyncPanelBatch } from './panel.ts';
 import { acquireAdapter, type GpuAdapterReport } from './gpu-adapter.ts';
-import { FOLD_WIDTH, horizon, kernelSource, type KernelLayout, type KernelName } from './gpu-kernels.ts';
+import { FOLD_WIDTH, gramKernelSource, horizon, kernelSource, type KernelLayout, type KernelName } from './gpu-kernels.ts';
+import { prepareGram } from './gram.ts';
 
 /**
  * The `gpu` backend: every batch indicator (single series) and the multi-symbol panel scans (smaMany, emaMany,
@@ -332,6 +333,32 @@ class WebGpuIndicators implements GpuBackend {
         scatter(values, result, symbols, bars, chunk, first, level ? base : undefined);
       }
     });
+  }
+
+  // ---- the Gram matrix (gram.ts): one dispatch, one thread per entry, f32 --------------------------------
+
+  async gram(z: Float64Array, rows: number, length: number, out?: Float64Array): Promise<Float64Array> {
+    const result = prepareGram(z, rows, length, out);
+    if (rows === 0) return result;
+    const limit = this.maxValuesPerBuffer;
+    if (rows * length > limit || rows * rows > limit || rows > MAX_PANEL_BARS) {
+      throw new RangeError(`a Gram matrix of ${rows} rows of ${length} values does not fit the device (at most ${limit} values per buffer)`);
+    }
+    await this.exclusive(async () => {
+      const n = rows * length;
+      if ((this.staging[0]?.length ?? 0) < n) this.staging[0] = new Float32Array(n);
+      const values = this.staging[0].subarray(0, n);
+      values.set(z);
+      let kernel = this.kernels.get('gram');
+      if (!kernel) {
+        kernel = this.gpu.createKernel(gramKernelSource).setDynamicOutput(true).setDynamicArguments(true).setLoopMaxIterations(2 ** 30);
+        this.kernels.set('gram', kernel);
+      }
+      kernel.setOutput([rows, rows]);
+      const entries = await this.read(await kernel(new this.gpujs.Input(values, [length, rows]), length), { from: 0, to: rows, layout: 'panel' });
+      for (let k = 0; k < rows * rows; k++) result[k] = entries[k];
+    });
+    return result;
   }
 
   // ---- device plumbing -----------------------------------------------------------------------------------

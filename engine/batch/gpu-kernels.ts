@@ -251,3 +251,18 @@ export function kernelSource(name: KernelName, layout: KernelLayout): string {
     ${body(code.read)}
   }`;
 }
+
+/**
+ * The Gram matrix (engine/batch/gram.ts) as one gpu.js kernel: thread (x, y) = entry (i = y, j = x), a dot product
+ * of two rows of the 2D input [length, rows] in f32, divided by the length. Products commute exactly, so entries
+ * (i, j) and (j, i) are the same sum and the result is symmetric.
+ */
+export const gramKernelSource = `function (z, length) {
+  const gi = this.thread.y;
+  const gj = this.thread.x;
+  let gsum = 0;
+  for (let gk = 0; gk < length; gk++) {
+    gsum += z[gi][gk] * z[gj][gk];
+  }
+  return gsum / length;
+}`;

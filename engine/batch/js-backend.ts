@@ -7,6 +7,7 @@ import { smaBatch } from '../indicators/sma.ts';
 import { stochBatch } from '../indicators/stoch.ts';
 import { vwapBatch } from '../indicators/vwap.ts';
 import type { BatchBackend } from './batch-backend.ts';
+import { gramBatch } from './gram.ts';
 
 /** The reference backend: the JS batch functions themselves (the other backends are checked against it). */
 export function createJsBackend(): BatchBackend {
@@ -20,6 +21,7 @@ export function createJsBackend(): BatchBackend {
     atr: atrBatch,
     vwap: vwapBatch,
     stoch: stochBatch,
+    gram: gramBatch,
     close: async () => undefined,
   };
 }

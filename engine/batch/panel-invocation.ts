@@ -1,3 +1,4 @@
+import { foldedRows } from './gram.ts';
 import type { CheckKernels } from './wasm-call.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface PanelKernels extends CheckKernels {
     close: number, symbols: number, stride: number, bars: number, fast: number, slow: number, signal: number,
     macd: number, sig: number, hist: number, state: number,
   ): void;
+  /** Folded rows [first, first + count) of a Gram matrix (engine/batch/gram.ts), row-major rows. */
+  gramFolded(z: number, rows: number, length: number, out: number, first: number, count: number): void;
 }
 
 /** Per-symbol state arrays of each panel kernel. */
@@ -68,4 +71,24 @@ export function invokePanel(
     ...invocation.inputs.map((address) => address + offset), count, symbols, bars, ...params,
     ...invocation.outputs.map((address) => address + offset), state,
   );
+}
+
+/** One call of the Gram kernel, as addresses in the shared memory (engine/batch/gram.ts). */
+export interface GramInvocation {
+  readonly z: number;
+  readonly rows: number;
+  readonly length: number;
+  readonly out: number;
+}
+
+/**
+ * Runs folded rows [first, first + count) of `invocation` (gram.ts: foldedRows). Distinct ranges write disjoint
+ * entries, so threads may run them at once.
+ */
+export function invokeGram(kernels: PanelKernels, invocation: GramInvocation, first: number, count: number): void {
+  const folded = foldedRows(invocation.rows);
+  if (!(Number.isInteger(first) && Number.isInteger(count) && first >= 0 && count >= 0 && first + count <= folded)) {
+    throw new RangeError(`folded row range [${first}, ${first + count}) is outside [0, ${folded})`);
+  }
+  if (count > 0) kernels.gramFolded(invocation.z, invocation.rows, invocation.length, invocation.out, first, count);
 }

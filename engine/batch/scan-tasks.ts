@@ -3,7 +3,7 @@ import { emaBatch } from '../indicators/ema.ts';
 import { macdBatch } from '../indicators/macd.ts';
 import { rsiBatch } from '../indicators/rsi.ts';
 import { smaBatch } from '../indicators/sma.ts';
-import { invokePanel, type PanelInvocation, type PanelKernels } from './panel-invocation.ts';
+import { invokeGram, invokePanel, type GramInvocation, type PanelInvocation, type PanelKernels } from './panel-invocation.ts';
 import { runValueScan, type ValueScan } from './wasm-call.ts';
 import { instantiateKernels, type WasmMemory } from './wasm-memory.ts';
 
@@ -83,7 +83,15 @@ export interface WasmComputeTask {
   readonly state: number;
 }
 
-export type ScanTask = ComputeTask | CheckTask | WasmCheckTask | WasmComputeTask;
+/** Folded rows [first, first + count) of a Gram matrix call in the shared memory (gram.ts: foldedRows). */
+export interface WasmGramTask {
+  readonly kind: 'wasm-gram';
+  readonly invocation: GramInvocation;
+  readonly first: number;
+  readonly count: number;
+}
+
+export type ScanTask = ComputeTask | CheckTask | WasmCheckTask | WasmComputeTask | WasmGramTask;
 
 /** What a worker gets to run the wasm tasks: the shared memory and the compiled indicators-simd.wasm. */
 export interface WasmShare {
@@ -154,6 +162,10 @@ export function runScanTask(task: ScanTask): CheckResult | number | null {
   if (task.kind === 'wasm-check') return runWasmCheck(task);
   if (task.kind === 'wasm-compute') {
     invokePanel(kernels(), task.invocation, task.first, task.count, task.state);
+    return null;
+  }
+  if (task.kind === 'wasm-gram') {
+    invokeGram(kernels(), task.invocation, task.first, task.count);
     return null;
   }
   const { symbols, bars, first, count } = task;

@@ -9,9 +9,11 @@ import { prepareStochBatch, type StochBatchOutput } from '../indicators/stoch.ts
 import { prepareAtrBatch } from '../indicators/atr.ts';
 import { prepareVwapBatch } from '../indicators/vwap.ts';
 import type { BatchBackend } from './batch-backend.ts';
+import { foldedRows, prepareGram } from './gram.ts';
 import { checkAtrPanel, checkClosePanel, checkMacdPanel, type AsyncPanelBatch, type PanelBatch } from './panel.ts';
 import {
-  invokePanel, panelStateLength, type PanelInvocation, type PanelKernelName, type PanelKernels,
+  invokeGram, invokePanel, panelStateLength, type GramInvocation, type PanelInvocation, type PanelKernelName,
+  type PanelKernels,
 } from './panel-invocation.ts';
 import { WasmCall, type CheckKernels, type ValueScan } from './wasm-call.ts';
 import { instantiateKernels, SharedWasmMemory, wasmApi, type WasmMemory } from './wasm-memory.ts';
@@ -65,7 +67,21 @@ export interface WasmBackend extends BatchBackend, PanelBatch {
    * across threads): the same structural checks, staging, copies and results as the synchronous ones.
    */
   panelsWith(executor: PanelExecutor): AsyncPanelBatch;
+  /** `gram` with its value scans and kernel handed to `executor` (the workers backend splits it across threads). */
+  gramWith(executor: GramExecutor): (z: Float64Array, rows: number, length: number, out?: Float64Array) => Promise<Float64Array>;
 }
+
+/** What `gram` hands its executor once its arguments passed the structural checks and were staged. */
+export interface GramJob {
+  readonly invocation: GramInvocation;
+  /** The value checks (z finite), to run before the kernel. */
+  readonly scans: readonly ValueScan[];
+  /** Throws the reference RangeError of scan `k`. */
+  fail(k: number): never;
+}
+
+/** Runs a GramJob: every scan, then (if none hit) every folded row of the invocation. */
+export type GramExecutor = (job: GramJob) => Promise<void>;
 
 /** What a panel function hands its executor once its arguments passed the structural checks and were staged. */
 export interface PanelJob {
@@ -382,6 +398,36 @@ class WasmBatchBackend implements WasmBackend {
     macdMany: (close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out) =>
       this.panelAsync((call) => macdPanelPlan(call, close, symbols, bars, fastPeriod, slowPeriod, signalPeriod, out), executor),
   });
+
+  // ---- The Gram matrix (gram.ts) through indicators-simd.wasm ----
+
+  gram = (z: Float64Array, rows: number, length: number, out?: Float64Array): Float64Array => {
+    const kernels = this.state().panel;
+    return this.call(kernels, (call) => {
+      const result = prepareGram(z, rows, length, out, call.values);
+      if (rows === 0) return result;
+      const invocation: GramInvocation = { z: call.input(z), rows, length, out: call.output('out', result) };
+      call.check([z]);
+      invokeGram(kernels, invocation, 0, foldedRows(rows));
+      return result;
+    });
+  };
+
+  gramWith = (executor: GramExecutor) => async (z: Float64Array, rows: number, length: number, out?: Float64Array): Promise<Float64Array> => {
+    const { memory, panel } = this.state();
+    const call = new WasmCall(memory, panel);
+    try {
+      const result = prepareGram(z, rows, length, out, call.values);
+      if (rows === 0) return result;
+      const invocation: GramInvocation = { z: call.input(z), rows, length, out: call.output('out', result) };
+      const scans = call.scans([z]);
+      await executor({ invocation, scans, fail: (k) => call.fail(k) });
+      call.finish();
+      return result;
+    } finally {
+      call.dispose();
+    }
+  };
 
   /** Plan, scans and the kernel over every symbol, here and now. */
   private panelSync<T>(plan: (call: WasmCall) => PanelPlan<T>): T {

@@ -4,7 +4,9 @@ import type { BatchBackend } from './batch-backend.ts';
 import { createJsBackend } from './js-backend.ts';
 import type { AsyncPanelBatch } from './panel.ts';
 import { panelStateLength } from './panel-invocation.ts';
-import { createWasmBackend, type PanelExecutor, type WasmBackendOptions } from './wasm-backend.ts';
+import { foldedRows } from './gram.ts';
+import type { ValueScan } from './wasm-call.ts';
+import { createWasmBackend, type GramExecutor, type PanelExecutor, type WasmBackendOptions } from './wasm-backend.ts';
 
 /**
  * The `workers` backend: the wasm backend's SIMD panel kernels (smaMany, emaMany, rsiMany, atrMany, macdMany) run
@@ -34,8 +36,10 @@ import { createWasmBackend, type PanelExecutor, type WasmBackendOptions } from '
  * `close()`) are scan-pool.ts's. A call settles only when all its tasks have, so no worker still writes to a
  * call's outputs after it rejects.
  */
-export interface WorkersBackend extends BatchBackend, AsyncPanelBatch {
+export interface WorkersBackend extends Omit<BatchBackend, 'gram'>, AsyncPanelBatch {
   readonly name: 'workers';
+  /** The Gram matrix (gram.ts), its folded rows split evenly across the workers: the wasm kernel's results. */
+  gram(z: Float64Array, rows: number, length: number, out?: Float64Array): Promise<Float64Array>;
   readonly pool: ScanPool;
   /** A zero-filled Float64Array in the workers' shared memory, used in place by the panel functions. */
   allocate(length: number): Float64Array;
@@ -58,15 +62,18 @@ export async function createWorkersBackend(options: WorkersBackendOptions = {}):
     throw error;
   }
 
+  // A call's inputs all hold the same number of values: one split of that range serves every scan.
+  const check = async (job: { readonly scans: readonly ValueScan[]; fail(k: number): never }): Promise<void> => {
+    if (job.scans.length === 0) return;
+    const ranges = shardBounds(job.scans[0].n, pool.size, SHARD_ALIGN);
+    const checks = ranges.slice(0, -1).map((from, k): ScanTask => ({ kind: 'wasm-check', scans: job.scans, from, to: ranges[k + 1] }));
+    const hits = (await pool.run(checks)) as number[];
+    const first = Math.min(...hits.map((hit) => (hit < 0 ? Infinity : hit)));
+    if (first !== Infinity) job.fail(first);
+  };
+
   const execute: PanelExecutor = async (job) => {
-    if (job.scans.length > 0) {
-      // A panel's inputs all hold symbols * bars values: one split of that range serves every scan.
-      const ranges = shardBounds(job.scans[0].n, pool.size, SHARD_ALIGN);
-      const checks = ranges.slice(0, -1).map((from, k): ScanTask => ({ kind: 'wasm-check', scans: job.scans, from, to: ranges[k + 1] }));
-      const hits = (await pool.run(checks)) as number[];
-      const first = Math.min(...hits.map((hit) => (hit < 0 ? Infinity : hit)));
-      if (first !== Infinity) job.fail(first);
-    }
+    await check(job);
     const { invocation } = job;
     const bounds = shardBounds(invocation.symbols, pool.size, SHARD_ALIGN);
     const shards = bounds.slice(0, -1).map((first, k): ScanTask => {
@@ -76,9 +83,17 @@ export async function createWorkersBackend(options: WorkersBackendOptions = {}):
     await pool.run(shards);
   };
 
+  // The Gram matrix: equal ranges of folded rows are equal work (gram.ts), one per worker.
+  const executeGram: GramExecutor = async (job) => {
+    await check(job);
+    const bounds = shardBounds(foldedRows(job.invocation.rows), pool.size, 1);
+    await pool.run(bounds.slice(0, -1).map((first, k): ScanTask => ({ kind: 'wasm-gram', invocation: job.invocation, first, count: bounds[k + 1] - first })));
+  };
+
   return {
     ...createJsBackend(),
     ...wasm.panelsWith(execute),
+    gram: wasm.gramWith(executeGram),
     name: 'workers',
     pool,
     allocate: wasm.allocate,
