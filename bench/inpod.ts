@@ -11,14 +11,17 @@
  *   scanMsPerBar.<backend>  one bar close's scan (BarScanner) of 10,000 symbols: the eight standard indicators per
  *                           bar for every symbol, rank and z-score of the return and of each indicator; median over
  *                           200 bars after 60; `js` is the only backend the scan thread runs yet
- *   correlationMs.<backend> the correlation matrix of 1,000 symbols' returns over 256 bars (median of 3)
+ *   correlationMs.<backend> the correlation matrix of 1,000 symbols' returns over 256 bars (median of 3 after one
+ *                           warm-up call): js, wasm, workers (a pool of os.availableParallelism() threads) and gpu
+ *                           (whatever adapter answers; its name is printed, and the key is left out without one),
+ *                           each checked against js (the same bits; gpu within GRAM_GPU_TOLERANCE)
  *   tickP99RatioScansOnOff  tick-to-order p99 of the in-process inline pipeline (2,000 symbols, eight indicators,
  *                           probe strategy, 16 trades a millisecond) with scans closing a bar every second on their
  *                           own thread (eight indicators and a 500 x 500 correlation), over the same without scans;
  *                           alternating 2 s periods, 4 of each
  *
- * Not measured (listed in `pending`): the wasm and gpu backends, which neither the warm start nor the scans use
- * yet, and correlation on worker threads.
+ * Not measured (listed in `pending`): the warm start and the per-bar indicators on wasm and gpu, which run in
+ * JavaScript (the warm start on the pipeline's own threads, the per-bar indicators on the scan thread).
  *
  *   npm run bench:inpod [-- --json] [-- --quick]
  */
@@ -37,7 +40,11 @@ import { DENY_REASON_SLOTS, RiskEngine } from '../engine/risk/risk-engine.ts';
 import { SymbolTable } from '../engine/wire/symbol-id.ts';
 import { createBarPanel, rowOffset } from '../engine/bars/bar-panel.ts';
 import { BarScanner } from '../engine/scans/bar-scanner.ts';
-import { correlationMatrix } from '../engine/scans/correlation.ts';
+import { correlationMatrix, correlationMatrixOn, CorrelationWorkspace } from '../engine/scans/correlation.ts';
+import type { AnyBatchBackend } from '../engine/batch/batch-backend.ts';
+import { createBackend } from '../engine/batch/create-backend.ts';
+import { adapterSummary, type GpuAdapterReport } from '../engine/batch/gpu-adapter.ts';
+import { GRAM_GPU_TOLERANCE } from '../engine/batch/gram.ts';
 import { BarScans } from '../engine/scans/scan-thread.ts';
 import { InlinePipeline } from '../engine/pipeline/inline-pipeline.ts';
 import { LatencyHistogram } from '../engine/metrics/latency-histogram.ts';
@@ -170,31 +177,68 @@ function walkPanel(
 }
 
 /** Median ms of one bar close's scan of 10,000 symbols x the eight indicators, rank and z-score (no correlation). */
-function scanPerBar(): number {
+async function scanPerBar(): Promise<number> {
   const times: number[] = [];
   const scanners: BarScanner[] = [];
+  const scans: Promise<unknown>[] = [];
   walkPanel(quick ? 2_000 : 10_000, 300, 260, (bar) => {
     const started = monoNowNs();
-    scanners[0].scan(bar);
+    // No correlation: the scan is synchronous, done when scan() returns.
+    scans.push(scanners[0].scan(bar));
     if (bar >= 60) times.push((monoNowNs() - started) / 1e6);
   }, (panel) => scanners.push(new BarScanner(panel, { indicators: standardIndicators }, monoNowNs)));
+  await Promise.all(scans);
   return median(times);
 }
 
-/** Median ms of the correlation matrix of 1,000 symbols over 256 bars. */
-function correlationOnce(): number {
+interface CorrelationFigures {
+  readonly ms: Partial<Record<'js' | 'wasm' | 'workers' | 'gpu', number>>;
+  /** Each backend against js: `same bits`, or the largest difference. */
+  readonly agreement: Record<string, string>;
+  readonly gpuAdapter?: string;
+  readonly unavailable: Record<string, string>;
+}
+
+/** Median ms of the correlation matrix of 1,000 symbols over 256 bars on every backend that starts. */
+async function correlationPerBackend(): Promise<CorrelationFigures> {
   const m = quick ? 300 : 1_000;
   const window = 256;
   const panel = walkPanel(m, window + 2, window + 1);
-  const out = new Float64Array(m * m);
-  const workspace = new Float64Array(m * window);
-  const times: number[] = [];
-  for (let run = 0; run < 3; run++) {
-    const started = monoNowNs();
-    correlationMatrix(panel, window, window, m, out, workspace);
-    times.push((monoNowNs() - started) / 1e6);
+  const reference = new Float64Array(m * m);
+  correlationMatrix(panel, window, new CorrelationWorkspace(m, window), reference);
+  const figures: CorrelationFigures = { ms: {}, agreement: {}, unavailable: {} };
+  for (const name of ['js', 'wasm', 'workers', 'gpu'] as const) {
+    let backend: AnyBatchBackend;
+    try {
+      backend = await createBackend(name);
+    } catch (error) {
+      figures.unavailable[name] = (error as Error).message;
+      continue;
+    }
+    try {
+      const adapter = (backend as { adapter?: GpuAdapterReport }).adapter;
+      if (adapter !== undefined) (figures as { gpuAdapter?: string }).gpuAdapter = adapterSummary(adapter);
+      const work = new CorrelationWorkspace(m, window, (backend as { allocate?: (n: number) => Float64Array }).allocate);
+      const out = new Float64Array(m * m);
+      const times: number[] = [];
+      for (let run = 0; run < 4; run++) {
+        const started = monoNowNs();
+        await correlationMatrixOn(backend, panel, window, work, out);
+        if (run > 0) times.push((monoNowNs() - started) / 1e6);
+      }
+      figures.ms[name] = median(times);
+      let worst = 0;
+      let sameBits = true;
+      for (let k = 0; k < out.length; k++) {
+        if (!Object.is(out[k], reference[k])) sameBits = false;
+        if (!Number.isNaN(reference[k])) worst = Math.max(worst, Math.abs(out[k] - reference[k]));
+      }
+      figures.agreement[name] = sameBits ? 'same bits' : `max |diff| ${worst.toExponential(2)}${name === 'gpu' ? ` (tolerance ${GRAM_GPU_TOLERANCE})` : ''}`;
+    } finally {
+      await backend.close();
+    }
   }
-  return median(times);
+  return figures;
 }
 
 /**
@@ -214,6 +258,8 @@ async function tickP99ScansOnOff(): Promise<{ off: number; on: number; offP50: n
   const scans = new BarScans({
     symbols, barIntervalNs: 1e9, panelBars: 256, topSymbols: 10,
     settings: { indicators: standardIndicators, correlation: { symbols: 500, window: 255 } },
+    // wasm: one thread, the scan thread's own (workers would take the second core from the tick thread).
+    backend: 'wasm',
     onReport: () => undefined, onFailure: (bar, message) => log(`scan of bar ${bar} failed: ${message}`),
   });
   const histograms = { off: new LatencyHistogram(), on: new LatencyHistogram() };
@@ -290,9 +336,16 @@ async function main(): Promise<void> {
   const warm = { js: median(jsMs), workers: median(workersMs) };
   const streamingReplayMs = median(replayMs);
   const best = Math.min(warm.js, warm.workers);
-  const scanMs = scanPerBar();
-  const correlationMs = correlationOnce();
-  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score (js): ${scanMs.toFixed(2)} ms; correlation ${quick ? 300 : 1_000} x ${quick ? 300 : 1_000} over 256 bars (js): ${correlationMs.toFixed(0)} ms`);
+  const scanMs = await scanPerBar();
+  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score (js): ${scanMs.toFixed(2)} ms`);
+  const correlation = await correlationPerBackend();
+  const jsCorrelation = correlation.ms.js ?? Number.NaN;
+  for (const [name, ms] of Object.entries(correlation.ms)) {
+    log(`correlation ${quick ? 300 : 1_000} x ${quick ? 300 : 1_000} over 256 bars on ${name}: ${ms.toFixed(1)} ms (${(jsCorrelation / ms).toFixed(1)}x js; ${correlation.agreement[name]})`);
+  }
+  if (correlation.gpuAdapter !== undefined) log(`gpu adapter: ${correlation.gpuAdapter}`);
+  for (const [name, why] of Object.entries(correlation.unavailable)) log(`${name}: unavailable (${why})`);
+  const cpuBest = Math.min(...(['js', 'wasm', 'workers'] as const).map((name) => correlation.ms[name] ?? Infinity));
   const tick = await tickP99ScansOnOff();
   log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x); p50 ${tick.offP50.toFixed(1)} / ${tick.onP50.toFixed(1)} µs; ${tick.scansCompleted} scans completed`);
   log(`medians: streaming replay ${streamingReplayMs.toFixed(0)} ms; warm start js ${warm.js.toFixed(0)} ms (${(streamingReplayMs / warm.js).toFixed(1)}x), workers ${warm.workers.toFixed(0)} ms (${(streamingReplayMs / warm.workers).toFixed(1)}x); identical outputs: ${identical}`);
@@ -303,12 +356,15 @@ async function main(): Promise<void> {
     speedup: Number((streamingReplayMs / best).toFixed(2)),
     identical,
     scanMsPerBar: { js: Number(scanMs.toFixed(2)) },
-    correlationMs: { js: Math.round(correlationMs) },
+    correlationMs: Object.fromEntries(Object.entries(correlation.ms).map(([name, ms]) => [name, Number(ms.toFixed(1))])),
+    correlationAgreement: correlation.agreement,
+    ...(correlation.gpuAdapter === undefined ? {} : { gpuAdapter: correlation.gpuAdapter }),
+    ...(correlation.ms.gpu === undefined ? {} : { gpuOverBestCpu: Number((cpuBest / correlation.ms.gpu).toFixed(2)) }),
     tickP99RatioScansOnOff: Number((tick.on / tick.off).toFixed(3)),
     tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) },
     tickP50Micros: { off: Number(tick.offP50.toFixed(1)), on: Number(tick.onP50.toFixed(1)) },
     scansCompleted: tick.scansCompleted,
-    pending: ['warmStart.wasm', 'warmStart.gpu', 'scanMsPerBar.wasm', 'scanMsPerBar.gpu', 'correlationMs.wasm', 'correlationMs.workers', 'correlationMs.gpu'],
+    pending: ['warmStart.wasm', 'warmStart.gpu', 'scanMsPerBar.wasm', 'scanMsPerBar.gpu', ...Object.keys(correlation.unavailable).map((name) => `correlationMs.${name}`)],
   }));
 }
 

@@ -24,9 +24,9 @@ afterEach(async () => {
 });
 
 describe.each([
-  ['inline', { layout: 'inline' }],
-  ['workers', { layout: 'workers', workers: 2 }],
-])('scans at each bar close (%s layout)', (_name, pipeline) => {
+  ['inline', { layout: 'inline' }, 'wasm'],
+  ['workers', { layout: 'workers', workers: 2 }, 'gpu'],
+] as const)('scans at each bar close (%s layout, correlation on %s)', (_name, pipeline, backend) => {
   it('reports each closed bar on the signals socket, ranked across the symbols, and counts it', async () => {
     const feed = new Publisher({ linger: 0 });
     await feed.bind('tcp://127.0.0.1:*');
@@ -45,6 +45,7 @@ describe.each([
       },
       metrics: { port: 0, host: '127.0.0.1' },
       pipeline,
+      backend,
       warmupTicks: 0,
       scans: { barIntervalMs: 1000, panelBars: 16, indicators: ['ema-2'], correlation: { symbols: 4, window: 2 }, topSymbols: 2 },
       shutdown: { drainTimeoutMs: 500 },
@@ -52,6 +53,8 @@ describe.each([
     const engine = new Engine({ config, clockNs: monoNowNs, log: () => undefined });
     engines.push(engine);
     await engine.start();
+    // Ready only once the scan thread has opened the backend asked for (the gpu: whatever adapter answers here).
+    expect(engine.status().indicatorBackend).toMatchObject({ requested: backend, backend, reason: 'as configured' });
     const consumer = new Subscriber({ receiveTimeout: 10_000 });
     closers.push(() => consumer.close());
     consumer.connect(engine.endpoints.signals ?? '');
@@ -104,6 +107,8 @@ describe.each([
     expect(reports[2].correlation?.window).toBe(2);
     const metrics = await (await fetch(`${engine.endpoints.metrics ?? ''}/metrics`)).text();
     expect(metrics).toContain('nexus_engine_bars_closed_total 3');
+    expect(metrics).toContain(`nexus_engine_indicator_backend{backend="${backend}"} 1`);
+    expect(metrics).toContain('nexus_engine_indicator_backend{backend="js"} 0');
     expect(metrics).toContain('nexus_engine_scans_total{result="completed"} 3');
     expect(metrics).toContain('nexus_engine_scans_total{result="failed"} 0');
     expect(metrics).toContain('nexus_engine_bar_anomalies_total{kind="bar_missed"} 0');

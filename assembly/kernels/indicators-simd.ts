@@ -447,13 +447,45 @@ export function macdMany(
   return ((s0 + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1))) / <f64>length;
 }
 
-function gramRow(z: usize, rows: i32, length: i32, out: usize, i: i32): void {
-  const a = z + ((<usize>i * <usize>length) << 3);
-  for (let j = i; j < rows; j++) {
-    const c = gramPair(z, length, a, z + ((<usize>j * <usize>length) << 3));
-    store<f64>(out + ((<usize>i * <usize>rows + <usize>j) << 3), c);
-    store<f64>(out + ((<usize>j * <usize>rows + <usize>i) << 3), c);
+// Two pairs (i, j) and (i, j + 1) at once: each load of row i serves both, and four independent add chains
+// hide the add latency. Each pair's lanes still add exactly its own products in the reference order.
+// @ts-ignore: decorator
+@inline function gramTwoPairs(length: i32, a: usize, b: usize, c: usize, out: usize): void {
+  let lo0 = f64x2.splat(0);
+  let hi0 = f64x2.splat(0);
+  let lo1 = f64x2.splat(0);
+  let hi1 = f64x2.splat(0);
+  let k = 0;
+  for (; k + 4 <= length; k += 4) {
+    const offset = <usize>k << 3;
+    const x0 = v128.load(a + offset);
+    const x1 = v128.load(a + offset + 16);
+    lo0 = f64x2.add(lo0, f64x2.mul(x0, v128.load(b + offset)));
+    hi0 = f64x2.add(hi0, f64x2.mul(x1, v128.load(b + offset + 16)));
+    lo1 = f64x2.add(lo1, f64x2.mul(x0, v128.load(c + offset)));
+    hi1 = f64x2.add(hi1, f64x2.mul(x1, v128.load(c + offset + 16)));
   }
+  let s0 = f64x2.extract_lane(lo0, 0);
+  let t0 = f64x2.extract_lane(lo1, 0);
+  for (; k < length; k++) {
+    const x = load<f64>(a + (<usize>k << 3));
+    s0 += x * load<f64>(b + (<usize>k << 3));
+    t0 += x * load<f64>(c + (<usize>k << 3));
+  }
+  const n = <f64>length;
+  store<f64>(out, ((s0 + f64x2.extract_lane(lo0, 1)) + (f64x2.extract_lane(hi0, 0) + f64x2.extract_lane(hi0, 1))) / n);
+  store<f64>(out, ((t0 + f64x2.extract_lane(lo1, 1)) + (f64x2.extract_lane(hi1, 0) + f64x2.extract_lane(hi1, 1))) / n, 8);
+}
+
+function gramRow(z: usize, rows: i32, length: i32, out: usize, i: i32): void {
+  const stride = <usize>length << 3;
+  const a = z + <usize>i * stride;
+  const rowOut = out + ((<usize>i * <usize>rows) << 3);
+  let j = i;
+  for (; j + 2 <= rows; j += 2) gramTwoPairs(length, a, z + <usize>j * stride, z + <usize>(j + 1) * stride, rowOut + (<usize>j << 3));
+  if (j < rows) store<f64>(rowOut + (<usize>j << 3), gramPair(z, length, a, z + <usize>j * stride));
+  // The lower triangle: row i's entries mirrored into column i.
+  for (let m = i + 1; m < rows; m++) store<f64>(out + ((<usize>m * <usize>rows + <usize>i) << 3), load<f64>(rowOut + (<usize>m << 3)));
 }
 
 /**

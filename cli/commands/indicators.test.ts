@@ -142,11 +142,13 @@ describe('nexus indicators', () => {
     expect(explained.stderr).toBe(
       `indicator backend calibration, cached in ${calibrationFile}\n` +
         `measured 2026-11-24T00:00:00.000Z on ${machineKey()}\n` +
-        'workload            js ns/pt  wasm ns/pt  gpu ns/pt\n' +
-        'series 20000 bars       2.00        3.00       40.0\n' +
-        'series 400000 bars         -           -          -\n' +
-        'panel 64x2000              -           -          -\n' +
-        'panel 256x4000             -           -          -\n' +
+        'workload             js ns/pt  wasm ns/pt  gpu ns/pt\n' +
+        'series 20000 bars        2.00        3.00       40.0\n' +
+        'series 400000 bars          -           -          -\n' +
+        'panel 64x2000               -           -          -\n' +
+        'panel 256x4000              -           -          -\n' +
+        'correlation 128x64          -           -          -\n' +
+        'correlation 512x256         -           -          -\n' +
         'workers: unavailable (example reason)\n' +
         'for series 60 bars: js: 2.00 ns/point on series 20000 bars (wasm 3.00, gpu 40.0)\n',
     );

@@ -83,7 +83,9 @@ function hasType(value: unknown, type: string): boolean {
 }
 
 /** Checks one status body against the table; returns its documented paths. */
-function expectDocumented(body: unknown, conditions: { readonly unhealthy: boolean; readonly workers: boolean; readonly warm: boolean }): string[] {
+function expectDocumented(
+  body: unknown, conditions: { readonly unhealthy: boolean; readonly workers: boolean; readonly warm: boolean; readonly gpu?: boolean },
+): string[] {
   const fields = fieldsOf(body);
   for (const [path, value] of fields) {
     const row = statusRows.get(path);
@@ -93,7 +95,8 @@ function expectDocumented(body: unknown, conditions: { readonly unhealthy: boole
   for (const [path, row] of statusRows) {
     if (row.present === 'per shard' || row.present === 'per strategy' || row.present === 'once disabled') continue; // checked where a list holds them, above
     const expected = row.present === 'always' || (row.present === 'while unhealthy' && conditions.unhealthy) ||
-      (row.present === 'workers layout' && conditions.workers) || (row.present === 'when warm' && conditions.warm);
+      (row.present === 'workers layout' && conditions.workers) || (row.present === 'when warm' && conditions.warm) ||
+      (row.present === 'on gpu' && conditions.gpu === true);
     expect(fields.has(path), `status field ${path} (${row.present}) in a body ${JSON.stringify(conditions)}`).toBe(expected);
   }
   return [...fields.keys()];
@@ -245,6 +248,9 @@ describe('docs/wire.md, Status body', () => {
       strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }, { name: 'faulty', module: fileURLToPath(new URL('../strategy/fixtures/throws-at-once.mjs', import.meta.url)) }],
       // Warm-started from a few trades (docs/warm-start.md), so the body has the warm start's figures.
       history: { path: historyFile(['1,AAPL,trade,100,1', '2,MSFT,trade,50,2', '3,AAPL,trade,100.5,1']), strategyReplayTrades: 0, onError: 'coldStart' },
+      // Scans with a correlation on the gpu backend (whatever adapter answers: llvmpipe in CI), so the body names it.
+      scans: { barIntervalMs: 1000, panelBars: 8, indicators: ['ema-5'], correlation: { symbols: 2, window: 2 }, topSymbols: 1 },
+      backend: 'gpu',
     });
     const granted = await sendControl(engine.endpoints.control ?? '', ControlCommand.SetOwnership, {
       body: { shards: [{ shard: 3, epoch: 1, symbols: SYMBOLS, positions: { AAPL: 0, MSFT: 0 } }] },
@@ -270,14 +276,15 @@ describe('docs/wire.md, Status body', () => {
       { name: 'probe', origin: 'probe', enabled: true, faults: 0 },
       { name: 'faulty', origin: expect.stringMatching(/^module .*throws-at-once\.mjs$/), enabled: false, faults: 1, reason: 'Error: deliberate failure at the first trade' },
     ]);
-    const paths = expectDocumented(healthy, { unhealthy: false, workers: true, warm: true });
+    const paths = expectDocumented(healthy, { unhealthy: false, workers: true, warm: true, gpu: true });
+    expect(healthy.indicatorBackend).toMatchObject({ requested: 'gpu', backend: 'gpu', reason: 'as configured' });
     expect(Object.keys(healthy.rings as object)).toEqual(['input-0', 'output-0', 'input-1', 'output-1']);
 
     // A worker thread that exits makes the engine unhealthy for good; the body then names the failure.
     await (engine as unknown as { pipeline: WorkersPipeline }).pipeline.threads[1]?.terminate();
     await until(async () => (await status(engine)).healthy === false);
     const failed = await status(engine);
-    paths.push(...expectDocumented(failed, { unhealthy: true, workers: true, warm: true }));
+    paths.push(...expectDocumented(failed, { unhealthy: true, workers: true, warm: true, gpu: true }));
     expect(failed.failure).toBe('pipeline worker 1 failed');
     expect(failed.ready).toBe(false);
     // Between them, these two bodies show every row of the table.

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
 import { endpointFor, type EngineConfig, type ScansConfig } from '../config/engine-config.ts';
 import { MarketDataSubscriber } from '../feed/market-data-subscriber.ts';
-import { createEngineMetrics, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
+import { createEngineMetrics, INDICATOR_BACKENDS, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
 import { HistoryError, loadHistory } from '../history/history-file.ts';
 import type { TradeHistory } from '../history/trade-history.ts';
 import type { WarmStartReport } from '../pipeline/warm-start.ts';
+import { unusedBackend, type BackendReport } from '../scans/backend-report.ts';
 import { BarScans } from '../scans/scan-thread.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
 import type { WindowSnapshot } from '../metrics/sliding-window.ts';
@@ -86,6 +87,8 @@ export class Engine {
   private ready = false;
   /** How this engine started: no history, warm from it (with the report), or cold after a problem with it. */
   private warmStart: EngineWarmStart = { state: 'none', shortSymbols: 0 };
+  /** The batch backend the scans' correlation runs on, and why (none without a correlation scan). */
+  private indicatorBackend: BackendReport;
   /** Why the engine is unhealthy; undefined while healthy. */
   private failure: string | undefined;
   private draining: Promise<DrainReport> | undefined;
@@ -108,6 +111,9 @@ export class Engine {
     if (ordersEndpoint === undefined) throw new Error('config has no orders endpoint');
     this.publisher = new OrderPublisher(ordersEndpoint, signalsEndpoint);
     this.scans = config.scans === undefined ? undefined : this.startScans(config.scans);
+    this.indicatorBackend = config.scans?.correlation === undefined
+      ? unusedBackend(config.backend)
+      : { requested: config.backend, backend: 'none', reason: 'opening' };
     const intake = this.intakeCounters;
     const processor = this.processorCounters;
     this.metrics = createEngineMetrics({
@@ -150,6 +156,7 @@ export class Engine {
         counters.warmStartSeededTrades = this.warmStart.seededTrades ?? 0;
         counters.warmStartReplayedTicks = this.warmStart.replayedTicks ?? 0;
         counters.warmStartShortSymbols = this.warmStart.shortSymbols;
+        counters.indicatorBackend = INDICATOR_BACKENDS.indexOf(this.indicatorBackend.backend);
         if (this.scans !== undefined) {
           const scans = this.scans.counters;
           counters.barsClosed = scans.barsClosed;
@@ -257,6 +264,8 @@ export class Engine {
       );
     }
 
+    await this.openScanBackend();
+
     this.endpoints.marketData = await this.subscriber.open();
     this.metrics.start();
     this.ready = this.failure === undefined && this.draining === undefined;
@@ -289,9 +298,30 @@ export class Engine {
       panelBars: settings.panelBars,
       settings: { indicators, ...(settings.correlation === undefined ? {} : { correlation: settings.correlation }) },
       topSymbols: settings.topSymbols,
+      backend: config.backend,
       onReport: (json) => this.publisher.publishScan(Buffer.from(json.buffer, json.byteOffset, json.byteLength)),
       onFailure: (bar, message) => log(`Scan of bar ${bar} failed error="${message}"`),
     });
+  }
+
+  /**
+   * Waits for the scan thread's backend (opening `auto` may measure the calibration first) and says which it is and
+   * why; a backend asked for by name that could not start is a warning (the scans run on js). Without a correlation
+   * scan, a backend asked for by name does nothing, and the log says so.
+   */
+  private async openScanBackend(): Promise<void> {
+    const { config, log } = this.options;
+    if (this.scans !== undefined && config.scans?.correlation !== undefined) {
+      try {
+        this.indicatorBackend = await this.scans.backend;
+      } catch (error) {
+        this.indicatorBackend = { requested: config.backend, backend: 'none', reason: `the scan thread failed: ${(error as Error).message}` };
+      }
+    }
+    const { requested, backend, reason, adapter } = this.indicatorBackend;
+    const unmet = requested !== 'auto' && requested !== backend;
+    if (backend === 'none' && requested === 'auto') return;
+    log(`${unmet ? 'Warning: batch backend ' : 'Batch backend '}requested=${requested} backend=${backend} reason="${reason}"${adapter === undefined ? '' : ` adapter="${adapter}"`}`);
   }
 
   /**
@@ -356,6 +386,7 @@ export class Engine {
       killSwitch: this.risk.killSwitchActive,
       layout: this.options.config.pipeline.layout,
       warmStart: this.warmStart,
+      indicatorBackend: this.indicatorBackend,
       ticks: { received: intake.ticksReceived, accepted: intake.ticksAccepted, lost: intake.ticksLost },
       framesRejected: countsByName(intake.framesRejected, rejectReasonNames),
       ticksRejected: countsByName(intake.ticksRejected, rejectReasonNames),

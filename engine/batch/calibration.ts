@@ -9,12 +9,14 @@ import { panelFromBatch, toBarMajor, type AsyncPanelBatch, type PanelBatch } fro
  * What `auto` decides from: ns per point of every backend on a few workload shapes, MEASURED on this machine
  * (never guessed), cached on disk, shown by `nexus indicators --explain`.
  *
- * Shapes: `series` (one symbol, the batch functions: SMA, EMA and RSI per point) and `panel` (many symbols at
- * once, the panel scans: emaMany and rsiMany). Each is timed at a small and a large size, because the winner
- * changes with size (the GPU pays a fixed upload and dispatch cost, workers a message round trip). A backend
- * that cannot start is recorded with its reason and never picked.
+ * Shapes: `series` (one symbol, the batch functions: SMA, EMA and RSI per point), `panel` (many symbols at
+ * once, the panel scans: emaMany and rsiMany) and `correlation` (the scans' correlation matrix: the Gram matrix of
+ * `symbols` rows of `bars` returns, gram.ts; its ns/point are per input value, the work grows with symbols
+ * squared). Each is timed at a small and a large size, because the winner changes with size (the GPU pays a
+ * fixed upload and dispatch cost, workers a message round trip). A backend that cannot start is recorded with its
+ * reason and never picked.
  */
-export type WorkloadShape = 'series' | 'panel';
+export type WorkloadShape = 'series' | 'panel' | 'correlation';
 
 export interface Workload {
   readonly shape: WorkloadShape;
@@ -39,7 +41,8 @@ export interface Calibration {
   readonly gpuAdapter?: string;
 }
 
-export const CALIBRATION_VERSION = 1;
+/** 2: the `correlation` shape (a cached version-1 calibration is measured again). */
+export const CALIBRATION_VERSION = 2;
 
 /** The sizes timed per shape: one small, one large. */
 export const calibrationWorkloads: readonly Workload[] = Object.freeze([
@@ -47,6 +50,8 @@ export const calibrationWorkloads: readonly Workload[] = Object.freeze([
   { shape: 'series', symbols: 1, bars: 400_000 },
   { shape: 'panel', symbols: 64, bars: 2_000 },
   { shape: 'panel', symbols: 256, bars: 4_000 },
+  { shape: 'correlation', symbols: 128, bars: 64 },
+  { shape: 'correlation', symbols: 512, bars: 256 },
 ]);
 
 /** A backend under calibration: its batch functions, and its panel scans where it has them. */
@@ -105,7 +110,7 @@ export function calibrationTable(calibration: Calibration): string {
 }
 
 export function describeWorkload(w: Workload): string {
-  return w.shape === 'series' ? `series ${w.bars} bars` : `panel ${w.symbols}x${w.bars}`;
+  return w.shape === 'series' ? `series ${w.bars} bars` : `${w.shape} ${w.symbols}x${w.bars}`;
 }
 
 function formatNs(ns: number): string {
@@ -154,7 +159,8 @@ export async function writeCalibration(path: string, calibration: Calibration): 
 /**
  * Times every subject on every calibration workload: one warm-up call (compilation, first dispatch), then the
  * best of `repeats` timed calls. Series: SMA(20), EMA(20) and RSI(14) over one random walk; panel: emaMany(20)
- * and rsiMany(14) (the JS backend through panelFromBatch, the reference). ns/point = time / (points x calls).
+ * and rsiMany(14) (the JS backend through panelFromBatch, the reference); correlation: one `gram` of
+ * standardised random rows. ns/point = time / (points x calls).
  */
 export async function measure(
   subjects: readonly CalibrationSubject[], machine: string, unavailable: Partial<Record<BackendName, string>>,
@@ -182,6 +188,11 @@ export async function measure(
 
 function workloadRun(subject: CalibrationSubject, w: Workload): { calls: number; call: () => Promise<unknown> } | undefined {
   const { backend } = subject;
+  if (w.shape === 'correlation') {
+    const z = standardisedRows(w.symbols, w.bars);
+    const out = new Float64Array(w.symbols * w.symbols);
+    return { calls: 1, call: async () => backend.gram(z, w.symbols, w.bars, out) };
+  }
   if (w.shape === 'series') {
     if (backend.name === 'workers') return undefined; // its single-series functions are the JS ones
     const close = randomWalkBars(w.bars, 7).close;
@@ -194,4 +205,21 @@ function workloadRun(subject: CalibrationSubject, w: Workload): { calls: number;
     calls: 2,
     call: async () => [await panel.emaMany(close, w.symbols, w.bars, 20), await panel.rsiMany(close, w.symbols, w.bars, 14)],
   };
+}
+
+/** Rows of a random walk's returns, each standardised (mean 0, deviation 1), as the correlation passes them. */
+function standardisedRows(rows: number, length: number): Float64Array {
+  const z = new Float64Array(rows * length);
+  for (let i = 0; i < rows; i++) {
+    const close = randomWalkBars(length + 1, 101 + i).close;
+    const row = z.subarray(i * length, (i + 1) * length);
+    for (let k = 0; k < length; k++) row[k] = close[k + 1] / close[k] - 1;
+    let mean = 0;
+    for (let k = 0; k < length; k++) mean += row[k] / length;
+    let variance = 0;
+    for (let k = 0; k < length; k++) variance += (row[k] - mean) ** 2 / length;
+    const scale = variance > 0 ? 1 / Math.sqrt(variance) : 0;
+    for (let k = 0; k < length; k++) row[k] = (row[k] - mean) * scale;
+  }
+  return z;
 }

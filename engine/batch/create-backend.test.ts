@@ -135,7 +135,8 @@ describe('createBackend auto', () => {
     const first = await calibrationFor({ env: { NEXUS_CALIBRATION_FILE: file } });
     expect(first.cached).toBe(false);
     const measured = new Set(first.calibration.points.map((p) => `${p.backend} ${p.shape}`));
-    for (const expected of ['js series', 'js panel', 'wasm series', 'wasm panel', 'workers panel', 'gpu series', 'gpu panel']) {
+    const expectations = ['js series', 'js panel', 'wasm series', 'wasm panel', 'workers panel', 'gpu series', 'gpu panel'];
+    for (const expected of [...expectations, 'js correlation', 'wasm correlation', 'workers correlation', 'gpu correlation']) {
       expect(measured, expected).toContain(expected);
     }
     for (const point of first.calibration.points) expect(point.nsPerPoint).toBeGreaterThan(0);

@@ -94,7 +94,8 @@ export function acquireAdapter(env: NodeJS.ProcessEnv = process.env): Promise<Ac
 }
 
 async function findAdapter(pinned: DawnBackend | undefined): Promise<AcquiredAdapter> {
-  // Mesa's EGL reads this when Dawn opens its display: no X server, no Wayland, just offscreen rendering.
+  // Mesa's EGL reads this when Dawn opens its display: no X server, no Wayland, just offscreen rendering. Native code
+  // reads the process's real environment: a worker thread must be spawned with `env: SHARE_ENV` for this to reach it.
   process.env.EGL_PLATFORM ??= 'surfaceless';
   let dawn: DawnModule;
   try {

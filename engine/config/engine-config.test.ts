@@ -206,6 +206,17 @@ describe('loadEngineConfig', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('takes the batch backend from the config (default auto), NEXUS_INDICATOR_BACKEND first, and names a bad one', () => {
+    const inline = JSON.stringify({ ...minimal, backend: 'wasm' });
+    expect(loadEngineConfig({ env: { NEXUS_ENGINE_CONFIG_INLINE: JSON.stringify(minimal) } }).config.backend).toBe('auto');
+    expect(loadEngineConfig({ env: { NEXUS_ENGINE_CONFIG_INLINE: inline } }).config.backend).toBe('wasm');
+    expect(loadEngineConfig({ env: { NEXUS_ENGINE_CONFIG_INLINE: inline, NEXUS_INDICATOR_BACKEND: 'gpu' } }).config.backend).toBe('gpu');
+    expect(() => loadEngineConfig({ env: { NEXUS_ENGINE_CONFIG_INLINE: inline, NEXUS_INDICATOR_BACKEND: 'cuda' } })).toThrow(
+      'NEXUS_INDICATOR_BACKEND: must be one of auto, js, wasm, workers, gpu, got "cuda"',
+    );
+    expect(() => parseEngineConfig({ ...minimal, backend: 'tpu' })).toThrow(/backend/);
+  });
+
   it('names the problem when there is no config, an unreadable file, or broken YAML', () => {
     expect(() => loadEngineConfig({ env: {} })).toThrow('config: no configuration: pass --config PATH or set NEXUS_ENGINE_CONFIG');
     expect(() => loadEngineConfig({ configPath: '/nonexistent/engine.yaml', env: {} })).toThrow('cannot read /nonexistent/engine.yaml');

@@ -153,11 +153,21 @@ export interface EngineConfig {
   readonly history?: HistoryConfig;
   /** Bars and universe scans; undefined (the default) means none. */
   readonly scans?: ScansConfig;
+  /**
+   * The batch backend for the work that runs on one (the scans' correlation matrix, docs/scans.md): a name, or
+   * `auto` (default: the faster on this machine by the measured calibration). `NEXUS_INDICATOR_BACKEND`, which
+   * the operator sets from the TradingEngine's `spec.engine.backend`, takes precedence (load.ts).
+   */
+  readonly backend: IndicatorBackendChoice;
 }
+
+/** The backends a config may name (engine/batch/create-backend.ts: BackendChoice; the config does not import it). */
+export const INDICATOR_BACKEND_CHOICES = ['auto', 'js', 'wasm', 'workers', 'gpu'] as const;
+export type IndicatorBackendChoice = (typeof INDICATOR_BACKEND_CHOICES)[number];
 
 const topLevelKeys = [
   'symbols', 'indicators', 'strategies', 'risk', 'zeromq', 'metrics', 'pipeline', 'warmupTicks', 'shutdown',
-  'faultInjection', 'ownership', 'history', 'scans',
+  'faultInjection', 'ownership', 'history', 'scans', 'backend',
 ] as const;
 const symbolPattern = /^[A-Za-z0-9._:/-]{1,32}$/;
 const namePattern = /^[a-z0-9]([-a-z0-9_]{0,61}[a-z0-9])?$/i;
@@ -231,6 +241,7 @@ export function parseEngineConfig(input: unknown, bindHost = '0.0.0.0'): EngineC
     },
     ...(history === undefined ? {} : { history }),
     ...(scans === undefined ? {} : { scans }),
+    backend: readEnum(raw, 'backend', '', INDICATOR_BACKEND_CHOICES, 'auto'),
   };
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config-error.ts';
-import { parseEngineConfig, type EngineConfig } from './engine-config.ts';
+import { INDICATOR_BACKEND_CHOICES, parseEngineConfig, type EngineConfig, type IndicatorBackendChoice } from './engine-config.ts';
 
 /**
  * The only place the engine reads files and environment variables: I/O stays at this one edge, and everything
@@ -15,6 +15,7 @@ import { parseEngineConfig, type EngineConfig } from './engine-config.ts';
  * `NEXUS_BIND_HOST` sets the host that `bindPort` endpoints and the metrics server bind (default 0.0.0.0;
  * the local node agent gives every pod its own 127.0.0.x). `NEXUS_HISTORY_DIR` is where a relative `history.path`
  * lies (the operator mounts a history volume there and sets it); without it, beside the configuration file.
+ * `NEXUS_INDICATOR_BACKEND` (set by the operator from `spec.engine.backend`) replaces the config's `backend`.
  */
 export interface ConfigSource {
   readonly configPath?: string;
@@ -38,12 +39,12 @@ export function loadEngineConfig(source: ConfigSource): LoadedConfig {
     }
     const directory = dirname(resolve(path));
     const config = withModulesFrom(directory, parseEngineConfig(parseText(text, path), bindHost));
-    return { config: withHistoryFrom(source.env.NEXUS_HISTORY_DIR || directory, config), origin: path };
+    return { config: withBackendFrom(source.env, withHistoryFrom(source.env.NEXUS_HISTORY_DIR || directory, config)), origin: path };
   }
   const inline = source.env.NEXUS_ENGINE_CONFIG_INLINE;
   if (inline !== undefined && inline !== '') {
     const config = parseEngineConfig(parseText(inline, 'NEXUS_ENGINE_CONFIG_INLINE'), bindHost);
-    return { config: withHistoryFrom(source.env.NEXUS_HISTORY_DIR || process.cwd(), config), origin: 'env' };
+    return { config: withBackendFrom(source.env, withHistoryFrom(source.env.NEXUS_HISTORY_DIR || process.cwd(), config)), origin: 'env' };
   }
   throw new ConfigError('config', 'no configuration: pass --config PATH or set NEXUS_ENGINE_CONFIG');
 }
@@ -67,6 +68,16 @@ function withHistoryFrom(directory: string, config: EngineConfig): EngineConfig 
   const history = config.history;
   if (history === undefined || isAbsolute(history.path)) return config;
   return { ...config, history: { ...history, path: resolve(directory, history.path) } };
+}
+
+/** NEXUS_INDICATOR_BACKEND, when set, as the config's `backend`; a value it cannot be is a ConfigError naming it. */
+function withBackendFrom(env: ConfigSource['env'], config: EngineConfig): EngineConfig {
+  const value = env.NEXUS_INDICATOR_BACKEND;
+  if (value === undefined || value === '') return config;
+  if (!(INDICATOR_BACKEND_CHOICES as readonly string[]).includes(value)) {
+    throw new ConfigError('NEXUS_INDICATOR_BACKEND', `must be one of ${INDICATOR_BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return { ...config, backend: value as IndicatorBackendChoice };
 }
 
 function parseText(text: string, origin: string): unknown {

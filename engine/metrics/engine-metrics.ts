@@ -37,6 +37,9 @@ export const TICK_TO_ORDER_BUCKETS_MICROS: readonly number[] = Object.freeze([
   200000, 500000, 1000000, 2000000, 5000000, 10000000, 30000000, 60000000,
 ]);
 
+/** Label values of `nexus_engine_indicator_backend{backend}`, indexed by EngineCounters.indicatorBackend. */
+export const INDICATOR_BACKENDS = ['none', 'js', 'wasm', 'workers', 'gpu'] as const;
+
 /** Label values of `nexus_engine_warm_start{state}`, indexed by EngineCounters.warmStartState. */
 export const WARM_START_STATES = ['none', 'warm', 'cold'] as const;
 
@@ -79,6 +82,8 @@ export class EngineCounters {
   ownedSymbols = 0;
   /** The start's warm start, as an index of WARM_START_STATES: none configured, warm, or cold after a problem. */
   warmStartState = 0;
+  /** The batch backend the scans' correlation runs on, as an index of INDICATOR_BACKENDS (0: none). */
+  indicatorBackend = 0;
   /** The warm start's duration (s), trades seeded into the indicators, ticks replayed, and symbols left short. */
   warmStartSeconds = 0;
   warmStartSeededTrades = 0;
@@ -462,6 +467,8 @@ export class EngineMetrics {
       one(() => c.ownedSymbols));
     this.gauge('warm_start', 'How this engine started, 1 for the state that holds: none (no history configured), warm (indicators seeded from history), cold (the history was unusable and history.onError is coldStart).',
       ['state'], WARM_START_STATES.map((state, i) => ({ labels: { state }, read: () => (c.warmStartState === i ? 1 : 0) })));
+    this.gauge('indicator_backend', 'The batch backend this engine runs its batch work on (the scans\' correlation matrix), 1 for the one chosen: none (no such work configured), js, wasm, workers, gpu. Why it was chosen (the calibration\'s figures) is in the status and the log.',
+      ['backend'], INDICATOR_BACKENDS.map((backend, i) => ({ labels: { backend }, read: () => (c.indicatorBackend === i ? 1 : 0) })));
     this.gauge('warm_start_seconds', 'Time the warm start from history took (0 without one), in seconds.', [], one(() => c.warmStartSeconds));
     this.gauge('warm_start_trades', 'Trades of history behind the warm start: seeded straight into the indicators, or replayed through the strategies (ticks, quotes included).',
       ['part'], [{ labels: { part: 'seeded' }, read: () => c.warmStartSeededTrades }, { labels: { part: 'replayed' }, read: () => c.warmStartReplayedTicks }]);

@@ -28,11 +28,11 @@ function market(capacity = 64): { panel: ReturnType<typeof createBarPanel>; bars
 }
 
 describe('BarScanner', () => {
-  it('updates each symbol\'s per-bar indicators once per bar, as streaming its bars would', () => {
+  it('updates each symbol\'s per-bar indicators once per bar, as streaming its bars would', async () => {
     const { panel, bars } = market();
     expect(bars).toBe(60);
     const scanner = new BarScanner(panel, { indicators: standardIndicators }, () => 0);
-    for (let b = 0; b < bars; b++) scanner.scan(b);
+    for (let b = 0; b < bars; b++) await scanner.scan(b);
     for (let s = 0; s < SYMBOLS; s++) {
       const direct = standardIndicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `i${i}`));
       for (let b = 0; b < bars; b++) {
@@ -46,22 +46,22 @@ describe('BarScanner', () => {
     }
   });
 
-  it('catches the indicators up on the bars of skipped scans, so skipping changes no value', () => {
+  it('catches the indicators up on the bars of skipped scans, so skipping changes no value', async () => {
     const { panel, bars } = market();
     const every = new BarScanner(panel, { indicators: standardIndicators }, () => 0);
     const some = new BarScanner(panel, { indicators: standardIndicators }, () => 0);
-    for (let b = 0; b < bars; b++) every.scan(b);
-    for (const b of [3, 4, 17, 40, bars - 1]) some.scan(b);
+    for (let b = 0; b < bars; b++) await every.scan(b);
+    for (const b of [3, 4, 17, 40, bars - 1]) await some.scan(b);
     expect(some.result.barsFed).toBe(bars - 41);
     expect(some.barsMissed).toBe(0);
     for (let k = 0; k < standardIndicators.length; k++) expect([...some.result.values[k]]).toEqual([...every.result.values[k]]);
-    expect(() => some.scan(bars - 1)).toThrow(/was scanned already/);
+    await expect(some.scan(bars - 1)).rejects.toThrow(/was scanned already/);
   });
 
-  it('ranks and z-scores the bar\'s returns and each indicator across the symbols, and correlates returns', () => {
+  it('ranks and z-scores the bar\'s returns and each indicator across the symbols, and correlates returns', async () => {
     const { panel, bars } = market();
     const scanner = new BarScanner(panel, { indicators: standardIndicators, correlation: { symbols: 5, window: 20 } }, () => 0);
-    for (let b = 0; b < bars; b++) scanner.scan(b);
+    for (let b = 0; b < bars; b++) await scanner.scan(b);
     const result = scanner.result;
     const last = rowOffset(panel, bars - 1);
     const before = rowOffset(panel, bars - 2);
@@ -85,10 +85,10 @@ describe('BarScanner', () => {
     }
   });
 
-  it('counts bars that left the panel before a late scan could feed them', () => {
+  it('counts bars that left the panel before a late scan could feed them', async () => {
     const { panel, bars } = market(16);
     const scanner = new BarScanner(panel, { indicators: [{ name: 'ema', type: 'ema', params: { period: 3 } }] }, () => 0);
-    scanner.scan(bars - 1);
+    await scanner.scan(bars - 1);
     // Bars 0-43 left the 16-slot ring; bar 44's slot is the next one written, so it is not trusted either.
     expect(scanner.barsMissed).toBe(bars - 15);
     expect(scanner.result.barsFed).toBe(15);

@@ -1,7 +1,7 @@
 import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
 import { IndicatorColumn } from '../indicators/indicator-column.ts';
 import { createIndicator } from '../indicators/registry.ts';
-import { correlationMatrix } from './correlation.ts';
+import { correlationMatrixOn, CorrelationWorkspace, jsGram, type GramBackend } from './correlation.ts';
 import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
 
 /**
@@ -12,7 +12,7 @@ import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
  *      high, low, volume);
  *   2. cross-sections across the symbols: the bar's return and each indicator's first output, ranked and z-scored;
  *   3. optionally, the rolling correlation matrix of returns of the first `correlation.symbols` symbols over the
- *      last `correlation.window` bars (correlation.ts).
+ *      last `correlation.window` bars (correlation.ts), its N-squared part on the engine's batch backend (`gram`).
  *
  * Scans may be skipped (one overran its bar interval): the next scan first feeds the indicators every bar they
  * missed, from the panel, so per-bar indicator values never depend on which scans ran; a symbol is fed only bars
@@ -54,11 +54,14 @@ export class BarScanner {
   private nextBar = 0;
   private readonly sorted: Float64Array;
   private readonly runRank: Float64Array;
-  private readonly workspace: Float64Array;
+  private readonly workspace: CorrelationWorkspace | undefined;
   /** The copy of the row being fed (see feed). */
   private readonly row: { readonly close: Float64Array; readonly high: Float64Array; readonly low: Float64Array; readonly volume: Float64Array };
 
-  constructor(private readonly panel: BarPanel, private readonly settings: ScanSettings, private readonly clockNs: () => number) {
+  constructor(
+    private readonly panel: BarPanel, private readonly settings: ScanSettings, private readonly clockNs: () => number,
+    private readonly backend: GramBackend = jsGram,
+  ) {
     const n = panel.symbols;
     this.columns = settings.indicators.map((spec, i) => new IndicatorColumn(
       Array.from({ length: n }, () => createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`)),
@@ -88,11 +91,16 @@ export class BarScanner {
     this.sorted = new Float64Array(n);
     this.runRank = new Float64Array(n);
     this.row = { close: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), volume: new Float64Array(n) };
-    this.workspace = new Float64Array(correlation === undefined ? 0 : correlation.symbols * correlation.window);
+    this.workspace = correlation === undefined
+      ? undefined
+      : new CorrelationWorkspace(correlation.symbols, correlation.window, backend.allocate?.bind(backend));
   }
 
-  /** Scans bar number `bar` (closed: below `panel.closed`); bars must come in increasing order. */
-  scan(bar: number): ScanResult {
+  /**
+   * Scans bar number `bar` (closed: below `panel.closed`); bars must come in increasing order, one scan at a time.
+   * Resolves when the backend's part is done (at once for a synchronous backend).
+   */
+  async scan(bar: number): Promise<ScanResult> {
     const panel = this.panel;
     const result = this.result;
     if (bar < this.nextBar) throw new RangeError(`bar ${bar} was scanned already (next is ${this.nextBar})`);
@@ -121,9 +129,9 @@ export class BarScanner {
     }
     const t2 = this.clockNs();
     // 3. Correlation, once the window is full.
-    const correlation = this.settings.correlation;
-    if (correlation !== undefined && result.correlation !== undefined) {
-      if (bar >= correlation.window) correlationMatrix(panel, bar, correlation.window, correlation.symbols, result.correlation, this.workspace);
+    const work = this.workspace;
+    if (work !== undefined && result.correlation !== undefined) {
+      if (bar >= work.window) await correlationMatrixOn(this.backend, panel, bar, work, result.correlation);
       else result.correlation.fill(Number.NaN);
     }
     const t3 = this.clockNs();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../batch/series.ts';
 import { createBarPanel, rowOffset, type BarPanel } from '../bars/bar-panel.ts';
-import { correlationMatrix } from './correlation.ts';
+import { correlationMatrix, CorrelationWorkspace } from './correlation.ts';
 
 /** A panel whose closes are given per symbol (bar-major underneath), `closed` bars of them. */
 function panelOf(closes: number[][]): BarPanel {
@@ -45,7 +45,7 @@ describe('correlationMatrix', () => {
     const m = 7;
     const window = 30;
     const out = new Float64Array(m * m);
-    correlationMatrix(panel, 39, window, m, out, new Float64Array(m * window));
+    correlationMatrix(panel, 39, new CorrelationWorkspace(m, window), out);
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < m; j++) {
         const expected = i === j ? 1 : pearson(returnsOf(closes[i], 10, 40), returnsOf(closes[j], 10, 40));
@@ -61,7 +61,7 @@ describe('correlationMatrix', () => {
     const flat = up.map(() => 50);
     const panel = panelOf([up, missing, flat]);
     const out = new Float64Array(9);
-    correlationMatrix(panel, 11, 8, 3, out, new Float64Array(24));
+    correlationMatrix(panel, 11, new CorrelationWorkspace(3, 8), out);
     expect([out[0], out[4], out[8]]).toEqual([1, NaN, 1]);
     expect([out[1], out[3], out[5], out[7]]).toEqual([NaN, NaN, NaN, NaN]);
     expect([out[2], out[6]]).toEqual([NaN, NaN]); // flat: undefined
@@ -69,7 +69,7 @@ describe('correlationMatrix', () => {
 
   it('refuses a window the panel cannot hold or the bar has not reached', () => {
     const panel = panelOf([[1, 2, 3, 4, 5]]);
-    expect(() => correlationMatrix(panel, 4, 6, 1, new Float64Array(1), new Float64Array(10))).toThrow(/window must be an integer in \[2, 5\]/);
-    expect(() => correlationMatrix(panel, 2, 3, 1, new Float64Array(1), new Float64Array(10))).toThrow(/bar 2 has only 2 returns/);
+    expect(() => correlationMatrix(panel, 4, new CorrelationWorkspace(1, 6), new Float64Array(1))).toThrow(/window must be an integer in \[2, 5\]/);
+    expect(() => correlationMatrix(panel, 2, new CorrelationWorkspace(1, 3), new Float64Array(1))).toThrow(/bar 2 has only 2 returns/);
   });
 });

@@ -1,4 +1,5 @@
 import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
+import { gramBatch } from '../batch/gram.ts';
 
 /**
  * The rolling correlation matrix of bar returns across symbols, over a window of the panel: Pearson correlation
@@ -9,34 +10,74 @@ import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
  * returns do not vary (a halted symbol: flat bars) has NaN off the diagonal (its correlation is undefined) and 1 on
  * it, like every other symbol.
  *
- * The reference computation, which other backends are held to: returns standardised per symbol (two-pass mean and
- * population deviation), transposed to one contiguous row per symbol, then each pair's dot product over the
- * window in index order with four partial sums (k mod 4) added as ((s0 + s1) + (s2 + s3)), divided by the window.
- * `workspace` holds symbols * window values; `out` symbols * symbols (row-major, symmetric).
+ * Three steps, only the middle one on the chosen backend:
+ *   1. here: each symbol's returns standardised (two-pass mean and population deviation), the symbols with a
+ *      defined correlation packed into consecutive rows of `z` (so the backend sees only finite values: a GPU
+ *      shader may assume there is no NaN);
+ *   2. the backend's `gram` (engine/batch/gram.ts): every pair's mean product, the correlation;
+ *   3. here: the packed matrix spread back to symbol order, NaN for the others, 1 on the diagonal.
+ * js, wasm and workers give the same bits (gram.ts's reference order); gpu within GRAM_GPU_TOLERANCE.
  */
-export function correlationMatrix(
-  panel: BarPanel, bar: number, window: number, symbols: number, out: Float64Array, workspace: Float64Array,
-): void {
+
+/** A backend's Gram function (any BatchBackend), and where it wants its arrays (in place, no copies). */
+export interface GramBackend {
+  gram(z: Float64Array, rows: number, length: number, out?: Float64Array): Float64Array | Promise<Float64Array>;
+  allocate?(length: number): Float64Array;
+}
+
+/** The reference backend: gram.ts on this thread. */
+export const jsGram: GramBackend = { gram: gramBatch };
+
+/** A symbol's place in the packed rows, or why it has none. */
+const MISSING = -2;
+const FLAT = -1;
+
+/** Preallocated arrays for one size (symbols x window), reused by every computation. */
+export class CorrelationWorkspace {
+  /** Packed standardised returns, one row of `window` values per defined symbol. */
+  readonly z: Float64Array;
+  /** The packed Gram matrix. */
+  readonly gram: Float64Array;
+  /** Packed row -> symbol. */
+  readonly rowSymbol: Int32Array;
+  /** Symbol -> packed row, FLAT or MISSING. */
+  readonly slot: Int32Array;
+
+  constructor(readonly symbols: number, readonly window: number, allocate: (length: number) => Float64Array = (n) => new Float64Array(n)) {
+    this.z = allocate(symbols * window);
+    this.gram = allocate(symbols * symbols);
+    this.rowSymbol = new Int32Array(symbols);
+    this.slot = new Int32Array(symbols);
+  }
+}
+
+/** Throws RangeError unless `window` returns ending at `bar` are in the panel. */
+export function checkCorrelationWindow(panel: BarPanel, bar: number, window: number): void {
   if (!Number.isInteger(window) || window < 2 || window > panel.capacity - 1) {
     throw new RangeError(`window must be an integer in [2, ${panel.capacity - 1}], got ${window}`);
   }
   if (bar < window) throw new RangeError(`bar ${bar} has only ${bar} returns before it, the window needs ${window}`);
-  const m = symbols;
-  const z = workspace;
-  // Standardised returns, one row of `window` values per symbol (NaN row: a missing close).
-  for (let s = 0; s < m; s++) {
-    const row = s * window;
+}
+
+/**
+ * Step 1: the standardised returns of the symbols with a defined correlation, packed; returns how many rows.
+ * Pure apart from the workspace.
+ */
+export function packStandardisedReturns(panel: BarPanel, bar: number, work: CorrelationWorkspace): number {
+  const { window, symbols, z, rowSymbol, slot } = work;
+  checkCorrelationWindow(panel, bar, window);
+  let rows = 0;
+  for (let s = 0; s < symbols; s++) {
+    const row = rows * window;
     let valid = true;
     for (let k = 0; k < window; k++) {
       const t = bar - window + 1 + k;
       const r = panel.close[rowOffset(panel, t) + s] / panel.close[rowOffset(panel, t - 1) + s] - 1;
-      if (r !== r) valid = false;
+      if (r - r !== 0) valid = false; // NaN (a missing close) or an infinite return
       z[row + k] = r;
     }
-    // The diagonal says whether the symbol has a full window: 1 (even when flat), else NaN.
-    out[s * m + s] = valid ? 1 : Number.NaN;
     if (!valid) {
-      z.fill(Number.NaN, row, row + window);
+      slot[s] = MISSING;
       continue;
     }
     let sum = 0;
@@ -45,29 +86,47 @@ export function correlationMatrix(
     let squares = 0;
     for (let k = 0; k < window; k++) squares += (z[row + k] - mean) * (z[row + k] - mean);
     const sd = Math.sqrt(squares / window);
-    // A flat symbol: zero variance, its correlations undefined (NaN off the diagonal).
-    const scale = sd === 0 ? Number.NaN : 1 / sd;
+    // A flat symbol: zero variance, its correlations undefined.
+    if (sd === 0) {
+      slot[s] = FLAT;
+      continue;
+    }
+    const scale = 1 / sd;
     for (let k = 0; k < window; k++) z[row + k] = (z[row + k] - mean) * scale;
+    slot[s] = rows;
+    rowSymbol[rows++] = s;
   }
-  for (let i = 0; i < m; i++) {
-    const a = i * window;
-    for (let j = i + 1; j < m; j++) {
-      const b = j * window;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let k = 0;
-      for (; k + 4 <= window; k += 4) {
-        s0 += z[a + k] * z[b + k];
-        s1 += z[a + k + 1] * z[b + k + 1];
-        s2 += z[a + k + 2] * z[b + k + 2];
-        s3 += z[a + k + 3] * z[b + k + 3];
-      }
-      for (; k < window; k++) s0 += z[a + k] * z[b + k];
-      const c = ((s0 + s1) + (s2 + s3)) / window;
-      out[i * m + j] = c;
-      out[j * m + i] = c;
+  return rows;
+}
+
+/** Step 3: the packed Gram matrix of `rows` rows into `out` (symbols x symbols, row-major). */
+export function spreadCorrelation(work: CorrelationWorkspace, rows: number, out: Float64Array): void {
+  const { symbols: m, gram, rowSymbol, slot } = work;
+  if (rows === m) {
+    // Every symbol defined (the usual case): symbol order is packed order.
+    out.set(gram.subarray(0, m * m));
+  } else {
+    out.fill(Number.NaN);
+    for (let a = 0; a < rows; a++) {
+      const target = rowSymbol[a] * m;
+      for (let b = 0; b < rows; b++) out[target + rowSymbol[b]] = gram[a * rows + b];
     }
   }
+  for (let s = 0; s < m; s++) out[s * m + s] = slot[s] === MISSING ? Number.NaN : 1;
+}
+
+/** The correlation matrix on `backend` into `out` (symbols x symbols); awaits the backend's gram. */
+export async function correlationMatrixOn(
+  backend: GramBackend, panel: BarPanel, bar: number, work: CorrelationWorkspace, out: Float64Array,
+): Promise<void> {
+  const rows = packStandardisedReturns(panel, bar, work);
+  if (rows > 0) await backend.gram(work.z.subarray(0, rows * work.window), rows, work.window, work.gram.subarray(0, rows * rows));
+  spreadCorrelation(work, rows, out);
+}
+
+/** The correlation matrix on this thread with the reference Gram (synchronous). */
+export function correlationMatrix(panel: BarPanel, bar: number, work: CorrelationWorkspace, out: Float64Array): void {
+  const rows = packStandardisedReturns(panel, bar, work);
+  if (rows > 0) gramBatch(work.z.subarray(0, rows * work.window), rows, work.window, work.gram.subarray(0, rows * rows));
+  spreadCorrelation(work, rows, out);
 }

@@ -1,5 +1,7 @@
 import type { BarPanel } from '../bars/bar-panel.ts';
+import type { BackendChoice } from '../batch/create-backend.ts';
 import type { ScanSettings } from './bar-scanner.ts';
+import type { BackendReport } from './backend-report.ts';
 
 /**
  * What passes between the engine's main thread (scan-thread.ts) and its scan thread (scan.worker.ts). Types and
@@ -20,6 +22,8 @@ export interface ScanWorkerData {
   readonly symbols: readonly string[];
   readonly topSymbols: number;
   readonly intervalNs: number;
+  /** The batch backend asked for (the correlation runs on it; scan-backend.ts). */
+  readonly backend: BackendChoice;
 }
 
 /** The figures of a finished scan the main thread reads into metrics (the report itself travels as JSON bytes). */
@@ -31,11 +35,13 @@ export interface ScanFigures {
 }
 
 /**
- * A finished scan (its report already serialised here, as JSON bytes the main thread publishes as they are), one
+ * First, once, the backend the thread opened (before it takes any request). Then per request:
+ * a finished scan (its report already serialised here, as JSON bytes the main thread publishes as they are), one
  * whose rows the tick thread overwrote while it read them (discarded, counted), or one that failed. Each carries
  * the scanner's running count of bars the per-bar indicators could not be fed (BarScanner.barsMissed).
  */
 export type ScanWorkerMessage =
+  | { readonly type: 'backend'; readonly report: BackendReport }
   | { readonly type: 'scan'; readonly figures: ScanFigures; readonly json: Uint8Array; readonly barsMissed: number }
   | { readonly type: 'torn'; readonly bar: number; readonly barsMissed: number }
   | { readonly type: 'failed'; readonly bar: number; readonly message: string; readonly barsMissed: number };

@@ -18,6 +18,7 @@ function start(symbols: readonly string[], overrides: Partial<BarScansOptions> =
     panelBars: 32,
     settings: { indicators: [{ name: 'ema-3', type: 'ema', params: { period: 3 } }] },
     topSymbols: 2,
+    backend: 'js',
     onReport: (json) => reports.push(JSON.parse(Buffer.from(json).toString()) as ScanReport),
     onFailure: (bar, message) => failures.push(`${bar}: ${message}`),
     ...overrides,
@@ -45,6 +46,18 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     expect(report.bottom[0].returnRank).toBe(0);
     expect(report.top[0].indicators['ema-3']).toEqual({ value: null, z: null }); // two bars: EMA(3) not stable yet
     expect(scans.counters).toMatchObject({ barsClosed: 2, completed: 2, skipped: 0, torn: 0, failed: 0, barsMissed: 0 });
+  });
+
+  it('opens the batch backend asked for and runs the correlation on it', async () => {
+    const { scans, reports } = start(['A', 'B', 'C'], { backend: 'wasm', settings: { indicators: [], correlation: { symbols: 3, window: 4 } } });
+    await expect(scans.backend).resolves.toEqual({ requested: 'wasm', backend: 'wasm', reason: 'as configured' });
+    for (let bar = 0; bar < 7; bar++) {
+      [10, 20, 30].forEach((base, s) => scans.onTrade(s, base * (1 + 0.01 * Math.sin(bar * (s + 2))), 1, (100 + bar) * SECOND));
+      await eventually(() => reports.length, { timeoutMs: 10_000, until: (n) => n === bar, what: `the scan of bar ${bar - 1}` });
+    }
+    expect(reports.at(-1)?.bar).toBe(5);
+    expect(reports.at(-1)?.correlation?.most?.correlation).toBeLessThanOrEqual(1);
+    expect(scans.counters.correlationSeconds).toBeGreaterThan(0);
   });
 
   it('counts every bar close as a failed scan once the scan thread is gone, and says why once', async () => {

@@ -1,8 +1,10 @@
-import type { Worker } from 'node:worker_threads';
+import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import { spawnWorker } from '../threads/spawn-worker.ts';
 import { BarAggregator } from '../bars/bar-aggregator.ts';
 import { createBarPanel, PANEL_SLACK_BARS, type BarPanel } from '../bars/bar-panel.ts';
+import type { BackendChoice } from '../batch/create-backend.ts';
 import type { ScanSettings } from './bar-scanner.ts';
+import type { BackendReport } from './backend-report.ts';
 import { ScanControl, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './scan.worker.ts' : './scan.worker.js', import.meta.url);
@@ -13,6 +15,8 @@ export interface BarScansOptions {
   /** Bars the panel keeps for the scans (the correlation window needs one more than its returns). */
   readonly panelBars: number;
   readonly settings: ScanSettings;
+  /** The batch backend asked for (the correlation runs on it). */
+  readonly backend: BackendChoice;
   /** How many symbols a report names at each end of the return cross-section. */
   readonly topSymbols: number;
   /** A finished scan's report, as the JSON bytes to publish (docs/scans.md: a ScanReport). */
@@ -52,6 +56,12 @@ export class BarScans {
     barsClosed: 0, completed: 0, skipped: 0, torn: 0, failed: 0, barsMissed: 0, indicatorsSeconds: 0, crossSectionSeconds: 0, correlationSeconds: 0,
   };
   readonly panel: BarPanel;
+  /**
+   * Which backend the scan thread opened, and why; resolves before the thread takes its first request (opening
+   * `auto` may measure the calibration first: seconds, once per machine). Rejects if the thread dies before.
+   */
+  readonly backend: Promise<BackendReport>;
+  private settleBackend!: { resolve(report: BackendReport): void; reject(error: Error): void };
   private readonly aggregator: BarAggregator;
   private readonly control = new Int32Array(new SharedArrayBuffer(ScanControl.SLOTS * 4));
   private readonly worker: Worker;
@@ -61,13 +71,19 @@ export class BarScans {
   private stopping = false;
 
   constructor(private readonly options: BarScansOptions) {
+    this.backend = new Promise<BackendReport>((resolve, reject) => {
+      this.settleBackend = { resolve, reject };
+    });
+    this.backend.catch(() => undefined); // a caller that never asks is not an unhandled rejection
     this.panel = createBarPanel(options.symbols.length, options.panelBars + PANEL_SLACK_BARS);
     this.aggregator = new BarAggregator(this.panel, options.barIntervalNs);
     const data: ScanWorkerData = {
       panel: this.panel, control: this.control, settings: options.settings, symbols: options.symbols,
-      topSymbols: options.topSymbols, intervalNs: options.barIntervalNs,
+      topSymbols: options.topSymbols, intervalNs: options.barIntervalNs, backend: options.backend,
     };
-    this.worker = spawnWorker(WORKER_MODULE, data, { name: 'nexus-scans' });
+    // SHARE_ENV: the gpu backend sets EGL_PLATFORM for Mesa (gpu-adapter.ts), which native code reads from the
+    // process's real environment; a worker's own copy of process.env would never reach it (no adapter found).
+    this.worker = spawnWorker(WORKER_MODULE, data, { name: 'nexus-scans', env: SHARE_ENV });
     // Waiting for bars keeps nothing alive: an engine that is never started (or a test) can still exit.
     this.worker.unref();
     this.worker.on('message', (message: ScanWorkerMessage) => this.onMessage(message));
@@ -97,6 +113,7 @@ export class BarScans {
   private die(reason: string): void {
     if (this.dead) return;
     this.dead = true;
+    this.settleBackend.reject(new Error(reason));
     this.counters.failed++;
     this.options.onFailure(Atomics.load(this.control, ScanControl.BAR), reason);
   }
@@ -124,6 +141,10 @@ export class BarScans {
   }
 
   private onMessage(message: ScanWorkerMessage): void {
+    if (message.type === 'backend') {
+      this.settleBackend.resolve(message.report);
+      return;
+    }
     const counters = this.counters;
     counters.barsMissed = message.barsMissed;
     if (message.type === 'scan') {

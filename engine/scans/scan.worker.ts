@@ -1,8 +1,11 @@
-// The scan thread's entry: waits on the control block for a bar to scan, scans it (bar-scanner.ts), posts the
-// report to the main thread and marks itself free. See scan-thread.ts; the protocol is scan-protocol.ts.
+// The scan thread's entry: opens the batch backend (scan-backend.ts) and says which, then waits on the control
+// block for a bar to scan, scans it (bar-scanner.ts), posts the report to the main thread and marks itself free.
+// See scan-thread.ts; the protocol is scan-protocol.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { monoNowNs } from '../clock/monotonic.ts';
 import { BarScanner } from './bar-scanner.ts';
+import { unusedBackend } from './backend-report.ts';
+import { openScanBackend } from './scan-backend.ts';
 import { ScanControl, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
 import { scanReport } from './scan-report.ts';
 
@@ -10,37 +13,51 @@ const data = workerData as ScanWorkerData;
 if (parentPort === null) throw new Error('scan.worker.ts runs only as a worker thread');
 const port = parentPort;
 const { panel, control, settings } = data;
-const scanner = new BarScanner(panel, settings, monoNowNs);
 const names = settings.indicators.map((indicator) => indicator.name);
 const encoder = new TextEncoder();
 // Rows a scan reads reach this far back from its bar: the correlation window's closes, else the previous close.
 const reach = settings.correlation === undefined ? 1 : settings.correlation.window;
-// From 0, the block's first value: a request made before this thread got here is seen at once.
-let seen = 0;
-for (;;) {
-  Atomics.wait(control, ScanControl.WAKE, seen);
-  seen = Atomics.load(control, ScanControl.WAKE);
-  if (Atomics.load(control, ScanControl.STOP) === 1) break;
-  const bar = Atomics.load(control, ScanControl.BAR);
-  let message: ScanWorkerMessage;
-  try {
-    const result = scanner.scan(bar);
-    // Valid only if the tick thread did not start overwriting the oldest row read (bar - reach) before the scan
-    // ended: it writes bar w into that row's slot once w = bar - reach + capacity, so closed must stay below that.
-    // The indicators were fed from copies checked the same way (BarScanner.feed).
-    const torn = Atomics.load(panel.closed, 0) >= bar - reach + panel.capacity;
-    const start = BigInt(panel.interval[bar % panel.capacity]) * BigInt(data.intervalNs);
-    if (torn) {
-      message = { type: 'torn', bar, barsMissed: scanner.barsMissed };
-    } else {
-      // Serialised here, off the feed thread, and handed over without a copy.
-      const json = encoder.encode(JSON.stringify(scanReport(result, data.symbols, names, data.topSymbols, start, settings.correlation)));
-      const figures = { bar, indicatorsMs: result.indicatorsMs, crossSectionMs: result.crossSectionMs, correlationMs: result.correlationMs };
-      message = { type: 'scan', figures, json, barsMissed: scanner.barsMissed };
+
+async function serve(): Promise<void> {
+  const correlation = settings.correlation;
+  const opened = correlation === undefined
+    ? undefined
+    : await openScanBackend(data.backend, { shape: 'correlation', symbols: correlation.symbols, bars: correlation.window });
+  port.postMessage({ type: 'backend', report: opened?.report ?? unusedBackend(data.backend) } satisfies ScanWorkerMessage);
+  const scanner = new BarScanner(panel, settings, monoNowNs, opened?.backend);
+  // From 0, the block's first value: a request made before this thread got here is seen at once.
+  let seen = 0;
+  for (;;) {
+    // Blocks this thread between scans (nothing else runs here); a scan's asynchronous backend work (the GPU's
+    // readback, the workers' replies) runs while `scan` awaits it.
+    Atomics.wait(control, ScanControl.WAKE, seen);
+    seen = Atomics.load(control, ScanControl.WAKE);
+    if (Atomics.load(control, ScanControl.STOP) === 1) break;
+    const bar = Atomics.load(control, ScanControl.BAR);
+    let message: ScanWorkerMessage;
+    try {
+      const result = await scanner.scan(bar);
+      // Valid only if the tick thread did not start overwriting the oldest row read (bar - reach) before the scan
+      // ended: it writes bar w into that row's slot once w = bar - reach + capacity, so closed must stay below that.
+      // The indicators were fed from copies checked the same way (BarScanner.feed).
+      const torn = Atomics.load(panel.closed, 0) >= bar - reach + panel.capacity;
+      const start = BigInt(panel.interval[bar % panel.capacity]) * BigInt(data.intervalNs);
+      if (torn) {
+        message = { type: 'torn', bar, barsMissed: scanner.barsMissed };
+      } else {
+        // Serialised here, off the feed thread, and handed over without a copy.
+        const json = encoder.encode(JSON.stringify(scanReport(result, data.symbols, names, data.topSymbols, start, settings.correlation)));
+        const figures = { bar, indicatorsMs: result.indicatorsMs, crossSectionMs: result.crossSectionMs, correlationMs: result.correlationMs };
+        message = { type: 'scan', figures, json, barsMissed: scanner.barsMissed };
+      }
+    } catch (error) {
+      message = { type: 'failed', bar, message: error instanceof Error ? error.message : String(error), barsMissed: scanner.barsMissed };
     }
-  } catch (error) {
-    message = { type: 'failed', bar, message: error instanceof Error ? error.message : String(error), barsMissed: scanner.barsMissed };
+    port.postMessage(message, message.type === 'scan' ? [message.json.buffer as ArrayBuffer] : []);
+    Atomics.store(control, ScanControl.BUSY, 0);
   }
-  port.postMessage(message, message.type === 'scan' ? [message.json.buffer as ArrayBuffer] : []);
-  Atomics.store(control, ScanControl.BUSY, 0);
+  await opened?.backend.close();
 }
+
+// An exception here ends the thread with an error: the main thread counts every later bar close as failed.
+await serve();

@@ -291,8 +291,8 @@ export interface EngineSpec {
   readonly zeromq: ZeroMqSpec;
   /** The engine's HTTP server (/metrics, /healthz, /readyz, /gate/window) and its sliding latency window (docs/metrics.md). */
   readonly metrics: EngineMetricsSpec;
-  /** Indicator batch backend; auto picks by measured crossover. */
-  readonly backend: "auto" | "js" | "wasm" | "gpu";
+  /** The batch backend of the engine's batch work (the scans' correlation matrix, docs/scans.md): auto picks the faster on the node by the measured calibration; a backend that cannot start (no GPU adapter) falls back to js. The engine reports its choice and why in its status and nexus_engine_indicator_backend. */
+  readonly backend: "auto" | "js" | "wasm" | "workers" | "gpu";
   /** How the engine's stages (feed, indicators, strategies, risk, orders) are laid out on threads (docs/engine-config.md). */
   readonly pipeline: PipelineSpec;
   /** Warm start from history (docs/warm-start.md): before a pod reports Ready, its engine seeds every indicator from this tick CSV (the backtest's format) bit for bit as if it had streamed it, and replays the last trades of each symbol through its strategies with orders suppressed, so a restarted, scaled-up or canary pod trades at once on the values its peers have. Absent means a cold start. */
