@@ -5,7 +5,7 @@ import { createBarPanel, rowOffset } from '../bars/bar-panel.ts';
 import { standardIndicators } from '../config/presets.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { BarScanner } from './bar-scanner.ts';
-import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
+import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 
 const SECOND = 1_000_000_000;
 const SYMBOLS = 6;
@@ -68,11 +68,11 @@ describe('BarScanner', () => {
     for (let s = 0; s < SYMBOLS; s++) expect(result.returns[s]).toBe(panel.close[last + s] / panel.close[before + s] - 1);
     const rank = new Float64Array(SYMBOLS);
     const z = new Float64Array(SYMBOLS);
-    crossSectionRank(result.returns, rank, new Float64Array(SYMBOLS), new Float64Array(SYMBOLS));
+    crossSectionRank(result.returns, rank, new RankWorkspace(SYMBOLS));
     crossSectionZScore(result.returns, z);
     expect([...result.returnRank]).toEqual([...rank]);
     expect([...result.returnZ]).toEqual([...z]);
-    crossSectionRank(result.values[2], rank, new Float64Array(SYMBOLS), new Float64Array(SYMBOLS));
+    crossSectionRank(result.values[2], rank, new RankWorkspace(SYMBOLS));
     expect([...result.ranks[2]]).toEqual([...rank]);
     const correlation = result.correlation ?? new Float64Array(0);
     expect(correlation).toHaveLength(25);

@@ -2,7 +2,7 @@ import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
 import { IndicatorColumn } from '../indicators/indicator-column.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { correlationMatrixOn, CorrelationWorkspace, jsGram, type GramBackend } from './correlation.ts';
-import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
+import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 
 /**
  * The scan at a bar close over the whole universe (docs/scans.md):
@@ -52,8 +52,7 @@ export class BarScanner {
   private readonly columns: IndicatorColumn[];
   /** The next bar number the indicators have not taken in yet. */
   private nextBar = 0;
-  private readonly sorted: Float64Array;
-  private readonly runRank: Float64Array;
+  private readonly rankWork: RankWorkspace;
   private readonly workspace: CorrelationWorkspace | undefined;
   /** The copy of the row being fed (see feed). */
   private readonly row: { readonly close: Float64Array; readonly high: Float64Array; readonly low: Float64Array; readonly volume: Float64Array };
@@ -88,8 +87,7 @@ export class BarScanner {
       crossSectionMs: 0,
       correlationMs: 0,
     };
-    this.sorted = new Float64Array(n);
-    this.runRank = new Float64Array(n);
+    this.rankWork = new RankWorkspace(n);
     this.row = { close: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), volume: new Float64Array(n) };
     this.workspace = correlation === undefined
       ? undefined
@@ -119,12 +117,12 @@ export class BarScanner {
     for (let s = 0; s < panel.symbols; s++) {
       result.returns[s] = previous < 0 ? Number.NaN : panel.close[row + s] / panel.close[previous + s] - 1;
     }
-    crossSectionRank(result.returns, result.returnRank, this.sorted, this.runRank);
+    crossSectionRank(result.returns, result.returnRank, this.rankWork);
     crossSectionZScore(result.returns, result.returnZ);
     for (let k = 0; k < this.columns.length; k++) {
       const values = result.values[k];
       this.columns[k].read(0, values);
-      crossSectionRank(values, result.ranks[k], this.sorted, this.runRank);
+      crossSectionRank(values, result.ranks[k], this.rankWork);
       crossSectionZScore(values, result.zscores[k]);
     }
     const t2 = this.clockNs();

@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { crossSectionRank, crossSectionZScore } from './cross-section.ts';
+import { seededRandom } from '../batch/series.ts';
+import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 
 const rank = (values: number[]): number[] => {
   const out = new Float64Array(values.length);
-  crossSectionRank(Float64Array.from(values), out, new Float64Array(values.length), new Float64Array(values.length));
+  crossSectionRank(Float64Array.from(values), out, new RankWorkspace(values.length));
   return [...out];
+};
+
+/** The definition, written the slow way: a comparison sort, then each value's run of equal values. */
+const textbookRank = (values: number[]): number[] => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const n = sorted.length;
+  return values.map((v) => {
+    if (Number.isNaN(v)) return NaN;
+    const first = sorted.findIndex((x) => x === v);
+    const last = sorted.findLastIndex((x) => x === v);
+    return n === 1 ? 0.5 : (first + last) / 2 / (n - 1);
+  });
 };
 const zscore = (values: number[]): number[] => {
   const out = new Float64Array(values.length);
@@ -18,6 +31,30 @@ describe('cross-sections', () => {
     expect(rank([5])).toEqual([0.5]);
     expect(rank([NaN, NaN])).toEqual([NaN, NaN]);
     expect(rank([-1, 0, 4, 4, 4])).toEqual([0, 0.25, 0.75, 0.75, 0.75]);
+  });
+
+  it('orders every kind of double as numbers do: signs, -0 as 0, subnormals, infinities, values a bit apart', () => {
+    const tiny = Number.MIN_VALUE;
+    const values = [0, -0, tiny, -tiny, 1, 1 + Number.EPSILON, -1, -1 - Number.EPSILON, Infinity, -Infinity, 1e308, -1e308, NaN, 2 ** -1022];
+    expect(rank(values)).toEqual(textbookRank(values));
+    expect(rank([-0, 0])).toEqual([0.5, 0.5]); // equal values
+  });
+
+  it('equals the definition on thousands of values with ties, over many draws, reusing one workspace', () => {
+    const random = seededRandom(5);
+    const work = new RankWorkspace(5_000);
+    for (let draw = 0; draw < 20; draw++) {
+      const n = 1 + Math.floor(random() * 5_000);
+      // Returns-like values, some rounded to force ties, some missing.
+      const values = Array.from({ length: n }, () => {
+        const r = random();
+        return r < 0.05 ? NaN : r < 0.3 ? Math.round((random() - 0.5) * 20) / 1000 : (random() - 0.5) * 0.02 * (draw + 1);
+      });
+      const out = new Float64Array(n);
+      crossSectionRank(Float64Array.from(values), out, work);
+      expect([...out]).toEqual(textbookRank(values));
+    }
+    expect(() => crossSectionRank(new Float64Array(5_001), new Float64Array(5_001), work)).toThrow(/5001 values exceed the rank workspace's 5000/);
   });
 
   it('z-scores against the mean and population deviation of the values there are', () => {
