@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Publisher } from 'zeromq';
+import { Publisher, Subscriber } from 'zeromq';
 import { freePort, spawnNexus, waitForExit } from '../cli/lib/processes.ts';
 import { Engine } from '../engine/app/engine.ts';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
 import { parseEngineConfig, type EngineConfig } from '../engine/config/engine-config.ts';
 import { standardIndicators } from '../engine/config/presets.ts';
 import { OrderSink } from '../engine/sim/order-sink.ts';
+import type { ScanReport } from '../engine/scans/scan-report.ts';
 import { loadStrategyModules } from '../engine/strategy/strategy-modules.ts';
 import { TickKind } from '../engine/wire/layout.ts';
 import { symbolId } from '../engine/wire/symbol-id.ts';
@@ -113,7 +114,18 @@ describe.each([
   it('is ready only once warm, then trades from its first live tick exactly as an engine running since the open', async () => {
     const gateway = await startGateway();
     const feed = await startFeed();
-    const config = parseEngineConfig(engineDocument(feed.address, gateway.address, { pipeline }));
+    // Scans on 100 ms bars: the history's 12 s are 119 closed bars, built before ready (docs/scans.md).
+    const scans = { barIntervalMs: 100, panelBars: 32, indicators: ['ema-20', 'rsi-14'], correlation: { symbols: 4, window: 16 }, topSymbols: 2 };
+    const config = parseEngineConfig(engineDocument(feed.address, gateway.address, {
+      pipeline, scans, backend: 'wasm',
+      zeromq: {
+        endpoints: [
+          { name: 'md', role: 'marketData', address: feed.address },
+          { name: 'orders', role: 'orders', address: gateway.address },
+          { name: 'signals', role: 'signals', bind: 'tcp://127.0.0.1:*' },
+        ],
+      },
+    }));
     await loadStrategyModules(config.strategies);
     const engine = new Engine({ config, clockNs: monoNowNs, log: () => undefined });
     engines.push(engine);
@@ -122,6 +134,15 @@ describe.each([
     expect(status.ready).toBe(true);
     expect(status.warmStart).toMatchObject({ state: 'warm', symbols: SYMBOLS.length, backend: 'js', shortSymbols: 0 });
     expect(status.warmStart.seededTrades).toBeGreaterThan(5_000);
+    expect(status.warmStart.bars).toBe(119);
+    const scanReports: ScanReport[] = [];
+    const consumer = new Subscriber({ receiveTimeout: 15_000 });
+    closers.push(() => consumer.close());
+    consumer.connect(engine.endpoints.signals ?? '');
+    consumer.subscribe('scan');
+    void (async () => {
+      for await (const [, body] of consumer) scanReports.push(JSON.parse(body.toString()) as ScanReport);
+    })().catch(() => undefined);
 
     // The subscription reaches the feed asynchronously: until the engine has one, publish a bid it already has (the
     // history's last for AAPL), which changes nothing however many copies arrive; then the live ticks, each once.
@@ -137,6 +158,12 @@ describe.each([
     await eventually(() => gateway.orders.length, { timeoutMs: 15_000, until: (n) => n >= expected.length, what: `${expected.length} orders at the gateway` });
     const bySymbol = (orders: readonly RecordedOrder[]) => SYMBOLS.map((_, s) => orders.filter((o) => o.symbolIndex === s));
     expect(bySymbol(gateway.orders)).toEqual(bySymbol(expected));
+    // The first live bar close is scanned with the history's bars: a full correlation window and stable indicators
+    // at once, where a cold engine would wait 16 bars for its first correlation.
+    const first = await eventually(() => scanReports[0], { timeoutMs: 10_000, what: 'the first live scan report' });
+    expect(first.bar).toBe(119);
+    expect(first.correlation?.most?.correlation).toBeGreaterThanOrEqual(-1);
+    expect(first.top[0].indicators['ema-20'].value).not.toBeNull();
     const firstOrderTick = firstLiveTickWithOrder(config);
     expect(firstOrderTick).toBeLessThan(HISTORY_TICKS + 60); // a cold engine's MACD alone needs 34 trades per symbol
   });

@@ -84,7 +84,8 @@ function hasType(value: unknown, type: string): boolean {
 
 /** Checks one status body against the table; returns its documented paths. */
 function expectDocumented(
-  body: unknown, conditions: { readonly unhealthy: boolean; readonly workers: boolean; readonly warm: boolean; readonly gpu?: boolean },
+  body: unknown,
+  conditions: { readonly unhealthy: boolean; readonly workers: boolean; readonly warm: boolean; readonly scans?: boolean; readonly gpu?: boolean },
 ): string[] {
   const fields = fieldsOf(body);
   for (const [path, value] of fields) {
@@ -96,7 +97,7 @@ function expectDocumented(
     if (row.present === 'per shard' || row.present === 'per strategy' || row.present === 'once disabled') continue; // checked where a list holds them, above
     const expected = row.present === 'always' || (row.present === 'while unhealthy' && conditions.unhealthy) ||
       (row.present === 'workers layout' && conditions.workers) || (row.present === 'when warm' && conditions.warm) ||
-      (row.present === 'on gpu' && conditions.gpu === true);
+      (row.present === 'on gpu' && conditions.gpu === true) || (row.present === 'warm, with scans' && conditions.warm && conditions.scans === true);
     expect(fields.has(path), `status field ${path} (${row.present}) in a body ${JSON.stringify(conditions)}`).toBe(expected);
   }
   return [...fields.keys()];
@@ -276,7 +277,7 @@ describe('docs/wire.md, Status body', () => {
       { name: 'probe', origin: 'probe', enabled: true, faults: 0 },
       { name: 'faulty', origin: expect.stringMatching(/^module .*throws-at-once\.mjs$/), enabled: false, faults: 1, reason: 'Error: deliberate failure at the first trade' },
     ]);
-    const paths = expectDocumented(healthy, { unhealthy: false, workers: true, warm: true, gpu: true });
+    const paths = expectDocumented(healthy, { unhealthy: false, workers: true, warm: true, scans: true, gpu: true });
     expect(healthy.indicatorBackend).toMatchObject({ requested: 'gpu', backend: 'gpu', reason: 'as configured' });
     expect(Object.keys(healthy.rings as object)).toEqual(['input-0', 'output-0', 'input-1', 'output-1']);
 
@@ -284,7 +285,7 @@ describe('docs/wire.md, Status body', () => {
     await (engine as unknown as { pipeline: WorkersPipeline }).pipeline.threads[1]?.terminate();
     await until(async () => (await status(engine)).healthy === false);
     const failed = await status(engine);
-    paths.push(...expectDocumented(failed, { unhealthy: true, workers: true, warm: true, gpu: true }));
+    paths.push(...expectDocumented(failed, { unhealthy: true, workers: true, warm: true, scans: true, gpu: true }));
     expect(failed.failure).toBe('pipeline worker 1 failed');
     expect(failed.ready).toBe(false);
     // Between them, these two bodies show every row of the table.

@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { endpointFor, type EngineConfig, type ScansConfig } from '../config/engine-config.ts';
 import { MarketDataSubscriber } from '../feed/market-data-subscriber.ts';
 import { createEngineMetrics, INDICATOR_BACKENDS, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
-import { HistoryError, loadHistory } from '../history/history-file.ts';
-import type { TradeHistory } from '../history/trade-history.ts';
+import { HistoryError, loadHistory, type LoadedHistory } from '../history/history-file.ts';
+import type { HistoryTrades } from '../history/trade-history.ts';
 import type { WarmStartReport } from '../pipeline/warm-start.ts';
 import { unusedBackend, type BackendReport } from '../scans/backend-report.ts';
 import { BarScans } from '../scans/scan-thread.ts';
@@ -45,7 +45,12 @@ export interface DrainReport {
 }
 
 /** The warm start as the engine reports it (status, metrics). */
-type EngineWarmStart = { readonly state: (typeof WARM_START_STATES)[number]; readonly shortSymbols: number } & Partial<WarmStartReport>;
+type EngineWarmStart = {
+  readonly state: (typeof WARM_START_STATES)[number];
+  readonly shortSymbols: number;
+  /** Bars the scans' warm start built from the history (with scans configured). */
+  readonly bars?: number;
+} & Partial<WarmStartReport>;
 
 /**
  * One engine process: market data in over ZeroMQ SUB, the pipeline, orders out over PUSH and signals over PUB,
@@ -156,6 +161,7 @@ export class Engine {
         counters.warmStartSeededTrades = this.warmStart.seededTrades ?? 0;
         counters.warmStartReplayedTicks = this.warmStart.replayedTicks ?? 0;
         counters.warmStartShortSymbols = this.warmStart.shortSymbols;
+        counters.warmStartBars = this.warmStart.bars ?? 0;
         counters.indicatorBackend = INDICATOR_BACKENDS.indexOf(this.indicatorBackend.backend);
         if (this.scans !== undefined) {
           const scans = this.scans.counters;
@@ -252,8 +258,8 @@ export class Engine {
 
     // Starting the layout is its warm-up (workers warm up on their own threads while this thread warms its half),
     // then the warm start from history, when there is one: the engine is not ready before both are done.
-    const history = await this.loadHistory();
-    const warm = await this.pipeline.start(history);
+    const loaded = await this.loadHistory();
+    const warm = await this.pipeline.start(loaded?.history);
     log(`Engine warmed up ticks=${warm.ticks} orders=${warm.orders} durationMs=${warm.durationMs.toFixed(1)}`);
     if (warm.warmStart !== undefined) {
       const report = warm.warmStart;
@@ -263,6 +269,7 @@ export class Engine {
           `replayedTicks=${report.replayedTicks} durationMs=${report.durationMs.toFixed(1)} backend=${report.backend}`,
       );
     }
+    if (this.scans !== undefined && loaded?.trades !== undefined) await this.warmBars(this.scans, loaded.trades);
 
     await this.openScanBackend();
 
@@ -305,6 +312,22 @@ export class Engine {
   }
 
   /**
+   * The scans' bars from every trade of the history file (docs/scans.md), their per-bar indicators fed on the scan
+   * thread; a failure there is a warning (the scans start from the live bars only, as without a history).
+   */
+  private async warmBars(scans: BarScans, trades: HistoryTrades): Promise<void> {
+    const { log } = this.options;
+    const started = performance.now();
+    try {
+      const { bars } = await scans.warmFrom(trades);
+      this.warmStart = { ...this.warmStart, bars };
+      log(`Scans warm-started from history bars=${bars} trades=${trades.count} durationMs=${(performance.now() - started).toFixed(1)}`);
+    } catch (error) {
+      log(`Warning: the scans' bars could not be warm-started from history: ${(error as Error).message}`);
+    }
+  }
+
+  /**
    * Waits for the scan thread's backend (opening `auto` may measure the calibration first) and says which it is and
    * why; a backend asked for by name that could not start is a warning (the scans run on js). Without a correlation
    * scan, a backend asked for by name does nothing, and the log says so.
@@ -329,12 +352,12 @@ export class Engine {
    * `history.onError` is coldStart (logged as a warning, `nexus_engine_warm_start{state="cold"}`), whatever the
    * problem. Under onError fail (the default) it stops the start: a HistoryError exits 2 naming the file and row.
    */
-  private async loadHistory(): Promise<TradeHistory | undefined> {
+  private async loadHistory(): Promise<LoadedHistory | undefined> {
     const { config, log } = this.options;
     const settings = config.history;
     if (settings === undefined) return undefined;
     try {
-      const loaded = await loadHistory(settings, config);
+      const loaded = await loadHistory(settings, config, config.scans !== undefined);
       if (loaded.shortage !== undefined) {
         if (settings.onError === 'fail') throw new HistoryError(settings.path, loaded.shortage);
         log(`Warning: history ${settings.path}: ${loaded.shortage}; they start with the trades there are (history.onError coldStart)`);
@@ -343,7 +366,7 @@ export class Engine {
       if (loaded.history.ignoredSymbols.length > 0) {
         log(`History ${settings.path} has ${loaded.history.ignoredSymbols.length} symbol(s) this engine does not trade (skipped): ${loaded.history.ignoredSymbols.slice(0, 5).join(', ')}`);
       }
-      return loaded.history;
+      return loaded;
     } catch (error) {
       if (settings.onError === 'fail') throw error;
       // Under coldStart nothing about the history stops the engine: a bad file, and also one too large to hold.

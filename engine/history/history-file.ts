@@ -3,7 +3,7 @@ import type { EngineConfig, HistoryConfig } from '../config/engine-config.ts';
 import { leastCommonMultiple, type StreamingIndicator } from '../indicators/indicator.ts';
 import { createIndicator, longestWarmup } from '../indicators/registry.ts';
 import { parseTickCsv, TickCsvError } from '../sim/tick-csv.ts';
-import { arrangeHistory, type TradeHistory } from './trade-history.ts';
+import { arrangeHistory, historyTrades, type HistoryTrades, type TradeHistory } from './trade-history.ts';
 
 /**
  * The warm start's one outside boundary: reads the history file the config names and arranges it for the engine
@@ -39,15 +39,20 @@ function indicatorsOf(config: Pick<EngineConfig, 'indicators'>): StreamingIndica
 /** What loading found: the history, and the symbols it leaves short (a problem only under onError fail). */
 export interface LoadedHistory {
   readonly history: TradeHistory;
+  /** Every trade of the configured symbols in file order, when asked for (the scans' bars are built from them). */
+  readonly trades?: HistoryTrades;
   /** One line on the short symbols, or undefined when every symbol has enough trades. */
   readonly shortage?: string;
 }
 
 /**
- * Reads and arranges `settings.path` for `config`'s symbols. Throws HistoryError when the file cannot be read
- * or has a bad row; a short symbol is reported in `shortage` (the caller decides, by onError).
+ * Reads and arranges `settings.path` for `config`'s symbols, and with `withTrades` also lists every trade in file
+ * order (for the scans' bars). Throws HistoryError when the file cannot be read or has a bad row; a short symbol
+ * is reported in `shortage` (the caller decides, by onError).
  */
-export async function loadHistory(settings: HistoryConfig, config: Pick<EngineConfig, 'symbols' | 'indicators'>): Promise<LoadedHistory> {
+export async function loadHistory(
+  settings: HistoryConfig, config: Pick<EngineConfig, 'symbols' | 'indicators'>, withTrades = false,
+): Promise<LoadedHistory> {
   let text: string;
   try {
     text = await readFile(settings.path, 'utf8');
@@ -65,11 +70,13 @@ export async function loadHistory(settings: HistoryConfig, config: Pick<EngineCo
   const history = arrangeHistory(table, config.symbols, settings.path, {
     history: settings, requiredTrades: longestWarmup(config.indicators), alignment: historyAlignment(config, settings.maxTradesPerSymbol),
   });
-  if (history.shortSymbols.length === 0) return { history };
+  const trades = withTrades ? { trades: historyTrades(table, config.symbols) } : {};
+  if (history.shortSymbols.length === 0) return { history, ...trades };
   const listed = history.shortSymbols.slice(0, 5).map((s) => `${s.symbol} has ${s.trades}`).join(', ');
   const more = history.shortSymbols.length > 5 ? ` and ${history.shortSymbols.length - 5} more` : '';
   return {
     history,
+    ...trades,
     shortage: `${history.shortSymbols.length} symbol(s) have fewer trades than the ${history.requiredTrades} the indicators need to be stable: ${listed}${more}`,
   };
 }

@@ -180,3 +180,42 @@ export function arrangeHistory(table: TickTable, symbols: readonly string[], ori
   }
   return { origin, tradeStart, prices, sizes, seedEnd, bids, asks, replay, ignoredSymbols, shortSymbols, requiredTrades: options.requiredTrades };
 }
+
+/**
+ * Every trade of the configured symbols in the file, in file order (the engine's symbol numbering): what the bars
+ * of the scans are built from at a warm start (docs/scans.md), the whole file rather than each symbol's cut, so the
+ * bars and per-bar indicators are those of an engine that took in the whole file live.
+ */
+export interface HistoryTrades {
+  readonly count: number;
+  readonly symbolIndex: Int32Array;
+  readonly price: Float64Array;
+  readonly size: Float64Array;
+  readonly exchangeTsNs: Float64Array;
+}
+
+/** The trades of `table` for `symbols` (the engine's, in its order), in file order. Pure apart from the allocations. */
+export function historyTrades(table: TickTable, symbols: readonly string[]): HistoryTrades {
+  const configured = new Map(symbols.map((symbol, index) => [symbol, index]));
+  const engineIndex = Int32Array.from(table.symbols, (symbol) => configured.get(symbol) ?? -1);
+  let count = 0;
+  for (let i = 0; i < table.count; i++) if (table.kind[i] === TickKind.Trade && engineIndex[table.symbolIndex[i]] >= 0) count++;
+  const trades: HistoryTrades = {
+    count,
+    symbolIndex: new Int32Array(count),
+    price: new Float64Array(count),
+    size: new Float64Array(count),
+    exchangeTsNs: new Float64Array(count),
+  };
+  let k = 0;
+  for (let i = 0; i < table.count; i++) {
+    const s = engineIndex[table.symbolIndex[i]];
+    if (table.kind[i] !== TickKind.Trade || s < 0) continue;
+    trades.symbolIndex[k] = s;
+    trades.price[k] = table.price[i];
+    trades.size[k] = table.size[i];
+    trades.exchangeTsNs[k] = table.exchangeTsNs[i];
+    k++;
+  }
+  return trades;
+}

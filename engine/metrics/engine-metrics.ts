@@ -89,6 +89,8 @@ export class EngineCounters {
   warmStartSeededTrades = 0;
   warmStartReplayedTicks = 0;
   warmStartShortSymbols = 0;
+  /** Bars the scans' warm start built from the history (0 without scans or history). */
+  warmStartBars = 0;
   /** Bars closed for the scans (docs/scans.md); scans by SCAN_RESULTS; the last scan's parts in seconds by SCAN_PARTS. */
   barsClosed = 0;
   readonly scans = new Float64Array(4);
@@ -479,6 +481,8 @@ export class EngineMetrics {
       ['kind'], BAR_ANOMALIES.map((kind, i) => ({ labels: { kind }, read: () => c.barAnomalies[i] })));
     this.gauge('scan_last_seconds', 'The last completed scan, by part: the per-bar indicators of every symbol, the cross-sections (rank, z-score), the correlation matrix.',
       ['part'], SCAN_PARTS.map((part, i) => ({ labels: { part }, read: () => c.scanSeconds[i] })));
+    this.gauge('warm_start_bars', 'Bars the scans\' warm start built from the history (every trade of the file), their per-bar indicators fed before ready; 0 without scans or history.', [],
+      one(() => c.warmStartBars));
     this.gauge('warm_start_short_symbols', 'Symbols whose history had fewer trades than the longest indicator warm-up: they started with unstable indicators.', [],
       one(() => c.warmStartShortSymbols));
 

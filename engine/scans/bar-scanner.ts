@@ -101,15 +101,9 @@ export class BarScanner {
   async scan(bar: number): Promise<ScanResult> {
     const panel = this.panel;
     const result = this.result;
-    if (bar < this.nextBar) throw new RangeError(`bar ${bar} was scanned already (next is ${this.nextBar})`);
     const t0 = this.clockNs();
     // 1. Indicators: every bar since the last scan that is still in the panel, oldest first.
-    const oldest = Math.max(this.nextBar, bar - panel.capacity + 1);
-    this.barsMissed += oldest - this.nextBar;
-    let fed = 0;
-    for (let b = oldest; b <= bar; b++) if (this.feed(b)) fed++;
-    result.barsFed = fed;
-    this.nextBar = bar + 1;
+    result.barsFed = this.feedThrough(bar);
     const t1 = this.clockNs();
     // 2. Cross-sections.
     const row = rowOffset(panel, bar);
@@ -138,6 +132,21 @@ export class BarScanner {
     result.crossSectionMs = (t2 - t1) / 1e6;
     result.correlationMs = (t3 - t2) / 1e6;
     return result;
+  }
+
+  /**
+   * Feeds the per-bar indicators every bar not fed yet through `bar` (closed), oldest first, without a scan; returns
+   * how many were fed. A scan does this first; a warm start from history does only this, bar after bar, as the
+   * history's bars are built (scan-thread.ts). Bars that already left the panel count in `barsMissed`.
+   */
+  feedThrough(bar: number): number {
+    if (bar < this.nextBar) throw new RangeError(`bar ${bar} was scanned already (next is ${this.nextBar})`);
+    const oldest = Math.max(this.nextBar, bar - this.panel.capacity + 1);
+    this.barsMissed += oldest - this.nextBar;
+    let fed = 0;
+    for (let b = oldest; b <= bar; b++) if (this.feed(b)) fed++;
+    this.nextBar = bar + 1;
+    return fed;
   }
 
   /**

@@ -10,10 +10,14 @@ import type { BackendReport } from './backend-report.ts';
  * The control block (an Int32Array on a SharedArrayBuffer) carries the requests, so asking for a scan costs the
  * tick thread two atomic stores and a notify, never a message:
  *
- *   [BAR]   the bar number to scan next           [BUSY]  1 from a request until its scan is done
+ *   [BAR]   the bar number to scan (or feed) next  [BUSY]  1 from a request until it is done (notified at 0)
  *   [WAKE]  bumped with each request (the thread waits on it)        [STOP]  1: exit
+ *   [MODE]  what the request is: ScanMode.SCAN (a bar close) or ScanMode.FEED (a warm start's history bars:
+ *           feed the per-bar indicators through BAR, no scan, no report)
+ *   [FED]   after a FEED: the bars it fed, or -1 when it failed (the failure also comes as a `failed` message)
  */
-export const ScanControl = { BAR: 0, BUSY: 1, WAKE: 2, STOP: 3, SLOTS: 4 } as const;
+export const ScanControl = { BAR: 0, BUSY: 1, WAKE: 2, STOP: 3, MODE: 4, FED: 5, SLOTS: 6 } as const;
+export const ScanMode = { SCAN: 0, FEED: 1 } as const;
 
 export interface ScanWorkerData {
   readonly panel: BarPanel;

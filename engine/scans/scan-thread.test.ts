@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/support/eventually.ts';
+import { seededRandom } from '../batch/series.ts';
+import type { HistoryTrades } from '../history/trade-history.ts';
 import type { ScanReport } from './scan-report.ts';
 import { BarScans, type BarScansOptions } from './scan-thread.ts';
 
@@ -58,6 +60,57 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     expect(reports.at(-1)?.bar).toBe(5);
     expect(reports.at(-1)?.correlation?.most?.correlation).toBeLessThanOrEqual(1);
     expect(scans.counters.correlationSeconds).toBeGreaterThan(0);
+  });
+
+  it('a warm start from history leaves the bars and per-bar indicators as streaming it did: the next scans report the same', async () => {
+    const symbols = ['A', 'B', 'C', 'D', 'E'];
+    // 260 s of trades, one every 100 ms round robin, a random walk each; bars of 1 s. History: the first 250 s.
+    const random = seededRandom(12);
+    const price = [10, 20, 30, 40, 50];
+    const all = Array.from({ length: 2_600 }, (_, k) => {
+      const s = k % 5;
+      price[s] = Math.round(price[s] * (1 + (random() - 0.5) * 0.01) * 100) / 100;
+      return { s, price: price[s], size: 1 + (k % 7), atNs: 100 * SECOND + k * 100_000_000 };
+    });
+    const historyEnd = 2_500;
+    const history: HistoryTrades = {
+      count: historyEnd,
+      symbolIndex: Int32Array.from(all.slice(0, historyEnd), (t) => t.s),
+      price: Float64Array.from(all.slice(0, historyEnd), (t) => t.price),
+      size: Float64Array.from(all.slice(0, historyEnd), (t) => t.size),
+      exchangeTsNs: Float64Array.from(all.slice(0, historyEnd), (t) => t.atNs),
+    };
+    // A panel of 24 + 64 rows: the 249 history bars wrap it almost three times, fed half a panel at a time.
+    const options: Partial<BarScansOptions> = {
+      panelBars: 24,
+      settings: {
+        indicators: [{ name: 'ema-5', type: 'ema', params: { period: 5 } }, { name: 'rsi-3', type: 'rsi', params: { period: 3 } }],
+        correlation: { symbols: 5, window: 20 },
+      },
+    };
+    const warm = start(symbols, options);
+    const streamed = start(symbols, options);
+    expect(await warm.scans.warmFrom(history)).toEqual({ bars: 249, fed: 249 });
+    expect(warm.reports).toEqual([]); // history bars are not scanned or published
+    expect(warm.scans.counters.barsClosed).toBe(0);
+    /** Trades into `target` live, waiting after each bar close until it is scanned (so that none is skipped). */
+    const live = async (target: ReturnType<typeof start>, from: number, to: number): Promise<void> => {
+      for (let k = from; k < to; k++) {
+        target.scans.onTrade(all[k].s, all[k].price, all[k].size, all[k].atNs);
+        const c = target.scans.counters;
+        await eventually(() => c.completed + c.skipped + c.torn + c.failed, { timeoutMs: 10_000, intervalMs: 1, until: (n) => n === c.barsClosed, what: 'the scan of each bar' });
+      }
+    };
+    await live(streamed, 0, historyEnd);
+    streamed.reports.length = 0;
+    await live(warm, historyEnd, all.length);
+    await live(streamed, historyEnd, all.length);
+    const comparable = (report: ScanReport): unknown => ({ ...report, indicatorsMs: 0, crossSectionMs: 0, correlationMs: 0 });
+    expect(warm.reports.map((r) => r.bar)).toEqual([249, 250, 251, 252, 253, 254, 255, 256, 257, 258]);
+    expect(warm.reports.map(comparable)).toEqual(streamed.reports.map(comparable));
+    expect(warm.reports[0].correlation?.most).toBeDefined(); // a full window at the first live close
+    expect(warm.reports[0].top[0].indicators['ema-5'].value).not.toBeNull();
+    expect(warm.failures).toEqual([]);
   });
 
   it('counts every bar close as a failed scan once the scan thread is gone, and says why once', async () => {

@@ -5,7 +5,8 @@ import { createBarPanel, PANEL_SLACK_BARS, type BarPanel } from '../bars/bar-pan
 import type { BackendChoice } from '../batch/create-backend.ts';
 import type { ScanSettings } from './bar-scanner.ts';
 import type { BackendReport } from './backend-report.ts';
-import { ScanControl, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
+import type { HistoryTrades } from '../history/trade-history.ts';
+import { ScanControl, ScanMode, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './scan.worker.ts' : './scan.worker.js', import.meta.url);
 
@@ -161,6 +162,54 @@ export class BarScans {
     }
   }
 
+  /**
+   * The bars' warm start (docs/scans.md): builds the bars of a history's trades (every trade of the file, in file
+   * order) into the panel exactly as live trades build them, and has the scan thread feed each closed bar to the
+   * per-bar indicators, in chunks of half the panel, waiting for each so that the panel never overwrites a bar not
+   * fed yet. No scan runs and nothing is published for history bars; the first live close is scanned with the
+   * history's bars in the panel (a full correlation window at once) and its per-bar indicators as after streaming
+   * the file. Call it before the first live trade. Resolves with the bars closed; rejects if the scan thread fails.
+   */
+  async warmFrom(trades: HistoryTrades): Promise<{ readonly bars: number; readonly fed: number }> {
+    const panel = this.panel;
+    const chunk = Math.max(1, panel.capacity >> 1);
+    let fedThrough = -1;
+    let fed = 0;
+    for (let k = 0; k < trades.count; k++) {
+      if (this.aggregator.onTrade(trades.symbolIndex[k], trades.price[k], trades.size[k], trades.exchangeTsNs[k]) === 0) continue;
+      const last = Atomics.load(panel.closed, 0) - 1;
+      if (last - fedThrough >= chunk) {
+        fed += await this.feedHistoryBars(last);
+        fedThrough = last;
+      }
+    }
+    const last = Atomics.load(panel.closed, 0) - 1;
+    if (last > fedThrough) fed += await this.feedHistoryBars(last);
+    return { bars: last + 1, fed };
+  }
+
+  /** One FEED request (scan-protocol.ts) through `bar`, awaited without blocking this thread; the bars fed. */
+  private async feedHistoryBars(bar: number): Promise<number> {
+    const control = this.control;
+    Atomics.store(control, ScanControl.BUSY, 1);
+    Atomics.store(control, ScanControl.MODE, ScanMode.FEED);
+    Atomics.store(control, ScanControl.BAR, bar);
+    Atomics.add(control, ScanControl.WAKE, 1);
+    Atomics.notify(control, ScanControl.WAKE);
+    try {
+      while (Atomics.load(control, ScanControl.BUSY) === 1) {
+        if (this.dead) throw new Error('the scan thread is gone');
+        const wait = waitAsync(control, ScanControl.BUSY, 1, 1_000);
+        if (wait.async) await wait.value;
+      }
+    } finally {
+      Atomics.store(control, ScanControl.MODE, ScanMode.SCAN);
+    }
+    const fed = Atomics.load(control, ScanControl.FED);
+    if (fed < 0) throw new Error(`the scan thread failed to feed the history's bars through bar ${bar}`);
+    return fed;
+  }
+
   /** Stops the scan thread (a scan in progress finishes first). */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -171,3 +220,9 @@ export class BarScans {
     await this.exited;
   }
 }
+
+/** Atomics.waitAsync (Node 16+; not in TypeScript's ES2023 library): waits without blocking the event loop. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number):
+    { readonly async: false; readonly value: string } | { readonly async: true; readonly value: Promise<string> };
+}).waitAsync;

@@ -6,7 +6,7 @@ import { monoNowNs } from '../clock/monotonic.ts';
 import { BarScanner } from './bar-scanner.ts';
 import { unusedBackend } from './backend-report.ts';
 import { openScanBackend } from './scan-backend.ts';
-import { ScanControl, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
+import { ScanControl, ScanMode, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
 import { scanReport } from './scan-report.ts';
 
 const data = workerData as ScanWorkerData;
@@ -34,6 +34,18 @@ async function serve(): Promise<void> {
     seen = Atomics.load(control, ScanControl.WAKE);
     if (Atomics.load(control, ScanControl.STOP) === 1) break;
     const bar = Atomics.load(control, ScanControl.BAR);
+    if (Atomics.load(control, ScanControl.MODE) === ScanMode.FEED) {
+      let fed = -1;
+      try {
+        fed = scanner.feedThrough(bar);
+      } catch (error) {
+        port.postMessage({ type: 'failed', bar, message: error instanceof Error ? error.message : String(error), barsMissed: scanner.barsMissed } satisfies ScanWorkerMessage);
+      }
+      Atomics.store(control, ScanControl.FED, fed);
+      Atomics.store(control, ScanControl.BUSY, 0);
+      Atomics.notify(control, ScanControl.BUSY);
+      continue;
+    }
     let message: ScanWorkerMessage;
     try {
       const result = await scanner.scan(bar);
@@ -53,8 +65,9 @@ async function serve(): Promise<void> {
     } catch (error) {
       message = { type: 'failed', bar, message: error instanceof Error ? error.message : String(error), barsMissed: scanner.barsMissed };
     }
-    port.postMessage(message, message.type === 'scan' ? [message.json.buffer as ArrayBuffer] : []);
+    // Free first: a bar closing right after this scan is scanned, not skipped for a report still on its way.
     Atomics.store(control, ScanControl.BUSY, 0);
+    port.postMessage(message, message.type === 'scan' ? [message.json.buffer as ArrayBuffer] : []);
   }
   await opened?.backend.close();
 }
