@@ -3,10 +3,13 @@ import { Publisher, Subscriber } from 'zeromq';
 import { Engine } from '../engine/app/engine.ts';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
 import { parseEngineConfig } from '../engine/config/engine-config.ts';
+import { OrderSink } from '../engine/sim/order-sink.ts';
+import { loadStrategyModules } from '../engine/strategy/strategy-modules.ts';
 import type { ScanReport } from '../engine/scans/scan-report.ts';
 import { TickKind } from '../engine/wire/layout.ts';
 import { symbolId } from '../engine/wire/symbol-id.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
+import { fileURLToPath } from 'node:url';
 import { eventually } from './support/eventually.ts';
 
 /**
@@ -31,15 +34,30 @@ describe.each([
     const feed = new Publisher({ linger: 0 });
     await feed.bind('tcp://127.0.0.1:*');
     closers.push(() => feed.close());
+    // The order gateway: the orders of the onBar strategy (inline only: its cross-section needs every symbol).
+    const gateway = new OrderSink({ ordersBind: 'tcp://127.0.0.1:*', clockNs: monoNowNs, detectDuplicates: true });
+    const gatewayAddress = (await gateway.open()) ?? '';
+    const barOrders: Array<{ symbol: string; side: number; quantity: number }> = [];
+    const bySymbolId = new Map(SYMBOLS.map((symbol) => [symbolId(symbol), symbol]));
+    gateway.onOrder = (order) => {
+      if (order.strategyId === 1) barOrders.push({ symbol: bySymbolId.get(order.symbolId) ?? '?', side: order.side, quantity: order.quantity });
+    };
+    const gatewayRun = gateway.run();
+    closers.push(() => {
+      gateway.close();
+      void gatewayRun;
+    });
+    const leader = { name: 'leader', module: fileURLToPath(new URL('../engine/strategy/fixtures/bar-leader.mjs', import.meta.url)) };
+    await loadStrategyModules([leader]);
     const config = parseEngineConfig({
       symbols: SYMBOLS,
       indicators: [{ name: 'ema-2', type: 'ema', params: { period: 2 } }, { name: 'rsi-2', type: 'rsi', params: { period: 2 } }],
-      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }],
+      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }, ...(pipeline.layout === 'inline' ? [leader] : [])],
       risk: { maxOrderQty: 10, maxPosition: 1000, maxNotional: 1e9, priceBandBps: 5000, ordersEnabled: true },
       zeromq: {
         endpoints: [
           { name: 'md', role: 'marketData', address: feed.lastEndpoint ?? '' },
-          { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:1' },
+          { name: 'orders', role: 'orders', address: gatewayAddress },
           { name: 'signals', role: 'signals', bind: 'tcp://127.0.0.1:*' },
         ],
       },
@@ -105,6 +123,11 @@ describe.each([
     // AMZN's per-bar EMA(2): seeded with the mean of its bars 100, 98 (99), then (100 - 99) * 2/3 + 99.
     expect(reports[2].top[0].indicators['ema-2'].value).toBeCloseTo(99 + 2 / 3, 12);
     expect(reports[2].correlation?.window).toBe(2);
+    if (pipeline.layout === 'inline') {
+      // onBar at each close, with the scan the report shows: bar 1's leader NVDA, bar 2's AMZN (98 -> 100).
+      await eventually(() => barOrders.length, { timeoutMs: 10_000, until: (n) => n >= 2, what: 'the onBar strategy\'s orders' });
+      expect(barOrders).toEqual([{ symbol: 'NVDA', side: 1, quantity: 1 }, { symbol: 'AMZN', side: 1, quantity: 1 }]);
+    }
     const metrics = await (await fetch(`${engine.endpoints.metrics ?? ''}/metrics`)).text();
     expect(metrics).toContain('nexus_engine_bars_closed_total 3');
     expect(metrics).toContain(`nexus_engine_indicator_backend{backend="${backend}"} 1`);
@@ -113,5 +136,25 @@ describe.each([
     expect(metrics).toContain('nexus_engine_scans_total{result="failed"} 0');
     expect(metrics).toContain('nexus_engine_bar_anomalies_total{kind="bar_missed"} 0');
     expect(metrics).toContain('nexus_engine_bar_anomalies_total{kind="late_trade"} 0');
+  });
+});
+
+describe('onBar strategies', () => {
+  it('need the inline layout and scans: the engine refuses them otherwise, naming the strategy', async () => {
+    const leader = { name: 'leader', module: fileURLToPath(new URL('../engine/strategy/fixtures/bar-leader.mjs', import.meta.url)) };
+    await loadStrategyModules([leader]);
+    const document = {
+      symbols: SYMBOLS,
+      indicators: [{ name: 'ema-2', type: 'ema', params: { period: 2 } }],
+      strategies: [leader],
+      zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+      metrics: { port: 0, host: '127.0.0.1' },
+      warmupTicks: 0,
+    };
+    const scans = { barIntervalMs: 1000, panelBars: 16 };
+    expect(() => new Engine({ config: parseEngineConfig({ ...document, pipeline: { layout: 'workers', workers: 2 }, scans }), clockNs: monoNowNs, log: () => undefined }))
+      .toThrow('pipeline.layout: strategy leader has an onBar handler, which needs the inline layout (a bar\'s cross-section spans every symbol)');
+    expect(() => new Engine({ config: parseEngineConfig(document), clockNs: monoNowNs, log: () => undefined }))
+      .toThrow('strategies[0]: leader has an onBar handler: configure scans (docs/scans.md) to give it bars');
   });
 });

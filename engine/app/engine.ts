@@ -6,6 +6,7 @@ import { HistoryError, loadHistory, type LoadedHistory } from '../history/histor
 import type { HistoryTrades } from '../history/trade-history.ts';
 import type { WarmStartReport } from '../pipeline/warm-start.ts';
 import { unusedBackend, type BackendReport } from '../scans/backend-report.ts';
+import { scanSettingsOf } from '../scans/scan-settings.ts';
 import { BarScans } from '../scans/scan-thread.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
 import type { WindowSnapshot } from '../metrics/sliding-window.ts';
@@ -24,6 +25,8 @@ import { ControlStatus, RejectReason, rejectReasonNames } from '../wire/layout.t
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { parseOwnershipRequest } from '../ownership/ownership-request.ts';
 import { SymbolOwnership, UNOWNED, type OwnedShard } from '../ownership/symbol-ownership.ts';
+import { checkBarHandlers } from '../strategy/factory.ts';
+import type { BarScan } from '../strategy/sdk.ts';
 import { strategyOrigin } from '../strategy/strategy.ts';
 
 export interface EngineOptions {
@@ -115,6 +118,8 @@ export class Engine {
     const signalsEndpoint = endpointFor(config, 'signals');
     if (ordersEndpoint === undefined) throw new Error('config has no orders endpoint');
     this.publisher = new OrderPublisher(ordersEndpoint, signalsEndpoint);
+    // Strategies with onBar need scans and the inline layout: refused here, before any thread starts.
+    checkBarHandlers(config);
     this.scans = config.scans === undefined ? undefined : this.startScans(config.scans);
     this.indicatorBackend = config.scans?.correlation === undefined
       ? unusedBackend(config.backend)
@@ -294,18 +299,15 @@ export class Engine {
    */
   private startScans(settings: ScansConfig): BarScans {
     const { config, log } = this.options;
-    const indicators = settings.indicators.map((name) => {
-      const spec = config.indicators.find((indicator) => indicator.name === name);
-      if (spec === undefined) throw new Error(`scans.indicators names ${name}, which the config does not have`);
-      return spec;
-    });
     return new BarScans({
       symbols: config.symbols,
       barIntervalNs: settings.barIntervalMs * 1_000_000,
       panelBars: settings.panelBars,
-      settings: { indicators, ...(settings.correlation === undefined ? {} : { correlation: settings.correlation }) },
+      settings: scanSettingsOf(config, settings),
       topSymbols: settings.topSymbols,
       backend: config.backend,
+      // Each scan to the strategies' onBar (inline only: checkBarHandlers refuses onBar strategies with workers).
+      ...(config.pipeline.layout === 'inline' ? { onScan: (scan: BarScan) => this.pipeline.deliverBar(scan, this.options.clockNs()) } : {}),
       onReport: (json) => this.publisher.publishScan(Buffer.from(json.buffer, json.byteOffset, json.byteLength)),
       onFailure: (bar, message) => log(`Scan of bar ${bar} failed error="${message}"`),
     });

@@ -7,8 +7,9 @@ import { runBacktest } from './backtest.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../strategy/fixtures/${name}`, import.meta.url));
 
-function configOf(strategies: unknown[], symbols = ['AAPL', 'MSFT']): EngineConfig {
+function configOf(strategies: unknown[], symbols = ['AAPL', 'MSFT'], extra: Record<string, unknown> = {}): EngineConfig {
   return parseEngineConfig({
+    ...extra,
     symbols,
     indicators: [{ name: 'fast', type: 'ema', params: { period: 3 } }, { name: 'slow', type: 'ema', params: { period: 8 } }],
     strategies,
@@ -81,5 +82,63 @@ describe('runBacktest', () => {
     // The flooder's first 16 orders of its one call went through risk before the 17th faulted it.
     expect(result.byStrategy.flooder.orders).toBe(16);
     expect(result.byStrategy.probe.orders).toBe(400);
+  });
+
+  describe('onBar strategies', () => {
+    const scans = { barIntervalMs: 1000, panelBars: 16, indicators: ['fast'], topSymbols: 2 };
+    /** AAPL 100, MSFT 50, NVDA 10, each trading every 100 ms for 3.5 s; NVDA +5 % in bar 1, AAPL +1 % in bar 2. */
+    const barsCsv = (): string => {
+      const rows = ['exchange_ts_ns,symbol,kind,price,size'];
+      for (let ms = 0; ms < 3_500; ms += 100) {
+        const t = ms * 1_000_000;
+        rows.push(`${t},AAPL,trade,${ms >= 2_000 ? 101 : 100},10`, `${t + 1},MSFT,trade,50,10`, `${t + 2},NVDA,trade,${ms >= 1_000 ? 10.5 : 10},10`);
+      }
+      return rows.join('\n');
+    };
+
+    it('hands each bar close\'s scan to onBar, before the closing trade, and its orders name their symbols', async () => {
+      const leader = { name: 'leader', module: fixture('bar-leader.mjs') };
+      await loadStrategyModules([leader]);
+      const config = configOf([leader], ['AAPL', 'MSFT', 'NVDA'], { scans });
+      const ticks = parseTickCsv(barsCsv(), 'bars.csv');
+      const result = runBacktest({ config, ticks, keepOrders: true });
+      // Bar 0 has no return; bar 1 (closed by the trade at 2 s) ranks NVDA first; bar 2 (closed at 3 s) AAPL.
+      expect(result.orderList?.map((o) => [o.symbol, o.side, o.price, o.quantity, o.tickTimeNs])).toEqual([
+        ['NVDA', 'buy', 10.5, 1, 2_000_000_000],
+        ['AAPL', 'buy', 101, 1, 3_000_000_000],
+      ]);
+      expect(runBacktest({ config, ticks }).ordersSha256).toBe(result.ordersSha256);
+    });
+
+    it('runs the cross-sectional momentum example over many symbols, deterministically', async () => {
+      const momentum = { name: 'momentum', module: fileURLToPath(new URL('../../examples/strategies/bar-momentum.ts', import.meta.url)), params: { minZ: 0.5 } };
+      await loadStrategyModules([momentum]);
+      const symbols = Array.from({ length: 40 }, (_, s) => `S${s}`);
+      const config = configOf([momentum], symbols, { scans: { ...scans, indicators: ['fast'] } });
+      const rows = ['exchange_ts_ns,symbol,kind,price,size'];
+      for (let i = 0; i < 40 * 600; i++) {
+        const s = i % 40;
+        rows.push(`${i * 5_000_000},S${s},trade,${(50 + s + 5 * Math.sin(i / (40 * (3 + (s % 7))))).toFixed(3)},10`);
+      }
+      const ticks = parseTickCsv(rows.join('\n'), 'universe.csv');
+      const first = runBacktest({ config, ticks, keepOrders: true });
+      expect(first.byStrategy.momentum.buys).toBeGreaterThan(5);
+      expect(first.byStrategy.momentum.sells).toBeGreaterThan(5);
+      expect(first.strategyFaults).toBe(0);
+      expect(runBacktest({ config, ticks }).ordersSha256).toBe(first.ordersSha256);
+    });
+
+    it('refuses an onBar strategy without scans, and disables one whose onBar order names no symbol', async () => {
+      const leader = { name: 'leader', module: fixture('bar-leader.mjs') };
+      const unnamed = { name: 'unnamed', module: fixture('bar-unnamed-order.mjs') };
+      await loadStrategyModules([leader, unnamed]);
+      const ticks = parseTickCsv(barsCsv(), 'bars.csv');
+      expect(() => runBacktest({ config: configOf([probe, leader], ['AAPL', 'MSFT', 'NVDA']), ticks })).toThrow(
+        'strategies[1]: leader has an onBar handler: configure scans (docs/scans.md) to give it bars',
+      );
+      const result = runBacktest({ config: configOf([unnamed, leader], ['AAPL', 'MSFT', 'NVDA'], { scans }), ticks });
+      expect(result.faults).toEqual([{ strategy: 'unnamed', origin: `module ${fixture('bar-unnamed-order.mjs')}`, reason: 'StrategyFault: an onBar order must name its symbol' }]);
+      expect(result.byStrategy.leader.orders).toBe(2);
+    });
   });
 });

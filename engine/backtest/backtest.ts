@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { EngineConfig } from '../config/engine-config.ts';
 import { createIntakeCounters } from '../pipeline/frame-intake.ts';
 import { InlinePipeline } from '../pipeline/inline-pipeline.ts';
+import { InlineBarScans } from '../scans/inline-scans.ts';
+import { checkBarHandlers } from '../strategy/factory.ts';
 import { OrderIdSource } from '../pipeline/order.ts';
 import { createProcessorCounters } from '../pipeline/tick-processor.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
@@ -136,7 +138,11 @@ export class Backtest {
     const header = new FrameHeader();
     const slot = new OrderSlot();
     const { books, width } = this;
+    // onBar strategies need scans (and get them here in the tick loop, deterministically: inline-scans.ts).
+    checkBarHandlers(config);
+    const scans = config.scans === undefined ? undefined : new InlineBarScans(config, config.scans, () => this.clock);
     this.pipeline = new InlinePipeline({
+      ...(scans === undefined ? {} : { trades: scans }),
       onStrategyFault: (_index, strategy, reason) => this.faults.push({ strategy: strategy.name, origin: strategy.origin, reason }),
       config,
       symbols: symbolTable,
@@ -171,6 +177,7 @@ export class Backtest {
       signalsStreamId: 1,
     });
     this.writer = new TickFrameWriter(options.ticksPerFrame ?? 64);
+    if (scans !== undefined) scans.deliver = (scan, timeNs) => this.pipeline.deliverBar(scan, timeNs);
   }
 
   /** Replays ticks [from, to) of the table, in frames; ranges must follow each other. */

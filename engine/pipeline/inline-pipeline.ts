@@ -8,6 +8,7 @@ import { withoutFaultInjection } from './fault-injection.ts';
 import { FrameIntake, createIntakeCounters, type IntakeCounters, type TickHandler } from './frame-intake.ts';
 import { OrderIdSource } from './order.ts';
 import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './output-encoder.ts';
+import type { BarScan } from '../strategy/sdk.ts';
 import type { Pipeline, TradeObserver } from './pipeline.ts';
 import { TickProcessor, createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
 import { discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
@@ -65,6 +66,8 @@ export class InlinePipeline implements TickHandler, Pipeline {
   private readonly config: EngineConfig;
   private readonly clockNs: () => number;
   private readonly trades: TradeObserver | undefined;
+  /** While a frame is processed (a backtest's scans deliver bars from inside one). */
+  private inFrame = false;
 
   constructor(options: InlinePipelineOptions) {
     this.config = options.config;
@@ -108,10 +111,22 @@ export class InlinePipeline implements TickHandler, Pipeline {
 
   /** Processes one market-data frame and publishes everything it produced. */
   processFrame(frame: Uint8Array, topicId?: number): void {
+    this.inFrame = true;
     this.processor.beginFrame(this.clockNs());
     this.intake.accept(frame, topicId);
     this.encoder.flush();
     this.processor.finishDecisions();
+    this.inFrame = false;
+  }
+
+  deliverBar(scan: BarScan, timeNs: number): void {
+    if (this.inFrame) {
+      this.processor.onBar(scan, timeNs); // its orders leave with the frame's
+      return;
+    }
+    this.processor.beginFrame(this.clockNs());
+    this.processor.onBar(scan, timeNs);
+    this.encoder.flush();
   }
 
   onTick(symbolIndex: number, tick: TickSlot): void {

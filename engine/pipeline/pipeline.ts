@@ -1,3 +1,4 @@
+import type { BarScan } from '../strategy/sdk.ts';
 import type { EngineConfig, PipelineLayout } from '../config/engine-config.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
 import type { OwnershipCells } from '../ownership/symbol-ownership.ts';
@@ -65,6 +66,12 @@ export interface Pipeline {
   collectDecisions(): void;
   /** Fills each ring's occupancy (0..1) and dropped count, indexed like `ringNames`. */
   readRings(occupancy: Float64Array, dropped: Float64Array): void;
+  /**
+   * A bar close's universe scan for the strategies' onBar handlers, at `timeNs` on their clock; their orders are
+   * published before it returns (or with the frame, when it is called while a frame is processed: a backtest's
+   * scans). Only the inline layout has onBar strategies (the engine refuses them with workers).
+   */
+  deliverBar(scan: BarScan, timeNs: number): void;
   /**
    * After intake has stopped: processes every tick already accepted, publishes everything produced and stops
    * background threads. Bounded by `timeoutMs`; whatever could not be processed by then is counted as dropped.

@@ -3,6 +3,7 @@ import { createIndicator } from '../indicators/registry.ts';
 import { ObjectPool } from '../pool/object-pool.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
+import type { BarScan } from '../strategy/sdk.ts';
 import type { ConfiguredStrategy } from '../strategy/strategy.ts';
 import { EngineStrategyContext, roleReadersOf, type StrategyActions } from '../strategy/strategy-context.ts';
 import { StrategyModuleError } from '../strategy/strategy-modules.ts';
@@ -96,6 +97,8 @@ export class TickProcessor implements StrategyActions {
   /** One context per strategy, entered per call; and whether each strategy is disabled (it faulted). */
   private readonly contexts: EngineStrategyContext[];
   private readonly disabled: Uint8Array;
+  /** Whether any strategy has an onBar handler. */
+  private readonly barHandlers: boolean;
   /** Whether any strategy has an onQuote handler (else quotes skip the strategy loop). */
   private readonly quoteHandlers: boolean;
   /**
@@ -175,6 +178,7 @@ export class TickProcessor implements StrategyActions {
     this.watchdog = watched.includes(true) ? StrategyWatchdog.forThisThread() : undefined;
     this.watchIds = Int32Array.from(this.strategies, (strategy, k) => (watched[k] ? this.watchdog?.register(`${strategy.name} (${strategy.origin})`) ?? 0 : 0));
     this.quoteHandlers = this.strategies.some((strategy) => strategy.definition.onQuote !== undefined);
+    this.barHandlers = this.strategies.some((strategy) => strategy.definition.onBar !== undefined);
     this.pool = new ObjectPool(() => new Order(), 64);
     this.sink = options.sink;
     this.faults = faultDelaysFor(config.faultInjection);
@@ -287,6 +291,29 @@ export class TickProcessor implements StrategyActions {
       if (handler === undefined || this.disabled[k] !== 0) continue;
       const context = contexts[k];
       context.enter(symbolIndex, price, 0, tickPublishMonoNs);
+      const watch = this.watchIds[k];
+      if (watch !== 0) this.watchdog?.enter(watch);
+      try {
+        handler(context);
+      } catch (error) {
+        this.fault(k, error);
+      }
+      if (watch !== 0) this.watchdog?.leave();
+    }
+  }
+
+  /**
+   * A bar close's universe scan: each strategy's onBar handler, its orders through ownership and risk like a
+   * trade's. `timeNs` is the strategies' clock for it (and the orders' decision stamp). Allocation-free.
+   */
+  onBar(scan: BarScan, timeNs: number): void {
+    if (!this.barHandlers) return;
+    const contexts = this.contexts;
+    for (let k = 0; k < contexts.length; k++) {
+      const handler = this.strategies[k].definition.onBar;
+      if (handler === undefined || this.disabled[k] !== 0) continue;
+      const context = contexts[k];
+      context.enterBar(scan, timeNs);
       const watch = this.watchIds[k];
       if (watch !== 0) this.watchdog?.enter(watch);
       try {

@@ -355,6 +355,11 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     for (const drain of this.decisionDrains) drain.drainInto(this.options.decisions.targets);
   }
 
+  /** Never called: the engine refuses onBar strategies with the workers layout (their cross-section spans every symbol). */
+  deliverBar(): void {
+    throw new Error('onBar strategies run on the inline layout only');
+  }
+
   readRings(occupancy: Float64Array, dropped: Float64Array): void {
     for (let w = 0; w < this.workerCount; w++) {
       const input = this.inputs[w];

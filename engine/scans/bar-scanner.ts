@@ -1,7 +1,7 @@
 import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
 import { IndicatorColumn } from '../indicators/indicator-column.ts';
 import { createIndicator } from '../indicators/registry.ts';
-import { correlationMatrixOn, CorrelationWorkspace, jsGram, type GramBackend } from './correlation.ts';
+import { correlationMatrix, correlationMatrixOn, CorrelationWorkspace, jsGram, type GramBackend } from './correlation.ts';
 import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 
 /**
@@ -25,27 +25,52 @@ export interface ScanSettings {
   readonly correlation?: { readonly symbols: number; readonly window: number };
 }
 
-export interface ScanResult {
+/**
+ * Where a scan writes its results: per symbol, the return, its rank and z-score; per indicator (settings order) its
+ * first output, rank and z-score; the correlation matrix (symbols x symbols, row-major; with `correlation` only).
+ * On shared memory (`createScanArrays(..., true)`) another thread reads them: the engine hands one set to the
+ * strategies' onBar while the scan thread writes the next bar into another (scan-thread.ts).
+ */
+export interface ScanArrays {
+  readonly returns: Float64Array;
+  readonly returnRank: Float64Array;
+  readonly returnZ: Float64Array;
+  readonly values: readonly Float64Array[];
+  readonly ranks: readonly Float64Array[];
+  readonly zscores: readonly Float64Array[];
+  readonly correlation: Float64Array | undefined;
+}
+
+/** A scan's arrays for `symbols` symbols, `indicators` scanned indicators and an optional correlation. */
+export function createScanArrays(symbols: number, indicators: number, correlationSymbols: number | undefined, shared = false): ScanArrays {
+  const array = (length: number): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length));
+  const perIndicator = (): Float64Array[] => Array.from({ length: indicators }, () => array(symbols));
+  return {
+    returns: array(symbols),
+    returnRank: array(symbols),
+    returnZ: array(symbols),
+    values: perIndicator(),
+    ranks: perIndicator(),
+    zscores: perIndicator(),
+    correlation: correlationSymbols === undefined ? undefined : array(correlationSymbols * correlationSymbols),
+  };
+}
+
+export interface ScanResult extends ScanArrays {
   /** The bar number scanned (0 = the first bar closed). */
   bar: number;
   /** Bars the indicators took in for this scan: 1, or more after skipped scans. */
   barsFed: number;
-  readonly returns: Float64Array;
-  readonly returnRank: Float64Array;
-  readonly returnZ: Float64Array;
-  /** Per indicator (settings order): its first output per symbol, its rank and z-score across symbols. */
-  readonly values: readonly Float64Array[];
-  readonly ranks: readonly Float64Array[];
-  readonly zscores: readonly Float64Array[];
-  /** symbols x symbols, row-major; only with `correlation` settings. */
-  readonly correlation: Float64Array | undefined;
   indicatorsMs: number;
   crossSectionMs: number;
   correlationMs: number;
 }
 
 export class BarScanner {
-  readonly result: ScanResult;
+  /** One result per set of arrays the scanner was given; a scan writes the set it is told to. */
+  private readonly results: ScanResult[];
+  /** The set the last scan wrote. */
+  private current = 0;
   /** Bars that left the panel before the indicators could take them in (after long stalls). */
   barsMissed = 0;
   /** Per scanned indicator, every symbol's instance (IndicatorColumn: one receiver class per loop). */
@@ -60,12 +85,12 @@ export class BarScanner {
   constructor(
     private readonly panel: BarPanel, private readonly settings: ScanSettings, private readonly clockNs: () => number,
     private readonly backend: GramBackend = jsGram,
+    slots?: readonly ScanArrays[],
   ) {
     const n = panel.symbols;
     this.columns = settings.indicators.map((spec, i) => new IndicatorColumn(
       Array.from({ length: n }, () => createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`)),
     ));
-    const perIndicator = (): Float64Array[] => settings.indicators.map(() => new Float64Array(n));
     const correlation = settings.correlation;
     if (correlation !== undefined) {
       if (correlation.symbols < 1 || correlation.symbols > n) throw new RangeError(`correlation.symbols must be in [1, ${n}], got ${correlation.symbols}`);
@@ -73,20 +98,8 @@ export class BarScanner {
         throw new RangeError(`correlation.window must be in [2, ${panel.capacity - 1}], got ${correlation.window}`);
       }
     }
-    this.result = {
-      bar: -1,
-      barsFed: 0,
-      returns: new Float64Array(n),
-      returnRank: new Float64Array(n),
-      returnZ: new Float64Array(n),
-      values: perIndicator(),
-      ranks: perIndicator(),
-      zscores: perIndicator(),
-      correlation: correlation === undefined ? undefined : new Float64Array(correlation.symbols * correlation.symbols),
-      indicatorsMs: 0,
-      crossSectionMs: 0,
-      correlationMs: 0,
-    };
+    const sets = slots ?? [createScanArrays(n, settings.indicators.length, correlation?.symbols)];
+    this.results = sets.map((arrays) => ({ ...arrays, bar: -1, barsFed: 0, indicatorsMs: 0, crossSectionMs: 0, correlationMs: 0 }));
     this.rankWork = new RankWorkspace(n);
     this.row = { close: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), volume: new Float64Array(n) };
     this.workspace = correlation === undefined
@@ -94,13 +107,49 @@ export class BarScanner {
       : new CorrelationWorkspace(correlation.symbols, correlation.window, backend.allocate?.bind(backend));
   }
 
+  /** The last scan's result. */
+  get result(): ScanResult {
+    return this.results[this.current];
+  }
+
   /**
-   * Scans bar number `bar` (closed: below `panel.closed`); bars must come in increasing order, one scan at a time.
-   * Resolves when the backend's part is done (at once for a synchronous backend).
+   * Scans bar number `bar` (closed: below `panel.closed`) into the arrays of set `slot` (default the only one);
+   * bars must come in increasing order, one scan at a time. The correlation runs on the scanner's backend; resolves
+   * when it is done (at once for a synchronous backend).
    */
-  async scan(bar: number): Promise<ScanResult> {
+  async scan(bar: number, slot = 0): Promise<ScanResult> {
+    const result = this.crossSections(bar, slot);
+    const t2 = this.clockNs();
+    const work = this.workspace;
+    if (work !== undefined && result.correlation !== undefined) {
+      if (bar >= work.window) await correlationMatrixOn(this.backend, this.panel, bar, work, result.correlation);
+      else result.correlation.fill(Number.NaN);
+    }
+    result.correlationMs = (this.clockNs() - t2) / 1e6;
+    return result;
+  }
+
+  /**
+   * `scan` done here and now, the correlation with the reference on this thread whatever the backend (a
+   * backtest's scans, which run inside the tick loop: backtest.ts). Same results as `scan` on js, wasm, workers.
+   */
+  scanNow(bar: number, slot = 0): ScanResult {
+    const result = this.crossSections(bar, slot);
+    const t2 = this.clockNs();
+    const work = this.workspace;
+    if (work !== undefined && result.correlation !== undefined) {
+      if (bar >= work.window) correlationMatrix(this.panel, bar, work, result.correlation);
+      else result.correlation.fill(Number.NaN);
+    }
+    result.correlationMs = (this.clockNs() - t2) / 1e6;
+    return result;
+  }
+
+  /** Steps 1 and 2 of a scan into set `slot`: the indicators fed through `bar`, then the cross-sections. */
+  private crossSections(bar: number, slot: number): ScanResult {
     const panel = this.panel;
-    const result = this.result;
+    if (!(slot >= 0 && slot < this.results.length)) throw new RangeError(`slot ${slot} is not one of the scanner's ${this.results.length}`);
+    const result = this.results[slot];
     const t0 = this.clockNs();
     // 1. Indicators: every bar since the last scan that is still in the panel, oldest first.
     result.barsFed = this.feedThrough(bar);
@@ -119,18 +168,10 @@ export class BarScanner {
       crossSectionRank(values, result.ranks[k], this.rankWork);
       crossSectionZScore(values, result.zscores[k]);
     }
-    const t2 = this.clockNs();
-    // 3. Correlation, once the window is full.
-    const work = this.workspace;
-    if (work !== undefined && result.correlation !== undefined) {
-      if (bar >= work.window) await correlationMatrixOn(this.backend, panel, bar, work, result.correlation);
-      else result.correlation.fill(Number.NaN);
-    }
-    const t3 = this.clockNs();
+    this.current = slot;
     result.bar = bar;
     result.indicatorsMs = (t1 - t0) / 1e6;
-    result.crossSectionMs = (t2 - t1) / 1e6;
-    result.correlationMs = (t3 - t2) / 1e6;
+    result.crossSectionMs = (this.clockNs() - t1) / 1e6;
     return result;
   }
 

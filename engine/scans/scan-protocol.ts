@@ -1,6 +1,6 @@
 import type { BarPanel } from '../bars/bar-panel.ts';
 import type { BackendChoice } from '../batch/create-backend.ts';
-import type { ScanSettings } from './bar-scanner.ts';
+import type { ScanArrays, ScanSettings } from './bar-scanner.ts';
 import type { BackendReport } from './backend-report.ts';
 
 /**
@@ -15,8 +15,11 @@ import type { BackendReport } from './backend-report.ts';
  *   [MODE]  what the request is: ScanMode.SCAN (a bar close) or ScanMode.FEED (a warm start's history bars:
  *           feed the per-bar indicators through BAR, no scan, no report)
  *   [FED]   after a FEED: the bars it fed, or -1 when it failed (the failure also comes as a `failed` message)
+ *   [CONSUMED] scan reports the main thread has taken in (and handed to onBar strategies): scan k writes result
+ *           set k % 2 (ScanWorkerData.slots), so the thread writes a set only once the scan before it in that set
+ *           was consumed; otherwise it skips the bar (`skipped`), never overwriting what a strategy may be reading
  */
-export const ScanControl = { BAR: 0, BUSY: 1, WAKE: 2, STOP: 3, MODE: 4, FED: 5, SLOTS: 6 } as const;
+export const ScanControl = { BAR: 0, BUSY: 1, WAKE: 2, STOP: 3, MODE: 4, FED: 5, CONSUMED: 6, SLOTS: 7 } as const;
 export const ScanMode = { SCAN: 0, FEED: 1 } as const;
 
 export interface ScanWorkerData {
@@ -28,6 +31,8 @@ export interface ScanWorkerData {
   readonly intervalNs: number;
   /** The batch backend asked for (the correlation runs on it; scan-backend.ts). */
   readonly backend: BackendChoice;
+  /** The result sets on shared memory that scans write in turn (see CONSUMED). */
+  readonly slots: readonly ScanArrays[];
 }
 
 /** The figures of a finished scan the main thread reads into metrics (the report itself travels as JSON bytes). */
@@ -46,6 +51,11 @@ export interface ScanFigures {
  */
 export type ScanWorkerMessage =
   | { readonly type: 'backend'; readonly report: BackendReport }
-  | { readonly type: 'scan'; readonly figures: ScanFigures; readonly json: Uint8Array; readonly barsMissed: number }
+  | {
+    readonly type: 'scan'; readonly figures: ScanFigures; readonly json: Uint8Array; readonly barsMissed: number;
+    /** The result set it wrote, and its bar's start in exchange time (ns). */
+    readonly slot: number; readonly barStartNs: number;
+  }
+  | { readonly type: 'skipped'; readonly bar: number; readonly barsMissed: number }
   | { readonly type: 'torn'; readonly bar: number; readonly barsMissed: number }
   | { readonly type: 'failed'; readonly bar: number; readonly message: string; readonly barsMissed: number };

@@ -113,6 +113,28 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     expect(warm.failures).toEqual([]);
   });
 
+  it('hands each scan to onScan in its own result set, and skips a bar rather than overwrite a set not handed over yet', async () => {
+    const seen: Array<{ bar: number; ranked: number; first: number }> = [];
+    const { scans, reports } = start(['A', 'B', 'C'], {
+      onScan: (scan) => seen.push({ bar: scan.bar, ranked: scan.returnRank.filter((r) => !Number.isNaN(r)).length, first: scan.returns[0] }),
+    });
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    // Bars close while this thread never returns to its event loop (as a busy feed thread would not): the scan
+    // thread finishes each bar, but its reports wait, so by the third bar both result sets are unconsumed.
+    for (let bar = 0; bar < 6; bar++) {
+      [10, 20, 30].forEach((base, s) => scans.onTrade(s, base + bar * (s + 1), 1, (100 + bar) * SECOND));
+      Atomics.wait(pause, 0, 0, 100); // blocks this thread: no message is taken in meanwhile
+    }
+    await eventually(() => scans.counters.completed + scans.counters.skipped, { timeoutMs: 10_000, until: (n) => n === 5, what: 'every closed bar scanned or skipped' });
+    expect(scans.counters.skipped).toBeGreaterThan(0);
+    expect(seen.map((s) => s.bar)).toEqual(reports.map((r) => r.bar));
+    // Each onScan saw its own bar's values: A's return over bar b is (10 + b) / (10 + b - 1) - 1.
+    for (const { bar, first } of seen) if (bar > 0) expect(first).toBe((10 + bar) / (10 + bar - 1) - 1);
+    // Once this thread takes the reports in, bars are scanned again.
+    scans.onTrade(0, 99, 1, 107 * SECOND);
+    await eventually(() => reports.at(-1)?.bar, { timeoutMs: 10_000, until: (bar) => bar === 6, what: 'the scan of bar 6' });
+  });
+
   it('counts every bar close as a failed scan once the scan thread is gone, and says why once', async () => {
     const { scans, failures } = start(['A', 'B']);
     scans.onTrade(0, 10, 1, 100 * SECOND);

@@ -3,7 +3,9 @@ import { spawnWorker } from '../threads/spawn-worker.ts';
 import { BarAggregator } from '../bars/bar-aggregator.ts';
 import { createBarPanel, PANEL_SLACK_BARS, type BarPanel } from '../bars/bar-panel.ts';
 import type { BackendChoice } from '../batch/create-backend.ts';
-import type { ScanSettings } from './bar-scanner.ts';
+import type { BarScan } from '../strategy/sdk.ts';
+import { barScanOf, type MutableBarScan } from './bar-scan-view.ts';
+import { createScanArrays, type ScanSettings } from './bar-scanner.ts';
 import type { BackendReport } from './backend-report.ts';
 import type { HistoryTrades } from '../history/trade-history.ts';
 import { ScanControl, ScanMode, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
@@ -24,6 +26,11 @@ export interface BarScansOptions {
   readonly onReport: (json: Uint8Array) => void;
   /** A scan that failed (an exception in the scan thread), or the scan thread itself, with the bar and the reason. */
   readonly onFailure: (bar: number, message: string) => void;
+  /**
+   * Each finished scan's results for the strategies' onBar (after onReport), on this thread; the arrays stay as
+   * they are until this returns (the scan thread writes the next bar into the other set).
+   */
+  readonly onScan?: (scan: BarScan) => void;
 }
 
 /** Counts a scrape reads (plain numbers, written on the main thread only). */
@@ -64,6 +71,10 @@ export class BarScans {
   readonly backend: Promise<BackendReport>;
   private settleBackend!: { resolve(report: BackendReport): void; reject(error: Error): void };
   private readonly aggregator: BarAggregator;
+  /** The two result sets the scan thread writes in turn, as strategies see them. */
+  private readonly views: MutableBarScan[];
+  /** Scan reports taken in (published to ScanControl.CONSUMED). */
+  private consumed = 0;
   private readonly control = new Int32Array(new SharedArrayBuffer(ScanControl.SLOTS * 4));
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
@@ -78,9 +89,12 @@ export class BarScans {
     this.backend.catch(() => undefined); // a caller that never asks is not an unhandled rejection
     this.panel = createBarPanel(options.symbols.length, options.panelBars + PANEL_SLACK_BARS);
     this.aggregator = new BarAggregator(this.panel, options.barIntervalNs);
+    const correlationSymbols = options.settings.correlation?.symbols;
+    const slots = [0, 1].map(() => createScanArrays(options.symbols.length, options.settings.indicators.length, correlationSymbols, true));
+    this.views = slots.map((arrays) => barScanOf(arrays, options.settings.indicators.map((indicator) => indicator.name), correlationSymbols ?? 0));
     const data: ScanWorkerData = {
       panel: this.panel, control: this.control, settings: options.settings, symbols: options.symbols,
-      topSymbols: options.topSymbols, intervalNs: options.barIntervalNs, backend: options.backend,
+      topSymbols: options.topSymbols, intervalNs: options.barIntervalNs, backend: options.backend, slots,
     };
     // SHARE_ENV: the gpu backend sets EGL_PLATFORM for Mesa (gpu-adapter.ts), which native code reads from the
     // process's real environment; a worker's own copy of process.env would never reach it (no adapter found).
@@ -154,6 +168,16 @@ export class BarScans {
       counters.crossSectionSeconds = message.figures.crossSectionMs / 1000;
       counters.correlationSeconds = message.figures.correlationMs / 1000;
       this.options.onReport(message.json);
+      const view = this.views[message.slot];
+      view.bar = message.figures.bar;
+      view.barStartNs = message.barStartNs;
+      try {
+        this.options.onScan?.(view);
+      } finally {
+        Atomics.store(this.control, ScanControl.CONSUMED, ++this.consumed);
+      }
+    } else if (message.type === 'skipped') {
+      counters.skipped++;
     } else if (message.type === 'torn') {
       counters.torn++;
     } else {

@@ -24,7 +24,9 @@ async function serve(): Promise<void> {
     ? undefined
     : await openScanBackend(data.backend, { shape: 'correlation', symbols: correlation.symbols, bars: correlation.window });
   port.postMessage({ type: 'backend', report: opened?.report ?? unusedBackend(data.backend) } satisfies ScanWorkerMessage);
-  const scanner = new BarScanner(panel, settings, monoNowNs, opened?.backend);
+  const scanner = new BarScanner(panel, settings, monoNowNs, opened?.backend, data.slots);
+  // Scan reports posted: scan k writes result set k % slots (scan-protocol.ts, CONSUMED).
+  let delivered = 0;
   // From 0, the block's first value: a request made before this thread got here is seen at once.
   let seen = 0;
   for (;;) {
@@ -47,8 +49,15 @@ async function serve(): Promise<void> {
       continue;
     }
     let message: ScanWorkerMessage;
+    if (Atomics.load(control, ScanControl.CONSUMED) < delivered - (data.slots.length - 1)) {
+      // The main thread has not taken in the report that last used this set: leave it alone, skip this bar.
+      Atomics.store(control, ScanControl.BUSY, 0);
+      port.postMessage({ type: 'skipped', bar, barsMissed: scanner.barsMissed } satisfies ScanWorkerMessage);
+      continue;
+    }
     try {
-      const result = await scanner.scan(bar);
+      const slot = delivered % data.slots.length;
+      const result = await scanner.scan(bar, slot);
       // Valid only if the tick thread did not start overwriting the oldest row read (bar - reach) before the scan
       // ended: it writes bar w into that row's slot once w = bar - reach + capacity, so closed must stay below that.
       // The indicators were fed from copies checked the same way (BarScanner.feed).
@@ -60,7 +69,8 @@ async function serve(): Promise<void> {
         // Serialised here, off the feed thread, and handed over without a copy.
         const json = encoder.encode(JSON.stringify(scanReport(result, data.symbols, names, data.topSymbols, start, settings.correlation)));
         const figures = { bar, indicatorsMs: result.indicatorsMs, crossSectionMs: result.crossSectionMs, correlationMs: result.correlationMs };
-        message = { type: 'scan', figures, json, barsMissed: scanner.barsMissed };
+        message = { type: 'scan', figures, json, barsMissed: scanner.barsMissed, slot, barStartNs: Number(start) };
+        delivered++;
       }
     } catch (error) {
       message = { type: 'failed', bar, message: error instanceof Error ? error.message : String(error), barsMissed: scanner.barsMissed };

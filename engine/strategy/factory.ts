@@ -151,3 +151,27 @@ function describe(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * Strategies with an onBar handler need `scans` (their bars, docs/scans.md) and the inline layout (a bar's
+ * cross-section spans every symbol, and the workers layout splits the symbols): throws ConfigError naming the
+ * strategy otherwise. Reads the loaded modules' definitions (no built-in strategy has onBar) without instantiating
+ * anything; call it once the modules are loaded.
+ */
+export function checkBarHandlers(config: {
+  // The engine config's shape, written out: engine/config imports this folder, not the other way round.
+  readonly strategies: ReadonlyArray<{ readonly name: string; readonly module?: string }>;
+  readonly scans?: object;
+  readonly pipeline: { readonly layout: string };
+}): void {
+  config.strategies.forEach((spec, i) => {
+    const definition = spec.module === undefined ? undefined : loadedStrategyModule(spec.module)?.definition;
+    if (definition?.onBar === undefined) return;
+    if (config.scans === undefined) {
+      throw new ConfigError(`strategies[${i}]`, `${spec.name} has an onBar handler: configure scans (docs/scans.md) to give it bars`);
+    }
+    if (config.pipeline.layout !== 'inline') {
+      throw new ConfigError('pipeline.layout', `strategy ${spec.name} has an onBar handler, which needs the inline layout (a bar's cross-section spans every symbol)`);
+    }
+  });
+}

@@ -22,6 +22,10 @@
  *       },
  *     });
  *
+ * Strategies that trade on bars across the universe (cross-sectional momentum, pairs picked by correlation) add
+ * `onBar(ctx)`: at every bar close, the scan's returns, indicator values, their ranks and z-scores across the
+ * symbols, and the correlation matrix (`ctx.scan`), with orders that name their symbol.
+ *
  * Hot path rules, which the engine keeps for its own strategies too: a handler runs on every trade of every
  * symbol, on the tick thread, so it should allocate nothing (no arrays, closures or strings per call) and keep its
  * memory in `state` and `shared`, which the engine preallocates (zero-filled: all zeros means "nothing seen yet").
@@ -98,8 +102,57 @@ export interface StrategyContext<P extends ParamSchema = ParamSchema, R extends 
    */
   buy(quantity?: number, symbol?: number): void;
   sell(quantity?: number, symbol?: number): void;
-  /** A signal without an order (+1 / -1, with a strength), on the signals socket. */
-  signal(side: number, strength?: number): void;
+  /** A signal without an order (+1 / -1, with a strength), on the signals socket; of `symbol` (default: this one). */
+  signal(side: number, strength?: number, symbol?: number): void;
+}
+
+/** One scanned indicator across the symbols at a bar close: each symbol's first output, its rank and z-score. */
+export interface ScannedIndicator {
+  readonly values: Float64Array;
+  readonly ranks: Float64Array;
+  readonly zscores: Float64Array;
+}
+
+/**
+ * A bar close's universe scan (docs/scans.md), as `onBar` sees it. Every array is indexed by symbol index and holds
+ * NaN for a symbol without a value (never traded, or an indicator not yet stable); ranks are in [0, 1] (0 the
+ * lowest), z-scores against the cross-section's mean and population deviation. Read it during the call only: the
+ * engine reuses the arrays for a later bar.
+ */
+export interface BarScan {
+  /** The bar's number (0: the first bar the engine closed, warm-started bars included). */
+  readonly bar: number;
+  /** When the bar began, in exchange time (ns; a double, so exact to 256 ns at today's epoch). */
+  readonly barStartNs: number;
+  /** Each symbol's return over the bar (close / previous close - 1), its rank and z-score. */
+  readonly returns: Float64Array;
+  readonly returnRank: Float64Array;
+  readonly returnZ: Float64Array;
+  /** The scan's per-bar indicators (`scans.indicators`), by their configured names. */
+  readonly indicators: Readonly<Record<string, ScannedIndicator>>;
+  /**
+   * Pearson correlation of returns over `scans.correlation.window` bars among the first `correlationSymbols`
+   * symbols, row-major (entry i * correlationSymbols + j); empty without a correlation, all NaN before the window
+   * has filled.
+   */
+  readonly correlation: Float64Array;
+  readonly correlationSymbols: number;
+}
+
+/**
+ * What `onBar` sees and can do: the scan, the cross-symbol members of StrategyContext, and orders and signals that
+ * name their symbol (a bar belongs to no one symbol). `timeNs` is when the scan reached the strategy: live, the
+ * engine's clock after the scan thread finished; in a backtest, the time of the trade that closed the bar.
+ */
+export interface BarContext<P extends ParamSchema = ParamSchema, R extends IndicatorRoles = IndicatorRoles> extends Pick<
+  StrategyContext<P, R>,
+  'timeNs' | 'shared' | 'params' | 'symbols' | 'positionOf' | 'lastPriceOf' | 'bidOf' | 'askOf' | 'indicatorsOf' | 'stateOf'
+> {
+  readonly scan: BarScan;
+  /** An order of `quantity` (undefined: params.orderQuantity) of `symbol`, through ownership and risk, at the far side of its book or its last price. */
+  buy(quantity: number | undefined, symbol: number): void;
+  sell(quantity: number | undefined, symbol: number): void;
+  signal(side: number, strength: number | undefined, symbol: number): void;
 }
 
 /** What `setup` sees: once, before the first tick, to check params or precompute from the symbol list. */
@@ -128,6 +181,12 @@ export interface StrategyDefinition<P extends ParamSchema = ParamSchema, R exten
   onTrade(context: StrategyContext<P, R>): void;
   /** Every quote (best bid or ask change); indicators do not take quotes. */
   onQuote?(context: StrategyContext<P, R>): void;
+  /**
+   * Every bar close's universe scan (docs/scans.md): needs `scans` in the engine config and the inline pipeline
+   * layout (a cross-section spans every symbol). Live it runs once the scan thread has finished the bar, between
+   * ticks; in `nexus backtest`, right after the trade that closed the bar.
+   */
+  onBar?(context: BarContext<P, R>): void;
 }
 
 /** Declares a strategy: returns it unchanged, typed (the engine validates it when it loads). */

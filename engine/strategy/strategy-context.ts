@@ -1,4 +1,6 @@
-import type { IndicatorReader, IndicatorRoles, ParamSchema, ParamValues, RoleReaders, StrategyContext } from './sdk.ts';
+import type {
+  BarContext, BarScan, IndicatorReader, IndicatorRoles, ParamSchema, ParamValues, RoleReaders, StrategyContext,
+} from './sdk.ts';
 
 /**
  * Where a context's orders and signals go: the tick processor, which takes them through ownership and risk. The
@@ -11,6 +13,11 @@ export interface StrategyActions {
 
 /** The most orders one handler call may send: a runaway loop is a fault of the strategy, not a flood of orders. */
 export const MAX_ORDERS_PER_CALL = 16;
+
+/** The most orders one onBar call may send: a rebalance across the universe, each symbol at most twice. */
+export function maxOrdersPerBar(symbols: number): number {
+  return Math.max(MAX_ORDERS_PER_CALL, 2 * symbols);
+}
 const MAX_ORDER_QUANTITY = 1_000_000_000;
 
 /** A fault of a strategy's own making (a bad order size, too many orders): the strategy is disabled. */
@@ -26,12 +33,21 @@ export interface MarketView {
   readonly asks: Float64Array;
 }
 
+/** The scan a context holds before its first bar (no handler ever sees it). */
+const NO_SCAN: BarScan = Object.freeze({
+  bar: -1, barStartNs: 0, returns: new Float64Array(0), returnRank: new Float64Array(0), returnZ: new Float64Array(0),
+  indicators: Object.freeze({}), correlation: new Float64Array(0), correlationSymbols: 0,
+});
+
+/** `symbol` while a context serves onBar: no symbol of its own, so orders and signals must name one. */
+const BAR_SYMBOL = -1;
+
 /**
- * The one context object of one strategy instance (the SDK's StrategyContext). The tick processor `enter`s it per
- * call (a handful of field writes) and the handler reads its fields; every per-symbol view (indicators by role,
- * state) is built once at construction, so a call allocates nothing.
+ * The one context object of one strategy instance (the SDK's StrategyContext, and its BarContext for onBar). The
+ * tick processor `enter`s it per call (a handful of field writes) and the handler reads its fields; every
+ * per-symbol view (indicators by role, state) is built once at construction, so a call allocates nothing.
  */
-export class EngineStrategyContext implements StrategyContext {
+export class EngineStrategyContext implements StrategyContext, BarContext {
   symbol = 0;
   symbolName = '';
   price = 0;
@@ -41,8 +57,11 @@ export class EngineStrategyContext implements StrategyContext {
   indicators: RoleReaders<IndicatorRoles>;
   state: Float64Array;
   readonly shared: Float64Array;
-  /** Orders sent in the current call. */
+  /** The bar being handled (onBar). */
+  scan: BarScan = NO_SCAN;
+  /** Orders sent in the current call, and how many it may send. */
   ordersThisCall = 0;
+  private orderLimit = MAX_ORDERS_PER_CALL;
 
   constructor(
     private readonly index: number,
@@ -70,6 +89,20 @@ export class EngineStrategyContext implements StrategyContext {
     this.indicators = this.roleReaders[symbol];
     this.state = this.states[symbol];
     this.ordersThisCall = 0;
+    this.orderLimit = MAX_ORDERS_PER_CALL;
+  }
+
+  /** Points the context at a bar close's scan before an onBar call: no symbol, price or position of its own. */
+  enterBar(scan: BarScan, timeNs: number): void {
+    this.symbol = BAR_SYMBOL;
+    this.symbolName = '';
+    this.price = 0;
+    this.size = 0;
+    this.timeNs = timeNs;
+    this.position = 0;
+    this.scan = scan;
+    this.ordersThisCall = 0;
+    this.orderLimit = maxOrdersPerBar(this.symbols.length);
   }
 
   positionOf(symbol: number): number {
@@ -104,21 +137,29 @@ export class EngineStrategyContext implements StrategyContext {
     this.send(-1, quantity, symbol);
   }
 
-  signal(side: number, strength = 1): void {
+  signal(side: number, strength = 1, symbol?: number): void {
     if (side !== 1 && side !== -1) throw new StrategyFault(`signal side must be 1 or -1, got ${side}`);
-    this.actions.signal(this.symbol, this.index, side, this.price, strength, this.timeNs);
+    const target = this.target(symbol, 'signal');
+    this.actions.signal(target, this.index, side, target === this.symbol ? this.price : this.market.lastPrices[target], strength, this.timeNs);
+  }
+
+  /** The symbol an order or signal is for: the one given, else this call's (an onBar call has none). */
+  private target(symbol: number | undefined, what: string): number {
+    const target = symbol ?? this.symbol;
+    if (target === BAR_SYMBOL) throw new StrategyFault(`an onBar ${what} must name its symbol`);
+    if (!Number.isInteger(target) || target < 0 || target >= this.symbols.length) {
+      throw new StrategyFault(`${what} symbol must be a symbol index 0..${this.symbols.length - 1}, got ${target}`);
+    }
+    return target;
   }
 
   private send(side: number, quantity: number | undefined, symbol: number | undefined): void {
     const size = quantity ?? this.params.orderQuantity;
-    const target = symbol ?? this.symbol;
     if (!Number.isInteger(size) || size < 1 || size > MAX_ORDER_QUANTITY) {
       throw new StrategyFault(`order quantity must be an integer between 1 and ${MAX_ORDER_QUANTITY}, got ${size}`);
     }
-    if (!Number.isInteger(target) || target < 0 || target >= this.symbols.length) {
-      throw new StrategyFault(`order symbol must be a symbol index 0..${this.symbols.length - 1}, got ${target}`);
-    }
-    if (++this.ordersThisCall > MAX_ORDERS_PER_CALL) throw new StrategyFault(`more than ${MAX_ORDERS_PER_CALL} orders in one call`);
+    const target = this.target(symbol, 'order');
+    if (++this.ordersThisCall > this.orderLimit) throw new StrategyFault(`more than ${this.orderLimit} orders in one call`);
     const price = target === this.symbol ? this.price : this.market.lastPrices[target];
     this.actions.order(target, this.index, side, price, size, this.timeNs);
   }

@@ -57,6 +57,8 @@ describe('strategy modules', () => {
   it('checks a definition\'s shape field by field', () => {
     const check = (value: unknown) => () => checkDefinition(value, 'm.mjs');
     expect(check({ onTrade: () => undefined, onTick: () => undefined })).toThrow('unknown field "onTick" in its definition');
+    expect(check({ onTrade: () => undefined, onBar: 'rebalance' })).toThrow('onBar must be a function');
+    expect(check({ onTrade: () => undefined, onBar: () => undefined })()).toMatchObject({ onBar: expect.any(Function) });
     expect(check({ onTrade: () => undefined, state: 1.5 })).toThrow('state must be an integer between 0 and 4096, got 1.5');
     expect(check({ onTrade: () => undefined, indicators: { fast: 'kama' } })).toThrow('indicator role "fast" has type "kama"');
     expect(check({ onTrade: () => undefined, params: { orderQuantity: { type: 'integer' } } })).toThrow('param "orderQuantity" is every strategy\'s own');

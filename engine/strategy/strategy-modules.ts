@@ -133,10 +133,10 @@ export function checkDefinition(value: unknown, module: string): StrategyDefinit
   };
   if (typeof value !== 'object' || value === null) return fail('its default export must be a strategy definition (export default defineStrategy({...})), got ' + (value === undefined ? 'no default export' : typeof value));
   const definition = value as Record<string, unknown>;
-  const known = ['description', 'params', 'indicators', 'state', 'shared', 'check', 'setup', 'onTrade', 'onQuote'];
+  const known = ['description', 'params', 'indicators', 'state', 'shared', 'check', 'setup', 'onTrade', 'onQuote', 'onBar'];
   for (const key of Object.keys(definition)) if (!known.includes(key)) fail(`unknown field ${JSON.stringify(key)} in its definition (known: ${known.join(', ')})`);
   if (typeof definition.onTrade !== 'function') fail('its definition has no onTrade handler');
-  for (const key of ['onQuote', 'setup', 'check']) if (definition[key] !== undefined && typeof definition[key] !== 'function') fail(`${key} must be a function`);
+  for (const key of ['onQuote', 'onBar', 'setup', 'check']) if (definition[key] !== undefined && typeof definition[key] !== 'function') fail(`${key} must be a function`);
   for (const key of ['state', 'shared']) {
     const size = definition[key];
     if (size !== undefined && !(typeof size === 'number' && Number.isInteger(size) && size >= 0 && size <= MAX_STRATEGY_STATE)) fail(`${key} must be an integer between 0 and ${MAX_STRATEGY_STATE}, got ${String(size)}`);
