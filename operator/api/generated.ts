@@ -62,7 +62,7 @@ export interface Toleration {
 }
 
 export interface EnvVar {
-  /** The variable name. In spec.template.env the variables the operator sets (NEXUS_ENGINE_CONFIG, NEXUS_INDICATOR_BACKEND, NEXUS_CONTROL_KEYS, NEXUS_STATE_DIR, POD_NAME, POD_NAMESPACE) are refused. */
+  /** The variable name. In spec.template.env the variables the operator sets (NEXUS_ENGINE_CONFIG, NEXUS_INDICATOR_BACKEND, NEXUS_CALIBRATION_FILE, NEXUS_CONTROL_KEYS, NEXUS_STATE_DIR, NEXUS_HISTORY_DIR, POD_NAME, POD_NAMESPACE) are refused. */
   readonly name: string;
   /** The variable value, a plain string. */
   readonly value: string;

@@ -9,7 +9,16 @@ import { commonLabels, imageVersion, labelKeys, revisionLabels } from './labels.
 export const configMountPath = '/etc/nexus';
 export const configFileName = 'engine.yaml';
 /** Environment variables the operator sets on the engine container; a spec may not set them (validate.ts). */
-export const reservedEnvNames: readonly string[] = ['NEXUS_ENGINE_CONFIG', 'NEXUS_INDICATOR_BACKEND', 'NEXUS_CONTROL_KEYS', 'NEXUS_STATE_DIR', 'NEXUS_HISTORY_DIR', 'POD_NAME', 'POD_NAMESPACE'];
+export const reservedEnvNames: readonly string[] = [
+  'NEXUS_ENGINE_CONFIG', 'NEXUS_INDICATOR_BACKEND', 'NEXUS_CALIBRATION_FILE', 'NEXUS_CONTROL_KEYS', 'NEXUS_STATE_DIR', 'NEXUS_HISTORY_DIR',
+  'POD_NAME', 'POD_NAMESPACE',
+];
+
+/**
+ * Where the engine caches the backend calibration that `auto` decides by (engine/batch/calibration.ts): the pod's
+ * /tmp emptyDir (the root filesystem is read-only), so a restarted container reuses the pod's measurement.
+ */
+export const calibrationFilePath = '/tmp/nexus/indicator-calibration.json';
 
 /** Where the control keys are mounted (NEXUS_CONTROL_KEYS): every key of the control Secret but the client's secret one. */
 export const controlKeysMountPath = '/etc/nexus-control';
@@ -54,6 +63,7 @@ export function renderPodSpec(engine: TradingEngine, configMapName: string): V1P
     env: [
       { name: 'NEXUS_ENGINE_CONFIG', value: `${configMountPath}/${configFileName}` },
       { name: 'NEXUS_INDICATOR_BACKEND', value: engineSpec.backend },
+      { name: 'NEXUS_CALIBRATION_FILE', value: calibrationFilePath },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       ...envVars(template.env),

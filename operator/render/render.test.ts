@@ -109,6 +109,14 @@ describe('renderReplicaSet', () => {
     }
     expect(spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
     expect(spec?.automountServiceAccountToken).toBe(false);
+    // The root filesystem is read-only: the backend calibration is cached in the pod's /tmp emptyDir, where a
+    // restarted container finds it, and the backend asked for reaches the engine.
+    const engine = spec?.containers[0];
+    expect(engine?.env).toEqual(expect.arrayContaining([
+      { name: 'NEXUS_CALIBRATION_FILE', value: '/tmp/nexus/indicator-calibration.json' },
+      { name: 'NEXUS_INDICATOR_BACKEND', value: withSidecar.spec.engine.backend },
+    ]));
+    expect(engine?.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
   });
 
   it('mounts the revision ConfigMap, exposes metrics and bound endpoints, probes /readyz and /healthz', () => {
