@@ -10,7 +10,8 @@
  *   identical               whether every indicator output of every symbol is the same, bit for bit, after each
  *   scanMsPerBar.<backend>  one bar close's scan (BarScanner) of 10,000 symbols: the eight standard indicators per
  *                           bar for every symbol, rank and z-score of the return and of each indicator; median over
- *                           200 bars after 60; `js` is the only backend the scan thread runs yet
+ *                           200 bars after 60; these parts run in JavaScript whatever the backend (only the
+ *                           correlation runs on it), so `js` is the one key
  *   correlationMs.<backend> the correlation matrix of 1,000 symbols' returns over 256 bars (median of 3 after one
  *                           warm-up call): js, wasm, workers (a pool of os.availableParallelism() threads) and gpu
  *                           (whatever adapter answers; its name is printed, and the key is left out without one),
