@@ -1,24 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWasm } from '../../assembly/build.ts';
+import { gramBackends } from '../../test/support/batch-backends.ts';
 import type { AnyBatchBackend } from './batch-backend.ts';
-import { createGpuBackend } from './gpu-backend.ts';
-import { GRAM_GPU_TOLERANCE, gramBatch } from './gram.ts';
-import { createJsBackend } from './js-backend.ts';
+import { gramBatch } from './gram.ts';
 import { Mulberry32 } from '../random/mulberry32.ts';
-import { createWasmBackend } from './wasm-backend.ts';
-import { createWorkersBackend } from './workers-backend.ts';
 
 /**
  * The Gram matrix contract (gram.ts) on every backend against the reference: js, wasm and workers bit for bit (the
  * same partial sums in the same order), gpu within GRAM_GPU_TOLERANCE on standardised rows; the same checks with
  * the same messages, nothing written on a refusal.
  */
-const backends: readonly { name: string; create: () => Promise<AnyBatchBackend>; tolerance?: number }[] = [
-  { name: 'js', create: async () => createJsBackend() },
-  { name: 'wasm', create: () => createWasmBackend() },
-  { name: 'workers (2 threads)', create: () => createWorkersBackend({ workers: 2 }) },
-  { name: 'gpu', create: () => createGpuBackend(), tolerance: GRAM_GPU_TOLERANCE },
-];
+const backends = gramBackends;
 
 beforeAll(async () => {
   await buildWasm();

@@ -291,14 +291,7 @@ export class TickProcessor implements StrategyActions {
       if (handler === undefined || this.disabled[k] !== 0) continue;
       const context = contexts[k];
       context.enter(symbolIndex, price, 0, tickPublishMonoNs);
-      const watch = this.watchIds[k];
-      if (watch !== 0) this.watchdog?.enter(watch);
-      try {
-        handler(context);
-      } catch (error) {
-        this.fault(k, error);
-      }
-      if (watch !== 0) this.watchdog?.leave();
+      this.invoke(k, handler, context);
     }
   }
 
@@ -314,15 +307,23 @@ export class TickProcessor implements StrategyActions {
       if (handler === undefined || this.disabled[k] !== 0) continue;
       const context = contexts[k];
       context.enterBar(scan, timeNs);
-      const watch = this.watchIds[k];
-      if (watch !== 0) this.watchdog?.enter(watch);
-      try {
-        handler(context);
-      } catch (error) {
-        this.fault(k, error);
-      }
-      if (watch !== 0) this.watchdog?.leave();
+      this.invoke(k, handler, context);
     }
+  }
+
+  /**
+   * Runs strategy `k`'s `handler` under the watchdog; a throw disables the strategy (fault). onQuote and onBar go
+   * through here; onTrade, the hottest call, writes the same steps out in its own loop.
+   */
+  private invoke<C extends EngineStrategyContext>(k: number, handler: (context: C) => void, context: C): void {
+    const watch = this.watchIds[k];
+    if (watch !== 0) this.watchdog?.enter(watch);
+    try {
+      handler(context);
+    } catch (error) {
+      this.fault(k, error);
+    }
+    if (watch !== 0) this.watchdog?.leave();
   }
 
   /**

@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWasm } from '../../assembly/build.ts';
+import { gramBackends } from '../../test/support/batch-backends.ts';
 import type { AnyBatchBackend } from '../batch/batch-backend.ts';
-import { createGpuBackend } from '../batch/gpu-backend.ts';
-import { GRAM_GPU_TOLERANCE } from '../batch/gram.ts';
-import { createJsBackend } from '../batch/js-backend.ts';
 import { seededRandom } from '../batch/series.ts';
-import { createWasmBackend } from '../batch/wasm-backend.ts';
-import { createWorkersBackend } from '../batch/workers-backend.ts';
 import { createBarPanel, rowOffset, type BarPanel } from '../bars/bar-panel.ts';
 import { standardIndicators } from '../config/presets.ts';
 import { BarScanner } from './bar-scanner.ts';
@@ -17,12 +13,7 @@ import { correlationMatrix, correlationMatrixOn, CorrelationWorkspace } from './
  * same NaN entries (missing and flat symbols), the same bits on js, wasm and workers, within GRAM_GPU_TOLERANCE
  * on gpu; and a whole BarScanner on a backend reports what the reference scanner reports.
  */
-const backends: readonly { name: string; create: () => Promise<AnyBatchBackend>; tolerance?: number }[] = [
-  { name: 'js', create: async () => createJsBackend() },
-  { name: 'wasm', create: () => createWasmBackend() },
-  { name: 'workers (2 threads)', create: () => createWorkersBackend({ workers: 2 }) },
-  { name: 'gpu', create: () => createGpuBackend(), tolerance: GRAM_GPU_TOLERANCE },
-];
+const backends = gramBackends;
 
 beforeAll(async () => {
   await buildWasm();
