@@ -70,6 +70,9 @@ type EngineWarmStart = {
  * so an engine started while the market is closed still becomes Ready. A pipeline worker that fails makes the
  * engine unhealthy (`/healthz` 503) and not ready for good: the pod is restarted rather than trade on a shard short.
  */
+/** How long start-up waits for the scan thread to open its batch backend (it gives up itself after 90 s). */
+const SCAN_BACKEND_WAIT_MS = 120_000;
+
 export class Engine {
   readonly metrics: EngineMetrics;
   readonly risk: RiskEngine;
@@ -97,6 +100,8 @@ export class Engine {
   private warmStart: EngineWarmStart = { state: 'none', shortSymbols: 0 };
   /** The batch backend the scans' correlation runs on, and why (none without a correlation scan). */
   private indicatorBackend: BackendReport;
+  /** The last failure of the batch backend in a scan (logged when it first happens and when it changes). */
+  private lastBackendError = '';
   /** Why the engine is unhealthy; undefined while healthy. */
   private failure: string | undefined;
   private draining: Promise<DrainReport> | undefined;
@@ -175,6 +180,7 @@ export class Engine {
           counters.scans[1] = scans.skipped;
           counters.scans[2] = scans.torn;
           counters.scans[3] = scans.failed;
+          counters.backendFallbacks = scans.backendFallbacks;
           counters.scanSeconds[0] = scans.indicatorsSeconds;
           counters.scanSeconds[1] = scans.crossSectionSeconds;
           counters.scanSeconds[2] = scans.correlationSeconds;
@@ -306,10 +312,19 @@ export class Engine {
       settings: scanSettingsOf(config, settings),
       topSymbols: settings.topSymbols,
       backend: config.backend,
-      // Each scan to the strategies' onBar (inline only: checkBarHandlers refuses onBar strategies with workers).
-      ...(config.pipeline.layout === 'inline' ? { onScan: (scan: BarScan) => this.pipeline.deliverBar(scan, this.options.clockNs()) } : {}),
+      // Each scan to the strategies' onBar (inline only: checkBarHandlers refuses onBar strategies with workers), stamped
+      // with the trade that closed the bar; none once a drain has begun (its report is final) or before ready.
+      ...(config.pipeline.layout === 'inline'
+        ? { onScan: (scan: BarScan, stamp: number) => {
+          if (this.ready && this.draining === undefined) this.pipeline.deliverBar(scan, stamp);
+        } }
+        : {}),
+      onBackendFallback: (message, fallbacks) => {
+        if (fallbacks === 1 || message !== this.lastBackendError) log(`Warning: the batch backend failed a scan's correlation (js computed it; ${fallbacks} so far) error="${message}"`);
+        this.lastBackendError = message;
+      },
       onReport: (json) => this.publisher.publishScan(Buffer.from(json.buffer, json.byteOffset, json.byteLength)),
-      onFailure: (bar, message) => log(`Scan of bar ${bar} failed error="${message}"`),
+      onFailure: (bar, message) => log(bar < 0 ? `Scan thread failed error="${message}"` : `Scan of bar ${bar} failed error="${message}"`),
     });
   }
 
@@ -336,16 +351,25 @@ export class Engine {
    */
   private async openScanBackend(): Promise<void> {
     const { config, log } = this.options;
-    if (this.scans !== undefined && config.scans?.correlation !== undefined) {
+    const correlation = this.scans !== undefined && config.scans?.correlation !== undefined;
+    if (this.scans !== undefined && correlation) {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        this.indicatorBackend = await this.scans.backend;
+        // The scan thread gives up on a backend itself (OPEN_TIMEOUT_MS); this bounds a thread stuck in native code.
+        const stuck = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`it opened no backend within ${SCAN_BACKEND_WAIT_MS} ms`)), SCAN_BACKEND_WAIT_MS);
+        });
+        this.indicatorBackend = await Promise.race([this.scans.backend, stuck]);
       } catch (error) {
         this.indicatorBackend = { requested: config.backend, backend: 'none', reason: `the scan thread failed: ${(error as Error).message}` };
+      } finally {
+        clearTimeout(timer);
       }
     }
     const { requested, backend, reason, adapter } = this.indicatorBackend;
-    const unmet = requested !== 'auto' && requested !== backend;
-    if (backend === 'none' && requested === 'auto') return;
+    // Nothing to say when nothing runs on a backend and nothing in particular was asked for.
+    if (!correlation && requested === 'auto') return;
+    const unmet = requested !== backend && !(requested === 'auto' && backend !== 'none');
     log(`${unmet ? 'Warning: batch backend ' : 'Batch backend '}requested=${requested} backend=${backend} reason="${reason}"${adapter === undefined ? '' : ` adapter="${adapter}"`}`);
   }
 

@@ -3,7 +3,7 @@ import type { EngineConfig } from '../config/engine-config.ts';
 import { createIntakeCounters } from '../pipeline/frame-intake.ts';
 import { InlinePipeline } from '../pipeline/inline-pipeline.ts';
 import { InlineBarScans } from '../scans/inline-scans.ts';
-import { checkBarHandlers } from '../strategy/factory.ts';
+import { anyBarHandlers, checkBarHandlers } from '../strategy/factory.ts';
 import { OrderIdSource } from '../pipeline/order.ts';
 import { createProcessorCounters } from '../pipeline/tick-processor.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
@@ -138,9 +138,10 @@ export class Backtest {
     const header = new FrameHeader();
     const slot = new OrderSlot();
     const { books, width } = this;
-    // onBar strategies need scans (and get them here in the tick loop, deterministically: inline-scans.ts).
+    // onBar strategies need scans, and get them here in the tick loop, deterministically (inline-scans.ts); without
+    // one, a backtest builds no bars: nothing would read them.
     checkBarHandlers(config);
-    const scans = config.scans === undefined ? undefined : new InlineBarScans(config, config.scans, () => this.clock);
+    const scans = config.scans === undefined || !anyBarHandlers(config) ? undefined : new InlineBarScans(config, config.scans, () => this.clock);
     this.pipeline = new InlinePipeline({
       ...(scans === undefined ? {} : { trades: scans }),
       onStrategyFault: (_index, strategy, reason) => this.faults.push({ strategy: strategy.name, origin: strategy.origin, reason }),

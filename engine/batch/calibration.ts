@@ -69,14 +69,15 @@ export interface Decision {
 }
 
 /**
- * The backend for `workload`: for each measured backend, its point of the same shape nearest in size (log
- * scale), then the lowest ns/point. Pure. Falls back to `js` when nothing of that shape was measured.
+ * The backend for `workload`: for each measured backend (but those in `excluded`), its point of the same shape
+ * nearest in size (log scale), then the lowest ns/point. Pure. Falls back to `js` when nothing of that shape was
+ * measured.
  */
-export function decideBackend(calibration: Calibration, workload: Workload): Decision {
+export function decideBackend(calibration: Calibration, workload: Workload, excluded: readonly BackendName[] = []): Decision {
   const size = Math.log(Math.max(1, workload.symbols * workload.bars));
   const nearest = new Map<BackendName, CalibrationPoint>();
   for (const point of calibration.points) {
-    if (point.shape !== workload.shape) continue;
+    if (point.shape !== workload.shape || excluded.includes(point.backend)) continue;
     const held = nearest.get(point.backend);
     const distance = Math.abs(Math.log(point.symbols * point.bars) - size);
     if (!held || distance < Math.abs(Math.log(held.symbols * held.bars) - size)) nearest.set(point.backend, point);

@@ -39,6 +39,8 @@ export interface CreateBackendOptions {
   readonly loadWasm?: WasmModuleLoader;
   /** What `auto` decides for (default: one series of 100,000 bars). */
   readonly workload?: Workload;
+  /** Backends `auto` may not pick (they stay in the calibration). */
+  readonly excluded?: readonly BackendName[];
   /** Measure again even when a calibration for this machine is cached. */
   readonly recalibrate?: boolean;
   readonly env?: NodeJS.ProcessEnv;
@@ -98,7 +100,7 @@ async function createNamed(choice: BackendName, options: CreateBackendOptions): 
 
 async function createAuto(options: CreateBackendOptions): Promise<AnyBatchBackend> {
   const found = await calibrationFor(options);
-  const decision = decideBackend(found.calibration, options.workload ?? defaultWorkload);
+  const decision = decideBackend(found.calibration, options.workload ?? defaultWorkload, options.excluded);
   try {
     const backend = await createNamed(decision.backend, options);
     options.onDecision?.({ ...found, decision });

@@ -23,7 +23,8 @@ export interface GramFunction {
 /**
  * How far a gpu result may be from the reference, absolute, when every row is standardised (mean 0, population
  * deviation 1: |entry| <= 1): the inputs rounded to f32 on upload and a sum of `length` f32 products, whose
- * rounding grows with the length; measured at most ~2e-6 at length 256, so this leaves two orders of margin.
+ * rounding grows with the length; measured 2.2e-7 at most over 1,000 rows of 256 (Mesa llvmpipe), so this leaves
+ * more than two orders of margin.
  */
 export const GRAM_GPU_TOLERANCE = 1e-4;
 

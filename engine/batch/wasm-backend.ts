@@ -404,9 +404,8 @@ class WasmBatchBackend implements WasmBackend {
   gram = (z: Float64Array, rows: number, length: number, out?: Float64Array): Float64Array => {
     const kernels = this.state().panel;
     return this.call(kernels, (call) => {
-      const result = prepareGram(z, rows, length, out, call.values);
-      if (rows === 0) return result;
-      const invocation: GramInvocation = { z: call.input(z), rows, length, out: call.output('out', result) };
+      const { result, invocation } = gramPlan(call, z, rows, length, out);
+      if (invocation === null) return result;
       call.check([z]);
       invokeGram(kernels, invocation, 0, foldedRows(rows));
       return result;
@@ -417,9 +416,8 @@ class WasmBatchBackend implements WasmBackend {
     const { memory, panel } = this.state();
     const call = new WasmCall(memory, panel);
     try {
-      const result = prepareGram(z, rows, length, out, call.values);
-      if (rows === 0) return result;
-      const invocation: GramInvocation = { z: call.input(z), rows, length, out: call.output('out', result) };
+      const { result, invocation } = gramPlan(call, z, rows, length, out);
+      if (invocation === null) return result;
       const scans = call.scans([z]);
       await executor({ invocation, scans, fail: (k) => call.fail(k) });
       call.finish();
@@ -463,6 +461,15 @@ class WasmBatchBackend implements WasmBackend {
     // alive as long as they are referenced, but later calls throw.
     this.loaded = null;
   };
+}
+
+/** gram's checks (gram.ts) and its arrays' addresses; a null invocation for zero rows (nothing to run). */
+function gramPlan(
+  call: WasmCall, z: Float64Array, rows: number, length: number, out: Float64Array | undefined,
+): { readonly result: Float64Array; readonly invocation: GramInvocation | null } {
+  const result = prepareGram(z, rows, length, out, call.values);
+  if (rows === 0) return { result, invocation: null };
+  return { result, invocation: { z: call.input(z), rows, length, out: call.output('out', result) } };
 }
 
 function closePanelPlan(

@@ -84,6 +84,8 @@ export class EngineCounters {
   warmStartState = 0;
   /** The batch backend the scans' correlation runs on, as an index of INDICATOR_BACKENDS (0: none). */
   indicatorBackend = 0;
+  /** Scans whose correlation the batch backend failed (js computed it). */
+  backendFallbacks = 0;
   /** The warm start's duration (s), trades seeded into the indicators, ticks replayed, and symbols left short. */
   warmStartSeconds = 0;
   warmStartSeededTrades = 0;
@@ -471,6 +473,8 @@ export class EngineMetrics {
       ['state'], WARM_START_STATES.map((state, i) => ({ labels: { state }, read: () => (c.warmStartState === i ? 1 : 0) })));
     this.gauge('indicator_backend', 'The batch backend this engine runs its batch work on (the scans\' correlation matrix), 1 for the one chosen: none (no such work configured), js, wasm, workers, gpu. Why it was chosen (the calibration\'s figures) is in the status and the log.',
       ['backend'], INDICATOR_BACKENDS.map((backend, i) => ({ labels: { backend }, read: () => (c.indicatorBackend === i ? 1 : 0) })));
+    this.counter('indicator_backend_fallbacks_total', 'Scans whose correlation the batch backend failed (a lost GPU device, a size past its buffers): js computed it instead, with the same values. The log names the error.', [],
+      one(() => c.backendFallbacks));
     this.gauge('warm_start_seconds', 'Time the warm start from history took (0 without one), in seconds.', [], one(() => c.warmStartSeconds));
     this.gauge('warm_start_trades', 'Trades of history behind the warm start: seeded straight into the indicators, or replayed through the strategies (ticks, quotes included).',
       ['part'], [{ labels: { part: 'seeded' }, read: () => c.warmStartSeededTrades }, { labels: { part: 'replayed' }, read: () => c.warmStartReplayedTicks }]);

@@ -112,11 +112,14 @@ export class InlinePipeline implements TickHandler, Pipeline {
   /** Processes one market-data frame and publishes everything it produced. */
   processFrame(frame: Uint8Array, topicId?: number): void {
     this.inFrame = true;
-    this.processor.beginFrame(this.clockNs());
-    this.intake.accept(frame, topicId);
-    this.encoder.flush();
-    this.processor.finishDecisions();
-    this.inFrame = false;
+    try {
+      this.processor.beginFrame(this.clockNs());
+      this.intake.accept(frame, topicId);
+      this.encoder.flush();
+      this.processor.finishDecisions();
+    } finally {
+      this.inFrame = false;
+    }
   }
 
   deliverBar(scan: BarScan, timeNs: number): void {
@@ -131,7 +134,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
 
   onTick(symbolIndex: number, tick: TickSlot): void {
     if (tick.kind === TickKind.Trade) {
-      this.trades?.onTrade(symbolIndex, tick.price, tick.size, tick.exchangeTsNs);
+      this.trades?.onTrade(symbolIndex, tick.price, tick.size, tick.exchangeTsNs, tick.publishMonoNs);
       this.processor.onTrade(symbolIndex, tick.price, tick.size, tick.publishMonoNs);
     } else {
       this.processor.onQuote(symbolIndex, tick.kind === TickKind.Bid, tick.price, tick.publishMonoNs);

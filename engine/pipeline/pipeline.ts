@@ -84,7 +84,8 @@ export interface Pipeline {
  * allocate or block: it runs once per trade on the tick path.
  */
 export interface TradeObserver {
-  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number): void;
+  /** `publishMonoNs`: the tick's publish stamp, what a decision made on a bar this trade closes is stamped with. */
+  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number, publishMonoNs: number): void;
 }
 
 /** Everything either layout needs from the engine. */

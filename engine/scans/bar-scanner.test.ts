@@ -85,6 +85,20 @@ describe('BarScanner', () => {
     }
   });
 
+  it('computes the correlation on js when the backend fails a scan, and counts it', async () => {
+    const { panel, bars } = market();
+    const settings = { indicators: [], correlation: { symbols: 5, window: 20 } };
+    const failing = { gram: (): Float64Array => { throw new Error('device lost'); } };
+    const reference = new BarScanner(panel, settings, () => 0);
+    const scanner = new BarScanner(panel, settings, () => 0, failing);
+    for (let b = 0; b < bars; b++) {
+      const [a, x] = [await reference.scan(b), await scanner.scan(b)];
+      expect([...(x.correlation ?? [])]).toEqual([...(a.correlation ?? [])]);
+    }
+    expect(scanner.backendFallbacks).toBe(bars - 20); // every scan with a full window
+    expect(scanner.lastBackendError).toBe('device lost');
+  });
+
   it('counts bars that left the panel before a late scan could feed them', async () => {
     const { panel, bars } = market(16);
     const scanner = new BarScanner(panel, { indicators: [{ name: 'ema', type: 'ema', params: { period: 3 } }] }, () => 0);

@@ -73,6 +73,10 @@ export class BarScanner {
   private current = 0;
   /** Bars that left the panel before the indicators could take them in (after long stalls). */
   barsMissed = 0;
+  /** Scans whose correlation the backend failed (a lost GPU device, a size past its buffers): computed on js instead. */
+  backendFallbacks = 0;
+  /** The last such failure's message. */
+  lastBackendError = '';
   /** Per scanned indicator, every symbol's instance (IndicatorColumn: one receiver class per loop). */
   private readonly columns: IndicatorColumn[];
   /** The next bar number the indicators have not taken in yet. */
@@ -121,9 +125,17 @@ export class BarScanner {
     const result = this.crossSections(bar, slot);
     const t2 = this.clockNs();
     const work = this.workspace;
-    if (work !== undefined && result.correlation !== undefined) {
-      if (bar >= work.window) await correlationMatrixOn(this.backend, this.panel, bar, work, result.correlation);
-      else result.correlation.fill(Number.NaN);
+    if (work !== undefined && result.correlation !== undefined && bar >= work.window) {
+      try {
+        await correlationMatrixOn(this.backend, this.panel, bar, work, result.correlation);
+      } catch (error) {
+        // The backend failed this one: the reference computes it (same values; the gpu's within its tolerance).
+        this.backendFallbacks++;
+        this.lastBackendError = error instanceof Error ? error.message : String(error);
+        correlationMatrix(this.panel, bar, work, result.correlation);
+      }
+    } else {
+      result.correlation?.fill(Number.NaN);
     }
     result.correlationMs = (this.clockNs() - t2) / 1e6;
     return result;
@@ -137,10 +149,8 @@ export class BarScanner {
     const result = this.crossSections(bar, slot);
     const t2 = this.clockNs();
     const work = this.workspace;
-    if (work !== undefined && result.correlation !== undefined) {
-      if (bar >= work.window) correlationMatrix(this.panel, bar, work, result.correlation);
-      else result.correlation.fill(Number.NaN);
-    }
+    if (work !== undefined && result.correlation !== undefined && bar >= work.window) correlationMatrix(this.panel, bar, work, result.correlation);
+    else result.correlation?.fill(Number.NaN);
     result.correlationMs = (this.clockNs() - t2) / 1e6;
     return result;
   }

@@ -6,9 +6,10 @@ import { gramBatch } from '../batch/gram.ts';
  * of r(t, s) = close(t, s) / close(t - 1, s) - 1 for the `window` returns ending at bar `bar`, for the first
  * `symbols` symbols of the panel. The N-squared work of a universe scan (pairs, clustering, portfolio risk).
  *
- * A symbol with a missing close in the window (never traded, or not yet) has NaN in its row and column; one whose
- * returns do not vary (a halted symbol: flat bars) has NaN off the diagonal (its correlation is undefined) and 1 on
- * it, like every other symbol.
+ * A symbol with a missing close in the window (never traded, or not yet) or a return that is not finite (a close of
+ * 0 before it) has NaN in its row and column, the diagonal included; one whose returns do not vary (a halted symbol:
+ * flat bars), or overflow the deviation's sums, has NaN off the diagonal (its correlation is undefined) and 1 on it,
+ * like every other symbol.
  *
  * Three steps, only the middle one on the chosen backend:
  *   1. here: each symbol's returns standardised (two-pass mean and population deviation), the symbols with a
@@ -86,12 +87,13 @@ export function packStandardisedReturns(panel: BarPanel, bar: number, work: Corr
     let squares = 0;
     for (let k = 0; k < window; k++) squares += (z[row + k] - mean) * (z[row + k] - mean);
     const sd = Math.sqrt(squares / window);
-    // A flat symbol: zero variance, its correlations undefined.
-    if (sd === 0) {
+    const scale = 1 / sd;
+    // A flat symbol (zero variance), or one whose returns overflow the sums (a bad print far off the others): its
+    // correlations are undefined, and the backend is never handed a value that is not finite.
+    if (!(sd > 0 && sd < Infinity && scale < Infinity)) {
       slot[s] = FLAT;
       continue;
     }
-    const scale = 1 / sd;
     for (let k = 0; k < window; k++) z[row + k] = (z[row + k] - mean) * scale;
     slot[s] = rows;
     rowSymbol[rows++] = s;

@@ -6,7 +6,7 @@
 
 /**
  * The arrays crossSectionRank works in, for up to `capacity` values: allocated once, reused by every call.
- * About 40 bytes per value plus 48 KB of digit counts.
+ * About 28 bytes per value plus 48 KB of digit counts.
  */
 export class RankWorkspace {
   /** The finite values, packed (-0 as +0), and their bits (little-endian: low word, then high word). */

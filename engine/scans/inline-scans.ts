@@ -18,7 +18,7 @@ export class InlineBarScans {
   readonly panel: BarPanel;
   /** Bars closed and scanned. */
   scans = 0;
-  /** Where each scan goes, with the closing trade's time; set once the pipeline exists. */
+  /** Where each scan goes, with the closing trade's publish stamp (a backtest's: its exchange time); set once the pipeline exists. */
   deliver: ((scan: BarScan, timeNs: number) => void) | undefined;
   private readonly aggregator: BarAggregator;
   private readonly scanner: BarScanner;
@@ -34,7 +34,7 @@ export class InlineBarScans {
     this.view = barScanOf(this.scanner.result, settings.indicators.map((indicator) => indicator.name), settings.correlation?.symbols ?? 0);
   }
 
-  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number): void {
+  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number, publishMonoNs: number): void {
     if (this.aggregator.onTrade(symbolIndex, price, size, exchangeTsNs) === 0) return;
     const panel = this.panel;
     const bar = Atomics.load(panel.closed, 0) - 1;
@@ -42,6 +42,6 @@ export class InlineBarScans {
     this.scans++;
     this.view.bar = bar;
     this.view.barStartNs = panel.interval[bar % panel.capacity] * this.intervalNs;
-    this.deliver?.(this.view, exchangeTsNs);
+    this.deliver?.(this.view, publishMonoNs);
   }
 }

@@ -55,6 +55,8 @@ export type ScanWorkerMessage =
     readonly type: 'scan'; readonly figures: ScanFigures; readonly json: Uint8Array; readonly barsMissed: number;
     /** The result set it wrote, and its bar's start in exchange time (ns). */
     readonly slot: number; readonly barStartNs: number;
+    /** Scans so far whose correlation the backend failed (js computed it), and the last failure's message. */
+    readonly backendFallbacks: number; readonly backendError: string;
   }
   | { readonly type: 'skipped'; readonly bar: number; readonly barsMissed: number }
   | { readonly type: 'torn'; readonly bar: number; readonly barsMissed: number }

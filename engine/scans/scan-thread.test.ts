@@ -33,10 +33,10 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
   it('scans each closed bar off the calling thread and reports the ends of the return cross-section', async () => {
     const { scans, reports, failures } = start(['A', 'B', 'C', 'D']);
     // Bar 0 (t = 100 s): every symbol at 10. Bar 1: A +10 %, B -5 %, C +1 %, D 0 %. Bar 2's first trade closes bar 1.
-    for (let s = 0; s < 4; s++) scans.onTrade(s, 10, 1, 100 * SECOND + s);
-    [11, 9.5, 10.1, 10].forEach((price, s) => scans.onTrade(s, price, 2, 101 * SECOND + s));
+    for (let s = 0; s < 4; s++) scans.onTrade(s, 10, 1, 100 * SECOND + s, 0);
+    [11, 9.5, 10.1, 10].forEach((price, s) => scans.onTrade(s, price, 2, 101 * SECOND + s, 0));
     await eventually(() => reports.length, { timeoutMs: 10_000, until: (n) => n >= 1, what: 'the scan of bar 0' });
-    scans.onTrade(0, 11, 1, 102 * SECOND);
+    scans.onTrade(0, 11, 1, 102 * SECOND, 0);
     await eventually(() => reports.length, { timeoutMs: 10_000, until: (n) => n >= 2, what: 'the scan of bar 1' });
     expect(failures).toEqual([]);
     const report = reports[1];
@@ -54,7 +54,7 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     const { scans, reports } = start(['A', 'B', 'C'], { backend: 'wasm', settings: { indicators: [], correlation: { symbols: 3, window: 4 } } });
     await expect(scans.backend).resolves.toEqual({ requested: 'wasm', backend: 'wasm', reason: 'as configured' });
     for (let bar = 0; bar < 7; bar++) {
-      [10, 20, 30].forEach((base, s) => scans.onTrade(s, base * (1 + 0.01 * Math.sin(bar * (s + 2))), 1, (100 + bar) * SECOND));
+      [10, 20, 30].forEach((base, s) => scans.onTrade(s, base * (1 + 0.01 * Math.sin(bar * (s + 2))), 1, (100 + bar) * SECOND, 0));
       await eventually(() => reports.length, { timeoutMs: 10_000, until: (n) => n === bar, what: `the scan of bar ${bar - 1}` });
     }
     expect(reports.at(-1)?.bar).toBe(5);
@@ -96,7 +96,7 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     /** Trades into `target` live, waiting after each bar close until it is scanned (so that none is skipped). */
     const live = async (target: ReturnType<typeof start>, from: number, to: number): Promise<void> => {
       for (let k = from; k < to; k++) {
-        target.scans.onTrade(all[k].s, all[k].price, all[k].size, all[k].atNs);
+        target.scans.onTrade(all[k].s, all[k].price, all[k].size, all[k].atNs, 0);
         const c = target.scans.counters;
         await eventually(() => c.completed + c.skipped + c.torn + c.failed, { timeoutMs: 10_000, intervalMs: 1, until: (n) => n === c.barsClosed, what: 'the scan of each bar' });
       }
@@ -114,37 +114,40 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
   });
 
   it('hands each scan to onScan in its own result set, and skips a bar rather than overwrite a set not handed over yet', async () => {
-    const seen: Array<{ bar: number; ranked: number; first: number }> = [];
+    const seen: Array<{ bar: number; first: number; stamp: number }> = [];
     const { scans, reports } = start(['A', 'B', 'C'], {
-      onScan: (scan) => seen.push({ bar: scan.bar, ranked: scan.returnRank.filter((r) => !Number.isNaN(r)).length, first: scan.returns[0] }),
+      onScan: (scan, stamp) => seen.push({ bar: scan.bar, first: scan.returns[0], stamp }),
     });
+    await scans.backend; // the scan thread is serving
     const pause = new Int32Array(new SharedArrayBuffer(4));
     // Bars close while this thread never returns to its event loop (as a busy feed thread would not): the scan
-    // thread finishes each bar, but its reports wait, so by the third bar both result sets are unconsumed.
+    // thread has time to finish each bar (three symbols) before the next closes, but its reports wait here, so
+    // after bars 0 and 1 both result sets are unconsumed and bars 2, 3 and 4 are skipped for that reason alone.
     for (let bar = 0; bar < 6; bar++) {
-      [10, 20, 30].forEach((base, s) => scans.onTrade(s, base + bar * (s + 1), 1, (100 + bar) * SECOND));
-      Atomics.wait(pause, 0, 0, 100); // blocks this thread: no message is taken in meanwhile
+      [10, 20, 30].forEach((base, s) => scans.onTrade(s, base + bar * (s + 1), 1, (100 + bar) * SECOND, 1_000 + bar));
+      Atomics.wait(pause, 0, 0, 150); // blocks this thread: no message is taken in meanwhile
     }
     await eventually(() => scans.counters.completed + scans.counters.skipped, { timeoutMs: 10_000, until: (n) => n === 5, what: 'every closed bar scanned or skipped' });
-    expect(scans.counters.skipped).toBeGreaterThan(0);
-    expect(seen.map((s) => s.bar)).toEqual(reports.map((r) => r.bar));
-    // Each onScan saw its own bar's values: A's return over bar b is (10 + b) / (10 + b - 1) - 1.
-    for (const { bar, first } of seen) if (bar > 0) expect(first).toBe((10 + bar) / (10 + bar - 1) - 1);
-    // Once this thread takes the reports in, bars are scanned again.
-    scans.onTrade(0, 99, 1, 107 * SECOND);
+    expect(scans.counters).toMatchObject({ barsClosed: 5, completed: 2, skipped: 3 });
+    // Each onScan saw its own bar's set, stamped with the trade that closed it (bar b closes at the trade of b + 1).
+    expect(seen).toEqual([{ bar: 0, first: NaN, stamp: 1_001 }, { bar: 1, first: 11 / 10 - 1, stamp: 1_002 }]);
+    expect(reports.map((r) => r.bar)).toEqual([0, 1]);
+    // Once this thread has taken the reports in, bars are scanned again: 107 s closes bars 5 and 6, the newest scanned.
+    scans.onTrade(0, 99, 1, 107 * SECOND, 2_000);
     await eventually(() => reports.at(-1)?.bar, { timeoutMs: 10_000, until: (bar) => bar === 6, what: 'the scan of bar 6' });
+    expect(seen.at(-1)).toMatchObject({ bar: 6, stamp: 2_000 });
   });
 
   it('counts every bar close as a failed scan once the scan thread is gone, and says why once', async () => {
     const { scans, failures } = start(['A', 'B']);
-    scans.onTrade(0, 10, 1, 100 * SECOND);
-    scans.onTrade(0, 10, 1, 101 * SECOND);
+    scans.onTrade(0, 10, 1, 100 * SECOND, 0);
+    scans.onTrade(0, 10, 1, 101 * SECOND, 0);
     await eventually(() => scans.counters.completed, { timeoutMs: 10_000, until: (n) => n === 1, what: 'a first scan' });
     await (scans as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await eventually(() => failures.length, { timeoutMs: 10_000, until: (n) => n === 1, what: 'the thread\'s death reported' });
     expect(failures[0]).toMatch(/scan thread exited with code 1/);
-    scans.onTrade(0, 10, 1, 102 * SECOND);
-    scans.onTrade(0, 10, 1, 103 * SECOND);
+    scans.onTrade(0, 10, 1, 102 * SECOND, 0);
+    scans.onTrade(0, 10, 1, 103 * SECOND, 0);
     expect(scans.counters).toMatchObject({ barsClosed: 3, completed: 1, failed: 3 });
   });
 
@@ -153,7 +156,7 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     // A heavy scan (a 600 x 600 correlation over 255 bars) and a bar closing on every trade.
     const { scans, reports } = start(symbols, { panelBars: 256, settings: { indicators: [], correlation: { symbols: 600, window: 255 } } });
     for (let bar = 0; bar < 400; bar++) {
-      for (let s = 0; s < symbols.length; s++) scans.onTrade(s, 100 * (1 + 0.001 * Math.sin(bar * (s + 1))), 1, (1_000 + bar) * SECOND);
+      for (let s = 0; s < symbols.length; s++) scans.onTrade(s, 100 * (1 + 0.001 * Math.sin(bar * (s + 1))), 1, (1_000 + bar) * SECOND, 0);
       await new Promise((resolve) => setTimeout(resolve, 2)); // a bar every ~2 ms, far faster than a scan
     }
     const counters = scans.counters;

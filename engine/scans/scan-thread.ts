@@ -24,13 +24,15 @@ export interface BarScansOptions {
   readonly topSymbols: number;
   /** A finished scan's report, as the JSON bytes to publish (docs/scans.md: a ScanReport). */
   readonly onReport: (json: Uint8Array) => void;
-  /** A scan that failed (an exception in the scan thread), or the scan thread itself, with the bar and the reason. */
+  /** A scan that failed (an exception in the scan thread), with the bar, or the scan thread itself (bar -1), and the reason. */
   readonly onFailure: (bar: number, message: string) => void;
   /**
    * Each finished scan's results for the strategies' onBar (after onReport), on this thread; the arrays stay as
    * they are until this returns (the scan thread writes the next bar into the other set).
    */
-  readonly onScan?: (scan: BarScan) => void;
+  readonly onScan?: (scan: BarScan, closingTradeStamp: number) => void;
+  /** The batch backend failed a scan's correlation (js computed it), with the message; each time it happens. */
+  readonly onBackendFallback?: (message: string, fallbacks: number) => void;
 }
 
 /** Counts a scrape reads (plain numbers, written on the main thread only). */
@@ -44,6 +46,8 @@ export interface ScanCounters {
   failed: number;
   /** Bars the per-bar indicators could not be fed (they left the panel before a late scan got to them). */
   barsMissed: number;
+  /** Scans whose correlation the batch backend failed: computed on js instead. */
+  backendFallbacks: number;
   /** The last completed scan's parts, in seconds. */
   indicatorsSeconds: number;
   crossSectionSeconds: number;
@@ -61,7 +65,8 @@ export interface ScanCounters {
  */
 export class BarScans {
   readonly counters: ScanCounters = {
-    barsClosed: 0, completed: 0, skipped: 0, torn: 0, failed: 0, barsMissed: 0, indicatorsSeconds: 0, crossSectionSeconds: 0, correlationSeconds: 0,
+    barsClosed: 0, completed: 0, skipped: 0, torn: 0, failed: 0, barsMissed: 0, backendFallbacks: 0,
+    indicatorsSeconds: 0, crossSectionSeconds: 0, correlationSeconds: 0,
   };
   readonly panel: BarPanel;
   /**
@@ -73,6 +78,8 @@ export class BarScans {
   private readonly aggregator: BarAggregator;
   /** The two result sets the scan thread writes in turn, as strategies see them. */
   private readonly views: MutableBarScan[];
+  /** Per panel slot: the publish stamp of the trade that closed the bar a scan was asked for. */
+  private readonly closingStamps: Float64Array;
   /** Scan reports taken in (published to ScanControl.CONSUMED). */
   private consumed = 0;
   private readonly control = new Int32Array(new SharedArrayBuffer(ScanControl.SLOTS * 4));
@@ -89,6 +96,7 @@ export class BarScans {
     this.backend.catch(() => undefined); // a caller that never asks is not an unhandled rejection
     this.panel = createBarPanel(options.symbols.length, options.panelBars + PANEL_SLACK_BARS);
     this.aggregator = new BarAggregator(this.panel, options.barIntervalNs);
+    this.closingStamps = new Float64Array(this.panel.capacity);
     const correlationSymbols = options.settings.correlation?.symbols;
     const slots = [0, 1].map(() => createScanArrays(options.symbols.length, options.settings.indicators.length, correlationSymbols, true));
     this.views = slots.map((arrays) => barScanOf(arrays, options.settings.indicators.map((indicator) => indicator.name), correlationSymbols ?? 0));
@@ -130,11 +138,14 @@ export class BarScans {
     this.dead = true;
     this.settleBackend.reject(new Error(reason));
     this.counters.failed++;
-    this.options.onFailure(Atomics.load(this.control, ScanControl.BAR), reason);
+    this.options.onFailure(-1, reason);
   }
 
-  /** A trade, on the feed thread. Allocation-free; at a bar close, asks for a scan of the newest bar. */
-  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number): void {
+  /**
+   * A trade, on the feed thread. Allocation-free; at a bar close, asks for a scan of the newest bar and keeps this
+   * trade's publish stamp for it (onScan hands it on: the stamp of the strategies' decisions on that bar).
+   */
+  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number, publishMonoNs: number): void {
     const closed = this.aggregator.onTrade(symbolIndex, price, size, exchangeTsNs);
     if (closed === 0) return;
     const counters = this.counters;
@@ -150,7 +161,9 @@ export class BarScans {
       return;
     }
     Atomics.store(control, ScanControl.BUSY, 1);
-    Atomics.store(control, ScanControl.BAR, Atomics.load(this.panel.closed, 0) - 1);
+    const bar = Atomics.load(this.panel.closed, 0) - 1;
+    this.closingStamps[bar % this.closingStamps.length] = publishMonoNs;
+    Atomics.store(control, ScanControl.BAR, bar);
     Atomics.add(control, ScanControl.WAKE, 1);
     Atomics.notify(control, ScanControl.WAKE);
   }
@@ -167,12 +180,16 @@ export class BarScans {
       counters.indicatorsSeconds = message.figures.indicatorsMs / 1000;
       counters.crossSectionSeconds = message.figures.crossSectionMs / 1000;
       counters.correlationSeconds = message.figures.correlationMs / 1000;
+      if (message.backendFallbacks > counters.backendFallbacks) {
+        counters.backendFallbacks = message.backendFallbacks;
+        this.options.onBackendFallback?.(message.backendError, message.backendFallbacks);
+      }
       this.options.onReport(message.json);
       const view = this.views[message.slot];
       view.bar = message.figures.bar;
       view.barStartNs = message.barStartNs;
       try {
-        this.options.onScan?.(view);
+        this.options.onScan?.(view, this.closingStamps[view.bar % this.closingStamps.length]);
       } finally {
         Atomics.store(this.control, ScanControl.CONSUMED, ++this.consumed);
       }

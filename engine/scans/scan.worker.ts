@@ -69,7 +69,10 @@ async function serve(): Promise<void> {
         // Serialised here, off the feed thread, and handed over without a copy.
         const json = encoder.encode(JSON.stringify(scanReport(result, data.symbols, names, data.topSymbols, start, settings.correlation)));
         const figures = { bar, indicatorsMs: result.indicatorsMs, crossSectionMs: result.crossSectionMs, correlationMs: result.correlationMs };
-        message = { type: 'scan', figures, json, barsMissed: scanner.barsMissed, slot, barStartNs: Number(start) };
+        message = {
+          type: 'scan', figures, json, barsMissed: scanner.barsMissed, slot, barStartNs: Number(start),
+          backendFallbacks: scanner.backendFallbacks, backendError: scanner.lastBackendError,
+        };
         delivered++;
       }
     } catch (error) {

@@ -152,21 +152,32 @@ function describe(value: unknown): string {
   }
 }
 
+/** The engine config's shape these read, written out: engine/config imports this folder, not the other way round. */
+interface BarHandlerConfig {
+  readonly strategies: ReadonlyArray<{ readonly name: string; readonly module?: string }>;
+  readonly scans?: object;
+  readonly pipeline: { readonly layout: string };
+}
+
+/** Whether a configured strategy (its module loaded) has an onBar handler; no built-in strategy has one. */
+function hasBarHandler(spec: { readonly module?: string }): boolean {
+  return spec.module !== undefined && loadedStrategyModule(spec.module)?.definition.onBar !== undefined;
+}
+
+/** Whether any configured strategy has an onBar handler (a backtest builds bars and scans only then). */
+export function anyBarHandlers(config: Pick<BarHandlerConfig, 'strategies'>): boolean {
+  return config.strategies.some(hasBarHandler);
+}
+
 /**
  * Strategies with an onBar handler need `scans` (their bars, docs/scans.md) and the inline layout (a bar's
  * cross-section spans every symbol, and the workers layout splits the symbols): throws ConfigError naming the
  * strategy otherwise. Reads the loaded modules' definitions (no built-in strategy has onBar) without instantiating
  * anything; call it once the modules are loaded.
  */
-export function checkBarHandlers(config: {
-  // The engine config's shape, written out: engine/config imports this folder, not the other way round.
-  readonly strategies: ReadonlyArray<{ readonly name: string; readonly module?: string }>;
-  readonly scans?: object;
-  readonly pipeline: { readonly layout: string };
-}): void {
+export function checkBarHandlers(config: BarHandlerConfig): void {
   config.strategies.forEach((spec, i) => {
-    const definition = spec.module === undefined ? undefined : loadedStrategyModule(spec.module)?.definition;
-    if (definition?.onBar === undefined) return;
+    if (!hasBarHandler(spec)) return;
     if (config.scans === undefined) {
       throw new ConfigError(`strategies[${i}]`, `${spec.name} has an onBar handler: configure scans (docs/scans.md) to give it bars`);
     }

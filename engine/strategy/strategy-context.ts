@@ -14,7 +14,7 @@ export interface StrategyActions {
 /** The most orders one handler call may send: a runaway loop is a fault of the strategy, not a flood of orders. */
 export const MAX_ORDERS_PER_CALL = 16;
 
-/** The most orders one onBar call may send: a rebalance across the universe, each symbol at most twice. */
+/** The most orders one onBar call may send, in all: room for a rebalance across the universe (twice the symbols). */
 export function maxOrdersPerBar(symbols: number): number {
   return Math.max(MAX_ORDERS_PER_CALL, 2 * symbols);
 }
@@ -88,6 +88,7 @@ export class EngineStrategyContext implements StrategyContext, BarContext {
     this.position = this.market.positions[symbol];
     this.indicators = this.roleReaders[symbol];
     this.state = this.states[symbol];
+    this.scan = NO_SCAN; // a tick's handler does not see a bar's arrays, which the scan thread may be rewriting
     this.ordersThisCall = 0;
     this.orderLimit = MAX_ORDERS_PER_CALL;
   }
