@@ -141,8 +141,9 @@ export interface BarScan {
 
 /**
  * What `onBar` sees and can do: the scan, the cross-symbol members of StrategyContext, and orders and signals that
- * name their symbol (a bar belongs to no one symbol). `timeNs` is when the scan reached the strategy: live, the
- * engine's clock after the scan thread finished; in a backtest, the time of the trade that closed the bar.
+ * name their symbol (a bar belongs to no one symbol). `timeNs` is the publish time of the trade that closed the bar
+ * (in a backtest, its CSV time), as onTrade's is its tick's: the orders' tick-to-order latency counts from it, so
+ * live it includes the scan.
  */
 export interface BarContext<P extends ParamSchema = ParamSchema, R extends IndicatorRoles = IndicatorRoles> extends Pick<
   StrategyContext<P, R>,
