@@ -157,7 +157,8 @@ describe('renderConfigMap', () => {
 
 describe('scans (spec.engine.scans)', () => {
   it('pass through to the engine config, which the engine accepts, and are absent without them', () => {
-    expect('scans' in renderEngineConfig(gpuEngine.spec)).toBe(false);
+    expect('scans' in renderEngineConfig(minimal.spec)).toBe(false);
+    expect(parseEngineConfig(renderEngineConfig(gpuEngine.spec)).scans?.correlation).toEqual({ symbols: 8, window: 255 });
     const engine = withSpec(minimal, (s) => {
       s.engine.indicators = [{ name: 'rsi-14', type: 'rsi', params: { period: 14 } }];
       s.engine.scans = { barIntervalMs: 60_000, panelBars: 64, indicators: ['rsi-14'], correlation: { symbols: 2, window: 30 }, topSymbols: 5 };
