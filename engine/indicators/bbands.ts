@@ -194,10 +194,11 @@ export class BollingerBands implements StreamingIndicator {
   }
 
   output(index: number): number {
+    // See macd.ts: the bad index throws as a statement, so every return is a double.
     if (index === 0) return this.out.upper;
     if (index === 1) return this.out.middle;
-    if (index === 2) return this.out.lower;
-    return badOutputIndex(this.type, index, 3);
+    if (index !== 2) badOutputIndex(this.type, index, 3);
+    return this.out.lower;
   }
 
   /** Layout: [count, untilResync, sum, m2, last, run, upper, middle, lower, the window oldest first (period slots)]. */

@@ -138,9 +138,11 @@ export class Stochastic implements StreamingIndicator {
       if (++this.bars < fk) return;
     }
     const kWindow = this.kWindow;
-    // fastK written out (see rsi.ts: a double returned by a call that is not inlined allocates).
+    // fastK written out (see rsi.ts: a double returned by a call that is not inlined allocates), and pushed from two
+    // calls rather than one of a conditional (a phi of the integer FLAT_STOCH and a double is boxed: rsi.ts).
     const range = highest - lowest;
-    kWindow.push(range === 0 ? FLAT_STOCH : 100 * ((close - lowest) / range));
+    if (range === 0) kWindow.push(FLAT_STOCH);
+    else kWindow.push(100 * ((close - lowest) / range));
     if (!kWindow.full) return;
     const slowK = kWindow.sum / this.slowKPeriod;
     const dWindow = this.dWindow;
@@ -151,9 +153,10 @@ export class Stochastic implements StreamingIndicator {
   }
 
   output(index: number): number {
+    // See macd.ts: the bad index throws as a statement, so every return is a double.
     if (index === 0) return this.out.slowK;
-    if (index === 1) return this.out.slowD;
-    return badOutputIndex(this.type, index, 2);
+    if (index !== 1) badOutputIndex(this.type, index, 2);
+    return this.out.slowD;
   }
 
   /**
