@@ -83,10 +83,8 @@ function sharedInt32(length: number): Int32Array {
  */
 export function arrangeHistory(table: TickTable, symbols: readonly string[], origin: string, options: ArrangeOptions): TradeHistory {
   const { maxTradesPerSymbol, strategyReplayTrades } = options.history;
-  const configured = new Map(symbols.map((symbol, index) => [symbol, index]));
-  // The file's symbol numbering -> the engine's (-1: not traded here).
-  const engineIndex = Int32Array.from(table.symbols, (symbol) => configured.get(symbol) ?? -1);
-  const ignoredSymbols = table.symbols.filter((symbol) => !configured.has(symbol));
+  const engineIndex = engineIndexOf(table, symbols);
+  const ignoredSymbols = table.symbols.filter((_, fileIndex) => engineIndex[fileIndex] < 0);
   const n = symbols.length;
 
   const tradesInFile = new Int32Array(n);
@@ -182,40 +180,29 @@ export function arrangeHistory(table: TickTable, symbols: readonly string[], ori
 }
 
 /**
- * Every trade of the configured symbols in the file, in file order (the engine's symbol numbering): what the bars
- * of the scans are built from at a warm start (docs/scans.md), the whole file rather than each symbol's cut, so the
- * bars and per-bar indicators are those of an engine that took in the whole file live.
+ * Every trade of the configured symbols in the file, in file order: what the bars of the scans are built from at a
+ * warm start (docs/scans.md), the whole file rather than each symbol's cut, so the bars and per-bar indicators are
+ * those of an engine that took in the whole file live. The parsed table itself, not a copy: row i is a trade of
+ * engine symbol `engineIndex[table.symbolIndex[i]]` when its kind is a trade and that index is >= 0.
  */
 export interface HistoryTrades {
+  readonly table: TickTable;
+  /** The file's symbol numbering -> the engine's (-1: not traded here). */
+  readonly engineIndex: Int32Array;
+  /** How many rows are such trades. */
   readonly count: number;
-  readonly symbolIndex: Int32Array;
-  readonly price: Float64Array;
-  readonly size: Float64Array;
-  readonly exchangeTsNs: Float64Array;
 }
 
-/** The trades of `table` for `symbols` (the engine's, in its order), in file order. Pure apart from the allocations. */
+/** The trades of `table` for `symbols` (the engine's, in its order). Pure. */
 export function historyTrades(table: TickTable, symbols: readonly string[]): HistoryTrades {
-  const configured = new Map(symbols.map((symbol, index) => [symbol, index]));
-  const engineIndex = Int32Array.from(table.symbols, (symbol) => configured.get(symbol) ?? -1);
+  const engineIndex = engineIndexOf(table, symbols);
   let count = 0;
   for (let i = 0; i < table.count; i++) if (table.kind[i] === TickKind.Trade && engineIndex[table.symbolIndex[i]] >= 0) count++;
-  const trades: HistoryTrades = {
-    count,
-    symbolIndex: new Int32Array(count),
-    price: new Float64Array(count),
-    size: new Float64Array(count),
-    exchangeTsNs: new Float64Array(count),
-  };
-  let k = 0;
-  for (let i = 0; i < table.count; i++) {
-    const s = engineIndex[table.symbolIndex[i]];
-    if (table.kind[i] !== TickKind.Trade || s < 0) continue;
-    trades.symbolIndex[k] = s;
-    trades.price[k] = table.price[i];
-    trades.size[k] = table.size[i];
-    trades.exchangeTsNs[k] = table.exchangeTsNs[i];
-    k++;
-  }
-  return trades;
+  return { table, engineIndex, count };
+}
+
+/** The file's symbol numbering -> the engine's (`symbols`, in its order); -1 for a symbol not traded here. */
+function engineIndexOf(table: TickTable, symbols: readonly string[]): Int32Array {
+  const configured = new Map(symbols.map((symbol, index) => [symbol, index]));
+  return Int32Array.from(table.symbols, (symbol) => configured.get(symbol) ?? -1);
 }

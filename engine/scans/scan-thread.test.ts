@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/support/eventually.ts';
 import { seededRandom } from '../batch/series.ts';
-import type { HistoryTrades } from '../history/trade-history.ts';
+import { historyTrades } from '../history/trade-history.ts';
+import { TickKind } from '../wire/layout.ts';
 import type { ScanReport } from './scan-report.ts';
 import { BarScans, type BarScansOptions } from './scan-thread.ts';
 
@@ -73,13 +74,15 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
       return { s, price: price[s], size: 1 + (k % 7), atNs: 100 * SECOND + k * 100_000_000 };
     });
     const historyEnd = 2_500;
-    const history: HistoryTrades = {
+    const history = historyTrades({
+      symbols, // the file's numbering is the engine's here
       count: historyEnd,
       symbolIndex: Int32Array.from(all.slice(0, historyEnd), (t) => t.s),
+      kind: new Uint8Array(historyEnd).fill(TickKind.Trade),
       price: Float64Array.from(all.slice(0, historyEnd), (t) => t.price),
       size: Float64Array.from(all.slice(0, historyEnd), (t) => t.size),
       exchangeTsNs: Float64Array.from(all.slice(0, historyEnd), (t) => t.atNs),
-    };
+    }, symbols);
     // A panel of 24 + 64 rows: the 249 history bars wrap it almost three times, fed half a panel at a time.
     const options: Partial<BarScansOptions> = {
       panelBars: 24,

@@ -8,6 +8,7 @@ import { barScanOf, type MutableBarScan } from './bar-scan-view.ts';
 import { createScanArrays, type ScanSettings } from './bar-scanner.ts';
 import type { BackendReport } from './backend-report.ts';
 import type { HistoryTrades } from '../history/trade-history.ts';
+import { TickKind } from '../wire/layout.ts';
 import { ScanControl, ScanMode, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './scan.worker.ts' : './scan.worker.js', import.meta.url);
@@ -216,8 +217,11 @@ export class BarScans {
     const chunk = Math.max(1, panel.capacity >> 1);
     let fedThrough = -1;
     let fed = 0;
-    for (let k = 0; k < trades.count; k++) {
-      if (this.aggregator.onTrade(trades.symbolIndex[k], trades.price[k], trades.size[k], trades.exchangeTsNs[k]) === 0) continue;
+    const { table, engineIndex } = trades;
+    for (let i = 0; i < table.count; i++) {
+      const s = engineIndex[table.symbolIndex[i]];
+      if (table.kind[i] !== TickKind.Trade || s < 0) continue;
+      if (this.aggregator.onTrade(s, table.price[i], table.size[i], table.exchangeTsNs[i]) === 0) continue;
       const last = Atomics.load(panel.closed, 0) - 1;
       if (last - fedThrough >= chunk) {
         fed += await this.feedHistoryBars(last);
