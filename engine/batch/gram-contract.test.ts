@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildWasm } from '../../assembly/build.ts';
-import { gramBackends } from '../../test/support/batch-backends.ts';
-import type { AnyBatchBackend } from './batch-backend.ts';
+import { gramBackends, openedForSuite } from '../../test/support/batch-backends.ts';
 import { gramBatch } from './gram.ts';
 import { Mulberry32 } from '../random/mulberry32.ts';
 
@@ -32,13 +31,7 @@ function standardisedRows(rows: number, length: number, seed: number): Float64Ar
 }
 
 describe.each(backends)('gram on $name', ({ create, tolerance }) => {
-  let backend: AnyBatchBackend;
-  beforeAll(async () => {
-    backend = await create();
-  }, 60_000);
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const opened = openedForSuite(create);
 
   it.each([
     { rows: 1, length: 2 },
@@ -49,7 +42,7 @@ describe.each(backends)('gram on $name', ({ create, tolerance }) => {
   ])('equals the reference on $rows rows of $length values', async ({ rows, length }) => {
     const z = standardisedRows(rows, length, rows * 1000 + length);
     const expected = gramBatch(z, rows, length);
-    const got = await backend.gram(z, rows, length);
+    const got = await opened().gram(z, rows, length);
     expect(got).toHaveLength(rows * rows);
     for (let k = 0; k < rows * rows; k++) {
       if (tolerance === undefined) {
@@ -68,10 +61,10 @@ describe.each(backends)('gram on $name', ({ create, tolerance }) => {
   it('writes into a given out array and returns it; zero rows give an empty matrix', async () => {
     const z = standardisedRows(5, 9, 3);
     const out = new Float64Array(25);
-    expect(await backend.gram(z, 5, 9, out)).toBe(out);
+    expect(await opened().gram(z, 5, 9, out)).toBe(out);
     expect(out[1]).toBe(out[5]);
     expect(Math.abs(out[6] - 1)).toBeLessThan(tolerance ?? 1e-12);
-    expect(await backend.gram(new Float64Array(0), 0, 4)).toHaveLength(0);
+    expect(await opened().gram(new Float64Array(0), 0, 4)).toHaveLength(0);
   });
 
   it.each([
@@ -82,7 +75,7 @@ describe.each(backends)('gram on $name', ({ create, tolerance }) => {
     { label: 'wrong out', rows: 2, length: 3, z: 6, out: 3, message: 'out has 3 slots, expected the input length 4' },
   ])('refuses $label with the reference message', async ({ rows, length, z, out, message }) => {
     const output = out === undefined ? undefined : new Float64Array(out).fill(7);
-    await expect(Promise.resolve().then(() => backend.gram(new Float64Array(z), rows, length, output))).rejects.toThrow(new RangeError(message));
+    await expect(Promise.resolve().then(() => opened().gram(new Float64Array(z), rows, length, output))).rejects.toThrow(new RangeError(message));
     if (output) expect(Array.from(output)).toEqual([7, 7, 7]);
   });
 
@@ -91,7 +84,7 @@ describe.each(backends)('gram on $name', ({ create, tolerance }) => {
     z[17] = Number.NaN;
     z[30] = Number.POSITIVE_INFINITY;
     const out = new Float64Array(16).fill(7);
-    await expect(Promise.resolve().then(() => backend.gram(z, 4, 10, out))).rejects.toThrow(new RangeError('z[17] is not finite (NaN)'));
+    await expect(Promise.resolve().then(() => opened().gram(z, 4, 10, out))).rejects.toThrow(new RangeError('z[17] is not finite (NaN)'));
     expect(out.every((v) => v === 7)).toBe(true);
   });
 });

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildWasm } from '../../assembly/build.ts';
-import { gramBackends } from '../../test/support/batch-backends.ts';
-import type { AnyBatchBackend } from '../batch/batch-backend.ts';
+import { gramBackends, openedForSuite } from '../../test/support/batch-backends.ts';
 import { seededRandom } from '../batch/series.ts';
 import { createBarPanel, rowOffset, type BarPanel } from '../bars/bar-panel.ts';
 import { standardIndicators } from '../config/presets.ts';
@@ -39,13 +38,7 @@ function marketPanel(): BarPanel {
 }
 
 describe.each(backends)('correlation on $name', ({ create, tolerance }) => {
-  let backend: AnyBatchBackend;
-  beforeAll(async () => {
-    backend = await create();
-  }, 60_000);
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const opened = openedForSuite(create);
 
   it('equals the reference matrix, NaN for the missing and the flat symbol', async () => {
     const panel = marketPanel();
@@ -53,6 +46,7 @@ describe.each(backends)('correlation on $name', ({ create, tolerance }) => {
     const expected = new Float64Array(SYMBOLS * SYMBOLS);
     correlationMatrix(panel, BARS - 1, new CorrelationWorkspace(SYMBOLS, window), expected);
     const got = new Float64Array(SYMBOLS * SYMBOLS);
+    const backend = opened();
     const allocate = (backend as { allocate?: (n: number) => Float64Array }).allocate;
     await correlationMatrixOn(backend, panel, BARS - 1, new CorrelationWorkspace(SYMBOLS, window, allocate), got);
     expect(Number.isNaN(got[3 * SYMBOLS + 3])).toBe(true);
@@ -72,7 +66,7 @@ describe.each(backends)('correlation on $name', ({ create, tolerance }) => {
     const panel = marketPanel();
     const settings = { indicators: standardIndicators.slice(0, 3), correlation: { symbols: 30, window: 32 } };
     const reference = new BarScanner(panel, settings, () => 0);
-    const scanner = new BarScanner(panel, settings, () => 0, backend);
+    const scanner = new BarScanner(panel, settings, () => 0, opened());
     for (const bar of [10, 40, 41, BARS - 1]) {
       const [a, b] = [await reference.scan(bar), await scanner.scan(bar)];
       expect([...b.returnRank]).toEqual([...a.returnRank]);

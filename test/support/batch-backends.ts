@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { AnyBatchBackend } from '../../engine/batch/batch-backend.ts';
 import { createGpuBackend } from '../../engine/batch/gpu-backend.ts';
 import { GRAM_GPU_TOLERANCE } from '../../engine/batch/gram.ts';
@@ -23,3 +24,21 @@ export const gramBackends: readonly GramBackendUnderTest[] = [
   { name: 'workers (2 threads)', create: () => createWorkersBackend({ workers: 2 }) },
   { name: 'gpu', create: () => createGpuBackend(), tolerance: GRAM_GPU_TOLERANCE },
 ];
+
+/**
+ * Opens `create()`'s backend before the enclosing suite's tests and closes it after them; the returned function
+ * gives it to a test.
+ */
+export function openedForSuite(create: () => Promise<AnyBatchBackend>): () => AnyBatchBackend {
+  let backend: AnyBatchBackend | undefined;
+  beforeAll(async () => {
+    backend = await create();
+  }, 60_000);
+  afterAll(async () => {
+    await backend?.close();
+  });
+  return () => {
+    if (backend === undefined) throw new Error('the backend did not open');
+    return backend;
+  };
+}
