@@ -70,19 +70,25 @@ describe('engine control channel: CURVE, one request part, the latched cut', () 
       ['an unknown client key', { ...keys, clientPublicKey: stranger.publicKey, clientSecretKey: stranger.secretKey }],
       ['the wrong server key', { ...keys, serverPublicKey: stranger.publicKey }],
     ];
-    // Each client waits 2 s before it gives up and closes: long enough, on a loaded machine, for its handshake to reach
-    // the engine (a client that closes before its greeting was read is never refused: there is nothing to count).
-    for (const [, attempt] of attempts) {
-      await expect(sendControl(address(), ControlCommand.OrdersOff, { timeoutMs: 2_000, ...(attempt === undefined ? {} : { keys: attempt }) }))
+    const attempt = (clientKeys: ControlClientKeys | undefined) =>
+      expect(sendControl(address(), ControlCommand.OrdersOff, { timeoutMs: 600, ...(clientKeys === undefined ? {} : { keys: clientKeys }) }))
         .rejects.toThrow(/no answer from engine control socket/);
-    }
+    for (const [, clientKeys] of attempts) await attempt(clientKeys);
     expect(await status()).toMatchObject({ ordersEnabled: true, ordersLatched: false, controlAuthenticated: true });
     // A refusal is counted from the socket's handshake events, which libzmq reports asynchronously: on a loaded
     // machine they can come after the client gave up, so each count is awaited (it must still reach 1).
+    const count = (reason: string) => metric(new RegExp(`nexus_engine_control_refusals_total\\{reason="${reason}"\\} (\\d+)`));
+    // A client without CURVE sees the mismatch in the engine's greeting too, closes and resets the connection; an
+    // engine slower than it (a loaded machine) then never reads the client's greeting and counts handshake_failed
+    // (measured: 2 runs of the whole suite in 4). So it is tried again, a few times, until the engine has read one.
+    for (let tries = 1; ; tries++) {
+      const notCurve = await eventually(() => count('not_curve'), { until: (value) => value >= 1, timeoutMs: 2_000, what: 'a not_curve refusal counted' }).catch(() => 0);
+      if (notCurve >= 1 || tries === 5) break;
+      await attempt(undefined);
+    }
     for (const reason of ['not_curve', 'unknown_key', 'bad_server_key']) {
-      const count = () => metric(new RegExp(`nexus_engine_control_refusals_total\\{reason="${reason}"\\} (\\d+)`));
-      await eventually(count, { until: (value) => value >= 1, timeoutMs: 5_000, what: `a ${reason} refusal counted` });
-      expect(await count()).toBeGreaterThanOrEqual(1);
+      await eventually(() => count(reason), { until: (value) => value >= 1, timeoutMs: 5_000, what: `a ${reason} refusal counted` });
+      expect(await count(reason)).toBeGreaterThanOrEqual(1);
     }
     expect(await metric(/nexus_engine_control_commands_total\{command="orders-off",result="ok"\} (\d+)/)).toBe(0);
     expect(output).toContain(`Control peer refused reason=unknown_key address=127.0.0.1 client=${keyFingerprint(stranger.publicKey)}`);
