@@ -107,17 +107,19 @@ function referenceOrders(config: EngineConfig): RecordedOrder[] {
   return reference.orders;
 }
 
+// One layout per warm-state kernel set (docs/warm-start.md): the inline engine computes the states in wasm, each
+// worker of the workers layout in JS; both must trade exactly as the engine that streamed the history.
 describe.each([
-  ['inline', { layout: 'inline' }],
-  ['workers', { layout: 'workers', workers: 2 }],
-])('a real engine warm-started from history (%s layout)', (_name, pipeline) => {
+  ['inline', { layout: 'inline' }, 'wasm'],
+  ['workers', { layout: 'workers', workers: 2 }, 'js'],
+] as const)('a real engine warm-started from history (%s layout, backend %s)', (_name, pipeline, backend) => {
   it('is ready only once warm, then trades from its first live tick exactly as an engine running since the open', async () => {
     const gateway = await startGateway();
     const feed = await startFeed();
     // Scans on 100 ms bars: the history's 12 s are 119 closed bars, built before ready (docs/scans.md).
     const scans = { barIntervalMs: 100, panelBars: 32, indicators: ['ema-20', 'rsi-14'], correlation: { symbols: 4, window: 16 }, topSymbols: 2 };
     const config = parseEngineConfig(engineDocument(feed.address, gateway.address, {
-      pipeline, scans, backend: 'wasm',
+      pipeline, scans, backend,
       zeromq: {
         endpoints: [
           { name: 'md', role: 'marketData', address: feed.address },
@@ -132,7 +134,7 @@ describe.each([
     await engine.start();
     const status = engine.status() as { ready: boolean; warmStart: Record<string, unknown>; ticks: { received: number } };
     expect(status.ready).toBe(true);
-    expect(status.warmStart).toMatchObject({ state: 'warm', symbols: SYMBOLS.length, backend: 'js', shortSymbols: 0 });
+    expect(status.warmStart).toMatchObject({ state: 'warm', symbols: SYMBOLS.length, backend, shortSymbols: 0 });
     expect(status.warmStart.seededTrades).toBeGreaterThan(5_000);
     expect(status.warmStart.bars).toBe(119);
     const scanReports: ScanReport[] = [];
@@ -210,10 +212,12 @@ describe('an engine process with a history', () => {
     // main thread, so a probe sent during it is answered after it), and the warm start's line came first.
     expect(answers.slice(0, -1).every((answer) => /warming up/.test(answer))).toBe(true);
     expect(answers.at(-1)).toBe('ready');
-    expect(ready).toMatch(/Engine warm-started from history path=\S+ symbols=4 seededTrades=\d+ replayedTicks=\d+ durationMs=[\d.]+ backend=js/);
+    expect(ready).toMatch(/Engine warm-started from history path=\S+ symbols=4 seededTrades=\d+ replayedTicks=\d+ durationMs=[\d.]+ backend=wasm reason="backend auto: wasm runs the warm-state kernels/);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('nexus_engine_warm_start{state="warm"} 1');
     expect(metrics).toContain('nexus_engine_warm_start{state="cold"} 0');
+    expect(metrics).toContain('nexus_engine_warm_start_backend{backend="wasm"} 1');
+    expect(metrics).toContain('nexus_engine_warm_start_backend{backend="js"} 0');
     expect(metrics).toMatch(/nexus_engine_warm_start_trades\{part="replayed"\} [1-9]\d{3,}/);
     expect(metrics).toContain('nexus_engine_warm_start_short_symbols 0');
     expect(metrics).toContain('nexus_engine_ready 1');

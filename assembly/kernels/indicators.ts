@@ -445,3 +445,9 @@ export function stoch(
   const first = firstSlowK + sd - 1;
   for (let i = firstSlowK; i < first && i < n; i++) st(slowKOut, i, NaN);
 }
+
+// The warm-state kernels (a warm start's per-symbol states, bit for bit the JS ones) ship in this module too.
+export {
+  emaWarmState, rsiWarmState, atrWarmState, macdWarmState, smaWarmState, bbandsWarmState, vwapWarmState,
+  stochWarmScratchBytes, stochWarmState,
+} from './warm-state';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { endpointFor, type EngineConfig, type ScansConfig } from '../config/engine-config.ts';
 import { MarketDataSubscriber } from '../feed/market-data-subscriber.ts';
-import { createEngineMetrics, INDICATOR_BACKENDS, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
+import { createEngineMetrics, INDICATOR_BACKENDS, WARM_START_BACKENDS, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
 import { HistoryError, loadHistory, type LoadedHistory } from '../history/history-file.ts';
 import type { HistoryTrades } from '../history/trade-history.ts';
 import type { WarmStartReport } from '../pipeline/warm-start.ts';
@@ -167,6 +167,7 @@ export class Engine {
         counters.unownedDecisions = processor.unownedDecisions;
         counters.ownedSymbols = this.ownership.ownedSymbolCount();
         counters.warmStartState = WARM_START_STATES.indexOf(this.warmStart.state);
+        counters.warmStartBackend = WARM_START_BACKENDS.indexOf(this.warmStart.backend ?? 'none');
         counters.warmStartSeconds = (this.warmStart.durationMs ?? 0) / 1000;
         counters.warmStartSeededTrades = this.warmStart.seededTrades ?? 0;
         counters.warmStartReplayedTicks = this.warmStart.replayedTicks ?? 0;
@@ -277,7 +278,8 @@ export class Engine {
       this.warmStart = { ...this.warmStart, ...report };
       log(
         `Engine warm-started from history path=${config.history?.path ?? ''} symbols=${report.symbols} seededTrades=${report.seededTrades} ` +
-          `replayedTicks=${report.replayedTicks} durationMs=${report.durationMs.toFixed(1)} backend=${report.backend}`,
+          `replayedTicks=${report.replayedTicks} durationMs=${report.durationMs.toFixed(1)} backend=${report.backend} ` +
+          `reason="${report.backendReason}"`,
       );
     }
     if (this.scans !== undefined && loaded?.trades !== undefined) await this.warmBars(this.scans, loaded.trades);

@@ -149,7 +149,8 @@ export function defaultWasmDir(): string {
   return join(packageRoot(), 'build', 'wasm');
 }
 
-async function compile(path: string): Promise<object> {
+/** Compiles one of the kernel modules at `path`; an Error naming it and `npm run build:wasm` when it is missing. */
+export async function compileKernelModule(path: string): Promise<object> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -170,7 +171,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const dir = options.dir ?? defaultWasmDir();
   // Both compile at once; a failure is reported in argument order (not whichever read failed first), so a missing
   // build names the same file every time.
-  const [scalar, panel] = await Promise.allSettled([compile(join(dir, 'indicators.wasm')), compile(join(dir, 'indicators-simd.wasm'))]);
+  const [scalar, panel] = await Promise.allSettled([compileKernelModule(join(dir, 'indicators.wasm')), compileKernelModule(join(dir, 'indicators-simd.wasm'))]);
   if (scalar.status === 'rejected') throw scalar.reason;
   if (panel.status === 'rejected') throw panel.reason;
   const scalarModule = scalar.value;

@@ -2,7 +2,7 @@ import { Atr } from './atr.ts';
 import { BollingerBands } from './bbands.ts';
 import { Ema } from './ema.ts';
 import type { StreamingIndicator } from './indicator.ts';
-import { warmIndicator } from './warm-state.ts';
+import { jsWarmStates, warmIndicator, type WarmStateKernels } from './warm-state.ts';
 import { Macd } from './macd.ts';
 import { Rsi } from './rsi.ts';
 import { Sma } from './sma.ts';
@@ -64,10 +64,11 @@ export class IndicatorBank {
 
   /**
    * Warm start: brings every indicator, on a bank that has seen nothing yet, to the state `updateTrade` would leave
-   * after the trades `[from, to)` of `prices` and `sizes`, bit for bit (warm-state.ts).
+   * after the trades `[from, to)` of `prices` and `sizes`, bit for bit, its state computed by `kernels`
+   * (warm-state.ts).
    */
-  seed(prices: Float64Array, sizes: Float64Array, from: number, to: number): void {
+  seed(prices: Float64Array, sizes: Float64Array, from: number, to: number, kernels: WarmStateKernels = jsWarmStates): void {
     const columns = { high: prices, low: prices, close: prices, volume: sizes };
-    for (const indicator of this.indicators) warmIndicator(indicator, columns, from, to);
+    for (const indicator of this.indicators) warmIndicator(indicator, columns, from, to, kernels);
   }
 }

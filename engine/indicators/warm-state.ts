@@ -34,27 +34,52 @@ export interface HistoryColumns {
 }
 
 /**
- * Brings `indicator`, freshly constructed or reset, to the state `update` leaves after bars `[from, to)` of
- * `columns`: its kernel writes the state, `loadState` takes it.
+ * Where warm states are computed: the JS kernels of this file (`jsWarmStates`), or their WebAssembly ports
+ * (engine/batch/wasm-warm-states.ts), which write the same bits. A warm start takes one (warm-start.ts).
  */
-export function warmIndicator(indicator: StreamingIndicator, columns: HistoryColumns, from: number, to: number): void {
-  const { high, low, close, volume } = columns;
+export interface WarmStateKernels {
+  readonly name: 'js' | 'wasm';
+  /**
+   * Writes into `out` (from element 0, `indicator.stateSize` values) the state `indicator`'s `update` leaves after
+   * bars `[from, to)` of `columns`; false when there is no kernel for the indicator's class (nothing written).
+   */
+  stateAfter(indicator: StreamingIndicator, columns: HistoryColumns, from: number, to: number, out: Float64Array): boolean;
+}
+
+/** The JS kernels of this file. */
+export const jsWarmStates: WarmStateKernels = {
+  name: 'js',
+  stateAfter(indicator, columns, from, to, state) {
+    const { high, low, close, volume } = columns;
+    if (indicator instanceof Ema) emaWarmState(close, from, to, indicator.period, state, 0);
+    else if (indicator instanceof Rsi) rsiWarmState(close, from, to, indicator.period, state, 0);
+    else if (indicator instanceof Macd) macdWarmState(close, from, to, indicator.fastPeriod, indicator.slowPeriod, indicator.signalPeriod, state, 0);
+    else if (indicator instanceof Atr) atrWarmState(high, low, close, from, to, indicator.period, state, 0);
+    else if (indicator instanceof Sma) smaWarmState(close, from, to, indicator.period, state, 0);
+    else if (indicator instanceof BollingerBands) bbandsWarmState(close, from, to, indicator.period, indicator.stdDev, state, 0);
+    else if (indicator instanceof Vwap) vwapWarmState(high, low, close, volume, from, to, indicator.period, state, 0);
+    else if (indicator instanceof Stochastic) {
+      stochWarmState(high, low, close, from, to, indicator.fastKPeriod, indicator.slowKPeriod, indicator.slowDPeriod, state, 0);
+    } else return false;
+    return true;
+  },
+};
+
+/**
+ * Brings `indicator`, freshly constructed or reset, to the state `update` leaves after bars `[from, to)` of
+ * `columns`: `kernels` write the state, `loadState` takes it. An indicator without a kernel takes the bars through
+ * its own `update` (correct, only slower).
+ */
+export function warmIndicator(
+  indicator: StreamingIndicator, columns: HistoryColumns, from: number, to: number, kernels: WarmStateKernels = jsWarmStates,
+): void {
   const state = workspaceFor(indicator.stateSize);
-  if (indicator instanceof Ema) emaWarmState(close, from, to, indicator.period, state, 0);
-  else if (indicator instanceof Rsi) rsiWarmState(close, from, to, indicator.period, state, 0);
-  else if (indicator instanceof Macd) macdWarmState(close, from, to, indicator.fastPeriod, indicator.slowPeriod, indicator.signalPeriod, state, 0);
-  else if (indicator instanceof Atr) atrWarmState(high, low, close, from, to, indicator.period, state, 0);
-  else if (indicator instanceof Sma) smaWarmState(close, from, to, indicator.period, state, 0);
-  else if (indicator instanceof BollingerBands) bbandsWarmState(close, from, to, indicator.period, indicator.stdDev, state, 0);
-  else if (indicator instanceof Vwap) vwapWarmState(high, low, close, volume, from, to, indicator.period, state, 0);
-  else if (indicator instanceof Stochastic) {
-    stochWarmState(high, low, close, from, to, indicator.fastKPeriod, indicator.slowKPeriod, indicator.slowDPeriod, state, 0);
-  } else {
-    // An indicator without a kernel: the whole history through its own update (correct, only slower).
-    for (let t = from; t < to; t++) indicator.update(close[t], high[t], low[t], volume[t]);
+  if (kernels.stateAfter(indicator, columns, from, to, state)) {
+    indicator.loadState(state, 0);
     return;
   }
-  indicator.loadState(state, 0);
+  const { high, low, close, volume } = columns;
+  for (let t = from; t < to; t++) indicator.update(close[t], high[t], low[t], volume[t]);
 }
 
 // Kernel workspace, grown on demand and reused: a warm start allocates nothing per symbol once it has seen its

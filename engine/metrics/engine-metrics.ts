@@ -42,6 +42,8 @@ export const INDICATOR_BACKENDS = ['none', 'js', 'wasm', 'workers', 'gpu'] as co
 
 /** Label values of `nexus_engine_warm_start{state}`, indexed by EngineCounters.warmStartState. */
 export const WARM_START_STATES = ['none', 'warm', 'cold'] as const;
+/** Label values of `nexus_engine_warm_start_backend{backend}`, indexed by EngineCounters.warmStartBackend. */
+export const WARM_START_BACKENDS = ['none', 'js', 'wasm'] as const;
 
 /** Label values of `nexus_engine_scans_total{result}`, indexed like EngineCounters.scans. */
 export const SCAN_RESULTS = ['completed', 'skipped', 'torn', 'failed'] as const;
@@ -82,6 +84,8 @@ export class EngineCounters {
   ownedSymbols = 0;
   /** The start's warm start, as an index of WARM_START_STATES: none configured, warm, or cold after a problem. */
   warmStartState = 0;
+  /** Where the warm start's indicator states were computed, as an index of WARM_START_BACKENDS (0: no warm start). */
+  warmStartBackend = 0;
   /** The batch backend the scans' correlation runs on, as an index of INDICATOR_BACKENDS (0: none). */
   indicatorBackend = 0;
   /** Scans whose correlation the batch backend failed (js computed it). */
@@ -475,6 +479,8 @@ export class EngineMetrics {
       ['backend'], INDICATOR_BACKENDS.map((backend, i) => ({ labels: { backend }, read: () => (c.indicatorBackend === i ? 1 : 0) })));
     this.counter('indicator_backend_fallbacks_total', 'Scans whose correlation the batch backend failed (a lost GPU device, a size past its buffers): js computed it instead, with the same values. The log names the error.', [],
       one(() => c.backendFallbacks));
+    this.gauge('warm_start_backend', 'Where the warm start computed the indicators\' states, 1 for the one used: none (no warm start), js or wasm (the same states bit for bit; wasm unless the backend is js). Why is in the status and the log.',
+      ['backend'], WARM_START_BACKENDS.map((backend, i) => ({ labels: { backend }, read: () => (c.warmStartBackend === i ? 1 : 0) })));
     this.gauge('warm_start_seconds', 'Time the warm start from history took (0 without one), in seconds.', [], one(() => c.warmStartSeconds));
     this.gauge('warm_start_trades', 'Trades of history behind the warm start: seeded straight into the indicators, or replayed through the strategies (ticks, quotes included).',
       ['part'], [{ labels: { part: 'seeded' }, read: () => c.warmStartSeededTrades }, { labels: { part: 'replayed' }, read: () => c.warmStartReplayedTicks }]);

@@ -13,6 +13,7 @@ import type { Pipeline, TradeObserver } from './pipeline.ts';
 import { TickProcessor, createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
 import { discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 import { warmStart } from './warm-start.ts';
+import { openWarmStateKernels } from '../batch/warm-state-kernels.ts';
 import type { TradeHistory } from '../history/trade-history.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 import { SymbolOwnership, type OwnershipCells } from '../ownership/symbol-ownership.ts';
@@ -101,12 +102,14 @@ export class InlinePipeline implements TickHandler, Pipeline {
 
   /**
    * Runs the JIT warm-up on a scratch pipeline (this one's state is untouched), then the warm start from `history`
-   * on this pipeline's own processor (every symbol), and resolves with the report.
+   * on this pipeline's own processor (every symbol, on the warm-state kernels of the config's `backend`), and
+   * resolves with the report.
    */
-  start(history?: TradeHistory): Promise<WarmupReport> {
+  async start(history?: TradeHistory): Promise<WarmupReport> {
     const warmup = runInlineWarmup(this.config, this.clockNs);
-    if (history === undefined) return Promise.resolve(warmup);
-    return Promise.resolve({ ...warmup, warmStart: warmStart(this.processor, history, () => true, this.clockNs) });
+    if (history === undefined) return warmup;
+    const kernels = await openWarmStateKernels(this.config.backend);
+    return { ...warmup, warmStart: warmStart(this.processor, history, () => true, this.clockNs, kernels) };
   }
 
   /** Processes one market-data frame and publishes everything it produced. */

@@ -10,6 +10,7 @@ import { createWaitStrategy } from '../ring/wait-strategy.ts';
 import { OrderIdSource } from './order.ts';
 import { ShardWorker, runShardWarmup, shardOfSymbol } from './shard-worker.ts';
 import { warmStart } from './warm-start.ts';
+import { openWarmStateKernels } from '../batch/warm-state-kernels.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import { SharedLatencyRecorder } from '../metrics/shared-latency.ts';
@@ -42,7 +43,10 @@ const jit = runShardWarmup(data.config, monoNowNs, data.warmupTicks);
 const workers = data.config.pipeline.workers;
 const warmup = data.history === undefined ? jit : {
   ...jit,
-  warmStart: warmStart(shard.processor, data.history, (symbol) => shardOfSymbol(symbol, workers) === data.workerIndex, monoNowNs),
+  warmStart: warmStart(
+    shard.processor, data.history, (symbol) => shardOfSymbol(symbol, workers) === data.workerIndex, monoNowNs,
+    await openWarmStateKernels(data.config.backend),
+  ),
 };
 // The history is not needed after this: drop this thread's hold on its shared buffers, so they can be freed.
 delete (data as { history?: unknown }).history;

@@ -11,6 +11,7 @@ import { StrategyWatchdog } from '../strategy/strategy-watchdog.ts';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from '../indicators/indicator-bank.ts';
+import type { WarmStateKernels } from '../indicators/warm-state.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
@@ -198,8 +199,8 @@ export class TickProcessor implements StrategyActions {
    * `[from, to)` of `prices`/`sizes` would leave, bit for bit (IndicatorBank.seed), and marks its last price with
    * the last of them. Only on a processor that has not seen a tick of this symbol.
    */
-  seedIndicators(symbolIndex: number, prices: Float64Array, sizes: Float64Array, from: number, to: number): void {
-    this.banks[symbolIndex].seed(prices, sizes, from, to);
+  seedIndicators(symbolIndex: number, prices: Float64Array, sizes: Float64Array, from: number, to: number, kernels?: WarmStateKernels): void {
+    this.banks[symbolIndex].seed(prices, sizes, from, to, kernels);
     if (to > from) {
       this.lastPrice[symbolIndex] = prices[to - 1];
       this.options.risk.onTrade(symbolIndex, prices[to - 1]);

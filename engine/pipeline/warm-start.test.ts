@@ -8,6 +8,8 @@ import { loadStrategyModules } from '../strategy/strategy-modules.ts';
 import type { TickTable } from '../sim/tick-csv.ts';
 import { TickKind } from '../wire/layout.ts';
 import { warmStart } from './warm-start.ts';
+import { jsWarmStates } from '../indicators/warm-state.ts';
+import { openWasmWarmStates } from '../batch/wasm-warm-states.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG', 'META'];
 
@@ -62,11 +64,15 @@ describe('warmStart: a processor seeded from history decides as one that streame
   const settings = { maxTradesPerSymbol: 3_000, strategyReplayTrades: 20 };
   const arranged = arrangeHistory(history, SYMBOLS, 'memory', { history: settings, requiredTrades: longestWarmup(config.indicators) });
 
-  it('gives the same indicator values on every live trade and the same orders on the next ~1,000 trades', () => {
+  const kernelSets = [
+    { name: 'js', open: () => Promise.resolve(jsWarmStates) },
+    { name: 'wasm', open: () => openWasmWarmStates() },
+  ] as const;
+  it.each(kernelSets)('on $name kernels: gives the same indicator values on every live trade and the same orders on the next ~1,000 trades', async ({ name, open }) => {
     const reference = streamedSinceOpen(config, history, settings.maxTradesPerSymbol);
     const warm = recordingProcessor(config);
-    const report = warmStart(warm.processor, arranged, () => true, () => 0);
-    expect(report).toMatchObject({ symbols: SYMBOLS.length, backend: 'js' });
+    const report = warmStart(warm.processor, arranged, () => true, () => 0, { kernels: await open(), reason: 'test' });
+    expect(report).toMatchObject({ symbols: SYMBOLS.length, backend: name, backendReason: 'test' });
     expect(report.seededTrades).toBeGreaterThan(10_000);
     expect(report.replayedTicks).toBeGreaterThanOrEqual(SYMBOLS.length * settings.strategyReplayTrades);
     // Nothing from the history reached the sink, the counters or the risk engine's positions.

@@ -1,6 +1,8 @@
 import type { TickProcessor } from './tick-processor.ts';
 import { TickKind } from '../wire/layout.ts';
 import type { TradeHistory } from '../history/trade-history.ts';
+import { jsWarmStates, type WarmStateKernels } from '../indicators/warm-state.ts';
+import type { WarmStateKernelChoice } from '../batch/warm-state-kernels.ts';
 
 /** What a warm start did, for the log, the metrics and the ready message of each thread. */
 export interface WarmStartReport {
@@ -12,15 +14,17 @@ export interface WarmStartReport {
   readonly replayedTicks: number;
   /** Time for both steps, in milliseconds. */
   readonly durationMs: number;
-  /** Where the indicator states were computed: `js`, the warm-state kernels on this thread. */
-  readonly backend: 'js';
+  /** Where the indicator states were computed: the warm-state kernels on this thread, `js` or `wasm`. */
+  readonly backend: WarmStateKernels['name'];
+  /** Why those kernels (openWarmStateKernels). */
+  readonly backendReason: string;
 }
 
 /**
  * Warms `processor` from `history` for the symbols `covers` accepts (all of them inline; a worker its shard):
  *
- *   1. per symbol, the seeded trades straight into its indicators (warm-state kernels, bit for bit what
- *      streaming them would leave), its last price, and the book before its replay;
+ *   1. per symbol, the seeded trades straight into its indicators (warm-state kernels, `kernels`: js or wasm, bit
+ *      for bit what streaming them would leave), its last price, and the book before its replay;
  *   2. the replayed ticks, in file order, through the processor with orders suppressed (replayHistory), which
  *      also brings the indicators over the replayed trades the ordinary way; a strategy's `timeNs` is the tick's
  *      exchange time moved onto `clockNs`, the last replayed tick at the moment the replay began.
@@ -34,7 +38,9 @@ export function warmStart(
   history: TradeHistory,
   covers: (symbolIndex: number) => boolean,
   clockNs: () => number,
+  choice: WarmStateKernelChoice = { kernels: jsWarmStates, reason: 'as configured' },
 ): WarmStartReport {
+  const kernels = choice.kernels;
   const started = clockNs();
   const symbolCount = history.seedEnd.length;
   let symbols = 0;
@@ -44,7 +50,7 @@ export function warmStart(
     symbols++;
     const from = history.tradeStart[s];
     const to = history.seedEnd[s];
-    processor.seedIndicators(s, history.prices, history.sizes, from, to);
+    processor.seedIndicators(s, history.prices, history.sizes, from, to, kernels);
     processor.seedBook(s, history.bids[s], history.asks[s]);
     seededTrades += to - from;
   }
@@ -63,5 +69,5 @@ export function warmStart(
     if (kind === TickKind.Trade) processor.onTrade(s, replay.price[k], replay.size[k], timeNs);
     else processor.onQuote(s, kind === TickKind.Bid, replay.price[k], timeNs);
   });
-  return { symbols, seededTrades, replayedTicks, durationMs: (clockNs() - started) / 1e6, backend: 'js' };
+  return { symbols, seededTrades, replayedTicks, durationMs: (clockNs() - started) / 1e6, backend: kernels.name, backendReason: choice.reason };
 }

@@ -567,7 +567,9 @@ function combineWarmStarts(starts: readonly WarmStartReport[]): WarmStartReport 
     seededTrades: starts.reduce((sum, r) => sum + r.seededTrades, 0),
     replayedTicks: starts.reduce((sum, r) => sum + r.replayedTicks, 0),
     durationMs: Math.max(...starts.map((r) => r.durationMs)),
-    backend: 'js',
+    // Every worker opens the same kernels for the same config; one that could not load wasm says so.
+    backend: starts.every((r) => r.backend === 'wasm') ? 'wasm' : 'js',
+    backendReason: (starts.find((r) => r.backend !== 'wasm') ?? starts[0]).backendReason,
   };
 }
 

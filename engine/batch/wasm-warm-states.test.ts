@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { instantiate, validateIndicatorSpec } from '../indicators/registry.ts';
+import type { StreamingIndicator } from '../indicators/indicator.ts';
+import { jsWarmStates, warmIndicator, type HistoryColumns } from '../indicators/warm-state.ts';
+import { randomWalkBars, seededRandom } from './series.ts';
+import { openWasmWarmStates, type WasmWarmStates } from './wasm-warm-states.ts';
+
+// The wasm warm-state kernels against the JS ones (which warm-state.test.ts holds to the streaming classes): the
+// same state, bit for bit, for every indicator class, on bars (high, low, close apart) and on trades (one price
+// column, as a warm start passes them), over windows that cross the windowed indicators' re-summations, through
+// flat and untraded stretches and for periods past the re-summation interval.
+const specs: readonly { type: string; params: Record<string, number> }[] = [
+  { type: 'sma', params: { period: 20 } },
+  { type: 'sma', params: { period: 1500 } },
+  { type: 'ema', params: { period: 12 } },
+  { type: 'rsi', params: { period: 14 } },
+  { type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } },
+  { type: 'bbands', params: { period: 20, stdDev: 2 } },
+  { type: 'bbands', params: { period: 1100, stdDev: 2.5 } },
+  { type: 'atr', params: { period: 14 } },
+  { type: 'vwap', params: { period: 20 } },
+  { type: 'stoch', params: { fastKPeriod: 14, slowKPeriod: 3, slowDPeriod: 3 } },
+  { type: 'stoch', params: { fastKPeriod: 5, slowKPeriod: 1030, slowDPeriod: 3 } },
+];
+
+const build = (spec: { type: string; params: Record<string, number> }): StreamingIndicator => instantiate(validateIndicatorSpec(spec, 'spec'));
+
+function stateOf(indicator: StreamingIndicator): Float64Array {
+  const state = new Float64Array(indicator.stateSize);
+  indicator.saveState(state, 0);
+  return state;
+}
+
+describe('wasm warm-state kernels', () => {
+  let wasm: WasmWarmStates;
+  beforeAll(async () => {
+    wasm = await openWasmWarmStates();
+  });
+
+  const bars = randomWalkBars(12_000, 5);
+  bars.volume[3_990] = 1e17;
+  for (let i = 4_000; i < 4_300; i++) {
+    bars.close[i] = bars.close[3_999];
+    bars.high[i] = bars.close[3_999];
+    bars.low[i] = bars.close[3_999];
+    bars.volume[i] = i < 4_010 ? 1e-3 : 0;
+  }
+  const trades: HistoryColumns = { high: bars.close, low: bars.close, close: bars.close, volume: bars.volume };
+  const random = seededRandom(23);
+  const windows = [[0, 0], [10, 11], [100, 130], [0, 2_000], [500, 2_500], [3_900, 4_250], [1, 9_000],
+    ...Array.from({ length: 5 }, () => {
+      const from = Math.floor(random() * 3_000);
+      return [from, from + Math.floor(random() * 6_000)];
+    })];
+
+  for (const spec of specs) {
+    it(`${spec.type} ${JSON.stringify(spec.params)}: the JS kernel's state, bit for bit, on bars and on trades`, () => {
+      for (const columns of [bars, trades]) {
+        for (const [from, to] of windows) {
+          const indicator = build(spec);
+          const expected = new Float64Array(indicator.stateSize).fill(-1);
+          const actual = new Float64Array(indicator.stateSize).fill(-2);
+          expect(jsWarmStates.stateAfter(indicator, columns, from, to, expected)).toBe(true);
+          expect(wasm.stateAfter(indicator, columns, from, to, actual)).toBe(true);
+          for (let k = 0; k < expected.length; k++) {
+            if (!Object.is(actual[k], expected[k])) {
+              throw new Error(`${columns === trades ? 'trades' : 'bars'} [${from}, ${to}): state slot ${k} is ${actual[k]}, JS ${expected[k]}`);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it('warms an indicator as streaming leaves it, and takes new columns and ranges, not a stale copy', () => {
+    for (const [from, to] of [[0, 3_000], [0, 2_999], [7, 2_999]]) {
+      for (const columns of [bars, trades]) {
+        const streamed = build(specs[9]);
+        for (let i = from; i < to; i++) streamed.update(columns.close[i], columns.high[i], columns.low[i], columns.volume[i]);
+        const warmed = build(specs[9]);
+        warmIndicator(warmed, columns, from, to, wasm);
+        expect(Array.from(stateOf(warmed))).toEqual(Array.from(stateOf(streamed)));
+      }
+    }
+  });
+
+  it('says so for an indicator it has no kernel for, and writes nothing', () => {
+    const unknown = { type: 'custom', stateSize: 4 } as unknown as StreamingIndicator;
+    const out = new Float64Array(4).fill(3);
+    expect(wasm.stateAfter(unknown, trades, 0, 100, out)).toBe(false);
+    expect(Array.from(out)).toEqual([3, 3, 3, 3]);
+  });
+});
