@@ -57,6 +57,23 @@ describe('cross-sections', () => {
     expect(() => crossSectionRank(new Float64Array(5_001), new Float64Array(5_001), work)).toThrow(/5001 values exceed the rank workspace's 5000/);
   });
 
+  it('equals the definition where values cluster: fat tails, a far outlier, an infinity, runs of equal values', () => {
+    const random = seededRandom(9);
+    const work = new RankWorkspace(6_000);
+    // The clusters land in one bucket or a few, which are sorted by insertion, quicksort or the radix sort by size.
+    for (const n of [30, 500, 3_000, 6_000]) {
+      const fat = Array.from({ length: n }, () => (random() - 0.5) ** 7);
+      const outlier = Array.from({ length: n }, (_, i) => (i === 0 ? 1e9 : random()));
+      const infinite = Array.from({ length: n }, (_, i) => (i === 1 ? -Infinity : Math.round(random() * 50) / 7));
+      const equalRuns = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1e9 : i % 3 === 1 ? 2 : 2 + Number.EPSILON * 2 * Math.floor(random() * 4)));
+      for (const values of [fat, outlier, infinite, equalRuns]) {
+        const out = new Float64Array(n);
+        crossSectionRank(Float64Array.from(values), out, work);
+        expect([...out]).toEqual(textbookRank(values));
+      }
+    }
+  });
+
   it('z-scores against the mean and population deviation of the values there are', () => {
     const z = zscore([1, 2, 3, NaN]);
     expect(z[0]).toBeCloseTo(-Math.sqrt(1.5), 12);
