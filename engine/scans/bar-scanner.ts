@@ -1,5 +1,5 @@
 import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
-import { IndicatorColumn } from '../indicators/indicator-column.ts';
+import { columnKernelFor, type ColumnKernel } from '../indicators/column-kernels.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { correlationMatrix, correlationMatrixOn, CorrelationWorkspace, jsGram, type GramBackend } from './correlation.ts';
 import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
@@ -8,8 +8,8 @@ import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-sec
  * The scan at a bar close over the whole universe (docs/scans.md):
  *
  *   1. the configured per-bar indicators of every symbol take in the new bar, incrementally: each close updates
- *      each symbol once (its own streaming instances, an IndicatorColumn per indicator, fed the bar's close,
- *      high, low, volume);
+ *      each symbol once (a column kernel per indicator, column-kernels.ts: every symbol's state in typed arrays,
+ *      its values bit for bit its class's, fed the bar's close, high, low, volume);
  *   2. cross-sections across the symbols: the bar's return and each indicator's first output, ranked and z-scored;
  *   3. optionally, the rolling correlation matrix of returns of the first `correlation.symbols` symbols over the
  *      last `correlation.window` bars (correlation.ts), its N-squared part on the engine's batch backend (`gram`).
@@ -77,8 +77,8 @@ export class BarScanner {
   backendFallbacks = 0;
   /** The last such failure's message. */
   lastBackendError = '';
-  /** Per scanned indicator, every symbol's instance (IndicatorColumn: one receiver class per loop). */
-  private readonly columns: IndicatorColumn[];
+  /** Per scanned indicator, its column kernel over every symbol. */
+  private readonly columns: ColumnKernel[];
   /** The next bar number the indicators have not taken in yet. */
   private nextBar = 0;
   private readonly rankWork: RankWorkspace;
@@ -92,8 +92,8 @@ export class BarScanner {
     slots?: readonly ScanArrays[],
   ) {
     const n = panel.symbols;
-    this.columns = settings.indicators.map((spec, i) => new IndicatorColumn(
-      Array.from({ length: n }, () => createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`)),
+    this.columns = settings.indicators.map((spec, i) => columnKernelFor(
+      createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`), n,
     ));
     const correlation = settings.correlation;
     if (correlation !== undefined) {
@@ -174,7 +174,7 @@ export class BarScanner {
     crossSectionZScore(result.returns, result.returnZ);
     for (let k = 0; k < this.columns.length; k++) {
       const values = result.values[k];
-      this.columns[k].read(0, values);
+      values.set(this.columns[k].value);
       crossSectionRank(values, result.ranks[k], this.rankWork);
       crossSectionZScore(values, result.zscores[k]);
     }

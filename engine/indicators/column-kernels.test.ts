@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { randomWalkBars } from '../batch/series.ts';
+import { columnKernelFor } from './column-kernels.ts';
+import type { StreamingIndicator } from './indicator.ts';
+import { instantiate, validateIndicatorSpec } from './registry.ts';
+
+// Every column kernel against its class, one instance per symbol fed the same bars: the first output of every
+// symbol after every bar, bit for bit. Symbols start on different bars (NaN closes before), and the bars cross the
+// windowed indicators' re-summations, a flat and untraded stretch, and an enormous print (VWAP's re-summation
+// when rounding leaves its volume sum at or below 0).
+const specs: readonly { type: string; params: Record<string, number> }[] = [
+  { type: 'sma', params: { period: 20 } },
+  { type: 'sma', params: { period: 1030 } },
+  { type: 'ema', params: { period: 12 } },
+  { type: 'rsi', params: { period: 14 } },
+  { type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } },
+  { type: 'bbands', params: { period: 20, stdDev: 2 } },
+  { type: 'bbands', params: { period: 1030, stdDev: 2.5 } },
+  { type: 'atr', params: { period: 14 } },
+  { type: 'vwap', params: { period: 20 } },
+  { type: 'vwap', params: { period: 50 } },
+  { type: 'stoch', params: { fastKPeriod: 14, slowKPeriod: 3, slowDPeriod: 3 } },
+  { type: 'stoch', params: { fastKPeriod: 5, slowKPeriod: 1030, slowDPeriod: 3 } },
+];
+
+const SYMBOLS = 24;
+const BARS = 2_600;
+
+/** Bar-major rows of SYMBOLS random walks; symbol s has no bars (NaN) before bar 7 * s. */
+function universe(): { close: Float64Array[]; high: Float64Array[]; low: Float64Array[]; volume: Float64Array[] } {
+  const rows = { close: [] as Float64Array[], high: [] as Float64Array[], low: [] as Float64Array[], volume: [] as Float64Array[] };
+  const walks = Array.from({ length: SYMBOLS }, (_, s) => randomWalkBars(BARS, s + 1, 20 + s));
+  const flat = walks[3];
+  flat.volume[1_190] = 1e17;
+  for (let b = 1_200; b < 1_500; b++) {
+    flat.close[b] = flat.close[1_199];
+    flat.high[b] = flat.close[1_199];
+    flat.low[b] = flat.close[1_199];
+    flat.volume[b] = b < 1_210 ? 1e-3 : 0;
+  }
+  for (let b = 0; b < BARS; b++) {
+    for (const field of ['close', 'high', 'low', 'volume'] as const) {
+      rows[field].push(Float64Array.from(walks, (walk, s) => (b < 7 * s ? Number.NaN : walk[field][b])));
+    }
+  }
+  return rows;
+}
+
+const build = (spec: { type: string; params: Record<string, number> }): StreamingIndicator => instantiate(validateIndicatorSpec(spec, 'spec'));
+
+describe('column kernels: an indicator across many symbols, in state arrays', () => {
+  const rows = universe();
+  for (const spec of specs) {
+    it(`${spec.type} ${JSON.stringify(spec.params)}: every symbol's first output is its class's, bit for bit, after every bar`, () => {
+      const instances = Array.from({ length: SYMBOLS }, () => build(spec));
+      const kernel = columnKernelFor(instances[0], SYMBOLS);
+      let stable = 0;
+      for (let b = 0; b < BARS; b++) {
+        const close = rows.close[b];
+        kernel.update(close, rows.high[b], rows.low[b], rows.volume[b]);
+        for (let s = 0; s < SYMBOLS; s++) {
+          if (close[s] === close[s]) instances[s].update(close[s], rows.high[b][s], rows.low[b][s], rows.volume[b][s]);
+          const expected = instances[s].output(0);
+          if (!Object.is(kernel.value[s], expected)) throw new Error(`bar ${b}, symbol ${s}: ${kernel.value[s]}, class ${expected}`);
+          if (instances[s].isStable) stable++;
+        }
+      }
+      expect(stable).toBeGreaterThan(0); // the comparison reached stable outputs, not only NaN
+    });
+  }
+
+  it('refuses an indicator it has no kernel for', () => {
+    const custom = { type: 'custom' } as unknown as StreamingIndicator;
+    expect(() => columnKernelFor(custom, 4)).toThrow(/no column kernel for indicator type custom/);
+  });
+});
