@@ -10,7 +10,7 @@ export interface WarmStateKernelChoice {
 
 /**
  * The warm-state kernels for the engine's `backend` (docs/warm-start.md): `js` runs the JS kernels; every other
- * choice runs the WebAssembly ports, which write the same states bit for bit and run a warm start about 1.6x
+ * choice runs the WebAssembly ports, which write the same states bit for bit and run a warm start about 1.5x
  * faster (bench/inpod.ts, `warmStart`). Neither the GPU nor the worker pool has warm-state kernels: a warm start is
  * thousands of short recursions, one per symbol and indicator, which is latency-bound work for a GPU, and the
  * workers layout already warms its shards on their own threads at once. If the wasm module cannot be loaded the
