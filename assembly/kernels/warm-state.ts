@@ -16,18 +16,6 @@ function alignedStart(length: i32, alignment: i32, warmupPeriod: i32): i32 {
   return (length - warmupPeriod) / alignment * alignment;
 }
 
-/** indicator.ts leastCommonMultiple. */
-function leastCommonMultiple(a: i32, b: i32): i32 {
-  let x = a;
-  let y = b;
-  while (y != 0) {
-    const r = x % y;
-    x = y;
-    y = r;
-  }
-  return (a / x) * b;
-}
-
 /** rolling-sum.ts windowSum: values[from, to) summed in index order from 0. */
 function sumOf(values: usize, from: i32, to: i32): f64 {
   let s = 0.0;
@@ -435,14 +423,17 @@ function writeRollingSum(
   for (let k = 0; k < period; k++) st(out, offset + 3 + k, k < count ? ld(ring, (head - count + k) & mask) : 0.0);
 }
 
-/** stochWarmState; `scratch` holds stochWarmScratchBytes(...) bytes. */
+/**
+ * stochWarmState; `scratch` holds stochWarmScratchBytes(...) bytes. `start` is the aligned tail's first bar, which
+ * the caller computes as the JS kernel does (the least common multiple of the two re-summation intervals can pass
+ * 2^31 for large periods, so it is not computed in i32 here).
+ */
 export function stochWarmState(
-  high: usize, low: usize, close: usize, n: i32, fastKPeriod: i32, slowKPeriod: i32, slowDPeriod: i32,
+  high: usize, low: usize, close: usize, n: i32, start: i32, fastKPeriod: i32, slowKPeriod: i32, slowDPeriod: i32,
   out: usize, scratch: usize,
 ): void {
   const everyK = resyncInterval(slowKPeriod);
   const everyD = resyncInterval(slowDPeriod);
-  const start = alignedStart(n, leastCommonMultiple(everyK, everyD), fastKPeriod + slowKPeriod + slowDPeriod - 2);
   const capacity = nextPow2(fastKPeriod + 1);
   const kMask = nextPow2(slowKPeriod) - 1;
   const dMask = nextPow2(slowDPeriod) - 1;

@@ -1,12 +1,6 @@
 import type { IndicatorBackendChoice } from '../config/engine-config.ts';
-import { jsWarmStates, type WarmStateKernels } from '../indicators/warm-state.ts';
+import { jsWarmStates, type WarmStateKernelChoice } from '../indicators/warm-state.ts';
 import { openWasmWarmStates } from './wasm-warm-states.ts';
-
-/** The warm-state kernels a warm start runs on, and why those. */
-export interface WarmStateKernelChoice {
-  readonly kernels: WarmStateKernels;
-  readonly reason: string;
-}
 
 /**
  * The warm-state kernels for the engine's `backend` (docs/warm-start.md): `js` runs the JS kernels; every other

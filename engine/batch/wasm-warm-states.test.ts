@@ -46,8 +46,12 @@ describe('wasm warm-state kernels', () => {
     bars.volume[i] = i < 4_010 ? 1e-3 : 0;
   }
   const trades: HistoryColumns = { high: bars.close, low: bars.close, close: bars.close, volume: bars.volume };
+  // Lows of -0 (and a NaN high) in places: the stochastic's wasm kernel then takes the deque path, not pmax/pmin.
+  const signed: HistoryColumns = { ...bars, high: bars.high.slice(), low: bars.low.slice() };
+  for (let i = 150; i < 12_000; i += 997) signed.low[i] = -0;
+  signed.high[2_345] = Number.NaN;
   const random = seededRandom(23);
-  const windows = [[0, 0], [10, 11], [100, 130], [0, 2_000], [500, 2_500], [3_900, 4_250], [1, 9_000],
+  const windows = [[0, 0], [10, 11], [100, 114], [100, 115], [100, 130], [0, 2_000], [500, 2_500], [3_900, 4_250], [1, 9_000],
     ...Array.from({ length: 5 }, () => {
       const from = Math.floor(random() * 3_000);
       return [from, from + Math.floor(random() * 6_000)];
@@ -55,7 +59,7 @@ describe('wasm warm-state kernels', () => {
 
   for (const spec of specs) {
     it(`${spec.type} ${JSON.stringify(spec.params)}: the JS kernel's state, bit for bit, on bars and on trades`, () => {
-      for (const columns of [bars, trades]) {
+      for (const columns of [bars, trades, signed]) {
         for (const [from, to] of windows) {
           const indicator = build(spec);
           const expected = new Float64Array(indicator.stateSize).fill(-1);
@@ -64,7 +68,8 @@ describe('wasm warm-state kernels', () => {
           expect(wasm.stateAfter(indicator, columns, from, to, actual)).toBe(true);
           for (let k = 0; k < expected.length; k++) {
             if (!Object.is(actual[k], expected[k])) {
-              throw new Error(`${columns === trades ? 'trades' : 'bars'} [${from}, ${to}): state slot ${k} is ${actual[k]}, JS ${expected[k]}`);
+              const which = columns === trades ? 'trades' : columns === signed ? 'bars with -0 lows' : 'bars';
+              throw new Error(`${which} [${from}, ${to}): state slot ${k} is ${actual[k]}, JS ${expected[k]}`);
             }
           }
         }
@@ -73,8 +78,9 @@ describe('wasm warm-state kernels', () => {
   }
 
   it('warms an indicator as streaming leaves it, and takes new columns and ranges, not a stale copy', () => {
-    for (const [from, to] of [[0, 3_000], [0, 2_999], [7, 2_999]]) {
-      for (const columns of [bars, trades]) {
+    // The same columns with another range in a row, then other columns: each must be copied in again.
+    for (const columns of [bars, trades]) {
+      for (const [from, to] of [[0, 3_000], [0, 2_999], [7, 2_999]]) {
         const streamed = build(specs[9]);
         for (let i = from; i < to; i++) streamed.update(columns.close[i], columns.high[i], columns.low[i], columns.volume[i]);
         const warmed = build(specs[9]);

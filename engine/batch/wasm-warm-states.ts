@@ -8,7 +8,7 @@ import { Rsi } from '../indicators/rsi.ts';
 import { Sma } from '../indicators/sma.ts';
 import { Stochastic } from '../indicators/stoch.ts';
 import { Vwap } from '../indicators/vwap.ts';
-import type { HistoryColumns, WarmStateKernels } from '../indicators/warm-state.ts';
+import { stochTailStart, type HistoryColumns, type WarmStateKernels } from '../indicators/warm-state.ts';
 import { compileKernelModule, defaultWasmDir } from './wasm-backend.ts';
 import { instantiateKernels, SharedWasmMemory } from './wasm-memory.ts';
 
@@ -24,7 +24,8 @@ interface WarmKernels {
   vwapWarmState(high: number, low: number, close: number, volume: number, n: number, period: number, out: number): void;
   stochWarmScratchBytes(fastK: number, slowK: number, slowD: number): number;
   stochWarmState(
-    high: number, low: number, close: number, n: number, fastK: number, slowK: number, slowD: number, out: number, scratch: number,
+    high: number, low: number, close: number, n: number, start: number, fastK: number, slowK: number, slowD: number, out: number,
+    scratch: number,
   ): void;
 }
 
@@ -38,8 +39,13 @@ class Region {
   /** The address of room for `count` f64 (kept from the last call when it is big enough). */
   reserve(count: number): number {
     if (count > this.capacity) {
-      if (this.capacity > 0) this.memory.release(this.address);
       let capacity = Math.max(64, this.capacity);
+      if (this.capacity > 0) {
+        this.memory.release(this.address);
+        // Nothing held until the new block is taken: a failed allocate leaves no freed block to hand out.
+        this.capacity = 0;
+        this.address = 0;
+      }
       while (capacity < count) capacity *= 2;
       this.address = this.memory.allocate(capacity);
       this.capacity = capacity;
@@ -98,7 +104,8 @@ export class WasmWarmStates implements WarmStateKernels {
       const close = this.close(columns, from, to);
       const { fastKPeriod, slowKPeriod, slowDPeriod } = indicator;
       const scratch = this.scratchRegion.reserve(Math.ceil(k.stochWarmScratchBytes(fastKPeriod, slowKPeriod, slowDPeriod) / 8));
-      k.stochWarmState(this.high(columns), this.low(columns), close, n, fastKPeriod, slowKPeriod, slowDPeriod, state, scratch);
+      const start = stochTailStart(n, fastKPeriod, slowKPeriod, slowDPeriod);
+      k.stochWarmState(this.high(columns), this.low(columns), close, n, start, fastKPeriod, slowKPeriod, slowDPeriod, state, scratch);
     } else {
       return false;
     }

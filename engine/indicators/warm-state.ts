@@ -46,6 +46,12 @@ export interface WarmStateKernels {
   stateAfter(indicator: StreamingIndicator, columns: HistoryColumns, from: number, to: number, out: Float64Array): boolean;
 }
 
+/** The warm-state kernels a warm start runs on, and why those (engine/batch/warm-state-kernels.ts picks them). */
+export interface WarmStateKernelChoice {
+  readonly kernels: WarmStateKernels;
+  readonly reason: string;
+}
+
 /** The JS kernels of this file. */
 export const jsWarmStates: WarmStateKernels = {
   name: 'js',
@@ -451,7 +457,7 @@ export function stochWarmState(
 ): void {
   const everyK = resyncInterval(slowKPeriod);
   const everyD = resyncInterval(slowDPeriod);
-  const start = from + alignedStart(to - from, leastCommonMultiple(everyK, everyD), fastKPeriod + slowKPeriod + slowDPeriod - 2);
+  const start = from + stochTailStart(to - from, fastKPeriod, slowKPeriod, slowDPeriod);
   const capacity = nextPow2(fastKPeriod + 1);
   if (dequeBars.length < 2 * capacity) {
     dequeBars = new Int32Array(2 * capacity);
@@ -559,6 +565,12 @@ export function stochWarmState(
   const kOut = minOut + 2 * fastKPeriod;
   writeRollingSum(kRing, kMask, kHead, kCount, kSum, kUntil, slowKPeriod, out, kOut);
   writeRollingSum(dRing, dMask, dHead, dCount, dSum, dUntil, slowDPeriod, out, kOut + 3 + slowKPeriod);
+}
+
+/** The first of `n` bars the stochastic's state depends on (its aligned tail: both SMAs' re-summations). */
+export function stochTailStart(n: number, fastKPeriod: number, slowKPeriod: number, slowDPeriod: number): number {
+  const alignment = leastCommonMultiple(resyncInterval(slowKPeriod), resyncInterval(slowDPeriod));
+  return alignedStart(n, alignment, fastKPeriod + slowKPeriod + slowDPeriod - 2);
 }
 
 /** A RollingSum's state layout ([count, sum, untilResync, window oldest first]) from a kernel's ring. */

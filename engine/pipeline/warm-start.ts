@@ -1,8 +1,7 @@
 import type { TickProcessor } from './tick-processor.ts';
 import { TickKind } from '../wire/layout.ts';
 import type { TradeHistory } from '../history/trade-history.ts';
-import { jsWarmStates, type WarmStateKernels } from '../indicators/warm-state.ts';
-import type { WarmStateKernelChoice } from '../batch/warm-state-kernels.ts';
+import { jsWarmStates, type WarmStateKernelChoice, type WarmStateKernels } from '../indicators/warm-state.ts';
 
 /** What a warm start did, for the log, the metrics and the ready message of each thread. */
 export interface WarmStartReport {
