@@ -1,29 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { instantiate, validateIndicatorSpec } from '../indicators/registry.ts';
 import type { StreamingIndicator } from '../indicators/indicator.ts';
 import { jsWarmStates, warmIndicator, type HistoryColumns } from '../indicators/warm-state.ts';
 import { randomWalkBars, seededRandom } from './series.ts';
 import { openWasmWarmStates, type WasmWarmStates } from './wasm-warm-states.ts';
+import { buildIndicator, warmStateSpecs } from '../../test/support/indicator-specs.ts';
 
 // The wasm warm-state kernels against the JS ones (which warm-state.test.ts holds to the streaming classes): the
 // same state, bit for bit, for every indicator class, on bars (high, low, close apart) and on trades (one price
 // column, as a warm start passes them), over windows that cross the windowed indicators' re-summations, through
 // flat and untraded stretches and for periods past the re-summation interval.
-const specs: readonly { type: string; params: Record<string, number> }[] = [
-  { type: 'sma', params: { period: 20 } },
-  { type: 'sma', params: { period: 1500 } },
-  { type: 'ema', params: { period: 12 } },
-  { type: 'rsi', params: { period: 14 } },
-  { type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } },
-  { type: 'bbands', params: { period: 20, stdDev: 2 } },
-  { type: 'bbands', params: { period: 1100, stdDev: 2.5 } },
-  { type: 'atr', params: { period: 14 } },
-  { type: 'vwap', params: { period: 20 } },
-  { type: 'stoch', params: { fastKPeriod: 14, slowKPeriod: 3, slowDPeriod: 3 } },
-  { type: 'stoch', params: { fastKPeriod: 5, slowKPeriod: 1030, slowDPeriod: 3 } },
-];
+const specs = warmStateSpecs;
 
-const build = (spec: { type: string; params: Record<string, number> }): StreamingIndicator => instantiate(validateIndicatorSpec(spec, 'spec'));
+const build = buildIndicator;
 
 function stateOf(indicator: StreamingIndicator): Float64Array {
   const state = new Float64Array(indicator.stateSize);

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { randomWalkBars } from '../batch/series.ts';
 import { columnKernelFor } from './column-kernels.ts';
 import type { StreamingIndicator } from './indicator.ts';
-import { instantiate, validateIndicatorSpec } from './registry.ts';
+import { buildIndicator, type IndicatorSpecUnderTest } from '../../test/support/indicator-specs.ts';
 
 // Every column kernel against its class, one instance per symbol fed the same bars: the first output of every
 // symbol after every bar, bit for bit. Symbols start on different bars (NaN closes before), and the bars cross the
 // windowed indicators' re-summations, a flat and untraded stretch, and an enormous print (VWAP's re-summation
 // when rounding leaves its volume sum at or below 0).
-const specs: readonly { type: string; params: Record<string, number> }[] = [
+const specs: readonly IndicatorSpecUnderTest[] = [
   { type: 'sma', params: { period: 20 } },
   { type: 'sma', params: { period: 1030 } },
   { type: 'ema', params: { period: 12 } },
@@ -46,7 +46,7 @@ function universe(): { close: Float64Array[]; high: Float64Array[]; low: Float64
   return rows;
 }
 
-const build = (spec: { type: string; params: Record<string, number> }): StreamingIndicator => instantiate(validateIndicatorSpec(spec, 'spec'));
+const build = buildIndicator;
 
 describe('column kernels: an indicator across many symbols, in state arrays', () => {
   const rows = universe();

@@ -1,31 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { randomWalkBars, seededRandom } from '../batch/series.ts';
 import { leastCommonMultiple, replayStart, type StreamingIndicator } from './indicator.ts';
-import { instantiate, validateIndicatorSpec } from './registry.ts';
 import { resyncInterval } from './rolling-sum.ts';
 import { warmIndicator } from './warm-state.ts';
+import { buildIndicator, warmStateSpecs } from '../../test/support/indicator-specs.ts';
 
 // The warm-start promise of `replayAlignment`: a fresh indicator fed only the tail from `replayStart` ends in the
 // same state as one fed the whole history. State is private, so it is compared the way it shows: every output
 // at the end of the history and on every one of the next values, bit for bit, long enough to cross several
 // re-summations (which would expose a window sum that only looked equal).
-const specs: readonly { type: string; params: Record<string, number> }[] = [
-  { type: 'sma', params: { period: 20 } },
-  { type: 'sma', params: { period: 1500 } },
-  { type: 'ema', params: { period: 12 } },
-  { type: 'rsi', params: { period: 14 } },
-  { type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } },
-  { type: 'bbands', params: { period: 20, stdDev: 2 } },
-  { type: 'bbands', params: { period: 1100, stdDev: 2.5 } },
-  { type: 'atr', params: { period: 14 } },
-  { type: 'vwap', params: { period: 20 } },
-  { type: 'stoch', params: { fastKPeriod: 14, slowKPeriod: 3, slowDPeriod: 3 } },
-  { type: 'stoch', params: { fastKPeriod: 5, slowKPeriod: 1030, slowDPeriod: 3 } },
-];
+const specs = warmStateSpecs;
 
-function build(spec: { type: string; params: Record<string, number> }): StreamingIndicator {
-  return instantiate(validateIndicatorSpec(spec, 'spec'));
-}
+const build = buildIndicator;
 
 function outputsOf(indicator: StreamingIndicator): number[] {
   return indicator.outputNames.map((_, k) => indicator.output(k));

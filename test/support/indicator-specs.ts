@@ -1,0 +1,32 @@
+import type { StreamingIndicator } from '../../engine/indicators/indicator.ts';
+import { instantiate, validateIndicatorSpec } from '../../engine/indicators/registry.ts';
+
+/** An indicator as the config names it, for the exactness suites. */
+export interface IndicatorSpecUnderTest {
+  readonly type: string;
+  readonly params: Record<string, number>;
+}
+
+/**
+ * Every indicator class, with periods past the re-summation interval (1,024) for the windowed ones and a
+ * stochastic whose two SMAs re-sum on different intervals: the cases the warm-state kernels (JS and wasm) are held
+ * to, bit for bit.
+ */
+export const warmStateSpecs: readonly IndicatorSpecUnderTest[] = [
+  { type: 'sma', params: { period: 20 } },
+  { type: 'sma', params: { period: 1500 } },
+  { type: 'ema', params: { period: 12 } },
+  { type: 'rsi', params: { period: 14 } },
+  { type: 'macd', params: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9 } },
+  { type: 'bbands', params: { period: 20, stdDev: 2 } },
+  { type: 'bbands', params: { period: 1100, stdDev: 2.5 } },
+  { type: 'atr', params: { period: 14 } },
+  { type: 'vwap', params: { period: 20 } },
+  { type: 'stoch', params: { fastKPeriod: 14, slowKPeriod: 3, slowDPeriod: 3 } },
+  { type: 'stoch', params: { fastKPeriod: 5, slowKPeriod: 1030, slowDPeriod: 3 } },
+];
+
+/** A configured instance of `spec`. */
+export function buildIndicator(spec: IndicatorSpecUnderTest): StreamingIndicator {
+  return instantiate(validateIndicatorSpec(spec, 'spec'));
+}
