@@ -3,7 +3,7 @@ import type { StreamingIndicator } from '../indicators/indicator.ts';
 import { jsWarmStates, warmIndicator, type HistoryColumns } from '../indicators/warm-state.ts';
 import { randomWalkBars, seededRandom } from './series.ts';
 import { openWasmWarmStates, type WasmWarmStates } from './wasm-warm-states.ts';
-import { buildIndicator, warmStateSpecs } from '../../test/support/indicator-specs.ts';
+import { addFlatStretch, buildIndicator, warmStateSpecs } from '../../test/support/indicator-specs.ts';
 
 // The wasm warm-state kernels against the JS ones (which warm-state.test.ts holds to the streaming classes): the
 // same state, bit for bit, for every indicator class, on bars (high, low, close apart) and on trades (one price
@@ -26,13 +26,7 @@ describe('wasm warm-state kernels', () => {
   });
 
   const bars = randomWalkBars(12_000, 5);
-  bars.volume[3_990] = 1e17;
-  for (let i = 4_000; i < 4_300; i++) {
-    bars.close[i] = bars.close[3_999];
-    bars.high[i] = bars.close[3_999];
-    bars.low[i] = bars.close[3_999];
-    bars.volume[i] = i < 4_010 ? 1e-3 : 0;
-  }
+  addFlatStretch(bars, 4_000, 4_300);
   const trades: HistoryColumns = { high: bars.close, low: bars.close, close: bars.close, volume: bars.volume };
   // Lows of -0 (and a NaN high) in places: the stochastic's wasm kernel then takes the deque path, not pmax/pmin.
   const signed: HistoryColumns = { ...bars, high: bars.high.slice(), low: bars.low.slice() };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomWalkBars } from '../batch/series.ts';
 import { columnKernelFor } from './column-kernels.ts';
 import type { StreamingIndicator } from './indicator.ts';
-import { buildIndicator, type IndicatorSpecUnderTest } from '../../test/support/indicator-specs.ts';
+import { addFlatStretch, buildIndicator, type IndicatorSpecUnderTest } from '../../test/support/indicator-specs.ts';
 
 // Every column kernel against its class, one instance per symbol fed the same bars: the first output of every
 // symbol after every bar, bit for bit. Symbols start on different bars (NaN closes before), and the bars cross the
@@ -30,14 +30,7 @@ const BARS = 2_600;
 function universe(): { close: Float64Array[]; high: Float64Array[]; low: Float64Array[]; volume: Float64Array[] } {
   const rows = { close: [] as Float64Array[], high: [] as Float64Array[], low: [] as Float64Array[], volume: [] as Float64Array[] };
   const walks = Array.from({ length: SYMBOLS }, (_, s) => randomWalkBars(BARS, s + 1, 20 + s));
-  const flat = walks[3];
-  flat.volume[1_190] = 1e17;
-  for (let b = 1_200; b < 1_500; b++) {
-    flat.close[b] = flat.close[1_199];
-    flat.high[b] = flat.close[1_199];
-    flat.low[b] = flat.close[1_199];
-    flat.volume[b] = b < 1_210 ? 1e-3 : 0;
-  }
+  addFlatStretch(walks[3], 1_200, 1_500);
   for (let b = 0; b < BARS; b++) {
     for (const field of ['close', 'high', 'low', 'volume'] as const) {
       rows[field].push(Float64Array.from(walks, (walk, s) => (b < 7 * s ? Number.NaN : walk[field][b])));

@@ -3,7 +3,7 @@ import { randomWalkBars, seededRandom } from '../batch/series.ts';
 import { leastCommonMultiple, replayStart, type StreamingIndicator } from './indicator.ts';
 import { resyncInterval } from './rolling-sum.ts';
 import { warmIndicator } from './warm-state.ts';
-import { buildIndicator, warmStateSpecs } from '../../test/support/indicator-specs.ts';
+import { addFlatStretch, buildIndicator, warmStateSpecs } from '../../test/support/indicator-specs.ts';
 
 // The warm-start promise of `replayAlignment`: a fresh indicator fed only the tail from `replayStart` ends in the
 // same state as one fed the whole history. State is private, so it is compared the way it shows: every output
@@ -140,15 +140,7 @@ describe('saveState / loadState', () => {
 
 describe('warmIndicator: the state after a history without feeding it tick by tick', () => {
   const bars = randomWalkBars(12_000, 5);
-  // A flat, untraded stretch after one enormous print: the exact-zero branches, and VWAP's re-summation when
-  // rounding leaves its volume sum at or below 0 while a bar in the window still traded.
-  bars.volume[3_990] = 1e17;
-  for (let i = 4_000; i < 4_300; i++) {
-    bars.close[i] = bars.close[3_999];
-    bars.high[i] = bars.close[3_999];
-    bars.low[i] = bars.close[3_999];
-    bars.volume[i] = i < 4_010 ? 1e-3 : 0;
-  }
+  addFlatStretch(bars, 4_000, 4_300);
   const random = seededRandom(17);
   const windows = [[0, 0], [10, 11], [100, 130], [0, 2_000], [500, 2_500], [3_900, 4_250], [1, 9_000],
     ...Array.from({ length: 5 }, () => {

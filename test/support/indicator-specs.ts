@@ -1,3 +1,4 @@
+import type { Bars } from '../../engine/batch/series.ts';
 import type { StreamingIndicator } from '../../engine/indicators/indicator.ts';
 import { instantiate, validateIndicatorSpec } from '../../engine/indicators/registry.ts';
 
@@ -29,4 +30,20 @@ export const warmStateSpecs: readonly IndicatorSpecUnderTest[] = [
 /** A configured instance of `spec`. */
 export function buildIndicator(spec: IndicatorSpecUnderTest): StreamingIndicator {
   return instantiate(validateIndicatorSpec(spec, 'spec'));
+}
+
+/**
+ * Writes into `bars` one enormous print at bar `from - 10`, then a flat stretch over bars [from, to) at the close
+ * before it, traded 1e-3 for its first ten bars and not at all after: the indicators' exact-zero branches, and
+ * VWAP's re-summation when rounding leaves its volume sum at or below 0 while a bar in the window still traded.
+ */
+export function addFlatStretch(bars: Bars, from: number, to: number): void {
+  bars.volume[from - 10] = 1e17;
+  const flat = bars.close[from - 1];
+  for (let i = from; i < to; i++) {
+    bars.close[i] = flat;
+    bars.high[i] = flat;
+    bars.low[i] = flat;
+    bars.volume[i] = i < from + 10 ? 1e-3 : 0;
+  }
 }
