@@ -8,6 +8,10 @@ import type { ConfiguredStrategy } from '../strategy/strategy.ts';
 import { EngineStrategyContext, roleReadersOf, type StrategyActions } from '../strategy/strategy-context.ts';
 import { StrategyModuleError } from '../strategy/strategy-modules.ts';
 import { StrategyWatchdog } from '../strategy/strategy-watchdog.ts';
+import { ModuleHeapGuard, type GuardedModule } from '../strategy/module-heap-guard.ts';
+import { InspectorHeapSampler } from '../strategy/heap-sampler.ts';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from '../indicators/indicator-bank.ts';
@@ -16,6 +20,12 @@ import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 import { SymbolOwnership, UNOWNED } from '../ownership/symbol-ownership.ts';
+
+/**
+ * Trades between two looks of the heap guard at its clock (it reads the heap at most every 10 ms): often enough
+ * for a module that keeps kilobytes per trade, without a clock read per trade.
+ */
+const TRADES_PER_HEAP_POLL = 64;
 
 /** Counters the tick processor increments on the hot path; the metrics layer reads them on scrape. */
 export interface ProcessorCounters {
@@ -109,6 +119,9 @@ export class TickProcessor implements StrategyActions {
    */
   private readonly watchIds: Int32Array;
   private readonly watchdog: StrategyWatchdog | undefined;
+  /** Watches this thread's heap for a JavaScript/TypeScript module that keeps what it allocates (module-heap-guard.ts). */
+  private readonly heapGuard: ModuleHeapGuard | undefined;
+  private tradesUntilHeapPoll = TRADES_PER_HEAP_POLL;
   private readonly bid: Float64Array;
   private readonly ask: Float64Array;
   private readonly lastPrice: Float64Array;
@@ -178,6 +191,7 @@ export class TickProcessor implements StrategyActions {
     const watched = this.strategies.map((strategy) => strategy.origin.startsWith('module ') && !strategy.origin.endsWith('.wasm'));
     this.watchdog = watched.includes(true) ? StrategyWatchdog.forThisThread() : undefined;
     this.watchIds = Int32Array.from(this.strategies, (strategy, k) => (watched[k] ? this.watchdog?.register(`${strategy.name} (${strategy.origin})`) ?? 0 : 0));
+    this.heapGuard = heapGuardFor(config, watched, (k, reason) => this.disable(k, reason));
     this.quoteHandlers = this.strategies.some((strategy) => strategy.definition.onQuote !== undefined);
     this.barHandlers = this.strategies.some((strategy) => strategy.definition.onBar !== undefined);
     this.pool = new ObjectPool(() => new Order(), 64);
@@ -254,6 +268,10 @@ export class TickProcessor implements StrategyActions {
         this.fault(k, error);
       }
       if (watch !== 0) this.watchdog?.leave();
+    }
+    if (this.heapGuard !== undefined && --this.tradesUntilHeapPoll === 0) {
+      this.tradesUntilHeapPoll = TRADES_PER_HEAP_POLL;
+      this.heapGuard.poll();
     }
     if (this.replaying) return;
     if (this.faults !== undefined) spinFor(this.faults.nextNs(), this.options.clockNs);
@@ -332,12 +350,17 @@ export class TickProcessor implements StrategyActions {
    * reported once with its origin and the reason. Every other strategy keeps trading.
    */
   private fault(strategyIndex: number, error: unknown): void {
+    this.disable(strategyIndex, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  }
+
+  /** Disables a strategy for the engine's life (a fault, or the heap guard's verdict): counted, reported once. */
+  private disable(strategyIndex: number, reason: string): void {
+    if (this.disabled[strategyIndex] !== 0) return;
     this.disabled[strategyIndex] = 1;
     this.options.counters.strategyFaults[strategyIndex]++;
     const strategy = this.strategies[strategyIndex];
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (this.options.onStrategyFault !== undefined) this.options.onStrategyFault(strategyIndex, strategy, reason);
-    else process.stderr.write(`strategy ${strategy.name} (${strategy.origin}) disabled: it threw ${reason}\n`);
+    else process.stderr.write(`strategy ${strategy.name} (${strategy.origin}) disabled: ${reason}\n`);
   }
 
   /** StrategyActions: a signal without an order, for an owned symbol. */
@@ -416,4 +439,26 @@ export class TickProcessor implements StrategyActions {
     sink.order(order);
     this.pool.release(order);
   }
+}
+
+/**
+ * The heap guard over the JavaScript/TypeScript modules among `config.strategies` (`watched`), one per module file,
+ * or undefined when there are none (built-ins and WebAssembly modules need none: the former are the engine's own
+ * code, the latter have bounded memories).
+ */
+function heapGuardFor(config: EngineConfig, watched: readonly boolean[], disable: (strategy: number, reason: string) => void): ModuleHeapGuard | undefined {
+  const byPath = new Map<string, number[]>();
+  config.strategies.forEach((spec, k) => {
+    if (!watched[k] || spec.module === undefined) return;
+    byPath.set(spec.module, [...(byPath.get(spec.module) ?? []), k]);
+  });
+  if (byPath.size === 0) return undefined;
+  const modules: GuardedModule[] = [...byPath].map(([path, strategies]) => ({ url: pathToFileURL(resolve(path)).href, label: `module ${path}`, strategies }));
+  return new ModuleHeapGuard({
+    modules,
+    sampler: new InspectorHeapSampler(),
+    nowMs: () => performance.now(),
+    disable,
+    warn: (line) => process.stderr.write(`${line}\n`),
+  });
 }

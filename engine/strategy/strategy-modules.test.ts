@@ -72,4 +72,23 @@ describe('strategy modules', () => {
     expect(ended.ms).toBeLessThan(15_000);
     expect(ended.stderr).toContain(`Strategy spinner (module ${fixture('loops.mjs')}) has not returned for`);
   }, 30_000);
+
+  it('disables a TypeScript/JavaScript module that keeps what it allocates, naming it, while the others trade to the end', async () => {
+    // 40,000 trades x 8 KiB kept is ~320 MiB: past a 160 MiB heap, the engine would die of it without the guard.
+    const ended = await backtestProcess(
+      [{ name: 'hoarder', module: fixture('hoards.mjs') }, { name: 'churner', module: fixture('churns.mjs') }, { name: 'probe', type: 'probe' }],
+      ['AAPL', 'MSFT'],
+      { trades: 40_000, args: ['--json'], env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=160' } },
+    );
+    expect(ended.stderr).not.toContain('heap out of memory');
+    expect(ended.code).toBe(0);
+    const result = JSON.parse(ended.stdout) as { faults: Array<{ strategy: string; reason: string }>; byStrategy: Record<string, { orders: number }> };
+    expect(result.faults.map((fault) => fault.strategy)).toEqual(['hoarder']);
+    expect(result.faults[0].reason).toMatch(
+      new RegExp(`^heap: module ${fixture('hoards.mjs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} kept [\\d.]+ MiB alive in \\d+ ms \\(of [\\d.]+ MiB kept by the engine\\) while the engine's heap was at \\d+ of \\d+ MiB`),
+    );
+    // Garbage is not growth: the module that only churns trades on, and so does the built-in, on every trade.
+    expect(result.byStrategy.churner.orders).toBe(40);
+    expect(result.byStrategy.probe.orders).toBe(40_000);
+  }, 30_000);
 });

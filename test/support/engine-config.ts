@@ -59,27 +59,43 @@ export function loopbackEngineDocument(symbols: readonly string[], ports: Engine
   };
 }
 
+/** What `backtestProcess` may change: how many trades (100), extra arguments (`--json`), the process environment. */
+export interface BacktestProcessOptions {
+  readonly trades?: number;
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
- * Runs `nexus backtest` as a real process with `strategies` over 100 trades of AAPL (and MSFT when listed), and
- * returns how it ended: its signal, its stderr and how long it ran. For watchdog tests: a strategy that never
- * returns must get the process killed (SIGKILL) with the strategy named.
+ * Runs `nexus backtest` as a real process with `strategies` over 100 trades (or `options.trades`), the symbols
+ * taking turns, and returns how it ended: its exit code or signal, its output and how long it ran. For watchdog
+ * tests: a strategy that never returns must get the process killed (SIGKILL) with the strategy named.
  */
-export async function backtestProcess(strategies: readonly unknown[], symbols: readonly string[] = ['AAPL']): Promise<{ signal: NodeJS.Signals | null; stderr: string; ms: number }> {
+export async function backtestProcess(
+  strategies: readonly unknown[],
+  symbols: readonly string[] = ['AAPL'],
+  options: BacktestProcessOptions = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-backtest-process-'));
   try {
-    const rows = ['exchange_ts_ns,symbol,kind,price,size', ...Array.from({ length: 100 }, (_, i) => `${1000 + i},${symbols[i % symbols.length]},trade,${100 + (i % 5)},1`)];
+    const trades = options.trades ?? 100;
+    const rows = ['exchange_ts_ns,symbol,kind,price,size', ...Array.from({ length: trades }, (_, i) => `${1000 + i},${symbols[i % symbols.length]},trade,${100 + (i % 5)},1`)];
     writeFileSync(join(dir, 'ticks.csv'), rows.join('\n'));
     writeFileSync(join(dir, 'engine.json'), JSON.stringify({
       symbols,
       strategies,
       zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
     }));
-    const child = spawnNexus(['backtest', '--config', join(dir, 'engine.json'), '--ticks', join(dir, 'ticks.csv')]);
+    const child = spawnNexus(['backtest', '--config', join(dir, 'engine.json'), '--ticks', join(dir, 'ticks.csv'), ...(options.args ?? [])], options.env);
+    let stdout = '';
     let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise((resolve) => child.once('close', resolve)); // its output read to the end
     const started = Date.now();
     await waitForExit(child, 20_000);
-    return { signal: child.signalCode, stderr, ms: Date.now() - started };
+    await closed;
+    return { code: child.exitCode, signal: child.signalCode, stdout, stderr, ms: Date.now() - started };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
