@@ -33,9 +33,12 @@ export interface MarketView {
   readonly asks: Float64Array;
 }
 
-/** The scan a context holds before its first bar (no handler ever sees it). */
+/**
+ * The scan a context holds before its first bar (no handler ever sees it). barStartNs is a double from the start,
+ * as in every scan view (engine/scans/bar-scan-view.ts says why).
+ */
 const NO_SCAN: BarScan = Object.freeze({
-  bar: -1, barStartNs: 0, returns: new Float64Array(0), returnRank: new Float64Array(0), returnZ: new Float64Array(0),
+  bar: -1, barStartNs: Number.NaN, returns: new Float64Array(0), returnRank: new Float64Array(0), returnZ: new Float64Array(0),
   indicators: Object.freeze({}), correlation: new Float64Array(0), correlationSymbols: 0,
 });
 
