@@ -3,7 +3,10 @@
  * over 256k ticks through the inline pipeline (8 symbols, 8 indicators, probe strategy), printed as bytes per tick
  * by allocating function. Complements the totals in bench/pipeline.ts with attribution.
  *
- *   npm run bench:allocation [-- --module]      (--module: bench/fixtures/macd-cross-module.ts instead of probe)
+ *   npm run bench:allocation [-- --module | --no-orders] [--scans]
+ *     --module:    bench/fixtures/macd-cross-module.ts (a user's module, eight indicators) instead of probe
+ *     --no-orders: the same module deciding the same way but sending nothing: the tick path without order frames
+ *     --scans:     per-bar scans (two indicators, rank and z-score) on every trade, a bar every 1,000 ticks
  *
  * What it showed (2026-11): 50-120 B/tick, almost all HeapNumbers: doubles boxed where a call that takes or
  * returns a double is not inlined, and which calls those are moves with V8's cumulative inlining budget.
@@ -15,6 +18,7 @@ import { monoNowNs } from '../engine/clock/monotonic.ts';
 import { GeneratedTick, RandomWalk } from '../engine/sim/random-walk.ts';
 import { createIntakeCounters } from '../engine/pipeline/frame-intake.ts';
 import { InlinePipeline } from '../engine/pipeline/inline-pipeline.ts';
+import { InlineBarScans } from '../engine/scans/inline-scans.ts';
 import { OrderIdSource } from '../engine/pipeline/order.ts';
 import { probeConfig } from '../test/support/engine-config.ts';
 import { createProcessorCounters } from '../engine/pipeline/tick-processor.ts';
@@ -23,6 +27,13 @@ import { SymbolTable } from '../engine/wire/symbol-id.ts';
 import { TickFrameWriter } from '../engine/wire/tick-codec.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG', 'META', 'TSLA', 'AMD'];
+// --module: a user's strategy module (the built-in macdCross's logic, loaded by path) instead of probe;
+// --no-orders: that module deciding the same way but sending nothing (the tick path's bytes without order frames);
+// --scans: per-bar scans as well, a bar closing every 1,000 ticks (1 s bars, a tick every millisecond).
+const quiet = process.argv.includes('--no-orders');
+const moduleStrategy = quiet || process.argv.includes('--module');
+const withScans = process.argv.includes('--scans');
+const TICK_SPACING_NS = withScans ? 1_000_000 : 1;
 const TICKS_PER_FRAME = 64;
 const WARM_FRAMES = 2000;
 const MEASURED_FRAMES = 4000;
@@ -44,21 +55,26 @@ function makeFrames(count: number): Buffer[] {
     writer.begin(1, f * TICKS_PER_FRAME);
     for (let i = 0; i < TICKS_PER_FRAME; i++) {
       walk.next(tick);
-      writer.append(ids[tick.symbolIndex], tick.kind, tick.price, tick.size, exchangeTs++, 0);
+      writer.append(ids[tick.symbolIndex], tick.kind, tick.price, tick.size, exchangeTs, 0);
+      exchangeTs += TICK_SPACING_NS;
     }
     frames.push(writer.finish(0));
   }
   return frames;
 }
 
-// --module: a user's strategy module (the built-in macdCross's logic, loaded by path) instead of probe.
-const moduleStrategy = process.argv.includes('--module');
 const macdModule = fileURLToPath(new URL('./fixtures/macd-cross-module.ts', import.meta.url));
-const config = probeConfig(moduleStrategy
-  ? { symbols: SYMBOLS, strategies: [{ name: 'cross', module: macdModule, indicators: ['macd'] }] }
-  : { symbols: SYMBOLS });
+const config = probeConfig({
+  symbols: SYMBOLS,
+  ...(moduleStrategy ? { strategies: [{ name: 'cross', module: macdModule, indicators: ['macd'], params: { orders: !quiet } }] } : {}),
+  ...(withScans ? { scans: { barIntervalMs: 1000, panelBars: 16, indicators: ['sma-20', 'rsi-14'], topSymbols: 2 } } : {}),
+});
 await loadStrategyModules(config.strategies);
+// With --scans, the backtest's in-line scans (the same aggregator and scanner as the scan thread's) see every trade.
+let scanClockNs = 0;
+const scans = config.scans === undefined ? undefined : new InlineBarScans(config, config.scans, () => scanClockNs);
 const pipeline = new InlinePipeline({
+  ...(scans === undefined ? {} : { trades: scans }),
   config,
   symbols: new SymbolTable(SYMBOLS),
   risk: new RiskEngine(config.risk, SYMBOLS.length),
@@ -71,6 +87,12 @@ const pipeline = new InlinePipeline({
   ordersStreamId: 1,
   signalsStreamId: 2,
 });
+if (scans !== undefined) {
+  scans.deliver = (scan, timeNs) => {
+    scanClockNs = timeNs;
+    pipeline.deliverBar(scan, timeNs);
+  };
+}
 const frames = makeFrames(WARM_FRAMES + MEASURED_FRAMES);
 for (let i = 0; i < WARM_FRAMES; i++) pipeline.processFrame(frames[i]);
 

@@ -6,8 +6,11 @@
  *                               with the eight standard indicators, 8 symbols, alternating runs; ratio of medians
  *   moduleOverhead.wasm         the same logic as a sandboxed WebAssembly module (AssemblyScript,
  *                               engine/strategy/fixtures/assemblyscript/macd-cross.ts, built by npm run build:wasm)
- *   bytesPerTick                young-generation bytes per tick with the module strategy, over chunks of frames
- *                               without a scavenge (as bench/pipeline.ts measures it), minus nothing: every byte
+ *   bytesPerTick                young-generation bytes per tick with the module strategy through the in-process
+ *                               pipeline (prebuilt 64-tick frames, as the live engine gets them), over chunks of
+ *                               frames without a scavenge (as bench/pipeline.ts measures it), minus nothing: every
+ *                               byte, the order and signal frames handed to the publisher included
+ *   bytesPerTickWithoutOrders   the same module deciding the same way with `orders: false`: the tick path alone
  *   backtestTicksPerSecond      nexus backtest's replay (frames built from the table, the pipeline, fills) of
  *                               1,000,000 trades of 8 symbols: the EMA(12)/EMA(26) cross module alone, and with the
  *                               eight standard indicators added; beside the in-process pipeline on prebuilt frames
@@ -17,7 +20,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { Backtest, runBacktest } from '../engine/backtest/backtest.ts';
+import { runBacktest } from '../engine/backtest/backtest.ts';
 import { monoNowNs } from '../engine/clock/monotonic.ts';
 import { parseEngineConfig, type EngineConfig } from '../engine/config/engine-config.ts';
 import { standardIndicators } from '../engine/config/presets.ts';
@@ -78,17 +81,23 @@ function config(strategies: unknown[], indicators: unknown[]): EngineConfig {
 const emas = [{ name: 'fast', type: 'ema', params: { period: 12 } }, { name: 'slow', type: 'ema', params: { period: 26 } }];
 const builtinMacd = config([{ name: 'cross', type: 'macdCross', indicators: ['macd'] }], [...standardIndicators]);
 const moduleMacd = config([{ name: 'cross', module: macdModule, indicators: ['macd'] }], [...standardIndicators]);
+const moduleMacdWithoutOrders = config([{ name: 'cross', module: macdModule, indicators: ['macd'], params: { orders: false } }], [...standardIndicators]);
 const wasmMacd = config([{ name: 'cross', module: macdWasm, indicators: ['macd'] }], [...standardIndicators]);
 const emaOnly = config([{ name: 'cross', module: emaModule, indicators: ['fast', 'slow'] }], emas);
 const emaStandard = config([{ name: 'cross', module: emaModule, indicators: ['fast', 'slow'] }], [...emas, ...standardIndicators]);
 
-/** The in-process pipeline alone on prebuilt 64-tick frames: ns per tick. */
-function pipelineNsPerTick(engine: EngineConfig, frames: readonly Uint8Array[], ticksPerFrame: number): number {
-  const pipeline = new InlinePipeline({
+/** The in-process pipeline for `engine`, its frames published to nowhere. */
+function inlinePipeline(engine: EngineConfig): InlinePipeline {
+  return new InlinePipeline({
     config: engine, symbols: new SymbolTable(SYMBOLS), risk: new RiskEngine(engine.risk, SYMBOLS.length), orderIds: new OrderIdSource(0),
     clockNs: monoNowNs, intakeCounters: createIntakeCounters(), processorCounters: createProcessorCounters(engine.strategies.length),
     publisher: { publishOrders: () => undefined, publishSignals: () => undefined }, recordLatency: () => undefined, ordersStreamId: 0, signalsStreamId: 1,
   });
+}
+
+/** The in-process pipeline alone on prebuilt 64-tick frames: ns per tick. */
+function pipelineNsPerTick(engine: EngineConfig, frames: readonly Uint8Array[], ticksPerFrame: number): number {
+  const pipeline = inlinePipeline(engine);
   const started = monoNowNs();
   for (const frame of frames) pipeline.processFrame(frame);
   return (monoNowNs() - started) / (frames.length * ticksPerFrame);
@@ -115,26 +124,28 @@ function newSpaceUsed(): number {
   return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_used_size ?? 0;
 }
 
-/** Young-generation bytes per tick over a module backtest, from chunks of 64 frames in which no scavenge ran. */
-function bytesPerTick(engine: EngineConfig, table: TickTable): { bytesPerTick: number; cleanChunks: string } {
-  const warm = new Backtest({ config: engine, ticks: table });
-  warm.replay(0, table.count);
-  const backtest = new Backtest({ config: engine, ticks: table });
-  const chunk = 64 * 64;
-  backtest.replay(0, table.count >> 2); // settle the fresh pipeline
+/**
+ * Young-generation bytes per tick through the in-process pipeline on prebuilt frames, from chunks of 64 frames in
+ * which no scavenge ran (a scavenge empties the young generation, so such a chunk's growth is not its allocation).
+ */
+function bytesPerTick(engine: EngineConfig, frames: readonly Uint8Array[], ticksPerFrame: number): { bytesPerTick: number; cleanChunks: string } {
+  const pipeline = inlinePipeline(engine);
+  const settle = frames.length >> 2;
+  for (let f = 0; f < settle; f++) pipeline.processFrame(frames[f]);
+  const chunk = 64;
   let bytes = 0;
   let ticks = 0;
   let clean = 0;
   let chunks = 0;
-  for (let from = table.count >> 2; from + chunk <= table.count; from += chunk) {
+  for (let from = settle; from + chunk <= frames.length; from += chunk) {
     const before = newSpaceUsed();
-    backtest.replay(from, from + chunk);
+    for (let f = from; f < from + chunk; f++) pipeline.processFrame(frames[f]);
     const after = newSpaceUsed();
     chunks++;
     if (after < before) continue;
     clean++;
     bytes += after - before;
-    ticks += chunk;
+    ticks += chunk * ticksPerFrame;
   }
   return { bytesPerTick: ticks === 0 ? Number.NaN : bytes / ticks, cleanChunks: `${clean}/${chunks}` };
 }
@@ -162,8 +173,10 @@ log(`macdCross, 8 standard indicators, 8 symbols, in-process pipeline (medians o
   `TypeScript module ${moduleNs.toFixed(1)} ns/tick (${(moduleNs / builtinNs).toFixed(3)}x, target <= 1.1), ` +
   `WebAssembly module ${wasmNs.toFixed(1)} ns/tick (${(wasmNs / builtinNs).toFixed(3)}x, target <= 1.5)`);
 
-const allocation = bytesPerTick(moduleMacd, table);
-log(`allocation with the module strategy: ${allocation.bytesPerTick.toFixed(1)} young-gen bytes/tick (${allocation.cleanChunks} chunks without a scavenge)`);
+const allocation = bytesPerTick(moduleMacd, frames, 64);
+const quietAllocation = bytesPerTick(moduleMacdWithoutOrders, frames, 64);
+log(`allocation with the module strategy, in-process pipeline: ${allocation.bytesPerTick.toFixed(2)} young-gen bytes/tick (${allocation.cleanChunks} chunks without a scavenge); ` +
+  `deciding the same without sending: ${quietAllocation.bytesPerTick.toFixed(2)} bytes/tick (${quietAllocation.cleanChunks})`);
 
 // Backtest throughput: best of three full replays each, beside the pipeline alone on prebuilt frames.
 const best = (engine: EngineConfig): { ticksPerSecond: number; orders: number } => {
@@ -187,6 +200,7 @@ console.log(JSON.stringify({
   moduleOverhead: { typescript: moduleNs / builtinNs, wasm: wasmNs / builtinNs },
   nsPerTick: { builtin: builtinNs, typescriptModule: moduleNs, wasmModule: wasmNs },
   bytesPerTick: allocation.bytesPerTick,
+  bytesPerTickWithoutOrders: quietAllocation.bytesPerTick,
   allocationCleanChunks: allocation.cleanChunks,
   backtestTicksPerSecond: {
     emaCross: emaBacktest.ticksPerSecond,

@@ -104,14 +104,14 @@ export default defineStrategy({
   onTrade(ctx) {
     const { fast, slow, rsi } = ctx.indicators;
     if (!slow.isStable || !rsi.isStable) return;
-    const spread = fast.output(0) - slow.output(0);
+    const spread = fast.values[0] - slow.values[0];
     const state = ctx.state;
     const seen = state[0];
     const previous = state[1];
     state[0] = 1;
     state[1] = spread;
     if (seen === 0) return;
-    const momentum = rsi.output(0);
+    const momentum = rsi.values[0];
     if (previous <= 0 && spread > 0 && ctx.position <= 0 && momentum > ctx.params.buyAbove) ctx.buy();
     else if (previous >= 0 && spread < 0 && ctx.position >= 0 && momentum < ctx.params.sellBelow) ctx.sell();
   },

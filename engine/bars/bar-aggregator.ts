@@ -24,9 +24,22 @@ export const MAX_GAP_BARS = 16;
 /** How far past the open bar a trade's exchange time may be; beyond, it is a bad print (a week). */
 export const MAX_AHEAD_NS = 7 * 24 * 3600 * 1e9;
 
+/**
+ * One trade as the tick path hands it on (the wire's TickSlot is one): an object read field by field, so no double
+ * crosses a call V8 may not inline (a boxed double per trade: engine/indicators/indicator.ts).
+ */
+export interface TradePrint {
+  price: number;
+  size: number;
+  exchangeTsNs: number;
+  publishMonoNs: number;
+}
+
 export class BarAggregator {
   /** The open interval's number (exchange_ts / interval, floored); -1 before the first trade. */
   private interval = -1;
+  /** `onTrade`'s trade, handed to `onTradeOf`. */
+  private readonly scratch: TradePrint = { price: 0, size: 0, exchangeTsNs: 0, publishMonoNs: 0 };
   private readonly open: Float64Array;
   private readonly high: Float64Array;
   private readonly low: Float64Array;
@@ -63,7 +76,18 @@ export class BarAggregator {
    * is appended to the panel and `panel.closed` advanced before this returns.
    */
   onTrade(symbol: number, price: number, size: number, exchangeTsNs: number): number {
-    const interval = Math.floor(exchangeTsNs / this.intervalNs);
+    const trade = this.scratch;
+    trade.price = price;
+    trade.size = size;
+    trade.exchangeTsNs = exchangeTsNs;
+    return this.onTradeOf(symbol, trade);
+  }
+
+  /** `onTrade` with the trade's fields read from `trade` (the tick path: no double crosses the call). */
+  onTradeOf(symbol: number, trade: TradePrint): number {
+    const price = trade.price;
+    const size = trade.size;
+    const interval = Math.floor(trade.exchangeTsNs / this.intervalNs);
     let closed = 0;
     if (this.interval < 0) {
       this.interval = interval;

@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * True range of a bar given the previous close: max(high - low, |high - prevClose|, |low - prevClose|).
@@ -29,7 +29,7 @@ export function trueRange(high: number, low: number, prevClose: number): number 
  * Guarantees: O(1) per update, no allocation; the smoothing is contractive, so rounding does not drift.
  * `atrBatch` gives bit-identical values. Inputs must be finite with low <= high (see StreamingIndicator).
  */
-export class Atr implements StreamingIndicator {
+export class Atr extends RegisterIndicator implements StreamingIndicator {
   readonly type = 'atr' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
@@ -40,11 +40,11 @@ export class Atr implements StreamingIndicator {
   private count = 0;
   private prevClose = 0;
   private atr = 0;
-  private value = NaN;
   /** 1 / period: the smoothing multiplies by it (see the class comment). */
   private readonly inversePeriod: number;
 
   constructor(period: number) {
+    super(1);
     checkStreamingPeriod('period', period);
     this.period = period;
     this.inversePeriod = 1 / period;
@@ -57,10 +57,14 @@ export class Atr implements StreamingIndicator {
 
   /** The ATR in price units, or null while warming up. */
   get result(): number | null {
-    return this.count > this.period ? this.value : null;
+    return this.count > this.period ? this.values[0] : null;
   }
 
-  update(close: number, high: number, low: number): void {
+  step(bar: Float64Array): void {
+    const input = bar;
+    const close = input[BAR_CLOSE];
+    const high = input[BAR_HIGH];
+    const low = input[BAR_LOW];
     const p = this.period;
     const c = this.count;
     // trueRange written out: a double returned by a call V8 does not inline is boxed (see bench/allocation.ts).
@@ -73,7 +77,7 @@ export class Atr implements StreamingIndicator {
     this.prevClose = close;
     if (c > p) {
       this.atr = (this.atr * (p - 1) + tr) * this.inversePeriod;
-      this.value = this.atr;
+      this.values[0] = this.atr;
       return;
     }
     this.count = c + 1;
@@ -81,13 +85,8 @@ export class Atr implements StreamingIndicator {
     this.atr += tr;
     if (c === p) {
       this.atr /= p;
-      this.value = this.atr;
+      this.values[0] = this.atr;
     }
-  }
-
-  output(index: number): number {
-    if (index !== 0) badOutputIndex(this.type, index, 1);
-    return this.value;
   }
 
   /** Layout: [count, prevClose, atr, value]. */
@@ -97,21 +96,21 @@ export class Atr implements StreamingIndicator {
     out[offset] = this.count;
     out[offset + 1] = this.prevClose;
     out[offset + 2] = this.atr;
-    out[offset + 3] = this.value;
+    out[offset + 3] = this.values[0];
   }
 
   loadState(state: Float64Array, offset: number): void {
     this.count = stateCount(this.type, state, offset, this.period + 1);
     this.prevClose = state[offset + 1];
     this.atr = state[offset + 2];
-    this.value = state[offset + 3];
+    this.values[0] = state[offset + 3];
   }
 
   reset(): void {
     this.count = 0;
     this.prevClose = 0;
     this.atr = 0;
-    this.value = NaN;
+    this.values[0] = NaN;
   }
 }
 

@@ -1,6 +1,6 @@
 import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, stateCount, type StreamingIndicator } from './indicator.ts';
-import { loadWindow, nextPow2, resyncInterval, ringWindowSum, saveWindow, windowSum } from './rolling-sum.ts';
+import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, type StreamingIndicator } from './indicator.ts';
+import { loadWindow, nextPow2, resyncInterval, saveWindow, windowSum } from './rolling-sum.ts';
 
 /** Bollinger outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
 export interface BollingerResult {
@@ -82,7 +82,7 @@ function writeBands(
  * Guarantees: O(1) amortised per update, no allocation; `bbandsBatch` gives bit-identical values.
  * Inputs must be finite (see StreamingIndicator).
  */
-export class BollingerBands implements StreamingIndicator {
+export class BollingerBands extends RegisterIndicator implements StreamingIndicator {
   readonly type = 'bbands' as const;
   readonly outputNames = BBANDS_OUTPUTS;
   readonly warmupPeriod: number;
@@ -93,6 +93,7 @@ export class BollingerBands implements StreamingIndicator {
   private readonly ring: Float64Array;
   private readonly mask: number;
   private readonly resyncEvery: number;
+  /** What `result` hands out, filled from `values` when read. */
   private readonly out: BollingerResult = { upper: NaN, middle: NaN, lower: NaN };
   private head = 0;
   private count = 0;
@@ -104,6 +105,7 @@ export class BollingerBands implements StreamingIndicator {
   private run = 0;
 
   constructor(period: number, stdDev = 2) {
+    super(3);
     checkStreamingPeriod('period', period);
     checkStdDev(stdDev);
     this.period = period;
@@ -122,10 +124,16 @@ export class BollingerBands implements StreamingIndicator {
 
   /** The preallocated `{ upper, middle, lower }`, mutated in place; null while warming up. */
   get result(): Readonly<BollingerResult> | null {
-    return this.count === this.period ? this.out : null;
+    if (this.count !== this.period) return null;
+    const out = this.out;
+    out.upper = this.values[0];
+    out.middle = this.values[1];
+    out.lower = this.values[2];
+    return out;
   }
 
-  update(close: number): void {
+  step(bar: Float64Array): void {
+    const close = bar[BAR_CLOSE];
     const p = this.period;
     const head = this.head;
     if (close === this.last) {
@@ -166,7 +174,9 @@ export class BollingerBands implements StreamingIndicator {
     const mask = this.mask;
     const head = this.head;
     const p = this.period;
-    const sum = ringWindowSum(ring, mask, head, p);
+    // ringWindowSum written out (oldest first, the same order): a double returned by a call is boxed (indicator.ts).
+    let sum = 0;
+    for (let k = p; k > 0; k--) sum += ring[(head - k) & mask];
     const mean = sum / p;
     let m2 = 0;
     for (let k = p; k > 0; k--) {
@@ -178,27 +188,19 @@ export class BollingerBands implements StreamingIndicator {
   }
 
   private publish(): void {
-    const out = this.out;
+    const values = this.values;
     if (this.run === this.period) {
-      out.upper = this.last;
-      out.middle = this.last;
-      out.lower = this.last;
+      values[0] = this.last;
+      values[1] = this.last;
+      values[2] = this.last;
       return;
     }
     const mean = this.sum / this.period;
     const m2 = this.m2;
     const band = m2 > 0 ? this.stdDev * Math.sqrt(m2 / this.period) : 0;
-    out.upper = mean + band;
-    out.middle = mean;
-    out.lower = mean - band;
-  }
-
-  output(index: number): number {
-    // See macd.ts: the bad index throws as a statement, so every return is a double.
-    if (index === 0) return this.out.upper;
-    if (index === 1) return this.out.middle;
-    if (index !== 2) badOutputIndex(this.type, index, 3);
-    return this.out.lower;
+    values[0] = mean + band;
+    values[1] = mean;
+    values[2] = mean - band;
   }
 
   /** Layout: [count, untilResync, sum, m2, last, run, upper, middle, lower, the window oldest first (period slots)]. */
@@ -213,9 +215,9 @@ export class BollingerBands implements StreamingIndicator {
     out[offset + 3] = this.m2;
     out[offset + 4] = this.last;
     out[offset + 5] = this.run;
-    out[offset + 6] = this.out.upper;
-    out[offset + 7] = this.out.middle;
-    out[offset + 8] = this.out.lower;
+    out[offset + 6] = this.values[0];
+    out[offset + 7] = this.values[1];
+    out[offset + 8] = this.values[2];
     const count = this.count;
     saveWindow(this.ring, this.mask, this.head, count, this.period, out, offset + 9);
   }
@@ -228,9 +230,9 @@ export class BollingerBands implements StreamingIndicator {
     this.m2 = state[offset + 3];
     this.last = state[offset + 4];
     this.run = state[offset + 5];
-    this.out.upper = state[offset + 6];
-    this.out.middle = state[offset + 7];
-    this.out.lower = state[offset + 8];
+    this.values[0] = state[offset + 6];
+    this.values[1] = state[offset + 7];
+    this.values[2] = state[offset + 8];
     loadWindow(state, offset + 9, count, this.ring);
     this.head = count;
   }
@@ -243,9 +245,7 @@ export class BollingerBands implements StreamingIndicator {
     this.m2 = 0;
     this.last = NaN;
     this.run = 0;
-    this.out.upper = NaN;
-    this.out.middle = NaN;
-    this.out.lower = NaN;
+    this.values.fill(NaN);
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { atrBatch } from './atr.ts';
 import { bbandsBatch } from './bbands.ts';
 import { emaBatch } from './ema.ts';
-import type { IndicatorType, StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, BAR_SLOTS, BAR_VOLUME, type IndicatorType, type StreamingIndicator } from './indicator.ts';
 import { macdBatch } from './macd.ts';
 import { createIndicator, indicatorTypes } from './registry.ts';
 import { rsiBatch } from './rsi.ts';
@@ -139,6 +139,31 @@ describe('every streaming indicator', () => {
       expect(indicator.isStable).toBe(false);
       expect(Number.isNaN(indicator.output(0))).toBe(true);
       expect(streamOutputs(indicator, slice)).toEqual(first);
+    });
+
+    it('steps from a bar array it can share, writing values in place: the same outputs as update(...)', () => {
+      const register = new Float64Array(BAR_SLOTS);
+      const stepped = make();
+      const sibling = make();
+      const values = stepped.values;
+      const n = 3000;
+      const outputs = stepped.outputNames.map(() => new Float64Array(n));
+      for (let i = 0; i < n; i++) {
+        register[BAR_CLOSE] = bars.close[i];
+        register[BAR_HIGH] = bars.high[i];
+        register[BAR_LOW] = bars.low[i];
+        register[BAR_VOLUME] = bars.volume[i];
+        stepped.step(register);
+        sibling.step(register);
+        for (let k = 0; k < outputs.length; k++) {
+          outputs[k][i] = values[k];
+          expect(stepped.output(k)).toBe(values[k]);
+        }
+      }
+      expect(stepped.values).toBe(values); // the same array throughout: readers may keep it
+      const updated = streamOutputs(make(), { high: bars.high.subarray(0, n), low: bars.low.subarray(0, n), close: bars.close.subarray(0, n), volume: bars.volume.subarray(0, n) });
+      expect(outputs).toEqual(updated);
+      expect(sibling.values).toEqual(stepped.values);
     });
   });
 });

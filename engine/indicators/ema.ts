@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * Exponential moving average with alpha = 2 / (period + 1), seeded TA-Lib style.
@@ -11,7 +11,7 @@ import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type St
  * Guarantees: O(1) per update, no allocation; the recursion is contractive, so rounding errors decay instead
  * of accumulating. `emaBatch` gives bit-identical values. Inputs must be finite (see StreamingIndicator).
  */
-export class Ema implements StreamingIndicator {
+export class Ema extends RegisterIndicator implements StreamingIndicator {
   readonly type = 'ema' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
@@ -21,9 +21,9 @@ export class Ema implements StreamingIndicator {
   readonly alpha: number;
   private count = 0;
   private seedSum = 0;
-  private value = NaN;
 
   constructor(period: number) {
+    super(1);
     checkStreamingPeriod('period', period);
     this.period = period;
     this.warmupPeriod = period;
@@ -36,21 +36,18 @@ export class Ema implements StreamingIndicator {
 
   /** The average, or null while warming up. */
   get result(): number | null {
-    return this.count === this.period ? this.value : null;
+    return this.count === this.period ? this.values[0] : null;
   }
 
-  update(close: number): void {
+  step(bar: Float64Array): void {
+    const close = bar[BAR_CLOSE];
+    const values = this.values;
     if (this.count === this.period) {
-      this.value = (close - this.value) * this.alpha + this.value;
+      values[0] = (close - values[0]) * this.alpha + values[0];
       return;
     }
     this.seedSum += close;
-    if (++this.count === this.period) this.value = this.seedSum / this.period;
-  }
-
-  output(index: number): number {
-    if (index !== 0) badOutputIndex(this.type, index, 1);
-    return this.value;
+    if (++this.count === this.period) values[0] = this.seedSum / this.period;
   }
 
   /** Layout: [count, seedSum, value]. */
@@ -59,19 +56,19 @@ export class Ema implements StreamingIndicator {
   saveState(out: Float64Array, offset: number): void {
     out[offset] = this.count;
     out[offset + 1] = this.seedSum;
-    out[offset + 2] = this.value;
+    out[offset + 2] = this.values[0];
   }
 
   loadState(state: Float64Array, offset: number): void {
     this.count = stateCount(this.type, state, offset, this.period);
     this.seedSum = state[offset + 1];
-    this.value = state[offset + 2];
+    this.values[0] = state[offset + 2];
   }
 
   reset(): void {
     this.count = 0;
     this.seedSum = 0;
-    this.value = NaN;
+    this.values[0] = NaN;
   }
 }
 

@@ -1,7 +1,7 @@
 import { Atr } from './atr.ts';
 import { BollingerBands } from './bbands.ts';
 import { Ema } from './ema.ts';
-import type { StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, BAR_SLOTS, BAR_VOLUME, type StreamingIndicator } from './indicator.ts';
 import { jsWarmStates, warmIndicator, type WarmStateKernels } from './warm-state.ts';
 import { Macd } from './macd.ts';
 import { Rsi } from './rsi.ts';
@@ -26,6 +26,11 @@ export class IndicatorBank {
   private readonly atr: Atr[] = [];
   private readonly vwap: Vwap[] = [];
   private readonly stoch: Stochastic[] = [];
+  /**
+   * The bar every indicator of the bank is stepped with: the caller writes a trade here and calls `step()`, so no
+   * double crosses a call on the tick path (indicator.ts, RegisterIndicator).
+   */
+  readonly bar = new Float64Array(BAR_SLOTS);
 
   /** `indicators` stay in config order for readers (strategies); only the update loops are grouped. */
   constructor(readonly indicators: readonly StreamingIndicator[]) {
@@ -42,24 +47,35 @@ export class IndicatorBank {
     }
   }
 
-  /** A trade at `price` with `size`: high = low = close = price. */
+  /** A trade at `price` with `size`: high = low = close = price (tests and tools; the tick path writes `bar`). */
   updateTrade(price: number, size: number): void {
+    const bar = this.bar;
+    bar[BAR_CLOSE] = price;
+    bar[BAR_HIGH] = price;
+    bar[BAR_LOW] = price;
+    bar[BAR_VOLUME] = size;
+    this.step();
+  }
+
+  /** Feeds every indicator the bar in `bar`. */
+  step(): void {
+    const bar = this.bar;
     const sma = this.sma;
-    for (let i = 0; i < sma.length; i++) sma[i].update(price);
+    for (let i = 0; i < sma.length; i++) sma[i].step(bar);
     const ema = this.ema;
-    for (let i = 0; i < ema.length; i++) ema[i].update(price);
+    for (let i = 0; i < ema.length; i++) ema[i].step(bar);
     const rsi = this.rsi;
-    for (let i = 0; i < rsi.length; i++) rsi[i].update(price);
+    for (let i = 0; i < rsi.length; i++) rsi[i].step(bar);
     const macd = this.macd;
-    for (let i = 0; i < macd.length; i++) macd[i].update(price);
+    for (let i = 0; i < macd.length; i++) macd[i].step(bar);
     const bbands = this.bbands;
-    for (let i = 0; i < bbands.length; i++) bbands[i].update(price);
+    for (let i = 0; i < bbands.length; i++) bbands[i].step(bar);
     const atr = this.atr;
-    for (let i = 0; i < atr.length; i++) atr[i].update(price, price, price);
+    for (let i = 0; i < atr.length; i++) atr[i].step(bar);
     const vwap = this.vwap;
-    for (let i = 0; i < vwap.length; i++) vwap[i].update(price, price, price, size);
+    for (let i = 0; i < vwap.length; i++) vwap[i].step(bar);
     const stoch = this.stoch;
-    for (let i = 0; i < stoch.length; i++) stoch[i].update(price, price, price);
+    for (let i = 0; i < stoch.length; i++) stoch[i].step(bar);
   }
 
   /**

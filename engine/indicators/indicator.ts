@@ -33,9 +33,16 @@ export interface StreamingIndicator {
   readonly replayAlignment: number;
   /** True once outputs are defined; stays true until `reset()`. */
   readonly isStable: boolean;
-  /** Feeds one bar. Price-only indicators read `close` and ignore the rest. */
-  update(close: number, high: number, low: number, volume: number): void;
-  /** Output number `index` (see `outputNames`); NaN while warming up. Throws RangeError on a bad index. */
+  /**
+   * Feeds the bar held in `bar`: [close, high, low, volume] (BAR_CLOSE...; at least BAR_SLOTS long). The tick
+   * path's call: no double crosses it, and an IndicatorBank hands all of a symbol's indicators the same array.
+   */
+  step(bar: Float64Array): void;
+  /** Feeds one bar: writes it into a bar of its own, then `step`. Price-only indicators read `close` only. */
+  update(close: number, high?: number, low?: number, volume?: number): void;
+  /** Outputs in `outputNames` order, written in place by every update; NaN while warming up. */
+  readonly values: Float64Array;
+  /** Output number `index` (see `outputNames`), from `values`. Throws RangeError on a bad index. */
   output(index: number): number;
   /** Length of this indicator's state (`saveState`), in doubles; fixed by its parameters. */
   readonly stateSize: number;
@@ -52,6 +59,53 @@ export interface StreamingIndicator {
   loadState(state: Float64Array, offset: number): void;
   /** Returns to the freshly constructed state, keeping the preallocated buffers. */
   reset(): void;
+}
+
+/** Slots of an indicator's bar register (`input`). */
+export const BAR_CLOSE = 0;
+export const BAR_HIGH = 1;
+export const BAR_LOW = 2;
+export const BAR_VOLUME = 3;
+export const BAR_SLOTS = 4;
+
+/**
+ * What every streaming indicator class shares: `update` over `step`, and the outputs it writes.
+ *
+ * Why registers: V8 boxes a double into a fresh 16-byte HeapNumber whenever it is passed to, or returned from, a
+ * call it does not inline, and which calls it inlines on a long tick path (intake, processor, eight indicators,
+ * strategies) changes with its cumulative inlining budget. So on the tick path no double crosses a call: the
+ * trade reaches the indicators in a Float64Array (`step(bar)`; one array for a whole bank, so V8 checks it once for
+ * all of them), each indicator's helpers take their operands from arrays (RollingSum.pushFrom), and strategies read
+ * `values`. `update(...)` remains for everything else (tests, tools).
+ */
+export abstract class RegisterIndicator {
+  abstract readonly type: IndicatorType;
+  readonly values: Float64Array;
+  /** `update`'s bar. */
+  private readonly ownBar = new Float64Array(BAR_SLOTS);
+
+  constructor(outputCount: number) {
+    this.values = new Float64Array(outputCount).fill(NaN);
+  }
+
+  abstract step(bar: Float64Array): void;
+
+  update(close: number, high: number = close, low: number = close, volume: number = 0): void {
+    const bar = this.ownBar;
+    bar[BAR_CLOSE] = close;
+    bar[BAR_HIGH] = high;
+    bar[BAR_LOW] = low;
+    bar[BAR_VOLUME] = volume;
+    this.step(bar);
+  }
+
+  output(index: number): number {
+    const values = this.values;
+    // The bad index throws as a statement: a call's result among the returns would make every return a tagged
+    // value, boxed into a HeapNumber per call (measured 16 B per tick through a strategy's output(0)).
+    if (!(index >= 0 && index < values.length && index === (index | 0))) badOutputIndex(this.type, index, values.length);
+    return values[index];
+  }
 }
 
 /** Largest period a streaming indicator accepts: its ring buffers are preallocated at construction. */

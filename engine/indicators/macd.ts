@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, stateCount, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, type StreamingIndicator } from './indicator.ts';
 
 /** MACD outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
 export interface MacdResult {
@@ -36,7 +36,7 @@ export function checkMacdPeriods(fast: number, slow: number): void {
  *
  * Guarantees: O(1) per update, no allocation; `macdBatch` gives bit-identical values. Inputs must be finite.
  */
-export class Macd implements StreamingIndicator {
+export class Macd extends RegisterIndicator implements StreamingIndicator {
   readonly type = 'macd' as const;
   readonly outputNames = MACD_OUTPUTS;
   readonly warmupPeriod: number;
@@ -48,6 +48,7 @@ export class Macd implements StreamingIndicator {
   private readonly fastAlpha: number;
   private readonly slowAlpha: number;
   private readonly signalAlpha: number;
+  /** What `result` hands out, filled from `values` when read. */
   private readonly out: MacdResult = { macd: NaN, signal: NaN, histogram: NaN };
   /** Updates seen, saturating at warmupPeriod. */
   private count = 0;
@@ -59,6 +60,7 @@ export class Macd implements StreamingIndicator {
   private signalEma = 0;
 
   constructor(fastPeriod: number, slowPeriod: number, signalPeriod: number) {
+    super(3);
     checkStreamingPeriod('fastPeriod', fastPeriod);
     checkStreamingPeriod('slowPeriod', slowPeriod);
     checkStreamingPeriod('signalPeriod', signalPeriod);
@@ -76,12 +78,19 @@ export class Macd implements StreamingIndicator {
     return this.count === this.warmupPeriod;
   }
 
-  /** The preallocated `{ macd, signal, histogram }`, mutated in place; null while warming up. */
+  /** The preallocated `{ macd, signal, histogram }`, refilled from `values` on each read; null while warming up. */
   get result(): Readonly<MacdResult> | null {
-    return this.count === this.warmupPeriod ? this.out : null;
+    if (this.count !== this.warmupPeriod) return null;
+    const out = this.out;
+    out.macd = this.values[0];
+    out.signal = this.values[1];
+    out.histogram = this.values[2];
+    return out;
   }
 
-  update(close: number): void {
+  step(bar: Float64Array): void {
+    const close = bar[BAR_CLOSE];
+    const values = this.values;
     const c = this.count;
     const slow = this.slowPeriod;
     if (c >= slow) {
@@ -103,32 +112,21 @@ export class Macd implements StreamingIndicator {
       // Steady state (count saturated at warmupPeriod; c stays there).
       const signal = (macd - this.signalEma) * this.signalAlpha + this.signalEma;
       this.signalEma = signal;
-      this.publish(macd, signal);
+      values[0] = macd;
+      values[1] = signal;
+      values[2] = macd - signal;
       return;
     }
     this.count = c + 1;
     this.signalSum += macd;
     if (c + 1 === warm) {
       this.signalEma = this.signalSum / this.signalPeriod;
-      this.publish(macd, this.signalEma);
+      values[0] = macd;
+      values[1] = this.signalEma;
+      values[2] = macd - this.signalEma;
     }
   }
 
-  private publish(macd: number, signal: number): void {
-    const out = this.out;
-    out.macd = macd;
-    out.signal = signal;
-    out.histogram = macd - signal;
-  }
-
-  output(index: number): number {
-    // The bad index throws as a statement: a call's result among the returns would make the return value a tagged
-    // phi, boxed into a HeapNumber on every call (measured 16 B per tick through a strategy's output(0)).
-    if (index === 0) return this.out.macd;
-    if (index === 1) return this.out.signal;
-    if (index !== 2) badOutputIndex(this.type, index, 3);
-    return this.out.histogram;
-  }
 
   /** Layout: [count, fastSum, slowSum, signalSum, fastEma, slowEma, signalEma, macd, signal, histogram]. */
   readonly stateSize = 10;
@@ -141,9 +139,9 @@ export class Macd implements StreamingIndicator {
     out[offset + 4] = this.fastEma;
     out[offset + 5] = this.slowEma;
     out[offset + 6] = this.signalEma;
-    out[offset + 7] = this.out.macd;
-    out[offset + 8] = this.out.signal;
-    out[offset + 9] = this.out.histogram;
+    out[offset + 7] = this.values[0];
+    out[offset + 8] = this.values[1];
+    out[offset + 9] = this.values[2];
   }
 
   loadState(state: Float64Array, offset: number): void {
@@ -154,9 +152,9 @@ export class Macd implements StreamingIndicator {
     this.fastEma = state[offset + 4];
     this.slowEma = state[offset + 5];
     this.signalEma = state[offset + 6];
-    this.out.macd = state[offset + 7];
-    this.out.signal = state[offset + 8];
-    this.out.histogram = state[offset + 9];
+    this.values[0] = state[offset + 7];
+    this.values[1] = state[offset + 8];
+    this.values[2] = state[offset + 9];
   }
 
   reset(): void {
@@ -167,9 +165,7 @@ export class Macd implements StreamingIndicator {
     this.fastEma = 0;
     this.slowEma = 0;
     this.signalEma = 0;
-    this.out.macd = NaN;
-    this.out.signal = NaN;
-    this.out.histogram = NaN;
+    this.values.fill(NaN);
   }
 }
 

@@ -60,6 +60,8 @@ export function loadWindow(state: Float64Array, offset: number, count: number, r
   for (let k = 0; k < count; k++) ring[k] = state[offset + k];
 }
 
+const PUSH_SCRATCH = new Float64Array(1);
+
 export class RollingSum {
   readonly period: number;
   /** Sum of the values in the window (all values so far while filling). */
@@ -84,7 +86,18 @@ export class RollingSum {
     return this.count === this.period;
   }
 
+  /** Pushes `x` (tests and tools; the tick path uses `pushFrom`). */
   push(x: number): void {
+    PUSH_SCRATCH[0] = x;
+    this.pushFrom(PUSH_SCRATCH, 0);
+  }
+
+  /**
+   * Pushes `source[index]`: the operand is read here, so no double crosses the call (indicator.ts,
+   * RegisterIndicator: a call V8 does not inline boxes its double arguments).
+   */
+  pushFrom(source: Float64Array, index: number): void {
+    const x = source[index];
     const head = this.head;
     if (this.count < this.period) {
       this.ring[head & this.mask] = x;
@@ -100,14 +113,20 @@ export class RollingSum {
     this.sum += x - old;
     if (--this.untilResync === 0) {
       this.untilResync = this.resyncEvery;
-      this.sum = this.exactSum();
+      this.resum();
     }
   }
 
-  /** The window's sum recomputed oldest first; O(period). */
-  exactSum(): number {
-    return ringWindowSum(this.ring, this.mask, this.head, this.count);
+  /** Replaces `sum` with the window's sum recomputed oldest first (ringWindowSum's order); O(period). */
+  private resum(): void {
+    const ring = this.ring;
+    const mask = this.mask;
+    const head = this.head;
+    let s = 0;
+    for (let k = this.count; k > 0; k--) s += ring[(head - k) & mask];
+    this.sum = s;
   }
+
 
   /** Layout: [count, sum, untilResync, the window's values oldest first (count of them; period slots)]. */
   static stateSize(period: number): number {

@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * RSI value on a flat market: when the average gain and the average loss are both exactly 0 (0/0), the RSI is
@@ -33,7 +33,7 @@ export function rsiFromAverages(avgGain: number, avgLoss: number): number {
  * Guarantees: O(1) per update, no allocation; the smoothing is contractive, so rounding does not drift.
  * `rsiBatch` gives bit-identical values. Inputs must be finite (see StreamingIndicator).
  */
-export class Rsi implements StreamingIndicator {
+export class Rsi extends RegisterIndicator implements StreamingIndicator {
   readonly type = 'rsi' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
@@ -45,11 +45,11 @@ export class Rsi implements StreamingIndicator {
   private prevClose = 0;
   private avgGain = 0;
   private avgLoss = 0;
-  private value = NaN;
   /** 1 / period: the smoothing multiplies by it (one division per update fewer; see the class comment). */
   private readonly inversePeriod: number;
 
   constructor(period: number) {
+    super(1);
     checkStreamingPeriod('period', period);
     this.period = period;
     this.inversePeriod = 1 / period;
@@ -62,10 +62,11 @@ export class Rsi implements StreamingIndicator {
 
   /** The RSI in [0, 100], or null while warming up. */
   get result(): number | null {
-    return this.count > this.period ? this.value : null;
+    return this.count > this.period ? this.values[0] : null;
   }
 
-  update(close: number): void {
+  step(bar: Float64Array): void {
+    const close = bar[BAR_CLOSE];
     const p = this.period;
     const c = this.count;
     const change = close - this.prevClose;
@@ -84,8 +85,8 @@ export class Rsi implements StreamingIndicator {
       const total = gain + loss;
       // Two stores, not one of a conditional: a phi of the integer 50 and a double is a tagged value, boxed into a
       // HeapNumber on every update (measured 16 B/update); each store alone keeps the field's double representation.
-      if (total === 0) this.value = FLAT_RSI;
-      else this.value = 100 * (gain / total);
+      if (total === 0) this.values[0] = FLAT_RSI;
+      else this.values[0] = 100 * (gain / total);
       return;
     }
     this.count = c + 1;
@@ -95,13 +96,8 @@ export class Rsi implements StreamingIndicator {
     if (c === p) {
       this.avgGain /= p;
       this.avgLoss /= p;
-      this.value = rsiFromAverages(this.avgGain, this.avgLoss);
+      this.values[0] = rsiFromAverages(this.avgGain, this.avgLoss);
     }
-  }
-
-  output(index: number): number {
-    if (index !== 0) badOutputIndex(this.type, index, 1);
-    return this.value;
   }
 
   /** Layout: [count, prevClose, avgGain, avgLoss, value]. */
@@ -112,7 +108,7 @@ export class Rsi implements StreamingIndicator {
     out[offset + 1] = this.prevClose;
     out[offset + 2] = this.avgGain;
     out[offset + 3] = this.avgLoss;
-    out[offset + 4] = this.value;
+    out[offset + 4] = this.values[0];
   }
 
   loadState(state: Float64Array, offset: number): void {
@@ -120,7 +116,7 @@ export class Rsi implements StreamingIndicator {
     this.prevClose = state[offset + 1];
     this.avgGain = state[offset + 2];
     this.avgLoss = state[offset + 3];
-    this.value = state[offset + 4];
+    this.values[0] = state[offset + 4];
   }
 
   reset(): void {
@@ -128,7 +124,7 @@ export class Rsi implements StreamingIndicator {
     this.prevClose = 0;
     this.avgGain = 0;
     this.avgLoss = 0;
-    this.value = NaN;
+    this.values[0] = NaN;
   }
 }
 

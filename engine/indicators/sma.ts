@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 import { resyncInterval, RollingSum, windowSum } from './rolling-sum.ts';
 
 /**
@@ -12,7 +12,7 @@ import { resyncInterval, RollingSum, windowSum } from './rolling-sum.ts';
  * max(1024, period) updates (see RollingSum), so it does not drift. `smaBatch` gives bit-identical values.
  * Inputs must be finite (see StreamingIndicator).
  */
-export class Sma implements StreamingIndicator {
+export class Sma extends RegisterIndicator implements StreamingIndicator {
   readonly type = 'sma' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
@@ -20,9 +20,9 @@ export class Sma implements StreamingIndicator {
   readonly replayAlignment: number;
   readonly period: number;
   private readonly window: RollingSum;
-  private value = NaN;
 
   constructor(period: number) {
+    super(1);
     checkStreamingPeriod('period', period);
     this.period = period;
     this.warmupPeriod = period;
@@ -36,18 +36,13 @@ export class Sma implements StreamingIndicator {
 
   /** The average, or null while warming up. */
   get result(): number | null {
-    return this.window.full ? this.value : null;
+    return this.window.full ? this.values[0] : null;
   }
 
-  update(close: number): void {
+  step(bar: Float64Array): void {
     const w = this.window;
-    w.push(close);
-    if (w.full) this.value = w.sum / this.period;
-  }
-
-  output(index: number): number {
-    if (index !== 0) badOutputIndex(this.type, index, 1);
-    return this.value;
+    w.pushFrom(bar, BAR_CLOSE);
+    if (w.full) this.values[0] = w.sum / this.period;
   }
 
   /** Layout: the window's RollingSum state, [count, sum, untilResync, window oldest first]. */
@@ -62,12 +57,12 @@ export class Sma implements StreamingIndicator {
   loadState(state: Float64Array, offset: number): void {
     const count = stateCount(this.type, state, offset, this.period);
     this.window.loadState(state, offset);
-    this.value = count === this.period ? this.window.sum / this.period : NaN;
+    this.values[0] = count === this.period ? this.window.sum / this.period : NaN;
   }
 
   reset(): void {
     this.window.reset();
-    this.value = NaN;
+    this.values[0] = NaN;
   }
 }
 

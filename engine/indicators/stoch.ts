@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, stateCount, leastCommonMultiple, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, checkStreamingPeriod, RegisterIndicator, stateCount, leastCommonMultiple, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, RollingSum } from './rolling-sum.ts';
 
 /** Stochastic outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
@@ -49,7 +49,7 @@ export function fastK(close: number, highestHigh: number, lowestLow: number): nu
  * Guarantees: O(1) amortised per update, no allocation; `stochBatch` gives bit-identical values. Inputs must be
  * finite with low <= high (see StreamingIndicator).
  */
-export class Stochastic implements StreamingIndicator {
+export class Stochastic extends RegisterIndicator implements StreamingIndicator {
   readonly type = 'stoch' as const;
   readonly outputNames = STOCH_OUTPUTS;
   readonly warmupPeriod: number;
@@ -65,7 +65,10 @@ export class Stochastic implements StreamingIndicator {
   private readonly dequeMask: number;
   private readonly kWindow: RollingSum;
   private readonly dWindow: RollingSum;
+  /** What `result` hands out, filled from `values` when read. */
   private readonly out: StochResult = { slowK: NaN, slowD: NaN };
+  /** Operands for the windows' pushes: [fast %K, slow %K] (RollingSum.pushFrom). */
+  private readonly pushed = new Float64Array(2);
   private bar = 0;
   /** Bars seen, saturating at fastKPeriod. */
   private bars = 0;
@@ -75,6 +78,7 @@ export class Stochastic implements StreamingIndicator {
   private minTail = 0;
 
   constructor(fastKPeriod = 14, slowKPeriod = 3, slowDPeriod = 3) {
+    super(2);
     checkStreamingPeriod('fastKPeriod', fastKPeriod);
     checkStreamingPeriod('slowKPeriod', slowKPeriod);
     checkStreamingPeriod('slowDPeriod', slowDPeriod);
@@ -99,10 +103,18 @@ export class Stochastic implements StreamingIndicator {
 
   /** The preallocated `{ slowK, slowD }`, mutated in place; null while warming up. */
   get result(): Readonly<StochResult> | null {
-    return this.dWindow.full ? this.out : null;
+    if (!this.dWindow.full) return null;
+    const out = this.out;
+    out.slowK = this.values[0];
+    out.slowD = this.values[1];
+    return out;
   }
 
-  update(close: number, high: number, low: number): void {
+  step(bar: Float64Array): void {
+    const input = bar;
+    const close = input[BAR_CLOSE];
+    const high = input[BAR_HIGH];
+    const low = input[BAR_LOW];
     const now = this.bar;
     this.bar = (now + 1) | 0;
     const fk = this.fastKPeriod;
@@ -138,25 +150,22 @@ export class Stochastic implements StreamingIndicator {
       if (++this.bars < fk) return;
     }
     const kWindow = this.kWindow;
-    // fastK written out (see rsi.ts: a double returned by a call that is not inlined allocates), and pushed from two
-    // calls rather than one of a conditional (a phi of the integer FLAT_STOCH and a double is boxed: rsi.ts).
+    // fastK written out (a double returned by a call that is not inlined is boxed: indicator.ts), stored by one of
+    // two stores rather than as a conditional (a phi of the integer FLAT_STOCH and a double is boxed: rsi.ts), and
+    // pushed from an array (RollingSum.pushFrom).
     const range = highest - lowest;
-    if (range === 0) kWindow.push(FLAT_STOCH);
-    else kWindow.push(100 * ((close - lowest) / range));
+    const pushed = this.pushed;
+    if (range === 0) pushed[0] = FLAT_STOCH;
+    else pushed[0] = 100 * ((close - lowest) / range);
+    kWindow.pushFrom(pushed, 0);
     if (!kWindow.full) return;
     const slowK = kWindow.sum / this.slowKPeriod;
+    pushed[1] = slowK;
     const dWindow = this.dWindow;
-    dWindow.push(slowK);
+    dWindow.pushFrom(pushed, 1);
     if (!dWindow.full) return;
-    this.out.slowK = slowK;
-    this.out.slowD = dWindow.sum / this.slowDPeriod;
-  }
-
-  output(index: number): number {
-    // See macd.ts: the bad index throws as a statement, so every return is a double.
-    if (index === 0) return this.out.slowK;
-    if (index !== 1) badOutputIndex(this.type, index, 2);
-    return this.out.slowD;
+    this.values[0] = slowK;
+    this.values[1] = dWindow.sum / this.slowDPeriod;
   }
 
   /**
@@ -174,8 +183,8 @@ export class Stochastic implements StreamingIndicator {
     const mask = this.dequeMask;
     const last = (this.bar - 1) | 0;
     out[offset] = this.bars;
-    out[offset + 1] = this.out.slowK;
-    out[offset + 2] = this.out.slowD;
+    out[offset + 1] = this.values[0];
+    out[offset + 2] = this.values[1];
     const maxLength = (this.maxTail - this.maxHead) | 0;
     const minLength = (this.minTail - this.minHead) | 0;
     out[offset + 3] = maxLength;
@@ -206,8 +215,8 @@ export class Stochastic implements StreamingIndicator {
     stateCount(this.type, state, dBase, this.slowDPeriod);
     this.bars = bars;
     this.bar = 0;
-    this.out.slowK = state[offset + 1];
-    this.out.slowD = state[offset + 2];
+    this.values[0] = state[offset + 1];
+    this.values[1] = state[offset + 2];
     const maxBase = offset + 5;
     const minBase = maxBase + 2 * fk;
     for (let k = 0; k < maxLength; k++) {
@@ -235,8 +244,7 @@ export class Stochastic implements StreamingIndicator {
     this.minTail = 0;
     this.kWindow.reset();
     this.dWindow.reset();
-    this.out.slowK = NaN;
-    this.out.slowD = NaN;
+    this.values.fill(NaN);
   }
 }
 

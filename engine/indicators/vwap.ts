@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { checkStreamingPeriod, badOutputIndex, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, BAR_VOLUME, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 import { loadWindow, nextPow2, resyncInterval, saveWindow, windowSum } from './rolling-sum.ts';
 
 /** Typical price (high + low + close) / 3, in TA-Lib TYPPRICE's operation order. */
@@ -25,7 +25,7 @@ export function typicalPrice(high: number, low: number, close: number): number {
  * Guarantees: O(1) amortised per update, no allocation; `vwapBatch` gives bit-identical values. Inputs must be
  * finite with low <= high and volume >= 0 (see StreamingIndicator).
  */
-export class Vwap implements StreamingIndicator {
+export class Vwap extends RegisterIndicator implements StreamingIndicator {
   readonly type = 'vwap' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;
@@ -45,9 +45,9 @@ export class Vwap implements StreamingIndicator {
   private sumTp = 0;
   /** Bars in the window with volume != 0. */
   private traded = 0;
-  private value = NaN;
 
   constructor(period: number) {
+    super(1);
     checkStreamingPeriod('period', period);
     this.period = period;
     this.warmupPeriod = period;
@@ -66,14 +66,19 @@ export class Vwap implements StreamingIndicator {
 
   /** The VWAP in price units, or null while warming up. */
   get result(): number | null {
-    return this.count === this.period ? this.value : null;
+    return this.count === this.period ? this.values[0] : null;
   }
 
-  update(close: number, high: number, low: number, volume: number): void {
+  step(bar: Float64Array): void {
+    const input = bar;
+    const close = input[BAR_CLOSE];
+    const high = input[BAR_HIGH];
+    const low = input[BAR_LOW];
+    const volume = input[BAR_VOLUME];
     const p = this.period;
     const head = this.head;
     const mask = this.mask;
-    const tp = typicalPrice(high, low, close);
+    const tp = (high + low + close) / 3; // typicalPrice written out: no double crosses a call (indicator.ts)
     const pv = tp * volume;
     if (volume !== 0) this.traded++;
     if (this.count < p) {
@@ -136,12 +141,7 @@ export class Vwap implements StreamingIndicator {
   }
 
   private publish(): void {
-    this.value = this.traded === 0 ? this.sumTp / this.period : this.sumPv / this.sumVol;
-  }
-
-  output(index: number): number {
-    if (index !== 0) badOutputIndex(this.type, index, 1);
-    return this.value;
+    this.values[0] = this.traded === 0 ? this.sumTp / this.period : this.sumPv / this.sumVol;
   }
 
   /**
@@ -160,7 +160,7 @@ export class Vwap implements StreamingIndicator {
     out[offset + 3] = this.sumVol;
     out[offset + 4] = this.sumTp;
     out[offset + 5] = this.traded;
-    out[offset + 6] = this.value;
+    out[offset + 6] = this.values[0];
     saveWindow(this.pvRing, this.mask, this.head, this.count, p, out, offset + 7);
     saveWindow(this.volRing, this.mask, this.head, this.count, p, out, offset + 7 + p);
     saveWindow(this.tpRing, this.mask, this.head, this.count, p, out, offset + 7 + 2 * p);
@@ -175,7 +175,7 @@ export class Vwap implements StreamingIndicator {
     this.sumVol = state[offset + 3];
     this.sumTp = state[offset + 4];
     this.traded = state[offset + 5];
-    this.value = state[offset + 6];
+    this.values[0] = state[offset + 6];
     loadWindow(state, offset + 7, count, this.pvRing);
     loadWindow(state, offset + 7 + p, count, this.volRing);
     loadWindow(state, offset + 7 + 2 * p, count, this.tpRing);
@@ -190,7 +190,7 @@ export class Vwap implements StreamingIndicator {
     this.sumVol = 0;
     this.sumTp = 0;
     this.traded = 0;
-    this.value = NaN;
+    this.values[0] = NaN;
   }
 }
 

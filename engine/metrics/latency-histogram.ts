@@ -41,6 +41,15 @@ const MAX_SUPPORTED_NS = Number.MAX_SAFE_INTEGER;
  * Examples: 0 -> 0, 255 -> 255, 256 -> 256, 511 -> 383, 10_000 -> 924, 2^32 -> 3_328.
  */
 export function bucketIndexOf(value: number): number {
+  BUCKET_SCRATCH[0] = value;
+  return bucketIndexAt(BUCKET_SCRATCH, 0);
+}
+
+const BUCKET_SCRATCH = new Float64Array(1);
+
+/** `bucketIndexOf(values[index])`, the value read here: no double crosses the call (hot loops: shared-latency.ts). */
+export function bucketIndexAt(values: Float64Array, index: number): number {
+  const value = values[index];
   if (value < 256) return value < 0 ? 0 : Math.floor(value);
   if (value < TWO_POW_32) {
     const v = value >>> 0;
@@ -86,9 +95,22 @@ export class LatencyHistogram {
     this.counts = new Float64Array(this.bucketCount);
   }
 
+  /** The value being recorded (recordSample). */
+  private readonly sample = new Float64Array(1);
+
   /** Records one latency in nanoseconds. O(1), allocation-free; see the class comment for clamping. */
   record(ns: number): void {
-    let v = ns;
+    const sample = this.sample;
+    sample[0] = ns;
+    this.recordSample();
+  }
+
+  /**
+   * Records `sample[0]`. The value is read here rather than passed: a double passed to a call V8 does not inline
+   * is boxed (16 B), and `recordSince` runs once per trade.
+   */
+  private recordSample(): void {
+    let v = this.sample[0];
     if (!(v >= 0)) {
       v = 0;
       this.clampedLow++;
@@ -122,7 +144,11 @@ export class LatencyHistogram {
    * crosses a call boundary as a double (which V8 may box when it does not inline the call).
    */
   recordSince(stampsNs: Float64Array, count: number, nowNs: number): void {
-    for (let i = 0; i < count; i++) this.record(nowNs - stampsNs[i]);
+    const sample = this.sample;
+    for (let i = 0; i < count; i++) {
+      sample[0] = nowNs - stampsNs[i];
+      this.recordSample();
+    }
   }
 
   /** Samples recorded since the last reset. */

@@ -1,4 +1,4 @@
-import { bucketIndexOf, DEFAULT_HIGHEST_TRACKABLE_NS } from './latency-histogram.ts';
+import { bucketIndexAt, bucketIndexOf, DEFAULT_HIGHEST_TRACKABLE_NS } from './latency-histogram.ts';
 
 /**
  * Latency recorded on one thread and read on another without a message per sample: a worker thread records into
@@ -36,6 +36,7 @@ export interface BatchLatencyRecorder {
 export class SharedLatencyRecorder implements BatchLatencyRecorder {
   private readonly words: Float64Array;
   private readonly counts: Float64Array;
+  private readonly sample = new Float64Array(1);
 
   constructor(sab: SharedArrayBuffer, private readonly highestTrackableNs: number = DEFAULT_HIGHEST_TRACKABLE_NS) {
     if (sab.byteLength !== sharedLatencyBytes(highestTrackableNs)) throw new RangeError(`shared latency block needs ${sharedLatencyBytes(highestTrackableNs)} bytes, got ${sab.byteLength}`);
@@ -47,11 +48,13 @@ export class SharedLatencyRecorder implements BatchLatencyRecorder {
   recordSince(stampsNs: Float64Array, count: number, nowNs: number): void {
     const highest = this.highestTrackableNs;
     const counts = this.counts;
+    const sample = this.sample;
     let sum = 0;
     for (let i = 0; i < count; i++) {
       const ns = nowNs - stampsNs[i];
       const value = ns >= 0 ? (ns > highest ? highest : Math.floor(ns)) : 0;
-      counts[bucketIndexOf(value)]++;
+      sample[0] = value;
+      counts[bucketIndexAt(sample, 0)]++; // through an array: a double passed to a call may be boxed, per trade
       sum += value;
     }
     this.words[SUM] += sum;

@@ -11,6 +11,7 @@ import { OutputEncoder, type FramePublisher, type LatencyRecorder } from './outp
 import type { BarScan } from '../strategy/sdk.ts';
 import type { Pipeline, TradeObserver } from './pipeline.ts';
 import { TickProcessor, createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
+import { TICK_PRICE, TICK_PUBLISH_NS, TICK_SIZE } from '../strategy/strategy-context.ts';
 import { discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 import { warmStart } from './warm-start.ts';
 import { openWarmStateKernels } from '../batch/warm-state-kernels.ts';
@@ -116,7 +117,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
   processFrame(frame: Uint8Array, topicId?: number): void {
     this.inFrame = true;
     try {
-      this.processor.beginFrame(this.clockNs());
+      this.processor.beginFrame();
       this.intake.accept(frame, topicId);
       this.encoder.flush();
       this.processor.finishDecisions();
@@ -130,17 +131,25 @@ export class InlinePipeline implements TickHandler, Pipeline {
       this.processor.onBar(scan, timeNs); // its orders leave with the frame's
       return;
     }
-    this.processor.beginFrame(this.clockNs());
+    this.processor.beginFrame();
     this.processor.onBar(scan, timeNs);
     this.encoder.flush();
   }
 
   onTick(symbolIndex: number, tick: TickSlot): void {
     if (tick.kind === TickKind.Trade) {
-      this.trades?.onTrade(symbolIndex, tick.price, tick.size, tick.exchangeTsNs, tick.publishMonoNs);
-      this.processor.onTrade(symbolIndex, tick.price, tick.size, tick.publishMonoNs);
+      this.trades?.onTradeOf(symbolIndex, tick);
+      const register = this.processor.tick;
+      register[TICK_PRICE] = tick.price;
+      register[TICK_SIZE] = tick.size;
+      register[TICK_PUBLISH_NS] = tick.publishMonoNs;
+      this.processor.takeTrade(symbolIndex);
     } else {
-      this.processor.onQuote(symbolIndex, tick.kind === TickKind.Bid, tick.price, tick.publishMonoNs);
+      const register = this.processor.tick;
+      register[TICK_PRICE] = tick.price;
+      register[TICK_SIZE] = 0;
+      register[TICK_PUBLISH_NS] = tick.publishMonoNs;
+      this.processor.takeQuote(symbolIndex, tick.kind === TickKind.Bid);
     }
   }
 

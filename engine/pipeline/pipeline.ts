@@ -1,3 +1,4 @@
+import type { TradePrint } from '../bars/bar-aggregator.ts';
 import type { BarScan } from '../strategy/sdk.ts';
 import type { EngineConfig, PipelineLayout } from '../config/engine-config.ts';
 import type { RiskEngine } from '../risk/risk-engine.ts';
@@ -84,8 +85,11 @@ export interface Pipeline {
  * allocate or block: it runs once per trade on the tick path.
  */
 export interface TradeObserver {
-  /** `publishMonoNs`: the tick's publish stamp, what a decision made on a bar this trade closes is stamped with. */
-  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number, publishMonoNs: number): void;
+  /**
+   * A trade, its fields read from `trade` (no double crosses the call). `publishMonoNs`: the tick's publish stamp,
+   * what a decision made on a bar this trade closes is stamped with.
+   */
+  onTradeOf(symbolIndex: number, trade: TradePrint): void;
 }
 
 /** Everything either layout needs from the engine. */

@@ -7,6 +7,7 @@ import { withoutFaultInjection } from './fault-injection.ts';
 import { OrderIdSource } from './order.ts';
 import { RingOutputSink } from './ring-output-sink.ts';
 import { TickProcessor, type ProcessorCounters } from './tick-processor.ts';
+import { TICK_PRICE, TICK_PUBLISH_NS, TICK_SIZE } from '../strategy/strategy-context.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import { SyntheticTicks, WARMUP_BATCH_TICKS, type WarmupReport } from './warmup.ts';
@@ -134,18 +135,26 @@ export class ShardWorker {
     this.applySwitches();
     const input = this.options.input;
     const processor = this.processor;
-    processor.beginFrame(this.options.clockNs());
+    processor.beginFrame();
     const f64 = input.f64;
     const i32 = input.i32;
     const stride = input.slotF64;
+    // The tick goes to the processor in its register: no double crosses the call (engine/indicators/indicator.ts).
+    const register = processor.tick;
     for (let k = 0; k < ready; k++) {
       const base = input.slotIndexAt(k) * stride;
       const symbolIndex = i32[2 * base + TickField.SymbolIndexI32];
       const kind = i32[2 * base + TickField.KindI32];
       if (kind === TickKind.Trade) {
-        processor.onTrade(symbolIndex, f64[base + TickField.Price], f64[base + TickField.Size], f64[base + TickField.PublishMonoNs]);
+        register[TICK_PRICE] = f64[base + TickField.Price];
+        register[TICK_SIZE] = f64[base + TickField.Size];
+        register[TICK_PUBLISH_NS] = f64[base + TickField.PublishMonoNs];
+        processor.takeTrade(symbolIndex);
       } else {
-        processor.onQuote(symbolIndex, kind === TickKind.Bid, f64[base + TickField.Price], f64[base + TickField.PublishMonoNs]);
+        register[TICK_PRICE] = f64[base + TickField.Price];
+        register[TICK_SIZE] = 0;
+        register[TICK_PUBLISH_NS] = f64[base + TickField.PublishMonoNs];
+        processor.takeQuote(symbolIndex, kind === TickKind.Bid);
       }
     }
     this.options.counters.publish(this.counters);

@@ -5,7 +5,10 @@ import type { RiskEngine } from '../risk/risk-engine.ts';
 import { createStrategy } from '../strategy/factory.ts';
 import type { BarScan } from '../strategy/sdk.ts';
 import type { ConfiguredStrategy } from '../strategy/strategy.ts';
-import { EngineStrategyContext, roleReadersOf, type StrategyActions } from '../strategy/strategy-context.ts';
+import {
+  DECISION_PRICE, DECISION_STRENGTH, DECISION_TIME_NS, EngineStrategyContext, roleReadersOf, TICK_PRICE, TICK_PUBLISH_NS, TICK_SIZE, TICK_SLOTS,
+  type StrategyActions,
+} from '../strategy/strategy-context.ts';
 import { StrategyModuleError } from '../strategy/strategy-modules.ts';
 import { StrategyWatchdog } from '../strategy/strategy-watchdog.ts';
 import { ModuleHeapGuard, type GuardedModule } from '../strategy/module-heap-guard.ts';
@@ -15,6 +18,7 @@ import { resolve } from 'node:path';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from '../indicators/indicator-bank.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, BAR_VOLUME } from '../indicators/indicator.ts';
 import type { WarmStateKernels } from '../indicators/warm-state.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
@@ -22,10 +26,12 @@ import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 import { SymbolOwnership, UNOWNED } from '../ownership/symbol-ownership.ts';
 
 /**
- * Trades between two looks of the heap guard at its clock (it reads the heap at most every 10 ms): often enough
- * for a module that keeps kilobytes per trade, without a clock read per trade.
+ * Trades between two looks of the heap guard at its clock (it reads the heap at most every 10 ms): a module only
+ * allocates when it is called, so counting trades paces it; 1,024 keeps the clock read (16 B: performance.now()
+ * returns a fresh HeapNumber) out of the per-tick figures, and a module keeping 8 KiB a trade is looked at
+ * every 8 MiB.
  */
-const TRADES_PER_HEAP_POLL = 64;
+const TRADES_PER_HEAP_POLL = 1024;
 
 /** Counters the tick processor increments on the hot path; the metrics layer reads them on scrape. */
 export interface ProcessorCounters {
@@ -121,6 +127,13 @@ export class TickProcessor implements StrategyActions {
   private readonly watchdog: StrategyWatchdog | undefined;
   /** Watches this thread's heap for a JavaScript/TypeScript module that keeps what it allocates (module-heap-guard.ts). */
   private readonly heapGuard: ModuleHeapGuard | undefined;
+  /**
+   * The tick being processed: [price, size, publish time] (TICK_PRICE...). Pipelines write it and call
+   * `takeTrade`/`takeQuote`; the context and risk read it, so no double crosses a call on the tick path.
+   */
+  readonly tick = new Float64Array(TICK_SLOTS);
+  /** An order's limit price, handed to risk in an array (checkAt). */
+  private readonly limitPrice = new Float64Array(1);
   private tradesUntilHeapPoll = TRADES_PER_HEAP_POLL;
   private readonly bid: Float64Array;
   private readonly ask: Float64Array;
@@ -203,9 +216,12 @@ export class TickProcessor implements StrategyActions {
     this.ownedShards = ownership.shards;
   }
 
-  /** Marks the start of a frame; every signal and order of the frame carries this time. */
-  beginFrame(nowNs: number): void {
-    this.frameStartNs = nowNs;
+  /**
+   * Marks the start of a frame (reads the clock); every signal and order of the frame carries this time. The clock
+   * is read here rather than passed in: a double passed to a call V8 does not inline is boxed (indicator.ts).
+   */
+  beginFrame(): void {
+    this.frameStartNs = this.options.clockNs();
   }
 
   /**
@@ -247,19 +263,41 @@ export class TickProcessor implements StrategyActions {
     return this.banks[symbolIndex].indicators.flatMap((indicator) => indicator.outputNames.map((_, k) => indicator.output(k)));
   }
 
-  /** A trade print: update every indicator of the symbol, then let each strategy decide. */
+  /** A trade print (tests, tools, the warm start's replay): writes it into `tick`, then `takeTrade`. */
   onTrade(symbolIndex: number, price: number, size: number, tickPublishMonoNs: number): void {
+    const tick = this.tick;
+    tick[TICK_PRICE] = price;
+    tick[TICK_SIZE] = size;
+    tick[TICK_PUBLISH_NS] = tickPublishMonoNs;
+    this.takeTrade(symbolIndex);
+  }
+
+  /**
+   * The trade in `tick` (the pipelines' call: they write the register, so no double crosses a call V8 may not
+   * inline; indicator.ts): update every indicator of the symbol, then let each strategy decide.
+   */
+  takeTrade(symbolIndex: number): void {
     const { risk, counters } = this.options;
+    const tick = this.tick;
+    const price = tick[TICK_PRICE];
+    const size = tick[TICK_SIZE];
     if (!this.replaying) counters.tradesProcessed++;
-    risk.onTrade(symbolIndex, price);
+    risk.onTradeFrom(symbolIndex, tick, TICK_PRICE);
     this.lastPrice[symbolIndex] = price;
-    this.banks[symbolIndex].updateTrade(price, size);
+    // The trade goes to the indicators in the bank's bar register: no double crosses the call (indicator.ts).
+    const bank = this.banks[symbolIndex];
+    const bar = bank.bar;
+    bar[BAR_CLOSE] = price;
+    bar[BAR_HIGH] = price;
+    bar[BAR_LOW] = price;
+    bar[BAR_VOLUME] = size;
+    bank.step();
 
     const contexts = this.contexts;
     for (let k = 0; k < contexts.length; k++) {
       if (this.disabled[k] !== 0) continue;
       const context = contexts[k];
-      context.enter(symbolIndex, price, size, tickPublishMonoNs);
+      context.enterTick(symbolIndex, tick);
       const watch = this.watchIds[k];
       if (watch !== 0) this.watchdog?.enter(watch);
       try {
@@ -277,7 +315,7 @@ export class TickProcessor implements StrategyActions {
     if (this.faults !== undefined) spinFor(this.faults.nextNs(), this.options.clockNs);
     if (this.recordDecision !== undefined) {
       if (this.decisionCount === this.decisionStamps.length) this.growDecisionStamps();
-      this.decisionStamps[this.decisionCount++] = tickPublishMonoNs;
+      this.decisionStamps[this.decisionCount++] = tick[TICK_PUBLISH_NS];
     }
   }
 
@@ -298,8 +336,22 @@ export class TickProcessor implements StrategyActions {
     this.decisionStamps = grown;
   }
 
-  /** A quote: keep the best bid/ask, then the strategies' onQuote handlers; quotes do not drive indicators. */
+  /** A quote (tests, tools, the warm start's replay): writes it into `tick` (size 0), then `takeQuote`. */
   onQuote(symbolIndex: number, isBid: boolean, price: number, tickPublishMonoNs: number): void {
+    const tick = this.tick;
+    tick[TICK_PRICE] = price;
+    tick[TICK_SIZE] = 0;
+    tick[TICK_PUBLISH_NS] = tickPublishMonoNs;
+    this.takeQuote(symbolIndex, isBid);
+  }
+
+  /**
+   * The quote in `tick` (the pipelines' call; its size slot 0): keep the best bid/ask, then the strategies' onQuote
+   * handlers; quotes do not drive indicators.
+   */
+  takeQuote(symbolIndex: number, isBid: boolean): void {
+    const tick = this.tick;
+    const price = tick[TICK_PRICE];
     if (!this.replaying) this.options.counters.quotesProcessed++;
     if (isBid) this.bid[symbolIndex] = price;
     else this.ask[symbolIndex] = price;
@@ -309,7 +361,7 @@ export class TickProcessor implements StrategyActions {
       const handler = this.strategies[k].definition.onQuote;
       if (handler === undefined || this.disabled[k] !== 0) continue;
       const context = contexts[k];
-      context.enter(symbolIndex, price, 0, tickPublishMonoNs);
+      context.enterTick(symbolIndex, tick);
       this.invoke(k, handler, context);
     }
   }
@@ -364,7 +416,7 @@ export class TickProcessor implements StrategyActions {
   }
 
   /** StrategyActions: a signal without an order, for an owned symbol. */
-  signal(symbolIndex: number, strategyIndex: number, side: number, price: number, strength: number, tickPublishMonoNs: number): void {
+  signal(symbolIndex: number, strategyIndex: number, side: number, decision: Float64Array): void {
     if (this.replaying) return;
     if (this.ownedEpochs[symbolIndex] === UNOWNED) {
       this.options.counters.unownedDecisions++;
@@ -375,22 +427,15 @@ export class TickProcessor implements StrategyActions {
     signal.symbolIndex = symbolIndex;
     signal.strategyId = strategyIndex;
     signal.side = side;
-    signal.price = price;
-    signal.strength = strength;
-    signal.tickPublishMonoNs = tickPublishMonoNs;
+    signal.price = decision[DECISION_PRICE];
+    signal.strength = decision[DECISION_STRENGTH];
+    signal.tickPublishMonoNs = decision[DECISION_TIME_NS];
     signal.signalMonoNs = this.frameStartNs;
     this.sink.signal(signal);
   }
 
   /** StrategyActions: a signal and, through risk, an order. */
-  order(
-    symbolIndex: number,
-    strategyIndex: number,
-    side: number,
-    lastPrice: number,
-    quantity: number,
-    tickPublishMonoNs: number,
-  ): void {
+  order(symbolIndex: number, strategyIndex: number, side: number, quantity: number, decision: Float64Array): void {
     if (this.replaying) return;
     const { counters, risk } = this.options;
     const epoch = this.ownedEpochs[symbolIndex];
@@ -401,6 +446,8 @@ export class TickProcessor implements StrategyActions {
     }
     const sink = this.sink;
     const now = this.frameStartNs;
+    const lastPrice = decision[DECISION_PRICE];
+    const tickPublishMonoNs = decision[DECISION_TIME_NS];
     counters.signals[strategyIndex]++;
     const signal = this.signalRecord;
     signal.symbolIndex = symbolIndex;
@@ -414,13 +461,16 @@ export class TickProcessor implements StrategyActions {
 
     // Cross the spread when the book is known: buy at the ask, sell at the bid, else at the last trade.
     const quote = side > 0 ? this.ask[symbolIndex] : this.bid[symbolIndex];
-    const limitPrice = quote > 0 ? quote : lastPrice;
+    const limit = this.limitPrice;
+    if (quote > 0) limit[0] = quote;
+    else limit[0] = lastPrice;
+    const limitPrice = limit[0];
     const order = this.pool.acquire();
     if (order === null) {
       counters.orderPoolExhausted++;
       return;
     }
-    if (risk.check(symbolIndex, side, quantity, limitPrice) !== 0) {
+    if (risk.checkAt(symbolIndex, side, quantity, limit, 0) !== 0) {
       counters.ordersDenied++;
       this.pool.release(order);
       return;

@@ -294,7 +294,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
   }
 
   onTick(symbolIndex: number, tick: TickSlot): void {
-    if (tick.kind === TickKind.Trade) this.options.trades?.onTrade(symbolIndex, tick.price, tick.size, tick.exchangeTsNs, tick.publishMonoNs);
+    if (tick.kind === TickKind.Trade) this.options.trades?.onTradeOf(symbolIndex, tick);
     const worker = this.shardOf[symbolIndex];
     const ring = this.inputs[worker];
     if (this.gone[worker] !== 0) {

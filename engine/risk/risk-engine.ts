@@ -89,6 +89,9 @@ export function withinPriceBand(reference: number, price: number, bandBps: numbe
   return Math.abs(price - reference) * 10_000 <= reference * bandBps;
 }
 
+/** `check`'s and `onTrade`'s price, handed to the register forms. */
+const CHECK_SCRATCH = new Float64Array(1);
+
 export class RiskEngine {
   readonly symbolCount: number;
   /** Denials by DenyReason code; slot 0 stays 0. May be storage shared with the metrics block. */
@@ -135,6 +138,13 @@ export class RiskEngine {
 
   /** Records the last trade price of a symbol, the reference for the price band. Ignores non-positive/NaN. */
   onTrade(symbolIndex: number, price: number): void {
+    CHECK_SCRATCH[0] = price;
+    this.onTradeFrom(symbolIndex, CHECK_SCRATCH, 0);
+  }
+
+  /** `onTrade` with the price read from `register[slot]` (the tick path: no double crosses the call). */
+  onTradeFrom(symbolIndex: number, register: Float64Array, slot: number): void {
+    const price = register[slot];
     if (price > 0 && price < Infinity) this.lastTradePrice[symbolIndex] = price;
   }
 
@@ -144,7 +154,13 @@ export class RiskEngine {
    * @returns ACCEPTED (0) or a DenyReason code (see the class comment for the order of checks)
    */
   check(symbolIndex: number, side: number, quantity: number, price: number): RiskResult {
-    const result = this.decide(symbolIndex, side, quantity, price);
+    CHECK_SCRATCH[0] = price;
+    return this.checkAt(symbolIndex, side, quantity, CHECK_SCRATCH, 0);
+  }
+
+  /** `check` with the price read from `prices[index]` (the tick path: no double crosses the call). */
+  checkAt(symbolIndex: number, side: number, quantity: number, prices: Float64Array, index: number): RiskResult {
+    const result = this.decide(symbolIndex, side, quantity, prices, index);
     if (result === ACCEPTED) {
       this.positionBySymbol[symbolIndex] += side * quantity;
       this.accepted++;
@@ -154,7 +170,8 @@ export class RiskEngine {
     return result;
   }
 
-  private decide(symbolIndex: number, side: number, quantity: number, price: number): RiskResult {
+  private decide(symbolIndex: number, side: number, quantity: number, prices: Float64Array, index: number): RiskResult {
+    const price = prices[index];
     if (this.killSwitch) return DenyReason.KillSwitch;
     if (!this.enabled) return DenyReason.OrdersDisabled;
     if (side !== 1 && side !== -1) return DenyReason.InvalidSide;
@@ -162,7 +179,8 @@ export class RiskEngine {
     if (quantity > this.maxOrderQty) return DenyReason.MaxOrderQty;
     const reference = this.lastTradePrice[symbolIndex];
     if (!(reference > 0)) return DenyReason.NoReferencePrice; // also an out-of-range index (undefined)
-    if (!withinPriceBand(reference, price, this.priceBandBps)) return DenyReason.PriceBand;
+    // withinPriceBand written out: no double crosses a call.
+    if (!(Math.abs(price - reference) * 10_000 <= reference * this.priceBandBps)) return DenyReason.PriceBand;
     if (price * quantity > this.maxNotional) return DenyReason.MaxNotional;
     if (Math.abs(this.positionBySymbol[symbolIndex] + side * quantity) > this.maxPosition) return DenyReason.MaxPosition;
     return ACCEPTED;

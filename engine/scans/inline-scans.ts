@@ -1,5 +1,5 @@
 import type { EngineConfig, ScansConfig } from '../config/engine-config.ts';
-import { BarAggregator } from '../bars/bar-aggregator.ts';
+import { BarAggregator, type TradePrint } from '../bars/bar-aggregator.ts';
 import { createBarPanel, PANEL_SLACK_BARS, type BarPanel } from '../bars/bar-panel.ts';
 import type { BarScan } from '../strategy/sdk.ts';
 import { barScanOf, type MutableBarScan } from './bar-scan-view.ts';
@@ -34,8 +34,9 @@ export class InlineBarScans {
     this.view = barScanOf(this.scanner.result, settings.indicators.map((indicator) => indicator.name), settings.correlation?.symbols ?? 0);
   }
 
-  onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number, publishMonoNs: number): void {
-    if (this.aggregator.onTrade(symbolIndex, price, size, exchangeTsNs) === 0) return;
+  onTradeOf(symbolIndex: number, trade: TradePrint): void {
+    if (this.aggregator.onTradeOf(symbolIndex, trade) === 0) return;
+    const publishMonoNs = trade.publishMonoNs;
     const panel = this.panel;
     const bar = Atomics.load(panel.closed, 0) - 1;
     this.scanner.scanNow(bar);

@@ -1,6 +1,6 @@
 import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import { spawnWorker } from '../threads/spawn-worker.ts';
-import { BarAggregator } from '../bars/bar-aggregator.ts';
+import { BarAggregator, type TradePrint } from '../bars/bar-aggregator.ts';
 import { createBarPanel, PANEL_SLACK_BARS, type BarPanel } from '../bars/bar-panel.ts';
 import type { BackendChoice } from '../batch/create-backend.ts';
 import type { BarScan } from '../strategy/sdk.ts';
@@ -65,6 +65,8 @@ export interface ScanCounters {
  * Reports come back as messages to this (main) thread.
  */
 export class BarScans {
+  /** `onTrade`'s trade, handed to `onTradeOf`. */
+  private readonly scratch: TradePrint = { price: 0, size: 0, exchangeTsNs: 0, publishMonoNs: 0 };
   readonly counters: ScanCounters = {
     barsClosed: 0, completed: 0, skipped: 0, torn: 0, failed: 0, barsMissed: 0, backendFallbacks: 0,
     indicatorsSeconds: 0, crossSectionSeconds: 0, correlationSeconds: 0,
@@ -147,7 +149,18 @@ export class BarScans {
    * trade's publish stamp for it (onScan hands it on: the stamp of the strategies' decisions on that bar).
    */
   onTrade(symbolIndex: number, price: number, size: number, exchangeTsNs: number, publishMonoNs: number): void {
-    const closed = this.aggregator.onTrade(symbolIndex, price, size, exchangeTsNs);
+    const trade = this.scratch;
+    trade.price = price;
+    trade.size = size;
+    trade.exchangeTsNs = exchangeTsNs;
+    trade.publishMonoNs = publishMonoNs;
+    this.onTradeOf(symbolIndex, trade);
+  }
+
+  /** TradeObserver: `onTrade` with the fields read from `trade` (the tick path's call). */
+  onTradeOf(symbolIndex: number, trade: TradePrint): void {
+    const publishMonoNs = trade.publishMonoNs;
+    const closed = this.aggregator.onTradeOf(symbolIndex, trade);
     if (closed === 0) return;
     const counters = this.counters;
     counters.barsClosed += closed;

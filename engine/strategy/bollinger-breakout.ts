@@ -42,7 +42,7 @@ export const bollingerBreakout = defineStrategy({
   onTrade(ctx) {
     const bands = ctx.indicators.bands;
     if (!bands.isStable) return;
-    const regime = bandRegime(ctx.price, bands.output(BBANDS_UPPER_OUTPUT), bands.output(BBANDS_LOWER_OUTPUT));
+    const regime = bandRegime(ctx.price, bands.values[BBANDS_UPPER_OUTPUT], bands.values[BBANDS_LOWER_OUTPUT]);
     const state = ctx.state;
     const seen = state[0];
     const previous = state[1];

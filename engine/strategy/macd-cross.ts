@@ -36,7 +36,7 @@ export const macdCross = defineStrategy({
   onTrade(ctx) {
     const macd = ctx.indicators.macd;
     if (!macd.isStable) return;
-    const histogram = macd.output(MACD_HISTOGRAM_OUTPUT);
+    const histogram = macd.values[MACD_HISTOGRAM_OUTPUT];
     if (histogram !== histogram) return; // NaN: keep the previous value
     const state = ctx.state;
     const seen = state[0];

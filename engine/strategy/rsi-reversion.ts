@@ -37,7 +37,7 @@ export const rsiReversion = defineStrategy({
   onTrade(ctx) {
     const rsi = ctx.indicators.rsi;
     if (!rsi.isStable) return;
-    const side = rsiReversionDirection(rsi.output(0), ctx.position, ctx.params.oversold, ctx.params.overbought);
+    const side = rsiReversionDirection(rsi.values[0], ctx.position, ctx.params.oversold, ctx.params.overbought);
     if (side > 0) ctx.buy();
     else if (side < 0) ctx.sell();
   },

@@ -15,7 +15,7 @@
  *       onTrade(ctx) {
  *         const { fast, slow } = ctx.indicators;
  *         if (!slow.isStable) return;
- *         const spread = fast.output(0) - slow.output(0);
+ *         const spread = fast.values[0] - slow.values[0];
  *         const previous = ctx.state[0];
  *         ctx.state[0] = spread;
  *         if (previous <= ctx.params.threshold && spread > ctx.params.threshold && ctx.position <= 0) ctx.buy();
@@ -39,9 +39,12 @@ export interface IndicatorReader {
   /** True once outputs are defined (after warm-up). */
   readonly isStable: boolean;
   /**
-   * Output number `index`: macd [macd, signal, histogram], bbands [upper, middle, lower], stoch [k, d],
-   * the others [value]. NaN while warming up.
+   * The outputs, written in place by every update: macd [macd, signal, histogram], bbands [upper, middle, lower],
+   * stoch [k, d], the others [value]. NaN while warming up. Read `values[i]` on the hot path: it is a load, where
+   * a call returning a number can cost an allocation per call, depending on what V8 inlines.
    */
+  readonly values: Float64Array;
+  /** `values[index]`, checked: throws a RangeError for an index the indicator does not have. */
   output(index: number): number;
 }
 

@@ -9,20 +9,20 @@ import { EngineStrategyContext, roleReadersOf, type StrategyActions } from './st
 /** A stand-in indicator whose stability and outputs a test sets by hand. */
 class FakeIndicator implements IndicatorReader {
   isStable = false;
-  outputs: number[];
+  values: Float64Array;
 
   constructor(outputCount: number) {
-    this.outputs = new Array<number>(outputCount).fill(Number.NaN);
+    this.values = new Float64Array(outputCount).fill(Number.NaN);
   }
 
   set(...outputs: number[]): this {
     this.isStable = true;
-    this.outputs = outputs;
+    this.values = Float64Array.from(outputs);
     return this;
   }
 
   output(index: number): number {
-    return this.outputs[index];
+    return this.values[index];
   }
 }
 
@@ -34,7 +34,7 @@ function harness(definition: StrategyDefinition, indicator: IndicatorReader, par
   const positions = new Float64Array(symbols);
   const sides: number[] = [];
   const actions: StrategyActions = {
-    order: (_symbol, _strategy, side, _price, quantity) => { sides.push(side * quantity); },
+    order: (_symbol, _strategy, side, quantity) => { sides.push(side * quantity); },
     signal: () => undefined,
   };
   const roles = Object.keys(definition.indicators ?? {});

@@ -6,10 +6,22 @@ import type {
  * Where a context's orders and signals go: the tick processor, which takes them through ownership and risk. The
  * context hands it plain numbers, so nothing is allocated per order.
  */
+/**
+ * What a context asks of the engine. The decision's numbers come in `decision` (DECISION_PRICE, DECISION_TIME_NS,
+ * DECISION_STRENGTH), not as arguments: no double crosses the call (engine/indicators/indicator.ts).
+ */
 export interface StrategyActions {
-  order(symbol: number, strategy: number, side: number, lastPrice: number, quantity: number, tickPublishMonoNs: number): void;
-  signal(symbol: number, strategy: number, side: number, price: number, strength: number, tickPublishMonoNs: number): void;
+  /** An order of `quantity` at the decision's price (the symbol's last trade), stamped with its time. */
+  order(symbol: number, strategy: number, side: number, quantity: number, decision: Float64Array): void;
+  /** A signal with the decision's price, strength and time. */
+  signal(symbol: number, strategy: number, side: number, decision: Float64Array): void;
 }
+
+/** Slots of a decision register (StrategyActions). */
+export const DECISION_PRICE = 0;
+export const DECISION_TIME_NS = 1;
+export const DECISION_STRENGTH = 2;
+export const DECISION_SLOTS = 3;
 
 /** The most orders one handler call may send: a runaway loop is a fault of the strategy, not a flood of orders. */
 export const MAX_ORDERS_PER_CALL = 16;
@@ -42,6 +54,17 @@ const NO_SCAN: BarScan = Object.freeze({
   indicators: Object.freeze({}), correlation: new Float64Array(0), correlationSymbols: 0,
 });
 
+/**
+ * Slots of a tick register (TickProcessor.tick): the tick path hands a tick on in a Float64Array, so no double
+ * crosses a call V8 may not inline (engine/indicators/indicator.ts, RegisterIndicator).
+ */
+export const TICK_PRICE = 0;
+export const TICK_SIZE = 1;
+export const TICK_PUBLISH_NS = 2;
+export const TICK_SLOTS = 3;
+
+const ENTER_SCRATCH = new Float64Array(TICK_SLOTS);
+
 /** `symbol` while a context serves onBar: no symbol of its own, so orders and signals must name one. */
 const BAR_SYMBOL = -1;
 
@@ -65,6 +88,8 @@ export class EngineStrategyContext implements StrategyContext, BarContext {
   /** Orders sent in the current call, and how many it may send. */
   ordersThisCall = 0;
   private orderLimit = MAX_ORDERS_PER_CALL;
+  /** The numbers of the order or signal being handed to `actions`. */
+  private readonly decision = new Float64Array(DECISION_SLOTS);
 
   constructor(
     private readonly index: number,
@@ -81,13 +106,22 @@ export class EngineStrategyContext implements StrategyContext, BarContext {
     this.shared = shared;
   }
 
-  /** Points the context at one tick of `symbol` before a handler call. */
+  /** Points the context at one tick of `symbol` before a handler call (tests; the tick path uses `enterTick`). */
   enter(symbol: number, price: number, size: number, timeNs: number): void {
+    const tick = ENTER_SCRATCH;
+    tick[TICK_PRICE] = price;
+    tick[TICK_SIZE] = size;
+    tick[TICK_PUBLISH_NS] = timeNs;
+    this.enterTick(symbol, tick);
+  }
+
+  /** Points the context at the tick in `tick` (TICK_PRICE...) of `symbol` before a handler call. */
+  enterTick(symbol: number, tick: Float64Array): void {
     this.symbol = symbol;
     this.symbolName = this.symbols[symbol];
-    this.price = price;
-    this.size = size;
-    this.timeNs = timeNs;
+    this.price = tick[TICK_PRICE];
+    this.size = tick[TICK_SIZE];
+    this.timeNs = tick[TICK_PUBLISH_NS];
     this.position = this.market.positions[symbol];
     this.indicators = this.roleReaders[symbol];
     this.state = this.states[symbol];
@@ -144,7 +178,11 @@ export class EngineStrategyContext implements StrategyContext, BarContext {
   signal(side: number, strength = 1, symbol?: number): void {
     if (side !== 1 && side !== -1) throw new StrategyFault(`signal side must be 1 or -1, got ${side}`);
     const target = this.target(symbol, 'signal');
-    this.actions.signal(target, this.index, side, target === this.symbol ? this.price : this.market.lastPrices[target], strength, this.timeNs);
+    const decision = this.decision;
+    decision[DECISION_PRICE] = target === this.symbol ? this.price : this.market.lastPrices[target];
+    decision[DECISION_TIME_NS] = this.timeNs;
+    decision[DECISION_STRENGTH] = strength;
+    this.actions.signal(target, this.index, side, decision);
   }
 
   /** The symbol an order or signal is for: the one given, else this call's (an onBar call has none). */
@@ -164,8 +202,10 @@ export class EngineStrategyContext implements StrategyContext, BarContext {
     }
     const target = this.target(symbol, 'order');
     if (++this.ordersThisCall > this.orderLimit) throw new StrategyFault(`more than ${this.orderLimit} orders in one call`);
-    const price = target === this.symbol ? this.price : this.market.lastPrices[target];
-    this.actions.order(target, this.index, side, price, size, this.timeNs);
+    const decision = this.decision;
+    decision[DECISION_PRICE] = target === this.symbol ? this.price : this.market.lastPrices[target];
+    decision[DECISION_TIME_NS] = this.timeNs;
+    this.actions.order(target, this.index, side, size, decision);
   }
 }
 

@@ -165,7 +165,7 @@ function instanceDefinition(
       const stable = reader.isStable;
       f64[base] = stable ? 1 : 0;
       if (!stable) continue;
-      for (let o = 0; o < roleOutputs[r]; o++) f64[base + 1 + o] = reader.output(o);
+      for (let o = 0; o < roleOutputs[r]; o++) f64[base + 1 + o] = reader.values[o];
     }
     const timed = (++calls & (BUDGET_SAMPLE - 1)) === 0;
     const started = timed ? performance.now() : 0;

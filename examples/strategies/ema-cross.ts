@@ -16,7 +16,7 @@ export default defineStrategy({
   onTrade(ctx) {
     const { fast, slow } = ctx.indicators;
     if (!slow.isStable || !fast.isStable) return;
-    const spread = fast.output(0) - slow.output(0);
+    const spread = fast.values[0] - slow.values[0];
     const state = ctx.state;
     const seen = state[0];
     const previous = state[1];

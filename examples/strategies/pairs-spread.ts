@@ -64,7 +64,7 @@ export default defineStrategy({
     }
     if (held !== 0) return;
     const bands = ctx.indicatorsOf(leg).bands;
-    if (bands.isStable && (legPrice > bands.output(0) || legPrice < bands.output(2))) return;
+    if (bands.isStable && (legPrice > bands.values[0] || legPrice < bands.values[2])) return;
     if (z > entryZ) {
       ctx.sell(undefined, leg);
       ctx.buy(undefined, hedge);

@@ -15,7 +15,7 @@ export default defineStrategy({
   onTrade(ctx) {
     const rsi = ctx.indicators.rsi;
     if (!rsi.isStable) return;
-    const value = rsi.output(0);
+    const value = rsi.values[0];
     const middle = (ctx.params.low + ctx.params.high) / 2;
     if (value < ctx.params.low && ctx.position <= 0) ctx.buy();
     else if (value > ctx.params.high && ctx.position >= 0) ctx.sell();

@@ -36,7 +36,7 @@ export default defineStrategy({
     const median = window.scratch[WINDOW - filled + (filled >> 1)];
     const rsi = ctx.indicators.rsi;
     if (!rsi.isStable) return;
-    const value = rsi.output(0);
+    const value = rsi.values[0];
     const middle = (ctx.params.low + ctx.params.high) / 2;
     if (value < ctx.params.low && ctx.position <= 0 && ctx.price < median) ctx.buy();
     else if (value > ctx.params.high && ctx.position >= 0 && ctx.price > median) ctx.sell();
