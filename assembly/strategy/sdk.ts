@@ -9,15 +9,24 @@
 //   56 orders: 16 x { i32 symbol, i32 side (+1 buy, -1 sell), f64 quantity (0: the default orderQuantity) }
 //  312 indicators: 8 roles x { f64 stable (1 or 0), f64 output0, f64 output1, f64 output2 }
 //  568 params: 32 x f64, in the manifest's declaration order
+//  824 f64 barStartNs     832 i32 bar          836 i32 scanIndicators 840 i32 correlationSymbols
+//
+// onBar (optional; export `onBar` and re-export `nexusScan`): before the first bar the engine calls nexusScan(), which
+// allocates the scan region; before each onBar call it copies the bar's scan there (n = symbolCount, k =
+// scanIndicators, c = correlationSymbols; f64 each): returns[n], returnRank[n], returnZ[n], positions[n], then per
+// scanned indicator (scans.indicators order) values[n], ranks[n], zscores[n], then correlation[c * c]. During onBar
+// `symbol()` is -1: orders, state and positions name their symbol (`buy(quantity, target)`, `stateOf`, `positionOf`).
 
 const IO: usize = memory.data(1024, 16);
 const ORDERS: usize = 56;
 const MAX_ORDERS: i32 = 16;
 const INDICATORS: usize = 312;
 const PARAMS: usize = 568;
+const BAR: usize = 824;
 
 let stateBase: usize = 0;
 let sharedBase: usize = 0;
+let scanBase: usize = 0;
 
 /** The engine's entry: where the I/O block is. */
 export function nexusIo(): usize {
@@ -33,7 +42,21 @@ export function nexusSetup(): void {
   sharedBase = stateBase + stateBytes;
 }
 
-/** The tick's symbol (its index in the engine's symbols) and how many symbols there are. */
+/**
+ * The engine's entry, once before the first bar (modules that export onBar): allocates the scan region for the
+ * symbol, indicator and correlation counts the engine wrote into the I/O block; returns its address.
+ */
+export function nexusScan(): usize {
+  const n = <usize>load<i32>(IO + 4);
+  const k = <usize>load<i32>(IO + BAR + 12);
+  const c = <usize>load<i32>(IO + BAR + 16);
+  const bytes = ((4 + 3 * k) * n + c * c) * 8;
+  scanBase = heap.alloc(bytes + 8);
+  memory.fill(scanBase, 0, bytes + 8);
+  return scanBase;
+}
+
+/** The tick's symbol (its index in the engine's symbols; -1 during onBar) and how many symbols there are. */
 export function symbol(): i32 {
   return load<i32>(IO);
 }
@@ -62,6 +85,48 @@ export function indicator(role: i32, output: i32 = 0): f64 {
   return load<f64>(IO + INDICATORS + <usize>role * 32 + 8 + <usize>output * 8);
 }
 
+/** onBar: the bar's number (0: the first the engine closed) and when it began (exchange time, ns). */
+export function bar(): i32 {
+  return load<i32>(IO + BAR + 8);
+}
+export function barStartNs(): f64 {
+  return load<f64>(IO + BAR);
+}
+/** onBar: symbol `s`'s return over the bar, its rank across the symbols (0 lowest, 1 highest) and its z-score. */
+export function barReturn(s: i32): f64 {
+  return load<f64>(scanBase + <usize>s * 8);
+}
+export function barReturnRank(s: i32): f64 {
+  return load<f64>(scanBase + (<usize>load<i32>(IO + 4) + <usize>s) * 8);
+}
+export function barReturnZ(s: i32): f64 {
+  return load<f64>(scanBase + (2 * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+}
+/** onBar: symbol `s`'s position as the bar closed. */
+export function positionOf(s: i32): f64 {
+  return load<f64>(scanBase + (3 * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+}
+/** onBar: scanned indicator `k`'s first output for symbol `s` (NaN: none yet), its rank and its z-score. */
+export function scanValue(k: i32, s: i32): f64 {
+  return load<f64>(scanBase + ((4 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+}
+export function scanRank(k: i32, s: i32): f64 {
+  return load<f64>(scanBase + ((5 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+}
+export function scanZ(k: i32, s: i32): f64 {
+  return load<f64>(scanBase + ((6 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+}
+/** onBar: how many symbols the correlation matrix covers, and the correlation of symbols `i` and `j` among them. */
+export function correlationSymbols(): i32 {
+  return load<i32>(IO + BAR + 16);
+}
+export function correlation(i: i32, j: i32): f64 {
+  const n = <usize>load<i32>(IO + 4);
+  const k = <usize>load<i32>(IO + BAR + 12);
+  const c = <usize>load<i32>(IO + BAR + 16);
+  return load<f64>(scanBase + ((4 + 3 * k) * n + <usize>i * c + <usize>j) * 8);
+}
+
 /** Parameter `index`, in the manifest's declaration order (booleans as 1 or 0). */
 export function param(index: i32): f64 {
   return load<f64>(IO + PARAMS + <usize>index * 8);
@@ -69,10 +134,17 @@ export function param(index: i32): f64 {
 
 /** This symbol's memory slot `slot` (the manifest's `state` slots per symbol, zero at start). */
 export function state(slot: i32): f64 {
-  return load<f64>(stateBase + (<usize>symbol() * <usize>load<i32>(IO + 44) + <usize>slot) * 8);
+  return stateOf(symbol(), slot);
 }
 export function setState(slot: i32, value: f64): void {
-  store<f64>(stateBase + (<usize>symbol() * <usize>load<i32>(IO + 44) + <usize>slot) * 8, value);
+  setStateOf(symbol(), slot, value);
+}
+/** Symbol `s`'s memory slot `slot` (onBar, or another symbol's from onTrade). */
+export function stateOf(s: i32, slot: i32): f64 {
+  return load<f64>(stateBase + (<usize>s * <usize>load<i32>(IO + 44) + <usize>slot) * 8);
+}
+export function setStateOf(s: i32, slot: i32, value: f64): void {
+  store<f64>(stateBase + (<usize>s * <usize>load<i32>(IO + 44) + <usize>slot) * 8, value);
 }
 /** Memory shared by every symbol (the manifest's `shared` slots). */
 export function shared(slot: i32): f64 {

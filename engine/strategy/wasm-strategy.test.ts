@@ -8,7 +8,8 @@ import { runBacktest } from '../backtest/backtest.ts';
 import { parseEngineConfig, type EngineConfig } from '../config/engine-config.ts';
 import { parseTickCsv } from '../sim/tick-csv.ts';
 import { loadStrategyModules, StrategyModuleError } from './strategy-modules.ts';
-import { maximumPages } from './wasm-strategy.ts';
+import type { StrategyDefinition } from './sdk.ts';
+import { compileWasmStrategy, maximumPages } from './wasm-strategy.ts';
 
 /**
  * Sandboxed WebAssembly strategies (built by npm run build:wasm, which the test command runs first): the example
@@ -48,6 +49,14 @@ async function loadError(module: string): Promise<string> {
 
 const probe = { name: 'probe', type: 'probe' };
 
+/** `bytes` with every occurrence of the ASCII name `from` overwritten by `to` (the same length). */
+function renamed(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  const copy = Buffer.from(bytes);
+  const needle = Buffer.from(from);
+  for (let at = copy.indexOf(needle); at >= 0; at = copy.indexOf(needle, at + 1)) Buffer.from(to).copy(copy, at);
+  return copy;
+}
+
 describe('WebAssembly strategy modules', () => {
   it('decide exactly as the same logic in TypeScript: byte-identical orders over 20,000 trades', async () => {
     const wasm = { name: 'cross', module: built('ema-cross.wasm'), indicators: ['fast', 'slow'], params: { minSpread: 0.01 } };
@@ -59,6 +68,46 @@ describe('WebAssembly strategy modules', () => {
     expect(sandboxed.total.orders).toBeGreaterThan(50);
     expect(sandboxed.strategyFaults).toBe(0);
     expect(sandboxed.ordersSha256).toBe(plain.ordersSha256);
+  });
+
+  it('decide on bars exactly as the same logic in JavaScript: the scan, positions and state by symbol, orders that name it', async () => {
+    const symbols = Array.from({ length: 10 }, (_, s) => `S${s}`);
+    const wasm = { name: 'momentum', module: built('fixtures/bar-momentum.wasm'), params: { minZ: 0.3 } };
+    const javascript = { ...wasm, module: fileURLToPath(new URL('./fixtures/bar-momentum.mjs', import.meta.url)) };
+    await loadStrategyModules([wasm, javascript]);
+    const rows = ['exchange_ts_ns,symbol,kind,price,size'];
+    // 10 symbols trading every 100 ms for 90 s, each on a wave of its own period: returns, ranks and z-scores move.
+    for (let i = 0; i < 10 * 900; i++) {
+      const s = i % 10;
+      const t = Math.floor(i / 10);
+      rows.push(`${1_000_000_000 + t * 100_000_000 + s},S${s},trade,${(50 + 5 * s + 3 * Math.sin(t / (7 + 3 * s)) + (t % (3 + s)) / 40).toFixed(4)},10`);
+    }
+    const ticks = parseTickCsv(rows.join('\n'), 'universe.csv');
+    const configFor = (strategy: unknown): EngineConfig => parseEngineConfig({
+      symbols,
+      indicators: [{ name: 'fast', type: 'ema', params: { period: 5 } }],
+      strategies: [strategy],
+      scans: { barIntervalMs: 1000, panelBars: 32, indicators: ['fast'], topSymbols: 2, correlation: { symbols: 2, window: 16 } },
+      risk: { maxOrderQty: 100, maxPosition: 1_000, maxNotional: 1e9, priceBandBps: 5_000, ordersEnabled: true },
+      zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+      warmupTicks: 0,
+    });
+    const sandboxed = runBacktest({ config: configFor(wasm), ticks });
+    const plain = runBacktest({ config: configFor(javascript), ticks });
+    expect(sandboxed.strategyFaults).toBe(0);
+    expect(sandboxed.total.buys).toBeGreaterThan(10);
+    expect(sandboxed.total.sells).toBeGreaterThan(10);
+    expect(Object.values(sandboxed.bySymbol).filter((book) => book.orders > 0).length).toBeGreaterThan(3);
+    expect(sandboxed.total).toEqual(plain.total);
+    expect(sandboxed.ordersSha256).toBe(plain.ordersSha256);
+  });
+
+  it('refuses an onBar module that does not re-export nexusScan', async () => {
+    const bytes = readFileSync(built('fixtures/bar-momentum.wasm'));
+    // The export renamed in place (same length): a valid module that exports onBar and no nexusScan.
+    expect(() => compileWasmStrategy(renamed(bytes, 'nexusScan', 'nexusScaX'), (value) => value as StrategyDefinition)).toThrow(
+      'it exports onBar but not the function nexusScan: re-export it from the SDK (docs/strategy-sdk.md)',
+    );
   });
 
   it('reads the memory maximum from the binary: the SDK builds with 256 pages', () => {

@@ -1,4 +1,4 @@
-import type { IndicatorType, StrategyContext, StrategyDefinition } from './sdk.ts';
+import type { BarContext, IndicatorType, StrategyContext, StrategyDefinition } from './sdk.ts';
 import { StrategyFault } from './strategy-context.ts';
 import { StrategyWatchdog } from './strategy-watchdog.ts';
 
@@ -9,11 +9,13 @@ import { StrategyWatchdog } from './strategy-watchdog.ts';
  *   imports      none at all: the module can reach nothing but its own memory
  *   memory       its own, exported, with a maximum of at most MAX_STRATEGY_PAGES pages (64 KiB each)
  *   exports      nexusManifest() -> string (AssemblyScript UTF-16, its declarations as JSON), nexusIo() -> the
- *                I/O block's address, nexusSetup(), onTrade(), optionally onQuote()
+ *                I/O block's address, nexusSetup(), onTrade(), optionally onQuote(), and optionally onBar() with
+ *                nexusScan() -> the scan region's address (allocated once, before the first bar)
  *
  * Before each call the engine writes the tick, the symbol's position and its indicators (by role) into the I/O
  * block (layout in assembly/strategy/sdk.ts); after it, it reads the orders the call asked for and sends each
- * through ownership and risk like any strategy's. A call that traps (a WebAssembly RuntimeError: unreachable, an
+ * through ownership and risk like any strategy's. Before an onBar call it copies the bar's scan (returns, ranks,
+ * z-scores, the scanned indicators, the correlation matrix) and every symbol's position into the scan region. A call that traps (a WebAssembly RuntimeError: unreachable, an
  * out-of-bounds access, memory that cannot grow) or runs over its `budgetMicros` on BUDGET_STRIKES timed calls in a
  * row (every BUDGET_SAMPLE-th call is timed: a clock read costs about 60 ns here, more than the call) faults the
  * strategy: it is disabled and counted, its orders of that call dropped, and every other strategy keeps
@@ -33,7 +35,10 @@ export const BUDGET_STRIKES = 3;
 export const BUDGET_SAMPLE = 16;
 
 /** I/O block offsets in bytes (assembly/strategy/sdk.ts). */
-const IO = { symbol: 0, symbolCount: 4, price: 8, size: 16, timeNs: 24, position: 32, orderCount: 40, stateSize: 44, sharedSize: 48, orders: 56, indicators: 312, params: 568 } as const;
+const IO = {
+  symbol: 0, symbolCount: 4, price: 8, size: 16, timeNs: 24, position: 32, orderCount: 40, stateSize: 44, sharedSize: 48, orders: 56, indicators: 312,
+  params: 568, barStartNs: 824, bar: 832, scanIndicators: 836, correlationSymbols: 840,
+} as const;
 const MAX_ROLES = 8;
 const MAX_ORDERS = 16;
 const MAX_PARAMS = 32;
@@ -61,6 +66,15 @@ interface WasmExports {
   nexusSetup(): void;
   onTrade(): void;
   onQuote?: () => void;
+  onBar?: () => void;
+  nexusScan?: () => number;
+}
+
+/** Where a call's orders go: a tick's context or a bar's (both take `quantity | undefined` and a symbol). */
+interface OrderTarget {
+  readonly symbols: readonly string[];
+  buy(quantity: number | undefined, symbol: number): void;
+  sell(quantity: number | undefined, symbol: number): void;
 }
 
 /** A compiled strategy module: its declarations, and a fresh instance per configured strategy. */
@@ -90,6 +104,9 @@ export function compileWasmStrategy(bytes: Uint8Array, checkManifest: (value: un
   for (const [name, kind] of [['memory', 'memory'], ['nexusManifest', 'function'], ['nexusIo', 'function'], ['nexusSetup', 'function'], ['onTrade', 'function']] as const) {
     if (exported.get(name) !== kind) throw new Error(`it does not export the ${kind} ${name} (docs/strategy-sdk.md)`);
   }
+  if (exported.get('onBar') === 'function' && exported.get('nexusScan') !== 'function') {
+    throw new Error('it exports onBar but not the function nexusScan: re-export it from the SDK (docs/strategy-sdk.md)');
+  }
   const pages = maximumPages(bytes);
   if (pages === undefined) throw new Error(`its memory has no maximum: build it with --maximumMemory (at most ${MAX_STRATEGY_PAGES} pages)`);
   if (pages > MAX_STRATEGY_PAGES) throw new Error(`its memory may grow to ${pages} pages, more than the ${MAX_STRATEGY_PAGES} allowed`);
@@ -106,7 +123,8 @@ export function compileWasmStrategy(bytes: Uint8Array, checkManifest: (value: un
   if (typeof budgetMicros !== 'number' || !Number.isInteger(budgetMicros) || budgetMicros < 1 || budgetMicros > 1_000_000) {
     throw new Error(`its manifest's budgetMicros must be an integer between 1 and 1000000, got ${JSON.stringify(budgetMicros)}`);
   }
-  const declarations = checkManifest({ ...declared, onTrade: () => undefined });
+  // The declared handlers stand for the exports (never called): what the engine checks, e.g. that onBar has scans.
+  const declarations = checkManifest({ ...declared, onTrade: () => undefined, ...(exported.get('onBar') === 'function' ? { onBar: () => undefined } : {}) });
   const roles = Object.entries(declarations.indicators ?? {});
   const params = Object.entries(declarations.params ?? {}).map(([name]) => name);
   if (roles.length > MAX_ROLES) throw new Error(`its manifest declares ${roles.length} indicator roles, at most ${MAX_ROLES}`);
@@ -167,6 +185,53 @@ function instanceDefinition(
       if (!stable) continue;
       for (let o = 0; o < roleOutputs[r]; o++) f64[base + 1 + o] = reader.values[o];
     }
+    run(exports, watchdog, entry, ctx);
+  };
+
+  // The scan region's address and the shape it was made for (nexusScan, once; again only if the shape changed).
+  let scanBase = 0;
+  let scanShape = '';
+  const callBar = (exports: WasmExports, watchdog: StrategyWatchdog | undefined, entry: () => void, ctx: BarContext): void => {
+    const { scan } = ctx;
+    const n = ctx.symbols.length;
+    const indicators = Object.values(scan.indicators);
+    const c = scan.correlationSymbols;
+    views(exports);
+    const shape = `${n}/${indicators.length}/${c}`;
+    if (shape !== scanShape) {
+      i32[(io + IO.scanIndicators) >> 2] = indicators.length;
+      i32[(io + IO.correlationSymbols) >> 2] = c;
+      scanBase = (exports.nexusScan as () => number)();
+      scanShape = shape;
+      views(exports); // the allocation may have grown the memory
+    }
+    i32[(io + IO.symbol) >> 2] = -1;
+    f64[(io + IO.price) >> 3] = 0;
+    f64[(io + IO.size) >> 3] = 0;
+    f64[(io + IO.timeNs) >> 3] = ctx.timeNs;
+    f64[(io + IO.position) >> 3] = 0;
+    f64[(io + IO.barStartNs) >> 3] = scan.barStartNs;
+    i32[(io + IO.bar) >> 2] = scan.bar;
+    i32[(io + IO.orderCount) >> 2] = 0;
+    for (let r = 0; r < roleNames.length; r++) f64[(io + IO.indicators + r * 32) >> 3] = 0; // no symbol: no roles
+    let at = scanBase >> 3;
+    f64.set(scan.returns.subarray(0, n), at);
+    f64.set(scan.returnRank.subarray(0, n), at + n);
+    f64.set(scan.returnZ.subarray(0, n), at + 2 * n);
+    for (let s = 0; s < n; s++) f64[at + 3 * n + s] = ctx.positionOf(s);
+    at += 4 * n;
+    for (const indicator of indicators) {
+      f64.set(indicator.values.subarray(0, n), at);
+      f64.set(indicator.ranks.subarray(0, n), at + n);
+      f64.set(indicator.zscores.subarray(0, n), at + 2 * n);
+      at += 3 * n;
+    }
+    if (c > 0) f64.set(scan.correlation.subarray(0, c * c), at);
+    run(exports, watchdog, entry, ctx);
+  };
+
+  /** Runs one entry under the watchdog and the budget, then checks every order it asked for and sends them. */
+  const run = (exports: WasmExports, watchdog: StrategyWatchdog | undefined, entry: () => void, target: OrderTarget): void => {
     const timed = (++calls & (BUDGET_SAMPLE - 1)) === 0;
     const started = timed ? performance.now() : 0;
     watchdog?.enter(id);
@@ -189,8 +254,8 @@ function instanceDefinition(
       const side = i32[(slot + 4) >> 2];
       const quantity = f64[(slot + 8) >> 3];
       const symbol = i32[slot >> 2];
-      if ((side !== 1 && side !== -1) || !(quantity === 0 || (Number.isInteger(quantity) && quantity >= 1)) || symbol < 0 || symbol >= ctx.symbols.length) {
-        throw new StrategyFault(`order ${k} of the call is malformed: side ${side}, quantity ${quantity}, symbol ${symbol}`);
+      if ((side !== 1 && side !== -1) || !(quantity === 0 || (Number.isInteger(quantity) && quantity >= 1)) || symbol < 0 || symbol >= target.symbols.length) {
+        throw new StrategyFault(`order ${k} of the call is malformed: side ${side}, quantity ${quantity}, symbol ${symbol}${symbol === -1 ? ' (an onBar order must name its symbol)' : ''}`);
       }
     }
     for (let k = 0; k < count; k++) {
@@ -198,8 +263,8 @@ function instanceDefinition(
       const symbol = i32[slot >> 2];
       const quantity = f64[(slot + 8) >> 3];
       const size = quantity === 0 ? undefined : quantity;
-      if (i32[(slot + 4) >> 2] > 0) ctx.buy(size, symbol);
-      else ctx.sell(size, symbol);
+      if (i32[(slot + 4) >> 2] > 0) target.buy(size, symbol);
+      else target.sell(size, symbol);
     }
   };
 
@@ -227,6 +292,9 @@ function instanceDefinition(
     onTrade: (ctx) => (exports === undefined ? notSetUp() : call(exports, watchdog, exports.onTrade, ctx)),
     ...(wasm.Module.exports(module).some((entry) => entry.name === 'onQuote')
       ? { onQuote: (ctx: StrategyContext) => (exports?.onQuote === undefined ? notSetUp() : call(exports, watchdog, exports.onQuote, ctx)) }
+      : {}),
+    ...(wasm.Module.exports(module).some((entry) => entry.name === 'onBar')
+      ? { onBar: (ctx: BarContext) => (exports?.onBar === undefined ? notSetUp() : callBar(exports, watchdog, exports.onBar, ctx)) }
       : {}),
   };
 }
