@@ -28,6 +28,7 @@ import { SymbolOwnership, UNOWNED, type OwnedShard } from '../ownership/symbol-o
 import { checkBarHandlers } from '../strategy/factory.ts';
 import type { BarScan } from '../strategy/sdk.ts';
 import { strategyOrigin } from '../strategy/strategy.ts';
+import { withTimeout } from '../clock/with-timeout.ts';
 
 export interface EngineOptions {
   readonly config: EngineConfig;
@@ -355,17 +356,11 @@ export class Engine {
     const { config, log } = this.options;
     const correlation = this.scans !== undefined && config.scans?.correlation !== undefined;
     if (this.scans !== undefined && correlation) {
-      let timer: NodeJS.Timeout | undefined;
       try {
         // The scan thread gives up on a backend itself (OPEN_TIMEOUT_MS); this bounds a thread stuck in native code.
-        const stuck = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`it opened no backend within ${SCAN_BACKEND_WAIT_MS} ms`)), SCAN_BACKEND_WAIT_MS);
-        });
-        this.indicatorBackend = await Promise.race([this.scans.backend, stuck]);
+        this.indicatorBackend = await withTimeout(this.scans.backend, SCAN_BACKEND_WAIT_MS, `it opened no backend within ${SCAN_BACKEND_WAIT_MS} ms`);
       } catch (error) {
         this.indicatorBackend = { requested: config.backend, backend: 'none', reason: `the scan thread failed: ${(error as Error).message}` };
-      } finally {
-        clearTimeout(timer);
       }
     }
     const { requested, backend, reason, adapter } = this.indicatorBackend;

@@ -4,6 +4,7 @@ import { createBackend, type AutoExplanation, type BackendChoice } from '../batc
 import { adapterSummary, type GpuAdapterReport } from '../batch/gpu-adapter.ts';
 import { createJsBackend } from '../batch/js-backend.ts';
 import type { BackendReport } from './backend-report.ts';
+import { withTimeout } from '../clock/with-timeout.ts';
 
 /** How long opening a backend may take (auto's first calibration included) before js runs the scans instead. */
 export const OPEN_TIMEOUT_MS = 90_000;
@@ -21,13 +22,9 @@ export const OPEN_TIMEOUT_MS = 90_000;
 export async function openScanBackend(
   requested: BackendChoice, workload: Workload, env: NodeJS.ProcessEnv = process.env, timeoutMs = OPEN_TIMEOUT_MS,
 ): Promise<{ readonly backend: AnyBatchBackend; readonly report: BackendReport }> {
-  let timer: NodeJS.Timeout | undefined;
   const opening = open(requested, workload, env);
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`backend ${requested} did not open within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    const opened = await Promise.race([opening, timeout]);
+    const opened = await withTimeout(opening, timeoutMs, `backend ${requested} did not open within ${timeoutMs} ms`);
     await trial(opened.backend, workload);
     return opened;
   } catch (error) {
@@ -35,8 +32,6 @@ export async function openScanBackend(
     void opening.then((late) => late.backend.close(), () => undefined);
     const message = error instanceof Error ? error.message : String(error);
     return { backend: createJsBackend(), report: { requested, backend: 'js', reason: `${message}; js runs it instead` } };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { withTimeout } from './with-timeout.ts';
+
+describe('withTimeout', () => {
+  it('gives the promise\'s value when it settles first, and its rejection as it is', async () => {
+    await expect(withTimeout(Promise.resolve(7), 1_000, 'late')).resolves.toBe(7);
+    await expect(withTimeout(Promise.reject(new Error('broken')), 1_000, 'late')).rejects.toThrow('broken');
+  });
+
+  it('rejects with the message once the time has passed first', async () => {
+    const never = new Promise<number>(() => undefined);
+    await expect(withTimeout(never, 20, 'it opened no backend within 20 ms')).rejects.toThrow('it opened no backend within 20 ms');
+  });
+});
