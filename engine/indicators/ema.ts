@@ -21,6 +21,8 @@ export class Ema extends RegisterIndicator implements StreamingIndicator {
   readonly alpha: number;
   private count = 0;
   private seedSum = 0;
+  /** The average (NaN until the first); `values[0]` publishes it. */
+  private ema = NaN;
 
   constructor(period: number) {
     super(1);
@@ -41,13 +43,19 @@ export class Ema extends RegisterIndicator implements StreamingIndicator {
 
   step(bar: Float64Array): void {
     const close = bar[BAR_CLOSE];
-    const values = this.values;
+    // The recursion runs on its own field and is published to `values`: readers share `values`, and a write there
+    // (a strategy's bug) must not become the indicator's state.
     if (this.count === this.period) {
-      values[0] = (close - values[0]) * this.alpha + values[0];
+      const ema = (close - this.ema) * this.alpha + this.ema;
+      this.ema = ema;
+      this.values[0] = ema;
       return;
     }
     this.seedSum += close;
-    if (++this.count === this.period) values[0] = this.seedSum / this.period;
+    if (++this.count === this.period) {
+      this.ema = this.seedSum / this.period;
+      this.values[0] = this.ema;
+    }
   }
 
   /** Layout: [count, seedSum, value]. */
@@ -56,18 +64,20 @@ export class Ema extends RegisterIndicator implements StreamingIndicator {
   saveState(out: Float64Array, offset: number): void {
     out[offset] = this.count;
     out[offset + 1] = this.seedSum;
-    out[offset + 2] = this.values[0];
+    out[offset + 2] = this.ema;
   }
 
   loadState(state: Float64Array, offset: number): void {
     this.count = stateCount(this.type, state, offset, this.period);
     this.seedSum = state[offset + 1];
-    this.values[0] = state[offset + 2];
+    this.ema = state[offset + 2];
+    this.values[0] = this.count === this.period ? this.ema : NaN;
   }
 
   reset(): void {
     this.count = 0;
     this.seedSum = 0;
+    this.ema = NaN;
     this.values[0] = NaN;
   }
 }

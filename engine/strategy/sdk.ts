@@ -41,7 +41,9 @@ export interface IndicatorReader {
   /**
    * The outputs, written in place by every update: macd [macd, signal, histogram], bbands [upper, middle, lower],
    * stoch [k, d], the others [value]. NaN while warming up. Read `values[i]` on the hot path: it is a load, where
-   * a call returning a number can cost an allocation per call, depending on what V8 inlines.
+   * a call returning a number can cost an allocation per call, depending on what V8 inlines. Read only: every
+   * strategy reading the indicator shares the array (a write there is wrong for all of them until the next update,
+   * which overwrites it; the indicator's own state is kept elsewhere).
    */
   readonly values: Float64Array;
   /** `values[index]`, checked: throws a RangeError for an index the indicator does not have. */
