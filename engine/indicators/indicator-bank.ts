@@ -17,6 +17,8 @@ import { Vwap } from './vwap.ts';
  * (bench/pipeline.ts). Grouping by class at construction gives each loop one receiver class, so every update
  * inlines. Indicators do not read each other, so the update order across classes does not matter.
  */
+const TRADE_SCRATCH = new Float64Array(2);
+
 export class IndicatorBank {
   private readonly sma: Sma[] = [];
   private readonly ema: Ema[] = [];
@@ -47,13 +49,24 @@ export class IndicatorBank {
     }
   }
 
-  /** A trade at `price` with `size`: high = low = close = price (tests and tools; the tick path writes `bar`). */
+  /** A trade at `price` with `size`: high = low = close = price (tests and tools; the tick path: `stepTrade`). */
   updateTrade(price: number, size: number): void {
+    TRADE_SCRATCH[0] = price;
+    TRADE_SCRATCH[1] = size;
+    this.stepTrade(TRADE_SCRATCH, 0, 1);
+  }
+
+  /**
+   * The trade whose price and size are `register[priceSlot]` and `register[sizeSlot]` (the tick processor's tick
+   * register): read here, so no double crosses the call.
+   */
+  stepTrade(register: Float64Array, priceSlot: number, sizeSlot: number): void {
+    const price = register[priceSlot];
     const bar = this.bar;
     bar[BAR_CLOSE] = price;
     bar[BAR_HIGH] = price;
     bar[BAR_LOW] = price;
-    bar[BAR_VOLUME] = size;
+    bar[BAR_VOLUME] = register[sizeSlot];
     this.step();
   }
 

@@ -18,7 +18,6 @@ import { resolve } from 'node:path';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from '../indicators/indicator-bank.ts';
-import { BAR_CLOSE, BAR_HIGH, BAR_LOW, BAR_VOLUME } from '../indicators/indicator.ts';
 import type { WarmStateKernels } from '../indicators/warm-state.ts';
 import { Order, Signal, type OrderIdSource } from './order.ts';
 import type { OutputSink } from './output-sink.ts';
@@ -280,18 +279,11 @@ export class TickProcessor implements StrategyActions {
     const { risk, counters } = this.options;
     const tick = this.tick;
     const price = tick[TICK_PRICE];
-    const size = tick[TICK_SIZE];
     if (!this.replaying) counters.tradesProcessed++;
     risk.onTradeFrom(symbolIndex, tick, TICK_PRICE);
     this.lastPrice[symbolIndex] = price;
-    // The trade goes to the indicators in the bank's bar register: no double crosses the call (indicator.ts).
-    const bank = this.banks[symbolIndex];
-    const bar = bank.bar;
-    bar[BAR_CLOSE] = price;
-    bar[BAR_HIGH] = price;
-    bar[BAR_LOW] = price;
-    bar[BAR_VOLUME] = size;
-    bank.step();
+    // The trade goes to the indicators from the tick register: no double crosses the call (indicator.ts).
+    this.banks[symbolIndex].stepTrade(tick, TICK_PRICE, TICK_SIZE);
 
     const contexts = this.contexts;
     for (let k = 0; k < contexts.length; k++) {
