@@ -43,6 +43,8 @@ export interface InlinePipelineOptions {
   readonly onStrategyFault?: (index: number, strategy: ConfiguredStrategy, reason: string) => void;
   /** Sees every trade before the processor does (bars for the scans). */
   readonly trades?: TradeObserver;
+  /** False for a scratch pipeline (JIT warm-up): its processor watches no heap (TickProcessor). Default true. */
+  readonly heapGuard?: boolean;
 }
 
 /**
@@ -98,6 +100,7 @@ export class InlinePipeline implements TickHandler, Pipeline {
       ownership: options.ownership ?? new SymbolOwnership('all', options.config.symbols.length).cells,
       ...(options.recordDecision === undefined ? {} : { recordDecision: options.recordDecision }),
       ...(options.onStrategyFault === undefined ? {} : { onStrategyFault: options.onStrategyFault }),
+      ...(options.heapGuard === undefined ? {} : { heapGuard: options.heapGuard }),
     });
   }
 
@@ -205,6 +208,7 @@ export function runInlineWarmup(engineConfig: EngineConfig, clockNs: () => numbe
     recordLatency: () => undefined,
     ordersStreamId: 0,
     signalsStreamId: 1,
+    heapGuard: false,
   });
   feedSyntheticFrames(config, clockNs, (frame) => pipeline.processFrame(frame));
   return { ticks: config.warmupTicks, orders: discard.orders(), durationMs: (clockNs() - started) / 1e6 };

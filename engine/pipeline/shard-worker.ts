@@ -17,6 +17,8 @@ import { OwnershipCells, SymbolOwnership, UNOWNED } from '../ownership/symbol-ow
 
 export interface ShardWorkerOptions {
   readonly config: EngineConfig;
+  /** False for the scratch worker of the JIT warm-up: no heap guard beside the real one's. Default true. */
+  readonly heapGuard?: boolean;
   /** This worker's input ring (it is the consumer). */
   readonly input: SpscRing;
   /** This worker's output ring (it is the producer). */
@@ -103,6 +105,7 @@ export class ShardWorker {
       ...(options.onStrategyFault === undefined ? {} : {
         onStrategyFault: (index, _strategy, reason) => options.onStrategyFault?.(index, reason),
       }),
+      ...(options.heapGuard === undefined ? {} : { heapGuard: options.heapGuard }),
     });
     this.generation = control.generation() - 1; // applied before the first batch
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -204,6 +207,7 @@ export function runShardWarmup(config: EngineConfig, clockNs: () => number, tick
     counters: new WorkerCounters(config.strategies.length),
     orderIds: new OrderIdSource(0),
     clockNs,
+    heapGuard: false,
   });
   const source = new SyntheticTicks(config.symbols.length);
   for (let sent = 0; sent < ticks; ) {

@@ -15,6 +15,7 @@ import { ModuleHeapGuard, type GuardedModule } from '../strategy/module-heap-gua
 import { InspectorHeapSampler } from '../strategy/heap-sampler.ts';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { MAX_RECORDS_PER_FRAME, Side } from '../wire/layout.ts';
 import { faultDelaysFor, spinFor, type FaultDelays } from './fault-injection.ts';
 import { IndicatorBank } from '../indicators/indicator-bank.ts';
@@ -25,12 +26,12 @@ import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 import { SymbolOwnership, UNOWNED } from '../ownership/symbol-ownership.ts';
 
 /**
- * Trades between two looks of the heap guard at its clock (it reads the heap at most every 10 ms): a module only
- * allocates when it is called, so counting trades paces it; 1,024 keeps the clock read (16 B: performance.now()
- * returns a fresh HeapNumber) out of the per-tick figures, and a module keeping 8 KiB a trade is looked at
- * every 8 MiB.
+ * Ticks between two looks of the heap guard at its clock (it reads the heap at most every 10 ms), taken at the next
+ * frame's start: a module only allocates when it is called, so counting trades and quotes paces it; 1,024 keeps
+ * the clock read (16 B: performance.now() returns a fresh HeapNumber) out of the per-tick figures, and a module
+ * keeping 8 KiB a trade is looked at every 8 MiB.
  */
-const TRADES_PER_HEAP_POLL = 1024;
+const TICKS_PER_HEAP_POLL = 1024;
 
 /** Counters the tick processor increments on the hot path; the metrics layer reads them on scrape. */
 export interface ProcessorCounters {
@@ -85,6 +86,8 @@ export interface TickProcessorOptions {
   readonly recordDecision?: BatchLatencyRecorder;
   /** Told once per strategy that faults, with the reason (default: a line on stderr). */
   readonly onStrategyFault?: (index: number, strategy: ConfiguredStrategy, reason: string) => void;
+  /** False for a scratch processor (JIT warm-up): no heap guard of its own beside the real one's. Default true. */
+  readonly heapGuard?: boolean;
 }
 
 /**
@@ -133,7 +136,9 @@ export class TickProcessor implements StrategyActions {
   readonly tick = new Float64Array(TICK_SLOTS);
   /** An order's limit price, handed to risk in an array (checkAt). */
   private readonly limitPrice = new Float64Array(1);
-  private tradesUntilHeapPoll = TRADES_PER_HEAP_POLL;
+  private ticksUntilHeapPoll = TICKS_PER_HEAP_POLL;
+  /** Set when the heap guard is due: it runs at the next frame's start, never inside a frame (it may collect). */
+  private heapPollDue = false;
   private readonly bid: Float64Array;
   private readonly ask: Float64Array;
   private readonly lastPrice: Float64Array;
@@ -203,7 +208,7 @@ export class TickProcessor implements StrategyActions {
     const watched = this.strategies.map((strategy) => strategy.origin.startsWith('module ') && !strategy.origin.endsWith('.wasm'));
     this.watchdog = watched.includes(true) ? StrategyWatchdog.forThisThread() : undefined;
     this.watchIds = Int32Array.from(this.strategies, (strategy, k) => (watched[k] ? this.watchdog?.register(`${strategy.name} (${strategy.origin})`) ?? 0 : 0));
-    this.heapGuard = heapGuardFor(config, watched, (k, reason) => this.disable(k, reason));
+    this.heapGuard = options.heapGuard === false ? undefined : heapGuardFor(config, watched, (k, reason) => this.disable(k, reason));
     this.quoteHandlers = this.strategies.some((strategy) => strategy.definition.onQuote !== undefined);
     this.barHandlers = this.strategies.some((strategy) => strategy.definition.onBar !== undefined);
     this.pool = new ObjectPool(() => new Order(), 64);
@@ -220,7 +225,16 @@ export class TickProcessor implements StrategyActions {
    * is read here rather than passed in: a double passed to a call V8 does not inline is boxed (indicator.ts).
    */
   beginFrame(): void {
+    if (this.heapPollDue) {
+      this.heapPollDue = false;
+      this.heapGuard?.poll();
+    }
     this.frameStartNs = this.options.clockNs();
+  }
+
+  private heapPollIsDue(): void {
+    this.ticksUntilHeapPoll = TICKS_PER_HEAP_POLL;
+    this.heapPollDue = true;
   }
 
   /**
@@ -299,10 +313,7 @@ export class TickProcessor implements StrategyActions {
       }
       if (watch !== 0) this.watchdog?.leave();
     }
-    if (this.heapGuard !== undefined && --this.tradesUntilHeapPoll === 0) {
-      this.tradesUntilHeapPoll = TRADES_PER_HEAP_POLL;
-      this.heapGuard.poll();
-    }
+    if (this.heapGuard !== undefined && --this.ticksUntilHeapPoll === 0) this.heapPollIsDue();
     if (this.replaying) return;
     if (this.faults !== undefined) spinFor(this.faults.nextNs(), this.options.clockNs);
     if (this.recordDecision !== undefined) {
@@ -345,6 +356,7 @@ export class TickProcessor implements StrategyActions {
     const tick = this.tick;
     const price = tick[TICK_PRICE];
     if (!this.replaying) this.options.counters.quotesProcessed++;
+    if (this.heapGuard !== undefined && --this.ticksUntilHeapPoll === 0) this.heapPollIsDue();
     if (isBid) this.bid[symbolIndex] = price;
     else this.ask[symbolIndex] = price;
     if (!this.quoteHandlers) return;
@@ -488,6 +500,14 @@ export class TickProcessor implements StrategyActions {
  * or undefined when there are none (built-ins and WebAssembly modules need none: the former are the engine's own
  * code, the latter have bounded memories).
  */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // not there: the module could not have loaded, and nothing will be charged to it
+  }
+}
+
 function heapGuardFor(config: EngineConfig, watched: readonly boolean[], disable: (strategy: number, reason: string) => void): ModuleHeapGuard | undefined {
   const byPath = new Map<string, number[]>();
   config.strategies.forEach((spec, k) => {
@@ -495,7 +515,8 @@ function heapGuardFor(config: EngineConfig, watched: readonly boolean[], disable
     byPath.set(spec.module, [...(byPath.get(spec.module) ?? []), k]);
   });
   if (byPath.size === 0) return undefined;
-  const modules: GuardedModule[] = [...byPath].map(([path, strategies]) => ({ url: pathToFileURL(resolve(path)).href, label: `module ${path}`, strategies }));
+  // The URL of the file the loader ran: Node resolves symlinks (a ConfigMap's keys are symlinks into ..data/).
+  const modules: GuardedModule[] = [...byPath].map(([path, strategies]) => ({ url: pathToFileURL(realPath(resolve(path))).href, label: `module ${path}`, strategies }));
   return new ModuleHeapGuard({
     modules,
     sampler: new InspectorHeapSampler(),

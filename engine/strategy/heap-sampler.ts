@@ -1,7 +1,7 @@
 import { Session } from 'node:inspector';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { HeapReadings, HeapSampler, SampledNode } from './module-heap-guard.ts';
+import type { HeapReadings, HeapSampler, LiveSamples, SampledNode } from './module-heap-guard.ts';
 
 /** One sample per this many bytes allocated, on average, while a window runs: coarse enough to cost little. */
 const SAMPLING_INTERVAL_BYTES = 64 * 1024;
@@ -23,17 +23,19 @@ export class InspectorHeapSampler implements HeapSampler {
   }
 
   start(): void {
+    this.stop();
     const session = new Session();
     session.connect();
-    this.session = session;
+    this.session = session; // before sampling starts: a failure below leaves it for stop() to disconnect
     post(session, 'HeapProfiler.startSampling', { samplingInterval: SAMPLING_INTERVAL_BYTES });
   }
 
-  liveSamples(): SampledNode {
+  liveSamples(): LiveSamples {
     const session = this.connected();
     fullCollection();
+    const usedAfterCollection = getHeapStatistics().used_heap_size;
     const answer = post(session, 'HeapProfiler.getSamplingProfile', {}) as { profile: { head: SampledNode } };
-    return answer.profile.head;
+    return { head: answer.profile.head, usedAfterCollection };
   }
 
   stop(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { growingModule, liveBytesByModule, ModuleHeapGuard, type HeapReadings, type HeapSampler, type SampledNode } from './module-heap-guard.ts';
+import { growingModule, liveBytesByModule, ModuleHeapGuard, type HeapReadings, type HeapSampler, type LiveSamples, type SampledNode } from './module-heap-guard.ts';
 
 const MIB = 1024 * 1024;
 const HOARDER = 'file:///strategies/hoards.mjs';
@@ -19,20 +19,24 @@ function profile(hoarderBytes: number, churnerBytes: number, engineBytes: number
   ]);
 }
 
-/** A sampler whose heap and samples the test sets; it records what the guard asked of it. */
+/** A sampler whose heap, samples and post-collection heap the test sets; it records what the guard asked of it. */
 class ScriptedSampler implements HeapSampler {
   heap: HeapReadings = { usedBytes: 100 * MIB, limitBytes: 1000 * MIB };
   samples: SampledNode = profile(0, 0, 0);
+  /** The heap after each window's collection. */
+  settled = 500 * MIB;
   readonly calls: string[] = [];
+  reads = 0;
   read(): HeapReadings {
+    this.reads++;
     return this.heap;
   }
   start(): void {
     this.calls.push('start');
   }
-  liveSamples(): SampledNode {
+  liveSamples(): LiveSamples {
     this.calls.push('liveSamples');
-    return this.samples;
+    return { head: this.samples, usedAfterCollection: this.settled };
   }
   stop(): void {
     this.calls.push('stop');
@@ -82,45 +86,83 @@ describe('growingModule', () => {
   });
 });
 
+/** Runs one whole sampling window from `at` (start, then its end 250 ms later); returns the time after it. */
+function window(guard: ModuleHeapGuard, clock: { now: number }, at: number): number {
+  clock.now = at;
+  guard.poll();
+  clock.now = at + 250;
+  guard.poll();
+  return at + 260;
+}
+
 describe('ModuleHeapGuard', () => {
   it('only reads the heap while it is below the mark', () => {
     const sampler = new ScriptedSampler();
     const { guard, clock, disabled } = guardWith(sampler);
     for (; clock.now < 5_000; clock.now += 5) guard.poll();
+    expect(sampler.reads).toBe(500); // every 10 ms
     expect(sampler.calls).toEqual([]);
     expect(disabled).toEqual([]);
   });
 
-  it('over the mark, samples for a window, then disables every strategy of the module that kept most of it', () => {
+  it('over the mark, disables every strategy of a module blamed by two windows in a row while the heap grew', () => {
     const sampler = new ScriptedSampler();
-    const { guard, clock, disabled } = guardWith(sampler);
+    const { guard, clock, disabled, warnings } = guardWith(sampler);
     sampler.heap = { usedBytes: 600 * MIB, limitBytes: 1000 * MIB };
+    sampler.samples = profile(40 * MIB, 2 * MIB, 3 * MIB);
     guard.poll();
     expect(sampler.calls).toEqual(['start']);
-    sampler.samples = profile(40 * MIB, 2 * MIB, 3 * MIB);
     clock.now = 100;
     guard.poll();
     expect(sampler.calls).toEqual(['start']); // the window is not over, and the heap has not grown much
     clock.now = 250;
     guard.poll();
     expect(sampler.calls).toEqual(['start', 'liveSamples', 'stop']);
+    expect(disabled).toEqual([]); // a suspect: a second window follows at once
+    sampler.settled = 540 * MIB;
+    window(guard, clock, 260);
+    expect(sampler.calls).toHaveLength(6);
+    expect(warnings).toEqual([]);
     expect(disabled.map(([strategy]) => strategy)).toEqual([0, 2]);
     expect(disabled[0][1]).toBe(
-      'heap: module /strategies/hoards.mjs kept 40 MiB alive in 250 ms (of 45 MiB kept by the engine) while the engine\'s heap was at 600 of 1000 MiB (the guard looks from 50%)',
+      'heap: module /strategies/hoards.mjs kept 40 MiB alive in 250 ms (of 45 MiB kept by the engine), and the heap grew by 40 MiB after a full ' +
+        'collection since the window before, while the engine\'s heap was at 600 of 1000 MiB (the guard looks from 50%)',
     );
   });
 
-  it('ends the window early once the heap has grown by 5% of the limit', () => {
+  it('ends a window early once the heap has grown by 5% of the limit', () => {
     const sampler = new ScriptedSampler();
     const { guard, clock, disabled } = guardWith(sampler);
     sampler.heap = { usedBytes: 600 * MIB, limitBytes: 1000 * MIB };
-    guard.poll();
     sampler.samples = profile(40 * MIB, 0, 0);
+    guard.poll();
     sampler.heap = { usedBytes: 651 * MIB, limitBytes: 1000 * MIB };
     clock.now = 20;
     guard.poll();
+    expect(sampler.calls).toEqual(['start', 'liveSamples', 'stop']);
+    sampler.heap = { usedBytes: 600 * MIB, limitBytes: 1000 * MIB };
+    sampler.settled = 560 * MIB;
+    clock.now = 30;
+    guard.poll();
+    sampler.heap = { usedBytes: 651 * MIB, limitBytes: 1000 * MIB };
+    clock.now = 40;
+    guard.poll();
     expect(disabled.map(([strategy]) => strategy)).toEqual([0, 2]);
-    expect(disabled[0][1]).toContain('in 20 ms');
+    expect(disabled[0][1]).toContain('in 10 ms');
+  });
+
+  it('spares a module whose allocations stay alive but do not grow the heap (a cache that replaces what it holds)', () => {
+    const sampler = new ScriptedSampler();
+    const { guard, clock, disabled, warnings } = guardWith(sampler);
+    sampler.heap = { usedBytes: 600 * MIB, limitBytes: 1000 * MIB };
+    sampler.samples = profile(40 * MIB, 0, 0);
+    const next = window(guard, clock, 0);
+    window(guard, clock, next); // the same module again, and the heap after the collection where it was
+    expect(disabled).toEqual([]);
+    expect(warnings).toEqual([
+      'Heap guard: the engine\'s heap was at 600 of 1000 MiB (the guard looks from 50%); module /strategies/hoards.mjs kept most of what the last two ' +
+        'windows allocated, but the heap did not grow (0.0 MiB after a full collection): a cache, not a leak; next look in 20 ms',
+    ]);
   });
 
   it('blames nobody when what was kept is mostly not a module\'s, warns, and backs off before the next window', () => {
@@ -128,9 +170,7 @@ describe('ModuleHeapGuard', () => {
     const { guard, clock, disabled, warnings } = guardWith(sampler);
     sampler.heap = { usedBytes: 700 * MIB, limitBytes: 1000 * MIB };
     sampler.samples = profile(5 * MIB, 0, 30 * MIB);
-    guard.poll();
-    clock.now = 250;
-    guard.poll();
+    window(guard, clock, 0);
     expect(disabled).toEqual([]);
     expect(warnings).toEqual([
       'Heap guard: the engine\'s heap was at 700 of 1000 MiB (the guard looks from 50%), and no strategy module kept most of the 35 MiB still alive from the last 250 ms; next look in 20 ms',
@@ -143,26 +183,47 @@ describe('ModuleHeapGuard', () => {
     expect(sampler.calls.at(-1)).toBe('start');
   });
 
-  it('blames a disabled module no more (what a timer it set at load still allocates), and then the next grower', () => {
+  it('keeps backing off when its own collections push the heap under the mark, until it has stayed under for a minute', () => {
     const sampler = new ScriptedSampler();
-    const { guard, clock, disabled, warnings } = guardWith(sampler);
+    const { guard, clock, warnings } = guardWith(sampler);
+    const over = { usedBytes: 700 * MIB, limitBytes: 1000 * MIB };
+    const under = { usedBytes: 300 * MIB, limitBytes: 1000 * MIB };
+    sampler.samples = profile(0, 0, 30 * MIB);
+    // Over the mark, a window; under it (after the collection); over again: each window doubles the backoff.
+    let at = 0;
+    for (let k = 0; k < 4; k++) {
+      sampler.heap = over;
+      at = window(guard, clock, at) + 70_000; // past any backoff
+      sampler.heap = under;
+      clock.now = at;
+      guard.poll();
+      at += 20;
+    }
+    expect(warnings.map((line) => line.replace(/.*next look in /, ''))).toEqual(['20 ms', '40 ms', '80 ms', '160 ms']);
+    // A minute under the mark resets it.
+    for (const end = at + 61_000; at < end; at += 1_000) {
+      clock.now = at;
+      guard.poll();
+    }
+    sampler.heap = over;
+    window(guard, clock, at);
+    expect(warnings.at(-1)).toContain('next look in 20 ms');
+  });
+
+  it('charges a disabled module neither blame nor weight: a timer it set at load cannot hide the next grower', () => {
+    const sampler = new ScriptedSampler();
+    const { guard, clock, disabled } = guardWith(sampler);
     sampler.heap = { usedBytes: 600 * MIB, limitBytes: 1000 * MIB };
     sampler.samples = profile(40 * MIB, 0, 0);
-    guard.poll();
-    clock.now = 250;
-    guard.poll();
-    sampler.samples = profile(10 * MIB, 0, 0);
-    clock.now = 260;
-    guard.poll();
-    clock.now = 510;
-    guard.poll();
+    let at = window(guard, clock, 0);
+    sampler.settled += 40 * MIB;
+    at = window(guard, clock, at);
     expect(disabled.map(([strategy]) => strategy)).toEqual([0, 2]);
-    expect(warnings).toHaveLength(1);
-    sampler.samples = profile(0, 8 * MIB, 1 * MIB);
-    clock.now = 530;
-    guard.poll();
-    clock.now = 780;
-    guard.poll();
+    // The disabled module still allocates more than the next grower: counted in neither side of "half".
+    sampler.samples = profile(30 * MIB, 8 * MIB, 1 * MIB);
+    at = window(guard, clock, at);
+    sampler.settled += 8 * MIB;
+    window(guard, clock, at);
     expect(disabled.map(([strategy]) => strategy)).toEqual([0, 2, 1]);
   });
 

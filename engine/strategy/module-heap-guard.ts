@@ -11,11 +11,15 @@
  *    grown by 5% of the limit, then forces one full collection and reads which sampled allocations are still
  *    alive, each with the stack that made it.
  * 3. Live bytes are charged to the innermost strategy module on that stack (its own file, or anything it called).
- *    A module charged with at least `minLiveBytes` and at least half of everything kept in the window is the
- *    one growing: its strategies are disabled (orders off, counted as a fault, the reason naming the module and
- *    the figures), and every other strategy keeps trading.
- * 4. A window that finds nobody (the engine itself, or garbage) backs off, doubling up to a minute, so a heap that
- *    stays high costs one sampling window now and then, never a collection per check.
+ *    A module charged with at least `minLiveBytes` and at least half of everything kept in the window is a
+ *    suspect, and a second window follows at once. If it blames the same module and the heap after that window's
+ *    collection has grown by at least `minLiveBytes` more than after the first, the module is growing: its
+ *    strategies are disabled (orders off, counted as a fault, the reason naming the module and the figures), and
+ *    every other strategy keeps trading. Two windows and net growth, because one window cannot tell growth from a
+ *    bounded cache that replaces what it holds, or from a one-off allocation at its first bars.
+ * 4. A window that finds nobody (the engine itself, or garbage) backs off, doubling up to a minute, and the backoff
+ *    only resets once the heap has stayed under the mark for a minute (the guard's own collections push it under),
+ *    so a heap that hovers at the mark costs one sampling window now and then, never a collection per check.
  *
  * What it cannot see: memory outside V8's heap (ArrayBuffer and Buffer contents) does not count toward the heap
  * limit either; a module that hoards those meets the container's memory limit (OOMKilled, shown by the operator).
@@ -37,12 +41,21 @@ export interface HeapReadings {
   readonly limitBytes: number;
 }
 
+/** What a sampling window leaves, read after a full collection. */
+export interface LiveSamples {
+  /** The samples taken since `start` whose objects are still alive. */
+  readonly head: SampledNode;
+  /** The heap in use right after the collection. */
+  readonly usedAfterCollection: number;
+}
+
 /** The outside boundary: heap figures and V8's sampling heap profiler, synchronous (they run between frames). */
 export interface HeapSampler {
   read(): HeapReadings;
   start(): void;
-  /** After a full collection: the samples taken since `start` whose objects are still alive. */
-  liveSamples(): SampledNode;
+  /** Forces a full collection, then reads what the window kept. */
+  liveSamples(): LiveSamples;
+  /** Stops sampling; harmless when not sampling. */
   stop(): void;
 }
 
@@ -76,6 +89,8 @@ export const HEAP_GUARD_DEFAULTS = Object.freeze({
 });
 
 const MAX_BACKOFF_MS = 60_000;
+/** How long the heap must stay under the mark before a backoff resets. */
+const CALM_MS = 60_000;
 /** A window also ends once the heap grew by this share of the limit (or twice `minLiveBytes`, if more). */
 const WINDOW_GROWTH_FRACTION = 0.05;
 const MIB = 1024 * 1024;
@@ -111,7 +126,7 @@ function withoutQuery(url: string): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
-/** The module to disable: the one holding at least `minLiveBytes` and at least half of `total`, or -1. */
+/** The suspect: the module holding at least `minLiveBytes` and at least half of `total`, or -1. */
 export function growingModule(byModule: Float64Array, total: number, minLiveBytes: number): number {
   let best = -1;
   for (let m = 0; m < byModule.length; m++) if (best < 0 || byModule[m] > byModule[best]) best = m;
@@ -135,6 +150,11 @@ export class ModuleHeapGuard {
   private backoffMs: number;
   /** Set when the heap or the profiler could not be read. */
   private off = false;
+  /** Since when the heap has been under the mark (-1: it is over). */
+  private calmSinceMs = -1;
+  /** The module the last window blamed (-1: none), and the heap after that window's collection. */
+  private suspect = -1;
+  private suspectSettledBytes = 0;
 
   constructor(options: ModuleHeapGuardOptions) {
     this.options = options;
@@ -159,7 +179,7 @@ export class ModuleHeapGuard {
       this.look(now);
     } catch (error) {
       this.off = true;
-      if (this.samplingSinceMs >= 0) this.stopQuietly();
+      this.stopQuietly();
       this.options.warn(`Heap guard off: ${(error as Error).message}; strategy modules are no longer watched for heap growth`);
     }
   }
@@ -177,12 +197,15 @@ export class ModuleHeapGuard {
     const heap = sampler.read();
     if (this.samplingSinceMs < 0) {
       if (heap.usedBytes < heap.limitBytes * this.markFraction) {
-        this.backoffMs = this.checkEveryMs;
+        if (this.calmSinceMs < 0) this.calmSinceMs = now;
+        else if (now - this.calmSinceMs >= CALM_MS) this.backoffMs = this.checkEveryMs;
+        this.suspect = -1;
         return;
       }
-      sampler.start();
+      this.calmSinceMs = -1;
       this.samplingSinceMs = now;
       this.samplingFromBytes = heap.usedBytes;
+      sampler.start();
       return;
     }
     // A window ends after `sampleMs`, or sooner when the heap has grown enough to judge: a fast grower would
@@ -194,22 +217,39 @@ export class ModuleHeapGuard {
     const live = sampler.liveSamples();
     this.samplingSinceMs = -1;
     sampler.stop();
-    const { byModule, total } = liveBytesByModule(live, this.urls);
-    for (const m of this.stopped) byModule[m] = 0;
-    const culprit = growingModule(byModule, total, this.minLiveBytes);
+    const { byModule, total } = liveBytesByModule(live.head, this.urls);
+    // What disabled modules still allocate (a timer set at load) is neither blamed nor left to hide a grower.
+    let charged = total;
+    for (const m of this.stopped) {
+      charged -= byModule[m];
+      byModule[m] = 0;
+    }
+    const culprit = growingModule(byModule, charged, this.minLiveBytes);
     const figures = `the engine's heap was at ${mib(heap.usedBytes)} of ${mib(heap.limitBytes)} MiB (the guard looks from ${Math.round(this.markFraction * 100)}%)`;
-    if (culprit < 0) {
+    if (culprit >= 0 && culprit !== this.suspect) {
+      // A first suspicion: a second window at once, to see whether the heap keeps what it allocates.
+      this.suspect = culprit;
+      this.suspectSettledBytes = live.usedAfterCollection;
+      return;
+    }
+    const growth = live.usedAfterCollection - this.suspectSettledBytes;
+    if (culprit < 0 || growth < this.minLiveBytes) {
+      this.suspect = -1;
       this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
       this.nextCheckMs = now + this.backoffMs;
       this.options.warn(
-        `Heap guard: ${figures}, and no strategy module kept most of the ${mib(total)} MiB still alive from the last ${windowMs} ms; next look in ${this.backoffMs} ms`,
+        culprit < 0
+          ? `Heap guard: ${figures}, and no strategy module kept most of the ${mib(charged)} MiB still alive from the last ${windowMs} ms; next look in ${this.backoffMs} ms`
+          : `Heap guard: ${figures}; ${this.options.modules[culprit].label} kept most of what the last two windows allocated, but the heap did not grow (${mib(growth)} MiB after a full collection): a cache, not a leak; next look in ${this.backoffMs} ms`,
       );
       return;
     }
+    this.suspect = -1;
     this.stopped.add(culprit);
     this.backoffMs = this.checkEveryMs;
     const module = this.options.modules[culprit];
-    const reason = `heap: ${module.label} kept ${mib(byModule[culprit])} MiB alive in ${windowMs} ms (of ${mib(total)} MiB kept by the engine) while ${figures}`;
+    const reason = `heap: ${module.label} kept ${mib(byModule[culprit])} MiB alive in ${windowMs} ms (of ${mib(charged)} MiB kept by the engine), ` +
+      `and the heap grew by ${mib(growth)} MiB after a full collection since the window before, while ${figures}`;
     for (const strategy of module.strategies) this.options.disable(strategy, reason);
   }
 }
