@@ -63,7 +63,10 @@ export function symbol(): i32 {
 export function symbolCount(): i32 {
   return load<i32>(IO + 4);
 }
-/** The trade's price and size; the tick's publish time in ns (the CSV's time in a backtest); this symbol's position. */
+/**
+ * The trade's price and size; the tick's publish time in ns (the CSV's time in a backtest); this symbol's position
+ * (in onBar: 0, 0, the time of the trade that closed the bar, 0; positions there are `positionOf`).
+ */
 export function price(): f64 {
   return load<f64>(IO + 8);
 }
@@ -94,27 +97,35 @@ export function barStartNs(): f64 {
 }
 /** onBar: symbol `s`'s return over the bar, its rank across the symbols (0 lowest, 1 highest) and its z-score. */
 export function barReturn(s: i32): f64 {
-  return load<f64>(scanBase + <usize>s * 8);
+  return scanAt(<usize>s);
 }
 export function barReturnRank(s: i32): f64 {
-  return load<f64>(scanBase + (<usize>load<i32>(IO + 4) + <usize>s) * 8);
+  return scanAt(<usize>load<i32>(IO + 4) + <usize>s);
 }
 export function barReturnZ(s: i32): f64 {
-  return load<f64>(scanBase + (2 * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+  return scanAt(2 * <usize>load<i32>(IO + 4) + <usize>s);
 }
-/** onBar: symbol `s`'s position as the bar closed. */
+/** onBar only: symbol `s`'s position as the bar closed (this call's orders do not move it). */
 export function positionOf(s: i32): f64 {
-  return load<f64>(scanBase + (3 * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+  return scanAt(3 * <usize>load<i32>(IO + 4) + <usize>s);
 }
-/** onBar: scanned indicator `k`'s first output for symbol `s` (NaN: none yet), its rank and its z-score. */
+/**
+ * onBar: scanned indicator `k`'s first output for symbol `s` (NaN: none yet), its rank and its z-score. `k` is the
+ * indicator's place in the scan (scans.indicators order; as in any JavaScript object, names that are integers first).
+ */
 export function scanValue(k: i32, s: i32): f64 {
-  return load<f64>(scanBase + ((4 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+  return scanAt((4 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s);
 }
 export function scanRank(k: i32, s: i32): f64 {
-  return load<f64>(scanBase + ((5 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+  return scanAt((5 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s);
 }
 export function scanZ(k: i32, s: i32): f64 {
-  return load<f64>(scanBase + ((6 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s) * 8);
+  return scanAt((6 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s);
+}
+/** Double number `index` of the scan region; traps before the first bar (a scan read outside onBar). */
+function scanAt(index: usize): f64 {
+  if (scanBase == 0) unreachable();
+  return load<f64>(scanBase + index * 8);
 }
 /** onBar: how many symbols the correlation matrix covers, and the correlation of symbols `i` and `j` among them. */
 export function correlationSymbols(): i32 {
@@ -124,7 +135,7 @@ export function correlation(i: i32, j: i32): f64 {
   const n = <usize>load<i32>(IO + 4);
   const k = <usize>load<i32>(IO + BAR + 12);
   const c = <usize>load<i32>(IO + BAR + 16);
-  return load<f64>(scanBase + ((4 + 3 * k) * n + <usize>i * c + <usize>j) * 8);
+  return scanAt((4 + 3 * k) * n + <usize>i * c + <usize>j);
 }
 
 /** Parameter `index`, in the manifest's declaration order (booleans as 1 or 0). */
@@ -134,10 +145,16 @@ export function param(index: i32): f64 {
 
 /** This symbol's memory slot `slot` (the manifest's `state` slots per symbol, zero at start). */
 export function state(slot: i32): f64 {
-  return stateOf(symbol(), slot);
+  return stateOf(tickSymbol(), slot);
 }
 export function setState(slot: i32, value: f64): void {
-  setStateOf(symbol(), slot, value);
+  setStateOf(tickSymbol(), slot, value);
+}
+/** The tick's symbol; traps in onBar, which has none (use stateOf and positionOf there). */
+function tickSymbol(): i32 {
+  const s = symbol();
+  if (s < 0) unreachable();
+  return s;
 }
 /** Symbol `s`'s memory slot `slot` (onBar, or another symbol's from onTrade). */
 export function stateOf(s: i32, slot: i32): f64 {

@@ -89,6 +89,7 @@ describe('parseEngineConfig', () => {
 
   it.each([
     [{ scans: { indicators: ['nope'] } }, 'scans.indicators[0]: must name one of indicators (ema-5), got "nope"'],
+    [{ scans: { indicators: ['ema-5', 'ema-5'] } }, 'scans.indicators[1]: names ema-5 again (already scans.indicators[0])'],
     [{ scans: { panelBars: 1 } }, 'scans.panelBars: must be an integer between 2 and 100000, got 1'],
     [{ scans: { correlation: { symbols: 4, window: 10 } } }, 'scans.correlation.symbols: must be an integer between 2 and 3, got 4'],
     [{ scans: { panelBars: 10, correlation: { symbols: 2, window: 10 } } }, 'scans.correlation.window: must be an integer between 2 and 9, got 10'],

@@ -265,6 +265,8 @@ function parseScans(value: unknown, symbolCount: number, indicators: readonly In
     if (typeof name !== 'string' || !known.includes(name)) {
       throw new ConfigError(`scans.indicators[${i}]`, `must name one of indicators (${known.join(', ') || 'none configured'}), got ${describe(name)}`);
     }
+    const first = (object.indicators as unknown[]).indexOf(name);
+    if (first !== i) throw new ConfigError(`scans.indicators[${i}]`, `names ${name} again (already scans.indicators[${first}])`);
     return name;
   });
   let correlation: ScansConfig['correlation'];

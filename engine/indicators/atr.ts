@@ -61,10 +61,9 @@ export class Atr extends RegisterIndicator implements StreamingIndicator {
   }
 
   step(bar: Float64Array): void {
-    const input = bar;
-    const close = input[BAR_CLOSE];
-    const high = input[BAR_HIGH];
-    const low = input[BAR_LOW];
+    const close = bar[BAR_CLOSE];
+    const high = bar[BAR_HIGH];
+    const low = bar[BAR_LOW];
     const p = this.period;
     const c = this.count;
     // trueRange written out: a double returned by a call V8 does not inline is boxed (see bench/allocation.ts).

@@ -2,7 +2,7 @@ import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChec
 import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, type StreamingIndicator } from './indicator.ts';
 import { loadWindow, nextPow2, resyncInterval, saveWindow, windowSum } from './rolling-sum.ts';
 
-/** Bollinger outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
+/** Bollinger outputs. The streaming `result` is one preallocated object, refilled from `values` when read. */
 export interface BollingerResult {
   upper: number;
   middle: number;
@@ -122,7 +122,7 @@ export class BollingerBands extends RegisterIndicator implements StreamingIndica
     return this.count === this.period;
   }
 
-  /** The preallocated `{ upper, middle, lower }`, mutated in place; null while warming up. */
+  /** The preallocated `{ upper, middle, lower }`, refilled from `values` on each read; null while warming up. */
   get result(): Readonly<BollingerResult> | null {
     if (this.count !== this.period) return null;
     const out = this.out;

@@ -61,7 +61,7 @@ export interface StreamingIndicator {
   reset(): void;
 }
 
-/** Slots of an indicator's bar register (`input`). */
+/** Slots of the bar an indicator steps on (`step(bar)`). */
 export const BAR_CLOSE = 0;
 export const BAR_HIGH = 1;
 export const BAR_LOW = 2;

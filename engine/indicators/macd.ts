@@ -1,7 +1,7 @@
 import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
 import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, type StreamingIndicator } from './indicator.ts';
 
-/** MACD outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
+/** MACD outputs. The streaming `result` is one preallocated object, refilled from `values` when read. */
 export interface MacdResult {
   macd: number;
   signal: number;
@@ -126,7 +126,6 @@ export class Macd extends RegisterIndicator implements StreamingIndicator {
       values[2] = macd - this.signalEma;
     }
   }
-
 
   /** Layout: [count, fastSum, slowSum, signalSum, fastEma, slowEma, signalEma, macd, signal, histogram]. */
   readonly stateSize = 10;

@@ -127,7 +127,6 @@ export class RollingSum {
     this.sum = s;
   }
 
-
   /** Layout: [count, sum, untilResync, the window's values oldest first (count of them; period slots)]. */
   static stateSize(period: number): number {
     return 3 + period;

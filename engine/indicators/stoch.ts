@@ -2,7 +2,7 @@ import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueCheck
 import { BAR_CLOSE, BAR_HIGH, BAR_LOW, checkStreamingPeriod, RegisterIndicator, stateCount, leastCommonMultiple, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, RollingSum } from './rolling-sum.ts';
 
-/** Stochastic outputs. The streaming `result` is one preallocated object, mutated in place on every update. */
+/** Stochastic outputs. The streaming `result` is one preallocated object, refilled from `values` when read. */
 export interface StochResult {
   slowK: number;
   slowD: number;
@@ -101,7 +101,7 @@ export class Stochastic extends RegisterIndicator implements StreamingIndicator 
     return this.dWindow.full;
   }
 
-  /** The preallocated `{ slowK, slowD }`, mutated in place; null while warming up. */
+  /** The preallocated `{ slowK, slowD }`, refilled from `values` on each read; null while warming up. */
   get result(): Readonly<StochResult> | null {
     if (!this.dWindow.full) return null;
     const out = this.out;
@@ -111,10 +111,9 @@ export class Stochastic extends RegisterIndicator implements StreamingIndicator 
   }
 
   step(bar: Float64Array): void {
-    const input = bar;
-    const close = input[BAR_CLOSE];
-    const high = input[BAR_HIGH];
-    const low = input[BAR_LOW];
+    const close = bar[BAR_CLOSE];
+    const high = bar[BAR_HIGH];
+    const low = bar[BAR_LOW];
     const now = this.bar;
     this.bar = (now + 1) | 0;
     const fk = this.fastKPeriod;

@@ -70,11 +70,10 @@ export class Vwap extends RegisterIndicator implements StreamingIndicator {
   }
 
   step(bar: Float64Array): void {
-    const input = bar;
-    const close = input[BAR_CLOSE];
-    const high = input[BAR_HIGH];
-    const low = input[BAR_LOW];
-    const volume = input[BAR_VOLUME];
+    const close = bar[BAR_CLOSE];
+    const high = bar[BAR_HIGH];
+    const low = bar[BAR_LOW];
+    const volume = bar[BAR_VOLUME];
     const p = this.period;
     const head = this.head;
     const mask = this.mask;

@@ -3,11 +3,7 @@ import type {
 } from './sdk.ts';
 
 /**
- * Where a context's orders and signals go: the tick processor, which takes them through ownership and risk. The
- * context hands it plain numbers, so nothing is allocated per order.
- */
-/**
- * What a context asks of the engine. The decision's numbers come in `decision` (DECISION_PRICE, DECISION_TIME_NS,
+ * Where a context's orders and signals go: the tick processor, which takes them through ownership and risk. The decision's numbers come in `decision` (DECISION_PRICE, DECISION_TIME_NS,
  * DECISION_STRENGTH), not as arguments: no double crosses the call (engine/indicators/indicator.ts).
  */
 export interface StrategyActions {

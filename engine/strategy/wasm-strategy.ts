@@ -188,22 +188,31 @@ function instanceDefinition(
     run(exports, watchdog, entry, ctx);
   };
 
-  // The scan region's address and the shape it was made for (nexusScan, once; again only if the shape changed).
+  // The scan region's address (nexusScan, at the first bar: the scan's shape is fixed by the configuration).
   let scanBase = 0;
-  let scanShape = '';
   const callBar = (exports: WasmExports, watchdog: StrategyWatchdog | undefined, entry: () => void, ctx: BarContext): void => {
     const { scan } = ctx;
     const n = ctx.symbols.length;
     const indicators = Object.values(scan.indicators);
     const c = scan.correlationSymbols;
     views(exports);
-    const shape = `${n}/${indicators.length}/${c}`;
-    if (shape !== scanShape) {
+    if (scanBase === 0) {
       i32[(io + IO.scanIndicators) >> 2] = indicators.length;
       i32[(io + IO.correlationSymbols) >> 2] = c;
-      scanBase = (exports.nexusScan as () => number)();
-      scanShape = shape;
+      // The module's own code: under the watchdog, and its answer checked before anything is written there.
+      let base: number;
+      watchdog?.enter(id);
+      try {
+        base = (exports.nexusScan as () => number)();
+      } finally {
+        watchdog?.leave();
+      }
       views(exports); // the allocation may have grown the memory
+      const bytes = ((4 + 3 * indicators.length) * n + c * c) * 8;
+      if (!(Number.isInteger(base) && base > 0 && base % 8 === 0 && base + bytes <= buffer.byteLength)) {
+        throw new StrategyFault(`its nexusScan() answered ${base}: not an 8-byte-aligned region of ${bytes} bytes in its memory`);
+      }
+      scanBase = base;
     }
     i32[(io + IO.symbol) >> 2] = -1;
     f64[(io + IO.price) >> 3] = 0;
