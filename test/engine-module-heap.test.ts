@@ -13,7 +13,7 @@ import { eventually } from './support/eventually.ts';
 const hoards = fileURLToPath(new URL('../engine/strategy/fixtures/hoards.mjs', import.meta.url));
 
 /**
- * A real `nexus engine` process on a 160 MiB heap whose TypeScript/JavaScript strategy module keeps 8 KiB of every
+ * A real `nexus engine` process on a 256 MiB heap whose TypeScript/JavaScript strategy module keeps 8 KiB of every
  * trade: without the heap guard it dies of "JavaScript heap out of memory" within seconds. With it, the module is
  * disabled, named with the figures, and the built-in beside it trades on, in either layout (in the workers
  * layout each worker thread has its own heap, and its own guard).
@@ -46,7 +46,7 @@ describe.each([
     feed = new TickPublisher({ bind: `tcp://127.0.0.1:${ports.feed}`, symbols, maxTicksPerFrame: 64, flushNs: 0, clockNs: monoNowNs, instanceSalt: 5 });
     await feed.open();
     let output = '';
-    engine = spawnNexus(['engine', '--config', join(dir, 'engine.json')], { ...process.env, NODE_OPTIONS: '--max-old-space-size=160' });
+    engine = spawnNexus(['engine', '--config', join(dir, 'engine.json')], { ...process.env, NODE_OPTIONS: '--max-old-space-size=256' });
     engine.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     engine.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitForLine(engine, /Engine started/, 30_000);
@@ -61,9 +61,10 @@ describe.each([
       for (let i = 0; i < trades; i++) feed?.append(i % symbols.length, TickKind.Trade, 100 + (i % 7) / 10, 1, exchangeTs++, monoNowNs());
       await feed?.drain();
     };
-    // ~80 MiB a round of 10,000 trades while the hoarder trades: the 160 MiB heap would not outlive a few rounds.
+    // ~16 MiB a round of 2,000 trades while the hoarder trades (each worker keeps its shard's half): the 256 MiB heap
+    // would not outlive twenty rounds. (The hoarder's memory stays held once it is disabled: the heap needs room left.)
     await eventually(async () => {
-      await send(10_000);
+      await send(2_000);
       return output.includes('Strategy disabled strategy=hoarder');
     }, { timeoutMs: 60_000, what: 'the hoarding module disabled by the heap guard', intervalMs: 50, context: () => output });
 

@@ -97,35 +97,43 @@ export function barStartNs(): f64 {
 }
 /** onBar: symbol `s`'s return over the bar, its rank across the symbols (0 lowest, 1 highest) and its z-score. */
 export function barReturn(s: i32): f64 {
-  return scanAt(<usize>s);
+  return scanAt(0, s);
 }
 export function barReturnRank(s: i32): f64 {
-  return scanAt(<usize>load<i32>(IO + 4) + <usize>s);
+  return scanAt(1, s);
 }
 export function barReturnZ(s: i32): f64 {
-  return scanAt(2 * <usize>load<i32>(IO + 4) + <usize>s);
+  return scanAt(2, s);
 }
 /** onBar only: symbol `s`'s position as the bar closed (this call's orders do not move it). */
 export function positionOf(s: i32): f64 {
-  return scanAt(3 * <usize>load<i32>(IO + 4) + <usize>s);
+  return scanAt(3, s);
 }
 /**
  * onBar: scanned indicator `k`'s first output for symbol `s` (NaN: none yet), its rank and its z-score. `k` is the
  * indicator's place in the scan (scans.indicators order; as in any JavaScript object, names that are integers first).
  */
 export function scanValue(k: i32, s: i32): f64 {
-  return scanAt((4 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s);
+  return scanAt(4 + 3 * scannedIndicator(k), s);
 }
 export function scanRank(k: i32, s: i32): f64 {
-  return scanAt((5 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s);
+  return scanAt(5 + 3 * scannedIndicator(k), s);
 }
 export function scanZ(k: i32, s: i32): f64 {
-  return scanAt((6 + 3 * <usize>k) * <usize>load<i32>(IO + 4) + <usize>s);
+  return scanAt(6 + 3 * scannedIndicator(k), s);
 }
-/** Double number `index` of the scan region; traps before the first bar (a scan read outside onBar). */
-function scanAt(index: usize): f64 {
-  if (scanBase == 0) unreachable();
-  return load<f64>(scanBase + index * 8);
+function scannedIndicator(k: i32): i32 {
+  if (k < 0 || k >= load<i32>(IO + BAR + 12)) unreachable();
+  return k;
+}
+/**
+ * Symbol `s` of the scan region's array number `array`. Traps outside onBar (the engine writes symbol -1 only
+ * there) and for a symbol out of range, rather than reading a neighbour's numbers.
+ */
+function scanAt(array: i32, s: i32): f64 {
+  const n = load<i32>(IO + 4);
+  if (scanBase == 0 || load<i32>(IO) >= 0 || s < 0 || s >= n) unreachable();
+  return load<f64>(scanBase + (<usize>array * <usize>n + <usize>s) * 8);
 }
 /** onBar: how many symbols the correlation matrix covers, and the correlation of symbols `i` and `j` among them. */
 export function correlationSymbols(): i32 {
@@ -134,8 +142,9 @@ export function correlationSymbols(): i32 {
 export function correlation(i: i32, j: i32): f64 {
   const n = <usize>load<i32>(IO + 4);
   const k = <usize>load<i32>(IO + BAR + 12);
-  const c = <usize>load<i32>(IO + BAR + 16);
-  return scanAt((4 + 3 * k) * n + <usize>i * c + <usize>j);
+  const c = load<i32>(IO + BAR + 16);
+  if (scanBase == 0 || load<i32>(IO) >= 0 || i < 0 || j < 0 || i >= c || j >= c) unreachable();
+  return load<f64>(scanBase + ((4 + 3 * k) * n + <usize>i * <usize>c + <usize>j) * 8);
 }
 
 /** Parameter `index`, in the manifest's declaration order (booleans as 1 or 0). */

@@ -265,7 +265,14 @@ export class TickProcessor implements StrategyActions {
   replayHistory(count: number, visit: (tick: number) => void): void {
     this.replaying = true;
     try {
-      for (let k = 0; k < count; k++) visit(k);
+      for (let k = 0; k < count; k++) {
+        visit(k);
+        // A replay emits nothing, so the heap guard may run between its ticks (a module may hoard in the replay).
+        if (this.heapPollDue) {
+          this.heapPollDue = false;
+          this.heapGuard?.poll();
+        }
+      }
     } finally {
       this.replaying = false;
     }
@@ -495,11 +502,6 @@ export class TickProcessor implements StrategyActions {
   }
 }
 
-/**
- * The heap guard over the JavaScript/TypeScript modules among `config.strategies` (`watched`), one per module file,
- * or undefined when there are none (built-ins and WebAssembly modules need none: the former are the engine's own
- * code, the latter have bounded memories).
- */
 function realPath(path: string): string {
   try {
     return realpathSync(path);
@@ -508,15 +510,24 @@ function realPath(path: string): string {
   }
 }
 
+/**
+ * The heap guard over the JavaScript/TypeScript modules among `config.strategies` (`watched`), one per module file,
+ * or undefined when there are none (built-ins and WebAssembly modules need none: the former are the engine's own
+ * code, the latter have bounded memories).
+ */
 function heapGuardFor(config: EngineConfig, watched: readonly boolean[], disable: (strategy: number, reason: string) => void): ModuleHeapGuard | undefined {
-  const byPath = new Map<string, number[]>();
+  // By the URL of the file the loader ran (Node resolves symlinks: a ConfigMap's keys are symlinks into ..data/), so
+  // one file configured under two paths is one module.
+  const byUrl = new Map<string, { path: string; strategies: number[] }>();
   config.strategies.forEach((spec, k) => {
     if (!watched[k] || spec.module === undefined) return;
-    byPath.set(spec.module, [...(byPath.get(spec.module) ?? []), k]);
+    const url = pathToFileURL(realPath(resolve(spec.module))).href;
+    const entry = byUrl.get(url) ?? { path: spec.module, strategies: [] };
+    entry.strategies.push(k);
+    byUrl.set(url, entry);
   });
-  if (byPath.size === 0) return undefined;
-  // The URL of the file the loader ran: Node resolves symlinks (a ConfigMap's keys are symlinks into ..data/).
-  const modules: GuardedModule[] = [...byPath].map(([path, strategies]) => ({ url: pathToFileURL(realPath(resolve(path))).href, label: `module ${path}`, strategies }));
+  if (byUrl.size === 0) return undefined;
+  const modules: GuardedModule[] = [...byUrl].map(([url, { path, strategies }]) => ({ url, label: `module ${path}`, strategies }));
   return new ModuleHeapGuard({
     modules,
     sampler: new InspectorHeapSampler(),

@@ -618,6 +618,7 @@ export function runWorkersWarmup(config: EngineConfig, clockNs: () => number): W
         orderIds: new OrderIdSource(0),
         clockNs,
         ownership: pipeline.ownership,
+        heapGuard: false,
       }),
   );
   feedSyntheticFrames(config, clockNs, (frame) => {

@@ -116,17 +116,20 @@ describe('ModuleHeapGuard', () => {
     guard.poll();
     expect(sampler.calls).toEqual(['start']); // the window is not over, and the heap has not grown much
     clock.now = 250;
+    sampler.heap = { usedBytes: 300 * MIB, limitBytes: 1000 * MIB }; // under the mark after its own collection
     guard.poll();
-    expect(sampler.calls).toEqual(['start', 'liveSamples', 'stop']);
-    expect(disabled).toEqual([]); // a suspect: a second window follows at once
+    expect(sampler.calls).toEqual(['start', 'liveSamples', 'stop', 'start']); // a suspect: the second window starts at once
+    expect(disabled).toEqual([]);
     sampler.settled = 540 * MIB;
-    window(guard, clock, 260);
+    sampler.heap = { usedBytes: 600 * MIB, limitBytes: 1000 * MIB };
+    clock.now = 500;
+    guard.poll();
     expect(sampler.calls).toHaveLength(6);
     expect(warnings).toEqual([]);
     expect(disabled.map(([strategy]) => strategy)).toEqual([0, 2]);
     expect(disabled[0][1]).toBe(
       'heap: module /strategies/hoards.mjs kept 40 MiB alive in 250 ms (of 45 MiB kept by the engine), and the heap grew by 40 MiB after a full ' +
-        'collection since the window before, while the engine\'s heap was at 600 of 1000 MiB (the guard looks from 50%)',
+        'collection since the window before, while the engine\'s heap was at 600 of 1000 MiB (the guard looks from 40%)',
     );
   });
 
@@ -139,13 +142,11 @@ describe('ModuleHeapGuard', () => {
     sampler.heap = { usedBytes: 651 * MIB, limitBytes: 1000 * MIB };
     clock.now = 20;
     guard.poll();
-    expect(sampler.calls).toEqual(['start', 'liveSamples', 'stop']);
-    sampler.heap = { usedBytes: 600 * MIB, limitBytes: 1000 * MIB };
+    expect(sampler.calls).toEqual(['start', 'liveSamples', 'stop', 'start']);
+    // The confirming window needs less: twice minLiveBytes (8 MiB), here 9.
     sampler.settled = 560 * MIB;
+    sampler.heap = { usedBytes: 660 * MIB, limitBytes: 1000 * MIB };
     clock.now = 30;
-    guard.poll();
-    sampler.heap = { usedBytes: 651 * MIB, limitBytes: 1000 * MIB };
-    clock.now = 40;
     guard.poll();
     expect(disabled.map(([strategy]) => strategy)).toEqual([0, 2]);
     expect(disabled[0][1]).toContain('in 10 ms');
@@ -160,7 +161,7 @@ describe('ModuleHeapGuard', () => {
     window(guard, clock, next); // the same module again, and the heap after the collection where it was
     expect(disabled).toEqual([]);
     expect(warnings).toEqual([
-      'Heap guard: the engine\'s heap was at 600 of 1000 MiB (the guard looks from 50%); module /strategies/hoards.mjs kept most of what the last two ' +
+      'Heap guard: the engine\'s heap was at 600 of 1000 MiB (the guard looks from 40%); module /strategies/hoards.mjs kept most of what the last two ' +
         'windows allocated, but the heap did not grow (0.0 MiB after a full collection): a cache, not a leak; next look in 20 ms',
     ]);
   });
@@ -173,7 +174,7 @@ describe('ModuleHeapGuard', () => {
     window(guard, clock, 0);
     expect(disabled).toEqual([]);
     expect(warnings).toEqual([
-      'Heap guard: the engine\'s heap was at 700 of 1000 MiB (the guard looks from 50%), and no strategy module kept most of the 35 MiB still alive from the last 250 ms; next look in 20 ms',
+      'Heap guard: the engine\'s heap was at 700 of 1000 MiB (the guard looks from 40%), and no strategy module kept most of the 35 MiB still alive from the last 250 ms; next look in 20 ms',
     ]);
     clock.now = 265;
     guard.poll();
@@ -208,6 +209,22 @@ describe('ModuleHeapGuard', () => {
     sampler.heap = over;
     window(guard, clock, at);
     expect(warnings.at(-1)).toContain('next look in 20 ms');
+  });
+
+  it('confirms nothing when the two windows blame two modules, and backs off', () => {
+    const sampler = new ScriptedSampler();
+    const { guard, clock, disabled, warnings } = guardWith(sampler);
+    sampler.heap = { usedBytes: 600 * MIB, limitBytes: 1000 * MIB };
+    sampler.samples = profile(40 * MIB, 0, 0);
+    const next = window(guard, clock, 0);
+    sampler.samples = profile(0, 40 * MIB, 0);
+    sampler.settled += 80 * MIB;
+    window(guard, clock, next);
+    expect(disabled).toEqual([]);
+    expect(warnings).toEqual([
+      'Heap guard: the engine\'s heap was at 600 of 1000 MiB (the guard looks from 40%); the last two windows blamed two modules ' +
+        '(module /strategies/hoards.mjs, then module /strategies/churns.ts): neither confirmed; next look in 20 ms',
+    ]);
   });
 
   it('charges a disabled module neither blame nor weight: a timer it set at load cannot hide the next grower', () => {

@@ -8,8 +8,8 @@
  * 1. Every `checkEveryMs` it reads the heap (about a microsecond). Below `markFraction` of the limit it does nothing
  *    more.
  * 2. Over the mark, it samples allocations (V8's sampling heap profiler) for `sampleMs`, or until the heap has
- *    grown by 5% of the limit, then forces one full collection and reads which sampled allocations are still
- *    alive, each with the stack that made it.
+ *    grown by 5% of the limit (a confirming window, step 3: twice `minLiveBytes`), then forces one full collection
+ *    and reads which sampled allocations are still alive, each with the stack that made it.
  * 3. Live bytes are charged to the innermost strategy module on that stack (its own file, or anything it called).
  *    A module charged with at least `minLiveBytes` and at least half of everything kept in the window is a
  *    suspect, and a second window follows at once. If it blames the same module and the heap after that window's
@@ -82,7 +82,7 @@ export interface ModuleHeapGuardOptions {
 }
 
 export const HEAP_GUARD_DEFAULTS = Object.freeze({
-  markFraction: 0.5,
+  markFraction: 0.4,
   checkEveryMs: 10,
   sampleMs: 250,
   minLiveBytes: 4 * 1024 * 1024,
@@ -210,8 +210,9 @@ export class ModuleHeapGuard {
     }
     // A window ends after `sampleMs`, or sooner when the heap has grown enough to judge: a fast grower would
     // otherwise reach the limit inside the window.
+    // A confirming window (a suspect is named) needs less: twice what it must find.
     const grown = heap.usedBytes - this.samplingFromBytes;
-    const enough = Math.max(heap.limitBytes * WINDOW_GROWTH_FRACTION, 2 * this.minLiveBytes);
+    const enough = this.suspect >= 0 ? 2 * this.minLiveBytes : Math.max(heap.limitBytes * WINDOW_GROWTH_FRACTION, 2 * this.minLiveBytes);
     if (now - this.samplingSinceMs < this.sampleMs && grown < enough) return;
     const windowMs = Math.round(now - this.samplingSinceMs);
     const live = sampler.liveSamples();
@@ -225,23 +226,23 @@ export class ModuleHeapGuard {
       byModule[m] = 0;
     }
     const culprit = growingModule(byModule, charged, this.minLiveBytes);
+    const suspect = this.suspect;
     const figures = `the engine's heap was at ${mib(heap.usedBytes)} of ${mib(heap.limitBytes)} MiB (the guard looks from ${Math.round(this.markFraction * 100)}%)`;
-    if (culprit >= 0 && culprit !== this.suspect) {
-      // A first suspicion: a second window at once, to see whether the heap keeps what it allocates.
+    if (culprit >= 0 && this.suspect < 0) {
+      // A first suspicion: the confirming window starts now, whatever the mark says after this window's collection.
       this.suspect = culprit;
       this.suspectSettledBytes = live.usedAfterCollection;
+      this.samplingSinceMs = now;
+      this.samplingFromBytes = heap.usedBytes;
+      sampler.start();
       return;
     }
     const growth = live.usedAfterCollection - this.suspectSettledBytes;
-    if (culprit < 0 || growth < this.minLiveBytes) {
+    if (culprit < 0 || culprit !== this.suspect || growth < this.minLiveBytes) {
       this.suspect = -1;
       this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
       this.nextCheckMs = now + this.backoffMs;
-      this.options.warn(
-        culprit < 0
-          ? `Heap guard: ${figures}, and no strategy module kept most of the ${mib(charged)} MiB still alive from the last ${windowMs} ms; next look in ${this.backoffMs} ms`
-          : `Heap guard: ${figures}; ${this.options.modules[culprit].label} kept most of what the last two windows allocated, but the heap did not grow (${mib(growth)} MiB after a full collection): a cache, not a leak; next look in ${this.backoffMs} ms`,
-      );
+      this.options.warn(`Heap guard: ${figures}${this.verdictOf(culprit, suspect, growth, charged, windowMs)}; next look in ${this.backoffMs} ms`);
       return;
     }
     this.suspect = -1;
@@ -251,6 +252,14 @@ export class ModuleHeapGuard {
     const reason = `heap: ${module.label} kept ${mib(byModule[culprit])} MiB alive in ${windowMs} ms (of ${mib(charged)} MiB kept by the engine), ` +
       `and the heap grew by ${mib(growth)} MiB after a full collection since the window before, while ${figures}`;
     for (const strategy of module.strategies) this.options.disable(strategy, reason);
+  }
+
+  /** Why a window disabled nothing, for the warning. */
+  private verdictOf(culprit: number, suspect: number, growth: number, charged: number, windowMs: number): string {
+    if (culprit < 0) return `, and no strategy module kept most of the ${mib(charged)} MiB still alive from the last ${windowMs} ms`;
+    const label = this.options.modules[culprit].label;
+    if (culprit !== suspect) return `; the last two windows blamed two modules (${this.options.modules[suspect].label}, then ${label}): neither confirmed`;
+    return `; ${label} kept most of what the last two windows allocated, but the heap did not grow (${mib(growth)} MiB after a full collection): a cache, not a leak`;
   }
 }
 
