@@ -92,7 +92,7 @@ export class FrameIntake {
         counters.ticksRejected[RejectReason.BadTopic]++;
         continue;
       }
-      const symbolIndex = this.symbols.indexOfId(tick.symbolId);
+      const symbolIndex = this.symbols.indexOfRecord(tick);
       if (symbolIndex < 0) {
         counters.ticksRejected[RejectReason.UnknownSymbol]++;
         continue;

@@ -7,18 +7,20 @@
  * always limit orders.
  */
 export class Order {
-  orderId = 0;
+  // Fields that carry doubles start as NaN (see TickSlot, engine/wire/tick-codec.ts: a field that starts as a small
+  // integer and later holds doubles can become Tagged, and then every store allocates).
+  orderId = NaN;
   /** Dense index into config.symbols (the wire's symbolId is `SymbolTable.ids[symbolIndex]`). */
   symbolIndex = 0;
   /** Index into config.strategies of the strategy that fired, as on the wire. */
   strategyId = 0;
   /** `Side` (wire/layout.ts): 1 Buy, 2 Sell, as on the wire. */
   side = 0;
-  price = 0;
-  quantity = 0;
-  tickPublishMonoNs = 0;
+  price = NaN;
+  quantity = NaN;
+  tickPublishMonoNs = NaN;
   /** When the order was made (the start of the frame or batch that made it); the wire's orderMonoNs. */
-  orderMonoNs = 0;
+  orderMonoNs = NaN;
   /** The shard of the order's symbol, as on the wire (0 when unfenced). */
   shard = 0;
   /** That shard's ownership epoch when the order was made; 0 when the engine trades under no ownership. */
@@ -38,10 +40,11 @@ export class Signal {
   strategyId = 0;
   /** +1 buy, -1 sell, as on the wire (a signal's side is signed; an order's is `Side`). */
   side = 0;
-  price = 0;
-  strength = 0;
-  tickPublishMonoNs = 0;
-  signalMonoNs = 0;
+  // Doubles start as NaN (see Order).
+  price = NaN;
+  strength = NaN;
+  tickPublishMonoNs = NaN;
+  signalMonoNs = NaN;
 }
 
 /**

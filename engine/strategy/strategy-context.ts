@@ -72,10 +72,12 @@ const BAR_SYMBOL = -1;
 export class EngineStrategyContext implements StrategyContext, BarContext {
   symbol = 0;
   symbolName = '';
-  price = 0;
-  size = 0;
-  timeNs = 0;
-  position = 0;
+  // Doubles start as NaN (see TickSlot, engine/wire/tick-codec.ts: a field that starts as a small integer and later
+  // holds doubles can become Tagged, and then every store allocates). Entered before any handler reads them.
+  price = NaN;
+  size = NaN;
+  timeNs = NaN;
+  position = NaN;
   indicators: RoleReaders<IndicatorRoles>;
   state: Float64Array;
   readonly shared: Float64Array;

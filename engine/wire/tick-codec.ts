@@ -26,16 +26,23 @@ import {
  * ```
  */
 
-/** One decoded tick; a reusable mutable slot (a ring slot or a per-receiver scratch), overwritten by `decodeTick`. */
+/**
+ * One decoded tick; a reusable mutable slot (a ring slot or a per-receiver scratch), overwritten by `decodeTick`.
+ *
+ * The number fields start as NaN, not 0, on purpose: a field that starts as a small integer and later receives a
+ * double (a 32-bit symbol id above 2^30, a nanosecond time) must change representation, and V8 sometimes settles
+ * that by making the field Tagged, after which every such store allocates a HeapNumber (seen as 5.9 B/tick in one
+ * run of three of bench/strategies.ts). A field that holds a double from the start stays a double field.
+ */
 export class TickSlot {
-  symbolId = 0;
+  symbolId = NaN;
   kind = 0;
-  price = 0;
-  size = 0;
-  exchangeTsNs = 0;
-  publishMonoNs = 0;
+  price = NaN;
+  size = NaN;
+  exchangeTsNs = NaN;
+  publishMonoNs = NaN;
   /** firstSequence of the frame + the record's index. */
-  sequence = 0;
+  sequence = NaN;
 }
 
 /**
