@@ -140,18 +140,16 @@ export class InlinePipeline implements TickHandler, Pipeline {
   }
 
   onTick(symbolIndex: number, tick: TickSlot): void {
+    // The tick goes to the processor in its register: no double crosses the call (engine/indicators/indicator.ts).
+    const register = this.processor.tick;
+    register[TICK_PRICE] = tick.price;
+    register[TICK_PUBLISH_NS] = tick.publishMonoNs;
     if (tick.kind === TickKind.Trade) {
       this.trades?.onTradeOf(symbolIndex, tick);
-      const register = this.processor.tick;
-      register[TICK_PRICE] = tick.price;
       register[TICK_SIZE] = tick.size;
-      register[TICK_PUBLISH_NS] = tick.publishMonoNs;
       this.processor.takeTrade(symbolIndex);
     } else {
-      const register = this.processor.tick;
-      register[TICK_PRICE] = tick.price;
       register[TICK_SIZE] = 0;
-      register[TICK_PUBLISH_NS] = tick.publishMonoNs;
       this.processor.takeQuote(symbolIndex, tick.kind === TickKind.Bid);
     }
   }

@@ -148,15 +148,13 @@ export class ShardWorker {
       const base = input.slotIndexAt(k) * stride;
       const symbolIndex = i32[2 * base + TickField.SymbolIndexI32];
       const kind = i32[2 * base + TickField.KindI32];
+      register[TICK_PRICE] = f64[base + TickField.Price];
+      register[TICK_PUBLISH_NS] = f64[base + TickField.PublishMonoNs];
       if (kind === TickKind.Trade) {
-        register[TICK_PRICE] = f64[base + TickField.Price];
         register[TICK_SIZE] = f64[base + TickField.Size];
-        register[TICK_PUBLISH_NS] = f64[base + TickField.PublishMonoNs];
         processor.takeTrade(symbolIndex);
       } else {
-        register[TICK_PRICE] = f64[base + TickField.Price];
         register[TICK_SIZE] = 0;
-        register[TICK_PUBLISH_NS] = f64[base + TickField.PublishMonoNs];
         processor.takeQuote(symbolIndex, kind === TickKind.Bid);
       }
     }

@@ -179,8 +179,7 @@ export class RiskEngine {
     if (quantity > this.maxOrderQty) return DenyReason.MaxOrderQty;
     const reference = this.lastTradePrice[symbolIndex];
     if (!(reference > 0)) return DenyReason.NoReferencePrice; // also an out-of-range index (undefined)
-    // withinPriceBand written out: no double crosses a call.
-    if (!(Math.abs(price - reference) * 10_000 <= reference * this.priceBandBps)) return DenyReason.PriceBand;
+    if (!withinPriceBand(reference, price, this.priceBandBps)) return DenyReason.PriceBand;
     if (price * quantity > this.maxNotional) return DenyReason.MaxNotional;
     if (Math.abs(this.positionBySymbol[symbolIndex] + side * quantity) > this.maxPosition) return DenyReason.MaxPosition;
     return ACCEPTED;
