@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { BAR_CLOSE, BAR_HIGH, BAR_LOW, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, checkStreamingPeriod, SteppedIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * True range of a bar given the previous close: max(high - low, |high - prevClose|, |low - prevClose|).
@@ -29,7 +29,7 @@ export function trueRange(high: number, low: number, prevClose: number): number 
  * Guarantees: O(1) per update, no allocation; the smoothing is contractive, so rounding does not drift.
  * `atrBatch` gives bit-identical values. Inputs must be finite with low <= high (see StreamingIndicator).
  */
-export class Atr extends RegisterIndicator implements StreamingIndicator {
+export class Atr extends SteppedIndicator implements StreamingIndicator {
   readonly type = 'atr' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;

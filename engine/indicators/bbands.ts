@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, SteppedIndicator, stateCount, type StreamingIndicator } from './indicator.ts';
 import { loadWindow, nextPow2, resyncInterval, saveWindow, windowSum } from './rolling-sum.ts';
 
 /** Bollinger outputs. The streaming `result` is one preallocated object, refilled from `values` when read. */
@@ -82,7 +82,7 @@ function writeBands(
  * Guarantees: O(1) amortised per update, no allocation; `bbandsBatch` gives bit-identical values.
  * Inputs must be finite (see StreamingIndicator).
  */
-export class BollingerBands extends RegisterIndicator implements StreamingIndicator {
+export class BollingerBands extends SteppedIndicator implements StreamingIndicator {
   readonly type = 'bbands' as const;
   readonly outputNames = BBANDS_OUTPUTS;
   readonly warmupPeriod: number;

@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, SteppedIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * Exponential moving average with alpha = 2 / (period + 1), seeded TA-Lib style.
@@ -11,7 +11,7 @@ import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_O
  * Guarantees: O(1) per update, no allocation; the recursion is contractive, so rounding errors decay instead
  * of accumulating. `emaBatch` gives bit-identical values. Inputs must be finite (see StreamingIndicator).
  */
-export class Ema extends RegisterIndicator implements StreamingIndicator {
+export class Ema extends SteppedIndicator implements StreamingIndicator {
   readonly type = 'ema' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;

@@ -30,7 +30,7 @@ export class IndicatorBank {
   private readonly stoch: Stochastic[] = [];
   /**
    * The bar every indicator of the bank is stepped with: the caller writes a trade here and calls `step()`, so no
-   * double crosses a call on the tick path (indicator.ts, RegisterIndicator).
+   * double crosses a call on the tick path (indicator.ts, SteppedIndicator).
    */
   readonly bar = new Float64Array(BAR_SLOTS);
 

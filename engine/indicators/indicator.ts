@@ -78,7 +78,7 @@ export const BAR_SLOTS = 4;
  * all of them), each indicator's helpers take their operands from arrays (RollingSum.pushFrom), and strategies read
  * `values`. `update(...)` remains for everything else (tests, tools).
  */
-export abstract class RegisterIndicator {
+export abstract class SteppedIndicator {
   abstract readonly type: IndicatorType;
   readonly values: Float64Array;
   /** `update`'s bar. */

@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, SteppedIndicator, stateCount, type StreamingIndicator } from './indicator.ts';
 
 /** MACD outputs. The streaming `result` is one preallocated object, refilled from `values` when read. */
 export interface MacdResult {
@@ -36,7 +36,7 @@ export function checkMacdPeriods(fast: number, slow: number): void {
  *
  * Guarantees: O(1) per update, no allocation; `macdBatch` gives bit-identical values. Inputs must be finite.
  */
-export class Macd extends RegisterIndicator implements StreamingIndicator {
+export class Macd extends SteppedIndicator implements StreamingIndicator {
   readonly type = 'macd' as const;
   readonly outputNames = MACD_OUTPUTS;
   readonly warmupPeriod: number;

@@ -94,7 +94,7 @@ export class RollingSum {
 
   /**
    * Pushes `source[index]`: the operand is read here, so no double crosses the call (indicator.ts,
-   * RegisterIndicator: a call V8 does not inline boxes its double arguments).
+   * SteppedIndicator: a call V8 does not inline boxes its double arguments).
    */
   pushFrom(source: Float64Array, index: number): void {
     const x = source[index];

@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, SteppedIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 
 /**
  * RSI value on a flat market: when the average gain and the average loss are both exactly 0 (0/0), the RSI is
@@ -33,7 +33,7 @@ export function rsiFromAverages(avgGain: number, avgLoss: number): number {
  * Guarantees: O(1) per update, no allocation; the smoothing is contractive, so rounding does not drift.
  * `rsiBatch` gives bit-identical values. Inputs must be finite (see StreamingIndicator).
  */
-export class Rsi extends RegisterIndicator implements StreamingIndicator {
+export class Rsi extends SteppedIndicator implements StreamingIndicator {
   readonly type = 'rsi' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;

@@ -1,5 +1,5 @@
 import { checkFinite, checkFitsInput, checkPeriod, outputArray } from './batch-checks.ts';
-import { BAR_CLOSE, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, checkStreamingPeriod, SteppedIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 import { resyncInterval, RollingSum, windowSum } from './rolling-sum.ts';
 
 /**
@@ -12,7 +12,7 @@ import { resyncInterval, RollingSum, windowSum } from './rolling-sum.ts';
  * max(1024, period) updates (see RollingSum), so it does not drift. `smaBatch` gives bit-identical values.
  * Inputs must be finite (see StreamingIndicator).
  */
-export class Sma extends RegisterIndicator implements StreamingIndicator {
+export class Sma extends SteppedIndicator implements StreamingIndicator {
   readonly type = 'sma' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;

@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { BAR_CLOSE, BAR_HIGH, BAR_LOW, checkStreamingPeriod, RegisterIndicator, stateCount, leastCommonMultiple, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, checkStreamingPeriod, SteppedIndicator, stateCount, leastCommonMultiple, type StreamingIndicator } from './indicator.ts';
 import { nextPow2, resyncInterval, RollingSum } from './rolling-sum.ts';
 
 /** Stochastic outputs. The streaming `result` is one preallocated object, refilled from `values` when read. */
@@ -49,7 +49,7 @@ export function fastK(close: number, highestHigh: number, lowestLow: number): nu
  * Guarantees: O(1) amortised per update, no allocation; `stochBatch` gives bit-identical values. Inputs must be
  * finite with low <= high (see StreamingIndicator).
  */
-export class Stochastic extends RegisterIndicator implements StreamingIndicator {
+export class Stochastic extends SteppedIndicator implements StreamingIndicator {
   readonly type = 'stoch' as const;
   readonly outputNames = STOCH_OUTPUTS;
   readonly warmupPeriod: number;

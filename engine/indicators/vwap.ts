@@ -1,5 +1,5 @@
 import { checkFitsInput, checkPeriod, checkSameLength, outputArray, jsValueChecks, type ValueChecks } from './batch-checks.ts';
-import { BAR_CLOSE, BAR_HIGH, BAR_LOW, BAR_VOLUME, checkStreamingPeriod, RegisterIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
+import { BAR_CLOSE, BAR_HIGH, BAR_LOW, BAR_VOLUME, checkStreamingPeriod, SteppedIndicator, stateCount, VALUE_OUTPUT, type StreamingIndicator } from './indicator.ts';
 import { loadWindow, nextPow2, resyncInterval, saveWindow, windowSum } from './rolling-sum.ts';
 
 /** Typical price (high + low + close) / 3, in TA-Lib TYPPRICE's operation order. */
@@ -25,7 +25,7 @@ export function typicalPrice(high: number, low: number, close: number): number {
  * Guarantees: O(1) amortised per update, no allocation; `vwapBatch` gives bit-identical values. Inputs must be
  * finite with low <= high and volume >= 0 (see StreamingIndicator).
  */
-export class Vwap extends RegisterIndicator implements StreamingIndicator {
+export class Vwap extends SteppedIndicator implements StreamingIndicator {
   readonly type = 'vwap' as const;
   readonly outputNames = VALUE_OUTPUT;
   readonly warmupPeriod: number;

@@ -52,7 +52,7 @@ const NO_SCAN: BarScan = Object.freeze({
 
 /**
  * Slots of a tick register (TickProcessor.tick): the tick path hands a tick on in a Float64Array, so no double
- * crosses a call V8 may not inline (engine/indicators/indicator.ts, RegisterIndicator).
+ * crosses a call V8 may not inline (engine/indicators/indicator.ts, SteppedIndicator).
  */
 export const TICK_PRICE = 0;
 export const TICK_SIZE = 1;
