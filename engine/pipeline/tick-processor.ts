@@ -225,11 +225,15 @@ export class TickProcessor implements StrategyActions {
    * is read here rather than passed in: a double passed to a call V8 does not inline is boxed (indicator.ts).
    */
   beginFrame(): void {
-    if (this.heapPollDue) {
-      this.heapPollDue = false;
-      this.heapGuard?.poll();
-    }
+    this.pollHeapIfDue();
     this.frameStartNs = this.options.clockNs();
+  }
+
+  /** Runs the heap guard if it is due: only where nothing is mid-flight (a frame's start, between replayed ticks). */
+  private pollHeapIfDue(): void {
+    if (!this.heapPollDue) return;
+    this.heapPollDue = false;
+    this.heapGuard?.poll();
   }
 
   private heapPollIsDue(): void {
@@ -268,10 +272,7 @@ export class TickProcessor implements StrategyActions {
       for (let k = 0; k < count; k++) {
         visit(k);
         // A replay emits nothing, so the heap guard may run between its ticks (a module may hoard in the replay).
-        if (this.heapPollDue) {
-          this.heapPollDue = false;
-          this.heapGuard?.poll();
-        }
+        this.pollHeapIfDue();
       }
     } finally {
       this.replaying = false;
@@ -472,10 +473,9 @@ export class TickProcessor implements StrategyActions {
 
     // Cross the spread when the book is known: buy at the ask, sell at the bid, else at the last trade.
     const quote = side > 0 ? this.ask[symbolIndex] : this.bid[symbolIndex];
+    const limitPrice = quote > 0 ? quote : lastPrice;
     const limit = this.limitPrice;
-    if (quote > 0) limit[0] = quote;
-    else limit[0] = lastPrice;
-    const limitPrice = limit[0];
+    limit[0] = limitPrice;
     const order = this.pool.acquire();
     if (order === null) {
       counters.orderPoolExhausted++;
