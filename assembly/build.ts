@@ -4,6 +4,7 @@
  *
  *     assembly/kernels/indicators.ts       -> build/wasm/indicators.wasm        single-series kernels
  *     assembly/kernels/indicators-simd.ts  -> build/wasm/indicators-simd.wasm   multi-symbol f64x2 kernels
+ *     assembly/kernels/scan.ts             -> build/wasm/scan.wasm              a universe scan's per-bar part
  *     examples/strategies/assemblyscript/*.ts, engine/strategy/fixtures/assemblyscript/*.ts
  *                                          -> build/wasm/strategies/[fixtures/]NAME.wasm   strategy modules
  *
@@ -69,6 +70,8 @@ function strategyModules(dir: string, outDir: string): WasmModuleSpec[] {
 export const wasmModules: readonly WasmModuleSpec[] = Object.freeze([
   { entry: join(kernelDir, 'indicators.ts'), output: 'indicators.wasm', flags: common, inputs: kernelSources },
   { entry: join(kernelDir, 'indicators-simd.ts'), output: 'indicators-simd.wasm', flags: [...common, '--memoryBase', String(SIMD_MEMORY_BASE)], inputs: kernelSources },
+  // On a memory of its own (engine/scans/wasm-scan-kernels.ts): static data from 0, like indicators.wasm.
+  { entry: join(kernelDir, 'scan.ts'), output: 'scan.wasm', flags: common, inputs: kernelSources },
   ...strategyModules(join(root, 'examples', 'strategies', 'assemblyscript'), 'strategies'),
   ...strategyModules(join(root, 'engine', 'strategy', 'fixtures', 'assemblyscript'), join('strategies', 'fixtures')),
 ]);

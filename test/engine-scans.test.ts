@@ -72,7 +72,7 @@ describe.each([
     engines.push(engine);
     await engine.start();
     // Ready only once the scan thread has opened the backend asked for (the gpu: whatever adapter answers here).
-    expect(engine.status().indicatorBackend).toMatchObject({ requested: backend, backend, reason: 'as configured' });
+    expect(engine.status().indicatorBackend).toMatchObject({ requested: backend, backend, reason: 'as configured', scanKernels: 'wasm' });
     const consumer = new Subscriber({ receiveTimeout: 10_000 });
     closers.push(() => consumer.close());
     consumer.connect(engine.endpoints.signals ?? '');
@@ -132,6 +132,7 @@ describe.each([
     expect(metrics).toContain('nexus_engine_bars_closed_total 3');
     expect(metrics).toContain(`nexus_engine_indicator_backend{backend="${backend}"} 1`);
     expect(metrics).toContain('nexus_engine_indicator_backend{backend="js"} 0');
+    expect(metrics).toContain('nexus_engine_scan_kernels{kernels="wasm"} 1');
     expect(metrics).toContain('nexus_engine_scans_total{result="completed"} 3');
     expect(metrics).toContain('nexus_engine_scans_total{result="failed"} 0');
     expect(metrics).toContain('nexus_engine_bar_anomalies_total{kind="bar_missed"} 0');

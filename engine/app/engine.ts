@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { endpointFor, type EngineConfig, type ScansConfig } from '../config/engine-config.ts';
 import { MarketDataSubscriber } from '../feed/market-data-subscriber.ts';
-import { createEngineMetrics, INDICATOR_BACKENDS, WARM_START_BACKENDS, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
+import { createEngineMetrics, INDICATOR_BACKENDS, SCAN_KERNELS, WARM_START_BACKENDS, WARM_START_STATES, type EngineMetrics } from '../metrics/engine-metrics.ts';
 import { HistoryError, loadHistory, type LoadedHistory } from '../history/history-file.ts';
 import type { HistoryTrades } from '../history/trade-history.ts';
 import type { WarmStartReport } from '../pipeline/warm-start.ts';
@@ -175,6 +175,7 @@ export class Engine {
         counters.warmStartShortSymbols = this.warmStart.shortSymbols;
         counters.warmStartBars = this.warmStart.bars ?? 0;
         counters.indicatorBackend = INDICATOR_BACKENDS.indexOf(this.indicatorBackend.backend);
+        counters.scanKernels = SCAN_KERNELS.indexOf(this.indicatorBackend.scanKernels ?? 'none');
         if (this.scans !== undefined) {
           const scans = this.scans.counters;
           counters.barsClosed = scans.barsClosed;
@@ -355,7 +356,7 @@ export class Engine {
   private async openScanBackend(): Promise<void> {
     const { config, log } = this.options;
     const correlation = this.scans !== undefined && config.scans?.correlation !== undefined;
-    if (this.scans !== undefined && correlation) {
+    if (this.scans !== undefined) {
       try {
         // The scan thread gives up on a backend itself (OPEN_TIMEOUT_MS); this bounds a thread stuck in native code.
         this.indicatorBackend = await withTimeout(this.scans.backend, SCAN_BACKEND_WAIT_MS, `it opened no backend within ${SCAN_BACKEND_WAIT_MS} ms`);
@@ -363,7 +364,8 @@ export class Engine {
         this.indicatorBackend = { requested: config.backend, backend: 'none', reason: `the scan thread failed: ${(error as Error).message}` };
       }
     }
-    const { requested, backend, reason, adapter } = this.indicatorBackend;
+    const { requested, backend, reason, adapter, scanKernels, scanKernelsReason } = this.indicatorBackend;
+    if (scanKernels !== undefined) log(`Scan kernels: ${scanKernels} reason="${scanKernelsReason ?? ''}"`);
     // Nothing to say when nothing runs on a backend and nothing in particular was asked for.
     if (!correlation && requested === 'auto') return;
     const unmet = requested !== backend && !(requested === 'auto' && backend !== 'none');

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomWalkBars } from '../batch/series.ts';
+import { jsScanKernels, type ScanKernels } from '../scans/scan-kernels.ts';
+import { openWasmScanKernels } from '../scans/wasm-scan-kernels.ts';
 import { columnKernelFor } from './column-kernels.ts';
 import type { StreamingIndicator } from './indicator.ts';
 import { addFlatStretch, buildIndicator, type IndicatorSpecUnderTest } from '../../test/support/indicator-specs.ts';
@@ -41,12 +43,23 @@ function universe(): { close: Float64Array[]; high: Float64Array[]; low: Float64
 
 const build = buildIndicator;
 
-describe('column kernels: an indicator across many symbols, in state arrays', () => {
+// The same suite for both sets of scan kernels: JavaScript (column-kernels.ts) and WebAssembly (assembly/kernels/
+// scan.ts, fed here from arrays outside its memory, so through its copy-in path).
+const kernelSets: Record<ScanKernels['name'], () => Promise<ScanKernels>> = {
+  js: () => Promise.resolve(jsScanKernels(SYMBOLS)),
+  wasm: () => openWasmScanKernels(SYMBOLS),
+};
+
+describe.each(Object.keys(kernelSets) as Array<ScanKernels['name']>)('column kernels on %s: an indicator across many symbols, in state arrays', (name) => {
   const rows = universe();
+  let kernels: ScanKernels;
+  beforeAll(async () => {
+    kernels = await kernelSets[name]();
+  });
   for (const spec of specs) {
     it(`${spec.type} ${JSON.stringify(spec.params)}: every symbol's first output is its class's, bit for bit, after every bar`, () => {
       const instances = Array.from({ length: SYMBOLS }, () => build(spec));
-      const kernel = columnKernelFor(instances[0], SYMBOLS);
+      const kernel = kernels.column(instances[0]);
       let stable = 0;
       for (let b = 0; b < BARS; b++) {
         const close = rows.close[b];
@@ -64,6 +77,7 @@ describe('column kernels: an indicator across many symbols, in state arrays', ()
 
   it('refuses an indicator it has no kernel for', () => {
     const custom = { type: 'custom' } as unknown as StreamingIndicator;
+    expect(() => kernels.column(custom)).toThrow(/no column kernel for indicator type custom/);
     expect(() => columnKernelFor(custom, 4)).toThrow(/no column kernel for indicator type custom/);
   });
 });

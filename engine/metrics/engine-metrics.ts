@@ -40,6 +40,9 @@ export const TICK_TO_ORDER_BUCKETS_MICROS: readonly number[] = Object.freeze([
 /** Label values of `nexus_engine_indicator_backend{backend}`, indexed by EngineCounters.indicatorBackend. */
 export const INDICATOR_BACKENDS = ['none', 'js', 'wasm', 'workers', 'gpu'] as const;
 
+/** Label values of `nexus_engine_scan_kernels{kernels}`, indexed by EngineCounters.scanKernels. */
+export const SCAN_KERNELS = ['none', 'js', 'wasm'] as const;
+
 /** Label values of `nexus_engine_warm_start{state}`, indexed by EngineCounters.warmStartState. */
 export const WARM_START_STATES = ['none', 'warm', 'cold'] as const;
 /** Label values of `nexus_engine_warm_start_backend{backend}`, indexed by EngineCounters.warmStartBackend. */
@@ -88,6 +91,8 @@ export class EngineCounters {
   warmStartBackend = 0;
   /** The batch backend the scans' correlation runs on, as an index of INDICATOR_BACKENDS (0: none). */
   indicatorBackend = 0;
+  /** What runs the scans' per-bar part, as an index of SCAN_KERNELS (0: no scans). */
+  scanKernels = 0;
   /** Scans whose correlation the batch backend failed (js computed it). */
   backendFallbacks = 0;
   /** The warm start's duration (s), trades seeded into the indicators, ticks replayed, and symbols left short. */
@@ -477,6 +482,8 @@ export class EngineMetrics {
       ['state'], WARM_START_STATES.map((state, i) => ({ labels: { state }, read: () => (c.warmStartState === i ? 1 : 0) })));
     this.gauge('indicator_backend', 'The batch backend this engine runs its batch work on (the scans\' correlation matrix), 1 for the one chosen: none (no such work configured), js, wasm, workers, gpu. Why it was chosen (the calibration\'s figures) is in the status and the log.',
       ['backend'], INDICATOR_BACKENDS.map((backend, i) => ({ labels: { backend }, read: () => (c.indicatorBackend === i ? 1 : 0) })));
+    this.gauge('scan_kernels', 'What runs the scans\' per-bar part (the scanned indicators of every symbol, ranks and z-scores), 1 for the one chosen: none (no scans), js or wasm (the same values bit for bit; wasm unless the backend is js). Why is in the status and the log.',
+      ['kernels'], SCAN_KERNELS.map((kernels, i) => ({ labels: { kernels }, read: () => (c.scanKernels === i ? 1 : 0) })));
     this.counter('indicator_backend_fallbacks_total', 'Scans whose correlation the batch backend failed (a lost GPU device, a size past its buffers): js computed it instead, with the same values. The log names the error.', [],
       one(() => c.backendFallbacks));
     this.gauge('warm_start_backend', 'Where the warm start computed the indicators\' states, 1 for the one used: none (no warm start), js or wasm (the same states bit for bit; wasm unless the backend is js). Why is in the status and the log.',

@@ -14,6 +14,12 @@ export interface BackendReport {
   readonly reason: string;
   /** The GPU adapter (vendor, device, software or hardware) when the gpu backend runs. */
   readonly adapter?: string;
+  /**
+   * What runs the scans' per-bar part (the scanned indicators, ranks and z-scores: scan-kernels.ts), with its
+   * reason; absent where the engine runs no scans. The values are the same bits either way.
+   */
+  readonly scanKernels?: 'js' | 'wasm';
+  readonly scanKernelsReason?: string;
 }
 
 /** The report when no configured work runs on a batch backend. */

@@ -1,8 +1,8 @@
 import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
-import { columnKernelFor, type ColumnKernel } from '../indicators/column-kernels.ts';
+import type { ColumnKernel } from '../indicators/column-kernels.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { correlationMatrix, correlationMatrixOn, CorrelationWorkspace, jsGram, type GramBackend } from './correlation.ts';
-import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
+import { jsScanKernels, type ScanKernels } from './scan-kernels.ts';
 
 /**
  * The scan at a bar close over the whole universe (docs/scans.md):
@@ -13,6 +13,9 @@ import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-sec
  *   2. cross-sections across the symbols: the bar's return and each indicator's first output, ranked and z-scored;
  *   3. optionally, the rolling correlation matrix of returns of the first `correlation.symbols` symbols over the
  *      last `correlation.window` bars (correlation.ts), its N-squared part on the engine's batch backend (`gram`).
+ *
+ * Steps 1 and 2 run on the scanner's ScanKernels (scan-kernels.ts): the JS kernels or the same kernels compiled to
+ * WebAssembly, whose values are the same bit for bit.
  *
  * Scans may be skipped (one overran its bar interval): the next scan first feeds the indicators every bar they
  * missed, from the panel, so per-bar indicator values never depend on which scans ran; a symbol is fed only bars
@@ -81,19 +84,22 @@ export class BarScanner {
   private readonly columns: ColumnKernel[];
   /** The next bar number the indicators have not taken in yet. */
   private nextBar = 0;
-  private readonly rankWork: RankWorkspace;
   private readonly workspace: CorrelationWorkspace | undefined;
-  /** The copy of the row being fed (see feed). */
+  /** The copy of the row being fed (see feed), where the kernels read it in place. */
   private readonly row: { readonly close: Float64Array; readonly high: Float64Array; readonly low: Float64Array; readonly volume: Float64Array };
+  /** The bar's returns, where the kernels read them in place (copied to the result's `returns`). */
+  private readonly returns: Float64Array;
 
   constructor(
     private readonly panel: BarPanel, private readonly settings: ScanSettings, private readonly clockNs: () => number,
     private readonly backend: GramBackend = jsGram,
     slots?: readonly ScanArrays[],
+    /** The kernels of steps 1 and 2 (default: JavaScript), for panel.symbols symbols. */
+    private readonly kernels: ScanKernels = jsScanKernels(panel.symbols),
   ) {
     const n = panel.symbols;
-    this.columns = settings.indicators.map((spec, i) => columnKernelFor(
-      createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`), n,
+    this.columns = settings.indicators.map((spec, i) => kernels.column(
+      createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`),
     ));
     const correlation = settings.correlation;
     if (correlation !== undefined) {
@@ -104,8 +110,8 @@ export class BarScanner {
     }
     const sets = slots ?? [createScanArrays(n, settings.indicators.length, correlation?.symbols)];
     this.results = sets.map((arrays) => ({ ...arrays, bar: -1, barsFed: 0, indicatorsMs: 0, crossSectionMs: 0, correlationMs: 0 }));
-    this.rankWork = new RankWorkspace(n);
-    this.row = { close: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), volume: new Float64Array(n) };
+    this.row = { close: kernels.array(n), high: kernels.array(n), low: kernels.array(n), volume: kernels.array(n) };
+    this.returns = kernels.array(n);
     this.workspace = correlation === undefined
       ? undefined
       : new CorrelationWorkspace(correlation.symbols, correlation.window, backend.allocate?.bind(backend));
@@ -167,16 +173,17 @@ export class BarScanner {
     // 2. Cross-sections.
     const row = rowOffset(panel, bar);
     const previous = bar === 0 ? -1 : rowOffset(panel, bar - 1);
+    const returns = this.returns;
     for (let s = 0; s < panel.symbols; s++) {
-      result.returns[s] = previous < 0 ? Number.NaN : panel.close[row + s] / panel.close[previous + s] - 1;
+      returns[s] = previous < 0 ? Number.NaN : panel.close[row + s] / panel.close[previous + s] - 1;
     }
-    crossSectionRank(result.returns, result.returnRank, this.rankWork);
-    crossSectionZScore(result.returns, result.returnZ);
+    result.returns.set(returns);
+    const kernels = this.kernels;
+    kernels.crossSection(returns, result.returnRank, result.returnZ);
     for (let k = 0; k < this.columns.length; k++) {
-      const values = result.values[k];
-      values.set(this.columns[k].value);
-      crossSectionRank(values, result.ranks[k], this.rankWork);
-      crossSectionZScore(values, result.zscores[k]);
+      const value = this.columns[k].value;
+      result.values[k].set(value);
+      kernels.crossSection(value, result.ranks[k], result.zscores[k]);
     }
     this.current = slot;
     result.bar = bar;

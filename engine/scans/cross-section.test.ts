@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../batch/series.ts';
 import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
+import { openWasmScanKernels, type WasmScanKernels } from './wasm-scan-kernels.ts';
 
 const rank = (values: number[]): number[] => {
   const out = new Float64Array(values.length);
@@ -85,5 +86,76 @@ describe('cross-sections', () => {
     // A large common level does not cancel the spread (two passes).
     const big = zscore([1e12 + 1, 1e12 + 2, 1e12 + 3]);
     expect(big[2]).toBeCloseTo(Math.sqrt(1.5), 9);
+  });
+});
+
+describe('cross-sections in WebAssembly (scan.wasm): the JavaScript results, bit for bit', () => {
+  const CAPACITY = 6_000;
+  let wasm: WasmScanKernels;
+  beforeAll(async () => {
+    wasm = await openWasmScanKernels(CAPACITY);
+  });
+
+  /** Every input a rank must survive: signs, -0, subnormals, infinities, spans past the largest double, ties, clusters. */
+  function inputs(): number[][] {
+    const random = seededRandom(11);
+    const tiny = Number.MIN_VALUE;
+    const cases: number[][] = [
+      [], [NaN], [5], [3, 1], [3, 1, NaN, 2, 2], [-0, 0], [NaN, NaN, 4],
+      [0, -0, tiny, -tiny, 1, 1 + Number.EPSILON, -1, -1 - Number.EPSILON, Infinity, -Infinity, 1e308, -1e308, NaN, 2 ** -1022],
+      [-1e308, 1e308, 0, 1, -1], [Infinity, -Infinity], [Infinity, Infinity, 1],
+      Array.from({ length: 3_001 }, () => 7), // one cluster of equal values
+    ];
+    for (let draw = 0; draw < 12; draw++) {
+      const n = 1 + Math.floor(random() * CAPACITY);
+      cases.push(Array.from({ length: n }, () => {
+        const r = random();
+        return r < 0.05 ? NaN : r < 0.3 ? Math.round((random() - 0.5) * 20) / 1000 : (random() - 0.5) * 0.02 * (draw + 1);
+      }));
+    }
+    for (const n of [30, 500, 3_000, CAPACITY]) {
+      cases.push(
+        Array.from({ length: n }, () => (random() - 0.5) ** 7),
+        Array.from({ length: n }, (_, i) => (i === 0 ? 1e9 : random())),
+        Array.from({ length: n }, (_, i) => (i === 1 ? -Infinity : Math.round(random() * 50) / 7)),
+        Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1e9 : i % 3 === 1 ? 2 : 2 + Number.EPSILON * 2 * Math.floor(random() * 4))),
+      );
+    }
+    return cases;
+  }
+
+  const sameBits = (a: Float64Array, b: Float64Array): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+  it('ranks and z-scores every input as crossSectionRank and crossSectionZScore do', () => {
+    const work = new RankWorkspace(CAPACITY);
+    const cases = inputs();
+    for (const [i, values] of cases.entries()) {
+      const input = Float64Array.from(values);
+      const [rankJs, zJs, rankWasm, zWasm] = Array.from({ length: 4 }, () => new Float64Array(values.length));
+      crossSectionRank(input, rankJs, work);
+      crossSectionZScore(input, zJs);
+      wasm.crossSection(input, rankWasm, zWasm);
+      expect(sameBits(rankWasm, rankJs), `rank of case ${i} (${values.length} values)`).toBe(true);
+      expect(sameBits(zWasm, zJs), `z-score of case ${i}`).toBe(true);
+      // The rank is also the definition's: the JS one is held to it above.
+      if (values.length <= 20) expect([...rankWasm]).toEqual(textbookRank(values));
+    }
+  });
+
+  it('ranks the same when every big bucket goes straight to the heapsort (an introsort out of quicksort levels)', () => {
+    const work = new RankWorkspace(CAPACITY);
+    for (const values of inputs()) {
+      const input = Float64Array.from(values);
+      const expected = new Float64Array(values.length);
+      crossSectionRank(input, expected, work);
+      const out = new Float64Array(values.length);
+      wasm.rank(input, out, 0);
+      expect(sameBits(out, expected)).toBe(true);
+    }
+  });
+
+  it('refuses more values than its symbols', () => {
+    expect(() => wasm.crossSection(new Float64Array(CAPACITY + 1), new Float64Array(CAPACITY + 1), new Float64Array(CAPACITY + 1)))
+      .toThrow(/6001 values exceed the scan kernels' 6000 symbols/);
   });
 });

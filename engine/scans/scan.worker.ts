@@ -6,6 +6,7 @@ import { monoNowNs } from '../clock/monotonic.ts';
 import { BarScanner } from './bar-scanner.ts';
 import { unusedBackend } from './backend-report.ts';
 import { openScanBackend } from './scan-backend.ts';
+import { openScanKernels } from './scan-kernels-choice.ts';
 import { ScanControl, ScanMode, type ScanWorkerData, type ScanWorkerMessage } from './scan-protocol.ts';
 import { scanReport } from './scan-report.ts';
 
@@ -23,8 +24,10 @@ async function serve(): Promise<void> {
   const opened = correlation === undefined
     ? undefined
     : await openScanBackend(data.backend, { shape: 'correlation', symbols: correlation.symbols, bars: correlation.window });
-  port.postMessage({ type: 'backend', report: opened?.report ?? unusedBackend(data.backend) } satisfies ScanWorkerMessage);
-  const scanner = new BarScanner(panel, settings, monoNowNs, opened?.backend, data.slots);
+  const kernels = await openScanKernels(data.backend, panel.symbols);
+  const report = { ...(opened?.report ?? unusedBackend(data.backend)), scanKernels: kernels.kernels.name, scanKernelsReason: kernels.reason };
+  port.postMessage({ type: 'backend', report } satisfies ScanWorkerMessage);
+  const scanner = new BarScanner(panel, settings, monoNowNs, opened?.backend, data.slots, kernels.kernels);
   // Scan reports posted: scan k writes result set k % slots (scan-protocol.ts, CONSUMED).
   let delivered = 0;
   // From 0, the block's first value: a request made before this thread got here is seen at once.

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { openScanKernels } from './scan-kernels-choice.ts';
+
+describe('openScanKernels: what runs a scan\'s per-bar part', () => {
+  it('runs js when js is asked for by name, and WebAssembly for every other backend', async () => {
+    expect((await openScanKernels('js', 4)).kernels.name).toBe('js');
+    for (const backend of ['auto', 'wasm', 'workers', 'gpu'] as const) {
+      const opened = await openScanKernels(backend, 4);
+      expect(opened.kernels.name, backend).toBe('wasm');
+      expect(opened.reason).toContain(`backend ${backend}`);
+    }
+  });
+
+  it('falls back to js, saying why, when the WebAssembly kernels do not load', async () => {
+    const opened = await openScanKernels('auto', 4, () => Promise.reject(new Error('/x/scan.wasm is missing: run npm run build:wasm')));
+    expect(opened.kernels.name).toBe('js');
+    expect(opened.reason).toBe('the WebAssembly scan kernels did not load (/x/scan.wasm is missing: run npm run build:wasm); js runs them');
+  });
+});
