@@ -53,7 +53,10 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
 
   it('opens the batch backend asked for and runs the correlation on it', async () => {
     const { scans, reports } = start(['A', 'B', 'C'], { backend: 'wasm', settings: { indicators: [], correlation: { symbols: 3, window: 4 } } });
-    await expect(scans.backend).resolves.toEqual({ requested: 'wasm', backend: 'wasm', reason: 'as configured' });
+    await expect(scans.backend).resolves.toEqual({
+      requested: 'wasm', backend: 'wasm', reason: 'as configured',
+      scanKernels: 'wasm', scanKernelsReason: 'backend wasm: the WebAssembly scan kernels (same values as js, faster)',
+    });
     for (let bar = 0; bar < 7; bar++) {
       [10, 20, 30].forEach((base, s) => scans.onTrade(s, base * (1 + 0.01 * Math.sin(bar * (s + 2))), 1, (100 + bar) * SECOND, 0));
       await eventually(() => reports.length, { timeoutMs: 10_000, until: (n) => n === bar, what: `the scan of bar ${bar - 1}` });
