@@ -27,7 +27,7 @@
  * Not measured (listed in `pending`): the warm start on gpu (there are no GPU warm-state kernels, by design:
  * docs/warm-start.md) and the per-bar indicators on wasm and gpu, which run in JavaScript on the scan thread.
  *
- *   npm run bench:inpod [-- --json] [-- --quick]
+ *   npm run bench:inpod [-- --json] [-- --quick] [-- --scan]     (--scan: only scanMsPerBar)
  */
 import { cpus } from 'node:os';
 import { randomWalkBars } from '../engine/batch/series.ts';
@@ -46,6 +46,8 @@ import { DENY_REASON_SLOTS, RiskEngine } from '../engine/risk/risk-engine.ts';
 import { SymbolTable } from '../engine/wire/symbol-id.ts';
 import { createBarPanel, rowOffset } from '../engine/bars/bar-panel.ts';
 import { BarScanner } from '../engine/scans/bar-scanner.ts';
+import { jsScanKernels } from '../engine/scans/scan-kernels.ts';
+import { openWasmScanKernels } from '../engine/scans/wasm-scan-kernels.ts';
 import { correlationMatrix, correlationMatrixOn, CorrelationWorkspace } from '../engine/scans/correlation.ts';
 import type { AnyBatchBackend } from '../engine/batch/batch-backend.ts';
 import { createBackend } from '../engine/batch/create-backend.ts';
@@ -60,6 +62,7 @@ import { Mulberry32 } from '../engine/random/mulberry32.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
+const scanOnly = process.argv.includes('--scan');
 const SYMBOLS = quick ? 500 : 5_000;
 const TRADES = 2_000;
 const log = (line: string): void => {
@@ -182,19 +185,30 @@ function walkPanel(
   return panel;
 }
 
-/** Median ms of one bar close's scan of 10,000 symbols x the eight indicators, rank and z-score (no correlation). */
-async function scanPerBar(): Promise<number> {
-  const times: number[] = [];
-  const scanners: BarScanner[] = [];
-  const scans: Promise<unknown>[] = [];
-  walkPanel(quick ? 2_000 : 10_000, 300, 260, (bar) => {
-    const started = monoNowNs();
-    // No correlation: the scan is synchronous, done when scan() returns.
-    scans.push(scanners[0].scan(bar));
-    if (bar >= 60) times.push((monoNowNs() - started) / 1e6);
-  }, (panel) => scanners.push(new BarScanner(panel, { indicators: standardIndicators }, monoNowNs)));
-  await Promise.all(scans);
-  return median(times);
+/**
+ * Median ms of one bar close's scan of 10,000 symbols x the eight indicators, rank and z-score (no correlation),
+ * on the js or the wasm scan kernels (the same values: checked here on the last bar, and by the test suite).
+ */
+async function scanPerBar(): Promise<{ js: number; wasm: number; sameBits: boolean }> {
+  const symbols = quick ? 2_000 : 10_000;
+  const kernelSets = { js: jsScanKernels(symbols), wasm: await openWasmScanKernels(symbols) };
+  const ms = { js: 0, wasm: 0 };
+  const last: Record<string, Float64Array[]> = {};
+  for (const name of ['js', 'wasm'] as const) {
+    const times: number[] = [];
+    const scanners: BarScanner[] = [];
+    walkPanel(symbols, 300, 260, (bar) => {
+      const started = monoNowNs();
+      // No correlation: the scan is synchronous, done when scan() returns.
+      void scanners[0].scan(bar);
+      if (bar >= 60) times.push((monoNowNs() - started) / 1e6);
+    }, (panel) => scanners.push(new BarScanner(panel, { indicators: standardIndicators }, monoNowNs, undefined, undefined, kernelSets[name])));
+    ms[name] = median(times);
+    const result = scanners[0].result;
+    last[name] = [result.returnRank, result.returnZ, ...result.values, ...result.ranks, ...result.zscores];
+  }
+  const sameBits = last.js.every((array, k) => array.every((v, s) => Object.is(v, last.wasm[k][s])));
+  return { ...ms, sameBits };
 }
 
 interface CorrelationFigures {
@@ -321,6 +335,13 @@ async function tickP99ScansOnOff(): Promise<{ off: number; on: number; offP50: n
   };
 }
 
+/** `--scan`: the bar close's scan alone, on both kernel sets. */
+async function scanMain(): Promise<void> {
+  const scanMs = await scanPerBar();
+  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score: js ${scanMs.js.toFixed(2)} ms, wasm ${scanMs.wasm.toFixed(2)} ms (${(scanMs.js / scanMs.wasm).toFixed(2)}x); same bits: ${scanMs.sameBits}`);
+  console.log(JSON.stringify({ bench: 'inpod', quick, scanMsPerBar: { js: Number(scanMs.js.toFixed(2)), wasm: Number(scanMs.wasm.toFixed(2)) }, scanSameBits: scanMs.sameBits }));
+}
+
 async function main(): Promise<void> {
   const history = buildHistory();
   const inline = engineConfig('inline');
@@ -348,7 +369,7 @@ async function main(): Promise<void> {
   const streamingReplayMs = median(replayMs);
   const best = Math.min(warm.js, warm.wasm, warm.workers);
   const scanMs = await scanPerBar();
-  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score (js): ${scanMs.toFixed(2)} ms`);
+  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score: js ${scanMs.js.toFixed(2)} ms, wasm ${scanMs.wasm.toFixed(2)} ms (${(scanMs.js / scanMs.wasm).toFixed(2)}x); same bits: ${scanMs.sameBits}`);
   const correlation = await correlationPerBackend();
   const jsCorrelation = correlation.ms.js ?? Number.NaN;
   for (const [name, ms] of Object.entries(correlation.ms)) {
@@ -366,7 +387,8 @@ async function main(): Promise<void> {
     streamingReplayMs: Math.round(streamingReplayMs),
     speedup: Number((streamingReplayMs / best).toFixed(2)),
     identical,
-    scanMsPerBar: { js: Number(scanMs.toFixed(2)) },
+    scanMsPerBar: { js: Number(scanMs.js.toFixed(2)), wasm: Number(scanMs.wasm.toFixed(2)) },
+    scanSameBits: scanMs.sameBits,
     correlationMs: Object.fromEntries(Object.entries(correlation.ms).map(([name, ms]) => [name, Number(ms.toFixed(1))])),
     correlationAgreement: correlation.agreement,
     ...(correlation.gpuAdapter === undefined ? {} : { gpuAdapter: correlation.gpuAdapter }),
@@ -375,8 +397,8 @@ async function main(): Promise<void> {
     tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) },
     tickP50Micros: { off: Number(tick.offP50.toFixed(1)), on: Number(tick.onP50.toFixed(1)) },
     scansCompleted: tick.scansCompleted,
-    pending: ['warmStart.gpu', 'scanMsPerBar.wasm', 'scanMsPerBar.gpu', ...Object.keys(correlation.unavailable).map((name) => `correlationMs.${name}`)],
+    pending: ['warmStart.gpu', 'scanMsPerBar.gpu', ...Object.keys(correlation.unavailable).map((name) => `correlationMs.${name}`)],
   }));
 }
 
-await main();
+await (scanOnly ? scanMain() : main());

@@ -643,26 +643,75 @@ function siftDown(base: i32, root: i32, n: i32): void {
   }
 }
 
-/** crossSectionZScore: (value - mean) / population standard deviation across the finite values of values[0, n). */
+/**
+ * crossSectionZScore: (value - mean) / population standard deviation across the finite values of values[0, n),
+ * each sum in four lanes (value i in lane i % 4: the two lanes of `low` then of `high`), added up as
+ * (lane 0 + lane 1) + (lane 2 + lane 3), as the JS function does. A NaN adds +0 (masked to all-zero bits).
+ */
 export function zscore(values: usize, n: i32, out: usize): void {
-  let m = 0;
-  let sum = 0.0;
-  for (let s = 0; s < n; s++) {
+  let low = f64x2.splat(0);
+  let high = f64x2.splat(0);
+  let count = i64x2.splat(0);
+  let s = 0;
+  for (; s + 4 <= n; s += 4) {
+    const at = values + (<usize>s << 3);
+    const a = v128.load(at);
+    const b = v128.load(at, 16);
+    const aHas = f64x2.eq(a, a);
+    const bHas = f64x2.eq(b, b);
+    low = f64x2.add(low, v128.and(a, aHas));
+    high = f64x2.add(high, v128.and(b, bHas));
+    count = i64x2.sub(i64x2.sub(count, aHas), bHas);
+  }
+  let sum0 = f64x2.extract_lane(low, 0);
+  let sum1 = f64x2.extract_lane(low, 1);
+  let sum2 = f64x2.extract_lane(high, 0);
+  const sum3 = f64x2.extract_lane(high, 1);
+  let m = <i32>(i64x2.extract_lane(count, 0) + i64x2.extract_lane(count, 1));
+  for (; s < n; s++) {
     const v = ld(values, s);
-    if (v == v) {
-      m++;
-      sum += v;
+    if (v != v) continue;
+    m++;
+    const lane = s & 3;
+    if (lane == 0) sum0 += v;
+    else if (lane == 1) sum1 += v;
+    else sum2 += v;
+  }
+  const mean = m == 0 ? 0 : ((sum0 + sum1) + (sum2 + sum3)) / <f64>m;
+  const means = f64x2.splat(mean);
+  low = f64x2.splat(0);
+  high = f64x2.splat(0);
+  for (s = 0; s + 4 <= n; s += 4) {
+    const at = values + (<usize>s << 3);
+    const a = f64x2.sub(v128.load(at), means);
+    const b = f64x2.sub(v128.load(at, 16), means);
+    low = f64x2.add(low, v128.and(f64x2.mul(a, a), f64x2.eq(a, a)));
+    high = f64x2.add(high, v128.and(f64x2.mul(b, b), f64x2.eq(b, b)));
+  }
+  sum0 = f64x2.extract_lane(low, 0);
+  sum1 = f64x2.extract_lane(low, 1);
+  sum2 = f64x2.extract_lane(high, 0);
+  const squares3 = f64x2.extract_lane(high, 1);
+  for (; s < n; s++) {
+    const v = ld(values, s) - mean;
+    if (v != v) continue;
+    const lane = s & 3;
+    if (lane == 0) sum0 += v * v;
+    else if (lane == 1) sum1 += v * v;
+    else sum2 += v * v;
+  }
+  const sd = m == 0 ? 0 : Math.sqrt(((sum0 + sum1) + (sum2 + squares3)) / <f64>m);
+  if (sd == 0) {
+    for (s = 0; s < n; s++) {
+      const v = ld(values, s);
+      st(out, s, v != v ? NaN : 0);
     }
+    return;
   }
-  const mean = m == 0 ? 0 : sum / <f64>m;
-  let squares = 0.0;
-  for (let s = 0; s < n; s++) {
-    const v = ld(values, s);
-    if (v == v) squares += (v - mean) * (v - mean);
+  // (NaN - mean) / sd is NaN: a missing value stays missing.
+  const sds = f64x2.splat(sd);
+  for (s = 0; s + 2 <= n; s += 2) {
+    v128.store(out + (<usize>s << 3), f64x2.div(f64x2.sub(v128.load(values + (<usize>s << 3)), means), sds));
   }
-  const sd = m == 0 ? 0 : Math.sqrt(squares / <f64>m);
-  for (let s = 0; s < n; s++) {
-    const v = ld(values, s);
-    st(out, s, v != v ? NaN : sd == 0 ? 0 : (v - mean) / sd);
-  }
+  if (s < n) st(out, s, (ld(values, s) - mean) / sd);
 }

@@ -265,25 +265,73 @@ function radixOrder(work: RankWorkspace, from: number, to: number): void {
  * (value - mean) / standard deviation (population) across the finite values; 0 for every value when they are all
  * equal (no dispersion), NaN for a missing one. Example: [1, 2, 3, NaN] -> [-1.2247, 0, 1.2247, NaN].
  * Two passes (mean, then squared deviations), so a large common level does not cancel the spread.
+ *
+ * Each sum runs in four lanes, value i into lane i % 4, added up as (lane 0 + lane 1) + (lane 2 + lane 3): four
+ * independent chains of additions instead of one, and the order the WebAssembly twin (assembly/kernels/scan.ts)
+ * sums in with two f64x2 accumulators, so the two give the same bits. A missing value adds +0, which changes no
+ * sum (a sum that starts at +0 is never -0).
  */
 export function crossSectionZScore(values: Float64Array, out: Float64Array): void {
+  const length = values.length;
   let n = 0;
-  let sum = 0;
-  for (let s = 0; s < values.length; s++) {
-    const v = values[s];
-    if (v === v) {
+  let sum0 = 0;
+  let sum1 = 0;
+  let sum2 = 0;
+  let sum3 = 0;
+  let s = 0;
+  for (; s + 4 <= length; s += 4) {
+    const a = values[s];
+    const b = values[s + 1];
+    const c = values[s + 2];
+    const d = values[s + 3];
+    if (a === a) {
       n++;
-      sum += v;
+      sum0 += a;
+    }
+    if (b === b) {
+      n++;
+      sum1 += b;
+    }
+    if (c === c) {
+      n++;
+      sum2 += c;
+    }
+    if (d === d) {
+      n++;
+      sum3 += d;
     }
   }
-  const mean = n === 0 ? 0 : sum / n;
-  let squares = 0;
-  for (let s = 0; s < values.length; s++) {
+  for (; s < length; s++) {
     const v = values[s];
-    if (v === v) squares += (v - mean) * (v - mean);
+    if (v !== v) continue;
+    n++;
+    const lane = s & 3;
+    if (lane === 0) sum0 += v;
+    else if (lane === 1) sum1 += v;
+    else sum2 += v;
   }
-  const sd = n === 0 ? 0 : Math.sqrt(squares / n);
-  for (let s = 0; s < values.length; s++) {
+  const mean = n === 0 ? 0 : ((sum0 + sum1) + (sum2 + sum3)) / n;
+  sum0 = sum1 = sum2 = sum3 = 0;
+  for (s = 0; s + 4 <= length; s += 4) {
+    const a = values[s] - mean;
+    const b = values[s + 1] - mean;
+    const c = values[s + 2] - mean;
+    const d = values[s + 3] - mean;
+    if (a === a) sum0 += a * a;
+    if (b === b) sum1 += b * b;
+    if (c === c) sum2 += c * c;
+    if (d === d) sum3 += d * d;
+  }
+  for (; s < length; s++) {
+    const v = values[s] - mean;
+    if (v !== v) continue;
+    const lane = s & 3;
+    if (lane === 0) sum0 += v * v;
+    else if (lane === 1) sum1 += v * v;
+    else sum2 += v * v;
+  }
+  const sd = n === 0 ? 0 : Math.sqrt(((sum0 + sum1) + (sum2 + sum3)) / n);
+  for (s = 0; s < length; s++) {
     const v = values[s];
     out[s] = v !== v ? Number.NaN : sd === 0 ? 0 : (v - mean) / sd;
   }
