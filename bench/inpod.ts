@@ -48,6 +48,7 @@ import { createBarPanel, rowOffset } from '../engine/bars/bar-panel.ts';
 import { BarScanner } from '../engine/scans/bar-scanner.ts';
 import { jsScanKernels } from '../engine/scans/scan-kernels.ts';
 import { openWasmScanKernels } from '../engine/scans/wasm-scan-kernels.ts';
+import { scanThreadsFor } from '../engine/scans/scan-kernels-choice.ts';
 import { correlationMatrix, correlationMatrixOn, CorrelationWorkspace } from '../engine/scans/correlation.ts';
 import type { AnyBatchBackend } from '../engine/batch/batch-backend.ts';
 import { createBackend } from '../engine/batch/create-backend.ts';
@@ -189,12 +190,13 @@ function walkPanel(
  * Median ms of one bar close's scan of 10,000 symbols x the eight indicators, rank and z-score (no correlation),
  * on the js or the wasm scan kernels (the same values: checked here on the last bar, and by the test suite).
  */
-async function scanPerBar(): Promise<{ js: number; wasm: number; sameBits: boolean }> {
+async function scanPerBar(): Promise<{ js: number; wasm: number; workers: number; workersThreads: number; sameBits: boolean }> {
   const symbols = quick ? 2_000 : 10_000;
-  const kernelSets = { js: jsScanKernels(symbols), wasm: await openWasmScanKernels(symbols) };
-  const ms = { js: 0, wasm: 0 };
+  const workersThreads = scanThreadsFor('workers');
+  const kernelSets = { js: jsScanKernels(symbols), wasm: await openWasmScanKernels(symbols), workers: await openWasmScanKernels(symbols, undefined, workersThreads) };
+  const ms = { js: 0, wasm: 0, workers: 0 };
   const last: Record<string, Float64Array[]> = {};
-  for (const name of ['js', 'wasm'] as const) {
+  for (const name of ['js', 'wasm', 'workers'] as const) {
     const times: number[] = [];
     const scanners: BarScanner[] = [];
     walkPanel(symbols, 300, 260, (bar) => {
@@ -207,8 +209,9 @@ async function scanPerBar(): Promise<{ js: number; wasm: number; sameBits: boole
     const result = scanners[0].result;
     last[name] = [result.returnRank, result.returnZ, ...result.values, ...result.ranks, ...result.zscores];
   }
-  const sameBits = last.js.every((array, k) => array.every((v, s) => Object.is(v, last.wasm[k][s])));
-  return { ...ms, sameBits };
+  kernelSets.workers.close();
+  const sameBits = ['wasm', 'workers'].every((name) => last.js.every((array, k) => array.every((v, s) => Object.is(v, last[name][k][s]))));
+  return { ...ms, workersThreads, sameBits };
 }
 
 interface CorrelationFigures {
@@ -335,11 +338,21 @@ async function tickP99ScansOnOff(): Promise<{ off: number; on: number; offP50: n
   };
 }
 
-/** `--scan`: the bar close's scan alone, on both kernel sets. */
+function logScan(scanMs: Awaited<ReturnType<typeof scanPerBar>>): void {
+  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score: js ${scanMs.js.toFixed(2)} ms, wasm ${scanMs.wasm.toFixed(2)} ms (${(scanMs.js / scanMs.wasm).toFixed(2)}x js), workers (wasm on ${scanMs.workersThreads} threads) ${scanMs.workers.toFixed(2)} ms (${(scanMs.js / scanMs.workers).toFixed(2)}x js); same bits: ${scanMs.sameBits}`);
+}
+
+const scanKeys = (scanMs: Awaited<ReturnType<typeof scanPerBar>>): object => ({
+  scanMsPerBar: { js: Number(scanMs.js.toFixed(2)), wasm: Number(scanMs.wasm.toFixed(2)), workers: Number(scanMs.workers.toFixed(2)) },
+  scanThreads: { workers: scanMs.workersThreads },
+  scanSameBits: scanMs.sameBits,
+});
+
+/** `--scan`: the bar close's scan alone, on every kernel set. */
 async function scanMain(): Promise<void> {
   const scanMs = await scanPerBar();
-  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score: js ${scanMs.js.toFixed(2)} ms, wasm ${scanMs.wasm.toFixed(2)} ms (${(scanMs.js / scanMs.wasm).toFixed(2)}x); same bits: ${scanMs.sameBits}`);
-  console.log(JSON.stringify({ bench: 'inpod', quick, scanMsPerBar: { js: Number(scanMs.js.toFixed(2)), wasm: Number(scanMs.wasm.toFixed(2)) }, scanSameBits: scanMs.sameBits }));
+  logScan(scanMs);
+  console.log(JSON.stringify({ bench: 'inpod', quick, ...scanKeys(scanMs) }));
 }
 
 async function main(): Promise<void> {
@@ -369,7 +382,7 @@ async function main(): Promise<void> {
   const streamingReplayMs = median(replayMs);
   const best = Math.min(warm.js, warm.wasm, warm.workers);
   const scanMs = await scanPerBar();
-  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score: js ${scanMs.js.toFixed(2)} ms, wasm ${scanMs.wasm.toFixed(2)} ms (${(scanMs.js / scanMs.wasm).toFixed(2)}x); same bits: ${scanMs.sameBits}`);
+  logScan(scanMs);
   const correlation = await correlationPerBackend();
   const jsCorrelation = correlation.ms.js ?? Number.NaN;
   for (const [name, ms] of Object.entries(correlation.ms)) {
@@ -387,8 +400,7 @@ async function main(): Promise<void> {
     streamingReplayMs: Math.round(streamingReplayMs),
     speedup: Number((streamingReplayMs / best).toFixed(2)),
     identical,
-    scanMsPerBar: { js: Number(scanMs.js.toFixed(2)), wasm: Number(scanMs.wasm.toFixed(2)) },
-    scanSameBits: scanMs.sameBits,
+    ...scanKeys(scanMs),
     correlationMs: Object.fromEntries(Object.entries(correlation.ms).map(([name, ms]) => [name, Number(ms.toFixed(1))])),
     correlationAgreement: correlation.agreement,
     ...(correlation.gpuAdapter === undefined ? {} : { gpuAdapter: correlation.gpuAdapter }),

@@ -7,7 +7,9 @@
 // (engine/scans/wasm-scan-kernels.ts) lays every array out in the module's memory and initialises it.
 //
 // Arrays are raw runs at byte addresses: f64 through ld/st, i32 through li/si. A ring of a windowed kernel is
-// bar-major: element (ring slot k, symbol s) at k * n + s.
+// bar-major: element (ring slot k, symbol s) at k * n + s. Every column kernel takes the same leading arguments:
+// the symbols `n`, the range [from, to) of them it updates (threads split the symbols: engine/scans/
+// scan-helpers.ts), the row (close, high, low, volume: the ones it does not read are ignored) and its `value`.
 
 import { ld, st, resyncInterval } from './common';
 
@@ -70,9 +72,10 @@ const FLAT_STOCH: f64 = 50;
 
 /** SmaColumn.update. */
 export function smaColumn(
-  n: i32, close: usize, value: usize, count: usize, sum: usize, until: usize, head: usize, ring: usize, mask: i32, period: i32,
+  n: i32, from: i32, to: i32, close: usize, high: usize, low: usize, volume: usize, value: usize,
+  count: usize, sum: usize, until: usize, head: usize, ring: usize, mask: i32, period: i32,
 ): void {
-  for (let s = 0; s < n; s++) {
+  for (let s = from; s < to; s++) {
     const c = ld(close, s);
     if (c != c) continue;
     rollingPush(n, s, c, count, sum, until, head, ring, mask, period);
@@ -81,9 +84,9 @@ export function smaColumn(
 }
 
 /** EmaColumn.update. */
-export function emaColumn(n: i32, close: usize, value: usize, count: usize, seedSum: usize, period: i32): void {
+export function emaColumn(n: i32, from: i32, to: i32, close: usize, high: usize, low: usize, volume: usize, value: usize, count: usize, seedSum: usize, period: i32): void {
   const alpha = 2 / <f64>(period + 1);
-  for (let s = 0; s < n; s++) {
+  for (let s = from; s < to; s++) {
     const c = ld(close, s);
     if (c != c) continue;
     const k = li(count, s);
@@ -100,10 +103,13 @@ export function emaColumn(n: i32, close: usize, value: usize, count: usize, seed
 }
 
 /** RsiColumn.update. */
-export function rsiColumn(n: i32, close: usize, value: usize, count: usize, prevClose: usize, gain: usize, loss: usize, period: i32): void {
+export function rsiColumn(
+  n: i32, from: i32, to: i32, close: usize, high: usize, low: usize, volume: usize, value: usize,
+  count: usize, prevClose: usize, gain: usize, loss: usize, period: i32,
+): void {
   const pm1 = <f64>(period - 1);
   const inverse = 1 / <f64>period;
-  for (let s = 0; s < n; s++) {
+  for (let s = from; s < to; s++) {
     const x = ld(close, s);
     if (x != x) continue;
     const change = x - ld(prevClose, s);
@@ -135,14 +141,15 @@ export function rsiColumn(n: i32, close: usize, value: usize, count: usize, prev
 
 /** MacdColumn.update. */
 export function macdColumn(
-  n: i32, close: usize, value: usize, count: usize, fastSum: usize, slowSum: usize, signalSum: usize,
+  n: i32, from: i32, to: i32, close: usize, high: usize, low: usize, volume: usize, value: usize,
+  count: usize, fastSum: usize, slowSum: usize, signalSum: usize,
   fastEma: usize, slowEma: usize, signalEma: usize, fastPeriod: i32, slowPeriod: i32, signalPeriod: i32,
 ): void {
   const fastAlpha = 2 / <f64>(fastPeriod + 1);
   const slowAlpha = 2 / <f64>(slowPeriod + 1);
   const signalAlpha = 2 / <f64>(signalPeriod + 1);
   const warm = slowPeriod + signalPeriod - 1;
-  for (let s = 0; s < n; s++) {
+  for (let s = from; s < to; s++) {
     const x = ld(close, s);
     if (x != x) continue;
     const c = li(count, s);
@@ -206,12 +213,13 @@ function bbandsResync(n: i32, s: i32, sum: usize, m2: usize, ring: usize, mask: 
 
 /** BbandsColumn.update. */
 export function bbandsColumn(
-  n: i32, close: usize, value: usize, count: usize, head: usize, until: usize, run: usize, sum: usize, m2: usize,
+  n: i32, from: i32, to: i32, close: usize, high: usize, low: usize, volume: usize, value: usize,
+  count: usize, head: usize, until: usize, run: usize, sum: usize, m2: usize,
   last: usize, ring: usize, mask: i32, period: i32, stdDev: f64,
 ): void {
   const p = period;
   const every = resyncInterval(period);
-  for (let s = 0; s < n; s++) {
+  for (let s = from; s < to; s++) {
     const x = ld(close, s);
     if (x != x) continue;
     if (x == ld(last, s)) {
@@ -257,12 +265,13 @@ export function bbandsColumn(
 
 /** AtrColumn.update. */
 export function atrColumn(
-  n: i32, close: usize, high: usize, low: usize, value: usize, count: usize, prevClose: usize, atr: usize, period: i32,
+  n: i32, from: i32, to: i32, close: usize, high: usize, low: usize, volume: usize, value: usize,
+  count: usize, prevClose: usize, atr: usize, period: i32,
 ): void {
   const p = period;
   const pm1 = <f64>(p - 1);
   const inverse = 1 / <f64>p;
-  for (let s = 0; s < n; s++) {
+  for (let s = from; s < to; s++) {
     const x = ld(close, s);
     if (x != x) continue;
     const h = ld(high, s);
@@ -294,12 +303,13 @@ export function atrColumn(
 
 /** VwapColumn.update. */
 export function vwapColumn(
-  n: i32, close: usize, high: usize, low: usize, volume: usize, value: usize, count: usize, head: usize, until: usize,
+  n: i32, from: i32, to: i32, close: usize, high: usize, low: usize, volume: usize, value: usize,
+  count: usize, head: usize, until: usize,
   traded: usize, sumPv: usize, sumVol: usize, sumTp: usize, pvRing: usize, volRing: usize, tpRing: usize, mask: i32, period: i32,
 ): void {
   const p = period;
   const every = resyncInterval(period);
-  for (let s = 0; s < n; s++) {
+  for (let s = from; s < to; s++) {
     const x = ld(close, s);
     if (x != x) continue;
     const v = ld(volume, s);
@@ -368,14 +378,15 @@ export function vwapColumn(
  * `minVal` f64); `kWindow` and `dWindow` are RollingSumColumns (count, sum, until, head per symbol; a ring).
  */
 export function stochColumn(
-  n: i32, close: usize, high: usize, low: usize, value: usize, bar: usize, seen: usize,
+  n: i32, from: i32, to: i32, close: usize, high: usize, low: usize, volume: usize, value: usize,
+  bar: usize, seen: usize,
   maxHead: usize, maxTail: usize, minHead: usize, minTail: usize, maxBar: usize, maxVal: usize, minBar: usize, minVal: usize,
   capacity: i32, fastK: i32,
   kCount: usize, kSum: usize, kUntil: usize, kHead: usize, kRing: usize, kMask: i32, slowK: i32,
   dCount: usize, dSum: usize, dUntil: usize, dHead: usize, dRing: usize, dMask: i32, slowD: i32,
 ): void {
   const mask = capacity - 1;
-  for (let s = 0; s < n; s++) {
+  for (let s = from; s < to; s++) {
     const x = ld(close, s);
     if (x != x) continue;
     const base = s * capacity;

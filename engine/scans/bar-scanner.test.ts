@@ -1,14 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../batch/series.ts';
 import { BarAggregator } from '../bars/bar-aggregator.ts';
 import { createBarPanel, rowOffset } from '../bars/bar-panel.ts';
 import { standardIndicators } from '../config/presets.ts';
 import { createIndicator } from '../indicators/registry.ts';
-import { BarScanner } from './bar-scanner.ts';
+import { BarScanner, createScanArrays } from './bar-scanner.ts';
 import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 import { openWasmScanKernels } from './wasm-scan-kernels.ts';
 
 const SECOND = 1_000_000_000;
+const after: Array<() => void> = [];
+afterEach(() => {
+  for (const close of after.splice(0)) close();
+});
 const SYMBOLS = 6;
 
 /** 60 one-second bars of trades; symbol 5 starts trading at 20 s, symbol 4 is silent from 30 s to 40 s. */
@@ -100,16 +104,20 @@ describe('BarScanner', () => {
     expect(scanner.lastBackendError).toBe('device lost');
   });
 
-  it('gives every result the same bits on the WebAssembly kernels as on the JavaScript ones, skipped scans included', async () => {
+  it.each([1, 2, 3])('gives every result the same bits on the WebAssembly kernels (%i threads) as on the JavaScript ones, skipped scans included', async (threads) => {
     const { panel, bars } = market();
     const settings = { indicators: standardIndicators, correlation: { symbols: 5, window: 20 } };
     const js = new BarScanner(panel, settings, () => 0);
-    const wasm = new BarScanner(panel, settings, () => 0, undefined, undefined, await openWasmScanKernels(SYMBOLS));
+    const kernels = await openWasmScanKernels(SYMBOLS, undefined, threads);
+    expect(kernels.threads).toBe(threads);
+    after.push(() => kernels.close());
+    // Two result sets, as the scan thread has: each registers its own cross-sections with the helpers.
+    const wasm = new BarScanner(panel, settings, () => 0, undefined, [0, 1].map(() => createScanArrays(SYMBOLS, standardIndicators.length, 5, true)), kernels);
     const sameBits = (a: Float64Array | undefined, b: Float64Array | undefined): boolean => a !== undefined && b !== undefined && a.every((v, i) => Object.is(v, b[i]));
     let compared = 0;
     for (let b = 0; b < bars; b++) {
       if (b % 7 === 3) continue; // skipped scans: the next one catches the indicators up
-      const [x, y] = [await js.scan(b), await wasm.scan(b)];
+      const [x, y] = [await js.scan(b), await wasm.scan(b, b % 2)];
       expect(y.barsFed).toBe(x.barsFed);
       const arrays = ['returns', 'returnRank', 'returnZ', 'correlation'] as const;
       for (const key of arrays) expect(sameBits(y[key], x[key]), `${key} at bar ${b}`).toBe(true);

@@ -1,8 +1,7 @@
 import { rowOffset, type BarPanel } from '../bars/bar-panel.ts';
-import type { ColumnKernel } from '../indicators/column-kernels.ts';
 import { createIndicator } from '../indicators/registry.ts';
 import { correlationMatrix, correlationMatrixOn, CorrelationWorkspace, jsGram, type GramBackend } from './correlation.ts';
-import { jsScanKernels, type ScanKernels } from './scan-kernels.ts';
+import { jsScanKernels, type ColumnSet, type ScanKernels } from './scan-kernels.ts';
 
 /**
  * The scan at a bar close over the whole universe (docs/scans.md):
@@ -81,7 +80,9 @@ export class BarScanner {
   /** The last such failure's message. */
   lastBackendError = '';
   /** Per scanned indicator, its column kernel over every symbol. */
-  private readonly columns: ColumnKernel[];
+  private readonly columns: ColumnSet;
+  /** Per result set, its cross-sections (the returns', then each indicator's), registered with the kernels once. */
+  private readonly crossSectionRuns: Array<() => void>;
   /** The next bar number the indicators have not taken in yet. */
   private nextBar = 0;
   private readonly workspace: CorrelationWorkspace | undefined;
@@ -95,12 +96,10 @@ export class BarScanner {
     private readonly backend: GramBackend = jsGram,
     slots?: readonly ScanArrays[],
     /** The kernels of steps 1 and 2 (default: JavaScript), for panel.symbols symbols. */
-    private readonly kernels: ScanKernels = jsScanKernels(panel.symbols),
+    kernels: ScanKernels = jsScanKernels(panel.symbols),
   ) {
     const n = panel.symbols;
-    this.columns = settings.indicators.map((spec, i) => kernels.column(
-      createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`),
-    ));
+    this.columns = kernels.columns(settings.indicators.map((spec, i) => createIndicator({ type: spec.type, params: { ...spec.params } }, `scans.indicators[${i}]`)));
     const correlation = settings.correlation;
     if (correlation !== undefined) {
       if (correlation.symbols < 1 || correlation.symbols > n) throw new RangeError(`correlation.symbols must be in [1, ${n}], got ${correlation.symbols}`);
@@ -112,6 +111,11 @@ export class BarScanner {
     this.results = sets.map((arrays) => ({ ...arrays, bar: -1, barsFed: 0, indicatorsMs: 0, crossSectionMs: 0, correlationMs: 0 }));
     this.row = { close: kernels.array(n), high: kernels.array(n), low: kernels.array(n), volume: kernels.array(n) };
     this.returns = kernels.array(n);
+    const values = this.columns.values;
+    this.crossSectionRuns = this.results.map((result) => kernels.crossSections([
+      { values: this.returns, rank: result.returnRank, z: result.returnZ },
+      ...values.map((value, k) => ({ values: value, rank: result.ranks[k], z: result.zscores[k] })),
+    ]));
     this.workspace = correlation === undefined
       ? undefined
       : new CorrelationWorkspace(correlation.symbols, correlation.window, backend.allocate?.bind(backend));
@@ -178,13 +182,9 @@ export class BarScanner {
       returns[s] = previous < 0 ? Number.NaN : panel.close[row + s] / panel.close[previous + s] - 1;
     }
     result.returns.set(returns);
-    const kernels = this.kernels;
-    kernels.crossSection(returns, result.returnRank, result.returnZ);
-    for (let k = 0; k < this.columns.length; k++) {
-      const value = this.columns[k].value;
-      result.values[k].set(value);
-      kernels.crossSection(value, result.ranks[k], result.zscores[k]);
-    }
+    const values = this.columns.values;
+    for (let k = 0; k < values.length; k++) result.values[k].set(values[k]);
+    this.crossSectionRuns[slot]();
     this.current = slot;
     result.bar = bar;
     result.indicatorsMs = (t1 - t0) / 1e6;
@@ -226,7 +226,7 @@ export class BarScanner {
       this.barsMissed++;
       return false;
     }
-    for (const column of this.columns) column.update(close, high, low, volume);
+    this.columns.update(close, high, low, volume);
     return true;
   }
 }

@@ -66,6 +66,26 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     expect(scans.counters.correlationSeconds).toBeGreaterThan(0);
   });
 
+  it('on the workers backend, splits the per-bar part over helper threads of the scan thread, with the same reports as js', async () => {
+    const symbols = Array.from({ length: 20 }, (_, s) => `S${s}`);
+    const settings = { indicators: [{ name: 'ema-3', type: 'ema', params: { period: 3 } }, { name: 'rsi-2', type: 'rsi', params: { period: 2 } }] };
+    const js = start(symbols, { settings });
+    const workers = start(symbols, { settings, backend: 'workers' });
+    await expect(workers.scans.backend).resolves.toMatchObject({ scanKernels: 'wasm', scanKernelsReason: expect.stringContaining('backend workers: the WebAssembly scan kernels') });
+    const random = seededRandom(4);
+    const price = symbols.map((_, s) => 10 + s);
+    for (let bar = 0; bar < 9; bar++) {
+      for (const scans of [js.scans, workers.scans]) symbols.forEach((_, s) => scans.onTrade(s, price[s], 1 + s, (100 + bar) * SECOND + s, 0));
+      symbols.forEach((_, s) => void (price[s] = Math.round(price[s] * (1 + (random() - 0.5) * 0.02) * 100) / 100));
+      await eventually(() => Math.min(js.reports.length, workers.reports.length), { timeoutMs: 10_000, until: (n) => n === bar, what: `the scans of bar ${bar - 1}` });
+    }
+    expect(workers.failures).toEqual([]);
+    expect(workers.reports.at(-1)?.top[0]?.indicators['rsi-2']?.value).toEqual(expect.any(Number)); // warm values compared
+    // Everything but how long each part took.
+    const values = (reports: ScanReport[]): unknown[] => reports.map(({ indicatorsMs: _i, crossSectionMs: _c, correlationMs: _r, ...rest }) => rest);
+    expect(values(workers.reports)).toEqual(values(js.reports));
+  });
+
   it('a warm start from history leaves the bars and per-bar indicators as streaming it did: the next scans report the same', async () => {
     const symbols = ['A', 'B', 'C', 'D', 'E'];
     // 260 s of trades, one every 100 ms round robin, a random walk each; bars of 1 s. History: the first 250 s.

@@ -85,6 +85,7 @@ async function serve(): Promise<void> {
     Atomics.store(control, ScanControl.BUSY, 0);
     port.postMessage(message, message.type === 'scan' ? [message.json.buffer as ArrayBuffer] : []);
   }
+  kernels.kernels.close();
   await opened?.backend.close();
 }
 

@@ -12,47 +12,34 @@ import { Rsi } from '../indicators/rsi.ts';
 import { Sma } from '../indicators/sma.ts';
 import { Stochastic } from '../indicators/stoch.ts';
 import { Vwap } from '../indicators/vwap.ts';
-import type { ScanKernels } from './scan-kernels.ts';
+import type { ColumnSet, CrossSectionJob, ScanKernels } from './scan-kernels.ts';
+import { ScanHelpers } from './scan-helpers.ts';
+import { HelperJob, type ColumnPlan } from './scan-helper-protocol.ts';
 
-/** The exports of build/wasm/scan.wasm (assembly/kernels/scan.ts); pointers are byte addresses. */
+/**
+ * A column kernel's export (assembly/kernels/scan.ts): every one takes the symbols, the range of them to update,
+ * the row's addresses and its value array's, then its state (ColumnPlan.state).
+ */
+type ColumnExport = (n: number, from: number, to: number, close: number, high: number, low: number, volume: number, value: number, ...state: number[]) => void;
+
+/** The exports of build/wasm/scan.wasm; pointers are byte addresses. */
 interface ScanExports {
   heapBase(): number;
-  smaColumn(n: number, close: number, value: number, count: number, sum: number, until: number, head: number, ring: number, mask: number, period: number): void;
-  emaColumn(n: number, close: number, value: number, count: number, seedSum: number, period: number): void;
-  rsiColumn(n: number, close: number, value: number, count: number, prevClose: number, gain: number, loss: number, period: number): void;
-  macdColumn(
-    n: number, close: number, value: number, count: number, fastSum: number, slowSum: number, signalSum: number,
-    fastEma: number, slowEma: number, signalEma: number, fastPeriod: number, slowPeriod: number, signalPeriod: number,
-  ): void;
-  bbandsColumn(
-    n: number, close: number, value: number, count: number, head: number, until: number, run: number, sum: number, m2: number,
-    last: number, ring: number, mask: number, period: number, stdDev: number,
-  ): void;
-  atrColumn(n: number, close: number, high: number, low: number, value: number, count: number, prevClose: number, atr: number, period: number): void;
-  vwapColumn(
-    n: number, close: number, high: number, low: number, volume: number, value: number, count: number, head: number, until: number,
-    traded: number, sumPv: number, sumVol: number, sumTp: number, pvRing: number, volRing: number, tpRing: number, mask: number, period: number,
-  ): void;
-  stochColumn(
-    n: number, close: number, high: number, low: number, value: number, bar: number, seen: number,
-    maxHead: number, maxTail: number, minHead: number, minTail: number, maxBar: number, maxVal: number, minBar: number, minVal: number,
-    capacity: number, fastK: number,
-    kCount: number, kSum: number, kUntil: number, kHead: number, kRing: number, kMask: number, slowK: number,
-    dCount: number, dSum: number, dUntil: number, dHead: number, dRing: number, dMask: number, slowD: number,
-  ): void;
   rankWorkspaceBytes(capacity: number): number;
   rank(values: number, n: number, out: number, work: number, capacity: number, depth: number): void;
   zscore(values: number, n: number, out: number): void;
 }
-
-/** A column kernel's call with its arrays' addresses bound: (close, high, low, volume) addresses. */
-type ColumnCall = (close: number, high: number, low: number, volume: number) => void;
 
 /**
  * The WebAssembly scan kernels (ScanKernels `wasm`) for `symbols` symbols: every state array, the row a kernel
  * reads and the cross-sections' workspace live in the module's own memory (a shared WebAssembly.Memory, so views
  * on it never detach as it grows). A kernel is fed in place from arrays made by `array`; an array from elsewhere
  * is copied in first (the same values, one copy more). Values are the JS kernels' bit for bit.
+ *
+ * With helpers (scan-helpers.ts: the `workers` backend), `columns` and `crossSections` split their work: each
+ * helper takes a contiguous range of the symbols (cut on cache lines: 8 doubles) and a contiguous share of the
+ * cross-sections, this thread the first of each, and every helper's share runs on the same memory at the same
+ * time. A symbol's column state is only ever touched by one thread, so the values are the same as on one.
  */
 export class WasmScanKernels implements ScanKernels {
   readonly name = 'wasm' as const;
@@ -61,12 +48,21 @@ export class WasmScanKernels implements ScanKernels {
   private readonly rankOut: Float64Array;
   private readonly zOut: Float64Array;
   private readonly rankWork: number;
+  /** Ids of the cross-section lists registered with the helpers. */
+  private lists = 0;
 
-  constructor(private readonly kernels: ScanExports, private readonly memory: SharedWasmMemory, readonly symbols: number) {
+  constructor(
+    private readonly kernels: ScanExports & Record<string, unknown>, private readonly memory: SharedWasmMemory, readonly symbols: number,
+    private readonly helpers?: ScanHelpers,
+  ) {
     this.staging = Array.from({ length: 5 }, () => this.array(symbols));
     this.rankOut = this.array(symbols);
     this.zOut = this.array(symbols);
-    this.rankWork = memory.allocate(Math.ceil(kernels.rankWorkspaceBytes(symbols) / 8));
+    this.rankWork = memory.allocate(rankWorkspaceDoubles(kernels, symbols));
+  }
+
+  get threads(): number {
+    return 1 + (this.helpers?.count ?? 0);
   }
 
   array(length: number): Float64Array {
@@ -74,71 +70,37 @@ export class WasmScanKernels implements ScanKernels {
   }
 
   column(prototype: StreamingIndicator): ColumnKernel {
-    const k = this.kernels;
+    const { plan, value } = this.plan(prototype);
+    const call = this.kernels[plan.fn] as ColumnExport;
     const n = this.symbols;
-    const value = this.f64(n, Number.NaN);
-    const at = value.byteOffset;
-    const i32 = (length = n): number => this.i32(length);
-    const f64 = (length = n, fill = 0): number => this.f64(length, fill).byteOffset;
-    let call: ColumnCall;
-    if (prototype instanceof Sma) {
-      const { period } = prototype;
-      const ring = rollingColumns(f64, i32, n, period);
-      call = (close) => k.smaColumn(n, close, at, ring.count, ring.sum, ring.until, ring.head, ring.ring, ring.mask, period);
-    } else if (prototype instanceof Ema) {
-      const { period } = prototype;
-      const count = i32();
-      const seedSum = f64();
-      call = (close) => k.emaColumn(n, close, at, count, seedSum, period);
-    } else if (prototype instanceof Rsi) {
-      const { period } = prototype;
-      const [count, prevClose, gain, loss] = [i32(), f64(), f64(), f64()];
-      call = (close) => k.rsiColumn(n, close, at, count, prevClose, gain, loss, period);
-    } else if (prototype instanceof Macd) {
-      const { fastPeriod, slowPeriod, signalPeriod } = prototype;
-      const count = i32();
-      const [fastSum, slowSum, signalSum, fastEma, slowEma, signalEma] = [f64(), f64(), f64(), f64(), f64(), f64()];
-      call = (close) => k.macdColumn(n, close, at, count, fastSum, slowSum, signalSum, fastEma, slowEma, signalEma, fastPeriod, slowPeriod, signalPeriod);
-    } else if (prototype instanceof BollingerBands) {
-      const { period, stdDev } = prototype;
-      const capacity = nextPow2(period);
-      const [count, head, until, run] = [i32(), i32(), i32(), i32()];
-      const [sum, m2, last, ring] = [f64(), f64(), f64(n, Number.NaN), f64(capacity * n)];
-      call = (close) => k.bbandsColumn(n, close, at, count, head, until, run, sum, m2, last, ring, capacity - 1, period, stdDev);
-    } else if (prototype instanceof Atr) {
-      const { period } = prototype;
-      const [count, prevClose, atr] = [i32(), f64(), f64()];
-      call = (close, high, low) => k.atrColumn(n, close, high, low, at, count, prevClose, atr, period);
-    } else if (prototype instanceof Vwap) {
-      const { period } = prototype;
-      const capacity = nextPow2(period);
-      const [count, head, until, traded] = [i32(), i32(), i32(), i32()];
-      const [sumPv, sumVol, sumTp] = [f64(), f64(), f64()];
-      const [pvRing, volRing, tpRing] = [f64(capacity * n), f64(capacity * n), f64(capacity * n)];
-      call = (close, high, low, volume) => k.vwapColumn(
-        n, close, high, low, volume, at, count, head, until, traded, sumPv, sumVol, sumTp, pvRing, volRing, tpRing, capacity - 1, period,
-      );
-    } else if (prototype instanceof Stochastic) {
-      const { fastKPeriod, slowKPeriod, slowDPeriod } = prototype;
-      const capacity = nextPow2(fastKPeriod + 1);
-      const [bar, seen, maxHead, maxTail, minHead, minTail] = [i32(), i32(), i32(), i32(), i32(), i32()];
-      const [maxBar, maxVal, minBar, minVal] = [i32(capacity * n), f64(capacity * n), i32(capacity * n), f64(capacity * n)];
-      const kw = rollingColumns(f64, i32, n, slowKPeriod);
-      const dw = rollingColumns(f64, i32, n, slowDPeriod);
-      call = (close, high, low) => k.stochColumn(
-        n, close, high, low, at, bar, seen, maxHead, maxTail, minHead, minTail, maxBar, maxVal, minBar, minVal, capacity, fastKPeriod,
-        kw.count, kw.sum, kw.until, kw.head, kw.ring, kw.mask, slowKPeriod,
-        dw.count, dw.sum, dw.until, dw.head, dw.ring, dw.mask, slowDPeriod,
-      );
-    } else {
-      throw new TypeError(`no column kernel for indicator type ${prototype.type}`);
-    }
-    const staging = this.staging;
     return {
       value,
-      update: (close, high, low, volume) => call(
-        this.addressOf(close, staging[0]), this.addressOf(high, staging[1]), this.addressOf(low, staging[2]), this.addressOf(volume, staging[3]),
-      ),
+      update: (close, high, low, volume) => {
+        const [c, h, l, v] = this.rowAddresses(close, high, low, volume);
+        call(n, 0, n, c, h, l, v, plan.value, ...plan.state);
+      },
+    };
+  }
+
+  columns(prototypes: readonly StreamingIndicator[]): ColumnSet {
+    const planned = prototypes.map((prototype) => this.plan(prototype));
+    const calls = planned.map(({ plan }) => ({ plan, call: this.kernels[plan.fn] as ColumnExport }));
+    const n = this.symbols;
+    const helpers = this.helpers;
+    const cuts = symbolCuts(n, this.threads);
+    for (const { plan } of planned) {
+      helpers?.register(cuts.slice(1, -1).map((from, i) => ({ type: 'column', symbols: n, from, to: cuts[i + 2], column: plan })));
+    }
+    const own = cuts[1];
+    return {
+      values: planned.map(({ value }) => value),
+      update: (close, high, low, volume) => {
+        const row = this.rowAddresses(close, high, low, volume);
+        const [c, h, l, v] = row;
+        helpers?.start(HelperJob.COLUMNS, 0, row);
+        for (const { plan, call } of calls) call(n, 0, own, c, h, l, v, plan.value, ...plan.state);
+        helpers?.finish();
+      },
     };
   }
 
@@ -150,6 +112,38 @@ export class WasmScanKernels implements ScanKernels {
     if (zTo !== z) z.set(zTo.subarray(0, values.length));
   }
 
+  crossSections(jobs: readonly CrossSectionJob[]): () => void {
+    const helpers = this.helpers;
+    const here = (list: readonly CrossSectionJob[]) => (): void => {
+      for (const job of list) this.crossSection(job.values, job.rank, job.z);
+    };
+    // A helper reads its inputs in the memory: a list with an input elsewhere runs on this thread alone.
+    if (helpers === undefined || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
+    const cuts = jobCuts(jobs.length, this.threads);
+    const own = here(jobs.slice(0, cuts[1]));
+    // Each helper writes into the memory: into the outputs themselves when they are there, else into arrays of
+    // its own that this thread copies out once it is done.
+    const copies: Array<{ readonly from: Float64Array; readonly to: Float64Array }> = [];
+    const output = (target: Float64Array): number => {
+      if (this.memory.holds(target)) return target.byteOffset;
+      const from = this.array(target.length);
+      copies.push({ from, to: target });
+      return from.byteOffset;
+    };
+    const id = ++this.lists;
+    helpers.register(cuts.slice(1, -1).map((first, i) => ({
+      type: 'crossSections',
+      id,
+      jobs: jobs.slice(first, cuts[i + 2]).map((job) => ({ input: job.values.byteOffset, n: job.values.length, rank: output(job.rank), z: output(job.z) })),
+    })));
+    return () => {
+      helpers.start(HelperJob.CROSS_SECTIONS, id);
+      own();
+      helpers.finish();
+      for (const { from, to } of copies) to.set(from);
+    };
+  }
+
   /**
    * The rank alone, its introsort given `introsortDepth` quicksort levels before it turns to its heapsort (tests
    * pass 0 to prove the heapsort; -1, what crossSection passes, is 2 log2 of the bucket).
@@ -158,10 +152,66 @@ export class WasmScanKernels implements ScanKernels {
     this.rankAt(this.addressOf(values, this.staging[4]), values.length, out, introsortDepth);
   }
 
+  /** Stops the helper threads, if any. */
+  close(): void {
+    this.helpers?.close();
+  }
+
   private rankAt(input: number, n: number, out: Float64Array, depth: number): void {
     const to = this.memory.holds(out) ? out : this.rankOut;
     this.kernels.rank(input, n, to.byteOffset, this.rankWork, this.symbols, depth);
     if (to !== out) out.set(to.subarray(0, n));
+  }
+
+  /** The state arrays of `prototype`'s column kernel, laid out and initialised, and its `value`. */
+  private plan(prototype: StreamingIndicator): { plan: ColumnPlan; value: Float64Array } {
+    const n = this.symbols;
+    const value = this.f64(n, Number.NaN);
+    const i32 = (length = n): number => this.i32(length);
+    const f64 = (length = n, fill = 0): number => this.f64(length, fill).byteOffset;
+    const column = (fn: string, state: number[]): { plan: ColumnPlan; value: Float64Array } => ({ plan: { fn, value: value.byteOffset, state }, value });
+    if (prototype instanceof Sma) {
+      const ring = rollingColumns(f64, i32, n, prototype.period);
+      return column('smaColumn', [ring.count, ring.sum, ring.until, ring.head, ring.ring, ring.mask, prototype.period]);
+    }
+    if (prototype instanceof Ema) return column('emaColumn', [i32(), f64(), prototype.period]);
+    if (prototype instanceof Rsi) return column('rsiColumn', [i32(), f64(), f64(), f64(), prototype.period]);
+    if (prototype instanceof Macd) {
+      const { fastPeriod, slowPeriod, signalPeriod } = prototype;
+      return column('macdColumn', [i32(), f64(), f64(), f64(), f64(), f64(), f64(), fastPeriod, slowPeriod, signalPeriod]);
+    }
+    if (prototype instanceof BollingerBands) {
+      const capacity = nextPow2(prototype.period);
+      // count, head, until, run; sum, m2, last (NaN), ring.
+      const state = [i32(), i32(), i32(), i32(), f64(), f64(), f64(n, Number.NaN), f64(capacity * n)];
+      return column('bbandsColumn', [...state, capacity - 1, prototype.period, prototype.stdDev]);
+    }
+    if (prototype instanceof Atr) return column('atrColumn', [i32(), f64(), f64(), prototype.period]);
+    if (prototype instanceof Vwap) {
+      const capacity = nextPow2(prototype.period);
+      // count, head, until, traded; sumPv, sumVol, sumTp; the pv, volume and typical-price rings.
+      const state = [i32(), i32(), i32(), i32(), f64(), f64(), f64(), f64(capacity * n), f64(capacity * n), f64(capacity * n)];
+      return column('vwapColumn', [...state, capacity - 1, prototype.period]);
+    }
+    if (prototype instanceof Stochastic) {
+      const { fastKPeriod, slowKPeriod, slowDPeriod } = prototype;
+      const capacity = nextPow2(fastKPeriod + 1);
+      // bar, seen, the deques' heads and tails; their bars and values, `capacity` a symbol.
+      const deques = [i32(), i32(), i32(), i32(), i32(), i32(), i32(capacity * n), f64(capacity * n), i32(capacity * n), f64(capacity * n)];
+      const k = rollingColumns(f64, i32, n, slowKPeriod);
+      const d = rollingColumns(f64, i32, n, slowDPeriod);
+      return column('stochColumn', [
+        ...deques, capacity, fastKPeriod,
+        k.count, k.sum, k.until, k.head, k.ring, k.mask, slowKPeriod,
+        d.count, d.sum, d.until, d.head, d.ring, d.mask, slowDPeriod,
+      ]);
+    }
+    throw new TypeError(`no column kernel for indicator type ${prototype.type}`);
+  }
+
+  private rowAddresses(close: Float64Array, high: Float64Array, low: Float64Array, volume: Float64Array): [number, number, number, number] {
+    const staging = this.staging;
+    return [this.addressOf(close, staging[0]), this.addressOf(high, staging[1]), this.addressOf(low, staging[2]), this.addressOf(volume, staging[3])];
   }
 
   /** `values`' address in the memory: its own, or `staging`'s after a copy into it. */
@@ -185,6 +235,25 @@ export class WasmScanKernels implements ScanKernels {
   }
 }
 
+/** Doubles of one rank workspace for `symbols` values. */
+function rankWorkspaceDoubles(kernels: ScanExports, symbols: number): number {
+  return Math.ceil(kernels.rankWorkspaceBytes(symbols) / 8);
+}
+
+/** Where `threads` threads split `n` symbols: [0, ..., n], inner cuts on multiples of 8 (a cache line of doubles). */
+export function symbolCuts(n: number, threads: number): number[] {
+  return Array.from({ length: threads + 1 }, (_, i) => (i === threads ? n : Math.min(n, Math.round((i * n) / threads / 8) * 8)));
+}
+
+/** Where `threads` threads split `jobs` cross-sections: [0, ..., jobs]; this thread, which also copies the helpers' outputs, takes the fewest. */
+export function jobCuts(jobs: number, threads: number): number[] {
+  const base = Math.floor(jobs / threads);
+  const extra = jobs % threads;
+  const cuts = [0];
+  for (let t = 0; t < threads; t++) cuts.push(cuts[t] + base + (t > 0 && t <= extra ? 1 : 0));
+  return cuts;
+}
+
 /** The arrays of a RollingSumColumns (column-kernels.ts) over `n` symbols, for `period`. */
 function rollingColumns(
   f64: (length?: number) => number, i32: (length?: number) => number, n: number, period: number,
@@ -194,13 +263,18 @@ function rollingColumns(
 }
 
 /**
- * Loads build/wasm/scan.wasm (or from `dir`) on a memory of its own, for `symbols` symbols; rejects with an Error
- * naming the file and `npm run build:wasm` when the build has not run.
+ * Loads build/wasm/scan.wasm (or from `dir`) on a memory of its own, for `symbols` symbols, the work split over
+ * `threads` threads (this one and threads - 1 helpers); rejects with an Error naming the file and `npm run
+ * build:wasm` when the build has not run, or the helper's error when one does not start.
  */
-export async function openWasmScanKernels(symbols: number, dir = defaultWasmDir()): Promise<WasmScanKernels> {
+export async function openWasmScanKernels(symbols: number, dir = defaultWasmDir(), threads = 1): Promise<WasmScanKernels> {
   const module = await compileKernelModule(join(dir, 'scan.wasm'));
   // The heap starts above the module's static data; an instance on a scratch memory tells where that ends.
   const base = instantiateKernels<ScanExports>(module, new SharedWasmMemory(0).memory).heapBase();
   const memory = new SharedWasmMemory(base);
-  return new WasmScanKernels(instantiateKernels<ScanExports>(module, memory.memory), memory, symbols);
+  const kernels = instantiateKernels<ScanExports & Record<string, unknown>>(module, memory.memory);
+  const helpers = threads > 1
+    ? await ScanHelpers.open(module, memory.memory, threads - 1, symbols, () => memory.allocate(rankWorkspaceDoubles(kernels, symbols)))
+    : undefined;
+  return new WasmScanKernels(kernels, memory, symbols, helpers);
 }

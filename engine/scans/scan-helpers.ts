@@ -1,0 +1,139 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import type { WasmMemory } from '../batch/wasm-memory.ts';
+import { spawnWorker } from '../threads/spawn-worker.ts';
+import { HELPER_SLOTS, HelperJob, HelperSlot, type HelperMessage, type HelperPlanMessage, type HelperWorkerData } from './scan-helper-protocol.ts';
+
+const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './scan-helper.worker.ts' : './scan-helper.worker.js', import.meta.url);
+
+/** How long a helper may take to start (tsx transpiles a .ts worker's graph: ~0.2 s, more on a loaded machine). */
+const START_TIMEOUT_MS = 30_000;
+/** How long a job may take before its helper is given up (a job is milliseconds; this is a dead or stuck thread). */
+const JOB_TIMEOUT_MS = 5_000;
+
+/**
+ * The helper threads of one scan thread (the `workers` backend's scan: scan-kernels-choice.ts): each runs
+ * scan.wasm on the scan thread's memory and takes a share of each job, while the scan thread does its own share
+ * (wasm-scan-kernels.ts). A job is handed over in the control block (scan-helper-protocol.ts): an atomic bump and
+ * a notify, no message; what a job means (the columns, the cross-section lists) was sent once before, by port.
+ *
+ * Blocking on purpose: `finish` waits (Atomics.wait) for every helper, as the scan thread has nothing else to do
+ * meanwhile. A helper that throws or does not answer within JOB_TIMEOUT_MS makes `finish` throw, and every later
+ * job too: the state a helper was writing is then unknown, so the scans stop rather than go on with wrong values
+ * (the engine counts them as failed and keeps trading).
+ */
+export class ScanHelpers {
+  private readonly control: Int32Array;
+  private readonly rows: Uint32Array[];
+  /** Plan messages posted to each helper (each registration sends one to every helper). */
+  private plans = 0;
+  private seq = 0;
+  private broken: string | undefined;
+
+  private constructor(private readonly workers: readonly Worker[], private readonly ports: readonly MessagePort[], control: Int32Array) {
+    this.control = control;
+    this.rows = workers.map((_, i) => new Uint32Array(control.buffer, (i * HELPER_SLOTS + HelperSlot.ROW) * 4, 4));
+    workers.forEach((worker, i) => worker.on('error', (error: Error) => {
+      this.broken ??= `scan helper ${i} died: ${error.message}`;
+    }));
+  }
+
+  get count(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Starts `count` helpers on `memory` (scan.wasm's `module`), each with its rank workspace from `rankWork(i)`, for up
+   * to `capacity` values; resolves once each has instantiated the module.
+   */
+  static async open(module: object, memory: WasmMemory, count: number, capacity: number, rankWork: (helper: number) => number): Promise<ScanHelpers> {
+    const control = new Int32Array(new SharedArrayBuffer(count * HELPER_SLOTS * 4));
+    const workers: Worker[] = [];
+    const ports: MessagePort[] = [];
+    try {
+      for (let index = 0; index < count; index++) {
+        const channel = new MessageChannel();
+        const data: HelperWorkerData = { module, memory, control, index, rankWork: rankWork(index), capacity, port: channel.port2 };
+        const worker = spawnWorker(WORKER_MODULE, data, { name: `nexus-scan-helper-${index}`, transferList: [channel.port2] });
+        worker.unref();
+        workers.push(worker);
+        ports.push(channel.port1);
+        let failure: Error | undefined;
+        worker.once('error', (error: Error) => void (failure = error));
+        // The port is never started (no listener): messages are read with receiveMessageOnPort, here and in finish.
+        const deadline = performance.now() + START_TIMEOUT_MS;
+        while (receiveMessageOnPort(channel.port1) === undefined) {
+          if (failure !== undefined) throw new Error(`scan helper ${index} failed to start: ${failure.message}`);
+          if (performance.now() > deadline) throw new Error(`scan helper ${index} did not start within ${START_TIMEOUT_MS} ms`);
+          await sleep(5);
+        }
+      }
+    } catch (error) {
+      for (const worker of workers) void worker.terminate();
+      throw error;
+    }
+    return new ScanHelpers(workers, ports, control);
+  }
+
+  /** Sends helper `i` the i-th of `messages` (one per helper); a later job's PLAN makes the helper take it in first. */
+  register(messages: readonly HelperPlanMessage[]): void {
+    if (messages.length !== this.ports.length) throw new RangeError(`${messages.length} plan messages for ${this.ports.length} helpers`);
+    messages.forEach((message, i) => this.ports[i].postMessage(message));
+    this.plans++;
+  }
+
+  /** Starts a job on every helper: COLUMNS with the row's addresses, or CROSS_SECTIONS of list `list`. */
+  start(kind: typeof HelperJob.COLUMNS | typeof HelperJob.CROSS_SECTIONS, list: number, row?: readonly [number, number, number, number]): void {
+    this.throwIfBroken();
+    const control = this.control;
+    this.seq++;
+    for (let i = 0; i < this.workers.length; i++) {
+      const base = i * HELPER_SLOTS;
+      if (row !== undefined) this.rows[i].set(row);
+      Atomics.store(control, base + HelperSlot.KIND, kind);
+      Atomics.store(control, base + HelperSlot.ARG, list);
+      Atomics.store(control, base + HelperSlot.PLAN, this.plans);
+      Atomics.store(control, base + HelperSlot.SEQ, this.seq);
+      Atomics.notify(control, base + HelperSlot.SEQ);
+    }
+  }
+
+  /** Waits for every helper to finish the job `start` began; throws if one failed or did not answer. */
+  finish(): void {
+    const control = this.control;
+    for (let i = 0; i < this.workers.length; i++) {
+      const base = i * HELPER_SLOTS;
+      const deadline = performance.now() + JOB_TIMEOUT_MS;
+      for (;;) {
+        const done = Atomics.load(control, base + HelperSlot.DONE);
+        if (done === this.seq) break;
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          this.broken = `scan helper ${i} did not finish a job within ${JOB_TIMEOUT_MS} ms`;
+          break;
+        }
+        Atomics.wait(control, base + HelperSlot.DONE, done, left);
+      }
+      if (this.broken === undefined && Atomics.load(control, base + HelperSlot.FAILED) === 1) {
+        const message = (receiveMessageOnPort(this.ports[i])?.message as HelperMessage | undefined);
+        this.broken = `scan helper ${i} failed: ${message?.type === 'error' ? message.message : 'no message'}`;
+      }
+    }
+    this.throwIfBroken();
+  }
+
+  /** Stops every helper (they exit at their next wake). */
+  close(): void {
+    for (let i = 0; i < this.workers.length; i++) {
+      const base = i * HELPER_SLOTS;
+      Atomics.store(this.control, base + HelperSlot.KIND, HelperJob.STOP);
+      Atomics.add(this.control, base + HelperSlot.SEQ, 1);
+      Atomics.notify(this.control, base + HelperSlot.SEQ);
+      this.ports[i].close();
+    }
+  }
+
+  private throwIfBroken(): void {
+    if (this.broken !== undefined) throw new Error(`${this.broken}; the scans stop, as the state it was writing is unknown`);
+  }
+}
