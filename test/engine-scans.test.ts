@@ -34,13 +34,13 @@ describe.each([
     const feed = new Publisher({ linger: 0 });
     await feed.bind('tcp://127.0.0.1:*');
     closers.push(() => feed.close());
-    // The order gateway: the orders of the onBar strategy (inline only: its cross-section needs every symbol).
+    // The order gateway: the orders of the onBar strategies (strategies 1 and 2), each of them once.
     const gateway = new OrderSink({ ordersBind: 'tcp://127.0.0.1:*', clockNs: monoNowNs, detectDuplicates: true });
     const gatewayAddress = (await gateway.open()) ?? '';
-    const barOrders: Array<{ symbol: string; side: number; quantity: number }> = [];
+    const barOrders: Array<{ strategy: number; symbol: string; side: number; quantity: number }> = [];
     const bySymbolId = new Map(SYMBOLS.map((symbol) => [symbolId(symbol), symbol]));
     gateway.onOrder = (order) => {
-      if (order.strategyId === 1) barOrders.push({ symbol: bySymbolId.get(order.symbolId) ?? '?', side: order.side, quantity: order.quantity });
+      if (order.strategyId !== 0) barOrders.push({ strategy: order.strategyId, symbol: bySymbolId.get(order.symbolId) ?? '?', side: order.side, quantity: order.quantity });
     };
     const gatewayRun = gateway.run();
     closers.push(() => {
@@ -48,11 +48,12 @@ describe.each([
       void gatewayRun;
     });
     const leader = { name: 'leader', module: fileURLToPath(new URL('../engine/strategy/fixtures/bar-leader.mjs', import.meta.url)) };
-    await loadStrategyModules([leader]);
+    const unchecked = { name: 'unchecked', module: fileURLToPath(new URL('../engine/strategy/fixtures/bar-leader-unchecked.mjs', import.meta.url)) };
+    await loadStrategyModules([leader, unchecked]);
     const config = parseEngineConfig({
       symbols: SYMBOLS,
       indicators: [{ name: 'ema-2', type: 'ema', params: { period: 2 } }, { name: 'rsi-2', type: 'rsi', params: { period: 2 } }],
-      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }, ...(pipeline.layout === 'inline' ? [leader] : [])],
+      strategies: [{ name: 'probe', type: 'probe', params: { orderQuantity: 1 } }, leader, unchecked],
       risk: { maxOrderQty: 10, maxPosition: 1000, maxNotional: 1e9, priceBandBps: 5000, ordersEnabled: true },
       zeromq: {
         endpoints: [
@@ -86,11 +87,17 @@ describe.each([
       writer.append(symbolId(SYMBOLS[s]), TickKind.Trade, price, 10, atNs, monoNowNs());
       await feed.send([Buffer.from(SYMBOLS[s]), writer.finish(monoNowNs())]);
     };
-    /** The next scan report, passing over the probe strategy's signals. */
+    /** The next scan report, passing over the probe strategy's signals; on a timeout, the engine's scan counts say why. */
     const nextReport = async (): Promise<ScanReport> => {
-      for (;;) {
-        const [topic, body] = await consumer.receive();
-        if (topic.toString() === 'scan') return JSON.parse(body.toString()) as ScanReport;
+      try {
+        for (;;) {
+          const [topic, body] = await consumer.receive();
+          if (topic.toString() === 'scan') return JSON.parse(body.toString()) as ScanReport;
+        }
+      } catch (error) {
+        const metrics = await (await fetch(`${engine.endpoints.metrics ?? ''}/metrics`)).text();
+        const scans = metrics.split('\n').filter((line) => /^nexus_engine_(scans_total|bars_closed_total|other_shard)/.test(line));
+        throw new Error(`no scan report: ${(error as Error).message}; ${scans.join(', ')}`, { cause: error });
       }
     };
     // Both sockets join asynchronously: trades of the first interval until the probe's signals come back.
@@ -123,12 +130,17 @@ describe.each([
     // AMZN's per-bar EMA(2): seeded with the mean of its bars 100, 98 (99), then (100 - 99) * 2/3 + 99.
     expect(reports[2].top[0].indicators['ema-2'].value).toBeCloseTo(99 + 2 / 3, 12);
     expect(reports[2].correlation?.window).toBe(2);
-    if (pipeline.layout === 'inline') {
-      // onBar at each close, with the scan the report shows: bar 1's leader NVDA, bar 2's AMZN (98 -> 100).
-      await eventually(() => barOrders.length, { timeoutMs: 10_000, until: (n) => n >= 2, what: 'the onBar strategy\'s orders' });
-      expect(barOrders).toEqual([{ symbol: 'NVDA', side: 1, quantity: 1 }, { symbol: 'AMZN', side: 1, quantity: 1 }]);
-    }
+    // onBar at each close, with the scan the report shows: bar 1's leader NVDA, bar 2's AMZN (98 -> 100). In the
+    // workers layout each of the two shards runs both strategies, and each order is still sent once: the shard that
+    // decides for the symbol sends it; the other's instance of `unchecked` decided too, and was counted, not sent.
+    await eventually(() => barOrders.length, { timeoutMs: 10_000, until: (n) => n >= 4, what: 'the onBar strategies\' orders' });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // room for a duplicate to arrive, if one were sent
+    const byStrategy = (strategy: number): unknown[] => barOrders.filter((o) => o.strategy === strategy).map(({ strategy: _s, ...order }) => order);
+    for (const strategy of [1, 2]) expect(byStrategy(strategy)).toEqual([{ symbol: 'NVDA', side: 1, quantity: 1 }, { symbol: 'AMZN', side: 1, quantity: 1 }]);
+    expect(gateway.counts.duplicates).toBe(0);
     const metrics = await (await fetch(`${engine.endpoints.metrics ?? ''}/metrics`)).text();
+    // Inline one instance decides for every symbol; with two shards, `unchecked`'s other instance decided both bars.
+    expect(metrics).toContain(`nexus_engine_other_shard_decisions_total ${pipeline.layout === 'inline' ? 0 : 2}`);
     expect(metrics).toContain('nexus_engine_bars_closed_total 3');
     expect(metrics).toContain(`nexus_engine_indicator_backend{backend="${backend}"} 1`);
     expect(metrics).toContain('nexus_engine_indicator_backend{backend="js"} 0');
@@ -141,7 +153,7 @@ describe.each([
 });
 
 describe('onBar strategies', () => {
-  it('need the inline layout and scans: the engine refuses them otherwise, naming the strategy', async () => {
+  it('need scans: the engine refuses them otherwise, naming the strategy', async () => {
     const leader = { name: 'leader', module: fileURLToPath(new URL('../engine/strategy/fixtures/bar-leader.mjs', import.meta.url)) };
     await loadStrategyModules([leader]);
     const document = {
@@ -152,9 +164,6 @@ describe('onBar strategies', () => {
       metrics: { port: 0, host: '127.0.0.1' },
       warmupTicks: 0,
     };
-    const scans = { barIntervalMs: 1000, panelBars: 16 };
-    expect(() => new Engine({ config: parseEngineConfig({ ...document, pipeline: { layout: 'workers', workers: 2 }, scans }), clockNs: monoNowNs, log: () => undefined }))
-      .toThrow('pipeline.layout: strategy leader has an onBar handler, which needs the inline layout (a bar\'s cross-section spans every symbol)');
     expect(() => new Engine({ config: parseEngineConfig(document), clockNs: monoNowNs, log: () => undefined }))
       .toThrow('strategies[0]: leader has an onBar handler: configure scans (docs/scans.md) to give it bars');
   });

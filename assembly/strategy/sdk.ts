@@ -105,9 +105,21 @@ export function barReturnRank(s: i32): f64 {
 export function barReturnZ(s: i32): f64 {
   return scanAt(2, s);
 }
-/** onBar only: symbol `s`'s position as the bar closed (this call's orders do not move it). */
+/**
+ * onBar only: symbol `s`'s position as the bar closed (this call's orders do not move it); NaN for a symbol this
+ * instance does not decide for (see `handles`).
+ */
 export function positionOf(s: i32): f64 {
   return scanAt(3, s);
+}
+/**
+ * onBar only: whether this instance of the strategy decides for symbol `s`: every symbol inline and in a backtest;
+ * in the workers layout its shard's (each shard runs its own instance, all seeing the whole scan). Orders for
+ * another symbol are not sent (docs/strategy-sdk.md).
+ */
+export function handles(s: i32): bool {
+  const position = positionOf(s);
+  return position == position;
 }
 /**
  * onBar: scanned indicator `k`'s first output for symbol `s` (NaN: none yet), its rank and its z-score. `k` is the

@@ -97,7 +97,8 @@ function expectDocumented(
     if (row.present === 'per shard' || row.present === 'per strategy' || row.present === 'once disabled') continue; // checked where a list holds them, above
     const expected = row.present === 'always' || (row.present === 'while unhealthy' && conditions.unhealthy) ||
       (row.present === 'workers layout' && conditions.workers) || (row.present === 'when warm' && conditions.warm) ||
-      (row.present === 'on gpu' && conditions.gpu === true) || (row.present === 'warm, with scans' && conditions.warm && conditions.scans === true);
+      (row.present === 'on gpu' && conditions.gpu === true) || (row.present === 'warm, with scans' && conditions.warm && conditions.scans === true) ||
+      (row.present === 'with scans' && conditions.scans === true);
     expect(fields.has(path), `status field ${path} (${row.present}) in a body ${JSON.stringify(conditions)}`).toBe(expected);
   }
   return [...fields.keys()];

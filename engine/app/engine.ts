@@ -25,7 +25,7 @@ import { ControlStatus, RejectReason, rejectReasonNames } from '../wire/layout.t
 import { SymbolTable, symbolId } from '../wire/symbol-id.ts';
 import { parseOwnershipRequest } from '../ownership/ownership-request.ts';
 import { SymbolOwnership, UNOWNED, type OwnedShard } from '../ownership/symbol-ownership.ts';
-import { checkBarHandlers } from '../strategy/factory.ts';
+import { anyBarHandlers, checkBarHandlers } from '../strategy/factory.ts';
 import type { BarScan } from '../strategy/sdk.ts';
 import { strategyOrigin } from '../strategy/strategy.ts';
 import { withTimeout } from '../clock/with-timeout.ts';
@@ -124,7 +124,7 @@ export class Engine {
     const signalsEndpoint = endpointFor(config, 'signals');
     if (ordersEndpoint === undefined) throw new Error('config has no orders endpoint');
     this.publisher = new OrderPublisher(ordersEndpoint, signalsEndpoint);
-    // Strategies with onBar need scans and the inline layout: refused here, before any thread starts.
+    // Strategies with onBar need scans: refused here, before any thread starts.
     checkBarHandlers(config);
     this.scans = config.scans === undefined ? undefined : this.startScans(config.scans);
     this.indicatorBackend = config.scans?.correlation === undefined
@@ -166,6 +166,7 @@ export class Engine {
         counters.ordersEnabled = this.risk.ordersEnabled ? 1 : 0;
         counters.ready = this.ready ? 1 : 0;
         counters.unownedDecisions = processor.unownedDecisions;
+        counters.otherShardDecisions = processor.otherShardDecisions;
         counters.ownedSymbols = this.ownership.ownedSymbolCount();
         counters.warmStartState = WARM_START_STATES.indexOf(this.warmStart.state);
         counters.warmStartBackend = WARM_START_BACKENDS.indexOf(this.warmStart.backend ?? 'none');
@@ -214,6 +215,7 @@ export class Engine {
       onStrategyFault: (strategy, reason) => this.onStrategyFault(strategy, reason),
       onWorkerFailure: (worker, error) => this.onPipelineFailure(worker, error),
       ...(this.scans === undefined ? {} : { trades: this.scans }),
+      ...(this.scans === undefined || !anyBarHandlers(config) ? {} : { barScans: this.scans.results }),
     });
     const marketData = endpointFor(config, 'marketData');
     if (marketData === undefined) throw new Error('config has no marketData endpoint');
@@ -316,11 +318,13 @@ export class Engine {
       settings: scanSettingsOf(config, settings),
       topSymbols: settings.topSymbols,
       backend: config.backend,
-      // Each scan to the strategies' onBar (inline only: checkBarHandlers refuses onBar strategies with workers), stamped
-      // with the trade that closed the bar; none once a drain has begun (its report is final) or before ready.
-      ...(config.pipeline.layout === 'inline'
-        ? { onScan: (scan: BarScan, stamp: number) => {
-          if (this.ready && this.draining === undefined) this.pipeline.deliverBar(scan, stamp);
+      // Each scan to the strategies' onBar, stamped with the trade that closed the bar; none once a drain has begun
+      // (its report is final) or before ready. Inline they run here and now; in the workers layout on every shard,
+      // the result set held until all have (the promise).
+      ...(anyBarHandlers(config)
+        ? { onScan: (scan: BarScan, stamp: number, slot: number): void | Promise<void> => {
+          if (this.ready && this.draining === undefined) return this.pipeline.deliverBar(scan, stamp, slot);
+          return undefined;
         } }
         : {}),
       onBackendFallback: (message, fallbacks) => {
@@ -446,6 +450,7 @@ export class Engine {
         queued: this.publisher.orders.pendingRecords,
         undelivered: this.publisher.orders.stats.droppedRecords,
         unownedDecisions: processor.unownedDecisions,
+        otherShardDecisions: processor.otherShardDecisions,
       },
       signals: processor.signals.reduce((sum, n) => sum + n, 0),
       strategies: this.options.config.strategies.map((strategy, i) => {

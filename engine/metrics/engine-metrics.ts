@@ -83,6 +83,8 @@ export class EngineCounters {
   ready = 0;
   /** Decisions to trade a symbol the engine does not own (ownership.mode assigned): not sent. */
   unownedDecisions = 0;
+  /** onBar decisions for a symbol another shard handles (workers layout). */
+  otherShardDecisions = 0;
   /** Symbols the engine may send orders for now (every symbol under ownership.mode all). */
   ownedSymbols = 0;
   /** The start's warm start, as an index of WARM_START_STATES: none configured, warm, or cold after a problem. */
@@ -476,6 +478,8 @@ export class EngineMetrics {
     this.gauge('ready', '1 while the engine is ready to trade, else 0.', [], one(() => c.ready));
     this.counter('unowned_decisions_total', 'Decisions to trade a symbol another pod owns (or none does): computed and measured, never sent.', [],
       one(() => c.unownedDecisions));
+    this.counter('other_shard_decisions_total', 'onBar decisions (workers layout) for a symbol another shard\'s instance of the strategy decides for: not sent (BarContext.handles).', [],
+      one(() => c.otherShardDecisions));
     this.gauge('owned_symbols', 'Symbols this engine may send orders for now (shards granted by the operator, or every symbol when ownership.mode is all).', [],
       one(() => c.ownedSymbols));
     this.gauge('warm_start', 'How this engine started, 1 for the state that holds: none (no history configured), warm (indicators seeded from history), cold (the history was unusable and history.onError is coldStart).',

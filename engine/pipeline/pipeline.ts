@@ -1,3 +1,4 @@
+import type { BarScanResults } from '../scans/scan-thread.ts';
 import type { TradePrint } from '../bars/bar-aggregator.ts';
 import type { BarScan } from '../strategy/sdk.ts';
 import type { EngineConfig, PipelineLayout } from '../config/engine-config.ts';
@@ -68,11 +69,12 @@ export interface Pipeline {
   /** Fills each ring's occupancy (0..1) and dropped count, indexed like `ringNames`. */
   readRings(occupancy: Float64Array, dropped: Float64Array): void;
   /**
-   * A bar close's universe scan for the strategies' onBar handlers, at `timeNs` on their clock; their orders are
-   * published before it returns (or with the frame, when it is called while a frame is processed: a backtest's
-   * scans). Only the inline layout has onBar strategies (the engine refuses them with workers).
+   * A bar close's universe scan (in the scan thread's result set `slot`) for the strategies' onBar handlers, at
+   * `timeNs` on their clock. Inline, their orders are published before it returns (or with the frame, when it is
+   * called while a frame is processed: a backtest's scans). In the workers layout every shard runs it on its own
+   * thread, in order with its ticks, and the promise settles once all have (the result set may then be reused).
    */
-  deliverBar(scan: BarScan, timeNs: number): void;
+  deliverBar(scan: BarScan, timeNs: number, slot: number): void | Promise<void>;
   /**
    * After intake has stopped: processes every tick already accepted, publishes everything produced and stops
    * background threads. Bounded by `timeoutMs`; whatever could not be processed by then is counted as dropped.
@@ -128,4 +130,6 @@ export interface PipelineDeps {
   readonly onStrategyFault?: (strategy: number, reason: string) => void;
   /** Bars for the scans, when configured. */
   readonly trades?: TradeObserver;
+  /** The scans' result sets, with onBar strategies: the workers layout hands them to its workers (deliverBar). */
+  readonly barScans?: BarScanResults;
 }

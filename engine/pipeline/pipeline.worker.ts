@@ -38,6 +38,9 @@ const shard = new ShardWorker({
     const message: PipelineWorkerStrategyFault = { type: 'strategyFault', strategy, reason };
     parentPort?.postMessage(message);
   },
+  ...(data.bars === undefined ? {} : {
+    bars: { results: data.bars.results, workerIndex: data.workerIndex, workers: data.config.pipeline.workers, acks: new Int32Array(data.bars.acks) },
+  }),
 });
 const jit = runShardWarmup(data.config, monoNowNs, data.warmupTicks);
 const workers = data.config.pipeline.workers;

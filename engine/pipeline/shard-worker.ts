@@ -11,7 +11,9 @@ import { TICK_PRICE, TICK_PUBLISH_NS, TICK_SIZE } from '../strategy/strategy-con
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import { SyntheticTicks, WARMUP_BATCH_TICKS, type WarmupReport } from './warmup.ts';
-import { OUTPUT_SLOT_BYTES, TICK_SLOT_BYTES, TickField, writeTickSlot } from './worker-slots.ts';
+import { BAR_RECORD, OUTPUT_SLOT_BYTES, TICK_SLOT_BYTES, TickField, writeTickSlot } from './worker-slots.ts';
+import { barScanOf, type MutableBarScan } from '../scans/bar-scan-view.ts';
+import type { BarScanResults } from '../scans/scan-thread.ts';
 import type { BatchLatencyRecorder } from '../metrics/shared-latency.ts';
 import { OwnershipCells, SymbolOwnership, UNOWNED } from '../ownership/symbol-ownership.ts';
 
@@ -40,6 +42,12 @@ export interface ShardWorkerOptions {
   readonly positions?: Float64Array;
   /** Told once per strategy a fault disables, by strategy index (the thread entry posts it to the main thread). */
   readonly onStrategyFault?: (strategy: number, reason: string) => void;
+  /**
+   * With onBar strategies: the scan thread's result sets, this worker's index among `workers` (its onBar
+   * instances decide for its shard's symbols: TickProcessorOptions.handledSymbols), and the cells where each worker
+   * counts the bar records it has run (`acks[workerIndex]`, notified: WorkersPipeline.deliverBar waits on them).
+   */
+  readonly bars?: { readonly results: BarScanResults; readonly workerIndex: number; readonly workers: number; readonly acks: Int32Array };
 }
 
 /**
@@ -84,6 +92,10 @@ export class ShardWorker {
   /** This worker's copy of the ownership cells, read by its processor. */
   private readonly owned: OwnershipCells;
   private readonly engineOwnership: OwnershipCells;
+  /** Per scan result set, its BarScan view (onBar); empty without onBar strategies. */
+  private readonly barViews: MutableBarScan[];
+  /** Bar records run so far (published to the acks cell at the end of their batch). */
+  private barsRun = 0;
 
   constructor(private readonly options: ShardWorkerOptions) {
     const { config, counters, control } = options;
@@ -106,7 +118,12 @@ export class ShardWorker {
         onStrategyFault: (index, _strategy, reason) => options.onStrategyFault?.(index, reason),
       }),
       ...(options.heapGuard === undefined ? {} : { heapGuard: options.heapGuard }),
+      ...(options.bars === undefined ? {} : {
+        handledSymbols: Uint8Array.from(config.symbols, (_, s) => (shardOfSymbol(s, options.bars?.workers ?? 1) === options.bars?.workerIndex ? 1 : 0)),
+      }),
     });
+    const results = options.bars?.results;
+    this.barViews = results === undefined ? [] : results.slots.map((arrays) => barScanOf(arrays, results.names, results.correlationSymbols));
     this.generation = control.generation() - 1; // applied before the first batch
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   }
@@ -144,10 +161,15 @@ export class ShardWorker {
     const stride = input.slotF64;
     // The tick goes to the processor in its register: no double crosses the call (engine/indicators/indicator.ts).
     const register = processor.tick;
+    const barsBefore = this.barsRun;
     for (let k = 0; k < ready; k++) {
       const base = input.slotIndexAt(k) * stride;
       const symbolIndex = i32[2 * base + TickField.SymbolIndexI32];
       const kind = i32[2 * base + TickField.KindI32];
+      if (kind === BAR_RECORD) {
+        this.runBar(symbolIndex, f64[base + TickField.Size], f64[base + TickField.Price], f64[base + TickField.PublishMonoNs]);
+        continue;
+      }
       register[TICK_PRICE] = f64[base + TickField.Price];
       register[TICK_PUBLISH_NS] = f64[base + TickField.PublishMonoNs];
       if (kind === TickKind.Trade) {
@@ -160,9 +182,25 @@ export class ShardWorker {
     }
     this.options.counters.publish(this.counters);
     this.sink.publish();
+    // After the batch's orders are out: the main thread may hand the scan's result set to the scan thread again.
+    const bars = this.options.bars;
+    if (bars !== undefined && this.barsRun !== barsBefore) {
+      Atomics.store(bars.acks, bars.workerIndex, this.barsRun);
+      Atomics.notify(bars.acks, bars.workerIndex);
+    }
     // After the hand-off of the batch's orders to the main thread, as inline takes it after the frame's flush.
     processor.finishDecisions();
     input.release(ready);
+  }
+
+  /** A bar record: the shard's onBar strategies on result set `slot` (its arrays stay put until this shard acks). */
+  private runBar(slot: number, bar: number, barStartNs: number, closingStamp: number): void {
+    this.barsRun++;
+    const view = this.barViews[slot];
+    if (view === undefined) return; // no onBar strategies here: nothing to run, only the ack
+    view.bar = bar;
+    view.barStartNs = barStartNs;
+    this.processor.onBar(view, closingStamp);
   }
 
   private applySwitches(): void {

@@ -48,6 +48,11 @@ export interface ProcessorCounters {
    * state change. A shadow pod (a blue-green preview) counts every decision here.
    */
   unownedDecisions: number;
+  /**
+   * onBar decisions on a symbol another shard of the workers layout handles (its instance of the strategy decides
+   * for it): no signal, no order. See BarContext.handles.
+   */
+  otherShardDecisions: number;
   tradesProcessed: number;
   quotesProcessed: number;
 }
@@ -60,6 +65,7 @@ export function createProcessorCounters(strategyCount: number): ProcessorCounter
     ordersDenied: 0,
     orderPoolExhausted: 0,
     unownedDecisions: 0,
+    otherShardDecisions: 0,
     tradesProcessed: 0,
     quotesProcessed: 0,
   };
@@ -88,6 +94,12 @@ export interface TickProcessorOptions {
   readonly onStrategyFault?: (index: number, strategy: ConfiguredStrategy, reason: string) => void;
   /** False for a scratch processor (JIT warm-up): no heap guard of its own beside the real one's. Default true. */
   readonly heapGuard?: boolean;
+  /**
+   * Per symbol index, 1 where this processor's strategies decide for the symbol in onBar: a worker of the workers
+   * layout its shard's symbols (each shard runs its own instance of every onBar strategy, all seeing the whole
+   * scan), else every symbol (the default). A decision on another symbol is counted in `otherShardDecisions`.
+   */
+  readonly handledSymbols?: Uint8Array;
 }
 
 /**
@@ -160,6 +172,8 @@ export class TickProcessor implements StrategyActions {
   private readonly positions: Float64Array;
   private readonly ownedEpochs: Int32Array;
   private readonly ownedShards: Int32Array;
+  /** TickProcessorOptions.handledSymbols. */
+  private readonly handled: Uint8Array;
   /**
    * True while a warm start replays history through the strategies (`replayHistory`): decisions are made and
    * strategy state kept, but nothing is signalled, ordered, counted or measured.
@@ -186,7 +200,9 @@ export class TickProcessor implements StrategyActions {
     this.ask = new Float64Array(symbolCount);
     this.lastPrice = new Float64Array(symbolCount);
     this.positions = options.risk.positionView;
-    const market = { positions: this.positions, lastPrices: this.lastPrice, bids: this.bid, asks: this.ask };
+    this.handled = options.handledSymbols ?? new Uint8Array(symbolCount).fill(1);
+    if (this.handled.length !== symbolCount) throw new RangeError(`handledSymbols has ${this.handled.length} entries for ${symbolCount} symbols`);
+    const market = { positions: this.positions, lastPrices: this.lastPrice, bids: this.bid, asks: this.ask, handled: this.handled };
     const symbols = Object.freeze([...config.symbols]);
     // Every strategy's memory in one block: per symbol, then shared; its views are made here, once.
     this.contexts = this.strategies.map((strategy, k) => {
@@ -430,6 +446,10 @@ export class TickProcessor implements StrategyActions {
   /** StrategyActions: a signal without an order, for an owned symbol. */
   signal(symbolIndex: number, strategyIndex: number, side: number, decision: Float64Array): void {
     if (this.replaying) return;
+    if (this.handled[symbolIndex] === 0) {
+      this.options.counters.otherShardDecisions++;
+      return;
+    }
     if (this.ownedEpochs[symbolIndex] === UNOWNED) {
       this.options.counters.unownedDecisions++;
       return;
@@ -450,6 +470,11 @@ export class TickProcessor implements StrategyActions {
   order(symbolIndex: number, strategyIndex: number, side: number, quantity: number, decision: Float64Array): void {
     if (this.replaying) return;
     const { counters, risk } = this.options;
+    if (this.handled[symbolIndex] === 0) {
+      // Another shard's instance of the strategy decides for this symbol (the workers layout's onBar).
+      counters.otherShardDecisions++;
+      return;
+    }
     const epoch = this.ownedEpochs[symbolIndex];
     if (epoch === UNOWNED) {
       // Another pod trades this symbol (or none does yet): decided and measured, never sent.

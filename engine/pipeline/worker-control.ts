@@ -1,3 +1,5 @@
+import { waitAsync } from '../threads/wait-async.ts';
+
 /**
  * The workers layout's shared control block: a small Int32Array over a SharedArrayBuffer that every worker
  * attaches to. It carries two things, each on its own 64-byte line:
@@ -26,10 +28,6 @@ const KILL_SWITCH = 2;
 const MAIN_WAKE = 16;
 const CONTROL_INTS = 32;
 
-/** `Atomics.waitAsync` (V8 8.7+, Node 16+); typed here because the project's TS lib (ES2023) predates it. */
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs?: number) => WaitAsyncResult;
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 export class PipelineControl {
   readonly sab: SharedArrayBuffer;

@@ -6,7 +6,7 @@ import type { ProcessorCounters } from './tick-processor.ts';
  * status request without a message per tick. Float64 words:
  *
  *     [0] ordersAccepted  [1] ordersDenied  [2] orderPoolExhausted  [3] tradesProcessed  [4] quotesProcessed
- *     [5] unownedDecisions
+ *     [5] unownedDecisions  [6] otherShardDecisions
  *     [8 .. 8+S)          signals per strategy index           (the worker's TickProcessor counts here directly)
  *     [8+S .. 8+S+D)      risk denials per DenyReason code     (the worker's RiskEngine counts here directly)
  *     [8+S+D .. 8+2S+D)   faults per strategy index            (the worker's TickProcessor counts here directly)
@@ -24,6 +24,7 @@ const POOL_EXHAUSTED = 2;
 const TRADES = 3;
 const QUOTES = 4;
 const UNOWNED_DECISIONS = 5;
+const OTHER_SHARD_DECISIONS = 6;
 
 export class WorkerCounters {
   readonly sab: SharedArrayBuffer;
@@ -56,6 +57,7 @@ export class WorkerCounters {
       ordersDenied: 0,
       orderPoolExhausted: 0,
       unownedDecisions: 0,
+      otherShardDecisions: 0,
       tradesProcessed: 0,
       quotesProcessed: 0,
     };
@@ -70,6 +72,7 @@ export class WorkerCounters {
     words[TRADES] = counters.tradesProcessed;
     words[QUOTES] = counters.quotesProcessed;
     words[UNOWNED_DECISIONS] = counters.unownedDecisions;
+    words[OTHER_SHARD_DECISIONS] = counters.otherShardDecisions;
   }
 
   /** Main: adds this worker's counters to `totals` and `denials` (the caller zeroes them first). */
@@ -81,6 +84,7 @@ export class WorkerCounters {
     totals.tradesProcessed += words[TRADES];
     totals.quotesProcessed += words[QUOTES];
     totals.unownedDecisions += words[UNOWNED_DECISIONS];
+    totals.otherShardDecisions += words[OTHER_SHARD_DECISIONS];
     for (let i = 0; i < this.signals.length; i++) totals.signals[i] += this.signals[i];
     for (let i = 0; i < this.strategyFaults.length; i++) totals.strategyFaults[i] += this.strategyFaults[i];
     for (let i = 0; i < this.denials.length; i++) denials[i] += this.denials[i];

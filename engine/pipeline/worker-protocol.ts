@@ -2,6 +2,7 @@ import type { EngineConfig } from '../config/engine-config.ts';
 import type { WaitStrategyName } from '../ring/wait-strategy.ts';
 import type { WarmupReport } from './warmup.ts';
 import type { TradeHistory } from '../history/trade-history.ts';
+import type { BarScanResults } from '../scans/scan-thread.ts';
 
 /**
  * What passes between the workers layout's main thread (workers-pipeline.ts) and a pipeline worker
@@ -30,6 +31,8 @@ export interface PipelineWorkerData {
   readonly positions: SharedArrayBuffer;
   /** The history to warm-start this worker's symbols from (its arrays on SharedArrayBuffers, shared by all workers). */
   readonly history?: TradeHistory;
+  /** With onBar strategies: the scans' result sets, and the Int32 cells (one per worker) counting bar records run. */
+  readonly bars?: { readonly results: BarScanResults; readonly acks: SharedArrayBuffer };
 }
 
 /** A pipeline worker's first message: warmed up, about to take ticks. */

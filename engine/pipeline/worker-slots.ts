@@ -50,6 +50,14 @@ export const OutputField = {
 
 export const OutputRecord = { Order: 1, Signal: 2 } as const;
 
+/**
+ * The kind of the one input record that is not a tick: a bar close's scan for the shard's onBar strategies (the
+ * workers layout), written with writeTickSlot as (symbolIndex: the scan's result set, price: the bar's start in
+ * ns, size: the bar number, publishMonoNs: the stamp of the trade that closed the bar). It travels in the ring,
+ * so each shard runs onBar in order with its ticks.
+ */
+export const BAR_RECORD = 255;
+
 /** Writes one tick into input slot `slot`. */
 export function writeTickSlot(
   ring: SpscRing,

@@ -20,7 +20,9 @@ import { WARMUP_BATCH_TICKS, discardingPublisher, feedSyntheticFrames, type Warm
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
 import type { PipelineWorkerData, PipelineWorkerMessage, PipelineWorkerReady } from './worker-protocol.ts';
-import { OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
+import { BAR_RECORD, OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
+import type { BarScan } from '../strategy/sdk.ts';
+import { waitAsync } from '../threads/wait-async.ts';
 import { SharedLatencyDrain, sharedLatencyBytes } from '../metrics/shared-latency.ts';
 import { SymbolOwnership, type OwnershipCells } from '../ownership/symbol-ownership.ts';
 
@@ -147,6 +149,11 @@ export class WorkersPipeline implements TickHandler, Pipeline {
   private readonly exits: Promise<void>[] = [];
   private state: 'new' | 'starting' | 'running' | 'draining' | 'stopped' = 'new';
   private drained: Promise<void> | undefined;
+  /** With onBar strategies (options.barScans): per worker, the bar records it has run (it writes) and been sent (main). */
+  private readonly barAcks: Int32Array | undefined;
+  private readonly barsSent: Int32Array;
+  /** The last bar delivery's completion: each waits for the one before, so they settle in order. */
+  private barsDone: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: WorkersPipelineOptions) {
     const { config } = options;
@@ -195,6 +202,8 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     this.decisionDrains = decisions.map((sab) => new SharedLatencyDrain(sab));
     this.shardOf = Int32Array.from(config.symbols, (_symbol, index) => shardOfSymbol(index, workers));
     this.claimed = new Int32Array(workers);
+    this.barAcks = options.barScans === undefined ? undefined : new Int32Array(new SharedArrayBuffer(workers * 4));
+    this.barsSent = new Int32Array(workers);
     this.timedOut = new Uint8Array(workers);
     this.gone = new Uint8Array(workers);
     this.terminated = new Uint8Array(workers);
@@ -238,6 +247,9 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         ownership: this.ownership.sab,
         positions: this.positions,
         ...(history === undefined ? {} : { history }),
+        ...(this.options.barScans === undefined || this.barAcks === undefined ? {} : {
+          bars: { results: this.options.barScans, acks: this.barAcks.buffer as SharedArrayBuffer },
+        }),
       };
       const worker = spawnWorker(WORKER_MODULE, data, { name: `nexus-pipeline-${w}` });
       this.workers[w] = worker;
@@ -355,9 +367,43 @@ export class WorkersPipeline implements TickHandler, Pipeline {
     for (const drain of this.decisionDrains) drain.drainInto(this.options.decisions.targets);
   }
 
-  /** Never called: the engine refuses onBar strategies with the workers layout (their cross-section spans every symbol). */
-  deliverBar(): void {
-    throw new Error('onBar strategies run on the inline layout only');
+  /**
+   * A bar close's scan (in the scan thread's result set `slot`) to every worker's onBar strategies: a bar record in
+   * each input ring (worker-slots.ts BAR_RECORD), after the ticks already routed, so each shard runs onBar in order
+   * with its ticks. Resolves once every worker has run it and published its orders (the result set may then be
+   * rewritten), in the order the deliveries were made. A worker that is gone, or whose ring had no room (counted as
+   * a dropped record of that ring), is not waited for.
+   */
+  deliverBar(scan: BarScan, timeNs: number, slot: number): Promise<void> {
+    const acks = this.barAcks;
+    if (acks === undefined) throw new Error('deliverBar: this pipeline was started without the scans\' result sets (barScans)');
+    const targets = new Int32Array(this.workerCount).fill(-1);
+    for (let w = 0; w < this.workerCount; w++) {
+      const ring = this.inputs[w];
+      if (this.gone[w] !== 0) continue;
+      const at = this.claimInput(ring, w);
+      if (at < 0) continue;
+      this.claimed[w]++;
+      writeTickSlot(ring, at, slot, BAR_RECORD, scan.barStartNs, scan.bar, timeNs);
+      targets[w] = ++this.barsSent[w];
+    }
+    this.publishInputs();
+    const done = this.barsDone.then(() => this.barRun(acks, targets));
+    this.barsDone = done;
+    return done;
+  }
+
+  /** Resolves once each worker w with targets[w] >= 0 has run that many bar records, is gone, or the pipeline stopped. */
+  private async barRun(acks: Int32Array, targets: Int32Array): Promise<void> {
+    for (let w = 0; w < targets.length; w++) {
+      for (;;) {
+        const run = Atomics.load(acks, w);
+        if (targets[w] < 0 || run >= targets[w] || this.gone[w] !== 0 || this.state === 'stopped') break;
+        // Woken by the worker's notify; the timeout only re-checks gone and stopped.
+        const wait = waitAsync(acks, w, run, 1_000);
+        if (wait.async) await wait.value;
+      }
+    }
   }
 
   readRings(occupancy: Float64Array, dropped: Float64Array): void {

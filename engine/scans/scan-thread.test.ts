@@ -142,7 +142,7 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
   it('hands each scan to onScan in its own result set, and skips a bar rather than overwrite a set not handed over yet', async () => {
     const seen: Array<{ bar: number; first: number; stamp: number }> = [];
     const { scans, reports } = start(['A', 'B', 'C'], {
-      onScan: (scan, stamp) => seen.push({ bar: scan.bar, first: scan.returns[0], stamp }),
+      onScan: (scan, stamp) => void seen.push({ bar: scan.bar, first: scan.returns[0], stamp }),
     });
     await scans.backend; // the scan thread is serving
     const pause = new Int32Array(new SharedArrayBuffer(4));

@@ -1,11 +1,12 @@
 import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import { spawnWorker } from '../threads/spawn-worker.ts';
+import { waitAsync } from '../threads/wait-async.ts';
 import { BarAggregator, type TradePrint } from '../bars/bar-aggregator.ts';
 import { createBarPanel, PANEL_SLACK_BARS, type BarPanel } from '../bars/bar-panel.ts';
 import type { BackendChoice } from '../batch/create-backend.ts';
 import type { BarScan } from '../strategy/sdk.ts';
 import { barScanOf, type MutableBarScan } from './bar-scan-view.ts';
-import { createScanArrays, type ScanSettings } from './bar-scanner.ts';
+import { createScanArrays, type ScanArrays, type ScanSettings } from './bar-scanner.ts';
 import type { BackendReport } from './backend-report.ts';
 import type { HistoryTrades } from '../history/trade-history.ts';
 import { TickKind } from '../wire/layout.ts';
@@ -28,12 +29,21 @@ export interface BarScansOptions {
   /** A scan that failed (an exception in the scan thread), with the bar, or the scan thread itself (bar -1), and the reason. */
   readonly onFailure: (bar: number, message: string) => void;
   /**
-   * Each finished scan's results for the strategies' onBar (after onReport), on this thread; the arrays stay as
-   * they are until this returns (the scan thread writes the next bar into the other set).
+   * Each finished scan's results for the strategies' onBar (after onReport), on this thread, with the result set
+   * it is in (`slots[slot]`); the arrays stay as they are until this returns, or until the promise it returns
+   * settles (the workers layout, whose shards run onBar on their own threads): the scan thread writes the next bar
+   * into the other set, and never into this one before then. Promises must settle in the order they were returned.
    */
-  readonly onScan?: (scan: BarScan, closingTradeStamp: number) => void;
+  readonly onScan?: (scan: BarScan, closingTradeStamp: number, slot: number) => void | Promise<void>;
   /** The batch backend failed a scan's correlation (js computed it), with the message; each time it happens. */
   readonly onBackendFallback?: (message: string, fallbacks: number) => void;
+}
+
+/** A scan thread's result sets (on shared memory) and what a BarScan view of them needs (barScanOf). */
+export interface BarScanResults {
+  readonly slots: readonly ScanArrays[];
+  readonly names: readonly string[];
+  readonly correlationSymbols: number;
 }
 
 /** Counts a scrape reads (plain numbers, written on the main thread only). */
@@ -81,6 +91,8 @@ export class BarScans {
   private readonly aggregator: BarAggregator;
   /** The two result sets the scan thread writes in turn, as strategies see them. */
   private readonly views: MutableBarScan[];
+  /** The scans' result sets on shared memory and their shape: what another thread needs for views of its own (barScanOf). */
+  readonly results: BarScanResults;
   /** Per panel slot: the publish stamp of the trade that closed the bar a scan was asked for. */
   private readonly closingStamps: Float64Array;
   /** Scan reports taken in (published to ScanControl.CONSUMED). */
@@ -102,7 +114,8 @@ export class BarScans {
     this.closingStamps = new Float64Array(this.panel.capacity);
     const correlationSymbols = options.settings.correlation?.symbols;
     const slots = [0, 1].map(() => createScanArrays(options.symbols.length, options.settings.indicators.length, correlationSymbols, true));
-    this.views = slots.map((arrays) => barScanOf(arrays, options.settings.indicators.map((indicator) => indicator.name), correlationSymbols ?? 0));
+    this.results = { slots, names: options.settings.indicators.map((indicator) => indicator.name), correlationSymbols: correlationSymbols ?? 0 };
+    this.views = slots.map((arrays) => barScanOf(arrays, this.results.names, this.results.correlationSymbols));
     const data: ScanWorkerData = {
       panel: this.panel, control: this.control, settings: options.settings, symbols: options.symbols,
       topSymbols: options.topSymbols, intervalNs: options.barIntervalNs, backend: options.backend, slots,
@@ -202,10 +215,14 @@ export class BarScans {
       const view = this.views[message.slot];
       view.bar = message.figures.bar;
       view.barStartNs = message.barStartNs;
+      const consume = (): void => void Atomics.store(this.control, ScanControl.CONSUMED, ++this.consumed);
+      let handedOn: void | Promise<void> = undefined;
       try {
-        this.options.onScan?.(view, this.closingStamps[view.bar % this.closingStamps.length]);
+        handedOn = this.options.onScan?.(view, this.closingStamps[view.bar % this.closingStamps.length], message.slot);
       } finally {
-        Atomics.store(this.control, ScanControl.CONSUMED, ++this.consumed);
+        // Taken in once the strategies are done with it: now, or when the promise settles.
+        if (handedOn instanceof Promise) handedOn.then(consume, consume);
+        else consume();
       }
     } else if (message.type === 'skipped') {
       counters.skipped++;
@@ -278,9 +295,3 @@ export class BarScans {
     await this.exited;
   }
 }
-
-/** Atomics.waitAsync (Node 16+; not in TypeScript's ES2023 library): waits without blocking the event loop. */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number):
-    { readonly async: false; readonly value: string } | { readonly async: true; readonly value: Promise<string> };
-}).waitAsync;

@@ -156,7 +156,6 @@ function describe(value: unknown): string {
 interface BarHandlerConfig {
   readonly strategies: ReadonlyArray<{ readonly name: string; readonly module?: string }>;
   readonly scans?: object;
-  readonly pipeline: { readonly layout: string };
 }
 
 /** Whether a configured strategy (its module loaded) has an onBar handler; no built-in strategy has one. */
@@ -170,19 +169,16 @@ export function anyBarHandlers(config: Pick<BarHandlerConfig, 'strategies'>): bo
 }
 
 /**
- * Strategies with an onBar handler need `scans` (their bars, docs/scans.md) and the inline layout (a bar's
- * cross-section spans every symbol, and the workers layout splits the symbols): throws ConfigError naming the
- * strategy otherwise. Reads the loaded modules' definitions (no built-in strategy has onBar) without instantiating
- * anything; call it once the modules are loaded.
+ * Strategies with an onBar handler need `scans` (their bars, docs/scans.md): throws ConfigError naming the strategy
+ * otherwise. (In the workers layout every shard runs its own instance of such a strategy, deciding for the shard's
+ * symbols: BarContext.handles.) Reads the loaded modules' definitions (no built-in strategy has onBar) without
+ * instantiating anything; call it once the modules are loaded.
  */
 export function checkBarHandlers(config: BarHandlerConfig): void {
   config.strategies.forEach((spec, i) => {
     if (!hasBarHandler(spec)) return;
     if (config.scans === undefined) {
       throw new ConfigError(`strategies[${i}]`, `${spec.name} has an onBar handler: configure scans (docs/scans.md) to give it bars`);
-    }
-    if (config.pipeline.layout !== 'inline') {
-      throw new ConfigError('pipeline.layout', `strategy ${spec.name} has an onBar handler, which needs the inline layout (a bar's cross-section spans every symbol)`);
     }
   });
 }

@@ -155,6 +155,15 @@ export interface BarContext<P extends ParamSchema = ParamSchema, R extends Indic
   'timeNs' | 'shared' | 'params' | 'symbols' | 'positionOf' | 'lastPriceOf' | 'bidOf' | 'askOf' | 'indicatorsOf' | 'stateOf'
 > {
   readonly scan: BarScan;
+  /**
+   * Whether this instance of the strategy decides for `symbol`. Inline (and in a backtest) one instance decides
+   * for every symbol. In the workers layout every shard runs its own instance of the strategy, each seeing the
+   * whole scan (ranks across every symbol) but deciding only for its shard's symbols: the per-symbol reads of
+   * another shard's symbols (indicatorsOf, stateOf, lastPriceOf, bidOf, askOf) are this instance's, never fed, and
+   * its orders and signals for them are not sent (counted in nexus_engine_other_shard_decisions_total). So a
+   * cross-sectional strategy picks from the whole scan and acts on what `handles` says is its own.
+   */
+  handles(symbol: number): boolean;
   /** An order of `quantity` (undefined: params.orderQuantity) of `symbol`, through ownership and risk, at the far side of its book or its last price. */
   buy(quantity: number | undefined, symbol: number): void;
   sell(quantity: number | undefined, symbol: number): void;

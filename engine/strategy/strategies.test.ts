@@ -42,7 +42,7 @@ function harness(definition: StrategyDefinition, indicator: IndicatorReader, par
   const context = new EngineStrategyContext(
     0, Object.freeze({ orderQuantity: 1, ...params }) as ParamValues<ParamSchema>, ['S0', 'S1', 'S2'].slice(0, symbols),
     states.map(() => roleReadersOf(roles, roles.map(() => indicator))), states, new Float64Array(0),
-    { positions, lastPrices: new Float64Array(symbols), bids: new Float64Array(symbols), asks: new Float64Array(symbols) }, actions,
+    { positions, lastPrices: new Float64Array(symbols), bids: new Float64Array(symbols), asks: new Float64Array(symbols), handled: new Uint8Array(symbols).fill(1) }, actions,
   );
   return {
     trade(price: number, position = 0, symbol = 0): number {

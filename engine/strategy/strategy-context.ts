@@ -39,6 +39,8 @@ export interface MarketView {
   readonly lastPrices: Float64Array;
   readonly bids: Float64Array;
   readonly asks: Float64Array;
+  /** 1 where this context's strategy decides for the symbol in onBar (BarContext.handles). */
+  readonly handled: Uint8Array;
 }
 
 /**
@@ -143,6 +145,10 @@ export class EngineStrategyContext implements StrategyContext, BarContext {
 
   positionOf(symbol: number): number {
     return this.market.positions[symbol];
+  }
+
+  handles(symbol: number): boolean {
+    return this.market.handled[symbol] === 1;
   }
 
   lastPriceOf(symbol: number): number {

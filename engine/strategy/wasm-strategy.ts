@@ -227,7 +227,9 @@ function instanceDefinition(
     f64.set(scan.returns.subarray(0, n), at);
     f64.set(scan.returnRank.subarray(0, n), at + n);
     f64.set(scan.returnZ.subarray(0, n), at + 2 * n);
-    for (let s = 0; s < n; s++) f64[at + 3 * n + s] = ctx.positionOf(s);
+    // A symbol this instance does not decide for (another shard's, in the workers layout): NaN, which the SDK's
+    // handles() reads.
+    for (let s = 0; s < n; s++) f64[at + 3 * n + s] = ctx.handles(s) ? ctx.positionOf(s) : Number.NaN;
     at += 4 * n;
     for (const indicator of indicators) {
       f64.set(indicator.values.subarray(0, n), at);
