@@ -164,6 +164,32 @@ describe('BarScans: bars on the feed thread, scans on their own thread', () => {
     expect(seen.at(-1)).toMatchObject({ bar: 6, stamp: 2_000 });
   });
 
+  it('holds a result set while the promise onScan returned is pending (the workers layout\'s shards), and writes it again once it settles', async () => {
+    const pending: Array<() => void> = [];
+    const { scans, reports } = start(['A', 'B', 'C'], {
+      onScan: (_scan, _stamp, slot) => new Promise<void>((resolve) => void pending.push(() => resolve())).then(() => void slot),
+    });
+    await scans.backend;
+    const trades = (bar: number): void => [10, 20, 30].forEach((base, s) => scans.onTrade(s, base + bar * (s + 1), 1, (100 + bar) * SECOND, 1_000 + bar));
+    /** Bar `bar`'s trades, which close bar - 1; waits until that bar is scanned or skipped. */
+    const close = async (bar: number): Promise<void> => {
+      trades(bar);
+      await eventually(() => scans.counters.completed + scans.counters.skipped, { timeoutMs: 10_000, until: (n) => n === bar, what: `bar ${bar - 1} scanned or skipped` });
+    };
+    trades(0);
+    // Bars 0 and 1 take both sets; neither handed back, bars 2 and 3 are skipped, however long the thread waits.
+    for (let bar = 1; bar <= 4; bar++) await close(bar);
+    expect(scans.counters).toMatchObject({ completed: 2, skipped: 2 });
+    expect(pending).toHaveLength(2);
+    // Bar 0's set handed back: the next bar is scanned into it; bar 1's still held, so the one after is skipped.
+    pending[0]();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await close(5);
+    await close(6);
+    expect(scans.counters).toMatchObject({ completed: 3, skipped: 3 });
+    expect(reports.map((r) => r.bar)).toEqual([0, 1, 4]);
+  });
+
   it('counts every bar close as a failed scan once the scan thread is gone, and says why once', async () => {
     const { scans, failures } = start(['A', 'B']);
     scans.onTrade(0, 10, 1, 100 * SECOND, 0);
