@@ -3,7 +3,8 @@
 // arrays) and the cross-sections of engine/scans/cross-section.ts (rank and z-score across the symbols). Each
 // function is a line-by-line port of its JS twin: the same f64 operations in the same order (WebAssembly f64
 // arithmetic, sqrt included, is IEEE 754 round-to-nearest like JS, and nothing here is fused), so every value is
-// the JS one bit for bit; engine/scans/scan-kernels.test.ts proves it per kernel. The JS side
+// the JS one bit for bit (engine/indicators/column-kernels.test.ts per kernel, engine/scans/cross-section.test.ts and
+// bar-scanner.test.ts for the cross-sections and whole scans). The JS side
 // (engine/scans/wasm-scan-kernels.ts) lays every array out in the module's memory and initialises it.
 //
 // Arrays are raw runs at byte addresses: f64 through ld/st, i32 through li/si. A ring of a windowed kernel is

@@ -197,7 +197,7 @@ export class ShardWorker {
   private runBar(slot: number, bar: number, barStartNs: number, closingStamp: number): void {
     this.barsRun++;
     const view = this.barViews[slot];
-    if (view === undefined) return; // no onBar strategies here: nothing to run, only the ack
+    if (view === undefined) return; // not possible: bar records come only to workers given the result sets
     view.bar = bar;
     view.barStartNs = barStartNs;
     this.processor.onBar(view, closingStamp);

@@ -97,7 +97,9 @@ export interface TickProcessorOptions {
   /**
    * Per symbol index, 1 where this processor's strategies decide for the symbol in onBar: a worker of the workers
    * layout its shard's symbols (each shard runs its own instance of every onBar strategy, all seeing the whole
-   * scan), else every symbol (the default). A decision on another symbol is counted in `otherShardDecisions`.
+   * scan), else every symbol (the default). An onBar decision on another symbol is counted in
+   * `otherShardDecisions`; onTrade and onQuote decisions are not affected (a cross-symbol order there goes to risk,
+   * which denies another shard's symbol for want of a reference price, as before).
    */
   readonly handledSymbols?: Uint8Array;
 }
@@ -172,8 +174,9 @@ export class TickProcessor implements StrategyActions {
   private readonly positions: Float64Array;
   private readonly ownedEpochs: Int32Array;
   private readonly ownedShards: Int32Array;
-  /** TickProcessorOptions.handledSymbols. */
+  /** TickProcessorOptions.handledSymbols, applied while `inBar` (onBar handlers are running). */
   private readonly handled: Uint8Array;
+  private inBar = false;
   /**
    * True while a warm start replays history through the strategies (`replayHistory`): decisions are made and
    * strategy state kept, but nothing is signalled, ordered, counted or measured.
@@ -401,12 +404,17 @@ export class TickProcessor implements StrategyActions {
   onBar(scan: BarScan, timeNs: number): void {
     if (!this.barHandlers) return;
     const contexts = this.contexts;
-    for (let k = 0; k < contexts.length; k++) {
-      const handler = this.strategies[k].definition.onBar;
-      if (handler === undefined || this.disabled[k] !== 0) continue;
-      const context = contexts[k];
-      context.enterBar(scan, timeNs);
-      this.invoke(k, handler, context);
+    this.inBar = true;
+    try {
+      for (let k = 0; k < contexts.length; k++) {
+        const handler = this.strategies[k].definition.onBar;
+        if (handler === undefined || this.disabled[k] !== 0) continue;
+        const context = contexts[k];
+        context.enterBar(scan, timeNs);
+        this.invoke(k, handler, context);
+      }
+    } finally {
+      this.inBar = false;
     }
   }
 
@@ -446,7 +454,7 @@ export class TickProcessor implements StrategyActions {
   /** StrategyActions: a signal without an order, for an owned symbol. */
   signal(symbolIndex: number, strategyIndex: number, side: number, decision: Float64Array): void {
     if (this.replaying) return;
-    if (this.handled[symbolIndex] === 0) {
+    if (this.inBar && this.handled[symbolIndex] === 0) {
       this.options.counters.otherShardDecisions++;
       return;
     }
@@ -470,7 +478,7 @@ export class TickProcessor implements StrategyActions {
   order(symbolIndex: number, strategyIndex: number, side: number, quantity: number, decision: Float64Array): void {
     if (this.replaying) return;
     const { counters, risk } = this.options;
-    if (this.handled[symbolIndex] === 0) {
+    if (this.inBar && this.handled[symbolIndex] === 0) {
       // Another shard's instance of the strategy decides for this symbol (the workers layout's onBar).
       counters.otherShardDecisions++;
       return;

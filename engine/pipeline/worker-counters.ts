@@ -18,13 +18,16 @@ import type { ProcessorCounters } from './tick-processor.ts';
  * (aligned 8-byte stores on x86-64 and arm64); the words of one snapshot may come from consecutive batches.
  */
 const SCALARS = 8;
-const ORDERS_ACCEPTED = 0;
-const ORDERS_DENIED = 1;
-const POOL_EXHAUSTED = 2;
-const TRADES = 3;
-const QUOTES = 4;
-const UNOWNED_DECISIONS = 5;
-const OTHER_SHARD_DECISIONS = 6;
+
+/** The scalar counters, in word order: what `publish` copies and `addInto` sums. */
+const SCALAR_FIELDS = [
+  'ordersAccepted', 'ordersDenied', 'orderPoolExhausted', 'tradesProcessed', 'quotesProcessed', 'unownedDecisions', 'otherShardDecisions',
+] as const satisfies ReadonlyArray<keyof ProcessorCounters>;
+
+/** Sets every scalar of `totals` to 0 (before the workers' counters are summed into it again). */
+export function zeroScalars(totals: ProcessorCounters): void {
+  for (const field of SCALAR_FIELDS) totals[field] = 0;
+}
 
 export class WorkerCounters {
   readonly sab: SharedArrayBuffer;
@@ -66,25 +69,13 @@ export class WorkerCounters {
   /** Worker, once per batch: copies the scalar counters into shared memory. */
   publish(counters: ProcessorCounters): void {
     const words = this.words;
-    words[ORDERS_ACCEPTED] = counters.ordersAccepted;
-    words[ORDERS_DENIED] = counters.ordersDenied;
-    words[POOL_EXHAUSTED] = counters.orderPoolExhausted;
-    words[TRADES] = counters.tradesProcessed;
-    words[QUOTES] = counters.quotesProcessed;
-    words[UNOWNED_DECISIONS] = counters.unownedDecisions;
-    words[OTHER_SHARD_DECISIONS] = counters.otherShardDecisions;
+    for (let i = 0; i < SCALAR_FIELDS.length; i++) words[i] = counters[SCALAR_FIELDS[i]];
   }
 
   /** Main: adds this worker's counters to `totals` and `denials` (the caller zeroes them first). */
   addInto(totals: ProcessorCounters, denials: Float64Array): void {
     const words = this.words;
-    totals.ordersAccepted += words[ORDERS_ACCEPTED];
-    totals.ordersDenied += words[ORDERS_DENIED];
-    totals.orderPoolExhausted += words[POOL_EXHAUSTED];
-    totals.tradesProcessed += words[TRADES];
-    totals.quotesProcessed += words[QUOTES];
-    totals.unownedDecisions += words[UNOWNED_DECISIONS];
-    totals.otherShardDecisions += words[OTHER_SHARD_DECISIONS];
+    for (let i = 0; i < SCALAR_FIELDS.length; i++) totals[SCALAR_FIELDS[i]] += words[i];
     for (let i = 0; i < this.signals.length; i++) totals.signals[i] += this.signals[i];
     for (let i = 0; i < this.strategyFaults.length; i++) totals.strategyFaults[i] += this.strategyFaults[i];
     for (let i = 0; i < this.denials.length; i++) denials[i] += this.denials[i];

@@ -18,7 +18,7 @@ import type { TradeHistory } from '../history/trade-history.ts';
 import { createProcessorCounters, type ProcessorCounters } from './tick-processor.ts';
 import { WARMUP_BATCH_TICKS, discardingPublisher, feedSyntheticFrames, type WarmupReport } from './warmup.ts';
 import { PipelineControl } from './worker-control.ts';
-import { WorkerCounters } from './worker-counters.ts';
+import { WorkerCounters, zeroScalars } from './worker-counters.ts';
 import type { PipelineWorkerData, PipelineWorkerMessage, PipelineWorkerReady } from './worker-protocol.ts';
 import { BAR_RECORD, OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
 import type { BarScan } from '../strategy/sdk.ts';
@@ -63,6 +63,8 @@ export const DEFAULT_FRAME_SPIN_MICROS = 30;
  * while still bounding how long metrics and the control socket can be held up by a stuck worker.
  */
 export const DEFAULT_BLOCK_TIMEOUT_MS = 100;
+/** How long a bar's onBar may keep a worker before the engine logs that the scan's result set is held. */
+const BAR_WAIT_WARNING_MS = 5_000;
 /** How long one wait for input-ring space lasts before main collects output again ('block' overflow). */
 const BLOCK_SLICE_MS = 0.05;
 
@@ -352,11 +354,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
 
   refreshCounters(): void {
     const totals = this.processorCounters;
-    totals.ordersAccepted = 0;
-    totals.ordersDenied = 0;
-    totals.orderPoolExhausted = 0;
-    totals.tradesProcessed = 0;
-    totals.quotesProcessed = 0;
+    zeroScalars(totals);
     totals.signals.fill(0);
     totals.strategyFaults.fill(0);
     this.denials.fill(0);
@@ -388,18 +386,24 @@ export class WorkersPipeline implements TickHandler, Pipeline {
       targets[w] = ++this.barsSent[w];
     }
     this.publishInputs();
-    const done = this.barsDone.then(() => this.barRun(acks, targets));
+    const done = this.barsDone.then(() => this.barRun(acks, targets, scan.bar));
     this.barsDone = done;
     return done;
   }
 
   /** Resolves once each worker w with targets[w] >= 0 has run that many bar records, is gone, or the pipeline stopped. */
-  private async barRun(acks: Int32Array, targets: Int32Array): Promise<void> {
+  private async barRun(acks: Int32Array, targets: Int32Array, bar: number): Promise<void> {
+    const started = performance.now();
+    let warned = false;
     for (let w = 0; w < targets.length; w++) {
       for (;;) {
         const run = Atomics.load(acks, w);
         if (targets[w] < 0 || run >= targets[w] || this.gone[w] !== 0 || this.state === 'stopped') break;
-        // Woken by the worker's notify; the timeout only re-checks gone and stopped.
+        if (!warned && performance.now() - started > BAR_WAIT_WARNING_MS) {
+          warned = true;
+          this.options.log(`Warning: pipeline worker ${w} has not run the onBar strategies of bar ${bar} after ${BAR_WAIT_WARNING_MS} ms; its scan result set stays held, so later bars are skipped until it has`);
+        }
+        // Woken by the worker's notify; the timeout only re-checks gone, stopped and the warning.
         const wait = waitAsync(acks, w, run, 1_000);
         if (wait.async) await wait.value;
       }

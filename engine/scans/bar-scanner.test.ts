@@ -7,6 +7,7 @@ import { createIndicator } from '../indicators/registry.ts';
 import { BarScanner, createScanArrays } from './bar-scanner.ts';
 import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 import { openWasmScanKernels } from './wasm-scan-kernels.ts';
+import { sameBits } from '../../test/support/indicator-specs.ts';
 
 const SECOND = 1_000_000_000;
 const after: Array<() => void> = [];
@@ -15,14 +16,17 @@ afterEach(() => {
 });
 const SYMBOLS = 6;
 
-/** 60 one-second bars of trades; symbol 5 starts trading at 20 s, symbol 4 is silent from 30 s to 40 s. */
-function market(capacity = 64): { panel: ReturnType<typeof createBarPanel>; bars: number } {
-  const panel = createBarPanel(SYMBOLS, capacity);
+/**
+ * 60 one-second bars of trades of `symbols` symbols (a trade every 50 ms, each of a random symbol); symbol 5 starts
+ * trading at 20 s, symbol 4 is silent from 30 s to 40 s.
+ */
+function market(capacity = 64, symbols = SYMBOLS, tradeEveryMs = 50): { panel: ReturnType<typeof createBarPanel>; bars: number } {
+  const panel = createBarPanel(symbols, capacity);
   const aggregator = new BarAggregator(panel, SECOND);
   const random = seededRandom(8);
-  const price = Array.from({ length: SYMBOLS }, (_, s) => 20 + s);
-  for (let ms = 0; ms < 60_000; ms += 50) {
-    const s = Math.floor(random() * SYMBOLS);
+  const price = Array.from({ length: symbols }, (_, s) => 20 + s);
+  for (let ms = 0; ms < 60_000; ms += tradeEveryMs) {
+    const s = Math.floor(random() * symbols);
     if (s === 5 && ms < 20_000) continue;
     if (s === 4 && ms >= 30_000 && ms < 40_000) continue;
     price[s] = Math.round(price[s] * (1 + (random() - 0.5) * 0.004) * 100) / 100;
@@ -105,15 +109,16 @@ describe('BarScanner', () => {
   });
 
   it.each([1, 2, 3])('gives every result the same bits on the WebAssembly kernels (%i threads) as on the JavaScript ones, skipped scans included', async (threads) => {
-    const { panel, bars } = market();
+    // 40 symbols: 2 threads take 16 and 24 of them, 3 threads 16, 16 and 8 (a cut is 16 symbols).
+    const symbols = 40;
+    const { panel, bars } = market(64, symbols, 5);
     const settings = { indicators: standardIndicators, correlation: { symbols: 5, window: 20 } };
     const js = new BarScanner(panel, settings, () => 0);
-    const kernels = await openWasmScanKernels(SYMBOLS, undefined, threads);
+    const kernels = await openWasmScanKernels(symbols, undefined, threads);
     expect(kernels.threads).toBe(threads);
     after.push(() => kernels.close());
     // Two result sets, as the scan thread has: each registers its own cross-sections with the helpers.
-    const wasm = new BarScanner(panel, settings, () => 0, undefined, [0, 1].map(() => createScanArrays(SYMBOLS, standardIndicators.length, 5, true)), kernels);
-    const sameBits = (a: Float64Array | undefined, b: Float64Array | undefined): boolean => a !== undefined && b !== undefined && a.every((v, i) => Object.is(v, b[i]));
+    const wasm = new BarScanner(panel, settings, () => 0, undefined, [0, 1].map(() => createScanArrays(symbols, standardIndicators.length, 5, true)), kernels);
     let compared = 0;
     for (let b = 0; b < bars; b++) {
       if (b % 7 === 3) continue; // skipped scans: the next one catches the indicators up

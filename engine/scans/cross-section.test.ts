@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../batch/series.ts';
 import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 import { openWasmScanKernels, type WasmScanKernels } from './wasm-scan-kernels.ts';
+import { sameBits } from '../../test/support/indicator-specs.ts';
 
 const rank = (values: number[]): number[] => {
   const out = new Float64Array(values.length);
@@ -124,7 +125,6 @@ describe('cross-sections in WebAssembly (scan.wasm): the JavaScript results, bit
     return cases;
   }
 
-  const sameBits = (a: Float64Array, b: Float64Array): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
   it('ranks and z-scores every input as crossSectionRank and crossSectionZScore do', () => {
     const work = new RankWorkspace(CAPACITY);

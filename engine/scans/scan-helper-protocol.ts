@@ -15,7 +15,7 @@ import type { WasmMemory } from '../batch/wasm-memory.ts';
  *           helper's share of a registered list of cross-sections, list ARG), or STOP
  *   [ARG]   the cross-section list's id
  *   [PLAN]  how many plan messages the job needs the helper to have taken in first (they come by its port)
- *   [FAILED] 1 once a job threw (the message comes by parentPort); the scan thread then stops using the helpers
+ *   [FAILED] 1 once a job threw (the message comes by the helper's port); the scan thread then stops using the helpers
  *   [ROW..ROW+3] the row's addresses: close, high, low, volume (as unsigned 32-bit, through a Uint32Array)
  */
 export const HelperSlot = { SEQ: 0, DONE: 1, KIND: 2, ARG: 3, PLAN: 4, FAILED: 5, ROW: 8 } as const;

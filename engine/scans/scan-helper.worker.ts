@@ -4,19 +4,15 @@
 // scan-helper-protocol.ts.
 import { isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { instantiateKernels } from '../batch/wasm-memory.ts';
+import type { ColumnExport, ScanModule } from './scan-exports.ts';
 import { HELPER_SLOTS, HelperJob, HelperSlot, type ColumnPlan, type CrossSectionPlan, type HelperMessage, type HelperPlanMessage, type HelperWorkerData } from './scan-helper-protocol.ts';
 
-type ColumnExport = (n: number, from: number, to: number, close: number, high: number, low: number, volume: number, value: number, ...state: number[]) => void;
-interface HelperExports {
-  rank(values: number, n: number, out: number, work: number, capacity: number, depth: number): void;
-  zscore(values: number, n: number, out: number): void;
-}
 
 if (isMainThread) throw new Error('scan-helper.worker.ts runs only as a worker thread');
 const data = workerData as HelperWorkerData;
 // Everything to and from the scan thread goes by this port, which the scan thread reads with receiveMessageOnPort.
 const port = data.port;
-const kernels = instantiateKernels<HelperExports & Record<string, ColumnExport>>(data.module, data.memory);
+const kernels = instantiateKernels<ScanModule>(data.module, data.memory);
 const control = data.control;
 const base = data.index * HELPER_SLOTS;
 const row = new Uint32Array(control.buffer, control.byteOffset + (base + HelperSlot.ROW) * 4, 4);
@@ -25,7 +21,7 @@ const lists = new Map<number, readonly CrossSectionPlan[]>();
 let plans = 0;
 
 function takePlan(message: HelperPlanMessage): void {
-  if (message.type === 'column') columns.push({ ...message, run: kernels[message.column.fn] });
+  if (message.type === 'column') columns.push({ ...message, run: kernels[message.column.fn] as ColumnExport });
   else lists.set(message.id, message.jobs);
   plans++;
 }
@@ -33,6 +29,8 @@ function takePlan(message: HelperPlanMessage): void {
 /** Takes in plan messages until `needed` have arrived (they were posted before the job that needs them). */
 function takePlans(needed: number): void {
   while (plans < needed) {
+    // Stopped (the port may be closed, and the plans never come): the loop below sees STOP and exits.
+    if (Atomics.load(control, base + HelperSlot.KIND) === HelperJob.STOP) return;
     const received = receiveMessageOnPort(data.port);
     if (received === undefined) {
       // Posted, not yet delivered: a short sleep, not a spin.
@@ -67,6 +65,7 @@ for (;;) {
   if (kind === HelperJob.STOP) break;
   try {
     takePlans(Atomics.load(control, base + HelperSlot.PLAN));
+    if (Atomics.load(control, base + HelperSlot.KIND) === HelperJob.STOP) break;
     run(kind);
   } catch (error) {
     Atomics.store(control, base + HelperSlot.FAILED, 1);

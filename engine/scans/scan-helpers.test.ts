@@ -4,13 +4,14 @@ import { compileKernelModule, defaultWasmDir } from '../batch/wasm-backend.ts';
 import { SharedWasmMemory } from '../batch/wasm-memory.ts';
 import { HelperJob } from './scan-helper-protocol.ts';
 import { ScanHelpers } from './scan-helpers.ts';
-import { jobCuts, symbolCuts } from './wasm-scan-kernels.ts';
+import { jobCuts, symbolCuts } from './scan-split.ts';
 
 describe('scan helpers', () => {
   it('split symbols on cache lines and cross-sections so that this thread takes the fewest', () => {
-    expect(symbolCuts(10_000, 2)).toEqual([0, 5_000, 10_000]);
+    expect(symbolCuts(10_000, 2)).toEqual([0, 5_008, 10_000]); // 5,000 is not a multiple of 16
     expect(symbolCuts(100, 3)).toEqual([0, 32, 64, 100]);
-    expect(symbolCuts(6, 2)).toEqual([0, 0, 6]); // fewer symbols than a cache line: the helper takes them
+    expect(symbolCuts(40, 2)).toEqual([0, 16, 40]);
+    expect(symbolCuts(6, 2)).toEqual([0, 0, 6]); // fewer symbols than a cut: the helper takes them
     expect(jobCuts(9, 2)).toEqual([0, 4, 9]);
     expect(jobCuts(9, 3)).toEqual([0, 3, 6, 9]);
     expect(jobCuts(10, 4)).toEqual([0, 2, 5, 8, 10]);

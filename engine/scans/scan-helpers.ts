@@ -101,9 +101,10 @@ export class ScanHelpers {
   /** Waits for every helper to finish the job `start` began; throws if one failed or did not answer. */
   finish(): void {
     const control = this.control;
+    // One deadline for the job, whichever helper is late.
+    const deadline = performance.now() + JOB_TIMEOUT_MS;
     for (let i = 0; i < this.workers.length; i++) {
       const base = i * HELPER_SLOTS;
-      const deadline = performance.now() + JOB_TIMEOUT_MS;
       for (;;) {
         const done = Atomics.load(control, base + HelperSlot.DONE);
         if (done === this.seq) break;

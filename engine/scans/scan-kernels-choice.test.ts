@@ -24,7 +24,7 @@ describe('openScanKernels: what runs a scan\'s per-bar part', () => {
   });
 
   it('falls back to js, saying why, when the WebAssembly kernels do not load', async () => {
-    const opened = await openScanKernels('auto', 4, () => Promise.reject(new Error('/x/scan.wasm is missing: run npm run build:wasm')));
+    const opened = await openScanKernels('auto', 4, 1, () => Promise.reject(new Error('/x/scan.wasm is missing: run npm run build:wasm')));
     expect(opened.kernels.name).toBe('js');
     expect(opened.reason).toBe('the WebAssembly scan kernels did not load (/x/scan.wasm is missing: run npm run build:wasm); js runs them');
   });

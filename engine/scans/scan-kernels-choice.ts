@@ -26,11 +26,10 @@ export function scanThreadsFor(requested: BackendChoice, cores = availableParall
  *   does not start): the scans run anyway.
  */
 export async function openScanKernels(
-  requested: BackendChoice, symbols: number,
-  openWasm: (symbols: number, threads: number) => Promise<ScanKernels> = (count, threads) => openWasmScanKernels(count, undefined, threads),
+  requested: BackendChoice, symbols: number, threads = scanThreadsFor(requested),
+  openWasm: (symbols: number, threads: number) => Promise<ScanKernels> = (count, count2) => openWasmScanKernels(count, undefined, count2),
 ): Promise<{ readonly kernels: ScanKernels; readonly reason: string }> {
   if (requested === 'js') return { kernels: jsScanKernels(symbols), reason: 'backend js asked for by name' };
-  const threads = scanThreadsFor(requested);
   try {
     const on = threads === 1 ? '' : ` on ${threads} threads`;
     return { kernels: await openWasm(symbols, threads), reason: `backend ${requested}: the WebAssembly scan kernels${on} (same values as js, faster)` };

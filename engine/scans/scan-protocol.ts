@@ -28,6 +28,8 @@ export interface ScanWorkerData {
   readonly settings: ScanSettings;
   readonly symbols: readonly string[];
   readonly topSymbols: number;
+  /** Threads of the per-bar part (the scan thread and its helpers); undefined: scanThreadsFor(backend). */
+  readonly scanThreads?: number;
   readonly intervalNs: number;
   /** The batch backend asked for (the correlation runs on it; scan-backend.ts). */
   readonly backend: BackendChoice;

@@ -24,6 +24,8 @@ export interface BarScansOptions {
   readonly backend: BackendChoice;
   /** How many symbols a report names at each end of the return cross-section. */
   readonly topSymbols: number;
+  /** Threads of the per-bar part (default: scanThreadsFor(backend), scan-kernels-choice.ts). */
+  readonly scanThreads?: number;
   /** A finished scan's report, as the JSON bytes to publish (docs/scans.md: a ScanReport). */
   readonly onReport: (json: Uint8Array) => void;
   /** A scan that failed (an exception in the scan thread), with the bar, or the scan thread itself (bar -1), and the reason. */
@@ -97,6 +99,8 @@ export class BarScans {
   private readonly closingStamps: Float64Array;
   /** Scan reports taken in (published to ScanControl.CONSUMED). */
   private consumed = 0;
+  /** The last hand-off still pending (an onScan promise, or one counted after it); undefined when none is. */
+  private handOff: Promise<void> | undefined;
   private readonly control = new Int32Array(new SharedArrayBuffer(ScanControl.SLOTS * 4));
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
@@ -119,6 +123,7 @@ export class BarScans {
     const data: ScanWorkerData = {
       panel: this.panel, control: this.control, settings: options.settings, symbols: options.symbols,
       topSymbols: options.topSymbols, intervalNs: options.barIntervalNs, backend: options.backend, slots,
+      ...(options.scanThreads === undefined ? {} : { scanThreads: options.scanThreads }),
     };
     // SHARE_ENV: the gpu backend sets EGL_PLATFORM for Mesa (gpu-adapter.ts), which native code reads from the
     // process's real environment; a worker's own copy of process.env would never reach it (no adapter found).
@@ -220,9 +225,17 @@ export class BarScans {
       try {
         handedOn = this.options.onScan?.(view, this.closingStamps[view.bar % this.closingStamps.length], message.slot);
       } finally {
-        // Taken in once the strategies are done with it: now, or when the promise settles.
-        if (handedOn instanceof Promise) handedOn.then(consume, consume);
-        else consume();
+        // Taken in once the strategies are done with it (now, or when the promise settles) and never before the scan
+        // handed over ahead of it: CONSUMED is a count, so a later scan counted first would free an earlier set.
+        if (handedOn instanceof Promise || this.handOff !== undefined) {
+          const after = (this.handOff ?? Promise.resolve()).then(() => handedOn).then(consume, consume);
+          this.handOff = after;
+          void after.then(() => {
+            if (this.handOff === after) this.handOff = undefined;
+          });
+        } else {
+          consume();
+        }
       }
     } else if (message.type === 'skipped') {
       counters.skipped++;

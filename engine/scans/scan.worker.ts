@@ -24,7 +24,7 @@ async function serve(): Promise<void> {
   const opened = correlation === undefined
     ? undefined
     : await openScanBackend(data.backend, { shape: 'correlation', symbols: correlation.symbols, bars: correlation.window });
-  const kernels = await openScanKernels(data.backend, panel.symbols);
+  const kernels = await openScanKernels(data.backend, panel.symbols, data.scanThreads);
   const report = { ...(opened?.report ?? unusedBackend(data.backend)), scanKernels: kernels.kernels.name, scanKernelsReason: kernels.reason };
   port.postMessage({ type: 'backend', report } satisfies ScanWorkerMessage);
   const scanner = new BarScanner(panel, settings, monoNowNs, opened?.backend, data.slots, kernels.kernels);

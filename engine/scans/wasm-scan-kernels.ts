@@ -13,22 +13,10 @@ import { Sma } from '../indicators/sma.ts';
 import { Stochastic } from '../indicators/stoch.ts';
 import { Vwap } from '../indicators/vwap.ts';
 import type { ColumnSet, CrossSectionJob, ScanKernels } from './scan-kernels.ts';
+import type { ColumnExport, ScanExports, ScanModule } from './scan-exports.ts';
+import { jobCuts, symbolCuts } from './scan-split.ts';
 import { ScanHelpers } from './scan-helpers.ts';
 import { HelperJob, type ColumnPlan } from './scan-helper-protocol.ts';
-
-/**
- * A column kernel's export (assembly/kernels/scan.ts): every one takes the symbols, the range of them to update,
- * the row's addresses and its value array's, then its state (ColumnPlan.state).
- */
-type ColumnExport = (n: number, from: number, to: number, close: number, high: number, low: number, volume: number, value: number, ...state: number[]) => void;
-
-/** The exports of build/wasm/scan.wasm; pointers are byte addresses. */
-interface ScanExports {
-  heapBase(): number;
-  rankWorkspaceBytes(capacity: number): number;
-  rank(values: number, n: number, out: number, work: number, capacity: number, depth: number): void;
-  zscore(values: number, n: number, out: number): void;
-}
 
 /**
  * The WebAssembly scan kernels (ScanKernels `wasm`) for `symbols` symbols: every state array, the row a kernel
@@ -37,7 +25,7 @@ interface ScanExports {
  * is copied in first (the same values, one copy more). Values are the JS kernels' bit for bit.
  *
  * With helpers (scan-helpers.ts: the `workers` backend), `columns` and `crossSections` split their work: each
- * helper takes a contiguous range of the symbols (cut on cache lines: 8 doubles) and a contiguous share of the
+ * helper takes a contiguous range of the symbols (scan-split.ts) and a contiguous share of the
  * cross-sections, this thread the first of each, and every helper's share runs on the same memory at the same
  * time. A symbol's column state is only ever touched by one thread, so the values are the same as on one.
  */
@@ -52,7 +40,7 @@ export class WasmScanKernels implements ScanKernels {
   private lists = 0;
 
   constructor(
-    private readonly kernels: ScanExports & Record<string, unknown>, private readonly memory: SharedWasmMemory, readonly symbols: number,
+    private readonly kernels: ScanModule, private readonly memory: SharedWasmMemory, readonly symbols: number,
     private readonly helpers?: ScanHelpers,
   ) {
     this.staging = Array.from({ length: 5 }, () => this.array(symbols));
@@ -98,8 +86,12 @@ export class WasmScanKernels implements ScanKernels {
         const row = this.rowAddresses(close, high, low, volume);
         const [c, h, l, v] = row;
         helpers?.start(HelperJob.COLUMNS, 0, row);
-        for (const { plan, call } of calls) call(n, 0, own, c, h, l, v, plan.value, ...plan.state);
-        helpers?.finish();
+        try {
+          for (const { plan, call } of calls) call(n, 0, own, c, h, l, v, plan.value, ...plan.state);
+        } finally {
+          // Even when this thread's share threw: the helpers' shares are waited for before anything else runs.
+          helpers?.finish();
+        }
       },
     };
   }
@@ -117,6 +109,10 @@ export class WasmScanKernels implements ScanKernels {
     const here = (list: readonly CrossSectionJob[]) => (): void => {
       for (const job of list) this.crossSection(job.values, job.rank, job.z);
     };
+    for (const [i, job] of jobs.entries()) {
+      const longest = Math.max(job.values.length, job.rank.length, job.z.length);
+      if (longest > this.symbols) throw new RangeError(`cross-section ${i}: ${longest} values exceed the scan kernels' ${this.symbols} symbols`);
+    }
     // A helper reads its inputs in the memory: a list with an input elsewhere runs on this thread alone.
     if (helpers === undefined || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
     const cuts = jobCuts(jobs.length, this.threads);
@@ -138,8 +134,11 @@ export class WasmScanKernels implements ScanKernels {
     })));
     return () => {
       helpers.start(HelperJob.CROSS_SECTIONS, id);
-      own();
-      helpers.finish();
+      try {
+        own();
+      } finally {
+        helpers.finish();
+      }
       for (const { from, to } of copies) to.set(from);
     };
   }
@@ -240,20 +239,6 @@ function rankWorkspaceDoubles(kernels: ScanExports, symbols: number): number {
   return Math.ceil(kernels.rankWorkspaceBytes(symbols) / 8);
 }
 
-/** Where `threads` threads split `n` symbols: [0, ..., n], inner cuts on multiples of 8 (a cache line of doubles). */
-export function symbolCuts(n: number, threads: number): number[] {
-  return Array.from({ length: threads + 1 }, (_, i) => (i === threads ? n : Math.min(n, Math.round((i * n) / threads / 8) * 8)));
-}
-
-/** Where `threads` threads split `jobs` cross-sections: [0, ..., jobs]; this thread, which also copies the helpers' outputs, takes the fewest. */
-export function jobCuts(jobs: number, threads: number): number[] {
-  const base = Math.floor(jobs / threads);
-  const extra = jobs % threads;
-  const cuts = [0];
-  for (let t = 0; t < threads; t++) cuts.push(cuts[t] + base + (t > 0 && t <= extra ? 1 : 0));
-  return cuts;
-}
-
 /** The arrays of a RollingSumColumns (column-kernels.ts) over `n` symbols, for `period`. */
 function rollingColumns(
   f64: (length?: number) => number, i32: (length?: number) => number, n: number, period: number,
@@ -272,7 +257,7 @@ export async function openWasmScanKernels(symbols: number, dir = defaultWasmDir(
   // The heap starts above the module's static data; an instance on a scratch memory tells where that ends.
   const base = instantiateKernels<ScanExports>(module, new SharedWasmMemory(0).memory).heapBase();
   const memory = new SharedWasmMemory(base);
-  const kernels = instantiateKernels<ScanExports & Record<string, unknown>>(module, memory.memory);
+  const kernels = instantiateKernels<ScanModule>(module, memory.memory);
   const helpers = threads > 1
     ? await ScanHelpers.open(module, memory.memory, threads - 1, symbols, () => memory.allocate(rankWorkspaceDoubles(kernels, symbols)))
     : undefined;

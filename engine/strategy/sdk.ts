@@ -197,9 +197,9 @@ export interface StrategyDefinition<P extends ParamSchema = ParamSchema, R exten
   /** Every quote (best bid or ask change); indicators do not take quotes. */
   onQuote?(context: StrategyContext<P, R>): void;
   /**
-   * Every bar close's universe scan (docs/scans.md): needs `scans` in the engine config and the inline pipeline
-   * layout (a cross-section spans every symbol). Live it runs once the scan thread has finished the bar, between
-   * ticks; in `nexus backtest`, right after the trade that closed the bar.
+   * Every bar close's universe scan (docs/scans.md): needs `scans` in the engine config. Live it runs once the scan
+   * thread has finished the bar, between ticks (on the workers layout, in every shard, in order with its ticks:
+   * BarContext.handles); in `nexus backtest`, right after the trade that closed the bar.
    */
   onBar?(context: BarContext<P, R>): void;
 }

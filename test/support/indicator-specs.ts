@@ -47,3 +47,8 @@ export function addFlatStretch(bars: Bars, from: number, to: number): void {
     bars.volume[i] = i < from + 10 ? 1e-3 : 0;
   }
 }
+
+/** Whether two arrays hold the same doubles bit for bit (NaN equal to NaN, -0 not to +0); undefined never matches. */
+export function sameBits(a: Float64Array | undefined, b: Float64Array | undefined): boolean {
+  return a !== undefined && b !== undefined && a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
