@@ -13,8 +13,10 @@
  *                           after wasm and after the streaming replay
  *   scanMsPerBar.<backend>  one bar close's scan (BarScanner) of 10,000 symbols: the eight standard indicators per
  *                           bar for every symbol, rank and z-score of the return and of each indicator; median over
- *                           200 bars after 60; these parts run in JavaScript whatever the backend (only the
- *                           correlation runs on it), so `js` is the one key
+ *                           200 bars after 60; on the scan kernels each backend runs (docs/scans.md): `js` the
+ *                           JavaScript ones, `wasm` the WebAssembly ones (what auto, wasm and gpu run), `workers`
+ *                           those split over scanThreadsFor('workers') threads; the last bar's results of all three
+ *                           compared bit for bit (`scanSameBits`)
  *   correlationMs.<backend> the correlation matrix of 1,000 symbols' returns over 256 bars (median of 3 after one
  *                           warm-up call): js, wasm, workers (a pool of os.availableParallelism() threads) and gpu
  *                           (whatever adapter answers; its name is printed, and the key is left out without one),
@@ -22,12 +24,13 @@
  *   tickP99RatioScansOnOff  tick-to-order p99 of the in-process inline pipeline (2,000 symbols, eight indicators,
  *                           probe strategy, 16 trades a millisecond) with scans closing a bar every second on their
  *                           own thread (eight indicators and a 500 x 500 correlation), over the same without scans;
- *                           alternating 2 s periods, 4 of each
+ *                           alternating 1 s periods, 12 of each counted after one of each that warms up (the
+ *                           scans on wasm, the scan thread alone)
  *
  * Not measured (listed in `pending`): the warm start on gpu (there are no GPU warm-state kernels, by design:
- * docs/warm-start.md) and the per-bar indicators on wasm and gpu, which run in JavaScript on the scan thread.
+ * docs/warm-start.md) and the per-bar part on gpu (the scan kernels have no GPU version: docs/scans.md).
  *
- *   npm run bench:inpod [-- --json] [-- --quick] [-- --scan]     (--scan: only scanMsPerBar)
+ *   npm run bench:inpod [-- --json] [-- --quick] [-- --scan] [-- --tick]   (--scan: only scanMsPerBar; --tick: only tickP99RatioScansOnOff)
  */
 import { cpus } from 'node:os';
 import { randomWalkBars } from '../engine/batch/series.ts';
@@ -64,6 +67,7 @@ import { Mulberry32 } from '../engine/random/mulberry32.ts';
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const scanOnly = process.argv.includes('--scan');
+const tickOnly = process.argv.includes('--tick');
 const SYMBOLS = quick ? 500 : 5_000;
 const TRADES = 2_000;
 const log = (line: string): void => {
@@ -307,13 +311,14 @@ async function tickP99ScansOnOff(): Promise<{ off: number; on: number; offP50: n
   const random = new Mulberry32(3);
   const price = new Float64Array(symbols.length).fill(100);
   const sequences = { off: 0, on: 0 };
-  const periods = quick ? 2 : 4;
+  // Short periods, many of them, alternating: slow drifts of the machine fall on both sides alike.
+  const periods = quick ? 3 : 13;
   for (let period = 0; period < 2 * periods; period++) {
     const mode = period % 2 === 0 ? 'off' : 'on';
     // The first period of each mode warms the JIT and is not counted.
     current = period < 2 ? new LatencyHistogram() : histograms[mode];
     const pipeline = pipelines[mode];
-    const end = monoNowNs() + 2e9;
+    const end = monoNowNs() + 1e9;
     let next = monoNowNs();
     while (next < end) {
       while (monoNowNs() < next);
@@ -413,4 +418,14 @@ async function main(): Promise<void> {
   }));
 }
 
-await (scanOnly ? scanMain() : main());
+/** `--tick`: tick-to-order p99 with scans on and off, alone. */
+async function tickMain(): Promise<void> {
+  const tick = await tickP99ScansOnOff();
+  log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x); p50 ${tick.offP50.toFixed(1)} / ${tick.onP50.toFixed(1)} µs; ${tick.scansCompleted} scans completed`);
+  console.log(JSON.stringify({
+    bench: 'inpod', quick, tickP99RatioScansOnOff: Number((tick.on / tick.off).toFixed(3)),
+    tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) }, scansCompleted: tick.scansCompleted,
+  }));
+}
+
+await (scanOnly ? scanMain() : tickOnly ? tickMain() : main());
