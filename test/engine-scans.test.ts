@@ -28,6 +28,8 @@ afterEach(async () => {
 
 describe.each([
   ['inline', { layout: 'inline' }, 'wasm'],
+  // The workers backend: the correlation on its pool, the per-bar part split over the scan thread's helpers.
+  ['inline', { layout: 'inline' }, 'workers'],
   ['workers', { layout: 'workers', workers: 2 }, 'gpu'],
 ] as const)('scans at each bar close (%s layout, correlation on %s)', (_name, pipeline, backend) => {
   it('reports each closed bar on the signals socket, ranked across the symbols, and counts it', async () => {
