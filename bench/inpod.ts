@@ -192,7 +192,8 @@ function walkPanel(
 
 /**
  * Median ms of one bar close's scan of 10,000 symbols x the eight indicators, rank and z-score (no correlation),
- * on the js or the wasm scan kernels (the same values: checked here on the last bar, and by the test suite).
+ * on each kernel set: js, wasm, and wasm split over the workers backend's threads (the same values: checked here on
+ * the last bar, and by the test suite).
  */
 async function scanPerBar(): Promise<{ js: number; wasm: number; workers: number; workersThreads: number; sameBits: boolean }> {
   const symbols = quick ? 2_000 : 10_000;
@@ -424,7 +425,8 @@ async function tickMain(): Promise<void> {
   log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x); p50 ${tick.offP50.toFixed(1)} / ${tick.onP50.toFixed(1)} µs; ${tick.scansCompleted} scans completed`);
   console.log(JSON.stringify({
     bench: 'inpod', quick, tickP99RatioScansOnOff: Number((tick.on / tick.off).toFixed(3)),
-    tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) }, scansCompleted: tick.scansCompleted,
+    tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) },
+    tickP50Micros: { off: Number(tick.offP50.toFixed(1)), on: Number(tick.onP50.toFixed(1)) }, scansCompleted: tick.scansCompleted,
   }));
 }
 

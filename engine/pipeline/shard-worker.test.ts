@@ -11,6 +11,7 @@ import { OrderIdSource } from './order.ts';
 import { ShardWorker } from './shard-worker.ts';
 import { PipelineControl } from './worker-control.ts';
 import { WorkerCounters } from './worker-counters.ts';
+import { DenyReason } from '../risk/risk-engine.ts';
 import { BAR_RECORD, OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYTES, writeTickSlot } from './worker-slots.ts';
 
 const SYMBOLS = ['S0', 'S1', 'S2', 'S3'];
@@ -74,5 +75,30 @@ describe('ShardWorker: onBar in the workers layout', () => {
     expect(shard.counters.strategyFaults.every((faults) => faults === 0)).toBe(true);
     expect(Atomics.load(acks, 1)).toBe(1);
     expect(Atomics.load(acks, 0)).toBe(0);
+  });
+
+  it('leaves onTrade\'s orders for another shard\'s symbol to risk, as before: the other-shard rule is onBar\'s', async () => {
+    const strategies = [{ name: 'next', module: fileURLToPath(new URL('../strategy/fixtures/trade-next-symbol.mjs', import.meta.url)) }];
+    await loadStrategyModules(strategies);
+    const config = parseEngineConfig({
+      symbols: SYMBOLS, indicators: [], strategies, scans: { barIntervalMs: 1000, panelBars: 16 }, pipeline: { layout: 'workers', workers: 2 },
+      risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1e9, priceBandBps: 5_000, ordersEnabled: true },
+      zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
+      warmupTicks: 0,
+    });
+    const spin = new BusySpinWaitStrategy();
+    const input = SpscRing.create({ capacity: 64, slotBytes: TICK_SLOT_BYTES, overflow: 'drop', waitStrategy: spin });
+    const output = SpscRing.create({ capacity: 256, slotBytes: OUTPUT_SLOT_BYTES, overflow: 'block', waitStrategy: spin });
+    const counters = new WorkerCounters(1);
+    const shard = new ShardWorker({
+      config, input, output, control: PipelineControl.create(true, false), counters, orderIds: new OrderIdSource(0), clockNs: monoNowNs, heapGuard: false,
+      bars: { results: { slots: [createScanArrays(SYMBOLS.length, 0, undefined, true)], names: [], correlationSymbols: 0 }, workerIndex: 1, workers: 2, acks: new Int32Array(new SharedArrayBuffer(8)) },
+    });
+    writeTickSlot(input, input.claimSlotAt(0), 1, TickKind.Trade, 50, 1, 1); // S1's trade orders S2, worker 0's
+    input.publishN(1);
+    shard.poll();
+    expect(shard.counters.ordersDenied).toBe(1);
+    expect(counters.denials[DenyReason.NoReferencePrice]).toBe(1);
+    expect(shard.counters.otherShardDecisions).toBe(0);
   });
 });

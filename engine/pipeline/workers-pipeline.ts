@@ -386,7 +386,8 @@ export class WorkersPipeline implements TickHandler, Pipeline {
       targets[w] = ++this.barsSent[w];
     }
     this.publishInputs();
-    const done = this.barsDone.then(() => this.barRun(acks, targets, scan.bar));
+    // After the one before, however it ended: a failed wait must not let later deliveries through unwaited.
+    const done = this.barsDone.catch(() => undefined).then(() => this.barRun(acks, targets, scan.bar));
     this.barsDone = done;
     return done;
   }
@@ -401,7 +402,7 @@ export class WorkersPipeline implements TickHandler, Pipeline {
         if (targets[w] < 0 || run >= targets[w] || this.gone[w] !== 0 || this.state === 'stopped') break;
         if (!warned && performance.now() - started > BAR_WAIT_WARNING_MS) {
           warned = true;
-          this.options.log(`Warning: pipeline worker ${w} has not run the onBar strategies of bar ${bar} after ${BAR_WAIT_WARNING_MS} ms; its scan result set stays held, so later bars are skipped until it has`);
+          this.options.log(`Warning: pipeline worker has not run a bar's onBar strategies worker=${w} bar=${bar} waitedMs=${BAR_WAIT_WARNING_MS}; its scan result set stays held (a scan that needs that set is skipped)`);
         }
         // Woken by the worker's notify; the timeout only re-checks gone, stopped and the warning.
         const wait = waitAsync(acks, w, run, 1_000);

@@ -17,8 +17,8 @@ afterEach(() => {
 const SYMBOLS = 6;
 
 /**
- * 60 one-second bars of trades of `symbols` symbols (a trade every 50 ms, each of a random symbol); symbol 5 starts
- * trading at 20 s, symbol 4 is silent from 30 s to 40 s.
+ * 60 one-second bars of trades of `symbols` symbols (a trade every `tradeEveryMs`, each of a random symbol); symbol
+ * 5 starts trading at 20 s, symbol 4 is silent from 30 s to 40 s.
  */
 function market(capacity = 64, symbols = SYMBOLS, tradeEveryMs = 50): { panel: ReturnType<typeof createBarPanel>; bars: number } {
   const panel = createBarPanel(symbols, capacity);

@@ -154,8 +154,10 @@ describe('cross-sections in WebAssembly (scan.wasm): the JavaScript results, bit
     }
   });
 
-  it('refuses more values than its symbols', () => {
+  it('refuses more values than its symbols, and outputs shorter than their values', () => {
     expect(() => wasm.crossSection(new Float64Array(CAPACITY + 1), new Float64Array(CAPACITY + 1), new Float64Array(CAPACITY + 1)))
       .toThrow(/6001 values exceed the scan kernels' 6000 symbols/);
+    expect(() => wasm.crossSections([{ values: wasm.array(10), rank: new Float64Array(10), z: new Float64Array(10) }, { values: wasm.array(10), rank: new Float64Array(9), z: new Float64Array(10) }]))
+      .toThrow('cross-section 1: 10 values need rank and z arrays of 10, got 9 and 10');
   });
 });

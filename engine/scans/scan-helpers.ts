@@ -110,7 +110,7 @@ export class ScanHelpers {
         if (done === this.seq) break;
         const left = deadline - performance.now();
         if (left <= 0) {
-          this.broken = `scan helper ${i} did not finish a job within ${JOB_TIMEOUT_MS} ms`;
+          this.broken ??= `scan helper ${i} did not finish a job within ${JOB_TIMEOUT_MS} ms`;
           break;
         }
         Atomics.wait(control, base + HelperSlot.DONE, done, left);

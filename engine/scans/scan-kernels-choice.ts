@@ -27,12 +27,13 @@ export function scanThreadsFor(requested: BackendChoice, cores = availableParall
  */
 export async function openScanKernels(
   requested: BackendChoice, symbols: number, threads = scanThreadsFor(requested),
-  openWasm: (symbols: number, threads: number) => Promise<ScanKernels> = (count, count2) => openWasmScanKernels(count, undefined, count2),
+  openWasm: (symbols: number, threads: number) => Promise<ScanKernels> = (count, threadCount) => openWasmScanKernels(count, undefined, threadCount),
 ): Promise<{ readonly kernels: ScanKernels; readonly reason: string }> {
   if (requested === 'js') return { kernels: jsScanKernels(symbols), reason: 'backend js asked for by name' };
   try {
-    const on = threads === 1 ? '' : ` on ${threads} threads`;
-    return { kernels: await openWasm(symbols, threads), reason: `backend ${requested}: the WebAssembly scan kernels${on} (same values as js, faster)` };
+    const kernels = await openWasm(symbols, threads);
+    const on = kernels.threads === 1 ? '' : ` on ${kernels.threads} threads`;
+    return { kernels, reason: `backend ${requested}: the WebAssembly scan kernels${on} (same values as js, faster)` };
   } catch (error) {
     return { kernels: jsScanKernels(symbols), reason: `the WebAssembly scan kernels did not load (${(error as Error).message}); js runs them` };
   }

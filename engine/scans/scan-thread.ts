@@ -33,8 +33,8 @@ export interface BarScansOptions {
   /**
    * Each finished scan's results for the strategies' onBar (after onReport), on this thread, with the result set
    * it is in (`slots[slot]`); the arrays stay as they are until this returns, or until the promise it returns
-   * settles (the workers layout, whose shards run onBar on their own threads): the scan thread writes the next bar
-   * into the other set, and never into this one before then. Promises must settle in the order they were returned.
+   * settles (the workers layout, whose shards run onBar on their own threads), and until every hand-off before it
+   * has ended: the scan thread writes the next bar into the other set, and never into this one before then.
    */
   readonly onScan?: (scan: BarScan, closingTradeStamp: number, slot: number) => void | Promise<void>;
   /** The batch backend failed a scan's correlation (js computed it), with the message; each time it happens. */

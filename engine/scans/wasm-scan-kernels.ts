@@ -85,13 +85,14 @@ export class WasmScanKernels implements ScanKernels {
       update: (close, high, low, volume) => {
         const row = this.rowAddresses(close, high, low, volume);
         const [c, h, l, v] = row;
-        helpers?.start(HelperJob.COLUMNS, 0, row);
-        try {
-          for (const { plan, call } of calls) call(n, 0, own, c, h, l, v, plan.value, ...plan.state);
-        } finally {
-          // Even when this thread's share threw: the helpers' shares are waited for before anything else runs.
-          helpers?.finish();
+        if (helpers === undefined) {
+          for (const { plan, call } of calls) call(n, 0, n, c, h, l, v, plan.value, ...plan.state);
+          return;
         }
+        helpers.start(HelperJob.COLUMNS, 0, row);
+        whileHelpersRun(helpers, () => {
+          for (const { plan, call } of calls) call(n, 0, own, c, h, l, v, plan.value, ...plan.state);
+        });
       },
     };
   }
@@ -110,8 +111,12 @@ export class WasmScanKernels implements ScanKernels {
       for (const job of list) this.crossSection(job.values, job.rank, job.z);
     };
     for (const [i, job] of jobs.entries()) {
-      const longest = Math.max(job.values.length, job.rank.length, job.z.length);
-      if (longest > this.symbols) throw new RangeError(`cross-section ${i}: ${longest} values exceed the scan kernels' ${this.symbols} symbols`);
+      const n = job.values.length;
+      if (n > this.symbols) throw new RangeError(`cross-section ${i}: ${n} values exceed the scan kernels' ${this.symbols} symbols`);
+      // A kernel writes one rank and one z-score per value: shorter outputs would be overrun.
+      if (job.rank.length !== n || job.z.length !== n) {
+        throw new RangeError(`cross-section ${i}: ${n} values need rank and z arrays of ${n}, got ${job.rank.length} and ${job.z.length}`);
+      }
     }
     // A helper reads its inputs in the memory: a list with an input elsewhere runs on this thread alone.
     if (helpers === undefined || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
@@ -134,11 +139,7 @@ export class WasmScanKernels implements ScanKernels {
     })));
     return () => {
       helpers.start(HelperJob.CROSS_SECTIONS, id);
-      try {
-        own();
-      } finally {
-        helpers.finish();
-      }
+      whileHelpersRun(helpers, own);
       for (const { from, to } of copies) to.set(from);
     };
   }
@@ -232,6 +233,24 @@ export class WasmScanKernels implements ScanKernels {
   private i32(length: number): number {
     return this.f64(Math.ceil(length / 2), 0).byteOffset;
   }
+}
+
+/**
+ * Runs this thread's share while the helpers run theirs, then waits for them, even when this share threw (nothing
+ * else may start while they write). This share's error wins over theirs, which the next job reports anyway.
+ */
+function whileHelpersRun(helpers: ScanHelpers, share: () => void): void {
+  try {
+    share();
+  } catch (error) {
+    try {
+      helpers.finish();
+    } catch {
+      // The helpers' own failure: they are marked broken, and the next job throws it.
+    }
+    throw error;
+  }
+  helpers.finish();
 }
 
 /** Doubles of one rank workspace for `symbols` values. */
