@@ -354,6 +354,19 @@ const scanKeys = (scanMs: Awaited<ReturnType<typeof scanPerBar>>): object => ({
   scanSameBits: scanMs.sameBits,
 });
 
+type TickFigures = Awaited<ReturnType<typeof tickP99ScansOnOff>>;
+
+function logTick(tick: TickFigures): void {
+  log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x); p50 ${tick.offP50.toFixed(1)} / ${tick.onP50.toFixed(1)} µs; ${tick.scansCompleted} scans completed`);
+}
+
+const tickKeys = (tick: TickFigures): object => ({
+  tickP99RatioScansOnOff: Number((tick.on / tick.off).toFixed(3)),
+  tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) },
+  tickP50Micros: { off: Number(tick.offP50.toFixed(1)), on: Number(tick.onP50.toFixed(1)) },
+  scansCompleted: tick.scansCompleted,
+});
+
 /** `--scan`: the bar close's scan alone, on every kernel set. */
 async function scanMain(): Promise<void> {
   const scanMs = await scanPerBar();
@@ -398,7 +411,7 @@ async function main(): Promise<void> {
   for (const [name, why] of Object.entries(correlation.unavailable)) log(`${name}: unavailable (${why})`);
   const cpuBest = Math.min(...(['js', 'wasm', 'workers'] as const).map((name) => correlation.ms[name] ?? Infinity));
   const tick = await tickP99ScansOnOff();
-  log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x); p50 ${tick.offP50.toFixed(1)} / ${tick.onP50.toFixed(1)} µs; ${tick.scansCompleted} scans completed`);
+  logTick(tick);
   log(`medians: streaming replay ${streamingReplayMs.toFixed(0)} ms; warm start js ${warm.js.toFixed(0)} ms (${(streamingReplayMs / warm.js).toFixed(1)}x), wasm ${warm.wasm.toFixed(0)} ms (${(streamingReplayMs / warm.wasm).toFixed(1)}x), workers ${warm.workers.toFixed(0)} ms (${(streamingReplayMs / warm.workers).toFixed(1)}x); identical outputs: ${identical}`);
   console.log(JSON.stringify({
     bench: 'inpod', node: process.version, cpu: cpus()[0]?.model ?? 'cpu', cores: cpus().length, quick, symbols: SYMBOLS, trades: TRADES,
@@ -411,10 +424,7 @@ async function main(): Promise<void> {
     correlationAgreement: correlation.agreement,
     ...(correlation.gpuAdapter === undefined ? {} : { gpuAdapter: correlation.gpuAdapter }),
     ...(correlation.ms.gpu === undefined ? {} : { gpuOverBestCpu: Number((cpuBest / correlation.ms.gpu).toFixed(2)) }),
-    tickP99RatioScansOnOff: Number((tick.on / tick.off).toFixed(3)),
-    tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) },
-    tickP50Micros: { off: Number(tick.offP50.toFixed(1)), on: Number(tick.onP50.toFixed(1)) },
-    scansCompleted: tick.scansCompleted,
+    ...tickKeys(tick),
     pending: ['warmStart.gpu', 'scanMsPerBar.gpu', ...Object.keys(correlation.unavailable).map((name) => `correlationMs.${name}`)],
   }));
 }
@@ -422,12 +432,8 @@ async function main(): Promise<void> {
 /** `--tick`: tick-to-order p99 with scans on and off, alone. */
 async function tickMain(): Promise<void> {
   const tick = await tickP99ScansOnOff();
-  log(`tick-to-order p99: scans off ${tick.off.toFixed(1)} µs, on ${tick.on.toFixed(1)} µs (${(tick.on / tick.off).toFixed(2)}x); p50 ${tick.offP50.toFixed(1)} / ${tick.onP50.toFixed(1)} µs; ${tick.scansCompleted} scans completed`);
-  console.log(JSON.stringify({
-    bench: 'inpod', quick, tickP99RatioScansOnOff: Number((tick.on / tick.off).toFixed(3)),
-    tickP99Micros: { off: Number(tick.off.toFixed(1)), on: Number(tick.on.toFixed(1)) },
-    tickP50Micros: { off: Number(tick.offP50.toFixed(1)), on: Number(tick.onP50.toFixed(1)) }, scansCompleted: tick.scansCompleted,
-  }));
+  logTick(tick);
+  console.log(JSON.stringify({ bench: 'inpod', quick, ...tickKeys(tick) }));
 }
 
 await (scanOnly ? scanMain() : tickOnly ? tickMain() : main());
