@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { monoNowNs } from '../clock/monotonic.ts';
-import { parseEngineConfig } from '../config/engine-config.ts';
+import { probeConfig } from '../../test/support/engine-config.ts';
 import { BusySpinWaitStrategy } from '../ring/wait-strategy.ts';
 import { SpscRing } from '../ring/spsc-ring.ts';
 import { createScanArrays } from '../scans/bar-scanner.ts';
@@ -16,6 +16,30 @@ import { BAR_RECORD, OUTPUT_SLOT_BYTES, OutputField, OutputRecord, TICK_SLOT_BYT
 
 const SYMBOLS = ['S0', 'S1', 'S2', 'S3'];
 
+/**
+ * Worker 1 of a workers layout of 2 (symbols S1 and S3), in this thread, running `strategies` (modules, loaded
+ * here) with scans, so with bar records: its rings, its counters and the cells where it counts bar records run.
+ */
+async function secondOfTwoShards(strategies: ReadonlyArray<{ readonly name: string; readonly module: string }>): Promise<{
+  shard: ShardWorker; input: SpscRing; output: SpscRing; counters: WorkerCounters; acks: Int32Array;
+}> {
+  await loadStrategyModules(strategies);
+  const config = probeConfig({
+    symbols: SYMBOLS, indicators: [], strategies, scans: { barIntervalMs: 1000, panelBars: 16 }, pipeline: { layout: 'workers', workers: 2 },
+  });
+  const spin = new BusySpinWaitStrategy();
+  const input = SpscRing.create({ capacity: 64, slotBytes: TICK_SLOT_BYTES, overflow: 'drop', waitStrategy: spin });
+  const output = SpscRing.create({ capacity: 256, slotBytes: OUTPUT_SLOT_BYTES, overflow: 'block', waitStrategy: spin });
+  const counters = new WorkerCounters(strategies.length);
+  const acks = new Int32Array(new SharedArrayBuffer(8));
+  const slots = [0, 1].map(() => createScanArrays(SYMBOLS.length, 0, undefined, true));
+  const shard = new ShardWorker({
+    config, input, output, control: PipelineControl.create(true, false), counters, orderIds: new OrderIdSource(0), clockNs: monoNowNs,
+    heapGuard: false, bars: { results: { slots, names: [], correlationSymbols: 0 }, workerIndex: 1, workers: 2, acks },
+  });
+  return { shard, input, output, counters, acks };
+}
+
 describe('ShardWorker: onBar in the workers layout', () => {
   it('runs a bar record in order with its ticks, decides for its own symbols only, and counts the record run', async () => {
     // Worker 1 of 2 holds S1 and S3. A JavaScript module that checks ctx.handles, and a WebAssembly one that asks to
@@ -24,27 +48,7 @@ describe('ShardWorker: onBar in the workers layout', () => {
       { name: 'leader', module: fileURLToPath(new URL('../strategy/fixtures/bar-every-handled.mjs', import.meta.url)) },
       { name: 'shard', module: fileURLToPath(new URL('../../build/wasm/strategies/fixtures/bar-shard.wasm', import.meta.url)) },
     ];
-    await loadStrategyModules(strategies);
-    const config = parseEngineConfig({
-      symbols: SYMBOLS,
-      indicators: [],
-      strategies,
-      scans: { barIntervalMs: 1000, panelBars: 16 },
-      pipeline: { layout: 'workers', workers: 2 },
-      risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1e9, priceBandBps: 5_000, ordersEnabled: true },
-      zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
-      warmupTicks: 0,
-    });
-    const spin = new BusySpinWaitStrategy();
-    const input = SpscRing.create({ capacity: 64, slotBytes: TICK_SLOT_BYTES, overflow: 'drop', waitStrategy: spin });
-    const output = SpscRing.create({ capacity: 256, slotBytes: OUTPUT_SLOT_BYTES, overflow: 'block', waitStrategy: spin });
-    const acks = new Int32Array(new SharedArrayBuffer(8));
-    const slots = [0, 1].map(() => createScanArrays(SYMBOLS.length, 0, undefined, true));
-    const shard = new ShardWorker({
-      config, input, output, control: PipelineControl.create(true, false), counters: new WorkerCounters(strategies.length),
-      orderIds: new OrderIdSource(0), clockNs: monoNowNs, heapGuard: false,
-      bars: { results: { slots, names: [], correlationSymbols: 0 }, workerIndex: 1, workers: 2, acks },
-    });
+    const { shard, input, output, acks } = await secondOfTwoShards(strategies);
     // The shard's own trades (risk's reference prices), then the bar record, then one more trade.
     let n = 0;
     const put = (symbolIndex: number, kind: number, price: number, size: number, stamp: number): void => {
@@ -79,21 +83,7 @@ describe('ShardWorker: onBar in the workers layout', () => {
 
   it('leaves onTrade\'s orders for another shard\'s symbol to risk, as before: the other-shard rule is onBar\'s', async () => {
     const strategies = [{ name: 'next', module: fileURLToPath(new URL('../strategy/fixtures/trade-next-symbol.mjs', import.meta.url)) }];
-    await loadStrategyModules(strategies);
-    const config = parseEngineConfig({
-      symbols: SYMBOLS, indicators: [], strategies, scans: { barIntervalMs: 1000, panelBars: 16 }, pipeline: { layout: 'workers', workers: 2 },
-      risk: { maxOrderQty: 10, maxPosition: 100, maxNotional: 1e9, priceBandBps: 5_000, ordersEnabled: true },
-      zeromq: { endpoints: [{ name: 'md', role: 'marketData', address: 'tcp://127.0.0.1:1' }, { name: 'orders', role: 'orders', address: 'tcp://127.0.0.1:2' }] },
-      warmupTicks: 0,
-    });
-    const spin = new BusySpinWaitStrategy();
-    const input = SpscRing.create({ capacity: 64, slotBytes: TICK_SLOT_BYTES, overflow: 'drop', waitStrategy: spin });
-    const output = SpscRing.create({ capacity: 256, slotBytes: OUTPUT_SLOT_BYTES, overflow: 'block', waitStrategy: spin });
-    const counters = new WorkerCounters(1);
-    const shard = new ShardWorker({
-      config, input, output, control: PipelineControl.create(true, false), counters, orderIds: new OrderIdSource(0), clockNs: monoNowNs, heapGuard: false,
-      bars: { results: { slots: [createScanArrays(SYMBOLS.length, 0, undefined, true)], names: [], correlationSymbols: 0 }, workerIndex: 1, workers: 2, acks: new Int32Array(new SharedArrayBuffer(8)) },
-    });
+    const { shard, input, counters } = await secondOfTwoShards(strategies);
     writeTickSlot(input, input.claimSlotAt(0), 1, TickKind.Trade, 50, 1, 1); // S1's trade orders S2, worker 0's
     input.publishN(1);
     shard.poll();
