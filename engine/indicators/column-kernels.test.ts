@@ -59,7 +59,8 @@ describe.each(Object.keys(kernelSets) as Array<ScanKernels['name']>)('column ker
   for (const spec of specs) {
     it(`${spec.type} ${JSON.stringify(spec.params)}: every symbol's first output is its class's, bit for bit, after every bar`, () => {
       const instances = Array.from({ length: SYMBOLS }, () => build(spec));
-      const kernel = kernels.column(instances[0]);
+      const kernel = kernels.columns([instances[0]]);
+      const value = kernel.values[0];
       let stable = 0;
       for (let b = 0; b < BARS; b++) {
         const close = rows.close[b];
@@ -67,7 +68,7 @@ describe.each(Object.keys(kernelSets) as Array<ScanKernels['name']>)('column ker
         for (let s = 0; s < SYMBOLS; s++) {
           if (close[s] === close[s]) instances[s].update(close[s], rows.high[b][s], rows.low[b][s], rows.volume[b][s]);
           const expected = instances[s].output(0);
-          if (!Object.is(kernel.value[s], expected)) throw new Error(`bar ${b}, symbol ${s}: ${kernel.value[s]}, class ${expected}`);
+          if (!Object.is(value[s], expected)) throw new Error(`bar ${b}, symbol ${s}: ${value[s]}, class ${expected}`);
           if (instances[s].isStable) stable++;
         }
       }
@@ -77,7 +78,7 @@ describe.each(Object.keys(kernelSets) as Array<ScanKernels['name']>)('column ker
 
   it('refuses an indicator it has no kernel for', () => {
     const custom = { type: 'custom' } as unknown as StreamingIndicator;
-    expect(() => kernels.column(custom)).toThrow(/no column kernel for indicator type custom/);
+    expect(() => kernels.columns([custom])).toThrow(/no column kernel for indicator type custom/);
     expect(() => columnKernelFor(custom, 4)).toThrow(/no column kernel for indicator type custom/);
   });
 });

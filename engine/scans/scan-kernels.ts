@@ -1,4 +1,4 @@
-import { columnKernelFor, type ColumnKernel } from '../indicators/column-kernels.ts';
+import { columnKernelFor } from '../indicators/column-kernels.ts';
 import type { StreamingIndicator } from '../indicators/indicator.ts';
 import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 
@@ -15,9 +15,7 @@ export interface ScanKernels {
   readonly threads: number;
   /** A new array of `length` zeros that this set's kernels read in place: feed the kernels from these, not copies. */
   array(length: number): Float64Array;
-  /** The column kernel of `prototype`'s class and parameters over every symbol, on this thread alone. */
-  column(prototype: StreamingIndicator): ColumnKernel;
-  /** The column kernels of `prototypes`, fed together (the work split over the set's threads). */
+  /** The column kernels of `prototypes`' classes and parameters over every symbol, fed together (the work split over the set's threads). */
   columns(prototypes: readonly StreamingIndicator[]): ColumnSet;
   /** `values`' rank across the symbols into `rank`, its z-score into `z` (crossSectionRank, crossSectionZScore). */
   crossSection(values: Float64Array, rank: Float64Array, z: Float64Array): void;
@@ -53,7 +51,6 @@ export function jsScanKernels(symbols: number): ScanKernels {
     name: 'js',
     threads: 1,
     array: (length) => new Float64Array(length),
-    column: (prototype) => columnKernelFor(prototype, symbols),
     columns(prototypes) {
       const kernels = prototypes.map((prototype) => columnKernelFor(prototype, symbols));
       return {

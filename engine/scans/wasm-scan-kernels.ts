@@ -3,7 +3,6 @@ import { compileKernelModule, defaultWasmDir } from '../batch/wasm-backend.ts';
 import { instantiateKernels, SharedWasmMemory } from '../batch/wasm-memory.ts';
 import { Atr } from '../indicators/atr.ts';
 import { BollingerBands } from '../indicators/bbands.ts';
-import type { ColumnKernel } from '../indicators/column-kernels.ts';
 import { Ema } from '../indicators/ema.ts';
 import type { StreamingIndicator } from '../indicators/indicator.ts';
 import { Macd } from '../indicators/macd.ts';
@@ -55,19 +54,6 @@ export class WasmScanKernels implements ScanKernels {
 
   array(length: number): Float64Array {
     return this.f64(length, 0);
-  }
-
-  column(prototype: StreamingIndicator): ColumnKernel {
-    const { plan, value } = this.plan(prototype);
-    const call = this.kernels[plan.fn] as ColumnExport;
-    const n = this.symbols;
-    return {
-      value,
-      update: (close, high, low, volume) => {
-        const [c, h, l, v] = this.rowAddresses(close, high, low, volume);
-        call(n, 0, n, c, h, l, v, plan.value, ...plan.state);
-      },
-    };
   }
 
   columns(prototypes: readonly StreamingIndicator[]): ColumnSet {
