@@ -438,15 +438,18 @@ export function stochColumn(
  * values share their average position whatever order they came in, and the arithmetic of a rank is the same. Here
  * values and their symbols are moved as pairs into sorted position (contiguous, so every later step reads them in
  * order), and a bucket pass (about one value a bucket) is finished by ONE insertion pass over everything when no
- * bucket holds more than GLOBAL_INSERTION_MAX values; otherwise each bucket is sorted on its own, a big one by an
- * introsort (a quicksort that turns to a heapsort past 2 log2 n levels: O(n log n) whatever the values).
+ * bucket holds more than GLOBAL_INSERTION_MAX values; otherwise each bucket is sorted on its own. A big bucket
+ * (values that crowd a part of the range: a far outlier, prices over orders of magnitude, fat-tailed returns) is
+ * bucketed again over its own lowest and highest value, the same way, into scratch arrays, and then sorted by one
+ * insertion pass or, sub-bucket by sub-bucket, by an introsort (a quicksort that turns to a heapsort past
+ * 2 log2 n levels: O(n log n) whatever the values).
  */
 const GLOBAL_INSERTION_MAX: i32 = 32;
 const INSERTION_MAX: i32 = 24;
 
 /** Bytes of the rank workspace for up to `capacity` values. */
 export function rankWorkspaceBytes(capacity: i32): i32 {
-  return capacity * (8 + 4 + 4) + (bucketsFor(capacity) + 1) * 4 + 64;
+  return capacity * (8 + 8 + 4 + 4 + 4) + 2 * (bucketsFor(capacity) + 1) * 4 + 64;
 }
 
 /** Buckets for n values: the power of two at or above n. */
@@ -460,15 +463,25 @@ function bucketsFor(n: i32): i32 {
 /** The finite values (-0 as +0) and their symbols, in sorted position. */
 let sortedValue: usize = 0;
 let sortedSymbol: usize = 0;
-/** Symbol -> its bucket (-1: no value); per bucket its count, then its start (then its end, after the scatter). */
+/** Where a big bucket's pairs are scattered into its sub-buckets, before they are copied back. */
+let scratchValue: usize = 0;
+let scratchSymbol: usize = 0;
+/**
+ * Symbol -> its bucket (-1: no value), then (once the pairs are in bucket position) a big bucket's value -> its
+ * sub-bucket; per bucket its count, then its start (then its end, after the scatter); the same per sub-bucket.
+ */
 let bucketOf: usize = 0;
 let bucketStart: usize = 0;
+let subBucketStart: usize = 0;
 
 function layOut(work: usize, capacity: i32): void {
   sortedValue = work;
-  sortedSymbol = sortedValue + (<usize>capacity << 3);
-  bucketOf = sortedSymbol + (<usize>capacity << 2);
+  scratchValue = sortedValue + (<usize>capacity << 3);
+  sortedSymbol = scratchValue + (<usize>capacity << 3);
+  scratchSymbol = sortedSymbol + (<usize>capacity << 2);
+  bucketOf = scratchSymbol + (<usize>capacity << 2);
   bucketStart = bucketOf + (<usize>capacity << 2);
+  subBucketStart = bucketStart + (<usize>(bucketsFor(capacity) + 1) << 2);
 }
 
 /**
@@ -480,18 +493,23 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
   layOut(work, capacity);
   // The lowest and highest finite value, and how many: f64x2.pmin/pmax keep the accumulator when the value is NaN
   // (b < a ? b : a is false for a NaN b), so NaNs never enter; -0 may (v - -0 is v - +0: the same buckets).
+  // The sum of the magnitudes too (a NaN masked to +0), for the bucket map.
   let low = f64x2.splat(Infinity);
   let high = f64x2.splat(-Infinity);
+  let magnitudes = f64x2.splat(0);
   let finite = i64x2.splat(0);
   let s = 0;
   for (; s + 2 <= n; s += 2) {
     const v = v128.load(values + (<usize>s << 3));
+    const has = f64x2.eq(v, v);
     low = f64x2.pmin(low, v);
     high = f64x2.pmax(high, v);
-    finite = i64x2.sub(finite, f64x2.eq(v, v));
+    magnitudes = f64x2.add(magnitudes, v128.and(f64x2.abs(v), has));
+    finite = i64x2.sub(finite, has);
   }
   let lowest = min<f64>(f64x2.extract_lane(low, 0), f64x2.extract_lane(low, 1));
   let highest = max<f64>(f64x2.extract_lane(high, 0), f64x2.extract_lane(high, 1));
+  let magnitude = f64x2.extract_lane(magnitudes, 0) + f64x2.extract_lane(magnitudes, 1);
   let m = <i32>(i64x2.extract_lane(finite, 0) + i64x2.extract_lane(finite, 1));
   if (s < n) {
     const v = ld(values, s);
@@ -499,6 +517,7 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
       m++;
       lowest = v < lowest ? v : lowest;
       highest = v > highest ? v : highest;
+      magnitude += Math.abs(v);
     }
   }
   if (m <= 1) {
@@ -509,11 +528,15 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
     return;
   }
   const buckets = bucketsFor(m);
+  // No finite scale (a span past the largest double, or below the smallest): every value in bucket 0, which the
+  // introsort takes.
+  const spread = setBucketMap(lowest, highest, magnitude / <f64>m, buckets);
+  const byKey = bucketsByKey;
+  const origin = bucketOrigin;
+  const floorBits = bucketFloorBits;
+  const originKey = bucketOriginKey;
+  const scale = bucketScale;
   const last = buckets - 1;
-  const scale = <f64>buckets / (highest - lowest);
-  // An infinite or NaN scale (an infinity, a span past the largest double): every value in bucket 0, which the
-  // introsort takes. A NaN position (an infinite span times a zero scale) truncates to bucket 0 too.
-  const spread = scale < Infinity;
   memory.fill(bucketStart, 0, <usize>(buckets + 1) << 2);
   for (let k = 0; k < n; k++) {
     const v = ld(values, k);
@@ -522,9 +545,7 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
       st(out, k, NaN);
       continue;
     }
-    // Monotone in the value: a subtraction of the same min, a product by the same positive scale, a truncation.
-    const b = spread ? <i32>((v - lowest) * scale) : 0;
-    const at = b < last ? b : last;
+    const at = spread ? bucketOfValue(v, byKey, origin, floorBits, originKey, scale, last) : 0;
     si(bucketOf, k, at);
     si(bucketStart, at, li(bucketStart, at) + 1);
   }
@@ -553,7 +574,8 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
     let from = 0;
     for (let b = 0; b < buckets; b++) {
       const to = li(bucketStart, b);
-      if (to - from > 1) introsort(from, to, depth < 0 ? 2 * (32 - clz<i32>(to - from)) : depth);
+      if (to - from > INSERTION_MAX) rebucket(from, to, depth);
+      else if (to - from > 1) insertionSort(from, to);
       from = to;
     }
   }
@@ -566,6 +588,135 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
     const r = <f64>(first + end - 1) / 2 / spread1;
     for (let k = first; k < end; k++) st(out, li(sortedSymbol, k), r);
     first = end;
+  }
+}
+
+/**
+ * How values map to buckets, set by setBucketMap for values in [lowest, highest]. Linear in the value where that
+ * spreads them; otherwise linear in a log-like key, logKey: a value's magnitude bits read as an integer (which grow
+ * with a double about as its logarithm does) less those of a floor, signed as the value. The key serves
+ * - values of one sign over orders of magnitude (prices, volumes, their averages: a linear map crowds most of them
+ *   into its first buckets);
+ * - fat tails (returns, MACD: a few far values stretch a linear range that the rest crowd the middle of).
+ * Magnitudes below the floor share the key 0.
+ * Both maps are monotone: a subtraction of the same origin (exact for keys, and a conversion that keeps their
+ * order), a product by the same positive scale, a truncation. So equal values share a bucket and a lower value
+ * never lands in a higher bucket, which is all the sort after it needs.
+ */
+let bucketsByKey = false;
+let bucketOrigin: f64 = 0;
+let bucketFloorBits: i64 = 0;
+let bucketOriginKey: i64 = 0;
+let bucketScale: f64 = 0;
+
+const MAGNITUDE_BITS: i64 = 0x7FFFFFFFFFFFFFFF;
+
+/** logKey of v, its magnitude floored at the magnitude whose bits are `floorBits`. */
+// @ts-ignore: decorator
+@inline function logKey(v: f64, floorBits: i64): i64 {
+  const above = (reinterpret<i64>(v) & MAGNITUDE_BITS) - floorBits;
+  const key = above > 0 ? above : 0;
+  return v < 0 ? -key : key;
+}
+
+/**
+ * Sets the map of [lowest, highest] (lowest < highest, `meanMagnitude` the values' mean |v|) onto `buckets`;
+ * false when it has no finite scale.
+ */
+function setBucketMap(lowest: f64, highest: f64, meanMagnitude: f64, buckets: i32): bool {
+  const oneSign = lowest > 0 || highest < 0;
+  const smallest = oneSign ? min<f64>(Math.abs(lowest), Math.abs(highest)) : 0;
+  const largest = max<f64>(Math.abs(lowest), Math.abs(highest));
+  // The key map for values of one sign past 16x apart (a log-uniform spread puts 1/16 of them or more into a linear
+  // map's first bucket), its floor their smallest magnitude; for values of both signs whose largest magnitude is
+  // past 8x their mean (a uniform spread is 2x, a normal one's extremes at 10,000 values about 5x: a far value
+  // stretches a linear range the others crowd a small part of), its floor 2^-10 of the mean (9.765625e-4).
+  const keyed = oneSign ? largest > smallest * 16 : largest > meanMagnitude * 8;
+  if (keyed) {
+    const floor = oneSign ? smallest : meanMagnitude * 9.765625e-4;
+    bucketFloorBits = reinterpret<i64>(floor);
+    bucketOriginKey = logKey(lowest, bucketFloorBits);
+    const span = logKey(highest, bucketFloorBits) - bucketOriginKey;
+    if (span > 0) {
+      bucketsByKey = true;
+      bucketScale = <f64>buckets / <f64>span;
+      return true;
+    }
+  }
+  bucketsByKey = false;
+  bucketOrigin = lowest;
+  bucketScale = <f64>buckets / (highest - lowest);
+  return bucketScale < Infinity && bucketScale > 0;
+}
+
+/** The bucket of v under the map (the map's fields passed in, as locals of the caller's loop), at most `last`. */
+// @ts-ignore: decorator
+@inline function bucketOfValue(v: f64, byKey: bool, origin: f64, floorBits: i64, originKey: i64, scale: f64, last: i32): i32 {
+  const b = byKey ? <i32>(<f64>(logKey(v, floorBits) - originKey) * scale) : <i32>((v - origin) * scale);
+  return b < last ? b : last;
+}
+
+/**
+ * Sorts the pairs in [from, to), a big bucket, by value: bucketed again over their own lowest and highest value
+ * (about one a sub-bucket), then one insertion pass, or per sub-bucket an introsort when one still holds more than
+ * GLOBAL_INSERTION_MAX (values that crowd even this range: ties, a cluster next to an outlier).
+ */
+function rebucket(from: i32, to: i32, depth: i32): void {
+  const size = to - from;
+  let lowest = ld(sortedValue, from);
+  let highest = lowest;
+  let magnitude = Math.abs(lowest);
+  for (let i = from + 1; i < to; i++) {
+    const v = ld(sortedValue, i);
+    lowest = v < lowest ? v : lowest;
+    highest = v > highest ? v : highest;
+    magnitude += Math.abs(v);
+  }
+  if (lowest == highest) return; // all equal: already in order
+  const buckets = bucketsFor(size);
+  if (!setBucketMap(lowest, highest, magnitude / <f64>size, buckets)) {
+    introsort(from, to, depth < 0 ? 2 * (32 - clz<i32>(size)) : depth);
+    return;
+  }
+  const byKey = bucketsByKey;
+  const origin = bucketOrigin;
+  const floorBits = bucketFloorBits;
+  const originKey = bucketOriginKey;
+  const scale = bucketScale;
+  const last = buckets - 1;
+  memory.fill(subBucketStart, 0, <usize>(buckets + 1) << 2);
+  for (let i = from; i < to; i++) {
+    const at = bucketOfValue(ld(sortedValue, i), byKey, origin, floorBits, originKey, scale, last);
+    si(bucketOf, i - from, at);
+    si(subBucketStart, at, li(subBucketStart, at) + 1);
+  }
+  let position = 0;
+  let biggest = 0;
+  for (let b = 0; b < buckets; b++) {
+    const count = li(subBucketStart, b);
+    si(subBucketStart, b, position);
+    position += count;
+    biggest = count > biggest ? count : biggest;
+  }
+  for (let i = from; i < to; i++) {
+    const b = li(bucketOf, i - from);
+    const at = li(subBucketStart, b);
+    si(subBucketStart, b, at + 1);
+    st(scratchValue, at, ld(sortedValue, i));
+    si(scratchSymbol, at, li(sortedSymbol, i));
+  }
+  memory.copy(sortedValue + (<usize>from << 3), scratchValue, <usize>size << 3);
+  memory.copy(sortedSymbol + (<usize>from << 2), scratchSymbol, <usize>size << 2);
+  if (biggest <= GLOBAL_INSERTION_MAX) {
+    insertionSort(from, to);
+    return;
+  }
+  // subBucketStart[b] is now sub-bucket b's end, relative to `from`.
+  let start = from;
+  for (let b = 0; b < buckets; b++) {
+    const end = from + li(subBucketStart, b);
+    if (end - start > 1) introsort(start, end, depth < 0 ? 2 * (32 - clz<i32>(end - start)) : depth);
+    start = end;
   }
 }
 

@@ -120,8 +120,18 @@ describe('cross-sections in WebAssembly (scan.wasm): the JavaScript results, bit
         Array.from({ length: n }, (_, i) => (i === 0 ? 1e9 : random())),
         Array.from({ length: n }, (_, i) => (i === 1 ? -Infinity : Math.round(random() * 50) / 7)),
         Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1e9 : i % 3 === 1 ? 2 : 2 + Number.EPSILON * 2 * Math.floor(random() * 4))),
+        // The bucket maps by key: prices over four decades (one sign, either), fat-tailed returns around zero with
+        // zeros, -0 and magnitudes below the key's floor.
+        Array.from({ length: n }, () => 0.5 * Math.exp(random() * Math.log(1e4))),
+        Array.from({ length: n }, () => -0.5 * Math.exp(random() * Math.log(1e4))),
+        Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 0 : i % 89 === 0 ? -0 : i % 83 === 0 ? 1e-12 * (random() - 0.5)
+          : 0.002 * Math.tan(Math.PI * (random() - 0.5) * 0.98))),
       );
     }
+    // A cluster that stays crowded when its bucket is bucketed again (100 values 2 ulps apart, shuffled, next to
+    // 1 + 1e-6 and far values): it reaches the introsort, and with no quicksort levels the heapsort.
+    const cluster = Array.from({ length: 100 }, (_, k) => 1 + k * 2 * Number.EPSILON).sort(() => random() - 0.5);
+    cases.push([...Array.from({ length: 2_000 }, () => 1e6 + random() * 1e9), 1e9, 1 + 1e-6, ...cluster]);
     return cases;
   }
 
