@@ -16,7 +16,9 @@
  *                           200 bars after 60; on the scan kernels each backend runs (docs/scans.md): `js` the
  *                           JavaScript ones, `wasm` the WebAssembly ones (what auto, wasm and gpu run), `workers`
  *                           those split over scanThreadsFor('workers') threads; the last bar's results of all three
- *                           compared bit for bit (`scanSameBits`)
+ *                           compared bit for bit (`scanSameBits`). On a market-like panel (PanelMarket: prices over
+ *                           four decades, fat-tailed returns); `scanMsPerBarUniform` the same on the easy panel
+ *                           (every symbol from 100, uniform returns), where a rank's buckets fill evenly
  *   correlationMs.<backend> the correlation matrix of 1,000 symbols' returns over 256 bars (median of 3 after one
  *                           warm-up call): js, wasm, workers (a pool of os.availableParallelism() threads) and gpu
  *                           (whatever adapter answers; its name is printed, and the key is left out without one),
@@ -168,20 +170,30 @@ async function workersWarmStart(config: EngineConfig, history: TradeHistory): Pr
 }
 
 
+/**
+ * How a panel's symbols move: `market` as a universe does, prices spread over four decades (log-uniform from 0.50
+ * to 5,000) and fat-tailed returns (Cauchy-like, scale 0.2%, cut at 6.4%); `uniform` all from 100 with returns
+ * uniform in +-0.5%, the easy case for a rank's buckets.
+ */
+type PanelMarket = 'market' | 'uniform';
+
 /** A panel of `symbols` random walks, `bars` bars closed. */
 function walkPanel(
   symbols: number, capacity: number, bars: number, onBar: (bar: number) => void = () => undefined,
-  onPanel: (panel: ReturnType<typeof createBarPanel>) => void = () => undefined,
+  onPanel: (panel: ReturnType<typeof createBarPanel>) => void = () => undefined, market: PanelMarket = 'market',
 ): ReturnType<typeof createBarPanel> {
   const panel = createBarPanel(symbols, capacity);
   onPanel(panel);
   const random = new Mulberry32(7);
-  const price = new Float64Array(symbols).fill(100);
+  const price = new Float64Array(symbols).map(() => (market === 'market' ? 0.5 * Math.exp(random.next() * Math.log(1e4)) : 100));
+  const move = market === 'market'
+    ? (): number => 0.002 * Math.tan(Math.PI * (random.next() - 0.5) * 0.98)
+    : (): number => (random.next() - 0.5) * 0.01;
   for (let b = 0; b < bars; b++) {
     const row = rowOffset(panel, b);
     for (let s = 0; s < symbols; s++) {
       const open = price[s];
-      price[s] = Math.max(0.01, open * (1 + (random.next() - 0.5) * 0.01));
+      price[s] = Math.max(0.01, open * (1 + move()));
       panel.open[row + s] = open;
       panel.close[row + s] = price[s];
       panel.high[row + s] = Math.max(open, price[s]) * 1.001;
@@ -200,7 +212,7 @@ function walkPanel(
  * on each kernel set: js, wasm, and wasm split over the workers backend's threads (the same values: checked here on
  * the last bar, and by the test suite).
  */
-async function scanPerBar(): Promise<{ js: number; wasm: number; workers: number; workersThreads: number; sameBits: boolean }> {
+async function scanPerBar(market: PanelMarket): Promise<{ js: number; wasm: number; workers: number; workersThreads: number; sameBits: boolean }> {
   const symbols = quick ? 2_000 : 10_000;
   const workersThreads = scanThreadsFor('workers');
   const kernelSets = { js: jsScanKernels(symbols), wasm: await openWasmScanKernels(symbols), workers: await openWasmScanKernels(symbols, undefined, workersThreads) };
@@ -214,7 +226,7 @@ async function scanPerBar(): Promise<{ js: number; wasm: number; workers: number
       // No correlation: the scan is synchronous, done when scan() returns.
       void scanners[0].scan(bar);
       if (bar >= 60) times.push((monoNowNs() - started) / 1e6);
-    }, (panel) => scanners.push(new BarScanner(panel, { indicators: standardIndicators }, monoNowNs, undefined, undefined, kernelSets[name])));
+    }, (panel) => scanners.push(new BarScanner(panel, { indicators: standardIndicators }, monoNowNs, undefined, undefined, kernelSets[name])), market);
     ms[name] = median(times);
     const result = scanners[0].result;
     last[name] = [result.returnRank, result.returnZ, ...result.values, ...result.ranks, ...result.zscores];
@@ -366,14 +378,29 @@ async function tickP99ScansOnOff(): Promise<{
   }
 }
 
-function logScan(scanMs: Awaited<ReturnType<typeof scanPerBar>>): void {
-  log(`scan of a bar close, ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score: js ${scanMs.js.toFixed(2)} ms, wasm ${scanMs.wasm.toFixed(2)} ms (${(scanMs.js / scanMs.wasm).toFixed(2)}x js), workers (wasm on ${scanMs.workersThreads} threads) ${scanMs.workers.toFixed(2)} ms (${(scanMs.js / scanMs.workers).toFixed(2)}x js); same bits: ${scanMs.sameBits}`);
+type ScanFigures = Record<PanelMarket, Awaited<ReturnType<typeof scanPerBar>>>;
+
+/** scanPerBar on both panels. */
+async function scanPerBarBoth(): Promise<ScanFigures> {
+  return { market: await scanPerBar('market'), uniform: await scanPerBar('uniform') };
 }
 
-const scanKeys = (scanMs: Awaited<ReturnType<typeof scanPerBar>>): object => ({
-  scanMsPerBar: { js: Number(scanMs.js.toFixed(2)), wasm: Number(scanMs.wasm.toFixed(2)), workers: Number(scanMs.workers.toFixed(2)) },
-  scanThreads: { workers: scanMs.workersThreads },
-  scanSameBits: scanMs.sameBits,
+function logScan(figures: ScanFigures): void {
+  for (const market of ['market', 'uniform'] as const) logScanOf(market, figures[market]);
+}
+
+function logScanOf(market: PanelMarket, scanMs: Awaited<ReturnType<typeof scanPerBar>>): void {
+  log(`scan of a bar close (${market} panel), ${quick ? 2_000 : 10_000} symbols x ${standardIndicators.length} indicators + rank + z-score: js ${scanMs.js.toFixed(2)} ms, wasm ${scanMs.wasm.toFixed(2)} ms (${(scanMs.js / scanMs.wasm).toFixed(2)}x js), workers (wasm on ${scanMs.workersThreads} threads) ${scanMs.workers.toFixed(2)} ms (${(scanMs.js / scanMs.workers).toFixed(2)}x js); same bits: ${scanMs.sameBits}`);
+}
+
+const scanMsOf = (scanMs: Awaited<ReturnType<typeof scanPerBar>>): object => (
+  { js: Number(scanMs.js.toFixed(2)), wasm: Number(scanMs.wasm.toFixed(2)), workers: Number(scanMs.workers.toFixed(2)) });
+
+const scanKeys = (figures: ScanFigures): object => ({
+  scanMsPerBar: scanMsOf(figures.market),
+  scanMsPerBarUniform: scanMsOf(figures.uniform),
+  scanThreads: { workers: figures.market.workersThreads },
+  scanSameBits: figures.market.sameBits && figures.uniform.sameBits,
 });
 
 type TickFigures = Awaited<ReturnType<typeof tickP99ScansOnOff>>;
@@ -394,7 +421,7 @@ const tickKeys = (tick: TickFigures): object => ({
 
 /** `--scan`: the bar close's scan alone, on every kernel set. */
 async function scanMain(): Promise<void> {
-  const scanMs = await scanPerBar();
+  const scanMs = await scanPerBarBoth();
   logScan(scanMs);
   console.log(JSON.stringify({ bench: 'inpod', quick, ...scanKeys(scanMs) }));
 }
@@ -425,7 +452,7 @@ async function main(): Promise<void> {
   const warm = { js: median(jsMs), wasm: median(wasmMs), workers: median(workersMs) };
   const streamingReplayMs = median(replayMs);
   const best = Math.min(warm.js, warm.wasm, warm.workers);
-  const scanMs = await scanPerBar();
+  const scanMs = await scanPerBarBoth();
   logScan(scanMs);
   const correlation = await correlationPerBackend();
   const jsCorrelation = correlation.ms.js ?? Number.NaN;
