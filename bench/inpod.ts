@@ -28,7 +28,7 @@
  *                           own thread (eight indicators and a 500 x 500 correlation), over the same without scans
  *                           (the scans on wasm, the scan thread alone). 1 s periods in pairs, one of each mode, the
  *                           order alternating pair by pair (off on, on off, ...: neither mode always goes first),
- *                           12 pairs counted after 2 that warm up; the figure is the median over the pairs of
+ *                           20 pairs counted after 2 that warm up; the figure is the median over the pairs of
  *                           p99(on) / p99(off). This machine's tick latency drifts by up to 2x over tens of seconds
  *                           (a shared VM), which a ratio of two pooled p99s takes as an effect of the scans; within a
  *                           pair the drift is small. The pooled p99s are printed as well (tickP99Micros) with
@@ -338,7 +338,7 @@ async function tickP99ScansOnOff(): Promise<{
   const price = new Float64Array(symbols.length).fill(100);
   const sequences = { off: 0, on: 0 };
   const warmUpPairs = 2;
-  const pairs = warmUpPairs + (quick ? 3 : 12);
+  const pairs = warmUpPairs + (quick ? 3 : 20);
   const pairRatios: number[] = [];
   for (let pair = 0; pair < pairs; pair++) {
     const counted = pair >= warmUpPairs;
@@ -426,7 +426,8 @@ async function scanMain(): Promise<void> {
   console.log(JSON.stringify({ bench: 'inpod', quick, ...scanKeys(scanMs) }));
 }
 
-async function main(): Promise<void> {
+/** The warm start per backend against the streaming replay, medians of `runs`; the history is built here and left here. */
+async function warmStartFigures(): Promise<{ warm: Record<'js' | 'wasm' | 'workers', number>; streamingReplayMs: number; identical: boolean }> {
   const history = buildHistory();
   const inline = engineConfig('inline');
   log(`${SYMBOLS} symbols x ${TRADES} trades x ${standardIndicators.length} indicators (${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version})`);
@@ -449,9 +450,11 @@ async function main(): Promise<void> {
     workersMs.push((await workersWarmStart(engineConfig('workers'), history)).durationMs);
     log(`run ${run + 1}: streaming replay ${replayMs[run].toFixed(0)} ms, warm start js ${jsMs[run].toFixed(0)} ms, wasm ${wasmMs[run].toFixed(0)} ms, workers (2 threads) ${workersMs[run].toFixed(0)} ms`);
   }
-  const warm = { js: median(jsMs), wasm: median(wasmMs), workers: median(workersMs) };
-  const streamingReplayMs = median(replayMs);
-  const best = Math.min(warm.js, warm.wasm, warm.workers);
+  return { warm: { js: median(jsMs), wasm: median(wasmMs), workers: median(workersMs) }, streamingReplayMs: median(replayMs), identical };
+}
+
+async function main(): Promise<void> {
+  // The scans first, on a heap without the warm start's history and processors: a pod's scan thread has its own.
   const scanMs = await scanPerBarBoth();
   logScan(scanMs);
   const correlation = await correlationPerBackend();
@@ -464,6 +467,8 @@ async function main(): Promise<void> {
   const cpuBest = Math.min(...(['js', 'wasm', 'workers'] as const).map((name) => correlation.ms[name] ?? Infinity));
   const tick = await tickP99ScansOnOff();
   logTick(tick);
+  const { warm, streamingReplayMs, identical } = await warmStartFigures();
+  const best = Math.min(warm.js, warm.wasm, warm.workers);
   log(`medians: streaming replay ${streamingReplayMs.toFixed(0)} ms; warm start js ${warm.js.toFixed(0)} ms (${(streamingReplayMs / warm.js).toFixed(1)}x), wasm ${warm.wasm.toFixed(0)} ms (${(streamingReplayMs / warm.wasm).toFixed(1)}x), workers ${warm.workers.toFixed(0)} ms (${(streamingReplayMs / warm.workers).toFixed(1)}x); identical outputs: ${identical}`);
   console.log(JSON.stringify({
     bench: 'inpod', node: process.version, cpu: cpus()[0]?.model ?? 'cpu', cores: cpus().length, quick, symbols: SYMBOLS, trades: TRADES,
