@@ -6,21 +6,41 @@ import type { WasmMemory } from '../batch/wasm-memory.ts';
  * the control block's layout only. Both sides import this file and nothing that runs.
  *
  * A helper runs scan.wasm on the scan thread's own memory (a shared WebAssembly.Memory), so the work is handed
- * over as addresses, never copied. Each helper has HELPER_SLOTS Int32 slots of the control block from
- * index * HELPER_SLOTS:
+ * over as addresses, never copied. A job is cut into units (symbol chunks of the columns, or single
+ * cross-sections) that the scan thread and every helper claim one at a time until none is left (scan-claims.ts),
+ * so a thread the machine is slow to run takes fewer, and one that never wakes takes none.
+ *
+ * The control block: SHARED_SLOTS Int32 slots first, for every thread,
+ *
+ *   [CLAIM]      the job's tag (its SEQ, 15 bits) in the high half, the next unclaimed unit in the low half
+ *   [COMPLETED]  units done (or given up) in the current job; the scan thread waits for it to reach the job's units
+ *
+ * then HELPER_SLOTS Int32 slots per helper, from helperBase(index):
  *
  *   [SEQ]   bumped by the scan thread with each job (the helper waits on it)
- *   [DONE]  the SEQ of the last job the helper finished (the scan thread waits on it)
- *   [KIND]  HelperJob.COLUMNS (feed the row to the helper's symbols of every column), CROSS_SECTIONS (the
- *           helper's share of a registered list of cross-sections, list ARG), or STOP
+ *   [KIND]  HelperJob.COLUMNS (feed the row to chunk u's symbols of every column), CROSS_SECTIONS (cross-section u
+ *           of a registered list, list ARG), or STOP
  *   [ARG]   the cross-section list's id
+ *   [UNITS] how many units the job has
  *   [PLAN]  how many plan messages the job needs the helper to have taken in first (they come by its port)
  *   [FAILED] 1 once a job threw (the message comes by the helper's port); the scan thread then stops using the helpers
  *   [ROW..ROW+3] the row's addresses: close, high, low, volume (as unsigned 32-bit, through a Uint32Array)
  */
-export const HelperSlot = { SEQ: 0, DONE: 1, KIND: 2, ARG: 3, PLAN: 4, FAILED: 5, ROW: 8 } as const;
+export const SharedSlot = { CLAIM: 0, COMPLETED: 1 } as const;
+export const SHARED_SLOTS = 16;
+export const HelperSlot = { SEQ: 0, KIND: 1, ARG: 2, UNITS: 3, PLAN: 4, FAILED: 5, ROW: 8 } as const;
 export const HELPER_SLOTS = 16;
 export const HelperJob = { COLUMNS: 1, CROSS_SECTIONS: 2, STOP: 3 } as const;
+
+/** The first slot of helper `index`'s own slots. */
+export function helperBase(index: number): number {
+  return SHARED_SLOTS + index * HELPER_SLOTS;
+}
+
+/** Int32 slots of the control block of `helpers` helpers. */
+export function controlSlots(helpers: number): number {
+  return SHARED_SLOTS + helpers * HELPER_SLOTS;
+}
 
 /** A column kernel call: its export's name and every argument after the leading (n, from, to, row, value). */
 export interface ColumnPlan {
@@ -29,7 +49,7 @@ export interface ColumnPlan {
   readonly state: readonly number[];
 }
 
-/** One cross-section in the memory: the input's address and length, the outputs', the workspace a rank uses. */
+/** One cross-section in the memory: the input's address and length, the outputs'. */
 export interface CrossSectionPlan {
   readonly input: number;
   readonly n: number;
@@ -38,9 +58,9 @@ export interface CrossSectionPlan {
 }
 
 export type HelperPlanMessage =
-  /** A column, updated on the symbols [from, to) at each COLUMNS job. */
-  | { readonly type: 'column'; readonly symbols: number; readonly from: number; readonly to: number; readonly column: ColumnPlan }
-  /** Cross-section list `id`: the helper's share of it. */
+  /** A column over `symbols` symbols, updated chunk by chunk (symbolCuts(symbols, UNITS)) at each COLUMNS job. */
+  | { readonly type: 'column'; readonly symbols: number; readonly column: ColumnPlan }
+  /** Cross-section list `id`, each of its cross-sections a unit. */
   | { readonly type: 'crossSections'; readonly id: number; readonly jobs: readonly CrossSectionPlan[] };
 
 export interface HelperWorkerData {

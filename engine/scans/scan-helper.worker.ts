@@ -1,12 +1,13 @@
 // A scan helper thread's entry (scan-helpers.ts): scan.wasm instantiated on the scan thread's memory, then a loop
-// that waits for a job in the control block, runs its share on its own symbols or cross-sections, and marks it
-// done. Plans (what a job means) arrive by the port before the job that needs them. Protocol:
-// scan-helper-protocol.ts.
+// that waits for a job in the control block and claims its units (chunks of the symbols for the columns, single
+// cross-sections) until none is left, running each. Plans (what a job means) arrive by the port before the job
+// that needs them. Protocol: scan-helper-protocol.ts, scan-claims.ts.
 import { isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { instantiateKernels } from '../batch/wasm-memory.ts';
+import { claimUnit, completeUnits } from './scan-claims.ts';
 import type { ColumnExport, ScanModule } from './scan-exports.ts';
-import { HELPER_SLOTS, HelperJob, HelperSlot, type ColumnPlan, type CrossSectionPlan, type HelperMessage, type HelperPlanMessage, type HelperWorkerData } from './scan-helper-protocol.ts';
-
+import { helperBase, HelperJob, HelperSlot, type ColumnPlan, type CrossSectionPlan, type HelperMessage, type HelperPlanMessage, type HelperWorkerData } from './scan-helper-protocol.ts';
+import { symbolCuts } from './scan-split.ts';
 
 if (isMainThread) throw new Error('scan-helper.worker.ts runs only as a worker thread');
 const data = workerData as HelperWorkerData;
@@ -14,11 +15,13 @@ const data = workerData as HelperWorkerData;
 const port = data.port;
 const kernels = instantiateKernels<ScanModule>(data.module, data.memory);
 const control = data.control;
-const base = data.index * HELPER_SLOTS;
+const base = helperBase(data.index);
 const row = new Uint32Array(control.buffer, control.byteOffset + (base + HelperSlot.ROW) * 4, 4);
-const columns: Array<{ symbols: number; from: number; to: number; column: ColumnPlan; run: ColumnExport }> = [];
+const columns: Array<{ symbols: number; column: ColumnPlan; run: ColumnExport }> = [];
 const lists = new Map<number, readonly CrossSectionPlan[]>();
 let plans = 0;
+/** The chunk cuts of the columns' symbols for a job's units (the scan thread cuts them the same way). */
+let chunkCuts: { units: number; cuts: number[] } = { units: 0, cuts: [] };
 
 function takePlan(message: HelperPlanMessage): void {
   if (message.type === 'column') columns.push({ ...message, run: kernels[message.column.fn] as ColumnExport });
@@ -41,18 +44,21 @@ function takePlans(needed: number): void {
   }
 }
 
-function run(kind: number): void {
+/** Runs unit `unit` of a job of `units` units of `kind`. */
+function runUnit(kind: number, unit: number, units: number): void {
   if (kind === HelperJob.COLUMNS) {
     const [close, high, low, volume] = row;
-    for (const { symbols, from, to, column, run: call } of columns) call(symbols, from, to, close, high, low, volume, column.value, ...column.state);
+    for (const { symbols, column, run } of columns) {
+      if (chunkCuts.units !== units || chunkCuts.cuts[units] !== symbols) chunkCuts = { units, cuts: symbolCuts(symbols, units) };
+      run(symbols, chunkCuts.cuts[unit], chunkCuts.cuts[unit + 1], close, high, low, volume, column.value, ...column.state);
+    }
     return;
   }
-  const jobs = lists.get(Atomics.load(control, base + HelperSlot.ARG));
-  if (jobs === undefined) throw new Error(`cross-section list ${Atomics.load(control, base + HelperSlot.ARG)} was never registered`);
-  for (const job of jobs) {
-    kernels.rank(job.input, job.n, job.rank, data.rankWork, data.capacity, -1);
-    kernels.zscore(job.input, job.n, job.z);
-  }
+  const list = Atomics.load(control, base + HelperSlot.ARG);
+  const job = lists.get(list)?.[unit];
+  if (job === undefined) throw new Error(`cross-section ${unit} of list ${list} was never registered`);
+  kernels.rank(job.input, job.n, job.rank, data.rankWork, data.capacity, -1);
+  kernels.zscore(job.input, job.n, job.z);
 }
 
 port.postMessage({ type: 'ready' } satisfies HelperMessage);
@@ -63,14 +69,22 @@ for (;;) {
   seen = Atomics.load(control, base + HelperSlot.SEQ);
   const kind = Atomics.load(control, base + HelperSlot.KIND);
   if (kind === HelperJob.STOP) break;
+  // A unit claimed and not yet counted done: counted when it throws, so the job never waits for it.
+  let underWay = false;
   try {
     takePlans(Atomics.load(control, base + HelperSlot.PLAN));
     if (Atomics.load(control, base + HelperSlot.KIND) === HelperJob.STOP) break;
-    run(kind);
+    // Read after SEQ: if the scan thread has moved on to a later job meanwhile, no unit of `seen` is left to claim.
+    const units = Atomics.load(control, base + HelperSlot.UNITS);
+    for (let unit = claimUnit(control, seen, units); unit >= 0; unit = claimUnit(control, seen, units)) {
+      underWay = true;
+      runUnit(kind, unit, units);
+      underWay = false;
+      completeUnits(control);
+    }
   } catch (error) {
     Atomics.store(control, base + HelperSlot.FAILED, 1);
     port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies HelperMessage);
+    if (underWay) completeUnits(control);
   }
-  Atomics.store(control, base + HelperSlot.DONE, seen);
-  Atomics.notify(control, base + HelperSlot.DONE);
 }

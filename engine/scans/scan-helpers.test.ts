@@ -4,17 +4,47 @@ import { compileKernelModule, defaultWasmDir } from '../batch/wasm-backend.ts';
 import { SharedWasmMemory } from '../batch/wasm-memory.ts';
 import { HelperJob } from './scan-helper-protocol.ts';
 import { ScanHelpers } from './scan-helpers.ts';
-import { jobCuts, symbolCuts } from './scan-split.ts';
+import { symbolCuts } from './scan-split.ts';
 
 describe('scan helpers', () => {
-  it('split symbols on cache lines and cross-sections so that this thread takes the fewest', () => {
+  it('cut the symbols into chunks on cache lines', () => {
     expect(symbolCuts(10_000, 2)).toEqual([0, 5_008, 10_000]); // 5,000 is not a multiple of 16
     expect(symbolCuts(100, 3)).toEqual([0, 32, 64, 100]);
     expect(symbolCuts(40, 2)).toEqual([0, 16, 40]);
-    expect(symbolCuts(6, 2)).toEqual([0, 0, 6]); // fewer symbols than a cut: the helper takes them
-    expect(jobCuts(9, 2)).toEqual([0, 4, 9]);
-    expect(jobCuts(9, 3)).toEqual([0, 3, 6, 9]);
-    expect(jobCuts(10, 4)).toEqual([0, 2, 5, 8, 10]);
+    expect(symbolCuts(6, 2)).toEqual([0, 0, 6]); // fewer symbols than a cut: one chunk takes them
+    expect(symbolCuts(10_000, 8)).toEqual([0, 1_248, 2_496, 3_744, 5_008, 6_256, 7_504, 8_752, 10_000]);
+  });
+
+  it('share a job\'s units with this thread, and end one whose rest this thread gave up, without waiting for it', async () => {
+    const module = await compileKernelModule(join(defaultWasmDir(), 'scan.wasm'));
+    const memory = new SharedWasmMemory(1 << 16);
+    const helpers = await ScanHelpers.open(module, memory.memory, 1, 16, () => memory.allocate(1024));
+    try {
+      // No columns registered: a COLUMNS unit is nothing to run, so the claims alone are what is tested.
+      for (let job = 0; job < 200; job++) {
+        helpers.start(HelperJob.COLUMNS, 0, 8, [0, 0, 0, 0]);
+        let mine = 0;
+        for (let unit = helpers.claim(); unit >= 0; unit = helpers.claim()) {
+          mine++;
+          helpers.complete();
+        }
+        expect(mine).toBeLessThanOrEqual(8);
+        helpers.finish(); // every unit done, whoever ran it
+      }
+      // This thread's unit threw: it gives up the units nobody claimed (none is left to claim), and the job ends.
+      helpers.start(HelperJob.COLUMNS, 0, 1_000, [0, 0, 0, 0]);
+      expect(helpers.claim()).toBeGreaterThanOrEqual(0);
+      helpers.complete();
+      helpers.cancelRest();
+      expect(helpers.claim()).toBe(-1);
+      helpers.finish();
+      // The helpers are not broken by it: the next job runs.
+      helpers.start(HelperJob.COLUMNS, 0, 3, [0, 0, 0, 0]);
+      for (let unit = helpers.claim(); unit >= 0; unit = helpers.claim()) helpers.complete();
+      helpers.finish();
+    } finally {
+      helpers.close();
+    }
   });
 
   it('stop the scans for good, naming the helper and its error, when a helper\'s job throws', async () => {
@@ -23,12 +53,12 @@ describe('scan helpers', () => {
     const helpers = await ScanHelpers.open(module, memory.memory, 1, 16, () => memory.allocate(1024));
     try {
       expect(helpers.count).toBe(1);
-      helpers.start(HelperJob.CROSS_SECTIONS, 99); // a list never registered
+      helpers.start(HelperJob.CROSS_SECTIONS, 99, 1); // a list never registered; this thread leaves its unit to the helper
       expect(() => helpers.finish()).toThrow(
-        'scan helper 0 failed: cross-section list 99 was never registered; the scans stop, as the state it was writing is unknown',
+        'scan helper 0 failed: cross-section 0 of list 99 was never registered; the scans stop, as the state it was writing is unknown',
       );
       // Every later job is refused: the state a failed helper was writing is unknown.
-      expect(() => helpers.start(HelperJob.COLUMNS, 0, [0, 0, 0, 0])).toThrow(/scan helper 0 failed/);
+      expect(() => helpers.start(HelperJob.COLUMNS, 0, 1, [0, 0, 0, 0])).toThrow(/scan helper 0 failed/);
     } finally {
       helpers.close();
     }

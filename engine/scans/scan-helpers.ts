@@ -2,7 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import type { WasmMemory } from '../batch/wasm-memory.ts';
 import { spawnWorker } from '../threads/spawn-worker.ts';
-import { HELPER_SLOTS, HelperJob, HelperSlot, type HelperMessage, type HelperPlanMessage, type HelperWorkerData } from './scan-helper-protocol.ts';
+import { cancelUnclaimed, claimUnit, completeUnits, MAX_UNITS, openClaims } from './scan-claims.ts';
+import {
+  controlSlots, helperBase, HelperJob, HelperSlot, SharedSlot, type HelperMessage, type HelperPlanMessage, type HelperWorkerData,
+} from './scan-helper-protocol.ts';
 
 const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './scan-helper.worker.ts' : './scan-helper.worker.js', import.meta.url);
 
@@ -13,14 +16,16 @@ const JOB_TIMEOUT_MS = 5_000;
 
 /**
  * The helper threads of one scan thread (the `workers` backend's scan: scan-kernels-choice.ts): each runs
- * scan.wasm on the scan thread's memory and takes a share of each job, while the scan thread does its own share
- * (wasm-scan-kernels.ts). A job is handed over in the control block (scan-helper-protocol.ts): an atomic bump and
- * a notify, no message; what a job means (the columns, the cross-section lists) was sent once before, by port.
+ * scan.wasm on the scan thread's memory. A job is cut into units that the scan thread and the helpers claim one
+ * at a time (scan-claims.ts; wasm-scan-kernels.ts runs the scan thread's). It is handed over in the control block
+ * (scan-helper-protocol.ts): an atomic bump and a notify, no message; what a job means (the columns, the
+ * cross-section lists) was sent once before, by port. A helper the machine is slow to run takes fewer units, one
+ * that has not woken by the time they are gone takes none, and the job waits only for units under way.
  *
- * Blocking on purpose: `finish` waits (Atomics.wait) for every helper, as the scan thread has nothing else to do
- * meanwhile. A helper that throws or does not answer within JOB_TIMEOUT_MS makes `finish` throw, and every later
- * job too: the state a helper was writing is then unknown, so the scans stop rather than go on with wrong values
- * (the engine counts them as failed and keeps trading).
+ * Blocking on purpose: `finish` waits (Atomics.wait) for the units under way, as the scan thread has nothing else
+ * to do meanwhile. A helper that throws, or a job not done within JOB_TIMEOUT_MS (a unit under way on a stuck
+ * thread), makes `finish` throw, and every later job too: the state a helper was writing is then unknown, so the
+ * scans stop rather than go on with wrong values (the engine counts them as failed and keeps trading).
  */
 export class ScanHelpers {
   private readonly control: Int32Array;
@@ -28,11 +33,13 @@ export class ScanHelpers {
   /** Plan messages posted to each helper (each registration sends one to every helper). */
   private plans = 0;
   private seq = 0;
+  /** The current job's units. */
+  private units = 0;
   private broken: string | undefined;
 
   private constructor(private readonly workers: readonly Worker[], private readonly ports: readonly MessagePort[], control: Int32Array) {
     this.control = control;
-    this.rows = workers.map((_, i) => new Uint32Array(control.buffer, (i * HELPER_SLOTS + HelperSlot.ROW) * 4, 4));
+    this.rows = workers.map((_, i) => new Uint32Array(control.buffer, (helperBase(i) + HelperSlot.ROW) * 4, 4));
     workers.forEach((worker, i) => worker.on('error', (error: Error) => {
       this.broken ??= `scan helper ${i} died: ${error.message}`;
     }));
@@ -47,7 +54,7 @@ export class ScanHelpers {
    * to `capacity` values; resolves once each has instantiated the module.
    */
   static async open(module: object, memory: WasmMemory, count: number, capacity: number, rankWork: (helper: number) => number): Promise<ScanHelpers> {
-    const control = new Int32Array(new SharedArrayBuffer(count * HELPER_SLOTS * 4));
+    const control = new Int32Array(new SharedArrayBuffer(controlSlots(count) * 4));
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
     try {
@@ -82,40 +89,60 @@ export class ScanHelpers {
     this.plans++;
   }
 
-  /** Starts a job on every helper: COLUMNS with the row's addresses, or CROSS_SECTIONS of list `list`. */
-  start(kind: typeof HelperJob.COLUMNS | typeof HelperJob.CROSS_SECTIONS, list: number, row?: readonly [number, number, number, number]): void {
+  /**
+   * Starts a job of `units` units (at most MAX_UNITS) on every helper: COLUMNS with the row's addresses, or
+   * CROSS_SECTIONS of list `list`. The scan thread then claims units itself (`claim`, `complete`) and `finish`es.
+   */
+  start(kind: typeof HelperJob.COLUMNS | typeof HelperJob.CROSS_SECTIONS, list: number, units: number, row?: readonly [number, number, number, number]): void {
     this.throwIfBroken();
+    if (!(units >= 1 && units <= MAX_UNITS)) throw new RangeError(`a job has 1 to ${MAX_UNITS} units, got ${units}`);
     const control = this.control;
     this.seq++;
+    this.units = units;
+    openClaims(control, this.seq);
     for (let i = 0; i < this.workers.length; i++) {
-      const base = i * HELPER_SLOTS;
+      const base = helperBase(i);
       if (row !== undefined) this.rows[i].set(row);
       Atomics.store(control, base + HelperSlot.KIND, kind);
       Atomics.store(control, base + HelperSlot.ARG, list);
+      Atomics.store(control, base + HelperSlot.UNITS, units);
       Atomics.store(control, base + HelperSlot.PLAN, this.plans);
       Atomics.store(control, base + HelperSlot.SEQ, this.seq);
       Atomics.notify(control, base + HelperSlot.SEQ);
     }
   }
 
-  /** Waits for every helper to finish the job `start` began; throws if one failed or did not answer. */
+  /** The next unit of the current job for the scan thread to run, or -1 when none is left. */
+  claim(): number {
+    return claimUnit(this.control, this.seq, this.units);
+  }
+
+  /** Counts a unit the scan thread claimed as done (or given up: it threw). */
+  complete(): void {
+    completeUnits(this.control);
+  }
+
+  /** Gives up the units nobody has claimed yet (the scan thread's own unit threw: the job is lost anyway). */
+  cancelRest(): void {
+    cancelUnclaimed(this.control, this.seq, this.units);
+  }
+
+  /** Waits for every unit of the job `start` began to be done; throws if a helper failed or a unit did not end. */
   finish(): void {
     const control = this.control;
-    // One deadline for the job, whichever helper is late.
     const deadline = performance.now() + JOB_TIMEOUT_MS;
-    for (let i = 0; i < this.workers.length; i++) {
-      const base = i * HELPER_SLOTS;
-      for (;;) {
-        const done = Atomics.load(control, base + HelperSlot.DONE);
-        if (done === this.seq) break;
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          this.broken ??= `scan helper ${i} did not finish a job within ${JOB_TIMEOUT_MS} ms`;
-          break;
-        }
-        Atomics.wait(control, base + HelperSlot.DONE, done, left);
+    for (;;) {
+      const completed = Atomics.load(control, SharedSlot.COMPLETED);
+      if (completed >= this.units) break;
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        this.broken ??= `a scan job's units were not done within ${JOB_TIMEOUT_MS} ms (${completed} of ${this.units}: a helper is stuck)`;
+        break;
       }
-      if (this.broken === undefined && Atomics.load(control, base + HelperSlot.FAILED) === 1) {
+      Atomics.wait(control, SharedSlot.COMPLETED, completed, left);
+    }
+    for (let i = 0; i < this.workers.length && this.broken === undefined; i++) {
+      if (Atomics.load(control, helperBase(i) + HelperSlot.FAILED) === 1) {
         const message = (receiveMessageOnPort(this.ports[i])?.message as HelperMessage | undefined);
         this.broken = `scan helper ${i} failed: ${message?.type === 'error' ? message.message : 'no message'}`;
       }
@@ -126,7 +153,7 @@ export class ScanHelpers {
   /** Stops every helper (they exit at their next wake). */
   close(): void {
     for (let i = 0; i < this.workers.length; i++) {
-      const base = i * HELPER_SLOTS;
+      const base = helperBase(i);
       Atomics.store(this.control, base + HelperSlot.KIND, HelperJob.STOP);
       Atomics.add(this.control, base + HelperSlot.SEQ, 1);
       Atomics.notify(this.control, base + HelperSlot.SEQ);

@@ -13,7 +13,7 @@ import { Stochastic } from '../indicators/stoch.ts';
 import { Vwap } from '../indicators/vwap.ts';
 import type { ColumnSet, CrossSectionJob, ScanKernels } from './scan-kernels.ts';
 import type { ColumnExport, ScanExports, ScanModule } from './scan-exports.ts';
-import { jobCuts, symbolCuts } from './scan-split.ts';
+import { CHUNKS_PER_THREAD, symbolCuts } from './scan-split.ts';
 import { ScanHelpers } from './scan-helpers.ts';
 import { HelperJob, type ColumnPlan } from './scan-helper-protocol.ts';
 
@@ -23,10 +23,10 @@ import { HelperJob, type ColumnPlan } from './scan-helper-protocol.ts';
  * on it never detach as it grows). A kernel is fed in place from arrays made by `array`; an array from elsewhere
  * is copied in first (the same values, one copy more). Values are the JS kernels' bit for bit.
  *
- * With helpers (scan-helpers.ts: the `workers` backend), `columns` and `crossSections` split their work: each
- * helper takes a contiguous range of the symbols (scan-split.ts) and a contiguous share of the
- * cross-sections, this thread the first of each, and every helper's share runs on the same memory at the same
- * time. A symbol's column state is only ever touched by one thread, so the values are the same as on one.
+ * With helpers (scan-helpers.ts: the `workers` backend), `columns` and `crossSections` share their work out in
+ * units that this thread and the helpers claim one at a time: chunks of the symbols (CHUNKS_PER_THREAD a thread,
+ * scan-split.ts) for the columns, single cross-sections, all on the same memory at the same time. A symbol's
+ * column state is only ever touched by one thread in a job, whichever it is, so the values are the same as on one.
  */
 export class WasmScanKernels implements ScanKernels {
   readonly name = 'wasm' as const;
@@ -61,11 +61,11 @@ export class WasmScanKernels implements ScanKernels {
     const calls = planned.map(({ plan }) => ({ plan, call: this.kernels[plan.fn] as ColumnExport }));
     const n = this.symbols;
     const helpers = this.helpers;
-    const cuts = symbolCuts(n, this.threads);
+    const units = this.threads * CHUNKS_PER_THREAD;
+    const cuts = symbolCuts(n, units);
     for (const { plan } of planned) {
-      helpers?.register(cuts.slice(1, -1).map((from, i) => ({ type: 'column', symbols: n, from, to: cuts[i + 2], column: plan })));
+      helpers?.register(Array.from({ length: helpers.count }, () => ({ type: 'column', symbols: n, column: plan })));
     }
-    const own = cuts[1];
     return {
       values: planned.map(({ value }) => value),
       update: (close, high, low, volume) => {
@@ -75,9 +75,9 @@ export class WasmScanKernels implements ScanKernels {
           for (const { plan, call } of calls) call(n, 0, n, c, h, l, v, plan.value, ...plan.state);
           return;
         }
-        helpers.start(HelperJob.COLUMNS, 0, row);
-        whileHelpersRun(helpers, () => {
-          for (const { plan, call } of calls) call(n, 0, own, c, h, l, v, plan.value, ...plan.state);
+        helpers.start(HelperJob.COLUMNS, 0, units, row);
+        claimWhileHelpersRun(helpers, (unit) => {
+          for (const { plan, call } of calls) call(n, cuts[unit], cuts[unit + 1], c, h, l, v, plan.value, ...plan.state);
         });
       },
     };
@@ -105,11 +105,9 @@ export class WasmScanKernels implements ScanKernels {
       }
     }
     // A helper reads its inputs in the memory: a list with an input elsewhere runs on this thread alone.
-    if (helpers === undefined || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
-    const cuts = jobCuts(jobs.length, this.threads);
-    const own = here(jobs.slice(0, cuts[1]));
-    // Each helper writes into the memory: into the outputs themselves when they are there, else into arrays of
-    // its own that this thread copies out once it is done.
+    if (helpers === undefined || jobs.length === 0 || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
+    // Whichever thread runs a cross-section writes into the memory: into the outputs themselves when they are
+    // there, else into arrays of the list's own that this thread copies out once every one is done.
     const copies: Array<{ readonly from: Float64Array; readonly to: Float64Array }> = [];
     const output = (target: Float64Array): number => {
       if (this.memory.holds(target)) return target.byteOffset;
@@ -117,15 +115,16 @@ export class WasmScanKernels implements ScanKernels {
       copies.push({ from, to: target });
       return from.byteOffset;
     };
+    const plans = jobs.map((job) => ({ input: job.values.byteOffset, n: job.values.length, rank: output(job.rank), z: output(job.z) }));
     const id = ++this.lists;
-    helpers.register(cuts.slice(1, -1).map((first, i) => ({
-      type: 'crossSections',
-      id,
-      jobs: jobs.slice(first, cuts[i + 2]).map((job) => ({ input: job.values.byteOffset, n: job.values.length, rank: output(job.rank), z: output(job.z) })),
-    })));
+    helpers.register(Array.from({ length: helpers.count }, () => ({ type: 'crossSections', id, jobs: plans })));
     return () => {
-      helpers.start(HelperJob.CROSS_SECTIONS, id);
-      whileHelpersRun(helpers, own);
+      helpers.start(HelperJob.CROSS_SECTIONS, id, plans.length);
+      claimWhileHelpersRun(helpers, (unit) => {
+        const { input, n, rank, z } = plans[unit];
+        this.kernels.rank(input, n, rank, this.rankWork, this.symbols, -1);
+        this.kernels.zscore(input, n, z);
+      });
       for (const { from, to } of copies) to.set(from);
     };
   }
@@ -222,13 +221,21 @@ export class WasmScanKernels implements ScanKernels {
 }
 
 /**
- * Runs this thread's share while the helpers run theirs, then waits for them, even when this share threw (nothing
- * else may start while they write). This share's error wins over theirs, which the next job reports anyway.
+ * Claims and runs units of the job `helpers.start` began, alongside the helpers, until none is left; then waits for
+ * the units under way, even when one of this thread's threw (nothing else may start while they write: the rest
+ * is given up). This thread's error wins over theirs, which the next job reports anyway.
  */
-function whileHelpersRun(helpers: ScanHelpers, share: () => void): void {
+function claimWhileHelpersRun(helpers: ScanHelpers, runUnit: (unit: number) => void): void {
   try {
-    share();
+    for (let unit = helpers.claim(); unit >= 0; unit = helpers.claim()) {
+      try {
+        runUnit(unit);
+      } finally {
+        helpers.complete();
+      }
+    }
   } catch (error) {
+    helpers.cancelRest();
     try {
       helpers.finish();
     } catch {
