@@ -528,8 +528,8 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
     return;
   }
   const buckets = bucketsFor(m);
-  // No finite scale (a span past the largest double, or below the smallest): every value in bucket 0, which the
-  // introsort takes.
+  // No finite scale (an infinity among values of both signs, a span past the largest double, or below the
+  // smallest): every value in bucket 0, and the introsort takes them all.
   const spread = setBucketMap(lowest, highest, magnitude / <f64>m, buckets);
   const byKey = bucketsByKey;
   const origin = bucketOrigin;
@@ -566,7 +566,9 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
     st(sortedValue, at, v == 0 ? 0 : v);
     si(sortedSymbol, at, k);
   }
-  if (biggest <= GLOBAL_INSERTION_MAX) {
+  if (!spread) {
+    introsort(0, m, depth < 0 ? 2 * (32 - clz<i32>(m)) : depth);
+  } else if (biggest <= GLOBAL_INSERTION_MAX) {
     // Every value is at most GLOBAL_INSERTION_MAX - 1 places from where it belongs (only within its bucket).
     insertionSort(0, m);
   } else {
@@ -600,8 +602,8 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
  * - fat tails (returns, MACD: a few far values stretch a linear range that the rest crowd the middle of).
  * Magnitudes below the floor share the key 0.
  * Both maps are monotone: a subtraction of the same origin (exact for keys, and a conversion that keeps their
- * order), a product by the same positive scale, a truncation. So equal values share a bucket and a lower value
- * never lands in a higher bucket, which is all the sort after it needs.
+ * order), a product by the same positive scale, a rounding to an integer. So equal values share a bucket and a
+ * lower value never lands in a higher bucket, which is all the sort after it needs.
  */
 let bucketsByKey = false;
 let bucketOrigin: f64 = 0;
@@ -651,9 +653,11 @@ function setBucketMap(lowest: f64, highest: f64, meanMagnitude: f64, buckets: i3
 
 /**
  * The bucket of v under the map (the map's fields passed in, as locals of the caller's loop), at most `last`. Its
- * position x is in [0, buckets] (v is in the map's [lowest, highest], and a map without a finite scale is never
- * used), so it is rounded to an integer by adding 2^52 and reading the low bits: monotone like a truncation, and
- * a third cheaper in this pass than a saturating one.
+ * position x is in [0, buckets], never NaN: v is in the map's [lowest, highest] (NaN left out), a map without a
+ * finite positive scale is never used, and with `buckets` a power of two the highest value's position rounds to
+ * `buckets` at most. So it is rounded to the nearest integer (ties to even) by adding 2^52 and reading the low
+ * bits: monotone like a truncation (bucket 0 holds positions up to 0.5, the last from last - 0.5), and a third
+ * cheaper in this pass than a saturating truncation.
  */
 // @ts-ignore: decorator
 @inline function bucketOfValue(v: f64, byKey: bool, origin: f64, floorBits: i64, originKey: i64, scale: f64, last: i32): i32 {

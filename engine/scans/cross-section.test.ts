@@ -129,7 +129,8 @@ describe('cross-sections in WebAssembly (scan.wasm): the JavaScript results, bit
       );
     }
     // A cluster that stays crowded when its bucket is bucketed again (100 values 2 ulps apart, shuffled, next to
-    // 1 + 1e-6 and far values): it reaches the introsort, and with no quicksort levels the heapsort.
+    // 1 + 1e-6 and far values): it reaches the introsort, and with no quicksort levels the heapsort (checked when
+    // written by breaking the heapsort, which fails the test below; a change to the bucket thresholds must keep it).
     const cluster = Array.from({ length: 100 }, (_, k) => 1 + k * 2 * Number.EPSILON).sort(() => random() - 0.5);
     cases.push([...Array.from({ length: 2_000 }, () => 1e6 + random() * 1e9), 1e9, 1 + 1e-6, ...cluster]);
     return cases;
