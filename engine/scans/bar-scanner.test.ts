@@ -109,7 +109,8 @@ describe('BarScanner', () => {
   });
 
   it.each([1, 2, 3])('gives every result the same bits on the WebAssembly kernels (%i threads) as on the JavaScript ones, skipped scans included', async (threads) => {
-    // 40 symbols: 2 threads take 16 and 24 of them, 3 threads 16, 16 and 8 (a cut is 16 symbols).
+    // 40 symbols: the columns' chunks (four a thread, cut on 16 symbols) hold 16, 16 and 8 of them (the rest empty),
+    // each claimed by whichever thread comes first.
     const symbols = 40;
     const { panel, bars } = market(64, symbols, 5);
     const settings = { indicators: standardIndicators, correlation: { symbols: 5, window: 20 } };

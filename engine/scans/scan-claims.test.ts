@@ -24,9 +24,10 @@ describe('scan claims', () => {
     openClaims(control, 42);
     expect(claimUnit(control, 41, 4)).toBe(-1); // unit 0 of job 42 is not job 41's unit 0
     expect(claimUnit(control, 42, 4)).toBe(0);
-    // Tags are 15 bits: a job 2^15 later shares the tag, which only a thread stalled for 32,768 jobs could see.
-    expect(claimWord(42 + (1 << 15), 0)).toBe(claimWord(42, 0));
-    expect(claimWord(0x7fff, MAX_UNITS)).toBeGreaterThan(0);
+    // Tags are 21 bits: a job 2^21 later shares the tag, which only a thread stalled for 2,097,152 jobs could see.
+    expect(claimWord(42 + (1 << 21), 0)).toBe(claimWord(42, 0));
+    expect(claimWord(42 + (1 << 20), 0)).not.toBe(claimWord(42, 0));
+    expect(claimWord((1 << 21) - 1, MAX_UNITS)).toBeGreaterThan(0); // the word stays a non-negative int32
   });
 
   it('give up the units nobody claimed, counting them done, and leave a later job alone', () => {

@@ -8,13 +8,18 @@ import { SharedSlot } from './scan-helper-protocol.ts';
  * its own.
  */
 
-const UNIT_BITS = 16;
-/** The most units a job may have. */
+const UNIT_BITS = 10;
+/** The most units a job may have (the columns have 4 a thread, a cross-section list one per scanned indicator and one). */
 export const MAX_UNITS = (1 << UNIT_BITS) - 1;
+/**
+ * The job tag's bits: 21, so a thread would have to stall between reading a job and claiming for 2^21 jobs (over a
+ * minute of bar closes even in a backtest) to see its tag again.
+ */
+const TAG_MASK = (1 << (31 - UNIT_BITS)) - 1;
 
-/** The claim word of job `seq` with `next` its next unclaimed unit. */
+/** The claim word of job `seq` with `next` its next unclaimed unit (a non-negative int32). */
 export function claimWord(seq: number, next: number): number {
-  return ((seq & 0x7fff) << UNIT_BITS) | next;
+  return ((seq & TAG_MASK) << UNIT_BITS) | next;
 }
 
 /** Opens job `seq` for claims: every unit unclaimed, none done. */

@@ -25,11 +25,12 @@ import type { WasmMemory } from '../batch/wasm-memory.ts';
  *   [PLAN]  how many plan messages the job needs the helper to have taken in first (they come by its port)
  *   [FAILED] 1 once a job threw (the message comes by the helper's port); the scan thread then stops using the helpers
  *   [ROW..ROW+3] the row's addresses: close, high, low, volume (as unsigned 32-bit, through a Uint32Array)
+ *   (slots 6 and 7 are spare)
  */
 export const SharedSlot = { CLAIM: 0, COMPLETED: 1 } as const;
-export const SHARED_SLOTS = 16;
+const SHARED_SLOTS = 16;
 export const HelperSlot = { SEQ: 0, KIND: 1, ARG: 2, UNITS: 3, PLAN: 4, FAILED: 5, ROW: 8 } as const;
-export const HELPER_SLOTS = 16;
+const HELPER_SLOTS = 16;
 export const HelperJob = { COLUMNS: 1, CROSS_SECTIONS: 2, STOP: 3 } as const;
 
 /** The first slot of helper `index`'s own slots. */

@@ -83,8 +83,13 @@ for (;;) {
       completeUnits(control);
     }
   } catch (error) {
+    // FAILED before the unit is counted: the scan thread, woken by the count, sees the failure in the same job.
     Atomics.store(control, base + HelperSlot.FAILED, 1);
-    port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies HelperMessage);
     if (underWay) completeUnits(control);
+    try {
+      port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies HelperMessage);
+    } catch {
+      // The scan thread reports `no message` with the failure.
+    }
   }
 }

@@ -127,13 +127,25 @@ export class ScanHelpers {
     cancelUnclaimed(this.control, this.seq, this.units);
   }
 
+  /**
+   * Marks the helpers unusable: the scan thread's own unit threw, and the units it gave up left a job half done, so
+   * the state is as unknown as after a helper's failure.
+   */
+  giveUp(reason: string): void {
+    this.broken ??= reason;
+  }
+
   /** Waits for every unit of the job `start` began to be done; throws if a helper failed or a unit did not end. */
   finish(): void {
     const control = this.control;
     const deadline = performance.now() + JOB_TIMEOUT_MS;
     for (;;) {
       const completed = Atomics.load(control, SharedSlot.COMPLETED);
-      if (completed >= this.units) break;
+      if (completed > this.units) {
+        this.broken ??= `a scan job's units were counted done ${completed} times for ${this.units}`;
+        break;
+      }
+      if (completed === this.units) break;
       const left = deadline - performance.now();
       if (left <= 0) {
         this.broken ??= `a scan job's units were not done within ${JOB_TIMEOUT_MS} ms (${completed} of ${this.units}: a helper is stuck)`;

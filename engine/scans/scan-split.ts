@@ -10,7 +10,7 @@
 export const CHUNKS_PER_THREAD = 4;
 
 /** Symbols per cut: 16 doubles are two cache lines and 16 int32 one, so per-symbol arrays never share a line across threads. */
-export const SYMBOL_CUT = 16;
+const SYMBOL_CUT = 16;
 
 /**
  * Where `n` symbols are cut into `chunks` chunks: [0, ..., n], inner cuts on multiples of SYMBOL_CUT (a chunk may

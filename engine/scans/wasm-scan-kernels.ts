@@ -14,6 +14,7 @@ import { Vwap } from '../indicators/vwap.ts';
 import type { ColumnSet, CrossSectionJob, ScanKernels } from './scan-kernels.ts';
 import type { ColumnExport, ScanExports, ScanModule } from './scan-exports.ts';
 import { CHUNKS_PER_THREAD, symbolCuts } from './scan-split.ts';
+import { MAX_UNITS } from './scan-claims.ts';
 import { ScanHelpers } from './scan-helpers.ts';
 import { HelperJob, type ColumnPlan } from './scan-helper-protocol.ts';
 
@@ -105,7 +106,8 @@ export class WasmScanKernels implements ScanKernels {
       }
     }
     // A helper reads its inputs in the memory: a list with an input elsewhere runs on this thread alone.
-    if (helpers === undefined || jobs.length === 0 || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
+    // So does a list of more cross-sections than a job may have units.
+    if (helpers === undefined || jobs.length === 0 || jobs.length > MAX_UNITS || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
     // Whichever thread runs a cross-section writes into the memory: into the outputs themselves when they are
     // there, else into arrays of the list's own that this thread copies out once every one is done.
     const copies: Array<{ readonly from: Float64Array; readonly to: Float64Array }> = [];
@@ -222,8 +224,9 @@ export class WasmScanKernels implements ScanKernels {
 
 /**
  * Claims and runs units of the job `helpers.start` began, alongside the helpers, until none is left; then waits for
- * the units under way, even when one of this thread's threw (nothing else may start while they write: the rest
- * is given up). This thread's error wins over theirs, which the next job reports anyway.
+ * the units under way, even when one of this thread's threw (nothing else may start while they write). A throw
+ * gives up the rest of the job and the helpers with it: the state is then half a job, which no later scan may be
+ * computed from. This thread's error wins over theirs.
  */
 function claimWhileHelpersRun(helpers: ScanHelpers, runUnit: (unit: number) => void): void {
   try {
@@ -239,8 +242,9 @@ function claimWhileHelpersRun(helpers: ScanHelpers, runUnit: (unit: number) => v
     try {
       helpers.finish();
     } catch {
-      // The helpers' own failure: they are marked broken, and the next job throws it.
+      // The helpers' own failure: they are marked broken either way.
     }
+    helpers.giveUp(`the scan thread's share of a job threw (${error instanceof Error ? error.message : String(error)})`);
     throw error;
   }
   helpers.finish();
