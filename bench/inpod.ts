@@ -37,7 +37,7 @@
  * Not measured (listed in `pending`): the warm start on gpu (there are no GPU warm-state kernels, by design:
  * docs/warm-start.md) and the per-bar part on gpu (the scan kernels have no GPU version: docs/scans.md).
  *
- *   npm run bench:inpod [-- --json] [-- --quick] [-- --scan] [-- --tick]   (--scan: only scanMsPerBar; --tick: only tickP99RatioScansOnOff)
+ *   npm run bench:inpod [-- --json] [-- --quick] [-- --scan] [-- --tick]   (--scan: only scanMsPerBar and scanMsPerBarUniform; --tick: only the tick ratios)
  */
 import { cpus } from 'node:os';
 import { randomWalkBars } from '../engine/batch/series.ts';
@@ -248,7 +248,8 @@ interface CorrelationFigures {
 async function correlationPerBackend(): Promise<CorrelationFigures> {
   const m = quick ? 300 : 1_000;
   const window = 256;
-  const panel = walkPanel(m, window + 2, window + 1);
+  // The uniform panel, as in earlier sessions' figures (the correlation's work does not depend on the values).
+  const panel = walkPanel(m, window + 2, window + 1, undefined, undefined, 'uniform');
   const reference = new Float64Array(m * m);
   correlationMatrix(panel, window, new CorrelationWorkspace(m, window), reference);
   const figures: CorrelationFigures = { ms: {}, agreement: {}, unavailable: {} };
