@@ -549,14 +549,7 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
     si(bucketOf, k, at);
     si(bucketStart, at, li(bucketStart, at) + 1);
   }
-  let position = 0;
-  let biggest = 0;
-  for (let b = 0; b < buckets; b++) {
-    const count = li(bucketStart, b);
-    si(bucketStart, b, position);
-    position += count;
-    biggest = count > biggest ? count : biggest;
-  }
+  const biggest = countsToStarts(bucketStart, buckets);
   for (let k = 0; k < n; k++) {
     const b = li(bucketOf, k);
     if (b < 0) continue;
@@ -567,7 +560,7 @@ export function rank(values: usize, n: i32, out: usize, work: usize, capacity: i
     si(sortedSymbol, at, k);
   }
   if (!spread) {
-    introsort(0, m, depth < 0 ? 2 * (32 - clz<i32>(m)) : depth);
+    introsort(0, m, introsortLevels(m, depth));
   } else if (biggest <= GLOBAL_INSERTION_MAX) {
     // Every value is at most GLOBAL_INSERTION_MAX - 1 places from where it belongs (only within its bucket).
     insertionSort(0, m);
@@ -685,7 +678,7 @@ function rebucket(from: i32, to: i32, depth: i32): void {
   if (lowest == highest) return; // all equal: already in order
   const buckets = bucketsFor(size);
   if (!setBucketMap(lowest, highest, magnitude / <f64>size, buckets)) {
-    introsort(from, to, depth < 0 ? 2 * (32 - clz<i32>(size)) : depth);
+    introsort(from, to, introsortLevels(size, depth));
     return;
   }
   const byKey = bucketsByKey;
@@ -700,14 +693,7 @@ function rebucket(from: i32, to: i32, depth: i32): void {
     si(bucketOf, i - from, at);
     si(subBucketStart, at, li(subBucketStart, at) + 1);
   }
-  let position = 0;
-  let biggest = 0;
-  for (let b = 0; b < buckets; b++) {
-    const count = li(subBucketStart, b);
-    si(subBucketStart, b, position);
-    position += count;
-    biggest = count > biggest ? count : biggest;
-  }
+  const biggest = countsToStarts(subBucketStart, buckets);
   for (let i = from; i < to; i++) {
     const b = li(bucketOf, i - from);
     const at = li(subBucketStart, b);
@@ -725,9 +711,31 @@ function rebucket(from: i32, to: i32, depth: i32): void {
   let start = from;
   for (let b = 0; b < buckets; b++) {
     const end = from + li(subBucketStart, b);
-    if (end - start > 1) introsort(start, end, depth < 0 ? 2 * (32 - clz<i32>(end - start)) : depth);
+    if (end - start > 1) introsort(start, end, introsortLevels(end - start, depth));
     start = end;
   }
+}
+
+/**
+ * Turns per-bucket counts at `counts` (buckets of them) into each bucket's start, in place; returns the largest
+ * count.
+ */
+function countsToStarts(counts: usize, buckets: i32): i32 {
+  let position = 0;
+  let biggest = 0;
+  for (let b = 0; b < buckets; b++) {
+    const count = li(counts, b);
+    si(counts, b, position);
+    position += count;
+    biggest = count > biggest ? count : biggest;
+  }
+  return biggest;
+}
+
+/** The introsort's quicksort levels for `size` values: `depth` as given, or 2 log2 of the size for -1. */
+// @ts-ignore: decorator
+@inline function introsortLevels(size: i32, depth: i32): i32 {
+  return depth < 0 ? 2 * (32 - clz<i32>(size)) : depth;
 }
 
 /** Sorts the pairs in [from, to) by value, by insertion. */

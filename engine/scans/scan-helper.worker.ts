@@ -83,13 +83,15 @@ for (;;) {
       completeUnits(control);
     }
   } catch (error) {
-    // FAILED before the unit is counted: the scan thread, woken by the count, sees the failure in the same job.
+    // FAILED and the message before the unit is counted: the scan thread, woken by the count, finds both in the same
+    // job (a message is in the port's queue once postMessage returns). A message that cannot be posted still lets
+    // the unit be counted: the scan thread then reports `no message`.
     Atomics.store(control, base + HelperSlot.FAILED, 1);
-    if (underWay) completeUnits(control);
     try {
       port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies HelperMessage);
     } catch {
-      // The scan thread reports `no message` with the failure.
+      // Reported as `no message`.
     }
+    if (underWay) completeUnits(control);
   }
 }
