@@ -55,7 +55,7 @@ import { WorkersPipeline } from '../engine/pipeline/workers-pipeline.ts';
 import { DENY_REASON_SLOTS, RiskEngine } from '../engine/risk/risk-engine.ts';
 import { SymbolTable } from '../engine/wire/symbol-id.ts';
 import { createBarPanel, rowOffset } from '../engine/bars/bar-panel.ts';
-import { BarScanner } from '../engine/scans/bar-scanner.ts';
+import { BarScanner, createScanArrays } from '../engine/scans/bar-scanner.ts';
 import { jsScanKernels } from '../engine/scans/scan-kernels.ts';
 import { openWasmScanKernels } from '../engine/scans/wasm-scan-kernels.ts';
 import { scanThreadsFor } from '../engine/scans/scan-kernels-choice.ts';
@@ -226,7 +226,10 @@ async function scanPerBar(market: PanelMarket): Promise<{ js: number; wasm: numb
       // No correlation: the scan is synchronous, done when scan() returns.
       void scanners[0].scan(bar);
       if (bar >= 60) times.push((monoNowNs() - started) / 1e6);
-    }, (panel) => scanners.push(new BarScanner(panel, { indicators: standardIndicators }, monoNowNs, undefined, undefined, kernelSets[name])), market);
+      // Results on shared memory, as the engine's scan thread writes them (scan-thread.ts).
+    }, (panel) => scanners.push(new BarScanner(
+      panel, { indicators: standardIndicators }, monoNowNs, undefined, [createScanArrays(symbols, standardIndicators.length, undefined, true)], kernelSets[name],
+    )), market);
     ms[name] = median(times);
     const result = scanners[0].result;
     last[name] = [result.returnRank, result.returnZ, ...result.values, ...result.ranks, ...result.zscores];

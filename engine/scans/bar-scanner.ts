@@ -112,9 +112,10 @@ export class BarScanner {
     this.row = { close: kernels.array(n), high: kernels.array(n), low: kernels.array(n), volume: kernels.array(n) };
     this.returns = kernels.array(n);
     const values = this.columns.values;
+    // Each cross-section also copies its input into the result set, on whichever thread runs it.
     this.crossSectionRuns = this.results.map((result) => kernels.crossSections([
-      { values: this.returns, rank: result.returnRank, z: result.returnZ },
-      ...values.map((value, k) => ({ values: value, rank: result.ranks[k], z: result.zscores[k] })),
+      { values: this.returns, rank: result.returnRank, z: result.returnZ, valuesCopy: result.returns },
+      ...values.map((value, k) => ({ values: value, rank: result.ranks[k], z: result.zscores[k], valuesCopy: result.values[k] })),
     ]));
     this.workspace = correlation === undefined
       ? undefined
@@ -181,9 +182,7 @@ export class BarScanner {
     for (let s = 0; s < panel.symbols; s++) {
       returns[s] = previous < 0 ? Number.NaN : panel.close[row + s] / panel.close[previous + s] - 1;
     }
-    result.returns.set(returns);
-    const values = this.columns.values;
-    for (let k = 0; k < values.length; k++) result.values[k].set(values[k]);
+    // The cross-sections copy the returns and the values into the result too.
     this.crossSectionRuns[slot]();
     this.current = slot;
     result.bar = bar;

@@ -50,12 +50,16 @@ export interface ColumnPlan {
   readonly state: readonly number[];
 }
 
-/** One cross-section in the memory: the input's address and length, the outputs'. */
+/**
+ * One cross-section in the memory: the input's address and length, the outputs'; then what the thread that ran
+ * it copies out of the memory (its `n` values from each address `from`) into arrays on shared memory.
+ */
 export interface CrossSectionPlan {
   readonly input: number;
   readonly n: number;
   readonly rank: number;
   readonly z: number;
+  readonly copies: ReadonlyArray<{ readonly from: number; readonly to: Float64Array }>;
 }
 
 export type HelperPlanMessage =

@@ -18,14 +18,20 @@ const control = data.control;
 const base = helperBase(data.index);
 const row = new Uint32Array(control.buffer, control.byteOffset + (base + HelperSlot.ROW) * 4, 4);
 const columns: Array<{ symbols: number; column: ColumnPlan; run: ColumnExport }> = [];
-const lists = new Map<number, readonly CrossSectionPlan[]>();
+/** Per registered cross-section list, each cross-section's plan and its copies as views on the memory. */
+const lists = new Map<number, ReadonlyArray<{ readonly plan: CrossSectionPlan; readonly copies: ReadonlyArray<{ readonly from: Float64Array; readonly to: Float64Array }> }>>();
 let plans = 0;
 /** The chunk cuts of the columns' symbols for a job's units (the scan thread cuts them the same way). */
 let chunkCuts: { units: number; cuts: number[] } = { units: 0, cuts: [] };
 
 function takePlan(message: HelperPlanMessage): void {
   if (message.type === 'column') columns.push({ ...message, run: kernels[message.column.fn] as ColumnExport });
-  else lists.set(message.id, message.jobs);
+  else {
+    // Views on the shared memory never detach, and keep seeing it as it grows.
+    lists.set(message.id, message.jobs.map((plan) => ({
+      plan, copies: plan.copies.map(({ from, to }) => ({ from: new Float64Array(data.memory.buffer, from, to.length), to })),
+    })));
+  }
   plans++;
 }
 
@@ -57,8 +63,10 @@ function runUnit(kind: number, unit: number, units: number): void {
   const list = Atomics.load(control, base + HelperSlot.ARG);
   const job = lists.get(list)?.[unit];
   if (job === undefined) throw new Error(`cross-section ${unit} of list ${list} was never registered`);
-  kernels.rank(job.input, job.n, job.rank, data.rankWork, data.capacity, -1);
-  kernels.zscore(job.input, job.n, job.z);
+  const { plan, copies } = job;
+  kernels.rank(plan.input, plan.n, plan.rank, data.rankWork, data.capacity, -1);
+  kernels.zscore(plan.input, plan.n, plan.z);
+  for (const { from, to } of copies) to.set(from);
 }
 
 port.postMessage({ type: 'ready' } satisfies HelperMessage);

@@ -38,6 +38,8 @@ export interface CrossSectionJob {
   readonly values: Float64Array;
   readonly rank: Float64Array;
   readonly z: Float64Array;
+  /** Where the values are copied too, if anywhere (a result set's own copy), by the thread that runs the job. */
+  readonly valuesCopy?: Float64Array;
 }
 
 /** The JavaScript set, for `symbols` symbols. */
@@ -62,7 +64,10 @@ export function jsScanKernels(symbols: number): ScanKernels {
     },
     crossSection,
     crossSections: (jobs) => () => {
-      for (const job of jobs) crossSection(job.values, job.rank, job.z);
+      for (const job of jobs) {
+        crossSection(job.values, job.rank, job.z);
+        job.valuesCopy?.set(job.values);
+      }
     },
     close: () => undefined,
   };

@@ -95,7 +95,10 @@ export class WasmScanKernels implements ScanKernels {
   crossSections(jobs: readonly CrossSectionJob[]): () => void {
     const helpers = this.helpers;
     const here = (list: readonly CrossSectionJob[]) => (): void => {
-      for (const job of list) this.crossSection(job.values, job.rank, job.z);
+      for (const job of list) {
+        this.crossSection(job.values, job.rank, job.z);
+        job.valuesCopy?.set(job.values);
+      }
     };
     for (const [i, job] of jobs.entries()) {
       const n = job.values.length;
@@ -109,25 +112,39 @@ export class WasmScanKernels implements ScanKernels {
     // So does a list of more cross-sections than a job may have units.
     if (helpers === undefined || jobs.length === 0 || jobs.length > MAX_UNITS || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
     // Whichever thread runs a cross-section writes into the memory: into the outputs themselves when they are
-    // there, else into arrays of the list's own that this thread copies out once every one is done.
-    const copies: Array<{ readonly from: Float64Array; readonly to: Float64Array }> = [];
-    const output = (target: Float64Array): number => {
-      if (this.memory.holds(target)) return target.byteOffset;
-      const from = this.array(target.length);
-      copies.push({ from, to: target });
-      return from.byteOffset;
-    };
-    const plans = jobs.map((job) => ({ input: job.values.byteOffset, n: job.values.length, rank: output(job.rank), z: output(job.z) }));
+    // there, else into arrays of the list's own, copied out (with the input's copy, `valuesCopy`) by that same
+    // thread when the target is shared memory, or by this one once every cross-section is done when it is not (a
+    // helper holding a copy of an unshared array would write into its copy).
+    const afterwards: Copy[] = [];
+    const plans = jobs.map((job) => {
+      const copies: Array<{ readonly from: number; readonly to: Float64Array }> = [];
+      const copy = (from: number, to: Float64Array): void => {
+        if (to.buffer instanceof SharedArrayBuffer) copies.push({ from, to });
+        else afterwards.push({ from: this.memory.array(from, to.length), to });
+      };
+      const output = (target: Float64Array): number => {
+        if (this.memory.holds(target)) return target.byteOffset;
+        const from = this.array(target.length).byteOffset;
+        copy(from, target);
+        return from;
+      };
+      const plan = { input: job.values.byteOffset, n: job.values.length, rank: output(job.rank), z: output(job.z), copies };
+      if (job.valuesCopy !== undefined) copy(plan.input, job.valuesCopy);
+      return plan;
+    });
     const id = ++this.lists;
     helpers.register(Array.from({ length: helpers.count }, () => ({ type: 'crossSections', id, jobs: plans })));
+    // This thread's views of each plan's copies.
+    const unitCopies: Copy[][] = plans.map(({ copies }) => copies.map(({ from, to }) => ({ from: this.memory.array(from, to.length), to })));
     return () => {
       helpers.start(HelperJob.CROSS_SECTIONS, id, plans.length);
       claimWhileHelpersRun(helpers, (unit) => {
         const { input, n, rank, z } = plans[unit];
         this.kernels.rank(input, n, rank, this.rankWork, this.symbols, -1);
         this.kernels.zscore(input, n, z);
+        for (const { from, to } of unitCopies[unit]) to.set(from);
       });
-      for (const { from, to } of copies) to.set(from);
+      for (const { from, to } of afterwards) to.set(from);
     };
   }
 
@@ -248,6 +265,12 @@ function claimWhileHelpersRun(helpers: ScanHelpers, runUnit: (unit: number) => v
     throw error;
   }
   helpers.finish();
+}
+
+/** A copy out of the memory: `from` a view on it. */
+interface Copy {
+  readonly from: Float64Array;
+  readonly to: Float64Array;
 }
 
 /** Doubles of one rank workspace for `symbols` values. */
