@@ -226,9 +226,10 @@ async function scanPerBar(market: PanelMarket): Promise<{ js: number; wasm: numb
       // No correlation: the scan is synchronous, done when scan() returns.
       void scanners[0].scan(bar);
       if (bar >= 60) times.push((monoNowNs() - started) / 1e6);
-      // Results on shared memory, as the engine's scan thread writes them (scan-thread.ts).
     }, (panel) => scanners.push(new BarScanner(
-      panel, { indicators: standardIndicators }, monoNowNs, undefined, [createScanArrays(symbols, standardIndicators.length, undefined, true)], kernelSets[name],
+      panel, { indicators: standardIndicators }, monoNowNs, undefined,
+      // Results on shared memory, as the engine's scan thread writes them (scan-thread.ts).
+      [createScanArrays(symbols, standardIndicators.length, undefined, true)], kernelSets[name],
     )), market);
     ms[name] = median(times);
     const result = scanners[0].result;

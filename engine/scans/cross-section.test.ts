@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../batch/series.ts';
 import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
 import { openWasmScanKernels, type WasmScanKernels } from './wasm-scan-kernels.ts';
+import { jsScanKernels } from './scan-kernels.ts';
 import { sameBits } from '../../test/support/indicator-specs.ts';
 
 const rank = (values: number[]): number[] => {
@@ -170,5 +171,10 @@ describe('cross-sections in WebAssembly (scan.wasm): the JavaScript results, bit
       .toThrow(/6001 values exceed the scan kernels' 6000 symbols/);
     expect(() => wasm.crossSections([{ values: wasm.array(10), rank: new Float64Array(10), z: new Float64Array(10) }, { values: wasm.array(10), rank: new Float64Array(9), z: new Float64Array(10) }]))
       .toThrow('cross-section 1: 10 values need rank and z arrays of 10, got 9 and 10');
+    // A values copy of another length, on either set.
+    for (const kernels of [wasm, jsScanKernels(CAPACITY)]) {
+      expect(() => kernels.crossSections([{ values: kernels.array(10), rank: new Float64Array(10), z: new Float64Array(10), valuesCopy: new Float64Array(11) }]))
+        .toThrow('cross-section 0: 10 values need a values copy of 10, got 11');
+    }
   });
 });

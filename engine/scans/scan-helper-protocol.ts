@@ -52,14 +52,16 @@ export interface ColumnPlan {
 
 /**
  * One cross-section in the memory: the input's address and length, the outputs'; then what the thread that ran
- * it copies out of the memory (its `n` values from each address `from`) into arrays on shared memory.
+ * it copies out of the memory into arrays on shared memory: `from` a view on the memory made by the scan thread
+ * (a view on a shared buffer crosses threads as itself, so a helper never reads the memory's buffer, whose size
+ * another thread's growth may not yet show it), `to` the target, both of the cross-section's length.
  */
 export interface CrossSectionPlan {
   readonly input: number;
   readonly n: number;
   readonly rank: number;
   readonly z: number;
-  readonly copies: ReadonlyArray<{ readonly from: number; readonly to: Float64Array }>;
+  readonly copies: ReadonlyArray<{ readonly from: Float64Array; readonly to: Float64Array }>;
 }
 
 export type HelperPlanMessage =

@@ -18,20 +18,14 @@ const control = data.control;
 const base = helperBase(data.index);
 const row = new Uint32Array(control.buffer, control.byteOffset + (base + HelperSlot.ROW) * 4, 4);
 const columns: Array<{ symbols: number; column: ColumnPlan; run: ColumnExport }> = [];
-/** Per registered cross-section list, each cross-section's plan and its copies as views on the memory. */
-const lists = new Map<number, ReadonlyArray<{ readonly plan: CrossSectionPlan; readonly copies: ReadonlyArray<{ readonly from: Float64Array; readonly to: Float64Array }> }>>();
+const lists = new Map<number, readonly CrossSectionPlan[]>();
 let plans = 0;
 /** The chunk cuts of the columns' symbols for a job's units (the scan thread cuts them the same way). */
 let chunkCuts: { units: number; cuts: number[] } = { units: 0, cuts: [] };
 
 function takePlan(message: HelperPlanMessage): void {
   if (message.type === 'column') columns.push({ ...message, run: kernels[message.column.fn] as ColumnExport });
-  else {
-    // Views on the shared memory never detach, and keep seeing it as it grows.
-    lists.set(message.id, message.jobs.map((plan) => ({
-      plan, copies: plan.copies.map(({ from, to }) => ({ from: new Float64Array(data.memory.buffer, from, to.length), to })),
-    })));
-  }
+  else lists.set(message.id, message.jobs);
   plans++;
 }
 
@@ -63,10 +57,9 @@ function runUnit(kind: number, unit: number, units: number): void {
   const list = Atomics.load(control, base + HelperSlot.ARG);
   const job = lists.get(list)?.[unit];
   if (job === undefined) throw new Error(`cross-section ${unit} of list ${list} was never registered`);
-  const { plan, copies } = job;
-  kernels.rank(plan.input, plan.n, plan.rank, data.rankWork, data.capacity, -1);
-  kernels.zscore(plan.input, plan.n, plan.z);
-  for (const { from, to } of copies) to.set(from);
+  kernels.rank(job.input, job.n, job.rank, data.rankWork, data.capacity, -1);
+  kernels.zscore(job.input, job.n, job.z);
+  for (const { from, to } of job.copies) to.set(from);
 }
 
 port.postMessage({ type: 'ready' } satisfies HelperMessage);
@@ -91,15 +84,15 @@ for (;;) {
       completeUnits(control);
     }
   } catch (error) {
-    // FAILED and the message before the unit is counted: the scan thread, woken by the count, finds both in the same
-    // job (a message is in the port's queue once postMessage returns). A message that cannot be posted still lets
-    // the unit be counted: the scan thread then reports `no message`.
-    Atomics.store(control, base + HelperSlot.FAILED, 1);
+    // The message, then FAILED, then the unit counted: the scan thread reads the port only once it sees FAILED, and
+    // a message is in the port's queue once postMessage returns, so it finds the message whether it was woken by
+    // the count or finished the job without this thread. One that cannot be posted is reported as `no message`.
     try {
       port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies HelperMessage);
     } catch {
       // Reported as `no message`.
     }
+    Atomics.store(control, base + HelperSlot.FAILED, 1);
     if (underWay) completeUnits(control);
   }
 }

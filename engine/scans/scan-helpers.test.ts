@@ -5,6 +5,9 @@ import { SharedWasmMemory } from '../batch/wasm-memory.ts';
 import { HelperJob } from './scan-helper-protocol.ts';
 import { ScanHelpers } from './scan-helpers.ts';
 import { symbolCuts } from './scan-split.ts';
+import { seededRandom } from '../batch/series.ts';
+import { crossSectionRank, crossSectionZScore, RankWorkspace } from './cross-section.ts';
+import { sameBits } from '../../test/support/indicator-specs.ts';
 
 describe('scan helpers', () => {
   it('cut the symbols into chunks on cache lines', () => {
@@ -42,6 +45,38 @@ describe('scan helpers', () => {
       helpers.giveUp('the scan thread\'s share of a job threw (boom)');
       expect(() => helpers.start(HelperJob.COLUMNS, 0, 1, [0, 0, 0, 0]))
         .toThrow('the scan thread\'s share of a job threw (boom); the scans stop, as the state it was writing is unknown');
+    } finally {
+      helpers.close();
+    }
+  });
+
+  it('copy a cross-section the helper ran into arrays on shared memory, from views made after the memory grew', async () => {
+    const module = await compileKernelModule(join(defaultWasmDir(), 'scan.wasm'));
+    const memory = new SharedWasmMemory(1 << 16);
+    const n = 50;
+    const helpers = await ScanHelpers.open(module, memory.memory, 1, n, () => memory.allocate(2_048));
+    try {
+      memory.allocate(1 << 20); // 8 MB: the memory grows after the helper started
+      const random = seededRandom(5);
+      const input = memory.array(memory.allocate(n), n);
+      input.set(Array.from({ length: n }, (_, i) => (i % 9 === 0 ? Number.NaN : Math.round(random() * 20) / 4)));
+      const [rankAt, zAt] = [memory.allocate(n), memory.allocate(n)];
+      const shared = (): Float64Array => new Float64Array(new SharedArrayBuffer(n * 8));
+      const targets = { rank: shared(), z: shared(), values: shared() };
+      helpers.register([{
+        type: 'crossSections', id: 1, jobs: [{
+          input: input.byteOffset, n, rank: rankAt, z: zAt,
+          copies: [{ from: memory.array(rankAt, n), to: targets.rank }, { from: memory.array(zAt, n), to: targets.z }, { from: input, to: targets.values }],
+        }],
+      }]);
+      helpers.start(HelperJob.CROSS_SECTIONS, 1, 1); // this thread claims nothing: the helper runs the unit
+      helpers.finish();
+      const [rank, z] = [new Float64Array(n), new Float64Array(n)];
+      crossSectionRank(input, rank, new RankWorkspace(n));
+      crossSectionZScore(input, z);
+      expect(sameBits(targets.rank, rank)).toBe(true);
+      expect(sameBits(targets.z, z)).toBe(true);
+      expect(sameBits(targets.values, input)).toBe(true);
     } finally {
       helpers.close();
     }

@@ -135,7 +135,11 @@ export class ScanHelpers {
     this.broken ??= reason;
   }
 
-  /** Waits for every unit of the job `start` began to be done; throws if a helper failed or a unit did not end. */
+  /**
+   * Waits for every unit of the job `start` began to be done; throws if a helper failed or a unit did not end. A
+   * helper stuck past the deadline may still write (its unit's state, a result set) later: no scan after the throw
+   * is delivered, so nothing reads what it writes.
+   */
   finish(): void {
     const control = this.control;
     const deadline = performance.now() + JOB_TIMEOUT_MS;

@@ -38,8 +38,28 @@ export interface CrossSectionJob {
   readonly values: Float64Array;
   readonly rank: Float64Array;
   readonly z: Float64Array;
-  /** Where the values are copied too, if anywhere (a result set's own copy), by the thread that runs the job. */
+  /**
+   * Where the values are copied to, if anywhere (a result set's own copy), of the values' length: by the thread that
+   * runs the cross-section when it is on shared memory, else by the scan thread once every one is done.
+   */
   readonly valuesCopy?: Float64Array;
+}
+
+/**
+ * Refuses a cross-section list a set of `symbols` symbols cannot run as given: more values than symbols, or an
+ * output or values copy of another length than its values (a kernel writes one of each per value).
+ */
+export function checkCrossSectionJobs(jobs: readonly CrossSectionJob[], symbols: number): void {
+  for (const [i, job] of jobs.entries()) {
+    const n = job.values.length;
+    if (n > symbols) throw new RangeError(`cross-section ${i}: ${n} values exceed the scan kernels' ${symbols} symbols`);
+    if (job.rank.length !== n || job.z.length !== n) {
+      throw new RangeError(`cross-section ${i}: ${n} values need rank and z arrays of ${n}, got ${job.rank.length} and ${job.z.length}`);
+    }
+    if (job.valuesCopy !== undefined && job.valuesCopy.length !== n) {
+      throw new RangeError(`cross-section ${i}: ${n} values need a values copy of ${n}, got ${job.valuesCopy.length}`);
+    }
+  }
 }
 
 /** The JavaScript set, for `symbols` symbols. */
@@ -63,11 +83,14 @@ export function jsScanKernels(symbols: number): ScanKernels {
       };
     },
     crossSection,
-    crossSections: (jobs) => () => {
-      for (const job of jobs) {
-        crossSection(job.values, job.rank, job.z);
-        job.valuesCopy?.set(job.values);
-      }
+    crossSections: (jobs) => {
+      checkCrossSectionJobs(jobs, symbols);
+      return () => {
+        for (const job of jobs) {
+          crossSection(job.values, job.rank, job.z);
+          job.valuesCopy?.set(job.values);
+        }
+      };
     },
     close: () => undefined,
   };

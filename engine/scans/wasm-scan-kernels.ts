@@ -11,7 +11,7 @@ import { Rsi } from '../indicators/rsi.ts';
 import { Sma } from '../indicators/sma.ts';
 import { Stochastic } from '../indicators/stoch.ts';
 import { Vwap } from '../indicators/vwap.ts';
-import type { ColumnSet, CrossSectionJob, ScanKernels } from './scan-kernels.ts';
+import { checkCrossSectionJobs, type ColumnSet, type CrossSectionJob, type ScanKernels } from './scan-kernels.ts';
 import type { ColumnExport, ScanExports, ScanModule } from './scan-exports.ts';
 import { CHUNKS_PER_THREAD, symbolCuts } from './scan-split.ts';
 import { MAX_UNITS } from './scan-claims.ts';
@@ -100,14 +100,7 @@ export class WasmScanKernels implements ScanKernels {
         job.valuesCopy?.set(job.values);
       }
     };
-    for (const [i, job] of jobs.entries()) {
-      const n = job.values.length;
-      if (n > this.symbols) throw new RangeError(`cross-section ${i}: ${n} values exceed the scan kernels' ${this.symbols} symbols`);
-      // A kernel writes one rank and one z-score per value: shorter outputs would be overrun.
-      if (job.rank.length !== n || job.z.length !== n) {
-        throw new RangeError(`cross-section ${i}: ${n} values need rank and z arrays of ${n}, got ${job.rank.length} and ${job.z.length}`);
-      }
-    }
+    checkCrossSectionJobs(jobs, this.symbols);
     // A helper reads its inputs in the memory: a list with an input elsewhere runs on this thread alone.
     // So does a list of more cross-sections than a job may have units.
     if (helpers === undefined || jobs.length === 0 || jobs.length > MAX_UNITS || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
@@ -117,10 +110,9 @@ export class WasmScanKernels implements ScanKernels {
     // helper holding a copy of an unshared array would write into its copy).
     const afterwards: Copy[] = [];
     const plans = jobs.map((job) => {
-      const copies: Array<{ readonly from: number; readonly to: Float64Array }> = [];
+      const copies: Copy[] = [];
       const copy = (from: number, to: Float64Array): void => {
-        if (to.buffer instanceof SharedArrayBuffer) copies.push({ from, to });
-        else afterwards.push({ from: this.memory.array(from, to.length), to });
+        (to.buffer instanceof SharedArrayBuffer ? copies : afterwards).push({ from: this.memory.array(from, to.length), to });
       };
       const output = (target: Float64Array): number => {
         if (this.memory.holds(target)) return target.byteOffset;
@@ -134,15 +126,13 @@ export class WasmScanKernels implements ScanKernels {
     });
     const id = ++this.lists;
     helpers.register(Array.from({ length: helpers.count }, () => ({ type: 'crossSections', id, jobs: plans })));
-    // This thread's views of each plan's copies.
-    const unitCopies: Copy[][] = plans.map(({ copies }) => copies.map(({ from, to }) => ({ from: this.memory.array(from, to.length), to })));
     return () => {
       helpers.start(HelperJob.CROSS_SECTIONS, id, plans.length);
       claimWhileHelpersRun(helpers, (unit) => {
         const { input, n, rank, z } = plans[unit];
         this.kernels.rank(input, n, rank, this.rankWork, this.symbols, -1);
         this.kernels.zscore(input, n, z);
-        for (const { from, to } of unitCopies[unit]) to.set(from);
+        for (const { from, to } of plans[unit].copies) to.set(from);
       });
       for (const { from, to } of afterwards) to.set(from);
     };
