@@ -65,8 +65,8 @@ export interface CrossSectionPlan {
 }
 
 export type HelperPlanMessage =
-  /** A column over `symbols` symbols, updated chunk by chunk (symbolCuts(symbols, UNITS)) at each COLUMNS job. */
-  | { readonly type: 'column'; readonly symbols: number; readonly column: ColumnPlan }
+  /** A column, updated chunk by chunk at each COLUMNS job: unit u is the symbols [cuts[u], cuts[u + 1]). */
+  | { readonly type: 'column'; readonly cuts: readonly number[]; readonly column: ColumnPlan }
   /** Cross-section list `id`, each of its cross-sections a unit. */
   | { readonly type: 'crossSections'; readonly id: number; readonly jobs: readonly CrossSectionPlan[] };
 

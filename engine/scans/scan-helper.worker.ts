@@ -6,8 +6,8 @@ import { isMainThread, receiveMessageOnPort, workerData } from 'node:worker_thre
 import { instantiateKernels } from '../batch/wasm-memory.ts';
 import { claimUnit, completeUnits } from './scan-claims.ts';
 import type { ColumnExport, ScanModule } from './scan-exports.ts';
-import { helperBase, HelperJob, HelperSlot, type ColumnPlan, type CrossSectionPlan, type HelperMessage, type HelperPlanMessage, type HelperWorkerData } from './scan-helper-protocol.ts';
-import { symbolCuts } from './scan-split.ts';
+import { helperBase, HelperJob, HelperSlot, type CrossSectionPlan, type HelperMessage, type HelperPlanMessage, type HelperWorkerData } from './scan-helper-protocol.ts';
+import { runColumnChunk, runCrossSection, type ColumnCall } from './scan-units.ts';
 
 if (isMainThread) throw new Error('scan-helper.worker.ts runs only as a worker thread');
 const data = workerData as HelperWorkerData;
@@ -17,15 +17,19 @@ const kernels = instantiateKernels<ScanModule>(data.module, data.memory);
 const control = data.control;
 const base = helperBase(data.index);
 const row = new Uint32Array(control.buffer, control.byteOffset + (base + HelperSlot.ROW) * 4, 4);
-const columns: Array<{ symbols: number; column: ColumnPlan; run: ColumnExport }> = [];
+const columns: ColumnCall[] = [];
+/** The columns' chunk cuts, as the scan thread made them (the same for every column: one scanner's set). */
+let columnCuts: readonly number[] = [];
 const lists = new Map<number, readonly CrossSectionPlan[]>();
 let plans = 0;
-/** The chunk cuts of the columns' symbols for a job's units (the scan thread cuts them the same way). */
-let chunkCuts: { units: number; cuts: number[] } = { units: 0, cuts: [] };
 
 function takePlan(message: HelperPlanMessage): void {
-  if (message.type === 'column') columns.push({ ...message, run: kernels[message.column.fn] as ColumnExport });
-  else lists.set(message.id, message.jobs);
+  if (message.type === 'column') {
+    columns.push({ plan: message.column, call: kernels[message.column.fn] as ColumnExport });
+    columnCuts = message.cuts;
+  } else {
+    lists.set(message.id, message.jobs);
+  }
   plans++;
 }
 
@@ -44,22 +48,16 @@ function takePlans(needed: number): void {
   }
 }
 
-/** Runs unit `unit` of a job of `units` units of `kind`. */
-function runUnit(kind: number, unit: number, units: number): void {
+/** Runs unit `unit` of a job of `kind`. */
+function runUnit(kind: number, unit: number): void {
   if (kind === HelperJob.COLUMNS) {
-    const [close, high, low, volume] = row;
-    for (const { symbols, column, run } of columns) {
-      if (chunkCuts.units !== units || chunkCuts.cuts[units] !== symbols) chunkCuts = { units, cuts: symbolCuts(symbols, units) };
-      run(symbols, chunkCuts.cuts[unit], chunkCuts.cuts[unit + 1], close, high, low, volume, column.value, ...column.state);
-    }
+    runColumnChunk(columns, columnCuts, unit, row);
     return;
   }
   const list = Atomics.load(control, base + HelperSlot.ARG);
   const job = lists.get(list)?.[unit];
   if (job === undefined) throw new Error(`cross-section ${unit} of list ${list} was never registered`);
-  kernels.rank(job.input, job.n, job.rank, data.rankWork, data.capacity, -1);
-  kernels.zscore(job.input, job.n, job.z);
-  for (const { from, to } of job.copies) to.set(from);
+  runCrossSection(kernels, job, data.rankWork, data.capacity);
 }
 
 port.postMessage({ type: 'ready' } satisfies HelperMessage);
@@ -79,7 +77,7 @@ for (;;) {
     const units = Atomics.load(control, base + HelperSlot.UNITS);
     for (let unit = claimUnit(control, seen, units); unit >= 0; unit = claimUnit(control, seen, units)) {
       underWay = true;
-      runUnit(kind, unit, units);
+      runUnit(kind, unit);
       underWay = false;
       completeUnits(control);
     }

@@ -16,6 +16,7 @@ import type { ColumnExport, ScanExports, ScanModule } from './scan-exports.ts';
 import { CHUNKS_PER_THREAD, symbolCuts } from './scan-split.ts';
 import { MAX_UNITS } from './scan-claims.ts';
 import { ScanHelpers } from './scan-helpers.ts';
+import { runColumnChunk, runCrossSection } from './scan-units.ts';
 import { HelperJob, type ColumnPlan } from './scan-helper-protocol.ts';
 
 /**
@@ -64,22 +65,21 @@ export class WasmScanKernels implements ScanKernels {
     const helpers = this.helpers;
     const units = this.threads * CHUNKS_PER_THREAD;
     const cuts = symbolCuts(n, units);
+    // Without helpers, one chunk of every symbol.
+    const everySymbol = [0, n];
     for (const { plan } of planned) {
-      helpers?.register(Array.from({ length: helpers.count }, () => ({ type: 'column', symbols: n, column: plan })));
+      helpers?.register(Array.from({ length: helpers.count }, () => ({ type: 'column', cuts, column: plan })));
     }
     return {
       values: planned.map(({ value }) => value),
       update: (close, high, low, volume) => {
         const row = this.rowAddresses(close, high, low, volume);
-        const [c, h, l, v] = row;
         if (helpers === undefined) {
-          for (const { plan, call } of calls) call(n, 0, n, c, h, l, v, plan.value, ...plan.state);
+          runColumnChunk(calls, everySymbol, 0, row);
           return;
         }
         helpers.start(HelperJob.COLUMNS, 0, units, row);
-        claimWhileHelpersRun(helpers, (unit) => {
-          for (const { plan, call } of calls) call(n, cuts[unit], cuts[unit + 1], c, h, l, v, plan.value, ...plan.state);
-        });
+        claimWhileHelpersRun(helpers, (unit) => runColumnChunk(calls, cuts, unit, row));
       },
     };
   }
@@ -94,16 +94,17 @@ export class WasmScanKernels implements ScanKernels {
 
   crossSections(jobs: readonly CrossSectionJob[]): () => void {
     const helpers = this.helpers;
-    const here = (list: readonly CrossSectionJob[]) => (): void => {
-      for (const job of list) {
-        this.crossSection(job.values, job.rank, job.z);
-        job.valuesCopy?.set(job.values);
-      }
-    };
     checkCrossSectionJobs(jobs, this.symbols);
     // A helper reads its inputs in the memory: a list with an input elsewhere runs on this thread alone.
     // So does a list of more cross-sections than a job may have units.
-    if (helpers === undefined || jobs.length === 0 || jobs.length > MAX_UNITS || !jobs.every((job) => this.memory.holds(job.values))) return here(jobs);
+    if (helpers === undefined || jobs.length === 0 || jobs.length > MAX_UNITS || !jobs.every((job) => this.memory.holds(job.values))) {
+      return () => {
+        for (const job of jobs) {
+          this.crossSection(job.values, job.rank, job.z);
+          job.valuesCopy?.set(job.values);
+        }
+      };
+    }
     // Whichever thread runs a cross-section writes into the memory: into the outputs themselves when they are
     // there, else into arrays of the list's own, copied out (with the input's copy, `valuesCopy`) by that same
     // thread when the target is shared memory, or by this one once every cross-section is done when it is not (a
@@ -128,12 +129,7 @@ export class WasmScanKernels implements ScanKernels {
     helpers.register(Array.from({ length: helpers.count }, () => ({ type: 'crossSections', id, jobs: plans })));
     return () => {
       helpers.start(HelperJob.CROSS_SECTIONS, id, plans.length);
-      claimWhileHelpersRun(helpers, (unit) => {
-        const { input, n, rank, z } = plans[unit];
-        this.kernels.rank(input, n, rank, this.rankWork, this.symbols, -1);
-        this.kernels.zscore(input, n, z);
-        for (const { from, to } of plans[unit].copies) to.set(from);
-      });
+      claimWhileHelpersRun(helpers, (unit) => runCrossSection(this.kernels, plans[unit], this.rankWork, this.symbols));
       for (const { from, to } of afterwards) to.set(from);
     };
   }
